@@ -1,0 +1,117 @@
+using System.Collections.Frozen;
+using System.Globalization;
+using IntegrationHub.Conformance.Spec;
+using IntegrationHub.Conformance.Validation;
+
+namespace IntegrationHub.Conformance.Profiles;
+
+/// <summary>A profile ready for the ingest path: lookups frozen, conversions resolved to arithmetic.</summary>
+public sealed class CompiledProfile
+{
+    private readonly FrozenDictionary<string, double> _defaults;
+
+    internal CompiledProfile(DeviceProfile definition)
+    {
+        Definition = definition;
+        Metrics = definition.Metrics.ToFrozenDictionary(m => m.Key, m => new CompiledMetric(m.Key, m.Value), StringComparer.Ordinal);
+        States = definition.States.Keys.ToFrozenSet(StringComparer.Ordinal);
+        _defaults = definition.Parameters
+            .Where(p => p.Value.Default is not null)
+            .ToFrozenDictionary(p => p.Key, p => p.Value.Default!.Value, StringComparer.Ordinal);
+        DefaultParameters = new ParameterSet(_defaults, null);
+    }
+
+    public DeviceProfile Definition { get; }
+    public string Id => Definition.Id;
+    public string Version => Definition.Version;
+    public string Domain => Definition.Domain;
+    public FrozenDictionary<string, CompiledMetric> Metrics { get; }
+    public FrozenSet<string> States { get; }
+    public ParameterSet DefaultParameters { get; }
+
+    public ParameterSet Parameters(IReadOnlyDictionary<string, double>? site) =>
+        site is null || site.Count == 0 ? DefaultParameters : new ParameterSet(_defaults, site);
+
+    /// <summary>Checks a device's site parameters against the bounds the profile allows. Pointers are relative to <paramref name="pointerBase"/>.</summary>
+    public IReadOnlyList<Finding> CheckSiteParameters(IReadOnlyDictionary<string, double> site, string pointerBase)
+    {
+        List<Finding>? findings = null;
+        foreach (var (name, value) in site)
+        {
+            var pointer = pointerBase + "/" + JsonPointers.Escape(name);
+            if (!Definition.Parameters.TryGetValue(name, out var parameter))
+            {
+                (findings ??= []).Add(new Finding(ErrorCodes.UnknownField, pointer, $"Profile {Id} has no site parameter '{name}'."));
+            }
+            else if (!double.IsFinite(value)
+                || (parameter.Minimum is { } min && value < min)
+                || (parameter.Maximum is { } max && value > max)
+                || (parameter.Allowed is { } allowed && !allowed.Contains(value)))
+            {
+                var bounds = parameter.Allowed is { } a
+                    ? "one of " + string.Join(", ", a.Select(v => v.ToString(CultureInfo.InvariantCulture)))
+                    : $"between {Format(parameter.Minimum, "−∞")} and {Format(parameter.Maximum, "∞")}";
+                (findings ??= []).Add(new Finding(ErrorCodes.InvalidValue, pointer, $"'{name}' must be {bounds}{(parameter.Unit is null ? "" : " " + parameter.Unit)}."));
+            }
+        }
+        return findings ?? (IReadOnlyList<Finding>)[];
+
+        static string Format(double? value, string none) => value?.ToString(CultureInfo.InvariantCulture) ?? none;
+    }
+}
+
+/// <summary>One metric of a compiled profile.</summary>
+public sealed class CompiledMetric
+{
+    private readonly FrozenDictionary<string, UnitConversion> _alternatives;
+
+    internal CompiledMetric(string name, MetricDefinition definition)
+    {
+        Name = name;
+        Definition = definition;
+        _alternatives = definition.Alternatives.ToFrozenDictionary(a => a.Unit, StringComparer.Ordinal);
+        Values = definition.Values.ToFrozenSet(StringComparer.Ordinal);
+    }
+
+    public string Name { get; }
+    public MetricDefinition Definition { get; }
+    public MetricKind Kind => Definition.Kind;
+    public string? Unit => Definition.Unit;
+    public FrozenSet<string> Values { get; }
+
+    public IEnumerable<string> AcceptedUnits => Definition.Unit is null ? [] : _alternatives.Keys.Prepend(Definition.Unit);
+
+    /// <summary>
+    /// Converts a value in <paramref name="unit"/> to the canonical unit. Units match exactly (no general UCUM parsing).
+    /// Returns false when the unit is not accepted or the conversion needs a parameter the device has no value for.
+    /// </summary>
+    public bool TryToCanonical(string unit, double value, ParameterSet parameters, out double canonical)
+    {
+        if (string.Equals(unit, Definition.Unit, StringComparison.Ordinal))
+        {
+            canonical = value;
+            return true;
+        }
+        if (!_alternatives.TryGetValue(unit, out var conversion)
+            || conversion.MultiplyBy.Resolve(parameters) is not { } multiply
+            || conversion.DivideBy.Resolve(parameters) is not { } divide
+            || divide == 0)
+        {
+            canonical = 0;
+            return false;
+        }
+        canonical = RoundToSignificant((value + conversion.Offset) * multiply / divide);
+        return true;
+    }
+
+    // Unit arithmetic leaves binary noise (305 kPa → 0.30500000000000005 MPa); twelve significant digits are more than any sensor has.
+    private static double RoundToSignificant(double value)
+    {
+        if (value == 0 || !double.IsFinite(value))
+        {
+            return value;
+        }
+        var digits = 11 - (int)Math.Floor(Math.Log10(Math.Abs(value)));
+        return digits is >= 0 and <= 15 ? Math.Round(value, digits) : value;
+    }
+}

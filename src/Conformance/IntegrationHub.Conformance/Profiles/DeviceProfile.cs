@@ -1,0 +1,220 @@
+using System.Text.Json.Serialization;
+
+namespace IntegrationHub.Conformance.Profiles;
+
+// The profile format as data, mirroring specs/schemas/profile.schema.json. A profile is checked against that schema
+// before it is read into these records, so the records only describe what the schema allows.
+
+public sealed record DeviceProfile
+{
+    public required string Id { get; init; }
+    public required string Version { get; init; }
+    public required string Domain { get; init; }
+    public required string Title { get; init; }
+    public string? TitleZh { get; init; }
+    public string? Description { get; init; }
+    public Provenance? Provenance { get; init; }
+    public IReadOnlyDictionary<string, SiteParameter> Parameters { get; init; } = new Dictionary<string, SiteParameter>();
+    public required Reporting Reporting { get; init; }
+    public required IReadOnlyDictionary<string, MetricDefinition> Metrics { get; init; }
+    public IReadOnlyDictionary<string, DeviceStateDefinition> States { get; init; } = new Dictionary<string, DeviceStateDefinition>();
+    public IReadOnlyList<RuleDefinition> Rules { get; init; } = [];
+}
+
+public sealed record Provenance(Evidence Default, IReadOnlyList<string>? References);
+
+[JsonConverter(typeof(JsonStringEnumConverter<Evidence>))]
+public enum Evidence
+{
+    /// <summary>The standard's own text.</summary>
+    P,
+    /// <summary>A secondary source.</summary>
+    S,
+    /// <summary>Unverified.</summary>
+    U,
+    /// <summary>This project's proposal, not a standard.</summary>
+    A,
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<AlertLevel>))]
+public enum AlertLevel
+{
+    [JsonStringEnumMemberName("blue")] Blue = 1,
+    [JsonStringEnumMemberName("yellow")] Yellow = 2,
+    [JsonStringEnumMemberName("orange")] Orange = 3,
+    [JsonStringEnumMemberName("red")] Red = 4,
+}
+
+public sealed record SiteParameter
+{
+    public required string Title { get; init; }
+    public string? Unit { get; init; }
+    public double? Default { get; init; }
+    public double? Minimum { get; init; }
+    public double? Maximum { get; init; }
+    public IReadOnlyList<double>? Allowed { get; init; }
+    public required string Source { get; init; }
+    public required Evidence Evidence { get; init; }
+}
+
+public sealed record Reporting
+{
+    [JsonConverter(typeof(IsoDurationConverter))]
+    public required TimeSpan Interval { get; init; }
+    public string? OnAlarm { get; init; }
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<MetricKind>))]
+public enum MetricKind
+{
+    [JsonStringEnumMemberName("quantity")] Quantity,
+    [JsonStringEnumMemberName("state")] State,
+    [JsonStringEnumMemberName("flag")] Flag,
+}
+
+public sealed record MetricDefinition
+{
+    public required string Title { get; init; }
+    public required MetricKind Kind { get; init; }
+    public string? Unit { get; init; }
+    public IReadOnlyList<UnitConversion> Alternatives { get; init; } = [];
+    public ValueRange? Range { get; init; }
+    public double? Precision { get; init; }
+    public IReadOnlyList<string> Values { get; init; } = [];
+}
+
+public sealed record ValueRange(double Min, double Max);
+
+/// <summary>An accepted alternative unit: <c>canonical = (value + offset) × multiplyBy ÷ divideBy</c>.</summary>
+public sealed record UnitConversion
+{
+    public required string Unit { get; init; }
+    public double Offset { get; init; }
+    public ParamNumber MultiplyBy { get; init; } = ParamNumber.One;
+    public ParamNumber DivideBy { get; init; } = ParamNumber.One;
+    public string? Note { get; init; }
+}
+
+public sealed record DeviceStateDefinition(string Title, bool Fault = false);
+
+public sealed record Persistence
+{
+    public int? Samples { get; init; }
+
+    [JsonConverter(typeof(IsoDurationConverter))]
+    public TimeSpan? Duration { get; init; }
+}
+
+public sealed record ThresholdLevel
+{
+    public required ParamNumber Value { get; init; }
+    public Persistence? For { get; init; }
+    public required string Source { get; init; }
+    public required Evidence Evidence { get; init; }
+}
+
+public sealed record LevelSet
+{
+    public ThresholdLevel? Blue { get; init; }
+    public ThresholdLevel? Yellow { get; init; }
+    public ThresholdLevel? Orange { get; init; }
+    public ThresholdLevel? Red { get; init; }
+
+    /// <summary>The defined levels, lowest first.</summary>
+    public IEnumerable<(AlertLevel Level, ThresholdLevel Threshold)> Defined()
+    {
+        if (Blue is not null) { yield return (AlertLevel.Blue, Blue); }
+        if (Yellow is not null) { yield return (AlertLevel.Yellow, Yellow); }
+        if (Orange is not null) { yield return (AlertLevel.Orange, Orange); }
+        if (Red is not null) { yield return (AlertLevel.Red, Red); }
+    }
+}
+
+public sealed record ClearCondition
+{
+    public double Deadband { get; init; }
+
+    [JsonConverter(typeof(IsoDurationConverter))]
+    public required TimeSpan Hold { get; init; }
+}
+
+public sealed record RateGuard(string Direction, ParamNumber Value);
+
+public sealed record StateMatch
+{
+    [JsonPropertyName("equals")]
+    public required System.Text.Json.JsonElement EqualsValue { get; init; }
+    public required AlertLevel Level { get; init; }
+    public required string Source { get; init; }
+    public required Evidence Evidence { get; init; }
+}
+
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
+[JsonDerivedType(typeof(ThresholdRule), "threshold")]
+[JsonDerivedType(typeof(RateRule), "rate")]
+[JsonDerivedType(typeof(StateRule), "state")]
+[JsonDerivedType(typeof(AbsenceRule), "absence")]
+[JsonDerivedType(typeof(QualityRule), "quality")]
+public abstract record RuleDefinition
+{
+    public required string Id { get; init; }
+    public required string Title { get; init; }
+
+    [JsonConverter(typeof(IsoDurationDictionaryConverter))]
+    public IReadOnlyDictionary<string, TimeSpan>? Renotify { get; init; }
+
+    /// <summary>The metric the rule watches, if it watches one.</summary>
+    [JsonIgnore]
+    public abstract string? WatchedMetric { get; }
+}
+
+public sealed record ThresholdRule : RuleDefinition
+{
+    public required string Metric { get; init; }
+    public required string Direction { get; init; }
+    public required LevelSet Levels { get; init; }
+    public ClearCondition? Clear { get; init; }
+    public override string? WatchedMetric => Metric;
+}
+
+public sealed record RateRule : RuleDefinition
+{
+    public required string Metric { get; init; }
+    public required string Direction { get; init; }
+
+    [JsonConverter(typeof(IsoDurationConverter))]
+    public required TimeSpan Window { get; init; }
+    public required LevelSet Levels { get; init; }
+    public RateGuard? Guard { get; init; }
+    public override string? WatchedMetric => Metric;
+}
+
+public sealed record StateRule : RuleDefinition
+{
+    public string? Metric { get; init; }
+    public required IReadOnlyList<StateMatch> Match { get; init; }
+    public override string? WatchedMetric => Metric;
+}
+
+public sealed record AbsenceRule : RuleDefinition
+{
+    public required double Intervals { get; init; }
+    public required AlertLevel Level { get; init; }
+    public IReadOnlyList<string> SuppressesClear { get; init; } = [];
+    public required string Source { get; init; }
+    public required Evidence Evidence { get; init; }
+    public override string? WatchedMetric => null;
+}
+
+public sealed record QualityRule : RuleDefinition
+{
+    public required string Metric { get; init; }
+
+    [JsonConverter(typeof(IsoDurationConverter))]
+    public required TimeSpan Window { get; init; }
+    public required double MaxSpread { get; init; }
+    public required AlertLevel Level { get; init; }
+    public required string Source { get; init; }
+    public required Evidence Evidence { get; init; }
+    public override string? WatchedMetric => Metric;
+}

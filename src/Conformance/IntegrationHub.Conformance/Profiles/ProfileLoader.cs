@@ -1,0 +1,173 @@
+using System.Collections.Frozen;
+using System.Text.Json;
+using IntegrationHub.Conformance.Spec;
+using IntegrationHub.Conformance.Validation;
+
+namespace IntegrationHub.Conformance.Profiles;
+
+/// <summary>
+/// Reads a profile file: checks it against the profile schema, then the things a schema cannot say
+/// (references resolve, thresholds are ordered, the file is named after the id).
+/// </summary>
+internal static class ProfileLoader
+{
+    // Reflection-based on purpose: the source generator sets every init-only member it does not find to null,
+    // which would erase the records' defaults. Profiles are read once at start, so speed does not matter here.
+    private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web) { AllowOutOfOrderMetadataProperties = true };
+
+    public static CompiledProfile? Load(SpecFile file, SpecSchema profileSchema, List<string> problems)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(file.Content);
+        }
+        catch (JsonException e)
+        {
+            problems.Add($"{file.Path}: {e.Message}");
+            return null;
+        }
+        using (document)
+        {
+            var schemaFindings = SchemaFindings.Evaluate(profileSchema, document.RootElement);
+            if (schemaFindings.Count > 0)
+            {
+                problems.AddRange(schemaFindings.Select(f => $"{file.Path}: {f.Code} at '{f.Pointer}': {f.Detail}"));
+                return null;
+            }
+            var profile = document.RootElement.Deserialize<DeviceProfile>(Options)!;
+            var count = problems.Count;
+            Lint(profile, file.Path, problems);
+            return problems.Count == count ? new CompiledProfile(profile) : null;
+        }
+    }
+
+    private static void Lint(DeviceProfile profile, string path, List<string> problems)
+    {
+        void Problem(string text) => problems.Add($"{path}: {text}");
+
+        if (path != $"profiles/{profile.Id}.json")
+        {
+            Problem($"the file must be named profiles/{profile.Id}.json after the profile's id");
+        }
+
+        foreach (var (name, parameter) in profile.Parameters)
+        {
+            if (parameter.Default is { } value
+                && ((parameter.Minimum is { } min && value < min) || (parameter.Maximum is { } max && value > max) || (parameter.Allowed is { } allowed && !allowed.Contains(value))))
+            {
+                Problem($"parameter '{name}': its default {value} is outside its own bounds");
+            }
+        }
+
+        void CheckNumber(ParamNumber number, string where)
+        {
+            if (number.Parameter is { } parameter && !profile.Parameters.ContainsKey(parameter))
+            {
+                Problem($"{where} uses parameter '{parameter}', which the profile does not define");
+            }
+        }
+
+        foreach (var (name, metric) in profile.Metrics)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal) { metric.Unit ?? "" };
+            foreach (var alternative in metric.Alternatives)
+            {
+                if (!seen.Add(alternative.Unit))
+                {
+                    Problem($"metric '{name}': unit '{alternative.Unit}' is listed twice");
+                }
+                CheckNumber(alternative.MultiplyBy, $"metric '{name}' unit '{alternative.Unit}'");
+                CheckNumber(alternative.DivideBy, $"metric '{name}' unit '{alternative.Unit}'");
+            }
+            if (metric.Range is { } range && range.Min > range.Max)
+            {
+                Problem($"metric '{name}': range min exceeds max");
+            }
+            if (metric.Kind != MetricKind.Quantity && (metric.Unit is not null || metric.Alternatives.Count > 0 || metric.Range is not null))
+            {
+                Problem($"metric '{name}': only quantities have units and ranges");
+            }
+        }
+
+        var ruleIds = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var rule in profile.Rules)
+        {
+            var where = $"rule '{rule.Id}'";
+            if (!ruleIds.Add(rule.Id))
+            {
+                Problem($"{where}: the id is used twice");
+            }
+            MetricDefinition? metric = null;
+            if (rule.WatchedMetric is { } metricName && !profile.Metrics.TryGetValue(metricName, out metric))
+            {
+                Problem($"{where}: metric '{metricName}' is not defined");
+            }
+            switch (rule)
+            {
+                case ThresholdRule threshold:
+                    RequireQuantity(metric, where);
+                    CheckLevels(threshold.Levels, ascending: threshold.Direction == "above", where);
+                    break;
+                case RateRule rate:
+                    RequireQuantity(metric, where);
+                    CheckLevels(rate.Levels, ascending: true, where);
+                    if (rate.Guard is { } guard)
+                    {
+                        CheckNumber(guard.Value, $"{where} guard");
+                    }
+                    break;
+                case StateRule state:
+                    foreach (var match in state.Match)
+                    {
+                        var known = metric switch
+                        {
+                            null => match.EqualsValue.ValueKind == JsonValueKind.String && profile.States.ContainsKey(match.EqualsValue.GetString()!),
+                            { Kind: MetricKind.Flag } => match.EqualsValue.ValueKind is JsonValueKind.True or JsonValueKind.False,
+                            { Kind: MetricKind.State } m => match.EqualsValue.ValueKind == JsonValueKind.String && m.Values.Contains(match.EqualsValue.GetString()!),
+                            _ => false,
+                        };
+                        if (!known)
+                        {
+                            Problem($"{where}: matches {match.EqualsValue.GetRawText()}, which {(state.Metric is null ? "the device states" : $"metric '{state.Metric}'")} cannot take");
+                        }
+                    }
+                    break;
+                case QualityRule:
+                    RequireQuantity(metric, where);
+                    break;
+            }
+        }
+        foreach (var absence in profile.Rules.OfType<AbsenceRule>())
+        {
+            foreach (var suppressed in absence.SuppressesClear.Where(id => !ruleIds.Contains(id)))
+            {
+                Problem($"rule '{absence.Id}': suppresses rule '{suppressed}', which is not defined");
+            }
+        }
+
+        void RequireQuantity(MetricDefinition? metric, string where)
+        {
+            if (metric is not null && metric.Kind != MetricKind.Quantity)
+            {
+                Problem($"{where}: watches a metric that is not a quantity");
+            }
+        }
+
+        void CheckLevels(LevelSet levels, bool ascending, string where)
+        {
+            double? previous = null;
+            foreach (var (level, threshold) in levels.Defined())
+            {
+                CheckNumber(threshold.Value, $"{where} level {level}");
+                var value = threshold.Value.Resolve(new ParameterSet(
+                    profile.Parameters.Where(p => p.Value.Default is not null).ToDictionary(p => p.Key, p => p.Value.Default!.Value).ToFrozenDictionary(), null));
+                if (value is not null && previous is not null && (ascending ? value <= previous : value >= previous))
+                {
+                    Problem($"{where}: level {level} must be {(ascending ? "above" : "below")} the level beneath it");
+                }
+                previous = value ?? previous;
+            }
+        }
+    }
+}

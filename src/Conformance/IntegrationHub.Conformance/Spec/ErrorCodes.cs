@@ -1,0 +1,57 @@
+namespace IntegrationHub.Conformance.Spec;
+
+/// <summary>
+/// The stable error codes of the exchange spec, as catalogued in <c>specs/errors.json</c>.
+/// A test keeps this list and the catalogue identical.
+/// </summary>
+public static class ErrorCodes
+{
+    public const string MalformedJson = "request.malformed-json";
+    public const string UnsupportedMediaType = "request.unsupported-media-type";
+    public const string BodyTooLarge = "request.body-too-large";
+    public const string InvalidParameter = "request.invalid-parameter";
+    public const string ValidationFailed = "request.validation-failed";
+    public const string RateLimited = "request.rate-limited";
+    public const string NotFound = "request.not-found";
+
+    public const string NotABatch = "batch.not-a-batch";
+    public const string TooManyMessages = "batch.too-many-messages";
+
+    public const string MissingField = "message.missing-field";
+    public const string WrongType = "message.wrong-type";
+    public const string UnknownField = "message.unknown-field";
+    public const string InvalidValue = "message.invalid-value";
+
+    public const string ProfileUnknown = "profile.unknown";
+    public const string ProfileNotAllowed = "profile.not-allowed";
+    public const string ProfileMismatch = "profile.mismatch";
+    public const string MetricUnknown = "metric.unknown";
+    public const string MetricRepeated = "metric.repeated";
+    public const string UnitUnknown = "unit.unknown";
+    public const string ValueWrongKind = "value.wrong-kind";
+    public const string ValueOutOfRange = "value.out-of-range";
+    public const string StateUnknown = "state.unknown";
+    public const string TimeInFuture = "time.in-future";
+    public const string DeviceUnregistered = "device.unregistered";
+    public const string DeviceWrongAdapter = "device.wrong-adapter";
+
+    public const string TokenMissing = "auth.token-missing";
+    public const string TokenInvalid = "auth.token-invalid";
+    public const string InsufficientScope = "auth.insufficient-scope";
+    public const string TlsRequired = "auth.tls-required";
+
+    public const string AdapterSuspended = "adapter.suspended";
+    public const string AdapterNotCertified = "adapter.not-certified";
+    public const string AdapterNotFound = "adapter.not-found";
+    public const string AdapterInvalidTransition = "adapter.invalid-transition";
+    public const string OrganizationNotFound = "organization.not-found";
+    public const string OrganizationExists = "organization.exists";
+    public const string DeviceNotFound = "device.not-found";
+    public const string DeviceExists = "device.exists";
+    public const string GrantNotFound = "grant.not-found";
+
+    public const string InvalidCursor = "query.invalid-cursor";
+
+    public const string Unavailable = "server.unavailable";
+    public const string ServerError = "server.error";
+}

@@ -1,0 +1,187 @@
+using System.Collections.Frozen;
+using System.Security.Cryptography;
+using System.Text.Json;
+using IntegrationHub.Conformance.Profiles;
+using IntegrationHub.Conformance.Validation;
+using Json.Schema;
+
+namespace IntegrationHub.Conformance.Spec;
+
+/// <summary>One file of the spec, as published.</summary>
+public sealed class SpecFile
+{
+    public SpecFile(string path, byte[] content)
+    {
+        Path = path;
+        Content = content;
+        ETag = "\"" + Convert.ToHexStringLower(SHA256.HashData(content).AsSpan(0, 12)) + "\"";
+    }
+
+    /// <summary>Path relative to <c>specs/</c>, with forward slashes.</summary>
+    public string Path { get; }
+    public byte[] Content { get; }
+    public string ETag { get; }
+}
+
+/// <summary>A built JSON Schema of the spec with its raw document, which the validator reads to explain failures.</summary>
+public sealed class SpecSchema
+{
+    internal SpecSchema(string name, Uri id, JsonSchema schema, JsonElement root)
+    {
+        Name = name;
+        Id = id;
+        Schema = schema;
+        Root = root;
+    }
+
+    /// <summary>The schema's short name: its file name without <c>.schema.json</c>.</summary>
+    public string Name { get; }
+    public Uri Id { get; }
+    public JsonSchema Schema { get; }
+    public JsonElement Root { get; }
+}
+
+/// <summary>
+/// The exchange spec loaded and checked: schemas built, profiles validated against the profile schema and compiled,
+/// the error catalogue read. Loading fails with every problem listed, so a broken spec never starts a hub.
+/// </summary>
+public sealed class SpecCatalog
+{
+    public const string TelemetryMessageSchema = "telemetry-message";
+    public const string TelemetryBatchSchema = "telemetry-batch";
+    public const string ProblemDetailsSchema = "problem-details";
+    public const string ProfileSchema = "profile";
+
+    private const string SchemaSuffix = ".schema.json";
+    private readonly FrozenDictionary<string, SpecFile> _files;
+    private readonly FrozenDictionary<Uri, SpecSchema> _schemasById;
+
+    private SpecCatalog(
+        FrozenDictionary<string, SpecFile> files,
+        FrozenDictionary<string, SpecSchema> schemas,
+        FrozenDictionary<string, CompiledProfile> profiles,
+        ErrorCatalog errors)
+    {
+        _files = files;
+        Schemas = schemas;
+        _schemasById = schemas.Values.ToFrozenDictionary(s => s.Id);
+        Profiles = profiles;
+        Errors = errors;
+        Validator = new TelemetryValidator(this);
+    }
+
+    public FrozenDictionary<string, SpecSchema> Schemas { get; }
+    public FrozenDictionary<string, CompiledProfile> Profiles { get; }
+    public ErrorCatalog Errors { get; }
+    public TelemetryValidator Validator { get; }
+    public IEnumerable<SpecFile> Files => _files.Values.OrderBy(f => f.Path, StringComparer.Ordinal);
+
+    public SpecSchema Schema(string name) => Schemas[name];
+
+    public SpecFile? FindFile(string path) => _files.GetValueOrDefault(path);
+
+    internal SpecSchema? FindSchema(Uri id) => _schemasById.GetValueOrDefault(id);
+
+    /// <summary>The spec embedded in this assembly at build time: the copy the hub and the CLI run.</summary>
+    public static SpecCatalog LoadEmbedded()
+    {
+        var assembly = typeof(SpecCatalog).Assembly;
+        var files = new List<SpecFile>();
+        foreach (var name in assembly.GetManifestResourceNames().Where(n => n.StartsWith("specs/", StringComparison.Ordinal)))
+        {
+            using var stream = assembly.GetManifestResourceStream(name)!;
+            using var buffer = new MemoryStream();
+            stream.CopyTo(buffer);
+            files.Add(new SpecFile(name["specs/".Length..], buffer.ToArray()));
+        }
+        return Load(files);
+    }
+
+    /// <summary>A spec folder on disk, laid out like <c>specs/</c>.</summary>
+    public static SpecCatalog LoadDirectory(string root)
+    {
+        var files = Directory.EnumerateFiles(root, "*.json", SearchOption.AllDirectories)
+            .Select(path => (Path: System.IO.Path.GetRelativePath(root, path).Replace('\\', '/'), Full: path))
+            .Where(f => !f.Path.StartsWith("examples/", StringComparison.Ordinal) && !f.Path.StartsWith("openapi/", StringComparison.Ordinal))
+            .Select(f => new SpecFile(f.Path, File.ReadAllBytes(f.Full)));
+        return Load(files);
+    }
+
+    public static SpecCatalog Load(IEnumerable<SpecFile> files)
+    {
+        var byPath = files.ToFrozenDictionary(f => f.Path, StringComparer.Ordinal);
+        var problems = new List<string>();
+
+        var schemas = BuildSchemas(byPath.Values.Where(f => f.Path.StartsWith("schemas/", StringComparison.Ordinal) && f.Path.EndsWith(SchemaSuffix, StringComparison.Ordinal)), problems);
+        foreach (var required in new[] { TelemetryMessageSchema, TelemetryBatchSchema, ProblemDetailsSchema, ProfileSchema })
+        {
+            if (!schemas.ContainsKey(required))
+            {
+                problems.Add($"schemas/{required}{SchemaSuffix} is missing");
+            }
+        }
+
+        ErrorCatalog? errors = null;
+        if (byPath.TryGetValue("errors.json", out var errorsFile))
+        {
+            try
+            {
+                errors = ErrorCatalog.Parse(errorsFile.Content);
+            }
+            catch (Exception e) when (e is JsonException or SpecException)
+            {
+                problems.Add("errors.json: " + e.Message);
+            }
+        }
+        else
+        {
+            problems.Add("errors.json is missing");
+        }
+
+        var profiles = new Dictionary<string, CompiledProfile>(StringComparer.Ordinal);
+        if (schemas.TryGetValue(ProfileSchema, out var profileSchema))
+        {
+            foreach (var file in byPath.Values.Where(f => f.Path.StartsWith("profiles/", StringComparison.Ordinal)).OrderBy(f => f.Path, StringComparer.Ordinal))
+            {
+                var profile = ProfileLoader.Load(file, profileSchema, problems);
+                if (profile is not null && !profiles.TryAdd(profile.Id, profile))
+                {
+                    problems.Add($"{file.Path}: profile id '{profile.Id}' is used twice");
+                }
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new SpecException(problems);
+        }
+        return new SpecCatalog(byPath, schemas.ToFrozenDictionary(StringComparer.Ordinal), profiles.ToFrozenDictionary(StringComparer.Ordinal), errors!);
+    }
+
+    private static Dictionary<string, SpecSchema> BuildSchemas(IEnumerable<SpecFile> files, List<string> problems)
+    {
+        // Each catalog has its own registry: the global one would make two catalogs in one process collide on $id.
+        var options = SchemaEngine.CreateBuildOptions();
+        var result = new Dictionary<string, SpecSchema>(StringComparer.Ordinal);
+        foreach (var file in files.OrderBy(f => f.Path, StringComparer.Ordinal))
+        {
+            var name = file.Path["schemas/".Length..^SchemaSuffix.Length];
+            try
+            {
+                var root = JsonDocument.Parse(file.Content).RootElement;
+                if (!root.TryGetProperty("$id", out var idElement) || !Uri.TryCreate(idElement.GetString(), UriKind.Absolute, out var id))
+                {
+                    problems.Add($"{file.Path}: needs an absolute $id");
+                    continue;
+                }
+                var schema = JsonSchema.Build(root, options, id);
+                result[name] = new SpecSchema(name, id, schema, root);
+            }
+            catch (Exception e) when (e is JsonException or JsonSchemaException or ArgumentException)
+            {
+                problems.Add($"{file.Path}: {e.Message}");
+            }
+        }
+        return result;
+    }
+}

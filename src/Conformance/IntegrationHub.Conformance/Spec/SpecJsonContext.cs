@@ -1,0 +1,13 @@
+using System.Text.Json.Serialization;
+using IntegrationHub.Conformance.Validation;
+
+namespace IntegrationHub.Conformance.Spec;
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ErrorCatalogDocument))]
+[JsonSerializable(typeof(Finding))]
+[JsonSerializable(typeof(string[]))]
+[JsonSerializable(typeof(IReadOnlyList<Finding>))]
+internal sealed partial class SpecJsonContext : JsonSerializerContext;

@@ -1,0 +1,215 @@
+using System.Globalization;
+using System.Text.Json;
+using IntegrationHub.Conformance.Profiles;
+using IntegrationHub.Conformance.Spec;
+
+namespace IntegrationHub.Conformance.Validation;
+
+/// <summary>
+/// The one validator engine. It judges one telemetry message: the message schema first, then the profile
+/// (metric, unit, kind, range, device state, time) and, on a hub, the device registry. It collects every finding
+/// before it rejects, and on success hands back the message normalized: canonical units, UTC, the resolved profile.
+/// The hub runs it at ingest and the conformance CLI runs it offline, so both give the same verdict.
+/// </summary>
+public sealed class TelemetryValidator
+{
+    private readonly SpecCatalog _spec;
+    private readonly SpecSchema _messageSchema;
+
+    internal TelemetryValidator(SpecCatalog spec)
+    {
+        _spec = spec;
+        _messageSchema = spec.Schema(SpecCatalog.TelemetryMessageSchema);
+    }
+
+    public MessageVerdict Validate(JsonElement message, ValidationContext context)
+    {
+        var schemaFindings = SchemaFindings.Evaluate(_messageSchema, message);
+        if (schemaFindings.Count > 0)
+        {
+            return MessageVerdict.Rejected(schemaFindings, ReadString(message, "messageId"), ReadString(message, "deviceId"));
+        }
+
+        // The schema passed, so every required member exists with its type.
+        var messageId = message.GetProperty("messageId").GetString()!;
+        var deviceId = message.GetProperty("deviceId").GetString()!;
+        var profileId = message.GetProperty("profile").GetString()!;
+        List<Finding>? findings = null;
+        void Reject(string code, string pointer, string detail) => (findings ??= []).Add(new Finding(code, pointer, detail));
+
+        if (!_spec.Profiles.TryGetValue(profileId, out var profile))
+        {
+            Reject(ErrorCodes.ProfileUnknown, "/profile", $"'{profileId}' is not a profile of this spec.");
+        }
+        else if (context.AllowedProfiles is { } allowed && !allowed.Contains(profileId))
+        {
+            Reject(ErrorCodes.ProfileNotAllowed, "/profile", $"The adapter may not send '{profileId}'.");
+        }
+
+        DeviceRegistration? device = null;
+        if (context.Devices is { } devices)
+        {
+            device = devices.Find(deviceId);
+            if (device is null)
+            {
+                Reject(ErrorCodes.DeviceUnregistered, "/deviceId", $"No device '{deviceId}' is registered in the adapter's organization.");
+            }
+            else if (context.AdapterId is not null && device.AdapterId != context.AdapterId)
+            {
+                Reject(ErrorCodes.DeviceWrongAdapter, "/deviceId", $"Device '{deviceId}' is registered under another adapter.");
+            }
+            else if (device.ProfileId != profileId)
+            {
+                Reject(ErrorCodes.ProfileMismatch, "/profile", $"Device '{deviceId}' is registered with profile '{device.ProfileId}'.");
+            }
+        }
+
+        var time = ReadTime(message.GetProperty("time"), context, Reject);
+
+        NormalizedObservation[]? observations = null;
+        DeviceStatus? status = null;
+        if (profile is not null)
+        {
+            observations = ReadObservations(message.GetProperty("observations"), profile, profile.Parameters(device?.Parameters), Reject);
+            status = ReadStatus(message, profile, Reject);
+        }
+
+        if (findings is not null)
+        {
+            return MessageVerdict.Rejected(findings, messageId, deviceId);
+        }
+        return MessageVerdict.Accepted(new NormalizedMessage(messageId, deviceId, profile!, time, observations!, ReadLocation(message), status, device));
+    }
+
+    private static DateTimeOffset ReadTime(JsonElement element, ValidationContext context, Action<string, string, string> reject)
+    {
+        // The schema's pattern fixes the shape; the calendar (month 13, 30 February) is checked here.
+        if (!DateTimeOffset.TryParse(element.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.None, out var time))
+        {
+            reject(ErrorCodes.InvalidValue, "/time", "Not a valid RFC 3339 date-time.");
+            return default;
+        }
+        var utc = time.ToUniversalTime();
+        if (utc - context.Now > context.MaxFutureSkew)
+        {
+            reject(ErrorCodes.TimeInFuture, "/time", $"The time is {(utc - context.Now).TotalSeconds:0} s ahead of the hub's clock; at most {context.MaxFutureSkew.TotalSeconds:0} s is allowed.");
+        }
+        return utc;
+    }
+
+    private static NormalizedObservation[] ReadObservations(JsonElement array, CompiledProfile profile, ParameterSet parameters, Action<string, string, string> reject)
+    {
+        var result = new NormalizedObservation[array.GetArrayLength()];
+        var index = 0;
+        foreach (var item in array.EnumerateArray())
+        {
+            var pointer = "/observations/" + index.ToString(CultureInfo.InvariantCulture);
+            var name = item.GetProperty("metric").GetString()!;
+            if (!profile.Metrics.TryGetValue(name, out var metric))
+            {
+                reject(ErrorCodes.MetricUnknown, pointer + "/metric", $"Profile {profile.Id} has no metric '{name}'.");
+            }
+            else if (Repeats(result, index, name))
+            {
+                reject(ErrorCodes.MetricRepeated, pointer + "/metric", $"'{name}' already appears in this message.");
+            }
+            else
+            {
+                result[index] = ReadValue(item, metric, parameters, pointer, reject);
+            }
+            index++;
+        }
+        return result;
+
+        static bool Repeats(NormalizedObservation[] seen, int count, string name)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                if (seen[i].Metric == name)
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    private static NormalizedObservation ReadValue(JsonElement item, CompiledMetric metric, ParameterSet parameters, string pointer, Action<string, string, string> reject)
+    {
+        var value = item.GetProperty("value");
+        var hasUnit = item.TryGetProperty("unit", out var unitElement);
+        switch (metric.Kind)
+        {
+            case MetricKind.Quantity when value.ValueKind == JsonValueKind.Number:
+                var unit = unitElement.GetString()!;
+                if (!metric.TryToCanonical(unit, value.GetDouble(), parameters, out var canonical))
+                {
+                    reject(ErrorCodes.UnitUnknown, pointer + "/unit", $"'{unit}' is not accepted for '{metric.Name}'; use one of: {string.Join(", ", metric.AcceptedUnits)}.");
+                }
+                else if (metric.Definition.Range is { } range && (canonical < range.Min || canonical > range.Max))
+                {
+                    reject(ErrorCodes.ValueOutOfRange, pointer + "/value",
+                        $"{canonical.ToString(CultureInfo.InvariantCulture)} {metric.Unit} is outside the valid range {range.Min.ToString(CultureInfo.InvariantCulture)} to {range.Max.ToString(CultureInfo.InvariantCulture)} {metric.Unit}.");
+                }
+                return new NormalizedObservation(metric.Name, MetricKind.Quantity, canonical, null, metric.Unit);
+
+            case MetricKind.Flag when value.ValueKind is JsonValueKind.True or JsonValueKind.False && !hasUnit:
+                return new NormalizedObservation(metric.Name, MetricKind.Flag, value.ValueKind == JsonValueKind.True ? 1 : 0, null, null);
+
+            case MetricKind.State when value.ValueKind == JsonValueKind.String && !hasUnit && metric.Values.Contains(value.GetString()!):
+                return new NormalizedObservation(metric.Name, MetricKind.State, null, value.GetString(), null);
+
+            default:
+                if (hasUnit && metric.Kind != MetricKind.Quantity)
+                {
+                    reject(ErrorCodes.UnitUnknown, pointer + "/unit", $"'{metric.Name}' is a {Describe(metric)} and takes no unit.");
+                }
+                else
+                {
+                    reject(ErrorCodes.ValueWrongKind, pointer + "/value", $"'{metric.Name}' takes {Describe(metric)}.");
+                }
+                return default;
+        }
+
+        static string Describe(CompiledMetric metric) => metric.Kind switch
+        {
+            MetricKind.Quantity => $"a number in {metric.Unit}",
+            MetricKind.Flag => "a boolean flag",
+            _ => "one of the states " + string.Join(", ", metric.Definition.Values),
+        };
+    }
+
+    private static DeviceStatus? ReadStatus(JsonElement message, CompiledProfile profile, Action<string, string, string> reject)
+    {
+        if (!message.TryGetProperty("status", out var status))
+        {
+            return null;
+        }
+        string? state = null;
+        if (status.TryGetProperty("state", out var stateElement))
+        {
+            state = stateElement.GetString()!;
+            if (!profile.States.Contains(state))
+            {
+                reject(ErrorCodes.StateUnknown, "/status/state", $"'{state}' is not a state of {profile.Id}; use one of: {string.Join(", ", profile.Definition.States.Keys)}.");
+            }
+        }
+        return new DeviceStatus(
+            state,
+            status.TryGetProperty("battery", out var battery) ? battery.GetDouble() : null,
+            status.TryGetProperty("signal", out var signal) ? signal.GetDouble() : null,
+            status.TryGetProperty("faults", out var faults) ? faults.EnumerateArray().Select(f => f.GetString()!).ToArray() : null);
+    }
+
+    private static GeoLocation? ReadLocation(JsonElement message) =>
+        message.TryGetProperty("location", out var location)
+            ? new GeoLocation(
+                location.GetProperty("lon").GetDouble(),
+                location.GetProperty("lat").GetDouble(),
+                location.TryGetProperty("alt", out var alt) ? alt.GetDouble() : null,
+                location.TryGetProperty("crs", out var crs) ? crs.GetString()! : "WGS84")
+            : null;
+
+    private static string? ReadString(JsonElement message, string name) =>
+        message.ValueKind == JsonValueKind.Object && message.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+}

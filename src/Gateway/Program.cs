@@ -1,2 +1,45 @@
-var app = WebApplication.CreateBuilder(args).Build();
-app.Run();
+using IntegrationHub.Gateway.Auth;
+using IntegrationHub.Gateway.Ingestion;
+using IntegrationHub.Gateway.Operations;
+using IntegrationHub.Gateway.Organizations;
+using IntegrationHub.Gateway.Specs;
+using IntegrationHub.Gateway.Telemetry;
+using IntegrationHub.Portal;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddHubHosting();
+builder.Services.AddHubStorage(builder.Configuration);
+builder.Services.AddHubAuth(builder.Configuration);
+builder.Services.AddHubOperations(builder.Configuration);
+builder.Services.AddHubOpenApi();
+builder.Services.AddPortal();
+
+var app = builder.Build();
+
+app.UseHubPipeline();
+app.UseSwagger(options => options.OpenApiVersion = Microsoft.OpenApi.OpenApiSpecVersion.OpenApi3_1);
+app.UseSwaggerUI(options =>
+{
+    options.SwaggerEndpoint("/swagger/v1/swagger.json", "IntegrationHub API v1");
+    options.OAuthScopes(IntegrationHub.Conformance.Spec.Scopes.TelemetryWrite, IntegrationHub.Conformance.Spec.Scopes.TelemetryRead);
+});
+
+app.MapTokenEndpoint();
+app.MapOrganizations();
+app.MapAdapters();
+app.MapDevices();
+app.MapGrants();
+app.MapAudit();
+app.MapIngestion();
+app.MapQuarantine();
+app.MapTelemetryQueries();
+app.MapSpecs();
+app.MapOperations();
+app.MapPortal();
+
+await app.InitializeHubAsync();
+await app.RunAsync();
+
+/// <summary>The hub's entry point; public so that tests can host it.</summary>
+public partial class Program;

@@ -43,6 +43,7 @@ public static class ErrorCodes
     public const string AdapterSuspended = "adapter.suspended";
     public const string AdapterNotCertified = "adapter.not-certified";
     public const string AdapterNotFound = "adapter.not-found";
+    public const string AdapterExists = "adapter.exists";
     public const string AdapterInvalidTransition = "adapter.invalid-transition";
     public const string OrganizationNotFound = "organization.not-found";
     public const string OrganizationExists = "organization.exists";

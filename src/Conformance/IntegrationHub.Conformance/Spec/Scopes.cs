@@ -1,0 +1,24 @@
+namespace IntegrationHub.Conformance.Spec;
+
+/// <summary>The normative OAuth2 scopes of the hub's API.</summary>
+public static class Scopes
+{
+    public const string TelemetryWrite = "telemetry:write";
+    public const string TelemetryRead = "telemetry:read";
+    public const string AlertsRead = "alerts:read";
+    public const string AlertsManage = "alerts:manage";
+    public const string SubscriptionsManage = "subscriptions:manage";
+    public const string Admin = "admin";
+
+    public static readonly IReadOnlyList<string> All = [TelemetryWrite, TelemetryRead, AlertsRead, AlertsManage, SubscriptionsManage, Admin];
+
+    public static readonly IReadOnlyDictionary<string, string> Descriptions = new Dictionary<string, string>
+    {
+        [TelemetryWrite] = "Send telemetry and read the adapter's own quarantine.",
+        [TelemetryRead] = "Read observations the organization may see.",
+        [AlertsRead] = "Read alerts the organization may see.",
+        [AlertsManage] = "Acknowledge, dispatch, resolve and close alerts.",
+        [SubscriptionsManage] = "Create and manage the organization's subscriptions.",
+        [Admin] = "Operate the hub: organizations, adapters, devices, grants, audit.",
+    };
+}

@@ -1,0 +1,143 @@
+using IntegrationHub.Conformance.Spec;
+using IntegrationHub.Gateway.Hosting;
+using IntegrationHub.Gateway.Organizations;
+using IntegrationHub.Gateway.Storage;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.EntityFrameworkCore;
+using OpenIddict.Abstractions;
+using OpenIddict.Validation.AspNetCore;
+
+namespace IntegrationHub.Gateway.Auth;
+
+/// <summary>One authorization policy per scope. Each also checks that the client is still allowed in (not suspended, token not revoked).</summary>
+internal static class HubPolicies
+{
+    public static string ForScope(string scope) => "scope:" + scope;
+
+    public static TBuilder RequireScope<TBuilder>(this TBuilder builder, string scope)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.RequireAuthorization(ForScope(scope));
+
+    public static AuthorizationBuilder AddScopePolicies(this AuthorizationBuilder builder)
+    {
+        foreach (var scope in Scopes.All)
+        {
+            builder.AddPolicy(ForScope(scope), policy => policy
+                .AddAuthenticationSchemes(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme)
+                .RequireAuthenticatedUser()
+                .AddRequirements(new ActiveClientRequirement(), new ScopeRequirement(scope)));
+        }
+        return builder;
+    }
+}
+
+internal sealed record ActiveClientRequirement : IAuthorizationRequirement;
+
+internal sealed record ScopeRequirement(string Scope) : IAuthorizationRequirement;
+
+/// <summary>Why an authenticated caller was turned away, with the error code and status to answer with.</summary>
+internal sealed class HubAuthorizationFailure(IAuthorizationHandler handler, string code, string message, int status)
+    : AuthorizationFailureReason(handler, message)
+{
+    public string Code { get; } = code;
+    public int Status { get; } = status;
+}
+
+/// <summary>
+/// Looks the client up on every request, so that suspension and secret rotation take effect at once even though
+/// access tokens are self-contained JWTs. One indexed read per request; batch ingest spreads it over many messages.
+/// </summary>
+internal sealed class ActiveClientHandler(HubDb db) : AuthorizationHandler<ActiveClientRequirement>
+{
+    protected override async Task HandleRequirementAsync(AuthorizationHandlerContext context, ActiveClientRequirement requirement)
+    {
+        if (context.Resource is not HttpContext http || context.User.ClientId() is not { } clientId)
+        {
+            return;
+        }
+        if (http.Features.Get<Caller>() is not null)
+        {
+            context.Succeed(requirement);
+            return;
+        }
+        var row = await db.Adapters.AsNoTracking()
+            .Where(a => a.Id == clientId)
+            .Join(db.Organizations, a => a.OrganizationId, o => o.Id, (a, o) => new { Adapter = a, o.Kind, o.AreaCode })
+            .FirstOrDefaultAsync(http.RequestAborted);
+        if (row is null || row.Adapter.SecurityStamp != context.User.GetClaim(HubClaims.Stamp))
+        {
+            context.Fail(new HubAuthorizationFailure(this, ErrorCodes.TokenInvalid, "The token was revoked: the adapter's secret was rotated, or the adapter was suspended after the token was issued.", StatusCodes.Status401Unauthorized));
+            return;
+        }
+        if (row.Adapter.Status == AdapterStatus.Suspended)
+        {
+            context.Fail(new HubAuthorizationFailure(this, ErrorCodes.AdapterSuspended, $"Adapter '{clientId}' is suspended.", StatusCodes.Status401Unauthorized));
+            return;
+        }
+        http.Features.Set(new Caller(
+            clientId,
+            row.Adapter.OrganizationId,
+            row.Kind,
+            row.AreaCode,
+            row.Adapter.Status,
+            row.Adapter.AllowedProfiles,
+            context.User.GetScopes().ToHashSet(StringComparer.Ordinal)));
+        context.Succeed(requirement);
+    }
+}
+
+internal sealed class ScopeHandler : AuthorizationHandler<ScopeRequirement>
+{
+    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, ScopeRequirement requirement)
+    {
+        if (context.User.HasScope(requirement.Scope))
+        {
+            context.Succeed(requirement);
+        }
+        else
+        {
+            context.Fail(new HubAuthorizationFailure(this, ErrorCodes.InsufficientScope, $"This operation needs the '{requirement.Scope}' scope.", StatusCodes.Status403Forbidden));
+        }
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// Answers refused requests with problem details and RFC 6750 <c>WWW-Authenticate</c> headers, instead of the
+/// authentication handler's empty challenge.
+/// </summary>
+internal sealed class ProblemAuthorizationResultHandler : IAuthorizationMiddlewareResultHandler
+{
+    private readonly AuthorizationMiddlewareResultHandler _default = new();
+
+    public Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
+    {
+        if (authorizeResult.Succeeded || !context.Request.Path.StartsWithSegments("/v1"))
+        {
+            return _default.HandleAsync(next, context, policy, authorizeResult);
+        }
+        if (authorizeResult.Challenged)
+        {
+            var sent = context.Request.Headers.Authorization.Count > 0;
+            return Refuse(context, sent ? ErrorCodes.TokenInvalid : ErrorCodes.TokenMissing,
+                sent ? "The access token is invalid or has expired." : "Send an access token: Authorization: Bearer <token>.",
+                StatusCodes.Status401Unauthorized, sent ? "error=\"invalid_token\"" : null);
+        }
+        var failure = authorizeResult.AuthorizationFailure?.FailureReasons.OfType<HubAuthorizationFailure>().FirstOrDefault();
+        if (failure is null)
+        {
+            return Refuse(context, ErrorCodes.InsufficientScope, "The caller may not perform this operation.", StatusCodes.Status403Forbidden, "error=\"insufficient_scope\"");
+        }
+        var challenge = failure.Status == StatusCodes.Status401Unauthorized
+            ? $"error=\"invalid_token\", error_description=\"{failure.Message}\""
+            : $"error=\"insufficient_scope\", scope=\"{policy.Requirements.OfType<ScopeRequirement>().FirstOrDefault()?.Scope}\"";
+        return Refuse(context, failure.Code, failure.Message, failure.Status, challenge);
+    }
+
+    private static Task Refuse(HttpContext context, string code, string detail, int status, string? challenge)
+    {
+        context.Response.Headers.WWWAuthenticate = challenge is null ? "Bearer realm=\"IntegrationHub\"" : $"Bearer realm=\"IntegrationHub\", {challenge}";
+        return ProblemResults.WriteAsync(context, code, detail, status);
+    }
+}

@@ -1,0 +1,71 @@
+using System.Text.Json.Serialization;
+using IntegrationHub.Adapters.Codecs;
+using IntegrationHub.Conformance.Spec;
+using IntegrationHub.Gateway.Auth;
+using IntegrationHub.Gateway.Hosting;
+using IntegrationHub.Gateway.Ingestion;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+internal static class HostingExtensions
+{
+    /// <summary>The hub's cross-cutting services: options, the spec, clock, JSON, problem details, limits, ingest.</summary>
+    public static WebApplicationBuilder AddHubHosting(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<HubOptions>().BindConfiguration(HubOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<IngestionOptions>().BindConfiguration(IngestionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        services.TryAddSingleton(TimeProvider.System);
+        var hub = builder.Configuration.GetSection(HubOptions.Section).Get<HubOptions>() ?? new HubOptions();
+        services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(hub.DataPath(Path.Combine("keys", "data-protection"))));
+        // The spec is loaded and checked once; a broken spec stops the hub before it serves anything.
+        services.TryAddSingleton(_ => SpecCatalog.LoadEmbedded());
+
+        services.Configure<JsonOptions>(options =>
+        {
+            options.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        });
+        services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.AddHubRateLimits(builder.Configuration);
+
+        services.TryAddSingleton<ITelemetryCodec, CanonicalJsonCodec>();
+        services.TryAddSingleton(sp => new CodecRegistry(sp.GetServices<ITelemetryCodec>()));
+        services.TryAddSingleton<IngestMetrics>();
+        services.TryAddScoped<TelemetryWriter>();
+        services.TryAddScoped<IngestPipeline>();
+        return builder;
+    }
+
+    /// <summary>The request pipeline, in order: errors, transport security, authentication, rate limits, authorization.</summary>
+    public static WebApplication UseHubPipeline(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages(async context =>
+        {
+            var http = context.HttpContext;
+            if (http.Response.StatusCode == StatusCodes.Status404NotFound && !http.Response.HasStarted)
+            {
+                await ProblemResults.WriteAsync(http, ErrorCodes.NotFound, $"No endpoint at {http.Request.Method} {http.Request.Path}.");
+            }
+        });
+        app.UseWhen(context => !context.Request.Path.StartsWithSegments("/health"), branch => branch.UseMiddleware<TransportSecurityMiddleware>());
+        app.UseAuthentication();
+        app.UseRateLimiter();
+        app.UseAuthorization();
+        return app;
+    }
+
+    /// <summary>Brings the database up to date and makes sure an admin client exists, before the hub takes requests.</summary>
+    public static async Task InitializeHubAsync(this WebApplication app)
+    {
+        await app.Services.MigrateHubStorageAsync(app.Lifetime.ApplicationStopping);
+        await using var scope = app.Services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<Bootstrapper>().RunAsync(app.Lifetime.ApplicationStopping);
+    }
+}

@@ -1,0 +1,45 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using IntegrationHub.Conformance.Spec;
+using IntegrationHub.Gateway.Auth;
+using IntegrationHub.Gateway.Ingestion;
+
+namespace IntegrationHub.Gateway.Hosting;
+
+/// <summary>
+/// Rate limits: ingest per client (a token bucket, so bursts up to the bucket pass), and the token endpoint per client
+/// address. A refused request gets 429 with <c>Retry-After</c> and the <c>request.rate-limited</c> problem.
+/// </summary>
+internal static class HubRateLimits
+{
+    public const string IngestPolicy = "ingest";
+    public const string TokenPolicy = "token";
+
+    public static IServiceCollection AddHubRateLimits(this IServiceCollection services, IConfiguration configuration)
+    {
+        var ingestion = configuration.GetSection(IngestionOptions.Section).Get<IngestionOptions>() ?? new IngestionOptions();
+        var auth = configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
+        services.AddRateLimiter(options =>
+        {
+            options.AddPolicy(IngestPolicy, context => RateLimitPartition.GetTokenBucketLimiter(
+                context.User.ClientId() ?? "anonymous:" + context.Connection.RemoteIpAddress,
+                _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = ingestion.RequestBurst,
+                    TokensPerPeriod = ingestion.RequestsPerSecond,
+                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                    QueueLimit = 0,
+                }));
+            options.AddPolicy(TokenPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
+                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = auth.TokenRequestsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+            options.OnRejected = async (context, cancellationToken) =>
+            {
+                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;
+                context.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
+                await ProblemResults.WriteAsync(context.HttpContext, ErrorCodes.RateLimited, $"Too many requests; retry after {retryAfter} s.");
+            };
+        });
+        return services;
+    }
+}

@@ -1,0 +1,96 @@
+using System.Text.RegularExpressions;
+using IntegrationHub.Conformance.Spec;
+using IntegrationHub.Conformance.Validation;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace IntegrationHub.Gateway.Hosting;
+
+/// <summary>Collects every problem in a request body before answering, each with a pointer to its field.</summary>
+internal sealed class RequestValidator
+{
+    private readonly List<Finding> _findings = [];
+
+    public bool Failed => _findings.Count > 0;
+
+    public IReadOnlyList<Finding> Findings => _findings;
+
+    public RequestValidator Add(string code, string pointer, string detail)
+    {
+        _findings.Add(new Finding(code, pointer, detail));
+        return this;
+    }
+
+    public RequestValidator AddRange(IEnumerable<Finding> findings)
+    {
+        _findings.AddRange(findings);
+        return this;
+    }
+
+    /// <summary>Checks a required string against a pattern; returns whether it passed.</summary>
+    public bool Text(string? value, string pointer, Regex pattern, string describe, bool required = true)
+    {
+        if (value is null)
+        {
+            if (required)
+            {
+                Add(ErrorCodes.MissingField, pointer, $"'{pointer.TrimStart('/')}' is required.");
+            }
+            return !required;
+        }
+        if (!pattern.IsMatch(value))
+        {
+            Add(ErrorCodes.InvalidValue, pointer, describe);
+            return false;
+        }
+        return true;
+    }
+
+    public void Range(double? value, string pointer, double min, double max, bool required = true)
+    {
+        if (value is null)
+        {
+            if (required)
+            {
+                Add(ErrorCodes.MissingField, pointer, $"'{pointer.TrimStart('/')}' is required.");
+            }
+        }
+        else if (!double.IsFinite(value.Value) || value < min || value > max)
+        {
+            Add(ErrorCodes.InvalidValue, pointer, $"Must be between {min} and {max}.");
+        }
+    }
+
+    public ProblemHttpResult Problem(HttpContext context) =>
+        ProblemResults.Problem(context, ErrorCodes.ValidationFailed, $"{_findings.Count} problem(s) in the request body.", _findings);
+}
+
+internal static partial class Patterns
+{
+    /// <summary>Ids of organizations: lower-case letters, digits and hyphens.</summary>
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{1,63}$")]
+    public static partial Regex OrganizationId();
+
+    [GeneratedRegex(Auth.AdapterIds.Pattern)]
+    public static partial Regex AdapterId();
+
+    /// <summary>The telemetry schema's identifier rule, for device ids.</summary>
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
+    public static partial Regex DeviceId();
+
+    /// <summary>A GB/T 2260 administrative area code: six digits, the first 1–8.</summary>
+    [GeneratedRegex("^[1-8][0-9]{5}$")]
+    public static partial Regex AreaCode();
+
+    [GeneratedRegex(@"^\S(.{0,198}\S)?$")]
+    public static partial Regex Name();
+}
+
+/// <summary>GB/T 2260 codes nest: 370000 (province) ⊃ 370200 (city) ⊃ 370202 (district).</summary>
+internal static class AreaCodes
+{
+    /// <summary>The prefix every code inside the area shares: trailing "00" pairs dropped.</summary>
+    public static string Prefix(string code) =>
+        code.EndsWith("0000", StringComparison.Ordinal) ? code[..2]
+        : code.EndsWith("00", StringComparison.Ordinal) ? code[..4]
+        : code;
+}

@@ -1,0 +1,114 @@
+using System.Text.Json;
+using IntegrationHub.Conformance.Spec;
+using IntegrationHub.Conformance.Validation;
+using IntegrationHub.Gateway.Auth;
+using IntegrationHub.Gateway.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace IntegrationHub.Gateway.Ingestion;
+
+/// <summary>The verdict on one message of a batch, as the sender is told it.</summary>
+internal sealed record MessageResult(int Index, string? MessageId, string Status, string? Code, string? Pointer, IReadOnlyList<Finding>? Errors, long? QuarantineId);
+
+/// <summary>The answer to a batch: counts and one result per message, in order.</summary>
+internal sealed record BatchResult(int Accepted, int Duplicates, int Rejected, IReadOnlyList<MessageResult> Results);
+
+/// <summary>
+/// validate → normalize → store for a batch of canonical messages, whatever transport brought them. The devices a
+/// batch names are read in one query; every message is judged by the shared validator; the writer stores the batch
+/// in one transaction. When this returns, everything it reports as accepted is durable.
+/// </summary>
+internal sealed class IngestPipeline(
+    SpecCatalog spec,
+    HubDb db,
+    TelemetryWriter writer,
+    TimeProvider time,
+    IOptions<IngestionOptions> options,
+    IngestMetrics metrics)
+{
+    public async Task<BatchResult> IngestAsync(Caller caller, JsonElement messages, string transport, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        var receivedAt = time.GetUtcNow();
+        var devices = await LoadDevicesAsync(caller.OrganizationId, messages, cancellationToken);
+        var context = new ValidationContext
+        {
+            Now = receivedAt,
+            MaxFutureSkew = options.Value.MaxFutureSkew,
+            AdapterId = caller.ClientId,
+            AllowedProfiles = caller.AllowedProfiles is null ? null : new HashSet<string>(caller.AllowedProfiles, StringComparer.Ordinal),
+            Devices = devices,
+        };
+
+        var batch = new PendingMessage[messages.GetArrayLength()];
+        var index = 0;
+        foreach (var message in messages.EnumerateArray())
+        {
+            var verdict = spec.Validator.Validate(message, context);
+            batch[index++] = new PendingMessage(verdict, verdict.IsValid ? null : message.GetRawText());
+        }
+
+        var sender = new Sender(caller.ClientId, caller.OrganizationId, caller.IsSandbox);
+        var outcomes = await writer.WriteAsync(sender, batch, receivedAt, cancellationToken);
+
+        var results = new MessageResult[batch.Length];
+        int accepted = 0, duplicates = 0, rejected = 0, observations = 0;
+        for (var i = 0; i < batch.Length; i++)
+        {
+            var (outcome, quarantineId) = outcomes[i];
+            var verdict = batch[i].Verdict;
+            switch (outcome)
+            {
+                case MessageOutcome.Accepted:
+                    accepted++;
+                    observations += verdict.Message!.Observations.Length;
+                    results[i] = new MessageResult(i, verdict.MessageId, "accepted", null, null, null, null);
+                    break;
+                case MessageOutcome.Duplicate:
+                    duplicates++;
+                    results[i] = new MessageResult(i, verdict.MessageId, "duplicate", null, null, null, null);
+                    break;
+                default:
+                    rejected++;
+                    var prefix = "/messages/" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    var errors = verdict.Findings.Select(f => f with { Pointer = prefix + f.Pointer }).ToList();
+                    foreach (var finding in verdict.Findings)
+                    {
+                        metrics.Rejection(finding.Code);
+                    }
+                    results[i] = new MessageResult(i, verdict.MessageId, "rejected", errors[0].Code, errors[0].Pointer, errors, quarantineId);
+                    break;
+            }
+            metrics.Message(outcome.ToString().ToLowerInvariant(), transport);
+        }
+        metrics.Observations(observations);
+        metrics.Duration(time.GetElapsedTime(started), transport);
+        return new BatchResult(accepted, duplicates, rejected, results);
+    }
+
+    private async Task<DeviceLookup> LoadDevicesAsync(string organizationId, JsonElement messages, CancellationToken cancellationToken)
+    {
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var message in messages.EnumerateArray())
+        {
+            if (message.ValueKind == JsonValueKind.Object && message.TryGetProperty("deviceId", out var id) && id.ValueKind == JsonValueKind.String)
+            {
+                ids.Add(id.GetString()!);
+            }
+        }
+        var rows = await db.Devices.AsNoTracking()
+            .Where(d => d.OrganizationId == organizationId && ids.Contains(d.DeviceId))
+            .Select(d => new { d.Key, d.DeviceId, d.AdapterId, d.ProfileId, d.District, d.Parameters })
+            .ToListAsync(cancellationToken);
+        return new DeviceLookup(rows.ToDictionary(
+            d => d.DeviceId,
+            d => new DeviceRegistration { Key = d.Key, DeviceId = d.DeviceId, AdapterId = d.AdapterId, ProfileId = d.ProfileId, District = d.District, Parameters = d.Parameters },
+            StringComparer.Ordinal));
+    }
+
+    private sealed class DeviceLookup(Dictionary<string, DeviceRegistration> devices) : IDeviceDirectory
+    {
+        public DeviceRegistration? Find(string deviceId) => devices.GetValueOrDefault(deviceId);
+    }
+}

@@ -1,0 +1,82 @@
+using System.Globalization;
+using System.Text.Json;
+using IntegrationHub.Conformance.Spec;
+using IntegrationHub.Conformance.Validation;
+using IntegrationHub.Gateway.Auth;
+using IntegrationHub.Gateway.Hosting;
+using IntegrationHub.Gateway.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace IntegrationHub.Gateway.Ingestion;
+
+/// <summary>
+/// <c>GET /v1/quarantine</c>: what the hub rejected, newest first, with every reason. An adapter sees its own
+/// rejections; the operator sees any adapter's.
+/// </summary>
+internal static class QuarantineApi
+{
+    public static IEndpointRouteBuilder MapQuarantine(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/quarantine", ListAsync)
+            .WithTags("Telemetry")
+            .RequireScope(Scopes.TelemetryWrite)
+            .WithName("ListQuarantine")
+            .WithSummary("Page through the sending adapter's rejected input, newest first, with the reasons.");
+        return app;
+    }
+
+    internal sealed record QuarantineResponse(
+        long Id, DateTimeOffset ReceivedAt, string AdapterId, string? MessageId, string? DeviceId,
+        IReadOnlyList<Finding> Errors, JsonElement? Payload, string? PayloadText, bool PayloadTruncated);
+
+    private static async Task<Results<Ok<Page<QuarantineResponse>>, ProblemHttpResult>> ListAsync(
+        HubDb db, HttpContext context, string? adapterId = null, int? limit = null, string? cursor = null)
+    {
+        var caller = context.Caller();
+        if (adapterId is not null && adapterId != caller.ClientId && !caller.IsOperator)
+        {
+            return ProblemResults.Problem(context, ErrorCodes.InsufficientScope, "An adapter sees only its own quarantine.", status: StatusCodes.Status403Forbidden);
+        }
+        if (!Cursors.TryDecode(cursor, 1, out var key) || (cursor is not null && !Cursors.TryLong(key[0], out _)))
+        {
+            return ProblemResults.Problem(context, ErrorCodes.InvalidCursor);
+        }
+        var before = cursor is null ? long.MaxValue : long.Parse(key[0], CultureInfo.InvariantCulture);
+        var take = Cursors.Limit(limit);
+        var query = db.Quarantine.AsNoTracking().Where(q => q.Id < before);
+        // Scoped on the server: without the operator's reach, only the caller's own entries exist.
+        query = caller.IsOperator
+            ? adapterId is null ? query : query.Where(q => q.AdapterId == adapterId)
+            : query.Where(q => q.AdapterId == caller.ClientId);
+        var entries = await query.OrderByDescending(q => q.Id).Take(take + 1).ToListAsync(context.RequestAborted);
+        var next = entries.Count > take ? Cursors.Encode(entries[take - 1].Id) : null;
+        return TypedResults.Ok(new Page<QuarantineResponse>(entries.Take(take).Select(ToResponse).ToList(), next));
+    }
+
+    private static QuarantineResponse ToResponse(QuarantineEntry entry)
+    {
+        JsonElement? payload = null;
+        if (!entry.PayloadTruncated)
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(entry.Payload);
+                payload = document.RootElement.Clone();
+            }
+            catch (JsonException)
+            {
+            }
+        }
+        return new QuarantineResponse(
+            entry.Id,
+            DateTimeOffset.FromUnixTimeMilliseconds(entry.ReceivedAt),
+            entry.AdapterId,
+            entry.MessageId,
+            entry.DeviceId,
+            JsonSerializer.Deserialize(entry.Errors, IngestionJsonContext.Default.ListFinding) ?? [],
+            payload,
+            payload is null ? entry.Payload : null,
+            entry.PayloadTruncated);
+    }
+}

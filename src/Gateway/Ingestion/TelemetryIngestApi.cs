@@ -1,0 +1,148 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using IntegrationHub.Adapters.Codecs;
+using IntegrationHub.Conformance.Spec;
+using IntegrationHub.Conformance.Validation;
+using IntegrationHub.Gateway.Auth;
+using IntegrationHub.Gateway.Hosting;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace IntegrationHub.Gateway.Ingestion;
+
+/// <summary>
+/// <c>POST /v1/telemetry</c>: a batch in, one result per message out. The body is bounded in bytes and in messages;
+/// a body that is not JSON, or JSON that is not a batch, is refused whole (and quarantined); otherwise every message
+/// is accepted, found a duplicate, or rejected with its findings, and the answer comes after the durable write.
+/// </summary>
+internal static class TelemetryIngestApi
+{
+    private const string Transport = "http";
+
+    public static IEndpointRouteBuilder MapIngestion(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/telemetry", IngestAsync)
+            .WithTags("Telemetry")
+            .RequireScope(Scopes.TelemetryWrite)
+            .RequireRateLimiting(HubRateLimits.IngestPolicy)
+            .Accepts<JsonElement>("application/json")
+            .WithName("IngestTelemetry")
+            .WithSummary("Send a batch of telemetry messages (schema telemetry-batch.schema.json). Answers 200 with a result per message once the accepted ones are stored.");
+        return app;
+    }
+
+    private static async Task<Results<Ok<BatchResult>, ProblemHttpResult>> IngestAsync(
+        HttpContext context, IngestPipeline pipeline, TelemetryWriter writer, CodecRegistry codecs, IngestMetrics metrics,
+        TimeProvider time, IOptions<IngestionOptions> options)
+    {
+        var limits = options.Value;
+        var caller = context.Caller();
+        if (limits.RequireCertification && caller.IsSandbox)
+        {
+            return Discard(ErrorCodes.AdapterNotCertified, $"Adapter '{caller.ClientId}' is in the sandbox; this hub accepts data only from certified adapters.");
+        }
+        if (codecs.ForContentType(context.Request.ContentType) is not { } codec)
+        {
+            return Discard(ErrorCodes.UnsupportedMediaType, $"Send one of: {string.Join(", ", codecs.MediaTypes)}.");
+        }
+        if (context.Request.ContentLength > limits.MaxBodyBytes)
+        {
+            return Discard(ErrorCodes.BodyTooLarge, $"The body has {context.Request.ContentLength} bytes; the limit is {limits.MaxBodyBytes}.");
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(limits.MaxBodyBytes + 1);
+        try
+        {
+            var length = await ReadBodyAsync(context.Request.Body, buffer, limits.MaxBodyBytes + 1, context.RequestAborted);
+            if (length > limits.MaxBodyBytes)
+            {
+                return Discard(ErrorCodes.BodyTooLarge, $"The body is larger than the limit of {limits.MaxBodyBytes} bytes.");
+            }
+            var body = buffer.AsMemory(0, length);
+            var sender = new Sender(caller.ClientId, caller.OrganizationId, caller.IsSandbox);
+
+            JsonDocument document;
+            try
+            {
+                document = codec.Decode(body);
+            }
+            catch (JsonException e)
+            {
+                var detail = $"Not valid JSON at line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}.";
+                return await RejectBodyAsync(new Finding(ErrorCodes.MalformedJson, "", detail), body);
+            }
+            using (document)
+            {
+                if (BatchShape(document.RootElement) is { } shape)
+                {
+                    return await RejectBodyAsync(shape, body);
+                }
+                var messages = document.RootElement.GetProperty("messages");
+                if (messages.GetArrayLength() > limits.MaxBatchMessages)
+                {
+                    return Discard(ErrorCodes.TooManyMessages, $"The batch holds {messages.GetArrayLength()} messages; the limit is {limits.MaxBatchMessages}.");
+                }
+                return TypedResults.Ok(await pipeline.IngestAsync(caller, messages, Transport, context.RequestAborted));
+            }
+
+            async Task<ProblemHttpResult> RejectBodyAsync(Finding finding, ReadOnlyMemory<byte> payload)
+            {
+                await writer.QuarantineBodyAsync(sender, finding, Encoding.UTF8.GetString(payload.Span), time.GetUtcNow(), context.RequestAborted);
+                metrics.Discarded(finding.Code, Transport);
+                return ProblemResults.Problem(context, finding.Code, finding.Detail, [finding]);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        ProblemHttpResult Discard(string code, string detail)
+        {
+            metrics.Discarded(code, Transport);
+            return ProblemResults.Problem(context, code, detail);
+        }
+    }
+
+    /// <summary>The envelope's shape (specs/schemas/telemetry-batch.schema.json); the messages are judged one by one later.</summary>
+    private static Finding? BatchShape(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return new Finding(ErrorCodes.NotABatch, "", "The body must be an object {\"messages\": [ … ]}.");
+        }
+        foreach (var property in root.EnumerateObject())
+        {
+            if (property.Name != "messages")
+            {
+                return new Finding(ErrorCodes.NotABatch, "/" + JsonPointers.Escape(property.Name), $"A batch has no member '{property.Name}'; it holds only 'messages'.");
+            }
+        }
+        if (!root.TryGetProperty("messages", out var messages))
+        {
+            return new Finding(ErrorCodes.NotABatch, "/messages", "'messages' is required.");
+        }
+        if (messages.ValueKind != JsonValueKind.Array || messages.GetArrayLength() == 0)
+        {
+            return new Finding(ErrorCodes.NotABatch, "/messages", "'messages' must be an array of at least one message.");
+        }
+        return null;
+    }
+
+    /// <summary>Reads up to <paramref name="limit"/> bytes; a result equal to the limit means the body is longer.</summary>
+    private static async Task<int> ReadBodyAsync(Stream body, byte[] buffer, int limit, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        while (total < limit)
+        {
+            var read = await body.ReadAsync(buffer.AsMemory(total, limit - total), cancellationToken);
+            if (read == 0)
+            {
+                break;
+            }
+            total += read;
+        }
+        return total;
+    }
+}

@@ -1,0 +1,165 @@
+using System.Text.Json;
+using IntegrationHub.Conformance.Validation;
+using IntegrationHub.Gateway.Storage;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+
+namespace IntegrationHub.Gateway.Ingestion;
+
+/// <summary>What became of one message of a batch.</summary>
+internal enum MessageOutcome
+{
+    Accepted,
+    Duplicate,
+    Rejected,
+}
+
+/// <summary>Who sent a batch, as the writer stamps it on every row.</summary>
+internal sealed record Sender(string AdapterId, string OrganizationId, bool Sandbox);
+
+/// <summary>One message of a batch as the writer sees it: the verdict and, for a rejection, what was sent.</summary>
+internal readonly record struct PendingMessage(MessageVerdict Verdict, string? RawJson);
+
+/// <summary>
+/// The durable write of a batch: accepted messages with their observations and latest values, and rejected messages
+/// into the quarantine, in one transaction. The caller acknowledges only after this returns. A message id the adapter
+/// has sent before is answered as a duplicate and stored once (the unique key decides, so concurrent re-sends agree).
+/// This is the provider-specific part of ingest: SQLite here; PostgreSQL will bring its own writer (binary COPY).
+/// </summary>
+internal sealed class TelemetryWriter(HubDb db)
+{
+    private const string InsertMessageSql = """
+        INSERT INTO messages (AdapterId, MessageId, DeviceKey, ObservedAt, ReceivedAt, Lon, Lat, State, Status)
+        VALUES ($adapter, $message, $device, $observed, $received, $lon, $lat, $state, $status)
+        ON CONFLICT (AdapterId, MessageId) DO NOTHING
+        RETURNING Id
+        """;
+
+    private const string InsertObservationSql = """
+        INSERT INTO observations (MessageRecordId, DeviceKey, OrganizationId, DeviceId, ProfileId, Domain, District, Sandbox, Metric, Number, Text, Unit, ObservedAt, ReceivedAt)
+        VALUES ($messageRow, $device, $organization, $deviceId, $profile, $domain, $district, $sandbox, $metric, $number, $text, $unit, $observed, $received)
+        """;
+
+    // The latest value only moves forward in observation time: a late, older message is stored but does not replace it.
+    private const string UpsertLatestSql = """
+        INSERT INTO latest_values (DeviceKey, Metric, OrganizationId, DeviceId, ProfileId, Domain, District, Sandbox, Number, Text, Unit, ObservedAt, ReceivedAt)
+        VALUES ($device, $metric, $organization, $deviceId, $profile, $domain, $district, $sandbox, $number, $text, $unit, $observed, $received)
+        ON CONFLICT (DeviceKey, Metric) DO UPDATE SET
+            ProfileId = excluded.ProfileId, Domain = excluded.Domain, District = excluded.District, Sandbox = excluded.Sandbox,
+            Number = excluded.Number, Text = excluded.Text, Unit = excluded.Unit, ObservedAt = excluded.ObservedAt, ReceivedAt = excluded.ReceivedAt
+        WHERE excluded.ObservedAt >= latest_values.ObservedAt
+        """;
+
+    private const string InsertQuarantineSql = """
+        INSERT INTO quarantine (OrganizationId, AdapterId, ReceivedAt, MessageId, DeviceId, Errors, Payload, PayloadTruncated)
+        VALUES ($organization, $adapter, $received, $message, $deviceId, $errors, $payload, $truncated)
+        RETURNING Id
+        """;
+
+    /// <summary>Writes a batch; returns each message's outcome and, for rejections, its quarantine id.</summary>
+    public async Task<(MessageOutcome Outcome, long? QuarantineId)[]> WriteAsync(Sender sender, IReadOnlyList<PendingMessage> batch, DateTimeOffset receivedAt, CancellationToken cancellationToken)
+    {
+        var results = new (MessageOutcome, long?)[batch.Count];
+        var received = receivedAt.ToUnixTimeMilliseconds();
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            var connection = (SqliteConnection)db.Database.GetDbConnection();
+            using var transaction = connection.BeginTransaction(deferred: false);
+            using var message = Command(connection, transaction, InsertMessageSql, "$adapter", "$message", "$device", "$observed", "$received", "$lon", "$lat", "$state", "$status");
+            using var observation = Command(connection, transaction, InsertObservationSql, "$messageRow", "$device", "$organization", "$deviceId", "$profile", "$domain", "$district", "$sandbox", "$metric", "$number", "$text", "$unit", "$observed", "$received");
+            using var latest = Command(connection, transaction, UpsertLatestSql, "$device", "$metric", "$organization", "$deviceId", "$profile", "$domain", "$district", "$sandbox", "$number", "$text", "$unit", "$observed", "$received");
+            using var quarantine = QuarantineCommand(connection, transaction);
+
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var verdict = batch[i].Verdict;
+                if (verdict.Message is not { } accepted)
+                {
+                    results[i] = (MessageOutcome.Rejected, Quarantine(quarantine, sender, received, verdict.MessageId, verdict.DeviceId, verdict.Findings, batch[i].RawJson ?? ""));
+                    continue;
+                }
+                var device = accepted.Device ?? throw new InvalidOperationException("The hub validates with its device registry, so every accepted message has a device.");
+                var observed = accepted.Time.ToUnixTimeMilliseconds();
+                Bind(message, sender.AdapterId, accepted.MessageId, device.Key, observed, received, accepted.Location?.Lon, accepted.Location?.Lat, accepted.Status?.State,
+                    accepted.Status is null ? null : JsonSerializer.Serialize(accepted.Status, IngestionJsonContext.Default.DeviceStatus));
+                if (message.ExecuteScalar() is not long messageRow)
+                {
+                    results[i] = (MessageOutcome.Duplicate, null);
+                    continue;
+                }
+                foreach (var value in accepted.Observations)
+                {
+                    Bind(observation, messageRow, device.Key, sender.OrganizationId, device.DeviceId, accepted.Profile.Id, accepted.Profile.Domain, device.District, sender.Sandbox,
+                        value.Metric, value.Number, value.Text, value.Unit, observed, received);
+                    observation.ExecuteNonQuery();
+                    Bind(latest, device.Key, value.Metric, sender.OrganizationId, device.DeviceId, accepted.Profile.Id, accepted.Profile.Domain, device.District, sender.Sandbox,
+                        value.Number, value.Text, value.Unit, observed, received);
+                    latest.ExecuteNonQuery();
+                }
+                results[i] = (MessageOutcome.Accepted, null);
+            }
+            transaction.Commit();
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+        return results;
+    }
+
+    /// <summary>Quarantines a request body rejected whole (not JSON, not a batch), with its one finding.</summary>
+    public async Task<long> QuarantineBodyAsync(Sender sender, Finding finding, string payload, DateTimeOffset receivedAt, CancellationToken cancellationToken)
+    {
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            var connection = (SqliteConnection)db.Database.GetDbConnection();
+            using var command = QuarantineCommand(connection, null);
+            return Quarantine(command, sender, receivedAt.ToUnixTimeMilliseconds(), null, null, [finding], payload);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private static SqliteCommand QuarantineCommand(SqliteConnection connection, SqliteTransaction? transaction) =>
+        Command(connection, transaction, InsertQuarantineSql, "$organization", "$adapter", "$received", "$message", "$deviceId", "$errors", "$payload", "$truncated");
+
+    private static long Quarantine(SqliteCommand command, Sender sender, long received, string? messageId, string? deviceId, IReadOnlyList<Finding> findings, string payload)
+    {
+        var truncated = payload.Length > QuarantineEntry.MaxPayloadChars;
+        Bind(command, sender.OrganizationId, sender.AdapterId, received, messageId, deviceId,
+            JsonSerializer.Serialize(findings, IngestionJsonContext.Default.IReadOnlyListFinding),
+            truncated ? payload[..QuarantineEntry.MaxPayloadChars] : payload, truncated);
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params string[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var name in parameters)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+        command.Prepare();
+        return command;
+    }
+
+    private static void Bind(SqliteCommand command, params object?[] values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            command.Parameters[i].Value = values[i] ?? DBNull.Value;
+        }
+    }
+}
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(DeviceStatus))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyList<Finding>))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(List<Finding>))]
+internal sealed partial class IngestionJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

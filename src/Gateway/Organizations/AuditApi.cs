@@ -1,0 +1,34 @@
+using IntegrationHub.Conformance.Spec;
+using IntegrationHub.Gateway.Auth;
+using IntegrationHub.Gateway.Hosting;
+using IntegrationHub.Gateway.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace IntegrationHub.Gateway.Organizations;
+
+internal static class AuditApi
+{
+    public static IEndpointRouteBuilder MapAudit(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/audit", ListAsync).WithTags("Administration").RequireScope(Scopes.Admin)
+            .WithName("ListAudit").WithSummary("The audit log of administrative actions, newest first, a page at a time.");
+        return app;
+    }
+
+    internal sealed record AuditResponse(long Id, DateTimeOffset At, string Actor, string Action, string Target, string? Details);
+
+    private static async Task<Results<Ok<Page<AuditResponse>>, ProblemHttpResult>> ListAsync(HubDb db, HttpContext context, int? limit = null, string? cursor = null)
+    {
+        if (!Cursors.TryDecode(cursor, 1, out var key) || (cursor is not null && !Cursors.TryLong(key[0], out _)))
+        {
+            return ProblemResults.Problem(context, ErrorCodes.InvalidCursor);
+        }
+        var before = cursor is null ? long.MaxValue : long.Parse(key[0], System.Globalization.CultureInfo.InvariantCulture);
+        var take = Cursors.Limit(limit);
+        var entries = await db.Audit.AsNoTracking().Where(a => a.Id < before).OrderByDescending(a => a.Id).Take(take + 1).ToListAsync(context.RequestAborted);
+        var next = entries.Count > take ? Cursors.Encode(entries[take - 1].Id) : null;
+        return TypedResults.Ok(new Page<AuditResponse>(
+            entries.Take(take).Select(a => new AuditResponse(a.Id, a.At, a.Actor, a.Action, a.Target, a.Details)).ToList(), next));
+    }
+}

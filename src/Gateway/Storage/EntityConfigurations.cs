@@ -1,0 +1,129 @@
+using System.Text.Json;
+using IntegrationHub.Gateway.Ingestion;
+using IntegrationHub.Gateway.Organizations;
+using IntegrationHub.Gateway.Telemetry;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace IntegrationHub.Gateway.Storage;
+
+internal sealed class OrganizationConfiguration : IEntityTypeConfiguration<Organization>
+{
+    public void Configure(EntityTypeBuilder<Organization> entity)
+    {
+        entity.ToTable("organizations");
+        entity.Property(o => o.Id).HasMaxLength(64);
+        entity.Property(o => o.Name).HasMaxLength(200);
+        entity.Property(o => o.Kind).HasConversion<string>().HasMaxLength(16);
+        entity.Property(o => o.AreaCode).HasMaxLength(6);
+    }
+}
+
+internal sealed class AdapterConfiguration : IEntityTypeConfiguration<Adapter>
+{
+    public void Configure(EntityTypeBuilder<Adapter> entity)
+    {
+        entity.ToTable("adapters");
+        entity.Property(a => a.Id).HasMaxLength(100);
+        entity.Property(a => a.Name).HasMaxLength(200);
+        entity.Property(a => a.Status).HasConversion<string>().HasMaxLength(16);
+        entity.Property(a => a.StatusBeforeSuspension).HasConversion<string>().HasMaxLength(16);
+        entity.Property(a => a.AllowedProfiles).HasConversion(JsonColumn.Converter<List<string>?>(), JsonColumn.Comparer<List<string>?>());
+        entity.Property(a => a.Scopes).HasConversion(JsonColumn.Converter<List<string>>(), JsonColumn.Comparer<List<string>>());
+        entity.Property(a => a.SecurityStamp).HasMaxLength(64);
+        entity.HasOne<Organization>().WithMany().HasForeignKey(a => a.OrganizationId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class DeviceConfiguration : IEntityTypeConfiguration<Device>
+{
+    public void Configure(EntityTypeBuilder<Device> entity)
+    {
+        entity.ToTable("devices");
+        entity.HasKey(d => d.Key);
+        entity.Property(d => d.DeviceId).HasMaxLength(128);
+        entity.Property(d => d.ProfileId).HasMaxLength(96);
+        entity.Property(d => d.District).HasMaxLength(6);
+        entity.Property(d => d.Crs).HasMaxLength(16);
+        entity.Property(d => d.Parameters).HasConversion(JsonColumn.Converter<Dictionary<string, double>>(), JsonColumn.Comparer<Dictionary<string, double>>());
+        entity.HasIndex(d => new { d.OrganizationId, d.DeviceId }).IsUnique();
+        entity.HasIndex(d => d.AdapterId);
+        entity.HasOne<Organization>().WithMany().HasForeignKey(d => d.OrganizationId).OnDelete(DeleteBehavior.Restrict);
+        entity.HasOne<Adapter>().WithMany().HasForeignKey(d => d.AdapterId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class GrantConfiguration : IEntityTypeConfiguration<Grant>
+{
+    public void Configure(EntityTypeBuilder<Grant> entity)
+    {
+        entity.ToTable("grants");
+        entity.Property(g => g.Domain).HasMaxLength(32);
+        entity.Property(g => g.District).HasMaxLength(6);
+        entity.HasIndex(g => g.GranteeOrganizationId);
+        entity.HasOne<Organization>().WithMany().HasForeignKey(g => g.GranteeOrganizationId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEntry>
+{
+    public void Configure(EntityTypeBuilder<AuditEntry> entity)
+    {
+        entity.ToTable("audit");
+        entity.Property(a => a.Action).HasMaxLength(64);
+        entity.Property(a => a.Target).HasMaxLength(200);
+    }
+}
+
+internal sealed class MessageRecordConfiguration : IEntityTypeConfiguration<MessageRecord>
+{
+    public void Configure(EntityTypeBuilder<MessageRecord> entity)
+    {
+        entity.ToTable("messages");
+        entity.HasIndex(m => new { m.AdapterId, m.MessageId }).IsUnique();
+    }
+}
+
+internal sealed class ObservationConfiguration : IEntityTypeConfiguration<Observation>
+{
+    public void Configure(EntityTypeBuilder<Observation> entity)
+    {
+        entity.ToTable("observations");
+        entity.HasIndex(o => new { o.DeviceKey, o.Metric, o.ObservedAt });
+        entity.HasIndex(o => new { o.ObservedAt, o.Id });
+    }
+}
+
+internal sealed class LatestValueConfiguration : IEntityTypeConfiguration<LatestValue>
+{
+    public void Configure(EntityTypeBuilder<LatestValue> entity)
+    {
+        entity.ToTable("latest_values");
+        entity.HasKey(l => new { l.DeviceKey, l.Metric });
+        entity.HasIndex(l => l.OrganizationId);
+    }
+}
+
+internal sealed class QuarantineEntryConfiguration : IEntityTypeConfiguration<QuarantineEntry>
+{
+    public void Configure(EntityTypeBuilder<QuarantineEntry> entity)
+    {
+        entity.ToTable("quarantine");
+        entity.HasIndex(q => new { q.AdapterId, q.Id });
+    }
+}
+
+/// <summary>Small collections stored as JSON text: portable across providers and never queried inside.</summary>
+internal static class JsonColumn
+{
+    public static ValueConverter<T, string> Converter<T>() => new(
+        value => JsonSerializer.Serialize(value, JsonSerializerOptions.Default),
+        text => JsonSerializer.Deserialize<T>(text, JsonSerializerOptions.Default)!);
+
+    public static ValueComparer<T> Comparer<T>() => new(
+        (a, b) => JsonSerializer.Serialize(a, JsonSerializerOptions.Default) == JsonSerializer.Serialize(b, JsonSerializerOptions.Default),
+        value => JsonSerializer.Serialize(value, JsonSerializerOptions.Default).GetHashCode(StringComparison.Ordinal),
+        value => JsonSerializer.Deserialize<T>(JsonSerializer.Serialize(value, JsonSerializerOptions.Default), JsonSerializerOptions.Default)!);
+}

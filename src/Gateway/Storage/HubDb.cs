@@ -1,0 +1,29 @@
+using IntegrationHub.Gateway.Ingestion;
+using IntegrationHub.Gateway.Organizations;
+using IntegrationHub.Gateway.Telemetry;
+using Microsoft.EntityFrameworkCore;
+
+namespace IntegrationHub.Gateway.Storage;
+
+/// <summary>
+/// The hub's one database. Features query it directly; each feature's table mapping lives beside the feature.
+/// The model is provider-neutral (no provider-specific types), so PostgreSQL can join SQLite as a second provider.
+/// </summary>
+public sealed class HubDb(DbContextOptions<HubDb> options) : DbContext(options)
+{
+    internal DbSet<Organization> Organizations => Set<Organization>();
+    internal DbSet<Adapter> Adapters => Set<Adapter>();
+    internal DbSet<Device> Devices => Set<Device>();
+    internal DbSet<Grant> Grants => Set<Grant>();
+    internal DbSet<AuditEntry> Audit => Set<AuditEntry>();
+    internal DbSet<MessageRecord> Messages => Set<MessageRecord>();
+    internal DbSet<Observation> Observations => Set<Observation>();
+    internal DbSet<LatestValue> LatestValues => Set<LatestValue>();
+    internal DbSet<QuarantineEntry> Quarantine => Set<QuarantineEntry>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(HubDb).Assembly);
+        modelBuilder.UseOpenIddict();
+    }
+}

@@ -1,0 +1,22 @@
+namespace IntegrationHub.Gateway.Storage;
+
+/// <summary>The database. Section <c>Storage</c>.</summary>
+internal sealed class StorageOptions
+{
+    public const string Section = "Storage";
+
+    /// <summary>The SQLite connection string. Empty means <c>hub.db</c> in the data folder.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// SQLite's <c>synchronous</c> setting in WAL mode. <c>Full</c> (the default) makes every acknowledged batch survive
+    /// a power loss; <c>Normal</c> survives a crash of the hub's process but may lose the last batches on a power loss.
+    /// </summary>
+    public SqliteSynchronous Synchronous { get; set; } = SqliteSynchronous.Full;
+}
+
+internal enum SqliteSynchronous
+{
+    Normal,
+    Full,
+}

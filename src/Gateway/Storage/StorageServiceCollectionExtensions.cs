@@ -1,0 +1,66 @@
+using System.Data.Common;
+using IntegrationHub.Gateway.Hosting;
+using IntegrationHub.Gateway.Storage;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+internal static class StorageServiceCollectionExtensions
+{
+    /// <summary>
+    /// The hub's database: EF Core on SQLite in the data folder (WAL). This is where a second provider plugs in:
+    /// the model is provider-neutral, and only the ingest writer is provider-specific.
+    /// </summary>
+    public static IServiceCollection AddHubStorage(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section);
+        var storage = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
+        var hub = configuration.GetSection(HubOptions.Section).Get<HubOptions>() ?? new HubOptions();
+        var connectionString = string.IsNullOrWhiteSpace(storage.ConnectionString)
+            ? new SqliteConnectionStringBuilder { DataSource = hub.DataPath("hub.db"), Pooling = true }.ToString()
+            : storage.ConnectionString;
+        var pragmas = new SqlitePragmas(storage.Synchronous);
+
+        services.AddDbContext<HubDb>(options => options
+            .UseSqlite(connectionString)
+            .AddInterceptors(pragmas));
+        return services;
+    }
+
+    /// <summary>Creates the data folder and brings the schema up to date; runs once at start.</summary>
+    public static async Task MigrateHubStorageAsync(this IServiceProvider services, CancellationToken cancellationToken)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HubDb>();
+        var path = new SqliteConnectionStringBuilder(db.Database.GetConnectionString()).DataSource;
+        if (!string.IsNullOrEmpty(path) && path != ":memory:")
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        }
+        await db.Database.MigrateAsync(cancellationToken);
+        await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode = WAL;", cancellationToken);
+    }
+
+    /// <summary>Per-connection settings SQLite does not persist.</summary>
+    private sealed class SqlitePragmas(SqliteSynchronous synchronous) : DbConnectionInterceptor
+    {
+        private readonly string _sql = $"PRAGMA synchronous = {synchronous.ToString().ToUpperInvariant()}; PRAGMA busy_timeout = 30000;";
+
+        public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData) => Apply(connection);
+
+        public override Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+        {
+            Apply(connection);
+            return Task.CompletedTask;
+        }
+
+        private void Apply(DbConnection connection)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = _sql;
+            command.ExecuteNonQuery();
+        }
+    }
+}

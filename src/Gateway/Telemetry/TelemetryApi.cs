@@ -1,0 +1,152 @@
+using System.Globalization;
+using IntegrationHub.Conformance.Profiles;
+using IntegrationHub.Conformance.Spec;
+using IntegrationHub.Conformance.Validation;
+using IntegrationHub.Gateway.Auth;
+using IntegrationHub.Gateway.Hosting;
+using IntegrationHub.Gateway.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace IntegrationHub.Gateway.Telemetry;
+
+/// <summary>
+/// Reading telemetry back: the latest value per device and metric, and history over a time range. Both filter by
+/// domain, profile, district, organization, device and metric, page with keyset cursors, and return only what the
+/// caller may see (<see cref="Visibility"/>).
+/// </summary>
+internal static class TelemetryApi
+{
+    private static readonly TimeSpan DefaultHistory = TimeSpan.FromDays(1);
+
+    public static IEndpointRouteBuilder MapTelemetryQueries(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/telemetry").WithTags("Telemetry").RequireScope(Scopes.TelemetryRead);
+        group.MapGet("/latest", LatestAsync).WithName("GetLatestTelemetry").WithSummary("The latest value of each device and metric the caller may see.");
+        group.MapGet("/history", HistoryAsync).WithName("GetTelemetryHistory").WithSummary("Observations in a time range (default: the last 24 hours), oldest first.");
+        return app;
+    }
+
+    /// <summary>Filters shared by both queries.</summary>
+    internal sealed record TelemetryFilter(string? Domain, string? Profile, string? District, string? Organization, string? Device, string? Metric)
+    {
+        public static ValueTask<TelemetryFilter?> BindAsync(HttpContext context)
+        {
+            var query = context.Request.Query;
+            return ValueTask.FromResult<TelemetryFilter?>(new(query["domain"], query["profile"], query["district"], query["organization"], query["device"], query["metric"]));
+        }
+
+        public IQueryable<T> Apply<T>(IQueryable<T> rows)
+            where T : class, ITelemetryRow
+        {
+            if (Domain is not null) { rows = rows.Where(r => r.Domain == Domain); }
+            if (Profile is not null) { rows = rows.Where(r => r.ProfileId == Profile); }
+            if (District is not null)
+            {
+                var prefix = AreaCodes.Prefix(District);
+                rows = rows.Where(r => r.District.StartsWith(prefix));
+            }
+            if (Organization is not null) { rows = rows.Where(r => r.OrganizationId == Organization); }
+            if (Device is not null) { rows = rows.Where(r => r.DeviceId == Device); }
+            if (Metric is not null) { rows = rows.Where(r => r.Metric == Metric); }
+            return rows;
+        }
+
+        public Finding? Check() =>
+            District is not null && !Patterns.AreaCode().IsMatch(District) ? new Finding(ErrorCodes.InvalidParameter, "/district", "A GB/T 2260 area code has six digits.") : null;
+    }
+
+    /// <summary>One observation as the API returns it: the value typed by the metric's kind, times in UTC.</summary>
+    internal sealed record ObservationResponse(
+        string OrganizationId, string DeviceId, string Profile, string Domain, string District, string Metric,
+        object? Value, string? Unit, DateTimeOffset ObservedAt, DateTimeOffset ReceivedAt);
+
+    private static async Task<Results<Ok<Page<ObservationResponse>>, ProblemHttpResult>> LatestAsync(
+        TelemetryFilter filter, HubDb db, SpecCatalog spec, TimeProvider time, HttpContext context, int? limit = null, string? cursor = null)
+    {
+        if (filter.Check() is { } problem)
+        {
+            return ProblemResults.Problem(context, problem.Code, problem.Detail, [problem]);
+        }
+        if (!Cursors.TryDecode(cursor, 2, out var key) || (cursor is not null && !Cursors.TryLong(key[0], out _)))
+        {
+            return ProblemResults.Problem(context, ErrorCodes.InvalidCursor);
+        }
+        var visible = await Visibility.PredicateAsync<LatestValue>(context.Caller(), db, time.GetUtcNow(), context.RequestAborted);
+        var rows = filter.Apply(db.LatestValues.AsNoTracking().Where(visible));
+        if (cursor is not null)
+        {
+            var device = long.Parse(key[0], CultureInfo.InvariantCulture);
+            var metric = key[1];
+            rows = rows.Where(r => r.DeviceKey > device || (r.DeviceKey == device && string.Compare(r.Metric, metric) > 0));
+        }
+        var take = Cursors.Limit(limit);
+        var page = await rows.OrderBy(r => r.DeviceKey).ThenBy(r => r.Metric).Take(take + 1).ToListAsync(context.RequestAborted);
+        var next = page.Count > take ? Cursors.Encode(page[take - 1].DeviceKey, page[take - 1].Metric) : null;
+        return TypedResults.Ok(new Page<ObservationResponse>(page.Take(take).Select(r => ToResponse(r, spec)).ToList(), next));
+    }
+
+    private static async Task<Results<Ok<Page<ObservationResponse>>, ProblemHttpResult>> HistoryAsync(
+        TelemetryFilter filter, HubDb db, SpecCatalog spec, TimeProvider time, HttpContext context,
+        DateTimeOffset? from = null, DateTimeOffset? to = null, int? limit = null, string? cursor = null)
+    {
+        if (filter.Check() is { } problem)
+        {
+            return ProblemResults.Problem(context, problem.Code, problem.Detail, [problem]);
+        }
+        var now = time.GetUtcNow();
+        var end = (to ?? now).ToUnixTimeMilliseconds();
+        var start = (from ?? (to ?? now) - DefaultHistory).ToUnixTimeMilliseconds();
+        if (start > end)
+        {
+            return ProblemResults.Problem(context, ErrorCodes.InvalidParameter, "'from' must not be after 'to'.", [new Finding(ErrorCodes.InvalidParameter, "/from", "'from' must not be after 'to'.")]);
+        }
+        if (!Cursors.TryDecode(cursor, 2, out var key) || (cursor is not null && (!Cursors.TryLong(key[0], out _) || !Cursors.TryLong(key[1], out _))))
+        {
+            return ProblemResults.Problem(context, ErrorCodes.InvalidCursor);
+        }
+        var visible = await Visibility.PredicateAsync<Observation>(context.Caller(), db, now, context.RequestAborted);
+        var rows = filter.Apply(db.Observations.AsNoTracking().Where(visible)).Where(o => o.ObservedAt >= start && o.ObservedAt <= end);
+        if (cursor is not null)
+        {
+            var at = long.Parse(key[0], CultureInfo.InvariantCulture);
+            var id = long.Parse(key[1], CultureInfo.InvariantCulture);
+            rows = rows.Where(o => o.ObservedAt > at || (o.ObservedAt == at && o.Id > id));
+        }
+        var take = Cursors.Limit(limit);
+        var page = await rows.OrderBy(o => o.ObservedAt).ThenBy(o => o.Id).Take(take + 1).ToListAsync(context.RequestAborted);
+        var next = page.Count > take ? Cursors.Encode(page[take - 1].ObservedAt, page[take - 1].Id) : null;
+        return TypedResults.Ok(new Page<ObservationResponse>(page.Take(take).Select(o => ToResponse(o, spec)).ToList(), next));
+    }
+
+    private static ObservationResponse ToResponse<T>(T row, SpecCatalog spec)
+        where T : ITelemetryRow
+    {
+        var kind = spec.Profiles.TryGetValue(row.ProfileId, out var profile) && profile.Metrics.TryGetValue(row.Metric, out var metric) ? metric.Kind : MetricKind.Quantity;
+        object? value = kind switch
+        {
+            MetricKind.Flag => row.Number == 1,
+            MetricKind.State => row.Text,
+            _ => row.Number,
+        };
+        return new ObservationResponse(row.OrganizationId, row.DeviceId, row.ProfileId, row.Domain, row.District, row.Metric, value, row.Unit,
+            DateTimeOffset.FromUnixTimeMilliseconds(row.ObservedAt), DateTimeOffset.FromUnixTimeMilliseconds(row.ReceivedAt));
+    }
+}
+
+/// <summary>The columns observations and latest values share: what the filters and the visibility rules read.</summary>
+internal interface ITelemetryRow
+{
+    string OrganizationId { get; }
+    string Domain { get; }
+    string District { get; }
+    bool Sandbox { get; }
+    string DeviceId { get; }
+    string ProfileId { get; }
+    string Metric { get; }
+    double? Number { get; }
+    string? Text { get; }
+    string? Unit { get; }
+    long ObservedAt { get; }
+    long ReceivedAt { get; }
+}

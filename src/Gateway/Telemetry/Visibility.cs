@@ -1,0 +1,62 @@
+using System.Linq.Expressions;
+using IntegrationHub.Gateway.Auth;
+using IntegrationHub.Gateway.Hosting;
+using IntegrationHub.Gateway.Organizations;
+using IntegrationHub.Gateway.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace IntegrationHub.Gateway.Telemetry;
+
+/// <summary>
+/// Who may read what, applied on the server to every telemetry query (DESIGN §7.5):
+/// an organization reads its own data; a district organization also reads data located in its district (GB/T 2260
+/// prefixes, so a city code covers its districts); the operator's grants add domains and districts until they expire;
+/// the operator reads everything. Sandbox data never leaves its own organization.
+/// </summary>
+internal static class Visibility
+{
+    public static async Task<Expression<Func<T, bool>>> PredicateAsync<T>(Caller caller, HubDb db, DateTimeOffset now, CancellationToken cancellationToken)
+        where T : class, ITelemetryRow
+    {
+        if (caller.IsOperator)
+        {
+            return _ => true;
+        }
+        var organizationId = caller.OrganizationId;
+        Expression<Func<T, bool>> visible = row => row.OrganizationId == organizationId;
+
+        if (caller.OrganizationKind == OrganizationKind.District && caller.AreaCode is { } areaCode)
+        {
+            var prefix = AreaCodes.Prefix(areaCode);
+            visible = Or(visible, row => !row.Sandbox && row.District.StartsWith(prefix));
+        }
+
+        var grants = await db.Grants.AsNoTracking()
+            .Where(g => g.GranteeOrganizationId == organizationId)
+            .Select(g => new { g.Domain, g.District, g.ExpiresAt })
+            .ToListAsync(cancellationToken);
+        foreach (var grant in grants.Where(g => g.ExpiresAt > now))
+        {
+            var domain = grant.Domain;
+            var prefix = grant.District is null ? null : AreaCodes.Prefix(grant.District);
+            visible = (domain, prefix) switch
+            {
+                (not null, not null) => Or(visible, row => !row.Sandbox && row.Domain == domain && row.District.StartsWith(prefix)),
+                (not null, null) => Or(visible, row => !row.Sandbox && row.Domain == domain),
+                _ => Or(visible, row => !row.Sandbox && row.District.StartsWith(prefix!)),
+            };
+        }
+        return visible;
+    }
+
+    private static Expression<Func<T, bool>> Or<T>(Expression<Func<T, bool>> left, Expression<Func<T, bool>> right)
+    {
+        var body = new Rebind(right.Parameters[0], left.Parameters[0]).Visit(right.Body);
+        return Expression.Lambda<Func<T, bool>>(Expression.OrElse(left.Body, body), left.Parameters);
+    }
+
+    private sealed class Rebind(ParameterExpression from, ParameterExpression to) : ExpressionVisitor
+    {
+        protected override Expression VisitParameter(ParameterExpression node) => node == from ? to : node;
+    }
+}

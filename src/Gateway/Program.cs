@@ -9,8 +9,8 @@ using IntegrationHub.Portal;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddHubHosting();
-builder.Services.AddHubStorage(builder.Configuration);
-builder.Services.AddHubAuth(builder.Configuration);
+builder.Services.AddHubStorage();
+builder.Services.AddHubAuth();
 builder.Services.AddHubOperations(builder.Configuration);
 builder.Services.AddHubOpenApi();
 builder.Services.AddPortal();

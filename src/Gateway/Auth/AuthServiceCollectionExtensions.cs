@@ -4,6 +4,7 @@ using IntegrationHub.Gateway.Hosting;
 using IntegrationHub.Gateway.Storage;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using OpenIddict.Server;
 using OpenIddict.Validation;
 using OpenIddict.Validation.AspNetCore;
@@ -16,13 +17,10 @@ internal static class AuthServiceCollectionExtensions
     /// OpenIddict as the hub's OAuth2 server (client credentials, JWT access tokens, discovery) and as the validator of
     /// its own tokens, plus one authorization policy per scope.
     /// </summary>
-    public static IServiceCollection AddHubAuth(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddHubAuth(this IServiceCollection services)
     {
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<BootstrapOptions>().BindConfiguration(BootstrapOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-
-        var auth = configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
-        var hub = configuration.GetSection(HubOptions.Section).Get<HubOptions>() ?? new HubOptions();
 
         services.AddOpenIddict()
             .AddCore(options => options.UseEntityFrameworkCore().UseDbContext<HubDb>())
@@ -31,14 +29,8 @@ internal static class AuthServiceCollectionExtensions
                 options.SetTokenEndpointUris(TokenEndpoint.Path.TrimStart('/'));
                 options.AllowClientCredentialsFlow();
                 options.RegisterScopes([.. Scopes.All]);
-                options.SetAccessTokenLifetime(auth.AccessTokenLifetime);
-                if (auth.Issuer is not null)
-                {
-                    options.SetIssuer(auth.Issuer);
-                }
                 // Resource servers read RFC 9068 JWTs; they are signed, not encrypted.
                 options.DisableAccessTokenEncryption();
-                options.AddHubKeys(auth, hub);
                 // TLS is enforced by the hub's own transport rule (TransportSecurityMiddleware), in one place.
                 options.UseAspNetCore().EnableTokenEndpointPassthrough().DisableTransportSecurityRequirement();
             })
@@ -48,8 +40,18 @@ internal static class AuthServiceCollectionExtensions
                 options.UseAspNetCore();
             });
 
-        // OpenIddict keeps its own clock unless told otherwise; the hub's TimeProvider lets tests move time.
-        services.AddOptions<OpenIddictServerOptions>().Configure<TimeProvider>((options, time) => options.TimeProvider = time);
+        // Settings that depend on configuration are applied when the options are first read, after all configuration
+        // sources (including a test host's) are in place. OpenIddict keeps its own clock unless told otherwise.
+        services.AddOptions<OpenIddictServerOptions>().Configure<IOptions<AuthOptions>, IOptions<HubOptions>, TimeProvider>((options, auth, hub, time) =>
+        {
+            options.TimeProvider = time;
+            options.AccessTokenLifetime = auth.Value.AccessTokenLifetime;
+            if (auth.Value.Issuer is not null)
+            {
+                options.Issuer = auth.Value.Issuer;
+            }
+            SigningKeys.AddTo(options, auth.Value, hub.Value);
+        });
         services.AddOptions<OpenIddictValidationOptions>().Configure<TimeProvider>((options, time) => options.TimeProvider = time);
 
         services.AddAuthentication(options => options.DefaultAuthenticateScheme = OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme);

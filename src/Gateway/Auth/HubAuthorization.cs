@@ -67,7 +67,7 @@ internal sealed class ActiveClientHandler(HubDb db) : AuthorizationHandler<Activ
             .FirstOrDefaultAsync(http.RequestAborted);
         if (row is null || row.Adapter.SecurityStamp != context.User.GetClaim(HubClaims.Stamp))
         {
-            context.Fail(new HubAuthorizationFailure(this, ErrorCodes.TokenInvalid, "The token was revoked: the adapter's secret was rotated, or the adapter was suspended after the token was issued.", StatusCodes.Status401Unauthorized));
+            context.Fail(new HubAuthorizationFailure(this, ErrorCodes.TokenInvalid, "The token was revoked: the adapter's secret was rotated, or the adapter was suspended, after the token was issued.", StatusCodes.Status401Unauthorized));
             return;
         }
         if (row.Adapter.Status == AdapterStatus.Suspended)

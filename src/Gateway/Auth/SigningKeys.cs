@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using IntegrationHub.Gateway.Hosting;
 using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Server;
 
 namespace IntegrationHub.Gateway.Auth;
 
@@ -11,24 +12,16 @@ namespace IntegrationHub.Gateway.Auth;
 /// </summary>
 internal static class SigningKeys
 {
-    public static void AddHubKeys(this OpenIddictServerBuilder server, AuthOptions auth, HubOptions hub)
+    public static void AddTo(OpenIddictServerOptions server, AuthOptions auth, HubOptions hub)
     {
-        if (auth.SigningCertificate is { } signing)
-        {
-            server.AddSigningCertificate(Load(signing));
-        }
-        else
-        {
-            server.AddSigningKey(LoadOrCreate(hub.DataPath(Path.Combine("keys", "signing-key.pem"))));
-        }
-        if (auth.EncryptionCertificate is { } encryption)
-        {
-            server.AddEncryptionCertificate(Load(encryption));
-        }
-        else
-        {
-            server.AddEncryptionKey(LoadOrCreate(hub.DataPath(Path.Combine("keys", "encryption-key.pem"))));
-        }
+        SecurityKey signing = auth.SigningCertificate is { } signingCertificate
+            ? new X509SecurityKey(Load(signingCertificate))
+            : LoadOrCreate(hub.DataPath(Path.Combine("keys", "signing-key.pem")));
+        SecurityKey encryption = auth.EncryptionCertificate is { } encryptionCertificate
+            ? new X509SecurityKey(Load(encryptionCertificate))
+            : LoadOrCreate(hub.DataPath(Path.Combine("keys", "encryption-key.pem")));
+        server.SigningCredentials.Add(new SigningCredentials(signing, SecurityAlgorithms.RsaSha256));
+        server.EncryptionCredentials.Add(new EncryptingCredentials(encryption, SecurityAlgorithms.RsaOAEP, SecurityAlgorithms.Aes256CbcHmacSha512));
     }
 
     private static X509Certificate2 Load(CertificateOptions options) =>

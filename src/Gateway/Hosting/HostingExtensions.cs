@@ -4,9 +4,11 @@ using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Hosting;
 using IntegrationHub.Gateway.Ingestion;
-using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -20,8 +22,9 @@ internal static class HostingExtensions
         services.AddOptions<IngestionOptions>().BindConfiguration(IngestionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
-        var hub = builder.Configuration.GetSection(HubOptions.Section).Get<HubOptions>() ?? new HubOptions();
-        services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(hub.DataPath(Path.Combine("keys", "data-protection"))));
+        services.AddDataProtection();
+        services.AddOptions<KeyManagementOptions>().Configure<IOptions<HubOptions>, ILoggerFactory>((options, hub, logs) =>
+            options.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(hub.Value.DataPath(Path.Combine("keys", "data-protection"))), logs));
         // The spec is loaded and checked once; a broken spec stops the hub before it serves anything.
         services.TryAddSingleton(_ => SpecCatalog.LoadEmbedded());
 
@@ -32,7 +35,7 @@ internal static class HostingExtensions
         services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
-        services.AddHubRateLimits(builder.Configuration);
+        services.AddHubRateLimits();
 
         services.TryAddSingleton<ITelemetryCodec, CanonicalJsonCodec>();
         services.TryAddSingleton(sp => new CodecRegistry(sp.GetServices<ITelemetryCodec>()));
@@ -49,9 +52,16 @@ internal static class HostingExtensions
         app.UseStatusCodePages(async context =>
         {
             var http = context.HttpContext;
-            if (http.Response.StatusCode == StatusCodes.Status404NotFound && !http.Response.HasStarted)
+            var (code, detail) = http.Response.StatusCode switch
             {
-                await ProblemResults.WriteAsync(http, ErrorCodes.NotFound, $"No endpoint at {http.Request.Method} {http.Request.Path}.");
+                StatusCodes.Status404NotFound => (ErrorCodes.NotFound, $"No endpoint at {http.Request.Method} {http.Request.Path}."),
+                StatusCodes.Status405MethodNotAllowed => (ErrorCodes.MethodNotAllowed, $"{http.Request.Path} does not take {http.Request.Method}."),
+                StatusCodes.Status415UnsupportedMediaType => (ErrorCodes.UnsupportedMediaType, "Send the body as application/json."),
+                _ => (null, null),
+            };
+            if (code is not null && !http.Response.HasStarted)
+            {
+                await ProblemResults.WriteAsync(http, code, detail);
             }
         });
         app.UseWhen(context => !context.Request.Path.StartsWithSegments("/health"), branch => branch.UseMiddleware<TransportSecurityMiddleware>());

@@ -15,24 +15,22 @@ internal static class HubRateLimits
     public const string IngestPolicy = "ingest";
     public const string TokenPolicy = "token";
 
-    public static IServiceCollection AddHubRateLimits(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddHubRateLimits(this IServiceCollection services)
     {
-        var ingestion = configuration.GetSection(IngestionOptions.Section).Get<IngestionOptions>() ?? new IngestionOptions();
-        var auth = configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
         services.AddRateLimiter(options =>
         {
             options.AddPolicy(IngestPolicy, context => RateLimitPartition.GetTokenBucketLimiter(
                 context.User.ClientId() ?? "anonymous:" + context.Connection.RemoteIpAddress,
                 _ => new TokenBucketRateLimiterOptions
                 {
-                    TokenLimit = ingestion.RequestBurst,
-                    TokensPerPeriod = ingestion.RequestsPerSecond,
+                    TokenLimit = Options<IngestionOptions>(context).RequestBurst,
+                    TokensPerPeriod = Options<IngestionOptions>(context).RequestsPerSecond,
                     ReplenishmentPeriod = TimeSpan.FromSeconds(1),
                     QueueLimit = 0,
                 }));
             options.AddPolicy(TokenPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
                 context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                _ => new FixedWindowRateLimiterOptions { PermitLimit = auth.TokenRequestsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = Options<AuthOptions>(context).TokenRequestsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
             options.OnRejected = async (context, cancellationToken) =>
             {
                 var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;
@@ -42,4 +40,7 @@ internal static class HubRateLimits
         });
         return services;
     }
+
+    private static T Options<T>(HttpContext context)
+        where T : class => context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<T>>().Value;
 }

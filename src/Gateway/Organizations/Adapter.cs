@@ -20,7 +20,7 @@ internal sealed class Adapter
 
     public required List<string> Scopes { get; set; }
 
-    /// <summary>Changes on every secret rotation and suspension; tokens carrying an older stamp stop working at once.</summary>
+    /// <summary>Changes on every secret rotation and at the end of a suspension; tokens carrying an older stamp stop working at once.</summary>
     public required string SecurityStamp { get; set; }
 
     public required DateTimeOffset CreatedAt { get; init; }

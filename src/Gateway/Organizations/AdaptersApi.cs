@@ -163,7 +163,6 @@ internal static class AdaptersApi
             {
                 adapter.StatusBeforeSuspension = adapter.Status;
                 adapter.Status = AdapterStatus.Suspended;
-                adapter.SecurityStamp = ClientCredentials.NewStamp();
             });
 
     private static Task<Results<Ok<AdapterResponse>, ProblemHttpResult>> ResumeAsync(string adapterId, NoteRequest? request, HubDb db, TimeProvider time, HttpContext context) =>
@@ -173,6 +172,8 @@ internal static class AdaptersApi
             {
                 adapter.Status = adapter.StatusBeforeSuspension ?? AdapterStatus.Sandbox;
                 adapter.StatusBeforeSuspension = null;
+                // Tokens from before the suspension must not come back to life.
+                adapter.SecurityStamp = ClientCredentials.NewStamp();
             });
 
     private static async Task<Results<Ok<AdapterResponse>, ProblemHttpResult>> ChangeAsync(

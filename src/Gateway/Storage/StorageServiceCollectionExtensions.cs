@@ -4,6 +4,7 @@ using IntegrationHub.Gateway.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -13,21 +14,28 @@ internal static class StorageServiceCollectionExtensions
     /// The hub's database: EF Core on SQLite in the data folder (WAL). This is where a second provider plugs in:
     /// the model is provider-neutral, and only the ingest writer is provider-specific.
     /// </summary>
-    public static IServiceCollection AddHubStorage(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddHubStorage(this IServiceCollection services)
     {
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section);
-        var storage = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
-        var hub = configuration.GetSection(HubOptions.Section).Get<HubOptions>() ?? new HubOptions();
-        var connectionString = string.IsNullOrWhiteSpace(storage.ConnectionString)
-            ? new SqliteConnectionStringBuilder { DataSource = hub.DataPath("hub.db"), Pooling = true }.ToString()
-            : storage.ConnectionString;
-        var pragmas = new SqlitePragmas(storage.Synchronous);
-
-        services.AddDbContext<HubDb>(options => options
-            .UseSqlite(connectionString)
-            .AddInterceptors(pragmas));
+        services.AddSingleton(sp =>
+        {
+            var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            var hub = sp.GetRequiredService<IOptions<HubOptions>>().Value;
+            var connectionString = string.IsNullOrWhiteSpace(storage.ConnectionString)
+                ? new SqliteConnectionStringBuilder { DataSource = hub.DataPath("hub.db"), Pooling = true }.ToString()
+                : storage.ConnectionString;
+            return new HubDatabase(connectionString, new SqlitePragmas(storage.Synchronous));
+        });
+        services.AddDbContext<HubDb>((sp, options) =>
+        {
+            var database = sp.GetRequiredService<HubDatabase>();
+            options.UseSqlite(database.ConnectionString).AddInterceptors(database.Pragmas);
+        });
         return services;
     }
+
+    /// <summary>The database the configuration names, resolved once.</summary>
+    private sealed record HubDatabase(string ConnectionString, SqlitePragmas Pragmas);
 
     /// <summary>Creates the data folder and brings the schema up to date; runs once at start.</summary>
     public static async Task MigrateHubStorageAsync(this IServiceProvider services, CancellationToken cancellationToken)

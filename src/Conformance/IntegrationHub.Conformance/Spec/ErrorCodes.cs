@@ -13,6 +13,7 @@ public static class ErrorCodes
     public const string ValidationFailed = "request.validation-failed";
     public const string RateLimited = "request.rate-limited";
     public const string NotFound = "request.not-found";
+    public const string MethodNotAllowed = "request.method-not-allowed";
 
     public const string NotABatch = "batch.not-a-batch";
     public const string TooManyMessages = "batch.too-many-messages";

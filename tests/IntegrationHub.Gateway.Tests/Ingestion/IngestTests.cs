@@ -1,0 +1,227 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using IntegrationHub.Gateway.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using static IntegrationHub.Gateway.Tests.Infrastructure.HubClient;
+
+namespace IntegrationHub.Gateway.Tests.Ingestion;
+
+public sealed class IngestTests(HubFixture fixture) : IClassFixture<HubFixture>
+{
+    private HubFactory Hub => fixture.Hub;
+
+    private sealed record Counts(int Messages, int Observations, int Quarantine);
+
+    private Task<Counts> CountsAsync(string organizationId) => Hub.QueryAsync(async db => new Counts(
+        await db.Messages.CountAsync(m => m.AdapterId == organizationId + "-adapter"),
+        await db.Observations.CountAsync(o => o.OrganizationId == organizationId),
+        await db.Quarantine.CountAsync(q => q.OrganizationId == organizationId)));
+
+    [Fact]
+    public async Task Post_ValidBatch_StoresNormalizedObservations()
+    {
+        var org = HubFixture.Unique("ingest-ok");
+        using var adapter = await Hub.TenantAsync(org, "ch4-1");
+        var time = new DateTimeOffset(2026, 1, 5, 18, 30, 0, TimeSpan.FromHours(8));
+
+        using var response = await adapter.PostBatchAsync(Methane("m1", "ch4-1", 0.25, "%{vol}", time), Methane("m2", "ch4-1", 1000, "[ppm]", time.AddMinutes(5)));
+
+        var result = await response.ShouldBeAsync(HttpStatusCode.OK);
+        Assert.Equal(2, result["accepted"]!.GetValue<int>());
+        var stored = await Hub.QueryAsync(db => db.Observations.Where(o => o.OrganizationId == org).OrderBy(o => o.ObservedAt).ToListAsync());
+        Assert.Equal([5.0, 2.0], stored.Select(o => o.Number!.Value));
+        Assert.All(stored, o => Assert.Equal("%{LEL}", o.Unit));
+        Assert.Equal(time.ToUniversalTime().ToUnixTimeMilliseconds(), stored[0].ObservedAt);
+        Assert.Equal(Hub.Time.GetUtcNow().ToUnixTimeMilliseconds(), stored[0].ReceivedAt);
+    }
+
+    [Fact]
+    public async Task Post_SameMessageIdTwice_IsStoredOnce()
+    {
+        var org = HubFixture.Unique("ingest-dup");
+        using var adapter = await Hub.TenantAsync(org, "ch4-1");
+
+        using var first = await adapter.PostBatchAsync(Methane("m1", "ch4-1"), Methane("m1", "ch4-1"));
+        using var again = await adapter.PostBatchAsync(Methane("m1", "ch4-1"));
+
+        var firstResult = await first.ShouldBeAsync(HttpStatusCode.OK);
+        Assert.Equal(["accepted", "duplicate"], firstResult["results"]!.AsArray().Select(r => r!["status"]!.GetValue<string>()));
+        Assert.Equal("duplicate", (await again.ShouldBeAsync(HttpStatusCode.OK))["results"]![0]!["status"]!.GetValue<string>());
+        Assert.Equal(new Counts(1, 1, 0), await CountsAsync(org));
+    }
+
+    public static TheoryData<string, Action<JsonObject>, string, string> BadMessages => new()
+    {
+        { "wrong type", m => m["observations"] = "ch4=3", "message.wrong-type", "/observations" },
+        { "missing field", m => m.Remove("time"), "message.missing-field", "/time" },
+        { "unknown field", m => m["colour"] = "red", "message.unknown-field", "/colour" },
+        { "unknown profile", m => m["profile"] = "gas.no-such-profile", "profile.unknown", "/profile" },
+        { "unknown unit", m => m["observations"]![0]!["unit"] = "%LEL", "unit.unknown", "/observations/0/unit" },
+        { "out of range", m => m["observations"]![0]!["value"] = 101, "value.out-of-range", "/observations/0/value" },
+        { "far future", m => m["time"] = "2099-01-01T00:00:00+08:00", "time.in-future", "/time" },
+        { "unregistered device", m => m["deviceId"] = "nobody", "device.unregistered", "/deviceId" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadMessages))]
+    public async Task Post_BadMessage_IsRejectedWithCodeAndPointer_AndOnlyQuarantined(string name, Action<JsonObject> spoil, string code, string pointer)
+    {
+        var org = HubFixture.Unique("bad-" + name.Replace(' ', '-'));
+        using var adapter = await Hub.TenantAsync(org, "ch4-1");
+
+        using var response = await adapter.PostBatchAsync(Methane("good", "ch4-1"), Methane("bad", "ch4-1", edit: spoil));
+
+        var result = await response.ShouldBeAsync(HttpStatusCode.OK);
+        var rejected = result["results"]![1]!;
+        Assert.Equal("rejected", rejected["status"]!.GetValue<string>());
+        Assert.Equal(code, rejected["code"]!.GetValue<string>());
+        Assert.Equal("/messages/1" + pointer, rejected["pointer"]!.GetValue<string>());
+        Assert.Equal("accepted", result["results"]![0]!["status"]!.GetValue<string>());
+        Assert.Equal(new Counts(1, 1, 1), await CountsAsync(org));
+
+        var quarantine = await adapter.GetJsonAsync("/v1/quarantine");
+        var entry = quarantine["items"]![0]!;
+        Assert.Equal(rejected["quarantineId"]!.GetValue<long>(), entry["id"]!.GetValue<long>());
+        Assert.Equal(code, entry["errors"]![0]!["code"]!.GetValue<string>());
+        Assert.Equal(pointer, entry["errors"]![0]!["pointer"]!.GetValue<string>());
+        Assert.Equal("bad", entry["payload"]!["messageId"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Post_DeviceOfAnotherOrganization_IsRejectedAsUnregistered()
+    {
+        var mine = HubFixture.Unique("ingest-mine");
+        var theirs = HubFixture.Unique("ingest-theirs");
+        using var adapter = await Hub.TenantAsync(mine, "ch4-1");
+        using var other = await Hub.TenantAsync(theirs, "their-device");
+
+        using var response = await adapter.PostBatchAsync(Methane("m1", "their-device"));
+
+        var result = await response.ShouldBeAsync(HttpStatusCode.OK);
+        Assert.Equal("device.unregistered", result["results"]![0]!["code"]!.GetValue<string>());
+        Assert.Equal(new Counts(0, 0, 0), await CountsAsync(theirs));
+    }
+
+    [Fact]
+    public async Task Post_MalformedJson_Is400_AndQuarantined()
+    {
+        var org = HubFixture.Unique("ingest-malformed");
+        using var adapter = await Hub.TenantAsync(org, "ch4-1");
+
+        using var response = await adapter.PostTelemetryAsync("""{"messages": [ {"messageId": "m1", """);
+
+        var problem = await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "request.malformed-json");
+        Assert.Equal("request.malformed-json", problem["errors"]![0]!["code"]!.GetValue<string>());
+        Assert.Equal(new Counts(0, 0, 1), await CountsAsync(org));
+    }
+
+    [Theory]
+    [InlineData("[]", "")]
+    [InlineData("""{"messages": []}""", "/messages")]
+    [InlineData("""{"message": [{}]}""", "/message")]
+    public async Task Post_JsonThatIsNotABatch_Is400(string body, string pointer)
+    {
+        var org = HubFixture.Unique("ingest-shape");
+        using var adapter = await Hub.TenantAsync(org, "ch4-1");
+
+        using var response = await adapter.PostTelemetryAsync(body);
+
+        var problem = await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "batch.not-a-batch");
+        Assert.Equal(pointer, problem["errors"]![0]!["pointer"]!.GetValue<string>());
+        Assert.Equal(new Counts(0, 0, 1), await CountsAsync(org));
+    }
+
+    [Fact]
+    public async Task Post_UnsupportedMediaType_Is415()
+    {
+        var org = HubFixture.Unique("ingest-media");
+        using var adapter = await Hub.TenantAsync(org, "ch4-1");
+
+        using var response = await adapter.PostTelemetryAsync("messageId=m1", "text/plain");
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.UnsupportedMediaType, "request.unsupported-media-type");
+        Assert.Equal(new Counts(0, 0, 0), await CountsAsync(org));
+    }
+
+    [Fact]
+    public async Task Post_TooManyMessages_Is413_AndStoresNothing()
+    {
+        var org = HubFixture.Unique("ingest-many");
+        using var adapter = await Hub.TenantAsync(org, "ch4-1");
+        var messages = Enumerable.Range(0, 1001).Select(i => Methane($"m{i}", "ch4-1")).ToArray();
+
+        using var response = await adapter.PostBatchAsync(messages);
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.RequestEntityTooLarge, "batch.too-many-messages");
+        Assert.Equal(new Counts(0, 0, 0), await CountsAsync(org));
+    }
+
+    [Fact]
+    public async Task Post_BodyOverTheLimit_Is413_AndStoresNothing()
+    {
+        var org = HubFixture.Unique("ingest-big");
+        using var adapter = await Hub.TenantAsync(org, "ch4-1");
+        var padding = new string(' ', 1024 * 1024);
+
+        using var response = await adapter.PostTelemetryAsync($$"""{"messages": [{{Methane("m1", "ch4-1").ToJsonString()}}]}{{padding}}""");
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.RequestEntityTooLarge, "request.body-too-large");
+        Assert.Equal(new Counts(0, 0, 0), await CountsAsync(org));
+    }
+
+    [Fact]
+    public async Task Post_AfterRejections_HubKeepsServing()
+    {
+        var org = HubFixture.Unique("ingest-resilient");
+        using var adapter = await Hub.TenantAsync(org, "ch4-1");
+
+        (string Body, HttpStatusCode Status)[] garbage =
+        [
+            ("\0\u0001\u0002", HttpStatusCode.BadRequest),
+            ("{", HttpStatusCode.BadRequest),
+            (new string('[', 5000), HttpStatusCode.BadRequest),
+            ("{\"messages\": [1, \"two\", null]}", HttpStatusCode.OK),
+        ];
+        foreach (var (body, status) in garbage)
+        {
+            using var bad = await adapter.PostTelemetryAsync(body);
+            Assert.Equal(status, bad.StatusCode);
+        }
+        using var good = await adapter.PostBatchAsync(Methane("m1", "ch4-1"));
+
+        Assert.Equal(1, (await good.ShouldBeAsync(HttpStatusCode.OK))["accepted"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Quarantine_ShowsOnlyTheCallersOwnEntries()
+    {
+        var mine = HubFixture.Unique("quarantine-mine");
+        var theirs = HubFixture.Unique("quarantine-theirs");
+        using var adapter = await Hub.TenantAsync(mine, "ch4-1");
+        using var other = await Hub.TenantAsync(theirs, "ch4-1");
+        using var rejected = await other.PostBatchAsync(Methane("m1", "nobody"));
+
+        var page = await adapter.GetJsonAsync("/v1/quarantine");
+        using var peek = await adapter.GetAsync(new Uri($"/v1/quarantine?adapterId={theirs}-adapter", UriKind.Relative));
+
+        Assert.Empty(page["items"]!.AsArray());
+        await peek.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "auth.insufficient-scope");
+    }
+
+    [Fact]
+    public async Task Quarantine_PagesWithCursor()
+    {
+        var org = HubFixture.Unique("quarantine-paging");
+        using var adapter = await Hub.TenantAsync(org, "ch4-1");
+        using var rejected = await adapter.PostBatchAsync([.. Enumerable.Range(0, 5).Select(i => Methane($"m{i}", "nobody"))]);
+
+        var first = await adapter.GetJsonAsync("/v1/quarantine?limit=3");
+        var second = await adapter.GetJsonAsync($"/v1/quarantine?limit=3&cursor={first["nextCursor"]!.GetValue<string>()}");
+        using var broken = await adapter.GetAsync(new Uri("/v1/quarantine?cursor=not-a-cursor", UriKind.Relative));
+
+        Assert.Equal(["m4", "m3", "m2"], first["items"]!.AsArray().Select(i => i!["messageId"]!.GetValue<string>()));
+        Assert.Equal(["m1", "m0"], second["items"]!.AsArray().Select(i => i!["messageId"]!.GetValue<string>()));
+        Assert.Null(second["nextCursor"]);
+        await broken.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "query.invalid-cursor");
+    }
+}

@@ -42,10 +42,16 @@ internal static class OpenApiServiceCollectionExtensions
             });
             options.OperationFilter<ScopeSecurity>();
             options.SupportNonNullableReferenceTypes();
-            options.CustomSchemaIds(type => type.FullName!.Split('.', '+')[^1]);
+            options.CustomSchemaIds(SchemaId);
         });
         return services;
     }
+
+    /// <summary>Short schema names: <c>DeviceResponse</c>, and <c>DeviceResponsePage</c> for <c>Page&lt;DeviceResponse&gt;</c>.</summary>
+    private static string SchemaId(Type type) =>
+        type.IsGenericType
+            ? string.Concat(type.GetGenericArguments().Select(SchemaId)) + type.Name[..type.Name.IndexOf('`', StringComparison.Ordinal)]
+            : type.Name;
 }
 
 /// <summary>Marks each operation with the OAuth2 scope its policy requires, and documents the 401/403 answers.</summary>

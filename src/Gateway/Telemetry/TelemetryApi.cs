@@ -27,15 +27,9 @@ internal static class TelemetryApi
         return app;
     }
 
-    /// <summary>Filters shared by both queries.</summary>
+    /// <summary>Filters shared by both queries, bound from the query string.</summary>
     internal sealed record TelemetryFilter(string? Domain, string? Profile, string? District, string? Organization, string? Device, string? Metric)
     {
-        public static ValueTask<TelemetryFilter?> BindAsync(HttpContext context)
-        {
-            var query = context.Request.Query;
-            return ValueTask.FromResult<TelemetryFilter?>(new(query["domain"], query["profile"], query["district"], query["organization"], query["device"], query["metric"]));
-        }
-
         public IQueryable<T> Apply<T>(IQueryable<T> rows)
             where T : class, ITelemetryRow
         {
@@ -62,7 +56,7 @@ internal static class TelemetryApi
         object? Value, string? Unit, DateTimeOffset ObservedAt, DateTimeOffset ReceivedAt);
 
     private static async Task<Results<Ok<Page<ObservationResponse>>, ProblemHttpResult>> LatestAsync(
-        TelemetryFilter filter, HubDb db, SpecCatalog spec, TimeProvider time, HttpContext context, int? limit = null, string? cursor = null)
+        [AsParameters] TelemetryFilter filter, HubDb db, SpecCatalog spec, TimeProvider time, HttpContext context, int? limit = null, string? cursor = null)
     {
         if (filter.Check() is { } problem)
         {
@@ -87,7 +81,7 @@ internal static class TelemetryApi
     }
 
     private static async Task<Results<Ok<Page<ObservationResponse>>, ProblemHttpResult>> HistoryAsync(
-        TelemetryFilter filter, HubDb db, SpecCatalog spec, TimeProvider time, HttpContext context,
+        [AsParameters] TelemetryFilter filter, HubDb db, SpecCatalog spec, TimeProvider time, HttpContext context,
         DateTimeOffset? from = null, DateTimeOffset? to = null, int? limit = null, string? cursor = null)
     {
         if (filter.Check() is { } problem)

@@ -1,0 +1,98 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using IntegrationHub.Gateway.Tests.Infrastructure;
+
+namespace IntegrationHub.Gateway.Tests.Specs;
+
+public sealed class SpecsTests(HubFixture fixture) : IClassFixture<HubFixture>
+{
+    private HubFactory Hub => fixture.Hub;
+
+    private static readonly string Root = FindRoot();
+
+    private static string FindRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "IntegrationHub.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+        throw new InvalidOperationException("No repository root above " + AppContext.BaseDirectory);
+    }
+
+    [Fact]
+    public async Task Index_LinksEverySchemaAndProfile()
+    {
+        using var client = Hub.CreateClient();
+
+        var index = await client.GetJsonAsync("/specs/v1");
+
+        Assert.Equal(
+            Directory.GetFiles(Path.Combine(Root, "specs", "profiles")).Select(Path.GetFileNameWithoutExtension).Order(),
+            index["profiles"]!.AsArray().Select(p => p!["id"]!.GetValue<string>()).Order());
+        foreach (var link in index["schemas"]!.AsArray().Select(s => s!["href"]!.GetValue<string>()))
+        {
+            using var schema = await client.GetAsync(new Uri(link, UriKind.Relative));
+            Assert.Equal("application/schema+json", schema.Content.Headers.ContentType?.MediaType);
+        }
+    }
+
+    [Theory]
+    [InlineData("/specs/v1/profiles/gas.underground-methane", "profiles/gas.underground-methane.json")]
+    [InlineData("/specs/v1/schemas/telemetry-message.schema.json", "schemas/telemetry-message.schema.json")]
+    [InlineData("/specs/v1/errors", "errors.json")]
+    public async Task Files_AreServedExactlyAsInTheRepository_WithETags(string path, string file)
+    {
+        using var client = Hub.CreateClient();
+
+        using var response = await client.GetAsync(new Uri(path, UriKind.Relative));
+        var served = await response.Content.ReadAsByteArrayAsync();
+        using var conditional = new HttpRequestMessage(HttpMethod.Get, path);
+        conditional.Headers.IfNoneMatch.Add(response.Headers.ETag!);
+        using var notModified = await client.SendAsync(conditional);
+
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(Root, "specs", file)), served);
+        Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+    }
+
+    [Fact]
+    public async Task ProblemTypes_ResolveToTheirErrorCode()
+    {
+        using var client = Hub.As(null);
+        using var problem = await client.GetAsync(new Uri("/v1/telemetry/latest", UriKind.Relative));
+        var type = (await problem.ShouldBeAsync(HttpStatusCode.Unauthorized))["type"]!.GetValue<string>();
+
+        var documentation = await client.GetJsonAsync(new Uri(type).PathAndQuery);
+
+        Assert.Equal("auth.token-missing", documentation["code"]!.GetValue<string>());
+        Assert.Equal(401, documentation["status"]!.GetValue<int>());
+    }
+
+    /// <summary>
+    /// The OpenAPI document is generated from the endpoints and checked in at specs/openapi/openapi.json. This test
+    /// fails when they differ; run it with IHUB_UPDATE_OPENAPI=1 to write the new document, then review the diff.
+    /// </summary>
+    [Fact]
+    public async Task OpenApi_CheckedInDocument_MatchesTheHub()
+    {
+        using var client = Hub.CreateClient();
+        var generated = JsonNode.Parse(await client.GetStringAsync(new Uri("/swagger/v1/swagger.json", UriKind.Relative)))!;
+        var path = Path.Combine(Root, "specs", "openapi", "openapi.json");
+        var text = generated.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n";
+
+        if (Environment.GetEnvironmentVariable("IHUB_UPDATE_OPENAPI") == "1")
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            await File.WriteAllTextAsync(path, text);
+        }
+
+        Assert.True(File.Exists(path), "specs/openapi/openapi.json is missing; run the tests with IHUB_UPDATE_OPENAPI=1 to create it.");
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(await File.ReadAllTextAsync(path)), generated),
+            "specs/openapi/openapi.json differs from the hub's endpoints; run the tests with IHUB_UPDATE_OPENAPI=1 and review the diff.");
+        Assert.StartsWith("3.1.", generated["openapi"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("clientCredentials", generated["components"]!["securitySchemes"]!["oauth2"]!["flows"]!.AsObject().Single().Key);
+    }
+}

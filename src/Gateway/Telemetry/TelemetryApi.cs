@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Globalization;
 using IntegrationHub.Conformance.Profiles;
 using IntegrationHub.Conformance.Spec;
@@ -6,6 +7,7 @@ using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Hosting;
 using IntegrationHub.Gateway.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
 namespace IntegrationHub.Gateway.Telemetry;
@@ -28,7 +30,13 @@ internal static class TelemetryApi
     }
 
     /// <summary>Filters shared by both queries, bound from the query string.</summary>
-    internal sealed record TelemetryFilter(string? Domain, string? Profile, string? District, string? Organization, string? Device, string? Metric)
+    internal sealed record TelemetryFilter(
+        [property: Description("Domain of the device's profile, e.g. gas.")][FromQuery(Name = "domain")] string? Domain,
+        [FromQuery(Name = "profile")] string? Profile,
+        [property: Description("GB/T 2260 area code; a city or province code covers its districts.")][FromQuery(Name = "district")] string? District,
+        [FromQuery(Name = "organization")] string? Organization,
+        [FromQuery(Name = "device")] string? Device,
+        [FromQuery(Name = "metric")] string? Metric)
     {
         public IQueryable<T> Apply<T>(IQueryable<T> rows)
             where T : class, ITelemetryRow

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using IntegrationHub.Gateway.Tests.Infrastructure;
+using IntegrationHub.Testing;
 
 namespace IntegrationHub.Gateway.Tests.Specs;
 
@@ -9,19 +10,7 @@ public sealed class SpecsTests(HubFixture fixture) : IClassFixture<HubFixture>
 {
     private HubFactory Hub => fixture.Hub;
 
-    private static readonly string Root = FindRoot();
-
-    private static string FindRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "IntegrationHub.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-        throw new InvalidOperationException("No repository root above " + AppContext.BaseDirectory);
-    }
+    private static string Root => Repository.Root;
 
     [Fact]
     public async Task Index_LinksEverySchemaAndProfile()

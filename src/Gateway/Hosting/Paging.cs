@@ -37,6 +37,13 @@ internal static class Cursors
         }
     }
 
+    /// <summary>Decodes a one-number cursor; <paramref name="value"/> is <paramref name="start"/> when there is no cursor.</summary>
+    public static bool TryDecodeId(string? cursor, long start, out long value)
+    {
+        value = start;
+        return cursor is null || (TryDecode(cursor, 1, out var key) && TryLong(key[0], out value));
+    }
+
     public static bool TryLong(string text, out long value) => long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out value);
 
     public static int Limit(int? requested) => Math.Clamp(requested ?? DefaultLimit, 1, MaxLimit);

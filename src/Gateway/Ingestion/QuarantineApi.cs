@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Conformance.Validation;
@@ -38,11 +37,10 @@ internal static class QuarantineApi
         {
             return ProblemResults.Problem(context, ErrorCodes.InsufficientScope, "An adapter sees only its own quarantine.", status: StatusCodes.Status403Forbidden);
         }
-        if (!Cursors.TryDecode(cursor, 1, out var key) || (cursor is not null && !Cursors.TryLong(key[0], out _)))
+        if (!Cursors.TryDecodeId(cursor, long.MaxValue, out var before))
         {
             return ProblemResults.Problem(context, ErrorCodes.InvalidCursor);
         }
-        var before = cursor is null ? long.MaxValue : long.Parse(key[0], CultureInfo.InvariantCulture);
         var take = Cursors.Limit(limit);
         var query = db.Quarantine.AsNoTracking().Where(q => q.Id < before);
         // Scoped on the server: without the operator's reach, only the caller's own entries exist.

@@ -20,11 +20,10 @@ internal static class AuditApi
 
     private static async Task<Results<Ok<Page<AuditResponse>>, ProblemHttpResult>> ListAsync(HubDb db, HttpContext context, int? limit = null, string? cursor = null)
     {
-        if (!Cursors.TryDecode(cursor, 1, out var key) || (cursor is not null && !Cursors.TryLong(key[0], out _)))
+        if (!Cursors.TryDecodeId(cursor, long.MaxValue, out var before))
         {
             return ProblemResults.Problem(context, ErrorCodes.InvalidCursor);
         }
-        var before = cursor is null ? long.MaxValue : long.Parse(key[0], System.Globalization.CultureInfo.InvariantCulture);
         var take = Cursors.Limit(limit);
         var entries = await db.Audit.AsNoTracking().Where(a => a.Id < before).OrderByDescending(a => a.Id).Take(take + 1).ToListAsync(context.RequestAborted);
         var next = entries.Count > take ? Cursors.Encode(entries[take - 1].Id) : null;

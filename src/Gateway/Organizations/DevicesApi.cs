@@ -108,11 +108,10 @@ internal static class DevicesApi
         {
             return ProblemResults.Problem(context, ErrorCodes.AdapterNotFound, $"No adapter '{adapterId}'.");
         }
-        if (!Cursors.TryDecode(cursor, 1, out var key) || (cursor is not null && !Cursors.TryLong(key[0], out _)))
+        if (!Cursors.TryDecodeId(cursor, 0, out var after))
         {
             return ProblemResults.Problem(context, ErrorCodes.InvalidCursor);
         }
-        var after = cursor is null ? 0 : long.Parse(key[0], System.Globalization.CultureInfo.InvariantCulture);
         var take = Cursors.Limit(limit);
         var devices = await db.Devices.AsNoTracking()
             .Where(d => d.AdapterId == adapterId && d.Key > after)

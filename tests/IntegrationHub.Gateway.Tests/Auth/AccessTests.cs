@@ -120,26 +120,16 @@ public sealed class AccessTests(HubFixture fixture) : IClassFixture<HubFixture>
 }
 
 /// <summary>Tests that move the hub's clock get a hub of their own.</summary>
-public sealed class TokenLifetimeTests : IAsyncLifetime
+public sealed class TokenLifetimeTests() : OwnHub
 {
-    private readonly HubFactory _hub = new();
-
-    public ValueTask InitializeAsync()
-    {
-        _hub.StartServer();
-        return ValueTask.CompletedTask;
-    }
-
-    public async ValueTask DisposeAsync() => await _hub.DisposeAsync();
-
     [Fact]
     public async Task Api_WithExpiredToken_Is401TokenInvalid()
     {
-        using var adapter = await _hub.TenantAsync("expiry", "d1");
+        using var adapter = await Hub.TenantAsync("expiry", "d1");
         using var before = await adapter.GetAsync(new Uri("/v1/telemetry/latest", UriKind.Relative));
         await before.ShouldBeAsync(HttpStatusCode.OK);
 
-        _hub.Time.Advance(TimeSpan.FromHours(1) + TimeSpan.FromMinutes(6));
+        Hub.Time.Advance(TimeSpan.FromHours(1) + TimeSpan.FromMinutes(6));
         using var after = await adapter.GetAsync(new Uri("/v1/telemetry/latest", UriKind.Relative));
 
         await after.ShouldBeProblemAsync(HttpStatusCode.Unauthorized, "auth.token-invalid");

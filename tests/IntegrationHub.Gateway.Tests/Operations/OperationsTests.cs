@@ -53,24 +53,14 @@ public sealed class OperationsTests(HubFixture fixture) : IClassFixture<HubFixtu
 }
 
 /// <summary>A hub that requires TLS (the production default) answers plain HTTP with a problem, health excepted.</summary>
-public sealed class TransportSecurityTests : IAsyncLifetime
+public sealed class TransportSecurityTests() : OwnHub(new() { ["Hub:AllowLoopbackHttp"] = "false" })
 {
-    private readonly HubFactory _hub = new(null, new() { ["Hub:AllowLoopbackHttp"] = "false" });
-
-    public ValueTask InitializeAsync()
-    {
-        _hub.StartServer();
-        return ValueTask.CompletedTask;
-    }
-
-    public async ValueTask DisposeAsync() => await _hub.DisposeAsync();
-
     [Fact]
     public async Task PlainHttp_IsRefused_ExceptForHealth()
     {
-        using var client = _hub.CreateClient();
+        using var client = Hub.CreateClient();
 
-        using var token = await _hub.RequestTokenAsync(HubFactory.AdminId, HubFactory.AdminSecret);
+        using var token = await Hub.RequestTokenAsync(HubFactory.AdminId, HubFactory.AdminSecret);
         using var health = await client.GetAsync(new Uri("/health/live", UriKind.Relative));
 
         await token.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "auth.tls-required");

@@ -163,31 +163,21 @@ public sealed class QueryTests(HubFixture fixture) : IClassFixture<HubFixture>
 }
 
 /// <summary>Grant expiry moves the clock, so it gets a hub of its own.</summary>
-public sealed class GrantExpiryTests : IAsyncLifetime
+public sealed class GrantExpiryTests() : OwnHub
 {
-    private readonly HubFactory _hub = new();
-
-    public ValueTask InitializeAsync()
-    {
-        _hub.StartServer();
-        return ValueTask.CompletedTask;
-    }
-
-    public async ValueTask DisposeAsync() => await _hub.DisposeAsync();
-
     [Fact]
     public async Task ExpiredGrant_NoLongerWidensReads()
     {
-        using var grantee = await _hub.TenantAsync("grantee", "d1");
-        using var source = await _hub.TenantAsync("source", "d1");
-        using var admin = await _hub.AdminAsync();
+        using var grantee = await Hub.TenantAsync("grantee", "d1");
+        using var source = await Hub.TenantAsync("source", "d1");
+        using var admin = await Hub.AdminAsync();
         (await admin.PutAsJsonAsync("/v1/adapters/source-adapter/status", new { status = "production" })).Dispose();
         using var posted = await source.PostBatchAsync(Methane("m1", "d1"));
-        using var grant = await admin.PostAsJsonAsync("/v1/grants", new { granteeOrganizationId = "grantee", domain = "gas", expiresAt = _hub.Time.GetUtcNow().AddMinutes(30) });
+        using var grant = await admin.PostAsJsonAsync("/v1/grants", new { granteeOrganizationId = "grantee", domain = "gas", expiresAt = Hub.Time.GetUtcNow().AddMinutes(30) });
         await grant.ShouldBeAsync(HttpStatusCode.Created);
         Assert.Equal("source", Assert.Single((await grantee.GetJsonAsync("/v1/telemetry/latest"))["items"]!.AsArray())!["organizationId"]!.GetValue<string>());
 
-        _hub.Time.Advance(TimeSpan.FromMinutes(31));
+        Hub.Time.Advance(TimeSpan.FromMinutes(31));
 
         Assert.Empty((await grantee.GetJsonAsync("/v1/telemetry/latest"))["items"]!.AsArray());
     }

@@ -1,0 +1,22 @@
+namespace IntegrationHub.Gateway.Tests.Infrastructure;
+
+/// <summary>
+/// A test class with a hub of its own: for tests that move the hub's clock or change its configuration, which
+/// would disturb the other tests of a shared hub.
+/// </summary>
+public abstract class OwnHub(Dictionary<string, string?>? settings = null) : IAsyncLifetime
+{
+    protected HubFactory Hub { get; } = new(null, settings ?? []);
+
+    public ValueTask InitializeAsync()
+    {
+        Hub.StartServer();
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Hub.DisposeAsync();
+        GC.SuppressFinalize(this);
+    }
+}

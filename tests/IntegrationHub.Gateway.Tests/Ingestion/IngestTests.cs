@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using IntegrationHub.Gateway.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -223,5 +224,24 @@ public sealed class IngestTests(HubFixture fixture) : IClassFixture<HubFixture>
         Assert.Equal(["m1", "m0"], second["items"]!.AsArray().Select(i => i!["messageId"]!.GetValue<string>()));
         Assert.Null(second["nextCursor"]);
         await broken.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "query.invalid-cursor");
+    }
+}
+
+/// <summary>With <c>Ingestion:RequireCertification</c>, only certified and production adapters may send.</summary>
+public sealed class CertificationRequiredTests() : OwnHub(new() { ["Ingestion:RequireCertification"] = "true" })
+{
+    [Fact]
+    public async Task SandboxAdapter_Is403_UntilCertified()
+    {
+        using var adapter = await Hub.TenantAsync("certify", "d1");
+        using var admin = await Hub.AdminAsync();
+
+        using var sandbox = await adapter.PostBatchAsync(Methane("m1", "d1"));
+        using var promoted = await admin.PutAsJsonAsync("/v1/adapters/certify-adapter/status", new { status = "certified" });
+        await promoted.ShouldBeAsync(HttpStatusCode.OK);
+        using var certified = await adapter.PostBatchAsync(Methane("m2", "d1"));
+
+        await sandbox.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "adapter.not-certified");
+        Assert.Equal(1, (await certified.ShouldBeAsync(HttpStatusCode.OK))["accepted"]!.GetValue<int>());
     }
 }

@@ -166,6 +166,10 @@ public abstract record RuleDefinition
     /// <summary>The metric the rule watches, if it watches one.</summary>
     [JsonIgnore]
     public abstract string? WatchedMetric { get; }
+
+    /// <summary>The rule kind, as the profile names it (<c>threshold</c>, <c>rate</c>, …).</summary>
+    [JsonIgnore]
+    public abstract string Kind { get; }
 }
 
 public sealed record ThresholdRule : RuleDefinition
@@ -175,6 +179,8 @@ public sealed record ThresholdRule : RuleDefinition
     public required LevelSet Levels { get; init; }
     public ClearCondition? Clear { get; init; }
     public override string? WatchedMetric => Metric;
+    [JsonIgnore]
+    public override string Kind => "threshold";
 }
 
 public sealed record RateRule : RuleDefinition
@@ -187,6 +193,8 @@ public sealed record RateRule : RuleDefinition
     public required LevelSet Levels { get; init; }
     public RateGuard? Guard { get; init; }
     public override string? WatchedMetric => Metric;
+    [JsonIgnore]
+    public override string Kind => "rate";
 }
 
 public sealed record StateRule : RuleDefinition
@@ -194,6 +202,8 @@ public sealed record StateRule : RuleDefinition
     public string? Metric { get; init; }
     public required IReadOnlyList<StateMatch> Match { get; init; }
     public override string? WatchedMetric => Metric;
+    [JsonIgnore]
+    public override string Kind => "state";
 }
 
 public sealed record AbsenceRule : RuleDefinition
@@ -204,6 +214,8 @@ public sealed record AbsenceRule : RuleDefinition
     public required string Source { get; init; }
     public required Evidence Evidence { get; init; }
     public override string? WatchedMetric => null;
+    [JsonIgnore]
+    public override string Kind => "absence";
 }
 
 public sealed record QualityRule : RuleDefinition
@@ -217,4 +229,6 @@ public sealed record QualityRule : RuleDefinition
     public required string Source { get; init; }
     public required Evidence Evidence { get; init; }
     public override string? WatchedMetric => Metric;
+    [JsonIgnore]
+    public override string Kind => "quality";
 }

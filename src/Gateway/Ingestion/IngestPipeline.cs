@@ -1,6 +1,7 @@
 using System.Text.Json;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Conformance.Validation;
+using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -25,7 +26,8 @@ internal sealed class IngestPipeline(
     TelemetryWriter writer,
     TimeProvider time,
     IOptions<IngestionOptions> options,
-    IngestMetrics metrics)
+    IngestMetrics metrics,
+    AlertSignal alerts)
 {
     public async Task<BatchResult> IngestAsync(Caller caller, JsonElement messages, string transport, CancellationToken cancellationToken)
     {
@@ -51,6 +53,7 @@ internal sealed class IngestPipeline(
 
         var sender = new Sender(caller.ClientId, caller.OrganizationId, caller.IsSandbox);
         var outcomes = await writer.WriteAsync(sender, batch, receivedAt, cancellationToken);
+        alerts.Notify();
 
         var results = new MessageResult[batch.Length];
         int accepted = 0, duplicates = 0, rejected = 0, observations = 0;

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using IntegrationHub.Gateway.Alerts;
+using IntegrationHub.Gateway.Events;
 using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Telemetry;
@@ -112,6 +114,72 @@ internal sealed class QuarantineEntryConfiguration : IEntityTypeConfiguration<Qu
     {
         entity.ToTable("quarantine");
         entity.HasIndex(q => new { q.AdapterId, q.Id });
+    }
+}
+
+internal sealed class AlertConfiguration : IEntityTypeConfiguration<Alert>
+{
+    public void Configure(EntityTypeBuilder<Alert> entity)
+    {
+        entity.ToTable("alerts");
+        entity.Property(a => a.Identifier).HasMaxLength(31);
+        entity.HasIndex(a => a.Identifier).IsUnique();
+        entity.Property(a => a.Level).HasConversion<string>().HasMaxLength(8);
+        entity.Property(a => a.HighestLevel).HasConversion<string>().HasMaxLength(8);
+        entity.Property(a => a.State).HasConversion<string>().HasMaxLength(16);
+        entity.HasIndex(a => a.OpenKey).IsUnique();
+        entity.HasIndex(a => new { a.OrganizationId, a.Id });
+        entity.HasIndex(a => new { a.ResponsibleOrganizationId, a.Id });
+        entity.HasIndex(a => new { a.DeviceKey, a.RuleId });
+    }
+}
+
+internal sealed class AlertEventConfiguration : IEntityTypeConfiguration<AlertEvent>
+{
+    public void Configure(EntityTypeBuilder<AlertEvent> entity)
+    {
+        entity.ToTable("alert_events");
+        entity.Property(e => e.Kind).HasMaxLength(16);
+        entity.Property(e => e.Level).HasConversion<string>().HasMaxLength(8);
+        entity.Property(e => e.State).HasConversion<string>().HasMaxLength(16);
+        entity.HasOne(e => e.Alert).WithMany().HasForeignKey(e => e.AlertId).OnDelete(DeleteBehavior.Cascade);
+        entity.HasIndex(e => e.CapIdentifier).IsUnique();
+    }
+}
+
+internal sealed class RuleStateConfiguration : IEntityTypeConfiguration<RuleStateRecord>
+{
+    public void Configure(EntityTypeBuilder<RuleStateRecord> entity)
+    {
+        entity.ToTable("rule_states");
+        entity.HasKey(r => new { r.DeviceKey, r.RuleId });
+    }
+}
+
+internal sealed class ConsumerCursorConfiguration : IEntityTypeConfiguration<ConsumerCursor>
+{
+    public void Configure(EntityTypeBuilder<ConsumerCursor> entity)
+    {
+        entity.ToTable("consumer_cursors");
+        entity.HasKey(c => c.Name);
+    }
+}
+
+internal sealed class MaintenanceWindowConfiguration : IEntityTypeConfiguration<MaintenanceWindow>
+{
+    public void Configure(EntityTypeBuilder<MaintenanceWindow> entity)
+    {
+        entity.ToTable("maintenance_windows");
+        entity.HasIndex(m => new { m.DeviceKey, m.Until });
+    }
+}
+
+internal sealed class OutboxEventConfiguration : IEntityTypeConfiguration<OutboxEvent>
+{
+    public void Configure(EntityTypeBuilder<OutboxEvent> entity)
+    {
+        entity.ToTable("outbox");
+        entity.Property(e => e.Type).HasMaxLength(100);
     }
 }
 

@@ -1,3 +1,5 @@
+using IntegrationHub.Gateway.Alerts;
+using IntegrationHub.Gateway.Events;
 using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Telemetry;
@@ -20,6 +22,12 @@ public sealed class HubDb(DbContextOptions<HubDb> options) : DbContext(options)
     internal DbSet<Observation> Observations => Set<Observation>();
     internal DbSet<LatestValue> LatestValues => Set<LatestValue>();
     internal DbSet<QuarantineEntry> Quarantine => Set<QuarantineEntry>();
+    internal DbSet<Alert> Alerts => Set<Alert>();
+    internal DbSet<AlertEvent> AlertEvents => Set<AlertEvent>();
+    internal DbSet<RuleStateRecord> RuleStates => Set<RuleStateRecord>();
+    internal DbSet<ConsumerCursor> Cursors => Set<ConsumerCursor>();
+    internal DbSet<MaintenanceWindow> Maintenance => Set<MaintenanceWindow>();
+    internal DbSet<OutboxEvent> Outbox => Set<OutboxEvent>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -121,7 +121,7 @@ internal static class TelemetryApi
         return TypedResults.Ok(new Page<ObservationResponse>(page.Take(take).Select(o => ToResponse(o, spec)).ToList(), next));
     }
 
-    private static ObservationResponse ToResponse<T>(T row, SpecCatalog spec)
+    internal static ObservationResponse ToResponse<T>(T row, SpecCatalog spec)
         where T : ITelemetryRow
     {
         var kind = spec.Profiles.TryGetValue(row.ProfileId, out var profile) && profile.Metrics.TryGetValue(row.Metric, out var metric) ? metric.Kind : MetricKind.Quantity;
@@ -136,13 +136,9 @@ internal static class TelemetryApi
     }
 }
 
-/// <summary>The columns observations and latest values share: what the filters and the visibility rules read.</summary>
-internal interface ITelemetryRow
+/// <summary>The columns observations and latest values share: what the filters read.</summary>
+internal interface ITelemetryRow : IVisibleRow
 {
-    string OrganizationId { get; }
-    string Domain { get; }
-    string District { get; }
-    bool Sandbox { get; }
     string DeviceId { get; }
     string ProfileId { get; }
     string Metric { get; }

@@ -7,6 +7,15 @@ using Microsoft.EntityFrameworkCore;
 
 namespace IntegrationHub.Gateway.Telemetry;
 
+/// <summary>What the visibility rules judge a stored row by.</summary>
+internal interface IVisibleRow
+{
+    string OrganizationId { get; }
+    string Domain { get; }
+    string District { get; }
+    bool Sandbox { get; }
+}
+
 /// <summary>
 /// Who may read what, applied on the server to every telemetry query (DESIGN §7.5):
 /// an organization reads its own data; a district organization also reads data located in its district (GB/T 2260
@@ -16,7 +25,7 @@ namespace IntegrationHub.Gateway.Telemetry;
 internal static class Visibility
 {
     public static async Task<Expression<Func<T, bool>>> PredicateAsync<T>(Caller caller, HubDb db, DateTimeOffset now, CancellationToken cancellationToken)
-        where T : class, ITelemetryRow
+        where T : class, IVisibleRow
     {
         if (caller.IsOperator)
         {
@@ -49,7 +58,7 @@ internal static class Visibility
         return visible;
     }
 
-    private static Expression<Func<T, bool>> Or<T>(Expression<Func<T, bool>> left, Expression<Func<T, bool>> right)
+    public static Expression<Func<T, bool>> Or<T>(Expression<Func<T, bool>> left, Expression<Func<T, bool>> right)
     {
         var body = new Rebind(right.Parameters[0], left.Parameters[0]).Visit(right.Body);
         return Expression.Lambda<Func<T, bool>>(Expression.OrElse(left.Body, body), left.Parameters);

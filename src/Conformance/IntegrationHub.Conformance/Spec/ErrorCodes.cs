@@ -51,6 +51,8 @@ public static class ErrorCodes
     public const string DeviceNotFound = "device.not-found";
     public const string DeviceExists = "device.exists";
     public const string GrantNotFound = "grant.not-found";
+    public const string AlertNotFound = "alert.not-found";
+    public const string AlertInvalidTransition = "alert.invalid-transition";
 
     public const string InvalidCursor = "query.invalid-cursor";
 

@@ -1,0 +1,111 @@
+using IntegrationHub.Conformance.Profiles;
+
+namespace IntegrationHub.Gateway.Alerts;
+
+/// <summary>
+/// A raised warning: one device, one rule, at most one open at a time (<see cref="OpenKey"/>). A level change updates
+/// it rather than making a new one. Times are Unix milliseconds (UTC).
+/// </summary>
+internal sealed class Alert : Telemetry.IVisibleRow
+{
+    public long Id { get; init; }
+
+    /// <summary>The GB/T 35965.1-style identifier of the alert's first CAP message.</summary>
+    public required string Identifier { get; init; }
+
+    /// <summary>The device's owner.</summary>
+    public required string OrganizationId { get; init; }
+
+    /// <summary>Who handles it: the owner unless the operator dispatched it elsewhere.</summary>
+    public required string ResponsibleOrganizationId { get; set; }
+
+    public required long DeviceKey { get; init; }
+    public required string DeviceId { get; init; }
+    public required string ProfileId { get; init; }
+    public required string Domain { get; init; }
+    public required string District { get; init; }
+    public required bool Sandbox { get; init; }
+    public required double Lon { get; init; }
+    public required double Lat { get; init; }
+    public required string RuleId { get; init; }
+    public required string RuleTitle { get; init; }
+    public required AlertLevel Level { get; set; }
+    public required AlertLevel HighestLevel { get; set; }
+    public required AlertState State { get; set; }
+
+    /// <summary><c>{deviceKey}/{ruleId}</c> until the alert is closed, then null: the database keeps one open alert per device and rule.</summary>
+    public string? OpenKey { get; set; }
+
+    public string? Metric { get; set; }
+    public double? Value { get; set; }
+    public string? Text { get; set; }
+    public string? Unit { get; set; }
+
+    public required long RaisedAt { get; init; }
+    public required long UpdatedAt { get; set; }
+    public long? ClosedAt { get; set; }
+    public long? LastNotifiedAt { get; set; }
+}
+
+/// <summary>Where an alert is in its closed loop. Cleared is not terminal: the alert must still be closed, and a recurrence before that reopens it.</summary>
+internal enum AlertState
+{
+    Raised,
+    Acknowledged,
+    Dispatched,
+    Resolved,
+    Cleared,
+    Closed,
+}
+
+/// <summary>One step of an alert's history: who, when, what, and a note.</summary>
+internal sealed class AlertEvent
+{
+    public long Id { get; init; }
+    public required long AlertId { get; init; }
+    public Alert? Alert { get; init; }
+    public required long At { get; init; }
+    public required string Kind { get; init; }
+    public required AlertState State { get; init; }
+    public required AlertLevel Level { get; init; }
+    public required string Actor { get; init; }
+    public string? Note { get; init; }
+
+    /// <summary>The organization an alert was dispatched to.</summary>
+    public string? Organization { get; init; }
+
+    /// <summary>The stored message whose observation made the change.</summary>
+    public long? MessageRecordId { get; init; }
+
+    public double? Value { get; init; }
+    public string? Text { get; init; }
+
+    /// <summary>The identifier of the CAP message this step produced, for steps that produce one.</summary>
+    public string? CapIdentifier { get; init; }
+}
+
+/// <summary>A rule's memory on a device (<see cref="Rules.RuleMemory"/> as JSON).</summary>
+internal sealed class RuleStateRecord
+{
+    public required long DeviceKey { get; init; }
+    public required string RuleId { get; init; }
+    public required string Memory { get; set; }
+}
+
+/// <summary>How far a consumer of the stored messages has come, so it resumes after a restart without skipping or repeating.</summary>
+internal sealed class ConsumerCursor
+{
+    public required string Name { get; init; }
+    public required long Position { get; set; }
+}
+
+/// <summary>A time during which a device raises no alerts. Always bounded: it has an end.</summary>
+internal sealed class MaintenanceWindow
+{
+    public long Id { get; init; }
+    public required long DeviceKey { get; init; }
+    public required long From { get; init; }
+    public required long Until { get; set; }
+    public string? Note { get; init; }
+    public required string CreatedBy { get; init; }
+}

@@ -96,9 +96,29 @@ public sealed partial class HubProcess : IAsyncDisposable
     private static partial Regex Listening();
 }
 
-/// <summary>Where the repository is, and which build configuration the tests run in.</summary>
+/// <summary>Where the repository is, which build configuration the tests run in, and where the outside oracles are.</summary>
 public static class Repository
 {
+    /// <summary>Names the folder holding the standards bodies' test data (../shared/oracles); .ci/run sets it.</summary>
+    public const string OraclesVariable = "IHUB_ORACLES";
+
+    /// <summary>
+    /// A file or folder of the outside oracles; null when the variable is unset (the caller skips, saying why).
+    /// When the variable is set, missing data is an error, not a skip.
+    /// </summary>
+    public static string? Oracle(string name)
+    {
+        var root = Environment.GetEnvironmentVariable(OraclesVariable);
+        if (string.IsNullOrEmpty(root))
+        {
+            return null;
+        }
+        var path = Path.Combine(root, name);
+        return File.Exists(path) || Directory.Exists(path)
+            ? path
+            : throw new FileNotFoundException($"{OraclesVariable} is set to '{root}', but '{path}' does not exist.", path);
+    }
+
     public static string Root { get; } = FindRoot();
 
     /// <summary>Debug or Release: the tests run against the build they were built with.</summary>

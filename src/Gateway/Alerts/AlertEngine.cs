@@ -82,7 +82,7 @@ internal sealed partial class AlertEngine(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<HubDb>();
         var newest = await db.Messages.MaxAsync(m => (long?)m.Id, cancellationToken) ?? 0;
-        while ((await db.Cursors.AsNoTracking().FirstOrDefaultAsync(c => c.Name == CursorName, cancellationToken))?.Position < newest
+        while (((await db.Cursors.AsNoTracking().FirstOrDefaultAsync(c => c.Name == CursorName, cancellationToken))?.Position ?? 0) < newest
             && !cancellationToken.IsCancellationRequested)
         {
             await ProcessAsync(cancellationToken);

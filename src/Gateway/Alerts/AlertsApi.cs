@@ -47,8 +47,6 @@ internal static class AlertsApi
         return app;
     }
 
-    internal sealed record NoteRequest(string? Note);
-
     internal sealed record DispatchRequest(string? OrganizationId, string? Note);
 
     internal sealed record AlertResponse(

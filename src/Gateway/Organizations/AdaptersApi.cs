@@ -34,8 +34,6 @@ internal static class AdaptersApi
 
     internal sealed record SetStatusRequest(string? Status, string? Note);
 
-    internal sealed record NoteRequest(string? Note);
-
     internal sealed record AdapterResponse(
         string Id, string OrganizationId, string Name, string Status, IReadOnlyList<string>? AllowedProfiles, IReadOnlyList<string> Scopes,
         DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)

@@ -37,6 +37,8 @@ app.MapIngestion();
 app.MapQuarantine();
 app.MapTelemetryQueries();
 app.MapAlerts();
+app.MapMaintenance();
+app.MapSiteParameters();
 app.MapSpecs();
 app.MapOperations();
 app.MapPortal();

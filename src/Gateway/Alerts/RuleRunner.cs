@@ -49,6 +49,7 @@ internal sealed class RuleRunner
         var devices = await db.Devices.AsNoTracking().Where(d => deviceKeys.Contains(d.Key))
             .Join(db.Adapters, d => d.AdapterId, a => a.Id, (d, a) => new { Device = d, a.Status })
             .ToListAsync(cancellationToken);
+        var site = await SiteParameters.LoadAsync(db, devices.Select(d => d.Device.ProfileId).Distinct().ToList(), cancellationToken);
         var entries = new Dictionary<long, DeviceEntry>();
         foreach (var row in devices)
         {
@@ -57,8 +58,8 @@ internal sealed class RuleRunner
                 continue;
             }
             var d = row.Device;
-            var device = new AlertDevice(d.Key, d.DeviceId, d.OrganizationId, d.ProfileId, profile.Domain, d.District, row.Status == Organizations.AdapterStatus.Sandbox, d.Lon, d.Lat);
-            entries[d.Key] = new DeviceEntry(device, profile, profile.Parameters(d.Parameters), d.CreatedAt.ToUnixTimeMilliseconds());
+            var device = new AlertDevice(d.Key, d.DeviceId, d.OrganizationId, d.ProfileId, profile.Domain, d.District, row.Status == AdapterStatus.Sandbox, d.Lon, d.Lat);
+            entries[d.Key] = new DeviceEntry(device, profile, profile.Parameters(site.For(d.OrganizationId, d.ProfileId, d.District, d.Group, d.Parameters)), d.CreatedAt.ToUnixTimeMilliseconds());
         }
         var keys = entries.Keys.ToList();
         var states = await db.RuleStates.Where(s => keys.Contains(s.DeviceKey)).ToListAsync(cancellationToken);

@@ -81,6 +81,9 @@ internal static partial class Patterns
     [GeneratedRegex("^[1-8][0-9]{5}$")]
     public static partial Regex AreaCode();
 
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    public static partial Regex GroupName();
+
     [GeneratedRegex(@"^\S(.{0,198}\S)?$")]
     public static partial Regex Name();
 }

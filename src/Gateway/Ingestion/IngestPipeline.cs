@@ -3,6 +3,7 @@ using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Conformance.Validation;
 using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Auth;
+using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -102,11 +103,20 @@ internal sealed class IngestPipeline(
         }
         var rows = await db.Devices.AsNoTracking()
             .Where(d => d.OrganizationId == organizationId && ids.Contains(d.DeviceId))
-            .Select(d => new { d.Key, d.DeviceId, d.AdapterId, d.ProfileId, d.District, d.Parameters })
+            .Select(d => new { d.Key, d.DeviceId, d.AdapterId, d.ProfileId, d.District, d.Group, d.Parameters })
             .ToListAsync(cancellationToken);
+        var site = await SiteParameters.LoadAsync(db, rows.Select(d => d.ProfileId).Distinct().ToList(), cancellationToken);
         return new DeviceLookup(rows.ToDictionary(
             d => d.DeviceId,
-            d => new DeviceRegistration { Key = d.Key, DeviceId = d.DeviceId, AdapterId = d.AdapterId, ProfileId = d.ProfileId, District = d.District, Parameters = d.Parameters },
+            d => new DeviceRegistration
+            {
+                Key = d.Key,
+                DeviceId = d.DeviceId,
+                AdapterId = d.AdapterId,
+                ProfileId = d.ProfileId,
+                District = d.District,
+                Parameters = site.For(organizationId, d.ProfileId, d.District, d.Group, d.Parameters),
+            },
             StringComparer.Ordinal));
     }
 

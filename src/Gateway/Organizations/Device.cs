@@ -11,6 +11,9 @@ internal sealed class Device
     public required string ProfileId { get; set; }
     public string? Name { get; set; }
 
+    /// <summary>A group the organization puts the device in (a pipeline section, a station, a tunnel), for site parameters shared by the group.</summary>
+    public string? Group { get; set; }
+
     /// <summary>GB/T 2260 code of the district the device stands in.</summary>
     public required string District { get; set; }
 

@@ -20,14 +20,14 @@ internal static class DevicesApi
 
     internal sealed record LocationDto(double? Lon, double? Lat, string? Crs);
 
-    internal sealed record RegisterDeviceRequest(string? DeviceId, string? Profile, string? Name, string? District, LocationDto? Location, Dictionary<string, double>? Parameters);
+    internal sealed record RegisterDeviceRequest(string? DeviceId, string? Profile, string? Name, string? Group, string? District, LocationDto? Location, Dictionary<string, double>? Parameters);
 
     internal sealed record DeviceResponse(
-        string DeviceId, string OrganizationId, string AdapterId, string Profile, string? Name, string District,
+        string DeviceId, string OrganizationId, string AdapterId, string Profile, string? Name, string? Group, string District,
         LocationDto Location, IReadOnlyDictionary<string, double> Parameters, DateTimeOffset CreatedAt)
     {
         public static DeviceResponse From(Device d) =>
-            new(d.DeviceId, d.OrganizationId, d.AdapterId, d.ProfileId, d.Name, d.District, new LocationDto(d.Lon, d.Lat, d.Crs), d.Parameters, d.CreatedAt);
+            new(d.DeviceId, d.OrganizationId, d.AdapterId, d.ProfileId, d.Name, d.Group, d.District, new LocationDto(d.Lon, d.Lat, d.Crs), d.Parameters, d.CreatedAt);
     }
 
     private static async Task<Results<Created<DeviceResponse>, ProblemHttpResult>> RegisterAsync(
@@ -42,6 +42,7 @@ internal static class DevicesApi
         check.Text(request.DeviceId, "/deviceId", Patterns.DeviceId(), "Use 1–128 letters, digits, dots, colons, hyphens and underscores, starting with a letter or digit.");
         check.Text(request.District, "/district", Patterns.AreaCode(), "A GB/T 2260 area code has six digits, e.g. 370202.");
         check.Text(request.Name, "/name", Patterns.Name(), "Use 1–200 characters without leading or trailing spaces.", required: false);
+        check.Text(request.Group, "/group", Patterns.GroupName(), "Use 1–64 letters, digits, dots, hyphens and underscores.", required: false);
         if (request.Location is null)
         {
             check.Add(ErrorCodes.MissingField, "/location", "'location' is required: {\"lon\": …, \"lat\": …}.");
@@ -88,6 +89,7 @@ internal static class DevicesApi
             AdapterId = adapterId,
             ProfileId = request.Profile!,
             Name = request.Name,
+            Group = request.Group,
             District = request.District!,
             Lon = request.Location!.Lon!.Value,
             Lat = request.Location.Lat!.Value,

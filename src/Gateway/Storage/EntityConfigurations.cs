@@ -49,6 +49,7 @@ internal sealed class DeviceConfiguration : IEntityTypeConfiguration<Device>
         entity.Property(d => d.ProfileId).HasMaxLength(96);
         entity.Property(d => d.District).HasMaxLength(6);
         entity.Property(d => d.Crs).HasMaxLength(16);
+        entity.Property(d => d.Group).HasMaxLength(64);
         entity.Property(d => d.Parameters).HasConversion(JsonColumn.Converter<Dictionary<string, double>>(), JsonColumn.Comparer<Dictionary<string, double>>());
         entity.HasIndex(d => new { d.OrganizationId, d.DeviceId }).IsUnique();
         entity.HasIndex(d => d.AdapterId);
@@ -180,6 +181,19 @@ internal sealed class OutboxEventConfiguration : IEntityTypeConfiguration<Outbox
     {
         entity.ToTable("outbox");
         entity.Property(e => e.Type).HasMaxLength(100);
+    }
+}
+
+internal sealed class ParameterOverrideConfiguration : IEntityTypeConfiguration<ParameterOverride>
+{
+    public void Configure(EntityTypeBuilder<ParameterOverride> entity)
+    {
+        entity.ToTable("parameter_overrides");
+        entity.Property(o => o.Scope).HasConversion<string>().HasMaxLength(16);
+        entity.Property(o => o.Key).HasMaxLength(64);
+        entity.Property(o => o.ProfileId).HasMaxLength(96);
+        entity.Property(o => o.Parameters).HasConversion(JsonColumn.Converter<Dictionary<string, double>>(), JsonColumn.Comparer<Dictionary<string, double>>());
+        entity.HasIndex(o => new { o.Scope, o.OrganizationId, o.Key, o.ProfileId }).IsUnique();
     }
 }
 

@@ -28,6 +28,7 @@ public sealed class HubDb(DbContextOptions<HubDb> options) : DbContext(options)
     internal DbSet<ConsumerCursor> Cursors => Set<ConsumerCursor>();
     internal DbSet<MaintenanceWindow> Maintenance => Set<MaintenanceWindow>();
     internal DbSet<OutboxEvent> Outbox => Set<OutboxEvent>();
+    internal DbSet<ParameterOverride> ParameterOverrides => Set<ParameterOverride>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

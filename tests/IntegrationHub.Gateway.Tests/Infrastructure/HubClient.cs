@@ -62,11 +62,11 @@ public static class HubClient
     }
 
     /// <summary>An organization with one adapter (telemetry read and write) and one methane device; returns a client holding the adapter's token.</summary>
-    public static async Task<HttpClient> TenantAsync(this HubFactory hub, string organizationId, string deviceId, string kind = "enterprise", string? areaCode = null, string district = "370202")
+    public static async Task<HttpClient> TenantAsync(this HubFactory hub, string organizationId, string deviceId, string kind = "enterprise", string? areaCode = null, string district = "370202", string[]? scopes = null)
     {
         using var admin = await hub.AdminAsync();
         await admin.CreateOrganizationAsync(organizationId, kind, areaCode);
-        var (id, secret) = await admin.CreateAdapterAsync(organizationId, organizationId + "-adapter");
+        var (id, secret) = await admin.CreateAdapterAsync(organizationId, organizationId + "-adapter", scopes: scopes);
         await admin.RegisterDeviceAsync(id, deviceId, district: district);
         return hub.As(await hub.TokenAsync(id, secret));
     }

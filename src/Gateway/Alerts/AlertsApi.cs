@@ -26,8 +26,9 @@ internal static class AlertsApi
         var read = app.MapGroup("/v1/alerts").WithTags("Alerts").RequireScope(Scopes.AlertsRead);
         read.MapGet("/", ListAsync).WithName("ListAlerts").WithSummary("Alerts the caller may see, newest first, filtered by level, state, domain, district, device and time.");
         read.MapGet("/{alertId:long}", GetAsync).WithName("GetAlert").WithSummary("One alert with its history and the observations that changed it.");
-        read.MapGet("/{alertId:long}/cap", CapAsync).WithName("GetAlertCap").WithSummary("The alert's CAP 1.2 message (the newest, or the one named by `identifier`).")
-            .Produces(StatusCodes.Status200OK, contentType: CapDocument.MediaType);
+        read.MapGet("/{alertId:long}/cap", CapAsync).WithName("GetAlertCap")
+            .WithSummary("The alert's CAP 1.2 message (the newest, or the one named by `identifier`): XML, or its JSON projection with `Accept: application/json`.")
+            .Produces(StatusCodes.Status200OK, contentType: CapDocument.MediaType, additionalContentTypes: [CapJson.MediaType]);
         read.MapGet("/feed", FeedAsync).WithName("GetAlertFeed").WithSummary("An Atom feed of the newest CAP messages the caller may see, for downstream emergency systems.")
             .Produces(StatusCodes.Status200OK, contentType: "application/atom+xml");
 
@@ -186,7 +187,10 @@ internal static class AlertsApi
             return ProblemResults.Problem(context, ErrorCodes.AlertNotFound, $"Alert {alertId} has no CAP message '{identifier}'.");
         }
         var document = CapDocument.Render(alert, step, Ms(steps[0].At), options.Value);
-        return TypedResults.Content(document.Declaration + Environment.NewLine + document.Root, CapDocument.MediaType);
+        var wantsJson = context.Request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals(CapJson.MediaType, StringComparison.OrdinalIgnoreCase));
+        return wantsJson
+            ? TypedResults.Content(CapJson.Project(document).ToJsonString(), CapJson.MediaType)
+            : TypedResults.Content(document.Declaration + Environment.NewLine + document.Root, CapDocument.MediaType);
     }
 
     private static async Task<ContentHttpResult> FeedAsync(HubDb db, TimeProvider time, IOptions<AlertOptions> options, HttpContext context)

@@ -193,6 +193,14 @@ public sealed class AlertFlowTests() : OwnHub(new() { ["Auth:AccessTokenLifetime
         Assert.Equal("Cancel", types[^1]);
         Assert.All(types.Skip(1).SkipLast(1), t => Assert.Equal("Update", t));
 
+        using var jsonRequest = new HttpRequestMessage(HttpMethod.Get, $"/v1/alerts/{id}/cap");
+        jsonRequest.Headers.Accept.ParseAdd("application/json");
+        using var jsonResponse = await owner.SendAsync(jsonRequest);
+        var projection = await jsonResponse.ShouldBeAsync(HttpStatusCode.OK);
+        Assert.Equal("Cancel", projection["msgType"]!.GetValue<string>());
+        Assert.Equal("warningLevel", projection["info"]![0]!["eventCode"]![0]!["valueName"]!.GetValue<string>());
+        Assert.Equal("370202", projection["info"]![0]!["area"]![0]!["geocode"]![0]!["value"]!.GetValue<string>());
+
         var feed = XDocument.Parse(await owner.GetStringAsync(new Uri("/v1/alerts/feed", UriKind.Relative)));
         var entries = feed.Root!.Elements(XName.Get("entry", "http://www.w3.org/2005/Atom")).Select(e => e.Element(XName.Get("id", "http://www.w3.org/2005/Atom"))!.Value).ToList();
         Assert.All(steps, step => Assert.Contains(entries, e => e.EndsWith(":" + step!["capIdentifier"]!.GetValue<string>(), StringComparison.Ordinal)));

@@ -59,12 +59,13 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers)
                 Record(open, "raised", Engine, null, trigger, now, open.Identifier);
                 return open;
             }
-            var kind = open.State == AlertState.Cleared || before is null ? "reopened" : level > open.Level ? "escalated" : "de-escalated";
+            var kind = open.State == AlertState.Cleared || before is null ? "reopened" : level > open.Level ? "escalated" : "deescalated";
             if (kind == "reopened")
             {
                 open.State = AlertState.Raised;
-                open.LastNotifiedAt = now;
             }
+            // Every level change is a notification and restarts the re-notification interval (RULE-012).
+            open.LastNotifiedAt = now;
             open.Level = level;
             open.HighestLevel = (AlertLevel)Math.Max((int)open.HighestLevel, (int)level);
             open.UpdatedAt = now;

@@ -83,17 +83,25 @@ internal sealed class RuleRunner
         return entry.Memory;
     }
 
-    /// <summary>Judges one sample with one rule; records a level change as an alert step. Samples older than the newest one judged are skipped.</summary>
-    public void Step(DeviceEntry entry, RuleDefinition rule, Sample sample, Trigger trigger)
+    /// <summary>
+    /// Judges one sample with one rule; records a level change as an alert step. Samples older than the newest one
+    /// judged are skipped (RULE-002). During a maintenance window nothing is judged, and afterwards every run starts
+    /// empty (RULE-013).
+    /// </summary>
+    public void Step(DeviceEntry entry, RuleDefinition rule, Sample sample, Trigger trigger, bool clearSuppressed = false)
     {
         var memory = Memory(entry.Device.Key, rule.Id);
-        if (sample.At < memory.LastAt)
+        if (sample.At < memory.LastAt || InMaintenance(entry.Device.Key, sample.At))
         {
             return;
         }
+        if (MaintenanceEndedSince(entry.Device.Key, memory.LastAt, sample.At))
+        {
+            memory.Restart();
+        }
         memory.LastAt = sample.At;
         var before = memory.Level;
-        var scope = new RuleScope(entry.Parameters, InMaintenance(entry.Device.Key, sample.At), ClearSuppressed(entry, rule));
+        var scope = new RuleScope(entry.Parameters, clearSuppressed || ClearSuppressed(entry, rule));
         var after = _kinds.For(rule).Evaluate(rule, memory, sample, scope);
         if (before != after)
         {
@@ -106,6 +114,8 @@ internal sealed class RuleRunner
         }
     }
 
+    public bool InMaintenance(long deviceKey, long at) => _maintenance[deviceKey].Any(m => m.From <= at && at < m.Until);
+
     /// <summary>Writes the touched memories back into their records.</summary>
     public void Save()
     {
@@ -115,7 +125,7 @@ internal sealed class RuleRunner
         }
     }
 
-    private bool InMaintenance(long deviceKey, long at) => _maintenance[deviceKey].Any(m => m.From <= at && at < m.Until);
+    private bool MaintenanceEndedSince(long deviceKey, long lastAt, long at) => _maintenance[deviceKey].Any(m => m.Until > lastAt && m.Until <= at);
 
     // An offline device does not let its value alerts clear by themselves: offline must never look like all clear.
     private bool ClearSuppressed(DeviceEntry entry, RuleDefinition rule)
@@ -159,10 +169,17 @@ internal sealed class BatchEvaluation
             }
             var observations = _observations[message.Id].ToList();
             // Presence first: a report ends an absence before the value rules ask whether the device is offline.
-            // Absence is judged on the hub's clock (when reports arrive), like the sweep that raises it.
+            // Absence is judged on the hub's clock (when reports arrive), like the sweep that raises it. The observations
+            // of the message that ends an absence still may not clear the rules it suppresses (RULE-009).
+            var returned = new HashSet<string>(StringComparer.Ordinal);
             foreach (var rule in entry.Profile.Definition.Rules.OfType<AbsenceRule>())
             {
+                var wasAbsent = _runner.Memory(entry.Device.Key, rule.Id).Level is not null;
                 _runner.Step(entry, rule, new Sample(message.ReceivedAt, null, AbsenceKind.Present), new Trigger(message.ReceivedAt, null, null, null, null, message.Id));
+                if (wasAbsent)
+                {
+                    returned.UnionWith(rule.SuppressesClear);
+                }
             }
             foreach (var rule in entry.Profile.Definition.Rules)
             {
@@ -174,7 +191,7 @@ internal sealed class BatchEvaluation
                 {
                     if (message.State is { } state)
                     {
-                        _runner.Step(entry, rule, new Sample(message.ObservedAt, null, state), new Trigger(message.ObservedAt, "status.state", null, state, null, message.Id));
+                        _runner.Step(entry, rule, new Sample(message.ObservedAt, null, state), new Trigger(message.ObservedAt, "status.state", null, state, null, message.Id), returned.Contains(rule.Id));
                     }
                     continue;
                 }
@@ -183,7 +200,7 @@ internal sealed class BatchEvaluation
                     if (observation.Metric == rule.WatchedMetric)
                     {
                         _runner.Step(entry, rule, new Sample(message.ObservedAt, observation.Number, observation.Text),
-                            new Trigger(message.ObservedAt, observation.Metric, observation.Number, observation.Text, observation.Unit, message.Id));
+                            new Trigger(message.ObservedAt, observation.Metric, observation.Number, observation.Text, observation.Unit, message.Id), returned.Contains(rule.Id));
                     }
                 }
             }
@@ -217,7 +234,7 @@ internal sealed class AlertSweep(HubDb db, SpecCatalog spec, RuleKinds kinds, Al
             var seen = lastSeen.TryGetValue(entry.Device.Key, out var at) ? at : entry.RegisteredAt;
             foreach (var rule in entry.Profile.Definition.Rules.OfType<AbsenceRule>())
             {
-                if (now - seen >= Overdue(entry.Profile, rule) && runner.Memory(entry.Device.Key, rule.Id).Level is null)
+                if (now - seen >= Overdue(entry.Profile, rule) && runner.Memory(entry.Device.Key, rule.Id).Level is null && !runner.InMaintenance(entry.Device.Key, now))
                 {
                     runner.Step(entry, rule, new Sample(now, null, AbsenceKind.Absent), new Trigger(now, null, null, null, null, null));
                 }
@@ -225,8 +242,13 @@ internal sealed class AlertSweep(HubDb db, SpecCatalog spec, RuleKinds kinds, Al
         }
         runner.Save();
 
+        var inMaintenance = (await db.Maintenance.AsNoTracking().Where(m => m.From <= now && now < m.Until).Select(m => m.DeviceKey).ToListAsync(cancellationToken)).ToHashSet();
         foreach (var alert in await db.Alerts.Where(a => a.State == AlertState.Raised).ToListAsync(cancellationToken))
         {
+            if (inMaintenance.Contains(alert.DeviceKey))
+            {
+                continue;
+            }
             var rule = spec.Profiles.TryGetValue(alert.ProfileId, out var profile) ? profile.Definition.Rules.FirstOrDefault(r => r.Id == alert.RuleId) : null;
             if (rule?.Renotify is { } renotify && renotify.TryGetValue(alert.Level.ToWire(), out var interval)
                 && now - (alert.LastNotifiedAt ?? alert.RaisedAt) >= (long)interval.TotalMilliseconds)

@@ -14,11 +14,11 @@ public sealed class RuleKindTests
 
     /// <summary>Feeds (minute, value) samples through a rule; returns the level in force after each.</summary>
     private static List<AlertLevel?> Run(string profile, string ruleId, IEnumerable<(double Minute, object Value)> samples,
-        IReadOnlyDictionary<string, double>? site = null, bool raiseSuppressed = false, bool clearSuppressed = false, RuleMemory? memory = null)
+        IReadOnlyDictionary<string, double>? site = null, bool clearSuppressed = false, RuleMemory? memory = null)
     {
         var rule = Rule(profile, ruleId);
         var kind = RuleKinds.Default.For(rule);
-        var scope = new RuleScope(Spec.Profiles[profile].Parameters(site), raiseSuppressed, clearSuppressed);
+        var scope = new RuleScope(Spec.Profiles[profile].Parameters(site), clearSuppressed);
         memory ??= new RuleMemory();
         var levels = new List<AlertLevel?>();
         foreach (var (minute, value) in samples)
@@ -58,58 +58,78 @@ public sealed class RuleKindTests
         Assert.Equal([null, Blue, Blue, Orange], Run("gas.underground-methane", "ch4-level", Every(5, 6.0, 6.0, 30.0, 30.0)));
     }
 
+    /// <summary>specs/rules.md §7.1, row by row.</summary>
     [Fact]
-    public void Threshold_HoldsWithinTheDeadband_AndClearsOnlyAfterTheHoldTime()
+    public void Threshold_WorkedExample_Methane()
     {
-        // blue at 5, deadband 2, hold 30 minutes.
+        (double, object)[] samples =
+        [
+            (0, 4.0), (5, 6.0), (10, 12.0), (15, 12.5), (20, 55.0), (25, 30.0), (30, 49.0),
+            (35, 30.0), (40, 30.0), (45, 30.0), (50, 30.0), (55, 30.0), (60, 30.0), (65, 30.0),
+            (70, 20.0), (75, 20.0), (80, 20.0), (85, 20.0), (90, 20.0), (95, 20.0), (100, 9.0),
+            (105, 2.0), (110, 2.0), (115, 2.0), (120, 2.0), (125, 2.0), (130, 2.0), (135, 2.0),
+        ];
+
+        var levels = Run("gas.underground-methane", "ch4-level", samples);
+
+        AlertLevel?[] expected =
+        [
+            null, null, Blue, Yellow, Red, Red, Red,
+            Red, Red, Red, Red, Red, Red, Orange,
+            Orange, Orange, Orange, Orange, Orange, Orange, Yellow,
+            Yellow, Yellow, Yellow, Yellow, Yellow, Yellow, null,
+        ];
+        Assert.Equal(expected, levels);
+    }
+
+    [Fact]
+    public void Threshold_WithinTheDeadband_Holds_AndClearsOnlyAfterTheHoldTime()
+    {
+        // blue at 5, clear line 3, hold 30 minutes.
         var levels = Run("gas.underground-methane", "ch4-level", [(0, 6.0), (5, 6.0), (10, 3.5), (15, 2.9), (30, 2.0), (44, 2.0), (45, 2.0)]);
 
         Assert.Equal([null, Blue, Blue, Blue, Blue, Blue, null], levels);
     }
 
     [Fact]
-    public void Threshold_NeverClearsOnASingleSample_EvenWithoutHold()
+    public void Threshold_ASampleInsideTheClearLine_RestartsTheHold()
     {
-        // cover-moved has a 10-minute hold; a single low sample after 10 minutes is not enough.
-        var levels = Run("gas.underground-methane", "cover-moved", [(0, 15.0), (20, 0.0), (31, 0.0)]);
-
-        Assert.Equal([Yellow, Yellow, null], levels);
-    }
-
-    [Fact]
-    public void Threshold_DeEscalatesAfterTheHold_ToTheLevelTheValueSupports()
-    {
-        var levels = Run("gas.underground-methane", "ch4-level", [(0, 30.0), (5, 30.0), (10, 12.0), (20, 12.0), (40, 12.0)]);
-
-        Assert.Equal([null, Orange, Orange, Orange, Yellow], levels);
-    }
-
-    [Fact]
-    public void Threshold_ALowSampleAmidHighOnes_RestartsTheHold()
-    {
-        var levels = Run("gas.underground-methane", "ch4-level", [(0, 6.0), (5, 6.0), (10, 1.0), (20, 6.0), (41, 1.0), (45, 1.0)]);
+        var levels = Run("gas.underground-methane", "ch4-level", [(0, 6.0), (5, 6.0), (10, 1.0), (20, 4.0), (41, 1.0), (45, 1.0)]);
 
         Assert.Equal([null, Blue, Blue, Blue, Blue, Blue], levels);
     }
 
     [Fact]
-    public void Threshold_Flapping_RaisesOnce()
+    public void Threshold_Flapping_RaisesOnce_AndNeverClears()
     {
-        // Two readings above the blue line, one well below it (past the deadband), over and over for two hours.
-        var flapping = Enumerable.Range(0, 120).Select(i => ((double)i, (object)(i % 3 == 2 ? 2.0 : 6.0)));
-
-        var levels = Run("gas.underground-methane", "ch4-level", flapping);
-
-        var changes = levels.Zip(levels.Skip(1)).Count(p => p.First != p.Second);
-        Assert.Equal(1, changes);
-        Assert.Equal(Blue, levels[^1]);
+        // specs/rules.md §7.1: values alternating 4 and 6 never form blue's two-sample run; once blue is open they
+        // never clear it, since 4 is inside its clear line.
+        Assert.All(Run("gas.underground-methane", "ch4-level", Enumerable.Range(0, 120).Select(i => ((double)i, (object)(i % 2 == 0 ? 4.0 : 6.0)))), l => Assert.Null(l));
+        var open = Run("gas.underground-methane", "ch4-level", Enumerable.Range(0, 120).Select(i => ((double)i, (object)(i % 2 == 0 ? 4.0 : 6.0))), memory: new RuleMemory { Level = Blue });
+        Assert.All(open, l => Assert.Equal(Blue, l));
     }
 
     [Fact]
-    public void Threshold_ClearSuppressed_KeepsTheLevel_RaiseSuppressed_RaisesNothing()
+    public void Threshold_ClearSuppressed_KeepsTheLevel()
     {
-        Assert.Equal([Blue], Run("gas.underground-methane", "ch4-level", [(60, 0.0), (90, 0.0), (120, 0.0)], clearSuppressed: true, memory: new RuleMemory { Level = Blue }).Skip(2));
-        Assert.Equal([null, null, null], Run("gas.underground-methane", "ch4-level", Every(5, 60.0, 60.0, 60.0), raiseSuppressed: true));
+        Assert.All(Run("gas.underground-methane", "ch4-level", [(60, 0.0), (90, 0.0), (120, 0.0)], clearSuppressed: true, memory: new RuleMemory { Level = Blue }), l => Assert.Equal(Blue, l));
+    }
+
+    [Fact]
+    public void Threshold_WithoutClear_EndsAtTheFirstSampleBeyondTheLine()
+    {
+        // water-level-high has deadband 10 and a 10-minute hold; cover-moved has no deadband and a 10-minute hold.
+        Assert.Equal([Yellow, Yellow, null], Run("gas.underground-methane", "cover-moved", [(0, 15.0), (20, 0.0), (30, 0.0)]));
+    }
+
+    /// <summary>specs/rules.md §7.2, row by row.</summary>
+    [Fact]
+    public void Threshold_WorkedExample_WaterPressure()
+    {
+        var levels = Run("water.supply-pressure-flow", "pressure-low",
+            [(0, 0.135), (5, 0.133), (10, 0.132), (15, 0.131), (20, 0.145), (25, 0.152), (30, 0.152), (35, 0.152), (40, 0.152)]);
+
+        Assert.Equal([null, null, null, Yellow, Yellow, Yellow, Yellow, Yellow, Blue], levels);
     }
 
     [Fact]
@@ -130,12 +150,22 @@ public sealed class RuleKindTests
         Assert.Equal([null, Yellow], Run("water.supply-pressure-flow", "flow-over-design", [(0, 110.0), (15, 110.0)], new Dictionary<string, double> { ["designFlow"] = 100 }));
     }
 
+    /// <summary>specs/rules.md §7.3: a burst.</summary>
     [Fact]
-    public void Rate_FallingPressure_IsRed_OnceTheWindowIsHalfCovered()
+    public void Rate_WorkedExample_Burst()
     {
-        // pressure-burst: falling faster than 0.6 MPa/h over 10 minutes.
-        Assert.Equal([null, null, Red], Run("water.supply-pressure-flow", "pressure-burst", [(0, 0.30), (2, 0.20), (5, 0.18)]));
-        Assert.Equal([null, null, null], Run("water.supply-pressure-flow", "pressure-burst", [(0, 0.30), (5, 0.29), (10, 0.28)]));
+        var steady = Enumerable.Range(0, 15).Select(i => ((double)i, (object)0.30));
+        var levels = Run("water.supply-pressure-flow", "pressure-burst", [.. steady, (15, 0.26), (16, 0.18)]);
+
+        Assert.Null(levels[^2]);
+        Assert.Equal(Red, levels[^1]);
+    }
+
+    [Fact]
+    public void Rate_WithoutHalfAWindowOfHistory_HasNoSlope()
+    {
+        // A device that restarts never looks like a burst.
+        Assert.Equal([null, null], Run("water.supply-pressure-flow", "pressure-burst", [(0, 0.30), (4, 0.10)]));
     }
 
     [Fact]
@@ -147,9 +177,9 @@ public sealed class RuleKindTests
     }
 
     [Fact]
-    public void State_MetricValue_RaisesAtOnce_AndClearsOnTwoNormalReports()
+    public void State_MetricValue_RaisesAtOnce_AndClearsWhenNoLongerMet()
     {
-        Assert.Equal([Red, Red, null], Run("utility-tunnel.environment", "fire", Every(1, "fire", "normal", "normal")));
+        Assert.Equal([Red, null], Run("utility-tunnel.environment", "fire", Every(1, "fire", "normal")));
         Assert.Equal([Yellow], Run("utility-tunnel.environment", "intrusion", Every(1, true)));
         Assert.Equal([null], Run("utility-tunnel.environment", "intrusion", Every(1, false)));
     }
@@ -157,7 +187,7 @@ public sealed class RuleKindTests
     [Fact]
     public void State_DeviceState_HigherMatchWins()
     {
-        Assert.Equal([Blue, Yellow], Run("gas.underground-methane", "sensor-fault", Every(1, "sensor-fault", "tamper")));
+        Assert.Equal([Blue, Yellow, Blue], Run("gas.underground-methane", "sensor-fault", Every(1, "sensor-fault", "tamper", "sensor-fault")));
     }
 
     [Fact]
@@ -175,5 +205,11 @@ public sealed class RuleKindTests
         Assert.Null(levels[23]);
         Assert.Equal(Blue, levels[24]);
         Assert.Null(levels[^1]);
+    }
+
+    [Fact]
+    public void Quality_HistoryShorterThanTheWindow_IsNotStuck()
+    {
+        Assert.All(Run("gas.underground-methane", "ch4-stuck", Enumerable.Range(0, 20).Select(h => ((double)h * 60, (object)1.0))), l => Assert.Null(l));
     }
 }

@@ -22,7 +22,7 @@ internal static class CapDocument
     public static string? MessageType(string kind) => kind switch
     {
         "raised" => "Alert",
-        "escalated" or "de-escalated" or "reopened" => "Update",
+        "escalated" or "deescalated" or "reopened" => "Update",
         "cleared" => "Cancel",
         _ => null,
     };

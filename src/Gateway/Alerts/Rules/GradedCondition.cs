@@ -3,35 +3,33 @@ using IntegrationHub.Conformance.Profiles;
 namespace IntegrationHub.Gateway.Alerts.Rules;
 
 /// <summary>
-/// The graded-condition machine every rule kind shares (specs/README.md, "Rule kinds"):
-/// <list type="bullet">
-/// <item>a level is raised when its condition has held for its persistence (<c>for</c>: a count of consecutive samples
-/// or a duration); the highest such level wins, and escalation to it is immediate;</item>
-/// <item>the level in force holds while the value stays within the deadband of its threshold; once the value has
-/// been below it for the hold time (and for at least two samples: never on a single sample), the level falls to the
-/// highest level whose condition holds now, or clears;</item>
-/// <item>while raising is suppressed (maintenance window) nothing rises; while clearing is suppressed (the device is
-/// offline) nothing falls.</item>
+/// One step of the engine for one evaluated observation (specs/rules.md §6, RULE-006 to RULE-008):
+/// <list type="number">
+/// <item>every level run is extended when the observation meets the level, else emptied;</item>
+/// <item>the highest satisfied level (its run holds for its <c>for</c>) is raised at once, or escalated to at once;</item>
+/// <item>otherwise the clear run of the open level is extended when the observation is beyond that level's clear line
+/// (the threshold moved by the deadband), else emptied;</item>
+/// <item>once the clear run spans the hold, the level falls to the highest lower level whose clear line the observation
+/// has not passed, or clears.</item>
 /// </list>
+/// A value between a threshold and its clear line keeps the level where it is: that band is the hysteresis.
 /// </summary>
 internal static class GradedCondition
 {
-    public const int MinimumClearingSamples = 2;
-
     /// <param name="memory">The rule's memory on this device; updated.</param>
-    /// <param name="at">The sample's observation time (Unix ms).</param>
-    /// <param name="reaches">Whether the sample reaches each level (index 1–4); null where the level is not defined.</param>
-    /// <param name="holds">Whether the sample is within the deadband of each level (index 1–4).</param>
-    /// <param name="persistence">Each level's persistence (index 1–4).</param>
-    /// <param name="hold">How long the value must stay below the level in force before it falls.</param>
-    /// <param name="scope">The device's parameters and suppressions.</param>
-    /// <returns>The level in force after the sample.</returns>
-    public static AlertLevel? Step(RuleMemory memory, long at, ReadOnlySpan<bool?> reaches, ReadOnlySpan<bool?> holds, ReadOnlySpan<Persistence?> persistence, TimeSpan hold, RuleScope scope)
+    /// <param name="at">The observation's time (Unix ms).</param>
+    /// <param name="meets">Whether the observation meets each level (index 1–4); false for undefined or inactive levels.</param>
+    /// <param name="beyond">Whether the observation is beyond each level's clear line (index 1–4); true for undefined or inactive levels.</param>
+    /// <param name="persistence">Each level's <c>for</c> (index 1–4).</param>
+    /// <param name="hold">How long the clear run must span before the level falls.</param>
+    /// <param name="clearSuppressed">Keeps the clear run empty (the device was silent: offline never looks like all clear).</param>
+    /// <returns>The level in force after the observation.</returns>
+    public static AlertLevel? Step(RuleMemory memory, long at, ReadOnlySpan<bool> meets, ReadOnlySpan<bool> beyond, ReadOnlySpan<Persistence?> persistence, TimeSpan hold, bool clearSuppressed)
     {
-        AlertLevel? candidate = null;
+        AlertLevel? satisfied = null;
         for (var level = 1; level <= 4; level++)
         {
-            if (reaches[level] is not true)
+            if (!meets[level])
             {
                 memory.Streak[level] = 0;
                 memory.StreakSince[level] = null;
@@ -39,46 +37,51 @@ internal static class GradedCondition
             }
             memory.Streak[level]++;
             memory.StreakSince[level] ??= at;
-            if (Persisted(persistence[level], memory.Streak[level], at - memory.StreakSince[level]!.Value))
+            if (Satisfied(persistence[level], memory.Streak[level], at - memory.StreakSince[level]!.Value))
             {
-                candidate = (AlertLevel)level;
+                satisfied = (AlertLevel)level;
             }
         }
 
-        var current = memory.Level;
-        if (candidate > current || (current is null && candidate is not null))
+        var open = memory.Level;
+        if (satisfied is { } raise && (open is null || raise > open))
         {
-            if (!scope.RaiseSuppressed)
-            {
-                memory.Level = candidate;
-                ResetClearing(memory);
-            }
-            return memory.Level;
+            memory.Level = raise;
+            ResetClearing(memory);
+            return raise;
         }
-        if (current is null)
+        if (open is not { } current)
         {
             return null;
         }
 
-        // Hysteresis: the level in force holds while the value is within its deadband.
-        if (holds[(int)current.Value] is true)
+        if (clearSuppressed || !beyond[(int)current])
         {
             ResetClearing(memory);
             return current;
         }
         memory.ClearingSince ??= at;
         memory.ClearingSamples++;
-        if (!scope.ClearSuppressed
-            && memory.ClearingSamples >= MinimumClearingSamples
-            && at - memory.ClearingSince.Value >= (long)hold.TotalMilliseconds)
+        if (at - memory.ClearingSince.Value < (long)hold.TotalMilliseconds)
         {
-            memory.Level = candidate;
-            ResetClearing(memory);
+            return current;
         }
-        return memory.Level;
+
+        AlertLevel? lower = null;
+        for (var level = (int)current - 1; level >= 1; level--)
+        {
+            if (!beyond[level])
+            {
+                lower = (AlertLevel)level;
+                break;
+            }
+        }
+        memory.Level = lower;
+        ResetClearing(memory);
+        return lower;
     }
 
-    private static bool Persisted(Persistence? persistence, int samples, long elapsedMs) => persistence switch
+    private static bool Satisfied(Persistence? persistence, int samples, long elapsedMs) => persistence switch
     {
         { Samples: { } count } => samples >= count,
         { Duration: { } duration } => elapsedMs >= (long)duration.TotalMilliseconds,

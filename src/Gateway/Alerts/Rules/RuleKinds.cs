@@ -5,8 +5,9 @@ using IntegrationHub.Conformance.Profiles;
 namespace IntegrationHub.Gateway.Alerts.Rules;
 
 /// <summary>
-/// One kind of profile rule (<c>threshold</c>, <c>rate</c>, <c>state</c>, <c>absence</c>, <c>quality</c>): turns a
-/// sample into the level in force, through the shared <see cref="GradedCondition"/>.
+/// One kind of profile rule (<c>threshold</c>, <c>rate</c>, <c>state</c>, <c>absence</c>, <c>quality</c>): decides
+/// which levels an observation meets and which clear lines it passes, and lets <see cref="GradedCondition"/> take the
+/// step. specs/rules.md fixes the semantics.
 /// </summary>
 internal interface IRuleKind
 {
@@ -42,7 +43,7 @@ internal static class Levels
     /// <summary>No persistence at any level: one sample raises.</summary>
     public static readonly Persistence?[] NoPersistence = new Persistence?[5];
 
-    /// <summary>Per level (index 1–4): the threshold and persistence of the set, null where undefined or its parameter has no value.</summary>
+    /// <summary>Per level (index 1–4): the threshold and persistence of the set, null where undefined or its parameter has no value (inactive).</summary>
     public static (double?[] Thresholds, Persistence?[] Persistence) Resolve(LevelSet levels, ParameterSet parameters)
     {
         var thresholds = new double?[5];
@@ -56,7 +57,7 @@ internal static class Levels
     }
 }
 
-/// <summary><c>threshold</c>: the value against graded thresholds, with a deadband and hold time before it falls.</summary>
+/// <summary><c>threshold</c> (RULE-003): the value against graded thresholds; the clear line is the threshold moved by the deadband.</summary>
 internal sealed class ThresholdKind : IRuleKind
 {
     public string Name => "threshold";
@@ -71,28 +72,32 @@ internal sealed class ThresholdKind : IRuleKind
         var (thresholds, persistence) = Levels.Resolve(rule.Levels, scope.Parameters);
         var above = rule.Direction == "above";
         var deadband = rule.Clear?.Deadband ?? 0;
-        Span<bool?> reaches = stackalloc bool?[5];
-        Span<bool?> holds = stackalloc bool?[5];
+        Span<bool> meets = stackalloc bool[5];
+        Span<bool> beyond = stackalloc bool[5];
         for (var level = 1; level <= 4; level++)
         {
             if (thresholds[level] is { } threshold)
             {
-                reaches[level] = above ? value >= threshold : value <= threshold;
-                holds[level] = above ? value >= threshold - deadband : value <= threshold + deadband;
+                meets[level] = above ? value >= threshold : value <= threshold;
+                beyond[level] = above ? value < threshold - deadband : value > threshold + deadband;
+            }
+            else
+            {
+                beyond[level] = true;
             }
         }
-        return GradedCondition.Step(memory, sample.At, reaches, holds, persistence, rule.Clear?.Hold ?? TimeSpan.Zero, scope);
+        return GradedCondition.Step(memory, sample.At, meets, beyond, persistence, rule.Clear?.Hold ?? TimeSpan.Zero, scope.ClearSuppressed);
     }
 }
 
 /// <summary>
-/// <c>rate</c>: the slope over the window, in canonical units per hour, from the oldest sample in the window to this
-/// one; judged only once the samples span at least half the window. An optional guard also requires the value itself
-/// to reach a threshold.
+/// <c>rate</c> (RULE-004): the slope from the oldest evaluated observation in the window, per hour. Without such an
+/// observation, or when it is less than half the window back, there is no slope and the observation is skipped.
 /// </summary>
 internal sealed class RateKind : IRuleKind
 {
-    private const int MaxWindowSamples = 256;
+    private const int MaxWindowSamples = 512;
+    private static readonly TimeSpan Per = TimeSpan.FromHours(1);
 
     public string Name => "rate";
 
@@ -106,35 +111,45 @@ internal sealed class RateKind : IRuleKind
         var window = memory.Window ??= [];
         var windowMs = (long)rule.Window.TotalMilliseconds;
         window.RemoveAll(s => s.At < sample.At - windowMs);
+        var oldest = window.Count > 0 && window[0].At < sample.At ? window[0] : (TimedValue?)null;
         if (window.Count >= MaxWindowSamples)
         {
-            window.RemoveAt(1); // keep the oldest, which the slope is measured from
+            window.RemoveAt(1); // the oldest stays: the slope is measured from it
         }
         window.Add(new TimedValue(sample.At, value));
+        if (oldest is not { } from || sample.At - from.At < windowMs / 2)
+        {
+            return memory.Level;
+        }
 
-        var oldest = window[0];
-        double? slope = sample.At - oldest.At >= windowMs / 2 && sample.At > oldest.At
-            ? (value - oldest.Value) / ((sample.At - oldest.At) / 3_600_000.0)
-            : null;
+        var slope = (value - from.Value) / ((sample.At - from.At) / Per.TotalMilliseconds);
         var signed = rule.Direction == "rising" ? slope : -slope;
         var guarded = rule.Guard is not { } guard
             || guard.Value.Resolve(scope.Parameters) is not { } limit
             || (guard.Direction == "above" ? value >= limit : value <= limit);
-
         var (thresholds, persistence) = Levels.Resolve(rule.Levels, scope.Parameters);
-        Span<bool?> reaches = stackalloc bool?[5];
+        Span<bool> meets = stackalloc bool[5];
+        Span<bool> beyond = stackalloc bool[5];
         for (var level = 1; level <= 4; level++)
         {
             if (thresholds[level] is { } threshold)
             {
-                reaches[level] = guarded && signed >= threshold;
+                meets[level] = guarded && signed >= threshold;
+                beyond[level] = !guarded || signed < threshold;
+            }
+            else
+            {
+                beyond[level] = true;
             }
         }
-        return GradedCondition.Step(memory, sample.At, reaches, reaches, persistence, TimeSpan.Zero, scope);
+        return GradedCondition.Step(memory, sample.At, meets, beyond, persistence, TimeSpan.Zero, scope.ClearSuppressed);
     }
 }
 
-/// <summary><c>state</c>: a state or flag metric, or the device's reported state, matched against listed values.</summary>
+/// <summary>
+/// <c>state</c> (RULE-005): a state or flag metric, or the device's reported state, against the listed values. The
+/// highest level met wins; the clear line of a level is passed when no entry of that level or higher is met.
+/// </summary>
 internal sealed class StateKind : IRuleKind
 {
     public string Name => "state";
@@ -142,17 +157,19 @@ internal sealed class StateKind : IRuleKind
     public AlertLevel? Evaluate(RuleDefinition definition, RuleMemory memory, Sample sample, RuleScope scope)
     {
         var rule = (StateRule)definition;
-        Span<bool?> reaches = stackalloc bool?[5];
+        Span<bool> meets = stackalloc bool[5];
         foreach (var match in rule.Match)
         {
-            var level = (int)match.Level;
-            reaches[level] = reaches[level] is true || Matches(match.EqualsValue, sample);
+            meets[(int)match.Level] |= Matches(match.EqualsValue, sample);
         }
-        for (var level = 1; level <= 4; level++)
+        Span<bool> beyond = stackalloc bool[5];
+        var higherMet = false;
+        for (var level = 4; level >= 1; level--)
         {
-            reaches[level] ??= rule.Match.Any(m => (int)m.Level == level) ? false : null;
+            higherMet |= meets[level];
+            beyond[level] = !higherMet;
         }
-        return GradedCondition.Step(memory, sample.At, reaches, reaches, Levels.NoPersistence, TimeSpan.Zero, scope);
+        return GradedCondition.Step(memory, sample.At, meets, beyond, Levels.NoPersistence, TimeSpan.Zero, scope.ClearSuppressed);
     }
 
     private static bool Matches(JsonElement expected, Sample sample) => expected.ValueKind switch
@@ -165,8 +182,8 @@ internal sealed class StateKind : IRuleKind
 }
 
 /// <summary>
-/// <c>absence</c>: raised when the device has been silent for the rule's number of reporting intervals. The engine
-/// feeds it a "present" sample on every report and an "absent" sample when a device is overdue; one report clears it.
+/// <c>absence</c> (RULE-009): judged on the hub's clock. The sweep feeds an "absent" sample when a device is overdue;
+/// every accepted message feeds a "present" one, which clears it at once.
 /// </summary>
 internal sealed class AbsenceKind : IRuleKind
 {
@@ -178,28 +195,22 @@ internal sealed class AbsenceKind : IRuleKind
     public AlertLevel? Evaluate(RuleDefinition definition, RuleMemory memory, Sample sample, RuleScope scope)
     {
         var rule = (AbsenceRule)definition;
-        if (sample.Text == Present)
-        {
-            // A report is proof of life: the absence clears at once (clearing suppression does not apply to it).
-            memory.Level = null;
-            memory.ClearingSince = null;
-            memory.ClearingSamples = 0;
-            return null;
-        }
-        Span<bool?> reaches = stackalloc bool?[5];
-        reaches[(int)rule.Level] = sample.Text == Absent;
-        return GradedCondition.Step(memory, sample.At, reaches, reaches, Levels.NoPersistence, TimeSpan.Zero, scope);
+        Span<bool> meets = stackalloc bool[5];
+        Span<bool> beyond = stackalloc bool[5];
+        meets[(int)rule.Level] = sample.Text == Absent;
+        beyond.Fill(sample.Text == Present);
+        return GradedCondition.Step(memory, sample.At, meets, beyond, Levels.NoPersistence, TimeSpan.Zero, clearSuppressed: false);
     }
 }
 
 /// <summary>
-/// <c>quality</c>: a stuck value. The engine tracks the run of values that stay within <c>maxSpread</c> of each
-/// other; a run that lasts the whole window, over at least three samples, raises the level. A value outside the band
-/// starts a new run and clears it.
+/// <c>quality</c> (RULE-010): a stuck value. Met when the evaluated observations reach back to the window's start,
+/// at least two fall in <c>[t − window, t]</c>, and they spread less than <c>maxSpread</c>. Clears at the first
+/// observation that does not meet it.
 /// </summary>
 internal sealed class QualityKind : IRuleKind
 {
-    private const int MinimumSamples = 3;
+    private const int MaxWindowSamples = 4096;
 
     public string Name => "quality";
 
@@ -210,27 +221,33 @@ internal sealed class QualityKind : IRuleKind
         {
             return memory.Level;
         }
-        var runMin = Math.Min(memory.RunMin, value);
-        var runMax = Math.Max(memory.RunMax, value);
-        if (memory.RunSince is null || runMax - runMin > rule.MaxSpread)
+        var window = memory.Window ??= [];
+        var start = sample.At - (long)rule.Window.TotalMilliseconds;
+        window.Add(new TimedValue(sample.At, value));
+        // Keep one sample at or before the window's start: it proves the history covers the window.
+        while (window.Count > 1 && window[1].At <= start)
         {
-            memory.RunSince = sample.At;
-            (memory.RunMin, memory.RunMax, memory.RunSamples) = (value, value, 1);
+            window.RemoveAt(0);
         }
-        else
+        if (window.Count > MaxWindowSamples)
         {
-            (memory.RunMin, memory.RunMax) = (runMin, runMax);
-            memory.RunSamples++;
+            window.RemoveAt(1);
         }
-        var stuck = memory.RunSamples >= MinimumSamples && sample.At - memory.RunSince.Value >= (long)rule.Window.TotalMilliseconds;
-        Span<bool?> reaches = stackalloc bool?[5];
-        reaches[(int)rule.Level] = stuck;
-        if (!stuck && memory.Level is not null && memory.RunSamples == 1)
+        var covered = window[0].At <= start;
+        double min = double.MaxValue, max = double.MinValue;
+        var inWindow = 0;
+        foreach (var point in window)
         {
-            // The band broke: the value moves again, which is all this rule asks.
-            memory.Level = null;
-            return null;
+            if (point.At >= start)
+            {
+                (min, max, inWindow) = (Math.Min(min, point.Value), Math.Max(max, point.Value), inWindow + 1);
+            }
         }
-        return GradedCondition.Step(memory, sample.At, reaches, reaches, Levels.NoPersistence, TimeSpan.Zero, scope);
+        var stuck = covered && inWindow >= 2 && max - min < rule.MaxSpread;
+        Span<bool> meets = stackalloc bool[5];
+        Span<bool> beyond = stackalloc bool[5];
+        meets[(int)rule.Level] = stuck;
+        beyond.Fill(!stuck);
+        return GradedCondition.Step(memory, sample.At, meets, beyond, Levels.NoPersistence, TimeSpan.Zero, scope.ClearSuppressed);
     }
 }

@@ -27,14 +27,18 @@ internal sealed class RuleMemory
     /// <summary>Observation time of the newest sample evaluated. Older samples are stored but not evaluated.</summary>
     public long LastAt { get; set; } = long.MinValue;
 
-    /// <summary>Recent samples, for rules that look at a window (rate).</summary>
+    /// <summary>Recent evaluated samples, for rules that look at a window (rate, quality).</summary>
     public List<TimedValue>? Window { get; set; }
 
-    /// <summary>Start and band of the current run of near-equal values, for the stuck-value rule (quality).</summary>
-    public long? RunSince { get; set; }
-    public double RunMin { get; set; }
-    public double RunMax { get; set; }
-    public int RunSamples { get; set; }
+    /// <summary>Empties every run and window, keeping the level in force (after a maintenance window: its samples are never used).</summary>
+    public void Restart()
+    {
+        Array.Clear(Streak);
+        Array.Clear(StreakSince);
+        ClearingSince = null;
+        ClearingSamples = 0;
+        Window = null;
+    }
 }
 
 internal readonly record struct TimedValue(long At, double Value);
@@ -42,5 +46,5 @@ internal readonly record struct TimedValue(long At, double Value);
 /// <summary>One sample a rule judges: a metric's value, or the device's reported state, at an observation time.</summary>
 internal readonly record struct Sample(long At, double? Number, string? Text);
 
-/// <summary>What holds for a device while a rule judges a sample.</summary>
-internal readonly record struct RuleScope(ParameterSet Parameters, bool RaiseSuppressed, bool ClearSuppressed);
+/// <summary>What holds for a device while a rule judges a sample: its site parameters, and whether its clear runs must stay empty.</summary>
+internal readonly record struct RuleScope(ParameterSet Parameters, bool ClearSuppressed);

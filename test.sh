@@ -3,11 +3,12 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Tools the tests drive: curl and jq run the README walkthrough.
+# Tools the tests drive: curl and jq run the README walkthrough; mosquitto's clients talk to the MQTT broker.
 missing=()
 for tool in curl jq; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
+command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing ${missing[*]}..."
   sudo=""

@@ -13,6 +13,7 @@ builder.AddHubHosting();
 builder.Services.AddHubStorage();
 builder.Services.AddHubAuth();
 builder.Services.AddHubAlerts();
+builder.Services.AddHubMqtt();
 builder.Services.AddHubOperations(builder.Configuration);
 builder.Services.AddHubOpenApi();
 builder.Services.AddPortal();

@@ -43,6 +43,8 @@ public sealed partial class HubProcess : IAsyncDisposable
         {
             start.ArgumentList.Add(argument);
         }
+        start.Environment["Mqtt__Address"] = "127.0.0.1";
+        start.Environment["Mqtt__Port"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[key] = value;

@@ -1,10 +1,7 @@
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Hosting;
-using IntegrationHub.Gateway.Organizations;
-using IntegrationHub.Gateway.Storage;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
-using Microsoft.EntityFrameworkCore;
 using OpenIddict.Abstractions;
 using OpenIddict.Validation.AspNetCore;
 
@@ -45,10 +42,10 @@ internal sealed class HubAuthorizationFailure(IAuthorizationHandler handler, str
 }
 
 /// <summary>
-/// Looks the client up on every request, so that suspension and secret rotation take effect at once even though
-/// access tokens are self-contained JWTs. One indexed read per request; batch ingest spreads it over many messages.
+/// Looks the client up on every request (<see cref="ClientAccess"/>), so that suspension and secret rotation take
+/// effect at once even though access tokens are self-contained JWTs. Batch ingest spreads the read over many messages.
 /// </summary>
-internal sealed class ActiveClientHandler(HubDb db) : AuthorizationHandler<ActiveClientRequirement>
+internal sealed class ActiveClientHandler(ClientAccess access) : AuthorizationHandler<ActiveClientRequirement>
 {
     protected override async Task HandleRequirementAsync(AuthorizationHandlerContext context, ActiveClientRequirement requirement)
     {
@@ -56,33 +53,16 @@ internal sealed class ActiveClientHandler(HubDb db) : AuthorizationHandler<Activ
         {
             return;
         }
-        if (http.Features.Get<Caller>() is not null)
+        if (http.Features.Get<Caller>() is null)
         {
-            context.Succeed(requirement);
-            return;
+            var decision = await access.DecideAsync(clientId, context.User.GetClaim(HubClaims.Stamp), context.User.GetScopes(), http.RequestAborted);
+            if (decision.Caller is null)
+            {
+                context.Fail(new HubAuthorizationFailure(this, decision.RefusalCode!, decision.Detail!, StatusCodes.Status401Unauthorized));
+                return;
+            }
+            http.Features.Set(decision.Caller);
         }
-        var row = await db.Adapters.AsNoTracking()
-            .Where(a => a.Id == clientId)
-            .Join(db.Organizations, a => a.OrganizationId, o => o.Id, (a, o) => new { Adapter = a, o.Kind, o.AreaCode })
-            .FirstOrDefaultAsync(http.RequestAborted);
-        if (row is null || row.Adapter.SecurityStamp != context.User.GetClaim(HubClaims.Stamp))
-        {
-            context.Fail(new HubAuthorizationFailure(this, ErrorCodes.TokenInvalid, "The token was revoked: the adapter's secret was rotated, or the adapter was suspended, after the token was issued.", StatusCodes.Status401Unauthorized));
-            return;
-        }
-        if (row.Adapter.Status == AdapterStatus.Suspended)
-        {
-            context.Fail(new HubAuthorizationFailure(this, ErrorCodes.AdapterSuspended, $"Adapter '{clientId}' is suspended.", StatusCodes.Status401Unauthorized));
-            return;
-        }
-        http.Features.Set(new Caller(
-            clientId,
-            row.Adapter.OrganizationId,
-            row.Kind,
-            row.AreaCode,
-            row.Adapter.Status,
-            row.Adapter.AllowedProfiles,
-            context.User.GetScopes().ToHashSet(StringComparer.Ordinal)));
         context.Succeed(requirement);
     }
 }

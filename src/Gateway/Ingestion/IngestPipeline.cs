@@ -13,6 +13,15 @@ namespace IntegrationHub.Gateway.Ingestion;
 /// <summary>The verdict on one message of a batch, as the sender is told it.</summary>
 internal sealed record MessageResult(int Index, string? MessageId, string Status, string? Code, string? Pointer, IReadOnlyList<Finding>? Errors, long? QuarantineId);
 
+/// <summary>
+/// Hears about accepted telemetry right after its durable write, to stream it live (MQTT out-topics). Best effort:
+/// durable, replayable delivery is the outbox's.
+/// </summary>
+internal interface ILiveStream
+{
+    void Publish(Sender sender, IReadOnlyList<PendingMessage> batch, IReadOnlyList<(MessageOutcome Outcome, long? QuarantineId)> outcomes);
+}
+
 /// <summary>The answer to a batch: counts and one result per message, in order.</summary>
 internal sealed record BatchResult(int Accepted, int Duplicates, int Rejected, IReadOnlyList<MessageResult> Results);
 
@@ -28,9 +37,10 @@ internal sealed class IngestPipeline(
     TimeProvider time,
     IOptions<IngestionOptions> options,
     IngestMetrics metrics,
-    AlertSignal alerts)
+    AlertSignal alerts,
+    ILiveStream streams)
 {
-    public async Task<BatchResult> IngestAsync(Caller caller, JsonElement messages, string transport, CancellationToken cancellationToken)
+    public async Task<BatchResult> IngestAsync(Caller caller, IReadOnlyList<JsonElement> messages, string transport, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
         var receivedAt = time.GetUtcNow();
@@ -44,17 +54,17 @@ internal sealed class IngestPipeline(
             Devices = devices,
         };
 
-        var batch = new PendingMessage[messages.GetArrayLength()];
-        var index = 0;
-        foreach (var message in messages.EnumerateArray())
+        var batch = new PendingMessage[messages.Count];
+        for (var index = 0; index < messages.Count; index++)
         {
-            var verdict = spec.Validator.Validate(message, context);
-            batch[index++] = new PendingMessage(verdict, verdict.IsValid ? null : message.GetRawText());
+            var verdict = spec.Validator.Validate(messages[index], context);
+            batch[index] = new PendingMessage(verdict, verdict.IsValid ? null : messages[index].GetRawText());
         }
 
         var sender = new Sender(caller.ClientId, caller.OrganizationId, caller.IsSandbox);
         var outcomes = await writer.WriteAsync(sender, batch, receivedAt, cancellationToken);
         alerts.Notify();
+        streams.Publish(sender, batch, outcomes);
 
         var results = new MessageResult[batch.Length];
         int accepted = 0, duplicates = 0, rejected = 0, observations = 0;
@@ -91,10 +101,10 @@ internal sealed class IngestPipeline(
         return new BatchResult(accepted, duplicates, rejected, results);
     }
 
-    private async Task<DeviceLookup> LoadDevicesAsync(string organizationId, JsonElement messages, CancellationToken cancellationToken)
+    private async Task<DeviceLookup> LoadDevicesAsync(string organizationId, IReadOnlyList<JsonElement> messages, CancellationToken cancellationToken)
     {
         var ids = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var message in messages.EnumerateArray())
+        foreach (var message in messages)
         {
             if (message.ValueKind == JsonValueKind.Object && message.TryGetProperty("deviceId", out var id) && id.ValueKind == JsonValueKind.String)
             {

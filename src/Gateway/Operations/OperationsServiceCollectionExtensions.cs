@@ -24,6 +24,7 @@ internal static class OperationsServiceCollectionExtensions
                 metrics.AddAspNetCoreInstrumentation()
                     .AddRuntimeInstrumentation()
                     .AddMeter(IngestMetrics.MeterName)
+                    .AddMeter(IntegrationHub.Gateway.Mqtt.MqttMetrics.MeterName)
                     .AddPrometheusExporter();
                 if (otlp)
                 {

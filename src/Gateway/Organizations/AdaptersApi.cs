@@ -139,6 +139,7 @@ internal static class AdaptersApi
         await db.SaveChangesAsync(context.RequestAborted);
         await credentials.SetSecretAsync(adapterId, secret, context.RequestAborted);
         await transaction.CommitAsync(context.RequestAborted);
+        await EndSessionsAsync(context, adapterId, ErrorCodes.TokenInvalid);
         return TypedResults.Ok(new AdapterCredentialsResponse(AdapterResponse.From(adapter), adapterId, secret, TokenEndpoint.Path));
     }
 
@@ -197,7 +198,19 @@ internal static class AdaptersApi
         adapter.UpdatedAt = now;
         db.Record(now, context.Caller().ClientId, action, adapterId, new { from = before.ToWire(), to = adapter.Status.ToWire(), note });
         await db.SaveChangesAsync(context.RequestAborted);
+        if (adapter.Status == AdapterStatus.Suspended)
+        {
+            await EndSessionsAsync(context, adapterId, ErrorCodes.AdapterSuspended);
+        }
         return TypedResults.Ok(AdapterResponse.From(adapter));
+    }
+
+    private static async Task EndSessionsAsync(HttpContext context, string adapterId, string reason)
+    {
+        foreach (var sessions in context.RequestServices.GetServices<IClientSessions>())
+        {
+            await sessions.EndAsync(adapterId, reason);
+        }
     }
 
     private static ProblemHttpResult NotFound(HttpContext context, string adapterId) =>

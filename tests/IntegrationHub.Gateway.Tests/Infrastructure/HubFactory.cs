@@ -38,6 +38,9 @@ public class HubFactory : WebApplicationFactory<Program>
             ["Ingestion:RequestsPerSecond"] = "10000",
             ["Ingestion:RequestBurst"] = "10000",
             ["Auth:TokenRequestsPerMinute"] = "10000",
+            ["Mqtt:Address"] = "127.0.0.1",
+            ["Mqtt:Port"] = MqttPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Mqtt:SessionCheckInterval"] = "00:10:00",
         };
         foreach (var (key, value) in settings)
         {
@@ -47,6 +50,9 @@ public class HubFactory : WebApplicationFactory<Program>
     }
 
     public string DataDirectory { get; }
+
+    /// <summary>The embedded MQTT broker's port.</summary>
+    public int MqttPort { get; } = IntegrationHub.Testing.FreePort.Next();
 
     /// <summary>The hub's clock. It starts at the real time and moves only when a test advances it.</summary>
     public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);

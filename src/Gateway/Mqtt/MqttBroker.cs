@@ -1,0 +1,323 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using IntegrationHub.Adapters.Codecs;
+using IntegrationHub.Conformance.Spec;
+using IntegrationHub.Conformance.Validation;
+using IntegrationHub.Gateway.Auth;
+using IntegrationHub.Gateway.Hosting;
+using IntegrationHub.Gateway.Ingestion;
+using IntegrationHub.Gateway.Storage;
+using IntegrationHub.Gateway.Telemetry;
+using Microsoft.Extensions.Options;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+using MQTTnet.Server;
+
+namespace IntegrationHub.Gateway.Mqtt;
+
+/// <summary>An authenticated MQTT session: who it is, what its token allows, and what it may read.</summary>
+internal sealed class MqttSession(string mqttClientId, Caller caller, AccessToken token, MqttProtocolVersion protocol, Func<IVisibleRow, bool> visible)
+{
+    public string MqttClientId { get; } = mqttClientId;
+    public Caller Caller { get; } = caller;
+    public AccessToken Token { get; } = token;
+    public MqttProtocolVersion Protocol { get; } = protocol;
+    public Func<IVisibleRow, bool> Visible { get; set; } = visible;
+}
+
+/// <summary>The visibility attributes a live message carries (as user properties), for the per-receiver check.</summary>
+internal sealed record LiveRow(string OrganizationId, string Domain, string District, bool Sandbox) : IVisibleRow;
+
+/// <summary>
+/// The embedded MQTT broker (MQTTnet 5): MQTT 3.1.1 and 5 clients connect with username = adapter client id and
+/// password = an access token. They publish telemetry to <c>hub/v1/ingest/{adapterId}</c>, which goes through the same
+/// validation, normalization and quarantine as HTTP and is acknowledged (QoS 1 PUBACK) only after the durable write;
+/// they subscribe to the live topics their scopes allow, and receive only what their organization may read.
+/// </summary>
+internal sealed partial class MqttBroker(
+    IServiceScopeFactory scopes,
+    AccessTokens tokens,
+    CodecRegistry codecs,
+    IOptions<MqttOptions> options,
+    IOptions<HubOptions> hub,
+    IOptions<IngestionOptions> ingestion,
+    TimeProvider time,
+    MqttMetrics metrics,
+    ILogger<MqttBroker> logger) : IHostedService, IAsyncDisposable, IClientSessions
+{
+    /// <summary>The client id the hub publishes under.</summary>
+    public const string HubClientId = "integrationhub";
+
+    private readonly ConcurrentDictionary<string, MqttSession> _sessions = new(StringComparer.Ordinal);
+    private MqttServer? _server;
+
+    public MqttServer Server => _server ?? throw new InvalidOperationException("The MQTT broker is not running.");
+
+    public bool Running => _server?.IsStarted == true;
+
+    public IEnumerable<MqttSession> Sessions => _sessions.Values;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!options.Value.Enabled)
+        {
+            return;
+        }
+        var serverOptions = new MqttServerOptionsBuilder()
+            .WithDefaultEndpoint()
+            .WithDefaultEndpointBoundIPAddress(IPAddress.Parse(options.Value.Address))
+            .WithDefaultEndpointPort(options.Value.Port)
+            .WithMaxPendingMessagesPerClient(options.Value.MaxPendingMessagesPerClient)
+            .WithPendingMessagesOverflowStrategy(MqttPendingMessagesOverflowStrategy.DropOldestQueuedMessage)
+            .Build();
+        _server = new MqttServerFactory().CreateMqttServer(serverOptions);
+        _server.ValidatingConnectionAsync += ValidateConnectionAsync;
+        _server.InterceptingPublishAsync += InterceptPublishAsync;
+        _server.InterceptingSubscriptionAsync += InterceptSubscriptionAsync;
+        _server.InterceptingClientEnqueueAsync += InterceptEnqueueAsync;
+        _server.ClientConnectedAsync += _ =>
+        {
+            metrics.Connected();
+            return Task.CompletedTask;
+        };
+        _server.ClientDisconnectedAsync += e =>
+        {
+            metrics.Disconnected();
+            _sessions.TryRemove(e.ClientId, out _);
+            return Task.CompletedTask;
+        };
+        await _server.StartAsync();
+        Started(logger, options.Value.Address, options.Value.Port);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_server is { IsStarted: true } server)
+        {
+            await server.StopAsync(new MqttServerStopOptions());
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await StopAsync(CancellationToken.None);
+            _server.Dispose();
+        }
+    }
+
+    /// <summary>Ends every session of an adapter at once (its secret rotated, or it was suspended).</summary>
+    public async Task EndAsync(string adapterId, string reason)
+    {
+        foreach (var session in _sessions.Values.Where(s => s.Caller.ClientId == adapterId).ToList())
+        {
+            await DisconnectAsync(session, reason);
+        }
+    }
+
+    public async Task DisconnectAsync(MqttSession session, string reason)
+    {
+        if (_server is { IsStarted: true } server)
+        {
+            Disconnecting(logger, session.MqttClientId, reason);
+            await server.DisconnectClientAsync(session.MqttClientId, new MqttServerClientDisconnectOptions { ReasonCode = MqttDisconnectReasonCode.NotAuthorized, ReasonString = reason });
+        }
+        _sessions.TryRemove(session.MqttClientId, out _);
+    }
+
+    /// <summary>Publishes a message under the hub's own client id, to subscribers that may read it.</summary>
+    public Task PublishAsync(MqttApplicationMessage message, CancellationToken cancellationToken)
+    {
+        if (_server is not { IsStarted: true } server)
+        {
+            return Task.CompletedTask;
+        }
+        metrics.Out();
+        return server.InjectApplicationMessage(new InjectedMqttApplicationMessage(message) { SenderClientId = HubClientId }, cancellationToken);
+    }
+
+    /// <summary>The visibility rules of a caller as an in-memory predicate (the same rules the HTTP queries apply).</summary>
+    public static async Task<Func<IVisibleRow, bool>> VisibilityAsync(Caller caller, HubDb db, DateTimeOffset now, CancellationToken cancellationToken) =>
+        (await Visibility.PredicateAsync<IVisibleRow>(caller, db, now, cancellationToken)).Compile();
+
+    private async Task ValidateConnectionAsync(ValidatingConnectionEventArgs e)
+    {
+        if (!e.IsSecureConnection && !(hub.Value.AllowLoopbackHttp && e.RemoteEndPoint is IPEndPoint { Address: var address } && IPAddress.IsLoopback(address)))
+        {
+            Refuse(e, MqttConnectReasonCode.NotAuthorized, ErrorCodes.TlsRequired);
+            return;
+        }
+        var token = await tokens.ValidateAsync(e.Password);
+        if (token is null || token.ClientId != e.UserName)
+        {
+            Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, ErrorCodes.TokenInvalid);
+            return;
+        }
+        await using var scope = scopes.CreateAsyncScope();
+        var decision = await scope.ServiceProvider.GetRequiredService<ClientAccess>().DecideAsync(token.ClientId, token.Stamp, token.Scopes, e.CancellationToken);
+        if (decision.Caller is not { } caller)
+        {
+            Refuse(e, decision.RefusalCode == ErrorCodes.AdapterSuspended ? MqttConnectReasonCode.Banned : MqttConnectReasonCode.BadUserNameOrPassword, decision.RefusalCode!);
+            return;
+        }
+        var visible = await VisibilityAsync(caller, scope.ServiceProvider.GetRequiredService<HubDb>(), time.GetUtcNow(), e.CancellationToken);
+        var clientId = e.ClientId;
+        if (string.IsNullOrEmpty(clientId))
+        {
+            // MQTT lets a client leave its id empty and the server assign one.
+            clientId = e.AssignedClientIdentifier = $"{caller.ClientId}-{Guid.NewGuid():N}";
+        }
+        _sessions[clientId] = new MqttSession(clientId, caller, token, e.ProtocolVersion, visible);
+        e.ReasonCode = MqttConnectReasonCode.Success;
+    }
+
+    private void Refuse(ValidatingConnectionEventArgs e, MqttConnectReasonCode reason, string code)
+    {
+        e.ReasonCode = reason;
+        e.ReasonString = code;
+        metrics.Refused("connect", code);
+    }
+
+    private async Task InterceptPublishAsync(InterceptingPublishEventArgs e)
+    {
+        if (e.ClientId == HubClientId)
+        {
+            return;
+        }
+        e.ProcessPublish = false; // the hub's broker routes only what the hub itself publishes
+        var started = time.GetTimestamp();
+        if (!_sessions.TryGetValue(e.ClientId, out var session))
+        {
+            RefusePublish(e, MqttPubAckReasonCode.NotAuthorized, ErrorCodes.TokenInvalid);
+            return;
+        }
+        if (!MqttTopics.TryParseIngest(e.ApplicationMessage.Topic, out var adapterId, out var senml)
+            || adapterId != session.Caller.ClientId
+            || !session.Caller.Scopes.Contains(Scopes.TelemetryWrite))
+        {
+            RefusePublish(e, MqttPubAckReasonCode.NotAuthorized, ErrorCodes.InsufficientScope);
+            return;
+        }
+
+        var payload = e.ApplicationMessage.Payload;
+        var limits = ingestion.Value;
+        if (payload.Length > limits.MaxBodyBytes)
+        {
+            RefusePublish(e, MqttPubAckReasonCode.QuotaExceeded, ErrorCodes.BodyTooLarge);
+            return;
+        }
+        var mediaType = senml ? "application/senml+json" : e.ApplicationMessage.ContentType ?? "application/json";
+        if (codecs.ForContentType(mediaType) is not { } codec)
+        {
+            RefusePublish(e, MqttPubAckReasonCode.PayloadFormatInvalid, ErrorCodes.UnsupportedMediaType);
+            return;
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var sender = new Sender(session.Caller.ClientId, session.Caller.OrganizationId, session.Caller.IsSandbox);
+        var bytes = payload.ToArray();
+        JsonDocument document;
+        try
+        {
+            document = codec.Decode(bytes);
+        }
+        catch (JsonException exception)
+        {
+            var finding = new Finding(ErrorCodes.MalformedJson, "", $"Not valid JSON at line {exception.LineNumber + 1}, byte {exception.BytePositionInLine + 1}.");
+            await RejectWholeAsync(e, scope, session, sender, finding, bytes);
+            return;
+        }
+        using (document)
+        {
+            var root = document.RootElement;
+            IReadOnlyList<JsonElement> messages = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("messages", out var batch) && batch.ValueKind == JsonValueKind.Array
+                ? [.. batch.EnumerateArray()]
+                : root.ValueKind == JsonValueKind.Object ? [root] : [];
+            if (messages.Count == 0)
+            {
+                await RejectWholeAsync(e, scope, session, sender, new Finding(ErrorCodes.NotABatch, "", "Publish one message object, or {\"messages\": [ … ]}."), bytes);
+                return;
+            }
+            if (messages.Count > limits.MaxBatchMessages)
+            {
+                RefusePublish(e, MqttPubAckReasonCode.QuotaExceeded, ErrorCodes.TooManyMessages);
+                return;
+            }
+            var result = await scope.ServiceProvider.GetRequiredService<IngestPipeline>().IngestAsync(session.Caller, messages, "mqtt", e.CancellationToken);
+            if (result.Rejected > 0)
+            {
+                var first = result.Results.First(r => r.Status == "rejected");
+                e.Response.ReasonCode = MqttPubAckReasonCode.PayloadFormatInvalid;
+                e.Response.ReasonString = $"{first.Code} at {first.Pointer}";
+                await FeedbackAsync(session, JsonSerializer.SerializeToUtf8Bytes(result, JsonSerializerOptions.Web), e.CancellationToken);
+            }
+            metrics.Publish(result.Rejected > 0 ? "rejected" : result.Duplicates > 0 ? "duplicate" : "accepted", time.GetElapsedTime(started));
+        }
+    }
+
+    private async Task RejectWholeAsync(InterceptingPublishEventArgs e, AsyncServiceScope scope, MqttSession session, Sender sender, Finding finding, byte[] payload)
+    {
+        await scope.ServiceProvider.GetRequiredService<TelemetryWriter>().QuarantineBodyAsync(sender, finding, Encoding.UTF8.GetString(payload), time.GetUtcNow(), e.CancellationToken);
+        RefusePublish(e, MqttPubAckReasonCode.PayloadFormatInvalid, finding.Code);
+        await FeedbackAsync(session, JsonSerializer.SerializeToUtf8Bytes(new { code = finding.Code, pointer = finding.Pointer, detail = finding.Detail }, JsonSerializerOptions.Web), e.CancellationToken);
+    }
+
+    private void RefusePublish(InterceptingPublishEventArgs e, MqttPubAckReasonCode reason, string code)
+    {
+        e.Response.ReasonCode = reason;
+        e.Response.ReasonString = code;
+        metrics.Refused("publish", code);
+    }
+
+    // MQTT 3.1.1 acknowledgements carry no reason, so a rejection is also published where the adapter can read it.
+    private Task FeedbackAsync(MqttSession session, byte[] payload, CancellationToken cancellationToken) =>
+        PublishAsync(new MqttApplicationMessageBuilder()
+            .WithTopic(MqttTopics.Feedback(session.Caller.ClientId))
+            .WithPayload(payload)
+            .WithContentType("application/json")
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .Build(), cancellationToken);
+
+    private Task InterceptSubscriptionAsync(InterceptingSubscriptionEventArgs e)
+    {
+        var filter = e.TopicFilter.Topic;
+        var allowed = _sessions.TryGetValue(e.ClientId, out var session) && filter switch
+        {
+            _ when filter.StartsWith(MqttTopics.OutPrefix, StringComparison.Ordinal) => session.Caller.Scopes.Contains(Scopes.TelemetryRead),
+            _ when filter.StartsWith(MqttTopics.AlertsPrefix, StringComparison.Ordinal) => session.Caller.Scopes.Contains(Scopes.AlertsRead),
+            _ => filter == MqttTopics.Feedback(session.Caller.ClientId),
+        };
+        if (!allowed)
+        {
+            e.ProcessSubscription = false;
+            e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
+            e.Response.ReasonString = ErrorCodes.InsufficientScope;
+            metrics.Refused("subscribe", ErrorCodes.InsufficientScope);
+        }
+        return Task.CompletedTask;
+    }
+
+    // Live messages reach only receivers whose organization may read them, whatever filter they subscribed with.
+    private Task InterceptEnqueueAsync(InterceptingClientApplicationMessageEnqueueEventArgs e)
+    {
+        var message = e.ApplicationMessage;
+        if (message.Topic.StartsWith(MqttTopics.FeedbackPrefix, StringComparison.Ordinal))
+        {
+            e.AcceptEnqueue = _sessions.TryGetValue(e.ReceiverClientId, out var owner) && message.Topic == MqttTopics.Feedback(owner.Caller.ClientId);
+            return Task.CompletedTask;
+        }
+        e.AcceptEnqueue = _sessions.TryGetValue(e.ReceiverClientId, out var session) && LiveMessages.RowOf(message) is { } row && session.Visible(row);
+        return Task.CompletedTask;
+    }
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "MQTT broker listening on {Address}:{Port}")]
+    private static partial void Started(ILogger logger, string address, int port);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Disconnecting MQTT client {ClientId}: {Reason}")]
+    private static partial void Disconnecting(ILogger logger, string clientId, string reason);
+}

@@ -1,0 +1,22 @@
+using IntegrationHub.Gateway.Ingestion;
+using IntegrationHub.Gateway.Mqtt;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+internal static class MqttServiceCollectionExtensions
+{
+    /// <summary>The embedded MQTT broker, its session guard and the live out-streams.</summary>
+    public static IServiceCollection AddHubMqtt(this IServiceCollection services)
+    {
+        services.AddOptions<MqttOptions>().BindConfiguration(MqttOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<MqttMetrics>();
+        services.TryAddSingleton<MqttBroker>();
+        services.AddHostedService(sp => sp.GetRequiredService<MqttBroker>());
+        services.AddSingleton<IntegrationHub.Gateway.Auth.IClientSessions>(sp => sp.GetRequiredService<MqttBroker>());
+        services.TryAddSingleton<MqttSessionGuard>();
+        services.AddHostedService(sp => sp.GetRequiredService<MqttSessionGuard>());
+        services.Replace(ServiceDescriptor.Singleton<ILiveStream, MqttLiveStream>());
+        return services;
+    }
+}

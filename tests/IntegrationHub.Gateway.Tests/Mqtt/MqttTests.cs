@@ -1,0 +1,328 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using IntegrationHub.Gateway.Mqtt;
+using IntegrationHub.Gateway.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Packets;
+using MQTTnet.Protocol;
+using static IntegrationHub.Gateway.Tests.Infrastructure.HubClient;
+
+namespace IntegrationHub.Gateway.Tests.Mqtt;
+
+/// <summary>MQTT 3.1.1 and 5 clients (MQTTnet and mosquitto's) against the embedded broker.</summary>
+public sealed class MqttTests(HubFixture fixture) : IClassFixture<HubFixture>
+{
+    private static readonly string[] ReadWrite = ["telemetry:write", "telemetry:read", "alerts:read"];
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    private HubFactory Hub => fixture.Hub;
+
+    /// <summary>A production adapter (sandbox data is never streamed) with the given devices.</summary>
+    private async Task<(string Id, string Secret)> AdapterAsync(string organizationId, params string[] devices)
+    {
+        using var admin = await Hub.AdminAsync();
+        await admin.CreateOrganizationAsync(organizationId);
+        var adapter = await admin.CreateAdapterAsync(organizationId, organizationId + "-adapter", scopes: ReadWrite);
+        await (await admin.PutAsJsonAsync($"/v1/adapters/{adapter.Id}/status", new { status = "production" })).ShouldBeAsync(HttpStatusCode.OK);
+        foreach (var device in devices)
+        {
+            await admin.RegisterDeviceAsync(adapter.Id, device);
+        }
+        return adapter;
+    }
+
+    private async Task<(IMqttClient Client, MqttClientConnectResult Result)> ConnectAsync(string user, string password, MqttProtocolVersion version = MqttProtocolVersion.V500)
+    {
+        var client = new MqttClientFactory().CreateMqttClient();
+        var options = new MqttClientOptionsBuilder()
+            .WithTcpServer("127.0.0.1", Hub.MqttPort)
+            .WithProtocolVersion(version)
+            .WithClientId(HubFixture.Unique("c"))
+            .WithCredentials(user, password)
+            .WithTimeout(Timeout)
+            .Build();
+        return (client, await client.ConnectAsync(options));
+    }
+
+    private static MqttApplicationMessage Ingest(string adapterId, JsonObject message) =>
+        new MqttApplicationMessageBuilder()
+            .WithTopic($"hub/v1/ingest/{adapterId}")
+            .WithPayload(message.ToJsonString())
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .Build();
+
+    /// <summary>Collects what a client receives, and lets a test await the next message on a topic.</summary>
+    private sealed class Inbox
+    {
+        private readonly List<MqttApplicationMessage> _received = [];
+        private readonly Lock _lock = new();
+        private TaskCompletionSource _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Inbox(IMqttClient client) => client.ApplicationMessageReceivedAsync += e =>
+        {
+            using (_lock.EnterScope())
+            {
+                _received.Add(e.ApplicationMessage);
+                _arrived.TrySetResult();
+                _arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+            return Task.CompletedTask;
+        };
+
+        public IReadOnlyList<MqttApplicationMessage> Received
+        {
+            get
+            {
+                using (_lock.EnterScope())
+                {
+                    return [.. _received];
+                }
+            }
+        }
+
+        public async Task<MqttApplicationMessage> WaitForAsync(Func<MqttApplicationMessage, bool> match)
+        {
+            var deadline = Stopwatch.StartNew();
+            while (true)
+            {
+                Task next;
+                using (_lock.EnterScope())
+                {
+                    if (_received.FirstOrDefault(match) is { } found)
+                    {
+                        return found;
+                    }
+                    next = _arrived.Task;
+                }
+                var remaining = Timeout - deadline.Elapsed;
+                Assert.True(remaining > TimeSpan.Zero, "the expected MQTT message did not arrive in time");
+                await next.WaitAsync(remaining);
+            }
+        }
+    }
+
+    private static string Property(MqttApplicationMessage message, string name) =>
+        message.UserProperties.Single(p => p.Name == name).ReadValueAsString();
+
+    [Fact]
+    public async Task Mqtt5_Publish_IsStored_AndStreamedWithCloudEventsProperties()
+    {
+        var org = HubFixture.Unique("mqtt5");
+        var (id, secret) = await AdapterAsync(org, "ch4-1");
+        var token = await Hub.TokenAsync(id, secret);
+        var (listener, _) = await ConnectAsync(id, token);
+        var inbox = new Inbox(listener);
+        await listener.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("hub/v1/out/#").Build());
+        var (publisher, connected) = await ConnectAsync(id, token);
+
+        var ack = await publisher.PublishAsync(Ingest(id, Methane("m1", "ch4-1", 0.5, "%{vol}")));
+
+        Assert.Equal(MqttClientConnectResultCode.Success, connected.ResultCode);
+        Assert.Equal(MqttClientPublishReasonCode.Success, ack.ReasonCode);
+        Assert.Equal(10.0, await Hub.QueryAsync(db => db.Observations.Where(o => o.OrganizationId == org).Select(o => o.Number!.Value).SingleAsync()));
+        var streamed = await inbox.WaitForAsync(m => m.Topic == "hub/v1/out/370202/gas/ch4-1");
+        Assert.Equal("1.0", Property(streamed, "specversion"));
+        Assert.Equal("city.integrationhub.observation.v1", Property(streamed, "type"));
+        Assert.Equal($"{id}:m1", Property(streamed, "id"));
+        Assert.Equal("application/json", streamed.ContentType);
+        Assert.Equal(10.0, JsonNode.Parse(Encoding.UTF8.GetString(streamed.Payload.ToArray()))!["observations"]![0]!["value"]!.GetValue<double>());
+        await publisher.DisconnectAsync();
+        await listener.DisconnectAsync();
+    }
+
+    [Fact]
+    public async Task Mqtt5_Rejection_ComesInThePubAck_AndLandsInTheQuarantine()
+    {
+        var org = HubFixture.Unique("mqtt5-bad");
+        var (id, secret) = await AdapterAsync(org, "ch4-1");
+        var (client, _) = await ConnectAsync(id, await Hub.TokenAsync(id, secret));
+
+        var unit = await client.PublishAsync(Ingest(id, Methane("m1", "ch4-1", 1, "%LEL")));
+        var garbage = await client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic($"hub/v1/ingest/{id}").WithPayload("{not json").WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        var duplicate = await client.PublishAsync(Ingest(id, Methane("m2", "ch4-1")));
+        var again = await client.PublishAsync(Ingest(id, Methane("m2", "ch4-1")));
+
+        Assert.Equal(MqttClientPublishReasonCode.PayloadFormatInvalid, unit.ReasonCode);
+        Assert.StartsWith("unit.unknown", unit.ReasonString, StringComparison.Ordinal);
+        Assert.Equal(MqttClientPublishReasonCode.PayloadFormatInvalid, garbage.ReasonCode);
+        Assert.Equal("request.malformed-json", garbage.ReasonString);
+        Assert.Equal((MqttClientPublishReasonCode.Success, MqttClientPublishReasonCode.Success), (duplicate.ReasonCode, again.ReasonCode));
+        Assert.Equal(2, await Hub.QueryAsync(db => db.Quarantine.CountAsync(q => q.OrganizationId == org)));
+        Assert.Equal(1, await Hub.QueryAsync(db => db.Messages.CountAsync(m => m.AdapterId == id)));
+    }
+
+    [Fact]
+    public async Task Mqtt311_Rejection_IsPublishedToTheFeedbackTopic()
+    {
+        var org = HubFixture.Unique("mqtt311");
+        var (id, secret) = await AdapterAsync(org, "ch4-1");
+        var (client, connected) = await ConnectAsync(id, await Hub.TokenAsync(id, secret), MqttProtocolVersion.V311);
+        var inbox = new Inbox(client);
+        await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter($"hub/v1/feedback/{id}").Build());
+
+        await client.PublishAsync(Ingest(id, Methane("m1", "ch4-1", 120)));
+        await client.PublishAsync(Ingest(id, Methane("m2", "ch4-1", 3)));
+
+        Assert.Equal(MqttClientConnectResultCode.Success, connected.ResultCode);
+        var feedback = JsonNode.Parse(Encoding.UTF8.GetString((await inbox.WaitForAsync(m => m.Topic == $"hub/v1/feedback/{id}")).Payload.ToArray()))!;
+        Assert.Equal("value.out-of-range", feedback["results"]![0]!["code"]!.GetValue<string>());
+        Assert.Equal(1, await Hub.QueryAsync(db => db.Messages.CountAsync(m => m.AdapterId == id)));
+    }
+
+    [Fact]
+    public async Task Connect_WithWrongOrForeignToken_IsRefused()
+    {
+        var org = HubFixture.Unique("mqtt-auth");
+        var (id, secret) = await AdapterAsync(org);
+        var (otherId, otherSecret) = await AdapterAsync(HubFixture.Unique("mqtt-auth-other"));
+
+        var (_, garbage) = await ConnectAsync(id, "not-a-token");
+        var (_, someoneElses) = await ConnectAsync(id, await Hub.TokenAsync(otherId, otherSecret));
+        var (_, legacy) = await ConnectAsync(id, "not-a-token", MqttProtocolVersion.V311);
+
+        Assert.Equal(MqttClientConnectResultCode.BadUserNameOrPassword, garbage.ResultCode);
+        Assert.Equal(MqttClientConnectResultCode.BadUserNameOrPassword, someoneElses.ResultCode);
+        Assert.Equal(MqttClientConnectResultCode.BadUserNameOrPassword, legacy.ResultCode);
+        Assert.NotEmpty(secret);
+    }
+
+    [Fact]
+    public async Task PublishToAnotherAdaptersTopic_AndForbiddenSubscriptions_AreRefused()
+    {
+        var org = HubFixture.Unique("mqtt-acl");
+        var (id, secret) = await AdapterAsync(org, "ch4-1");
+        var (client, _) = await ConnectAsync(id, await Hub.TokenAsync(id, secret));
+
+        var foreign = await client.PublishAsync(Ingest("someone-else", Methane("m1", "ch4-1")));
+        var hubTopic = await client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic("hub/v1/out/370202/gas/ch4-1").WithPayload("{}").WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        var subscriptions = await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
+            .WithTopicFilter("hub/v1/ingest/#")
+            .WithTopicFilter("#")
+            .WithTopicFilter("hub/v1/feedback/someone-else")
+            .WithTopicFilter("hub/v1/alerts/#")
+            .Build());
+
+        Assert.Equal(MqttClientPublishReasonCode.NotAuthorized, foreign.ReasonCode);
+        Assert.Equal(MqttClientPublishReasonCode.NotAuthorized, hubTopic.ReasonCode);
+        Assert.Equal(
+            [MqttClientSubscribeResultCode.NotAuthorized, MqttClientSubscribeResultCode.NotAuthorized, MqttClientSubscribeResultCode.NotAuthorized, MqttClientSubscribeResultCode.GrantedQoS0],
+            subscriptions.Items.Select(i => i.ResultCode));
+        Assert.Equal(0, await Hub.QueryAsync(db => db.Messages.CountAsync(m => m.AdapterId == id)));
+    }
+
+    [Fact]
+    public async Task OutStream_ReachesOnlyOrganizationsThatMayRead()
+    {
+        var owner = HubFixture.Unique("mqtt-owner");
+        var (id, secret) = await AdapterAsync(owner, "ch4-1", "ch4-2");
+        var (otherId, otherSecret) = await AdapterAsync(HubFixture.Unique("mqtt-outsider"));
+        var (outsider, _) = await ConnectAsync(otherId, await Hub.TokenAsync(otherId, otherSecret));
+        var outsiderInbox = new Inbox(outsider);
+        await outsider.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("hub/v1/out/#").Build());
+        var (ownerListener, _) = await ConnectAsync(id, await Hub.TokenAsync(id, secret));
+        var ownerInbox = new Inbox(ownerListener);
+        await ownerListener.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("hub/v1/out/#").Build());
+        var (publisher, _) = await ConnectAsync(id, await Hub.TokenAsync(id, secret));
+
+        await publisher.PublishAsync(Ingest(id, Methane("m1", "ch4-1")));
+        await publisher.PublishAsync(Ingest(id, Methane("m2", "ch4-2")));
+        await ownerInbox.WaitForAsync(m => m.Topic.EndsWith("/ch4-2", StringComparison.Ordinal));
+
+        // The outsider's own organization publishes afterwards; once that arrives, the owner's would have too.
+        using (var admin = await Hub.AdminAsync())
+        {
+            await admin.RegisterDeviceAsync(otherId, "own-1");
+        }
+        var (outsiderPublisher, _) = await ConnectAsync(otherId, await Hub.TokenAsync(otherId, otherSecret));
+        await outsiderPublisher.PublishAsync(Ingest(otherId, Methane("m3", "own-1")));
+        await outsiderInbox.WaitForAsync(m => m.Topic.EndsWith("/own-1", StringComparison.Ordinal));
+        Assert.DoesNotContain(outsiderInbox.Received, m => m.Topic.EndsWith("/ch4-1", StringComparison.Ordinal) || m.Topic.EndsWith("/ch4-2", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Suspension_EndsTheSessionAtOnce_AndReconnectingIsBanned()
+    {
+        var org = HubFixture.Unique("mqtt-suspend");
+        var (id, secret) = await AdapterAsync(org);
+        var token = await Hub.TokenAsync(id, secret);
+        var (client, _) = await ConnectAsync(id, token);
+        var disconnected = new TaskCompletionSource<MqttClientDisconnectedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.DisconnectedAsync += e =>
+        {
+            disconnected.TrySetResult(e);
+            return Task.CompletedTask;
+        };
+
+        using (var admin = await Hub.AdminAsync())
+        {
+            await (await admin.PostAsync(new Uri($"/v1/adapters/{id}/suspend", UriKind.Relative), null)).ShouldBeAsync(HttpStatusCode.OK);
+        }
+
+        var reason = await disconnected.Task.WaitAsync(Timeout);
+        Assert.Equal(MqttClientDisconnectReason.NotAuthorized, reason.Reason);
+        var (_, again) = await ConnectAsync(id, token);
+        Assert.Equal(MqttClientConnectResultCode.Banned, again.ResultCode);
+    }
+
+    [Fact]
+    public async Task MosquittoClients_Publish311And5_AndSubscribeWithUserProperties()
+    {
+        if (!File.Exists("/usr/bin/mosquitto_pub"))
+        {
+            Assert.Skip("mosquitto-clients is not installed; ./test.sh installs it.");
+        }
+        var org = HubFixture.Unique("mosquitto");
+        var (id, secret) = await AdapterAsync(org, "ch4-1");
+        var token = await Hub.TokenAsync(id, secret);
+        var port = Hub.MqttPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // mosquitto_sub prints nothing once subscribed: the broker's own event says when it is.
+        var broker = Hub.Services.GetRequiredService<MqttBroker>();
+        var subscriberId = HubFixture.Unique("mosquitto-sub");
+        var subscribed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task OnSubscribed(MQTTnet.Server.ClientSubscribedTopicEventArgs e)
+        {
+            if (e.ClientId == subscriberId)
+            {
+                subscribed.TrySetResult();
+            }
+            return Task.CompletedTask;
+        }
+        broker.Server.ClientSubscribedTopicAsync += OnSubscribed;
+        using var subscriber = Start("mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-V", "mqttv5", "-i", subscriberId, "-u", id, "-P", token, "-t", "hub/v1/out/#", "-C", "2", "-F", "%t %P %p", "-W", "20");
+        await subscribed.Task.WaitAsync(Timeout);
+        broker.Server.ClientSubscribedTopicAsync -= OnSubscribed;
+
+        Assert.Equal(0, await Run("mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-V", "mqttv311", "-i", HubFixture.Unique("pub311"), "-q", "1", "-u", id, "-P", token, "-t", $"hub/v1/ingest/{id}", "-m", Methane("m1", "ch4-1").ToJsonString()));
+        Assert.Equal(0, await Run("mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-V", "mqttv5", "-q", "1", "-u", id, "-P", token, "-t", $"hub/v1/ingest/{id}", "-m", Methane("m2", "ch4-1").ToJsonString()));
+
+        var output = await subscriber.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(25));
+        Assert.Equal(2, await Hub.QueryAsync(db => db.Messages.CountAsync(m => m.AdapterId == id)));
+        Assert.Contains("hub/v1/out/370202/gas/ch4-1", output, StringComparison.Ordinal);
+        Assert.Contains("specversion:1.0", output, StringComparison.Ordinal);
+        Assert.Contains("type:city.integrationhub.observation.v1", output, StringComparison.Ordinal);
+    }
+
+    private static Process Start(string file, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+        return Process.Start(start)!;
+    }
+
+    private static async Task<int> Run(string file, params string[] arguments)
+    {
+        using var process = Start(file, arguments);
+        await process.WaitForExitAsync().WaitAsync(Timeout);
+        return process.ExitCode;
+    }
+}

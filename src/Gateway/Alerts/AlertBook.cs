@@ -7,6 +7,12 @@ using IntegrationHub.Gateway.Storage;
 
 namespace IntegrationHub.Gateway.Alerts;
 
+/// <summary>Hears about committed alert steps, to announce them live (MQTT alert topics). Best effort: the outbox carries the durable events.</summary>
+internal interface IAlertStream
+{
+    Task PublishAsync(IReadOnlyList<AlertEvent> steps, CancellationToken cancellationToken);
+}
+
 /// <summary>The device an alert is about, as the engine knows it while it evaluates.</summary>
 internal sealed record AlertDevice(long Key, string DeviceId, string OrganizationId, string ProfileId, string Domain, string District, bool Sandbox, double Lon, double Lat);
 
@@ -21,6 +27,11 @@ internal readonly record struct Trigger(long At, string? Metric, double? Value, 
 internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers)
 {
     public const string Engine = "engine";
+
+    private readonly List<AlertEvent> _recorded = [];
+
+    /// <summary>The steps recorded in this unit of work, to announce once it has committed.</summary>
+    public IReadOnlyList<AlertEvent> Recorded => _recorded;
 
     public static string OpenKeyOf(long deviceKey, string ruleId) => $"{deviceKey}/{ruleId}";
 
@@ -100,6 +111,9 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers)
         Record(alert, kind, actor, note, default, now, null, organization);
     }
 
+    /// <summary>Announces the committed steps on the live alert topics.</summary>
+    public Task AnnounceAsync(IAlertStream stream, CancellationToken cancellationToken) => _recorded.Count == 0 ? Task.CompletedTask : stream.PublishAsync(_recorded, cancellationToken);
+
     /// <summary>A reminder that an alert is still waiting for someone.</summary>
     public void Renotify(Alert alert, long now)
     {
@@ -134,6 +148,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers)
             CapIdentifier = capIdentifier,
         };
         db.AlertEvents.Add(entry);
+        _recorded.Add(entry);
         db.Outbox.Add(new OutboxEvent
         {
             Type = EventTypes.Alert(kind),

@@ -32,6 +32,7 @@ internal sealed partial class AlertEngine(
     IServiceScopeFactory scopes,
     SpecCatalog spec,
     CapIdentifiers identifiers,
+    IEnumerable<IAlertStream> streams,
     AlertSignal signal,
     TimeProvider time,
     IOptions<AlertOptions> options,
@@ -118,6 +119,7 @@ internal sealed partial class AlertEngine(
             var book = new AlertBook(db, identifiers);
             await new AlertSweep(db, spec, _kinds, book, MemoryJson).RunAsync(now, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
+            await AnnounceAsync(book, cancellationToken);
         }
         finally
         {
@@ -147,11 +149,21 @@ internal sealed partial class AlertEngine(
         }
 
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var evaluation = await BatchEvaluation.LoadAsync(db, spec, _kinds, new AlertBook(db, identifiers), MemoryJson, messages, now, cancellationToken);
+        var book = new AlertBook(db, identifiers);
+        var evaluation = await BatchEvaluation.LoadAsync(db, spec, _kinds, book, MemoryJson, messages, now, cancellationToken);
         evaluation.Run(messages);
         cursor.Position = messages[^1].Id;
         await db.SaveChangesAsync(cancellationToken);
+        await AnnounceAsync(book, cancellationToken);
         return messages.Count == options.Value.BatchSize;
+    }
+
+    private async Task AnnounceAsync(AlertBook book, CancellationToken cancellationToken)
+    {
+        foreach (var stream in streams)
+        {
+            await book.AnnounceAsync(stream, cancellationToken);
+        }
     }
 
     private async Task ResumeAsync(HubDb db, CancellationToken cancellationToken)

@@ -168,8 +168,13 @@ internal static class AlertsApi
         {
             return ProblemResults.Problem(context, ErrorCodes.AlertInvalidTransition, $"A {alert.State.ToWire()} alert cannot be {kind}.");
         }
-        new AlertBook(db, context.RequestServices.GetRequiredService<CapIdentifiers>()).Act(alert, kind, to, caller.ClientId, note, organization, time.GetUtcNow().ToUnixTimeMilliseconds());
+        var book = new AlertBook(db, context.RequestServices.GetRequiredService<CapIdentifiers>());
+        book.Act(alert, kind, to, caller.ClientId, note, organization, time.GetUtcNow().ToUnixTimeMilliseconds());
         await db.SaveChangesAsync(context.RequestAborted);
+        foreach (var stream in context.RequestServices.GetServices<IAlertStream>())
+        {
+            await book.AnnounceAsync(stream, context.RequestAborted);
+        }
         return TypedResults.Ok(AlertResponse.From(alert));
     }
 

@@ -41,7 +41,7 @@ internal static class LiveMessages
             retain: false);
     }
 
-    public static MqttApplicationMessage Build(string topic, byte[] data, string id, string type, string source, string subject, DateTimeOffset time, LiveRowValues row, bool retain, string? level = null)
+    public static MqttApplicationMessage Build(string topic, byte[] data, string id, string type, string source, string subject, DateTimeOffset time, LiveRowValues row, bool retain, string? level = null, string? responsible = null)
     {
         var builder = new MqttApplicationMessageBuilder()
             .WithTopic(topic)
@@ -64,6 +64,10 @@ internal static class LiveMessages
         {
             builder.WithUserProperty("level", Utf8(level));
         }
+        if (responsible is not null)
+        {
+            builder.WithUserProperty("responsible", Utf8(responsible));
+        }
         return builder.Build();
     }
 
@@ -72,7 +76,7 @@ internal static class LiveMessages
     /// <summary>The visibility attributes of a live message, or null for a message the hub did not mark (never delivered).</summary>
     public static LiveRow? RowOf(MqttApplicationMessage message)
     {
-        string? organization = null, district = null, domain = null, sandbox = null;
+        string? organization = null, district = null, domain = null, sandbox = null, responsible = null;
         foreach (var property in message.UserProperties ?? [])
         {
             switch (property.Name)
@@ -81,9 +85,10 @@ internal static class LiveMessages
                 case "district": district = property.ReadValueAsString(); break;
                 case "domain": domain = property.ReadValueAsString(); break;
                 case "sandbox": sandbox = property.ReadValueAsString(); break;
+                case "responsible": responsible = property.ReadValueAsString(); break;
             }
         }
-        return organization is null || district is null || domain is null ? null : new LiveRow(organization, domain, district, sandbox == "true");
+        return organization is null || district is null || domain is null ? null : new LiveRow(organization, domain, district, sandbox == "true", responsible);
     }
 
     private static object? Value(Conformance.Validation.NormalizedObservation observation) => observation.Kind switch

@@ -30,7 +30,7 @@ internal sealed class MqttSession(string mqttClientId, Caller caller, AccessToke
 }
 
 /// <summary>The visibility attributes a live message carries (as user properties), for the per-receiver check.</summary>
-internal sealed record LiveRow(string OrganizationId, string Domain, string District, bool Sandbox) : IVisibleRow;
+internal sealed record LiveRow(string OrganizationId, string Domain, string District, bool Sandbox, string? Responsible = null) : IVisibleRow;
 
 /// <summary>
 /// The embedded MQTT broker (MQTTnet 5): MQTT 3.1.1 and 5 clients connect with username = adapter client id and
@@ -311,7 +311,8 @@ internal sealed partial class MqttBroker(
             e.AcceptEnqueue = _sessions.TryGetValue(e.ReceiverClientId, out var owner) && message.Topic == MqttTopics.Feedback(owner.Caller.ClientId);
             return Task.CompletedTask;
         }
-        e.AcceptEnqueue = _sessions.TryGetValue(e.ReceiverClientId, out var session) && LiveMessages.RowOf(message) is { } row && session.Visible(row);
+        e.AcceptEnqueue = _sessions.TryGetValue(e.ReceiverClientId, out var session) && LiveMessages.RowOf(message) is { } row
+            && (session.Visible(row) || row.Responsible == session.Caller.OrganizationId);
         return Task.CompletedTask;
     }
 

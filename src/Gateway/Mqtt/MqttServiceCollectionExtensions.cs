@@ -17,6 +17,7 @@ internal static class MqttServiceCollectionExtensions
         services.TryAddSingleton<MqttSessionGuard>();
         services.AddHostedService(sp => sp.GetRequiredService<MqttSessionGuard>());
         services.Replace(ServiceDescriptor.Singleton<ILiveStream, MqttLiveStream>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IntegrationHub.Gateway.Alerts.IAlertStream, MqttAlertStream>());
         return services;
     }
 }

@@ -326,3 +326,55 @@ public sealed class MqttTests(HubFixture fixture) : IClassFixture<HubFixture>
         return process.ExitCode;
     }
 }
+
+/// <summary>Alert topics: retained latest alert per device, visible only to those who may read it.</summary>
+public sealed class MqttAlertTopicTests() : OwnHub
+{
+    [Fact]
+    public async Task AlertSteps_AreRetainedPerDevice_AndHiddenFromOtherOrganizations()
+    {
+        using var admin = await Hub.AdminAsync();
+        await admin.CreateOrganizationAsync("alerting");
+        var (id, secret) = await admin.CreateAdapterAsync("alerting", "alerting-adapter", scopes: ["telemetry:write", "alerts:read"]);
+        await (await admin.PutAsJsonAsync($"/v1/adapters/{id}/status", new { status = "production" })).ShouldBeAsync(HttpStatusCode.OK);
+        await admin.RegisterDeviceAsync(id, "ch4-1");
+        await admin.CreateOrganizationAsync("onlooker");
+        var (otherId, otherSecret) = await admin.CreateAdapterAsync("onlooker", "onlooker-adapter", scopes: ["telemetry:write", "alerts:read"]);
+        using var client = Hub.As(await Hub.TokenAsync(id, secret));
+
+        using (var posted = await client.PostBatchAsync(Methane("m1", "ch4-1", 60)))
+        {
+            await posted.ShouldBeAsync(HttpStatusCode.OK);
+        }
+        await Hub.Services.GetRequiredService<IntegrationHub.Gateway.Alerts.AlertEngine>().CaughtUpAsync(TestContext.Current.CancellationToken);
+
+        // Subscribing afterwards still gets the device's latest alert: it is retained.
+        async Task<List<MqttApplicationMessage>> ReceiveRetainedAsync(string user, string password)
+        {
+            var received = new List<MqttApplicationMessage>();
+            var client = new MqttClientFactory().CreateMqttClient();
+            client.ApplicationMessageReceivedAsync += e =>
+            {
+                received.Add(e.ApplicationMessage);
+                return Task.CompletedTask;
+            };
+            await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", Hub.MqttPort).WithProtocolVersion(MqttProtocolVersion.V500)
+                .WithClientId(HubFixture.Unique("alerts")).WithCredentials(user, password).Build());
+            await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("hub/v1/alerts/#").Build());
+            // A round trip through the broker after subscribing: retained messages are sent before its answer.
+            await client.PingAsync();
+            await client.DisconnectAsync();
+            return received;
+        }
+
+        var mine = await ReceiveRetainedAsync(id, await Hub.TokenAsync(id, secret));
+        var theirs = await ReceiveRetainedAsync(otherId, await Hub.TokenAsync(otherId, otherSecret));
+
+        var retained = Assert.Single(mine);
+        Assert.Equal("hub/v1/alerts/370202/gas/ch4-1", retained.Topic);
+        Assert.True(retained.Retain);
+        Assert.Equal("red", retained.UserProperties.Single(p => p.Name == "level").ReadValueAsString());
+        Assert.Equal("red", JsonNode.Parse(Encoding.UTF8.GetString(retained.Payload.ToArray()))!["level"]!.GetValue<string>());
+        Assert.Empty(theirs);
+    }
+}

@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Time.Testing;
 
-namespace IntegrationHub.Gateway.Tests.Infrastructure;
+namespace IntegrationHub.Testing;
 
 /// <summary>
 /// The real hub on real Kestrel, bound to an ephemeral loopback port, with its own data folder and a fake clock.

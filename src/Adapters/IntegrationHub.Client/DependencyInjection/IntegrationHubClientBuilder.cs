@@ -50,7 +50,7 @@ public sealed class IntegrationHubClientBuilder
     /// <summary>Adds <see cref="ITelemetrySender"/>, configured from section <c>IntegrationHub:Sender</c> and <paramref name="configure"/>.</summary>
     public IntegrationHubClientBuilder AddTelemetrySender(Action<TelemetrySenderOptions>? configure = null)
     {
-        var options = Services.AddOptions<TelemetrySenderOptions>().BindConfiguration(TelemetrySenderOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var options = Services.AddOptions<TelemetrySenderOptions>().BindOptionalConfiguration(TelemetrySenderOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         if (configure is not null)
         {
             options.Configure(configure);

@@ -4,6 +4,7 @@ using IntegrationHub.Client.Auth;
 using IntegrationHub.Client.Problems;
 using IntegrationHub.Client.Specs;
 using IntegrationHub.Client.Telemetry;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
@@ -21,7 +22,7 @@ public static class IntegrationHubClientServiceCollectionExtensions
     public static IntegrationHubClientBuilder AddIntegrationHubClient(this IServiceCollection services, Action<IntegrationHubClientOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var options = services.AddOptions<IntegrationHubClientOptions>().BindConfiguration(IntegrationHubClientOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var options = services.AddOptions<IntegrationHubClientOptions>().BindOptionalConfiguration(IntegrationHubClientOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         if (configure is not null)
         {
             options.Configure(configure);
@@ -36,6 +37,8 @@ public static class IntegrationHubClientServiceCollectionExtensions
             ContentSerializer = new SystemTextJsonContentSerializer(HubJson.Options),
             UrlParameterKeyFormatter = new CamelCaseUrlParameterKeyFormatter(),
             ExceptionFactory = ProblemExceptions.FromResponseAsync,
+            // Failures before an answer (no token, network, timeouts) reach the caller as they are, not wrapped.
+            TransportExceptionFactory = static (_, exception, _) => exception,
         };
         var clients = new Dictionary<string, (IHttpClientBuilder, IHttpStandardResiliencePipelineBuilder)>
         {
@@ -54,7 +57,7 @@ public static class IntegrationHubClientServiceCollectionExtensions
     private static (IHttpClientBuilder, IHttpStandardResiliencePipelineBuilder) Api<TApi>(IServiceCollection services, RefitSettings refit, string name, bool retryUnsafe)
         where TApi : class
     {
-        var client = services.AddRefitClient<TApi>(refit, name).ConfigureHttpClient(BaseAddress);
+        var client = services.AddRefitGeneratedClient<TApi>(refit, name).ConfigureHttpClient(BaseAddress);
         var resilience = client.AddStandardResilienceHandler(options =>
         {
             if (!retryUnsafe)
@@ -66,6 +69,14 @@ public static class IntegrationHubClientServiceCollectionExtensions
         client.AddHttpMessageHandler<ClientCredentialsHandler>();
         return (client, resilience);
     }
+
+    /// <summary>
+    /// Binds a configuration section when the application has configuration. Unlike <c>BindConfiguration</c> it does
+    /// not require one: a console tool that sets everything in code needs no <c>IConfiguration</c>.
+    /// </summary>
+    internal static OptionsBuilder<T> BindOptionalConfiguration<T>(this OptionsBuilder<T> options, string section)
+        where T : class =>
+        options.Configure<IServiceProvider>((value, provider) => provider.GetService<IConfiguration>()?.GetSection(section).Bind(value));
 
     private static void BaseAddress(IServiceProvider services, HttpClient client) =>
         client.BaseAddress = services.GetRequiredService<IOptions<IntegrationHubClientOptions>>().Value.BaseAddress;

@@ -1,4 +1,5 @@
 using IntegrationHub.Gateway.Auth;
+using IntegrationHub.Gateway.Contracts;
 using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Operations;
 using IntegrationHub.Gateway.Organizations;
@@ -37,6 +38,7 @@ app.MapTelemetryQueries();
 app.MapSpecs();
 app.MapOperations();
 app.MapPortal();
+app.MapProviderStates();
 
 await app.InitializeHubAsync();
 await app.RunAsync();

@@ -67,12 +67,18 @@ public sealed class ToolProcess : IAsyncDisposable
     }
 
     /// <summary>Starts a long-running command and waits for the first line matching <paramref name="ready"/>.</summary>
-    public static async Task<(ToolProcess Process, Match Ready)> StartAsync(string fileName, IEnumerable<string> arguments, Regex ready, TimeSpan timeout, IDictionary<string, string>? environment = null)
+    public static async Task<(ToolProcess Process, Match Ready)> StartAsync(
+        string fileName, IEnumerable<string> arguments, Regex ready, TimeSpan timeout, IDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
-        var tool = new ToolProcess(StartInfo(fileName, arguments, environment), ready);
+        var tool = new ToolProcess(StartInfo(fileName, arguments, environment, workingDirectory), ready);
         try
         {
             return (tool, await tool._readyLine.Task.WaitAsync(timeout));
+        }
+        catch (TimeoutException)
+        {
+            await tool.DisposeAsync();
+            throw new TimeoutException($"{fileName} was not ready within {timeout}:\n{tool.Output}");
         }
         catch
         {
@@ -81,9 +87,9 @@ public sealed class ToolProcess : IAsyncDisposable
         }
     }
 
-    private static ProcessStartInfo StartInfo(string fileName, IEnumerable<string> arguments, IDictionary<string, string>? environment)
+    private static ProcessStartInfo StartInfo(string fileName, IEnumerable<string> arguments, IDictionary<string, string>? environment, string? workingDirectory = null)
     {
-        var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Repository.Root };
+        var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory ?? Repository.Root };
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text.Json;
 
 namespace IntegrationHub.Client.Problems;
@@ -50,8 +49,4 @@ internal static class ProblemExceptions
         }
         return root.Deserialize<ProblemDocument>(HubJson.Options);
     }
-
-    /// <summary>True for answers a retry may cure: timeouts, rate limits and server-side failures.</summary>
-    public static bool IsTransient(HttpStatusCode status) =>
-        status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
 }

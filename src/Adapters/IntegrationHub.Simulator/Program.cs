@@ -87,7 +87,9 @@ internal static class SimulatorServices
     public static ServiceProvider Create(Uri hub, string clientId, string clientSecret)
     {
         var services = new ServiceCollection();
-        services.AddLogging(logging => logging.AddSimpleConsole(console => console.SingleLine = true).SetMinimumLevel(LogLevel.Information));
+        // Per-request HTTP and retry logs would drown the run's own lines; retries that give up still surface as failures.
+        services.AddLogging(logging => logging.AddSimpleConsole(console => console.SingleLine = true).SetMinimumLevel(LogLevel.Information)
+            .AddFilter("System.Net.Http", LogLevel.Warning).AddFilter("Polly", LogLevel.Warning));
         services.AddIntegrationHubClient(options =>
         {
             options.BaseAddress = hub;

@@ -116,7 +116,10 @@ internal static class TelemetryIngestApi
     /// allowed profile. The validator still checks it against the device's registration.
     /// </summary>
     private static string? DefaultProfile(string? contentType, Caller caller) =>
-        MediaTypeHeaderValue.TryParse(contentType, out var mediaType) && mediaType.Parameters.FirstOrDefault(p => p.Name.Equals("profile", StringComparison.OrdinalIgnoreCase)) is { Value: { } value }
+        // Parameters are rare (canonical JSON never needs one), so the header is parsed only when it has some.
+        contentType?.Contains(';', StringComparison.Ordinal) == true
+        && MediaTypeHeaderValue.TryParse(contentType, out var mediaType)
+        && mediaType.Parameters.FirstOrDefault(p => p.Name.Equals("profile", StringComparison.OrdinalIgnoreCase)) is { Value: { } value }
             ? HeaderUtilities.RemoveQuotes(value).ToString()
             : caller.AllowedProfiles is [var only] ? only : null;
 

@@ -3,12 +3,14 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Tools the tests drive: curl and jq run the README walkthrough; mosquitto's clients talk to the MQTT broker.
+# Tools the tests drive: curl and jq run the README walkthrough; mosquitto's clients talk to the MQTT broker;
+# npm installs the Pact CLI.
 missing=()
 for tool in curl jq; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing ${missing[*]}..."
   sudo=""
@@ -17,11 +19,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# The Pact CLI (pact mock, pact verifier) for the contract tests, pinned by tools/pact/package-lock.json.
+if [ ! -x tools/pact/node_modules/@pact-foundation/pact-cli-linux-x64/standalone/pact ]; then
+  (cd tools/pact && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 configuration=${CONFIGURATION:-Release}
 
 dotnet build IntegrationHub.sln -c "$configuration" -warnaserror
 dotnet test --solution IntegrationHub.sln -c "$configuration" --no-build
+
+# The client SDK ships as a NuGet package: prove it still packs, README included.
+dotnet pack src/Adapters/IntegrationHub.Client -c "$configuration" --no-build -o artifacts/packages
 
 # Benchmarks are judged by people, not by CI: a few seconds to prove they still run.
 if [ -d bench/IntegrationHub.Bench ]; then

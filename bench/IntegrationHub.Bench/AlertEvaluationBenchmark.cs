@@ -30,7 +30,7 @@ internal static class AlertEvaluationBenchmark
         var profile = spec.Profiles["gas.underground-methane"];
         var rules = profile.Definition.Rules.Where(r => r.WatchedMetric == "ch4").ToList();
         var memories = Enumerable.Range(0, Devices).Select(_ => rules.Select(_ => new RuleMemory()).ToArray()).ToArray();
-        var scope = new RuleScope(profile.DefaultParameters, false, false);
+        var scope = new RuleScope(profile.DefaultParameters, false);
         var start = Stopwatch.GetTimestamp();
         for (var i = 0; i < samples; i++)
         {

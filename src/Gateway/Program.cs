@@ -1,5 +1,6 @@
 using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Auth;
+using IntegrationHub.Gateway.Contracts;
 using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Operations;
 using IntegrationHub.Gateway.Organizations;
@@ -43,6 +44,7 @@ app.MapSiteParameters();
 app.MapSpecs();
 app.MapOperations();
 app.MapPortal();
+app.MapProviderStates();
 
 await app.InitializeHubAsync();
 await app.RunAsync();

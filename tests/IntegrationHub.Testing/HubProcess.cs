@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 
 namespace IntegrationHub.Testing;
@@ -11,88 +10,36 @@ namespace IntegrationHub.Testing;
 /// </summary>
 public sealed partial class HubProcess : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly System.Text.StringBuilder _output = new();
+    private readonly ToolProcess _process;
 
-    private HubProcess(Process process) => _process = process;
-
-    public Uri BaseAddress { get; private set; } = null!;
-
-    public string Output
+    private HubProcess(ToolProcess process, Uri baseAddress)
     {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
+        _process = process;
+        BaseAddress = baseAddress;
     }
+
+    public Uri BaseAddress { get; }
+
+    public string Output => _process.Output;
 
     public static async Task<HubProcess> StartAsync(string workingDirectory, IDictionary<string, string>? environment = null, TimeSpan? timeout = null)
     {
-        var start = new ProcessStartInfo("dotnet")
+        // Each hub gets its own MQTT port unless the caller names one, so that parallel hubs never collide on 1883.
+        var settings = new Dictionary<string, string>
         {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
+            ["Mqtt__Address"] = "127.0.0.1",
+            ["Mqtt__Port"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
-        foreach (var argument in new[] { "run", "--project", Path.Combine(Repository.Root, "src", "Gateway"), "-c", Repository.Configuration, "--no-build", "--", "--urls", "http://127.0.0.1:0" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-        start.Environment["Mqtt__Address"] = "127.0.0.1";
-        start.Environment["Mqtt__Port"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
-            start.Environment[key] = value;
+            settings[key] = value;
         }
-        var hub = new HubProcess(new Process { StartInfo = start, EnableRaisingEvents = true });
-        hub._process.OutputDataReceived += (_, e) => hub.Record(e.Data);
-        hub._process.ErrorDataReceived += (_, e) => hub.Record(e.Data);
-        hub._process.Exited += (_, _) => hub._listening.TrySetException(new InvalidOperationException("The hub exited before listening:\n" + hub.Output));
-        hub._process.Start();
-        hub._process.BeginOutputReadLine();
-        hub._process.BeginErrorReadLine();
-        try
-        {
-            hub.BaseAddress = await hub._listening.Task.WaitAsync(timeout ?? TimeSpan.FromSeconds(90));
-        }
-        catch (TimeoutException)
-        {
-            await hub.DisposeAsync();
-            throw new TimeoutException("The hub did not start listening in time:\n" + hub.Output);
-        }
-        return hub;
+        var (process, listening) = await ToolProcess.StartAsync(
+            "dotnet", ToolProcess.DotnetRun(Path.Combine("src", "Gateway"), "--urls", "http://127.0.0.1:0"), Listening(), timeout ?? TimeSpan.FromSeconds(90), settings, workingDirectory);
+        return new HubProcess(process, new Uri(listening.Groups["url"].Value));
     }
 
-    private void Record(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-        lock (_output)
-        {
-            _output.AppendLine(line);
-        }
-        if (Listening().Match(line) is { Success: true } match)
-        {
-            _listening.TrySetResult(new Uri(match.Groups["url"].Value));
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-        _process.Dispose();
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 
     [GeneratedRegex(@"Now listening on: (?<url>http://\S+)")]
     private static partial Regex Listening();

@@ -37,7 +37,10 @@ internal static class HostingExtensions
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.AddHubRateLimits();
 
-        services.TryAddSingleton<ITelemetryCodec, CanonicalJsonCodec>();
+        // Inbound formats, picked by Content-Type; whatever they decode is validated like canonical JSON.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITelemetryCodec, CanonicalJsonCodec>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITelemetryCodec, SenmlJsonCodec>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITelemetryCodec, VendorCsvCodec>());
         services.TryAddSingleton(sp => new CodecRegistry(sp.GetServices<ITelemetryCodec>()));
         services.TryAddSingleton<IngestMetrics>();
         services.TryAddScoped<TelemetryWriter>();

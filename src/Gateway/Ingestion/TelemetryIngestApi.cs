@@ -8,6 +8,7 @@ using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
 
 namespace IntegrationHub.Gateway.Ingestion;
 
@@ -26,9 +27,10 @@ internal static class TelemetryIngestApi
             .WithTags("Telemetry")
             .RequireScope(Scopes.TelemetryWrite)
             .RequireRateLimiting(HubRateLimits.IngestPolicy)
-            .Accepts<JsonElement>("application/json")
+            .Accepts<JsonElement>("application/json", [.. app.ServiceProvider.GetRequiredService<CodecRegistry>().MediaTypes.Where(m => m != "application/json").Order(StringComparer.Ordinal)])
             .WithName("IngestTelemetry")
-            .WithSummary("Send a batch of telemetry messages (schema telemetry-batch.schema.json). Answers 200 with a result per message once the accepted ones are stored.");
+            .WithSummary("Send a batch of telemetry messages (schema telemetry-batch.schema.json). Answers 200 with a result per message once the accepted ones are stored.")
+            .WithDescription("Besides canonical JSON the hub reads SenML (application/senml+json, RFC 8428) and the vendor CSV export (text/csv: device_id,timestamp,metric,value[,unit][,profile][,message_id]). Neither names a profile: give it as a media-type parameter (`application/senml+json; profile=gas.underground-methane`), or let the hub use the adapter's only allowed profile. Decoded messages are validated exactly like canonical ones.");
         return app;
     }
 
@@ -65,12 +67,16 @@ internal static class TelemetryIngestApi
             JsonDocument document;
             try
             {
-                document = codec.Decode(body);
+                document = codec.Decode(body, new CodecContext { Profile = DefaultProfile(context.Request.ContentType, caller) });
             }
             catch (JsonException e)
             {
                 var detail = $"Not valid JSON at line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}.";
                 return await RejectBodyAsync(new Finding(ErrorCodes.MalformedJson, "", detail), body);
+            }
+            catch (CodecException e)
+            {
+                return await RejectBodyAsync(new Finding(ErrorCodes.MalformedBody, "", $"Not valid {codec.Name}: {e.Message}"), body);
             }
             using (document)
             {
@@ -104,6 +110,19 @@ internal static class TelemetryIngestApi
             return ProblemResults.Problem(context, code, detail);
         }
     }
+
+    /// <summary>
+    /// The profile for formats that cannot name one: the media type's <c>profile</c> parameter, else the adapter's only
+    /// allowed profile. The validator still checks it against the device's registration.
+    /// </summary>
+    /// <summary>The profile a codec assumes for formats that cannot name one: the media type's <c>profile</c> parameter, else the adapter's only allowed profile.</summary>
+    internal static string? DefaultProfile(string? contentType, Caller caller) =>
+        // Parameters are rare (canonical JSON never needs one), so the header is parsed only when it has some.
+        contentType?.Contains(';', StringComparison.Ordinal) == true
+        && MediaTypeHeaderValue.TryParse(contentType, out var mediaType)
+        && mediaType.Parameters.FirstOrDefault(p => p.Name.Equals("profile", StringComparison.OrdinalIgnoreCase)) is { Value: { } value }
+            ? HeaderUtilities.RemoveQuotes(value).ToString()
+            : caller.AllowedProfiles is [var only] ? only : null;
 
     /// <summary>The envelope's shape (specs/schemas/telemetry-batch.schema.json); the messages are judged one by one later.</summary>
     private static Finding? BatchShape(JsonElement root)

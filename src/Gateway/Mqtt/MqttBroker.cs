@@ -224,12 +224,17 @@ internal sealed partial class MqttBroker(
         JsonDocument document;
         try
         {
-            document = codec.Decode(bytes);
+            document = codec.Decode(bytes, new CodecContext { Profile = TelemetryIngestApi.DefaultProfile(mediaType, session.Caller) });
         }
         catch (JsonException exception)
         {
             var finding = new Finding(ErrorCodes.MalformedJson, "", $"Not valid JSON at line {exception.LineNumber + 1}, byte {exception.BytePositionInLine + 1}.");
             await RejectWholeAsync(e, scope, session, sender, finding, bytes);
+            return;
+        }
+        catch (CodecException exception)
+        {
+            await RejectWholeAsync(e, scope, session, sender, new Finding(ErrorCodes.MalformedBody, "", $"Not valid {codec.Name}: {exception.Message}"), bytes);
             return;
         }
         using (document)

@@ -5,7 +5,6 @@ using System.Xml.Linq;
 using System.Xml.Schema;
 using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Tests.Infrastructure;
-using IntegrationHub.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using static IntegrationHub.Gateway.Tests.Infrastructure.HubClient;
 

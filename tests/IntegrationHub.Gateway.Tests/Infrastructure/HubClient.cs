@@ -71,8 +71,9 @@ public static class HubClient
         return hub.As(await hub.TokenAsync(id, secret));
     }
 
+    // The content type may carry parameters (application/senml+json; profile=…).
     public static Task<HttpResponseMessage> PostTelemetryAsync(this HttpClient client, string json, string contentType = "application/json") =>
-        client.PostAsync(new Uri("/v1/telemetry", UriKind.Relative), new StringContent(json, Encoding.UTF8, contentType));
+        client.PostAsync(new Uri("/v1/telemetry", UriKind.Relative), new StringContent(json, Encoding.UTF8, MediaTypeHeaderValue.Parse(contentType)));
 
     public static Task<HttpResponseMessage> PostBatchAsync(this HttpClient client, params JsonObject[] messages) =>
         client.PostTelemetryAsync(new JsonObject { ["messages"] = new JsonArray([.. messages]) }.ToJsonString());

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using IntegrationHub.Testing;
 
 namespace IntegrationHub.Gateway.Tests.Readme;
 

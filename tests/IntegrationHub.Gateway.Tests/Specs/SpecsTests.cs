@@ -2,7 +2,6 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using IntegrationHub.Gateway.Tests.Infrastructure;
-using IntegrationHub.Testing;
 
 namespace IntegrationHub.Gateway.Tests.Specs;
 

@@ -1,4 +1,3 @@
-using IntegrationHub.Gateway.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
 namespace IntegrationHub.Gateway.Tests.Storage;

@@ -7,6 +7,7 @@ namespace IntegrationHub.Conformance.Spec;
 public static class ErrorCodes
 {
     public const string MalformedJson = "request.malformed-json";
+    public const string MalformedBody = "request.malformed-body";
     public const string UnsupportedMediaType = "request.unsupported-media-type";
     public const string BodyTooLarge = "request.body-too-large";
     public const string InvalidParameter = "request.invalid-parameter";

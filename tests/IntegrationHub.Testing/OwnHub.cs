@@ -1,4 +1,6 @@
-namespace IntegrationHub.Gateway.Tests.Infrastructure;
+using Xunit;
+
+namespace IntegrationHub.Testing;
 
 /// <summary>
 /// A test class with a hub of its own: for tests that move the hub's clock or change its configuration, which

@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Time.Testing;
 
-namespace IntegrationHub.Gateway.Tests.Infrastructure;
+namespace IntegrationHub.Testing;
 
 /// <summary>
 /// The real hub on real Kestrel, bound to an ephemeral loopback port, with its own data folder and a fake clock.
@@ -59,9 +59,12 @@ public class HubFactory : WebApplicationFactory<Program>
 
     public Uri BaseAddress => ClientOptions.BaseAddress;
 
+    /// <summary>The hosting environment; tests of production-only rules set <c>Production</c>.</summary>
+    public string Environment { get; init; } = "Development";
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Development");
+        builder.UseEnvironment(Environment);
         builder.ConfigureAppConfiguration(configuration => configuration.AddInMemoryCollection(_settings));
         builder.ConfigureServices(services => services.Replace(ServiceDescriptor.Singleton<TimeProvider>(Time)));
     }

@@ -1,4 +1,6 @@
-namespace IntegrationHub.Gateway.Tests.Infrastructure;
+using Xunit;
+
+namespace IntegrationHub.Testing;
 
 /// <summary>One running hub shared by the tests of a class; each test works in organizations of its own.</summary>
 public sealed class HubFixture : IAsyncLifetime

@@ -1,0 +1,46 @@
+namespace IntegrationHub.Client.Administration;
+
+/// <summary>A tenant. <see cref="Kind"/> is <c>operator</c>, <c>district</c>, <c>department</c> or <c>enterprise</c>.</summary>
+public sealed record Organization(string Id, string Name, string Kind, string? AreaCode, DateTimeOffset CreatedAt);
+
+/// <summary>A new organization. Districts carry their GB/T 2260 area code; leave <see cref="Id"/> out to get one.</summary>
+public sealed record CreateOrganizationRequest(string Name, string Kind, string? AreaCode = null, string? Id = null);
+
+/// <summary>An adapter: an organization's OAuth2 client. <see cref="Status"/> is <c>sandbox</c>, <c>certified</c>, <c>production</c> or <c>suspended</c>.</summary>
+public sealed record Adapter(
+    string Id, string OrganizationId, string Name, string Status, IReadOnlyList<string>? AllowedProfiles, IReadOnlyList<string> Scopes,
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+/// <summary>A new adapter. Null profiles means any; null scopes means <c>telemetry:write telemetry:read</c>.</summary>
+public sealed record CreateAdapterRequest(string Name, string? Id = null, IReadOnlyList<string>? AllowedProfiles = null, IReadOnlyList<string>? Scopes = null);
+
+/// <summary>An adapter with its client secret, shown only at creation and at each rotation.</summary>
+public sealed record AdapterCredentials(Adapter Adapter, string ClientId, string ClientSecret, string TokenEndpoint);
+
+/// <summary>A move between <c>sandbox</c>, <c>certified</c> and <c>production</c>, with an optional note for the audit log.</summary>
+public sealed record SetAdapterStatusRequest(string Status, string? Note = null);
+
+/// <summary>A note for the audit log.</summary>
+public sealed record NoteRequest(string? Note = null);
+
+/// <summary>Where a device stands: decimal degrees in WGS84 (default) or CGCS2000.</summary>
+public sealed record DeviceLocation(double Lon, double Lat, string? Crs = null);
+
+/// <summary>A device to register under an adapter; <see cref="Parameters"/> override the profile's site parameters.</summary>
+public sealed record RegisterDeviceRequest(
+    string DeviceId, string Profile, string District, DeviceLocation Location, string? Name = null, IReadOnlyDictionary<string, double>? Parameters = null);
+
+/// <summary>A registered device.</summary>
+public sealed record Device(
+    string DeviceId, string OrganizationId, string AdapterId, string Profile, string? Name, string District,
+    DeviceLocation Location, IReadOnlyDictionary<string, double> Parameters, DateTimeOffset CreatedAt);
+
+/// <summary>A grant of wider reads to an organization: a domain and/or a district, until an expiry.</summary>
+public sealed record CreateGrantRequest(string GranteeOrganizationId, DateTimeOffset ExpiresAt, string? Domain = null, string? District = null, string? Note = null);
+
+/// <summary>A grant, as the hub keeps it.</summary>
+public sealed record Grant(
+    long Id, string GranteeOrganizationId, string? Domain, string? District, DateTimeOffset ExpiresAt, string? Note, string CreatedBy, DateTimeOffset CreatedAt);
+
+/// <summary>One administrative action: who did what to which resource, when; <see cref="Details"/> is JSON.</summary>
+public sealed record AuditEntry(long Id, DateTimeOffset At, string Actor, string Action, string Target, string? Details);

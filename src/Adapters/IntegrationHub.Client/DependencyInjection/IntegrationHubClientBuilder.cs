@@ -1,0 +1,78 @@
+using IntegrationHub.Client.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http.Resilience;
+
+namespace IntegrationHub.Client;
+
+/// <summary>Returned by <c>AddIntegrationHubClient</c>: the HTTP clients it registered, to configure further.</summary>
+public sealed class IntegrationHubClientBuilder
+{
+    internal IntegrationHubClientBuilder(IServiceCollection services, IReadOnlyDictionary<string, (IHttpClientBuilder Client, IHttpStandardResiliencePipelineBuilder Resilience)> clients)
+    {
+        Services = services;
+        Clients = clients;
+    }
+
+    public IServiceCollection Services { get; }
+
+    /// <summary>The named HTTP clients (<see cref="IntegrationHubHttpClients"/>) with their resilience pipelines.</summary>
+    internal IReadOnlyDictionary<string, (IHttpClientBuilder Client, IHttpStandardResiliencePipelineBuilder Resilience)> Clients { get; }
+
+    /// <summary>
+    /// Configures every API client, e.g. to add a handler. Handlers added here run inside the retry and token
+    /// handlers, so they see every attempt.
+    /// </summary>
+    public IntegrationHubClientBuilder ConfigureHttpClients(Action<IHttpClientBuilder> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        foreach (var (name, (client, _)) in Clients)
+        {
+            if (name != IntegrationHubHttpClients.Token)
+            {
+                configure(client);
+            }
+        }
+        return this;
+    }
+
+    /// <summary>Adjusts the retry, timeout and circuit-breaker settings of every client (which requests are retried stays as it is).</summary>
+    public IntegrationHubClientBuilder ConfigureResilience(Action<HttpStandardResilienceOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        foreach (var (_, (_, resilience)) in Clients)
+        {
+            resilience.Configure(configure);
+        }
+        return this;
+    }
+
+    /// <summary>Adds <see cref="ITelemetrySender"/>, configured from section <c>IntegrationHub:Sender</c> and <paramref name="configure"/>.</summary>
+    public IntegrationHubClientBuilder AddTelemetrySender(Action<TelemetrySenderOptions>? configure = null)
+    {
+        var options = Services.AddOptions<TelemetrySenderOptions>().BindOptionalConfiguration(TelemetrySenderOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+        Services.TryAddSingleton<ITelemetrySender, TelemetrySender>();
+        return this;
+    }
+
+    /// <summary>Replaces the HTTP transport of the telemetry sender, e.g. with an MQTT publisher.</summary>
+    public IntegrationHubClientBuilder UseTelemetryTransport<TTransport>()
+        where TTransport : class, ITelemetryTransport
+    {
+        Services.Replace(ServiceDescriptor.Singleton<ITelemetryTransport, TTransport>());
+        return this;
+    }
+}
+
+/// <summary>The names of the SDK's HTTP clients, for <c>IHttpClientFactory</c> configuration.</summary>
+public static class IntegrationHubHttpClients
+{
+    public const string Telemetry = "IntegrationHub.Telemetry";
+    public const string Administration = "IntegrationHub.Administration";
+    public const string Specs = "IntegrationHub.Specs";
+    public const string Token = Auth.AccessTokenSource.HttpClientName;
+}

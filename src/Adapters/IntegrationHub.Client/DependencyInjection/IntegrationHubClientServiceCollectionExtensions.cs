@@ -1,0 +1,83 @@
+using IntegrationHub.Client;
+using IntegrationHub.Client.Administration;
+using IntegrationHub.Client.Auth;
+using IntegrationHub.Client.Problems;
+using IntegrationHub.Client.Specs;
+using IntegrationHub.Client.Telemetry;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+using Refit;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+public static class IntegrationHubClientServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the typed hub clients (<see cref="ITelemetryApi"/>, <see cref="IAdministrationApi"/>,
+    /// <see cref="ISpecsApi"/>), the client-credentials token handler and the resilience pipelines, with options from
+    /// the <c>IntegrationHub</c> configuration section and then <paramref name="configure"/>.
+    /// </summary>
+    public static IntegrationHubClientBuilder AddIntegrationHubClient(this IServiceCollection services, Action<IntegrationHubClientOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var options = services.AddOptions<IntegrationHubClientOptions>().BindOptionalConfiguration(IntegrationHubClientOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<AccessTokenSource>();
+        services.TryAddTransient<ClientCredentialsHandler>();
+        services.TryAddSingleton<ITelemetryTransport, HttpTelemetryTransport>();
+
+        var refit = new RefitSettings
+        {
+            ContentSerializer = new SystemTextJsonContentSerializer(HubJson.Options),
+            UrlParameterKeyFormatter = new CamelCaseUrlParameterKeyFormatter(),
+            ExceptionFactory = ProblemExceptions.FromResponseAsync,
+            // Failures before an answer (no token, network, timeouts) reach the caller as they are, not wrapped.
+            TransportExceptionFactory = static (_, exception, _) => exception,
+        };
+        var clients = new Dictionary<string, (IHttpClientBuilder, IHttpStandardResiliencePipelineBuilder)>
+        {
+            // Ingest is retried like a read: every message carries its id, so a batch sent twice is stored once.
+            [IntegrationHubHttpClients.Telemetry] = Api<ITelemetryApi>(services, refit, IntegrationHubHttpClients.Telemetry, retryUnsafe: true),
+            // Changes are not: creating an organization or rotating a secret twice is not the same as once.
+            [IntegrationHubHttpClients.Administration] = Api<IAdministrationApi>(services, refit, IntegrationHubHttpClients.Administration, retryUnsafe: false),
+            [IntegrationHubHttpClients.Specs] = Api<ISpecsApi>(services, refit, IntegrationHubHttpClients.Specs, retryUnsafe: false),
+        };
+        // Asking for a token has no side effect on the hub, so it is retried.
+        var token = services.AddHttpClient(IntegrationHubHttpClients.Token).ConfigureHttpClient(BaseAddress);
+        clients[IntegrationHubHttpClients.Token] = (token, token.AddStandardResilienceHandler());
+        return new IntegrationHubClientBuilder(services, clients);
+    }
+
+    private static (IHttpClientBuilder, IHttpStandardResiliencePipelineBuilder) Api<TApi>(IServiceCollection services, RefitSettings refit, string name, bool retryUnsafe)
+        where TApi : class
+    {
+        var client = services.AddRefitGeneratedClient<TApi>(refit, name).ConfigureHttpClient(BaseAddress);
+        var resilience = client.AddStandardResilienceHandler(options =>
+        {
+            if (!retryUnsafe)
+            {
+                options.Retry.DisableForUnsafeHttpMethods();
+            }
+        });
+        // Inside the retry handler: each attempt carries a token that is valid at the time it is sent.
+        client.AddHttpMessageHandler<ClientCredentialsHandler>();
+        return (client, resilience);
+    }
+
+    /// <summary>
+    /// Binds a configuration section when the application has configuration. Unlike <c>BindConfiguration</c> it does
+    /// not require one: a console tool that sets everything in code needs no <c>IConfiguration</c>.
+    /// </summary>
+    internal static OptionsBuilder<T> BindOptionalConfiguration<T>(this OptionsBuilder<T> options, string section)
+        where T : class =>
+        options.Configure<IServiceProvider>((value, provider) => provider.GetService<IConfiguration>()?.GetSection(section).Bind(value));
+
+    private static void BaseAddress(IServiceProvider services, HttpClient client) =>
+        client.BaseAddress = services.GetRequiredService<IOptions<IntegrationHubClientOptions>>().Value.BaseAddress;
+}

@@ -1,0 +1,40 @@
+using Refit;
+
+namespace IntegrationHub.Client.Telemetry;
+
+/// <summary>
+/// Telemetry in and out: <c>POST /v1/telemetry</c> (scope <c>telemetry:write</c>), the latest values and history
+/// (<c>telemetry:read</c>), and the sender's quarantine (<c>telemetry:write</c>). Ingest is retried on transient
+/// failures: message ids make a re-sent batch harmless.
+/// </summary>
+public interface ITelemetryApi
+{
+    /// <summary>Sends a batch of canonical messages; answers once the accepted ones are stored.</summary>
+    [Post("/v1/telemetry")]
+    Task<BatchResult> IngestAsync([Body] TelemetryBatch batch, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Sends a body the caller has encoded: canonical JSON, or a format a hub codec reads (e.g.
+    /// <c>application/senml+json</c>, <c>text/csv</c>), named by the content's <c>Content-Type</c>.
+    /// </summary>
+    [Post("/v1/telemetry")]
+    Task<BatchResult> IngestEncodedAsync([Body] HttpContent body, CancellationToken cancellationToken = default);
+
+    /// <summary>The latest value of each device and metric the caller may see.</summary>
+    [Get("/v1/telemetry/latest")]
+    Task<Page<ObservationRecord>> GetLatestAsync([Query] TelemetryFilter? filter = null, int? limit = null, string? cursor = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Observations in a time range (default: the last 24 hours), oldest first.</summary>
+    [Get("/v1/telemetry/history")]
+    Task<Page<ObservationRecord>> GetHistoryAsync(
+        [Query] TelemetryFilter? filter = null,
+        [Query(Format = HubJson.QueryTimeFormat)] DateTimeOffset? from = null,
+        [Query(Format = HubJson.QueryTimeFormat), AliasAs("to")] DateTimeOffset? until = null,
+        int? limit = null,
+        string? cursor = null,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>The sending adapter's rejected input, newest first (the operator may name another adapter).</summary>
+    [Get("/v1/quarantine")]
+    Task<Page<QuarantineEntry>> GetQuarantineAsync(string? adapterId = null, int? limit = null, string? cursor = null, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,102 @@
+using System.CommandLine;
+using IntegrationHub.Client.Administration;
+using IntegrationHub.Simulator.Devices;
+using IntegrationHub.Simulator.Running;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+// dotnet run --project src/Adapters/IntegrationHub.Simulator -- --hub URL --client-id ID --client-secret SECRET
+//     --devices N --rate R [--profile P]... [--seed S] [--scenario mixed] [--count N | --duration 00:10:00]
+//     [--admin-client-id ID --admin-client-secret SECRET]
+var hub = new Option<Uri>("--hub")
+{
+    Description = "The hub's base address, e.g. http://localhost:5080.",
+    Required = true,
+    CustomParser = result => Uri.TryCreate(result.Tokens[0].Value, UriKind.Absolute, out var uri) ? uri : Fail<Uri>(result, "--hub takes an absolute URL, e.g. http://localhost:5080."),
+};
+var clientId = new Option<string>("--client-id") { Description = "The adapter that sends (OAuth2 client id).", Required = true };
+var clientSecret = new Option<string?>("--client-secret") { Description = "The adapter's secret; or set IHUB_CLIENT_SECRET.", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("IHUB_CLIENT_SECRET") };
+var devices = new Option<int>("--devices") { Description = "How many devices to simulate.", DefaultValueFactory = _ => 10 };
+var rate = new Option<double>("--rate") { Description = "Messages per second, over all devices.", DefaultValueFactory = _ => 5 };
+var profiles = new Option<string[]>("--profile") { Description = "Profiles to simulate (repeatable); default: all reference profiles.", AllowMultipleArgumentsPerToken = true };
+var seed = new Option<int>("--seed") { Description = "The same seed plays the same devices, roles and events.", DefaultValueFactory = _ => 1 };
+var scenario = new Option<ScenarioKind>("--scenario")
+{
+    Description = "normal, gas-leak, biogas, pressure-burst, offline, fault or mixed (each device drawn a role by the seed).",
+    DefaultValueFactory = _ => ScenarioKind.Mixed,
+    CustomParser = result => Enum.TryParse<ScenarioKind>(result.Tokens[0].Value.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out var kind)
+        ? kind
+        : Fail<ScenarioKind>(result, "--scenario takes normal, gas-leak, biogas, pressure-burst, offline, fault or mixed."),
+};
+var count = new Option<long?>("--count") { Description = "Stop after this many messages." };
+var duration = new Option<TimeSpan?>("--duration") { Description = "Stop after this long, e.g. 00:10:00. Without --count or --duration the run lasts until Ctrl+C." };
+var adminId = new Option<string?>("--admin-client-id") { Description = "An admin client: when given, the simulator first registers its devices under the adapter." };
+var adminSecret = new Option<string?>("--admin-client-secret") { Description = "The admin client's secret; or set IHUB_ADMIN_CLIENT_SECRET.", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("IHUB_ADMIN_CLIENT_SECRET") };
+var district = new Option<string>("--district") { Description = "GB/T 2260 code of the district the devices are registered in.", DefaultValueFactory = _ => "370202" };
+
+devices.Validators.Add(result => { if (result.GetValueOrDefault<int>() is < 1 or > 100_000) { result.AddError("--devices must be between 1 and 100000."); } });
+rate.Validators.Add(result => { if (result.GetValueOrDefault<double>() is not (> 0 and <= 100_000)) { result.AddError("--rate must be above 0 and at most 100000."); } });
+
+var root = new RootCommand("Simulates devices of the reference profiles and sends their telemetry to an IntegrationHub.")
+{
+    hub, clientId, clientSecret, devices, rate, profiles, seed, scenario, count, duration, adminId, adminSecret, district,
+};
+root.SetAction(async (parse, cancellationToken) =>
+{
+    var secret = parse.GetValue(clientSecret);
+    if (string.IsNullOrEmpty(secret))
+    {
+        Console.Error.WriteLine("Give the adapter's secret with --client-secret or IHUB_CLIENT_SECRET.");
+        return 2;
+    }
+    var chosen = parse.GetValue(profiles) is { Length: > 0 } given ? given : [.. Scenario.Profiles];
+    foreach (var profile in chosen)
+    {
+        if (!Scenario.Profiles.Contains(profile))
+        {
+            Console.Error.WriteLine($"No device model for '{profile}'; choose from {string.Join(", ", Scenario.Profiles)}.");
+            return 2;
+        }
+    }
+    await using var services = SimulatorServices.Create(parse.GetValue(hub)!, parse.GetValue(clientId)!, secret);
+    var time = services.GetRequiredService<TimeProvider>();
+    var start = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
+    var plan = Scenario.Create(parse.GetValue(seed), start, parse.GetValue(scenario), parse.GetValue(devices), chosen);
+
+    if (parse.GetValue(adminId) is { } admin)
+    {
+        await using var adminServices = SimulatorServices.Create(parse.GetValue(hub)!, admin, parse.GetValue(adminSecret) ?? "");
+        await SimulatorRunner.RegisterAsync(adminServices.GetRequiredService<IAdministrationApi>(), parse.GetValue(clientId)!, plan, parse.GetValue(district)!, cancellationToken);
+    }
+    Console.WriteLine($"Simulating {plan.Devices.Count} devices ({string.Join(", ", plan.Devices.GroupBy(d => d.Role).Select(g => $"{g.Count()} {g.Key}"))}), seed {plan.Seed}, {parse.GetValue(rate)} messages/s.");
+    var summary = await services.GetRequiredService<SimulatorRunner>().RunAsync(plan, parse.GetValue(rate), parse.GetValue(count), parse.GetValue(duration), cancellationToken);
+    Console.WriteLine(summary);
+    return summary.Failed > 0 ? 1 : summary.Rejected > 0 ? 3 : 0;
+});
+return await root.Parse(args).InvokeAsync();
+
+static T Fail<T>(System.CommandLine.Parsing.ArgumentResult result, string error)
+{
+    result.AddError(error);
+    return default!;
+}
+
+/// <summary>The SDK as the simulator uses it: one adapter identity, a batching sender, console logs.</summary>
+internal static class SimulatorServices
+{
+    public static ServiceProvider Create(Uri hub, string clientId, string clientSecret)
+    {
+        var services = new ServiceCollection();
+        // Per-request HTTP and retry logs would drown the run's own lines; retries that give up still surface as failures.
+        services.AddLogging(logging => logging.AddSimpleConsole(console => console.SingleLine = true).SetMinimumLevel(LogLevel.Information)
+            .AddFilter("System.Net.Http", LogLevel.Warning).AddFilter("Polly", LogLevel.Warning));
+        services.AddIntegrationHubClient(options =>
+        {
+            options.BaseAddress = hub;
+            options.ClientId = clientId;
+            options.ClientSecret = clientSecret;
+        }).AddTelemetrySender(sender => sender.MessageIdPrefix = "sim-");
+        services.AddSingleton<SimulatorRunner>();
+        return services.BuildServiceProvider();
+    }
+}

@@ -1,0 +1,139 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using IntegrationHub.Gateway.Auth;
+using Microsoft.Extensions.Options;
+
+namespace IntegrationHub.Gateway.Contracts;
+
+/// <summary>
+/// <c>POST /_test/provider-states</c>: sets up the state a Pact interaction expects before <c>pact verifier</c> replays
+/// it (specs/contracts/). It exists only when <c>Contracts:ProviderStates</c> is true, which the contract tests set and
+/// production never may: the hub refuses to start with it in the Production environment. It builds every state
+/// through the hub's own public API, as the configured bootstrap admin, so a state is exactly what a client could have
+/// made; the access tokens it hands back are injected into the replayed requests (Pact provider-state values).
+/// </summary>
+internal static class ProviderStatesApi
+{
+    public const string Path = "/_test/provider-states";
+    public const string EnabledKey = "Contracts:ProviderStates";
+
+    public static WebApplication MapProviderStates(this WebApplication app)
+    {
+        if (!app.Configuration.GetValue<bool>(EnabledKey))
+        {
+            return app;
+        }
+        if (app.Environment.IsProduction())
+        {
+            throw new InvalidOperationException($"{EnabledKey} opens an unauthenticated endpoint that creates tenants; it is for contract tests and is refused in Production.");
+        }
+        app.MapPost(Path, SetUpAsync).ExcludeFromDescription().AllowAnonymous();
+        return app;
+    }
+
+    /// <summary>The verifier's request (pact_verifier): the state's name, its parameters, setup or teardown.</summary>
+    internal sealed record StateChange(string? State, Dictionary<string, JsonElement>? Params, string? Action);
+
+    private static async Task<IResult> SetUpAsync(StateChange change, HttpContext context, IOptions<BootstrapOptions> bootstrap)
+    {
+        // Interactions without a state still get a call, with an empty name; teardowns need nothing undone.
+        if (change.Action == "teardown" || string.IsNullOrEmpty(change.State))
+        {
+            return TypedResults.Ok(new JsonObject());
+        }
+        if (bootstrap.Value is not { ClientId: { } adminId, ClientSecret: { } adminSecret })
+        {
+            return TypedResults.Problem("Provider states act as the bootstrap admin: set Bootstrap:ClientId and Bootstrap:ClientSecret.", statusCode: StatusCodes.Status500InternalServerError);
+        }
+        using var hub = new HubCaller(new Uri($"{context.Request.Scheme}://{context.Request.Host}"));
+        var adminToken = await hub.TokenAsync(adminId, adminSecret, context.RequestAborted);
+        string Param(string name) => change.Params?.GetValueOrDefault(name).GetString() ?? throw new BadHttpRequestException($"State '{change.State}' needs the parameter '{name}'.");
+
+        var values = new JsonObject { ["adminToken"] = adminToken, ["accessToken"] = adminToken };
+        switch (change.State)
+        {
+            case "the admin client exists":
+                break;
+            case "an organization exists":
+                await hub.EnsureAsync(adminToken, "/v1/organizations", new { id = Param("organizationId"), name = "Contract organization", kind = "district", areaCode = "370202" }, context.RequestAborted);
+                break;
+            case "an adapter with a registered methane device":
+            case "the adapter has sent methane readings":
+            case "the adapter has a rejected message":
+                var adapterToken = await AdapterWithDeviceAsync(hub, adminToken, Param("organizationId"), Param("adapterId"), Param("deviceId"), context.RequestAborted);
+                values["accessToken"] = adapterToken;
+                if (change.State == "the adapter has sent methane readings")
+                {
+                    await hub.PostAsync(adapterToken, "/v1/telemetry", Batch(Param("deviceId"), Param("time"), "%{vol}", 0.25), context.RequestAborted);
+                }
+                else if (change.State == "the adapter has a rejected message")
+                {
+                    await hub.PostAsync(adapterToken, "/v1/telemetry", Batch(Param("deviceId"), Param("time"), "%LEL", 5), context.RequestAborted);
+                }
+                break;
+            default:
+                return TypedResults.Problem($"No provider state '{change.State}'.", statusCode: StatusCodes.Status400BadRequest);
+        }
+        return TypedResults.Ok(values);
+    }
+
+    /// <summary>An organization, its adapter and a methane device, made through the admin API; returns the adapter's token.</summary>
+    private static async Task<string> AdapterWithDeviceAsync(HubCaller hub, string adminToken, string organizationId, string adapterId, string deviceId, CancellationToken cancellationToken)
+    {
+        await hub.EnsureAsync(adminToken, "/v1/organizations", new { id = organizationId, name = "Contract district", kind = "district", areaCode = "370202" }, cancellationToken);
+        // A new adapter shows its secret once; an existing one gets a new secret, which is the only way to learn one.
+        var credentials = await hub.EnsureAsync(adminToken, $"/v1/organizations/{organizationId}/adapters", new { id = adapterId, name = "Contract adapter" }, cancellationToken)
+            ?? await hub.PostAsync(adminToken, $"/v1/adapters/{adapterId}/secret", new { }, cancellationToken);
+        await hub.EnsureAsync(adminToken, $"/v1/adapters/{adapterId}/devices", new { deviceId, profile = "gas.underground-methane", district = "370202", location = new { lon = 120.38, lat = 36.07 } }, cancellationToken);
+        return await hub.TokenAsync(adapterId, credentials!["clientSecret"]!.GetValue<string>(), cancellationToken);
+    }
+
+    private static object Batch(string deviceId, string time, string unit, double value) => new
+    {
+        messages = new[] { new { messageId = $"state-{deviceId}-{time}", deviceId, profile = "gas.underground-methane", time, observations = new[] { new { metric = "ch4", value, unit } } } },
+    };
+
+    /// <summary>Calls the hub's own API over loopback, the way any client would.</summary>
+    private sealed class HubCaller(Uri hub) : IDisposable
+    {
+        private readonly HttpClient _http = new() { BaseAddress = hub };
+
+        public async Task<string> TokenAsync(string clientId, string secret, CancellationToken cancellationToken)
+        {
+            using var form = new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "client_credentials", ["client_id"] = clientId, ["client_secret"] = secret });
+            using var response = await _http.PostAsync(new Uri(TokenEndpoint.Path, UriKind.Relative), form, cancellationToken);
+            return (await ReadAsync(response, cancellationToken))!["access_token"]!.GetValue<string>();
+        }
+
+        /// <summary>Creates a resource; null when it exists already (409).</summary>
+        public async Task<JsonNode?> EnsureAsync(string token, string path, object body, CancellationToken cancellationToken)
+        {
+            using var response = await SendAsync(token, path, body, cancellationToken);
+            return response.StatusCode == System.Net.HttpStatusCode.Conflict ? null : await ReadAsync(response, cancellationToken);
+        }
+
+        public async Task<JsonNode?> PostAsync(string token, string path, object body, CancellationToken cancellationToken)
+        {
+            using var response = await SendAsync(token, path, body, cancellationToken);
+            return await ReadAsync(response, cancellationToken);
+        }
+
+        private Task<HttpResponseMessage> SendAsync(string token, string path, object body, CancellationToken cancellationToken)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, new Uri(path, UriKind.Relative)) { Content = JsonContent.Create(body) };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            return _http.SendAsync(request, cancellationToken);
+        }
+
+        private static async Task<JsonNode?> ReadAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+        {
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            return response.IsSuccessStatusCode
+                ? JsonNode.Parse(text)
+                : throw new InvalidOperationException($"Setting up a provider state, {response.RequestMessage?.RequestUri} answered {(int)response.StatusCode}: {text}");
+        }
+
+        public void Dispose() => _http.Dispose();
+    }
+}

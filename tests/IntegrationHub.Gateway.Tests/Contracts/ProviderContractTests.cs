@@ -1,0 +1,107 @@
+using System.Net;
+using System.Text;
+using IntegrationHub.Gateway.Contracts;
+using IntegrationHub.Gateway.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace IntegrationHub.Gateway.Tests.Contracts;
+
+/// <summary>
+/// The hub honours the SDK's consumer contracts (specs/contracts): <c>pact verifier</c> replays every interaction
+/// against a running hub, with provider states set up through the test-only endpoint. A hub that breaks a response
+/// fails the verification, and without the test setting the endpoint does not exist.
+/// </summary>
+public sealed class ProviderContractTests
+{
+    private static readonly string Contract = Path.Combine(PactCli.Contracts, "integrationhub-client-integrationhub.json");
+
+    private static Dictionary<string, string?> WithProviderStates => new() { [ProviderStatesApi.EnabledKey] = "true" };
+
+    private static async Task<ToolResult> VerifyAsync(HubFactory hub)
+    {
+        hub.StartServer();
+        return await PactCli.VerifyAsync(hub.BaseAddress, new Uri(hub.BaseAddress, ProviderStatesApi.Path), Contract);
+    }
+
+    [Fact]
+    public async Task Verifier_PassesAgainstTheHub()
+    {
+        await using var hub = new HubFactory(null, WithProviderStates);
+
+        var result = await VerifyAsync(hub);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("a batch with one valid and one misspelt unit", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verifier_FailsWhenTheHubRenamesAField()
+    {
+        await using var hub = new BrokenHub(WithProviderStates);
+
+        var result = await VerifyAsync(hub);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("a batch with one valid and one misspelt unit", result.Output, StringComparison.Ordinal);
+        Assert.Contains("missing the following keys: accepted", result.Output, StringComparison.Ordinal);
+        Assert.Contains("There were 1 pact failures", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ProviderStates_DoNotExistByDefault()
+    {
+        await using var hub = new HubFactory();
+        using var client = hub.CreateClient();
+
+        using var response = await client.PostAsync(new Uri(ProviderStatesApi.Path, UriKind.Relative), new StringContent("""{"state": "the admin client exists"}""", Encoding.UTF8, "application/json"));
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.NotFound, "request.not-found");
+    }
+
+    [Fact]
+    public void ProviderStates_AreRefusedInProduction()
+    {
+        using var hub = new HubFactory(null, WithProviderStates) { Environment = "Production" };
+
+        var error = Assert.ThrowsAny<Exception>(hub.StartServer);
+
+        Assert.Contains(ProviderStatesApi.EnabledKey, error.ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>The hub, except that its ingest answer names the accepted count <c>acceptedCount</c>: a breaking change.</summary>
+    private sealed class BrokenHub(Dictionary<string, string?> settings) : HubFactory(null, settings)
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureServices(services => services.AddSingleton<IStartupFilter, RenameAccepted>());
+        }
+
+        private sealed class RenameAccepted : IStartupFilter
+        {
+            public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+            {
+                app.Use(async (context, proceed) =>
+                {
+                    if (!HttpMethods.IsPost(context.Request.Method) || context.Request.Path != "/v1/telemetry")
+                    {
+                        await proceed(context);
+                        return;
+                    }
+                    var original = context.Response.Body;
+                    using var buffer = new MemoryStream();
+                    context.Response.Body = buffer;
+                    await proceed(context);
+                    var body = Encoding.UTF8.GetString(buffer.ToArray()).Replace("\"accepted\":", "\"acceptedCount\":", StringComparison.Ordinal);
+                    context.Response.Body = original;
+                    context.Response.ContentLength = null;
+                    await context.Response.WriteAsync(body);
+                });
+                next(app);
+            };
+        }
+    }
+}

@@ -39,6 +39,10 @@ public sealed partial class HubProcess : IAsyncDisposable
         return new HubProcess(process, new Uri(listening.Groups["url"].Value));
     }
 
+    /// <summary>Waits for a line of the hub's output.</summary>
+    public Task<Match> WaitForLineAsync(Regex pattern, TimeSpan timeout) => _process.WaitForLineAsync(pattern, timeout);
+
+    /// <summary>Kills the hub, as a crash would: no shutdown, no flush.</summary>
     public ValueTask DisposeAsync() => _process.DisposeAsync();
 
     [GeneratedRegex(@"Now listening on: (?<url>http://\S+)")]

@@ -21,6 +21,8 @@ public sealed class ToolProcess : IAsyncDisposable
     private readonly StringBuilder _output = new();
     private readonly Regex? _ready;
     private readonly TaskCompletionSource<Match> _readyLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<(Regex Pattern, TaskCompletionSource<Match> Seen)> _waiters = [];
+    private int _disposed;
 
     private ToolProcess(ProcessStartInfo start, Regex? ready)
     {
@@ -110,6 +112,13 @@ public sealed class ToolProcess : IAsyncDisposable
         lock (_output)
         {
             _output.AppendLine(line);
+            foreach (var (pattern, seen) in _waiters)
+            {
+                if (pattern.Match(line) is { Success: true } found)
+                {
+                    seen.TrySetResult(found);
+                }
+            }
         }
         if (_ready?.Match(line) is { Success: true } match)
         {
@@ -117,8 +126,34 @@ public sealed class ToolProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits for a line of output matching <paramref name="pattern"/> (one already printed counts).</summary>
+    public async Task<Match> WaitForLineAsync(Regex pattern, TimeSpan timeout)
+    {
+        var seen = new TaskCompletionSource<Match>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_output)
+        {
+            if (pattern.Match(_output.ToString()) is { Success: true } printed)
+            {
+                return printed;
+            }
+            _waiters.Add((pattern, seen));
+        }
+        try
+        {
+            return await seen.Task.WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"No line matching '{pattern}' within {timeout}:\n{Output}");
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);

@@ -20,6 +20,10 @@ internal static class HostingExtensions
         var services = builder.Services;
         services.AddOptions<HubOptions>().BindConfiguration(HubOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<IngestionOptions>().BindConfiguration(IngestionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var production = builder.Environment.IsProduction();
+        services.AddOptions<FaultOptions>().BindConfiguration(FaultOptions.Section)
+            .Validate(faults => !production || !faults.Any, "Fault points are for tests; they cannot be switched on in Production.")
+            .ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddDataProtection();

@@ -1,8 +1,10 @@
 using System.Text.Json;
 using IntegrationHub.Conformance.Validation;
+using IntegrationHub.Gateway.Hosting;
 using IntegrationHub.Gateway.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace IntegrationHub.Gateway.Ingestion;
 
@@ -26,7 +28,7 @@ internal readonly record struct PendingMessage(MessageVerdict Verdict, string? R
 /// has sent before is answered as a duplicate and stored once (the unique key decides, so concurrent re-sends agree).
 /// This is the provider-specific part of ingest: SQLite here; PostgreSQL will bring its own writer (binary COPY).
 /// </summary>
-internal sealed class TelemetryWriter(HubDb db)
+internal sealed partial class TelemetryWriter(HubDb db, IOptions<FaultOptions> faults, ILogger<TelemetryWriter> logger)
 {
     private const string InsertMessageSql = """
         INSERT INTO messages (AdapterId, MessageId, DeviceKey, ObservedAt, ReceivedAt, Lon, Lat, State, Status)
@@ -99,6 +101,11 @@ internal sealed class TelemetryWriter(HubDb db)
                 }
                 results[i] = (MessageOutcome.Accepted, null);
             }
+            if (faults.Value.HoldIngestCommit)
+            {
+                HoldingCommit(logger);
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
             transaction.Commit();
         }
         finally
@@ -156,6 +163,12 @@ internal sealed class TelemetryWriter(HubDb db)
             command.Parameters[i].Value = values[i] ?? DBNull.Value;
         }
     }
+}
+
+internal sealed partial class TelemetryWriter
+{
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Fault point: holding the ingest commit")]
+    private static partial void HoldingCommit(ILogger logger);
 }
 
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]

@@ -140,6 +140,11 @@ public sealed class TelemetryValidator
         var hasUnit = item.TryGetProperty("unit", out var unitElement);
         switch (metric.Kind)
         {
+            case MetricKind.Quantity when value.ValueKind == JsonValueKind.Number && !hasUnit:
+                // The message schema cannot tell a quantity from a bitfield, so the profile asks for the unit.
+                reject(ErrorCodes.MissingField, pointer + "/unit", $"'{metric.Name}' is a quantity; send its unit ({string.Join(", ", metric.AcceptedUnits)}).");
+                return default;
+
             case MetricKind.Quantity when value.ValueKind == JsonValueKind.Number:
                 var unit = unitElement.GetString()!;
                 if (!metric.TryToCanonical(unit, value.GetDouble(), parameters, out var canonical))
@@ -159,6 +164,10 @@ public sealed class TelemetryValidator
             case MetricKind.State when value.ValueKind == JsonValueKind.String && !hasUnit && metric.Values.Contains(value.GetString()!):
                 return new NormalizedObservation(metric.Name, MetricKind.State, null, value.GetString(), null);
 
+            case MetricKind.Bitfield when value.ValueKind == JsonValueKind.Number && !hasUnit
+                && value.TryGetUInt64(out var bits) && bits >> metric.Definition.Bits!.Value == 0:
+                return new NormalizedObservation(metric.Name, MetricKind.Bitfield, bits, null, null);
+
             default:
                 if (hasUnit && metric.Kind != MetricKind.Quantity)
                 {
@@ -175,6 +184,7 @@ public sealed class TelemetryValidator
         {
             MetricKind.Quantity => $"a number in {metric.Unit}",
             MetricKind.Flag => "a boolean flag",
+            MetricKind.Bitfield => $"an integer bitfield from 0 to 2^{metric.Definition.Bits} − 1, without a unit",
             _ => "one of the states " + string.Join(", ", metric.Definition.Values),
         };
     }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using IntegrationHub.Conformance.Profiles;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Conformance.Validation;
 
@@ -15,7 +16,7 @@ public sealed class SpecExamplesTests
 
     private sealed record Example(string File, string Schema, bool ProfileChecks, bool Valid, Expected[]? Errors);
 
-    private sealed record Manifest(Example[] Examples);
+    private sealed record Manifest(Example[] Examples, string[] ContextOnlyCodes);
 
     private static readonly JsonSerializerOptions ManifestOptions = new(JsonSerializerDefaults.Web);
 
@@ -40,6 +41,42 @@ public sealed class SpecExamplesTests
             (example.Errors ?? []).Select(e => (e.Code, e.Pointer)).Order(),
             findings.Select(f => (f.Code, f.Pointer)).Order());
     }
+
+    /// <summary>
+    /// The profile's generated message schema reaches the same verdict without the hub's code, except where the only
+    /// findings need context no schema has (the receiver's clock, the device registry): there it accepts.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ProfileCheckedExampleFiles))]
+    public void Example_GetsTheSameVerdictFromTheProfilesMessageSchema(string file)
+    {
+        var manifest = Load();
+        var example = manifest.Examples.Single(e => e.File == file);
+        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(Paths.Specs, "examples", file)));
+        var contextOnly = !example.Valid && example.Errors!.All(e => manifest.ContextOnlyCodes.Contains(e.Code));
+
+        var valid = MessageSchemas.Value[ProfileOf(file, document.RootElement)].Evaluate(document.RootElement).IsValid;
+
+        Assert.Equal(example.Valid || contextOnly, valid);
+    }
+
+    public static TheoryData<string> ProfileCheckedExampleFiles() => new(Load().Examples.Where(e => e.ProfileChecks).Select(e => e.File));
+
+    /// <summary>The profile an example is judged against: its folder's, else the one the message names.</summary>
+    private static string ProfileOf(string file, JsonElement message) =>
+        file.StartsWith("profiles/", StringComparison.Ordinal) ? file.Split('/')[1] : message.GetProperty("profile").GetString()!;
+
+    private static readonly Lazy<Dictionary<string, Json.Schema.JsonSchema>> MessageSchemas = new(() =>
+    {
+        var options = SchemaEngine.CreateBuildOptions();
+        var message = Spec.Schema(SpecCatalog.TelemetryMessageSchema);
+        Json.Schema.JsonSchema.Build(message.Root, options, message.Id);
+        return Spec.Profiles.Keys.ToDictionary(id => id, id =>
+        {
+            var root = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Paths.Specs, MessageSchemaGenerator.PathOf(id)))).RootElement;
+            return Json.Schema.JsonSchema.Build(root, options, new Uri(root.GetProperty("$id").GetString()!));
+        });
+    });
 
     [Fact]
     public void Manifest_ListsEveryExampleFile()

@@ -105,7 +105,7 @@ public sealed class CompiledMetric
     }
 
     // Unit arithmetic leaves binary noise (305 kPa → 0.30500000000000005 MPa); twelve significant digits are more than any sensor has.
-    private static double RoundToSignificant(double value)
+    internal static double RoundToSignificant(double value)
     {
         if (value == 0 || !double.IsFinite(value))
         {

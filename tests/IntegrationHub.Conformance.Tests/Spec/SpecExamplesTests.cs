@@ -12,18 +12,21 @@ public sealed class SpecExamplesTests
     private static readonly DateTimeOffset Now = new(2026, 11, 28, 12, 0, 0, TimeSpan.FromHours(8));
     private static readonly SpecCatalog Spec = SpecCatalog.LoadDirectory(Paths.Specs);
 
-    private sealed record Expected(string Code, string Pointer);
+    internal sealed record Expected(string Code, string Pointer);
 
-    private sealed record Example(string File, string Schema, bool ProfileChecks, bool Valid, Expected[]? Errors);
+    internal sealed record Example(string File, string Schema, bool ProfileChecks, bool Valid, Expected[]? Errors, bool NationalProfile = false)
+    {
+        public bool IsJson => File.EndsWith(".json", StringComparison.Ordinal);
+    }
 
-    private sealed record Manifest(Example[] Examples, string[] ContextOnlyCodes);
+    internal sealed record Manifest(Example[] Examples, string[] ContextOnlyCodes);
 
     private static readonly JsonSerializerOptions ManifestOptions = new(JsonSerializerDefaults.Web);
 
-    private static Manifest Load() =>
+    internal static Manifest Load() =>
         JsonSerializer.Deserialize<Manifest>(File.ReadAllText(Path.Combine(Paths.Specs, "examples", "manifest.json")), ManifestOptions)!;
 
-    public static TheoryData<string> ExampleFiles() => new(Load().Examples.Select(e => e.File));
+    public static TheoryData<string> ExampleFiles() => new(Load().Examples.Where(e => e.IsJson).Select(e => e.File));
 
     [Theory]
     [MemberData(nameof(ExampleFiles))]
@@ -82,7 +85,7 @@ public sealed class SpecExamplesTests
     public void Manifest_ListsEveryExampleFile()
     {
         var root = Path.Combine(Paths.Specs, "examples");
-        var onDisk = Directory.GetFiles(root, "*.json", SearchOption.AllDirectories)
+        var onDisk = Directory.GetFiles(root, "*", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(root, f).Replace('\\', '/'))
             .Where(f => f != "manifest.json");
 

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace IntegrationHub.Gateway.Hosting;
 
 /// <summary>
-/// RFC 9457 problem details for every error the hub returns: a stable <c>code</c> from the spec's catalogue, its title,
+/// RFC 9457 problem details for every error the hub returns (ERR-001): a stable <c>code</c> from the spec's catalogue, its title,
 /// a <c>type</c> linking the code's documentation, the trace id, and every finding with its JSON pointer.
 /// </summary>
 internal static class ProblemResults

@@ -38,15 +38,15 @@ internal static class TelemetryIngestApi
     {
         var limits = options.Value;
         var caller = context.Caller();
-        if (limits.RequireCertification && caller.IsSandbox)
+        if (limits.RequireCertification && caller.IsSandbox) // TEL-015
         {
             return Discard(ErrorCodes.AdapterNotCertified, $"Adapter '{caller.ClientId}' is in the sandbox; this hub accepts data only from certified adapters.");
         }
-        if (codecs.ForContentType(context.Request.ContentType) is not { } codec)
+        if (codecs.ForContentType(context.Request.ContentType) is not { } codec) // TEL-003
         {
             return Discard(ErrorCodes.UnsupportedMediaType, $"Send one of: {string.Join(", ", codecs.MediaTypes)}.");
         }
-        if (context.Request.ContentLength > limits.MaxBodyBytes)
+        if (context.Request.ContentLength > limits.MaxBodyBytes) // TEL-002
         {
             return Discard(ErrorCodes.BodyTooLarge, $"The body has {context.Request.ContentLength} bytes; the limit is {limits.MaxBodyBytes}.");
         }
@@ -105,7 +105,7 @@ internal static class TelemetryIngestApi
         }
     }
 
-    /// <summary>The envelope's shape (specs/schemas/telemetry-batch.schema.json); the messages are judged one by one later.</summary>
+    /// <summary>The envelope's shape (specs/schemas/telemetry-batch.schema.json, TEL-001); the messages are judged one by one later.</summary>
     private static Finding? BatchShape(JsonElement root)
     {
         if (root.ValueKind != JsonValueKind.Object)

@@ -7,7 +7,7 @@ namespace IntegrationHub.Gateway.Specs;
 
 /// <summary>
 /// The exchange spec, published at <c>/specs/v1</c> exactly as the hub enforces it: the files come from the same
-/// embedded copy the validator runs. Public, cacheable, with ETags.
+/// embedded copy the validator runs. Public, cacheable, with ETags (SPEC-001).
 /// </summary>
 internal static class SpecsApi
 {

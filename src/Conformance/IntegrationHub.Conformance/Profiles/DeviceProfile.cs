@@ -20,7 +20,7 @@ public sealed record DeviceProfile
     public IReadOnlyDictionary<string, DeviceStateDefinition> States { get; init; } = new Dictionary<string, DeviceStateDefinition>();
     public IReadOnlyList<RuleDefinition> Rules { get; init; } = [];
 
-    /// <summary>How long a maintenance window may last for devices of this type (RULE-011).</summary>
+    /// <summary>How long a maintenance window may last for devices of this type (RULE-013).</summary>
     public MaintenancePolicy Maintenance { get; init; } = MaintenancePolicy.Default;
 }
 

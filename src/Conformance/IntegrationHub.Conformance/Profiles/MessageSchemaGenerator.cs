@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace IntegrationHub.Conformance.Profiles;
 
 /// <summary>
-/// Writes a profile's checks as a JSON Schema of its own: the telemetry-message schema plus the metric names, kinds,
+/// Writes a profile's checks as a JSON Schema of its own (PROF-005): the telemetry-message schema plus the metric names, kinds,
 /// units, valid ranges in every accepted unit, device states and one value per metric. The files are checked in under
 /// <c>specs/message-schemas/</c> (a test keeps them equal to this output) so that any JSON Schema 2020-12 validator
 /// reaches the hub's verdict on a message without the hub's code. Two checks stay outside: the receiver's clock

@@ -29,7 +29,7 @@ internal static class ProfileLoader
         }
         using (document)
         {
-            var schemaFindings = SchemaFindings.Evaluate(profileSchema, document.RootElement);
+            var schemaFindings = SchemaFindings.Evaluate(profileSchema, document.RootElement); // PROF-001, PROF-002
             if (schemaFindings.Count > 0)
             {
                 problems.AddRange(schemaFindings.Select(f => $"{file.Path}: {f.Code} at '{f.Pointer}': {f.Detail}"));
@@ -42,6 +42,7 @@ internal static class ProfileLoader
         }
     }
 
+    // PROF-003
     private static void Lint(DeviceProfile profile, string path, List<string> problems)
     {
         void Problem(string text) => problems.Add($"{path}: {text}");

@@ -60,19 +60,25 @@ public sealed class SpecCatalog
         FrozenDictionary<string, SpecFile> files,
         FrozenDictionary<string, SpecSchema> schemas,
         FrozenDictionary<string, CompiledProfile> profiles,
-        ErrorCatalog errors)
+        ErrorCatalog errors,
+        RequirementCatalog requirements,
+        EventCatalog events)
     {
         _files = files;
         Schemas = schemas;
         _schemasById = schemas.Values.ToFrozenDictionary(s => s.Id);
         Profiles = profiles;
         Errors = errors;
+        Requirements = requirements;
+        Events = events;
         Validator = new TelemetryValidator(this);
     }
 
     public FrozenDictionary<string, SpecSchema> Schemas { get; }
     public FrozenDictionary<string, CompiledProfile> Profiles { get; }
     public ErrorCatalog Errors { get; }
+    public RequirementCatalog Requirements { get; }
+    public EventCatalog Events { get; }
     public TelemetryValidator Validator { get; }
     public IEnumerable<SpecFile> Files => _files.Values.OrderBy(f => f.Path, StringComparer.Ordinal);
 
@@ -138,6 +144,9 @@ public sealed class SpecCatalog
             problems.Add("errors.json is missing");
         }
 
+        var requirements = Parse("requirements.json", (content, found) => RequirementCatalog.Parse(content, errors, found));
+        var events = Parse("events.json", (content, found) => EventCatalog.Parse(content, schemas.Values.Select(s => s.Id), found));
+
         var profiles = new Dictionary<string, CompiledProfile>(StringComparer.Ordinal);
         if (schemas.TryGetValue(ProfileSchema, out var profileSchema))
         {
@@ -155,7 +164,26 @@ public sealed class SpecCatalog
         {
             throw new SpecException(problems);
         }
-        return new SpecCatalog(byPath, schemas.ToFrozenDictionary(StringComparer.Ordinal), profiles.ToFrozenDictionary(StringComparer.Ordinal), errors!);
+        return new SpecCatalog(byPath, schemas.ToFrozenDictionary(StringComparer.Ordinal), profiles.ToFrozenDictionary(StringComparer.Ordinal), errors!, requirements!, events!);
+
+        T? Parse<T>(string path, Func<byte[], List<string>, T> parse)
+            where T : class
+        {
+            if (!byPath.TryGetValue(path, out var file))
+            {
+                problems.Add($"{path} is missing");
+                return null;
+            }
+            try
+            {
+                return parse(file.Content, problems);
+            }
+            catch (JsonException e)
+            {
+                problems.Add($"{path}: {e.Message}");
+                return null;
+            }
+        }
     }
 
     private static Dictionary<string, SpecSchema> BuildSchemas(IEnumerable<SpecFile> files, List<string> problems)

@@ -6,6 +6,7 @@ using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Conformance.Validation;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Hosting;
+using IntegrationHub.Gateway.OpenApi;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -27,6 +28,7 @@ internal static class TelemetryIngestApi
             .RequireScope(Scopes.TelemetryWrite)
             .RequireRateLimiting(HubRateLimits.IngestPolicy)
             .Accepts<JsonElement>("application/json")
+            .WithMetadata(new SpecRequestBody(SpecCatalog.TelemetryBatchSchema))
             .WithName("IngestTelemetry")
             .WithSummary("Send a batch of telemetry messages (schema telemetry-batch.schema.json). Answers 200 with a result per message once the accepted ones are stored.");
         return app;

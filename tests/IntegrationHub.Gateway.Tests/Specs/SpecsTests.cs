@@ -70,7 +70,7 @@ public sealed class SpecsTests(HubFixture fixture) : IClassFixture<HubFixture>
         var path = Path.Combine(Root, "specs", "openapi", "openapi.json");
         var text = generated.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n";
 
-        if (Environment.GetEnvironmentVariable("IHUB_UPDATE_OPENAPI") == "1")
+        if (Environment.GetEnvironmentVariable("IHUB_UPDATE_OPENAPI") == "1" || Environment.GetEnvironmentVariable("IHUB_UPDATE_SPECS") == "1")
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             await File.WriteAllTextAsync(path, text);

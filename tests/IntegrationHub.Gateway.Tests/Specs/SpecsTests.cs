@@ -31,6 +31,7 @@ public sealed class SpecsTests(HubFixture fixture) : IClassFixture<HubFixture>
 
     [Theory]
     [InlineData("/specs/v1/profiles/gas.underground-methane", "profiles/gas.underground-methane.json")]
+    [InlineData("/specs/v1/profiles/traffic.vehicle-jt808.json", "profiles/traffic.vehicle-jt808.json")]
     [InlineData("/specs/v1/schemas/telemetry-message.schema.json", "schemas/telemetry-message.schema.json")]
     [InlineData("/specs/v1/errors", "errors.json")]
     public async Task Files_AreServedExactlyAsInTheRepository_WithETags(string path, string file)
@@ -45,6 +46,60 @@ public sealed class SpecsTests(HubFixture fixture) : IClassFixture<HubFixture>
 
         Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(Root, "specs", file)), served);
         Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+    }
+
+    /// <summary>The index lists every file of specs/, and each is served at its path byte for byte, with an ETag that revalidates.</summary>
+    [Fact]
+    public async Task EveryFile_IsListedAndServedExactlyAsInTheRepository()
+    {
+        using var client = Hub.CreateClient();
+        var specs = Path.Combine(Root, "specs");
+        var onDisk = Directory.GetFiles(specs, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(specs, f).Replace('\\', '/')).Order(StringComparer.Ordinal).ToList();
+
+        var listed = (await client.GetJsonAsync("/specs/v1"))["files"]!.AsArray();
+
+        Assert.Equal(onDisk, listed.Select(f => f!["path"]!.GetValue<string>()).Order(StringComparer.Ordinal));
+        foreach (var entry in listed)
+        {
+            var href = entry!["href"]!.GetValue<string>();
+            using var response = await client.GetAsync(new Uri(href, UriKind.Relative));
+            Assert.True(response.IsSuccessStatusCode && response.Headers.ETag is not null, $"{href}: {(int)response.StatusCode}, ETag {response.Headers.ETag}");
+            using var conditional = new HttpRequestMessage(HttpMethod.Get, href);
+            conditional.Headers.IfNoneMatch.Add(response.Headers.ETag!);
+            using var notModified = await client.SendAsync(conditional);
+
+            Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(specs, entry["path"]!.GetValue<string>())), await response.Content.ReadAsByteArrayAsync());
+            Assert.Equal(entry["etag"]!.GetValue<string>(), response.Headers.ETag!.ToString());
+            Assert.Equal(entry["mediaType"]!.GetValue<string>().Split(';')[0], response.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+        }
+    }
+
+    /// <summary>The AsyncAPI document refers to the schemas by relative path; on the hub those references resolve too.</summary>
+    [Fact]
+    public async Task AsyncApiReferences_ResolveOnTheHub()
+    {
+        using var client = Hub.CreateClient();
+        var document = new Uri(Hub.BaseAddress, "/specs/v1/asyncapi/asyncapi.yaml");
+        var yaml = await client.GetStringAsync(document);
+        var references = System.Text.RegularExpressions.Regex.Matches(yaml, @"\$ref: '(\.\./[^'#]+)'").Select(m => m.Groups[1].Value).Distinct().ToList();
+
+        Assert.NotEmpty(references);
+        foreach (var reference in references)
+        {
+            using var response = await client.GetAsync(new Uri(document, reference));
+            Assert.True(response.IsSuccessStatusCode, $"{reference} does not resolve on the hub: {(int)response.StatusCode}");
+        }
+    }
+
+    [Fact]
+    public async Task UnknownFile_IsNotFound()
+    {
+        using var client = Hub.CreateClient();
+
+        using var response = await client.GetAsync(new Uri("/specs/v1/profiles/gas/../../../appsettings.json", UriKind.Relative));
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.NotFound, "request.not-found");
     }
 
     [Fact]

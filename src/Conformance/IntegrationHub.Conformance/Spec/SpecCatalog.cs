@@ -21,6 +21,17 @@ public sealed class SpecFile
     public string Path { get; }
     public byte[] Content { get; }
     public string ETag { get; }
+
+    /// <summary>The media type the file is published with.</summary>
+    public string MediaType => System.IO.Path.GetExtension(Path) switch
+    {
+        ".json" when Path.EndsWith(".schema.json", StringComparison.Ordinal) => "application/schema+json",
+        ".json" => "application/json",
+        ".yaml" or ".yml" => "application/yaml",
+        ".md" => "text/markdown; charset=utf-8",
+        ".xml" => "application/xml",
+        _ => "application/octet-stream",
+    };
 }
 
 /// <summary>A built JSON Schema of the spec with its raw document, which the validator reads to explain failures.</summary>
@@ -103,13 +114,11 @@ public sealed class SpecCatalog
         return Load(files);
     }
 
-    /// <summary>A spec folder on disk, laid out like <c>specs/</c>.</summary>
+    /// <summary>A spec folder on disk, laid out like <c>specs/</c>: every file in it, as the build embeds them.</summary>
     public static SpecCatalog LoadDirectory(string root)
     {
-        var files = Directory.EnumerateFiles(root, "*.json", SearchOption.AllDirectories)
-            .Select(path => (Path: System.IO.Path.GetRelativePath(root, path).Replace('\\', '/'), Full: path))
-            .Where(f => !f.Path.StartsWith("examples/", StringComparison.Ordinal) && !f.Path.StartsWith("openapi/", StringComparison.Ordinal))
-            .Select(f => new SpecFile(f.Path, File.ReadAllBytes(f.Full)));
+        var files = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+            .Select(path => new SpecFile(System.IO.Path.GetRelativePath(root, path).Replace('\\', '/'), File.ReadAllBytes(path)));
         return Load(files);
     }
 

@@ -3,11 +3,12 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Tools the tests drive: curl and jq run the README walkthrough.
+# Tools the tests drive: curl and jq run the README walkthrough; Node.js and npm run the outside spec checkers.
 missing=()
-for tool in curl jq; do
+for tool in curl jq node npm; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
+missing=("${missing[@]/#node/nodejs}")
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing ${missing[*]}..."
   sudo=""
@@ -21,6 +22,10 @@ configuration=${CONFIGURATION:-Release}
 
 dotnet build IntegrationHub.sln -c "$configuration" -warnaserror
 dotnet test --solution IntegrationHub.sln -c "$configuration" --no-build
+
+# The spec, checked by tools no one here wrote (Spectral, the AsyncAPI parser, ajv, redocly diff); installs them
+# from tools/spec-check/package-lock.json on first use.
+tools/spec-check/check.sh
 
 # Benchmarks are judged by people, not by CI: a few seconds to prove they still run.
 if [ -d bench/IntegrationHub.Bench ]; then

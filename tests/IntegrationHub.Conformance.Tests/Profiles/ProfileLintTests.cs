@@ -1,7 +1,7 @@
-using System.Text;
 using System.Text.Json.Nodes;
 using IntegrationHub.Conformance.Profiles;
 using IntegrationHub.Conformance.Spec;
+using IntegrationHub.Conformance.Tests.Spec;
 
 namespace IntegrationHub.Conformance.Tests.Profiles;
 
@@ -74,15 +74,5 @@ public sealed class ProfileLintTests
         Assert.False(night.Contains(new DateTimeOffset(2026, 11, 28, 6, 0, 0, TimeSpan.FromHours(8))));
     }
 
-    private static IReadOnlyList<string> Problems(string profileId, Action<JsonNode> edit)
-    {
-        var files = SpecCatalog.LoadDirectory(Paths.Specs).Files.ToDictionary(f => f.Path, f => f.Content, StringComparer.Ordinal);
-        var path = $"profiles/{profileId}.json";
-        var profile = JsonNode.Parse(files[path])!;
-        edit(profile);
-        files[path] = Encoding.UTF8.GetBytes(profile.ToJsonString());
-
-        var error = Assert.Throws<SpecException>(() => SpecCatalog.Load(files.Select(f => new SpecFile(f.Key, f.Value))));
-        return error.Problems;
-    }
+    private static IReadOnlyList<string> Problems(string profileId, Action<JsonNode> edit) => SpecMutations.Problems($"profiles/{profileId}.json", edit);
 }

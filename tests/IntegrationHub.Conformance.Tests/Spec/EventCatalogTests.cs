@@ -50,7 +50,7 @@ public sealed class EventCatalogTests
     [Fact]
     public void Load_UndeclaredExtension_IsRefused()
     {
-        var problems = RequirementCatalogTests.Problems("events.json", document => document["types"]![0]!["extensions"]!.AsArray().Add("tenant"));
+        var problems = SpecMutations.Problems("events.json", document => document["types"]![0]!["extensions"]!.AsArray().Add("tenant"));
 
         Assert.Contains("events.json: city.integrationhub.observation.v1 uses extension 'tenant', which is not declared", problems);
     }
@@ -58,7 +58,7 @@ public sealed class EventCatalogTests
     [Fact]
     public void Load_DataSchemaOutsideTheSpec_IsRefused()
     {
-        var problems = RequirementCatalogTests.Problems("events.json", document => document["types"]![0]!["dataschema"] = "https://example.com/observation.json");
+        var problems = SpecMutations.Problems("events.json", document => document["types"]![0]!["dataschema"] = "https://example.com/observation.json");
 
         Assert.Contains(problems, p => p.Contains("names data schema https://example.com/observation.json, which is not a schema of the spec", StringComparison.Ordinal));
     }

@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using IntegrationHub.Conformance.Spec;
 
@@ -24,7 +22,7 @@ public sealed partial class RequirementCatalogTests
     [Fact]
     public void Load_ErrorCodeWithoutARequirement_IsRefused()
     {
-        var problems = Problems("requirements.json", document =>
+        var problems = SpecMutations.Problems("requirements.json", document =>
         {
             foreach (var requirement in document["requirements"]!.AsArray())
             {
@@ -38,7 +36,7 @@ public sealed partial class RequirementCatalogTests
     [Fact]
     public void Load_RequirementNamingAnUnknownCode_IsRefused()
     {
-        var problems = Problems("requirements.json", document => document["requirements"]![0]!["errors"]!.AsArray().Add("batch.too-big"));
+        var problems = SpecMutations.Problems("requirements.json", document => document["requirements"]![0]!["errors"]!.AsArray().Add("batch.too-big"));
 
         Assert.Contains(problems, p => p.EndsWith("names error code 'batch.too-big', which errors.json does not list", StringComparison.Ordinal));
     }
@@ -57,15 +55,5 @@ public sealed partial class RequirementCatalogTests
 
         Assert.NotEmpty(cited);
         Assert.All(cited, c => Assert.True(Spec.Requirements.TryGet(c.Value, out _), $"{c.File} cites {c.Value}, which requirements.json does not define"));
-    }
-
-    internal static IReadOnlyList<string> Problems(string path, Action<JsonNode> edit)
-    {
-        var files = Spec.Files.ToDictionary(f => f.Path, f => f.Content, StringComparer.Ordinal);
-        var document = JsonNode.Parse(files[path])!;
-        edit(document);
-        files[path] = Encoding.UTF8.GetBytes(document.ToJsonString());
-
-        return Assert.Throws<SpecException>(() => SpecCatalog.Load(files.Select(f => new SpecFile(f.Key, f.Value)))).Problems;
     }
 }

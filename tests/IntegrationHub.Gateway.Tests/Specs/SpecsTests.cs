@@ -38,14 +38,7 @@ public sealed class SpecsTests(HubFixture fixture) : IClassFixture<HubFixture>
     {
         using var client = Hub.CreateClient();
 
-        using var response = await client.GetAsync(new Uri(path, UriKind.Relative));
-        var served = await response.Content.ReadAsByteArrayAsync();
-        using var conditional = new HttpRequestMessage(HttpMethod.Get, path);
-        conditional.Headers.IfNoneMatch.Add(response.Headers.ETag!);
-        using var notModified = await client.SendAsync(conditional);
-
-        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(Root, "specs", file)), served);
-        Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+        await AssertServedExactlyAsync(client, path, file);
     }
 
     /// <summary>The index lists every file of specs/, and each is served at its path byte for byte, with an ETag that revalidates.</summary>
@@ -61,18 +54,25 @@ public sealed class SpecsTests(HubFixture fixture) : IClassFixture<HubFixture>
         Assert.Equal(onDisk, listed.Select(f => f!["path"]!.GetValue<string>()).Order(StringComparer.Ordinal));
         foreach (var entry in listed)
         {
-            var href = entry!["href"]!.GetValue<string>();
-            using var response = await client.GetAsync(new Uri(href, UriKind.Relative));
-            Assert.True(response.IsSuccessStatusCode && response.Headers.ETag is not null, $"{href}: {(int)response.StatusCode}, ETag {response.Headers.ETag}");
-            using var conditional = new HttpRequestMessage(HttpMethod.Get, href);
-            conditional.Headers.IfNoneMatch.Add(response.Headers.ETag!);
-            using var notModified = await client.SendAsync(conditional);
+            using var response = await AssertServedExactlyAsync(client, entry!["href"]!.GetValue<string>(), entry["path"]!.GetValue<string>());
 
-            Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(specs, entry["path"]!.GetValue<string>())), await response.Content.ReadAsByteArrayAsync());
             Assert.Equal(entry["etag"]!.GetValue<string>(), response.Headers.ETag!.ToString());
             Assert.Equal(entry["mediaType"]!.GetValue<string>().Split(';')[0], response.Content.Headers.ContentType?.MediaType);
-            Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
         }
+    }
+
+    /// <summary>Asserts the response is the file's bytes with an ETag that a conditional GET revalidates; returns the response.</summary>
+    private static async Task<HttpResponseMessage> AssertServedExactlyAsync(HttpClient client, string href, string file)
+    {
+        var response = await client.GetAsync(new Uri(href, UriKind.Relative));
+        Assert.True(response.IsSuccessStatusCode && response.Headers.ETag is not null, $"{href}: {(int)response.StatusCode}, ETag {response.Headers.ETag}");
+        using var conditional = new HttpRequestMessage(HttpMethod.Get, href);
+        conditional.Headers.IfNoneMatch.Add(response.Headers.ETag!);
+        using var notModified = await client.SendAsync(conditional);
+
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(Root, "specs", file)), await response.Content.ReadAsByteArrayAsync());
+        Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+        return response;
     }
 
     /// <summary>The AsyncAPI document refers to the schemas by relative path; on the hub those references resolve too.</summary>

@@ -4,13 +4,13 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Tools the tests drive: curl and jq run the README walkthrough; mosquitto's clients talk to the MQTT broker;
-# npm installs the Pact CLI.
+# Node.js and npm run the Pact CLI and the outside spec checkers.
 missing=()
-for tool in curl jq; do
+for tool in curl jq node npm; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
+missing=("${missing[@]/#node/nodejs}")
 command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
-command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing ${missing[*]}..."
   sudo=""
@@ -32,6 +32,10 @@ dotnet test --solution IntegrationHub.sln -c "$configuration" --no-build
 
 # The client SDK ships as a NuGet package: prove it still packs, README included.
 dotnet pack src/Adapters/IntegrationHub.Client -c "$configuration" --no-build -o artifacts/packages
+
+# The spec, checked by tools no one here wrote (Spectral, the AsyncAPI parser, ajv, redocly diff); installs them
+# from tools/spec-check/package-lock.json on first use.
+tools/spec-check/check.sh
 
 # Benchmarks are judged by people, not by CI: a few seconds to prove they still run.
 if [ -d bench/IntegrationHub.Bench ]; then

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace IntegrationHub.Gateway.Hosting;
 
 /// <summary>
-/// RFC 9457 problem details for every error the hub returns: a stable <c>code</c> from the spec's catalogue, its title,
+/// RFC 9457 problem details for every error the hub returns (ERR-001): a stable <c>code</c> from the spec's catalogue, its title,
 /// a <c>type</c> linking the code's documentation, the trace id, and every finding with its JSON pointer.
 /// </summary>
 internal static class ProblemResults
@@ -34,9 +34,9 @@ internal static class ProblemResults
             extensions: extensions);
     }
 
-    /// <summary>Where the hub documents an error code.</summary>
+    /// <summary>Where the hub documents an error code: the portal's page for people (the JSON is at /specs/v1/errors/{code}).</summary>
     public static string DocumentationUrl(HttpRequest request, string code) =>
-        $"{request.Scheme}://{request.Host}{request.PathBase}/specs/v1/errors/{code}";
+        $"{request.Scheme}://{request.Host}{request.PathBase}{IntegrationHub.Portal.PortalEndpoints.ErrorPagesPath}/{code}";
 
     /// <summary>Writes a problem outside an endpoint (middleware, authorization, exception handling).</summary>
     public static Task WriteAsync(HttpContext context, string code, string? detail = null, int? status = null) =>

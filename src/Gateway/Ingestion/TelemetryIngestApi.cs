@@ -6,6 +6,7 @@ using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Conformance.Validation;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Hosting;
+using IntegrationHub.Gateway.OpenApi;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -28,6 +29,7 @@ internal static class TelemetryIngestApi
             .RequireScope(Scopes.TelemetryWrite)
             .RequireRateLimiting(HubRateLimits.IngestPolicy)
             .Accepts<JsonElement>("application/json", [.. app.ServiceProvider.GetRequiredService<CodecRegistry>().MediaTypes.Where(m => m != "application/json").Order(StringComparer.Ordinal)])
+            .WithMetadata(new SpecRequestBody(SpecCatalog.TelemetryBatchSchema))
             .WithName("IngestTelemetry")
             .WithSummary("Send a batch of telemetry messages (schema telemetry-batch.schema.json). Answers 200 with a result per message once the accepted ones are stored.")
             .WithDescription("Besides canonical JSON the hub reads SenML (application/senml+json, RFC 8428) and the vendor CSV export (text/csv: device_id,timestamp,metric,value[,unit][,profile][,message_id]). Neither names a profile: give it as a media-type parameter (`application/senml+json; profile=gas.underground-methane`), or let the hub use the adapter's only allowed profile. Decoded messages are validated exactly like canonical ones.");
@@ -40,15 +42,15 @@ internal static class TelemetryIngestApi
     {
         var limits = options.Value;
         var caller = context.Caller();
-        if (limits.RequireCertification && caller.IsSandbox)
+        if (limits.RequireCertification && caller.IsSandbox) // TEL-015
         {
             return Discard(ErrorCodes.AdapterNotCertified, $"Adapter '{caller.ClientId}' is in the sandbox; this hub accepts data only from certified adapters.");
         }
-        if (codecs.ForContentType(context.Request.ContentType) is not { } codec)
+        if (codecs.ForContentType(context.Request.ContentType) is not { } codec) // TEL-003
         {
             return Discard(ErrorCodes.UnsupportedMediaType, $"Send one of: {string.Join(", ", codecs.MediaTypes)}.");
         }
-        if (context.Request.ContentLength > limits.MaxBodyBytes)
+        if (context.Request.ContentLength > limits.MaxBodyBytes) // TEL-002
         {
             return Discard(ErrorCodes.BodyTooLarge, $"The body has {context.Request.ContentLength} bytes; the limit is {limits.MaxBodyBytes}.");
         }
@@ -115,7 +117,6 @@ internal static class TelemetryIngestApi
     /// The profile for formats that cannot name one: the media type's <c>profile</c> parameter, else the adapter's only
     /// allowed profile. The validator still checks it against the device's registration.
     /// </summary>
-    /// <summary>The profile a codec assumes for formats that cannot name one: the media type's <c>profile</c> parameter, else the adapter's only allowed profile.</summary>
     internal static string? DefaultProfile(string? contentType, Caller caller) =>
         // Parameters are rare (canonical JSON never needs one), so the header is parsed only when it has some.
         contentType?.Contains(';', StringComparison.Ordinal) == true
@@ -124,7 +125,7 @@ internal static class TelemetryIngestApi
             ? HeaderUtilities.RemoveQuotes(value).ToString()
             : caller.AllowedProfiles is [var only] ? only : null;
 
-    /// <summary>The envelope's shape (specs/schemas/telemetry-batch.schema.json); the messages are judged one by one later.</summary>
+    /// <summary>The envelope's shape (specs/schemas/telemetry-batch.schema.json, TEL-001); the messages are judged one by one later.</summary>
     private static Finding? BatchShape(JsonElement root)
     {
         if (root.ValueKind != JsonValueKind.Object)

@@ -54,6 +54,8 @@ internal sealed partial class MqttBroker(
 
     private readonly ConcurrentDictionary<string, MqttSession> _sessions = new(StringComparer.Ordinal);
     private MqttServer? _server;
+    private readonly Lock _stopLock = new();
+    private Task? _stopping;
 
     public MqttServer Server => _server ?? throw new InvalidOperationException("The MQTT broker is not running.");
 
@@ -94,11 +96,16 @@ internal sealed partial class MqttBroker(
         Started(logger, options.Value.Address, options.Value.Port);
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Stops the broker once, however many callers ask (the host and the container's disposal may overlap):
+    /// MQTTnet's listener cleanup is not safe to run twice at the same time.
+    /// </summary>
+    public Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_server is { IsStarted: true } server)
+        lock (_stopLock)
         {
-            await server.StopAsync(new MqttServerStopOptions());
+            _stopping ??= _server is { IsStarted: true } server ? server.StopAsync(new MqttServerStopOptions()) : Task.CompletedTask;
+            return _stopping.WaitAsync(cancellationToken);
         }
     }
 

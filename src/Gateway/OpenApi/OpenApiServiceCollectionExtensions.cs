@@ -1,5 +1,6 @@
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Auth;
+using IntegrationHub.Gateway.OpenApi;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
@@ -24,7 +25,8 @@ internal static class OpenApiServiceCollectionExtensions
                 Title = "IntegrationHub API",
                 Version = "v1",
                 Description = "The city safety-monitoring integration hub: telemetry ingest and query, tenancy administration and the exchange spec. "
-                    + "Errors are RFC 9457 problem details with a stable `code` (catalogue at /specs/v1/errors). "
+                    + "Errors are RFC 9457 problem details with a stable `code` (catalogue at /specs/v1/errors; each code's page at /docs/errors/{code}). "
+                    + "Subscribers receive CloudEvents through the webhooks described below; MQTT is described by the AsyncAPI document at /specs/v1/asyncapi/asyncapi.yaml. "
                     + "Get a token with the OAuth2 client-credentials grant at /connect/token.",
             });
             options.AddSecurityDefinition(ScopeSecurity.SchemeName, new OpenApiSecurityScheme
@@ -41,6 +43,10 @@ internal static class OpenApiServiceCollectionExtensions
                 },
             });
             options.OperationFilter<ScopeSecurity>();
+            options.OperationFilter<SpecRequestBodies>();
+            options.OperationFilter<ProblemResponses>();
+            options.DocumentFilter<SpecSchemaComponents>();
+            options.DocumentFilter<WebhookDescriptions>();
             options.SupportNonNullableReferenceTypes();
             options.CustomSchemaIds(SchemaId);
         });

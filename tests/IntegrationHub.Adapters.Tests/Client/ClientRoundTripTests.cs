@@ -125,7 +125,7 @@ public sealed class ClientRoundTripTests(HubFixture fixture) : IClassFixture<Hub
         var missing = await Assert.ThrowsAsync<IntegrationHubException>(() => admin.GetAdapterAsync("no-such-adapter"));
 
         Assert.Equal((HttpStatusCode.Conflict, "organization.exists"), (exists.StatusCode, exists.Code));
-        Assert.EndsWith("/specs/v1/errors/organization.exists", exists.Type, StringComparison.Ordinal);
+        Assert.EndsWith("/docs/errors/organization.exists", exists.Type, StringComparison.Ordinal);
         Assert.Equal("request.validation-failed", invalid.Code);
         Assert.Equal(["/id", "/name", "/areaCode"], invalid.Errors.Select(e => e.Pointer));
         Assert.Equal((HttpStatusCode.NotFound, "adapter.not-found"), (missing.StatusCode, missing.Code));

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using IntegrationHub.Conformance.Profiles;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Conformance.Validation;
 
@@ -11,18 +12,21 @@ public sealed class SpecExamplesTests
     private static readonly DateTimeOffset Now = new(2026, 11, 28, 12, 0, 0, TimeSpan.FromHours(8));
     private static readonly SpecCatalog Spec = SpecCatalog.LoadDirectory(Paths.Specs);
 
-    private sealed record Expected(string Code, string Pointer);
+    internal sealed record Expected(string Code, string Pointer);
 
-    private sealed record Example(string File, string Schema, bool ProfileChecks, bool Valid, Expected[]? Errors);
+    internal sealed record Example(string File, string Schema, bool ProfileChecks, bool Valid, Expected[]? Errors, bool NationalProfile = false)
+    {
+        public bool IsJson => File.EndsWith(".json", StringComparison.Ordinal);
+    }
 
-    private sealed record Manifest(Example[] Examples);
+    internal sealed record Manifest(Example[] Examples, string[] ContextOnlyCodes);
 
     private static readonly JsonSerializerOptions ManifestOptions = new(JsonSerializerDefaults.Web);
 
-    private static Manifest Load() =>
+    internal static Manifest Load() =>
         JsonSerializer.Deserialize<Manifest>(File.ReadAllText(Path.Combine(Paths.Specs, "examples", "manifest.json")), ManifestOptions)!;
 
-    public static TheoryData<string> ExampleFiles() => new(Load().Examples.Select(e => e.File));
+    public static TheoryData<string> ExampleFiles() => new(Load().Examples.Where(e => e.IsJson).Select(e => e.File));
 
     [Theory]
     [MemberData(nameof(ExampleFiles))]
@@ -41,11 +45,47 @@ public sealed class SpecExamplesTests
             findings.Select(f => (f.Code, f.Pointer)).Order());
     }
 
+    /// <summary>
+    /// The profile's generated message schema reaches the same verdict without the hub's code, except where the only
+    /// findings need context no schema has (the receiver's clock, the device registry): there it accepts.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ProfileCheckedExampleFiles))]
+    public void Example_GetsTheSameVerdictFromTheProfilesMessageSchema(string file)
+    {
+        var manifest = Load();
+        var example = manifest.Examples.Single(e => e.File == file);
+        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(Paths.Specs, "examples", file)));
+        var contextOnly = !example.Valid && example.Errors!.All(e => manifest.ContextOnlyCodes.Contains(e.Code));
+
+        var valid = MessageSchemas.Value[ProfileOf(file, document.RootElement)].Evaluate(document.RootElement).IsValid;
+
+        Assert.Equal(example.Valid || contextOnly, valid);
+    }
+
+    public static TheoryData<string> ProfileCheckedExampleFiles() => new(Load().Examples.Where(e => e.ProfileChecks).Select(e => e.File));
+
+    /// <summary>The profile an example is judged against: its folder's, else the one the message names.</summary>
+    private static string ProfileOf(string file, JsonElement message) =>
+        file.StartsWith("profiles/", StringComparison.Ordinal) ? file.Split('/')[1] : message.GetProperty("profile").GetString()!;
+
+    private static readonly Lazy<Dictionary<string, Json.Schema.JsonSchema>> MessageSchemas = new(() =>
+    {
+        var options = SchemaEngine.CreateBuildOptions();
+        var message = Spec.Schema(SpecCatalog.TelemetryMessageSchema);
+        Json.Schema.JsonSchema.Build(message.Root, options, message.Id);
+        return Spec.Profiles.Keys.ToDictionary(id => id, id =>
+        {
+            var root = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Paths.Specs, MessageSchemaGenerator.PathOf(id)))).RootElement;
+            return Json.Schema.JsonSchema.Build(root, options, new Uri(root.GetProperty("$id").GetString()!));
+        });
+    });
+
     [Fact]
     public void Manifest_ListsEveryExampleFile()
     {
         var root = Path.Combine(Paths.Specs, "examples");
-        var onDisk = Directory.GetFiles(root, "*.json", SearchOption.AllDirectories)
+        var onDisk = Directory.GetFiles(root, "*", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(root, f).Replace('\\', '/'))
             .Where(f => f != "manifest.json");
 

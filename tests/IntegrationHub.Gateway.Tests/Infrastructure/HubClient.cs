@@ -108,7 +108,7 @@ public static class HubClient
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal(code, problem["code"]?.GetValue<string>());
         Assert.Equal((int)status, problem["status"]?.GetValue<int>());
-        Assert.EndsWith("/specs/v1/errors/" + code, problem["type"]?.GetValue<string>(), StringComparison.Ordinal);
+        Assert.EndsWith("/docs/errors/" + code, problem["type"]?.GetValue<string>(), StringComparison.Ordinal);
         return problem;
     }
 

@@ -5,7 +5,7 @@ namespace IntegrationHub.Client.Problems;
 
 /// <summary>
 /// An error answer from the hub: an RFC 9457 problem with its stable <see cref="Code"/> (see the hub's
-/// <c>/specs/v1/errors</c>) and, for invalid input, every <see cref="Errors"/> finding with its JSON pointer. OAuth2
+/// <c>/specs/v1/errors</c>; the problem type links the code's page at <c>/docs/errors/{code}</c>) and, for invalid input, every <see cref="Errors"/> finding with its JSON pointer. OAuth2
 /// errors of the token endpoint arrive here too, with the OAuth2 error as the code (e.g. <c>invalid_client</c>).
 /// </summary>
 public sealed class IntegrationHubException : Exception

@@ -32,7 +32,7 @@ public sealed class CompiledProfile
     public ParameterSet Parameters(IReadOnlyDictionary<string, double>? site) =>
         site is null || site.Count == 0 ? DefaultParameters : new ParameterSet(_defaults, site);
 
-    /// <summary>Checks a device's site parameters against the bounds the profile allows. Pointers are relative to <paramref name="pointerBase"/>.</summary>
+    /// <summary>Checks a device's site parameters against the bounds the profile allows (PROF-004). Pointers are relative to <paramref name="pointerBase"/>.</summary>
     public IReadOnlyList<Finding> CheckSiteParameters(IReadOnlyDictionary<string, double> site, string pointerBase)
     {
         List<Finding>? findings = null;
@@ -105,7 +105,7 @@ public sealed class CompiledMetric
     }
 
     // Unit arithmetic leaves binary noise (305 kPa → 0.30500000000000005 MPa); twelve significant digits are more than any sensor has.
-    private static double RoundToSignificant(double value)
+    internal static double RoundToSignificant(double value)
     {
         if (value == 0 || !double.IsFinite(value))
         {

@@ -19,6 +19,17 @@ public sealed record DeviceProfile
     public required IReadOnlyDictionary<string, MetricDefinition> Metrics { get; init; }
     public IReadOnlyDictionary<string, DeviceStateDefinition> States { get; init; } = new Dictionary<string, DeviceStateDefinition>();
     public IReadOnlyList<RuleDefinition> Rules { get; init; } = [];
+
+    /// <summary>How long a maintenance window may last for devices of this type (RULE-013).</summary>
+    public MaintenancePolicy Maintenance { get; init; } = MaintenancePolicy.Default;
+}
+
+public sealed record MaintenancePolicy
+{
+    public static readonly MaintenancePolicy Default = new() { MaxDuration = TimeSpan.FromHours(8) };
+
+    [JsonConverter(typeof(IsoDurationConverter))]
+    public required TimeSpan MaxDuration { get; init; }
 }
 
 public sealed record Provenance(Evidence Default, IReadOnlyList<string>? References);
@@ -70,6 +81,7 @@ public enum MetricKind
     [JsonStringEnumMemberName("quantity")] Quantity,
     [JsonStringEnumMemberName("state")] State,
     [JsonStringEnumMemberName("flag")] Flag,
+    [JsonStringEnumMemberName("bitfield")] Bitfield,
 }
 
 public sealed record MetricDefinition
@@ -81,7 +93,16 @@ public sealed record MetricDefinition
     public ValueRange? Range { get; init; }
     public double? Precision { get; init; }
     public IReadOnlyList<string> Values { get; init; } = [];
+
+    /// <summary>The width of a bitfield metric.</summary>
+    public int? Bits { get; init; }
+
+    /// <summary>The named bits of a bitfield metric, keyed by bit index as written (<c>"29"</c>).</summary>
+    public IReadOnlyDictionary<string, BitFlag> Flags { get; init; } = new Dictionary<string, BitFlag>();
 }
+
+/// <summary>One named bit of a bitfield metric.</summary>
+public sealed record BitFlag(string Name, string Title);
 
 public sealed record ValueRange(double Min, double Max);
 
@@ -140,11 +161,21 @@ public sealed record ClearCondition
 
 public sealed record RateGuard(string Direction, ParamNumber Value);
 
+/// <summary>One entry of a state rule: a value to equal, or a bit that is set (exactly one of the two).</summary>
 public sealed record StateMatch
 {
+    /// <summary>The state name or flag value to match; <see cref="System.Text.Json.JsonValueKind.Undefined"/> when the entry matches a bit.</summary>
     [JsonPropertyName("equals")]
-    public required System.Text.Json.JsonElement EqualsValue { get; init; }
+    public System.Text.Json.JsonElement EqualsValue { get; init; }
+
+    /// <summary>The bit index of a bitfield metric to match; null when the entry matches a value.</summary>
+    public int? Bit { get; init; }
+
     public required AlertLevel Level { get; init; }
+
+    /// <summary>How long the match must hold before the level is raised; null means at once (one sample).</summary>
+    public Persistence? For { get; init; }
+
     public required string Source { get; init; }
     public required Evidence Evidence { get; init; }
 }
@@ -170,6 +201,9 @@ public abstract record RuleDefinition
     /// <summary>The rule kind, as the profile names it (<c>threshold</c>, <c>rate</c>, …).</summary>
     [JsonIgnore]
     public abstract string Kind { get; }
+
+    /// <summary>When set, the rule judges only observations whose time falls in this daily window (UTC+08:00).</summary>
+    public DailyWindow? ActiveDuring { get; init; }
 }
 
 public sealed record ThresholdRule : RuleDefinition
@@ -190,8 +224,13 @@ public sealed record RateRule : RuleDefinition
 
     [JsonConverter(typeof(IsoDurationConverter))]
     public required TimeSpan Window { get; init; }
+
+    /// <summary>The time unit of the slope and of the thresholds (per hour unless the profile says otherwise).</summary>
+    [JsonConverter(typeof(IsoDurationConverter))]
+    public TimeSpan Per { get; init; } = TimeSpan.FromHours(1);
     public required LevelSet Levels { get; init; }
     public RateGuard? Guard { get; init; }
+    public ClearCondition? Clear { get; init; }
     public override string? WatchedMetric => Metric;
     [JsonIgnore]
     public override string Kind => "rate";
@@ -201,6 +240,9 @@ public sealed record StateRule : RuleDefinition
 {
     public string? Metric { get; init; }
     public required IReadOnlyList<StateMatch> Match { get; init; }
+
+    /// <summary>The hold before the alert leaves its level; the deadband is always zero for states.</summary>
+    public ClearCondition? Clear { get; init; }
     public override string? WatchedMetric => Metric;
     [JsonIgnore]
     public override string Kind => "state";

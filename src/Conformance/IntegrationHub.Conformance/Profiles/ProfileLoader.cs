@@ -29,7 +29,7 @@ internal static class ProfileLoader
         }
         using (document)
         {
-            var schemaFindings = SchemaFindings.Evaluate(profileSchema, document.RootElement);
+            var schemaFindings = SchemaFindings.Evaluate(profileSchema, document.RootElement); // PROF-001, PROF-002
             if (schemaFindings.Count > 0)
             {
                 problems.AddRange(schemaFindings.Select(f => $"{file.Path}: {f.Code} at '{f.Pointer}': {f.Detail}"));
@@ -42,6 +42,7 @@ internal static class ProfileLoader
         }
     }
 
+    // PROF-003
     private static void Lint(DeviceProfile profile, string path, List<string> problems)
     {
         void Problem(string text) => problems.Add($"{path}: {text}");
@@ -88,6 +89,26 @@ internal static class ProfileLoader
             {
                 Problem($"metric '{name}': only quantities have units and ranges");
             }
+            if (metric.Kind != MetricKind.State && metric.Values.Count > 0)
+            {
+                Problem($"metric '{name}': only states have values");
+            }
+            if (metric.Kind != MetricKind.Bitfield && (metric.Bits is not null || metric.Flags.Count > 0))
+            {
+                Problem($"metric '{name}': only bitfields have bits and flags");
+            }
+            var flagNames = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var (bit, flag) in metric.Flags)
+            {
+                if (int.Parse(bit, System.Globalization.CultureInfo.InvariantCulture) >= metric.Bits)
+                {
+                    Problem($"metric '{name}': flag bit {bit} does not fit in {metric.Bits} bits");
+                }
+                if (!flagNames.Add(flag.Name))
+                {
+                    Problem($"metric '{name}': flag name '{flag.Name}' is used twice");
+                }
+            }
         }
 
         var ruleIds = new HashSet<string>(StringComparer.Ordinal);
@@ -103,6 +124,10 @@ internal static class ProfileLoader
             {
                 Problem($"{where}: metric '{metricName}' is not defined");
             }
+            if (rule.ActiveDuring is { } window && window.From == window.To)
+            {
+                Problem($"{where}: the daily window is empty (from equals to)");
+            }
             switch (rule)
             {
                 case ThresholdRule threshold:
@@ -111,6 +136,10 @@ internal static class ProfileLoader
                     break;
                 case RateRule rate:
                     RequireQuantity(metric, where);
+                    if (rate.Window <= TimeSpan.Zero || rate.Per <= TimeSpan.Zero)
+                    {
+                        Problem($"{where}: window and per must be longer than zero");
+                    }
                     CheckLevels(rate.Levels, ascending: true, where);
                     if (rate.Guard is { } guard)
                     {
@@ -120,6 +149,14 @@ internal static class ProfileLoader
                 case StateRule state:
                     foreach (var match in state.Match)
                     {
+                        if (match.Bit is { } bit)
+                        {
+                            if (metric is not { Kind: MetricKind.Bitfield } || !metric.Flags.ContainsKey(bit.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+                            {
+                                Problem($"{where}: matches bit {bit}, which is not a named flag of a bitfield metric");
+                            }
+                            continue;
+                        }
                         var known = metric switch
                         {
                             null => match.EqualsValue.ValueKind == JsonValueKind.String && profile.States.ContainsKey(match.EqualsValue.GetString()!),

@@ -21,6 +21,17 @@ public sealed class SpecFile
     public string Path { get; }
     public byte[] Content { get; }
     public string ETag { get; }
+
+    /// <summary>The media type the file is published with.</summary>
+    public string MediaType => System.IO.Path.GetExtension(Path) switch
+    {
+        ".json" when Path.EndsWith(".schema.json", StringComparison.Ordinal) => "application/schema+json",
+        ".json" => "application/json",
+        ".yaml" or ".yml" => "application/yaml",
+        ".md" => "text/markdown; charset=utf-8",
+        ".xml" => "application/xml",
+        _ => "application/octet-stream",
+    };
 }
 
 /// <summary>A built JSON Schema of the spec with its raw document, which the validator reads to explain failures.</summary>
@@ -60,19 +71,25 @@ public sealed class SpecCatalog
         FrozenDictionary<string, SpecFile> files,
         FrozenDictionary<string, SpecSchema> schemas,
         FrozenDictionary<string, CompiledProfile> profiles,
-        ErrorCatalog errors)
+        ErrorCatalog errors,
+        RequirementCatalog requirements,
+        EventCatalog events)
     {
         _files = files;
         Schemas = schemas;
         _schemasById = schemas.Values.ToFrozenDictionary(s => s.Id);
         Profiles = profiles;
         Errors = errors;
+        Requirements = requirements;
+        Events = events;
         Validator = new TelemetryValidator(this);
     }
 
     public FrozenDictionary<string, SpecSchema> Schemas { get; }
     public FrozenDictionary<string, CompiledProfile> Profiles { get; }
     public ErrorCatalog Errors { get; }
+    public RequirementCatalog Requirements { get; }
+    public EventCatalog Events { get; }
     public TelemetryValidator Validator { get; }
     public IEnumerable<SpecFile> Files => _files.Values.OrderBy(f => f.Path, StringComparer.Ordinal);
 
@@ -97,13 +114,11 @@ public sealed class SpecCatalog
         return Load(files);
     }
 
-    /// <summary>A spec folder on disk, laid out like <c>specs/</c>.</summary>
+    /// <summary>A spec folder on disk, laid out like <c>specs/</c>: every file in it, as the build embeds them.</summary>
     public static SpecCatalog LoadDirectory(string root)
     {
-        var files = Directory.EnumerateFiles(root, "*.json", SearchOption.AllDirectories)
-            .Select(path => (Path: System.IO.Path.GetRelativePath(root, path).Replace('\\', '/'), Full: path))
-            .Where(f => !f.Path.StartsWith("examples/", StringComparison.Ordinal) && !f.Path.StartsWith("openapi/", StringComparison.Ordinal))
-            .Select(f => new SpecFile(f.Path, File.ReadAllBytes(f.Full)));
+        var files = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+            .Select(path => new SpecFile(System.IO.Path.GetRelativePath(root, path).Replace('\\', '/'), File.ReadAllBytes(path)));
         return Load(files);
     }
 
@@ -138,6 +153,9 @@ public sealed class SpecCatalog
             problems.Add("errors.json is missing");
         }
 
+        var requirements = Parse("requirements.json", (content, found) => RequirementCatalog.Parse(content, errors, found));
+        var events = Parse("events.json", (content, found) => EventCatalog.Parse(content, schemas.Values.Select(s => s.Id), found));
+
         var profiles = new Dictionary<string, CompiledProfile>(StringComparer.Ordinal);
         if (schemas.TryGetValue(ProfileSchema, out var profileSchema))
         {
@@ -155,7 +173,26 @@ public sealed class SpecCatalog
         {
             throw new SpecException(problems);
         }
-        return new SpecCatalog(byPath, schemas.ToFrozenDictionary(StringComparer.Ordinal), profiles.ToFrozenDictionary(StringComparer.Ordinal), errors!);
+        return new SpecCatalog(byPath, schemas.ToFrozenDictionary(StringComparer.Ordinal), profiles.ToFrozenDictionary(StringComparer.Ordinal), errors!, requirements!, events!);
+
+        T? Parse<T>(string path, Func<byte[], List<string>, T> parse)
+            where T : class
+        {
+            if (!byPath.TryGetValue(path, out var file))
+            {
+                problems.Add($"{path} is missing");
+                return null;
+            }
+            try
+            {
+                return parse(file.Content, problems);
+            }
+            catch (JsonException e)
+            {
+                problems.Add($"{path}: {e.Message}");
+                return null;
+            }
+        }
     }
 
     private static Dictionary<string, SpecSchema> BuildSchemas(IEnumerable<SpecFile> files, List<string> problems)

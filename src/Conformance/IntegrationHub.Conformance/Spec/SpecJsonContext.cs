@@ -5,8 +5,11 @@ namespace IntegrationHub.Conformance.Spec;
 
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
-    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    RespectRequiredConstructorParameters = true)]
 [JsonSerializable(typeof(ErrorCatalogDocument))]
+[JsonSerializable(typeof(RequirementsDocument))]
+[JsonSerializable(typeof(EventsDocument))]
 [JsonSerializable(typeof(Finding))]
 [JsonSerializable(typeof(string[]))]
 [JsonSerializable(typeof(IReadOnlyList<Finding>))]

@@ -24,7 +24,7 @@ public sealed class TelemetryValidator
 
     public MessageVerdict Validate(JsonElement message, ValidationContext context)
     {
-        var schemaFindings = SchemaFindings.Evaluate(_messageSchema, message);
+        var schemaFindings = SchemaFindings.Evaluate(_messageSchema, message); // TEL-004
         if (schemaFindings.Count > 0)
         {
             return MessageVerdict.Rejected(schemaFindings, ReadString(message, "messageId"), ReadString(message, "deviceId"));
@@ -37,6 +37,7 @@ public sealed class TelemetryValidator
         List<Finding>? findings = null;
         void Reject(string code, string pointer, string detail) => (findings ??= []).Add(new Finding(code, pointer, detail));
 
+        // TEL-005
         if (!_spec.Profiles.TryGetValue(profileId, out var profile))
         {
             Reject(ErrorCodes.ProfileUnknown, "/profile", $"'{profileId}' is not a profile of this spec.");
@@ -47,7 +48,7 @@ public sealed class TelemetryValidator
         }
 
         DeviceRegistration? device = null;
-        if (context.Devices is { } devices)
+        if (context.Devices is { } devices) // TEL-006
         {
             device = devices.Find(deviceId);
             if (device is null)
@@ -64,7 +65,7 @@ public sealed class TelemetryValidator
             }
         }
 
-        var time = ReadTime(message.GetProperty("time"), context, Reject);
+        var time = ReadTime(message.GetProperty("time"), context, Reject); // TEL-012
 
         NormalizedObservation[]? observations = null;
         DeviceStatus? status = null;
@@ -105,7 +106,7 @@ public sealed class TelemetryValidator
         {
             var pointer = "/observations/" + index.ToString(CultureInfo.InvariantCulture);
             var name = item.GetProperty("metric").GetString()!;
-            if (!profile.Metrics.TryGetValue(name, out var metric))
+            if (!profile.Metrics.TryGetValue(name, out var metric)) // TEL-007
             {
                 reject(ErrorCodes.MetricUnknown, pointer + "/metric", $"Profile {profile.Id} has no metric '{name}'.");
             }
@@ -140,13 +141,18 @@ public sealed class TelemetryValidator
         var hasUnit = item.TryGetProperty("unit", out var unitElement);
         switch (metric.Kind)
         {
+            case MetricKind.Quantity when value.ValueKind == JsonValueKind.Number && !hasUnit:
+                // The message schema cannot tell a quantity from a bitfield, so the profile asks for the unit.
+                reject(ErrorCodes.MissingField, pointer + "/unit", $"'{metric.Name}' is a quantity; send its unit ({string.Join(", ", metric.AcceptedUnits)}).");
+                return default;
+
             case MetricKind.Quantity when value.ValueKind == JsonValueKind.Number:
                 var unit = unitElement.GetString()!;
-                if (!metric.TryToCanonical(unit, value.GetDouble(), parameters, out var canonical))
+                if (!metric.TryToCanonical(unit, value.GetDouble(), parameters, out var canonical)) // TEL-008
                 {
                     reject(ErrorCodes.UnitUnknown, pointer + "/unit", $"'{unit}' is not accepted for '{metric.Name}'; use one of: {string.Join(", ", metric.AcceptedUnits)}.");
                 }
-                else if (metric.Definition.Range is { } range && (canonical < range.Min || canonical > range.Max))
+                else if (metric.Definition.Range is { } range && (canonical < range.Min || canonical > range.Max)) // TEL-010
                 {
                     reject(ErrorCodes.ValueOutOfRange, pointer + "/value",
                         $"{canonical.ToString(CultureInfo.InvariantCulture)} {metric.Unit} is outside the valid range {range.Min.ToString(CultureInfo.InvariantCulture)} to {range.Max.ToString(CultureInfo.InvariantCulture)} {metric.Unit}.");
@@ -159,6 +165,10 @@ public sealed class TelemetryValidator
             case MetricKind.State when value.ValueKind == JsonValueKind.String && !hasUnit && metric.Values.Contains(value.GetString()!):
                 return new NormalizedObservation(metric.Name, MetricKind.State, null, value.GetString(), null);
 
+            case MetricKind.Bitfield when value.ValueKind == JsonValueKind.Number && !hasUnit
+                && value.TryGetUInt64(out var bits) && bits >> metric.Definition.Bits!.Value == 0:
+                return new NormalizedObservation(metric.Name, MetricKind.Bitfield, bits, null, null);
+
             default:
                 if (hasUnit && metric.Kind != MetricKind.Quantity)
                 {
@@ -166,7 +176,7 @@ public sealed class TelemetryValidator
                 }
                 else
                 {
-                    reject(ErrorCodes.ValueWrongKind, pointer + "/value", $"'{metric.Name}' takes {Describe(metric)}.");
+                    reject(ErrorCodes.ValueWrongKind, pointer + "/value", $"'{metric.Name}' takes {Describe(metric)}."); // TEL-009
                 }
                 return default;
         }
@@ -175,6 +185,7 @@ public sealed class TelemetryValidator
         {
             MetricKind.Quantity => $"a number in {metric.Unit}",
             MetricKind.Flag => "a boolean flag",
+            MetricKind.Bitfield => $"an integer bitfield from 0 to 2^{metric.Definition.Bits} − 1, without a unit",
             _ => "one of the states " + string.Join(", ", metric.Definition.Values),
         };
     }
@@ -189,7 +200,7 @@ public sealed class TelemetryValidator
         if (status.TryGetProperty("state", out var stateElement))
         {
             state = stateElement.GetString()!;
-            if (!profile.States.Contains(state))
+            if (!profile.States.Contains(state)) // TEL-011
             {
                 reject(ErrorCodes.StateUnknown, "/status/state", $"'{state}' is not a state of {profile.Id}; use one of: {string.Join(", ", profile.Definition.States.Keys)}.");
             }

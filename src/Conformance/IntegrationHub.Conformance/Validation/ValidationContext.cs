@@ -49,7 +49,7 @@ public sealed record NormalizedMessage(
     DeviceStatus? Status,
     DeviceRegistration? Device);
 
-/// <summary>One observation in the canonical unit. Quantities and flags (0 or 1) carry <see cref="Number"/>, states carry <see cref="Text"/>.</summary>
+/// <summary>One observation in the canonical unit. Quantities, flags (0 or 1) and bitfields (the integer) carry <see cref="Number"/>; states carry <see cref="Text"/>.</summary>
 public readonly record struct NormalizedObservation(string Metric, MetricKind Kind, double? Number, string? Text, string? Unit);
 
 public sealed record GeoLocation(double Lon, double Lat, double? Alt, string Crs);

@@ -10,6 +10,9 @@ namespace IntegrationHub.Gateway.Auth;
 /// <summary>One authorization policy per scope. Each also checks that the client is still allowed in (not suspended, token not revoked).</summary>
 internal static class HubPolicies
 {
+    /// <summary>Any active client, whatever its scopes: for endpoints that check scopes per request (the event stream).</summary>
+    public const string ActiveClient = "client";
+
     public static string ForScope(string scope) => "scope:" + scope;
 
     public static TBuilder RequireScope<TBuilder>(this TBuilder builder, string scope)
@@ -18,6 +21,10 @@ internal static class HubPolicies
 
     public static AuthorizationBuilder AddScopePolicies(this AuthorizationBuilder builder)
     {
+        builder.AddPolicy(ActiveClient, policy => policy
+            .AddAuthenticationSchemes(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme)
+            .RequireAuthenticatedUser()
+            .AddRequirements(new ActiveClientRequirement()));
         foreach (var scope in Scopes.All)
         {
             builder.AddPolicy(ForScope(scope), policy => policy

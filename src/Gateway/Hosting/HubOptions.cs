@@ -7,6 +7,13 @@ internal sealed class HubOptions
 {
     public const string Section = "Hub";
 
+    /// <summary>
+    /// The installation's id, stable for its life: it names the source of every event the hub emits
+    /// (<c>/integrationhub/{Id}/…</c>), so that source plus event id is unique across the city's hubs.
+    /// </summary>
+    [Required, RegularExpression("^[a-z0-9][a-z0-9-]{0,62}$")]
+    public string Id { get; set; } = "hub";
+
     /// <summary>The data folder: database, signing keys, the bootstrap admin's credentials. Relative paths resolve against the working directory.</summary>
     [Required]
     public string DataDirectory { get; set; } = "data";

@@ -3,6 +3,7 @@ using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Conformance.Validation;
 using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Auth;
+using IntegrationHub.Gateway.Events;
 using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -38,6 +39,7 @@ internal sealed class IngestPipeline(
     IOptions<IngestionOptions> options,
     IngestMetrics metrics,
     AlertSignal alerts,
+    OutboxSignal events,
     ILiveStream streams)
 {
     public async Task<BatchResult> IngestAsync(Caller caller, IReadOnlyList<JsonElement> messages, string transport, CancellationToken cancellationToken)
@@ -64,6 +66,7 @@ internal sealed class IngestPipeline(
         var sender = new Sender(caller.ClientId, caller.OrganizationId, caller.IsSandbox);
         var outcomes = await writer.WriteAsync(sender, batch, receivedAt, cancellationToken);
         alerts.Notify();
+        events.Fire();
         streams.Publish(sender, batch, outcomes);
 
         var results = new MessageResult[batch.Length];

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using IntegrationHub.Conformance.Validation;
+using IntegrationHub.Gateway.Events;
 using IntegrationHub.Gateway.Hosting;
 using IntegrationHub.Gateway.Storage;
 using Microsoft.Data.Sqlite;
@@ -23,12 +24,12 @@ internal sealed record Sender(string AdapterId, string OrganizationId, bool Sand
 internal readonly record struct PendingMessage(MessageVerdict Verdict, string? RawJson);
 
 /// <summary>
-/// The durable write of a batch: accepted messages with their observations and latest values, and rejected messages
-/// into the quarantine, in one transaction. The caller acknowledges only after this returns. A message id the adapter
+/// The durable write of a batch: accepted messages with their observations, latest values and observation events, and
+/// rejected messages into the quarantine, in one transaction. The caller acknowledges only after this returns. A message id the adapter
 /// has sent before is answered as a duplicate and stored once (the unique key decides, so concurrent re-sends agree).
 /// This is the provider-specific part of ingest: SQLite here; PostgreSQL will bring its own writer (binary COPY).
 /// </summary>
-internal sealed partial class TelemetryWriter(HubDb db, IOptions<FaultOptions> faults, ILogger<TelemetryWriter> logger)
+internal sealed partial class TelemetryWriter(HubDb db, IOptions<HubOptions> hub, IOptions<FaultOptions> faults, ILogger<TelemetryWriter> logger)
 {
     private const string InsertMessageSql = """
         INSERT INTO messages (AdapterId, MessageId, DeviceKey, ObservedAt, ReceivedAt, Lon, Lat, State, Status)
@@ -52,6 +53,12 @@ internal sealed partial class TelemetryWriter(HubDb db, IOptions<FaultOptions> f
         WHERE excluded.ObservedAt >= latest_values.ObservedAt
         """;
 
+    // Each accepted message is announced to subscribers in its own transaction (EVT-001).
+    private const string InsertEventSql = """
+        INSERT INTO outbox (Type, Source, Subject, Time, OrganizationId, Sandbox, Domain, District, Profile, DeviceKey, Data)
+        VALUES ($type, $source, $subject, $time, $organization, $sandbox, $domain, $district, $profile, $device, $data)
+        """;
+
     private const string InsertQuarantineSql = """
         INSERT INTO quarantine (OrganizationId, AdapterId, ReceivedAt, MessageId, DeviceId, Errors, Payload, PayloadTruncated)
         VALUES ($organization, $adapter, $received, $message, $deviceId, $errors, $payload, $truncated)
@@ -71,7 +78,9 @@ internal sealed partial class TelemetryWriter(HubDb db, IOptions<FaultOptions> f
             using var message = Command(connection, transaction, InsertMessageSql, "$adapter", "$message", "$device", "$observed", "$received", "$lon", "$lat", "$state", "$status");
             using var observation = Command(connection, transaction, InsertObservationSql, "$messageRow", "$device", "$organization", "$deviceId", "$profile", "$domain", "$district", "$sandbox", "$metric", "$number", "$text", "$unit", "$observed", "$received");
             using var latest = Command(connection, transaction, UpsertLatestSql, "$device", "$metric", "$organization", "$deviceId", "$profile", "$domain", "$district", "$sandbox", "$number", "$text", "$unit", "$observed", "$received");
+            using var announce = Command(connection, transaction, InsertEventSql, "$type", "$source", "$subject", "$time", "$organization", "$sandbox", "$domain", "$district", "$profile", "$device", "$data");
             using var quarantine = QuarantineCommand(connection, transaction);
+            var source = EventTypes.Source(hub.Value.Id, "telemetry");
 
             for (var i = 0; i < batch.Count; i++)
             {
@@ -99,6 +108,10 @@ internal sealed partial class TelemetryWriter(HubDb db, IOptions<FaultOptions> f
                         value.Number, value.Text, value.Unit, observed, received);
                     latest.ExecuteNonQuery();
                 }
+                var district = device.District ?? "";
+                Bind(announce, EventTypes.Observation, source, $"{sender.OrganizationId}/{device.DeviceId}", received, sender.OrganizationId, sender.Sandbox,
+                    accepted.Profile.Domain, district, accepted.Profile.Id, device.Key, ObservationEvents.Data(sender, accepted, district, receivedAt));
+                announce.ExecuteNonQuery();
                 results[i] = (MessageOutcome.Accepted, null);
             }
             if (faults.Value.HoldIngestCommit)

@@ -3,6 +3,7 @@ using System.Text.Json;
 using IntegrationHub.Conformance.Profiles;
 using IntegrationHub.Gateway.Events;
 using IntegrationHub.Gateway.Ingestion;
+using IntegrationHub.Gateway.Telemetry;
 using MQTTnet;
 using MQTTnet.Packets;
 using MQTTnet.Protocol;

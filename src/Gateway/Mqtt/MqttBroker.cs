@@ -10,7 +10,9 @@ using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Hosting;
 using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Storage;
+using IntegrationHub.Gateway.Subscriptions;
 using IntegrationHub.Gateway.Telemetry;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using MQTTnet;
 using MQTTnet.Formatter;
@@ -20,17 +22,17 @@ using MQTTnet.Server;
 namespace IntegrationHub.Gateway.Mqtt;
 
 /// <summary>An authenticated MQTT session: who it is, what its token allows, and what it may read.</summary>
-internal sealed class MqttSession(string mqttClientId, Caller caller, AccessToken token, MqttProtocolVersion protocol, Func<IVisibleRow, bool> visible)
+internal sealed class MqttSession(string mqttClientId, Caller caller, AccessToken token, MqttProtocolVersion protocol, Func<LiveRow, bool> visible)
 {
     public string MqttClientId { get; } = mqttClientId;
     public Caller Caller { get; } = caller;
     public AccessToken Token { get; } = token;
     public MqttProtocolVersion Protocol { get; } = protocol;
-    public Func<IVisibleRow, bool> Visible { get; set; } = visible;
-}
+    public Func<LiveRow, bool> Visible { get; set; } = visible;
 
-/// <summary>The visibility attributes a live message carries (as user properties), for the per-receiver check.</summary>
-internal sealed record LiveRow(string OrganizationId, string Domain, string District, bool Sandbox, string? Responsible = null) : IVisibleRow;
+    /// <summary>The organization's subscriptions this session subscribed to (<c>hub/v1/subscriptions/{id}</c>).</summary>
+    public ConcurrentDictionary<string, bool> Subscriptions { get; } = new(StringComparer.Ordinal);
+}
 
 /// <summary>
 /// The embedded MQTT broker (MQTTnet 5): MQTT 3.1.1 and 5 clients connect with username = adapter client id and
@@ -149,9 +151,6 @@ internal sealed partial class MqttBroker(
     }
 
     /// <summary>The visibility rules of a caller as an in-memory predicate (the same rules the HTTP queries apply).</summary>
-    public static async Task<Func<IVisibleRow, bool>> VisibilityAsync(Caller caller, HubDb db, DateTimeOffset now, CancellationToken cancellationToken) =>
-        (await Visibility.PredicateAsync<IVisibleRow>(caller, db, now, cancellationToken)).Compile();
-
     private async Task ValidateConnectionAsync(ValidatingConnectionEventArgs e)
     {
         if (!e.IsSecureConnection && !(hub.Value.AllowLoopbackHttp && e.RemoteEndPoint is IPEndPoint { Address: var address } && IPAddress.IsLoopback(address)))
@@ -172,7 +171,7 @@ internal sealed partial class MqttBroker(
             Refuse(e, decision.RefusalCode == ErrorCodes.AdapterSuspended ? MqttConnectReasonCode.Banned : MqttConnectReasonCode.BadUserNameOrPassword, decision.RefusalCode!);
             return;
         }
-        var visible = await VisibilityAsync(caller, scope.ServiceProvider.GetRequiredService<HubDb>(), time.GetUtcNow(), e.CancellationToken);
+        var visible = await Visibility.CompileAsync(caller, scope.ServiceProvider.GetRequiredService<HubDb>(), time.GetUtcNow(), e.CancellationToken);
         var clientId = e.ClientId;
         if (string.IsNullOrEmpty(clientId))
         {
@@ -295,13 +294,14 @@ internal sealed partial class MqttBroker(
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
             .Build(), cancellationToken);
 
-    private Task InterceptSubscriptionAsync(InterceptingSubscriptionEventArgs e)
+    private async Task InterceptSubscriptionAsync(InterceptingSubscriptionEventArgs e)
     {
         var filter = e.TopicFilter.Topic;
         var allowed = _sessions.TryGetValue(e.ClientId, out var session) && filter switch
         {
             _ when filter.StartsWith(MqttTopics.OutPrefix, StringComparison.Ordinal) => session.Caller.Scopes.Contains(Scopes.TelemetryRead),
             _ when filter.StartsWith(MqttTopics.AlertsPrefix, StringComparison.Ordinal) => session.Caller.Scopes.Contains(Scopes.AlertsRead),
+            _ when filter.StartsWith(MqttTopics.SubscriptionsPrefix, StringComparison.Ordinal) => await OwnsSubscriptionAsync(session, filter, e.CancellationToken),
             _ => filter == MqttTopics.Feedback(session.Caller.ClientId),
         };
         if (!allowed)
@@ -311,7 +311,24 @@ internal sealed partial class MqttBroker(
             e.Response.ReasonString = ErrorCodes.InsufficientScope;
             metrics.Refused("subscribe", ErrorCodes.InsufficientScope);
         }
-        return Task.CompletedTask;
+    }
+
+    // A subscription's topic is its organization's alone, named exactly; the session remembers it for the enqueue check.
+    private async Task<bool> OwnsSubscriptionAsync(MqttSession session, string filter, CancellationToken cancellationToken)
+    {
+        if (!session.Caller.Scopes.Contains(Scopes.SubscriptionsManage) || !MqttTopics.TryParseSubscription(filter, out var subscriptionId))
+        {
+            return false;
+        }
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HubDb>();
+        var organizationId = session.Caller.OrganizationId;
+        if (!await db.Subscriptions.AnyAsync(s => s.Id == subscriptionId && s.OrganizationId == organizationId && s.Channel == SubscriptionChannel.Mqtt, cancellationToken))
+        {
+            return false;
+        }
+        session.Subscriptions[subscriptionId] = true;
+        return true;
     }
 
     // Live messages reach only receivers whose organization may read them, whatever filter they subscribed with.
@@ -323,8 +340,13 @@ internal sealed partial class MqttBroker(
             e.AcceptEnqueue = _sessions.TryGetValue(e.ReceiverClientId, out var owner) && message.Topic == MqttTopics.Feedback(owner.Caller.ClientId);
             return Task.CompletedTask;
         }
+        if (MqttTopics.TryParseSubscription(message.Topic, out var subscriptionId))
+        {
+            e.AcceptEnqueue = _sessions.TryGetValue(e.ReceiverClientId, out var subscriber) && subscriber.Subscriptions.ContainsKey(subscriptionId);
+            return Task.CompletedTask;
+        }
         e.AcceptEnqueue = _sessions.TryGetValue(e.ReceiverClientId, out var session) && LiveMessages.RowOf(message) is { } row
-            && (session.Visible(row) || row.Responsible == session.Caller.OrganizationId);
+            && session.Visible(row);
         return Task.CompletedTask;
     }
 

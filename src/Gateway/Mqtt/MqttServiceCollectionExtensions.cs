@@ -6,7 +6,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 
 internal static class MqttServiceCollectionExtensions
 {
-    /// <summary>The embedded MQTT broker, its session guard and the live out-streams.</summary>
+    /// <summary>The embedded MQTT broker, its session guard, the live out-streams and the subscription channel.</summary>
     public static IServiceCollection AddHubMqtt(this IServiceCollection services)
     {
         services.AddOptions<MqttOptions>().BindConfiguration(MqttOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -18,6 +18,7 @@ internal static class MqttServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<MqttSessionGuard>());
         services.Replace(ServiceDescriptor.Singleton<ILiveStream, MqttLiveStream>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IntegrationHub.Gateway.Alerts.IAlertStream, MqttAlertStream>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IntegrationHub.Gateway.Subscriptions.IDeliveryChannel, MqttSubscriptionChannel>());
         return services;
     }
 }

@@ -1,6 +1,7 @@
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Storage;
+using IntegrationHub.Gateway.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace IntegrationHub.Gateway.Mqtt;
@@ -48,7 +49,7 @@ internal sealed class MqttSessionGuard(MqttBroker broker, IServiceScopeFactory s
                 await broker.DisconnectAsync(session, decision.RefusalCode!);
                 continue;
             }
-            session.Visible = await MqttBroker.VisibilityAsync(decision.Caller, db, now, cancellationToken);
+            session.Visible = await Visibility.CompileAsync(decision.Caller, db, now, cancellationToken);
         }
     }
 }

@@ -8,6 +8,7 @@ internal static class MqttTopics
     public const string FeedbackPrefix = Root + "feedback/";
     public const string OutPrefix = Root + "out/";
     public const string AlertsPrefix = Root + "alerts/";
+    public const string SubscriptionsPrefix = Root + "subscriptions/";
     public const string SenmlSuffix = "/senml";
 
     public static string Feedback(string adapterId) => FeedbackPrefix + adapterId;
@@ -15,6 +16,15 @@ internal static class MqttTopics
     public static string Out(string district, string domain, string deviceId) => $"{OutPrefix}{district}/{domain}/{deviceId}";
 
     public static string Alerts(string district, string domain, string deviceId) => $"{AlertsPrefix}{district}/{domain}/{deviceId}";
+
+    public static string Subscription(string subscriptionId) => SubscriptionsPrefix + subscriptionId;
+
+    /// <summary>Reads <c>hub/v1/subscriptions/{id}</c>: one subscription, named exactly (no wildcards).</summary>
+    public static bool TryParseSubscription(string topic, out string subscriptionId)
+    {
+        subscriptionId = topic.StartsWith(SubscriptionsPrefix, StringComparison.Ordinal) ? topic[SubscriptionsPrefix.Length..] : "";
+        return subscriptionId.Length > 0 && subscriptionId.IndexOfAny(['/', '+', '#']) < 0;
+    }
 
     /// <summary>Reads <c>hub/v1/ingest/{adapterId}[/senml]</c>.</summary>
     public static bool TryParseIngest(string topic, out string adapterId, out bool senml)

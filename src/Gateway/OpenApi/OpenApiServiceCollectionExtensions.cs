@@ -67,17 +67,19 @@ internal sealed class ScopeSecurity : IOperationFilter
 
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
-        var scope = context.ApiDescription.ActionDescriptor.EndpointMetadata
-            .OfType<IAuthorizeData>()
-            .Select(a => a.Policy)
-            .FirstOrDefault(p => p?.StartsWith("scope:", StringComparison.Ordinal) == true)?["scope:".Length..];
-        if (scope is null)
+        var policies = context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<IAuthorizeData>().Select(a => a.Policy).ToList();
+        var scope = policies.FirstOrDefault(p => p?.StartsWith("scope:", StringComparison.Ordinal) == true)?["scope:".Length..];
+        if (scope is null && !policies.Contains(IntegrationHub.Gateway.Auth.HubPolicies.ActiveClient))
         {
             return;
         }
-        operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(SchemeName, context.Document)] = [scope] }];
+        // An endpoint open to any active client checks the scopes each request needs itself.
+        operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(SchemeName, context.Document)] = scope is null ? [] : [scope] }];
         operation.Responses ??= [];
         operation.Responses.TryAdd("401", new OpenApiResponse { Description = "No token, an invalid or expired token, or a suspended adapter (problem details)." });
-        operation.Responses.TryAdd("403", new OpenApiResponse { Description = $"The token lacks the '{scope}' scope (problem details)." });
+        operation.Responses.TryAdd("403", new OpenApiResponse
+        {
+            Description = scope is null ? "The token lacks a scope the request needs (problem details naming it)." : $"The token lacks the '{scope}' scope (problem details).",
+        });
     }
 }

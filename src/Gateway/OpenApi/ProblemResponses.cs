@@ -18,6 +18,10 @@ internal sealed class ProblemResponses : IOperationFilter
     {
         var api = context.ApiDescription;
         var responses = operation.Responses ??= [];
+        foreach (var documented in api.ActionDescriptor.EndpointMetadata.OfType<ProblemResponse>())
+        {
+            responses.TryAdd(documented.Status.ToString(System.Globalization.CultureInfo.InvariantCulture), new OpenApiResponse { Description = documented.Description });
+        }
         if (api.ParameterDescriptions.Any(p => p.Source == BindingSource.Path))
         {
             responses.TryAdd("404", new OpenApiResponse { Description = "Nothing answers to the path: no such resource (its `*.not-found` code) or no such endpoint (`request.not-found`)." });
@@ -49,4 +53,14 @@ internal sealed class ProblemResponses : IOperationFilter
             }
         }
     }
+}
+
+/// <summary>An error answer particular to an endpoint, named with its codes (the shape-implied ones are added for every endpoint).</summary>
+internal sealed record ProblemResponse(int Status, string Description);
+
+internal static class ProblemResponseExtensions
+{
+    public static TBuilder DocumentsProblem<TBuilder>(this TBuilder builder, int status, string description)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new ProblemResponse(status, description));
 }

@@ -25,6 +25,7 @@ internal static class OperationsServiceCollectionExtensions
                     .AddRuntimeInstrumentation()
                     .AddMeter(IngestMetrics.MeterName)
                     .AddMeter(IntegrationHub.Gateway.Mqtt.MqttMetrics.MeterName)
+                    .AddMeter(IntegrationHub.Gateway.Subscriptions.DeliveryMetrics.MeterName)
                     .AddPrometheusExporter();
                 if (otlp)
                 {

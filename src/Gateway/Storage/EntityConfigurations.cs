@@ -181,6 +181,9 @@ internal sealed class OutboxEventConfiguration : IEntityTypeConfiguration<Outbox
     {
         entity.ToTable("outbox");
         entity.Property(e => e.Type).HasMaxLength(100);
+        entity.Property(e => e.Profile).HasMaxLength(96);
+        entity.Property(e => e.Level).HasMaxLength(8);
+        entity.HasIndex(e => e.Time);
     }
 }
 

@@ -2,6 +2,7 @@ using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Events;
 using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Organizations;
+using IntegrationHub.Gateway.Subscriptions;
 using IntegrationHub.Gateway.Telemetry;
 using Microsoft.EntityFrameworkCore;
 
@@ -29,6 +30,9 @@ public sealed class HubDb(DbContextOptions<HubDb> options) : DbContext(options)
     internal DbSet<MaintenanceWindow> Maintenance => Set<MaintenanceWindow>();
     internal DbSet<OutboxEvent> Outbox => Set<OutboxEvent>();
     internal DbSet<ParameterOverride> ParameterOverrides => Set<ParameterOverride>();
+    internal DbSet<Subscription> Subscriptions => Set<Subscription>();
+    internal DbSet<SubscriptionLane> SubscriptionLanes => Set<SubscriptionLane>();
+    internal DbSet<DeadLetter> DeadLetters => Set<DeadLetter>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

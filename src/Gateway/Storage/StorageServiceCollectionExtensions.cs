@@ -29,7 +29,7 @@ internal static class StorageServiceCollectionExtensions
         services.AddDbContext<HubDb>((sp, options) =>
         {
             var database = sp.GetRequiredService<HubDatabase>();
-            options.UseSqlite(database.ConnectionString).AddInterceptors(database.Pragmas);
+            options.UseSqlite(database.ConnectionString).AddInterceptors(database.Pragmas).AddInterceptors(sp.GetServices<IInterceptor>());
         });
         return services;
     }

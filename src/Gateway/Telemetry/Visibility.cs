@@ -17,6 +17,12 @@ internal interface IVisibleRow
 }
 
 /// <summary>
+/// The visibility attributes of a row that is not a table row: a live message or an outbox event. The organization an
+/// alert is dispatched to reads it too.
+/// </summary>
+internal sealed record LiveRow(string OrganizationId, string Domain, string District, bool Sandbox, string? Responsible = null) : IVisibleRow;
+
+/// <summary>
 /// Who may read what, applied on the server to every telemetry query (DESIGN §7.5):
 /// an organization reads its own data; a district organization also reads data located in its district (GB/T 2260
 /// prefixes, so a city code covers its districts); the operator's grants add domains and districts until they expire;
@@ -56,6 +62,17 @@ internal static class Visibility
             };
         }
         return visible;
+    }
+
+    /// <summary>
+    /// The same rules, compiled for judging one live row at a time (MQTT receivers, subscriptions); a row dispatched to
+    /// the caller's organization is visible too.
+    /// </summary>
+    public static async Task<Func<LiveRow, bool>> CompileAsync(Caller caller, HubDb db, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var visible = (await PredicateAsync<LiveRow>(caller, db, now, cancellationToken)).Compile();
+        var organizationId = caller.OrganizationId;
+        return row => visible(row) || row.Responsible == organizationId;
     }
 
     public static Expression<Func<T, bool>> Or<T>(Expression<Func<T, bool>> left, Expression<Func<T, bool>> right)

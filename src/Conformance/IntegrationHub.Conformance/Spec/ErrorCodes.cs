@@ -54,6 +54,14 @@ public static class ErrorCodes
     public const string GrantNotFound = "grant.not-found";
     public const string AlertNotFound = "alert.not-found";
     public const string AlertInvalidTransition = "alert.invalid-transition";
+    public const string SubscriptionNotFound = "subscription.not-found";
+    public const string SubscriptionUrlRefused = "subscription.url-refused";
+    public const string SubscriptionHandshakeFailed = "subscription.handshake-failed";
+    public const string SubscriptionFilterForbidden = "subscription.filter-forbidden";
+    public const string SubscriptionLimitReached = "subscription.limit-reached";
+    public const string SubscriptionNoSecret = "subscription.no-secret";
+    public const string StreamCursorExpired = "stream.cursor-expired";
+    public const string StreamLimitReached = "stream.limit-reached";
 
     public const string InvalidCursor = "query.invalid-cursor";
 

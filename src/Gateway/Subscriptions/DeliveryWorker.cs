@@ -1,0 +1,75 @@
+using System.Collections.Frozen;
+using IntegrationHub.Gateway.Hosting;
+using IntegrationHub.Gateway.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace IntegrationHub.Gateway.Subscriptions;
+
+/// <summary>Fired when a subscription changes (created, paused, resumed, rewound, rotated, deleted), so delivery picks it up at once.</summary>
+internal sealed class SubscriptionChanges : Pulse;
+
+/// <summary>
+/// Runs delivery for every active push subscription (webhooks, MQTT): one <see cref="SubscriptionRunner"/> each, with
+/// lanes of their own, so that a slow or failing receiver only ever delays itself. It starts a runner for each new or
+/// changed subscription and stops those paused or deleted. Server-sent event subscriptions are read by their streams.
+/// </summary>
+internal sealed class DeliveryWorker(
+    IServiceScopeFactory scopes,
+    IEnumerable<IDeliveryChannel> channels,
+    SubscriptionChanges changes,
+    TimeProvider time,
+    IOptions<SubscriptionOptions> options,
+    SubscriptionRunnerFactory runners) : BackgroundService
+{
+    // Named strategies: two channels claiming the same name stop the hub at start.
+    private readonly FrozenDictionary<SubscriptionChannel, IDeliveryChannel> _channels = channels.ToDictionary(c => c.Channel).ToFrozenDictionary();
+    private readonly Dictionary<string, SubscriptionRunner> _running = new(StringComparer.Ordinal);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var next = changes.Next;
+                await ReconcileAsync(stoppingToken);
+                await Pulse.WaitAsync(next, options.Value.RefreshInterval, time, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await Task.WhenAll(_running.Values.Select(r => r.DisposeAsync().AsTask()));
+            _running.Clear();
+        }
+    }
+
+    private async Task ReconcileAsync(CancellationToken cancellationToken)
+    {
+        List<Subscription> active;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<HubDb>();
+            var pushed = _channels.Keys.ToList();
+            active = await db.Subscriptions.AsNoTracking().Include(s => s.Organization)
+                .Where(s => s.Status == SubscriptionStatus.Active && pushed.Contains(s.Channel))
+                .ToListAsync(cancellationToken);
+        }
+        var wanted = active.ToDictionary(s => s.Id, StringComparer.Ordinal);
+        foreach (var (id, runner) in _running.ToList())
+        {
+            if (!wanted.TryGetValue(id, out var subscription) || subscription.Version != runner.Subscription.Version)
+            {
+                await runner.DisposeAsync();
+                _running.Remove(id);
+            }
+        }
+        foreach (var subscription in active.Where(s => !_running.ContainsKey(s.Id)))
+        {
+            _running[subscription.Id] = runners.Start(subscription, _channels[subscription.Channel]);
+        }
+    }
+}

@@ -1,0 +1,295 @@
+using System.Globalization;
+using System.Text;
+using IntegrationHub.Conformance.Spec;
+using IntegrationHub.Gateway.Auth;
+using IntegrationHub.Gateway.Events;
+using IntegrationHub.Gateway.Hosting;
+using IntegrationHub.Gateway.OpenApi;
+using IntegrationHub.Gateway.Storage;
+using IntegrationHub.Gateway.Telemetry;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using OpenIddict.Abstractions;
+
+namespace IntegrationHub.Gateway.Subscriptions;
+
+/// <summary>Open event streams per organization, bounded (<see cref="SubscriptionOptions.MaxStreamsPerOrganization"/>).</summary>
+internal sealed class OpenStreams(IOptions<SubscriptionOptions> options)
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, int> _open = new(StringComparer.Ordinal);
+
+    public bool TryOpen(string organizationId)
+    {
+        lock (_lock)
+        {
+            var count = _open.GetValueOrDefault(organizationId);
+            if (count >= options.Value.MaxStreamsPerOrganization)
+            {
+                return false;
+            }
+            _open[organizationId] = count + 1;
+            return true;
+        }
+    }
+
+    public void Close(string organizationId)
+    {
+        lock (_lock)
+        {
+            if (_open.TryGetValue(organizationId, out var count) && count > 1)
+            {
+                _open[organizationId] = count - 1;
+            }
+            else
+            {
+                _open.Remove(organizationId);
+            }
+        }
+    }
+}
+
+/// <summary>
+/// Server-sent events (SUB-004): <c>GET /v1/stream</c> sends the events the caller may read, filtered like a
+/// subscription, each with its outbox id as the SSE id, so <c>Last-Event-ID</c> resumes exactly where the connection
+/// dropped (within retention). Idle streams get heartbeats that also carry the position, so a resume does not rescan
+/// what the filter skipped. A stream ends when the caller's token expires or its client is suspended.
+/// </summary>
+internal static partial class EventStreamApi
+{
+    private const int ReadSize = 256;
+    private const string MediaType = "text/event-stream";
+
+    public static IEndpointRouteBuilder MapEventStream(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/stream", StreamAsync).WithTags("Subscriptions").WithName("StreamEvents")
+            .WithSummary("Server-sent events: observations (telemetry:read), alert changes and warnings (alerts:read), or a subscription's events (subscriptions:manage).")
+            .RequireAuthorization(HubPolicies.ActiveClient)
+            .Produces<string>(StatusCodes.Status200OK, MediaType)
+            .DocumentsProblem(StatusCodes.Status404NotFound, "No such subscription in your organization (`subscription.not-found`).")
+            .DocumentsProblem(StatusCodes.Status410Gone, "Last-Event-ID is older than the events the hub keeps (`stream.cursor-expired`).")
+            .DocumentsProblem(StatusCodes.Status429TooManyRequests, "The organization holds as many open streams as it may (`stream.limit-reached`).");
+        return app;
+    }
+
+    private static async Task<IResult> StreamAsync(
+        string? subscription, [FromQuery] string[]? types, [FromQuery] string[]? domains, [FromQuery] string[]? profiles, [FromQuery] string[]? districts,
+        [FromQuery] string[]? levels, [FromQuery] string[]? devices, DateTimeOffset? since, string? lastEventId,
+        HubDb db, SpecCatalog spec, OutboxReader outbox, OpenStreams open, CloudEventFormat format, ClientAccess access, TimeProvider time,
+        IOptions<SubscriptionOptions> options, ILoggerFactory logs, HttpContext context)
+    {
+        var caller = context.Caller();
+        var cancellationToken = context.RequestAborted;
+
+        // What the caller may read: a subscription's filter, or its own within what its scopes allow.
+        var check = new RequestValidator();
+        EventFilter? filter;
+        Subscription? owned = null;
+        if (subscription is not null)
+        {
+            if (!caller.Scopes.Contains(Scopes.SubscriptionsManage))
+            {
+                return ProblemResults.Problem(context, ErrorCodes.InsufficientScope, $"Streaming a subscription needs the '{Scopes.SubscriptionsManage}' scope.");
+            }
+            owned = await SubscriptionsApi.FindAsync(db, subscription, context);
+            if (owned is null)
+            {
+                return ProblemResults.Problem(context, ErrorCodes.SubscriptionNotFound, $"No subscription '{subscription}' in your organization.");
+            }
+            filter = owned.Filter;
+        }
+        else
+        {
+            filter = await SubscriptionsApi.FilterAsync(check, new SubscriptionsApi.FilterRequest(types, domains, profiles, districts, levels, devices), "", caller, db, spec, time, cancellationToken);
+            if (check.Failed)
+            {
+                return ProblemResults.Problem(context, ErrorCodes.InvalidParameter, "The query's filter is not valid.", check.Findings);
+            }
+            if (filter is null)
+            {
+                return ProblemResults.Problem(context, ErrorCodes.SubscriptionFilterForbidden, "The filter names devices your organization may not read.");
+            }
+        }
+        var allowed = AllowedTypes(caller, spec, owned is not null);
+        if (filter.Types?.FirstOrDefault(t => !allowed.Contains(t)) is { } refused)
+        {
+            return ProblemResults.Problem(context, ErrorCodes.InsufficientScope, $"Events of type '{refused}' need the {(EventTypes.Family(refused) == "observation" ? Scopes.TelemetryRead : Scopes.AlertsRead)} scope.");
+        }
+        if (allowed.Count == 0)
+        {
+            return ProblemResults.Problem(context, ErrorCodes.InsufficientScope, $"Streaming needs {Scopes.TelemetryRead}, {Scopes.AlertsRead} or {Scopes.SubscriptionsManage}.");
+        }
+
+        // Where to start: after Last-Event-ID, else at a time, else where the subscription's stream stopped, else now.
+        var resume = context.Request.Headers["Last-Event-ID"].FirstOrDefault() ?? lastEventId;
+        long cursor;
+        if (resume is not null)
+        {
+            if (!Cursors.TryLong(resume, out cursor) || cursor < 0)
+            {
+                return ProblemResults.Problem(context, ErrorCodes.InvalidCursor, "Last-Event-ID must be the id of an event this stream sent.");
+            }
+            if (await outbox.OldestAsync(cancellationToken) is { } oldest && cursor < oldest - 1)
+            {
+                return ProblemResults.Problem(context, ErrorCodes.StreamCursorExpired, $"Event {cursor} is older than the events the hub still keeps.");
+            }
+        }
+        else if (since is { } from)
+        {
+            cursor = await outbox.CursorAtAsync(from, cancellationToken);
+        }
+        else if (owned is not null)
+        {
+            cursor = await db.SubscriptionLanes.Where(l => l.SubscriptionId == owned.Id).Select(l => l.Cursor).FirstOrDefaultAsync(cancellationToken);
+        }
+        else
+        {
+            cursor = await outbox.NewestAsync(cancellationToken);
+        }
+
+        if (!open.TryOpen(caller.OrganizationId))
+        {
+            return ProblemResults.Problem(context, ErrorCodes.StreamLimitReached, $"At most {options.Value.MaxStreamsPerOrganization} open streams per organization.");
+        }
+        try
+        {
+            var stream = new EventStream(context, caller, filter, allowed, owned, db, outbox, format, access, time, options.Value, logs.CreateLogger(typeof(EventStreamApi)));
+            await stream.RunAsync(cursor);
+        }
+        finally
+        {
+            open.Close(caller.OrganizationId);
+        }
+        return Results.Empty;
+    }
+
+    /// <summary>The event types the caller's scopes let it read; a subscription stream may read every type.</summary>
+    private static HashSet<string> AllowedTypes(Caller caller, SpecCatalog spec, bool subscription) =>
+        spec.Events.Types.Select(t => t.Type).Where(type => subscription || EventTypes.Family(type) switch
+        {
+            "observation" => caller.Scopes.Contains(Scopes.TelemetryRead),
+            _ => caller.Scopes.Contains(Scopes.AlertsRead),
+        }).ToHashSet(StringComparer.Ordinal);
+
+    private sealed partial class EventStream(
+        HttpContext context, Caller caller, EventFilter filter, HashSet<string> allowed, Subscription? subscription, HubDb db, OutboxReader outbox,
+        CloudEventFormat format, ClientAccess access, TimeProvider time, SubscriptionOptions options, ILogger logger)
+    {
+        private Func<LiveRow, bool> _visible = _ => false;
+        private DateTimeOffset _refreshAt;
+
+        public async Task RunAsync(long cursor)
+        {
+            var cancellationToken = context.RequestAborted;
+            var response = context.Response;
+            response.ContentType = MediaType;
+            response.Headers.CacheControl = "no-cache";
+            response.Headers["X-Accel-Buffering"] = "no";
+            context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+            var expires = context.User.GetExpirationDate() ?? DateTimeOffset.MaxValue;
+            var saved = cursor;
+            try
+            {
+                await response.WriteAsync("retry: 3000\n\n", cancellationToken);
+                await response.Body.FlushAsync(cancellationToken);
+                while (!cancellationToken.IsCancellationRequested)
+                {
+                    var next = outbox.Signal.Next;
+                    if (!await RefreshAsync(expires, cancellationToken))
+                    {
+                        return;
+                    }
+                    var read = await outbox.ReadAfterAsync(cursor, ReadSize, cancellationToken);
+                    var wrote = false;
+                    foreach (var e in read)
+                    {
+                        cursor = e.Id;
+                        if (allowed.Contains(e.Type) && filter.Matches(e) && Visible(e))
+                        {
+                            await WriteAsync(response, e, cancellationToken);
+                            wrote = true;
+                        }
+                    }
+                    if (wrote)
+                    {
+                        await response.Body.FlushAsync(cancellationToken);
+                    }
+                    if (read.Count == ReadSize)
+                    {
+                        continue;
+                    }
+                    saved = await SaveAsync(cursor, saved);
+                    var untilExpiry = expires - time.GetUtcNow();
+                    var wait = options.Heartbeat < untilExpiry ? options.Heartbeat : untilExpiry > TimeSpan.Zero ? untilExpiry : TimeSpan.Zero;
+                    await Hosting.Pulse.WaitAsync(next, wait, time, cancellationToken);
+                    if (!next.IsCompleted)
+                    {
+                        // A heartbeat: a comment keeps proxies from closing the connection; the id moves the resume point past skipped events.
+                        await response.WriteAsync($": heartbeat\nid: {cursor.ToString(CultureInfo.InvariantCulture)}\n\n", cancellationToken);
+                        await response.Body.FlushAsync(cancellationToken);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+            }
+            finally
+            {
+                await SaveAsync(cursor, saved);
+            }
+        }
+
+        private async Task WriteAsync(HttpResponse response, OutboxEvent e, CancellationToken cancellationToken)
+        {
+            var builder = new StringBuilder(e.Data.Length + 600);
+            builder.Append("id: ").Append(CloudEventFormat.Id(e)).Append("\nevent: ").Append(e.Type).Append("\ndata: ")
+                .Append(Encoding.UTF8.GetString(format.Structured(e))).Append("\n\n");
+            await response.WriteAsync(builder.ToString(), cancellationToken);
+        }
+
+        private bool Visible(OutboxEvent e) =>
+            e.Type == EventTypes.Warning
+            || _visible(new LiveRow(e.OrganizationId, e.Domain ?? "", e.District ?? "", e.Sandbox, e.ResponsibleOrganizationId));
+
+        /// <summary>Re-reads visibility and the client's standing now and then; false when the stream must end.</summary>
+        private async Task<bool> RefreshAsync(DateTimeOffset expires, CancellationToken cancellationToken)
+        {
+            var now = time.GetUtcNow();
+            if (now >= expires)
+            {
+                StreamEnded(logger, caller.ClientId, "its token expired");
+                return false;
+            }
+            if (now < _refreshAt)
+            {
+                return true;
+            }
+            var decision = await access.DecideAsync(caller.ClientId, context.User.GetClaim(HubClaims.Stamp), context.User.GetScopes(), cancellationToken);
+            if (decision.Caller is null)
+            {
+                StreamEnded(logger, caller.ClientId, decision.RefusalCode ?? "its access ended");
+                return false;
+            }
+            _visible = await Visibility.CompileAsync(caller, db, now, cancellationToken);
+            _refreshAt = now + options.RefreshInterval;
+            return true;
+        }
+
+        /// <summary>A subscription's stream keeps its position, so a reconnect without Last-Event-ID resumes there.</summary>
+        private async Task<long> SaveAsync(long cursor, long saved)
+        {
+            if (subscription is null || cursor == saved)
+            {
+                return saved;
+            }
+            await db.SubscriptionLanes.Where(l => l.SubscriptionId == subscription.Id)
+                .ExecuteUpdateAsync(s => s.SetProperty(l => l.Cursor, cursor), CancellationToken.None);
+            return cursor;
+        }
+
+        [LoggerMessage(EventId = 6101, Level = LogLevel.Information, Message = "Ending the event stream of {ClientId}: {Reason}")]
+        private static partial void StreamEnded(ILogger logger, string clientId, string reason);
+    }
+}

@@ -72,6 +72,8 @@ public sealed class IntegrationHubClientBuilder
 public static class IntegrationHubHttpClients
 {
     public const string Telemetry = "IntegrationHub.Telemetry";
+    public const string Alerts = "IntegrationHub.Alerts";
+    public const string AlertSettings = "IntegrationHub.AlertSettings";
     public const string Administration = "IntegrationHub.Administration";
     public const string Specs = "IntegrationHub.Specs";
     public const string Token = Auth.AccessTokenSource.HttpClientName;

@@ -111,27 +111,33 @@ public sealed class MqttPublisherTests(HubFixture fixture) : IClassFixture<HubFi
     }
 
     [Fact]
-    public async Task Publisher_ReconnectsAfterTheHubCutsItOff_AndDeliversWhatWaited()
+    public async Task Publisher_ReconnectsAfterTheHubCutsItOff_AndDeliversEverythingOnceInOrder()
     {
         var adapter = await MqttPublisher.AdapterAsync(Hub, HubFixture.Unique("mqtt-sdk-cut"));
         // Real time on the publisher's side, so that its backoff runs out by itself.
-        await using var sdk = MqttPublisher.For(Hub, adapter, TimeProvider.System, new WireTap(), options => (options.MinReconnectDelay, options.MaxReconnectDelay) = (TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(200)));
+        await using var sdk = MqttPublisher.For(Hub, adapter, TimeProvider.System, new WireTap(), options =>
+            (options.MaxInFlight, options.MinReconnectDelay, options.MaxReconnectDelay) = (4, TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(200)));
         var sender = sdk.GetRequiredService<ITelemetrySender>();
         await using var adminSdk = Sdk.Admin(Hub);
         var admin = adminSdk.GetRequiredService<IAdministrationApi>();
-        Assert.Equal(MessageStatus.Accepted, (await sender.SendAsync(MqttPublisher.Methane(Hub, "before", 3)).WaitAsync(MqttPublisher.Timeout, TestContext.Current.CancellationToken)).Status);
+        var cancellation = TestContext.Current.CancellationToken;
+        var sends = Enumerable.Range(0, 100).Select(i => sender.SendAsync(MqttPublisher.Methane(Hub, $"m-{i:000}", i % 7, secondsAgo: 600 - i))).ToList();
+        await sends[10].WaitAsync(MqttPublisher.Timeout, cancellation);
 
-        // Suspending ends the session at once and revokes the adapter's tokens; the publisher cannot get back in until it is resumed.
-        await admin.SuspendAdapterAsync(adapter.ClientId, new NoteRequest("inspection"));
-        var waiting = sender.SendAsync(MqttPublisher.Methane(Hub, "while-cut-off", 4));
+        // Suspending ends the session at once, most likely amid the publishes, and revokes the adapter's tokens: the
+        // publisher cannot get back in until the adapter is resumed, and what it sends meanwhile waits.
         var back = MqttPublisher.NextConnectionAsync(Broker, adapter.ClientId);
+        await admin.SuspendAdapterAsync(adapter.ClientId, new NoteRequest("inspection"));
+        var waiting = sender.SendAsync(MqttPublisher.Methane(Hub, "m-100", 4, secondsAgo: 400));
         Assert.DoesNotContain(Broker.Sessions, s => s.Caller.ClientId == adapter.ClientId);
         Assert.False(waiting.IsCompleted);
         await admin.ResumeAdapterAsync(adapter.ClientId, new NoteRequest());
-        await back.WaitAsync(MqttPublisher.Timeout, TestContext.Current.CancellationToken);
+        await back.WaitAsync(MqttPublisher.Timeout, cancellation);
+        var results = await Task.WhenAll(sends.Append(waiting)).WaitAsync(MqttPublisher.Timeout, cancellation);
 
-        Assert.Equal(MessageStatus.Accepted, (await waiting.WaitAsync(MqttPublisher.Timeout, TestContext.Current.CancellationToken)).Status);
-        Assert.Equal(2, await MqttPublisher.StoredAsync(Hub, adapter.ClientId));
+        Assert.All(results, r => Assert.Equal(MessageStatus.Accepted, r.Status));
+        var stored = await Hub.QueryAsync(db => db.Messages.Where(m => m.AdapterId == adapter.ClientId).OrderBy(m => m.Id).Select(m => m.MessageId).ToListAsync());
+        Assert.Equal(Enumerable.Range(0, 101).Select(i => $"m-{i:000}"), stored);
     }
 }
 

@@ -93,6 +93,11 @@ internal sealed partial class MqttTelemetryTransport : ITelemetryTransport, IAsy
                 {
                     var connection = await WaitForConnectionAsync(linked.Token);
                     await PublishAsync(connection, batch, results, linked.Token);
+                    if (Array.IndexOf(results, null) >= 0)
+                    {
+                        // Only a lost connection leaves a message without a verdict: wait for its end, then for the next one.
+                        await connection.Lost.WaitAsync(linked.Token);
+                    }
                 }
             }
             finally
@@ -256,8 +261,10 @@ internal sealed partial class MqttTelemetryTransport : ITelemetryTransport, IAsy
                 refused = null;
                 client = new MqttClientFactory().CreateMqttClient();
                 var lost = new TaskCompletionSource<MqttClientDisconnectedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
+                var current = client;
                 client.DisconnectedAsync += e =>
                 {
+                    Disconnected(current);
                     lost.TrySetResult(e);
                     return Task.CompletedTask;
                 };
@@ -276,7 +283,7 @@ internal sealed partial class MqttTelemetryTransport : ITelemetryTransport, IAsy
                     {
                         await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(_feedbackTopic, MqttQualityOfServiceLevel.AtLeastOnce).Build(), connecting.Token);
                     }
-                    Connected(new Connection(client, connected.ReceiveMaximum is > 0 and var maximum ? maximum : ushort.MaxValue));
+                    Connected(new Connection(client, connected.ReceiveMaximum is > 0 and var maximum ? maximum : ushort.MaxValue, lost.Task));
                 }
                 failures = 0;
                 ClientLog.MqttConnected(_logger, _broker, _mqttClientId);
@@ -373,11 +380,12 @@ internal sealed partial class MqttTelemetryTransport : ITelemetryTransport, IAsy
         }
     }
 
-    private void Disconnected()
+    /// <summary>Batches wait for the next connection from now on; with <paramref name="client"/>, only if it is the current one.</summary>
+    private void Disconnected(IMqttClient? client = null)
     {
         using (_lock.EnterScope())
         {
-            if (_connected.Task.IsCompleted)
+            if (_connected.Task.IsCompleted && (client is null || _connected.Task.Result.Client == client))
             {
                 _connected = NewConnectedSignal();
             }
@@ -407,6 +415,6 @@ internal sealed partial class MqttTelemetryTransport : ITelemetryTransport, IAsy
         _gate.Dispose();
     }
 
-    /// <summary>A live connection and how many unacknowledged publishes the broker accepts on it.</summary>
-    private sealed record Connection(IMqttClient Client, int ReceiveMaximum);
+    /// <summary>A live connection, how many unacknowledged publishes the broker accepts on it, and its end.</summary>
+    private sealed record Connection(IMqttClient Client, int ReceiveMaximum, Task Lost);
 }

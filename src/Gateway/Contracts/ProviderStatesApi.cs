@@ -58,6 +58,13 @@ internal static class ProviderStatesApi
 
         var values = new JsonObject { ["adminToken"] = adminToken, ["accessToken"] = adminToken };
         var cancellationToken = context.RequestAborted;
+        // The organization's adapter manages its alerts; its token is the one the interaction sends.
+        async Task<string> ManagerAsync()
+        {
+            var token = await AdapterWithDeviceAsync(hub, adminToken, Param("organizationId"), Param("adapterId"), Param("deviceId"), Managing, cancellationToken);
+            values["accessToken"] = token;
+            return token;
+        }
         switch (change.State)
         {
             case "the admin client exists":
@@ -82,8 +89,7 @@ internal static class ProviderStatesApi
             case "an organization manages a methane device":
             case "a device with a maintenance window":
             case "the organization has a parameter override":
-                var managerToken = await AdapterWithDeviceAsync(hub, adminToken, Param("organizationId"), Param("adapterId"), Param("deviceId"), Managing, cancellationToken);
-                values["accessToken"] = managerToken;
+                var managerToken = await ManagerAsync();
                 // A window to open from now for two hours, on the hub's clock (the hub refuses windows that have ended).
                 var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds()).ToOffset(TimeSpan.FromHours(8));
                 values["from"] = now.ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture);
@@ -103,8 +109,7 @@ internal static class ProviderStatesApi
                 break;
             case "an open methane alert":
             case "a resolved methane alert":
-                var ownerToken = await AdapterWithDeviceAsync(hub, adminToken, Param("organizationId"), Param("adapterId"), Param("deviceId"), Managing, cancellationToken);
-                values["accessToken"] = ownerToken;
+                var ownerToken = await ManagerAsync();
                 // Two readings of 30 %LEL five minutes apart raise an orange alert; the engine judges them after the commit.
                 var last = DateTimeOffset.Parse(Param("time"), CultureInfo.InvariantCulture);
                 await hub.PostAsync(ownerToken, "/v1/telemetry", Batch(Param("deviceId"), "%{LEL}", (Stamp(last.AddMinutes(-5)), 30), (Stamp(last), 30)), cancellationToken);

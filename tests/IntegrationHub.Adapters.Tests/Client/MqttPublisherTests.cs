@@ -6,7 +6,6 @@ using IntegrationHub.Gateway.Mqtt;
 using IntegrationHub.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using MQTTnet.Server;
 
 namespace IntegrationHub.Adapters.Tests.Client;
 
@@ -46,21 +45,7 @@ internal static class MqttPublisher
     };
 
     /// <summary>Completes when the broker accepts the next connection of <paramref name="adapterId"/>.</summary>
-    public static Task NextConnectionAsync(MqttBroker broker, string adapterId)
-    {
-        var connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Task OnConnected(ClientConnectedEventArgs e)
-        {
-            if (e.UserName == adapterId)
-            {
-                broker.Server.ClientConnectedAsync -= OnConnected;
-                connected.TrySetResult();
-            }
-            return Task.CompletedTask;
-        }
-        broker.Server.ClientConnectedAsync += OnConnected;
-        return connected.Task;
-    }
+    public static Task NextConnectionAsync(MqttBroker broker, string adapterId) => MqttServerEvents.ConnectedAsync(broker.Server, e => e.UserName == adapterId);
 
     public static Task<int> StoredAsync(HubFactory hub, string adapterId) => hub.QueryAsync(db => db.Messages.CountAsync(m => m.AdapterId == adapterId));
 }

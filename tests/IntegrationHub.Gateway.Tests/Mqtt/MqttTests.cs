@@ -293,25 +293,13 @@ public sealed class MqttTests(HubFixture fixture) : IClassFixture<HubFixture>
         var (id, secret) = await AdapterAsync(org, "ch4-1");
         var token = await Hub.TokenAsync(id, secret);
         var clientId = HubFixture.Unique("same");
-        var broker = Hub.Services.GetRequiredService<MqttBroker>();
-        // Registered after the hub's own handler, so it runs after it.
-        var oldGone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Task OnDisconnected(MQTTnet.Server.ClientDisconnectedEventArgs e)
-        {
-            if (e.ClientId == clientId)
-            {
-                oldGone.TrySetResult();
-            }
-            return Task.CompletedTask;
-        }
-        broker.Server.ClientDisconnectedAsync += OnDisconnected;
+        var oldGone = MqttServerEvents.DisconnectedAsync(Hub.Services.GetRequiredService<MqttBroker>().Server, e => e.ClientId == clientId);
 
         // A client reconnecting under its id before the broker let go of the old connection: MQTT hands the session over,
         // and the old connection's end is reported after the new one was let in.
         var (old, _) = await ConnectAsync(id, token, clientId: clientId);
         var (current, connected) = await ConnectAsync(id, token, clientId: clientId);
-        await oldGone.Task.WaitAsync(Timeout);
-        broker.Server.ClientDisconnectedAsync -= OnDisconnected;
+        await oldGone.WaitAsync(Timeout);
         var ack = await current.PublishAsync(Ingest(id, Methane("m1", "ch4-1")));
 
         Assert.Equal(MqttClientConnectResultCode.Success, connected.ResultCode);

@@ -16,4 +16,16 @@ internal static partial class ClientLog
 
     [LoggerMessage(EventId = 4111, Level = LogLevel.Warning, Message = "A batch of {Count} telemetry messages failed; their ids are kept, so sending them again is safe")]
     public static partial void BatchFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(EventId = 4120, Level = LogLevel.Information, Message = "Connected to the hub's MQTT broker {Broker} as {MqttClientId}")]
+    public static partial void MqttConnected(ILogger logger, Uri broker, string mqttClientId);
+
+    [LoggerMessage(EventId = 4121, Level = LogLevel.Warning, Message = "Could not connect to the hub's MQTT broker {Broker}; trying again after a pause")]
+    public static partial void MqttConnectFailed(ILogger logger, Uri broker, Exception exception);
+
+    [LoggerMessage(EventId = 4122, Level = LogLevel.Warning, Message = "The connection to the hub's MQTT broker {Broker} was lost ({Reason}: {ReasonString}); reconnecting")]
+    public static partial void MqttLost(ILogger logger, Uri broker, MQTTnet.MqttClientDisconnectReason reason, string? reasonString);
+
+    [LoggerMessage(EventId = 4123, Level = LogLevel.Debug, Message = "Reconnecting to the hub's MQTT broker {Broker} with a fresh token before the current one expires")]
+    public static partial void MqttRenewing(ILogger logger, Uri broker);
 }

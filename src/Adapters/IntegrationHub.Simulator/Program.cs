@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 
 // dotnet run --project src/Adapters/IntegrationHub.Simulator -- --hub URL --client-id ID --client-secret SECRET
 //     --devices N --rate R [--profile P]... [--seed S] [--scenario mixed] [--count N | --duration 00:10:00]
+//     [--start 2026-07-14T08:00:00+08:00] [--mqtt [--mqtt-broker mqtt://host:1883]]
 //     [--admin-client-id ID --admin-client-secret SECRET]
 var hub = new Option<Uri>("--hub")
 {
@@ -33,13 +34,25 @@ var duration = new Option<TimeSpan?>("--duration") { Description = "Stop after t
 var adminId = new Option<string?>("--admin-client-id") { Description = "An admin client: when given, the simulator first registers its devices under the adapter." };
 var adminSecret = new Option<string?>("--admin-client-secret") { Description = "The admin client's secret; or set IHUB_ADMIN_CLIENT_SECRET.", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("IHUB_ADMIN_CLIENT_SECRET") };
 var district = new Option<string>("--district") { Description = "GB/T 2260 code of the district the devices are registered in.", DefaultValueFactory = _ => "370202" };
+var start = new Option<DateTimeOffset?>("--start")
+{
+    Description = "When the simulated time begins (default: now). Readings due before now are sent at once, so a start in the past backfills history; the same start and seed replay the same readings.",
+};
+var mqtt = new Option<bool>("--mqtt") { Description = "Send over MQTT (QoS 1 to hub/v1/ingest/{client id}, the token as password) instead of HTTP." };
+var broker = new Option<Uri?>("--mqtt-broker")
+{
+    Description = "The hub's MQTT broker, mqtt://host:port or mqtts://host:port; default: the hub's host on 1883 (8883 with TLS for an https hub).",
+    CustomParser = result => Uri.TryCreate(result.Tokens[0].Value, UriKind.Absolute, out var uri) && uri.Scheme is "mqtt" or "mqtts"
+        ? uri
+        : Fail<Uri?>(result, "--mqtt-broker takes mqtt://host:port or mqtts://host:port."),
+};
 
 devices.Validators.Add(result => { if (result.GetValueOrDefault<int>() is < 1 or > 100_000) { result.AddError("--devices must be between 1 and 100000."); } });
 rate.Validators.Add(result => { if (result.GetValueOrDefault<double>() is not (> 0 and <= 100_000)) { result.AddError("--rate must be above 0 and at most 100000."); } });
 
 var root = new RootCommand("Simulates devices of the reference profiles and sends their telemetry to an IntegrationHub.")
 {
-    hub, clientId, clientSecret, devices, rate, profiles, seed, scenario, count, duration, adminId, adminSecret, district,
+    hub, clientId, clientSecret, devices, rate, profiles, seed, scenario, count, duration, adminId, adminSecret, district, start, mqtt, broker,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -58,17 +71,23 @@ root.SetAction(async (parse, cancellationToken) =>
             return 2;
         }
     }
-    await using var services = SimulatorServices.Create(parse.GetValue(hub)!, parse.GetValue(clientId)!, secret);
+    if (parse.GetValue(broker) is not null && !parse.GetValue(mqtt))
+    {
+        Console.Error.WriteLine("--mqtt-broker goes with --mqtt.");
+        return 2;
+    }
+    var transport = parse.GetValue(mqtt) ? new MqttTransport(parse.GetValue(broker)) : null;
+    await using var services = SimulatorServices.Create(parse.GetValue(hub)!, parse.GetValue(clientId)!, secret, transport);
     var time = services.GetRequiredService<TimeProvider>();
-    var start = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
-    var plan = Scenario.Create(parse.GetValue(seed), start, parse.GetValue(scenario), parse.GetValue(devices), chosen);
+    var begin = parse.GetValue(start) ?? DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
+    var plan = Scenario.Create(parse.GetValue(seed), begin, parse.GetValue(scenario), parse.GetValue(devices), chosen);
 
     if (parse.GetValue(adminId) is { } admin)
     {
         await using var adminServices = SimulatorServices.Create(parse.GetValue(hub)!, admin, parse.GetValue(adminSecret) ?? "");
         await SimulatorRunner.RegisterAsync(adminServices.GetRequiredService<IAdministrationApi>(), parse.GetValue(clientId)!, plan, parse.GetValue(district)!, cancellationToken);
     }
-    Console.WriteLine($"Simulating {plan.Devices.Count} devices ({string.Join(", ", plan.Devices.GroupBy(d => d.Role).Select(g => $"{g.Count()} {g.Key}"))}), seed {plan.Seed}, {parse.GetValue(rate)} messages/s.");
+    Console.WriteLine($"Simulating {plan.Devices.Count} devices ({string.Join(", ", plan.Devices.GroupBy(d => d.Role).Select(g => $"{g.Count()} {g.Key}"))}), seed {plan.Seed}, {parse.GetValue(rate)} messages/s over {(transport is null ? "HTTP" : "MQTT")}.");
     var summary = await services.GetRequiredService<SimulatorRunner>().RunAsync(plan, parse.GetValue(rate), parse.GetValue(count), parse.GetValue(duration), cancellationToken);
     Console.WriteLine(summary);
     return summary.Failed > 0 ? 1 : summary.Rejected > 0 ? 3 : 0;
@@ -81,21 +100,28 @@ static T Fail<T>(System.CommandLine.Parsing.ArgumentResult result, string error)
     return default!;
 }
 
-/// <summary>The SDK as the simulator uses it: one adapter identity, a batching sender, console logs.</summary>
+/// <summary>Send over MQTT, to this broker (null: the hub's host).</summary>
+internal sealed record MqttTransport(Uri? Broker);
+
+/// <summary>The SDK as the simulator uses it: one adapter identity, a batching sender over HTTP or MQTT, console logs.</summary>
 internal static class SimulatorServices
 {
-    public static ServiceProvider Create(Uri hub, string clientId, string clientSecret)
+    public static ServiceProvider Create(Uri hub, string clientId, string clientSecret, MqttTransport? mqtt = null)
     {
         var services = new ServiceCollection();
         // Per-request HTTP and retry logs would drown the run's own lines; retries that give up still surface as failures.
         services.AddLogging(logging => logging.AddSimpleConsole(console => console.SingleLine = true).SetMinimumLevel(LogLevel.Information)
             .AddFilter("System.Net.Http", LogLevel.Warning).AddFilter("Polly", LogLevel.Warning));
-        services.AddIntegrationHubClient(options =>
+        var client = services.AddIntegrationHubClient(options =>
         {
             options.BaseAddress = hub;
             options.ClientId = clientId;
             options.ClientSecret = clientSecret;
         }).AddTelemetrySender(sender => sender.MessageIdPrefix = "sim-");
+        if (mqtt is not null)
+        {
+            client.UseMqtt(options => options.Broker = mqtt.Broker);
+        }
         services.AddSingleton<SimulatorRunner>();
         return services.BuildServiceProvider();
     }

@@ -1,6 +1,9 @@
+using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using IntegrationHub.Conformance.Spec;
+using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Auth;
 using Microsoft.Extensions.Options;
 
@@ -35,7 +38,10 @@ internal static class ProviderStatesApi
     /// <summary>The verifier's request (pact_verifier): the state's name, its parameters, setup or teardown.</summary>
     internal sealed record StateChange(string? State, Dictionary<string, JsonElement>? Params, string? Action);
 
-    private static async Task<IResult> SetUpAsync(StateChange change, HttpContext context, IOptions<BootstrapOptions> bootstrap)
+    /// <summary>The scopes of an adapter whose organization runs its own alerts.</summary>
+    private static readonly string[] Managing = [Scopes.TelemetryWrite, Scopes.TelemetryRead, Scopes.AlertsRead, Scopes.AlertsManage];
+
+    private static async Task<IResult> SetUpAsync(StateChange change, HttpContext context, IOptions<BootstrapOptions> bootstrap, AlertEngine engine, TimeProvider time)
     {
         // Interactions without a state still get a call, with an empty name; teardowns need nothing undone.
         if (change.Action == "teardown" || string.IsNullOrEmpty(change.State))
@@ -51,25 +57,69 @@ internal static class ProviderStatesApi
         string Param(string name) => change.Params?.GetValueOrDefault(name).GetString() ?? throw new BadHttpRequestException($"State '{change.State}' needs the parameter '{name}'.");
 
         var values = new JsonObject { ["adminToken"] = adminToken, ["accessToken"] = adminToken };
+        var cancellationToken = context.RequestAborted;
+        // The organization's adapter manages its alerts; its token is the one the interaction sends.
+        async Task<string> ManagerAsync()
+        {
+            var token = await AdapterWithDeviceAsync(hub, adminToken, Param("organizationId"), Param("adapterId"), Param("deviceId"), Managing, cancellationToken);
+            values["accessToken"] = token;
+            return token;
+        }
         switch (change.State)
         {
             case "the admin client exists":
                 break;
             case "an organization exists":
-                await hub.EnsureAsync(adminToken, "/v1/organizations", new { id = Param("organizationId"), name = "Contract organization", kind = "district", areaCode = "370202" }, context.RequestAborted);
+                await hub.EnsureAsync(adminToken, "/v1/organizations", new { id = Param("organizationId"), name = "Contract organization", kind = "district", areaCode = "370202" }, cancellationToken);
                 break;
             case "an adapter with a registered methane device":
             case "the adapter has sent methane readings":
             case "the adapter has a rejected message":
-                var adapterToken = await AdapterWithDeviceAsync(hub, adminToken, Param("organizationId"), Param("adapterId"), Param("deviceId"), context.RequestAborted);
+                var adapterToken = await AdapterWithDeviceAsync(hub, adminToken, Param("organizationId"), Param("adapterId"), Param("deviceId"), null, cancellationToken);
                 values["accessToken"] = adapterToken;
                 if (change.State == "the adapter has sent methane readings")
                 {
-                    await hub.PostAsync(adapterToken, "/v1/telemetry", Batch(Param("deviceId"), Param("time"), "%{vol}", 0.25), context.RequestAborted);
+                    await hub.PostAsync(adapterToken, "/v1/telemetry", Batch(Param("deviceId"), "%{vol}", (Param("time"), 0.25)), cancellationToken);
                 }
                 else if (change.State == "the adapter has a rejected message")
                 {
-                    await hub.PostAsync(adapterToken, "/v1/telemetry", Batch(Param("deviceId"), Param("time"), "%LEL", 5), context.RequestAborted);
+                    await hub.PostAsync(adapterToken, "/v1/telemetry", Batch(Param("deviceId"), "%LEL", (Param("time"), 5)), cancellationToken);
+                }
+                break;
+            case "an organization manages a methane device":
+            case "a device with a maintenance window":
+            case "the organization has a parameter override":
+                var managerToken = await ManagerAsync();
+                // A window to open from now for two hours, on the hub's clock (the hub refuses windows that have ended).
+                var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds()).ToOffset(TimeSpan.FromHours(8));
+                values["from"] = now.ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture);
+                values["until"] = now.AddHours(2).ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture);
+                if (change.State == "a device with a maintenance window")
+                {
+                    var window = await hub.SendAsync(HttpMethod.Post, managerToken, $"/v1/organizations/{Param("organizationId")}/devices/{Param("deviceId")}/maintenance",
+                        new { until = now.AddHours(2), note = "replacing the sensor" }, cancellationToken);
+                    values["windowId"] = window!["id"]!.GetValue<long>();
+                }
+                else if (change.State == "the organization has a parameter override")
+                {
+                    var added = await hub.SendAsync(HttpMethod.Put, managerToken, "/v1/parameter-overrides",
+                        new { scope = "group", key = "valve-wells", profile = "gas.underground-methane", parameters = new { coverTiltDeg = 20 } }, cancellationToken);
+                    values["overrideId"] = added!["id"]!.GetValue<long>();
+                }
+                break;
+            case "an open methane alert":
+            case "a resolved methane alert":
+                var ownerToken = await ManagerAsync();
+                // Two readings of 30 %LEL five minutes apart raise an orange alert; the engine judges them after the commit.
+                var last = DateTimeOffset.Parse(Param("time"), CultureInfo.InvariantCulture);
+                await hub.PostAsync(ownerToken, "/v1/telemetry", Batch(Param("deviceId"), "%{LEL}", (Stamp(last.AddMinutes(-5)), 30), (Stamp(last), 30)), cancellationToken);
+                await engine.CaughtUpAsync(cancellationToken);
+                var alerts = await hub.SendAsync(HttpMethod.Get, ownerToken, $"/v1/alerts?device={Uri.EscapeDataString(Param("deviceId"))}&open=true", null, cancellationToken);
+                var alertId = alerts!["items"]!.AsArray().Single()!["id"]!.GetValue<long>();
+                values["alertId"] = alertId;
+                if (change.State == "a resolved methane alert")
+                {
+                    await hub.PostAsync(ownerToken, $"/v1/alerts/{alertId}/resolve", new { note = "valve closed, well ventilated" }, cancellationToken);
                 }
                 break;
             default:
@@ -78,21 +128,30 @@ internal static class ProviderStatesApi
         return TypedResults.Ok(values);
     }
 
-    /// <summary>An organization, its adapter and a methane device, made through the admin API; returns the adapter's token.</summary>
-    private static async Task<string> AdapterWithDeviceAsync(HubCaller hub, string adminToken, string organizationId, string adapterId, string deviceId, CancellationToken cancellationToken)
+    /// <summary>
+    /// An organization, its adapter and a methane device, made through the admin API; returns the adapter's token.
+    /// Without <paramref name="scopes"/> the adapter gets the default ones (telemetry).
+    /// </summary>
+    private static async Task<string> AdapterWithDeviceAsync(
+        HubCaller hub, string adminToken, string organizationId, string adapterId, string deviceId, string[]? scopes, CancellationToken cancellationToken)
     {
         await hub.EnsureAsync(adminToken, "/v1/organizations", new { id = organizationId, name = "Contract district", kind = "district", areaCode = "370202" }, cancellationToken);
         // A new adapter shows its secret once; an existing one gets a new secret, which is the only way to learn one.
-        var credentials = await hub.EnsureAsync(adminToken, $"/v1/organizations/{organizationId}/adapters", new { id = adapterId, name = "Contract adapter" }, cancellationToken)
+        var credentials = await hub.EnsureAsync(adminToken, $"/v1/organizations/{organizationId}/adapters", new { id = adapterId, name = "Contract adapter", scopes }, cancellationToken)
             ?? await hub.PostAsync(adminToken, $"/v1/adapters/{adapterId}/secret", new { }, cancellationToken);
         await hub.EnsureAsync(adminToken, $"/v1/adapters/{adapterId}/devices", new { deviceId, profile = "gas.underground-methane", district = "370202", location = new { lon = 120.38, lat = 36.07 } }, cancellationToken);
         return await hub.TokenAsync(adapterId, credentials!["clientSecret"]!.GetValue<string>(), cancellationToken);
     }
 
-    private static object Batch(string deviceId, string time, string unit, double value) => new
+    private static object Batch(string deviceId, string unit, params (string Time, double Value)[] readings) => new
     {
-        messages = new[] { new { messageId = $"state-{deviceId}-{time}", deviceId, profile = "gas.underground-methane", time, observations = new[] { new { metric = "ch4", value, unit } } } },
+        messages = readings.Select(r => new
+        {
+            messageId = $"state-{deviceId}-{r.Time}", deviceId, profile = "gas.underground-methane", time = r.Time, observations = new[] { new { metric = "ch4", value = r.Value, unit } },
+        }),
     };
+
+    private static string Stamp(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>Calls the hub's own API over loopback, the way any client would.</summary>
     private sealed class HubCaller(Uri hub) : IDisposable
@@ -109,19 +168,22 @@ internal static class ProviderStatesApi
         /// <summary>Creates a resource; null when it exists already (409).</summary>
         public async Task<JsonNode?> EnsureAsync(string token, string path, object body, CancellationToken cancellationToken)
         {
-            using var response = await SendAsync(token, path, body, cancellationToken);
+            using var response = await SendRawAsync(HttpMethod.Post, token, path, body, cancellationToken);
             return response.StatusCode == System.Net.HttpStatusCode.Conflict ? null : await ReadAsync(response, cancellationToken);
         }
 
-        public async Task<JsonNode?> PostAsync(string token, string path, object body, CancellationToken cancellationToken)
+        public Task<JsonNode?> PostAsync(string token, string path, object body, CancellationToken cancellationToken) =>
+            SendAsync(HttpMethod.Post, token, path, body, cancellationToken);
+
+        public async Task<JsonNode?> SendAsync(HttpMethod method, string token, string path, object? body, CancellationToken cancellationToken)
         {
-            using var response = await SendAsync(token, path, body, cancellationToken);
+            using var response = await SendRawAsync(method, token, path, body, cancellationToken);
             return await ReadAsync(response, cancellationToken);
         }
 
-        private Task<HttpResponseMessage> SendAsync(string token, string path, object body, CancellationToken cancellationToken)
+        private Task<HttpResponseMessage> SendRawAsync(HttpMethod method, string token, string path, object? body, CancellationToken cancellationToken)
         {
-            var request = new HttpRequestMessage(HttpMethod.Post, new Uri(path, UriKind.Relative)) { Content = JsonContent.Create(body) };
+            var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative)) { Content = body is null ? null : JsonContent.Create(body) };
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
             return _http.SendAsync(request, cancellationToken);
         }

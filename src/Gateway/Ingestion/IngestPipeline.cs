@@ -42,7 +42,15 @@ internal sealed class IngestPipeline(
     OutboxSignal events,
     ILiveStream streams)
 {
-    public async Task<BatchResult> IngestAsync(Caller caller, IReadOnlyList<JsonElement> messages, string transport, CancellationToken cancellationToken)
+    /// <param name="caller">The sending adapter.</param>
+    /// <param name="messages">The messages, in the order sent.</param>
+    /// <param name="transport">How they came (<c>http</c>, <c>mqtt</c>), for the metrics.</param>
+    /// <param name="batched">
+    /// Whether they came as a batch (<c>{"messages": [ … ]}</c>), whose findings point at <c>/messages/{i}/…</c>; the
+    /// findings of a message sent on its own (an MQTT publish of one message) point into it from its root.
+    /// </param>
+    /// <param name="cancellationToken">Stops the work before the write.</param>
+    public async Task<BatchResult> IngestAsync(Caller caller, IReadOnlyList<JsonElement> messages, string transport, bool batched, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
         var receivedAt = time.GetUtcNow();
@@ -88,7 +96,7 @@ internal sealed class IngestPipeline(
                     break;
                 default:
                     rejected++;
-                    var prefix = "/messages/" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    var prefix = batched ? "/messages/" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) : "";
                     var errors = verdict.Findings.Select(f => f with { Pointer = prefix + f.Pointer }).ToList();
                     foreach (var finding in verdict.Findings)
                     {

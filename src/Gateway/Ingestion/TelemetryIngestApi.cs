@@ -91,7 +91,7 @@ internal static class TelemetryIngestApi
                 {
                     return Discard(ErrorCodes.TooManyMessages, $"The batch holds {messages.GetArrayLength()} messages; the limit is {limits.MaxBatchMessages}.");
                 }
-                return TypedResults.Ok(await pipeline.IngestAsync(caller, [.. messages.EnumerateArray()], Transport, context.RequestAborted));
+                return TypedResults.Ok(await pipeline.IngestAsync(caller, [.. messages.EnumerateArray()], Transport, batched: true, context.RequestAborted));
             }
 
             async Task<ProblemHttpResult> RejectBodyAsync(Finding finding, ReadOnlyMemory<byte> payload)

@@ -22,13 +22,16 @@ using MQTTnet.Server;
 namespace IntegrationHub.Gateway.Mqtt;
 
 /// <summary>An authenticated MQTT session: who it is, what its token allows, and what it may read.</summary>
-internal sealed class MqttSession(string mqttClientId, Caller caller, AccessToken token, MqttProtocolVersion protocol, Func<LiveRow, bool> visible)
+internal sealed class MqttSession(string mqttClientId, Caller caller, AccessToken token, MqttProtocolVersion protocol, Func<LiveRow, bool> visible, EndPoint? remoteEndPoint)
 {
     public string MqttClientId { get; } = mqttClientId;
     public Caller Caller { get; } = caller;
     public AccessToken Token { get; } = token;
     public MqttProtocolVersion Protocol { get; } = protocol;
     public Func<LiveRow, bool> Visible { get; set; } = visible;
+
+    /// <summary>Tells this connection from an earlier one under the same client id.</summary>
+    public EndPoint? RemoteEndPoint { get; } = remoteEndPoint;
 
     /// <summary>The organization's subscriptions this session subscribed to (<c>hub/v1/subscriptions/{id}</c>).</summary>
     public ConcurrentDictionary<string, bool> Subscriptions { get; } = new(StringComparer.Ordinal);
@@ -91,7 +94,12 @@ internal sealed partial class MqttBroker(
         _server.ClientDisconnectedAsync += e =>
         {
             metrics.Disconnected();
-            _sessions.TryRemove(e.ClientId, out _);
+            // A client reconnecting under its id is let in before its old connection's end is reported: only the old
+            // connection's session goes.
+            if (_sessions.TryGetValue(e.ClientId, out var session) && Equals(session.RemoteEndPoint, e.RemoteEndPoint))
+            {
+                _sessions.TryRemove(new KeyValuePair<string, MqttSession>(e.ClientId, session));
+            }
             return Task.CompletedTask;
         };
         await _server.StartAsync();
@@ -136,7 +144,7 @@ internal sealed partial class MqttBroker(
             Disconnecting(logger, session.MqttClientId, reason);
             await server.DisconnectClientAsync(session.MqttClientId, new MqttServerClientDisconnectOptions { ReasonCode = MqttDisconnectReasonCode.NotAuthorized, ReasonString = reason });
         }
-        _sessions.TryRemove(session.MqttClientId, out _);
+        _sessions.TryRemove(new KeyValuePair<string, MqttSession>(session.MqttClientId, session));
     }
 
     /// <summary>Publishes a message under the hub's own client id, to subscribers that may read it.</summary>
@@ -178,7 +186,7 @@ internal sealed partial class MqttBroker(
             // MQTT lets a client leave its id empty and the server assign one.
             clientId = e.AssignedClientIdentifier = $"{caller.ClientId}-{Guid.NewGuid():N}";
         }
-        _sessions[clientId] = new MqttSession(clientId, caller, token, e.ProtocolVersion, visible);
+        _sessions[clientId] = new MqttSession(clientId, caller, token, e.ProtocolVersion, visible, e.RemoteEndPoint);
         e.ReasonCode = MqttConnectReasonCode.Success;
     }
 
@@ -246,9 +254,8 @@ internal sealed partial class MqttBroker(
         using (document)
         {
             var root = document.RootElement;
-            IReadOnlyList<JsonElement> messages = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("messages", out var batch) && batch.ValueKind == JsonValueKind.Array
-                ? [.. batch.EnumerateArray()]
-                : root.ValueKind == JsonValueKind.Object ? [root] : [];
+            var isBatch = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("messages", out var batch) && batch.ValueKind == JsonValueKind.Array;
+            IReadOnlyList<JsonElement> messages = isBatch ? [.. root.GetProperty("messages").EnumerateArray()] : root.ValueKind == JsonValueKind.Object ? [root] : [];
             if (messages.Count == 0)
             {
                 await RejectWholeAsync(e, scope, session, sender, new Finding(ErrorCodes.NotABatch, "", "Publish one message object, or {\"messages\": [ … ]}."), bytes);
@@ -259,7 +266,7 @@ internal sealed partial class MqttBroker(
                 RefusePublish(e, MqttPubAckReasonCode.QuotaExceeded, ErrorCodes.TooManyMessages);
                 return;
             }
-            var result = await scope.ServiceProvider.GetRequiredService<IngestPipeline>().IngestAsync(session.Caller, messages, "mqtt", e.CancellationToken);
+            var result = await scope.ServiceProvider.GetRequiredService<IngestPipeline>().IngestAsync(session.Caller, messages, "mqtt", isBatch, e.CancellationToken);
             if (result.Rejected > 0)
             {
                 var first = result.Results.First(r => r.Status == "rejected");

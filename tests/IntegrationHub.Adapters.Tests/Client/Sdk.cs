@@ -35,18 +35,42 @@ internal static class Sdk
 /// <summary>A handler that lets a test see, and change, what goes over the wire.</summary>
 internal sealed class WireTap(Func<HttpRequestMessage, Func<Task<HttpResponseMessage>>, Task<HttpResponseMessage>> intercept) : DelegatingHandler
 {
-    private int _requests;
+    private readonly List<Uri> _uris = [];
 
     public WireTap()
         : this((_, send) => send())
     {
     }
 
-    public int Requests => Volatile.Read(ref _requests);
+    public int Requests
+    {
+        get
+        {
+            lock (_uris)
+            {
+                return _uris.Count;
+            }
+        }
+    }
+
+    /// <summary>The address of every request, in order.</summary>
+    public IReadOnlyList<Uri> Uris
+    {
+        get
+        {
+            lock (_uris)
+            {
+                return [.. _uris];
+            }
+        }
+    }
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        Interlocked.Increment(ref _requests);
+        lock (_uris)
+        {
+            _uris.Add(request.RequestUri!);
+        }
         return intercept(request, () => base.SendAsync(request, cancellationToken));
     }
 }

@@ -1,4 +1,6 @@
+using System.Xml.Linq;
 using IntegrationHub.Client.Administration;
+using IntegrationHub.Client.Alerts;
 using IntegrationHub.Client.Problems;
 using IntegrationHub.Client.Specs;
 using IntegrationHub.Client.Telemetry;
@@ -45,9 +47,13 @@ public sealed class ConsumerContractTests
         var devices = await admin.ListDevicesAsync("pact-devices-gas");
         var index = await specs.GetIndexAsync();
         var profile = await specs.GetProfileAsync("gas.underground-methane");
+        var alerts = await AlertsAsync(sdk.GetRequiredService<IAlertsApi>());
+        var settings = await AlertSettingsAsync(sdk.GetRequiredService<IAlertSettingsApi>());
 
         var verified = await pact.VerifyAsync(mock);
         Assert.True(verified.ExitCode == 0, verified.ToString());
+        alerts.Check();
+        settings.Check();
         Assert.Equal((1, "unit.unknown", "/messages/1/observations/0/unit"), (ingested.Accepted, ingested.Results[1].Code, ingested.Results[1].Pointer));
         Assert.Equal((5.0, "%{LEL}"), (latest.Items[0].Value!.Value.Number, latest.Items[0].Unit));
         Assert.Equal(new DateTimeOffset(2026, 1, 5, 10, 30, 0, TimeSpan.Zero), history.Items[0].ObservedAt);
@@ -58,6 +64,67 @@ public sealed class ConsumerContractTests
         Assert.Equal("ch4-1", devices.Items[0].DeviceId);
         Assert.Equal("v1", index.Version);
         Assert.Equal("%{LEL}", profile.GetProperty("metrics").GetProperty("ch4").GetProperty("unit").GetString());
+    }
+
+    /// <summary>The alert interactions; <see cref="Check"/> asserts what the contract's answers said, once the mock confirmed the calls.</summary>
+    private sealed record AlertCalls(
+        Page<Alert> Open, AlertDetail Detail, string CapXml, CapMessage Cap, string Feed, Alert Acknowledged, Alert Dispatched, Alert Resolved, Alert Closed,
+        IntegrationHubException TooSoon)
+    {
+        public void Check()
+        {
+            XNamespace cap = "urn:oasis:names:tc:emergency:cap:1.2";
+            XNamespace atom = "http://www.w3.org/2005/Atom";
+            Assert.Equal((AlertLevels.Orange, AlertStates.Raised, 30.0), (Open.Items[0].Level, Open.Items[0].State, Open.Items[0].Value!.Value.Number));
+            Assert.Equal(("raised", "engine"), (Detail.History[0].Kind, Detail.History[0].Actor));
+            Assert.Equal(new DateTimeOffset(2026, 1, 5, 10, 30, 0, TimeSpan.Zero), Detail.Observations[0].ObservedAt);
+            Assert.Equal("Alert", XDocument.Parse(CapXml).Root!.Element(cap + "msgType")!.Value);
+            Assert.Equal(("Alert", "orange"), (Cap.MsgType, Cap.Info[0].EventCodeValue("warningLevel")));
+            Assert.Single(XDocument.Parse(Feed).Root!.Elements(atom + "entry"));
+            Assert.Equal(AlertStates.Acknowledged, Acknowledged.State);
+            Assert.Equal((AlertStates.Dispatched, "pact-brigade"), (Dispatched.State, Dispatched.ResponsibleOrganizationId));
+            Assert.Equal(AlertStates.Resolved, Resolved.State);
+            Assert.Equal((AlertStates.Closed, false), (Closed.State, Closed.IsOpen));
+            Assert.Equal("alert.invalid-transition", TooSoon.Code);
+        }
+    }
+
+    private static async Task<AlertCalls> AlertsAsync(IAlertsApi alerts) => new(
+        await alerts.ListAlertsAsync(new AlertFilter { Level = AlertLevels.Orange, District = "370202", Device = "ch4-1", Open = true }, limit: 10),
+        await alerts.GetAlertAsync(2),
+        await alerts.GetAlertCapXmlAsync(3),
+        await alerts.GetAlertCapAsync(4),
+        await alerts.GetAlertFeedAsync(),
+        await alerts.AcknowledgeAlertAsync(6, new NoteRequest("crew on the way")),
+        await alerts.DispatchAlertAsync(7, new DispatchRequest("pact-brigade", "ventilate the well")),
+        await alerts.ResolveAlertAsync(8, new NoteRequest("valve closed, well ventilated")),
+        await alerts.CloseAlertAsync(9, new NoteRequest("archived")),
+        await Assert.ThrowsAsync<IntegrationHubException>(() => alerts.CloseAlertAsync(10, new NoteRequest("too soon"))));
+
+    /// <summary>The maintenance and site-parameter interactions.</summary>
+    private sealed record AlertSettingsCalls(MaintenanceWindow Opened, IReadOnlyList<MaintenanceWindow> Windows, Device Device, ParameterOverride Override, IReadOnlyList<ParameterOverride> Overrides)
+    {
+        public void Check()
+        {
+            Assert.Equal(("replacing the sensor", "pact-maint-open-gas"), (Opened.Note, Opened.CreatedBy));
+            Assert.Equal("pact-maint-list-gas", Windows[0].CreatedBy);
+            Assert.Equal(4.4, Device.Parameters["lelVolPercent"]);
+            Assert.Equal((OverrideScopes.Group, 20.0), (Override.Scope, Override.Parameters["coverTiltDeg"]));
+            Assert.Equal("pact-override-list", Overrides[0].OrganizationId);
+        }
+    }
+
+    private static async Task<AlertSettingsCalls> AlertSettingsAsync(IAlertSettingsApi settings)
+    {
+        var opened = await settings.OpenMaintenanceAsync("pact-maint-open", "ch4-1",
+            new MaintenanceRequest(new DateTimeOffset(2026, 1, 5, 20, 0, 0, BeijingTime), new DateTimeOffset(2026, 1, 5, 18, 0, 0, BeijingTime), "replacing the sensor"));
+        var windows = await settings.ListMaintenanceAsync("pact-maint-list", "ch4-1");
+        await settings.EndMaintenanceAsync("pact-maint-end", "ch4-1", 11);
+        var device = await settings.SetDeviceParametersAsync("pact-params", "ch4-1", new DeviceParametersRequest(new Dictionary<string, double> { ["lelVolPercent"] = 4.4 }));
+        var added = await settings.SetParameterOverrideAsync(ParameterOverrideRequest.ForGroup("valve-wells", "gas.underground-methane", new Dictionary<string, double> { ["coverTiltDeg"] = 20 }));
+        var overrides = await settings.ListParameterOverridesAsync();
+        await settings.DeleteParameterOverrideAsync(12);
+        return new AlertSettingsCalls(opened, windows, device, added, overrides);
     }
 
     [Fact]

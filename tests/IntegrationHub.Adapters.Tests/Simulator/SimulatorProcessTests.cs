@@ -1,6 +1,10 @@
 using IntegrationHub.Adapters.Tests.Client;
 using IntegrationHub.Client.Administration;
+using IntegrationHub.Client.Alerts;
 using IntegrationHub.Client.Telemetry;
+using IntegrationHub.Gateway.Alerts;
+using IntegrationHub.Gateway.Mqtt;
+using IntegrationHub.Simulator.Devices;
 using IntegrationHub.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,22 +14,31 @@ namespace IntegrationHub.Adapters.Tests.Simulator;
 /// <summary>The simulator as a user runs it: <c>dotnet run</c> against a running hub, which stores what it sends.</summary>
 public sealed class SimulatorProcessTests(HubFixture fixture) : IClassFixture<HubFixture>
 {
+    private static readonly string Project = Path.Combine("src", "Adapters", "IntegrationHub.Simulator");
+
     private HubFactory Hub => fixture.Hub;
+
+    /// <summary>An organization with an adapter for the simulator (no devices yet: the simulator registers them).</summary>
+    private static async Task<AdapterCredentials> AdapterAsync(IAdministrationApi admin, string org)
+    {
+        await admin.CreateOrganizationAsync(new CreateOrganizationRequest("Simulated district", "district", "370202", org));
+        return await admin.CreateAdapterAsync(org, new CreateAdapterRequest("Simulator", org + "-sim"));
+    }
+
+    /// <summary>Runs the simulator as a user does, registering its devices with the admin client.</summary>
+    private Task<ToolResult> RunAsync(AdapterCredentials adapter, params string[] arguments) =>
+        ToolProcess.RunAsync("dotnet", ToolProcess.DotnetRun(Project,
+            ["--hub", Hub.BaseAddress.ToString(), "--client-id", adapter.ClientId, "--admin-client-id", HubFactory.AdminId, "--admin-client-secret", HubFactory.AdminSecret, .. arguments]),
+            TimeSpan.FromMinutes(2), new Dictionary<string, string> { ["IHUB_CLIENT_SECRET"] = adapter.ClientSecret });
 
     [Fact]
     public async Task Run_RegistersItsDevices_AndTheHubStoresEveryMessage()
     {
-        var org = HubFixture.Unique("simulated");
         await using var sdk = Sdk.Admin(Hub);
         var admin = sdk.GetRequiredService<IAdministrationApi>();
-        await admin.CreateOrganizationAsync(new CreateOrganizationRequest("Simulated district", "district", "370202", org));
-        var adapter = await admin.CreateAdapterAsync(org, new CreateAdapterRequest("Simulator", org + "-sim"));
+        var adapter = await AdapterAsync(admin, HubFixture.Unique("simulated"));
 
-        var run = await ToolProcess.RunAsync("dotnet", ToolProcess.DotnetRun(Path.Combine("src", "Adapters", "IntegrationHub.Simulator"),
-            "--hub", Hub.BaseAddress.ToString(), "--client-id", adapter.ClientId,
-            "--admin-client-id", HubFactory.AdminId, "--admin-client-secret", HubFactory.AdminSecret,
-            "--devices", "6", "--rate", "200", "--count", "36", "--seed", "7", "--scenario", "normal"),
-            TimeSpan.FromMinutes(2), new Dictionary<string, string> { ["IHUB_CLIENT_SECRET"] = adapter.ClientSecret });
+        var run = await RunAsync(adapter, "--devices", "6", "--rate", "200", "--count", "36", "--seed", "7", "--scenario", "normal");
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Contains("sent 36 messages: 36 accepted, 0 duplicates, 0 rejected, 0 failed", run.Output, StringComparison.Ordinal);
@@ -43,9 +56,53 @@ public sealed class SimulatorProcessTests(HubFixture fixture) : IClassFixture<Hu
     }
 
     [Fact]
+    public async Task Run_OverMqtt_TheHubStoresEveryMessage()
+    {
+        await using var sdk = Sdk.Admin(Hub);
+        var adapter = await AdapterAsync(sdk.GetRequiredService<IAdministrationApi>(), HubFixture.Unique("simulated-mqtt"));
+        var connected = MqttPublisher.NextConnectionAsync(Hub.Services.GetRequiredService<MqttBroker>(), adapter.ClientId);
+
+        var run = await RunAsync(adapter, "--mqtt", "--mqtt-broker", $"mqtt://127.0.0.1:{Hub.MqttPort}", "--devices", "4", "--rate", "200", "--count", "24", "--seed", "7", "--scenario", "normal");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("over MQTT", run.Output, StringComparison.Ordinal);
+        Assert.Contains("sent 24 messages: 24 accepted, 0 duplicates, 0 rejected, 0 failed", run.Output, StringComparison.Ordinal);
+        Assert.True(connected.IsCompleted, "the simulator should have connected to the hub's MQTT broker");
+        Assert.Equal(24, await Hub.QueryAsync(db => db.Messages.CountAsync(m => m.AdapterId == adapter.ClientId)));
+    }
+
+    [Fact]
+    public async Task SeededLeak_RaisesMethaneAlerts_WhileBiogasAndNormalDevicesStayQuiet()
+    {
+        await using var sdk = Sdk.Admin(Hub);
+        var org = HubFixture.Unique("simulated-leak");
+        var adapter = await AdapterAsync(sdk.GetRequiredService<IAdministrationApi>(), org);
+        // Seed 3 gives six methane terminals: normal, sewer biogas, a leak, a sensor fault, normal, normal. A fixed start
+        // in the past backfills forty minutes at once, the same readings every run.
+        var start = new DateTimeOffset(2026, 7, 14, 8, 0, 0, TimeSpan.FromHours(8));
+        var roles = Scenario.Create(3, start, ScenarioKind.Mixed, 6, [DeviceModels.Gas]).Devices.ToDictionary(d => d.DeviceId, d => d.Role);
+        Assert.Equal([DeviceRole.Normal, DeviceRole.Biogas, DeviceRole.GasLeak, DeviceRole.Fault, DeviceRole.Normal, DeviceRole.Normal], roles.Values);
+
+        var run = await RunAsync(adapter, "--devices", "6", "--profile", DeviceModels.Gas, "--seed", "3", "--scenario", "mixed",
+            "--start", start.ToString("O", System.Globalization.CultureInfo.InvariantCulture), "--duration", "00:40:00", "--rate", "0.2");
+        await Hub.Services.GetRequiredService<AlertEngine>().CaughtUpAsync(TestContext.Current.CancellationToken);
+        var alerts = (await sdk.GetRequiredService<IAlertsApi>().ListAlertsAsync(new AlertFilter { Organization = org })).Items;
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("sent 480 messages: 480 accepted", run.Output, StringComparison.Ordinal);
+        // The leak climbs past the red line and fast; the faulty terminal reports its fault; biogas stays below blue.
+        Assert.Equal(
+            [("sim-gas-0003", "ch4-fast-rise", AlertLevels.Red), ("sim-gas-0003", "ch4-level", AlertLevels.Red), ("sim-gas-0004", "sensor-fault", AlertLevels.Blue)],
+            alerts.Select(a => (a.DeviceId, a.RuleId, a.HighestLevel)).Order());
+        var leak = alerts.Single(a => a.RuleId == "ch4-level");
+        var raised = (await sdk.GetRequiredService<IAlertsApi>().GetAlertAsync(leak.Id)).Observations[0];
+        Assert.InRange(raised.ObservedAt, start + Scenario.EventDelay, start + TimeSpan.FromMinutes(40));
+    }
+
+    [Fact]
     public async Task Run_WithoutSecret_ExitsWithUsageError()
     {
-        var run = await ToolProcess.RunAsync("dotnet", ToolProcess.DotnetRun(Path.Combine("src", "Adapters", "IntegrationHub.Simulator"), "--hub", Hub.BaseAddress.ToString(), "--client-id", "x"),
+        var run = await ToolProcess.RunAsync("dotnet", ToolProcess.DotnetRun(Project, "--hub", Hub.BaseAddress.ToString(), "--client-id", "x"),
             TimeSpan.FromMinutes(1), new Dictionary<string, string> { ["IHUB_CLIENT_SECRET"] = "" });
 
         Assert.Equal(2, run.ExitCode);

@@ -38,13 +38,13 @@ public sealed class MqttTests(HubFixture fixture) : IClassFixture<HubFixture>
         return adapter;
     }
 
-    private async Task<(IMqttClient Client, MqttClientConnectResult Result)> ConnectAsync(string user, string password, MqttProtocolVersion version = MqttProtocolVersion.V500)
+    private async Task<(IMqttClient Client, MqttClientConnectResult Result)> ConnectAsync(string user, string password, MqttProtocolVersion version = MqttProtocolVersion.V500, string? clientId = null)
     {
         var client = new MqttClientFactory().CreateMqttClient();
         var options = new MqttClientOptionsBuilder()
             .WithTcpServer("127.0.0.1", Hub.MqttPort)
             .WithProtocolVersion(version)
-            .WithClientId(HubFixture.Unique("c"))
+            .WithClientId(clientId ?? HubFixture.Unique("c"))
             .WithCredentials(user, password)
             .WithTimeout(Timeout)
             .Build();
@@ -159,6 +159,21 @@ public sealed class MqttTests(HubFixture fixture) : IClassFixture<HubFixture>
     }
 
     [Fact]
+    public async Task Mqtt5_RejectionPointer_PointsIntoWhatWasPublished()
+    {
+        var org = HubFixture.Unique("mqtt5-pointer");
+        var (id, secret) = await AdapterAsync(org, "ch4-1");
+        var (client, _) = await ConnectAsync(id, await Hub.TokenAsync(id, secret));
+
+        var single = await client.PublishAsync(Ingest(id, Methane("m1", "ch4-1", 1, "%LEL")));
+        var batch = await client.PublishAsync(Ingest(id, new JsonObject { ["messages"] = new JsonArray(Methane("m2", "ch4-1"), Methane("m3", "ch4-1", 1, "%LEL")) }));
+
+        // RFC 6901: a pointer resolves in the document it refers to, the payload as published.
+        Assert.Equal("unit.unknown at /observations/0/unit", single.ReasonString);
+        Assert.Equal("unit.unknown at /messages/1/observations/0/unit", batch.ReasonString);
+    }
+
+    [Fact]
     public async Task Mqtt311_Rejection_IsPublishedToTheFeedbackTopic()
     {
         var org = HubFixture.Unique("mqtt311");
@@ -269,6 +284,28 @@ public sealed class MqttTests(HubFixture fixture) : IClassFixture<HubFixture>
         Assert.Equal(MqttClientDisconnectReason.NotAuthorized, reason.Reason);
         var (_, again) = await ConnectAsync(id, token);
         Assert.Equal(MqttClientConnectResultCode.Banned, again.ResultCode);
+    }
+
+    [Fact]
+    public async Task Reconnecting_WithTheSameClientId_KeepsTheNewSession()
+    {
+        var org = HubFixture.Unique("mqtt-same-id");
+        var (id, secret) = await AdapterAsync(org, "ch4-1");
+        var token = await Hub.TokenAsync(id, secret);
+        var clientId = HubFixture.Unique("same");
+        var oldGone = MqttServerEvents.DisconnectedAsync(Hub.Services.GetRequiredService<MqttBroker>().Server, e => e.ClientId == clientId);
+
+        // A client reconnecting under its id before the broker let go of the old connection: MQTT hands the session over,
+        // and the old connection's end is reported after the new one was let in.
+        var (old, _) = await ConnectAsync(id, token, clientId: clientId);
+        var (current, connected) = await ConnectAsync(id, token, clientId: clientId);
+        await oldGone.WaitAsync(Timeout);
+        var ack = await current.PublishAsync(Ingest(id, Methane("m1", "ch4-1")));
+
+        Assert.Equal(MqttClientConnectResultCode.Success, connected.ResultCode);
+        Assert.False(old.IsConnected);
+        Assert.Equal(MqttClientPublishReasonCode.Success, ack.ReasonCode);
+        Assert.Equal(1, await Hub.QueryAsync(db => db.Messages.CountAsync(m => m.AdapterId == id)));
     }
 
     [Fact]

@@ -26,14 +26,18 @@ public sealed record NoteRequest(string? Note = null);
 /// <summary>Where a device stands: decimal degrees in WGS84 (default) or CGCS2000.</summary>
 public sealed record DeviceLocation(double Lon, double Lat, string? Crs = null);
 
-/// <summary>A device to register under an adapter; <see cref="Parameters"/> override the profile's site parameters.</summary>
+/// <summary>
+/// A device to register under an adapter; <see cref="Parameters"/> override the profile's site parameters, and
+/// <see cref="Group"/> puts it in one of the organization's device groups (which can share parameter overrides).
+/// </summary>
 public sealed record RegisterDeviceRequest(
-    string DeviceId, string Profile, string District, DeviceLocation Location, string? Name = null, IReadOnlyDictionary<string, double>? Parameters = null);
+    string DeviceId, string Profile, string District, DeviceLocation Location, string? Name = null, IReadOnlyDictionary<string, double>? Parameters = null,
+    string? Group = null);
 
 /// <summary>A registered device.</summary>
 public sealed record Device(
     string DeviceId, string OrganizationId, string AdapterId, string Profile, string? Name, string District,
-    DeviceLocation Location, IReadOnlyDictionary<string, double> Parameters, DateTimeOffset CreatedAt);
+    DeviceLocation Location, IReadOnlyDictionary<string, double> Parameters, DateTimeOffset CreatedAt, string? Group = null);
 
 /// <summary>A grant of wider reads to an organization: a domain and/or a district, until an expiry.</summary>
 public sealed record CreateGrantRequest(string GranteeOrganizationId, DateTimeOffset ExpiresAt, string? Domain = null, string? District = null, string? Note = null);

@@ -21,12 +21,19 @@ internal sealed class AccessTokenSource(
     public const string HttpClientName = "IntegrationHub.Token";
 
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private CachedToken? _current;
+    private AccessToken? _current;
 
     /// <summary>A valid token, or null when the client has no credentials.</summary>
     /// <param name="rejected">A token the hub just refused: replace it even if it has not expired.</param>
     /// <param name="cancellationToken">Stops waiting for the token endpoint.</param>
-    public async ValueTask<string?> GetAsync(string? rejected, CancellationToken cancellationToken)
+    public async ValueTask<string?> GetAsync(string? rejected, CancellationToken cancellationToken) =>
+        (await GetTokenAsync(rejected, cancellationToken))?.Value;
+
+    /// <summary>
+    /// A valid token with the time this source replaces it, or null when the client has no credentials. For holders
+    /// of long-lived sessions (MQTT), which must reconnect with a fresh token before that time.
+    /// </summary>
+    public async ValueTask<AccessToken?> GetTokenAsync(string? rejected, CancellationToken cancellationToken)
     {
         var settings = options.CurrentValue;
         if (string.IsNullOrEmpty(settings.ClientId))
@@ -46,7 +53,7 @@ internal sealed class AccessTokenSource(
                 return fresh;
             }
             _current = await RequestAsync(settings, cancellationToken);
-            return _current.Value;
+            return _current;
         }
         finally
         {
@@ -54,10 +61,10 @@ internal sealed class AccessTokenSource(
         }
     }
 
-    private string? Usable(CachedToken? token, string? rejected) =>
-        token is not null && token.Value != rejected && time.GetUtcNow() < token.RefreshAt ? token.Value : null;
+    private AccessToken? Usable(AccessToken? token, string? rejected) =>
+        token is not null && token.Value != rejected && time.GetUtcNow() < token.RefreshAt ? token : null;
 
-    private async Task<CachedToken> RequestAsync(IntegrationHubClientOptions settings, CancellationToken cancellationToken)
+    private async Task<AccessToken> RequestAsync(IntegrationHubClientOptions settings, CancellationToken cancellationToken)
     {
         var form = new Dictionary<string, string> { ["grant_type"] = "client_credentials" };
         if (!string.IsNullOrWhiteSpace(settings.Scope))
@@ -87,15 +94,16 @@ internal sealed class AccessTokenSource(
         var lifetime = TimeSpan.FromSeconds(answer.ExpiresIn.Value);
         var margin = TimeSpan.FromTicks(Math.Min(settings.RefreshBeforeExpiry.Ticks, lifetime.Ticks / 2));
         ClientLog.TokenIssued(logger, settings.ClientId!, lifetime);
-        return new CachedToken(answer.AccessToken, issuedAt + lifetime - margin);
+        return new AccessToken(answer.AccessToken, issuedAt + lifetime - margin);
     }
 
     public void Dispose() => _gate.Dispose();
-
-    private sealed record CachedToken(string Value, DateTimeOffset RefreshAt);
 
     private sealed record TokenResponse(
         [property: JsonPropertyName("access_token")] string? AccessToken,
         [property: JsonPropertyName("token_type")] string? TokenType,
         [property: JsonPropertyName("expires_in")] long? ExpiresIn);
 }
+
+/// <summary>An access token and the time its source replaces it, shortly before it expires.</summary>
+internal sealed record AccessToken(string Value, DateTimeOffset RefreshAt);

@@ -1,3 +1,4 @@
+using IntegrationHub.Client.Mqtt;
 using IntegrationHub.Client.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -59,7 +60,22 @@ public sealed class IntegrationHubClientBuilder
         return this;
     }
 
-    /// <summary>Replaces the HTTP transport of the telemetry sender, e.g. with an MQTT publisher.</summary>
+    /// <summary>
+    /// Sends the telemetry sender's messages over MQTT 5 instead of HTTP: to <c>hub/v1/ingest/{clientId}</c> at QoS 1,
+    /// signed in with the adapter's client id and an access token, reconnecting with backoff and with a fresh token
+    /// before the current one expires. Configured from section <c>IntegrationHub:Mqtt</c> and <paramref name="configure"/>.
+    /// </summary>
+    public IntegrationHubClientBuilder UseMqtt(Action<MqttPublisherOptions>? configure = null)
+    {
+        var options = Services.AddOptions<MqttPublisherOptions>().BindOptionalConfiguration(MqttPublisherOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+        return UseTelemetryTransport<MqttTelemetryTransport>();
+    }
+
+    /// <summary>Replaces the HTTP transport of the telemetry sender with another (<see cref="UseMqtt"/> is one).</summary>
     public IntegrationHubClientBuilder UseTelemetryTransport<TTransport>()
         where TTransport : class, ITelemetryTransport
     {
@@ -72,6 +88,8 @@ public sealed class IntegrationHubClientBuilder
 public static class IntegrationHubHttpClients
 {
     public const string Telemetry = "IntegrationHub.Telemetry";
+    public const string Alerts = "IntegrationHub.Alerts";
+    public const string AlertSettings = "IntegrationHub.AlertSettings";
     public const string Administration = "IntegrationHub.Administration";
     public const string Specs = "IntegrationHub.Specs";
     public const string Token = Auth.AccessTokenSource.HttpClientName;

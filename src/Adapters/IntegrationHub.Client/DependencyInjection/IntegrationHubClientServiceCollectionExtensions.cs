@@ -1,5 +1,6 @@
 using IntegrationHub.Client;
 using IntegrationHub.Client.Administration;
+using IntegrationHub.Client.Alerts;
 using IntegrationHub.Client.Auth;
 using IntegrationHub.Client.Problems;
 using IntegrationHub.Client.Specs;
@@ -15,8 +16,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class IntegrationHubClientServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the typed hub clients (<see cref="ITelemetryApi"/>, <see cref="IAdministrationApi"/>,
-    /// <see cref="ISpecsApi"/>), the client-credentials token handler and the resilience pipelines, with options from
+    /// Registers the typed hub clients (<see cref="ITelemetryApi"/>, <see cref="IAlertsApi"/>,
+    /// <see cref="IAlertSettingsApi"/>, <see cref="IAdministrationApi"/>, <see cref="ISpecsApi"/>), the client-credentials token handler and the resilience pipelines, with options from
     /// the <c>IntegrationHub</c> configuration section and then <paramref name="configure"/>.
     /// </summary>
     public static IntegrationHubClientBuilder AddIntegrationHubClient(this IServiceCollection services, Action<IntegrationHubClientOptions>? configure = null)
@@ -36,6 +37,7 @@ public static class IntegrationHubClientServiceCollectionExtensions
         {
             ContentSerializer = new SystemTextJsonContentSerializer(HubJson.Options),
             UrlParameterKeyFormatter = new CamelCaseUrlParameterKeyFormatter(),
+            UrlParameterFormatter = new HubUrlParameterFormatter(),
             ExceptionFactory = ProblemExceptions.FromResponseAsync,
             // Failures before an answer (no token, network, timeouts) reach the caller as they are, not wrapped.
             TransportExceptionFactory = static (_, exception, _) => exception,
@@ -44,7 +46,9 @@ public static class IntegrationHubClientServiceCollectionExtensions
         {
             // Ingest is retried like a read: every message carries its id, so a batch sent twice is stored once.
             [IntegrationHubHttpClients.Telemetry] = Api<ITelemetryApi>(services, refit, IntegrationHubHttpClients.Telemetry, retryUnsafe: true),
-            // Changes are not: creating an organization or rotating a secret twice is not the same as once.
+            // Changes are not: creating an organization, rotating a secret or taking an alert step twice is not the same as once.
+            [IntegrationHubHttpClients.Alerts] = Api<IAlertsApi>(services, refit, IntegrationHubHttpClients.Alerts, retryUnsafe: false),
+            [IntegrationHubHttpClients.AlertSettings] = Api<IAlertSettingsApi>(services, refit, IntegrationHubHttpClients.AlertSettings, retryUnsafe: false),
             [IntegrationHubHttpClients.Administration] = Api<IAdministrationApi>(services, refit, IntegrationHubHttpClients.Administration, retryUnsafe: false),
             [IntegrationHubHttpClients.Specs] = Api<ISpecsApi>(services, refit, IntegrationHubHttpClients.Specs, retryUnsafe: false),
         };

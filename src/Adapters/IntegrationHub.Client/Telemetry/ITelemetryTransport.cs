@@ -6,9 +6,9 @@ namespace IntegrationHub.Client.Telemetry;
 public readonly record struct EncodedMessage(TelemetryMessage Message, ReadOnlyMemory<byte> Json);
 
 /// <summary>
-/// How <see cref="ITelemetrySender"/> delivers a batch: over HTTP today (<see cref="HttpTelemetryTransport"/>); an MQTT
-/// publisher plugs in here (one PUBLISH per message at QoS 1, the PUBACK as the answer) through
-/// <c>IntegrationHubClientBuilder.UseTelemetryTransport&lt;T&gt;()</c>. A transport answers one result per message, in
+/// How <see cref="ITelemetrySender"/> delivers a batch: over HTTP by default (<see cref="HttpTelemetryTransport"/>), or
+/// over MQTT (one PUBLISH per message at QoS 1, the PUBACK as the answer) with <c>IntegrationHubClientBuilder.UseMqtt()</c>;
+/// others plug in through <c>IntegrationHubClientBuilder.UseTelemetryTransport&lt;T&gt;()</c>. A transport answers one result per message, in
 /// order, or throws when the batch as a whole did not get through; the messages keep their ids, so the sender's
 /// caller may send them again without storing anything twice.
 /// </summary>

@@ -1,0 +1,71 @@
+using IntegrationHub.Client.Telemetry;
+
+namespace IntegrationHub.Client.Alerts;
+
+/// <summary>
+/// A raised warning: one device, one rule of its profile, at most one open at a time. A level change updates it rather
+/// than making a new one. <see cref="Level"/> is one of <see cref="AlertLevels"/>, <see cref="State"/> one of
+/// <see cref="AlertStates"/>; <see cref="Identifier"/> is the GB/T 35965.1-style identifier of its first CAP message.
+/// </summary>
+public sealed record Alert(
+    long Id, string Identifier, string Level, string HighestLevel, string State, string OrganizationId, string ResponsibleOrganizationId,
+    string DeviceId, string Profile, string Domain, string District, string RuleId, string RuleTitle,
+    string? Metric, TelemetryValue? Value, string? Unit, DateTimeOffset RaisedAt, DateTimeOffset UpdatedAt, DateTimeOffset? ClosedAt)
+{
+    /// <summary>Not closed yet: still in the closed loop (a cleared alert must still be closed).</summary>
+    public bool IsOpen => State != AlertStates.Closed;
+}
+
+/// <summary>One step of an alert's history: what happened (<see cref="Kind"/>, e.g. <c>raised</c>, <c>escalated</c>, <c>acknowledged</c>), who did it, when, with what note.</summary>
+public sealed record AlertStep(
+    string Kind, string State, string Level, DateTimeOffset At, string Actor, string? Note, string? Organization, TelemetryValue? Value, string? CapIdentifier);
+
+/// <summary>An alert with its history and the observations that changed it.</summary>
+public sealed record AlertDetail(Alert Alert, IReadOnlyList<AlertStep> History, IReadOnlyList<ObservationRecord> Observations);
+
+/// <summary>Filters of <see cref="IAlertsApi.ListAlertsAsync"/>; every one is optional and they combine with AND.</summary>
+public sealed record AlertFilter
+{
+    /// <summary>One of <see cref="AlertLevels"/>.</summary>
+    public string? Level { get; init; }
+
+    /// <summary>One of <see cref="AlertStates"/>.</summary>
+    public string? State { get; init; }
+
+    /// <summary>The domain of the device's profile, e.g. <c>gas</c>.</summary>
+    public string? Domain { get; init; }
+
+    /// <summary>A GB/T 2260 area code; a city or province code covers its districts.</summary>
+    public string? District { get; init; }
+
+    public string? Device { get; init; }
+
+    /// <summary>The device's owner or the organization the alert was dispatched to.</summary>
+    public string? Organization { get; init; }
+
+    /// <summary>True for alerts not closed yet, false for closed ones.</summary>
+    public bool? Open { get; init; }
+}
+
+/// <summary>Who will handle an alert: an organization (a fire brigade, a gas company's crew), with a note.</summary>
+public sealed record DispatchRequest(string OrganizationId, string? Note = null);
+
+/// <summary>The four national warning levels, lowest first: blue (IV), yellow (III), orange (II), red (I).</summary>
+public static class AlertLevels
+{
+    public const string Blue = "blue";
+    public const string Yellow = "yellow";
+    public const string Orange = "orange";
+    public const string Red = "red";
+}
+
+/// <summary>Where an alert is in its closed loop. <c>cleared</c> (the condition ended by itself) is not the end: the alert must still be closed.</summary>
+public static class AlertStates
+{
+    public const string Raised = "raised";
+    public const string Acknowledged = "acknowledged";
+    public const string Dispatched = "dispatched";
+    public const string Resolved = "resolved";
+    public const string Cleared = "cleared";
+    public const string Closed = "closed";
+}

@@ -4,7 +4,7 @@ using System.Text;
 namespace IntegrationHub.Testing;
 
 /// <summary>One block of a server-sent event stream: an event (with data) or a comment such as a heartbeat.</summary>
-public sealed record SseBlock(string? Id, string? Event, string? Data, string? Comment);
+public sealed record SseBlock(string? Id, string? Event, string? Data, string? Comment, string? Retry = null);
 
 /// <summary>
 /// Reads a <c>text/event-stream</c> response block by block, as a browser's EventSource would parse it
@@ -44,7 +44,7 @@ public sealed class SseReader : IAsyncDisposable
     public async Task<SseBlock> NextAsync(TimeSpan? timeout = null)
     {
         using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(20));
-        string? id = null, type = null, comment = null;
+        string? id = null, type = null, comment = null, retry = null;
         StringBuilder? data = null;
         var any = false;
         while (true)
@@ -54,7 +54,7 @@ public sealed class SseReader : IAsyncDisposable
             {
                 if (any)
                 {
-                    return new SseBlock(id, type, data?.ToString(), comment);
+                    return new SseBlock(id, type, data?.ToString(), comment, retry);
                 }
                 continue;
             }
@@ -71,6 +71,9 @@ public sealed class SseReader : IAsyncDisposable
                     break;
                 case "event":
                     type = value;
+                    break;
+                case "retry":
+                    retry = value;
                     break;
                 case "data":
                     data = data is null ? new StringBuilder(value) : data.Append('\n').Append(value);

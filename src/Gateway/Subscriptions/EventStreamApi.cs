@@ -179,6 +179,7 @@ internal static partial class EventStreamApi
     {
         private Func<LiveRow, bool> _visible = _ => false;
         private DateTimeOffset _refreshAt;
+        private long? _stored;
 
         public async Task RunAsync(long cursor)
         {
@@ -190,6 +191,10 @@ internal static partial class EventStreamApi
             context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
             var expires = context.User.GetExpirationDate() ?? DateTimeOffset.MaxValue;
             var saved = cursor;
+            if (subscription is not null)
+            {
+                _stored = await db.SubscriptionLanes.Where(l => l.SubscriptionId == subscription.Id).Select(l => (long?)l.Cursor).FirstOrDefaultAsync(cancellationToken);
+            }
             try
             {
                 await response.WriteAsync("retry: 3000\n\n", cancellationToken);
@@ -277,15 +282,19 @@ internal static partial class EventStreamApi
             return true;
         }
 
-        /// <summary>A subscription's stream keeps its position, so a reconnect without Last-Event-ID resumes there.</summary>
+        /// <summary>
+        /// A subscription's stream keeps its position, so a reconnect without Last-Event-ID resumes there. It moves the
+        /// stored position only from where it last saw it: a rewind (or another stream of the subscription) wins.
+        /// </summary>
         private async Task<long> SaveAsync(long cursor, long saved)
         {
-            if (subscription is null || cursor == saved)
+            if (subscription is null || cursor == saved || _stored is not { } stored)
             {
                 return saved;
             }
-            await db.SubscriptionLanes.Where(l => l.SubscriptionId == subscription.Id)
+            var moved = await db.SubscriptionLanes.Where(l => l.SubscriptionId == subscription.Id && l.Cursor == stored)
                 .ExecuteUpdateAsync(s => s.SetProperty(l => l.Cursor, cursor), CancellationToken.None);
+            _stored = moved == 1 ? cursor : null;
             return cursor;
         }
 

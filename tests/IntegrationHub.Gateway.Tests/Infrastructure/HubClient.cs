@@ -39,6 +39,16 @@ public static class HubClient
         return client;
     }
 
+    /// <summary>A token from any hub (a process too): the client-credentials grant at <c>/connect/token</c>.</summary>
+    public static async Task<string> TokenAsync(HttpClient http, string id, string secret)
+    {
+        using var response = await http.PostAsync(new Uri("/connect/token", UriKind.Relative), new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials", ["client_id"] = id, ["client_secret"] = secret,
+        }));
+        return (await response.ShouldBeAsync(HttpStatusCode.OK))["access_token"]!.GetValue<string>();
+    }
+
     public static async Task<HttpClient> AdminAsync(this HubFactory hub) => hub.As(await hub.TokenAsync(HubFactory.AdminId, HubFactory.AdminSecret));
 
     public static async Task CreateOrganizationAsync(this HttpClient admin, string id, string kind = "enterprise", string? areaCode = null)

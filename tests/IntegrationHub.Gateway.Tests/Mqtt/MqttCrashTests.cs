@@ -90,15 +90,6 @@ public sealed partial class MqttCrashTests
         return client;
     }
 
-    private static async Task<string> TokenAsync(HttpClient http, string id, string secret)
-    {
-        using var response = await http.PostAsync(new Uri("/connect/token", UriKind.Relative), new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["grant_type"] = "client_credentials", ["client_id"] = id, ["client_secret"] = secret,
-        }));
-        return (await response.ShouldBeAsync(System.Net.HttpStatusCode.OK))["access_token"]!.GetValue<string>();
-    }
-
     [GeneratedRegex("Fault point: holding the ingest commit")]
     private static partial Regex HoldingCommit();
 }

@@ -1,10 +1,7 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json.Nodes;
-using IntegrationHub.Testing;
 using Microsoft.Data.Sqlite;
 
 namespace IntegrationHub.Bench;
@@ -16,28 +13,16 @@ namespace IntegrationHub.Bench;
 /// </summary>
 internal sealed class IngestBenchmark(int batches, int concurrency, int rounds)
 {
-    public const int MessagesPerBatch = 100;
-    private const int Devices = 100;
-    private const string AdminId = "bench-admin";
-    private const string AdminSecret = "bench-admin-secret-0123456789";
+    public const int MessagesPerBatch = BenchHub.MessagesPerBatch;
+    private const int Devices = BenchHub.Devices;
 
     public async Task<IReadOnlyList<(double Hub, double Baseline)>> RunAsync()
     {
         var directory = Directory.CreateTempSubdirectory("ihub-bench-").FullName;
         var data = Path.Combine(directory, "data");
-        await using var hub = await HubProcess.StartAsync(directory, new Dictionary<string, string>
-        {
-            ["ASPNETCORE_ENVIRONMENT"] = "Development",
-            ["Hub__DataDirectory"] = data,
-            ["Bootstrap__ClientId"] = AdminId,
-            ["Bootstrap__ClientSecret"] = AdminSecret,
-            ["Ingestion__RequestsPerSecond"] = "100000",
-            ["Ingestion__RequestBurst"] = "100000",
-            ["Logging__LogLevel__Default"] = "Warning",
-            ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
-        });
+        await using var hub = await BenchHub.StartAsync(directory);
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency }) { BaseAddress = hub.BaseAddress };
-        var token = await SetUpTenantAsync(http);
+        var token = await BenchHub.SetUpTenantAsync(http);
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
 
         var results = new List<(double, double)>();
@@ -53,43 +38,12 @@ internal sealed class IngestBenchmark(int batches, int concurrency, int rounds)
         return results;
     }
 
-    private static async Task<string> SetUpTenantAsync(HttpClient http)
-    {
-        var admin = await TokenAsync(http, AdminId, AdminSecret);
-        using var client = new HttpClient { BaseAddress = http.BaseAddress };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", admin);
-        (await client.PostAsJsonAsync("/v1/organizations", new { id = "bench", name = "Bench", kind = "enterprise" })).EnsureSuccessStatusCode();
-        var adapter = await (await client.PostAsJsonAsync("/v1/organizations/bench/adapters", new { id = "bench-adapter", name = "Bench" })).EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonObject>();
-        for (var i = 0; i < Devices; i++)
-        {
-            (await client.PostAsJsonAsync("/v1/adapters/bench-adapter/devices", new { deviceId = $"d{i}", profile = "gas.underground-methane", district = "370202", location = new { lon = 120.38, lat = 36.07 } })).EnsureSuccessStatusCode();
-        }
-        return await TokenAsync(http, "bench-adapter", adapter!["clientSecret"]!.GetValue<string>());
-    }
-
-    private static async Task<string> TokenAsync(HttpClient http, string id, string secret)
-    {
-        using var response = await http.PostAsync(new Uri("/connect/token", UriKind.Relative), new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["grant_type"] = "client_credentials", ["client_id"] = id, ["client_secret"] = secret,
-        }));
-        return (await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonObject>())!["access_token"]!.GetValue<string>();
-    }
-
     private static List<byte[]> MakeBatches(int count, ref int sequence)
     {
-        var time = DateTimeOffset.UtcNow.AddMinutes(-1).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
         var bodies = new List<byte[]>(count);
         for (var b = 0; b < count; b++)
         {
-            var builder = new StringBuilder("{\"messages\":[");
-            for (var m = 0; m < MessagesPerBatch; m++, sequence++)
-            {
-                builder.Append(m == 0 ? "" : ",")
-                    .Append(CultureInfo.InvariantCulture, $"{{\"messageId\":\"m{sequence}\",\"deviceId\":\"d{sequence % Devices}\",\"profile\":\"gas.underground-methane\",\"time\":\"{time}\",")
-                    .Append(CultureInfo.InvariantCulture, $"\"observations\":[{{\"metric\":\"ch4\",\"value\":{sequence % 97 / 10.0},\"unit\":\"%{{LEL}}\"}}]}}");
-            }
-            bodies.Add(Encoding.UTF8.GetBytes(builder.Append("]}").ToString()));
+            bodies.Add(BenchHub.Batch(ref sequence));
         }
         return bodies;
     }
@@ -118,7 +72,7 @@ internal sealed class IngestBenchmark(int batches, int concurrency, int rounds)
     }
 
     /// <summary>
-    /// The baseline: the same rows (message, observation, latest value) into the hub's own schema, copied from its
+    /// The baseline: the same rows (message, observation, latest value, outbox event) into the hub's own schema, copied from its
     /// database, with the hub's settings (WAL, synchronous FULL), in one transaction per 100 messages.
     /// </summary>
     private static double RawInsert(string hubDatabase, string path, int batches)
@@ -130,7 +84,7 @@ internal sealed class IngestBenchmark(int batches, int concurrency, int rounds)
         {
             source.Open();
             using var schema = source.CreateCommand();
-            schema.CommandText = "SELECT sql FROM sqlite_master WHERE tbl_name IN ('messages', 'observations', 'latest_values') AND sql IS NOT NULL ORDER BY type DESC";
+            schema.CommandText = "SELECT sql FROM sqlite_master WHERE tbl_name IN ('messages', 'observations', 'latest_values', 'outbox') AND sql IS NOT NULL ORDER BY type DESC";
             using var reader = schema.ExecuteReader();
             while (reader.Read())
             {
@@ -146,6 +100,7 @@ internal sealed class IngestBenchmark(int batches, int concurrency, int rounds)
             using var message = Command(connection, transaction, "INSERT INTO messages (AdapterId, MessageId, DeviceKey, ObservedAt, ReceivedAt, Lon, Lat, State, Status) VALUES ('bench-adapter', $m, $d, $t, $t, NULL, NULL, NULL, NULL) ON CONFLICT (AdapterId, MessageId) DO NOTHING RETURNING Id", "$m", "$d", "$t");
             using var observation = Command(connection, transaction, "INSERT INTO observations (MessageRecordId, DeviceKey, OrganizationId, DeviceId, ProfileId, Domain, District, Sandbox, Metric, Number, Text, Unit, ObservedAt, ReceivedAt) VALUES ($r, $d, 'bench', $i, 'gas.underground-methane', 'gas', '370202', 1, 'ch4', $v, NULL, '%{LEL}', $t, $t)", "$r", "$d", "$i", "$v", "$t");
             using var latest = Command(connection, transaction, "INSERT INTO latest_values (DeviceKey, Metric, OrganizationId, DeviceId, ProfileId, Domain, District, Sandbox, Number, Text, Unit, ObservedAt, ReceivedAt) VALUES ($d, 'ch4', 'bench', $i, 'gas.underground-methane', 'gas', '370202', 1, $v, NULL, '%{LEL}', $t, $t) ON CONFLICT (DeviceKey, Metric) DO UPDATE SET Number = excluded.Number, ObservedAt = excluded.ObservedAt, ReceivedAt = excluded.ReceivedAt WHERE excluded.ObservedAt >= latest_values.ObservedAt", "$d", "$i", "$v", "$t");
+            using var announce = Command(connection, transaction, "INSERT INTO outbox (Type, Source, Subject, Time, OrganizationId, Sandbox, Domain, District, Profile, DeviceKey, Data) VALUES ('city.integrationhub.observation.v1', '/integrationhub/hub/telemetry', $s, $t, 'bench', 1, 'gas', '370202', 'gas.underground-methane', $d, $j)", "$s", "$t", "$d", "$j");
             for (var m = 0; m < MessagesPerBatch; m++, sequence++)
             {
                 var time = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -156,10 +111,20 @@ internal sealed class IngestBenchmark(int batches, int concurrency, int rounds)
                 observation.ExecuteNonQuery();
                 Bind(latest, device, "d" + device, sequence % 97 / 10.0, time);
                 latest.ExecuteNonQuery();
+                Bind(announce, "bench/d" + device, time, device, EventData(sequence, device, time));
+                announce.ExecuteNonQuery();
             }
             transaction.Commit();
         }
         return batches * MessagesPerBatch / watch.Elapsed.TotalSeconds;
+    }
+
+    // The size and shape of the hub's observation event data (schemas/observation-event.schema.json).
+    private static string EventData(int sequence, int device, long time)
+    {
+        var at = DateTimeOffset.FromUnixTimeMilliseconds(time).UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{{\"messageId\":\"m{sequence}\",\"adapterId\":\"bench-adapter\",\"organizationId\":\"bench\",\"deviceId\":\"d{device}\",\"profile\":\"gas.underground-methane\",\"domain\":\"gas\",\"district\":\"370202\",\"time\":\"{at}\",\"receivedAt\":\"{at}\",\"observations\":[{{\"metric\":\"ch4\",\"value\":{sequence % 97 / 10.0},\"unit\":\"%{{LEL}}\"}}]}}");
     }
 
     private static void Execute(SqliteConnection connection, string sql)

@@ -21,3 +21,12 @@ var kindsNanos = AlertEvaluationBenchmark.RuleKindsNanoseconds(smoke ? 20_000 : 
 var engineRate = await AlertEvaluationBenchmark.EngineRateAsync(smoke ? 2_000 : 50_000);
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"alert evaluation: rule kinds {kindsNanos / 1000:0.00} µs/obs in memory; engine pass (read, evaluate, write) {engineRate,10:N0} obs/s = {1e6 / engineRate:0.0} µs/obs, {1e6 / engineRate / ingestMicros:P0} of the HTTP ingest cost per observation ({ingestMicros:0.0} µs)"));
+
+// Ingest → webhook receipt, next to the ingest acknowledgement (the durable write) at the same rate.
+var delivery = await new DeliveryLatencyBenchmark(TimeSpan.FromSeconds(smoke ? 1 : 10))
+    .RunAsync(smoke ? [("binary", 1000)] : [("binary", 1000), ("batched", 1000), ("binary", 10_000), ("batched", 10_000)]);
+foreach (var r in delivery)
+{
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"ingest → webhook ({r.Mode,-7} {r.Rate,6:N0} obs/s, {r.Delivered,6:N0} events): p50 {r.P50,6:0.0} ms  p99 {r.P99,6:0.0} ms   ingest ack p50 {r.AckP50,6:0.0} ms  p99 {r.AckP99,6:0.0} ms   p99 ratio {r.P99 / r.AckP99:0.00} (target p99 ≤ {(r.Rate <= 1000 ? 25 : 50)} ms)"));
+}

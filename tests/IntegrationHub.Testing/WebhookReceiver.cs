@@ -107,8 +107,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
             var left = limit - deadline.Elapsed;
             if (left <= TimeSpan.Zero || await Task.WhenAny(changed, Task.Delay(left)) != changed)
             {
-                throw new TimeoutException($"The receiver did not see what the test waited for within {limit}; it got {requests.Count} request(s): "
-                    + string.Join(", ", requests.Select(r => $"{r.Method} {r.Status} {r.Header("webhook-id")}")));
+                throw new TimeoutException($"The receiver did not see what the test waited for within {limit}; it got {requests.Count} request(s), the last: "
+                    + string.Join(", ", requests.TakeLast(20).Select(r => $"{r.Method} {r.Status} {r.Header("webhook-id")}")));
             }
         }
     }

@@ -159,6 +159,9 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers)
             Sandbox = alert.Sandbox,
             Domain = alert.Domain,
             District = alert.District,
+            Profile = alert.ProfileId,
+            Level = alert.Level.ToWire(),
+            ResponsibleOrganizationId = alert.ResponsibleOrganizationId,
             DeviceKey = alert.DeviceKey,
             Data = JsonSerializer.Serialize(new
             {

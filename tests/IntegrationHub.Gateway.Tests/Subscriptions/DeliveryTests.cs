@@ -152,6 +152,26 @@ public sealed class DeliveryTests(SubscriptionHubFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task AlertSteps_ReachAlertSubscribers_AsTheirOwnEvents()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var org = HubFixture.Unique("alert-events");
+        using var client = await Hub.TenantAsync(org, "ch4-1");
+        await client.SubscribeAsync(new { name = "Duty desk", channel = "webhook", url = receiver.Url, lanes = 1, filter = new { types = new[] { "alert" }, levels = new[] { "orange", "red" } } });
+
+        var end = DateTimeOffset.UtcNow.AddMinutes(-1);
+        using var response = await client.PostBatchAsync(
+            HubClient.Methane("a-1", "ch4-1", 30, time: end.AddMinutes(-5)), HubClient.Methane("a-2", "ch4-1", 30, time: end));
+        await response.ShouldBeAsync(HttpStatusCode.OK);
+        var raised = (await receiver.WaitForDeliveriesAsync(1))[0];
+
+        Assert.Equal("city.integrationhub.alert.raised.v1", raised.Header("ce-type"));
+        Assert.Equal("orange", raised.Header("ce-level"));
+        Assert.Equal(org, raised.Header("ce-organization"));
+        Assert.DoesNotContain(receiver.Deliveries, d => d.Header("ce-type") == "city.integrationhub.observation.v1");
+    }
+
+    [Fact]
     public async Task Redirects_AreNotFollowed()
     {
         await using var target = await WebhookReceiver.StartAsync();

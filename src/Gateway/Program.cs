@@ -7,6 +7,7 @@ using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Specs;
 using IntegrationHub.Gateway.Subscriptions;
 using IntegrationHub.Gateway.Telemetry;
+using IntegrationHub.Gateway.Users;
 using IntegrationHub.Portal;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -14,6 +15,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddHubHosting();
 builder.Services.AddHubStorage();
 builder.Services.AddHubAuth();
+builder.Services.AddHubUsers();
 builder.Services.AddHubEvents();
 builder.Services.AddHubAlerts();
 builder.Services.AddHubSubscriptions();
@@ -33,6 +35,8 @@ app.UseSwaggerUI(options =>
 });
 
 app.MapTokenEndpoint();
+app.MapAccount();
+app.MapUsers();
 app.MapOrganizations();
 app.MapAdapters();
 app.MapDevices();

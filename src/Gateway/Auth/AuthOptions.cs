@@ -45,6 +45,13 @@ internal sealed class BootstrapOptions
 
     [MinLength(16)]
     public string? ClientSecret { get; set; }
+
+    /// <summary>An operator's portal account (with <see cref="OperatorPassword"/>): created, or its password set, at start.</summary>
+    [EmailAddress]
+    public string? OperatorEmail { get; set; }
+
+    [MinLength(12)]
+    public string? OperatorPassword { get; set; }
 }
 
 internal static class AdapterIds

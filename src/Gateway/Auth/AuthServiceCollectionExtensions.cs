@@ -13,6 +13,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 
 internal static class AuthServiceCollectionExtensions
 {
+    public const string CallerScheme = "caller";
+
     /// <summary>
     /// OpenIddict as the hub's OAuth2 server (client credentials, JWT access tokens, discovery) and as the validator of
     /// its own tokens, plus one authorization policy per scope.
@@ -54,7 +56,10 @@ internal static class AuthServiceCollectionExtensions
         });
         services.AddOptions<OpenIddictValidationOptions>().Configure<TimeProvider>((options, time) => options.TimeProvider = time);
 
-        services.AddAuthentication(options => options.DefaultAuthenticateScheme = OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme);
+        // A request is either a client's (a bearer token) or a person's (the portal's session cookie), never both.
+        services.AddAuthentication(options => options.DefaultScheme = CallerScheme)
+            .AddPolicyScheme(CallerScheme, "Bearer token or portal session", options => options.ForwardDefaultSelector = context =>
+                context.Request.Headers.Authorization.Count > 0 ? OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme : IntegrationHub.Gateway.Users.UserAccess.Scheme);
         services.AddAuthorizationBuilder().AddScopePolicies();
         services.AddScoped<IAuthorizationHandler, ActiveClientHandler>();
         services.AddSingleton<IAuthorizationHandler, ScopeHandler>();

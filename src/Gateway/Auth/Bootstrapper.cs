@@ -3,6 +3,7 @@ using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Hosting;
 using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Storage;
+using IntegrationHub.Gateway.Users;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -13,11 +14,12 @@ namespace IntegrationHub.Gateway.Auth;
 /// (<c>Bootstrap:ClientId</c>, <c>Bootstrap:ClientSecret</c>), which then always wins; otherwise the first start creates
 /// <c>hub-admin</c> and shows its secret once: on the console and in a file only the hub's user can read.
 /// </summary>
-internal sealed class Bootstrapper(
+internal sealed partial class Bootstrapper(
     HubDb db,
     ClientCredentials credentials,
     TimeProvider time,
     IOptions<BootstrapOptions> bootstrap,
+    IOptions<UserOptions> users,
     IOptions<HubOptions> hub,
     ILogger<Bootstrapper> logger)
 {
@@ -31,6 +33,11 @@ internal sealed class Bootstrapper(
         {
             db.Organizations.Add(new Organization { Id = Organization.OperatorId, Name = "City monitoring centre", Kind = OrganizationKind.Operator, CreatedAt = now });
             await db.SaveChangesAsync(cancellationToken);
+        }
+
+        if (bootstrap.Value is { OperatorEmail: { } email, OperatorPassword: { } password })
+        {
+            await EnsureOperatorAsync(email, password, now, cancellationToken);
         }
 
         var (clientId, secret) = (bootstrap.Value.ClientId, bootstrap.Value.ClientSecret);
@@ -84,11 +91,54 @@ internal sealed class Bootstrapper(
         if (await credentials.ExistsAsync(clientId, cancellationToken))
         {
             await credentials.SetSecretAsync(clientId, secret, cancellationToken);
+            if (!adapter.Scopes.Order(StringComparer.Ordinal).SequenceEqual(Scopes.All.Order(StringComparer.Ordinal)))
+            {
+                // A hub upgraded to one with more scopes gives its admin every scope again.
+                adapter.Scopes = [.. Scopes.All];
+                await db.SaveChangesAsync(cancellationToken);
+                await credentials.SetScopesAsync(clientId, adapter.Scopes, cancellationToken);
+            }
         }
         else
         {
             await credentials.CreateAsync(adapter, secret, cancellationToken);
         }
+    }
+}
+
+internal sealed partial class Bootstrapper
+{
+    /// <summary>The configured operator account, active with the configured password; configuration always wins.</summary>
+    private async Task EnsureOperatorAsync(string email, string password, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        email = email.Trim().ToLowerInvariant();
+        var user = await db.Users.FirstOrDefaultAsync(u => u.Email == email, cancellationToken);
+        if (user is null)
+        {
+            user = new User
+            {
+                Id = "u-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)),
+                OrganizationId = Organization.OperatorId,
+                Email = email,
+                Name = "Operator",
+                Role = UserRole.Operator,
+                SecurityStamp = PasswordHashing.NewStamp(),
+                CreatedAt = now.ToUnixTimeMilliseconds(),
+                CreatedBy = "bootstrap",
+            };
+            db.Users.Add(user);
+            db.Audit.Add(new AuditEntry { At = now, Actor = "bootstrap", Action = "user.invite", Target = user.Id });
+        }
+        if (user.OrganizationId != Organization.OperatorId)
+        {
+            throw new InvalidOperationException($"Bootstrap:OperatorEmail '{email}' belongs to an account of another organization.");
+        }
+        if (user.Status != UserStatus.Active || user.Role != UserRole.Operator || !PasswordHashing.Verify(password, user.PasswordHash))
+        {
+            user.PasswordHash = PasswordHashing.Hash(password, users.Value.PasswordIterations);
+            (user.Status, user.Role, user.SecurityStamp) = (UserStatus.Active, UserRole.Operator, PasswordHashing.NewStamp());
+        }
+        await db.SaveChangesAsync(cancellationToken);
     }
 }
 

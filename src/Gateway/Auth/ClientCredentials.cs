@@ -37,6 +37,18 @@ internal sealed class ClientCredentials(IOpenIddictApplicationManager applicatio
         await applications.UpdateAsync(application, secret, cancellationToken);
     }
 
+    /// <summary>Grants the client exactly these scopes at the token endpoint.</summary>
+    public async Task SetScopesAsync(string clientId, IEnumerable<string> scopes, CancellationToken cancellationToken)
+    {
+        var application = await applications.FindByClientIdAsync(clientId, cancellationToken)
+            ?? throw new InvalidOperationException($"No OAuth2 client '{clientId}'.");
+        var descriptor = new OpenIddictApplicationDescriptor();
+        await applications.PopulateAsync(descriptor, application, cancellationToken);
+        SetPermissions(descriptor, scopes);
+        await applications.PopulateAsync(application, descriptor, cancellationToken);
+        await applications.UpdateAsync(application, cancellationToken);
+    }
+
     public async Task<bool> ExistsAsync(string clientId, CancellationToken cancellationToken) =>
         await applications.FindByClientIdAsync(clientId, cancellationToken) is not null;
 

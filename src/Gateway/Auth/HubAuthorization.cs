@@ -1,5 +1,8 @@
+using System.Security.Claims;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Hosting;
+using IntegrationHub.Gateway.Users;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using OpenIddict.Abstractions;
@@ -22,13 +25,13 @@ internal static class HubPolicies
     public static AuthorizationBuilder AddScopePolicies(this AuthorizationBuilder builder)
     {
         builder.AddPolicy(ActiveClient, policy => policy
-            .AddAuthenticationSchemes(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme)
+            .AddAuthenticationSchemes(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme, UserAccess.Scheme)
             .RequireAuthenticatedUser()
             .AddRequirements(new ActiveClientRequirement()));
         foreach (var scope in Scopes.All)
         {
             builder.AddPolicy(ForScope(scope), policy => policy
-                .AddAuthenticationSchemes(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme)
+                .AddAuthenticationSchemes(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme, UserAccess.Scheme)
                 .RequireAuthenticatedUser()
                 .AddRequirements(new ActiveClientRequirement(), new ScopeRequirement(scope)));
         }
@@ -49,20 +52,28 @@ internal sealed class HubAuthorizationFailure(IAuthorizationHandler handler, str
 }
 
 /// <summary>
-/// Looks the client up on every request (<see cref="ClientAccess"/>), so that suspension and secret rotation take
-/// effect at once even though access tokens are self-contained JWTs. Batch ingest spreads the read over many messages.
+/// Looks the caller up on every request, so that suspension, secret rotation and a changed account take effect at
+/// once even though tokens and sessions are self-contained: a client through <see cref="ClientAccess"/>, a person
+/// signed in to the portal through <see cref="UserAccess"/>. A bearer token wins over a session cookie. A session's
+/// state-changing requests must carry its anti-forgery token (the portal's pages send it as <c>X-CSRF-TOKEN</c>).
 /// </summary>
-internal sealed class ActiveClientHandler(ClientAccess access) : AuthorizationHandler<ActiveClientRequirement>
+internal sealed class ActiveClientHandler(ClientAccess clients, UserAccess users, IAntiforgery antiforgery) : AuthorizationHandler<ActiveClientRequirement>
 {
     protected override async Task HandleRequirementAsync(AuthorizationHandlerContext context, ActiveClientRequirement requirement)
     {
-        if (context.Resource is not HttpContext http || context.User.ClientId() is not { } clientId)
+        if (context.Resource is not HttpContext http || context.User.ClientId() is null)
         {
             return;
         }
         if (http.Features.Get<Caller>() is null)
         {
-            var decision = await access.DecideAsync(clientId, context.User.GetClaim(HubClaims.Stamp), context.User.GetScopes(), http.RequestAborted);
+            var session = http.Request.Headers.Authorization.Count == 0 && UserAccess.IsUser(context.User);
+            if (session && !HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method) && !await antiforgery.IsRequestValidAsync(http))
+            {
+                context.Fail(new HubAuthorizationFailure(this, ErrorCodes.AntiforgeryFailed, "A request made with a portal session must carry its anti-forgery token (X-CSRF-TOKEN).", StatusCodes.Status403Forbidden));
+                return;
+            }
+            var decision = await DecideAsync(http, context.User, clients, users);
             if (decision.Caller is null)
             {
                 context.Fail(new HubAuthorizationFailure(this, decision.RefusalCode!, decision.Detail!, StatusCodes.Status401Unauthorized));
@@ -72,13 +83,21 @@ internal sealed class ActiveClientHandler(ClientAccess access) : AuthorizationHa
         }
         context.Succeed(requirement);
     }
+
+    /// <summary>The database's word on whoever made the request: a person with a session, or a client with a token.</summary>
+    public static Task<AccessDecision> DecideAsync(HttpContext http, ClaimsPrincipal user, ClientAccess clients, UserAccess users) =>
+        http.Request.Headers.Authorization.Count == 0 && UserAccess.IsUser(user)
+            ? users.DecideAsync(user, http.RequestAborted)
+            : clients.DecideAsync(user.ClientId()!, user.GetClaim(HubClaims.Stamp), user.GetScopes(), http.RequestAborted);
 }
 
 internal sealed class ScopeHandler : AuthorizationHandler<ScopeRequirement>
 {
     protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, ScopeRequirement requirement)
     {
-        if (context.User.HasScope(requirement.Scope))
+        // The caller's scopes as the database decided them (a person's come from its role), else the token's.
+        var scopes = (context.Resource as HttpContext)?.Features.Get<Caller>()?.Scopes;
+        if (scopes?.Contains(requirement.Scope) ?? context.User.HasScope(requirement.Scope))
         {
             context.Succeed(requirement);
         }

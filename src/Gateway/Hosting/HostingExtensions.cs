@@ -75,6 +75,7 @@ internal static class HostingExtensions
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();
+        app.UseAntiforgery();
         return app;
     }
 

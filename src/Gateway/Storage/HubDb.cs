@@ -4,6 +4,7 @@ using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Subscriptions;
 using IntegrationHub.Gateway.Telemetry;
+using IntegrationHub.Gateway.Users;
 using Microsoft.EntityFrameworkCore;
 
 namespace IntegrationHub.Gateway.Storage;
@@ -33,6 +34,7 @@ public sealed class HubDb(DbContextOptions<HubDb> options) : DbContext(options)
     internal DbSet<Subscription> Subscriptions => Set<Subscription>();
     internal DbSet<SubscriptionLane> SubscriptionLanes => Set<SubscriptionLane>();
     internal DbSet<DeadLetter> DeadLetters => Set<DeadLetter>();
+    internal DbSet<User> Users => Set<User>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -7,6 +7,7 @@ using IntegrationHub.Gateway.Hosting;
 using IntegrationHub.Gateway.OpenApi;
 using IntegrationHub.Gateway.Storage;
 using IntegrationHub.Gateway.Telemetry;
+using IntegrationHub.Gateway.Users;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -77,7 +78,7 @@ internal static partial class EventStreamApi
     private static async Task<IResult> StreamAsync(
         string? subscription, [FromQuery] string[]? types, [FromQuery] string[]? domains, [FromQuery] string[]? profiles, [FromQuery] string[]? districts,
         [FromQuery] string[]? levels, [FromQuery] string[]? devices, DateTimeOffset? since, string? lastEventId,
-        HubDb db, SpecCatalog spec, OutboxReader outbox, OpenStreams open, CloudEventFormat format, ClientAccess access, TimeProvider time,
+        HubDb db, SpecCatalog spec, OutboxReader outbox, OpenStreams open, CloudEventFormat format, ClientAccess clients, UserAccess users, TimeProvider time,
         IOptions<SubscriptionOptions> options, ILoggerFactory logs, HttpContext context)
     {
         var caller = context.Caller();
@@ -155,7 +156,7 @@ internal static partial class EventStreamApi
         }
         try
         {
-            var stream = new EventStream(context, caller, filter, allowed, owned, db, outbox, format, access, time, options.Value, logs.CreateLogger(typeof(EventStreamApi)));
+            var stream = new EventStream(context, caller, filter, allowed, owned, db, outbox, format, clients, users, time, options.Value, logs.CreateLogger(typeof(EventStreamApi)));
             await stream.RunAsync(cursor);
         }
         finally
@@ -175,7 +176,7 @@ internal static partial class EventStreamApi
 
     private sealed partial class EventStream(
         HttpContext context, Caller caller, EventFilter filter, HashSet<string> allowed, Subscription? subscription, HubDb db, OutboxReader outbox,
-        CloudEventFormat format, ClientAccess access, TimeProvider time, SubscriptionOptions options, ILogger logger)
+        CloudEventFormat format, ClientAccess clients, UserAccess users, TimeProvider time, SubscriptionOptions options, ILogger logger)
     {
         private Func<LiveRow, bool> _visible = _ => false;
         private DateTimeOffset _refreshAt;
@@ -271,7 +272,7 @@ internal static partial class EventStreamApi
             {
                 return true;
             }
-            var decision = await access.DecideAsync(caller.ClientId, context.User.GetClaim(HubClaims.Stamp), context.User.GetScopes(), cancellationToken);
+            var decision = await ActiveClientHandler.DecideAsync(context, context.User, clients, users);
             if (decision.Caller is null)
             {
                 StreamEnded(logger, caller.ClientId, decision.RefusalCode ?? "its access ended");

@@ -148,7 +148,7 @@ internal sealed partial class SubscriptionRunner(
                     }
                     continue;
                 }
-                var outcome = await DeliverAsync(lane, state, batch, scanned, pending, cancellationToken);
+                var outcome = await DeliverAsync(lane, state, batch, scanned, saved, pending, cancellationToken);
                 if (outcome == Outcome.Stopped)
                 {
                     return;
@@ -156,7 +156,7 @@ internal sealed partial class SubscriptionRunner(
                 cursor = scanned;
                 if (outcome == Outcome.DeadLettered)
                 {
-                    saved = cursor;
+                    saved = await LoadLaneAsync(lane, CancellationToken.None) is { } stored && stored.Cursor == cursor ? cursor : saved;
                 }
                 else if (pending.Events >= 1000)
                 {
@@ -185,7 +185,7 @@ internal sealed partial class SubscriptionRunner(
     }
 
     /// <summary>Attempts a batch until it is delivered, dead-lettered, or the subscription stops.</summary>
-    private async Task<Outcome> DeliverAsync(int lane, SubscriptionLane state, List<OutboxEvent> batch, long scanned, Progress progress, CancellationToken cancellationToken)
+    private async Task<Outcome> DeliverAsync(int lane, SubscriptionLane state, List<OutboxEvent> batch, long scanned, long saved, Progress progress, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -215,7 +215,7 @@ internal sealed partial class SubscriptionRunner(
             }
             if (state.Attempts >= options.MaxAttempts)
             {
-                await DeadLetterAsync(lane, state, batch, scanned, now, result.Error);
+                await DeadLetterAsync(lane, state, batch, scanned, saved, now, result.Error);
                 return Outcome.DeadLettered;
             }
             state.NextAttemptAt = (now + (result.RetryAfter ?? Backoff(state.Attempts))).ToUnixTimeMilliseconds();
@@ -366,7 +366,10 @@ internal sealed partial class SubscriptionRunner(
         return latest.ToDictionary(l => l.Device, l => l.Newest);
     }
 
-    /// <summary>Saves the cursor and the delivered count, when there is something to save.</summary>
+    /// <summary>
+    /// Saves the cursor and the delivered count, when there is something to save. The cursor moves only from where this
+    /// lane last saved it: a rewind that moved it meanwhile wins, and the runner that follows the rewind starts there.
+    /// </summary>
     private async Task<long> SaveAsync(int lane, long cursor, long saved, Progress progress)
     {
         if (cursor == saved && progress.Events == 0)
@@ -375,14 +378,14 @@ internal sealed partial class SubscriptionRunner(
         }
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<HubDb>();
-        await db.SubscriptionLanes.Where(l => l.SubscriptionId == subscription.Id && l.Lane == lane)
+        var moved = await db.SubscriptionLanes.Where(l => l.SubscriptionId == subscription.Id && l.Lane == lane && l.Cursor == saved)
             .ExecuteUpdateAsync(s => s.SetProperty(l => l.Cursor, cursor), CancellationToken.None);
         if (progress is { Events: > 0, LastSuccessAt: { } at })
         {
             await RecordSuccessAsync(db, progress.Events, at);
             progress.Events = 0;
         }
-        return cursor;
+        return moved == 1 ? cursor : saved;
     }
 
     private async Task RecordSuccessAsync(HubDb db, int delivered, long at) =>
@@ -416,8 +419,8 @@ internal sealed partial class SubscriptionRunner(
         }
     }
 
-    /// <summary>Parks the batch's events as dead letters and moves the lane past them, in one transaction.</summary>
-    private async Task DeadLetterAsync(int lane, SubscriptionLane state, List<OutboxEvent> batch, long scanned, DateTimeOffset now, string? error)
+    /// <summary>Parks the batch's events as dead letters and moves the lane past them (unless a rewind moved it), in one transaction.</summary>
+    private async Task DeadLetterAsync(int lane, SubscriptionLane state, List<OutboxEvent> batch, long scanned, long saved, DateTimeOffset now, string? error)
     {
         await using (var scope = scopes.CreateAsyncScope())
         {
@@ -433,7 +436,8 @@ internal sealed partial class SubscriptionRunner(
                 letter.Redrive = false;
             }
             var row = await db.SubscriptionLanes.FirstAsync(l => l.SubscriptionId == subscription.Id && l.Lane == lane, CancellationToken.None);
-            row.Cursor = scanned;
+            // As in SaveAsync: a rewind that moved the lane meanwhile wins.
+            row.Cursor = row.Cursor == saved ? scanned : row.Cursor;
             row.Attempts = 0;
             row.NextAttemptAt = null;
             await db.SaveChangesAsync(CancellationToken.None);

@@ -54,6 +54,10 @@ public static class ErrorCodes
     public const string GrantNotFound = "grant.not-found";
     public const string AlertNotFound = "alert.not-found";
     public const string AlertInvalidTransition = "alert.invalid-transition";
+    public const string AntiforgeryFailed = "auth.antiforgery-failed";
+    public const string UserNotFound = "user.not-found";
+    public const string UserExists = "user.exists";
+    public const string UserInvalidTransition = "user.invalid-transition";
     public const string SubscriptionNotFound = "subscription.not-found";
     public const string SubscriptionUrlRefused = "subscription.url-refused";
     public const string SubscriptionHandshakeFailed = "subscription.handshake-failed";

@@ -8,9 +8,11 @@ public static class Scopes
     public const string AlertsRead = "alerts:read";
     public const string AlertsManage = "alerts:manage";
     public const string SubscriptionsManage = "subscriptions:manage";
+    public const string OrganizationManage = "organization:manage";
+    public const string UsersManage = "users:manage";
     public const string Admin = "admin";
 
-    public static readonly IReadOnlyList<string> All = [TelemetryWrite, TelemetryRead, AlertsRead, AlertsManage, SubscriptionsManage, Admin];
+    public static readonly IReadOnlyList<string> All = [TelemetryWrite, TelemetryRead, AlertsRead, AlertsManage, SubscriptionsManage, OrganizationManage, UsersManage, Admin];
 
     public static readonly IReadOnlyDictionary<string, string> Descriptions = new Dictionary<string, string>
     {
@@ -19,6 +21,8 @@ public static class Scopes
         [AlertsRead] = "Read alerts the organization may see.",
         [AlertsManage] = "Acknowledge, dispatch, resolve and close alerts.",
         [SubscriptionsManage] = "Create and manage the organization's subscriptions.",
+        [OrganizationManage] = "Self-service: register and manage the organization's own adapters and devices.",
+        [UsersManage] = "Invite and manage the organization's people (portal accounts).",
         [Admin] = "Operate the hub: organizations, adapters, devices, grants, audit.",
     };
 }

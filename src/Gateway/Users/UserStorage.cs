@@ -1,0 +1,22 @@
+using IntegrationHub.Gateway.Organizations;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace IntegrationHub.Gateway.Users;
+
+internal sealed class UserConfiguration : IEntityTypeConfiguration<User>
+{
+    public void Configure(EntityTypeBuilder<User> entity)
+    {
+        entity.ToTable("users");
+        entity.Property(u => u.Id).HasMaxLength(40);
+        entity.Property(u => u.Email).HasMaxLength(254);
+        entity.Property(u => u.Name).HasMaxLength(200);
+        entity.Property(u => u.Role).HasConversion<string>().HasMaxLength(16);
+        entity.Property(u => u.Status).HasConversion<string>().HasMaxLength(16);
+        entity.HasIndex(u => u.Email).IsUnique();
+        entity.HasIndex(u => u.InvitationHash).IsUnique();
+        entity.HasIndex(u => u.OrganizationId);
+        entity.HasOne<Organization>().WithMany().HasForeignKey(u => u.OrganizationId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -1,0 +1,215 @@
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using IntegrationHub.Conformance.Spec;
+using IntegrationHub.Gateway.Auth;
+using IntegrationHub.Gateway.Hosting;
+using IntegrationHub.Gateway.Organizations;
+using IntegrationHub.Gateway.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace IntegrationHub.Gateway.Users;
+
+/// <summary>
+/// People (AUTH-006): the operator invites organizations' first administrators (and its own operators); an
+/// organization's administrators invite and manage its people. An invitation is a link, shown once, with which the
+/// person chooses a password. Disabling an account or changing its role ends its sessions. Every change is audited.
+/// </summary>
+internal static partial class UsersApi
+{
+    public static IEndpointRouteBuilder MapUsers(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/users").WithTags("People").RequireScope(Scopes.UsersManage);
+        group.MapGet("/", ListAsync).WithName("ListUsers").WithSummary("The organization's people (the operator: any organization's, with `organization`).");
+        group.MapPost("/", InviteAsync).WithName("InviteUser")
+            .WithSummary("Invite a person: the answer carries the invitation link, shown only this once.");
+        group.MapPost("/{userId}/invitation", ReinviteAsync).WithName("ReissueInvitation").WithSummary("A new invitation link for someone who has not accepted yet; the old link stops working.");
+        group.MapPut("/{userId}/role", ChangeRoleAsync).WithName("ChangeUserRole").WithSummary("Change a person's role; their sessions end.");
+        group.MapPost("/{userId}/disable", DisableAsync).WithName("DisableUser").WithSummary("Disable an account; its sessions end at once.");
+        group.MapPost("/{userId}/enable", EnableAsync).WithName("EnableUser").WithSummary("Enable a disabled account again.");
+        app.MapGet("/v1/me", Me).WithTags("People").WithName("GetCaller").RequireAuthorization(HubPolicies.ActiveClient)
+            .WithSummary("Who is calling: the client or the person, the organization and the scopes the hub grants now.");
+        return app;
+    }
+
+    internal sealed record InviteRequest(string? Email, string? Name, string? Role, string? OrganizationId);
+
+    internal sealed record RoleRequest(string? Role);
+
+    internal sealed record UserResponse(string Id, string OrganizationId, string Email, string Name, string Role, string Status, DateTimeOffset CreatedAt, DateTimeOffset? LastSignInAt)
+    {
+        public static UserResponse Of(User u) => new(u.Id, u.OrganizationId, u.Email, u.Name, Wire(u.Role), Wire(u.Status),
+            DateTimeOffset.FromUnixTimeMilliseconds(u.CreatedAt), u.LastSignInAt is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null);
+    }
+
+    internal sealed record InvitationResponse(UserResponse User, string InvitationUrl, DateTimeOffset ExpiresAt);
+
+    internal sealed record CallerResponse(string Id, string Kind, string OrganizationId, string OrganizationKind, string? AreaCode, IReadOnlyList<string> Scopes, string? Name, string? Email);
+
+    private static CallerResponse Me(HttpContext context)
+    {
+        var caller = context.Caller();
+        var person = UserAccess.IsUser(context.User) && context.Request.Headers.Authorization.Count == 0;
+        return new CallerResponse(caller.ClientId, person ? "user" : "client", caller.OrganizationId, Wire(caller.OrganizationKind), caller.AreaCode,
+            [.. caller.Scopes.Order(StringComparer.Ordinal)],
+            person ? context.User.FindFirst(OpenIddict.Abstractions.OpenIddictConstants.Claims.Name)?.Value : null,
+            person ? context.User.FindFirst(UserAccess.UserClaim)?.Value : null);
+    }
+
+    private static async Task<Results<Ok<UserResponse[]>, ProblemHttpResult>> ListAsync(string? organization, HubDb db, HttpContext context)
+    {
+        var caller = context.Caller();
+        var organizationId = organization ?? caller.OrganizationId;
+        if (!caller.IsOperator && organizationId != caller.OrganizationId)
+        {
+            return ProblemResults.Problem(context, ErrorCodes.OrganizationNotFound, $"No organization '{organizationId}' among those you manage.");
+        }
+        var users = await db.Users.AsNoTracking().Where(u => u.OrganizationId == organizationId).OrderBy(u => u.Email).ToListAsync(context.RequestAborted);
+        return TypedResults.Ok(users.Select(UserResponse.Of).ToArray());
+    }
+
+    private static async Task<Results<Created<InvitationResponse>, ProblemHttpResult>> InviteAsync(
+        InviteRequest request, HubDb db, TimeProvider time, IOptions<UserOptions> options, HttpContext context)
+    {
+        var caller = context.Caller();
+        var check = new RequestValidator();
+        check.Text(request.Email, "/email", Email(), "An email address.");
+        check.Text(request.Name, "/name", Patterns.Name(), "A name of 1 to 200 characters, without leading or trailing spaces.");
+        var role = ParseRole(check, request.Role);
+        if (check.Failed)
+        {
+            return check.Problem(context);
+        }
+        var organizationId = request.OrganizationId ?? caller.OrganizationId;
+        if (!caller.IsOperator && organizationId != caller.OrganizationId)
+        {
+            return ProblemResults.Problem(context, ErrorCodes.OrganizationNotFound, $"No organization '{organizationId}' among those you manage.");
+        }
+        if (!await db.Organizations.AnyAsync(o => o.Id == organizationId, context.RequestAborted))
+        {
+            return ProblemResults.Problem(context, ErrorCodes.OrganizationNotFound, $"No organization '{organizationId}'.");
+        }
+        if ((role == UserRole.Operator) != (organizationId == Organization.OperatorId))
+        {
+            return ProblemResults.Problem(context, ErrorCodes.UserInvalidTransition, "The operator role belongs to the operator organization, and only to it.");
+        }
+        var email = request.Email!.Trim().ToLowerInvariant();
+        if (await db.Users.AnyAsync(u => u.Email == email, context.RequestAborted))
+        {
+            return ProblemResults.Problem(context, ErrorCodes.UserExists, $"Someone already signs in as '{email}'.");
+        }
+        var now = time.GetUtcNow();
+        var user = new User
+        {
+            Id = "u-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)),
+            OrganizationId = organizationId,
+            Email = email,
+            Name = request.Name!,
+            Role = role!.Value,
+            Status = UserStatus.Invited,
+            SecurityStamp = PasswordHashing.NewStamp(),
+            CreatedAt = now.ToUnixTimeMilliseconds(),
+            CreatedBy = caller.ClientId,
+        };
+        var invitation = Invite(user, now, options.Value, context);
+        db.Users.Add(user);
+        db.Record(now, caller.ClientId, "user.invite", user.Id, new { user.Email, user.OrganizationId, role = Wire(user.Role) });
+        await db.SaveChangesAsync(context.RequestAborted);
+        return TypedResults.Created($"/v1/users/{user.Id}", invitation);
+    }
+
+    private static Task<Results<Ok<InvitationResponse>, ProblemHttpResult>> ReinviteAsync(
+        string userId, HubDb db, TimeProvider time, IOptions<UserOptions> options, HttpContext context) =>
+        ChangeAsync(userId, "user.reinvite", db, time, context, user =>
+            user.Status != UserStatus.Invited ? "Only someone who has not accepted an invitation gets a new one." : null,
+            (user, now) => Invite(user, now, options.Value, context));
+
+    private static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> ChangeRoleAsync(
+        string userId, RoleRequest request, HubDb db, TimeProvider time, HttpContext context)
+    {
+        var check = new RequestValidator();
+        var role = ParseRole(check, request.Role);
+        if (check.Failed)
+        {
+            return check.Problem(context);
+        }
+        return await ChangeAsync(userId, "user.role", db, time, context,
+            user => (role == UserRole.Operator) != (user.OrganizationId == Organization.OperatorId) ? "The operator role belongs to the operator organization, and only to it."
+                : user.Id == context.Caller().ClientId ? "You cannot change your own role." : null,
+            (user, _) =>
+            {
+                (user.Role, user.SecurityStamp) = (role!.Value, PasswordHashing.NewStamp());
+                return UserResponse.Of(user);
+            });
+    }
+
+    private static Task<Results<Ok<UserResponse>, ProblemHttpResult>> DisableAsync(string userId, HubDb db, TimeProvider time, HttpContext context) =>
+        ChangeAsync(userId, "user.disable", db, time, context,
+            user => user.Id == context.Caller().ClientId ? "You cannot disable your own account." : user.Status == UserStatus.Disabled ? "The account is disabled already." : null,
+            (user, _) =>
+            {
+                (user.Status, user.SecurityStamp) = (UserStatus.Disabled, PasswordHashing.NewStamp());
+                return UserResponse.Of(user);
+            });
+
+    private static Task<Results<Ok<UserResponse>, ProblemHttpResult>> EnableAsync(string userId, HubDb db, TimeProvider time, HttpContext context) =>
+        ChangeAsync(userId, "user.enable", db, time, context,
+            user => user.Status != UserStatus.Disabled ? "Only a disabled account can be enabled." : null,
+            (user, _) =>
+            {
+                user.Status = user.PasswordHash is null ? UserStatus.Invited : UserStatus.Active;
+                return UserResponse.Of(user);
+            });
+
+    /// <summary>Finds a person the caller manages, checks the step, applies it, audits it.</summary>
+    private static async Task<Results<Ok<T>, ProblemHttpResult>> ChangeAsync<T>(
+        string userId, string action, HubDb db, TimeProvider time, HttpContext context, Func<User, string?> refuse, Func<User, DateTimeOffset, T> apply)
+    {
+        var caller = context.Caller();
+        var user = await db.Users.FirstOrDefaultAsync(u => u.Id == userId && (caller.IsOperator || u.OrganizationId == caller.OrganizationId), context.RequestAborted);
+        if (user is null)
+        {
+            return ProblemResults.Problem(context, ErrorCodes.UserNotFound, $"No user '{userId}' in your organization.");
+        }
+        if (refuse(user) is { } reason)
+        {
+            return ProblemResults.Problem(context, ErrorCodes.UserInvalidTransition, reason);
+        }
+        var now = time.GetUtcNow();
+        var result = apply(user, now);
+        db.Record(now, caller.ClientId, action, user.Id);
+        await db.SaveChangesAsync(context.RequestAborted);
+        return TypedResults.Ok(result);
+    }
+
+    private static InvitationResponse Invite(User user, DateTimeOffset now, UserOptions options, HttpContext context)
+    {
+        var (token, hash) = PasswordHashing.NewToken();
+        var expires = now + options.InvitationLifetime;
+        (user.InvitationHash, user.InvitationExpiresAt) = (hash, expires.ToUnixTimeMilliseconds());
+        var url = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}{AccountEndpoints.InvitationPath}?token={token}";
+        return new InvitationResponse(UserResponse.Of(user), url, expires);
+    }
+
+    private static UserRole? ParseRole(RequestValidator check, string? role)
+    {
+        if (role is null)
+        {
+            check.Add(ErrorCodes.MissingField, "/role", "'role' is required.");
+            return null;
+        }
+        if (Enum.TryParse<UserRole>(role, ignoreCase: true, out var parsed) && role.All(char.IsLetter))
+        {
+            return parsed;
+        }
+        check.Add(ErrorCodes.InvalidValue, "/role", "One of operator, admin, developer.");
+        return null;
+    }
+
+    private static string Wire<T>(T value)
+        where T : struct, Enum => value.ToString().ToLowerInvariant();
+
+    [GeneratedRegex(@"^(?=.{3,254}$)[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")]
+    private static partial Regex Email();
+}

@@ -18,7 +18,13 @@ Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"median ratio {ra
 // Alert evaluation, per observation, next to the HTTP ingest cost per observation measured above.
 var ingestMicros = 1e6 / results.Select(r => r.Hub).Order().ElementAt(results.Count / 2);
 var kindsNanos = AlertEvaluationBenchmark.RuleKindsNanoseconds(smoke ? 20_000 : 1_000_000);
-var engineRate = await AlertEvaluationBenchmark.EngineRateAsync(smoke ? 2_000 : 50_000);
+// The machine is shared and noisy: three engine passes, and the median.
+var engineRates = new List<double>();
+for (var round = 0; round < (smoke ? 1 : 3); round++)
+{
+    engineRates.Add(await AlertEvaluationBenchmark.EngineRateAsync(smoke ? 2_000 : 20_000));
+}
+var engineRate = engineRates.Order().ElementAt(engineRates.Count / 2);
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"alert evaluation: rule kinds {kindsNanos / 1000:0.00} µs/obs in memory; engine pass (read, evaluate, write) {engineRate,10:N0} obs/s = {1e6 / engineRate:0.0} µs/obs, {1e6 / engineRate / ingestMicros:P0} of the HTTP ingest cost per observation ({ingestMicros:0.0} µs)"));
 

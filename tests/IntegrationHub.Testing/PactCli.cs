@@ -62,9 +62,25 @@ public sealed class PactMock(ToolProcess master, int port) : IAsyncDisposable
             : throw new InvalidOperationException("pact mock create failed: " + created);
     }
 
-    /// <summary>Whether the mock received every interaction of its contract and nothing else (exit code 0).</summary>
-    public Task<ToolResult> VerifyAsync(Uri mock) =>
-        ToolProcess.RunAsync(PactCli.Executable, ["mock", "verify", "--port", Port, "--host", "127.0.0.1", "--mock-server-port", mock.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--no-term-log", "--no-file-log"], TimeSpan.FromSeconds(30), PactCli.Quiet);
+    /// <summary>
+    /// Whether the mock received every interaction of its contract and nothing else (exit code 0). On a loaded machine
+    /// the CLI's call to the master server can fail to connect (exit 40); that is retried a few times, a verdict never is.
+    /// </summary>
+    public async Task<ToolResult> VerifyAsync(Uri mock)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var verified = await ToolProcess.RunAsync(PactCli.Executable,
+                ["mock", "verify", "--port", Port, "--host", "127.0.0.1", "--mock-server-port", mock.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--no-term-log", "--no-file-log"],
+                TimeSpan.FromSeconds(30), PactCli.Quiet);
+            if (attempt == 3 || !verified.Output.Contains("Failed to connect to the master mock server", StringComparison.Ordinal))
+            {
+                return verified;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(250 * attempt));
+        }
+    }
 
     public ValueTask DisposeAsync() => master.DisposeAsync();
 }

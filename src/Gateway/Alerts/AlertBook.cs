@@ -1,44 +1,69 @@
+using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using IntegrationHub.Conformance.Profiles;
 using IntegrationHub.Gateway.Alerts.Cap;
 using IntegrationHub.Gateway.Events;
+using IntegrationHub.Gateway.Hosting;
 using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Storage;
+using Microsoft.Extensions.Options;
 
 namespace IntegrationHub.Gateway.Alerts;
 
 /// <summary>Hears about committed alert steps, to announce them live (MQTT alert topics). Best effort: the outbox carries the durable events.</summary>
 internal interface IAlertStream
 {
-    Task PublishAsync(IReadOnlyList<AlertEvent> steps, CancellationToken cancellationToken);
+    Task PublishAsync(IReadOnlyList<AlertAnnouncement> steps, CancellationToken cancellationToken);
 }
+
+/// <summary>A committed alert step and the event that announces it.</summary>
+internal sealed record AlertAnnouncement(Alert Alert, AlertEvent Step, OutboxEvent Event);
 
 /// <summary>The device an alert is about, as the engine knows it while it evaluates.</summary>
 internal sealed record AlertDevice(long Key, string DeviceId, string OrganizationId, string ProfileId, string Domain, string District, bool Sandbox, double Lon, double Lat);
 
-/// <summary>The sample that changed a level, for the alert and its history.</summary>
-internal readonly record struct Trigger(long At, string? Metric, double? Value, string? Text, string? Unit, long? MessageRecordId);
+/// <summary>
+/// The observation that changed a level, for the alert, its history and its event. <see cref="Flag"/> marks a flag
+/// metric, whose stored 1 or 0 the event shows as true or false.
+/// </summary>
+internal readonly record struct Trigger(long At, string? Metric, double? Value, string? Text, string? Unit, long? MessageRecordId, string? MessageId = null, bool Flag = false);
+
+/// <summary>One cause of a level change as the alert event carries it: the level, and the threshold, state value or bit met.</summary>
+internal sealed record CauseData(
+    string Level,
+    double? Threshold = null,
+    [property: JsonPropertyName("equals")] JsonElement? EqualsValue = null,
+    int? Bit = null,
+    string? Name = null);
 
 /// <summary>
 /// Writes what happens to alerts: the engine's level changes and people's actions become alert rows, history
 /// entries, CAP identifiers and outbox events, all in the caller's unit of work, so they commit together.
 /// De-duplication: one open alert per (device, rule); a level change updates it; a recurrence before closing reopens it.
+/// One per unit of work (scoped).
 /// </summary>
-internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers)
+internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, IOptions<HubOptions> hub)
 {
     public const string Engine = "engine";
 
-    private readonly List<AlertEvent> _recorded = [];
+    private static readonly JsonSerializerOptions DataJson = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
-    /// <summary>The steps recorded in this unit of work, to announce once it has committed.</summary>
-    public IReadOnlyList<AlertEvent> Recorded => _recorded;
+    private readonly string _source = EventTypes.Source(hub.Value.Id, "alerts");
+    private readonly List<Pending> _pending = [];
+    private List<AlertAnnouncement> _committed = [];
+
+    private sealed record Pending(Alert Alert, AlertEvent Step, Trigger Trigger, IReadOnlyList<CauseData>? Causes);
+
+    /// <summary>The steps committed by <see cref="SaveAsync"/>, with their events, to announce live.</summary>
+    public IReadOnlyList<AlertAnnouncement> Committed => _committed;
 
     public static string OpenKeyOf(long deviceKey, string ruleId) => $"{deviceKey}/{ruleId}";
 
     /// <summary>Applies a level change of a rule on a device. <paramref name="open"/> is the device and rule's open alert, if any; returns it after the change.</summary>
-    public Alert? LevelChanged(AlertDevice device, RuleDefinition rule, AlertLevel? before, AlertLevel? after, Alert? open, Trigger trigger, long now)
+    public Alert? LevelChanged(AlertDevice device, RuleDefinition rule, AlertLevel? before, AlertLevel? after, Alert? open, Trigger trigger, IReadOnlyList<CauseData> causes, long now)
     {
-        if (after is { } level)
+        if (after is { } ruleLevel)
         {
             if (open is null)
             {
@@ -57,39 +82,59 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers)
                     Lat = device.Lat,
                     RuleId = rule.Id,
                     RuleTitle = rule.Title,
-                    Level = level,
-                    HighestLevel = level,
+                    RuleKind = rule.Kind,
+                    Level = ruleLevel,
+                    HighestLevel = ruleLevel,
                     State = AlertState.Raised,
                     OpenKey = OpenKeyOf(device.Key, rule.Id),
                     RaisedAt = now,
                     UpdatedAt = now,
                     LastNotifiedAt = now,
+                    DeadlineFrom = now,
                 };
                 Apply(open, trigger);
                 db.Alerts.Add(open);
-                Record(open, "raised", Engine, null, trigger, now, open.Identifier);
+                Record(open, "raised", Engine, null, trigger, causes, null, now, open.Identifier);
                 return open;
             }
-            var kind = open.State == AlertState.Cleared || before is null ? "reopened" : level > open.Level ? "escalated" : "deescalated";
-            if (kind == "reopened")
+            var level = ruleLevel;
+            string kind;
+            if (open.Cleared || before is null)
             {
+                // The condition returned before anyone closed the alert: the same alert is handled again from the start,
+                // deadlines included.
+                kind = "reopened";
+                open.Cleared = false;
                 open.State = AlertState.Raised;
+                open.Escalation = 0;
+                open.DeadlineFrom = now;
             }
+            else
+            {
+                // A missed deadline keeps the alert above its rule's level (never beyond red).
+                level = (AlertLevel)Math.Min((int)AlertLevel.Red, (int)level + open.Escalation);
+                if (level == open.Level)
+                {
+                    return open;
+                }
+                kind = level > open.Level ? "escalated" : "deescalated";
+            }
+            var previous = open.Level;
             // Every level change is a notification and restarts the re-notification interval (RULE-012).
             open.LastNotifiedAt = now;
             open.Level = level;
             open.HighestLevel = (AlertLevel)Math.Max((int)open.HighestLevel, (int)level);
             open.UpdatedAt = now;
             Apply(open, trigger);
-            Record(open, kind, Engine, null, trigger, now, identifiers.Next(now));
+            Record(open, kind, Engine, null, trigger, causes, previous, now, identifiers.Next(now));
             return open;
         }
-        if (open is not null && open.State != AlertState.Closed)
+        if (open is not null && !open.Cleared && open.State != AlertState.Closed)
         {
-            open.State = AlertState.Cleared;
+            open.Cleared = true;
             open.UpdatedAt = now;
             Apply(open, trigger);
-            Record(open, "cleared", Engine, null, trigger, now, identifiers.Next(now));
+            Record(open, "cleared", Engine, null, trigger, null, null, now, identifiers.Next(now));
         }
         return open;
     }
@@ -108,18 +153,81 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers)
         {
             alert.ResponsibleOrganizationId = organization;
         }
-        Record(alert, kind, actor, note, default, now, null, organization);
+        Record(alert, kind, actor, note, default, null, null, now, null, organization);
     }
-
-    /// <summary>Announces the committed steps on the live alert topics.</summary>
-    public Task AnnounceAsync(IAlertStream stream, CancellationToken cancellationToken) => _recorded.Count == 0 ? Task.CompletedTask : stream.PublishAsync(_recorded, cancellationToken);
 
     /// <summary>A reminder that an alert is still waiting for someone.</summary>
     public void Renotify(Alert alert, long now)
     {
         alert.LastNotifiedAt = now;
-        Record(alert, "renotified", Engine, null, default, now, null);
+        Record(alert, "renotified", Engine, null, default, null, null, now, null);
     }
+
+    /// <summary>
+    /// An alert missed a lifecycle deadline of its level (ALR-003): it escalates one level and is notified at the new
+    /// level (a CAP Update), or, already red, is notified again. Either way its deadlines start again.
+    /// <paramref name="missed"/> names the step that did not come in time: <c>acknowledged</c> or <c>resolved</c>.
+    /// </summary>
+    public void DeadlineMissed(Alert alert, string missed, TimeSpan deadline, long now)
+    {
+        var note = $"Not {missed} within {IsoDuration.Format(deadline)} at {alert.Level.ToWire()} (处置时限).";
+        alert.LastNotifiedAt = now;
+        alert.DeadlineFrom = now;
+        alert.UpdatedAt = now;
+        if (alert.Level == AlertLevel.Red)
+        {
+            Record(alert, "renotified", Engine, note, default, null, null, now, null);
+            return;
+        }
+        var previous = alert.Level;
+        alert.Escalation++;
+        alert.Level = previous + 1;
+        alert.HighestLevel = (AlertLevel)Math.Max((int)alert.HighestLevel, (int)alert.Level);
+        Record(alert, "escalated", Engine, note, default, null, previous, now, identifiers.Next(now));
+    }
+
+    /// <summary>
+    /// Commits the unit of work with an outbox event per recorded step (EVT-001): the steps are saved first, so that
+    /// each event can name its alert's id, then the events, in one transaction (the caller's, when it has one).
+    /// </summary>
+    public async Task SaveAsync(CancellationToken cancellationToken)
+    {
+        if (_pending.Count == 0)
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return;
+        }
+        var own = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            var announcements = new List<AlertAnnouncement>(_pending.Count);
+            foreach (var pending in _pending)
+            {
+                var outbox = Event(pending);
+                db.Outbox.Add(outbox);
+                announcements.Add(new AlertAnnouncement(pending.Alert, pending.Step, outbox));
+            }
+            await db.SaveChangesAsync(cancellationToken);
+            if (own is not null)
+            {
+                await own.CommitAsync(cancellationToken);
+            }
+            _pending.Clear();
+            _committed = announcements;
+        }
+        finally
+        {
+            if (own is not null)
+            {
+                await own.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>Announces the committed steps on the live alert topics.</summary>
+    public Task AnnounceAsync(IAlertStream stream, CancellationToken cancellationToken) =>
+        _committed.Count == 0 ? Task.CompletedTask : stream.PublishAsync(_committed, cancellationToken);
 
     private static void Apply(Alert alert, Trigger trigger)
     {
@@ -129,7 +237,8 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers)
         }
     }
 
-    private void Record(Alert alert, string kind, string actor, string? note, Trigger trigger, long now, string? capIdentifier, string? organization = null)
+    private void Record(Alert alert, string kind, string actor, string? note, Trigger trigger, IReadOnlyList<CauseData>? causes, AlertLevel? previous,
+        long now, string? capIdentifier, string? organization = null)
     {
         var entry = new AlertEvent
         {
@@ -138,7 +247,9 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers)
             At = now,
             Kind = kind,
             State = alert.State,
+            Cleared = alert.Cleared,
             Level = alert.Level,
+            PreviousLevel = previous,
             Actor = actor,
             Note = note,
             Organization = organization,
@@ -146,15 +257,46 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers)
             Value = trigger.Value,
             Text = trigger.Text,
             CapIdentifier = capIdentifier,
+            Causes = causes is { Count: > 0 } ? JsonSerializer.Serialize(causes, DataJson) : null,
         };
         db.AlertEvents.Add(entry);
-        _recorded.Add(entry);
-        db.Outbox.Add(new OutboxEvent
+        _pending.Add(new Pending(alert, entry, trigger, causes));
+    }
+
+    /// <summary>The CloudEvent of one step: <c>city.integrationhub.alert.{kind}.v1</c>, data per schemas/alert-event.schema.json.</summary>
+    private OutboxEvent Event(Pending pending)
+    {
+        var (alert, step, trigger) = (pending.Alert, pending.Step, pending.Trigger);
+        var alertId = alert.Id.ToString(CultureInfo.InvariantCulture);
+        var data = new AlertEventData(
+            alertId,
+            step.Kind,
+            Utc(step.At),
+            new DedupKey(alert.DeviceId, alert.RuleId),
+            alert.OrganizationId,
+            alert.ResponsibleOrganizationId,
+            alert.DeviceId,
+            alert.ProfileId,
+            alert.Domain,
+            alert.District,
+            new RuleReference(alert.RuleId, alert.RuleKind, alert.RuleTitle),
+            step.Level.ToWire(),
+            step.PreviousLevel?.ToWire(),
+            step.State.ToWire(),
+            step.Cleared,
+            pending.Causes is { Count: > 0 } causes ? causes : null,
+            trigger.Metric is { } metric
+                ? new ObservationData(trigger.MessageId, Utc(trigger.At), metric, trigger.Flag ? trigger.Value == 1 : (object?)trigger.Value ?? trigger.Text, trigger.Unit)
+                : null,
+            step.Actor == Engine ? null : step.Actor,
+            step.Note,
+            step.CapIdentifier);
+        return new OutboxEvent
         {
-            Type = EventTypes.Alert(kind),
-            Source = "/alerts",
-            Subject = alert.Identifier,
-            Time = now,
+            Type = EventTypes.Alert(step.Kind),
+            Source = _source,
+            Subject = alertId,
+            Time = step.At,
             OrganizationId = alert.OrganizationId,
             Sandbox = alert.Sandbox,
             Domain = alert.Domain,
@@ -163,26 +305,20 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers)
             Level = alert.Level.ToWire(),
             ResponsibleOrganizationId = alert.ResponsibleOrganizationId,
             DeviceKey = alert.DeviceKey,
-            Data = JsonSerializer.Serialize(new
-            {
-                alert = alert.Identifier,
-                kind,
-                level = alert.Level.ToWire(),
-                state = alert.State.ToWire(),
-                deviceId = alert.DeviceId,
-                organizationId = alert.OrganizationId,
-                responsibleOrganizationId = alert.ResponsibleOrganizationId,
-                ruleId = alert.RuleId,
-                domain = alert.Domain,
-                district = alert.District,
-                metric = alert.Metric,
-                value = alert.Value,
-                text = alert.Text,
-                unit = alert.Unit,
-                actor,
-                note,
-                time = DateTimeOffset.FromUnixTimeMilliseconds(now),
-            }, JsonSerializerOptions.Web),
-        });
+            Data = JsonSerializer.Serialize(data, DataJson),
+        };
     }
+
+    private static string Utc(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    private sealed record AlertEventData(
+        string AlertId, string Transition, string At, DedupKey DedupKey, string OrganizationId, string ResponsibleOrganizationId,
+        string DeviceId, string Profile, string Domain, string District, RuleReference Rule, string Level, string? PreviousLevel,
+        string State, bool Cleared, IReadOnlyList<CauseData>? Causes, ObservationData? Observation, string? By, string? Note, string? CapIdentifier);
+
+    private sealed record DedupKey(string DeviceId, string RuleId);
+
+    private sealed record RuleReference(string Id, string Kind, string Title);
+
+    private sealed record ObservationData(string? MessageId, string Time, string Metric, object? Value, string? Unit);
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Threading.Channels;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Alerts.Cap;
@@ -40,9 +39,9 @@ internal sealed partial class AlertEngine(
 {
     public const string CursorName = "alerts";
 
-    private static readonly JsonSerializerOptions MemoryJson = new(JsonSerializerDefaults.Web);
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly RuleKinds _kinds = RuleKinds.Default;
+    private readonly RuleMemories _memories = new(options.Value.CachedDevices);
     private bool _resumed;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -106,7 +105,7 @@ internal sealed partial class AlertEngine(
         }
     }
 
-    /// <summary>Raises absence alerts for overdue devices and re-notifies unacknowledged alerts that are due.</summary>
+    /// <summary>Raises absence alerts for overdue devices, escalates alerts that missed a lifecycle deadline, and re-notifies unacknowledged alerts that are due.</summary>
     public async Task SweepAsync(CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
@@ -116,9 +115,8 @@ internal sealed partial class AlertEngine(
             var db = scope.ServiceProvider.GetRequiredService<HubDb>();
             await ResumeAsync(db, cancellationToken);
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-            var book = new AlertBook(db, identifiers);
-            await new AlertSweep(db, spec, _kinds, book, MemoryJson).RunAsync(now, cancellationToken);
-            await db.SaveChangesAsync(cancellationToken);
+            var book = scope.ServiceProvider.GetRequiredService<AlertBook>();
+            await CommitAsync(db, book, () => new AlertSweep(db, spec, _kinds, _memories, book, options.Value).RunAsync(now, cancellationToken), cancellationToken);
             await AnnounceAsync(book, cancellationToken);
         }
         finally
@@ -138,24 +136,44 @@ internal sealed partial class AlertEngine(
             cursor = new ConsumerCursor { Name = CursorName, Position = 0 };
             db.Cursors.Add(cursor);
         }
-        var messages = await db.Messages.AsNoTracking()
-            .Where(m => m.Id > cursor.Position)
-            .OrderBy(m => m.Id)
-            .Take(options.Value.BatchSize)
-            .ToListAsync(cancellationToken);
+        var messages = await BatchEvaluation.MessagesAsync(db, cursor.Position, options.Value.BatchSize, cancellationToken);
         if (messages.Count == 0)
         {
             return false;
         }
 
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var book = new AlertBook(db, identifiers);
-        var evaluation = await BatchEvaluation.LoadAsync(db, spec, _kinds, book, MemoryJson, messages, now, cancellationToken);
-        evaluation.Run(messages);
-        cursor.Position = messages[^1].Id;
-        await db.SaveChangesAsync(cancellationToken);
+        var book = scope.ServiceProvider.GetRequiredService<AlertBook>();
+        await CommitAsync(db, book, async () =>
+        {
+            var evaluation = await BatchEvaluation.LoadAsync(db, spec, _kinds, _memories, book, messages, now, cancellationToken);
+            evaluation.Run(messages);
+            cursor.Position = messages[^1].Id;
+        }, cancellationToken);
         await AnnounceAsync(book, cancellationToken);
         return messages.Count == options.Value.BatchSize;
+    }
+
+    /// <summary>
+    /// One pass, committed in one transaction: the changed rule memories, the alerts with their history and events, and
+    /// the cursor commit together. The pass reads and evaluates before the transaction begins, so ingest waits for the
+    /// engine only while it writes. When anything fails, the cached memories are dropped: their changes never committed.
+    /// </summary>
+    private async Task CommitAsync(HubDb db, AlertBook book, Func<Task> pass, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await pass();
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            await _memories.SaveAsync(db, cancellationToken);
+            await book.SaveAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch
+        {
+            _memories.Clear();
+            throw;
+        }
     }
 
     private async Task AnnounceAsync(AlertBook book, CancellationToken cancellationToken)

@@ -1,9 +1,10 @@
 using System.ComponentModel.DataAnnotations;
+using IntegrationHub.Conformance.Profiles;
 
 namespace IntegrationHub.Gateway.Alerts;
 
 /// <summary>The alert engine and the hub's identity as a warning sender. Section <c>Alerts</c>.</summary>
-internal sealed class AlertOptions
+internal sealed class AlertOptions : IValidatableObject
 {
     public const string Section = "Alerts";
 
@@ -14,6 +15,13 @@ internal sealed class AlertOptions
     /// <summary>Stored messages evaluated per transaction.</summary>
     [Range(1, 10_000)]
     public int BatchSize { get; set; } = 500;
+
+    /// <summary>
+    /// Devices whose rule memories the engine keeps in memory between passes; beyond it, those used longest ago are
+    /// read from the database again when they next report.
+    /// </summary>
+    [Range(100, 10_000_000)]
+    public int CachedDevices { get; set; } = 100_000;
 
     /// <summary>The CAP <c>sender</c>: the hub's unique name as a warning source.</summary>
     [Required]
@@ -31,7 +39,60 @@ internal sealed class AlertOptions
     [RegularExpression("^[0-9]{3}$")]
     public string SectorCode { get; set; } = "000";
 
-    /// <summary>The longest maintenance window an operator may set.</summary>
+    /// <summary>
+    /// The longest maintenance window for devices whose profile does not set <c>maintenance.maxDuration</c>; a profile
+    /// that sets it is held to its own value (rules.md §10: the profile's limit, PT8H when it does not say).
+    /// </summary>
     [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
-    public TimeSpan MaxMaintenance { get; set; } = TimeSpan.FromHours(8);
+    public TimeSpan MaxMaintenance { get; set; } = MaintenancePolicy.DefaultMaxDuration;
+
+    /// <summary>
+    /// How long an alert of each level may wait to be acknowledged and to be resolved (处置时限, ALR-003); an alert that
+    /// misses one escalates a level and is notified again (specs/rules.md §12).
+    /// </summary>
+    public AlertDeadlines Deadlines { get; set; } = new();
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var level in Enum.GetValues<AlertLevel>())
+        {
+            var deadline = Deadlines.For(level);
+            var name = $"{nameof(Deadlines)}:{level}";
+            if (deadline.Acknowledge < TimeSpan.FromMinutes(1) || deadline.Acknowledge > TimeSpan.FromDays(30))
+            {
+                yield return new ValidationResult($"{name}:{nameof(LevelDeadline.Acknowledge)} must be between one minute and 30 days.", [name]);
+            }
+            if (deadline.Resolve < deadline.Acknowledge || deadline.Resolve > TimeSpan.FromDays(90))
+            {
+                yield return new ValidationResult($"{name}:{nameof(LevelDeadline.Resolve)} must be at least the acknowledge deadline and at most 90 days.", [name]);
+            }
+        }
+    }
+}
+
+/// <summary>The deadlines of each level. The defaults are this project's proposal [A]; a city sets its own.</summary>
+internal sealed class AlertDeadlines
+{
+    public LevelDeadline Blue { get; set; } = new() { Acknowledge = TimeSpan.FromHours(4), Resolve = TimeSpan.FromHours(24) };
+    public LevelDeadline Yellow { get; set; } = new() { Acknowledge = TimeSpan.FromHours(1), Resolve = TimeSpan.FromHours(12) };
+    public LevelDeadline Orange { get; set; } = new() { Acknowledge = TimeSpan.FromMinutes(30), Resolve = TimeSpan.FromHours(4) };
+    public LevelDeadline Red { get; set; } = new() { Acknowledge = TimeSpan.FromMinutes(15), Resolve = TimeSpan.FromHours(2) };
+
+    public LevelDeadline For(AlertLevel level) => level switch
+    {
+        AlertLevel.Red => Red,
+        AlertLevel.Orange => Orange,
+        AlertLevel.Yellow => Yellow,
+        _ => Blue,
+    };
+}
+
+/// <summary>How long, from the moment an alert is raised (or last escalated by a missed deadline), it may wait.</summary>
+internal sealed class LevelDeadline
+{
+    /// <summary>Until someone acknowledges it.</summary>
+    public TimeSpan Acknowledge { get; set; }
+
+    /// <summary>Until the responsible organization resolves it.</summary>
+    public TimeSpan Resolve { get; set; }
 }

@@ -29,9 +29,21 @@ internal sealed class Alert : Telemetry.IVisibleRow
     public required double Lat { get; init; }
     public required string RuleId { get; init; }
     public required string RuleTitle { get; init; }
+
+    /// <summary>The rule's kind (<c>threshold</c>, <c>rate</c>, …), kept so that every event of the alert names it.</summary>
+    public required string RuleKind { get; init; }
+
     public required AlertLevel Level { get; set; }
     public required AlertLevel HighestLevel { get; set; }
+
+    /// <summary>Where the alert is in the closed loop; people move it.</summary>
     public required AlertState State { get; set; }
+
+    /// <summary>
+    /// Whether the condition has ended by itself (rules.md §10). Not a lifecycle state: the alert keeps its state and
+    /// must still be closed, and a recurrence before that reopens it.
+    /// </summary>
+    public bool Cleared { get; set; }
 
     /// <summary><c>{deviceKey}/{ruleId}</c> until the alert is closed, then null: the database keeps one open alert per device and rule.</summary>
     public string? OpenKey { get; set; }
@@ -45,16 +57,24 @@ internal sealed class Alert : Telemetry.IVisibleRow
     public required long UpdatedAt { get; set; }
     public long? ClosedAt { get; set; }
     public long? LastNotifiedAt { get; set; }
+
+    /// <summary>When the lifecycle deadlines began to run: the raise or reopening, or the last missed deadline (ALR-003).</summary>
+    public required long DeadlineFrom { get; set; }
+
+    /// <summary>
+    /// Levels added by missed deadlines since the alert was raised or reopened: the alert stands this many levels above
+    /// its rule's level (never above red), so a later change of the rule's level keeps the lift.
+    /// </summary>
+    public int Escalation { get; set; }
 }
 
-/// <summary>Where an alert is in its closed loop. Cleared is not terminal: the alert must still be closed, and a recurrence before that reopens it.</summary>
+/// <summary>Where an alert is in its closed loop (ALR-002). Whether its condition has cleared is <see cref="Alert.Cleared"/>, beside the state.</summary>
 internal enum AlertState
 {
     Raised,
     Acknowledged,
     Dispatched,
     Resolved,
-    Cleared,
     Closed,
 }
 
@@ -67,7 +87,15 @@ internal sealed class AlertEvent
     public required long At { get; init; }
     public required string Kind { get; init; }
     public required AlertState State { get; init; }
+
+    /// <summary>Whether the condition had cleared, after the step.</summary>
+    public bool Cleared { get; init; }
+
     public required AlertLevel Level { get; init; }
+
+    /// <summary>The level before the step, for the steps that change it.</summary>
+    public AlertLevel? PreviousLevel { get; init; }
+
     public required string Actor { get; init; }
     public string? Note { get; init; }
 
@@ -82,6 +110,9 @@ internal sealed class AlertEvent
 
     /// <summary>The identifier of the CAP message this step produced, for steps that produce one.</summary>
     public string? CapIdentifier { get; init; }
+
+    /// <summary>What the rule matched at this step, as the JSON array the alert event carries (<c>causes</c>); null for steps without.</summary>
+    public string? Causes { get; init; }
 }
 
 /// <summary>A rule's memory on a device (<see cref="Rules.RuleMemory"/> as JSON).</summary>

@@ -1,4 +1,6 @@
+using System.Text.Json;
 using System.Xml.Linq;
+using IntegrationHub.Conformance.Cap;
 using IntegrationHub.Conformance.Profiles;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Alerts.Cap;
@@ -7,6 +9,7 @@ using IntegrationHub.Gateway.Hosting;
 using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Storage;
 using IntegrationHub.Gateway.Telemetry;
+using IntegrationHub.Gateway.Warnings;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -28,46 +31,69 @@ internal static class AlertsApi
         read.MapGet("/{alertId:long}", GetAsync).WithName("GetAlert").WithSummary("One alert with its history and the observations that changed it.");
         read.MapGet("/{alertId:long}/cap", CapAsync).WithName("GetAlertCap")
             .WithSummary("The alert's CAP 1.2 message (the newest, or the one named by `identifier`): XML, or its JSON projection with `Accept: application/json`.")
-            .Produces(StatusCodes.Status200OK, contentType: CapDocument.MediaType, additionalContentTypes: [CapJson.MediaType]);
-        read.MapGet("/feed", FeedAsync).WithName("GetAlertFeed").WithSummary("An Atom feed of the newest CAP messages the caller may see, for downstream emergency systems.")
+            .Produces(StatusCodes.Status200OK, contentType: CapDocument.MediaType, additionalContentTypes: [CapDocument.JsonMediaType]);
+        read.MapGet("/feed", FeedAsync).WithName("GetAlertFeed").WithSummary("An Atom feed of the newest CAP messages the caller may see, the hub's alerts and the agencies' warnings, for downstream emergency systems.")
             .Produces(StatusCodes.Status200OK, contentType: "application/atom+xml");
 
         var manage = app.MapGroup("/v1/alerts/{alertId:long}").WithTags("Alerts").RequireScope(Scopes.AlertsManage);
         manage.MapPost("/acknowledge", (long alertId, NoteRequest? request, HttpContext context, HubDb db, TimeProvider time) =>
-            StepAsync(alertId, context, db, time, "acknowledged", AlertState.Acknowledged, request?.Note, null, [AlertState.Raised]))
+            StepAsync(alertId, context, db, time, "acknowledged", AlertState.Acknowledged, request?.Note, null, a => a.State == AlertState.Raised))
             .WithName("AcknowledgeAlert").WithSummary("Acknowledge a raised alert.");
         manage.MapPost("/dispatch", DispatchAsync).WithName("DispatchAlert").WithSummary("Dispatch an alert to the organization that will handle it.");
         manage.MapPost("/resolve", (long alertId, NoteRequest? request, HttpContext context, HubDb db, TimeProvider time) =>
             string.IsNullOrWhiteSpace(request?.Note)
                 ? Task.FromResult<Results<Ok<AlertResponse>, ProblemHttpResult>>(new RequestValidator().Add(ErrorCodes.MissingField, "/note", "Resolving needs feedback: what was found and done.").Problem(context))
-                : StepAsync(alertId, context, db, time, "resolved", AlertState.Resolved, request.Note, null, [AlertState.Raised, AlertState.Acknowledged, AlertState.Dispatched]))
+                : StepAsync(alertId, context, db, time, "resolved", AlertState.Resolved, request.Note, null, a => a.State is AlertState.Raised or AlertState.Acknowledged or AlertState.Dispatched))
             .WithName("ResolveAlert").WithSummary("Resolve an alert with feedback on what was found and done.");
         manage.MapPost("/close", (long alertId, NoteRequest? request, HttpContext context, HubDb db, TimeProvider time) =>
-            StepAsync(alertId, context, db, time, "closed", AlertState.Closed, request?.Note, null, [AlertState.Resolved, AlertState.Cleared]))
-            .WithName("CloseAlert").WithSummary("Close (archive) a resolved or cleared alert.");
+            StepAsync(alertId, context, db, time, "closed", AlertState.Closed, request?.Note, null, a => a.State == AlertState.Resolved || (a.Cleared && a.State != AlertState.Closed)))
+            .WithName("CloseAlert").WithSummary("Close (archive) a resolved alert, or one whose condition has cleared.");
         return app;
     }
 
     internal sealed record DispatchRequest(string? OrganizationId, string? Note);
 
+    /// <summary>
+    /// An alert. <c>state</c> is where it is in the closed loop (raised, acknowledged, dispatched, resolved, closed);
+    /// <c>cleared</c> says whether its condition has ended by itself: it must still be closed, and a recurrence reopens it.
+    /// <c>acknowledgeBy</c> and <c>resolveBy</c> are the deadlines of its level still running (ALR-003): missing one
+    /// escalates it.
+    /// </summary>
     internal sealed record AlertResponse(
-        long Id, string Identifier, string Level, string HighestLevel, string State, string OrganizationId, string ResponsibleOrganizationId,
-        string DeviceId, string Profile, string Domain, string District, string RuleId, string RuleTitle,
-        string? Metric, object? Value, string? Unit, DateTimeOffset RaisedAt, DateTimeOffset UpdatedAt, DateTimeOffset? ClosedAt)
+        long Id, string Identifier, string Level, string HighestLevel, string State, bool Cleared, string OrganizationId, string ResponsibleOrganizationId,
+        string DeviceId, string Profile, string Domain, string District, string RuleId, string RuleKind, string RuleTitle,
+        string? Metric, object? Value, string? Unit, DateTimeOffset RaisedAt, DateTimeOffset UpdatedAt, DateTimeOffset? ClosedAt,
+        DateTimeOffset? AcknowledgeBy, DateTimeOffset? ResolveBy)
     {
-        public static AlertResponse From(Alert a) => new(
-            a.Id, a.Identifier, a.Level.ToWire(), a.HighestLevel.ToWire(), a.State.ToWire(), a.OrganizationId, a.ResponsibleOrganizationId,
-            a.DeviceId, a.ProfileId, a.Domain, a.District, a.RuleId, a.RuleTitle, a.Metric, (object?)a.Value ?? a.Text, a.Unit,
-            Ms(a.RaisedAt), Ms(a.UpdatedAt), a.ClosedAt is { } closed ? Ms(closed) : null);
+        public static AlertResponse From(Alert a, AlertDeadlines deadlines)
+        {
+            var deadline = deadlines.For(a.Level);
+            var running = a.OpenKey is not null && !a.Cleared && a.State is AlertState.Raised or AlertState.Acknowledged or AlertState.Dispatched;
+            return new(
+                a.Id, a.Identifier, a.Level.ToWire(), a.HighestLevel.ToWire(), a.State.ToWire(), a.Cleared, a.OrganizationId, a.ResponsibleOrganizationId,
+                a.DeviceId, a.ProfileId, a.Domain, a.District, a.RuleId, a.RuleKind, a.RuleTitle, a.Metric, (object?)a.Value ?? a.Text, a.Unit,
+                Ms(a.RaisedAt), Ms(a.UpdatedAt), a.ClosedAt is { } closed ? Ms(closed) : null,
+                running && a.State == AlertState.Raised ? Ms(a.DeadlineFrom) + deadline.Acknowledge : null,
+                running ? Ms(a.DeadlineFrom) + deadline.Resolve : null);
+        }
     }
 
-    internal sealed record AlertStepResponse(string Kind, string State, string Level, DateTimeOffset At, string Actor, string? Note, string? Organization, object? Value, string? CapIdentifier);
+    /// <summary>One step of an alert's history; <c>causes</c> is what the rule matched at a level change, as in the alert event.</summary>
+    internal sealed record AlertStepResponse(
+        string Kind, string State, bool Cleared, string Level, string? PreviousLevel, DateTimeOffset At, string Actor, string? Note, string? Organization,
+        object? Value, string? CapIdentifier, JsonElement? Causes)
+    {
+        public static AlertStepResponse From(AlertEvent e) => new(
+            e.Kind, e.State.ToWire(), e.Cleared, e.Level.ToWire(), e.PreviousLevel?.ToWire(), Ms(e.At), e.Actor, e.Note, e.Organization,
+            (object?)e.Value ?? e.Text, e.CapIdentifier, e.Causes is null ? null : JsonDocument.Parse(e.Causes).RootElement.Clone());
+    }
 
     internal sealed record AlertDetailResponse(AlertResponse Alert, IReadOnlyList<AlertStepResponse> History, IReadOnlyList<TelemetryApi.ObservationResponse> Observations);
 
     internal sealed record AlertFilter(
         [FromQuery(Name = "level")] string? Level,
         [FromQuery(Name = "state")] string? State,
+        [FromQuery(Name = "cleared")] bool? Cleared,
         [FromQuery(Name = "domain")] string? Domain,
         [FromQuery(Name = "district")] string? District,
         [FromQuery(Name = "device")] string? Device,
@@ -79,7 +105,7 @@ internal static class AlertsApi
     private static DateTimeOffset Ms(long value) => DateTimeOffset.FromUnixTimeMilliseconds(value);
 
     private static async Task<Results<Ok<Page<AlertResponse>>, ProblemHttpResult>> ListAsync(
-        [AsParameters] AlertFilter filter, HubDb db, TimeProvider time, HttpContext context, int? limit = null, string? cursor = null)
+        [AsParameters] AlertFilter filter, HubDb db, TimeProvider time, IOptions<AlertOptions> options, HttpContext context, int? limit = null, string? cursor = null)
     {
         var check = new RequestValidator();
         AlertLevel level = default;
@@ -90,7 +116,7 @@ internal static class AlertsApi
         }
         if (filter.State is not null && !WireNames.TryParse(filter.State, out state))
         {
-            check.Add(ErrorCodes.InvalidParameter, "/state", "Use raised, acknowledged, dispatched, resolved, cleared or closed.");
+            check.Add(ErrorCodes.InvalidParameter, "/state", "Use raised, acknowledged, dispatched, resolved or closed (whether the condition has cleared is the `cleared` filter).");
         }
         if (filter.District is not null && !Patterns.AreaCode().IsMatch(filter.District))
         {
@@ -107,6 +133,7 @@ internal static class AlertsApi
         var alerts = (await VisibleAsync(context, db, time)).Where(a => a.Id < before);
         if (filter.Level is not null) { alerts = alerts.Where(a => a.Level == level); }
         if (filter.State is not null) { alerts = alerts.Where(a => a.State == state); }
+        if (filter.Cleared is { } cleared) { alerts = alerts.Where(a => a.Cleared == cleared); }
         if (filter.Domain is not null) { alerts = alerts.Where(a => a.Domain == filter.Domain); }
         if (filter.District is not null)
         {
@@ -122,10 +149,10 @@ internal static class AlertsApi
         var take = Cursors.Limit(limit);
         var page = await alerts.OrderByDescending(a => a.Id).Take(take + 1).ToListAsync(context.RequestAborted);
         var next = page.Count > take ? Cursors.Encode(page[take - 1].Id) : null;
-        return TypedResults.Ok(new Page<AlertResponse>(page.Take(take).Select(AlertResponse.From).ToList(), next));
+        return TypedResults.Ok(new Page<AlertResponse>(page.Take(take).Select(a => AlertResponse.From(a, options.Value.Deadlines)).ToList(), next));
     }
 
-    private static async Task<Results<Ok<AlertDetailResponse>, ProblemHttpResult>> GetAsync(long alertId, HubDb db, SpecCatalog spec, TimeProvider time, HttpContext context)
+    private static async Task<Results<Ok<AlertDetailResponse>, ProblemHttpResult>> GetAsync(long alertId, HubDb db, SpecCatalog spec, TimeProvider time, IOptions<AlertOptions> options, HttpContext context)
     {
         if (await (await VisibleAsync(context, db, time)).FirstOrDefaultAsync(a => a.Id == alertId, context.RequestAborted) is not { } alert)
         {
@@ -135,8 +162,8 @@ internal static class AlertsApi
         var messages = history.Where(e => e.MessageRecordId is not null).Select(e => e.MessageRecordId!.Value).Distinct().ToList();
         var observations = await db.Observations.AsNoTracking().Where(o => messages.Contains(o.MessageRecordId)).OrderBy(o => o.ObservedAt).ThenBy(o => o.Id).ToListAsync(context.RequestAborted);
         return TypedResults.Ok(new AlertDetailResponse(
-            AlertResponse.From(alert),
-            history.Select(e => new AlertStepResponse(e.Kind, e.State.ToWire(), e.Level.ToWire(), Ms(e.At), e.Actor, e.Note, e.Organization, (object?)e.Value ?? e.Text, e.CapIdentifier)).ToList(),
+            AlertResponse.From(alert, options.Value.Deadlines),
+            history.Select(AlertStepResponse.From).ToList(),
             observations.Select(o => TelemetryApi.ToResponse(o, spec)).ToList()));
     }
 
@@ -148,11 +175,11 @@ internal static class AlertsApi
             return new RequestValidator().Add(request.OrganizationId is null ? ErrorCodes.MissingField : ErrorCodes.InvalidValue, "/organizationId", "Name the organization that will handle the alert.").Problem(context);
         }
         return await StepAsync(alertId, context, db, time, "dispatched", AlertState.Dispatched, request.Note, request.OrganizationId,
-            [AlertState.Raised, AlertState.Acknowledged, AlertState.Dispatched]);
+            a => a.State is AlertState.Raised or AlertState.Acknowledged or AlertState.Dispatched);
     }
 
     private static async Task<Results<Ok<AlertResponse>, ProblemHttpResult>> StepAsync(
-        long alertId, HttpContext context, HubDb db, TimeProvider time, string kind, AlertState to, string? note, string? organization, AlertState[] from)
+        long alertId, HttpContext context, HubDb db, TimeProvider time, string kind, AlertState to, string? note, string? organization, Func<Alert, bool> allowed)
     {
         var caller = context.Caller();
         var alert = await (await VisibleAsync(context, db, time, tracked: true)).FirstOrDefaultAsync(a => a.Id == alertId, context.RequestAborted);
@@ -164,18 +191,18 @@ internal static class AlertsApi
         {
             return ProblemResults.Problem(context, ErrorCodes.InsufficientScope, "Only the device's owner, the responsible organization or the operator handles this alert.", status: StatusCodes.Status403Forbidden);
         }
-        if (!from.Contains(alert.State))
+        if (!allowed(alert))
         {
-            return ProblemResults.Problem(context, ErrorCodes.AlertInvalidTransition, $"A {alert.State.ToWire()} alert cannot be {kind}.");
+            return ProblemResults.Problem(context, ErrorCodes.AlertInvalidTransition, $"A {alert.State.ToWire()}{(alert.Cleared ? ", cleared" : "")} alert cannot be {kind}.");
         }
-        var book = new AlertBook(db, context.RequestServices.GetRequiredService<CapIdentifiers>());
+        var book = context.RequestServices.GetRequiredService<AlertBook>();
         book.Act(alert, kind, to, caller.ClientId, note, organization, time.GetUtcNow().ToUnixTimeMilliseconds());
-        await db.SaveChangesAsync(context.RequestAborted);
+        await book.SaveAsync(context.RequestAborted);
         foreach (var stream in context.RequestServices.GetServices<IAlertStream>())
         {
             await book.AnnounceAsync(stream, context.RequestAborted);
         }
-        return TypedResults.Ok(AlertResponse.From(alert));
+        return TypedResults.Ok(AlertResponse.From(alert, context.RequestServices.GetRequiredService<IOptions<AlertOptions>>().Value.Deadlines));
     }
 
     private static async Task<Results<ContentHttpResult, ProblemHttpResult>> CapAsync(
@@ -192,37 +219,55 @@ internal static class AlertsApi
             return ProblemResults.Problem(context, ErrorCodes.AlertNotFound, $"Alert {alertId} has no CAP message '{identifier}'.");
         }
         var document = CapDocument.Render(alert, step, Ms(steps[0].At), options.Value);
-        var wantsJson = context.Request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals(CapJson.MediaType, StringComparison.OrdinalIgnoreCase));
-        return wantsJson
-            ? TypedResults.Content(CapJson.Project(document).ToJsonString(), CapJson.MediaType)
+        return CapDocument.WantsJson(context.Request)
+            ? TypedResults.Content(CapXml.Project(document).ToJsonString(), CapDocument.JsonMediaType)
             : TypedResults.Content(document.Declaration + Environment.NewLine + document.Root, CapDocument.MediaType);
     }
 
+    /// <summary>
+    /// The Atom feed: the newest CAP messages of the hub's alerts and, beside them, of the agencies' warnings (CAP-010),
+    /// each entry linking its CAP document.
+    /// </summary>
     private static async Task<ContentHttpResult> FeedAsync(HubDb db, TimeProvider time, IOptions<AlertOptions> options, HttpContext context)
     {
+        const int Entries = 100;
         var visible = await VisibleAsync(context, db, time);
         var steps = await db.AlertEvents.AsNoTracking()
             .Where(e => e.CapIdentifier != null)
             .Join(visible, e => e.AlertId, a => a.Id, (e, a) => new { Step = e, Alert = a })
             .OrderByDescending(x => x.Step.Id)
-            .Take(100)
+            .Take(Entries)
             .ToListAsync(context.RequestAborted);
+        var warnings = await WarningsApi.Visible(db, context.Caller()).OrderByDescending(w => w.Id).Take(Entries).ToListAsync(context.RequestAborted);
         XNamespace atom = "http://www.w3.org/2005/Atom";
         var baseUrl = $"{context.Request.Scheme}://{context.Request.Host}";
+        var entries = steps
+            .Select(x => (Updated: x.Step.At, Entry: Entry(
+                $"urn:cap:{options.Value.Sender}:{x.Step.CapIdentifier}",
+                $"{x.Alert.RuleTitle} — {x.Step.Level.ToWire()} ({CapDocument.MessageType(x.Step.Kind)})",
+                x.Step.At,
+                $"{baseUrl}/v1/alerts/{x.Alert.Id}/cap?identifier={x.Step.CapIdentifier}")))
+            .Concat(warnings.Select(w => (Updated: w.ReceivedAt, Entry: Entry(
+                $"urn:cap:{w.Sender}:{w.Identifier}",
+                $"{w.Headline ?? w.Event} — {w.Level?.ToWire() ?? w.Severity} ({w.MsgType})",
+                w.ReceivedAt,
+                $"{baseUrl}/v1/warnings/{w.Id}/cap"))))
+            .OrderByDescending(e => e.Updated)
+            .Take(Entries)
+            .ToList();
         var feed = new XElement(atom + "feed",
             new XElement(atom + "id", $"{baseUrl}/v1/alerts/feed"),
             new XElement(atom + "title", options.Value.SenderName),
-            new XElement(atom + "updated", CapDocument.Time(steps.Count > 0 ? Ms(steps[0].Step.At) : time.GetUtcNow())),
+            new XElement(atom + "updated", CapDocument.Time(entries.Count > 0 ? Ms(entries[0].Updated) : time.GetUtcNow())),
             new XElement(atom + "author", new XElement(atom + "name", options.Value.Sender)),
-            steps.Select(x => new XElement(atom + "entry",
-                new XElement(atom + "id", $"urn:cap:{options.Value.Sender}:{x.Step.CapIdentifier}"),
-                new XElement(atom + "title", $"{x.Alert.RuleTitle} — {x.Step.Level.ToWire()} ({CapDocument.MessageType(x.Step.Kind)})"),
-                new XElement(atom + "updated", CapDocument.Time(Ms(x.Step.At))),
-                new XElement(atom + "link",
-                    new XAttribute("rel", "alternate"),
-                    new XAttribute("type", CapDocument.MediaType),
-                    new XAttribute("href", $"{baseUrl}/v1/alerts/{x.Alert.Id}/cap?identifier={x.Step.CapIdentifier}")))));
+            entries.Select(e => e.Entry));
         return TypedResults.Content(new XDocument(feed).ToString(), "application/atom+xml");
+
+        XElement Entry(string id, string title, long updated, string href) => new(atom + "entry",
+            new XElement(atom + "id", id),
+            new XElement(atom + "title", title),
+            new XElement(atom + "updated", CapDocument.Time(Ms(updated))),
+            new XElement(atom + "link", new XAttribute("rel", "alternate"), new XAttribute("type", CapDocument.MediaType), new XAttribute("href", href)));
     }
 
     /// <summary>The alerts the caller may see: the telemetry visibility rules, plus those dispatched to its organization.</summary>

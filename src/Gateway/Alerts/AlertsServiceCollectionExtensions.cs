@@ -17,6 +17,7 @@ internal static class AlertsServiceCollectionExtensions
             var options = sp.GetRequiredService<IOptions<AlertOptions>>().Value;
             return new CapIdentifiers(options.AreaCode, options.SectorCode);
         });
+        services.TryAddScoped<AlertBook>();
         services.TryAddSingleton<AlertEngine>();
         services.AddHostedService(sp => sp.GetRequiredService<AlertEngine>());
         return services;

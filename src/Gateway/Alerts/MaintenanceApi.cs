@@ -1,3 +1,4 @@
+using IntegrationHub.Conformance.Profiles;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Hosting;
@@ -11,7 +12,8 @@ namespace IntegrationHub.Gateway.Alerts;
 
 /// <summary>
 /// Maintenance windows: while one is open a device raises no alerts (its data is still stored). A window always ends,
-/// at most <see cref="AlertOptions.MaxMaintenance"/> after it starts. Audited.
+/// at most its profile's <c>maintenance.maxDuration</c> after it starts, or <see cref="AlertOptions.MaxMaintenance"/>
+/// for profiles that do not say (RULE-013). Audited.
 /// </summary>
 internal static class MaintenanceApi
 {
@@ -33,7 +35,7 @@ internal static class MaintenanceApi
     }
 
     private static async Task<Results<Created<MaintenanceResponse>, ProblemHttpResult>> OpenAsync(
-        string organizationId, string deviceId, MaintenanceRequest request, HubDb db, TimeProvider time, IOptions<AlertOptions> options, HttpContext context)
+        string organizationId, string deviceId, MaintenanceRequest request, HubDb db, SpecCatalog spec, TimeProvider time, IOptions<AlertOptions> options, HttpContext context)
     {
         if (await FindAsync(organizationId, deviceId, db, context) is not { } device)
         {
@@ -41,6 +43,9 @@ internal static class MaintenanceApi
         }
         var now = time.GetUtcNow();
         var from = request.From ?? now;
+        var longest = spec.Profiles.TryGetValue(device.ProfileId, out var profile) && profile.Definition.Maintenance is { } policy
+            ? policy.MaxDuration
+            : options.Value.MaxMaintenance;
         var check = new RequestValidator();
         if (request.Until is not { } until)
         {
@@ -50,9 +55,9 @@ internal static class MaintenanceApi
         {
             check.Add(ErrorCodes.InvalidValue, "/until", "The end must lie after the start and in the future.");
         }
-        else if (until - from > options.Value.MaxMaintenance)
+        else if (until - from > longest)
         {
-            check.Add(ErrorCodes.InvalidValue, "/until", $"A maintenance window lasts at most {options.Value.MaxMaintenance}.");
+            check.Add(ErrorCodes.InvalidValue, "/until", $"A maintenance window of a {device.ProfileId} device lasts at most {IsoDuration.Format(longest)}.");
         }
         if (check.Failed)
         {

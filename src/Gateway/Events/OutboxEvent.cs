@@ -50,6 +50,7 @@ internal static class EventTypes
 
     public const string Observation = Prefix + "observation.v1";
 
+    /// <summary>An agency's warning accepted (cap/README.md).</summary>
     public const string Warning = Prefix + "warning.v1";
 
     public static string Alert(string kind) => $"{Prefix}alert.{kind}.v1";

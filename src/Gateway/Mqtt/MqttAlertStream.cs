@@ -1,6 +1,6 @@
-using System.Text.Json;
+using System.Globalization;
+using System.Text;
 using IntegrationHub.Gateway.Alerts;
-using IntegrationHub.Gateway.Events;
 using IntegrationHub.Gateway.Organizations;
 
 namespace IntegrationHub.Gateway.Mqtt;
@@ -12,47 +12,27 @@ namespace IntegrationHub.Gateway.Mqtt;
 /// </summary>
 internal sealed class MqttAlertStream(MqttBroker broker) : IAlertStream
 {
-    public async Task PublishAsync(IReadOnlyList<AlertEvent> steps, CancellationToken cancellationToken)
+    public async Task PublishAsync(IReadOnlyList<AlertAnnouncement> steps, CancellationToken cancellationToken)
     {
         if (!broker.Running)
         {
             return;
         }
-        foreach (var step in steps)
+        foreach (var (alert, step, outbox) in steps)
         {
-            var alert = step.Alert!;
             if (alert.Sandbox)
             {
                 continue;
             }
-            var data = JsonSerializer.SerializeToUtf8Bytes(new
-            {
-                alertId = alert.Id,
-                alert = alert.Identifier,
-                kind = step.Kind,
-                level = step.Level.ToWire(),
-                state = step.State.ToWire(),
-                organizationId = alert.OrganizationId,
-                responsibleOrganizationId = alert.ResponsibleOrganizationId,
-                deviceId = alert.DeviceId,
-                profile = alert.ProfileId,
-                ruleId = alert.RuleId,
-                rule = alert.RuleTitle,
-                metric = alert.Metric,
-                value = (object?)step.Value ?? step.Text,
-                unit = alert.Unit,
-                actor = step.Actor,
-                note = step.Note,
-                time = DateTimeOffset.FromUnixTimeMilliseconds(step.At),
-            }, JsonSerializerOptions.Web);
+            // The same event the outbox delivers (EVT-001), with the same id, so subscribers de-duplicate across channels.
             var message = LiveMessages.Build(
                 MqttTopics.Alerts(alert.District, alert.Domain, alert.DeviceId),
-                data,
-                id: $"{alert.Identifier}:{step.Id}",
-                type: EventTypes.Alert(step.Kind),
-                source: "/alerts",
-                subject: alert.Identifier,
-                time: DateTimeOffset.FromUnixTimeMilliseconds(step.At),
+                Encoding.UTF8.GetBytes(outbox.Data),
+                id: outbox.Id.ToString(CultureInfo.InvariantCulture),
+                type: outbox.Type,
+                source: outbox.Source,
+                subject: outbox.Subject,
+                time: DateTimeOffset.FromUnixTimeMilliseconds(outbox.Time),
                 new LiveRowValues(alert.OrganizationId, alert.Domain, alert.District, alert.Sandbox),
                 retain: true,
                 level: step.Level.ToWire(),

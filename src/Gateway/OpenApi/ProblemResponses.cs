@@ -5,10 +5,14 @@ using Swashbuckle.AspNetCore.SwaggerGen;
 
 namespace IntegrationHub.Gateway.OpenApi;
 
+/// <summary>Endpoint metadata: an error status the operation answers, and when, beyond what its shape implies.</summary>
+internal sealed record ProblemResponse(int Status, string Description);
+
 /// <summary>
-/// Describes the problem details of every error an operation can answer (ERR-001): the error statuses its shape
-/// implies (a path parameter can name nothing, a body can be malformed, a rate-limited endpoint can say 429), a
-/// <c>default</c> for the rest, and <c>application/problem+json</c> with the spec's ProblemDetails schema on each.
+/// Describes the problem details of every error an operation can answer (ERR-001): the statuses its endpoint names
+/// (<see cref="ProblemResponse"/>), those its shape implies (a path parameter can name nothing, a body can be
+/// malformed, a rate-limited endpoint can say 429), a <c>default</c> for the rest, and <c>application/problem+json</c>
+/// with the spec's ProblemDetails schema on each.
 /// </summary>
 internal sealed class ProblemResponses : IOperationFilter
 {
@@ -54,9 +58,6 @@ internal sealed class ProblemResponses : IOperationFilter
         }
     }
 }
-
-/// <summary>An error answer particular to an endpoint, named with its codes (the shape-implied ones are added for every endpoint).</summary>
-internal sealed record ProblemResponse(int Status, string Description);
 
 internal static class ProblemResponseExtensions
 {

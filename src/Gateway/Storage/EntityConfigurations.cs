@@ -4,6 +4,7 @@ using IntegrationHub.Gateway.Events;
 using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Telemetry;
+using IntegrationHub.Gateway.Warnings;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -125,6 +126,7 @@ internal sealed class AlertConfiguration : IEntityTypeConfiguration<Alert>
         entity.ToTable("alerts");
         entity.Property(a => a.Identifier).HasMaxLength(31);
         entity.HasIndex(a => a.Identifier).IsUnique();
+        entity.Property(a => a.RuleKind).HasMaxLength(16);
         entity.Property(a => a.Level).HasConversion<string>().HasMaxLength(8);
         entity.Property(a => a.HighestLevel).HasConversion<string>().HasMaxLength(8);
         entity.Property(a => a.State).HasConversion<string>().HasMaxLength(16);
@@ -142,6 +144,7 @@ internal sealed class AlertEventConfiguration : IEntityTypeConfiguration<AlertEv
         entity.ToTable("alert_events");
         entity.Property(e => e.Kind).HasMaxLength(16);
         entity.Property(e => e.Level).HasConversion<string>().HasMaxLength(8);
+        entity.Property(e => e.PreviousLevel).HasConversion<string>().HasMaxLength(8);
         entity.Property(e => e.State).HasConversion<string>().HasMaxLength(16);
         entity.HasOne(e => e.Alert).WithMany().HasForeignKey(e => e.AlertId).OnDelete(DeleteBehavior.Cascade);
         entity.HasIndex(e => e.CapIdentifier).IsUnique();
@@ -197,6 +200,38 @@ internal sealed class ParameterOverrideConfiguration : IEntityTypeConfiguration<
         entity.Property(o => o.ProfileId).HasMaxLength(96);
         entity.Property(o => o.Parameters).HasConversion(JsonColumn.Converter<Dictionary<string, double>>(), JsonColumn.Comparer<Dictionary<string, double>>());
         entity.HasIndex(o => new { o.Scope, o.OrganizationId, o.Key, o.ProfileId }).IsUnique();
+    }
+}
+
+internal sealed class WarningConfiguration : IEntityTypeConfiguration<Warning>
+{
+    public void Configure(EntityTypeBuilder<Warning> entity)
+    {
+        entity.ToTable("warnings");
+        entity.Property(w => w.Sender).HasMaxLength(Warning.MaxKeyLength);
+        entity.Property(w => w.Identifier).HasMaxLength(Warning.MaxKeyLength);
+        entity.Property(w => w.ThreadSender).HasMaxLength(Warning.MaxKeyLength);
+        entity.Property(w => w.ThreadIdentifier).HasMaxLength(Warning.MaxKeyLength);
+        entity.Property(w => w.MsgType).HasMaxLength(8);
+        entity.Property(w => w.Status).HasMaxLength(8);
+        entity.Property(w => w.Domain).HasMaxLength(32);
+        entity.Property(w => w.Severity).HasMaxLength(16);
+        entity.Property(w => w.Level).HasConversion<string>().HasMaxLength(8);
+        entity.Property(w => w.AdapterId).HasMaxLength(100);
+        entity.HasIndex(w => new { w.Sender, w.Identifier }).IsUnique();
+        entity.HasIndex(w => new { w.ThreadSender, w.ThreadIdentifier });
+        entity.HasMany(w => w.Areas).WithOne().HasForeignKey(a => a.WarningId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class WarningAreaConfiguration : IEntityTypeConfiguration<WarningArea>
+{
+    public void Configure(EntityTypeBuilder<WarningArea> entity)
+    {
+        entity.ToTable("warning_areas");
+        entity.HasKey(a => new { a.WarningId, a.Code });
+        entity.Property(a => a.Code).HasMaxLength(6);
+        entity.HasIndex(a => a.Code);
     }
 }
 

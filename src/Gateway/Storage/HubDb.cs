@@ -5,6 +5,7 @@ using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Subscriptions;
 using IntegrationHub.Gateway.Telemetry;
 using IntegrationHub.Gateway.Users;
+using IntegrationHub.Gateway.Warnings;
 using Microsoft.EntityFrameworkCore;
 
 namespace IntegrationHub.Gateway.Storage;
@@ -35,6 +36,7 @@ public sealed class HubDb(DbContextOptions<HubDb> options) : DbContext(options)
     internal DbSet<SubscriptionLane> SubscriptionLanes => Set<SubscriptionLane>();
     internal DbSet<DeadLetter> DeadLetters => Set<DeadLetter>();
     internal DbSet<User> Users => Set<User>();
+    internal DbSet<Warning> Warnings => Set<Warning>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

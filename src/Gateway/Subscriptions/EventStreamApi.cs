@@ -256,7 +256,7 @@ internal static partial class EventStreamApi
         }
 
         private bool Visible(OutboxEvent e) =>
-            e.Type == EventTypes.Warning
+            (e.Type == EventTypes.Warning && !e.Sandbox)
             || _visible(new LiveRow(e.OrganizationId, e.Domain ?? "", e.District ?? "", e.Sandbox, e.ResponsibleOrganizationId));
 
         /// <summary>Re-reads visibility and the client's standing now and then; false when the stream must end.</summary>

@@ -291,9 +291,9 @@ internal sealed partial class SubscriptionRunner(
 
     private int LaneOf(OutboxEvent e) => e.DeviceKey is { } key ? (int)(key % subscription.Lanes) : 0;
 
-    // Agencies' warnings are public; everything else is judged by the organization's visibility, refreshed regularly.
+    // Agencies' actual warnings are public; everything else is judged by the organization's visibility, refreshed regularly.
     private bool Visible(OutboxEvent e) =>
-        e.Type == EventTypes.Warning
+        (e.Type == EventTypes.Warning && !e.Sandbox)
         || _visible(new LiveRow(e.OrganizationId, e.Domain ?? "", e.District ?? "", e.Sandbox, e.ResponsibleOrganizationId));
 
     // Lanes that find it stale at the same moment both re-read it; that costs a query and nothing else.

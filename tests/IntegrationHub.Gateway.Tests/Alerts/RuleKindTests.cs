@@ -14,13 +14,18 @@ public sealed class RuleKindTests
 
     /// <summary>Feeds (minute, value) samples through a rule; returns the level in force after each.</summary>
     private static List<AlertLevel?> Run(string profile, string ruleId, IEnumerable<(double Minute, object Value)> samples,
+        IReadOnlyDictionary<string, double>? site = null, bool clearSuppressed = false, RuleMemory? memory = null) =>
+        RunWithCauses(profile, ruleId, samples, site, clearSuppressed, memory).Select(s => s.Level).ToList();
+
+    /// <summary>Like <see cref="Run"/>, with what each sample met. The daily window is judged as the engine judges it.</summary>
+    private static List<(AlertLevel? Level, List<Cause> Causes)> RunWithCauses(string profile, string ruleId, IEnumerable<(double Minute, object Value)> samples,
         IReadOnlyDictionary<string, double>? site = null, bool clearSuppressed = false, RuleMemory? memory = null)
     {
         var rule = Rule(profile, ruleId);
         var kind = RuleKinds.Default.For(rule);
-        var scope = new RuleScope(Spec.Profiles[profile].Parameters(site), clearSuppressed);
+        var parameters = Spec.Profiles[profile].Parameters(site);
         memory ??= new RuleMemory();
-        var levels = new List<AlertLevel?>();
+        var steps = new List<(AlertLevel?, List<Cause>)>();
         foreach (var (minute, value) in samples)
         {
             var at = Start + (long)(minute * 60_000);
@@ -28,13 +33,18 @@ public sealed class RuleKindTests
             {
                 double number => new Sample(at, number, null),
                 int number => new Sample(at, number, null),
+                long number => new Sample(at, number, null),
                 bool flag => new Sample(at, flag ? 1 : 0, null),
                 _ => new Sample(at, null, (string)value),
             };
-            levels.Add(kind.Evaluate(rule, memory, sample, scope));
+            var causes = new List<Cause>();
+            steps.Add((kind.Evaluate(rule, memory, sample, new RuleScope(parameters, clearSuppressed, RuleScope.IsActive(rule, at), causes)), causes));
         }
-        return levels;
+        return steps;
     }
+
+    /// <summary>Minutes from <see cref="Start"/> (08:00 at UTC+08:00) to a clock time at UTC+08:00 on the same day, or the next when it is earlier.</summary>
+    private static double Beijing(int hour, int minute, double second = 0) => ((hour - 8 + 24) % 24 * 60) + minute + (second / 60);
 
     private static IEnumerable<(double, object)> Every(double minutes, params object[] values) => values.Select((v, i) => (i * minutes, v));
 
@@ -211,5 +221,150 @@ public sealed class RuleKindTests
     public void Quality_HistoryShorterThanTheWindow_IsNotStuck()
     {
         Assert.All(Run("gas.underground-methane", "ch4-stuck", Enumerable.Range(0, 20).Select(h => ((double)h * 60, (object)1.0))), l => Assert.Null(l));
+    }
+
+    [Fact]
+    public void Rate_Per_ScalesTheSlope()
+    {
+        // bridge crack-opening: rising, window P7D, per P1D, orange at 0.01 mm/day. 0.02 mm over four days is 0.005 mm/day
+        // (nothing); 0.05 mm over four days is 0.0125 mm/day (orange). Per hour, both would be far below any threshold.
+        const double Day = 24 * 60;
+        Assert.Equal([null, null], Run("bridge.shm", "crack-opening", [(0, 0.20), (4 * Day, 0.22)]));
+        Assert.Equal([null, Orange], Run("bridge.shm", "crack-opening", [(0, 0.20), (4 * Day, 0.25)]));
+    }
+
+    [Fact]
+    public void Rate_Clear_WaitsForTheHold()
+    {
+        // specs/rules.md §7.3: red at a fall of 0.6 MPa/h over PT10M, hold PT30M. The slope is back above −0.6 from 10:11
+        // (the 10:01 sample, 0.30, is the oldest in the window; 0.18 − 0.30 over 10 min is −0.72, then the oldest moves on).
+        var steady = Enumerable.Range(0, 16).Select(i => ((double)i, (object)0.30));
+        var after = Enumerable.Range(16, 60).Select(i => ((double)i, (object)0.18));
+        var levels = Run("water.supply-pressure-flow", "pressure-burst", [.. steady, (16, 0.18), .. after.Skip(1)]);
+
+        var raised = levels.IndexOf(Red);
+        var cleared = levels.FindIndex(raised, l => l is null);
+        Assert.Equal(16, raised);
+        // The slope rises above −0.6 MPa/h once the samples of 0.30 leave the ten-minute window (minute 26); the hold
+        // of 30 minutes then ends at minute 56.
+        Assert.Equal(56, cleared);
+    }
+
+    [Fact]
+    public void Rate_Deadband_KeepsTheLevelUntilTheSlopeFallsBelowTheThresholdLessTheDeadband()
+    {
+        // bridge deflection-creep: rising per P365D, yellow at 1 mm/year, deadband 0.5, hold P30D, window P90D.
+        // Daily samples: 2 mm/year raises yellow; 0.8 mm/year is inside the band (0.5–1) and holds; 0.4 mm/year is beyond.
+        const double Day = 24 * 60;
+        var samples = new List<(double, object)>();
+        var value = 0.0;
+        for (var day = 0; day <= 300; day++)
+        {
+            var perYear = day <= 100 ? 2.0 : day <= 200 ? 0.8 : 0.4;
+            samples.Add((day * Day, value));
+            value += perYear / 365;
+        }
+        var levels = Run("bridge.shm", "deflection-creep", samples);
+
+        // The 90-day slope falls below yellow's threshold (1) at day 177 but stays in the band until day 269, when it
+        // drops under 0.5 mm/year; the hold adds 30 days. Without the deadband, yellow would have ended at day 207.
+        Assert.Equal(Yellow, levels[100]);
+        Assert.Equal(Yellow, levels[268]);
+        Assert.Equal(299, levels.FindIndex(100, l => l is null));
+    }
+
+    /// <summary>specs/rules.md §7.4, row by row, with the causes of each change.</summary>
+    [Fact]
+    public void State_Bitfield_WorkedExample_Jt808()
+    {
+        var steps = RunWithCauses("traffic.vehicle-jt808", "jt808-alarm-flags",
+            [(Beijing(9, 0), 0), (Beijing(9, 0, 30), 6), (Beijing(9, 1), 0x20000006L), (Beijing(9, 1, 30), 2), (Beijing(9, 2), 0)]);
+
+        Assert.Equal([null, Orange, Red, Yellow, null], steps.Select(s => s.Level));
+        Assert.Equal([1, 2], steps[1].Causes.Select(c => c.Bit!.Value));
+        Assert.Equal([(Yellow, 1), (Orange, 2), (Red, 29)], steps[2].Causes.Select(c => (c.Level, c.Bit!.Value)));
+        Assert.Empty(steps[4].Causes);
+    }
+
+    [Fact]
+    public void State_Bitfield_BitsAboveThirtyOne_AndBitZero()
+    {
+        // bit 0 (emergency) is orange; a value with only bit 31 set meets no entry (bit 31 is not in the rule).
+        Assert.Equal([Orange, null], Run("traffic.vehicle-jt808", "jt808-alarm-flags", [(0, 1), (1, 0x80000000L)]));
+    }
+
+    [Fact]
+    public void State_EntryWithFor_CountsOnlyOnceItsOwnRunHolds()
+    {
+        // elevator door-held-open: "open" is blue after PT120S. A door that closes in between starts the run again.
+        Assert.Equal([null, null, null, null, Blue], Run("special-equipment.elevator", "door-held-open", Every(0.5, "open", "open", "open", "open", "open")));
+        Assert.Equal([null, null, null, null, null, null], Run("special-equipment.elevator", "door-held-open", Every(0.5, "open", "open", "open", "closed", "open", "open")));
+    }
+
+    [Fact]
+    public void State_EntriesOfOneLevel_KeepRunsOfTheirOwn()
+    {
+        // fire-alarm: blue for "fault" at once, and for "disabled" only after PT24H; hold PT5M.
+        Assert.Equal([Blue], Run("fire.alarm-system", "fire-alarm", Every(1, "fault")));
+        Assert.Equal([null, null, Blue], Run("fire.alarm-system", "fire-alarm", [(0, "disabled"), (600, "disabled"), (1440, "disabled")]));
+        // "disabled" meets blue, so it keeps a blue alert open even before its own run holds: the clear line is about
+        // what is met, not what is satisfied.
+        Assert.Equal([Blue, Blue, Blue, Blue], Run("fire.alarm-system", "fire-alarm", Every(5, "fault", "disabled", "disabled", "disabled")));
+    }
+
+    [Fact]
+    public void State_Clear_WaitsForTheHold()
+    {
+        // drainage overflow-float: orange while the float is tripped, hold PT30M.
+        Assert.Equal([Orange, Orange, Orange, Orange, null], Run("drainage.manhole-level-gas", "overflow-float", [(0, true), (5, false), (20, false), (34, false), (35, false)]));
+        Assert.Equal([Orange, Orange, Orange, Orange], Run("drainage.manhole-level-gas", "overflow-float", [(0, true), (5, false), (20, true), (40, false)]));
+    }
+
+    [Fact]
+    public void ActiveDuring_OutsideTheWindow_MeetsNothing()
+    {
+        // jt808 night-overspeed: yellow at 0.8 × maxSpeed (104 km/h) for PT10S, only 22:00–06:00 at UTC+08:00.
+        Assert.Equal([null, null, null], Run("traffic.vehicle-jt808", "night-overspeed", [(Beijing(21, 59), 120.0), (Beijing(21, 59, 30), 120.0), (Beijing(21, 59, 50), 120.0)]));
+        // The run starts at 22:00 sharp: the window's start is inside it.
+        Assert.Equal([null, null, Yellow], Run("traffic.vehicle-jt808", "night-overspeed", [(Beijing(21, 59, 55), 120.0), (Beijing(22, 0), 120.0), (Beijing(22, 0, 10), 120.0)]));
+    }
+
+    [Fact]
+    public void ActiveDuring_AnAlertOpenedInTheWindow_ClearsAfterItsHoldOnceTheWindowHasPassed()
+    {
+        // Opened at 05:59; still 120 km/h after 06:00, which no longer meets anything: it clears after the hold of PT1M.
+        var levels = Run("traffic.vehicle-jt808", "night-overspeed",
+            [(Beijing(5, 59), 120.0), (Beijing(5, 59, 10), 120.0), (Beijing(6, 0), 120.0), (Beijing(6, 0, 30), 120.0), (Beijing(6, 1), 120.0)]);
+
+        Assert.Equal([null, Yellow, Yellow, Yellow, null], levels);
+    }
+
+    [Fact]
+    public void Quality_ADayOfMinuteSamples_KeepsASmallMemory_AndTheSameVerdicts()
+    {
+        // ch4-stuck: 24 h window, maxSpread 0.01. A noisy signal, then a stuck one: the memory keeps
+        // only the candidates for the window's highest and lowest values, not 1,440 samples.
+        var memory = new RuleMemory();
+        var noisy = Enumerable.Range(0, 26 * 60).Select(m => ((double)m, (object)(1.0 + (m * 7919 % 13 / 10.0))));
+        var stuck = Enumerable.Range(26 * 60, 26 * 60).Select(m => ((double)m, (object)1.0));
+
+        var levels = Run("gas.underground-methane", "ch4-stuck", [.. noisy, .. stuck], memory: memory);
+
+        Assert.All(levels.Take(26 * 60), l => Assert.Null(l));
+        Assert.Null(levels[(26 * 60) + (24 * 60) - 1]);
+        Assert.Equal(Blue, levels[(26 * 60) + (24 * 60)]);
+        Assert.InRange(memory.Highs!.Count + memory.Lows!.Count, 2, 40);
+    }
+
+    [Fact]
+    public void Quality_MemoryHoldingTheWholeWindow_IsReadAsBefore()
+    {
+        // Memories written before the queues held every sample of the window; they go on where they stopped.
+        var samples = Enumerable.Range(0, 24 * 60).Select(m => new TimedValue(Start + (m * 60_000L), 1.0)).ToList();
+        var legacy = new RuleMemory { Window = samples, LastAt = samples[^1].At };
+
+        Assert.Equal([Blue], Run("gas.underground-methane", "ch4-stuck", [(24 * 60, 1.0)], memory: legacy));
+        Assert.Null(legacy.Window);
+        Assert.Equal([null], Run("gas.underground-methane", "ch4-stuck", [(24 * 60 + 1, 3.0)], memory: legacy));
     }
 }

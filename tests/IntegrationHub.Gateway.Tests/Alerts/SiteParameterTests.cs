@@ -116,4 +116,33 @@ public sealed class SiteParameterTests(HubFixture fixture) : IClassFixture<HubFi
         await engine.CaughtUpAsync(TestContext.Current.CancellationToken);
         Assert.Equal("red", (await client.GetJsonAsync("/v1/alerts?device=d1"))["items"]![0]!["level"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task Maintenance_IsBoundedByTheDevicesProfile()
+    {
+        // industry.hazard-source allows PT24H (written P1D in the answer), metro.structure PT12H; the methane profile
+        // does not say, so PT8H applies.
+        var org = HubFixture.Unique("maintenance-profile");
+        using var client = await Hub.TenantAsync(org, "ch4", scopes: Managing);
+        using var admin = await Hub.AdminAsync();
+        await admin.RegisterDeviceAsync($"{org}-adapter", "plant", "industry.hazard-source");
+        await admin.RegisterDeviceAsync($"{org}-adapter", "tunnel", "metro.structure");
+        var now = Hub.Time.GetUtcNow();
+
+        async Task<HttpResponseMessage> OpenAsync(string deviceId, double hours) =>
+            await client.PostAsJsonAsync($"/v1/organizations/{org}/devices/{deviceId}/maintenance", new { from = now, until = now.AddHours(hours) });
+
+        using var plantDay = await OpenAsync("plant", 24);
+        using var plantLonger = await OpenAsync("plant", 24.5);
+        using var tunnelHalfDay = await OpenAsync("tunnel", 12);
+        using var tunnelLonger = await OpenAsync("tunnel", 13);
+        using var methaneLonger = await OpenAsync("ch4", 8.5);
+
+        await plantDay.ShouldBeAsync(HttpStatusCode.Created);
+        await tunnelHalfDay.ShouldBeAsync(HttpStatusCode.Created);
+        var refused = await plantLonger.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "request.validation-failed");
+        Assert.Contains("P1D", refused["errors"]![0]!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("PT12H", (await tunnelLonger.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "request.validation-failed"))["errors"]![0]!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("PT8H", (await methaneLonger.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "request.validation-failed"))["errors"]![0]!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
 }

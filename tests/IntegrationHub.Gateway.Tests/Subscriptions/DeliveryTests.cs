@@ -166,6 +166,7 @@ public sealed class DeliveryTests(SubscriptionHubFixture fixture) : IClassFixtur
         var raised = (await receiver.WaitForDeliveriesAsync(1))[0];
 
         Assert.Equal("city.integrationhub.alert.raised.v1", raised.Header("ce-type"));
+        Assert.Equal("/integrationhub/hub/alerts", raised.Header("ce-source"));
         Assert.Equal("orange", raised.Header("ce-level"));
         Assert.Equal(org, raised.Header("ce-organization"));
         Assert.DoesNotContain(receiver.Deliveries, d => d.Header("ce-type") == "city.integrationhub.observation.v1");

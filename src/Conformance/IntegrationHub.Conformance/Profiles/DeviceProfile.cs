@@ -20,13 +20,17 @@ public sealed record DeviceProfile
     public IReadOnlyDictionary<string, DeviceStateDefinition> States { get; init; } = new Dictionary<string, DeviceStateDefinition>();
     public IReadOnlyList<RuleDefinition> Rules { get; init; } = [];
 
-    /// <summary>How long a maintenance window may last for devices of this type (RULE-013).</summary>
-    public MaintenancePolicy Maintenance { get; init; } = MaintenancePolicy.Default;
+    /// <summary>
+    /// How long a maintenance window may last for devices of this type (RULE-013); null when the profile does not say,
+    /// and then <see cref="MaintenancePolicy.DefaultMaxDuration"/> applies.
+    /// </summary>
+    public MaintenancePolicy? Maintenance { get; init; }
 }
 
 public sealed record MaintenancePolicy
 {
-    public static readonly MaintenancePolicy Default = new() { MaxDuration = TimeSpan.FromHours(8) };
+    /// <summary>The limit for profiles without <c>maintenance</c> (rules.md §10).</summary>
+    public static readonly TimeSpan DefaultMaxDuration = TimeSpan.FromHours(8);
 
     [JsonConverter(typeof(IsoDurationConverter))]
     public required TimeSpan MaxDuration { get; init; }

@@ -67,6 +67,10 @@ public static class ErrorCodes
     public const string StreamCursorExpired = "stream.cursor-expired";
     public const string StreamLimitReached = "stream.limit-reached";
 
+    public const string CapInvalid = "cap.invalid";
+    public const string WarningExists = "warning.exists";
+    public const string WarningNotFound = "warning.not-found";
+
     public const string InvalidCursor = "query.invalid-cursor";
 
     public const string Unavailable = "server.unavailable";

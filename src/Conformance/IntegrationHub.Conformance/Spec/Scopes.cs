@@ -10,9 +10,10 @@ public static class Scopes
     public const string SubscriptionsManage = "subscriptions:manage";
     public const string OrganizationManage = "organization:manage";
     public const string UsersManage = "users:manage";
+    public const string WarningsWrite = "warnings:write";
     public const string Admin = "admin";
 
-    public static readonly IReadOnlyList<string> All = [TelemetryWrite, TelemetryRead, AlertsRead, AlertsManage, SubscriptionsManage, OrganizationManage, UsersManage, Admin];
+    public static readonly IReadOnlyList<string> All = [TelemetryWrite, TelemetryRead, AlertsRead, AlertsManage, SubscriptionsManage, OrganizationManage, UsersManage, WarningsWrite, Admin];
 
     public static readonly IReadOnlyDictionary<string, string> Descriptions = new Dictionary<string, string>
     {
@@ -23,6 +24,7 @@ public static class Scopes
         [SubscriptionsManage] = "Create and manage the organization's subscriptions.",
         [OrganizationManage] = "Self-service: register and manage the organization's own adapters and devices.",
         [UsersManage] = "Invite and manage the organization's people (portal accounts).",
+        [WarningsWrite] = "Post an agency's CAP warnings (weather, marine, flood, earthquake, forest fire).",
         [Admin] = "Operate the hub: organizations, adapters, devices, grants, audit.",
     };
 }

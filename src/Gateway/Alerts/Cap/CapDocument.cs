@@ -16,6 +16,9 @@ internal static class CapDocument
     public const string Namespace = "urn:oasis:names:tc:emergency:cap:1.2";
     public const string MediaType = "application/cap+xml";
 
+    /// <summary>The media type of a CAP document's JSON projection (cap/README.md §6).</summary>
+    public const string JsonMediaType = "application/json";
+
     private static readonly XNamespace Cap = Namespace;
 
     /// <summary>The alert steps that produce a CAP message, and the message type each produces.</summary>
@@ -74,6 +77,10 @@ internal static class CapDocument
             info);
         return new XDocument(new XDeclaration("1.0", "utf-8", null), root);
     }
+
+    /// <summary>Whether the caller asked for the JSON projection (<c>Accept: application/json</c>) rather than the XML.</summary>
+    public static bool WantsJson(HttpRequest request) =>
+        request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals(JsonMediaType, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>CAP dateTime: seconds, explicit offset, Beijing time.</summary>
     public static string Time(DateTimeOffset time) => time.ToOffset(CapIdentifiers.Beijing).ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture);

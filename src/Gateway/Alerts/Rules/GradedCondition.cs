@@ -26,28 +26,53 @@ internal static class GradedCondition
     /// <returns>The level in force after the observation.</returns>
     public static AlertLevel? Step(RuleMemory memory, long at, ReadOnlySpan<bool> meets, ReadOnlySpan<bool> beyond, ReadOnlySpan<Persistence?> persistence, TimeSpan hold, bool clearSuppressed)
     {
-        AlertLevel? satisfied = null;
+        Span<bool> satisfied = stackalloc bool[5];
         for (var level = 1; level <= 4; level++)
         {
-            if (!meets[level])
+            satisfied[level] = ExtendRun(ref memory.Streak[level], ref memory.StreakSince[level], at, meets[level], persistence[level]);
+        }
+        return Decide(memory, at, satisfied, beyond, hold, clearSuppressed);
+    }
+
+    /// <summary>
+    /// Extends one run (a level's, or a state rule's entry's) when the observation meets it, else empties it; returns
+    /// whether the run now satisfies its <c>for</c> (§6.1).
+    /// </summary>
+    public static bool ExtendRun(ref int samples, ref long? since, long at, bool met, Persistence? persistence)
+    {
+        if (!met)
+        {
+            samples = 0;
+            since = null;
+            return false;
+        }
+        samples++;
+        since ??= at;
+        return persistence switch
+        {
+            { Samples: { } count } => samples >= count,
+            { Duration: { } duration } => at - since.Value >= (long)duration.TotalMilliseconds,
+            _ => true,
+        };
+    }
+
+    /// <summary>Steps 2–5 of §6.2, given which levels are satisfied.</summary>
+    public static AlertLevel? Decide(RuleMemory memory, long at, ReadOnlySpan<bool> satisfied, ReadOnlySpan<bool> beyond, TimeSpan hold, bool clearSuppressed)
+    {
+        AlertLevel? highest = null;
+        for (var level = 4; level >= 1 && highest is null; level--)
+        {
+            if (satisfied[level])
             {
-                memory.Streak[level] = 0;
-                memory.StreakSince[level] = null;
-                continue;
-            }
-            memory.Streak[level]++;
-            memory.StreakSince[level] ??= at;
-            if (Satisfied(persistence[level], memory.Streak[level], at - memory.StreakSince[level]!.Value))
-            {
-                satisfied = (AlertLevel)level;
+                highest = (AlertLevel)level;
             }
         }
 
         var open = memory.Level;
-        if (satisfied is { } raise && (open is null || raise > open))
+        if (highest is { } raise && (open is null || raise > open))
         {
             memory.Level = raise;
-            ResetClearing(memory);
+            memory.ClearingSince = null;
             return raise;
         }
         if (open is not { } current)
@@ -57,11 +82,10 @@ internal static class GradedCondition
 
         if (clearSuppressed || !beyond[(int)current])
         {
-            ResetClearing(memory);
+            memory.ClearingSince = null;
             return current;
         }
         memory.ClearingSince ??= at;
-        memory.ClearingSamples++;
         if (at - memory.ClearingSince.Value < (long)hold.TotalMilliseconds)
         {
             return current;
@@ -77,20 +101,8 @@ internal static class GradedCondition
             }
         }
         memory.Level = lower;
-        ResetClearing(memory);
-        return lower;
-    }
-
-    private static bool Satisfied(Persistence? persistence, int samples, long elapsedMs) => persistence switch
-    {
-        { Samples: { } count } => samples >= count,
-        { Duration: { } duration } => elapsedMs >= (long)duration.TotalMilliseconds,
-        _ => samples >= 1,
-    };
-
-    private static void ResetClearing(RuleMemory memory)
-    {
+        // The new level is one whose clear line this observation has not passed, so its clear run starts empty.
         memory.ClearingSince = null;
-        memory.ClearingSamples = 0;
+        return lower;
     }
 }

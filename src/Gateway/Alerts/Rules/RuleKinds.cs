@@ -76,10 +76,14 @@ internal sealed class ThresholdKind : IRuleKind
         Span<bool> beyond = stackalloc bool[5];
         for (var level = 1; level <= 4; level++)
         {
-            if (thresholds[level] is { } threshold)
+            if (scope.Active && thresholds[level] is { } threshold)
             {
                 meets[level] = above ? value >= threshold : value <= threshold;
                 beyond[level] = above ? value < threshold - deadband : value > threshold + deadband;
+                if (meets[level])
+                {
+                    scope.Causes?.Add(new Cause((AlertLevel)level, threshold));
+                }
             }
             else
             {
@@ -91,13 +95,13 @@ internal sealed class ThresholdKind : IRuleKind
 }
 
 /// <summary>
-/// <c>rate</c> (RULE-004): the slope from the oldest evaluated observation in the window, per hour. Without such an
-/// observation, or when it is less than half the window back, there is no slope and the observation is skipped.
+/// <c>rate</c> (RULE-004): the slope from the oldest evaluated observation in the window, per the rule's <c>per</c>
+/// (an hour unless it says otherwise). Without such an observation, or when it is less than half the window back, there
+/// is no slope and the observation is skipped. The clear line is the threshold less the deadband, or the guard not reached.
 /// </summary>
 internal sealed class RateKind : IRuleKind
 {
     private const int MaxWindowSamples = 512;
-    private static readonly TimeSpan Per = TimeSpan.FromHours(1);
 
     public string Name => "rate";
 
@@ -110,45 +114,65 @@ internal sealed class RateKind : IRuleKind
         }
         var window = memory.Window ??= [];
         var windowMs = (long)rule.Window.TotalMilliseconds;
-        window.RemoveAll(s => s.At < sample.At - windowMs);
+        var start = sample.At - windowMs;
+        var stale = 0;
+        while (stale < window.Count && window[stale].At < start)
+        {
+            stale++;
+        }
+        window.RemoveRange(0, stale);
         var oldest = window.Count > 0 && window[0].At < sample.At ? window[0] : (TimedValue?)null;
         if (window.Count >= MaxWindowSamples)
         {
             window.RemoveAt(1); // the oldest stays: the slope is measured from it
         }
         window.Add(new TimedValue(sample.At, value));
+        var hold = rule.Clear?.Hold ?? TimeSpan.Zero;
+        Span<bool> meets = stackalloc bool[5];
+        Span<bool> beyond = stackalloc bool[5];
+        if (!scope.Active)
+        {
+            // Outside its daily window the rule meets nothing and every clear line is passed, slope or not (rules.md §2.5).
+            beyond.Fill(true);
+            return GradedCondition.Step(memory, sample.At, meets, beyond, Levels.NoPersistence, hold, scope.ClearSuppressed);
+        }
         if (oldest is not { } from || sample.At - from.At < windowMs / 2)
         {
             return memory.Level;
         }
 
-        var slope = (value - from.Value) / ((sample.At - from.At) / Per.TotalMilliseconds);
+        var slope = (value - from.Value) / ((sample.At - from.At) / rule.Per.TotalMilliseconds);
         var signed = rule.Direction == "rising" ? slope : -slope;
         var guarded = rule.Guard is not { } guard
             || guard.Value.Resolve(scope.Parameters) is not { } limit
             || (guard.Direction == "above" ? value >= limit : value <= limit);
+        var deadband = rule.Clear?.Deadband ?? 0;
         var (thresholds, persistence) = Levels.Resolve(rule.Levels, scope.Parameters);
-        Span<bool> meets = stackalloc bool[5];
-        Span<bool> beyond = stackalloc bool[5];
         for (var level = 1; level <= 4; level++)
         {
             if (thresholds[level] is { } threshold)
             {
                 meets[level] = guarded && signed >= threshold;
-                beyond[level] = !guarded || signed < threshold;
+                beyond[level] = !guarded || signed < threshold - deadband;
+                if (meets[level])
+                {
+                    scope.Causes?.Add(new Cause((AlertLevel)level, threshold));
+                }
             }
             else
             {
                 beyond[level] = true;
             }
         }
-        return GradedCondition.Step(memory, sample.At, meets, beyond, persistence, TimeSpan.Zero, scope.ClearSuppressed);
+        return GradedCondition.Step(memory, sample.At, meets, beyond, persistence, hold, scope.ClearSuppressed);
     }
 }
 
 /// <summary>
-/// <c>state</c> (RULE-005): a state or flag metric, or the device's reported state, against the listed values. The
-/// highest level met wins; the clear line of a level is passed when no entry of that level or higher is met.
+/// <c>state</c> (RULE-005): a state or flag metric, or the device's reported state, against the listed values; or the
+/// bits of a bitfield metric (<c>(value &gt;&gt; bit) &amp; 1</c>). Each entry keeps a run of its own, judged by its own
+/// <c>for</c>; a level is satisfied when one of its entries is, and the highest satisfied level wins. The clear line of
+/// a level is passed when no entry of that level or higher is met; there is no deadband, only the hold.
 /// </summary>
 internal sealed class StateKind : IRuleKind
 {
@@ -157,10 +181,26 @@ internal sealed class StateKind : IRuleKind
     public AlertLevel? Evaluate(RuleDefinition definition, RuleMemory memory, Sample sample, RuleScope scope)
     {
         var rule = (StateRule)definition;
-        Span<bool> meets = stackalloc bool[5];
-        foreach (var match in rule.Match)
+        var entries = rule.Match.Count;
+        var streaks = memory.EntryStreak;
+        var since = memory.EntrySince;
+        if (streaks is null || since is null || streaks.Length != entries || since.Length != entries)
         {
-            meets[(int)match.Level] |= Matches(match.EqualsValue, sample);
+            memory.EntryStreak = streaks = new int[entries];
+            memory.EntrySince = since = new long?[entries];
+        }
+        Span<bool> meets = stackalloc bool[5];
+        Span<bool> satisfied = stackalloc bool[5];
+        for (var i = 0; i < entries; i++)
+        {
+            var match = rule.Match[i];
+            var met = scope.Active && Matches(match, sample);
+            satisfied[(int)match.Level] |= GradedCondition.ExtendRun(ref streaks[i], ref since[i], sample.At, met, match.For);
+            if (met)
+            {
+                meets[(int)match.Level] = true;
+                scope.Causes?.Add(match.Bit is { } bit ? new Cause(match.Level, Bit: bit) : new Cause(match.Level, EqualsValue: match.EqualsValue));
+            }
         }
         Span<bool> beyond = stackalloc bool[5];
         var higherMet = false;
@@ -169,16 +209,24 @@ internal sealed class StateKind : IRuleKind
             higherMet |= meets[level];
             beyond[level] = !higherMet;
         }
-        return GradedCondition.Step(memory, sample.At, meets, beyond, Levels.NoPersistence, TimeSpan.Zero, scope.ClearSuppressed);
+        return GradedCondition.Decide(memory, sample.At, satisfied, beyond, rule.Clear?.Hold ?? TimeSpan.Zero, scope.ClearSuppressed);
     }
 
-    private static bool Matches(JsonElement expected, Sample sample) => expected.ValueKind switch
+    private static bool Matches(StateMatch match, Sample sample)
     {
-        JsonValueKind.True => sample.Number == 1,
-        JsonValueKind.False => sample.Number == 0,
-        JsonValueKind.String => sample.Text == expected.GetString(),
-        _ => false,
-    };
+        if (match.Bit is { } bit)
+        {
+            // Bitfields are stored as exact integers (TEL-009 bounds them to the metric's width, at most 52 bits).
+            return sample.Number is { } bits && ((long)bits >> bit & 1) == 1;
+        }
+        return match.EqualsValue.ValueKind switch
+        {
+            JsonValueKind.True => sample.Number == 1,
+            JsonValueKind.False => sample.Number == 0,
+            JsonValueKind.String => sample.Text == match.EqualsValue.GetString(),
+            _ => false,
+        };
+    }
 }
 
 /// <summary>
@@ -197,8 +245,12 @@ internal sealed class AbsenceKind : IRuleKind
         var rule = (AbsenceRule)definition;
         Span<bool> meets = stackalloc bool[5];
         Span<bool> beyond = stackalloc bool[5];
-        meets[(int)rule.Level] = sample.Text == Absent;
-        beyond.Fill(sample.Text == Present);
+        meets[(int)rule.Level] = scope.Active && sample.Text == Absent;
+        beyond.Fill(!scope.Active || sample.Text == Present);
+        if (meets[(int)rule.Level])
+        {
+            scope.Causes?.Add(new Cause(rule.Level));
+        }
         return GradedCondition.Step(memory, sample.At, meets, beyond, Levels.NoPersistence, TimeSpan.Zero, clearSuppressed: false);
     }
 }
@@ -206,11 +258,12 @@ internal sealed class AbsenceKind : IRuleKind
 /// <summary>
 /// <c>quality</c> (RULE-010): a stuck value. Met when the evaluated observations reach back to the window's start,
 /// at least two fall in <c>[t − window, t]</c>, and they spread less than <c>maxSpread</c>. Clears at the first
-/// observation that does not meet it.
+/// observation that does not meet it. The spread comes from the window's running highest and lowest values (monotonic
+/// queues), so the memory stays small over a day-long window of minute samples.
 /// </summary>
 internal sealed class QualityKind : IRuleKind
 {
-    private const int MaxWindowSamples = 4096;
+    private const int MaxCandidates = 4096;
 
     public string Name => "quality";
 
@@ -221,33 +274,66 @@ internal sealed class QualityKind : IRuleKind
         {
             return memory.Level;
         }
-        var window = memory.Window ??= [];
+        if (memory.Window is { } legacy)
+        {
+            Upgrade(memory, legacy);
+        }
         var start = sample.At - (long)rule.Window.TotalMilliseconds;
-        window.Add(new TimedValue(sample.At, value));
-        // Keep one sample at or before the window's start: it proves the history covers the window.
-        while (window.Count > 1 && window[1].At <= start)
+        var covered = (memory.FirstAt ??= sample.At) <= start;
+        var two = memory.PreviousAt >= start;
+        memory.PreviousAt = sample.At;
+        var high = Push(memory.Highs ??= [], sample.At, value, start, keepHigher: true);
+        var low = Push(memory.Lows ??= [], sample.At, value, start, keepHigher: false);
+
+        var stuck = scope.Active && covered && two && high - low < rule.MaxSpread;
+        if (stuck)
         {
-            window.RemoveAt(0);
+            scope.Causes?.Add(new Cause(rule.Level));
         }
-        if (window.Count > MaxWindowSamples)
-        {
-            window.RemoveAt(1);
-        }
-        var covered = window[0].At <= start;
-        double min = double.MaxValue, max = double.MinValue;
-        var inWindow = 0;
-        foreach (var point in window)
-        {
-            if (point.At >= start)
-            {
-                (min, max, inWindow) = (Math.Min(min, point.Value), Math.Max(max, point.Value), inWindow + 1);
-            }
-        }
-        var stuck = covered && inWindow >= 2 && max - min < rule.MaxSpread;
         Span<bool> meets = stackalloc bool[5];
         Span<bool> beyond = stackalloc bool[5];
         meets[(int)rule.Level] = stuck;
         beyond.Fill(!stuck);
         return GradedCondition.Step(memory, sample.At, meets, beyond, Levels.NoPersistence, TimeSpan.Zero, scope.ClearSuppressed);
+    }
+
+    /// <summary>Adds a sample to a monotonic queue, drops what left the window, and returns the window's extreme.</summary>
+    private static double Push(List<TimedValue> queue, long at, double value, long start, bool keepHigher)
+    {
+        var keep = queue.Count;
+        while (keep > 0 && (keepHigher ? queue[keep - 1].Value <= value : queue[keep - 1].Value >= value))
+        {
+            keep--;
+        }
+        queue.RemoveRange(keep, queue.Count - keep);
+        queue.Add(new TimedValue(at, value));
+        var stale = 0;
+        while (queue[stale].At < start)
+        {
+            stale++;
+        }
+        // A signal that only rises (or only falls) for more than the cap loses its oldest extremes first.
+        stale = Math.Max(stale, queue.Count - MaxCandidates);
+        queue.RemoveRange(0, stale);
+        return queue[0].Value;
+    }
+
+    /// <summary>Memories written before the queues kept every sample of the window; the queues are rebuilt from them.</summary>
+    private static void Upgrade(RuleMemory memory, List<TimedValue> window)
+    {
+        memory.Window = null;
+        if (window.Count == 0)
+        {
+            return;
+        }
+        memory.FirstAt = window[0].At;
+        memory.PreviousAt = window[^1].At;
+        memory.Highs = [];
+        memory.Lows = [];
+        foreach (var sample in window)
+        {
+            Push(memory.Highs, sample.At, sample.Value, long.MinValue, keepHigher: true);
+            Push(memory.Lows, sample.At, sample.Value, long.MinValue, keepHigher: false);
+        }
     }
 }

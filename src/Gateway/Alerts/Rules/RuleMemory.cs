@@ -1,43 +1,70 @@
+using System.Text.Json;
 using IntegrationHub.Conformance.Profiles;
 
 namespace IntegrationHub.Gateway.Alerts.Rules;
 
 /// <summary>
 /// What the engine remembers of one rule on one device between samples: the level in force, how long each level's
-/// condition has held, how long the value has been back below the level in force, and the rule kind's own window.
-/// Persisted as JSON beside the alerts, so that evaluation resumes exactly where it stopped.
+/// condition has held, how long the value has been back beyond the clear line of the level in force, and the rule
+/// kind's own window. Persisted as JSON beside the alerts, so that evaluation resumes exactly where it stopped.
 /// </summary>
 internal sealed class RuleMemory
 {
     /// <summary>The level in force; null when the rule's condition is not raised.</summary>
     public AlertLevel? Level { get; set; }
 
-    /// <summary>Consecutive samples that reached each level (index = level, 1–4).</summary>
+    /// <summary>Consecutive samples that met each level (index = level, 1–4): the level runs of rules.md §6.</summary>
     public int[] Streak { get; set; } = new int[5];
 
-    /// <summary>Observation time (Unix ms) of the first sample of each level's streak.</summary>
+    /// <summary>Observation time (Unix ms) of the first sample of each level's run.</summary>
     public long?[] StreakSince { get; set; } = new long?[5];
 
-    /// <summary>When the value first fell below the level in force (past its deadband); null while it holds.</summary>
-    public long? ClearingSince { get; set; }
+    /// <summary>
+    /// The run of each <c>match</c> entry of a state rule (index = entry), which its own <c>for</c> judges
+    /// (rules.md §5); null for other kinds.
+    /// </summary>
+    public int[]? EntryStreak { get; set; }
 
-    /// <summary>Consecutive samples below the level in force.</summary>
-    public int ClearingSamples { get; set; }
+    /// <summary>Observation time of the first sample of each entry's run.</summary>
+    public long?[]? EntrySince { get; set; }
+
+    /// <summary>When the clear run began (the first sample beyond the clear line of the level in force); null while there is none.</summary>
+    public long? ClearingSince { get; set; }
 
     /// <summary>Observation time of the newest sample evaluated. Older samples are stored but not evaluated.</summary>
     public long LastAt { get; set; } = long.MinValue;
 
-    /// <summary>Recent evaluated samples, for rules that look at a window (rate, quality).</summary>
+    /// <summary>The evaluated samples of a rate rule's window, oldest first.</summary>
     public List<TimedValue>? Window { get; set; }
+
+    /// <summary>A quality rule's first evaluated sample since the memory started (or restarted): whether history covers the window.</summary>
+    public long? FirstAt { get; set; }
+
+    /// <summary>A quality rule's previous evaluated sample: whether the window holds two.</summary>
+    public long? PreviousAt { get; set; }
+
+    /// <summary>
+    /// A quality rule's candidates for the window's highest value: each higher than every later one, so the first is the
+    /// highest. A steady or noisy signal keeps a handful, where the window itself would keep every sample of a day.
+    /// </summary>
+    public List<TimedValue>? Highs { get; set; }
+
+    /// <summary>The same for the lowest value.</summary>
+    public List<TimedValue>? Lows { get; set; }
 
     /// <summary>Empties every run and window, keeping the level in force (after a maintenance window: its samples are never used).</summary>
     public void Restart()
     {
         Array.Clear(Streak);
         Array.Clear(StreakSince);
+        EntryStreak = null;
+        EntrySince = null;
         ClearingSince = null;
-        ClearingSamples = 0;
         Window = null;
+        FirstAt = null;
+        PreviousAt = null;
+        Highs = null;
+        Lows = null;
     }
 }
 
@@ -46,5 +73,20 @@ internal readonly record struct TimedValue(long At, double Value);
 /// <summary>One sample a rule judges: a metric's value, or the device's reported state, at an observation time.</summary>
 internal readonly record struct Sample(long At, double? Number, string? Text);
 
-/// <summary>What holds for a device while a rule judges a sample: its site parameters, and whether its clear runs must stay empty.</summary>
-internal readonly record struct RuleScope(ParameterSet Parameters, bool ClearSuppressed);
+/// <summary>
+/// What holds for a device while a rule judges a sample: its site parameters; whether its clear runs must stay empty
+/// (the device was silent); whether the sample falls in the rule's daily window (<c>activeDuring</c>, rules.md §2.5);
+/// and, when the caller wants them, where to list what the sample met (the causes of a level change).
+/// </summary>
+internal readonly record struct RuleScope(ParameterSet Parameters, bool ClearSuppressed, bool Active = true, List<Cause>? Causes = null)
+{
+    /// <summary>Whether a sample at <paramref name="at"/> (Unix ms) falls in the rule's daily window; always, for a rule without one.</summary>
+    public static bool IsActive(RuleDefinition rule, long at) =>
+        rule.ActiveDuring is not { } window || window.Contains(DateTimeOffset.FromUnixTimeMilliseconds(at));
+}
+
+/// <summary>
+/// One thing a sample met, for the alert event's <c>causes</c> (schemas/alert-event.schema.json): a level with its
+/// threshold, or a state rule's entry by the value it equals or the bit it tests.
+/// </summary>
+internal readonly record struct Cause(AlertLevel Level, double? Threshold = null, JsonElement? EqualsValue = null, int? Bit = null);

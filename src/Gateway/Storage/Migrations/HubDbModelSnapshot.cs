@@ -23,7 +23,13 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("Cleared")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long?>("ClosedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("DeadlineFrom")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("DeviceId")
@@ -40,6 +46,9 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                     b.Property<string>("Domain")
                         .IsRequired()
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("Escalation")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("HighestLevel")
                         .IsRequired()
@@ -88,6 +97,11 @@ namespace IntegrationHub.Gateway.Storage.Migrations
 
                     b.Property<string>("RuleId")
                         .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RuleKind")
+                        .IsRequired()
+                        .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("RuleTitle")
@@ -150,6 +164,12 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                     b.Property<string>("CapIdentifier")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Causes")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Cleared")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -167,6 +187,10 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Organization")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PreviousLevel")
+                        .HasMaxLength(8)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("State")
@@ -979,6 +1003,127 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                     b.ToTable("users", (string)null);
                 });
 
+            modelBuilder.Entity("IntegrationHub.Gateway.Warnings.Warning", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AdapterId")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Document")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Domain")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Event")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("Expires")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Headline")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Identifier")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Level")
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("MsgType")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OrganizationId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Projection")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ReceivedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("References")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Sandbox")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Sender")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Sent")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Severity")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Superseded")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ThreadIdentifier")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ThreadSender")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Sender", "Identifier")
+                        .IsUnique();
+
+                    b.HasIndex("ThreadSender", "ThreadIdentifier");
+
+                    b.ToTable("warnings", (string)null);
+                });
+
+            modelBuilder.Entity("IntegrationHub.Gateway.Warnings.WarningArea", b =>
+                {
+                    b.Property<long>("WarningId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Code")
+                        .HasMaxLength(6)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("WarningId", "Code");
+
+                    b.HasIndex("Code");
+
+                    b.ToTable("warning_areas", (string)null);
+                });
+
             modelBuilder.Entity("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication", b =>
                 {
                     b.Property<string>("Id")
@@ -1277,6 +1422,15 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("IntegrationHub.Gateway.Warnings.WarningArea", b =>
+                {
+                    b.HasOne("IntegrationHub.Gateway.Warnings.Warning", null)
+                        .WithMany("Areas")
+                        .HasForeignKey("WarningId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization", b =>
                 {
                     b.HasOne("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication", "Application")
@@ -1299,6 +1453,11 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                     b.Navigation("Application");
 
                     b.Navigation("Authorization");
+                });
+
+            modelBuilder.Entity("IntegrationHub.Gateway.Warnings.Warning", b =>
+                {
+                    b.Navigation("Areas");
                 });
 
             modelBuilder.Entity("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication", b =>

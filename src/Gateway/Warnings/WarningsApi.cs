@@ -1,0 +1,338 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using IntegrationHub.Conformance.Cap;
+using IntegrationHub.Conformance.Profiles;
+using IntegrationHub.Conformance.Spec;
+using IntegrationHub.Conformance.Validation;
+using IntegrationHub.Gateway.Alerts.Cap;
+using IntegrationHub.Gateway.Auth;
+using IntegrationHub.Gateway.Events;
+using IntegrationHub.Gateway.Hosting;
+using IntegrationHub.Gateway.Ingestion;
+using IntegrationHub.Gateway.OpenApi;
+using IntegrationHub.Gateway.Organizations;
+using IntegrationHub.Gateway.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace IntegrationHub.Gateway.Warnings;
+
+/// <summary>
+/// Agencies' CAP warnings (specs/cap/README.md, CAP-008 to CAP-010): an agency's client posts CAP 1.2 XML, national
+/// profile or OASIS; the hub judges it with the spec's one CAP check, keeps it with OASIS values, announces it as a
+/// <c>city.integrationhub.warning.v1</c> event and shows it beside its own alerts. A refused document is answered with
+/// every finding and kept in the quarantine, like refused telemetry.
+/// </summary>
+internal static class WarningsApi
+{
+    public static readonly string[] MediaTypes = [CapDocument.MediaType, "application/xml", "text/xml"];
+
+    private const string Transport = "http";
+
+    public static IEndpointRouteBuilder MapWarnings(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/warnings", PostAsync)
+            .WithTags("Warnings")
+            .RequireScope(Scopes.WarningsWrite)
+            .RequireRateLimiting(HubRateLimits.IngestPolicy)
+            .Accepts<string>(MediaTypes[0], MediaTypes[1..])
+            .DocumentsProblem(StatusCodes.Status400BadRequest, "The body is not well-formed XML, or declares a DTD (`request.malformed-body`).")
+            .DocumentsProblem(StatusCodes.Status409Conflict, "The sender already used this identifier for another document (`warning.exists`).")
+            .DocumentsProblem(StatusCodes.Status413PayloadTooLarge, "The document is larger than `Warnings:MaxDocumentBytes` (`request.body-too-large`).")
+            .DocumentsProblem(StatusCodes.Status422UnprocessableEntity, "Not a CAP 1.2 warning the hub takes (`cap.invalid`); every finding points into the document's JSON projection.")
+            .WithName("PostWarning")
+            .WithSummary("Post an agency's CAP 1.2 warning. Answers 201 with the warning as stored, or 200 when the same document was posted before.")
+            .WithDescription("The body is one CAP 1.2 `alert` (UTF-8). Documents in the national profile (severity Red/Orange/Yellow/Blue, certainty VeryLikely) are mapped to OASIS values first, the colour kept as eventCode `warningLevel` (cap/README.md §2). The hub takes Alert, Update and Cancel; Actual and Test; scope Public; about a natural hazard named by the national event type (eventCode `eventType`, 11A–11G) or, without one, by category Met, Geo or Fire. Actual warnings are shown to every organization beside its alerts; test warnings only to the agency and the operator.");
+
+        var read = app.MapGroup("/v1/warnings").WithTags("Warnings").RequireScope(Scopes.AlertsRead);
+        read.MapGet("/", ListAsync).WithName("ListWarnings")
+            .WithSummary("Agencies' warnings the caller may see, newest first, filtered by domain, district (covering or inside it), level, sender, sent time and whether they are still in force.");
+        read.MapGet("/{warningId:long}", GetAsync).WithName("GetWarning").WithSummary("One warning, with its CAP document's JSON projection.");
+        read.MapGet("/{warningId:long}/cap", CapAsync).WithName("GetWarningCap")
+            .WithSummary("The warning's CAP 1.2 document with OASIS values: XML, or its JSON projection with `Accept: application/json`.")
+            .Produces(StatusCodes.Status200OK, contentType: CapDocument.MediaType, additionalContentTypes: [CapDocument.JsonMediaType]);
+        return app;
+    }
+
+    /// <summary>
+    /// A warning. <c>active</c>: not cancelled, not replaced by a later message of the same warning, and not expired.
+    /// <c>districts</c> are the GB/T 2260 codes it covers; <c>cap</c> is its document's JSON projection (one warning only).
+    /// </summary>
+    internal sealed record WarningResponse(
+        long Id, string Sender, string Identifier, DateTimeOffset Sent, string MsgType, string Status, string Event, string Domain,
+        string? Level, string Severity, IReadOnlyList<string> Districts, string? Headline, DateTimeOffset? Expires, string? References,
+        bool Active, string OrganizationId, DateTimeOffset ReceivedAt, JsonElement? Cap)
+    {
+        public static WarningResponse From(Warning w, long now, bool withDocument = false) => new(
+            w.Id, w.Sender, w.Identifier, Ms(w.Sent), w.MsgType, w.Status, w.Event, w.Domain, w.Level?.ToWire(), w.Severity,
+            w.Areas.OrderBy(a => a.Position).Select(a => a.Code).ToList(), w.Headline, w.Expires is { } expires ? Ms(expires) : null, w.References,
+            IsActive(w, now), w.OrganizationId, Ms(w.ReceivedAt), withDocument ? JsonDocument.Parse(w.Projection).RootElement.Clone() : null);
+    }
+
+    internal sealed record WarningFilter(
+        [FromQuery(Name = "domain")] string? Domain,
+        [FromQuery(Name = "district")] string? District,
+        [FromQuery(Name = "level")] string? Level,
+        [FromQuery(Name = "sender")] string? Sender,
+        [FromQuery(Name = "active")] bool? Active,
+        [FromQuery(Name = "from")] DateTimeOffset? From,
+        [FromQuery(Name = "to")] DateTimeOffset? To);
+
+    private static DateTimeOffset Ms(long value) => DateTimeOffset.FromUnixTimeMilliseconds(value);
+
+    private static bool IsActive(Warning w, long now) => !w.Superseded && w.MsgType != "Cancel" && (w.Expires is null || w.Expires > now);
+
+    /// <summary>
+    /// The warnings a caller may see (CAP-010): the operator all; an organization its own agency's, and every actual
+    /// warning from a certified agency, since warnings are public by nature. Test and sandbox warnings stay home.
+    /// </summary>
+    internal static IQueryable<Warning> Visible(HubDb db, Caller caller)
+    {
+        var warnings = db.Warnings.AsNoTracking();
+        if (caller.IsOperator)
+        {
+            return warnings;
+        }
+        var organizationId = caller.OrganizationId;
+        return warnings.Where(w => w.OrganizationId == organizationId || (w.Status == "Actual" && !w.Sandbox));
+    }
+
+    private static async Task<Results<Created<WarningResponse>, Ok<WarningResponse>, ProblemHttpResult>> PostAsync(
+        HttpContext context, HubDb db, SpecCatalog spec, TimeProvider time, IngestMetrics metrics, IOptions<WarningOptions> options, IOptions<HubOptions> hub)
+    {
+        var caller = context.Caller();
+        var limit = options.Value.MaxDocumentBytes;
+        if (!MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var mediaType) || !MediaTypes.Contains(mediaType.MediaType.Value, StringComparer.OrdinalIgnoreCase))
+        {
+            return Discard(ErrorCodes.UnsupportedMediaType, $"Send CAP 1.2 XML as {string.Join(", ", MediaTypes)}.");
+        }
+        if (context.Request.ContentLength > limit)
+        {
+            return Discard(ErrorCodes.BodyTooLarge, $"The document has {context.Request.ContentLength} bytes; the limit is {limit}.");
+        }
+        var buffer = new byte[limit + 1];
+        var length = 0;
+        int read;
+        while (length < buffer.Length && (read = await context.Request.Body.ReadAsync(buffer.AsMemory(length), context.RequestAborted)) > 0)
+        {
+            length += read;
+        }
+        if (length > limit)
+        {
+            return Discard(ErrorCodes.BodyTooLarge, $"The document is larger than the limit of {limit} bytes.");
+        }
+        var body = buffer.AsMemory(0, length);
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+
+        // CAP-001 … CAP-004: valid CAP after the national mapping; CAP-008: a warning the hub takes.
+        var verdict = CapXml.Read(body, spec);
+        // Every finding at once: what makes it invalid CAP, and what the hub would not take anyway.
+        List<Finding> findings = [.. verdict.Findings, .. verdict.Projection is { } judged ? CapXml.Admit(judged) : [], .. KeyLengths(verdict)];
+        findings = [.. findings.DistinctBy(f => (f.Code, f.Pointer))];
+        if (findings.Count > 0)
+        {
+            var code = verdict.Document is null ? ErrorCodes.MalformedBody : ErrorCodes.CapInvalid;
+            var payload = Encoding.UTF8.GetString(body.Span);
+            var truncated = payload.Length > QuarantineEntry.MaxPayloadChars;
+            var entry = new QuarantineEntry
+            {
+                OrganizationId = caller.OrganizationId,
+                AdapterId = caller.ClientId,
+                ReceivedAt = now,
+                MessageId = Truncate(verdict.Key.Identifier),
+                Errors = JsonSerializer.Serialize(findings, IngestionJsonContext.Default.ListFinding),
+                Payload = truncated ? payload[..QuarantineEntry.MaxPayloadChars] : payload,
+                PayloadTruncated = truncated,
+            };
+            db.Quarantine.Add(entry);
+            await db.SaveChangesAsync(context.RequestAborted);
+            metrics.Discarded(code, Transport);
+            return ProblemResults.Problem(context, code, $"{findings.Count} problem(s) in the document; it is kept in the quarantine as entry {entry.Id}.", findings);
+        }
+
+        var projection = verdict.Projection!;
+        var json = projection.ToJsonString();
+        var (sender, identifier) = ((string)projection["sender"]!, (string)projection["identifier"]!);
+        // CAP-009: one document per sender and identifier; the same one again is the same warning.
+        if (await db.Warnings.Include(w => w.Areas).AsNoTracking().FirstOrDefaultAsync(w => w.Sender == sender && w.Identifier == identifier, context.RequestAborted) is { } existing)
+        {
+            return existing.Projection == json && (existing.OrganizationId == caller.OrganizationId || caller.IsOperator)
+                ? TypedResults.Ok(WarningResponse.From(existing, now))
+                : ProblemResults.Problem(context, ErrorCodes.WarningExists, $"Sender '{sender}' already used identifier '{identifier}' for another document.");
+        }
+
+        var warning = Describe(verdict, projection, json, caller, now);
+        var thread = await db.Warnings.Where(w => w.ThreadSender == warning.ThreadSender && w.ThreadIdentifier == warning.ThreadIdentifier).ToListAsync(context.RequestAborted);
+        foreach (var earlier in thread.Where(w => w.Sent <= warning.Sent))
+        {
+            earlier.Superseded = true;
+        }
+        // A message that arrives after a later one of the same warning is kept, but does not replace it.
+        warning.Superseded = thread.Any(w => w.Sent > warning.Sent);
+        db.Warnings.Add(warning);
+        db.Outbox.Add(new OutboxEvent
+        {
+            Type = EventTypes.Warning,
+            Source = EventTypes.Source(hub.Value.Id, "warnings"),
+            Subject = $"{sender}/{identifier}",
+            Time = now,
+            OrganizationId = caller.OrganizationId,
+            // Test warnings, like a sandbox agency's, stay with the agency (and the operator); actual ones are public.
+            Sandbox = caller.IsSandbox || warning.Status != "Actual",
+            Domain = warning.Domain,
+            District = warning.Areas.FirstOrDefault()?.Code,
+            Level = warning.Level?.ToWire(),
+            Data = json,
+        });
+        try
+        {
+            await db.SaveChangesAsync(context.RequestAborted);
+        }
+        catch (DbUpdateException)
+        {
+            // Another request took the same identifier between the look-up and the write.
+            return ProblemResults.Problem(context, ErrorCodes.WarningExists, $"Sender '{sender}' already used identifier '{identifier}'.");
+        }
+        return TypedResults.Created($"/v1/warnings/{warning.Id}", WarningResponse.From(warning, now));
+
+        ProblemHttpResult Discard(string code, string detail)
+        {
+            metrics.Discarded(code, Transport);
+            return ProblemResults.Problem(context, code, detail);
+        }
+    }
+
+    /// <summary>The stored warning: what it warns of, where, how severe, until when, and which warning it continues.</summary>
+    private static Warning Describe(CapVerdict verdict, JsonObject projection, string json, Caller caller, long now)
+    {
+        var infos = projection["info"]!.AsArray().Select(i => i!.AsObject()).ToList();
+        var first = infos[0];
+        var expires = infos.Select(i => (string?)i["expires"]).ToList();
+        var references = (string?)projection["references"];
+        // The first triple of references is the warning's first message (cap/README.md §1.4).
+        var thread = references?.Split(' ', 2)[0].Split(',') is [var threadSender, var threadIdentifier, _] ? (threadSender, threadIdentifier) : ((string)projection["sender"]!, (string)projection["identifier"]!);
+        var areas = infos
+            .SelectMany(i => i["area"]?.AsArray() ?? [])
+            .SelectMany(a => a!["geocode"]?.AsArray() ?? [])
+            .Where(g => (string?)g!["valueName"] == "GB/T 2260")
+            .SelectMany(g => ((string?)g!["value"] ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            .Where(code => Patterns.AreaCode().IsMatch(code))
+            .Distinct(StringComparer.Ordinal)
+            .Select((code, i) => new WarningArea { Code = code, Position = i })
+            .ToList();
+        return new Warning
+        {
+            Sender = (string)projection["sender"]!,
+            Identifier = (string)projection["identifier"]!,
+            Sent = Time((string)projection["sent"]!),
+            MsgType = (string)projection["msgType"]!,
+            Status = (string)projection["status"]!,
+            Event = (string)first["event"]!,
+            Domain = NationalCapProfile.Domain(first)!,
+            Level = WireNames.TryParse<AlertLevel>(NationalCapProfile.Level(first), out var level) ? level : null,
+            Severity = (string)first["severity"]!,
+            Headline = (string?)first["headline"],
+            Expires = expires.All(e => e is not null) ? expires.Max(e => Time(e!)) : null,
+            References = references,
+            ThreadSender = thread.Item1,
+            ThreadIdentifier = thread.Item2,
+            OrganizationId = caller.OrganizationId,
+            AdapterId = caller.ClientId,
+            Sandbox = caller.IsSandbox,
+            ReceivedAt = now,
+            Document = verdict.Document!.Declaration + Environment.NewLine + verdict.Document.Root,
+            Projection = json,
+            Areas = areas,
+        };
+    }
+
+    private static long Time(string cap) => DateTimeOffset.ParseExact(cap, "yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture).ToUnixTimeMilliseconds();
+
+    /// <summary>Bounds on what the hub stores; CAP itself sets none.</summary>
+    private static IEnumerable<Finding> KeyLengths(CapVerdict verdict)
+    {
+        var (sender, identifier) = verdict.Key;
+        if (sender?.Length > Warning.MaxKeyLength)
+        {
+            yield return new Finding(ErrorCodes.InvalidValue, "/sender", $"The hub keeps senders of up to {Warning.MaxKeyLength} characters.");
+        }
+        if (identifier?.Length > Warning.MaxKeyLength)
+        {
+            yield return new Finding(ErrorCodes.InvalidValue, "/identifier", $"The hub keeps identifiers of up to {Warning.MaxKeyLength} characters.");
+        }
+    }
+
+    private static string? Truncate(string? value) => value is { Length: > Warning.MaxKeyLength } ? value[..Warning.MaxKeyLength] : value;
+
+    private static async Task<Results<Ok<Page<WarningResponse>>, ProblemHttpResult>> ListAsync(
+        [AsParameters] WarningFilter filter, HubDb db, TimeProvider time, HttpContext context, int? limit = null, string? cursor = null)
+    {
+        var check = new RequestValidator();
+        AlertLevel level = default;
+        if (filter.Level is not null && !WireNames.TryParse(filter.Level, out level))
+        {
+            check.Add(ErrorCodes.InvalidParameter, "/level", "Use blue, yellow, orange or red.");
+        }
+        if (filter.District is not null && !Patterns.AreaCode().IsMatch(filter.District))
+        {
+            check.Add(ErrorCodes.InvalidParameter, "/district", "A GB/T 2260 area code has six digits.");
+        }
+        if (check.Failed)
+        {
+            return ProblemResults.Problem(context, ErrorCodes.InvalidParameter, check.Findings[0].Detail, check.Findings);
+        }
+        if (!Cursors.TryDecodeId(cursor, long.MaxValue, out var before))
+        {
+            return ProblemResults.Problem(context, ErrorCodes.InvalidCursor);
+        }
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var warnings = Visible(db, context.Caller()).Include(w => w.Areas).Where(w => w.Id < before);
+        if (filter.Domain is not null) { warnings = warnings.Where(w => w.Domain == filter.Domain); }
+        if (filter.Level is not null) { warnings = warnings.Where(w => w.Level == level); }
+        if (filter.Sender is not null) { warnings = warnings.Where(w => w.Sender == filter.Sender); }
+        if (filter.District is { } district)
+        {
+            // A warning for the city covers its districts; one for a district lies inside its city.
+            var prefix = AreaCodes.Prefix(district);
+            string[] covering = [district, district[..4] + "00", district[..2] + "0000"];
+            warnings = warnings.Where(w => w.Areas.Any(a => a.Code.StartsWith(prefix) || covering.Contains(a.Code)));
+        }
+        if (filter.Active is { } active)
+        {
+            warnings = active
+                ? warnings.Where(w => !w.Superseded && w.MsgType != "Cancel" && (w.Expires == null || w.Expires > now))
+                : warnings.Where(w => w.Superseded || w.MsgType == "Cancel" || (w.Expires != null && w.Expires <= now));
+        }
+        if (filter.From is { } from) { var ms = from.ToUnixTimeMilliseconds(); warnings = warnings.Where(w => w.Sent >= ms); }
+        if (filter.To is { } to) { var ms = to.ToUnixTimeMilliseconds(); warnings = warnings.Where(w => w.Sent <= ms); }
+
+        var take = Cursors.Limit(limit);
+        var page = await warnings.OrderByDescending(w => w.Id).Take(take + 1).ToListAsync(context.RequestAborted);
+        var next = page.Count > take ? Cursors.Encode(page[take - 1].Id) : null;
+        return TypedResults.Ok(new Page<WarningResponse>(page.Take(take).Select(w => WarningResponse.From(w, now)).ToList(), next));
+    }
+
+    private static async Task<Results<Ok<WarningResponse>, ProblemHttpResult>> GetAsync(long warningId, HubDb db, TimeProvider time, HttpContext context) =>
+        await Visible(db, context.Caller()).Include(w => w.Areas).FirstOrDefaultAsync(w => w.Id == warningId, context.RequestAborted) is { } warning
+            ? TypedResults.Ok(WarningResponse.From(warning, time.GetUtcNow().ToUnixTimeMilliseconds(), withDocument: true))
+            : NotFound(context, warningId);
+
+    private static async Task<Results<ContentHttpResult, ProblemHttpResult>> CapAsync(long warningId, HubDb db, HttpContext context)
+    {
+        if (await Visible(db, context.Caller()).FirstOrDefaultAsync(w => w.Id == warningId, context.RequestAborted) is not { } warning)
+        {
+            return NotFound(context, warningId);
+        }
+        return CapDocument.WantsJson(context.Request)
+            ? TypedResults.Content(warning.Projection, CapDocument.JsonMediaType)
+            : TypedResults.Content(warning.Document, CapDocument.MediaType);
+    }
+
+    private static ProblemHttpResult NotFound(HttpContext context, long warningId) =>
+        ProblemResults.Problem(context, ErrorCodes.WarningNotFound, $"No warning {warningId} that you may see.");
+}

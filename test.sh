@@ -4,13 +4,16 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Tools the tests drive: curl and jq run the README walkthrough; mosquitto's clients talk to the MQTT broker;
-# Node.js and npm run the Pact CLI and the outside spec checkers.
+# Node.js and npm run the Pact CLI and the outside spec checkers; Chromium runs the portal's pages.
 missing=()
 for tool in curl jq node npm; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 missing=("${missing[@]/#node/nodejs}")
 command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
+# The portal's browser tests drive Debian's Chromium (no browser download); a CJK font lets screenshots show Chinese.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || missing+=(fonts-wqy-microhei)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing ${missing[*]}..."
   sudo=""

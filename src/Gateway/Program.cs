@@ -28,6 +28,7 @@ builder.Services.AddPortal();
 
 var app = builder.Build();
 
+app.UsePortal();
 app.UseHubPipeline();
 app.UseSwagger(options => options.OpenApiVersion = Microsoft.OpenApi.OpenApiSpecVersion.OpenApi3_1);
 app.UseSwaggerUI(options =>
@@ -56,6 +57,7 @@ app.MapEventStream();
 app.MapSpecs();
 app.MapOperations();
 app.MapPortal();
+app.MapPortalWorkspace(HubPolicies.PortalSession);
 app.MapProviderStates();
 
 await app.InitializeHubAsync();

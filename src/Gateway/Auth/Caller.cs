@@ -19,6 +19,12 @@ internal sealed record Caller(
     public bool IsOperator => OrganizationKind == OrganizationKind.Operator;
 
     public bool IsSandbox => Status == AdapterStatus.Sandbox;
+
+    /// <summary>Holds the admin scope: the operator's reach over every organization's adapters and devices.</summary>
+    public bool IsAdmin => Scopes.Contains(IntegrationHub.Conformance.Spec.Scopes.Admin);
+
+    /// <summary>Whether the caller may manage an organization's adapters and devices: its own, or any with the admin scope.</summary>
+    public bool Manages(string organizationId) => IsAdmin || OrganizationId == organizationId;
 }
 
 internal static class CallerExtensions

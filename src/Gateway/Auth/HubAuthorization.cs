@@ -16,11 +16,27 @@ internal static class HubPolicies
     /// <summary>Any active client, whatever its scopes: for endpoints that check scopes per request (the event stream).</summary>
     public const string ActiveClient = "client";
 
-    public static string ForScope(string scope) => "scope:" + scope;
+    /// <summary>A signed-in person on the portal's pages (not the API): the session cookie, checked like the API's callers.</summary>
+    public const string PortalSession = "portal-session";
+
+    /// <summary>Self-service: an organization manages its own adapters and devices; the operator's admin scope reaches every organization's.</summary>
+    public static readonly string SelfService = ForScope(Scopes.OrganizationManage, Scopes.Admin);
+
+    /// <summary>The quarantine: an adapter reads its own rejections, an organization's people read all of its adapters'.</summary>
+    public static readonly string QuarantineReaders = ForScope(Scopes.TelemetryWrite, Scopes.OrganizationManage);
+
+    /// <summary>The endpoints open to any one of several scopes; each combination is a policy of its own.</summary>
+    private static readonly string[][] Alternatives = [[Scopes.OrganizationManage, Scopes.Admin], [Scopes.TelemetryWrite, Scopes.OrganizationManage]];
+
+    public static string ForScope(params string[] anyOf) => "scope:" + string.Join('|', anyOf);
 
     public static TBuilder RequireScope<TBuilder>(this TBuilder builder, string scope)
         where TBuilder : IEndpointConventionBuilder =>
         builder.RequireAuthorization(ForScope(scope));
+
+    public static TBuilder RequireSelfService<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.RequireAuthorization(SelfService);
 
     public static AuthorizationBuilder AddScopePolicies(this AuthorizationBuilder builder)
     {
@@ -28,20 +44,28 @@ internal static class HubPolicies
             .AddAuthenticationSchemes(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme, UserAccess.Scheme)
             .RequireAuthenticatedUser()
             .AddRequirements(new ActiveClientRequirement()));
-        foreach (var scope in Scopes.All)
+        foreach (var anyOf in Scopes.All.Select(scope => new[] { scope }).Concat(Alternatives))
         {
-            builder.AddPolicy(ForScope(scope), policy => policy
+            builder.AddPolicy(ForScope(anyOf), policy => policy
                 .AddAuthenticationSchemes(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme, UserAccess.Scheme)
                 .RequireAuthenticatedUser()
-                .AddRequirements(new ActiveClientRequirement(), new ScopeRequirement(scope)));
+                .AddRequirements(new ActiveClientRequirement(), new ScopeRequirement(anyOf)));
         }
+        builder.AddPolicy(PortalSession, policy => policy
+            .AddAuthenticationSchemes(UserAccess.Scheme)
+            .RequireAuthenticatedUser()
+            .AddRequirements(new ActiveClientRequirement()));
         return builder;
     }
 }
 
 internal sealed record ActiveClientRequirement : IAuthorizationRequirement;
 
-internal sealed record ScopeRequirement(string Scope) : IAuthorizationRequirement;
+/// <summary>The caller holds at least one of these scopes.</summary>
+internal sealed record ScopeRequirement(IReadOnlyList<string> AnyOf) : IAuthorizationRequirement
+{
+    public string Scope => AnyOf[0];
+}
 
 /// <summary>Why an authenticated caller was turned away, with the error code and status to answer with.</summary>
 internal sealed class HubAuthorizationFailure(IAuthorizationHandler handler, string code, string message, int status)
@@ -97,7 +121,7 @@ internal sealed class ScopeHandler : AuthorizationHandler<ScopeRequirement>
     {
         // The caller's scopes as the database decided them (a person's come from its role), else the token's.
         var scopes = (context.Resource as HttpContext)?.Features.Get<Caller>()?.Scopes;
-        if (scopes?.Contains(requirement.Scope) ?? context.User.HasScope(requirement.Scope))
+        if (requirement.AnyOf.Any(scope => scopes?.Contains(scope) ?? context.User.HasScope(scope)))
         {
             context.Succeed(requirement);
         }

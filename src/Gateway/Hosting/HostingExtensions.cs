@@ -4,6 +4,7 @@ using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Hosting;
 using IntegrationHub.Gateway.Ingestion;
+using IntegrationHub.Gateway.Organizations;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.AspNetCore.Http.Json;
@@ -20,6 +21,7 @@ internal static class HostingExtensions
         var services = builder.Services;
         services.AddOptions<HubOptions>().BindConfiguration(HubOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<IngestionOptions>().BindConfiguration(IngestionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<DeviceImportOptions>().BindConfiguration(DeviceImportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         var production = builder.Environment.IsProduction();
         services.AddOptions<FaultOptions>().BindConfiguration(FaultOptions.Section)
             .Validate(faults => !production || !faults.Any, "Fault points are for tests; they cannot be switched on in Production.")

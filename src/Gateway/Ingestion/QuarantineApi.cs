@@ -11,7 +11,7 @@ namespace IntegrationHub.Gateway.Ingestion;
 
 /// <summary>
 /// <c>GET /v1/quarantine</c>: what the hub rejected, newest first, with every reason. An adapter sees its own
-/// rejections; the operator sees any adapter's.
+/// rejections; an organization's people (organization:manage) see every one of its adapters'; the operator sees any adapter's.
 /// </summary>
 internal static class QuarantineApi
 {
@@ -19,7 +19,7 @@ internal static class QuarantineApi
     {
         app.MapGet("/v1/quarantine", ListAsync)
             .WithTags("Telemetry")
-            .RequireScope(Scopes.TelemetryWrite)
+            .RequireAuthorization(HubPolicies.QuarantineReaders)
             .WithName("ListQuarantine")
             .WithSummary("Page through the sending adapter's rejected input, newest first, with the reasons.");
         return app;
@@ -33,7 +33,8 @@ internal static class QuarantineApi
         HubDb db, HttpContext context, string? adapterId = null, int? limit = null, string? cursor = null)
     {
         var caller = context.Caller();
-        if (adapterId is not null && adapterId != caller.ClientId && !caller.IsOperator)
+        var organizationWide = caller.Scopes.Contains(Scopes.OrganizationManage);
+        if (adapterId is not null && adapterId != caller.ClientId && !caller.IsOperator && !organizationWide)
         {
             return ProblemResults.Problem(context, ErrorCodes.InsufficientScope, "An adapter sees only its own quarantine.", status: StatusCodes.Status403Forbidden);
         }
@@ -44,9 +45,16 @@ internal static class QuarantineApi
         var take = Cursors.Limit(limit);
         var query = db.Quarantine.AsNoTracking().Where(q => q.Id < before);
         // Scoped on the server: without the operator's reach, only the caller's own entries exist.
-        query = caller.IsOperator
-            ? adapterId is null ? query : query.Where(q => q.AdapterId == adapterId)
-            : query.Where(q => q.AdapterId == caller.ClientId);
+        if (!caller.IsOperator)
+        {
+            query = organizationWide
+                ? query.Where(q => db.Adapters.Any(a => a.Id == q.AdapterId && a.OrganizationId == caller.OrganizationId))
+                : query.Where(q => q.AdapterId == caller.ClientId);
+        }
+        if (adapterId is not null)
+        {
+            query = query.Where(q => q.AdapterId == adapterId);
+        }
         var entries = await query.OrderByDescending(q => q.Id).Take(take + 1).ToListAsync(context.RequestAborted);
         var next = entries.Count > take ? Cursors.Encode(entries[take - 1].Id) : null;
         return TypedResults.Ok(new Page<QuarantineResponse>(entries.Take(take).Select(ToResponse).ToList(), next));

@@ -9,7 +9,9 @@ namespace IntegrationHub.Gateway.Organizations;
 
 /// <summary>
 /// Adapters: an organization's OAuth2 clients with their allowed profiles and status. The secret is shown once, at
-/// creation and at each rotation. Rotation and suspension revoke the adapter's tokens at once.
+/// creation and at each rotation. Rotation and suspension revoke the adapter's tokens at once. An organization
+/// registers, rotates and revokes (suspends) its own adapters (ADM-007); moving between sandbox, certified and
+/// production, and lifting a suspension, stay with the operator. Another organization's adapters do not exist for the caller.
 /// </summary>
 internal static class AdaptersApi
 {
@@ -17,16 +19,16 @@ internal static class AdaptersApi
 
     public static IEndpointRouteBuilder MapAdapters(this IEndpointRouteBuilder app)
     {
-        var byOrganization = app.MapGroup("/v1/organizations/{organizationId}/adapters").WithTags("Administration").RequireScope(Scopes.Admin);
+        var byOrganization = app.MapGroup("/v1/organizations/{organizationId}/adapters").WithTags("Administration").RequireSelfService();
         byOrganization.MapPost("/", CreateAsync).WithName("CreateAdapter").WithSummary("Register an adapter; the response holds its client secret, shown only this once.");
         byOrganization.MapGet("/", ListAsync).WithName("ListAdapters").WithSummary("List an organization's adapters.");
 
-        var adapters = app.MapGroup("/v1/adapters/{adapterId}").WithTags("Administration").RequireScope(Scopes.Admin);
-        adapters.MapGet("/", GetAsync).WithName("GetAdapter").WithSummary("Get one adapter.");
-        adapters.MapPost("/secret", RotateSecretAsync).WithName("RotateAdapterSecret").WithSummary("Issue a new client secret; the old secret and every token issued with it stop working at once.");
-        adapters.MapPut("/status", SetStatusAsync).WithName("SetAdapterStatus").WithSummary("Move an adapter between sandbox, certified and production.");
-        adapters.MapPost("/suspend", SuspendAsync).WithName("SuspendAdapter").WithSummary("Suspend an adapter; its tokens stop working at once.");
-        adapters.MapPost("/resume", ResumeAsync).WithName("ResumeAdapter").WithSummary("Lift a suspension; the adapter returns to the status it had. Tokens issued before the suspension stay revoked.");
+        var adapters = app.MapGroup("/v1/adapters/{adapterId}").WithTags("Administration");
+        adapters.MapGet("/", GetAsync).RequireSelfService().WithName("GetAdapter").WithSummary("Get one adapter.");
+        adapters.MapPost("/secret", RotateSecretAsync).RequireSelfService().WithName("RotateAdapterSecret").WithSummary("Issue a new client secret; the old secret and every token issued with it stop working at once.");
+        adapters.MapPut("/status", SetStatusAsync).RequireScope(Scopes.Admin).WithName("SetAdapterStatus").WithSummary("Move an adapter between sandbox, certified and production.");
+        adapters.MapPost("/suspend", SuspendAsync).RequireSelfService().WithName("SuspendAdapter").WithSummary("Suspend (revoke) an adapter; its tokens stop working at once.");
+        adapters.MapPost("/resume", ResumeAsync).RequireScope(Scopes.Admin).WithName("ResumeAdapter").WithSummary("Lift a suspension; the adapter returns to the status it had. Tokens issued before the suspension stay revoked.");
         return app;
     }
 
@@ -47,7 +49,10 @@ internal static class AdaptersApi
     private static async Task<Results<Created<AdapterCredentialsResponse>, ProblemHttpResult>> CreateAsync(
         string organizationId, CreateAdapterRequest request, HubDb db, SpecCatalog spec, ClientCredentials credentials, TimeProvider time, HttpContext context)
     {
-        var organization = await db.Organizations.AsNoTracking().FirstOrDefaultAsync(o => o.Id == organizationId, context.RequestAborted);
+        var caller = context.Caller();
+        var organization = caller.Manages(organizationId)
+            ? await db.Organizations.AsNoTracking().FirstOrDefaultAsync(o => o.Id == organizationId, context.RequestAborted)
+            : null;
         if (organization is null)
         {
             return ProblemResults.Problem(context, ErrorCodes.OrganizationNotFound, $"No organization '{organizationId}'.");
@@ -73,6 +78,10 @@ internal static class AdaptersApi
             else if (scopes[i] == Scopes.Admin && organization.Kind != OrganizationKind.Operator)
             {
                 check.Add(ErrorCodes.InvalidValue, $"/scopes/{i}", "Only the operator's own adapters may hold the admin scope.");
+            }
+            else if (!caller.IsAdmin && !caller.Scopes.Contains(scopes[i]) && !DefaultScopes.Contains(scopes[i]))
+            {
+                check.Add(ErrorCodes.InsufficientScope, $"/scopes/{i}", $"An adapter can be given only scopes its creator holds; '{scopes[i]}' is not among yours.");
             }
         }
         if (check.Failed)
@@ -109,7 +118,7 @@ internal static class AdaptersApi
 
     private static async Task<Results<Ok<AdapterResponse[]>, ProblemHttpResult>> ListAsync(string organizationId, HubDb db, HttpContext context)
     {
-        if (!await db.Organizations.AnyAsync(o => o.Id == organizationId, context.RequestAborted))
+        if (!context.Caller().Manages(organizationId) || !await db.Organizations.AnyAsync(o => o.Id == organizationId, context.RequestAborted))
         {
             return ProblemResults.Problem(context, ErrorCodes.OrganizationNotFound, $"No organization '{organizationId}'.");
         }
@@ -118,14 +127,14 @@ internal static class AdaptersApi
     }
 
     private static async Task<Results<Ok<AdapterResponse>, ProblemHttpResult>> GetAsync(string adapterId, HubDb db, HttpContext context) =>
-        await db.Adapters.AsNoTracking().FirstOrDefaultAsync(a => a.Id == adapterId, context.RequestAborted) is { } adapter
+        await db.Adapters.AsNoTracking().Managed(context).FirstOrDefaultAsync(a => a.Id == adapterId, context.RequestAborted) is { } adapter
             ? TypedResults.Ok(AdapterResponse.From(adapter))
             : NotFound(context, adapterId);
 
     private static async Task<Results<Ok<AdapterCredentialsResponse>, ProblemHttpResult>> RotateSecretAsync(
         string adapterId, HubDb db, ClientCredentials credentials, TimeProvider time, HttpContext context)
     {
-        var adapter = await db.Adapters.FirstOrDefaultAsync(a => a.Id == adapterId, context.RequestAborted);
+        var adapter = await db.Adapters.Managed(context).FirstOrDefaultAsync(a => a.Id == adapterId, context.RequestAborted);
         if (adapter is null)
         {
             return NotFound(context, adapterId);
@@ -179,7 +188,7 @@ internal static class AdaptersApi
         string adapterId, HubDb db, TimeProvider time, HttpContext context, string action, string? note,
         Func<Adapter, string?> refuse, Action<Adapter> change)
     {
-        var adapter = await db.Adapters.FirstOrDefaultAsync(a => a.Id == adapterId, context.RequestAborted);
+        var adapter = await db.Adapters.Managed(context).FirstOrDefaultAsync(a => a.Id == adapterId, context.RequestAborted);
         if (adapter is null)
         {
             return NotFound(context, adapterId);
@@ -211,6 +220,13 @@ internal static class AdaptersApi
         {
             await sessions.EndAsync(adapterId, reason);
         }
+    }
+
+    /// <summary>The adapters the caller manages: its organization's, or every one with the admin scope.</summary>
+    internal static IQueryable<Adapter> Managed(this IQueryable<Adapter> adapters, HttpContext context)
+    {
+        var caller = context.Caller();
+        return caller.IsAdmin ? adapters : adapters.Where(a => a.OrganizationId == caller.OrganizationId);
     }
 
     private static ProblemHttpResult NotFound(HttpContext context, string adapterId) =>

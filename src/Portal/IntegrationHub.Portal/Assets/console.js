@@ -1,0 +1,171 @@
+// The operator console: the open alerts, live over server-sent events, with the closed-loop steps, the city
+// situation and the schematic map, all from the API with the person's session.
+import { api, currentSession, el, fill, levelBadge, say, t, when } from './portal.js';
+
+const severity = { red: 4, orange: 3, yellow: 2, blue: 1 };
+const transitions = ['raised', 'escalated', 'deescalated', 'cleared', 'reopened', 'renotified', 'acknowledged', 'dispatched', 'resolved', 'closed'];
+const alerts = new Map();
+const filters = document.getElementById('filters');
+let selected = null;
+
+function visible(alert) {
+  const f = Object.fromEntries(new FormData(filters));
+  return (!f.district || alert.district.startsWith(f.district)) && (!f.domain || alert.domain === f.domain) && (!f.level || alert.level === f.level);
+}
+
+/** The steps an alert can take next, as the hub allows them. */
+function steps(alert) {
+  const open = ['raised', 'acknowledged', 'dispatched'].includes(alert.state);
+  return [
+    alert.state === 'raised' && 'acknowledge',
+    open && 'dispatch',
+    open && 'resolve',
+    (alert.state === 'resolved' || (alert.cleared && alert.state !== 'closed')) && 'close',
+  ].filter(Boolean);
+}
+
+function stateText(alert) {
+  return t(`State.${alert.state}`) + (alert.cleared ? ` (${t('State.cleared')})` : '');
+}
+
+function renderBoard(fresh) {
+  const rows = [...alerts.values()]
+    .filter(visible)
+    .sort((a, b) => severity[b.level] - severity[a.level] || b.raisedAt.localeCompare(a.raisedAt))
+    .map(alert => el('tr', { dataset: { alertId: alert.id, level: alert.level, state: alert.state }, class: alert.id === fresh ? 'fresh' : undefined },
+      el('td', {}, levelBadge(alert.level)),
+      el('td', {}, alert.deviceId),
+      el('td', {}, alert.ruleTitle),
+      el('td', {}, alert.value === null || alert.value === undefined ? '—' : `${alert.value} ${alert.unit ?? ''}`),
+      el('td', {}, alert.district),
+      el('td', { class: 'state' }, stateText(alert)),
+      el('td', {}, when(alert.raisedAt)),
+      el('td', {}, el('button', { type: 'button', onclick: () => open(alert.id) }, t('Console.Open')))));
+  fill(document.getElementById('board'), rows, 8);
+  renderSituation();
+}
+
+function renderSituation() {
+  const counts = new Map();
+  for (const alert of alerts.values()) {
+    const row = counts.get(alert.district) ?? { red: 0, orange: 0, yellow: 0, blue: 0 };
+    row[alert.level]++;
+    counts.set(alert.district, row);
+  }
+  for (const tr of document.querySelectorAll('#situation tr')) {
+    const row = counts.get(tr.dataset.district) ?? { red: 0, orange: 0, yellow: 0, blue: 0 };
+    let total = 0;
+    for (const td of tr.querySelectorAll('td')) {
+      if (td.dataset.level === 'total') td.textContent = String(total);
+      else { td.textContent = String(row[td.dataset.level]); total += row[td.dataset.level]; }
+    }
+    const g = document.getElementById(`map-${tr.dataset.district}`);
+    const highest = ['red', 'orange', 'yellow', 'blue'].find(level => row[level] > 0) ?? '';
+    g.dataset.level = highest;
+    g.querySelector('text.count').textContent = total ? t('Console.Count', total) : '';
+  }
+}
+
+async function loadOpen() {
+  let cursor = null;
+  alerts.clear();
+  for (let page = 0; page < 10; page++) {
+    const result = await api('GET', '/v1/alerts?open=true&limit=200' + (cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''));
+    for (const alert of result.items) alerts.set(alert.id, alert);
+    cursor = result.next;
+    if (!cursor) break;
+  }
+  renderBoard();
+}
+
+async function loadTrend() {
+  const since = new Date(Date.now() - 24 * 3600 * 1000);
+  const hours = new Map();
+  let cursor = null;
+  for (let page = 0; page < 5; page++) {
+    const result = await api('GET', `/v1/alerts?from=${encodeURIComponent(since.toISOString())}&limit=200` + (cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''));
+    for (const alert of result.items) {
+      const hour = new Date(alert.raisedAt);
+      hour.setMinutes(0, 0, 0);
+      const row = hours.get(hour.getTime()) ?? { red: 0, orange: 0, yellow: 0, blue: 0 };
+      row[alert.level]++;
+      hours.set(hour.getTime(), row);
+    }
+    cursor = result.next;
+    if (!cursor) break;
+  }
+  const rows = [...hours.entries()].sort((a, b) => b[0] - a[0]).map(([hour, row]) =>
+    el('tr', {}, el('th', { scope: 'row' }, new Date(hour).toLocaleString(document.documentElement.lang, { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' })),
+      ...['red', 'orange', 'yellow', 'blue'].map(level => el('td', {}, String(row[level])))));
+  fill(document.getElementById('trend'), rows, 5);
+}
+
+async function open(id) {
+  selected = id;
+  const detail = await api('GET', `/v1/alerts/${id}`);
+  const alert = detail.alert;
+  alerts.set(alert.id, alert);
+  const section = document.getElementById('detail');
+  section.hidden = false;
+  section.dataset.alertId = alert.id;
+  document.getElementById('detail-heading').replaceChildren(levelBadge(alert.level), ` ${alert.deviceId} · ${alert.ruleTitle} · `, el('span', { class: 'state' }, stateText(alert)));
+  document.getElementById('step-buttons').replaceChildren(...steps(alert).map(step =>
+    el('button', { type: 'button', class: 'primary', dataset: { step }, onclick: () => act(alert.id, step) }, t(`Console.${step[0].toUpperCase()}${step.slice(1)}`))));
+  fill(document.getElementById('history'), detail.history.map(h =>
+    el('tr', {}, el('td', {}, when(h.at)), el('td', {}, `${h.kind} → ${t(`State.${h.state}`)}`), el('td', {}, levelBadge(h.level)), el('td', {}, h.actor), el('td', {}, h.note ?? ''))), 5);
+}
+
+async function act(id, step) {
+  const form = Object.fromEntries(new FormData(document.getElementById('step')));
+  const message = document.getElementById('board-message');
+  if (step === 'resolve' && !form.note.trim()) {
+    message.textContent = t('Console.NoteRequired');
+    return;
+  }
+  try {
+    const body = step === 'dispatch' ? { organizationId: form.organizationId || undefined, note: form.note || undefined } : { note: form.note || undefined };
+    const alert = await api('POST', `/v1/alerts/${id}/${step}`, body);
+    message.textContent = t('Console.Done', t(`State.${alert.state}`));
+    document.getElementById('step').reset();
+    upsert(alert);
+    await open(id);
+  } catch (error) {
+    say(message, error);
+  }
+}
+
+function upsert(alert) {
+  if (alert.state === 'closed') alerts.delete(alert.id);
+  else alerts.set(alert.id, alert);
+  renderBoard(alert.id);
+}
+
+function listen() {
+  const live = document.getElementById('live');
+  const source = new EventSource('/v1/stream?types=alert', { withCredentials: true });
+  source.addEventListener('open', () => { live.textContent = t('Console.Live'); live.classList.add('live'); });
+  source.addEventListener('error', () => { live.textContent = t('Console.Reconnecting'); live.classList.remove('live'); });
+  for (const transition of transitions) {
+    source.addEventListener(`city.integrationhub.alert.${transition}.v1`, async event => {
+      const id = JSON.parse(event.data).data.alertId;
+      try {
+        const { alert } = await api('GET', `/v1/alerts/${id}`);
+        upsert(alert);
+        if (selected === alert.id) await open(alert.id);
+        if (transition === 'raised') await loadTrend();
+      } catch (error) {
+        say('board-message', error);
+      }
+    });
+  }
+}
+
+filters.addEventListener('change', () => renderBoard());
+try {
+  await currentSession();
+  listen(); // before the first load, so that nothing raised in between is missed
+  await loadOpen();
+  await loadTrend();
+} catch (error) {
+  say('board-message', error);
+}

@@ -1,0 +1,152 @@
+// An organization's developer workspace: adapters, devices, the quarantine and subscriptions, from the API with the
+// person's session. Secrets are shown once, in the page, and never stored by it.
+import { api, currentSession, el, fill, say, t, when } from './portal.js';
+
+const { organizationId, name, email } = await currentSession();
+document.getElementById('who').textContent = `${name} <${email}> · ${organizationId}`;
+const adapterSelect = document.getElementById('device-adapter');
+
+function showSecret(credentials) {
+  document.getElementById('secret-client-id').textContent = credentials.clientId;
+  document.getElementById('secret-value').textContent = credentials.clientSecret;
+  document.getElementById('secret-endpoint').textContent = new URL(credentials.tokenEndpoint, location.origin).href;
+  document.getElementById('secret').hidden = false;
+}
+
+async function loadAdapters() {
+  const adapters = await api('GET', `/v1/organizations/${encodeURIComponent(organizationId)}/adapters`);
+  fill(document.getElementById('adapters'), adapters.map(adapter => el('tr', { dataset: { adapterId: adapter.id } },
+    el('td', {}, el('code', {}, adapter.id)),
+    el('td', {}, adapter.name),
+    el('td', { class: 'adapter-status' }, adapter.status),
+    el('td', {}, (adapter.allowedProfiles ?? []).join(', ') || t('Common.All')),
+    el('td', {},
+      el('button', { type: 'button', onclick: () => rotate(adapter.id) }, t('Dev.Rotate')), ' ',
+      adapter.status !== 'suspended' && el('button', { type: 'button', onclick: () => revoke(adapter.id) }, t('Dev.Revoke'))))), 5);
+  const chosen = adapterSelect.value;
+  adapterSelect.replaceChildren(...adapters.map(a => el('option', { value: a.id, selected: a.id === chosen }, a.id)));
+  await loadDevices();
+}
+
+async function rotate(id) {
+  if (!confirm(t('Dev.ConfirmRotate', id))) return;
+  try {
+    showSecret(await api('POST', `/v1/adapters/${encodeURIComponent(id)}/secret`));
+  } catch (error) {
+    say('adapters-message', error);
+  }
+}
+
+async function revoke(id) {
+  if (!confirm(t('Dev.ConfirmRevoke', id))) return;
+  try {
+    await api('POST', `/v1/adapters/${encodeURIComponent(id)}/suspend`, { note: 'revoked in the developer portal' });
+    await loadAdapters();
+  } catch (error) {
+    say('adapters-message', error);
+  }
+}
+
+document.getElementById('register-adapter').addEventListener('submit', async event => {
+  event.preventDefault();
+  const form = event.target;
+  const profiles = [...form.elements.allowedProfiles.selectedOptions].map(o => o.value);
+  try {
+    const created = await api('POST', `/v1/organizations/${encodeURIComponent(organizationId)}/adapters`,
+      { id: form.elements.id.value, name: form.elements.name.value, allowedProfiles: profiles.length ? profiles : undefined });
+    say('adapters-message');
+    showSecret(created);
+    form.reset();
+    await loadAdapters();
+  } catch (error) {
+    say('adapters-message', error);
+  }
+});
+
+async function loadDevices() {
+  const adapter = adapterSelect.value;
+  if (!adapter) {
+    fill(document.getElementById('devices'), [], 6);
+    return;
+  }
+  const page = await api('GET', `/v1/adapters/${encodeURIComponent(adapter)}/devices?limit=200`);
+  fill(document.getElementById('devices'), page.items.map(d => el('tr', {},
+    el('td', {}, el('code', {}, d.deviceId)), el('td', {}, d.profile), el('td', {}, d.district),
+    el('td', {}, d.location.lon), el('td', {}, d.location.lat), el('td', {}, d.name ?? ''))), 6);
+}
+
+adapterSelect.addEventListener('change', () => loadDevices().catch(error => say('devices-message', error)));
+
+document.getElementById('register-device').addEventListener('submit', async event => {
+  event.preventDefault();
+  const f = event.target.elements;
+  try {
+    await api('POST', `/v1/adapters/${encodeURIComponent(adapterSelect.value)}/devices`, {
+      deviceId: f.deviceId.value, profile: f.profile.value, district: f.district.value, name: f.name.value || undefined,
+      location: { lon: Number(f.lon.value), lat: Number(f.lat.value) },
+    });
+    say('devices-message');
+    event.target.reset();
+    await loadDevices();
+  } catch (error) {
+    say('devices-message', error);
+  }
+});
+
+document.getElementById('import-devices').addEventListener('submit', async event => {
+  event.preventDefault();
+  const file = event.target.elements.file.files[0];
+  try {
+    const result = await api('POST', `/v1/adapters/${encodeURIComponent(adapterSelect.value)}/devices/import`, await file.text(), 'text/csv');
+    document.getElementById('devices-message').textContent = t('Dev.Imported', result.registered);
+    event.target.reset();
+    await loadDevices();
+  } catch (error) {
+    say('devices-message', error);
+  }
+});
+
+async function loadQuarantine() {
+  const page = await api('GET', '/v1/quarantine?limit=100');
+  fill(document.getElementById('quarantine'), page.items.map(q => el('tr', { dataset: { messageId: q.messageId ?? '' } },
+    el('td', {}, when(q.receivedAt)), el('td', {}, q.adapterId), el('td', {}, q.messageId ?? '—'), el('td', {}, q.deviceId ?? '—'),
+    el('td', {}, el('ul', {}, q.errors.map(e => el('li', {}, el('code', {}, e.code), ' ', el('code', {}, e.pointer ?? ''), ' ', e.detail ?? '')))))), 5);
+}
+
+document.getElementById('quarantine-refresh').addEventListener('click', () => loadQuarantine().catch(error => say('subscriptions-message', error)));
+
+async function loadSubscriptions() {
+  const page = await api('GET', '/v1/subscriptions?limit=100');
+  const items = page.items ?? page;
+  fill(document.getElementById('subscriptions'), items.map(s => el('tr', { dataset: { subscriptionId: s.id } },
+    el('td', {}, s.name), el('td', {}, s.channel), el('td', {}, s.status), el('td', {}, s.delivery.delivered),
+    el('td', {}, when(s.delivery.lastSuccessAt)),
+    el('td', {}, when(s.delivery.lastFailureAt), s.delivery.lastFailure ? el('div', { class: 'status' }, s.delivery.lastFailure) : null),
+    el('td', {}, `${s.delivery.lagSeconds.toFixed(1)} s`),
+    el('td', {}, String(s.delivery.deadLetters), ' ',
+      s.delivery.deadLetters > 0 && el('button', { type: 'button', onclick: () => deadLetters(s) }, t('Dev.ShowDeadLetters'))))), 8);
+}
+
+async function deadLetters(subscription) {
+  const page = await api('GET', `/v1/subscriptions/${encodeURIComponent(subscription.id)}/dead-letters?limit=100`);
+  const items = page.items ?? page;
+  document.getElementById('dead-letters').hidden = false;
+  document.getElementById('dead-letters-heading').textContent = `${t('Dev.DeadLetters')} · ${subscription.name}`;
+  fill(document.getElementById('dead-letter-rows'), items.map(d => el('tr', {},
+    el('td', {}, el('code', {}, d.eventId), ' ', d.type), el('td', {}, when(d.deadAt)), el('td', {}, d.attempts), el('td', {}, d.lastError ?? ''))), 4);
+  document.getElementById('redrive').onclick = async () => {
+    try {
+      const result = await api('POST', `/v1/subscriptions/${encodeURIComponent(subscription.id)}/dead-letters/redrive`, {});
+      document.getElementById('subscriptions-message').textContent = t('Dev.Redriving', result.redriving);
+      await loadSubscriptions();
+    } catch (error) {
+      say('subscriptions-message', error);
+    }
+  };
+}
+
+await Promise.all([
+  loadAdapters().catch(error => say('adapters-message', error)),
+  loadQuarantine().catch(error => say('subscriptions-message', error)),
+  loadSubscriptions().catch(error => say('subscriptions-message', error)),
+]);

@@ -1,0 +1,97 @@
+// What every signed-in page shares: the session (with its anti-forgery token), API calls, the page's words and safe
+// element building. Nothing here writes HTML from strings: data only ever reaches the page as text.
+
+const words = JSON.parse(document.getElementById('portal-text')?.textContent ?? '{}');
+
+/** The page's word for a key, with {0}, {1}… filled in. */
+export function t(key, ...args) {
+  return (words[key] ?? key).replace(/\{(\d)\}/g, (_, i) => String(args[Number(i)] ?? ''));
+}
+
+let session;
+
+/** The signed-in person; a lapsed session goes back to the sign-in page. */
+export async function currentSession() {
+  if (!session) {
+    const response = await fetch('/account/session', { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+    if (!response.ok) {
+      location.assign('/account/sign-in?returnUrl=' + encodeURIComponent(location.pathname + location.search));
+      throw new Error('not signed in');
+    }
+    session = await response.json();
+  }
+  return session;
+}
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem?.detail ?? problem?.title ?? `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+  }
+
+  /** The problem's detail with each finding's pointer, as one line of text. */
+  describe() {
+    const findings = (this.problem?.errors ?? []).map(e => `${e.pointer ?? ''} ${e.detail ?? e.code}`.trim());
+    return [this.message, ...findings].join(' · ');
+  }
+}
+
+/** Calls the hub's API with the session; changes carry the anti-forgery token. Answers the parsed JSON body. */
+export async function api(method, path, body, contentType = 'application/json') {
+  const { csrfToken } = await currentSession();
+  const headers = { Accept: 'application/json' };
+  if (method !== 'GET') {
+    headers['X-CSRF-TOKEN'] = csrfToken;
+  }
+  let payload;
+  if (body !== undefined) {
+    headers['Content-Type'] = contentType;
+    payload = typeof body === 'string' ? body : JSON.stringify(body);
+  }
+  const response = await fetch(path, { method, headers, body: payload, credentials: 'same-origin' });
+  if (response.status === 401) {
+    location.assign('/account/sign-in?returnUrl=' + encodeURIComponent(location.pathname));
+  }
+  const data = response.status === 204 ? null : await response.json().catch(() => null);
+  if (!response.ok) {
+    throw new ApiError(response.status, data);
+  }
+  return data;
+}
+
+/** Builds an element: attributes and properties from an object, children as nodes or text. */
+export function el(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith('on')) element.addEventListener(name.slice(2), value);
+    else if (name === 'dataset') Object.assign(element.dataset, value);
+    else element.setAttribute(name, value === true ? '' : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null) continue;
+    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return element;
+}
+
+/** A level's badge: its colour and its name, so colour is never the only signal. */
+export function levelBadge(level) {
+  return el('span', { class: `level level-${level}` }, t(`Level.${level}`));
+}
+
+export function when(value) {
+  return value ? new Date(value).toLocaleString(document.documentElement.lang || undefined) : '—';
+}
+
+/** Shows what went wrong in a message area, or clears it. */
+export function say(target, error) {
+  const area = typeof target === 'string' ? document.getElementById(target) : target;
+  area.textContent = error ? (error instanceof ApiError ? t('Common.Error', error.describe()) : String(error.message ?? error)) : '';
+}
+
+/** Replaces a table body's rows, or shows that there is nothing yet. */
+export function fill(tbody, rows, columns) {
+  tbody.replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: columns }, t('Common.None')))]));
+}

@@ -1,0 +1,47 @@
+using Microsoft.Playwright;
+
+namespace IntegrationHub.Portal.Tests;
+
+/// <summary>The monitoring centre's duty operator watches the live board in a real browser and handles an alert.</summary>
+public sealed class OperatorConsoleTests : PortalHub
+{
+    [Fact]
+    public async Task Operator_SeesANewAlertArriveWithoutReloading_AcknowledgesIt_AndSeesTheStateChange()
+    {
+        using var admin = await AdminAsync();
+        await PostAsync(admin, "/v1/organizations", new { id = "shinan-gas", name = "Shinan Gas", kind = "enterprise" });
+        var adapter = await PostAsync(admin, "/v1/organizations/shinan-gas/adapters", new { id = "shinan-gas-scada", name = "Shinan SCADA", scopes = new[] { "telemetry:write" } });
+        await PostAsync(admin, "/v1/adapters/shinan-gas-scada/devices", new { deviceId = "sn-ch4-07", profile = "gas.underground-methane", district = "370202", location = new { lon = 120.383, lat = 36.067 } });
+
+        var (page, errors) = await Browser.OpenAsync(Hub.BaseAddress, "zh-CN");
+        await page.GotoAsync("/console");
+        await page.WaitForURLAsync("**/account/sign-in**");
+        await page.Locator("#email").FillAsync(PortalHub.OperatorEmail);
+        await page.Locator("#password").FillAsync(PortalHub.OperatorPassword);
+        await page.Locator("form button[type=submit]").ClickAsync();
+        await page.WaitForURLAsync("**/console");
+        Assert.Equal("zh-CN", await page.Locator("html").GetAttributeAsync("lang"));
+        await Assertions.Expect(page.Locator("#live.live")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#board tr[data-alert-id]")).ToHaveCountAsync(0);
+
+        // Methane at 30 %LEL, twice: the engine raises an orange alert, and the board shows it without a reload.
+        using var scada = await ClientAsync("shinan-gas-scada", adapter["clientSecret"]!.GetValue<string>());
+        await PostAsync(scada, "/v1/telemetry", new { messages = new[] { Methane("sn-1", "sn-ch4-07", 30, minutesAgo: 6), Methane("sn-2", "sn-ch4-07", 30) } });
+        var row = page.Locator("#board tr[data-alert-id][data-level=orange]");
+        await Assertions.Expect(row).ToHaveCountAsync(1);
+        await Assertions.Expect(row).ToContainTextAsync("sn-ch4-07");
+        await Assertions.Expect(row).ToHaveAttributeAsync("data-state", "raised");
+        await Assertions.Expect(page.Locator("#situation tr[data-district='370202'] td[data-level=orange]")).ToHaveTextAsync("1");
+        await Assertions.Expect(page.Locator("#map-370202")).ToHaveAttributeAsync("data-level", "orange");
+
+        // Acknowledge with a note: the row's state changes, and the history shows who did it.
+        await row.GetByRole(AriaRole.Button).ClickAsync();
+        await page.Locator("#step input[name=note]").FillAsync("值班员已确认，通知燃气公司到场");
+        await page.Locator("#step-buttons button[data-step=acknowledge]").ClickAsync();
+        await Assertions.Expect(row).ToHaveAttributeAsync("data-state", "acknowledged");
+        await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("已确认");
+        await Assertions.Expect(page.Locator("#history")).ToContainTextAsync("值班员已确认");
+        await Browser.ScreenshotAsync(page, "operator-console");
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+    }
+}

@@ -1,0 +1,77 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+
+namespace IntegrationHub.Portal.Tests;
+
+/// <summary>
+/// A hub of its own for the browser tests, with the operator's first account from configuration, and the few API calls
+/// the tests make beside the browser: as the hub's admin client, or as an adapter with the secret the page showed.
+/// </summary>
+public abstract class PortalHub : IAsyncLifetime
+{
+    public const string OperatorEmail = "duty@monitoring.example.cn";
+    public const string OperatorPassword = "operator-password-0123";
+
+    protected PortalHub()
+    {
+        Hub = new HubFactory(null, new Dictionary<string, string?>
+        {
+            ["Bootstrap:OperatorEmail"] = OperatorEmail,
+            ["Bootstrap:OperatorPassword"] = OperatorPassword,
+            ["Auth:AccessTokenLifetime"] = "1.00:00:00",
+        });
+    }
+
+    protected HubFactory Hub { get; }
+
+    protected Browser Browser { get; } = new();
+
+    public async ValueTask InitializeAsync()
+    {
+        Hub.StartServer();
+        await Browser.InitializeAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Browser.DisposeAsync();
+        await Hub.DisposeAsync();
+        GC.SuppressFinalize(this);
+    }
+
+    protected async Task<HttpClient> ClientAsync(string clientId, string secret)
+    {
+        var http = Hub.CreateClient();
+        using var token = await http.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials",
+            ["client_id"] = clientId,
+            ["client_secret"] = secret,
+        }));
+        token.EnsureSuccessStatusCode();
+        var accessToken = (await token.Content.ReadFromJsonAsync<JsonObject>())!["access_token"]!.GetValue<string>();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        return http;
+    }
+
+    protected Task<HttpClient> AdminAsync() => ClientAsync(HubFactory.AdminId, HubFactory.AdminSecret);
+
+    protected static async Task<JsonObject> PostAsync(HttpClient client, string path, object body)
+    {
+        using var response = await client.PostAsJsonAsync(path, body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"POST {path}: {(int)response.StatusCode} {text}");
+        return JsonNode.Parse(text)!.AsObject();
+    }
+
+    /// <summary>A methane reading of the reference profile, taken a minute before the hub's (fake) clock.</summary>
+    protected object Methane(string messageId, string deviceId, double value, string unit = "%{LEL}", int minutesAgo = 1) => new
+    {
+        messageId,
+        deviceId,
+        profile = "gas.underground-methane",
+        time = Hub.Time.GetUtcNow().AddMinutes(-minutesAgo).ToString("yyyy-MM-ddTHH:mm:sszzz", System.Globalization.CultureInfo.InvariantCulture),
+        observations = new[] { new { metric = "ch4", value, unit } },
+    };
+}

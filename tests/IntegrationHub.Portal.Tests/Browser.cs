@@ -30,6 +30,8 @@ public sealed class Browser : IAsyncLifetime
             Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
         });
         Directory.CreateDirectory(Screenshots);
+        // A loaded machine (CI runs every suite at once) is slow, not wrong: assertions wait up to 15 s.
+        Assertions.SetDefaultExpectTimeout(15_000);
     }
 
     /// <summary>A page in a new context, speaking <paramref name="locale"/>; failed scripts and refused policies fail the test.</summary>

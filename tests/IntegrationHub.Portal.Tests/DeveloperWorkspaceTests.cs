@@ -52,6 +52,17 @@ public sealed class DeveloperWorkspaceTests : PortalHub
         var rejected = page.Locator("#quarantine tr[data-message-id='ls-2']");
         await Assertions.Expect(rejected).ToContainTextAsync("unit.unknown");
         await Assertions.Expect(rejected).ToContainTextAsync("/observations/0/unit");
+        // A subscription to alert changes over server-sent events, paused from its row.
+        await page.Locator("#new-subscription input[name=name]").FillAsync("Laoshan alerts");
+        await page.Locator("#new-subscription select[name=channel]").SelectOptionAsync("sse");
+        await page.Locator("#new-subscription button[type=submit]").ClickAsync();
+        await page.Locator("#subscriptions tr[data-subscription-id], #subscriptions-message:not(:empty)").First.WaitForAsync();
+        Assert.Equal("", await page.Locator("#subscriptions-message").TextContentAsync());
+        var subscription = page.Locator("#subscriptions tr[data-subscription-id]");
+        await Assertions.Expect(subscription).ToContainTextAsync("Laoshan alerts");
+        await Assertions.Expect(subscription).ToContainTextAsync("active");
+        await subscription.GetByRole(AriaRole.Button, new() { Name = "Pause" }).ClickAsync();
+        await Assertions.Expect(subscription).ToContainTextAsync("paused");
         await Browser.ScreenshotAsync(page, "developer-workspace");
         Assert.True(errors.Count == 0, string.Join("\n", errors));
 

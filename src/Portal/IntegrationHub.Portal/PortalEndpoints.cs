@@ -17,6 +17,9 @@ public static class PortalEndpoints
     /// <summary>The operator console: live alert board, city situation, map.</summary>
     public const string ConsolePath = "/console";
 
+    /// <summary>The operator's administration: organizations and the promotion of their adapters.</summary>
+    public const string AdministrationPath = "/console/organizations";
+
     /// <summary>An organization's developer workspace: adapters, devices, quarantine, subscriptions.</summary>
     public const string DeveloperPath = "/developer";
 
@@ -70,6 +73,7 @@ public static class PortalEndpoints
     public static IEndpointRouteBuilder MapPortalWorkspace(this IEndpointRouteBuilder app, string signedIn)
     {
         app.MapGet(ConsolePath, () => new RazorComponentResult<Pages.Console.OperatorConsole>()).ExcludeFromDescription().RequireAuthorization(signedIn);
+        app.MapGet(AdministrationPath, () => new RazorComponentResult<Pages.Console.Administration>()).ExcludeFromDescription().RequireAuthorization(signedIn);
         app.MapGet(DeveloperPath, () => new RazorComponentResult<Pages.Developer.DeveloperWorkspace>()).ExcludeFromDescription().RequireAuthorization(signedIn);
         return app;
     }

@@ -4,5 +4,5 @@ namespace IntegrationHub.Portal;
 public sealed class PortalText
 {
     /// <summary>The keys a page's scripts read from its text block, by prefix: what the page shows, in the request's language.</summary>
-    public static readonly string[] ScriptPrefixes = ["Level.", "State.", "Common.", "Console.", "Dev."];
+    public static readonly string[] ScriptPrefixes = ["Level.", "State.", "Common.", "Console.", "Dev.", "Admin."];
 }

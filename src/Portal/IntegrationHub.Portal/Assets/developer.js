@@ -2,7 +2,7 @@
 // person's session. Secrets are shown once, in the page, and never stored by it.
 import { api, currentSession, el, fill, say, t, when } from './portal.js';
 
-const { organizationId, name, email } = await currentSession();
+const { organizationId, name, email, scopes } = await currentSession();
 document.getElementById('who').textContent = `${name} <${email}> · ${organizationId}`;
 const adapterSelect = document.getElementById('device-adapter');
 
@@ -124,8 +124,87 @@ async function loadSubscriptions() {
     el('td', {}, when(s.delivery.lastFailureAt), s.delivery.lastFailure ? el('div', { class: 'status' }, s.delivery.lastFailure) : null),
     el('td', {}, `${s.delivery.lagSeconds.toFixed(1)} s`),
     el('td', {}, String(s.delivery.deadLetters), ' ',
-      s.delivery.deadLetters > 0 && el('button', { type: 'button', onclick: () => deadLetters(s) }, t('Dev.ShowDeadLetters'))))), 8);
+      s.delivery.deadLetters > 0 && el('button', { type: 'button', onclick: () => deadLetters(s) }, t('Dev.ShowDeadLetters'))),
+    el('td', {},
+      s.status === 'active'
+        ? el('button', { type: 'button', onclick: () => change(s, 'pause') }, t('Dev.Pause'))
+        : el('button', { type: 'button', onclick: () => change(s, 'resume') }, t('Dev.Resume')), ' ',
+      el('button', { type: 'button', onclick: () => remove(s) }, t('Dev.Delete'))))), 9);
 }
+
+async function change(subscription, step) {
+  try {
+    await api('POST', `/v1/subscriptions/${encodeURIComponent(subscription.id)}/${step}`, {});
+    await loadSubscriptions();
+  } catch (error) {
+    say('subscriptions-message', error);
+  }
+}
+
+async function remove(subscription) {
+  if (!confirm(t('Dev.ConfirmDelete', subscription.name))) return;
+  try {
+    await api('DELETE', `/v1/subscriptions/${encodeURIComponent(subscription.id)}`);
+    await loadSubscriptions();
+  } catch (error) {
+    say('subscriptions-message', error);
+  }
+}
+
+document.getElementById('new-subscription').addEventListener('submit', async event => {
+  event.preventDefault();
+  const f = event.target.elements;
+  const types = [...event.target.querySelectorAll('input[name=types]:checked')].map(i => i.value);
+  try {
+    const created = await api('POST', '/v1/subscriptions', {
+      name: f.name.value, channel: f.channel.value, url: f.channel.value === 'webhook' ? f.url.value : undefined, filter: { types },
+    });
+    say('subscriptions-message');
+    if (created.secret) {
+      document.getElementById('subscription-secret-value').textContent = created.secret;
+      document.getElementById('subscription-secret').hidden = false;
+    }
+    event.target.reset();
+    await loadSubscriptions();
+  } catch (error) {
+    say('subscriptions-message', error);
+  }
+});
+
+async function loadPeople() {
+  const page = await api('GET', '/v1/users?limit=200');
+  const items = page.items ?? page;
+  fill(document.getElementById('people-rows'), items.map(u => el('tr', { dataset: { userId: u.id } },
+    el('td', {}, u.name), el('td', {}, u.email), el('td', {}, t(`Dev.Role.${u.role}`)), el('td', {}, u.status),
+    el('td', {}, u.status === 'disabled'
+      ? el('button', { type: 'button', onclick: () => person(u, 'enable') }, t('Dev.Enable'))
+      : el('button', { type: 'button', onclick: () => person(u, 'disable') }, t('Dev.Disable'))))), 5);
+}
+
+async function person(user, step) {
+  try {
+    await api('POST', `/v1/users/${encodeURIComponent(user.id)}/${step}`, {});
+    await loadPeople();
+  } catch (error) {
+    say('people-message', error);
+  }
+}
+
+document.getElementById('invite').addEventListener('submit', async event => {
+  event.preventDefault();
+  const f = event.target.elements;
+  try {
+    const invitation = await api('POST', '/v1/users', { name: f.name.value, email: f.email.value, role: f.role.value, organizationId });
+    document.getElementById('invitation-text').textContent = t('Dev.InvitationLink', invitation.user.email, when(invitation.expiresAt));
+    document.getElementById('invitation-link').textContent = invitation.invitationUrl;
+    document.getElementById('invitation').hidden = false;
+    say('people-message');
+    event.target.reset();
+    await loadPeople();
+  } catch (error) {
+    say('people-message', error);
+  }
+});
 
 async function deadLetters(subscription) {
   const page = await api('GET', `/v1/subscriptions/${encodeURIComponent(subscription.id)}/dead-letters?limit=100`);
@@ -145,6 +224,10 @@ async function deadLetters(subscription) {
   };
 }
 
+if (scopes.includes('users:manage')) {
+  document.getElementById('people').hidden = false;
+  await loadPeople().catch(error => say('people-message', error));
+}
 await Promise.all([
   loadAdapters().catch(error => say('adapters-message', error)),
   loadQuarantine().catch(error => say('subscriptions-message', error)),

@@ -1,0 +1,57 @@
+// The operator's administration: organizations (each created with its first administrator's invitation) and their
+// adapters, promoted from sandbox to certified to production.
+import { api, currentSession, el, fill, say, t, when } from './portal.js';
+
+const next = { sandbox: 'certified', certified: 'production' };
+
+async function loadOrganizations() {
+  const result = await api('GET', '/v1/organizations?limit=200');
+  const organizations = result.items ?? result;
+  fill(document.getElementById('organizations'), organizations.map(o => el('tr', { dataset: { organizationId: o.id } },
+    el('td', {}, el('code', {}, o.id)), el('td', {}, o.name), el('td', {}, t(`Admin.Kind.${o.kind}`)), el('td', {}, o.areaCode ?? '—'),
+    el('td', {}, el('button', { type: 'button', onclick: () => loadAdapters(o) }, t('Admin.Show'))))), 5);
+}
+
+async function loadAdapters(organization) {
+  const adapters = await api('GET', `/v1/organizations/${encodeURIComponent(organization.id)}/adapters`);
+  document.getElementById('adapters-section').hidden = false;
+  document.getElementById('adapters-heading').textContent = t('Admin.Adapters', organization.name);
+  fill(document.getElementById('adapters'), adapters.map(a => el('tr', { dataset: { adapterId: a.id, status: a.status } },
+    el('td', {}, el('code', {}, a.id)), el('td', {}, a.name), el('td', { class: 'adapter-status' }, t(`Admin.Status.${a.status}`)),
+    el('td', {}, next[a.status] && el('button', { type: 'button', class: 'primary', dataset: { promote: next[a.status] }, onclick: () => promote(organization, a) },
+      t('Admin.Promote', t(`Admin.Status.${next[a.status]}`)))))), 4);
+}
+
+async function promote(organization, adapter) {
+  try {
+    await api('PUT', `/v1/adapters/${encodeURIComponent(adapter.id)}/status`, { status: next[adapter.status], note: 'promoted in the operator console' });
+    say('adapters-message');
+    await loadAdapters(organization);
+  } catch (error) {
+    say('adapters-message', error);
+  }
+}
+
+document.getElementById('new-organization').addEventListener('submit', async event => {
+  event.preventDefault();
+  const f = event.target.elements;
+  try {
+    await api('POST', '/v1/organizations', { id: f.id.value, name: f.name.value, kind: f.kind.value, areaCode: f.areaCode.value || undefined });
+    const invitation = await api('POST', '/v1/users', { name: f.adminName.value, email: f.adminEmail.value, role: 'admin', organizationId: f.id.value });
+    document.getElementById('invitation-text').textContent = t('Dev.InvitationLink', invitation.user.email, when(invitation.expiresAt));
+    document.getElementById('invitation-link').textContent = invitation.invitationUrl;
+    document.getElementById('invitation').hidden = false;
+    say('organizations-message');
+    event.target.reset();
+    await loadOrganizations();
+  } catch (error) {
+    say('organizations-message', error);
+  }
+});
+
+try {
+  await currentSession();
+  await loadOrganizations();
+} catch (error) {
+  say('organizations-message', error);
+}

@@ -1,10 +1,14 @@
 using IntegrationHub.Conformance.Spec;
+using IntegrationHub.Portal.Docs;
 using IntegrationHub.Portal.Pages;
+using IntegrationHub.Portal.Pages.Docs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace IntegrationHub.Portal;
 
@@ -14,36 +18,97 @@ public static class PortalEndpoints
     /// <summary>Where the portal documents error codes: <c>{ErrorPagesPath}/{code}</c>.</summary>
     public const string ErrorPagesPath = "/docs/errors";
 
+    /// <summary>The portal's one stylesheet, a static web asset of this library (wwwroot/portal.css).</summary>
+    public const string StylesheetPath = "/portal/portal.css";
+
+    /// <summary>
+    /// The public docs read without scripts and load nothing from elsewhere, so their policy allows neither; the
+    /// signed-in pages set their own.
+    /// </summary>
+    public const string DocsContentSecurityPolicy =
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
     private static string BaseUrl(HttpRequest request) => $"{request.Scheme}://{request.Host}{request.PathBase}";
 
     public static IServiceCollection AddPortal(this IServiceCollection services)
     {
         services.AddRazorComponents();
+        services.AddLocalization();
+        services.TryAddSingleton(sp => new SpecDocs(sp.GetRequiredService<SpecCatalog>()));
         return services;
     }
 
     public static IEndpointRouteBuilder MapPortal(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/", (SpecCatalog spec, HttpContext context) => new RazorComponentResult<Home>(new Dictionary<string, object?>
+        app.MapStaticAssets();
+
+        var pages = app.MapGroup("").ExcludeFromDescription().AllowAnonymous();
+        pages.AddEndpointFilter(async (context, next) =>
+        {
+            var result = await next(context);
+            if (result is not IResult page)
+            {
+                return result;
+            }
+            var headers = context.HttpContext.Response.Headers;
+            headers.ContentSecurityPolicy = DocsContentSecurityPolicy;
+            headers.XContentTypeOptions = "nosniff";
+            return PortalCultures.Localize(page);
+        });
+
+        pages.MapGet("/", (SpecCatalog spec, HttpContext context) => Page<Home>(new()
         {
             [nameof(Home.Spec)] = spec,
             [nameof(Home.BaseUrl)] = BaseUrl(context.Request),
-        })).ExcludeFromDescription().AllowAnonymous();
+        }));
+        pages.MapGet("/docs", (HttpContext context, IConfiguration configuration) => Page<DocsHome>(new()
+        {
+            [nameof(DocsHome.Examples)] = new GettingStartedExamples(BaseUrl(context.Request), context.Request.Host.Host, MqttPort(configuration)),
+        }));
+        pages.MapGet("/docs/profiles", (SpecCatalog spec) => Page<ProfileIndex>(new() { [nameof(ProfileIndex.Spec)] = spec }));
+        pages.MapGet("/docs/profiles/{profileId}", (string profileId, SpecDocs docs) =>
+            docs.Spec.Profiles.TryGetValue(profileId, out var profile)
+                ? Page<ProfilePage>(new()
+                {
+                    [nameof(ProfilePage.Profile)] = profile,
+                    [nameof(ProfilePage.Examples)] = docs.ForProfile(profileId).ToList(),
+                })
+                : Results.NotFound());
+        pages.MapGet("/docs/schemas", (SpecDocs docs) => Page<SchemaIndex>(new() { [nameof(SchemaIndex.Docs)] = docs }));
+        pages.MapGet("/docs/schemas/{name}", (string name, SpecDocs docs) =>
+            docs.Spec.Schemas.TryGetValue(name.EndsWith(".schema.json", StringComparison.Ordinal) ? name[..^".schema.json".Length] : name, out var schema)
+                ? Page<SchemaPage>(new()
+                {
+                    [nameof(SchemaPage.Schema)] = schema,
+                    [nameof(SchemaPage.Examples)] = docs.ForSchema(schema.Name).ToList(),
+                })
+                : Results.NotFound());
+        pages.MapGet("/docs/mqtt", (SpecDocs docs, HttpContext context, IConfiguration configuration) => Page<MqttPage>(new()
+        {
+            [nameof(MqttPage.Docs)] = docs,
+            [nameof(MqttPage.Broker)] = $"mqtt://{context.Request.Host.Host}:{MqttPort(configuration)}",
+        }));
+        pages.MapGet("/docs/requirements", (SpecCatalog spec) => Page<RequirementsPage>(new() { [nameof(RequirementsPage.Spec)] = spec }));
+        pages.MapGet("/docs/api", (SpecDocs docs) => Page<ApiPage>(new() { [nameof(ApiPage.Docs)] = docs }));
+        pages.MapGet("/docs/downloads", (SpecCatalog spec) => Page<DownloadsPage>(new() { [nameof(DownloadsPage.Spec)] = spec }));
 
         // Problem details link here from `type` (ERR-001): one page per error code, and the list.
-        app.MapGet(ErrorPagesPath, (SpecCatalog spec) => new RazorComponentResult<ErrorIndex>(new Dictionary<string, object?>
-        {
-            [nameof(ErrorIndex.Spec)] = spec,
-        })).ExcludeFromDescription().AllowAnonymous();
-        app.MapGet(ErrorPagesPath + "/{code}", (string code, SpecCatalog spec, HttpContext context) =>
+        pages.MapGet(ErrorPagesPath, (SpecCatalog spec) => Page<ErrorIndex>(new() { [nameof(ErrorIndex.Spec)] = spec }));
+        pages.MapGet(ErrorPagesPath + "/{code}", (string code, SpecCatalog spec, HttpContext context) =>
             spec.Errors.TryGet(code, out var error)
-                ? new RazorComponentResult<ErrorPage>(new Dictionary<string, object?>
+                ? Page<ErrorPage>(new()
                 {
                     [nameof(ErrorPage.Error)] = error,
                     [nameof(ErrorPage.Requirements)] = spec.Requirements.ForError(code),
                     [nameof(ErrorPage.BaseUrl)] = BaseUrl(context.Request),
                 })
-                : Results.NotFound()).ExcludeFromDescription().AllowAnonymous();
+                : Results.NotFound());
         return app;
     }
+
+    private static RazorComponentResult<TPage> Page<TPage>(Dictionary<string, object?> parameters)
+        where TPage : Microsoft.AspNetCore.Components.IComponent => new RazorComponentResult<TPage>(parameters);
+
+    // The embedded broker's port, where the examples send MQTT (the Gateway's Mqtt:Port).
+    private static int MqttPort(IConfiguration configuration) => configuration.GetValue("Mqtt:Port", 1883);
 }

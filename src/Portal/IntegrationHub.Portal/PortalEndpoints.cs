@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Portal.Docs;
 using IntegrationHub.Portal.Pages;
@@ -9,6 +10,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Net.Http.Headers;
 
 namespace IntegrationHub.Portal;
 
@@ -18,7 +20,7 @@ public static class PortalEndpoints
     /// <summary>Where the portal documents error codes: <c>{ErrorPagesPath}/{code}</c>.</summary>
     public const string ErrorPagesPath = "/docs/errors";
 
-    /// <summary>The portal's one stylesheet, a static web asset of this library (wwwroot/portal.css).</summary>
+    /// <summary>The portal's one stylesheet (Assets/portal.css, embedded).</summary>
     public const string StylesheetPath = "/portal/portal.css";
 
     /// <summary>
@@ -27,6 +29,18 @@ public static class PortalEndpoints
     /// </summary>
     public const string DocsContentSecurityPolicy =
         "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+    private static readonly (byte[] Content, string ETag) Stylesheet = ReadStylesheet();
+
+    private static (byte[], string) ReadStylesheet()
+    {
+        using var stream = typeof(PortalEndpoints).Assembly.GetManifestResourceStream("assets/portal.css")
+            ?? throw new InvalidOperationException("The portal's stylesheet is not embedded.");
+        using var buffer = new MemoryStream();
+        stream.CopyTo(buffer);
+        var content = buffer.ToArray();
+        return (content, "\"" + Convert.ToHexStringLower(SHA256.HashData(content).AsSpan(0, 12)) + "\"");
+    }
 
     private static string BaseUrl(HttpRequest request) => $"{request.Scheme}://{request.Host}{request.PathBase}";
 
@@ -40,7 +54,14 @@ public static class PortalEndpoints
 
     public static IEndpointRouteBuilder MapPortal(this IEndpointRouteBuilder app)
     {
-        app.MapStaticAssets();
+        app.MapGet(StylesheetPath, () => TypedResults.Bytes(Stylesheet.Content, "text/css; charset=utf-8", entityTag: EntityTagHeaderValue.Parse(Stylesheet.ETag)))
+            .AddEndpointFilter(async (context, next) =>
+            {
+                // Revalidated with its ETag, so a new build's stylesheet is picked up at once.
+                context.HttpContext.Response.Headers.CacheControl = "no-cache";
+                return await next(context);
+            })
+            .ExcludeFromDescription().AllowAnonymous();
 
         var pages = app.MapGroup("").ExcludeFromDescription().AllowAnonymous();
         pages.AddEndpointFilter(async (context, next) =>

@@ -174,6 +174,23 @@ public sealed partial class DocsPagesTests(HubFixture fixture) : IClassFixture<H
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/css", response.Content.Headers.ContentType?.MediaType);
         Assert.Contains(".level-red", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var again = new HttpRequestMessage(HttpMethod.Get, new Uri(PortalEndpoints.StylesheetPath, UriKind.Relative));
+        again.Headers.IfNoneMatch.Add(response.Headers.ETag!);
+        using var revalidated = await client.SendAsync(again);
+        Assert.Equal(HttpStatusCode.NotModified, revalidated.StatusCode);
+    }
+
+    [Fact]
+    public async Task Stylesheet_IsServedInProductionToo()
+    {
+        await using var hub = new HubFactory { Environment = "Production" };
+        hub.StartServer();
+        using var client = hub.CreateClient();
+
+        using var response = await client.GetAsync(new Uri(PortalEndpoints.StylesheetPath, UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/css", response.Content.Headers.ContentType?.MediaType);
     }
 
     [Fact]

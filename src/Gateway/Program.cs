@@ -28,7 +28,6 @@ builder.Services.AddPortal();
 
 var app = builder.Build();
 
-app.UsePortal();
 app.UseHubPipeline();
 app.UseSwagger(options => options.OpenApiVersion = Microsoft.OpenApi.OpenApiSpecVersion.OpenApi3_1);
 app.UseSwaggerUI(options =>

@@ -25,7 +25,7 @@ internal static partial class AccountEndpoints
 
     public static IEndpointRouteBuilder MapAccount(this IEndpointRouteBuilder app)
     {
-        var account = app.MapGroup("/account").ExcludeFromDescription().AllowAnonymous();
+        var account = app.MapGroup("/account").ExcludeFromDescription().AllowAnonymous().AsPortalPages(PortalEndpoints.DocsContentSecurityPolicy);
         account.MapGet("/sign-in", (string? returnUrl, IAntiforgery antiforgery, HttpContext context) => SignInPage(context, antiforgery, returnUrl, null));
         account.MapPost("/sign-in", SignInAsync).RequireRateLimiting(HubRateLimits.TokenPolicy);
         account.MapPost("/sign-out", (Delegate)SignOutAsync).WithMetadata(new RequireAntiforgeryTokenAttribute());

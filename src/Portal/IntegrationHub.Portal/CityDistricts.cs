@@ -22,5 +22,6 @@ public static class CityDistricts
         new("370211", "Huangdao", "黄岛区", 20, 400, 250, 180),
     ];
 
-    public static string NameIn(District district, string culture) => culture.StartsWith("zh", StringComparison.Ordinal) ? district.NameZh : district.Name;
+    /// <summary>The district's name in the page's language.</summary>
+    public static string NameOf(District district) => PortalCultures.IsChinese ? district.NameZh : district.Name;
 }

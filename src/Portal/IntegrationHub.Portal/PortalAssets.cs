@@ -6,13 +6,13 @@ using Microsoft.Net.Http.Headers;
 namespace IntegrationHub.Portal;
 
 /// <summary>
-/// The portal's scripts and styles, embedded in this assembly and served by the hub at <c>/portal/assets/{name}</c>:
+/// The portal's scripts and styles, embedded in this assembly and served by the hub at <c>/portal/{name}</c>:
 /// no CDN, and the same files whether the hub runs from source, from a publish folder or in a test host. Each carries
 /// a strong ETag, so browsers revalidate cheaply.
 /// </summary>
 public static class PortalAssets
 {
-    public const string Path = "/portal/assets";
+    public const string Path = "/portal";
 
     private static readonly FrozenDictionary<string, Asset> Assets = Load();
 
@@ -37,7 +37,7 @@ public static class PortalAssets
 
     private static FrozenDictionary<string, Asset> Load()
     {
-        const string prefix = "IntegrationHub.Portal.Assets.";
+        const string prefix = "assets/";
         var assembly = typeof(PortalAssets).Assembly;
         var assets = new Dictionary<string, Asset>(StringComparer.Ordinal);
         foreach (var resource in assembly.GetManifestResourceNames().Where(n => n.StartsWith(prefix, StringComparison.Ordinal)))

@@ -1,10 +1,14 @@
 using IntegrationHub.Conformance.Spec;
+using IntegrationHub.Portal.Docs;
 using IntegrationHub.Portal.Pages;
+using IntegrationHub.Portal.Pages.Docs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace IntegrationHub.Portal;
 
@@ -14,93 +18,133 @@ public static class PortalEndpoints
     /// <summary>Where the portal documents error codes: <c>{ErrorPagesPath}/{code}</c>.</summary>
     public const string ErrorPagesPath = "/docs/errors";
 
+    /// <summary>The portal's one stylesheet (Assets/portal.css, embedded), at its versioned address.</summary>
+    public static string StylesheetPath => PortalAssets.Url("portal.css");
+
     /// <summary>The operator console: live alert board, city situation, map.</summary>
     public const string ConsolePath = "/console";
 
     /// <summary>The operator's administration: organizations and the promotion of their adapters.</summary>
     public const string AdministrationPath = "/console/organizations";
 
-    /// <summary>An organization's developer workspace: adapters, devices, quarantine, subscriptions.</summary>
+    /// <summary>An organization's developer workspace: adapters, devices, quarantine, subscriptions, people.</summary>
     public const string DeveloperPath = "/developer";
 
     /// <summary>
-    /// What a portal page may load: only the hub's own scripts, styles and images, no inline script, no framing. The
-    /// pages' words for their scripts travel in a JSON data block, which is never executed.
+    /// The public docs read without scripts and load nothing from elsewhere, so their policy allows neither.
     /// </summary>
-    public const string ContentSecurityPolicy =
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; " +
-        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+    public const string DocsContentSecurityPolicy =
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+    /// <summary>
+    /// The signed-in pages run the hub's own scripts (no inline script) and call the hub's API; their words for the
+    /// scripts travel in a JSON data block, which is never executed.
+    /// </summary>
+    public const string WorkspaceContentSecurityPolicy =
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
     private static string BaseUrl(HttpRequest request) => $"{request.Scheme}://{request.Host}{request.PathBase}";
 
     public static IServiceCollection AddPortal(this IServiceCollection services)
     {
         services.AddRazorComponents();
-        services.AddLocalization(options => options.ResourcesPath = "Resources");
+        services.AddLocalization();
+        services.TryAddSingleton(sp => new SpecDocs(sp.GetRequiredService<SpecCatalog>()));
         return services;
     }
 
-    /// <summary>
-    /// The portal's request handling: the person's language (<see cref="PortalCulture"/>), and on every page the content
-    /// security policy and the headers that keep it out of frames and MIME sniffing. Swagger UI keeps its own page rules.
-    /// </summary>
-    public static IApplicationBuilder UsePortal(this IApplicationBuilder app)
+    public static IEndpointRouteBuilder MapPortal(this IEndpointRouteBuilder app)
     {
-        app.UseRequestLocalization(PortalCulture.Options());
-        app.Use((context, next) =>
+        app.MapGet(PortalAssets.Path + "/{name}", (string name, HttpContext context) => PortalAssets.Serve(name, context)).ExcludeFromDescription().AllowAnonymous();
+
+        var pages = app.MapGroup("").ExcludeFromDescription().AllowAnonymous().AsPortalPages(DocsContentSecurityPolicy);
+
+        pages.MapGet("/", (SpecCatalog spec, HttpContext context) => Page<Home>(new()
         {
-            if (!context.Request.Path.StartsWithSegments("/v1") && !context.Request.Path.StartsWithSegments("/swagger"))
-            {
-                PortalCulture.Remember(context);
-                context.Response.OnStarting(() =>
+            [nameof(Home.Spec)] = spec,
+            [nameof(Home.BaseUrl)] = BaseUrl(context.Request),
+        }));
+        pages.MapGet("/docs", (HttpContext context, IConfiguration configuration) => Page<DocsHome>(new()
+        {
+            [nameof(DocsHome.Examples)] = new GettingStartedExamples(BaseUrl(context.Request), context.Request.Host.Host, MqttPort(configuration)),
+        }));
+        pages.MapGet("/docs/profiles", (SpecCatalog spec) => Page<ProfileIndex>(new() { [nameof(ProfileIndex.Spec)] = spec }));
+        pages.MapGet("/docs/profiles/{profileId}", (string profileId, SpecDocs docs) =>
+            docs.Spec.Profiles.TryGetValue(profileId, out var profile)
+                ? Page<ProfilePage>(new()
                 {
-                    if (context.Response.ContentType?.StartsWith("text/html", StringComparison.Ordinal) ?? false)
-                    {
-                        context.Response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
-                        context.Response.Headers.XFrameOptions = "DENY";
-                        context.Response.Headers.XContentTypeOptions = "nosniff";
-                        context.Response.Headers["Referrer-Policy"] = "same-origin";
-                    }
-                    return Task.CompletedTask;
-                });
-            }
-            return next(context);
-        });
+                    [nameof(ProfilePage.Profile)] = profile,
+                    [nameof(ProfilePage.Examples)] = docs.ForProfile(profileId).ToList(),
+                })
+                : Results.NotFound());
+        pages.MapGet("/docs/schemas", (SpecDocs docs) => Page<SchemaIndex>(new() { [nameof(SchemaIndex.Docs)] = docs }));
+        pages.MapGet("/docs/schemas/{name}", (string name, SpecDocs docs) =>
+            docs.Spec.Schemas.TryGetValue(name.EndsWith(".schema.json", StringComparison.Ordinal) ? name[..^".schema.json".Length] : name, out var schema)
+                ? Page<SchemaPage>(new()
+                {
+                    [nameof(SchemaPage.Schema)] = schema,
+                    [nameof(SchemaPage.Examples)] = docs.ForSchema(schema.Name).ToList(),
+                })
+                : Results.NotFound());
+        pages.MapGet("/docs/mqtt", (SpecDocs docs, HttpContext context, IConfiguration configuration) => Page<MqttPage>(new()
+        {
+            [nameof(MqttPage.Docs)] = docs,
+            [nameof(MqttPage.Broker)] = $"mqtt://{context.Request.Host.Host}:{MqttPort(configuration)}",
+        }));
+        pages.MapGet("/docs/requirements", (SpecCatalog spec) => Page<RequirementsPage>(new() { [nameof(RequirementsPage.Spec)] = spec }));
+        pages.MapGet("/docs/api", (SpecDocs docs) => Page<ApiPage>(new() { [nameof(ApiPage.Docs)] = docs }));
+        pages.MapGet("/docs/downloads", (SpecCatalog spec) => Page<DownloadsPage>(new() { [nameof(DownloadsPage.Spec)] = spec }));
+
+        // Problem details link here from `type` (ERR-001): one page per error code, and the list.
+        pages.MapGet(ErrorPagesPath, (SpecCatalog spec) => Page<ErrorIndex>(new() { [nameof(ErrorIndex.Spec)] = spec }));
+        pages.MapGet(ErrorPagesPath + "/{code}", (string code, SpecCatalog spec, HttpContext context) =>
+            spec.Errors.TryGet(code, out var error)
+                ? Page<ErrorPage>(new()
+                {
+                    [nameof(ErrorPage.Error)] = error,
+                    [nameof(ErrorPage.Requirements)] = spec.Requirements.ForError(code),
+                    [nameof(ErrorPage.BaseUrl)] = BaseUrl(context.Request),
+                })
+                : Results.NotFound());
         return app;
     }
 
     /// <summary>The signed-in pages; <paramref name="signedIn"/> is the policy that admits a portal session.</summary>
     public static IEndpointRouteBuilder MapPortalWorkspace(this IEndpointRouteBuilder app, string signedIn)
     {
-        app.MapGet(ConsolePath, () => new RazorComponentResult<Pages.Console.OperatorConsole>()).ExcludeFromDescription().RequireAuthorization(signedIn);
-        app.MapGet(AdministrationPath, () => new RazorComponentResult<Pages.Console.Administration>()).ExcludeFromDescription().RequireAuthorization(signedIn);
-        app.MapGet(DeveloperPath, () => new RazorComponentResult<Pages.Developer.DeveloperWorkspace>()).ExcludeFromDescription().RequireAuthorization(signedIn);
+        var pages = app.MapGroup("").ExcludeFromDescription().RequireAuthorization(signedIn).AsPortalPages(WorkspaceContentSecurityPolicy);
+        pages.MapGet(ConsolePath, () => Page<Pages.Console.OperatorConsole>([]));
+        pages.MapGet(AdministrationPath, () => Page<Pages.Console.Administration>([]));
+        pages.MapGet(DeveloperPath, () => Page<Pages.Developer.DeveloperWorkspace>([]));
         return app;
     }
 
-    public static IEndpointRouteBuilder MapPortal(this IEndpointRouteBuilder app)
+    /// <summary>
+    /// Makes a group's endpoints portal pages: rendered in the request's language (<see cref="PortalCultures"/>), under a
+    /// content security policy, never sniffed, never framed.
+    /// </summary>
+    public static RouteGroupBuilder AsPortalPages(this RouteGroupBuilder pages, string contentSecurityPolicy)
     {
-        app.MapGet(PortalAssets.Path + "/{name}", (string name, HttpContext context) => PortalAssets.Serve(name, context)).ExcludeFromDescription().AllowAnonymous();
-        app.MapGet("/", (SpecCatalog spec, HttpContext context) => new RazorComponentResult<Home>(new Dictionary<string, object?>
+        pages.AddEndpointFilter(async (context, next) =>
         {
-            [nameof(Home.Spec)] = spec,
-            [nameof(Home.BaseUrl)] = BaseUrl(context.Request),
-        })).ExcludeFromDescription().AllowAnonymous();
-
-        // Problem details link here from `type` (ERR-001): one page per error code, and the list.
-        app.MapGet(ErrorPagesPath, (SpecCatalog spec) => new RazorComponentResult<ErrorIndex>(new Dictionary<string, object?>
-        {
-            [nameof(ErrorIndex.Spec)] = spec,
-        })).ExcludeFromDescription().AllowAnonymous();
-        app.MapGet(ErrorPagesPath + "/{code}", (string code, SpecCatalog spec, HttpContext context) =>
-            spec.Errors.TryGet(code, out var error)
-                ? new RazorComponentResult<ErrorPage>(new Dictionary<string, object?>
-                {
-                    [nameof(ErrorPage.Error)] = error,
-                    [nameof(ErrorPage.Requirements)] = spec.Requirements.ForError(code),
-                    [nameof(ErrorPage.BaseUrl)] = BaseUrl(context.Request),
-                })
-                : Results.NotFound()).ExcludeFromDescription().AllowAnonymous();
-        return app;
+            var result = await next(context);
+            if (result is not IResult page)
+            {
+                return result;
+            }
+            var headers = context.HttpContext.Response.Headers;
+            headers.ContentSecurityPolicy = contentSecurityPolicy;
+            headers.XContentTypeOptions = "nosniff";
+            headers.XFrameOptions = "DENY";
+            headers["Referrer-Policy"] = "same-origin";
+            return PortalCultures.Localize(page);
+        });
+        return pages;
     }
+
+    private static RazorComponentResult<TPage> Page<TPage>(Dictionary<string, object?> parameters)
+        where TPage : Microsoft.AspNetCore.Components.IComponent => new RazorComponentResult<TPage>(parameters);
+
+    // The embedded broker's port, where the examples send MQTT (the Gateway's Mqtt:Port).
+    private static int MqttPort(IConfiguration configuration) => configuration.GetValue("Mqtt:Port", 1883);
 }

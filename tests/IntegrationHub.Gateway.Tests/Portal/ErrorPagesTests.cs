@@ -23,7 +23,7 @@ public sealed partial class ErrorPagesTests(HubFixture fixture) : IClassFixture<
         Assert.Equal(Hub.BaseAddress.Authority, type.Authority);
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
-        Assert.Contains("<h1>auth.token-missing</h1>", html, StringComparison.Ordinal);
+        Assert.Contains("<h1 class=\"page-title\">auth.token-missing</h1>", html, StringComparison.Ordinal);
         Assert.Contains("No access token was sent.", html, StringComparison.Ordinal);
         Assert.Contains("AUTH-001", html, StringComparison.Ordinal);
         Assert.Contains("href=\"/specs/v1/errors/auth.token-missing\"", html, StringComparison.Ordinal);

@@ -12,7 +12,7 @@ internal static class VerifyCommand
     {
         var report = new Argument<FileInfo>("REPORT") { Description = "report.jws, or report.json with its report.jws beside it (then the JSON must be exactly the signed payload)." };
         var jwks = new Option<FileInfo?>("--jwks") { Description = "The hub's JWKS as a file (offline); certify saves it as jwks.json beside the report." };
-        var hub = new Option<Uri?>("--hub") { Description = "Fetch the JWKS from this hub's /.well-known/jwks." };
+        var hub = UrlOption.Create("--hub", "Fetch the JWKS from this hub's /.well-known/jwks.");
         var command = new Command("verify", """
             Verify a certification report signed by a hub (JWS, RS256, compact serialization) against the hub's JWKS.
             Exit codes: 0 valid, 1 invalid or tampered, 2 usage error, 3 hub unreachable.

@@ -25,7 +25,7 @@ internal static class CertificationsApi
         var group = app.MapGroup("/v1/certifications").WithTags("Certification").RequireScope(Scopes.TelemetryWrite);
         group.MapPost("/", OpenAsync).WithName("OpenCertification")
             .WithSummary("Open a certification session for the calling adapter; the answer says what to send (profile, devices, interval, duration, a threshold-crossing step).");
-        group.MapGet("/", ListAsync).WithName("ListCertifications").WithSummary("List the sessions of the caller's organization (the caller's own, unless it holds the admin scope).");
+        group.MapGet("/", ListAsync).WithName("ListCertifications").WithSummary("List the sessions of the caller's organization, newest first, at most 200 (the caller's own, unless it holds the admin scope).");
         group.MapGet("/{certificationId}", GetAsync).WithName("GetCertification").WithSummary("A session: what arrived so far, which devices raised an alert, and once evaluated the signed report.");
         group.MapPost("/{certificationId}/evaluation", EvaluateAsync).WithName("EvaluateCertification")
             .WithSummary("Close the session and grade it; answers the report and its JWS (signed with a key of /.well-known/jwks). Certifies a sandbox adapter whose required classes have passed.");
@@ -123,7 +123,8 @@ internal static class CertificationsApi
         }
 
         var now = time.GetUtcNow();
-        var id = "crt-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        // Ids sort by opening time (SQLite cannot order by DateTimeOffset), and are not guessable.
+        var id = $"crt-{now.ToUnixTimeMilliseconds():x12}{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}";
         var instructions = new SessionInstructions
         {
             CertificationId = id,
@@ -157,9 +158,9 @@ internal static class CertificationsApi
 
     private static async Task<Ok<CertificationResponse[]>> ListAsync(HubDb db, HttpContext context)
     {
-        var list = await Visible(db, context.Caller()).AsNoTracking().OrderByDescending(c => c.OpenedAt).Take(200).ToListAsync(context.RequestAborted);
+        var list = await Visible(db, context.Caller()).AsNoTracking().OrderByDescending(c => c.Id).Take(200).ToListAsync(context.RequestAborted);
         var result = new List<CertificationResponse>(list.Count);
-        foreach (var session in list.OrderByDescending(c => c.OpenedAt))
+        foreach (var session in list)
         {
             result.Add(await ResponseAsync(db, session, null, context.RequestAborted, withReport: false));
         }

@@ -19,7 +19,7 @@ internal enum CertificationFault
     /// <summary>The device clock ten minutes behind (CERT-004).</summary>
     LateClock,
 
-    /// <summary>Every third reading reuses the previous message id (CERT-005).</summary>
+    /// <summary>The second of every three readings reuses the previous message id (CERT-005).</summary>
     Duplicates,
 
     /// <summary>Quantities sent without their unit (CERT-001).</summary>
@@ -108,7 +108,7 @@ internal sealed partial class CertificationRunner(ITelemetrySender sender, TimeP
     {
         CertificationFault.WrongUnits => message with { Observations = [.. message.Observations.Select(o => o.Unit is null ? o : o with { Unit = "kg" })] },
         CertificationFault.LateClock => message with { Time = message.Time - LateClockOffset, MessageId = message.MessageId + "-late" },
-        CertificationFault.Duplicates when round % 3 == 2 && lastIds.TryGetValue(message.DeviceId, out var previous) => message with { MessageId = previous },
+        CertificationFault.Duplicates when round % 3 == 1 && lastIds.TryGetValue(message.DeviceId, out var previous) => message with { MessageId = previous },
         CertificationFault.MissingFields => message with { Observations = [.. message.Observations.Select(o => o with { Unit = null })] },
         _ => message,
     };

@@ -19,8 +19,8 @@ internal static class CertifyCommand
 {
     public static Command Create()
     {
-        var hub = new Option<Uri?>("--hub") { Description = "Certify an adapter pushing to this hub's sandbox, e.g. http://localhost:5080." };
-        var pull = new Option<Uri?>("--pull") { Description = "Certify the vendor platform whose pull endpoint has this base URL (GET {base}/telemetry/latest)." };
+        var hub = UrlOption.Create("--hub", "Certify an adapter pushing to this hub's sandbox, e.g. http://localhost:5080.");
+        var pull = UrlOption.Create("--pull", "Certify the vendor platform whose pull endpoint has this base URL (GET {base}/telemetry/latest).");
         var clientId = new Option<string?>("--client-id") { Description = "The adapter's client id (with --hub)." };
         var clientSecret = new Option<string?>("--client-secret") { Description = "The adapter's secret; or set IHUB_CLIENT_SECRET.", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("IHUB_CLIENT_SECRET") };
         var profile = new Option<string?>("--profile") { Description = "The profile certified: gas.underground-methane, … ('ihub spec list')." , Required = true };

@@ -19,7 +19,7 @@ internal static class SpecCommand
     }
 
     private static (Option<Uri?> Hub, Option<DirectoryInfo?> Dir) SourceOptions() => (
-        new Option<Uri?>("--hub") { Description = "Read the spec a hub publishes at {hub}/specs/v1, e.g. http://localhost:5080." },
+        UrlOption.Create("--hub", "Read the spec a hub publishes at {hub}/specs/v1, e.g. http://localhost:5080."),
         new Option<DirectoryInfo?>("--dir") { Description = "Read the spec from a folder laid out like specs/." });
 
     private static Command List()
@@ -160,7 +160,7 @@ internal sealed class SpecStore : IAsyncDisposable
         _dir = dir;
         if (hub is not null)
         {
-            _http = new HttpClient { BaseAddress = hub, Timeout = TimeSpan.FromSeconds(30), MaxResponseContentBufferSize = 16 * 1024 * 1024 };
+            _http = new HttpClient { BaseAddress = new Uri(hub.ToString().TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(30), MaxResponseContentBufferSize = 16 * 1024 * 1024 };
         }
     }
 

@@ -21,13 +21,14 @@ internal static class ValidateCommand
         var schema = new Option<string?>("--schema") { Description = "Validate against this schema of the spec instead (e.g. alert-event, cap-alert, profile); no profile checks." };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the results as JSON to this file." };
         var specDir = new Option<DirectoryInfo?>("--spec-dir") { Description = "Validate against the spec in this folder instead of the one built into the tool." };
+        var now = new Option<DateTimeOffset?>("--now") { Description = "Judge message times as if the hub's clock read this (RFC 3339), e.g. to replay recorded data; default: now." };
         var command = new Command("validate", """
             Validate payloads offline against the spec and a profile, with the same validator engine the hub runs.
             Prints a summary and each finding with its requirement id, error code, JSON pointer and a fix hint.
             Exit codes: 0 all valid, 1 findings, 2 usage error (e.g. no such file).
             """)
         {
-            paths, profile, format, schema, json, specDir,
+            paths, profile, format, schema, json, specDir, now,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -43,7 +44,7 @@ internal static class ValidateCommand
                 throw new UsageException($"No schema '{schemaName}'; use one of {string.Join(", ", spec.Schemas.Keys.Order(StringComparer.Ordinal))}.");
             }
             var files = Expand(parse.GetValue(paths)!);
-            var validator = new PayloadValidator(spec, profileId, parse.GetValue(format) == "senml", schemaName);
+            var validator = new PayloadValidator(spec, profileId, parse.GetValue(format) == "senml", schemaName, parse.GetValue(now) ?? DateTimeOffset.UtcNow);
             var results = new List<FileResult>();
             foreach (var file in files)
             {
@@ -108,7 +109,7 @@ internal static class ValidateCommand
 }
 
 /// <summary>Judges one payload file the way the hub judges a request body, with the hub's engine.</summary>
-internal sealed class PayloadValidator(SpecCatalog spec, string? profile, bool senml, string? schema)
+internal sealed class PayloadValidator(SpecCatalog spec, string? profile, bool senml, string? schema, DateTimeOffset now)
 {
     private readonly SenmlJsonCodec _senml = new(TimeProvider.System);
 
@@ -145,7 +146,7 @@ internal sealed class PayloadValidator(SpecCatalog spec, string? profile, bool s
     {
         var context = new ValidationContext
         {
-            Now = DateTimeOffset.UtcNow,
+            Now = now,
             AllowedProfiles = profile is null ? null : new HashSet<string>([profile], StringComparer.Ordinal),
         };
         // One message on its own (as an MQTT publish may carry), or a batch as POST /v1/telemetry takes it.

@@ -163,10 +163,12 @@ public sealed class SessionEvaluator(SpecCatalog spec)
                         string.Create(CultureInfo.InvariantCulture, $"Device '{device}' was silent for {(times[k] - times[k - 1]).TotalSeconds:0.#} s, from {times[k - 1]:O} to {times[k]:O}."), deviceId: device);
                 }
             }
-            if (evaluatedAt - times[^1] > limit)
+            // The session ends at its planned end, or earlier when it is evaluated earlier; waiting after it is no gap.
+            var end = evaluatedAt < instructions.OpenedAt + instructions.Duration ? evaluatedAt : instructions.OpenedAt + instructions.Duration;
+            if (end - times[^1] > limit)
             {
                 interval.Add(ErrorCodes.CertificationIntervalExceeded, "/time",
-                    string.Create(CultureInfo.InvariantCulture, $"Device '{device}' last reported at {times[^1]:O}, {(evaluatedAt - times[^1]).TotalSeconds:0} s before the session ended."), deviceId: device);
+                    string.Create(CultureInfo.InvariantCulture, $"Device '{device}' last reported at {times[^1]:O}, {(end - times[^1]).TotalSeconds:0} s before the session ended."), deviceId: device);
             }
         }
 

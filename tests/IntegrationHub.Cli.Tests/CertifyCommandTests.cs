@@ -53,6 +53,20 @@ public sealed class CertifyCommandTests(HubFixture fixture) : IClassFixture<HubF
         Assert.Equal(2, (await Cli.RunAsync("verify", Path.Combine(output, "report.jws"))).ExitCode);
     }
 
+    [Fact]
+    public async Task Certify_CoreMqtt_SimulatorSendsOverMqtt_AndPasses()
+    {
+        var (adapter, output, run) = await CertifyAsync("certify-mqtt", null, "core-mqtt");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("over MQTT", run.Output, StringComparison.Ordinal);
+        var report = JsonNode.Parse(File.ReadAllText(Path.Combine(output, "report.json")))!;
+        Assert.Equal(["core-mqtt", "profile:" + Vendor.Profile], report["classes"]!.AsArray().Select(c => c!["id"]!.GetValue<string>()));
+        Assert.True(report["arrivals"]!["mqtt.accepted"]!.GetValue<int>() >= 6);
+        // The default required classes are core-http and the profile: MQTT alone does not certify.
+        Assert.Equal("sandbox", await Vendor.StatusAsync(Hub, adapter));
+    }
+
     [Theory]
     [InlineData("wrong-units", new[] { "CERT-002", "CERT-003", "CERT-006", "CERT-007" })]
     [InlineData("late-clock", new[] { "CERT-003", "CERT-004" })]
@@ -92,17 +106,18 @@ public sealed class CertifyCommandTests(HubFixture fixture) : IClassFixture<HubF
     }
 
     /// <summary>A new vendor with one methane device, certified by <c>ihub certify</c> running the simulator as the vendor.</summary>
-    private async Task<(string Adapter, string Output, ToolResult Run)> CertifyAsync(string prefix, string? fault)
+    private async Task<(string Adapter, string Output, ToolResult Run)> CertifyAsync(string prefix, string? fault, string coreClass = "core-http")
     {
         var device = HubFixture.Unique(prefix) + "-ch4";
         var (adapter, secret) = await Vendor.CreateAsync(Hub, prefix, [device]);
         var output = Cli.TempDirectory();
         // The hub's clock is a test clock that stands still; it is set to now so that clock-skew checks see real time.
         Hub.Time.SetUtcNow(DateTimeOffset.UtcNow);
-        var vendor = $"dotnet \"{Cli.Simulator}\" --hub {Hub.BaseAddress} --client-id {adapter} --certification \"{{session}}\"" + (fault is null ? "" : $" --fault {fault}");
+        var vendor = $"dotnet \"{Cli.Simulator}\" --hub {Hub.BaseAddress} --client-id {adapter} --certification \"{{session}}\" --mqtt-broker mqtt://127.0.0.1:{Hub.MqttPort}"
+            + (fault is null ? "" : $" --fault {fault}");
         var run = await Cli.RunAsync(new Dictionary<string, string> { ["IHUB_CLIENT_SECRET"] = secret },
             "certify", "--hub", Hub.BaseAddress.ToString(), "--client-id", adapter, "--profile", Vendor.Profile, "--device", device,
-            "--interval", "1", "--duration", "6", "--grace", fault is null ? "20" : "2", "--out", output, "--vendor-command", vendor);
+            "--class", coreClass, "--interval", "1", "--duration", "6", "--grace", fault is null ? "20" : "2", "--out", output, "--vendor-command", vendor);
         return (adapter, output, run);
     }
 }

@@ -50,7 +50,7 @@ var broker = new Option<Uri?>("--mqtt-broker")
 
 var certification = new Option<FileInfo?>("--certification")
 {
-    Description = "Play a certification session instead: the session file 'ihub certify' writes (devices, interval, duration, threshold step). The transport follows the session (HTTP, or MQTT for core-mqtt).",
+    Description = "Play a certification session instead: the session file 'ihub certify' writes (devices, interval, duration, threshold step). The transport follows the session (HTTP, or MQTT for core-mqtt, to --mqtt-broker if given).",
 };
 var fault = new Option<CertificationFault>("--fault")
 {
@@ -85,7 +85,7 @@ root.SetAction(async (parse, cancellationToken) =>
             return 2;
         }
     }
-    if (parse.GetValue(broker) is not null && !parse.GetValue(mqtt))
+    if (parse.GetValue(broker) is not null && !parse.GetValue(mqtt) && parse.GetValue(certification) is null)
     {
         Console.Error.WriteLine("--mqtt-broker goes with --mqtt.");
         return 2;

@@ -104,7 +104,7 @@ internal static class ValidateCommand
             }
         }
         var invalid = report.Files.Count(f => !f.Valid);
-        Console.WriteLine($"{report.Files.Count} file(s): {report.Files.Count - invalid} valid, {invalid} with findings ({report.Files.Sum(f => f.Findings.Count)} findings).");
+        Console.WriteLine($"{report.Files.Count} file(s): {report.Files.Count - invalid} valid, {invalid} with findings ({report.Files.Sum(f => f.Findings.Count)} finding{(report.Files.Sum(f => f.Findings.Count) == 1 ? "" : "s")}).");
     }
 }
 

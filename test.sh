@@ -33,8 +33,10 @@ configuration=${CONFIGURATION:-Release}
 dotnet build IntegrationHub.sln -c "$configuration" -warnaserror
 dotnet test --solution IntegrationHub.sln -c "$configuration" --no-build
 
-# The client SDK ships as a NuGet package: prove it still packs, README included.
+# The client SDK ships as a NuGet package and the CLI as a .NET tool: prove both still pack, READMEs included.
 dotnet pack src/Adapters/IntegrationHub.Client -c "$configuration" --no-build -o artifacts/packages
+# The conformance CLI ships as a .NET tool (dotnet tool install --global --add-source artifacts/packages IntegrationHub.Conformance.Cli).
+dotnet pack src/Conformance/IntegrationHub.Conformance.Cli -c "$configuration" --no-build -o artifacts/packages
 
 # The spec, checked by tools no one here wrote (Spectral, the AsyncAPI parser, ajv, redocly diff); installs them
 # from tools/spec-check/package-lock.json on first use.

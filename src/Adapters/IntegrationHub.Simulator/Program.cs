@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 //     --devices N --rate R [--profile P]... [--seed S] [--scenario mixed] [--count N | --duration 00:10:00]
 //     [--start 2026-07-14T08:00:00+08:00] [--mqtt [--mqtt-broker mqtt://host:1883]]
 //     [--admin-client-id ID --admin-client-secret SECRET]
+//     or: --hub URL --client-id ID --certification session.json [--fault wrong-units|late-clock|duplicates|missing-fields|silence]
 var hub = new Option<Uri>("--hub")
 {
     Description = "The hub's base address, e.g. http://localhost:5080.",
@@ -47,12 +48,25 @@ var broker = new Option<Uri?>("--mqtt-broker")
         : Fail<Uri?>(result, "--mqtt-broker takes mqtt://host:port or mqtts://host:port."),
 };
 
+var certification = new Option<FileInfo?>("--certification")
+{
+    Description = "Play a certification session instead: the session file 'ihub certify' writes (devices, interval, duration, threshold step). The transport follows the session (HTTP, or MQTT for core-mqtt, to --mqtt-broker if given).",
+};
+var fault = new Option<CertificationFault>("--fault")
+{
+    Description = "With --certification, break one rule on purpose: wrong-units, late-clock, duplicates, missing-fields or silence.",
+    DefaultValueFactory = _ => CertificationFault.None,
+    CustomParser = result => Enum.TryParse<CertificationFault>(result.Tokens[0].Value.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out var kind)
+        ? kind
+        : Fail<CertificationFault>(result, "--fault takes wrong-units, late-clock, duplicates, missing-fields or silence."),
+};
+
 devices.Validators.Add(result => { if (result.GetValueOrDefault<int>() is < 1 or > 100_000) { result.AddError("--devices must be between 1 and 100000."); } });
 rate.Validators.Add(result => { if (result.GetValueOrDefault<double>() is not (> 0 and <= 100_000)) { result.AddError("--rate must be above 0 and at most 100000."); } });
 
 var root = new RootCommand("Simulates devices of the reference profiles and sends their telemetry to an IntegrationHub.")
 {
-    hub, clientId, clientSecret, devices, rate, profiles, seed, scenario, count, duration, adminId, adminSecret, district, start, mqtt, broker,
+    hub, clientId, clientSecret, devices, rate, profiles, seed, scenario, count, duration, adminId, adminSecret, district, start, mqtt, broker, certification, fault,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -71,9 +85,34 @@ root.SetAction(async (parse, cancellationToken) =>
             return 2;
         }
     }
-    if (parse.GetValue(broker) is not null && !parse.GetValue(mqtt))
+    if (parse.GetValue(broker) is not null && !parse.GetValue(mqtt) && parse.GetValue(certification) is null)
     {
         Console.Error.WriteLine("--mqtt-broker goes with --mqtt.");
+        return 2;
+    }
+    if (parse.GetValue(certification) is { } sessionFile)
+    {
+        if (!sessionFile.Exists)
+        {
+            Console.Error.WriteLine($"No session file {sessionFile.FullName}.");
+            return 2;
+        }
+        var session = IntegrationHub.Conformance.Certification.SessionInstructions.Parse(await File.ReadAllBytesAsync(sessionFile.FullName, cancellationToken));
+        if (!Scenario.Profiles.Contains(session.Profile))
+        {
+            Console.Error.WriteLine($"No device model for '{session.Profile}'; choose from {string.Join(", ", Scenario.Profiles)}.");
+            return 2;
+        }
+        var sessionTransport = session.Transport == "mqtt" ? new MqttTransport(parse.GetValue(broker)) : null;
+        await using var sessionServices = SimulatorServices.Create(parse.GetValue(hub)!, parse.GetValue(clientId)!, secret, sessionTransport);
+        Console.WriteLine(CertificationRunner.Describe(session) + $" over {(sessionTransport is null ? "HTTP" : "MQTT")}{(parse.GetValue(fault) is var broken and not CertificationFault.None ? $", with the fault {broken}" : "")}.");
+        var played = await sessionServices.GetRequiredService<CertificationRunner>().RunAsync(session, parse.GetValue(seed), parse.GetValue(fault), cancellationToken);
+        Console.WriteLine(played);
+        return played.Failed > 0 ? 1 : 0;
+    }
+    if (parse.GetValue(fault) != CertificationFault.None)
+    {
+        Console.Error.WriteLine("--fault goes with --certification.");
         return 2;
     }
     var transport = parse.GetValue(mqtt) ? new MqttTransport(parse.GetValue(broker)) : null;
@@ -123,6 +162,7 @@ internal static class SimulatorServices
             client.UseMqtt(options => options.Broker = mqtt.Broker);
         }
         services.AddSingleton<SimulatorRunner>();
+        services.AddSingleton<CertificationRunner>();
         return services.BuildServiceProvider();
     }
 }

@@ -40,7 +40,8 @@ internal sealed class IngestPipeline(
     IngestMetrics metrics,
     AlertSignal alerts,
     OutboxSignal events,
-    ILiveStream streams)
+    ILiveStream streams,
+    Certification.CertificationSessions certifications)
 {
     /// <param name="caller">The sending adapter.</param>
     /// <param name="messages">The messages, in the order sent.</param>
@@ -76,6 +77,7 @@ internal sealed class IngestPipeline(
         alerts.Notify();
         events.Fire();
         streams.Publish(sender, batch, outcomes);
+        await certifications.RecordAsync(db, caller, transport, messages, batch, outcomes, receivedAt, cancellationToken);
 
         var results = new MessageResult[batch.Length];
         int accepted = 0, duplicates = 0, rejected = 0, observations = 0;

@@ -38,13 +38,13 @@ internal static class TelemetryIngestApi
 
     private static async Task<Results<Ok<BatchResult>, ProblemHttpResult>> IngestAsync(
         HttpContext context, IngestPipeline pipeline, TelemetryWriter writer, CodecRegistry codecs, IngestMetrics metrics,
-        TimeProvider time, IOptions<IngestionOptions> options)
+        TimeProvider time, IOptions<IngestionOptions> options, Certification.CertificationSessions certifications)
     {
         var limits = options.Value;
         var caller = context.Caller();
-        if (limits.RequireCertification && caller.IsSandbox) // TEL-015
+        if (certifications.Refuses(caller, limits)) // TEL-015
         {
-            return Discard(ErrorCodes.AdapterNotCertified, $"Adapter '{caller.ClientId}' is in the sandbox; this hub accepts data only from certified adapters.");
+            return Discard(ErrorCodes.AdapterNotCertified, $"Adapter '{caller.ClientId}' is in the sandbox; this hub accepts data only from certified adapters, or within a certification session (POST /v1/certifications).");
         }
         if (codecs.ForContentType(context.Request.ContentType) is not { } codec) // TEL-003
         {
@@ -82,7 +82,7 @@ internal static class TelemetryIngestApi
             }
             using (document)
             {
-                if (BatchShape(document.RootElement) is { } shape)
+                if (BatchEnvelope.Check(document.RootElement) is { } shape)
                 {
                     return await RejectBodyAsync(shape, body);
                 }
@@ -124,31 +124,6 @@ internal static class TelemetryIngestApi
         && mediaType.Parameters.FirstOrDefault(p => p.Name.Equals("profile", StringComparison.OrdinalIgnoreCase)) is { Value: { } value }
             ? HeaderUtilities.RemoveQuotes(value).ToString()
             : caller.AllowedProfiles is [var only] ? only : null;
-
-    /// <summary>The envelope's shape (specs/schemas/telemetry-batch.schema.json, TEL-001); the messages are judged one by one later.</summary>
-    private static Finding? BatchShape(JsonElement root)
-    {
-        if (root.ValueKind != JsonValueKind.Object)
-        {
-            return new Finding(ErrorCodes.NotABatch, "", "The body must be an object {\"messages\": [ … ]}.");
-        }
-        foreach (var property in root.EnumerateObject())
-        {
-            if (property.Name != "messages")
-            {
-                return new Finding(ErrorCodes.NotABatch, "/" + JsonPointers.Escape(property.Name), $"A batch has no member '{property.Name}'; it holds only 'messages'.");
-            }
-        }
-        if (!root.TryGetProperty("messages", out var messages))
-        {
-            return new Finding(ErrorCodes.NotABatch, "/messages", "'messages' is required.");
-        }
-        if (messages.ValueKind != JsonValueKind.Array || messages.GetArrayLength() == 0)
-        {
-            return new Finding(ErrorCodes.NotABatch, "/messages", "'messages' must be an array of at least one message.");
-        }
-        return null;
-    }
 
     /// <summary>Reads up to <paramref name="limit"/> bytes; a result equal to the limit means the body is longer.</summary>
     private static async Task<int> ReadBodyAsync(Stream body, byte[] buffer, int limit, CancellationToken cancellationToken)

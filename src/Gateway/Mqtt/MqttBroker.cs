@@ -52,6 +52,7 @@ internal sealed partial class MqttBroker(
     IOptions<IngestionOptions> ingestion,
     TimeProvider time,
     MqttMetrics metrics,
+    Certification.CertificationSessions certifications,
     ILogger<MqttBroker> logger) : IHostedService, IAsyncDisposable, IClientSessions
 {
     /// <summary>The client id the hub publishes under.</summary>
@@ -220,6 +221,11 @@ internal sealed partial class MqttBroker(
 
         var payload = e.ApplicationMessage.Payload;
         var limits = ingestion.Value;
+        if (certifications.Refuses(session.Caller, limits)) // TEL-015
+        {
+            RefusePublish(e, MqttPubAckReasonCode.NotAuthorized, ErrorCodes.AdapterNotCertified);
+            return;
+        }
         if (payload.Length > limits.MaxBodyBytes)
         {
             RefusePublish(e, MqttPubAckReasonCode.QuotaExceeded, ErrorCodes.BodyTooLarge);

@@ -1,4 +1,5 @@
 using IntegrationHub.Gateway.Alerts;
+using IntegrationHub.Gateway.Certification;
 using IntegrationHub.Gateway.Events;
 using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Organizations;
@@ -37,6 +38,8 @@ public sealed class HubDb(DbContextOptions<HubDb> options) : DbContext(options)
     internal DbSet<DeadLetter> DeadLetters => Set<DeadLetter>();
     internal DbSet<User> Users => Set<User>();
     internal DbSet<Warning> Warnings => Set<Warning>();
+    internal DbSet<CertificationSession> Certifications => Set<CertificationSession>();
+    internal DbSet<CertificationArrival> CertificationArrivals => Set<CertificationArrival>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -73,6 +73,19 @@ public static class ErrorCodes
 
     public const string InvalidCursor = "query.invalid-cursor";
 
+    public const string CertificationNotFound = "certification.not-found";
+    public const string CertificationClosed = "certification.closed";
+    public const string CertificationSessionOpen = "certification.session-open";
+
+    // Findings of the certification checks (CERT-*): reported in certification reports, never as an HTTP problem.
+    public const string CertificationNoArrivals = "certification.no-arrivals";
+    public const string CertificationIntervalExceeded = "certification.interval-exceeded";
+    public const string CertificationClockSkew = "certification.clock-skew";
+    public const string CertificationIdReused = "certification.id-reused";
+    public const string CertificationDuplicateReading = "certification.duplicate-reading";
+    public const string CertificationNoAlert = "certification.no-alert";
+    public const string CertificationPullFailed = "certification.pull-failed";
+
     public const string Unavailable = "server.unavailable";
     public const string ServerError = "server.error";
 }

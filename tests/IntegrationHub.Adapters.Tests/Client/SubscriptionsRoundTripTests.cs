@@ -204,6 +204,69 @@ public sealed class SubscriptionsRoundTripTests(SubscriptionHubFixture fixture) 
         Assert.Equal((HttpStatusCode.UnprocessableEntity, "subscription.url-refused"), (refused.StatusCode, refused.Code));
     }
 
+    [Fact]
+    public async Task AlertEvents_AreDelivered_AndReadAsTypedAlertEvents()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var org = HubFixture.Unique("sdk-sub-alerts");
+        var adapter = await Tenants.CreateAsync(Hub, org, [.. Tenants.Subscriber, "alerts:manage"], "ch4-1");
+        await using var sdk = Sdk.For(Hub, adapter.ClientId, adapter.ClientSecret);
+        var created = await sdk.GetRequiredService<ISubscriptionsApi>().CreateSubscriptionAsync(
+            CreateSubscriptionRequest.Webhook("Alerts", receiver.Url, new SubscriptionFilter { Types = ["alert"], Levels = ["orange", "red"] }, EventModes.Structured));
+
+        // Two readings of 30 %LEL five minutes apart raise an orange alert.
+        var end = Hub.Time.GetUtcNow().AddMinutes(-1);
+        await sdk.GetRequiredService<ITelemetryApi>().IngestAsync(new TelemetryBatch([.. new[] { end.AddMinutes(-5), end }.Select((time, i) => new TelemetryMessage
+        {
+            MessageId = $"alarm-{i}",
+            DeviceId = "ch4-1",
+            Profile = "gas.underground-methane",
+            Time = time,
+            Observations = [Observation.Quantity("ch4", 30, "%{LEL}")],
+        })]));
+        await Hub.Services.GetRequiredService<IntegrationHub.Gateway.Alerts.AlertEngine>().CaughtUpAsync(TestContext.Current.CancellationToken);
+        var delivery = (await receiver.WaitForDeliveriesAsync(1))[0];
+        var e = Assert.Single(new WebhookVerifier([created.Secret!], time: Hub.Time).Receive(Headers(delivery), delivery.ContentType, delivery.Body).Events);
+        var alert = e.AsAlert()!;
+
+        Assert.Equal((HubEventTypes.Alert("raised"), "orange", org), (e.Type, e.Level, e.Organization));
+        Assert.Null(e.AsObservation());
+        Assert.Equal(("raised", "orange", "raised", false), (alert.Transition, alert.Level, alert.State, alert.Cleared));
+        Assert.Equal((org, "ch4-1", "ch4-level", "threshold"), (alert.OrganizationId, alert.DeviceId, alert.Rule.Id, alert.Rule.Kind));
+        Assert.Equal(("ch4-1", "ch4-level"), (alert.DedupKey.DeviceId, alert.DedupKey.RuleId));
+        Assert.Equal(e.Subject, alert.AlertId);
+    }
+
+    [Fact]
+    public async Task FailingSubscriptionChange_IsNotRetried_ButAFailingReadIs()
+    {
+        var org = HubFixture.Unique("sdk-sub-once");
+        var adapter = await Tenants.CreateAsync(Hub, org, Tenants.Subscriber);
+        var failures = new HashSet<HttpMethod>();
+        // The first request of each method fails as an overloaded hub would.
+        var wire = new WireTap(async (request, send) =>
+        {
+            lock (failures)
+            {
+                if (failures.Add(request.Method))
+                {
+                    return new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
+                }
+            }
+            return await send();
+        });
+        await using var sdk = Sdk.For(Hub, adapter.ClientId, adapter.ClientSecret, b => b.Tap(IntegrationHub.Client.IntegrationHubHttpClients.Subscriptions, wire));
+        var subscriptions = sdk.GetRequiredService<ISubscriptionsApi>();
+
+        var listed = await subscriptions.ListSubscriptionsAsync();
+        Assert.Equal(2, wire.Requests);
+        var error = await Assert.ThrowsAsync<IntegrationHubException>(() => subscriptions.CreateSubscriptionAsync(CreateSubscriptionRequest.Sse("Once")));
+
+        Assert.Empty(listed);
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, 3), (error.StatusCode, wire.Requests));
+        Assert.Empty(await subscriptions.ListSubscriptionsAsync());
+    }
+
     /// <summary>The hub records delivery state just after it delivers, so the test reads until it shows (at most 20 s).</summary>
     private static async Task<Subscription> WaitForAsync(ISubscriptionsApi subscriptions, string id, Func<Subscription, bool> condition)
     {

@@ -201,7 +201,12 @@ internal static class ProviderStatesApi
                 if (change.State == "an organization has invited a person")
                 {
                     var invitation = await hub.PostAsync(peopleToken, "/v1/users", new { email = Param("email"), name = "Duty Officer", role = "developer" }, cancellationToken);
-                    values["userId"] = invitation!["user"]!["id"]!.GetValue<string>();
+                    var userId = invitation!["user"]!["id"]!.GetValue<string>();
+                    values["userId"] = userId;
+                    if (change.Params?.GetValueOrDefault("disabled").ValueKind == JsonValueKind.True)
+                    {
+                        await hub.PostAsync(peopleToken, $"/v1/users/{userId}/disable", new { }, cancellationToken);
+                    }
                 }
                 break;
             default:

@@ -204,7 +204,7 @@ public sealed class ConsumerContractTests
     }
 
     /// <summary>The caller's identity and the people interactions.</summary>
-    private sealed record PeopleCalls(CallerIdentity Me, Invitation Invited, IReadOnlyList<User> Listed, Invitation Reissued, User Promoted, User Disabled)
+    private sealed record PeopleCalls(CallerIdentity Me, Invitation Invited, IReadOnlyList<User> Listed, Invitation Reissued, User Promoted, User Disabled, User Enabled)
     {
         public void Check()
         {
@@ -216,6 +216,7 @@ public sealed class ConsumerContractTests
             Assert.Equal("invited", Reissued.User.Status);
             Assert.Equal(UserRoles.Admin, Promoted.Role);
             Assert.Equal("disabled", Disabled.Status);
+            Assert.Equal(("invited", "pact-people-enable"), (Enabled.Status, Enabled.OrganizationId));
         }
     }
 
@@ -228,7 +229,8 @@ public sealed class ConsumerContractTests
             await users.ListUsersAsync(),
             await users.ReissueInvitationAsync(id),
             await users.ChangeUserRoleAsync(id, new ChangeRoleRequest(UserRoles.Admin)),
-            await users.DisableUserAsync(id));
+            await users.DisableUserAsync(id),
+            await users.EnableUserAsync(id));
     }
 
     [Fact]

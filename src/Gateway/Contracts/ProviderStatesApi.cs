@@ -19,6 +19,12 @@ namespace IntegrationHub.Gateway.Contracts;
 internal static class ProviderStatesApi
 {
     public const string Path = "/_test/provider-states";
+
+    /// <summary>
+    /// A webhook receiver that answers the CloudEvents handshake and acknowledges every delivery, so that states can
+    /// create webhook subscriptions. It is on loopback: the contract tests allow-list 127.0.0.1 for webhooks.
+    /// </summary>
+    public const string ReceiverPath = "/_test/webhook-receiver";
     public const string EnabledKey = "Contracts:ProviderStates";
 
     public static WebApplication MapProviderStates(this WebApplication app)
@@ -32,6 +38,11 @@ internal static class ProviderStatesApi
             throw new InvalidOperationException($"{EnabledKey} opens an unauthenticated endpoint that creates tenants; it is for contract tests and is refused in Production.");
         }
         app.MapPost(Path, SetUpAsync).ExcludeFromDescription().AllowAnonymous();
+        app.MapMethods(ReceiverPath, [HttpMethods.Options, HttpMethods.Post], (HttpContext context) =>
+        {
+            context.Response.Headers["WebHook-Allowed-Origin"] = "*";
+            return Results.Ok();
+        }).ExcludeFromDescription().AllowAnonymous();
         return app;
     }
 
@@ -40,6 +51,38 @@ internal static class ProviderStatesApi
 
     /// <summary>The scopes of an adapter whose organization runs its own alerts.</summary>
     private static readonly string[] Managing = [Scopes.TelemetryWrite, Scopes.TelemetryRead, Scopes.AlertsRead, Scopes.AlertsManage];
+
+    /// <summary>The scopes of an adapter whose organization subscribes to its events.</summary>
+    private static readonly string[] Subscribing = [Scopes.TelemetryWrite, Scopes.TelemetryRead, Scopes.AlertsRead, Scopes.SubscriptionsManage];
+
+    private static readonly string[] ObservationsOnly = ["observation"];
+
+    /// <summary>A national-profile typhoon warning (specs/examples/cap/national/typhoon-yellow.xml) from a sender named by the state.</summary>
+    private const string Typhoon = """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+          <identifier>37020041600000_20261128080000_0</identifier>
+          <sender>{sender}</sender>
+          <sent>2026-11-28T08:00:00+08:00</sent>
+          <status>Actual</status>
+          <msgType>Alert</msgType>
+          <scope>Public</scope>
+          <info>
+            <language>zh-CN</language>
+            <category>Met</category>
+            <event>台风</event>
+            <urgency>Unknown</urgency>
+            <severity>Yellow</severity>
+            <certainty>VeryLikely</certainty>
+            <eventCode><valueName>eventType</valueName><value>11B01</value></eventCode>
+            <effective>2026-11-28T08:00:00+08:00</effective>
+            <senderName>{sender}</senderName>
+            <headline>台风黄色预警</headline>
+            <description>预计24小时内沿海平均风力可达8级以上，阵风10级以上。</description>
+            <area><areaDesc>青岛市沿海</areaDesc><geocode><valueName>GB/T 2260</valueName><value>370202,370203,370211,370212</value></geocode></area>
+          </info>
+        </alert>
+        """;
 
     private static async Task<IResult> SetUpAsync(StateChange change, HttpContext context, IOptions<BootstrapOptions> bootstrap, AlertEngine engine, TimeProvider time)
     {
@@ -122,6 +165,50 @@ internal static class ProviderStatesApi
                     await hub.PostAsync(ownerToken, $"/v1/alerts/{alertId}/resolve", new { note = "valve closed, well ventilated" }, cancellationToken);
                 }
                 break;
+            case "an organization may subscribe":
+            case "an organization has a webhook subscription":
+                var subscriberToken = await AdapterWithDeviceAsync(hub, adminToken, Param("organizationId"), Param("adapterId"), Param("deviceId"), Subscribing, cancellationToken);
+                values["accessToken"] = subscriberToken;
+                var receiverUrl = $"{context.Request.Scheme}://{context.Request.Host}{ReceiverPath}";
+                values["receiverUrl"] = receiverUrl;
+                if (change.State == "an organization has a webhook subscription")
+                {
+                    var subscription = await hub.PostAsync(subscriberToken, "/v1/subscriptions", new { name = "Contract webhook", channel = "webhook", url = receiverUrl, filter = new { types = ObservationsOnly } }, cancellationToken);
+                    values["subscriptionId"] = subscription!["id"]!.GetValue<string>();
+                }
+                break;
+            case "an agency may post warnings":
+            case "an agency has posted a warning":
+                await hub.EnsureAsync(adminToken, "/v1/organizations", new { id = Param("organizationId"), name = "Contract agency", kind = "department" }, cancellationToken);
+                var agency = await hub.EnsureAsync(adminToken, $"/v1/organizations/{Param("organizationId")}/adapters", new { id = Param("adapterId"), name = "Contract agency", scopes = new[] { Scopes.WarningsWrite, Scopes.AlertsRead } }, cancellationToken)
+                    ?? await hub.PostAsync(adminToken, $"/v1/adapters/{Param("adapterId")}/secret", new { }, cancellationToken);
+                await hub.SendAsync(HttpMethod.Put, adminToken, $"/v1/adapters/{Param("adapterId")}/status", new { status = "production" }, cancellationToken);
+                var agencyToken = await hub.TokenAsync(Param("adapterId"), agency!["clientSecret"]!.GetValue<string>(), cancellationToken);
+                values["accessToken"] = agencyToken;
+                if (change.State == "an agency has posted a warning")
+                {
+                    var warning = await hub.PostXmlAsync(agencyToken, "/v1/warnings", Typhoon.Replace("{sender}", Param("sender"), StringComparison.Ordinal), cancellationToken);
+                    values["warningId"] = warning!["id"]!.GetValue<long>();
+                }
+                break;
+            case "an organization manages its people":
+            case "an organization has invited a person":
+                await hub.EnsureAsync(adminToken, "/v1/organizations", new { id = Param("organizationId"), name = "Contract organization", kind = "enterprise" }, cancellationToken);
+                var people = await hub.EnsureAsync(adminToken, $"/v1/organizations/{Param("organizationId")}/adapters", new { id = Param("adapterId"), name = "Contract people", scopes = new[] { Scopes.UsersManage } }, cancellationToken)
+                    ?? await hub.PostAsync(adminToken, $"/v1/adapters/{Param("adapterId")}/secret", new { }, cancellationToken);
+                var peopleToken = await hub.TokenAsync(Param("adapterId"), people!["clientSecret"]!.GetValue<string>(), cancellationToken);
+                values["accessToken"] = peopleToken;
+                if (change.State == "an organization has invited a person")
+                {
+                    var invitation = await hub.PostAsync(peopleToken, "/v1/users", new { email = Param("email"), name = "Duty Officer", role = "developer" }, cancellationToken);
+                    var userId = invitation!["user"]!["id"]!.GetValue<string>();
+                    values["userId"] = userId;
+                    if (change.Params?.GetValueOrDefault("disabled").ValueKind == JsonValueKind.True)
+                    {
+                        await hub.PostAsync(peopleToken, $"/v1/users/{userId}/disable", new { }, cancellationToken);
+                    }
+                }
+                break;
             default:
                 return TypedResults.Problem($"No provider state '{change.State}'.", statusCode: StatusCodes.Status400BadRequest);
         }
@@ -178,6 +265,14 @@ internal static class ProviderStatesApi
         public async Task<JsonNode?> SendAsync(HttpMethod method, string token, string path, object? body, CancellationToken cancellationToken)
         {
             using var response = await SendRawAsync(method, token, path, body, cancellationToken);
+            return await ReadAsync(response, cancellationToken);
+        }
+
+        public async Task<JsonNode?> PostXmlAsync(string token, string path, string xml, CancellationToken cancellationToken)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(path, UriKind.Relative)) { Content = new StringContent(xml, System.Text.Encoding.UTF8, "application/cap+xml") };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            using var response = await _http.SendAsync(request, cancellationToken);
             return await ReadAsync(response, cancellationToken);
         }
 

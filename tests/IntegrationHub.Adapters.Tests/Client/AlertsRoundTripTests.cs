@@ -86,6 +86,9 @@ public sealed class AlertsRoundTripTests(HubFixture fixture) : IClassFixture<Hub
         Assert.Equal(("ch4-level", AlertLevels.Orange, "ch4-1", "%{LEL}", 30.0), (alert.RuleId, alert.Level, alert.DeviceId, alert.Unit, alert.Value!.Value.Number));
         Assert.Equal((org, org, "370202", now), (alert.OrganizationId, alert.ResponsibleOrganizationId, alert.District, alert.RaisedAt));
         Assert.True(alert.IsOpen);
+        // Deadlines of its level still run (ALR-003): a raised alert must be acknowledged, then resolved, in time.
+        Assert.Equal(("threshold", false), (alert.RuleKind, alert.Cleared));
+        Assert.True(alert.AcknowledgeBy > now && alert.ResolveBy >= alert.AcknowledgeBy, $"{alert.AcknowledgeBy} then {alert.ResolveBy}");
         Assert.Equal(["ch4-2", "ch4-1"], [firstPage.Items.Single().DeviceId, secondPage.Items.Single().DeviceId]);
         Assert.Equal(AlertLevels.Yellow, firstPage.Items.Single().Level);
         Assert.Null(secondPage.NextCursor);
@@ -99,6 +102,8 @@ public sealed class AlertsRoundTripTests(HubFixture fixture) : IClassFixture<Hub
         Assert.Equal(alert, detail.Alert);
         var raised = Assert.Single(detail.History);
         Assert.Equal(("raised", AlertStates.Raised, AlertLevels.Orange, alert.Identifier), (raised.Kind, raised.State, raised.Level, raised.CapIdentifier));
+        Assert.Equal((false, null), (raised.Cleared, raised.PreviousLevel));
+        Assert.Equal(System.Text.Json.JsonValueKind.Array, raised.Causes!.Value.ValueKind);
         Assert.Equal((30.0, "%{LEL}"), (Assert.Single(detail.Observations).Value!.Value.Number, detail.Observations[0].Unit));
         Assert.Equal((alert.Identifier, "Alert"), (xml.Root!.Element(Cap + "identifier")!.Value, xml.Root.Element(Cap + "msgType")!.Value));
         Assert.Equal((alert.Identifier, "Alert", "Actual"), (cap.Identifier, cap.MsgType, cap.Status));
@@ -115,6 +120,8 @@ public sealed class AlertsRoundTripTests(HubFixture fixture) : IClassFixture<Hub
         var again = await Assert.ThrowsAsync<IntegrationHubException>(() => alerts.CloseAlertAsync(alert.Id, new NoteRequest()));
 
         Assert.Equal([AlertStates.Acknowledged, AlertStates.Dispatched, AlertStates.Resolved, AlertStates.Closed], [acknowledged.State, dispatched.State, resolved.State, closed.State]);
+        Assert.Equal((null, alert.ResolveBy), (acknowledged.AcknowledgeBy, acknowledged.ResolveBy));
+        Assert.Equal((null, null), (closed.AcknowledgeBy, closed.ResolveBy));
         Assert.Equal(brigade, dispatched.ResponsibleOrganizationId);
         Assert.False(closed.IsOpen);
         Assert.NotNull(closed.ClosedAt);

@@ -3,7 +3,10 @@ using IntegrationHub.Client.Administration;
 using IntegrationHub.Client.Alerts;
 using IntegrationHub.Client.Problems;
 using IntegrationHub.Client.Specs;
+using IntegrationHub.Client.Subscriptions;
 using IntegrationHub.Client.Telemetry;
+using IntegrationHub.Client.Users;
+using IntegrationHub.Client.Warnings;
 using IntegrationHub.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -49,11 +52,17 @@ public sealed class ConsumerContractTests
         var profile = await specs.GetProfileAsync("gas.underground-methane");
         var alerts = await AlertsAsync(sdk.GetRequiredService<IAlertsApi>());
         var settings = await AlertSettingsAsync(sdk.GetRequiredService<IAlertSettingsApi>());
+        var subscriptions = await SubscriptionsAsync(sdk.GetRequiredService<ISubscriptionsApi>());
+        var warnings = await WarningsAsync(sdk.GetRequiredService<IWarningsApi>());
+        var people = await PeopleAsync(sdk.GetRequiredService<IUsersApi>());
 
         var verified = await pact.VerifyAsync(mock);
         Assert.True(verified.ExitCode == 0, verified.ToString());
         alerts.Check();
         settings.Check();
+        subscriptions.Check();
+        warnings.Check();
+        people.Check();
         Assert.Equal((1, "unit.unknown", "/messages/1/observations/0/unit"), (ingested.Accepted, ingested.Results[1].Code, ingested.Results[1].Pointer));
         Assert.Equal((5.0, "%{LEL}"), (latest.Items[0].Value!.Value.Number, latest.Items[0].Unit));
         Assert.Equal(new DateTimeOffset(2026, 1, 5, 10, 30, 0, TimeSpan.Zero), history.Items[0].ObservedAt);
@@ -76,7 +85,9 @@ public sealed class ConsumerContractTests
             XNamespace cap = "urn:oasis:names:tc:emergency:cap:1.2";
             XNamespace atom = "http://www.w3.org/2005/Atom";
             Assert.Equal((AlertLevels.Orange, AlertStates.Raised, 30.0), (Open.Items[0].Level, Open.Items[0].State, Open.Items[0].Value!.Value.Number));
-            Assert.Equal(("raised", "engine"), (Detail.History[0].Kind, Detail.History[0].Actor));
+            Assert.Equal(("raised", "engine", false), (Detail.History[0].Kind, Detail.History[0].Actor, Detail.History[0].Cleared));
+            Assert.Equal(("threshold", false), (Detail.Alert.RuleKind, Detail.Alert.Cleared));
+            Assert.True(Detail.Alert.AcknowledgeBy < Detail.Alert.ResolveBy, "a raised alert's acknowledgement deadline comes before its resolution deadline");
             Assert.Equal(new DateTimeOffset(2026, 1, 5, 10, 30, 0, TimeSpan.Zero), Detail.Observations[0].ObservedAt);
             Assert.Equal("Alert", XDocument.Parse(CapXml).Root!.Element(cap + "msgType")!.Value);
             Assert.Equal(("Alert", "orange"), (Cap.MsgType, Cap.Info[0].EventCodeValue("warningLevel")));
@@ -125,6 +136,101 @@ public sealed class ConsumerContractTests
         var overrides = await settings.ListParameterOverridesAsync();
         await settings.DeleteParameterOverrideAsync(12);
         return new AlertSettingsCalls(opened, windows, device, added, overrides);
+    }
+
+    /// <summary>The subscription interactions.</summary>
+    private sealed record SubscriptionCalls(
+        Subscription Webhook, Subscription Mqtt, IReadOnlyList<Subscription> Listed, Subscription Read, Subscription Paused, Subscription Resumed, Subscription Rewound,
+        SecretRotation Rotation, Page<DeadLetter> DeadLetters, RedriveResult Redriven, IntegrationHubException Missing)
+    {
+        public void Check()
+        {
+            Assert.Equal((SubscriptionChannels.Webhook, EventModes.Binary, "pact-sub-create-app"), (Webhook.Channel, Webhook.Mode, Webhook.CreatedBy));
+            Assert.StartsWith("whsec_", Webhook.Secret, StringComparison.Ordinal);
+            Assert.Equal(["city.integrationhub.observation.v1"], Webhook.Filter.Types);
+            Assert.Equal(($"hub/v1/subscriptions/{Mqtt.Id}", null), (Mqtt.Topic, Mqtt.Secret));
+            Assert.Equal(["orange", "red"], Mqtt.Filter.Levels);
+            Assert.Equal("pact-sub-list", Assert.Single(Listed).OrganizationId);
+            Assert.Equal((0L, "0"), (Read.Delivery.Delivered, Read.Delivery.Cursor));
+            Assert.Equal((SubscriptionStatuses.Paused, SubscriptionStatuses.Active, SubscriptionStatuses.Active), (Paused.Status, Resumed.Status, Rewound.Status));
+            Assert.StartsWith("whsec_", Rotation.Secret, StringComparison.Ordinal);
+            Assert.Empty(DeadLetters.Items);
+            Assert.Equal(0, Redriven.Redriving);
+            Assert.Equal("subscription.not-found", Missing.Code);
+        }
+    }
+
+    private static async Task<SubscriptionCalls> SubscriptionsAsync(ISubscriptionsApi subscriptions)
+    {
+        const string id = "sub-0123456789abcdef";
+        var webhook = await subscriptions.CreateSubscriptionAsync(CreateSubscriptionRequest.Webhook("Gas centre", new Uri("http://127.0.0.1:5000/_test/webhook-receiver"), new SubscriptionFilter { Types = ["observation"] }));
+        var mqtt = await subscriptions.CreateSubscriptionAsync(CreateSubscriptionRequest.Mqtt("Alerts by MQTT", new SubscriptionFilter { Types = ["alert"], Levels = ["orange", "red"] }) with { Start = SubscriptionStarts.Latest });
+        var listed = await subscriptions.ListSubscriptionsAsync();
+        var read = await subscriptions.GetSubscriptionAsync(id);
+        var paused = await subscriptions.PauseSubscriptionAsync(id);
+        var resumed = await subscriptions.ResumeSubscriptionAsync(id);
+        var rewound = await subscriptions.RewindSubscriptionAsync(id, new RewindRequest(From: new DateTimeOffset(2026, 1, 5, 9, 0, 0, TimeSpan.Zero)));
+        var rotation = await subscriptions.RotateSubscriptionSecretAsync(id, new RotateSecretRequest(3600));
+        var deadLetters = await subscriptions.ListDeadLettersAsync(id);
+        var redriven = await subscriptions.RedriveDeadLettersAsync(id, new RedriveRequest());
+        await subscriptions.DeleteSubscriptionAsync(id);
+        var missing = await Assert.ThrowsAsync<IntegrationHubException>(() => subscriptions.GetSubscriptionAsync("sub-ffffffffffffffff"));
+        return new SubscriptionCalls(webhook, mqtt, listed, read, paused, resumed, rewound, rotation, deadLetters, redriven, missing);
+    }
+
+    /// <summary>The warning interactions; the posted document is the one the contract holds.</summary>
+    private sealed record WarningCalls(Warning Posted, Page<Warning> Listed, Warning Read, CapMessage Cap)
+    {
+        public void Check()
+        {
+            Assert.Equal(("yellow", "Moderate", "weather", true), (Posted.Level, Posted.Severity, Posted.Domain, Posted.Active));
+            Assert.Equal(["370202", "370203", "370211", "370212"], Posted.Districts);
+            Assert.Equal("pact-met-list@qdmet", Assert.Single(Listed.Items).Sender);
+            Assert.Equal("pact-met-get@qdmet", Read.Cap!.Value.GetProperty("sender").GetString());
+            Assert.Equal(("pact-met-cap@qdmet", "Actual"), (Cap.Sender, Cap.Status));
+        }
+    }
+
+    private static async Task<WarningCalls> WarningsAsync(IWarningsApi warnings)
+    {
+        using var contract = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Contract));
+        var document = contract.RootElement.GetProperty("interactions").EnumerateArray()
+            .Single(i => i.GetProperty("description").GetString() == "post an agency's national-profile typhoon warning").GetProperty("request").GetProperty("body").GetString()!;
+        return new WarningCalls(
+            await warnings.PostWarningAsync(CapContent.Xml(document)),
+            await warnings.ListWarningsAsync(new WarningFilter { Sender = "pact-met-list@qdmet", Active = true }),
+            await warnings.GetWarningAsync(13),
+            await warnings.GetWarningCapAsync(14));
+    }
+
+    /// <summary>The caller's identity and the people interactions.</summary>
+    private sealed record PeopleCalls(CallerIdentity Me, Invitation Invited, IReadOnlyList<User> Listed, Invitation Reissued, User Promoted, User Disabled, User Enabled)
+    {
+        public void Check()
+        {
+            Assert.Equal(("client", "operator"), (Me.Kind, Me.OrganizationKind));
+            Assert.Contains("admin", Me.Scopes);
+            Assert.Equal(("duty@people-invite.example.gov.cn", UserRoles.Developer, "invited"), (Invited.User.Email, Invited.User.Role, Invited.User.Status));
+            Assert.Contains("token=", Invited.InvitationUrl.Query, StringComparison.Ordinal);
+            Assert.Equal("pact-people-list", Assert.Single(Listed).OrganizationId);
+            Assert.Equal("invited", Reissued.User.Status);
+            Assert.Equal(UserRoles.Admin, Promoted.Role);
+            Assert.Equal("disabled", Disabled.Status);
+            Assert.Equal(("invited", "pact-people-enable"), (Enabled.Status, Enabled.OrganizationId));
+        }
+    }
+
+    private static async Task<PeopleCalls> PeopleAsync(IUsersApi users)
+    {
+        const string id = "u-0123456789abcdef";
+        return new PeopleCalls(
+            await users.GetMeAsync(),
+            await users.InviteUserAsync(new InviteUserRequest("duty@people-invite.example.gov.cn", "Duty Officer", UserRoles.Developer)),
+            await users.ListUsersAsync(),
+            await users.ReissueInvitationAsync(id),
+            await users.ChangeUserRoleAsync(id, new ChangeRoleRequest(UserRoles.Admin)),
+            await users.DisableUserAsync(id),
+            await users.EnableUserAsync(id));
     }
 
     [Fact]

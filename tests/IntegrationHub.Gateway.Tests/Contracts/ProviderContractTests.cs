@@ -18,7 +18,12 @@ public sealed class ProviderContractTests
 {
     private static readonly string Contract = Path.Combine(PactCli.Contracts, "integrationhub-client-integrationhub.json");
 
-    private static Dictionary<string, string?> WithProviderStates => new() { [ProviderStatesApi.EnabledKey] = "true" };
+    /// <summary>Provider states on; webhooks may reach the states' receiver on loopback (the operator's allow-list).</summary>
+    private static Dictionary<string, string?> WithProviderStates => new()
+    {
+        [ProviderStatesApi.EnabledKey] = "true",
+        ["Subscriptions:AllowedHosts:0"] = "127.0.0.1",
+    };
 
     private static async Task<ToolResult> VerifyAsync(HubFactory hub)
     {
@@ -35,6 +40,9 @@ public sealed class ProviderContractTests
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("a batch with one valid and one misspelt unit", result.Output, StringComparison.Ordinal);
+        Assert.Contains("create a webhook subscription to observations", result.Output, StringComparison.Ordinal);
+        Assert.Contains("post an agency's national-profile typhoon warning", result.Output, StringComparison.Ordinal);
+        Assert.Contains("invite a person to the organization", result.Output, StringComparison.Ordinal);
     }
 
     [Fact]

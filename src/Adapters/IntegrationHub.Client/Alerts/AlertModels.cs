@@ -12,13 +12,35 @@ public sealed record Alert(
     string DeviceId, string Profile, string Domain, string District, string RuleId, string RuleTitle,
     string? Metric, TelemetryValue? Value, string? Unit, DateTimeOffset RaisedAt, DateTimeOffset UpdatedAt, DateTimeOffset? ClosedAt)
 {
+    /// <summary>The condition ended by itself: the alert must still be closed, and a recurrence reopens it.</summary>
+    public bool Cleared { get; init; }
+
+    /// <summary>The kind of the rule, <c>threshold</c>, <c>rate</c>, <c>state</c>, <c>absence</c> or <c>quality</c>.</summary>
+    public string? RuleKind { get; init; }
+
+    /// <summary>While the alert is raised: when its level's acknowledgement deadline passes and it escalates.</summary>
+    public DateTimeOffset? AcknowledgeBy { get; init; }
+
+    /// <summary>While the alert is open and not cleared: when its level's resolution deadline passes and it escalates.</summary>
+    public DateTimeOffset? ResolveBy { get; init; }
+
     /// <summary>Not closed yet: still in the closed loop (a cleared alert must still be closed).</summary>
     public bool IsOpen => State != AlertStates.Closed;
 }
 
 /// <summary>One step of an alert's history: what happened (<see cref="Kind"/>, e.g. <c>raised</c>, <c>escalated</c>, <c>acknowledged</c>), who did it, when, with what note.</summary>
 public sealed record AlertStep(
-    string Kind, string State, string Level, DateTimeOffset At, string Actor, string? Note, string? Organization, TelemetryValue? Value, string? CapIdentifier);
+    string Kind, string State, string Level, DateTimeOffset At, string Actor, string? Note, string? Organization, TelemetryValue? Value, string? CapIdentifier)
+{
+    /// <summary>Whether the condition had cleared after this step.</summary>
+    public bool Cleared { get; init; }
+
+    /// <summary>The level before a level change.</summary>
+    public string? PreviousLevel { get; init; }
+
+    /// <summary>What the rule matched at a level change, as in the alert event.</summary>
+    public System.Text.Json.JsonElement? Causes { get; init; }
+}
 
 /// <summary>An alert with its history and the observations that changed it.</summary>
 public sealed record AlertDetail(Alert Alert, IReadOnlyList<AlertStep> History, IReadOnlyList<ObservationRecord> Observations);
@@ -45,6 +67,9 @@ public sealed record AlertFilter
 
     /// <summary>True for alerts not closed yet, false for closed ones.</summary>
     public bool? Open { get; init; }
+
+    /// <summary>True for alerts whose condition has cleared by itself (still to be closed), false for the others.</summary>
+    public bool? Cleared { get; init; }
 }
 
 /// <summary>Who will handle an alert: an organization (a fire brigade, a gas company's crew), with a note.</summary>

@@ -92,5 +92,11 @@ public static class IntegrationHubHttpClients
     public const string AlertSettings = "IntegrationHub.AlertSettings";
     public const string Administration = "IntegrationHub.Administration";
     public const string Specs = "IntegrationHub.Specs";
+    public const string Warnings = "IntegrationHub.Warnings";
+    public const string Subscriptions = "IntegrationHub.Subscriptions";
+    public const string Users = "IntegrationHub.Users";
+
+    /// <summary>The server-sent events stream: no request timeout and no retry handler (the reader resumes with Last-Event-ID).</summary>
+    public const string Stream = "IntegrationHub.Stream";
     public const string Token = Auth.AccessTokenSource.HttpClientName;
 }

@@ -4,7 +4,11 @@ using IntegrationHub.Client.Alerts;
 using IntegrationHub.Client.Auth;
 using IntegrationHub.Client.Problems;
 using IntegrationHub.Client.Specs;
+using IntegrationHub.Client.Subscriptions;
 using IntegrationHub.Client.Telemetry;
+using IntegrationHub.Client.Users;
+using IntegrationHub.Client.Webhooks;
+using IntegrationHub.Client.Warnings;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
@@ -17,8 +21,10 @@ public static class IntegrationHubClientServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the typed hub clients (<see cref="ITelemetryApi"/>, <see cref="IAlertsApi"/>,
-    /// <see cref="IAlertSettingsApi"/>, <see cref="IAdministrationApi"/>, <see cref="ISpecsApi"/>), the client-credentials token handler and the resilience pipelines, with options from
-    /// the <c>IntegrationHub</c> configuration section and then <paramref name="configure"/>.
+    /// <see cref="IAlertSettingsApi"/>, <see cref="IWarningsApi"/>, <see cref="ISubscriptionsApi"/>, <see cref="IUsersApi"/>,
+    /// <see cref="IAdministrationApi"/>, <see cref="ISpecsApi"/>), the server-sent events reader <see cref="IEventStreamReader"/>,
+    /// the client-credentials token handler and the resilience pipelines, with options from the <c>IntegrationHub</c>
+    /// configuration section and then <paramref name="configure"/>.
     /// </summary>
     public static IntegrationHubClientBuilder AddIntegrationHubClient(this IServiceCollection services, Action<IntegrationHubClientOptions>? configure = null)
     {
@@ -49,13 +55,45 @@ public static class IntegrationHubClientServiceCollectionExtensions
             // Changes are not: creating an organization, rotating a secret or taking an alert step twice is not the same as once.
             [IntegrationHubHttpClients.Alerts] = Api<IAlertsApi>(services, refit, IntegrationHubHttpClients.Alerts, retryUnsafe: false),
             [IntegrationHubHttpClients.AlertSettings] = Api<IAlertSettingsApi>(services, refit, IntegrationHubHttpClients.AlertSettings, retryUnsafe: false),
+            [IntegrationHubHttpClients.Warnings] = Api<IWarningsApi>(services, refit, IntegrationHubHttpClients.Warnings, retryUnsafe: false),
+            [IntegrationHubHttpClients.Subscriptions] = Api<ISubscriptionsApi>(services, refit, IntegrationHubHttpClients.Subscriptions, retryUnsafe: false),
+            [IntegrationHubHttpClients.Users] = Api<IUsersApi>(services, refit, IntegrationHubHttpClients.Users, retryUnsafe: false),
             [IntegrationHubHttpClients.Administration] = Api<IAdministrationApi>(services, refit, IntegrationHubHttpClients.Administration, retryUnsafe: false),
             [IntegrationHubHttpClients.Specs] = Api<ISpecsApi>(services, refit, IntegrationHubHttpClients.Specs, retryUnsafe: false),
         };
+        // The event stream is open for as long as the caller reads: no request timeout, and no retry handler, since the
+        // reader reconnects itself with Last-Event-ID (a plain retry would start the stream over from now).
+        services.AddOptions<EventStreamOptions>().BindOptionalConfiguration(EventStreamOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<IEventStreamReader, EventStreamReader>();
+        services.AddHttpClient(IntegrationHubHttpClients.Stream)
+            .ConfigureHttpClient((provider, client) =>
+            {
+                BaseAddress(provider, client);
+                client.Timeout = Timeout.InfiniteTimeSpan;
+            })
+            .AddHttpMessageHandler<ClientCredentialsHandler>();
+
         // Asking for a token has no side effect on the hub, so it is retried.
         var token = services.AddHttpClient(IntegrationHubHttpClients.Token).ConfigureHttpClient(BaseAddress);
         clients[IntegrationHubHttpClients.Token] = (token, token.AddStandardResilienceHandler());
         return new IntegrationHubClientBuilder(services, clients);
+    }
+
+    /// <summary>
+    /// Registers <see cref="WebhookVerifier"/> for a webhook subscriber: the subscription's secrets and the timestamp
+    /// tolerance from section <c>IntegrationHub:Webhooks</c> and then <paramref name="configure"/>. Needs no hub client.
+    /// </summary>
+    public static IServiceCollection AddIntegrationHubWebhookVerifier(this IServiceCollection services, Action<WebhookVerifierOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var options = services.AddOptions<WebhookVerifierOptions>().BindOptionalConfiguration(WebhookVerifierOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<WebhookVerifier>();
+        return services;
     }
 
     private static (IHttpClientBuilder, IHttpStandardResiliencePipelineBuilder) Api<TApi>(IServiceCollection services, RefitSettings refit, string name, bool retryUnsafe)

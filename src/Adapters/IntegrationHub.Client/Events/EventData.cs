@@ -1,0 +1,45 @@
+using System.Text.Json;
+using IntegrationHub.Client.Telemetry;
+
+namespace IntegrationHub.Client.Events;
+
+/// <summary>
+/// The data of <c>city.integrationhub.observation.v1</c> (specs/schemas/observation-event.schema.json): one accepted
+/// telemetry message, normalized to the profile's canonical units, times in UTC.
+/// </summary>
+public sealed record ObservationEvent(
+    string MessageId, string OrganizationId, string DeviceId, string Profile, string Domain, string District, DateTimeOffset Time, DateTimeOffset ReceivedAt,
+    IReadOnlyList<Observation> Observations, string? AdapterId = null, Location? Location = null, DeviceStatus? Status = null);
+
+/// <summary>
+/// The data of an alert transition (<c>city.integrationhub.alert.{transition}.v1</c>,
+/// specs/schemas/alert-event.schema.json): the alert after the change, and what changed it.
+/// </summary>
+public sealed record AlertEvent(
+    string AlertId, string Transition, DateTimeOffset At, AlertDedupKey DedupKey, string OrganizationId, string DeviceId, string Profile, string Domain, string District,
+    AlertRule Rule, string Level, string State, bool Cleared)
+{
+    public string? ResponsibleOrganizationId { get; init; }
+
+    public string? PreviousLevel { get; init; }
+
+    /// <summary>What the rule matched at a level change.</summary>
+    public JsonElement? Causes { get; init; }
+
+    /// <summary>The observation that changed the alert, when one did.</summary>
+    public JsonElement? Observation { get; init; }
+
+    /// <summary>Who took a step: <c>engine</c>, a client id or a person.</summary>
+    public string? By { get; init; }
+
+    public string? Note { get; init; }
+
+    /// <summary>The identifier of the CAP message this transition issued, if it issued one.</summary>
+    public string? CapIdentifier { get; init; }
+}
+
+/// <summary>What keeps one open alert per device and rule.</summary>
+public sealed record AlertDedupKey(string DeviceId, string RuleId);
+
+/// <summary>The profile rule an alert follows.</summary>
+public sealed record AlertRule(string Id, string Kind, string Title);

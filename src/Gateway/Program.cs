@@ -1,5 +1,6 @@
 using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Auth;
+using IntegrationHub.Gateway.Mqtt;
 using IntegrationHub.Gateway.Contracts;
 using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Operations;
@@ -42,6 +43,7 @@ app.MapUsers();
 app.MapOrganizations();
 app.MapAdapters();
 app.MapDevices();
+app.MapMqttCredentials();
 app.MapGrants();
 app.MapAudit();
 app.MapIngestion();

@@ -21,6 +21,10 @@ internal sealed class MqttOptions
     [Range(1, 1_000_000)]
     public int MaxPendingMessagesPerClient { get; set; } = 10_000;
 
+    /// <summary>QoS 1 publishes one client may have unacknowledged towards the hub (the MQTT 5 Receive Maximum the hub announces).</summary>
+    [Range(1, 65535)]
+    public int MaxInFlightPerClient { get; set; } = 100;
+
     /// <summary>How often sessions are checked for expired tokens, suspensions and revocations.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan SessionCheckInterval { get; set; } = TimeSpan.FromSeconds(15);

@@ -1,6 +1,7 @@
 using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Events;
 using IntegrationHub.Gateway.Ingestion;
+using IntegrationHub.Gateway.Mqtt;
 using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Subscriptions;
 using IntegrationHub.Gateway.Telemetry;
@@ -37,6 +38,7 @@ public sealed class HubDb(DbContextOptions<HubDb> options) : DbContext(options)
     internal DbSet<DeadLetter> DeadLetters => Set<DeadLetter>();
     internal DbSet<User> Users => Set<User>();
     internal DbSet<Warning> Warnings => Set<Warning>();
+    internal DbSet<MqttDeviceCredential> MqttDeviceCredentials => Set<MqttDeviceCredential>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
+using System.Security.Authentication;
 using System.Text;
 using System.Text.Json;
 using IntegrationHub.Adapters.Codecs;
@@ -99,13 +100,21 @@ internal sealed partial class MqttBroker(
         {
             return;
         }
-        var serverOptions = new MqttServerOptionsBuilder()
+        var builder = new MqttServerOptionsBuilder()
             .WithDefaultEndpoint()
             .WithDefaultEndpointBoundIPAddress(IPAddress.Parse(options.Value.Address))
             .WithDefaultEndpointPort(options.Value.Port)
             .WithMaxPendingMessagesPerClient(options.Value.MaxPendingMessagesPerClient)
-            .WithPendingMessagesOverflowStrategy(MqttPendingMessagesOverflowStrategy.DropOldestQueuedMessage)
-            .Build();
+            .WithPendingMessagesOverflowStrategy(MqttPendingMessagesOverflowStrategy.DropOldestQueuedMessage);
+        if (options.Value.Tls is { Enabled: true } tls)
+        {
+            builder = builder.WithEncryptedEndpoint()
+                .WithEncryptedEndpointBoundIPAddress(IPAddress.Parse(options.Value.Address))
+                .WithEncryptedEndpointPort(tls.Port)
+                .WithEncryptionCertificate(ServerCertificates.Load(tls))
+                .WithEncryptionSslProtocol(SslProtocols.Tls12 | SslProtocols.Tls13);
+        }
+        var serverOptions = builder.Build();
         _server = new MqttServerFactory().CreateMqttServer(serverOptions);
         _server.ValidatingConnectionAsync += ValidateConnectionAsync;
         _server.InterceptingPublishAsync += InterceptPublishAsync;
@@ -132,6 +141,10 @@ internal sealed partial class MqttBroker(
         };
         await _server.StartAsync();
         Started(logger, options.Value.Address, options.Value.Port);
+        if (options.Value.Tls.Enabled)
+        {
+            StartedTls(logger, options.Value.Address, options.Value.Tls.Port);
+        }
     }
 
     /// <summary>
@@ -581,6 +594,9 @@ internal sealed partial class MqttBroker(
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "MQTT broker listening on {Address}:{Port}")]
     private static partial void Started(ILogger logger, string address, int port);
+
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Information, Message = "MQTT broker listening for TLS on {Address}:{Port}")]
+    private static partial void StartedTls(ILogger logger, string address, int port);
 
     [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Disconnecting MQTT client {ClientId}: {Reason}")]
     private static partial void Disconnecting(ILogger logger, string clientId, string reason);

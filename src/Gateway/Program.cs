@@ -44,6 +44,7 @@ app.MapOrganizations();
 app.MapAdapters();
 app.MapDevices();
 app.MapMqttCredentials();
+app.MapBrokerAuth();
 app.MapGrants();
 app.MapAudit();
 app.MapIngestion();

@@ -20,6 +20,9 @@ internal sealed class MqttOptions : IValidatableObject
     /// <summary>A TLS endpoint beside the plain one (MQTTS). Plain MQTT is accepted only from loopback in development.</summary>
     public MqttTlsOptions Tls { get; set; } = new();
 
+    /// <summary>The HTTP authentication endpoint for external brokers (<c>POST /v1/mqtt/auth</c>).</summary>
+    public BrokerAuthOptions BrokerAuth { get; set; } = new();
+
     /// <summary>Messages queued for one subscriber before the oldest are dropped; a slow subscriber never stalls ingest.</summary>
     [Range(1, 1_000_000)]
     public int MaxPendingMessagesPerClient { get; set; } = 10_000;
@@ -36,6 +39,7 @@ internal sealed class MqttOptions : IValidatableObject
     {
         var results = new List<ValidationResult>();
         Validator.TryValidateObject(Tls, new ValidationContext(Tls), results, validateAllProperties: true);
+        Validator.TryValidateObject(BrokerAuth, new ValidationContext(BrokerAuth), results, validateAllProperties: true);
         return results;
     }
 }
@@ -65,4 +69,18 @@ internal sealed class MqttTlsOptions : IValidatableObject
             yield return new ValidationResult("Mqtt:Tls:CertificatePath is required when Mqtt:Tls:Enabled is true.", [nameof(CertificatePath)]);
         }
     }
+}
+
+/// <summary>The HTTP authentication endpoint for external brokers. Section <c>Mqtt:BrokerAuth</c>.</summary>
+internal sealed class BrokerAuthOptions
+{
+    /// <summary>Off by default: only a hub behind an external broker needs it.</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>When set, the broker must send it in <c>X-Hub-Broker-Secret</c>.</summary>
+    public string? SharedSecret { get; set; }
+
+    /// <summary>Failed attempts per user name per minute before the name is refused unchecked.</summary>
+    [Range(1, 100_000)]
+    public int FailuresPerMinute { get; set; } = 10;
 }

@@ -4,13 +4,14 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Tools the tests drive: curl and jq run the README walkthrough; mosquitto's clients talk to the MQTT broker;
-# Node.js and npm run the Pact CLI and the outside spec checkers.
+# the mosquitto daemon stands in for an external broker; Node.js and npm run the Pact CLI and the outside spec checkers.
 missing=()
 for tool in curl jq node npm; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 missing=("${missing[@]/#node/nodejs}")
 command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing ${missing[*]}..."
   sudo=""

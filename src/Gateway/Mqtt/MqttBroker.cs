@@ -122,6 +122,11 @@ internal sealed partial class MqttBroker(
         _server.InterceptingClientEnqueueAsync += InterceptEnqueueAsync;
         _server.InterceptingInboundPacketAsync += InterceptInboundPacketAsync;
         _server.InterceptingOutboundPacketAsync += InterceptOutboundPacket;
+        _server.QueuedApplicationMessageOverwrittenAsync += _ =>
+        {
+            metrics.Dropped();
+            return Task.CompletedTask;
+        };
         _server.ClientConnectedAsync += _ =>
         {
             metrics.Connected();

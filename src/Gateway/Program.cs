@@ -1,6 +1,7 @@
 using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Certification;
+using IntegrationHub.Gateway.Mqtt;
 using IntegrationHub.Gateway.Contracts;
 using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Operations;
@@ -44,6 +45,8 @@ app.MapUsers();
 app.MapOrganizations();
 app.MapAdapters();
 app.MapDevices();
+app.MapMqttCredentials();
+app.MapBrokerAuth();
 app.MapGrants();
 app.MapAudit();
 app.MapIngestion();

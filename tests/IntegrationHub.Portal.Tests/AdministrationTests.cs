@@ -1,8 +1,9 @@
+using System.Net.Http.Json;
 using Microsoft.Playwright;
 
 namespace IntegrationHub.Portal.Tests;
 
-/// <summary>The operator creates an organization with its first administrator, and promotes an adapter to production.</summary>
+/// <summary>The operator creates an organization with its first administrator, and promotes a certified adapter to production.</summary>
 public sealed class AdministrationTests : PortalHub
 {
     [Fact]
@@ -11,6 +12,12 @@ public sealed class AdministrationTests : PortalHub
         using var admin = await AdminAsync();
         await PostAsync(admin, "/v1/organizations", new { id = "jimo-water", name = "Jimo Water", kind = "enterprise" });
         await PostAsync(admin, "/v1/organizations/jimo-water/adapters", new { id = "jimo-water-scada", name = "Jimo SCADA" });
+        await PostAsync(admin, "/v1/organizations/jimo-water/adapters", new { id = "jimo-water-meters", name = "Jimo meters" });
+        // The operator's override, as if its certification had passed.
+        using (var certified = await admin.PutAsJsonAsync("/v1/adapters/jimo-water-scada/status", new { status = "certified", note = "certified on site" }))
+        {
+            certified.EnsureSuccessStatusCode();
+        }
         var (page, errors) = await Browser.OpenAsync(Hub.BaseAddress);
         await page.GotoAsync("/console/organizations?lang=en");
         await page.Locator("#email").FillAsync(OperatorEmail);
@@ -31,9 +38,8 @@ public sealed class AdministrationTests : PortalHub
 
         await page.Locator("#organizations tr[data-organization-id=jimo-water] button").ClickAsync();
         var adapter = page.Locator("#adapters tr[data-adapter-id=jimo-water-scada]");
-        await Assertions.Expect(adapter).ToHaveAttributeAsync("data-status", "sandbox");
-        await adapter.Locator("button[data-promote=certified]").ClickAsync();
         await Assertions.Expect(adapter).ToHaveAttributeAsync("data-status", "certified");
+        await Assertions.Expect(page.Locator("#adapters tr[data-adapter-id=jimo-water-meters] button")).ToHaveCountAsync(0); // not certified yet
         await adapter.Locator("button[data-promote=production]").ClickAsync();
         await Assertions.Expect(adapter).ToHaveAttributeAsync("data-status", "production");
         await Browser.ScreenshotAsync(page, "administration");

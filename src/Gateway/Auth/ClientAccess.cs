@@ -15,13 +15,18 @@ internal readonly record struct AccessDecision(Caller? Caller, string? RefusalCo
 /// </summary>
 internal sealed class ClientAccess(HubDb db)
 {
-    public async Task<AccessDecision> DecideAsync(string clientId, string? stamp, IEnumerable<string> scopes, CancellationToken cancellationToken)
+    /// <param name="clientId">The adapter.</param>
+    /// <param name="stamp">The security stamp the token carries; null with <paramref name="checkStamp"/> false for a device's own MQTT credentials, which a rotation of the adapter's secret does not revoke.</param>
+    /// <param name="scopes">The scopes granted.</param>
+    /// <param name="cancellationToken">Ends the read.</param>
+    /// <param name="checkStamp">Whether the stamp must match the adapter's current one.</param>
+    public async Task<AccessDecision> DecideAsync(string clientId, string? stamp, IEnumerable<string> scopes, CancellationToken cancellationToken, bool checkStamp = true)
     {
         var row = await db.Adapters.AsNoTracking()
             .Where(a => a.Id == clientId)
             .Join(db.Organizations, a => a.OrganizationId, o => o.Id, (a, o) => new { Adapter = a, o.Kind, o.AreaCode })
             .FirstOrDefaultAsync(cancellationToken);
-        if (row is null || row.Adapter.SecurityStamp != stamp)
+        if (row is null || (checkStamp && row.Adapter.SecurityStamp != stamp))
         {
             return new AccessDecision(null, ErrorCodes.TokenInvalid, "The token was revoked: the adapter's secret was rotated, or the adapter was suspended, after the token was issued.");
         }

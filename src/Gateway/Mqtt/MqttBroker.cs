@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
+using System.Security.Authentication;
 using System.Text;
 using System.Text.Json;
 using IntegrationHub.Adapters.Codecs;
@@ -16,25 +17,44 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using MQTTnet;
 using MQTTnet.Formatter;
+using MQTTnet.Packets;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
 
 namespace IntegrationHub.Gateway.Mqtt;
 
 /// <summary>An authenticated MQTT session: who it is, what its token allows, and what it may read.</summary>
-internal sealed class MqttSession(string mqttClientId, Caller caller, AccessToken token, MqttProtocolVersion protocol, Func<LiveRow, bool> visible, EndPoint? remoteEndPoint)
+internal sealed class MqttSession(string mqttClientId, Caller caller, AccessToken? token, string? deviceId, MqttProtocolVersion protocol, Func<LiveRow, bool> visible, EndPoint? remoteEndPoint)
 {
     public string MqttClientId { get; } = mqttClientId;
     public Caller Caller { get; } = caller;
-    public AccessToken Token { get; } = token;
+
+    /// <summary>The access token the session stands on; it changes when an MQTT 5 client re-authenticates. Null for a device's own credentials.</summary>
+    public AccessToken? Token { get; set; } = token;
+
+    /// <summary>The device whose own credentials opened the session (MQTT-005), or null for the adapter's token.</summary>
+    public string? DeviceId { get; } = deviceId;
+
     public MqttProtocolVersion Protocol { get; } = protocol;
     public Func<LiveRow, bool> Visible { get; set; } = visible;
+
+    /// <summary>Connected with authentication method <c>hub-token</c>: MQTT 5 lets it re-authenticate with AUTH packets.</summary>
+    public bool Reauthenticates { get; init; }
+
+    /// <summary>Ends the session when its token expires; replaced at each re-authentication.</summary>
+    public ITimer? Expiry { get; set; }
+
+    /// <summary>A re-authentication was accepted and its AUTH answer is still to be sent.</summary>
+    public int AuthAnswersOwed;
 
     /// <summary>Tells this connection from an earlier one under the same client id.</summary>
     public EndPoint? RemoteEndPoint { get; } = remoteEndPoint;
 
     /// <summary>The organization's subscriptions this session subscribed to (<c>hub/v1/subscriptions/{id}</c>).</summary>
     public ConcurrentDictionary<string, bool> Subscriptions { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Where this session's 3.1.1 rejections go: the adapter's feedback topic, or a device's own below it.</summary>
+    public string FeedbackTopic => DeviceId is null ? MqttTopics.Feedback(Caller.ClientId) : MqttTopics.Feedback(Caller.ClientId) + "/" + DeviceId;
 }
 
 /// <summary>
@@ -58,6 +78,12 @@ internal sealed partial class MqttBroker(
     /// <summary>The client id the hub publishes under.</summary>
     public const string HubClientId = "integrationhub";
 
+    /// <summary>
+    /// The MQTT 5 authentication method of a client that re-authenticates (MQTT-006): the CONNECT and each AUTH packet
+    /// carry an access token as authentication data.
+    /// </summary>
+    public const string TokenAuthenticationMethod = "hub-token";
+
     private readonly ConcurrentDictionary<string, MqttSession> _sessions = new(StringComparer.Ordinal);
     private MqttServer? _server;
     private readonly Lock _stopLock = new();
@@ -75,18 +101,33 @@ internal sealed partial class MqttBroker(
         {
             return;
         }
-        var serverOptions = new MqttServerOptionsBuilder()
+        var builder = new MqttServerOptionsBuilder()
             .WithDefaultEndpoint()
             .WithDefaultEndpointBoundIPAddress(IPAddress.Parse(options.Value.Address))
             .WithDefaultEndpointPort(options.Value.Port)
             .WithMaxPendingMessagesPerClient(options.Value.MaxPendingMessagesPerClient)
-            .WithPendingMessagesOverflowStrategy(MqttPendingMessagesOverflowStrategy.DropOldestQueuedMessage)
-            .Build();
+            .WithPendingMessagesOverflowStrategy(MqttPendingMessagesOverflowStrategy.DropOldestQueuedMessage);
+        if (options.Value.Tls is { Enabled: true } tls)
+        {
+            builder = builder.WithEncryptedEndpoint()
+                .WithEncryptedEndpointBoundIPAddress(IPAddress.Parse(options.Value.Address))
+                .WithEncryptedEndpointPort(tls.Port)
+                .WithEncryptionCertificate(ServerCertificates.Load(tls))
+                .WithEncryptionSslProtocol(SslProtocols.Tls12 | SslProtocols.Tls13);
+        }
+        var serverOptions = builder.Build();
         _server = new MqttServerFactory().CreateMqttServer(serverOptions);
         _server.ValidatingConnectionAsync += ValidateConnectionAsync;
         _server.InterceptingPublishAsync += InterceptPublishAsync;
         _server.InterceptingSubscriptionAsync += InterceptSubscriptionAsync;
         _server.InterceptingClientEnqueueAsync += InterceptEnqueueAsync;
+        _server.InterceptingInboundPacketAsync += InterceptInboundPacketAsync;
+        _server.InterceptingOutboundPacketAsync += InterceptOutboundPacket;
+        _server.QueuedApplicationMessageOverwrittenAsync += _ =>
+        {
+            metrics.Dropped();
+            return Task.CompletedTask;
+        };
         _server.ClientConnectedAsync += _ =>
         {
             metrics.Connected();
@@ -97,14 +138,19 @@ internal sealed partial class MqttBroker(
             metrics.Disconnected();
             // A client reconnecting under its id is let in before its old connection's end is reported: only the old
             // connection's session goes.
-            if (_sessions.TryGetValue(e.ClientId, out var session) && Equals(session.RemoteEndPoint, e.RemoteEndPoint))
+            if (_sessions.TryGetValue(e.ClientId, out var session) && Equals(session.RemoteEndPoint, e.RemoteEndPoint)
+                && _sessions.TryRemove(new KeyValuePair<string, MqttSession>(e.ClientId, session)))
             {
-                _sessions.TryRemove(new KeyValuePair<string, MqttSession>(e.ClientId, session));
+                session.Expiry?.Dispose();
             }
             return Task.CompletedTask;
         };
         await _server.StartAsync();
         Started(logger, options.Value.Address, options.Value.Port);
+        if (options.Value.Tls.Enabled)
+        {
+            StartedTls(logger, options.Value.Address, options.Value.Tls.Port);
+        }
     }
 
     /// <summary>
@@ -138,14 +184,66 @@ internal sealed partial class MqttBroker(
         }
     }
 
-    public async Task DisconnectAsync(MqttSession session, string reason)
+    /// <summary>Ends the sessions a device opened with its own credentials (revoked or replaced).</summary>
+    public async Task EndDeviceAsync(string adapterId, string deviceId, string reason)
     {
+        foreach (var session in _sessions.Values.Where(s => s.Caller.ClientId == adapterId && s.DeviceId == deviceId).ToList())
+        {
+            await DisconnectAsync(session, reason);
+        }
+    }
+
+    public async Task DisconnectAsync(MqttSession session, string reason, MqttDisconnectReasonCode code = MqttDisconnectReasonCode.NotAuthorized)
+    {
+        if (!_sessions.TryRemove(new KeyValuePair<string, MqttSession>(session.MqttClientId, session)))
+        {
+            return; // already gone, or replaced by a newer connection under the same client id
+        }
+        session.Expiry?.Dispose();
         if (_server is { IsStarted: true } server)
         {
             Disconnecting(logger, session.MqttClientId, reason);
-            await server.DisconnectClientAsync(session.MqttClientId, new MqttServerClientDisconnectOptions { ReasonCode = MqttDisconnectReasonCode.NotAuthorized, ReasonString = reason });
+            try
+            {
+                await server.DisconnectClientAsync(session.MqttClientId, new MqttServerClientDisconnectOptions { ReasonCode = code, ReasonString = reason });
+            }
+            catch (InvalidOperationException)
+            {
+                // The connection ended on its own meanwhile.
+            }
         }
-        _sessions.TryRemove(new KeyValuePair<string, MqttSession>(session.MqttClientId, session));
+    }
+
+    /// <summary>
+    /// Ends the session when its token expires (MQTT-006), on the hub's clock. A re-authentication moves the deadline;
+    /// the check at the deadline reads the session's token then, so a late timer of an older token does no harm.
+    /// </summary>
+    private void ScheduleExpiry(MqttSession session)
+    {
+        if (session.Token is not { } token)
+        {
+            return;
+        }
+        var due = token.ExpiresAt - time.GetUtcNow();
+        session.Expiry?.Dispose();
+        session.Expiry = time.CreateTimer(
+            static state =>
+            {
+                var (broker, session) = ((MqttBroker, MqttSession))state!;
+                _ = broker.ExpireAsync(session);
+            },
+            (this, session),
+            due > TimeSpan.Zero ? due : TimeSpan.Zero,
+            Timeout.InfiniteTimeSpan);
+    }
+
+    private async Task ExpireAsync(MqttSession session)
+    {
+        if (session.Token is { } token && token.ExpiresAt <= time.GetUtcNow())
+        {
+            metrics.Refused("session", "token-expired");
+            await DisconnectAsync(session, ErrorCodes.TokenInvalid + ": the access token expired");
+        }
     }
 
     /// <summary>Publishes a message under the hub's own client id, to subscribers that may read it.</summary>
@@ -167,7 +265,20 @@ internal sealed partial class MqttBroker(
             Refuse(e, MqttConnectReasonCode.NotAuthorized, ErrorCodes.TlsRequired);
             return;
         }
-        var token = await tokens.ValidateAsync(e.Password);
+        var method = e.AuthenticationMethod;
+        if (!string.IsNullOrEmpty(method) && method != TokenAuthenticationMethod)
+        {
+            Refuse(e, MqttConnectReasonCode.BadAuthenticationMethod, ErrorCodes.TokenInvalid);
+            return;
+        }
+        if (string.IsNullOrEmpty(method) && MqttDeviceCredential.TryParseUserName(e.UserName, out var adapterId, out var deviceId))
+        {
+            await ValidateDeviceAsync(e, adapterId, deviceId);
+            return;
+        }
+        // With the hub-token method the token travels as authentication data; the password may then stay empty.
+        var password = method == TokenAuthenticationMethod && e.AuthenticationData is { Length: > 0 } data ? Encoding.UTF8.GetString(data) : e.Password;
+        var token = await tokens.ValidateAsync(password);
         if (token is null || token.ClientId != e.UserName)
         {
             Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, ErrorCodes.TokenInvalid);
@@ -181,14 +292,52 @@ internal sealed partial class MqttBroker(
             return;
         }
         var visible = await Visibility.CompileAsync(caller, scope.ServiceProvider.GetRequiredService<HubDb>(), time.GetUtcNow(), e.CancellationToken);
+        var session = Admit(e, caller, token, null, visible);
+        ScheduleExpiry(session);
+    }
+
+    /// <summary>A device signing in with its own credentials (MQTT-005): it may only publish its own messages.</summary>
+    private async Task ValidateDeviceAsync(ValidatingConnectionEventArgs e, string adapterId, string deviceId)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HubDb>();
+        var hash = await db.MqttDeviceCredentials.AsNoTracking()
+            .Where(c => c.AdapterId == adapterId && c.DeviceId == deviceId)
+            .Select(c => c.SecretHash)
+            .FirstOrDefaultAsync(e.CancellationToken);
+        if (!DeviceSecrets.Matches(e.Password, hash))
+        {
+            Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, ErrorCodes.TokenInvalid);
+            return;
+        }
+        var decision = await scope.ServiceProvider.GetRequiredService<ClientAccess>().DecideAsync(adapterId, null, [Scopes.TelemetryWrite], e.CancellationToken, checkStamp: false);
+        if (decision.Caller is not { } caller)
+        {
+            Refuse(e, decision.RefusalCode == ErrorCodes.AdapterSuspended ? MqttConnectReasonCode.Banned : MqttConnectReasonCode.BadUserNameOrPassword, decision.RefusalCode!);
+            return;
+        }
+        Admit(e, caller, null, deviceId, static _ => false);
+    }
+
+    private MqttSession Admit(ValidatingConnectionEventArgs e, Caller caller, AccessToken? token, string? deviceId, Func<LiveRow, bool> visible)
+    {
         var clientId = e.ClientId;
         if (string.IsNullOrEmpty(clientId))
         {
             // MQTT lets a client leave its id empty and the server assign one.
             clientId = e.AssignedClientIdentifier = $"{caller.ClientId}-{Guid.NewGuid():N}";
         }
-        _sessions[clientId] = new MqttSession(clientId, caller, token, e.ProtocolVersion, visible, e.RemoteEndPoint);
+        var session = new MqttSession(clientId, caller, token, deviceId, e.ProtocolVersion, visible, e.RemoteEndPoint)
+        {
+            Reauthenticates = e.AuthenticationMethod == TokenAuthenticationMethod,
+        };
+        if (_sessions.TryGetValue(clientId, out var earlier))
+        {
+            earlier.Expiry?.Dispose();
+        }
+        _sessions[clientId] = session;
         e.ReasonCode = MqttConnectReasonCode.Success;
+        return session;
     }
 
     private void Refuse(ValidatingConnectionEventArgs e, MqttConnectReasonCode reason, string code)
@@ -272,6 +421,11 @@ internal sealed partial class MqttBroker(
                 RefusePublish(e, MqttPubAckReasonCode.QuotaExceeded, ErrorCodes.TooManyMessages);
                 return;
             }
+            if (session.DeviceId is { } own && !AllFrom(messages, own))
+            {
+                RefusePublish(e, MqttPubAckReasonCode.NotAuthorized, ErrorCodes.DeviceMismatch);
+                return;
+            }
             var result = await scope.ServiceProvider.GetRequiredService<IngestPipeline>().IngestAsync(session.Caller, messages, "mqtt", isBatch, e.CancellationToken);
             if (result.Rejected > 0)
             {
@@ -282,6 +436,18 @@ internal sealed partial class MqttBroker(
             }
             metrics.Publish(result.Rejected > 0 ? "rejected" : result.Duplicates > 0 ? "duplicate" : "accepted", time.GetElapsedTime(started));
         }
+    }
+
+    private static bool AllFrom(IReadOnlyList<JsonElement> messages, string deviceId)
+    {
+        foreach (var message in messages)
+        {
+            if (!message.TryGetProperty("deviceId", out var id) || id.ValueKind != JsonValueKind.String || !id.ValueEquals(deviceId))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private async Task RejectWholeAsync(InterceptingPublishEventArgs e, AsyncServiceScope scope, MqttSession session, Sender sender, Finding finding, byte[] payload)
@@ -301,11 +467,85 @@ internal sealed partial class MqttBroker(
     // MQTT 3.1.1 acknowledgements carry no reason, so a rejection is also published where the adapter can read it.
     private Task FeedbackAsync(MqttSession session, byte[] payload, CancellationToken cancellationToken) =>
         PublishAsync(new MqttApplicationMessageBuilder()
-            .WithTopic(MqttTopics.Feedback(session.Caller.ClientId))
+            .WithTopic(session.FeedbackTopic)
             .WithPayload(payload)
             .WithContentType("application/json")
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
             .Build(), cancellationToken);
+
+    /// <summary>
+    /// Re-authentication (MQTT 5 §4.12.1, MQTT-006). MQTTnet's broker takes no AUTH packet once connected, so the hub
+    /// takes it here: a valid new token of the same adapter replaces the session's one and moves its expiry; anything
+    /// else ends the session. The accepted AUTH goes on as a PINGREQ, whose PINGRESP leaves as the AUTH answer
+    /// (reason Success) in <see cref="InterceptOutboundPacket"/>: the broker keeps the order of the packets it sends.
+    /// </summary>
+    private async Task InterceptInboundPacketAsync(InterceptingPacketEventArgs e)
+    {
+        if (e.Packet is not MqttAuthPacket auth)
+        {
+            return;
+        }
+        e.ProcessPacket = false;
+        if (!_sessions.TryGetValue(e.ClientId, out var session))
+        {
+            return;
+        }
+        if (!session.Reauthenticates || auth.AuthenticationMethod != TokenAuthenticationMethod || auth.ReasonCode != MqttAuthenticateReasonCode.ReAuthenticate)
+        {
+            metrics.Refused("auth", "bad-authentication-method");
+            _ = Task.Run(() => DisconnectAsync(session, "Re-authenticate with method hub-token after connecting with it.", MqttDisconnectReasonCode.ProtocolError));
+            return;
+        }
+        var token = await tokens.ValidateAsync(Encoding.UTF8.GetString(auth.AuthenticationData ?? []));
+        var refusal = token is null || token.ClientId != session.Caller.ClientId ? ErrorCodes.TokenInvalid : null;
+        if (refusal is null)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var decision = await scope.ServiceProvider.GetRequiredService<ClientAccess>().DecideAsync(token!.ClientId, token.Stamp, token.Scopes, e.CancellationToken);
+            refusal = decision.RefusalCode;
+        }
+        if (refusal is not null)
+        {
+            metrics.Refused("auth", refusal);
+            _ = Task.Run(() => DisconnectAsync(session, refusal));
+            return;
+        }
+        session.Token = token;
+        ScheduleExpiry(session);
+        Interlocked.Increment(ref session.AuthAnswersOwed);
+        e.Packet = MqttPingReqPacket.Instance;
+        e.ProcessPacket = true;
+    }
+
+    private Task InterceptOutboundPacket(InterceptingPacketEventArgs e)
+    {
+        switch (e.Packet)
+        {
+            case MqttConnAckPacket { ReasonCode: MqttConnectReasonCode.Success } connAck:
+                // Bounds the QoS 1 publishes a client may have unacknowledged towards the hub (MQTT 5 Receive Maximum).
+                connAck.ReceiveMaximum = (ushort)options.Value.MaxInFlightPerClient;
+                break;
+            case MqttPingRespPacket when _sessions.TryGetValue(e.ClientId, out var session) && TakeOwedAnswer(session):
+                e.Packet = new MqttAuthPacket { ReasonCode = MqttAuthenticateReasonCode.Success, AuthenticationMethod = TokenAuthenticationMethod };
+                break;
+        }
+        return Task.CompletedTask;
+
+        static bool TakeOwedAnswer(MqttSession session)
+        {
+            var owed = Volatile.Read(ref session.AuthAnswersOwed);
+            while (owed > 0)
+            {
+                var seen = Interlocked.CompareExchange(ref session.AuthAnswersOwed, owed - 1, owed);
+                if (seen == owed)
+                {
+                    return true;
+                }
+                owed = seen;
+            }
+            return false;
+        }
+    }
 
     private async Task InterceptSubscriptionAsync(InterceptingSubscriptionEventArgs e)
     {
@@ -315,7 +555,7 @@ internal sealed partial class MqttBroker(
             _ when filter.StartsWith(MqttTopics.OutPrefix, StringComparison.Ordinal) => session.Caller.Scopes.Contains(Scopes.TelemetryRead),
             _ when filter.StartsWith(MqttTopics.AlertsPrefix, StringComparison.Ordinal) => session.Caller.Scopes.Contains(Scopes.AlertsRead),
             _ when filter.StartsWith(MqttTopics.SubscriptionsPrefix, StringComparison.Ordinal) => await OwnsSubscriptionAsync(session, filter, e.CancellationToken),
-            _ => filter == MqttTopics.Feedback(session.Caller.ClientId),
+            _ => filter == session.FeedbackTopic,
         };
         if (!allowed)
         {
@@ -350,7 +590,7 @@ internal sealed partial class MqttBroker(
         var message = e.ApplicationMessage;
         if (message.Topic.StartsWith(MqttTopics.FeedbackPrefix, StringComparison.Ordinal))
         {
-            e.AcceptEnqueue = _sessions.TryGetValue(e.ReceiverClientId, out var owner) && message.Topic == MqttTopics.Feedback(owner.Caller.ClientId);
+            e.AcceptEnqueue = _sessions.TryGetValue(e.ReceiverClientId, out var owner) && message.Topic == owner.FeedbackTopic;
             return Task.CompletedTask;
         }
         if (MqttTopics.TryParseSubscription(message.Topic, out var subscriptionId))
@@ -365,6 +605,9 @@ internal sealed partial class MqttBroker(
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "MQTT broker listening on {Address}:{Port}")]
     private static partial void Started(ILogger logger, string address, int port);
+
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Information, Message = "MQTT broker listening for TLS on {Address}:{Port}")]
+    private static partial void StartedTls(ILogger logger, string address, int port);
 
     [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Disconnecting MQTT client {ClientId}: {Reason}")]
     private static partial void Disconnecting(ILogger logger, string clientId, string reason);

@@ -2,7 +2,7 @@ using System.Diagnostics.Metrics;
 
 namespace IntegrationHub.Gateway.Mqtt;
 
-/// <summary>MQTT counters: connected clients, messages in by outcome, messages out, refusals, and PUBACK latency.</summary>
+/// <summary>MQTT counters: connected clients, messages in by outcome, messages out and dropped, refusals, and PUBACK latency.</summary>
 internal sealed class MqttMetrics
 {
     public const string MeterName = "IntegrationHub.Mqtt";
@@ -12,6 +12,7 @@ internal sealed class MqttMetrics
     private readonly Counter<long> _out;
     private readonly Counter<long> _refused;
     private readonly Histogram<double> _puback;
+    private readonly Counter<long> _dropped;
 
     public MqttMetrics(IMeterFactory meters)
     {
@@ -20,6 +21,7 @@ internal sealed class MqttMetrics
         _in = meter.CreateCounter<long>("ihub.mqtt.publishes.in", "{publish}", "Ingest publishes by outcome.");
         _out = meter.CreateCounter<long>("ihub.mqtt.messages.out", "{message}", "Messages the hub published to its live topics.");
         _refused = meter.CreateCounter<long>("ihub.mqtt.refusals", "{refusal}", "Refused connections, publishes and subscriptions, by what was refused and why.");
+        _dropped = meter.CreateCounter<long>("ihub.mqtt.messages.dropped", "{message}", "Messages dropped from a slow subscriber's full queue (its oldest first), so that it never stalls ingest.");
         _puback = meter.CreateHistogram<double>("ihub.mqtt.puback.duration", "s", "From receiving an ingest publish to its acknowledgement (after the durable write).");
     }
 
@@ -34,6 +36,8 @@ internal sealed class MqttMetrics
     }
 
     public void Out() => _out.Add(1);
+
+    public void Dropped() => _dropped.Add(1);
 
     public void Refused(string what, string reason) =>
         _refused.Add(1, new KeyValuePair<string, object?>("what", what), new KeyValuePair<string, object?>("reason", reason));

@@ -12,6 +12,7 @@ internal static class MqttServiceCollectionExtensions
         services.AddOptions<MqttOptions>().BindConfiguration(MqttOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<MqttMetrics>();
         services.TryAddSingleton<MqttBroker>();
+        services.TryAddSingleton<BrokerAuthFailures>();
         services.AddHostedService(sp => sp.GetRequiredService<MqttBroker>());
         services.AddSingleton<IntegrationHub.Gateway.Auth.IClientSessions>(sp => sp.GetRequiredService<MqttBroker>());
         services.TryAddSingleton<MqttSessionGuard>();

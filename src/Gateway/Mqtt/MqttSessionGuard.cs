@@ -2,15 +2,16 @@ using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Storage;
 using IntegrationHub.Gateway.Telemetry;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace IntegrationHub.Gateway.Mqtt;
 
 /// <summary>
-/// Keeps MQTT sessions honest after they connected: a session whose token expired is disconnected (MQTT 3.1.1 and 5
-/// alike; re-authentication by AUTH packet is not offered yet), and so is one whose adapter was suspended or rotated its
-/// secret. Visibility (grants) is refreshed on the same beat. Administrative changes also disconnect at once through
-/// <see cref="MqttBroker.EndAsync"/>; this pass is the backstop.
+/// Keeps MQTT sessions honest after they connected: one whose adapter was suspended or rotated its secret, or whose
+/// device credentials are gone, is disconnected, and visibility (grants) is refreshed on the same beat. Token expiry
+/// has a timer of its own per session (<see cref="MqttBroker"/>), and administrative changes disconnect at once through
+/// <see cref="MqttBroker.EndAsync"/> and <see cref="MqttBroker.EndDeviceAsync"/>; this pass is the backstop.
 /// </summary>
 internal sealed class MqttSessionGuard(MqttBroker broker, IServiceScopeFactory scopes, TimeProvider time, IOptions<MqttOptions> options) : BackgroundService
 {
@@ -38,16 +39,28 @@ internal sealed class MqttSessionGuard(MqttBroker broker, IServiceScopeFactory s
         var db = scope.ServiceProvider.GetRequiredService<HubDb>();
         foreach (var session in broker.Sessions.ToList())
         {
-            if (session.Token.ExpiresAt <= now)
+            if (session.Token is { } token && token.ExpiresAt <= now)
             {
                 await broker.DisconnectAsync(session, ErrorCodes.TokenInvalid);
                 continue;
             }
-            var decision = await access.DecideAsync(session.Caller.ClientId, session.Token.Stamp, session.Token.Scopes, cancellationToken);
+            if (session.DeviceId is { } deviceId
+                && !await db.MqttDeviceCredentials.AnyAsync(c => c.AdapterId == session.Caller.ClientId && c.DeviceId == deviceId, cancellationToken))
+            {
+                await broker.DisconnectAsync(session, ErrorCodes.TokenInvalid);
+                continue;
+            }
+            var decision = session.Token is { } current
+                ? await access.DecideAsync(session.Caller.ClientId, current.Stamp, current.Scopes, cancellationToken)
+                : await access.DecideAsync(session.Caller.ClientId, null, session.Caller.Scopes, cancellationToken, checkStamp: false);
             if (decision.Caller is null)
             {
                 await broker.DisconnectAsync(session, decision.RefusalCode!);
                 continue;
+            }
+            if (session.DeviceId is not null)
+            {
+                continue; // a device reads nothing
             }
             session.Visible = await Visibility.CompileAsync(decision.Caller, db, now, cancellationToken);
         }

@@ -2,6 +2,7 @@ using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Certification;
 using IntegrationHub.Gateway.Events;
 using IntegrationHub.Gateway.Ingestion;
+using IntegrationHub.Gateway.Mqtt;
 using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Subscriptions;
 using IntegrationHub.Gateway.Telemetry;
@@ -40,6 +41,7 @@ public sealed class HubDb(DbContextOptions<HubDb> options) : DbContext(options)
     internal DbSet<Warning> Warnings => Set<Warning>();
     internal DbSet<CertificationSession> Certifications => Set<CertificationSession>();
     internal DbSet<CertificationArrival> CertificationArrivals => Set<CertificationArrival>();
+    internal DbSet<MqttDeviceCredential> MqttDeviceCredentials => Set<MqttDeviceCredential>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

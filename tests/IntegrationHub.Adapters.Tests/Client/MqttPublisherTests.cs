@@ -148,8 +148,8 @@ public sealed class MqttPublisherTokenTests : OwnHub
         await Hub.Services.GetRequiredService<MqttSessionGuard>().CheckAsync(cancellation);
 
         var session = Assert.Single(broker.Sessions, s => s.Caller.ClientId == adapter.ClientId);
-        Assert.True(first.ExpiresAt <= Hub.Time.GetUtcNow(), "the first token should have expired by now");
-        Assert.True(session.Token.ExpiresAt > Hub.Time.GetUtcNow().AddMinutes(30), $"the session's token expires at {session.Token.ExpiresAt}");
+        Assert.True(first!.ExpiresAt <= Hub.Time.GetUtcNow(), "the first token should have expired by now");
+        Assert.True(session.Token!.ExpiresAt > Hub.Time.GetUtcNow().AddMinutes(30), $"the session's token expires at {session.Token.ExpiresAt}");
         Assert.Equal(MessageStatus.Accepted, (await sender.SendAsync(MqttPublisher.Methane(Hub, "second", 3)).WaitAsync(MqttPublisher.Timeout, cancellation)).Status);
         Assert.Equal(2, await MqttPublisher.StoredAsync(Hub, adapter.ClientId));
     }

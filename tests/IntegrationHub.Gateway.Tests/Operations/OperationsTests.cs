@@ -39,14 +39,14 @@ public sealed class OperationsTests(HubFixture fixture) : IClassFixture<HubFixtu
     }
 
     [Fact]
-    public async Task Portal_FrontPage_ListsTheProfiles_WithoutScripts()
+    public async Task Portal_FrontPage_LeadsToTheProfiles_WithoutScripts()
     {
         using var client = Hub.CreateClient();
 
         var html = await client.GetStringAsync(new Uri("/", UriKind.Relative));
 
-        Assert.Contains("gas.underground-methane", html, StringComparison.Ordinal);
-        Assert.Contains("%{LEL}", html, StringComparison.Ordinal);
+        Assert.Contains("href=\"/docs/profiles\"", html, StringComparison.Ordinal);
+        Assert.Contains("href=\"/docs\"", html, StringComparison.Ordinal);
         Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("https://", html, StringComparison.Ordinal);
     }

@@ -41,6 +41,7 @@ public static class ErrorCodes
     public const string TokenInvalid = "auth.token-invalid";
     public const string InsufficientScope = "auth.insufficient-scope";
     public const string TlsRequired = "auth.tls-required";
+    public const string DeviceMismatch = "auth.device-mismatch";
 
     public const string AdapterSuspended = "adapter.suspended";
     public const string AdapterNotCertified = "adapter.not-certified";

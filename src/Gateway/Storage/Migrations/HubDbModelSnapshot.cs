@@ -476,6 +476,42 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                     b.ToTable("quarantine", (string)null);
                 });
 
+            modelBuilder.Entity("IntegrationHub.Gateway.Mqtt.MqttDeviceCredential", b =>
+                {
+                    b.Property<long>("Key")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AdapterId")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DeviceId")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OrganizationId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SecretHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("AdapterId", "DeviceId")
+                        .IsUnique();
+
+                    b.ToTable("mqtt_device_credentials", (string)null);
+                });
+
             modelBuilder.Entity("IntegrationHub.Gateway.Organizations.Adapter", b =>
                 {
                     b.Property<string>("Id")
@@ -1466,6 +1502,15 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                         .WithMany()
                         .HasForeignKey("OrganizationId")
                         .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("IntegrationHub.Gateway.Mqtt.MqttDeviceCredential", b =>
+                {
+                    b.HasOne("IntegrationHub.Gateway.Organizations.Adapter", null)
+                        .WithMany()
+                        .HasForeignKey("AdapterId")
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 

@@ -1,8 +1,7 @@
 // The operator's administration: organizations (each created with its first administrator's invitation) and their
-// adapters, promoted from sandbox to certified to production.
+// adapters; an adapter its certification moved to `certified` is promoted to production here.
 import { api, currentSession, el, fill, say, t, when } from './portal.js';
 
-const next = { sandbox: 'certified', certified: 'production' };
 
 async function loadOrganizations() {
   const result = await api('GET', '/v1/organizations?limit=200');
@@ -18,13 +17,13 @@ async function loadAdapters(organization) {
   document.getElementById('adapters-heading').textContent = t('Admin.Adapters', organization.name);
   fill(document.getElementById('adapters'), adapters.map(a => el('tr', { dataset: { adapterId: a.id, status: a.status } },
     el('td', {}, el('code', {}, a.id)), el('td', {}, a.name), el('td', { class: 'adapter-status' }, t(`Admin.Status.${a.status}`)),
-    el('td', {}, next[a.status] && el('button', { type: 'button', class: 'primary', dataset: { promote: next[a.status] }, onclick: () => promote(organization, a) },
-      t('Admin.Promote', t(`Admin.Status.${next[a.status]}`)))))), 4);
+    el('td', {}, a.status === 'certified' && el('button', { type: 'button', class: 'primary', dataset: { promote: 'production' }, onclick: () => promote(organization, a) },
+      t('Admin.Promote', t('Admin.Status.production')))))), 4);
 }
 
 async function promote(organization, adapter) {
   try {
-    await api('PUT', `/v1/adapters/${encodeURIComponent(adapter.id)}/status`, { status: next[adapter.status], note: 'promoted in the operator console' });
+    await api('POST', `/v1/adapters/${encodeURIComponent(adapter.id)}/promotion`, { note: 'promoted in the operator console' });
     say('adapters-message');
     await loadAdapters(organization);
   } catch (error) {

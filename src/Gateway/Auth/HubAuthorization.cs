@@ -20,13 +20,13 @@ internal static class HubPolicies
     public const string PortalSession = "portal-session";
 
     /// <summary>Self-service: an organization manages its own adapters and devices; the operator's admin scope reaches every organization's.</summary>
-    public static readonly string SelfService = ForScope(Scopes.OrganizationManage, Scopes.Admin);
+    public static readonly string SelfService = ForScope(Scopes.Admin, Scopes.OrganizationManage);
 
     /// <summary>The quarantine: an adapter reads its own rejections, an organization's people read all of its adapters'.</summary>
     public static readonly string QuarantineReaders = ForScope(Scopes.TelemetryWrite, Scopes.OrganizationManage);
 
     /// <summary>The endpoints open to any one of several scopes; each combination is a policy of its own.</summary>
-    private static readonly string[][] Alternatives = [[Scopes.OrganizationManage, Scopes.Admin], [Scopes.TelemetryWrite, Scopes.OrganizationManage]];
+    private static readonly string[][] Alternatives = [[Scopes.Admin, Scopes.OrganizationManage], [Scopes.TelemetryWrite, Scopes.OrganizationManage]];
 
     public static string ForScope(params string[] anyOf) => "scope:" + string.Join('|', anyOf);
 

@@ -73,8 +73,14 @@ internal sealed class ScopeSecurity : IOperationFilter
         {
             return;
         }
-        // An endpoint open to any active client checks the scopes each request needs itself.
-        operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(SchemeName, context.Document)] = scope is null ? [] : [scope] }];
+        // An endpoint open to any active client checks the scopes each request needs itself; one open to any of
+        // several scopes lists each as an alternative requirement.
+        string?[] alternatives = scope is null ? [null] : [.. scope.Split('|')];
+        operation.Security = [.. alternatives.Select(s => new OpenApiSecurityRequirement
+        {
+            [new OpenApiSecuritySchemeReference(SchemeName, context.Document)] = s is null ? [] : [s],
+        })];
+        scope = scope?.Replace("|", "' or '", StringComparison.Ordinal);
         operation.Responses ??= [];
         operation.Responses.TryAdd("401", new OpenApiResponse { Description = "No token, an invalid or expired token, or a suspended adapter (problem details)." });
         operation.Responses.TryAdd("403", new OpenApiResponse

@@ -61,6 +61,7 @@ public sealed class DeveloperWorkspaceTests : PortalHub
         var subscription = page.Locator("#subscriptions tr[data-subscription-id]");
         await Assertions.Expect(subscription).ToContainTextAsync("Laoshan alerts");
         await Assertions.Expect(subscription).ToContainTextAsync("active");
+        await Assertions.Expect(subscription).Not.ToContainTextAsync("false");
         await subscription.GetByRole(AriaRole.Button, new() { Name = "Pause" }).ClickAsync();
         await Assertions.Expect(subscription).ToContainTextAsync("paused");
         await Browser.ScreenshotAsync(page, "developer-workspace");

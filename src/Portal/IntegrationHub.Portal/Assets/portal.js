@@ -70,7 +70,7 @@ export function el(tag, attributes = {}, ...children) {
     else element.setAttribute(name, value === true ? '' : String(value));
   }
   for (const child of children.flat()) {
-    if (child === undefined || child === null) continue;
+    if (child === undefined || child === null || child === false) continue;
     element.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
   return element;
@@ -89,6 +89,7 @@ export function when(value) {
 export function say(target, error) {
   const area = typeof target === 'string' ? document.getElementById(target) : target;
   area.textContent = error ? (error instanceof ApiError ? t('Common.Error', error.describe()) : String(error.message ?? error)) : '';
+  area.classList.toggle('error', Boolean(error));
 }
 
 /** Replaces a table body's rows, or shows that there is nothing yet. */

@@ -108,31 +108,20 @@ internal static class AlertsApi
         [AsParameters] AlertFilter filter, HubDb db, TimeProvider time, IOptions<AlertOptions> options, HttpContext context, int? limit = null, string? cursor = null)
     {
         var check = new RequestValidator();
-        AlertLevel level = default;
-        AlertState state = default;
-        if (filter.Level is not null && !WireNames.TryParse(filter.Level, out level))
-        {
-            check.Add(ErrorCodes.InvalidParameter, "/level", "Use blue, yellow, orange or red.");
-        }
-        if (filter.State is not null && !WireNames.TryParse(filter.State, out state))
-        {
-            check.Add(ErrorCodes.InvalidParameter, "/state", "Use raised, acknowledged, dispatched, resolved or closed (whether the condition has cleared is the `cleared` filter).");
-        }
-        if (filter.District is not null && !Patterns.AreaCode().IsMatch(filter.District))
-        {
-            check.Add(ErrorCodes.InvalidParameter, "/district", "A GB/T 2260 area code has six digits.");
-        }
+        var level = check.Parameter<AlertLevel>(filter.Level, "level", "Use blue, yellow, orange or red.");
+        var state = check.Parameter<AlertState>(filter.State, "state", "Use raised, acknowledged, dispatched, resolved or closed (whether the condition has cleared is the `cleared` filter).");
+        check.DistrictParameter(filter.District);
         if (check.Failed)
         {
-            return ProblemResults.Problem(context, ErrorCodes.InvalidParameter, check.Findings[0].Detail, check.Findings);
+            return check.ParameterProblem(context);
         }
         if (!Cursors.TryDecodeId(cursor, long.MaxValue, out var before))
         {
             return ProblemResults.Problem(context, ErrorCodes.InvalidCursor);
         }
         var alerts = (await VisibleAsync(context, db, time)).Where(a => a.Id < before);
-        if (filter.Level is not null) { alerts = alerts.Where(a => a.Level == level); }
-        if (filter.State is not null) { alerts = alerts.Where(a => a.State == state); }
+        if (level is { } wanted) { alerts = alerts.Where(a => a.Level == wanted); }
+        if (state is { } inState) { alerts = alerts.Where(a => a.State == inState); }
         if (filter.Cleared is { } cleared) { alerts = alerts.Where(a => a.Cleared == cleared); }
         if (filter.Domain is not null) { alerts = alerts.Where(a => a.Domain == filter.Domain); }
         if (filter.District is not null)

@@ -60,6 +60,35 @@ internal sealed class RequestValidator
         }
     }
 
+    /// <summary>Checks an optional query parameter naming a value of <typeparamref name="T"/> (its wire name).</summary>
+    public T? Parameter<T>(string? value, string name, string describe)
+        where T : struct, Enum
+    {
+        if (value is null)
+        {
+            return null;
+        }
+        if (Organizations.WireNames.TryParse<T>(value, out var parsed))
+        {
+            return parsed;
+        }
+        Add(ErrorCodes.InvalidParameter, "/" + name, describe);
+        return null;
+    }
+
+    /// <summary>Checks an optional <c>district</c> query parameter: a GB/T 2260 area code.</summary>
+    public void DistrictParameter(string? district)
+    {
+        if (district is not null && !Patterns.AreaCode().IsMatch(district))
+        {
+            Add(ErrorCodes.InvalidParameter, "/district", "A GB/T 2260 area code has six digits.");
+        }
+    }
+
+    /// <summary>The answer to invalid query parameters: the first one's detail, every one listed.</summary>
+    public ProblemHttpResult ParameterProblem(HttpContext context) =>
+        ProblemResults.Problem(context, ErrorCodes.InvalidParameter, _findings[0].Detail, _findings);
+
     public ProblemHttpResult Problem(HttpContext context) =>
         ProblemResults.Problem(context, ErrorCodes.ValidationFailed, $"{_findings.Count} problem(s) in the request body.", _findings);
 }

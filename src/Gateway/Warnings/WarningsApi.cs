@@ -273,18 +273,11 @@ internal static class WarningsApi
         [AsParameters] WarningFilter filter, HubDb db, TimeProvider time, HttpContext context, int? limit = null, string? cursor = null)
     {
         var check = new RequestValidator();
-        AlertLevel level = default;
-        if (filter.Level is not null && !WireNames.TryParse(filter.Level, out level))
-        {
-            check.Add(ErrorCodes.InvalidParameter, "/level", "Use blue, yellow, orange or red.");
-        }
-        if (filter.District is not null && !Patterns.AreaCode().IsMatch(filter.District))
-        {
-            check.Add(ErrorCodes.InvalidParameter, "/district", "A GB/T 2260 area code has six digits.");
-        }
+        var level = check.Parameter<AlertLevel>(filter.Level, "level", "Use blue, yellow, orange or red.");
+        check.DistrictParameter(filter.District);
         if (check.Failed)
         {
-            return ProblemResults.Problem(context, ErrorCodes.InvalidParameter, check.Findings[0].Detail, check.Findings);
+            return check.ParameterProblem(context);
         }
         if (!Cursors.TryDecodeId(cursor, long.MaxValue, out var before))
         {
@@ -293,7 +286,7 @@ internal static class WarningsApi
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var warnings = Visible(db, context.Caller()).Include(w => w.Areas).Where(w => w.Id < before);
         if (filter.Domain is not null) { warnings = warnings.Where(w => w.Domain == filter.Domain); }
-        if (filter.Level is not null) { warnings = warnings.Where(w => w.Level == level); }
+        if (level is { } wanted) { warnings = warnings.Where(w => w.Level == wanted); }
         if (filter.Sender is not null) { warnings = warnings.Where(w => w.Sender == filter.Sender); }
         if (filter.District is { } district)
         {

@@ -33,7 +33,7 @@ internal enum CertificationFault
 /// Plays what a certification session asks for (the session file <c>ihub certify</c> writes): each device reports every
 /// interval for the session's duration, and a third of the way in the step device sends the threshold step.
 /// </summary>
-internal sealed partial class CertificationRunner(ITelemetrySender sender, TimeProvider time, ILogger<CertificationRunner> logger)
+internal sealed class CertificationRunner(ITelemetrySender sender, TimeProvider time, ILogger<CertificationRunner> logger)
 {
     public static readonly TimeSpan LateClockOffset = TimeSpan.FromMinutes(10);
 
@@ -80,28 +80,7 @@ internal sealed partial class CertificationRunner(ITelemetrySender sender, TimeP
             }
         }
         await sender.FlushAsync(CancellationToken.None);
-        int accepted = 0, duplicates = 0, rejected = 0, failed = 0;
-        foreach (var send in sends)
-        {
-            try
-            {
-                var result = await send;
-                switch (result.Status)
-                {
-                    case MessageStatus.Accepted: accepted++; break;
-                    case MessageStatus.Duplicate: duplicates++; break;
-                    default: rejected++; break;
-                }
-            }
-#pragma warning disable CA1031 // Each failed message is counted and logged; the run reports them all at the end.
-            catch (Exception e)
-#pragma warning restore CA1031
-            {
-                failed++;
-                Failed(logger, e);
-            }
-        }
-        return new RunSummary(sends.Count, accepted, duplicates, rejected, failed, silent);
+        return await SimulatorRunner.SummarizeAsync(sends, silent, logger);
     }
 
     private static TelemetryMessage Break(TelemetryMessage message, CertificationFault fault, int round, Dictionary<string, string> lastIds) => fault switch
@@ -115,7 +94,4 @@ internal sealed partial class CertificationRunner(ITelemetrySender sender, TimeP
 
     public static string Describe(SessionInstructions session) =>
         string.Create(CultureInfo.InvariantCulture, $"Certification session {session.CertificationId}: {session.Devices.Count} device(s) of {session.Profile}, every {session.Interval.TotalSeconds:0.###} s for {session.Duration.TotalSeconds:0.###} s");
-
-    [LoggerMessage(EventId = 4211, Level = LogLevel.Error, Message = "A certification message could not be delivered")]
-    private static partial void Failed(ILogger logger, Exception exception);
 }

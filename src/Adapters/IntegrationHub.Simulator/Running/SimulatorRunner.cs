@@ -55,6 +55,12 @@ internal sealed partial class SimulatorRunner(ITelemetrySender sender, TimeProvi
             }
         }
         await sender.FlushAsync(CancellationToken.None);
+        return await SummarizeAsync(sends, silent, logger);
+    }
+
+    /// <summary>Waits for every send and counts what the hub answered; rejections and failures are logged one by one.</summary>
+    internal static async Task<RunSummary> SummarizeAsync(List<Task<MessageResult>> sends, int silent, ILogger logger)
+    {
         int accepted = 0, duplicates = 0, rejected = 0, failed = 0;
         foreach (var send in sends)
         {

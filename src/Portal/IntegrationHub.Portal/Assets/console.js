@@ -100,6 +100,15 @@ async function loadTrend() {
   fill(document.getElementById('trend'), rows, 5);
 }
 
+// A burst of new alerts reloads the last day's counts once, not once per alert.
+let trendTimer = null;
+function refreshTrendSoon() {
+  trendTimer ??= setTimeout(() => {
+    trendTimer = null;
+    loadTrend().catch(error => say('board-message', error));
+  }, 5000);
+}
+
 async function open(id) {
   selected = id;
   const detail = await api('GET', `/v1/alerts/${id}`);
@@ -152,7 +161,7 @@ function listen() {
         const { alert } = await api('GET', `/v1/alerts/${id}`);
         upsert(alert);
         if (selected === alert.id) await open(alert.id);
-        if (transition === 'raised') await loadTrend();
+        if (transition === 'raised') refreshTrendSoon();
       } catch (error) {
         say('board-message', error);
       }

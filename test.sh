@@ -31,7 +31,14 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 configuration=${CONFIGURATION:-Release}
 
 dotnet build IntegrationHub.sln -c "$configuration" -warnaserror
-dotnet test --solution IntegrationHub.sln -c "$configuration" --no-build
+# The failures are repeated at the end, in short, so that they are the last thing a long log shows.
+mkdir -p artifacts
+if ! dotnet test --solution IntegrationHub.sln -c "$configuration" --no-build 2>&1 | tee artifacts/test.log; then
+  echo
+  echo "=== Failed tests (full output above and in artifacts/test.log) ==="
+  grep -A12 '^failed ' artifacts/test.log | cut -c1-400 || true
+  exit 2
+fi
 
 # The client SDK ships as a NuGet package and the CLI as a .NET tool: prove both still pack, READMEs included.
 dotnet pack src/Adapters/IntegrationHub.Client -c "$configuration" --no-build -o artifacts/packages

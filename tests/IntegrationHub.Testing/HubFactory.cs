@@ -41,6 +41,9 @@ public class HubFactory : WebApplicationFactory<Program>
             ["Mqtt:Address"] = "127.0.0.1",
             ["Mqtt:Port"] = MqttPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Mqtt:SessionCheckInterval"] = "00:10:00",
+            // Dozens of hubs run in one test process: their information logs would bury a failure's output.
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
         };
         foreach (var (key, value) in settings)
         {

@@ -35,7 +35,7 @@ public sealed partial class HubProcess : IAsyncDisposable
             settings[key] = value;
         }
         var (process, listening) = await ToolProcess.StartAsync(
-            "dotnet", ToolProcess.DotnetRun(Path.Combine("src", "Gateway"), "--urls", "http://127.0.0.1:0"), Listening(), timeout ?? TimeSpan.FromSeconds(90), settings, workingDirectory);
+            "dotnet", ToolProcess.DotnetRun(Path.Combine("src", "Gateway"), "--urls", "http://127.0.0.1:0"), Listening(), timeout ?? TimeSpan.FromSeconds(180), settings, workingDirectory);
         return new HubProcess(process, new Uri(listening.Groups["url"].Value));
     }
 

@@ -65,13 +65,13 @@ public abstract class PortalHub : IAsyncLifetime
         return JsonNode.Parse(text)!.AsObject();
     }
 
-    /// <summary>A methane reading of the reference profile, taken a minute before the hub's (fake) clock.</summary>
-    protected object Methane(string messageId, string deviceId, double value, string unit = "%{LEL}", int minutesAgo = 1) => new
+    /// <summary>A methane reading of the reference profile, taken a minute (or <paramref name="ago"/>) before the hub's (fake) clock.</summary>
+    protected object Methane(string messageId, string deviceId, double value, string unit = "%{LEL}", int minutesAgo = 1, TimeSpan? ago = null) => new
     {
         messageId,
         deviceId,
         profile = "gas.underground-methane",
-        time = Hub.Time.GetUtcNow().AddMinutes(-minutesAgo).ToString("yyyy-MM-ddTHH:mm:sszzz", System.Globalization.CultureInfo.InvariantCulture),
+        time = (Hub.Time.GetUtcNow() - (ago ?? TimeSpan.FromMinutes(minutesAgo))).ToString("yyyy-MM-ddTHH:mm:sszzz", System.Globalization.CultureInfo.InvariantCulture),
         observations = new[] { new { metric = "ch4", value, unit } },
     };
 }

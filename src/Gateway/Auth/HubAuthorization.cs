@@ -22,8 +22,8 @@ internal static class HubPolicies
     /// <summary>Self-service: an organization manages its own adapters and devices; the operator's admin scope reaches every organization's.</summary>
     public static readonly string SelfService = ForScope(Scopes.Admin, Scopes.OrganizationManage);
 
-    /// <summary>The quarantine: an adapter reads its own rejections, an organization's people read all of its adapters'.</summary>
-    public static readonly string QuarantineReaders = ForScope(Scopes.TelemetryWrite, Scopes.OrganizationManage);
+    /// <summary>What adapters leave behind (quarantine, certification sessions): an adapter reads its own, an organization's people all of its adapters'.</summary>
+    public static readonly string SenderOrOrganization = ForScope(Scopes.TelemetryWrite, Scopes.OrganizationManage);
 
     /// <summary>The endpoints open to any one of several scopes; each combination is a policy of its own.</summary>
     private static readonly string[][] Alternatives = [[Scopes.Admin, Scopes.OrganizationManage], [Scopes.TelemetryWrite, Scopes.OrganizationManage]];

@@ -22,12 +22,14 @@ internal static class CertificationsApi
 {
     public static IEndpointRouteBuilder MapCertifications(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1/certifications").WithTags("Certification").RequireScope(Scopes.TelemetryWrite);
-        group.MapPost("/", OpenAsync).WithName("OpenCertification")
+        var group = app.MapGroup("/v1/certifications").WithTags("Certification");
+        group.MapPost("/", OpenAsync).RequireScope(Scopes.TelemetryWrite).WithName("OpenCertification")
             .WithSummary("Open a certification session for the calling adapter; the answer says what to send (profile, devices, interval, duration, a threshold-crossing step).");
-        group.MapGet("/", ListAsync).WithName("ListCertifications").WithSummary("List the sessions of the caller's organization, newest first, at most 200 (the caller's own, unless it holds the admin scope).");
-        group.MapGet("/{certificationId}", GetAsync).WithName("GetCertification").WithSummary("A session: what arrived so far, which devices raised an alert, and once evaluated the signed report.");
-        group.MapPost("/{certificationId}/evaluation", EvaluateAsync).WithName("EvaluateCertification")
+        group.MapGet("/", ListAsync).RequireAuthorization(HubPolicies.SenderOrOrganization).WithName("ListCertifications")
+            .WithSummary("List sessions, newest first, at most 200: an adapter's own; every adapter's of the organization for its people (organization:manage); optionally of one adapter.");
+        group.MapGet("/{certificationId}", GetAsync).RequireAuthorization(HubPolicies.SenderOrOrganization).WithName("GetCertification")
+            .WithSummary("A session: what arrived so far, which devices raised an alert, and once evaluated the signed report.");
+        group.MapPost("/{certificationId}/evaluation", EvaluateAsync).RequireScope(Scopes.TelemetryWrite).WithName("EvaluateCertification")
             .WithSummary("Close the session and grade it; answers the report and its JWS (signed with a key of /.well-known/jwks). Certifies a sandbox adapter whose required classes have passed.");
 
         app.MapPost("/v1/adapters/{adapterId}/promotion", PromoteAsync).WithTags("Administration").RequireScope(Scopes.Admin)
@@ -156,9 +158,14 @@ internal static class CertificationsApi
         return TypedResults.Created($"/v1/certifications/{id}", await ResponseAsync(db, session, null, context.RequestAborted));
     }
 
-    private static async Task<Ok<CertificationResponse[]>> ListAsync(HubDb db, HttpContext context)
+    private static async Task<Ok<CertificationResponse[]>> ListAsync(HubDb db, HttpContext context, string? adapterId = null)
     {
-        var list = await Visible(db, context.Caller()).AsNoTracking().OrderByDescending(c => c.Id).Take(200).ToListAsync(context.RequestAborted);
+        var visible = Visible(db, context.Caller());
+        if (adapterId is not null)
+        {
+            visible = visible.Where(c => c.AdapterId == adapterId);
+        }
+        var list = await visible.AsNoTracking().OrderByDescending(c => c.Id).Take(200).ToListAsync(context.RequestAborted);
         var result = new List<CertificationResponse>(list.Count);
         foreach (var session in list)
         {
@@ -286,10 +293,14 @@ internal static class CertificationsApi
             session.PassedClasses, session.EvaluatedAt, report, withReport ? session.SignedReport : null, adapterStatus?.ToWire());
     }
 
+    /// <summary>
+    /// Scoped on the server: the operator's callers reach every organization; an organization's people (and its admin-scoped
+    /// clients) read every adapter's sessions of their organization; an adapter reads only its own.
+    /// </summary>
     private static IQueryable<CertificationSession> Visible(HubDb db, Caller caller)
     {
-        var inOrganization = db.Certifications.Where(c => c.OrganizationId == caller.OrganizationId || caller.IsOperator);
-        return caller.Scopes.Contains(Scopes.Admin) ? inOrganization : inOrganization.Where(c => c.AdapterId == caller.ClientId);
+        var inOrganization = caller.IsOperator ? db.Certifications : db.Certifications.Where(c => c.OrganizationId == caller.OrganizationId);
+        return caller.IsAdmin || caller.Scopes.Contains(Scopes.OrganizationManage) ? inOrganization : inOrganization.Where(c => c.AdapterId == caller.ClientId);
     }
 
     private static ProblemHttpResult NotFound(HttpContext context, string certificationId) =>

@@ -19,7 +19,7 @@ internal static class QuarantineApi
     {
         app.MapGet("/v1/quarantine", ListAsync)
             .WithTags("Telemetry")
-            .RequireAuthorization(HubPolicies.QuarantineReaders)
+            .RequireAuthorization(HubPolicies.SenderOrOrganization)
             .WithName("ListQuarantine")
             .WithSummary("Page through the sending adapter's rejected input, newest first, with the reasons.");
         return app;

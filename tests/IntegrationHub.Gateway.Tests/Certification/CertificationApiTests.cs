@@ -108,6 +108,32 @@ public sealed class CertificationApiTests(HubFixture fixture) : IClassFixture<Hu
     }
 
     [Fact]
+    public async Task OrganizationsPeople_ReadEveryAdaptersSessions_ButNeitherGradeThemNorSeeOtherOrganizations()
+    {
+        var (adapter, device, client) = await SandboxAdapterAsync(Hub, "cert-org");
+        var id = (await OpenAsync(client, device))["id"]!.GetValue<string>();
+        using var manager = await ManagerAsync(adapter[..^"-adapter".Length]);
+        var (otherAdapter, _, _) = await SandboxAdapterAsync(Hub, "cert-org-other");
+        using var stranger = await ManagerAsync(otherAdapter[..^"-adapter".Length]);
+
+        Assert.Equal([id], (await manager.GetJsonAsync("/v1/certifications")).AsArray().Select(s => s!["id"]!.GetValue<string>()));
+        Assert.Equal([id], (await manager.GetJsonAsync($"/v1/certifications?adapterId={adapter}")).AsArray().Select(s => s!["id"]!.GetValue<string>()));
+        Assert.Equal("open", (await manager.GetJsonAsync($"/v1/certifications/{id}"))["state"]!.GetValue<string>());
+        await (await manager.PostAsync(new Uri($"/v1/certifications/{id}/evaluation", UriKind.Relative), null)).ShouldBeProblemAsync(HttpStatusCode.Forbidden, "auth.insufficient-scope");
+
+        Assert.Empty((await stranger.GetJsonAsync($"/v1/certifications?adapterId={adapter}")).AsArray());
+        await (await stranger.GetAsync(new Uri($"/v1/certifications/{id}", UriKind.Relative))).ShouldBeProblemAsync(HttpStatusCode.NotFound, "certification.not-found");
+    }
+
+    /// <summary>A client of the organization holding organization:manage, as its people in the portal hold it.</summary>
+    private async Task<HttpClient> ManagerAsync(string organization)
+    {
+        using var admin = await Hub.AdminAsync();
+        var (id, secret) = await admin.CreateAdapterAsync(organization, organization + "-ops", scopes: ["organization:manage"]);
+        return Hub.As(await Hub.TokenAsync(id, secret));
+    }
+
+    [Fact]
     public async Task Promotion_OnlyTheOperator_OnlyFromCertified()
     {
         var (adapter, device, client) = await SandboxAdapterAsync(Hub, "cert-promote");

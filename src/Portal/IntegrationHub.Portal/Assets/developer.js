@@ -1,5 +1,5 @@
-// An organization's developer workspace: adapters, devices, the quarantine and subscriptions, from the API with the
-// person's session. Secrets are shown once, in the page, and never stored by it.
+// An organization's developer workspace: adapters, devices, the quarantine, certification sessions and subscriptions,
+// from the API with the person's session. Secrets are shown once, in the page, and never stored by it.
 import { api, currentSession, el, fill, say, t, when } from './portal.js';
 
 const { organizationId, name, email, scopes } = await currentSession();
@@ -114,6 +114,64 @@ async function loadQuarantine() {
 }
 
 document.getElementById('quarantine-refresh').addEventListener('click', () => loadQuarantine().catch(error => say('subscriptions-message', error)));
+
+async function loadCertifications() {
+  const sessions = await api('GET', '/v1/certifications');
+  fill(document.getElementById('certifications'), sessions.map(c => el('tr', { dataset: { certificationId: c.id } },
+    el('td', {}, el('code', {}, c.id)), el('td', {}, c.adapterId), el('td', {}, c.instructions.classes.join(', ')),
+    el('td', { class: `certification-state ${c.state}` }, t(`Dev.State.${c.state}`)),
+    el('td', {}, c.arrivals), el('td', {}, when(c.evaluatedAt)),
+    el('td', {}, c.state !== 'open' && el('button', { type: 'button', onclick: () => showReport(c.id) }, t('Dev.ShowReport'))))), 7);
+}
+
+/** Decodes one base64url part of a JWS to its exact bytes. */
+function base64UrlBytes(part) {
+  const text = atob(part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '='));
+  return Uint8Array.from(text, c => c.charCodeAt(0));
+}
+
+function download(link, name, bytes, type) {
+  if (link.href.startsWith('blob:')) URL.revokeObjectURL(link.href);
+  link.href = URL.createObjectURL(new Blob([bytes], { type }));
+  link.download = name;
+}
+
+/** One conformance class of a report: its verdict, and each check under its requirement id with its findings. */
+function reportClass(c) {
+  const verdict = passed => t(passed ? 'Dev.Passed' : 'Dev.Failed');
+  const findings = check => el('ul', {},
+    check.findings.map(f => el('li', {}, el('code', {}, f.code), ' ', f.detail, f.hint ? el('div', { class: 'status' }, f.hint) : null)),
+    check.moreFindings > 0 ? el('li', {}, t('Dev.MoreFindings', check.moreFindings)) : null);
+  const row = check => el('tr', { dataset: { check: check.id } },
+    el('td', {}, el('a', { href: `/docs/requirements#${encodeURIComponent(check.requirement)}` }, check.requirement)),
+    el('td', {}, check.title), el('td', {}, verdict(check.passed)), el('td', {}, findings(check)));
+  return el('section', { class: 'report-class', dataset: { class: c.id } },
+    el('h4', {}, `${c.passed ? '✔' : '✘'} ${c.id} · ${verdict(c.passed)}`),
+    el('table', {},
+      el('thead', {}, el('tr', {}, ['Dev.Requirement', 'Dev.Check', 'Common.Status', 'Dev.Findings'].map(key => el('th', { scope: 'col' }, t(key))))),
+      el('tbody', {}, c.checks.map(row))));
+}
+
+async function showReport(id) {
+  try {
+    const session = await api('GET', `/v1/certifications/${encodeURIComponent(id)}`);
+    const report = session.report;
+    document.getElementById('report-heading').textContent = `${t('Dev.Report')} · ${id}`;
+    document.getElementById('report-summary').textContent =
+      t(report.passed ? 'Dev.ReportPassed' : 'Dev.ReportFailed', report.adapterId, report.profile, when(report.finishedAt));
+    document.getElementById('report-classes').replaceChildren(...report.classes.map(reportClass));
+    download(document.getElementById('report-jws'), `${id}.jws`, session.signedReport, 'application/jose');
+    download(document.getElementById('report-json'), `${id}.json`, base64UrlBytes(session.signedReport.split('.')[1]), 'application/json');
+    document.getElementById('report-file').textContent = `${id}.json`;
+    document.getElementById('report-hub').textContent = location.origin;
+    document.getElementById('report').hidden = false;
+    say('certification-message');
+  } catch (error) {
+    say('certification-message', error);
+  }
+}
+
+document.getElementById('certification-refresh').addEventListener('click', () => loadCertifications().catch(error => say('certification-message', error)));
 
 async function loadSubscriptions() {
   const page = await api('GET', '/v1/subscriptions?limit=100');
@@ -231,5 +289,6 @@ if (scopes.includes('users:manage')) {
 await Promise.all([
   loadAdapters().catch(error => say('adapters-message', error)),
   loadQuarantine().catch(error => say('subscriptions-message', error)),
+  loadCertifications().catch(error => say('certification-message', error)),
   loadSubscriptions().catch(error => say('subscriptions-message', error)),
 ]);

@@ -33,6 +33,12 @@ public sealed class OperatorConsoleTests : PortalHub
         await Assertions.Expect(row).ToHaveAttributeAsync("data-state", "raised");
         await Assertions.Expect(page.Locator("#situation tr[data-district='370202'] td[data-level=orange]")).ToHaveTextAsync("1");
         await Assertions.Expect(page.Locator("#map-370202")).ToHaveAttributeAsync("data-level", "orange");
+        // The alert is also a dot at its device's location, placed in its district's box by the same sum as the server's.
+        var dot = page.Locator("#map-dots circle[data-device='sn-ch4-07']");
+        await Assertions.Expect(dot).ToHaveAttributeAsync("data-level", "orange");
+        var (x, y) = CityDistricts.Place(CityDistricts.All.Single(d => d.Code == "370202"), 120.383, 36.067);
+        Assert.Equal(x, double.Parse((await dot.GetAttributeAsync("cx"))!, System.Globalization.CultureInfo.InvariantCulture), 6);
+        Assert.Equal(y, double.Parse((await dot.GetAttributeAsync("cy"))!, System.Globalization.CultureInfo.InvariantCulture), 6);
 
         // Acknowledge with a note: the row's state changes, and the history shows who did it.
         await row.GetByRole(AriaRole.Button).ClickAsync();

@@ -61,7 +61,7 @@ internal static class AlertsApi
     /// </summary>
     internal sealed record AlertResponse(
         long Id, string Identifier, string Level, string HighestLevel, string State, bool Cleared, string OrganizationId, string ResponsibleOrganizationId,
-        string DeviceId, string Profile, string Domain, string District, string RuleId, string RuleKind, string RuleTitle,
+        string DeviceId, string Profile, string Domain, string District, AlertLocation Location, string RuleId, string RuleKind, string RuleTitle,
         string? Metric, object? Value, string? Unit, DateTimeOffset RaisedAt, DateTimeOffset UpdatedAt, DateTimeOffset? ClosedAt,
         DateTimeOffset? AcknowledgeBy, DateTimeOffset? ResolveBy)
     {
@@ -71,12 +71,15 @@ internal static class AlertsApi
             var running = a.OpenKey is not null && !a.Cleared && a.State is AlertState.Raised or AlertState.Acknowledged or AlertState.Dispatched;
             return new(
                 a.Id, a.Identifier, a.Level.ToWire(), a.HighestLevel.ToWire(), a.State.ToWire(), a.Cleared, a.OrganizationId, a.ResponsibleOrganizationId,
-                a.DeviceId, a.ProfileId, a.Domain, a.District, a.RuleId, a.RuleKind, a.RuleTitle, a.Metric, (object?)a.Value ?? a.Text, a.Unit,
+                a.DeviceId, a.ProfileId, a.Domain, a.District, new AlertLocation(a.Lon, a.Lat), a.RuleId, a.RuleKind, a.RuleTitle, a.Metric, (object?)a.Value ?? a.Text, a.Unit,
                 Ms(a.RaisedAt), Ms(a.UpdatedAt), a.ClosedAt is { } closed ? Ms(closed) : null,
                 running && a.State == AlertState.Raised ? Ms(a.DeadlineFrom) + deadline.Acknowledge : null,
                 running ? Ms(a.DeadlineFrom) + deadline.Resolve : null);
         }
     }
+
+    /// <summary>Where the device stands (WGS 84 / CGCS2000 longitude and latitude), as registered when the alert was raised: for maps.</summary>
+    internal sealed record AlertLocation(double Lon, double Lat);
 
     /// <summary>One step of an alert's history; <c>causes</c> is what the rule matched at a level change, as in the alert event.</summary>
     internal sealed record AlertStepResponse(

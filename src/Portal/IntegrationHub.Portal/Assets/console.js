@@ -43,6 +43,7 @@ function renderBoard(fresh) {
       el('td', {}, el('button', { type: 'button', onclick: () => open(alert.id) }, t('Console.Open')))));
   fill(document.getElementById('board'), rows, 8);
   renderSituation();
+  renderDots();
 }
 
 function renderSituation() {
@@ -64,6 +65,41 @@ function renderSituation() {
     g.dataset.level = highest;
     g.querySelector('text.count').textContent = total ? t('Console.Count', total) : '';
   }
+}
+
+/** Where a location falls in its district's box: the same sum as CityDistricts.Place on the server. */
+function place(g, lon, lat) {
+  const [x, y, width, height] = g.dataset.box.split(' ').map(Number);
+  const [west, south, east, north] = g.dataset.extent.split(' ').map(Number);
+  const margin = 8;
+  const clamp = (value, low, high) => Math.min(Math.max(value, low), high);
+  return [
+    clamp(x + (lon - west) / (east - west) * width, x + margin, x + width - margin),
+    clamp(y + (north - lat) / (north - south) * height, y + margin, y + height - margin),
+  ];
+}
+
+/** A dot per open alert at its device's location, in its level's colour; a click opens the alert. */
+function renderDots() {
+  const svg = 'http://www.w3.org/2000/svg';
+  const dots = [...alerts.values()]
+    .filter(alert => alert.location && visible(alert))
+    .sort((a, b) => severity[a.level] - severity[b.level])
+    .flatMap(alert => {
+      const g = document.getElementById(`map-${alert.district.slice(0, 6)}`);
+      if (!g) return [];
+      const [cx, cy] = place(g, alert.location.lon, alert.location.lat);
+      const dot = document.createElementNS(svg, 'circle');
+      for (const [name, value] of Object.entries({ cx, cy, r: 7, class: 'dot', 'data-level': alert.level, 'data-alert-id': alert.id, 'data-device': alert.deviceId })) {
+        dot.setAttribute(name, String(value));
+      }
+      const title = document.createElementNS(svg, 'title');
+      title.textContent = `${alert.deviceId} · ${t(`Level.${alert.level}`)} · ${alert.ruleTitle}`;
+      dot.append(title);
+      dot.addEventListener('click', () => open(alert.id));
+      return [dot];
+    });
+  document.getElementById('map-dots').replaceChildren(...dots);
 }
 
 async function loadOpen() {

@@ -32,12 +32,7 @@ builder.Services.AddPortal();
 var app = builder.Build();
 
 app.UseHubPipeline();
-app.UseSwagger(options => options.OpenApiVersion = Microsoft.OpenApi.OpenApiSpecVersion.OpenApi3_1);
-app.UseSwaggerUI(options =>
-{
-    options.SwaggerEndpoint("/swagger/v1/swagger.json", "IntegrationHub API v1");
-    options.OAuthScopes(IntegrationHub.Conformance.Spec.Scopes.TelemetryWrite, IntegrationHub.Conformance.Spec.Scopes.TelemetryRead);
-});
+app.UseHubSwagger();
 
 app.MapTokenEndpoint();
 app.MapAccount();

@@ -22,4 +22,19 @@ public sealed class SpecBrowserTests : PortalHub
         await Browser.ScreenshotAsync(page, "spec-browser-methane");
         Assert.True(errors.Count == 0, string.Join("\n", errors));
     }
+
+    [Fact]
+    public async Task SwaggerUi_RendersTheApi_UnderItsContentSecurityPolicy_WithNothingBlocked()
+    {
+        var (page, errors) = await Browser.OpenAsync(Hub.BaseAddress);
+
+        var response = await page.GotoAsync("/swagger/index.html", new() { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = 60_000 });
+        Assert.Contains("script-src 'self'", (await response!.AllHeadersAsync())["content-security-policy"], StringComparison.Ordinal);
+        // Swagger UI builds the page from the OpenAPI document with its own scripts: an operation of each group shows.
+        await Assertions.Expect(page.Locator(".opblock-summary-path[data-path='/v1/telemetry']").First).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator(".opblock-summary-path[data-path='/v1/certifications']").First).ToBeVisibleAsync();
+        await Browser.ScreenshotAsync(page, "swagger-ui");
+        // A blocked script, style or image would be a console error (a content security policy violation).
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+    }
 }

@@ -12,6 +12,39 @@ internal static class OpenApiServiceCollectionExtensions
     public const string DocumentName = "v1";
 
     /// <summary>
+    /// What Swagger UI may load: its own scripts, styles and images from the hub, and calls back to the hub (the document,
+    /// the token endpoint, the tried-out requests). No inline script, nothing from elsewhere, never framed. The one inline
+    /// style the pinned Swagger UI bundle adds is allowed by its hash (a browser test fails if the bundle changes it).
+    /// </summary>
+    public const string SwaggerContentSecurityPolicy =
+        "default-src 'none'; script-src 'self'; style-src 'self' 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+    /// <summary>The OpenAPI document at <c>/swagger/v1/swagger.json</c> and Swagger UI at <c>/swagger</c>, under its content security policy.</summary>
+    public static WebApplication UseHubSwagger(this WebApplication app)
+    {
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/swagger"), branch => branch.Use((context, next) =>
+        {
+            context.Response.OnStarting(() =>
+            {
+                var headers = context.Response.Headers;
+                headers.ContentSecurityPolicy = SwaggerContentSecurityPolicy;
+                headers.XContentTypeOptions = "nosniff";
+                headers.XFrameOptions = "DENY";
+                headers["Referrer-Policy"] = "same-origin";
+                return Task.CompletedTask;
+            });
+            return next(context);
+        }));
+        app.UseSwagger(options => options.OpenApiVersion = OpenApiSpecVersion.OpenApi3_1);
+        app.UseSwaggerUI(options =>
+        {
+            options.SwaggerEndpoint($"/swagger/{DocumentName}/swagger.json", "IntegrationHub API v1");
+            options.OAuthScopes(Scopes.TelemetryWrite, Scopes.TelemetryRead);
+        });
+        return app;
+    }
+
+    /// <summary>
     /// The OpenAPI 3.1 document, generated from the endpoints, with the OAuth2 client-credentials scheme so a developer
     /// can authorize in Swagger UI and try the API. A copy is checked in at specs/openapi/openapi.json; a test fails on drift.
     /// </summary>

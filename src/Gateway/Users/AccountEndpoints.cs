@@ -30,7 +30,8 @@ internal static partial class AccountEndpoints
         account.MapPost("/sign-in", SignInAsync).RequireRateLimiting(HubRateLimits.TokenPolicy);
         account.MapPost("/sign-out", (Delegate)SignOutAsync).WithMetadata(new RequireAntiforgeryTokenAttribute());
         account.MapGet("/session", SessionAsync);
-        account.MapGet("/invitation", (string? token, IAntiforgery antiforgery, HttpContext context) => InvitationPage(context, antiforgery, token, null));
+        account.MapGet("/invitation", (string? token, IAntiforgery antiforgery, IOptions<UserOptions> options, HttpContext context) =>
+            InvitationPage(context, antiforgery, token, null, options.Value.MinPasswordLength));
         account.MapPost("/invitation", AcceptInvitationAsync).RequireRateLimiting(HubRateLimits.TokenPolicy);
         return app;
     }
@@ -105,12 +106,12 @@ internal static partial class AccountEndpoints
         string? problem = user is null || user.InvitationExpiresAt < now.ToUnixTimeMilliseconds()
             ? "This invitation is not valid any more; ask your organization's administrator for a new one."
             : password is null || password.Length < options.Value.MinPasswordLength
-                ? $"Choose a password of at least {options.Value.MinPasswordLength} characters."
+                ? "Choose a password of at least {0} characters."
                 : password != confirm ? "The two passwords differ." : null;
         if (problem is not null)
         {
             context.Response.StatusCode = StatusCodes.Status400BadRequest;
-            return InvitationPage(context, antiforgery, token, problem);
+            return InvitationPage(context, antiforgery, token, problem, options.Value.MinPasswordLength);
         }
         user!.PasswordHash = PasswordHashing.Hash(password!, options.Value.PasswordIterations);
         (user.Status, user.InvitationHash, user.InvitationExpiresAt, user.SecurityStamp) = (UserStatus.Active, null, null, PasswordHashing.NewStamp());
@@ -132,7 +133,8 @@ internal static partial class AccountEndpoints
         });
     }
 
-    private static RazorComponentResult<Invitation> InvitationPage(HttpContext context, IAntiforgery antiforgery, string? token, string? error)
+    /// <summary>The invitation form; an error is the English text the portal's resources key it by, shown in the reader's language.</summary>
+    private static RazorComponentResult<Invitation> InvitationPage(HttpContext context, IAntiforgery antiforgery, string? token, string? error, int minPasswordLength)
     {
         var tokens = antiforgery.GetAndStoreTokens(context);
         return new RazorComponentResult<Invitation>(new Dictionary<string, object?>
@@ -140,6 +142,7 @@ internal static partial class AccountEndpoints
             [nameof(Invitation.Form)] = new PortalForm(tokens.FormFieldName, tokens.RequestToken!),
             [nameof(Invitation.Token)] = token,
             [nameof(Invitation.Error)] = error,
+            [nameof(Invitation.MinPasswordLength)] = minPasswordLength,
         });
     }
 

@@ -30,15 +30,15 @@ public sealed class Browser : IAsyncLifetime
             Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
         });
         Directory.CreateDirectory(Screenshots);
-        // A loaded machine (CI runs every suite at once) is slow, not wrong: assertions wait up to 15 s.
-        Assertions.SetDefaultExpectTimeout(15_000);
+        // A loaded machine (CI runs every suite at once) is slow, not wrong: assertions and page actions wait up to 30 s.
+        Assertions.SetDefaultExpectTimeout(30_000);
     }
 
     /// <summary>A page in a new context, speaking <paramref name="locale"/>; failed scripts and refused policies fail the test.</summary>
     public async Task<(IPage Page, List<string> Errors)> OpenAsync(Uri baseAddress, string locale = "en-US")
     {
         var context = await _browser!.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseAddress.ToString(), Locale = locale });
-        context.SetDefaultTimeout(15_000);
+        context.SetDefaultTimeout(30_000);
         var page = await context.NewPageAsync();
         var errors = new List<string>();
         page.PageError += (_, error) => errors.Add(error);

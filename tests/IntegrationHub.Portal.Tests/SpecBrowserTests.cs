@@ -28,7 +28,7 @@ public sealed class SpecBrowserTests : PortalHub
     {
         var (page, errors) = await Browser.OpenAsync(Hub.BaseAddress);
 
-        var response = await page.GotoAsync("/swagger/index.html", new() { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = 60_000 });
+        var response = await page.GotoAsync("/swagger/index.html", new() { WaitUntil = WaitUntilState.DOMContentLoaded });
         Assert.Contains("script-src 'self'", (await response!.AllHeadersAsync())["content-security-policy"], StringComparison.Ordinal);
         // Swagger UI builds the page from the OpenAPI document with its own scripts: an operation of each group shows.
         await Assertions.Expect(page.Locator(".opblock-summary-path[data-path='/v1/telemetry']").First).ToBeVisibleAsync();

@@ -12,7 +12,7 @@ namespace IntegrationHub.Gateway.Tests.Mqtt;
 /// <summary>Per-device MQTT credentials (MQTT-005): issued by the adapter, shown once, stored hashed, revocable at once.</summary>
 public sealed class MqttDeviceCredentialsTests(HubFixture fixture) : IClassFixture<HubFixture>
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     private HubFactory Hub => fixture.Hub;
 

@@ -20,7 +20,7 @@ namespace IntegrationHub.Gateway.Tests.Mqtt;
 public sealed class MqttTests(HubFixture fixture) : IClassFixture<HubFixture>
 {
     private static readonly string[] ReadWrite = ["telemetry:write", "telemetry:read", "alerts:read"];
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     private HubFactory Hub => fixture.Hub;
 

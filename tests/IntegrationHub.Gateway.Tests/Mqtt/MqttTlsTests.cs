@@ -15,7 +15,7 @@ namespace IntegrationHub.Gateway.Tests.Mqtt;
 /// <summary>The broker's TLS endpoint, with a self-signed certificate made here (PEM files; PKCS#12 is the other option).</summary>
 public sealed class MqttTlsTests() : OwnHub(Settings)
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private static readonly int TlsPort = FreePort.Next();
     private static readonly string Directory = System.IO.Directory.CreateTempSubdirectory("ihub-tls-").FullName;
     private static readonly X509Certificate2 Certificate = MakeCertificate();

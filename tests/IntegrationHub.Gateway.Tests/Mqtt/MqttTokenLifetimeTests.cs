@@ -14,7 +14,7 @@ namespace IntegrationHub.Gateway.Tests.Mqtt;
 /// </summary>
 public sealed class MqttTokenLifetimeTests() : OwnHub
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     private sealed class Connection : IMqttEnhancedAuthenticationHandler
     {

@@ -1,9 +1,11 @@
 using System.Net;
+using IntegrationHub.Client;
 using IntegrationHub.Client.Administration;
 using IntegrationHub.Client.Certification;
 using IntegrationHub.Client.Problems;
 using IntegrationHub.Client.Telemetry;
 using IntegrationHub.Testing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace IntegrationHub.Adapters.Tests.Client;
@@ -87,6 +89,36 @@ public sealed class CertificationRoundTripTests(HubFixture fixture) : IClassFixt
         // Nothing was sent: the session fails, the adapter stays in the sandbox, and the report says which requirements failed.
         Assert.Equal((CertificationStates.Failed, AdapterStatuses.Sandbox, false), (failed.State, failed.AdapterStatus, failed.Report!.Passed));
         Assert.Contains(failed.Report.Classes.SelectMany(c => c.Checks), check => !check.Passed && check.Requirement == "CERT-007");
+    }
+
+    [Fact]
+    public async Task FailingOpen_IsNotRetried_ButAFailingReadIs()
+    {
+        var adapter = await Tenants.CreateAsync(Hub, HubFixture.Unique("sdk-cert-retry"), ["telemetry:write"], "ch4-1");
+        var failures = new HashSet<HttpMethod>();
+        // The first request of each method fails as an overloaded hub would.
+        var wire = new WireTap(async (request, send) =>
+        {
+            lock (failures)
+            {
+                if (failures.Add(request.Method))
+                {
+                    return new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
+                }
+            }
+            return await send();
+        });
+        await using var sdk = Sdk.For(Hub, adapter.ClientId, adapter.ClientSecret, b => b.Tap(IntegrationHubHttpClients.Certification, wire));
+        var certifications = sdk.GetRequiredService<ICertificationsApi>();
+
+        var error = await Assert.ThrowsAsync<IntegrationHubException>(() => certifications.OpenCertificationAsync(new OpenCertificationRequest(Profile, ["ch4-1"])));
+        var requestsAfterOpen = wire.Requests;
+        var listed = await certifications.ListCertificationsAsync();
+
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, 1), (error.StatusCode, requestsAfterOpen));
+        Assert.Empty(listed);
+        Assert.Equal(3, wire.Requests);
+        Assert.False(await Hub.QueryAsync(db => db.Certifications.AnyAsync(c => c.AdapterId == adapter.ClientId)));
     }
 
     /// <summary>Six readings a second apart, ending at the hub's clock; the third and fourth are the threshold step.</summary>

@@ -35,6 +35,7 @@ public sealed class CertificationRoundTripTests(HubFixture fixture) : IClassFixt
         await SendSessionAsync(sdk.GetRequiredService<ITelemetryApi>(), device, step);
         var watched = await WaitForAlertAsync(certifications, opened.Id, device);
         var listed = await certifications.ListCertificationsAsync();
+        var narrowed = await certifications.ListCertificationsAsync(adapter.ClientId);
         var evaluated = await certifications.EvaluateCertificationAsync(opened.Id);
         var read = await certifications.GetCertificationAsync(opened.Id);
         var closed = await Assert.ThrowsAsync<IntegrationHubException>(() => certifications.EvaluateCertificationAsync(opened.Id));
@@ -51,6 +52,7 @@ public sealed class CertificationRoundTripTests(HubFixture fixture) : IClassFixt
         Assert.Equal(6, watched.Arrivals);
         var inList = Assert.Single(listed, s => s.Id == opened.Id);
         Assert.Equal((CertificationStates.Open, null), (inList.State, inList.Report));
+        Assert.Equal([opened.Id], narrowed.Select(s => s.Id));
         Assert.Equal((CertificationStates.Passed, AdapterStatuses.Certified), (evaluated.State, evaluated.AdapterStatus));
         Assert.Equal([CertificationClasses.CoreHttp, CertificationClasses.Profile(Profile)], evaluated.PassedClasses);
         Assert.Equal(("hub-session", opened.Id, adapter.ClientId, true), (evaluated.Report!.Kind, evaluated.Report.CertificationId, evaluated.Report.AdapterId, evaluated.Report.Passed));

@@ -3,8 +3,9 @@ using Refit;
 namespace IntegrationHub.Client.Certification;
 
 /// <summary>
-/// Certification sessions (scope <c>telemetry:write</c>, the calling adapter's own): open one and learn what to send,
-/// watch what arrived, then have the hub grade it into a signed report. When the adapter's sessions have passed the
+/// Certification sessions: an adapter (scope <c>telemetry:write</c>) opens one and learns what to send, watches what
+/// arrived, then has the hub grade it into a signed report. An organization's people (scope <c>organization:manage</c>)
+/// read the sessions of all its adapters. When the adapter's sessions have passed the
 /// hub's required classes it moves from <c>sandbox</c> to <c>certified</c>; the operator then promotes it to production
 /// (<see cref="Administration.IAdministrationApi.PromoteAdapterAsync"/>). Reads are retried on transient failures;
 /// opening and evaluating are not (a session opened twice is refused while the first is open, and a session is
@@ -20,9 +21,12 @@ public interface ICertificationsApi
     [Post("/v1/certifications")]
     Task<CertificationSession> OpenCertificationAsync([Body] OpenCertificationRequest request, CancellationToken cancellationToken = default);
 
-    /// <summary>The sessions the caller may see, newest first, at most 200, without their reports.</summary>
+    /// <summary>
+    /// The sessions the caller may see, newest first, at most 200, without their reports: an adapter's own, or every
+    /// adapter's of the organization; <paramref name="adapterId"/> narrows them to one adapter.
+    /// </summary>
     [Get("/v1/certifications")]
-    Task<IReadOnlyList<CertificationSession>> ListCertificationsAsync(CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<CertificationSession>> ListCertificationsAsync(string? adapterId = null, CancellationToken cancellationToken = default);
 
     /// <summary>One session: what arrived so far, which devices raised an alert, and once evaluated the signed report.</summary>
     [Get("/v1/certifications/{certificationId}")]

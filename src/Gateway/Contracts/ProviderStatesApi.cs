@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Auth;
+using IntegrationHub.Gateway.Mqtt;
 using Microsoft.Extensions.Options;
 
 namespace IntegrationHub.Gateway.Contracts;
@@ -84,7 +85,8 @@ internal static class ProviderStatesApi
         </alert>
         """;
 
-    private static async Task<IResult> SetUpAsync(StateChange change, HttpContext context, IOptions<BootstrapOptions> bootstrap, AlertEngine engine, TimeProvider time)
+    private static async Task<IResult> SetUpAsync(
+        StateChange change, HttpContext context, IOptions<BootstrapOptions> bootstrap, IOptions<MqttOptions> mqtt, AlertEngine engine, TimeProvider time)
     {
         // Interactions without a state still get a call, with an empty name; teardowns need nothing undone.
         if (change.Action == "teardown" || string.IsNullOrEmpty(change.State))
@@ -209,6 +211,51 @@ internal static class ProviderStatesApi
                     }
                 }
                 break;
+            case "an open certification session":
+            case "a certification session that received what it asked for":
+            case "a certified adapter":
+                // A sandbox adapter opens a session and, but for the first state, sends what the session asks for.
+                var vendorToken = await AdapterWithDeviceAsync(hub, adminToken, Param("organizationId"), Param("adapterId"), Param("deviceId"), null, cancellationToken);
+                values["accessToken"] = vendorToken;
+                var session = await hub.PostAsync(vendorToken, "/v1/certifications",
+                    new { profile = "gas.underground-methane", devices = new[] { Param("deviceId") }, intervalSeconds = 1, durationSeconds = 6 }, cancellationToken);
+                var certificationId = session!["id"]!.GetValue<string>();
+                values["certificationId"] = certificationId;
+                if (change.State != "an open certification session")
+                {
+                    await SendCertificationRunAsync(hub, vendorToken, Param("deviceId"), session["instructions"]!["thresholdStep"]!, time.GetUtcNow(), cancellationToken);
+                    await engine.CaughtUpAsync(cancellationToken);
+                }
+                if (change.State == "a certified adapter")
+                {
+                    await hub.PostAsync(vendorToken, $"/v1/certifications/{certificationId}/evaluation", new { }, cancellationToken);
+                }
+                break;
+            case "a device with MQTT credentials":
+                var ownerOfDevice = await AdapterWithDeviceAsync(hub, adminToken, Param("organizationId"), Param("adapterId"), Param("deviceId"), null, cancellationToken);
+                values["accessToken"] = ownerOfDevice;
+                var credentials = await hub.PostAsync(ownerOfDevice, $"/v1/adapters/{Param("adapterId")}/devices/{Param("deviceId")}/mqtt-credentials", new { }, cancellationToken);
+                values["devicePassword"] = credentials!["password"]!.GetValue<string>();
+                break;
+            case "a user name is locked out after failed attempts":
+                // The broker authentication endpoint counts failures per user name; fail as often as it allows.
+                var lockedToken = await AdapterWithDeviceAsync(hub, adminToken, Param("organizationId"), Param("adapterId"), Param("deviceId"), null, cancellationToken);
+                values["accessToken"] = lockedToken;
+                for (var attempt = 0; attempt < mqtt.Value.BrokerAuth.FailuresPerMinute; attempt++)
+                {
+                    await hub.BrokerAuthAsync(mqtt.Value.BrokerAuth.SharedSecret, new { username = Param("adapterId"), password = "not-the-token", clientid = Param("adapterId") }, cancellationToken);
+                }
+                break;
+            case "a suspended adapter":
+                values["accessToken"] = await AdapterWithDeviceAsync(hub, adminToken, Param("organizationId"), Param("adapterId"), Param("deviceId"), null, cancellationToken);
+                await hub.PostAsync(adminToken, $"/v1/adapters/{Param("adapterId")}/suspend", new { note = "contract suspension" }, cancellationToken);
+                break;
+            case "a grant exists":
+                await hub.EnsureAsync(adminToken, "/v1/organizations", new { id = Param("organizationId"), name = "Contract grantee", kind = "department" }, cancellationToken);
+                var grant = await hub.PostAsync(adminToken, "/v1/grants",
+                    new { granteeOrganizationId = Param("organizationId"), domain = "gas", expiresAt = time.GetUtcNow().AddDays(30), note = "contract grant" }, cancellationToken);
+                values["grantId"] = grant!["id"]!.GetValue<long>();
+                break;
             default:
                 return TypedResults.Problem($"No provider state '{change.State}'.", statusCode: StatusCodes.Status400BadRequest);
         }
@@ -229,6 +276,18 @@ internal static class ProviderStatesApi
         await hub.EnsureAsync(adminToken, $"/v1/adapters/{adapterId}/devices", new { deviceId, profile = "gas.underground-methane", district = "370202", location = new { lon = 120.38, lat = 36.07 } }, cancellationToken);
         return await hub.TokenAsync(adapterId, credentials!["clientSecret"]!.GetValue<string>(), cancellationToken);
     }
+
+    /// <summary>Six readings a second apart up to <paramref name="now"/>, the third and fourth being the session's threshold step: a run that passes.</summary>
+    private static Task<JsonNode?> SendCertificationRunAsync(HubCaller hub, string token, string deviceId, JsonNode step, DateTimeOffset now, CancellationToken cancellationToken) =>
+        hub.PostAsync(token, "/v1/telemetry", new
+        {
+            messages = Enumerable.Range(0, 6).Select(i => new
+            {
+                messageId = $"cert-{deviceId}-{i}", deviceId, profile = "gas.underground-methane",
+                time = now.AddSeconds(i - 5).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
+                observations = new[] { new { metric = step["metric"]!.GetValue<string>(), value = i is 2 or 3 ? step["value"]!.GetValue<double>() : 0.4, unit = step["unit"]!.GetValue<string>() } },
+            }),
+        }, cancellationToken);
 
     private static object Batch(string deviceId, string unit, params (string Time, double Value)[] readings) => new
     {
@@ -266,6 +325,18 @@ internal static class ProviderStatesApi
         {
             using var response = await SendRawAsync(method, token, path, body, cancellationToken);
             return await ReadAsync(response, cancellationToken);
+        }
+
+        /// <summary>Asks the broker authentication endpoint, as a broker would; the answer is not needed.</summary>
+        public async Task BrokerAuthAsync(string? sharedSecret, object body, CancellationToken cancellationToken)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(BrokerAuthApi.Path, UriKind.Relative)) { Content = JsonContent.Create(body) };
+            if (sharedSecret is not null)
+            {
+                request.Headers.Add(BrokerAuthApi.SecretHeader, sharedSecret);
+            }
+            using var response = await _http.SendAsync(request, cancellationToken);
+            await ReadAsync(response, cancellationToken);
         }
 
         public async Task<JsonNode?> PostXmlAsync(string token, string path, string xml, CancellationToken cancellationToken)

@@ -1,6 +1,8 @@
 using System.Xml.Linq;
 using IntegrationHub.Client.Administration;
 using IntegrationHub.Client.Alerts;
+using IntegrationHub.Client.Certification;
+using IntegrationHub.Client.Mqtt;
 using IntegrationHub.Client.Problems;
 using IntegrationHub.Client.Specs;
 using IntegrationHub.Client.Subscriptions;
@@ -55,6 +57,10 @@ public sealed class ConsumerContractTests
         var subscriptions = await SubscriptionsAsync(sdk.GetRequiredService<ISubscriptionsApi>());
         var warnings = await WarningsAsync(sdk.GetRequiredService<IWarningsApi>());
         var people = await PeopleAsync(sdk.GetRequiredService<IUsersApi>());
+        var certification = await CertificationAsync(sdk.GetRequiredService<ICertificationsApi>(), admin);
+        var onboarding = await OnboardingAsync(admin, sdk.GetRequiredService<IMqttCredentialsApi>());
+        var administration = await AdministrationAsync(admin);
+        var spec = await SpecAsync(specs, sdk.GetRequiredService<IWarningsApi>());
 
         var verified = await pact.VerifyAsync(mock);
         Assert.True(verified.ExitCode == 0, verified.ToString());
@@ -63,6 +69,10 @@ public sealed class ConsumerContractTests
         subscriptions.Check();
         warnings.Check();
         people.Check();
+        certification.Check();
+        onboarding.Check();
+        administration.Check();
+        spec.Check();
         Assert.Equal((1, "unit.unknown", "/messages/1/observations/0/unit"), (ingested.Accepted, ingested.Results[1].Code, ingested.Results[1].Pointer));
         Assert.Equal((5.0, "%{LEL}"), (latest.Items[0].Value!.Value.Number, latest.Items[0].Unit));
         Assert.Equal(new DateTimeOffset(2026, 1, 5, 10, 30, 0, TimeSpan.Zero), history.Items[0].ObservedAt);
@@ -193,9 +203,7 @@ public sealed class ConsumerContractTests
 
     private static async Task<WarningCalls> WarningsAsync(IWarningsApi warnings)
     {
-        using var contract = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Contract));
-        var document = contract.RootElement.GetProperty("interactions").EnumerateArray()
-            .Single(i => i.GetProperty("description").GetString() == "post an agency's national-profile typhoon warning").GetProperty("request").GetProperty("body").GetString()!;
+        var document = RequestBody("post an agency's national-profile typhoon warning");
         return new WarningCalls(
             await warnings.PostWarningAsync(CapContent.Xml(document)),
             await warnings.ListWarningsAsync(new WarningFilter { Sender = "pact-met-list@qdmet", Active = true }),
@@ -233,6 +241,127 @@ public sealed class ConsumerContractTests
             await users.EnableUserAsync(id));
     }
 
+    /// <summary>The certification interactions: a session opened, listed, watched and graded into a signed report; a refused one; promotion.</summary>
+    private sealed record CertificationCalls(
+        CertificationSession Opened, IntegrationHubException Unknown, IReadOnlyList<CertificationSession> Listed, CertificationSession Watched, CertificationSession Evaluated, Adapter Promoted)
+    {
+        public void Check()
+        {
+            Assert.Equal((CertificationStates.Open, "http", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(6)), (Opened.State, Opened.Instructions.Transport, Opened.Instructions.Interval, Opened.Instructions.Duration));
+            Assert.Equal(("ch4-1", "ch4", 2), (Opened.Instructions.ThresholdStep!.DeviceId, Opened.Instructions.ThresholdStep.Metric, Opened.Instructions.ThresholdStep.Messages));
+            Assert.Equal(("request.validation-failed", "/profile", "profile.unknown"), (Unknown.Code, Unknown.Errors[0].Pointer, Unknown.Errors[0].Code));
+            Assert.Equal("pact-cert-list-gas", Assert.Single(Listed).AdapterId);
+            Assert.Equal((6, "ch4-1"), (Watched.Arrivals, Assert.Single(Watched.AlertedDevices)));
+            Assert.Equal((CertificationStates.Passed, AdapterStatuses.Certified, true), (Evaluated.State, Evaluated.AdapterStatus, Evaluated.Report!.Passed));
+            Assert.Equal(["CERT-007", "CERT-001", "CERT-004", "CERT-005", "CERT-002", "CERT-003", "CERT-006"], Evaluated.Report.Classes.SelectMany(c => c.Checks).Select(c => c.Requirement));
+            Assert.Equal(3, Evaluated.SignedReport!.Split('.').Length);
+            Assert.Equal(AdapterStatuses.Production, Promoted.Status);
+        }
+    }
+
+    private static async Task<CertificationCalls> CertificationAsync(ICertificationsApi certifications, IAdministrationApi admin)
+    {
+        const string id = "crt-019ad6e5c0a8f3e2d1c0b9a8";
+        return new CertificationCalls(
+            await certifications.OpenCertificationAsync(new OpenCertificationRequest("gas.underground-methane", ["ch4-1"], CertificationClasses.CoreHttp, IntervalSeconds: 1, DurationSeconds: 6)),
+            await Assert.ThrowsAsync<IntegrationHubException>(() => certifications.OpenCertificationAsync(new OpenCertificationRequest("no.such-profile", ["ch4-1"]))),
+            await certifications.ListCertificationsAsync(),
+            await certifications.GetCertificationAsync(id),
+            await certifications.EvaluateCertificationAsync(id),
+            await admin.PromoteAdapterAsync("pact-cert-promote-gas", new NoteRequest("certified in session")));
+    }
+
+    /// <summary>The device interactions: a CSV import and a refused one, a device's MQTT credentials issued and revoked, and revoked when there are none.</summary>
+    private sealed record OnboardingCalls(DeviceImport Imported, IntegrationHubException BadRow, DeviceMqttCredentials Issued, IntegrationHubException NoCredentials)
+    {
+        public void Check()
+        {
+            Assert.Equal((2, "Valve well 2, Zhongshan Rd", "valve-wells"), (Imported.Registered, Imported.Devices[0].Name, Imported.Devices[0].Group));
+            Assert.Equal(("request.validation-failed", "/rows/1/profile"), (BadRow.Code, Assert.Single(BadRow.Errors).Pointer));
+            Assert.Equal("pact-devcred-issue-gas/ch4-1", Issued.Username);
+            Assert.Equal("device.not-found", NoCredentials.Code);
+        }
+    }
+
+    private static async Task<OnboardingCalls> OnboardingAsync(IAdministrationApi admin, IMqttCredentialsApi credentials)
+    {
+        var imported = await admin.ImportDevicesAsync("pact-import-gas", DeviceCsv.Content(RequestBody("import devices from a CSV file")));
+        var badRow = await Assert.ThrowsAsync<IntegrationHubException>(() => admin.ImportDevicesAsync("pact-import-bad-gas", DeviceCsv.Content(RequestBody("import a CSV file with a row of an unknown profile"))));
+        var issued = await credentials.IssueDeviceMqttCredentialsAsync("pact-devcred-issue-gas", "ch4-1");
+        await credentials.RevokeDeviceMqttCredentialsAsync("pact-devcred-revoke-gas", "ch4-1");
+        var none = await Assert.ThrowsAsync<IntegrationHubException>(() => credentials.RevokeDeviceMqttCredentialsAsync("pact-devcred-none-gas", "ch4-1"));
+        return new OnboardingCalls(imported, badRow, issued, none);
+    }
+
+    /// <summary>The rest of the operator's administration: organizations, adapters through their lifecycle, grants, the audit log.</summary>
+    private sealed record AdministrationCalls(
+        IReadOnlyList<Organization> Organizations, Organization Organization, AdapterCredentials Created, IReadOnlyList<Adapter> Adapters, Adapter Read, AdapterCredentials Rotated,
+        Adapter InProduction, Adapter Suspended, Adapter Resumed, Grant Granted, IReadOnlyList<Grant> Grants, Page<AuditEntry> Audit)
+    {
+        public void Check()
+        {
+            Assert.Equal("pact-orgs", Organizations[0].Id);
+            Assert.Equal(("district", "370202"), (Organization.Kind, Organization.AreaCode));
+            Assert.Equal((AdapterStatuses.Sandbox, "gas.underground-methane"), (Created.Adapter.Status, Assert.Single(Created.Adapter.AllowedProfiles!)));
+            Assert.False(string.IsNullOrEmpty(Created.ClientSecret));
+            Assert.Equal("pact-adapters-gas", Assert.Single(Adapters).Id);
+            Assert.Equal(["telemetry:write", "telemetry:read"], Read.Scopes);
+            Assert.Equal("pact-adapter-rotate-gas", Rotated.ClientId);
+            Assert.Equal((AdapterStatuses.Production, AdapterStatuses.Suspended, AdapterStatuses.Sandbox), (InProduction.Status, Suspended.Status, Resumed.Status));
+            Assert.Equal(("gas", "pact-grant-create"), (Granted.Domain, Granted.GranteeOrganizationId));
+            Assert.Equal("pact-grant-list", Grants[0].GranteeOrganizationId);
+            Assert.Equal("organization.create", Audit.Items[0].Action);
+        }
+    }
+
+    private static async Task<AdministrationCalls> AdministrationAsync(IAdministrationApi admin)
+    {
+        var organizations = await admin.ListOrganizationsAsync();
+        var organization = await admin.GetOrganizationAsync("pact-org-get");
+        var created = await admin.CreateAdapterAsync("pact-adapter-create", new CreateAdapterRequest("Shinan gas monitoring", "pact-adapter-create-gas", ["gas.underground-methane"]));
+        var adapters = await admin.ListAdaptersAsync("pact-adapters");
+        var read = await admin.GetAdapterAsync("pact-adapter-get-gas");
+        var rotated = await admin.RotateAdapterSecretAsync("pact-adapter-rotate-gas");
+        var inProduction = await admin.SetAdapterStatusAsync("pact-adapter-status-gas", new SetAdapterStatusRequest(AdapterStatuses.Production, "district acceptance signed"));
+        var suspended = await admin.SuspendAdapterAsync("pact-adapter-suspend-gas", new NoteRequest("leaked secret"));
+        var resumed = await admin.ResumeAdapterAsync("pact-adapter-resume-gas", new NoteRequest("secret rotated"));
+        var granted = await admin.CreateGrantAsync(new CreateGrantRequest("pact-grant-create", new DateTimeOffset(2030, 1, 1, 0, 0, 0, BeijingTime), "gas", Note: "gas incidents city-wide"));
+        var grants = await admin.ListGrantsAsync();
+        await admin.RevokeGrantAsync(16);
+        var audit = await admin.ListAuditAsync();
+        return new AdministrationCalls(organizations, organization, created, adapters, read, rotated, inProduction, suspended, resumed, granted, grants, audit);
+    }
+
+    /// <summary>The rest of the spec, and a warning's CAP document as XML.</summary>
+    private sealed record SpecCalls(string File, IReadOnlyList<ProfileSummary> Profiles, System.Text.Json.JsonElement Schema, ErrorCatalogue Errors, ErrorDescriptor Error, string WarningXml)
+    {
+        public void Check()
+        {
+            Assert.Equal("ch4-shinan-0001", System.Text.Json.JsonDocument.Parse(File).RootElement.GetProperty("deviceId").GetString());
+            Assert.Equal("bridge.shm", Profiles[0].Id);
+            Assert.Equal("Telemetry message", Schema.GetProperty("title").GetString());
+            Assert.Equal("request.malformed-json", Errors.Errors[0].Code);
+            Assert.Equal((422, "unit.unknown"), (Error.Status, Error.Code));
+            Assert.Equal("pact-met-xml@qdmet", XDocument.Parse(WarningXml).Root!.Element(XName.Get("sender", "urn:oasis:names:tc:emergency:cap:1.2"))!.Value);
+        }
+    }
+
+    private static async Task<SpecCalls> SpecAsync(ISpecsApi specs, IWarningsApi warnings) => new(
+        await specs.GetSpecFileAsync("examples/telemetry-message/valid/minimal.json"),
+        await specs.ListProfilesAsync(),
+        await specs.GetSchemaAsync("telemetry-message.schema.json"),
+        await specs.GetErrorCatalogueAsync(),
+        await specs.GetErrorAsync("unit.unknown"),
+        await warnings.GetWarningCapXmlAsync(17));
+
+    /// <summary>A request body as the contract holds it (text bodies: CAP documents, CSV files).</summary>
+    private static string RequestBody(string description)
+    {
+        using var contract = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Contract));
+        return contract.RootElement.GetProperty("interactions").EnumerateArray()
+            .Single(i => i.GetProperty("description").GetString() == description).GetProperty("request").GetProperty("body").GetString()!;
+    }
+
     [Fact]
     public async Task MockVerify_Fails_WhenTheClientCallsOutsideItsContract()
     {
@@ -240,10 +369,10 @@ public sealed class ConsumerContractTests
         var mock = await pact.ServeAsync(Contract);
         await using var sdk = Sdk(mock);
 
-        await Assert.ThrowsAsync<IntegrationHubException>(() => sdk.GetRequiredService<IAdministrationApi>().ListGrantsAsync());
+        await Assert.ThrowsAsync<IntegrationHubException>(() => sdk.GetRequiredService<IAdministrationApi>().GetAdapterAsync("not-in-the-contract"));
 
         var verified = await pact.VerifyAsync(mock);
         Assert.NotEqual(0, verified.ExitCode);
-        Assert.Contains("/v1/grants", verified.Output, StringComparison.Ordinal);
+        Assert.Contains("/v1/adapters/not-in-the-contract", verified.Output, StringComparison.Ordinal);
     }
 }

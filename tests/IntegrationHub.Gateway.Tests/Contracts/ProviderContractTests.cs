@@ -43,6 +43,10 @@ public sealed class ProviderContractTests
         Assert.Contains("create a webhook subscription to observations", result.Output, StringComparison.Ordinal);
         Assert.Contains("post an agency's national-profile typhoon warning", result.Output, StringComparison.Ordinal);
         Assert.Contains("invite a person to the organization", result.Output, StringComparison.Ordinal);
+        Assert.Contains("evaluate a certification session into a signed report", result.Output, StringComparison.Ordinal);
+        Assert.Contains("promote a certified adapter to production", result.Output, StringComparison.Ordinal);
+        Assert.Contains("import devices from a CSV file", result.Output, StringComparison.Ordinal);
+        Assert.Contains("issue a device its own MQTT credentials", result.Output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -11,6 +11,15 @@ public sealed record Adapter(
     string Id, string OrganizationId, string Name, string Status, IReadOnlyList<string>? AllowedProfiles, IReadOnlyList<string> Scopes,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
+/// <summary>The statuses of an adapter: certification moves it from the sandbox to certified, the operator promotes it to production.</summary>
+public static class AdapterStatuses
+{
+    public const string Sandbox = "sandbox";
+    public const string Certified = "certified";
+    public const string Production = "production";
+    public const string Suspended = "suspended";
+}
+
 /// <summary>A new adapter. Null profiles means any; null scopes means <c>telemetry:write telemetry:read</c>.</summary>
 public sealed record CreateAdapterRequest(string Name, string? Id = null, IReadOnlyList<string>? AllowedProfiles = null, IReadOnlyList<string>? Scopes = null);
 
@@ -38,6 +47,21 @@ public sealed record RegisterDeviceRequest(
 public sealed record Device(
     string DeviceId, string OrganizationId, string AdapterId, string Profile, string? Name, string District,
     DeviceLocation Location, IReadOnlyDictionary<string, double> Parameters, DateTimeOffset CreatedAt, string? Group = null);
+
+/// <summary>The devices a CSV import registered, in the file's order.</summary>
+public sealed record DeviceImport(int Registered, IReadOnlyList<Device> Devices);
+
+/// <summary>The body of <see cref="IAdministrationApi.ImportDevicesAsync"/>.</summary>
+public static class DeviceCsv
+{
+    public const string MediaType = "text/csv";
+
+    /// <summary>
+    /// A device list in CSV (RFC 4180): a header row naming the columns (<c>deviceId</c>, <c>profile</c>,
+    /// <c>district</c>, <c>lon</c>, <c>lat</c>; optionally <c>name</c>, <c>group</c>, <c>crs</c>), then one device per row.
+    /// </summary>
+    public static HttpContent Content(string csv) => new StringContent(csv, System.Text.Encoding.UTF8, MediaType);
+}
 
 /// <summary>A grant of wider reads to an organization: a domain and/or a district, until an expiry.</summary>
 public sealed record CreateGrantRequest(string GranteeOrganizationId, DateTimeOffset ExpiresAt, string? Domain = null, string? District = null, string? Note = null);

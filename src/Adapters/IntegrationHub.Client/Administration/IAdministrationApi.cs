@@ -4,7 +4,8 @@ using Refit;
 namespace IntegrationHub.Client.Administration;
 
 /// <summary>
-/// The operator's administration (scope <c>admin</c>): organizations, adapters, devices, grants and the audit log.
+/// The operator's administration (scope <c>admin</c>): organizations, adapters and their promotion, devices, grants and
+/// the audit log. An organization manages its own adapters and devices with the same calls (scope <c>organization:manage</c>).
 /// Reads are retried on transient failures; changes are not, since a re-sent change could apply twice.
 /// </summary>
 public interface IAdministrationApi
@@ -41,8 +42,24 @@ public interface IAdministrationApi
     [Post("/v1/adapters/{adapterId}/resume")]
     Task<Adapter> ResumeAdapterAsync(string adapterId, [Body] NoteRequest request, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Promotes a certified adapter to production (operator only; certification itself is <see cref="Certification.ICertificationsApi"/>).
+    /// An adapter that is not <c>certified</c> fails with <c>adapter.invalid-transition</c>.
+    /// </summary>
+    [Post("/v1/adapters/{adapterId}/promotion")]
+    Task<Adapter> PromoteAdapterAsync(string adapterId, [Body] NoteRequest request, CancellationToken cancellationToken = default);
+
     [Post("/v1/adapters/{adapterId}/devices")]
     Task<Device> RegisterDeviceAsync(string adapterId, [Body] RegisterDeviceRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Registers many devices from a CSV file (<see cref="DeviceCsv.Content"/>; header
+    /// <c>deviceId,profile,district,lon,lat[,name,group,crs]</c>). All rows or none: a file with any problem registers
+    /// nothing and fails with <c>request.validation-failed</c>, every finding pointing at <c>/rows/{n}/{column}</c>.
+    /// Also for an organization's own adapters (scope <c>organization:manage</c>).
+    /// </summary>
+    [Post("/v1/adapters/{adapterId}/devices/import")]
+    Task<DeviceImport> ImportDevicesAsync(string adapterId, [Body] HttpContent csv, CancellationToken cancellationToken = default);
 
     [Get("/v1/adapters/{adapterId}/devices")]
     Task<Page<Device>> ListDevicesAsync(string adapterId, int? limit = null, string? cursor = null, CancellationToken cancellationToken = default);

@@ -24,9 +24,15 @@ public sealed record Alert(
     /// <summary>While the alert is open and not cleared: when its level's resolution deadline passes and it escalates.</summary>
     public DateTimeOffset? ResolveBy { get; init; }
 
+    /// <summary>Where the device stood when the alert was raised, for maps; null from hubs that do not send it yet.</summary>
+    public AlertLocation? Location { get; init; }
+
     /// <summary>Not closed yet: still in the closed loop (a cleared alert must still be closed).</summary>
     public bool IsOpen => State != AlertStates.Closed;
 }
+
+/// <summary>A device's longitude and latitude in decimal degrees (WGS84 or CGCS2000, as it was registered).</summary>
+public sealed record AlertLocation(double Lon, double Lat);
 
 /// <summary>One step of an alert's history: what happened (<see cref="Kind"/>, e.g. <c>raised</c>, <c>escalated</c>, <c>acknowledged</c>), who did it, when, with what note.</summary>
 public sealed record AlertStep(

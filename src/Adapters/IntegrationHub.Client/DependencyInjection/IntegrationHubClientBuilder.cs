@@ -95,6 +95,8 @@ public static class IntegrationHubHttpClients
     public const string Warnings = "IntegrationHub.Warnings";
     public const string Subscriptions = "IntegrationHub.Subscriptions";
     public const string Users = "IntegrationHub.Users";
+    public const string Certification = "IntegrationHub.Certification";
+    public const string MqttCredentials = "IntegrationHub.MqttCredentials";
 
     /// <summary>The server-sent events stream: no request timeout and no retry handler (the reader resumes with Last-Event-ID).</summary>
     public const string Stream = "IntegrationHub.Stream";

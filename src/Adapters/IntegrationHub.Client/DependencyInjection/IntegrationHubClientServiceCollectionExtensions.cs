@@ -2,6 +2,8 @@ using IntegrationHub.Client;
 using IntegrationHub.Client.Administration;
 using IntegrationHub.Client.Alerts;
 using IntegrationHub.Client.Auth;
+using IntegrationHub.Client.Certification;
+using IntegrationHub.Client.Mqtt;
 using IntegrationHub.Client.Problems;
 using IntegrationHub.Client.Specs;
 using IntegrationHub.Client.Subscriptions;
@@ -22,7 +24,8 @@ public static class IntegrationHubClientServiceCollectionExtensions
     /// <summary>
     /// Registers the typed hub clients (<see cref="ITelemetryApi"/>, <see cref="IAlertsApi"/>,
     /// <see cref="IAlertSettingsApi"/>, <see cref="IWarningsApi"/>, <see cref="ISubscriptionsApi"/>, <see cref="IUsersApi"/>,
-    /// <see cref="IAdministrationApi"/>, <see cref="ISpecsApi"/>), the server-sent events reader <see cref="IEventStreamReader"/>,
+    /// <see cref="ICertificationsApi"/>, <see cref="IMqttCredentialsApi"/>, <see cref="IAdministrationApi"/>, <see cref="ISpecsApi"/>),
+    /// the server-sent events reader <see cref="IEventStreamReader"/>,
     /// the client-credentials token handler and the resilience pipelines, with options from the <c>IntegrationHub</c>
     /// configuration section and then <paramref name="configure"/>.
     /// </summary>
@@ -58,6 +61,8 @@ public static class IntegrationHubClientServiceCollectionExtensions
             [IntegrationHubHttpClients.Warnings] = Api<IWarningsApi>(services, refit, IntegrationHubHttpClients.Warnings, retryUnsafe: false),
             [IntegrationHubHttpClients.Subscriptions] = Api<ISubscriptionsApi>(services, refit, IntegrationHubHttpClients.Subscriptions, retryUnsafe: false),
             [IntegrationHubHttpClients.Users] = Api<IUsersApi>(services, refit, IntegrationHubHttpClients.Users, retryUnsafe: false),
+            [IntegrationHubHttpClients.Certification] = Api<ICertificationsApi>(services, refit, IntegrationHubHttpClients.Certification, retryUnsafe: false),
+            [IntegrationHubHttpClients.MqttCredentials] = Api<IMqttCredentialsApi>(services, refit, IntegrationHubHttpClients.MqttCredentials, retryUnsafe: false),
             [IntegrationHubHttpClients.Administration] = Api<IAdministrationApi>(services, refit, IntegrationHubHttpClients.Administration, retryUnsafe: false),
             [IntegrationHubHttpClients.Specs] = Api<ISpecsApi>(services, refit, IntegrationHubHttpClients.Specs, retryUnsafe: false),
         };

@@ -20,6 +20,13 @@ public interface ISpecsApi
     [Get("/specs/v1/schemas/{name}")]
     Task<JsonElement> GetSchemaAsync(string name, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Any file of the spec by its path in <c>specs/</c>, as text: <c>openapi/openapi.json</c>,
+    /// <c>asyncapi/asyncapi.yaml</c>, <c>requirements.json</c>, <c>rules.md</c>, <c>examples/…</c>.
+    /// </summary>
+    [Get("/specs/v1/{**path}")]
+    Task<string> GetSpecFileAsync(string path, CancellationToken cancellationToken = default);
+
     [Get("/specs/v1/errors")]
     Task<ErrorCatalogue> GetErrorCatalogueAsync(CancellationToken cancellationToken = default);
 

@@ -1,0 +1,24 @@
+using Refit;
+
+namespace IntegrationHub.Client.Mqtt;
+
+/// <summary>
+/// MQTT credentials of a device of its own, for devices that cannot run OAuth: the adapter itself (scope
+/// <c>telemetry:write</c>) or an administrator issues them. The device signs in with user name
+/// <c>{adapterId}/{deviceId}</c> and the password, which is shown only once and replaces any earlier one; it may then
+/// publish only its own messages to its adapter's ingest topic. Neither call is retried: a password issued twice
+/// leaves only the second working.
+/// </summary>
+public interface IMqttCredentialsApi
+{
+    /// <summary>Issues the device's credentials; the device's sessions under an earlier password end at once.</summary>
+    [Post("/v1/adapters/{adapterId}/devices/{deviceId}/mqtt-credentials")]
+    Task<DeviceMqttCredentials> IssueDeviceMqttCredentialsAsync(string adapterId, string deviceId, CancellationToken cancellationToken = default);
+
+    /// <summary>Revokes the device's credentials; its MQTT sessions end at once. A device without credentials fails with <c>device.not-found</c>.</summary>
+    [Delete("/v1/adapters/{adapterId}/devices/{deviceId}/mqtt-credentials")]
+    Task RevokeDeviceMqttCredentialsAsync(string adapterId, string deviceId, CancellationToken cancellationToken = default);
+}
+
+/// <summary>A device's MQTT credentials: <see cref="Password"/> is shown only in this answer; the hub keeps a hash.</summary>
+public sealed record DeviceMqttCredentials(string AdapterId, string DeviceId, string Username, string Password, DateTimeOffset CreatedAt);

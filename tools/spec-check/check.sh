@@ -4,8 +4,11 @@
 # every example its manifest verdict; redocly diff must find no unannounced breaking change against the last release.
 set -euo pipefail
 cd "$(dirname "$0")"
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
+# Installed once per lock file: the copy of the lock file beside the install says which one it was (file times are not
+# a guide: a checkout makes the lock file look newer than an install made from the very same file).
+if ! cmp -s package-lock.json node_modules/.installed-from.json; then
   npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json node_modules/.installed-from.json
 fi
 cd ../..
 

@@ -85,6 +85,7 @@ public sealed class AlertsRoundTripTests(HubFixture fixture) : IClassFixture<Hub
         Assert.Contains("open=true", wire.Uris[0].Query, StringComparison.Ordinal);
         Assert.Equal(("ch4-level", AlertLevels.Orange, "ch4-1", "%{LEL}", 30.0), (alert.RuleId, alert.Level, alert.DeviceId, alert.Unit, alert.Value!.Value.Number));
         Assert.Equal((org, org, "370202", now), (alert.OrganizationId, alert.ResponsibleOrganizationId, alert.District, alert.RaisedAt));
+        Assert.Equal(new AlertLocation(120.38, 36.07), alert.Location);
         Assert.True(alert.IsOpen);
         // Deadlines of its level still run (ALR-003): a raised alert must be acknowledged, then resolved, in time.
         Assert.Equal(("threshold", false), (alert.RuleKind, alert.Cleared));

@@ -26,11 +26,7 @@ internal static class OpenApiServiceCollectionExtensions
         {
             context.Response.OnStarting(() =>
             {
-                var headers = context.Response.Headers;
-                headers.ContentSecurityPolicy = SwaggerContentSecurityPolicy;
-                headers.XContentTypeOptions = "nosniff";
-                headers.XFrameOptions = "DENY";
-                headers["Referrer-Policy"] = "same-origin";
+                IntegrationHub.Portal.PortalEndpoints.SetPageHeaders(context.Response.Headers, SwaggerContentSecurityPolicy);
                 return Task.CompletedTask;
             });
             return next(context);

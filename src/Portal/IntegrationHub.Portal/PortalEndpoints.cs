@@ -132,14 +132,19 @@ public static class PortalEndpoints
             {
                 return result;
             }
-            var headers = context.HttpContext.Response.Headers;
-            headers.ContentSecurityPolicy = contentSecurityPolicy;
-            headers.XContentTypeOptions = "nosniff";
-            headers.XFrameOptions = "DENY";
-            headers["Referrer-Policy"] = "same-origin";
+            SetPageHeaders(context.HttpContext.Response.Headers, contentSecurityPolicy);
             return PortalCultures.Localize(page);
         });
         return pages;
+    }
+
+    /// <summary>What every page the hub serves answers with: its content security policy, never sniffed, never framed.</summary>
+    public static void SetPageHeaders(IHeaderDictionary headers, string contentSecurityPolicy)
+    {
+        headers.ContentSecurityPolicy = contentSecurityPolicy;
+        headers.XContentTypeOptions = "nosniff";
+        headers.XFrameOptions = "DENY";
+        headers["Referrer-Policy"] = "same-origin";
     }
 
     private static RazorComponentResult<TPage> Page<TPage>(Dictionary<string, object?> parameters)

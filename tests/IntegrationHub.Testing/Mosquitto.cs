@@ -38,7 +38,8 @@ public sealed partial class Mosquitto : IAsyncDisposable
             persistence false
             max_queued_messages 1000000
             max_inflight_messages 0
-            log_dest stdout
+            # stderr: mosquitto buffers its log on a stdout that is not a terminal.
+            log_dest stderr
             log_type error
             log_type warning
             log_type notice

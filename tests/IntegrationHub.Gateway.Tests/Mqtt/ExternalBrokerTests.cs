@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -9,6 +10,7 @@ using IntegrationHub.Gateway.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using MQTTnet;
 using MQTTnet.Formatter;
+using MQTTnet.Packets;
 using MQTTnet.Protocol;
 using static IntegrationHub.Gateway.Tests.Infrastructure.HubClient;
 
@@ -193,7 +195,7 @@ public sealed partial class ExternalBrokerTests(ExternalBrokerFixture fixture) :
         await malformed;
         Assert.Equal(2, await hub.QueryAsync(db => db.Quarantine.CountAsync(q => q.OrganizationId == org)));
 
-        await (await admin.PutAsJsonAsync($"/v1/adapters/{adapterId}/status", new { status = "suspended" }, TestContext.Current.CancellationToken)).ShouldBeAsync(HttpStatusCode.OK);
+        await (await admin.PostAsync(new Uri($"/v1/adapters/{adapterId}/suspend", UriKind.Relative), null, TestContext.Current.CancellationToken)).ShouldBeAsync(HttpStatusCode.OK);
         hub.Time.Advance(TimeSpan.FromSeconds(6)); // past the adapter cache (Mqtt:External:AdapterCacheDuration)
         var suspended = await NextAsync(client, $"hub/v1/feedback/{adapterId}", m => m.ConvertPayloadToString().Contains("adapter.suspended", StringComparison.Ordinal));
         await client.PublishAsync(Ingest(adapterId, Methane("m-suspended", "bad-1").ToJsonString()), TestContext.Current.CancellationToken);

@@ -161,15 +161,14 @@ internal sealed partial class ExternalBrokerClient(
             {
                 reply = Task.FromResult(ingest.Refuse(MqttPubAckReasonCode.TopicNameInvalid, ErrorCodes.InsufficientScope));
             }
-            else if (await AdapterAsync(adapterId) is { Caller: { } caller })
-            {
-                // The payload is copied: MQTTnet may reuse its buffer once this handler returns.
-                reply = ingest.IngestAsync(caller, null, senml, message.Payload.ToArray(), message.ContentType, CancellationToken.None);
-            }
             else
             {
-                // A suspended adapter is refused with the code the embedded broker gives; an unknown one as a bad sign-in.
-                reply = Task.FromResult(ingest.Refuse(MqttPubAckReasonCode.NotAuthorized, (await AdapterAsync(adapterId)).RefusalCode ?? ErrorCodes.TokenInvalid));
+                var access = await AdapterAsync(adapterId);
+                reply = access.Caller is { } caller
+                    // The payload is copied: MQTTnet may reuse its buffer once this handler returns.
+                    ? ingest.IngestAsync(caller, null, senml, message.Payload.ToArray(), message.ContentType, CancellationToken.None)
+                    // A suspended adapter is refused with the code the embedded broker gives; an unknown one as a bad sign-in.
+                    : Task.FromResult(ingest.Refuse(MqttPubAckReasonCode.NotAuthorized, access.RefusalCode ?? ErrorCodes.TokenInvalid));
             }
         }
         catch (Exception exception)

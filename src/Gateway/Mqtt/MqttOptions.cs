@@ -62,6 +62,7 @@ internal sealed class MqttOptions : IValidatableObject
         if (Mode == MqttMode.External)
         {
             Validator.TryValidateObject(External, new ValidationContext(External), results, validateAllProperties: true);
+            results.AddRange(External.Problems());
         }
         return results;
     }
@@ -95,7 +96,7 @@ internal sealed class MqttTlsOptions : IValidatableObject
 }
 
 /// <summary>The external MQTT 5 broker the hub is a client of in External mode. Section <c>Mqtt:External</c>.</summary>
-internal sealed class MqttExternalOptions : IValidatableObject
+internal sealed class MqttExternalOptions
 {
     /// <summary>The broker's host name or address.</summary>
     public string? Host { get; set; }
@@ -142,7 +143,8 @@ internal sealed class MqttExternalOptions : IValidatableObject
     /// <summary>The client id in use: the configured one, or one derived from the machine name (unique per node).</summary>
     public string EffectiveClientId => string.IsNullOrWhiteSpace(ClientId) ? "integrationhub-" + Environment.MachineName : ClientId;
 
-    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    /// <summary>What the attributes cannot say; checked beside them, so that every error is reported at once.</summary>
+    public IEnumerable<ValidationResult> Problems()
     {
         if (string.IsNullOrWhiteSpace(Host))
         {

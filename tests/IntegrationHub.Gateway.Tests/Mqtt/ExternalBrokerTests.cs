@@ -204,6 +204,17 @@ public sealed partial class ExternalBrokerTests(ExternalBrokerFixture fixture) :
     }
 
     [Fact]
+    public void ExternalMode_WithoutABrokerOrWithABadGroup_RefusesToStart_NamingEverySetting()
+    {
+        using var hub = new HubFactory(null, new Dictionary<string, string?> { ["Mqtt:Mode"] = "External", ["Mqtt:External:SharedGroup"] = "hub/#" });
+
+        var error = Assert.ThrowsAny<Exception>(hub.StartServer).ToString();
+
+        Assert.Contains("Mqtt:External:Host is required", error, StringComparison.Ordinal);
+        Assert.Contains("SharedGroup", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task CrashBeforeTheCommit_IsNotAcknowledgedToTheBroker_WhichDeliversAgain_AndItIsStoredOnce()
     {
         if (Mosquitto.Binary is null)

@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Tools the tests drive: curl and jq run the README walkthrough; mosquitto's clients talk to the MQTT broker;
+# Tools the tests drive: curl and jq run the README walkthrough; mosquitto's clients talk to the MQTT broker, and
+# mosquitto itself plays the external broker;
 # Node.js and npm run the Pact CLI and the outside spec checkers; Chromium runs the portal's pages.
 missing=()
 for tool in curl jq node npm; do
@@ -11,6 +12,8 @@ for tool in curl jq node npm; do
 done
 missing=("${missing[@]/#node/nodejs}")
 command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
+# The broker itself, for the external-broker tests and the MQTT benchmark's baseline.
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
 # The portal's browser tests drive Debian's Chromium (no browser download); a CJK font lets screenshots show Chinese.
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || missing+=(fonts-wqy-microhei)

@@ -71,13 +71,18 @@ internal static class BrokerAuthApi
             if (DeviceSecrets.Matches(password, hash)
                 && (await access.DecideAsync(adapterId, null, [Scopes.TelemetryWrite], context.RequestAborted, checkStamp: false)).Caller is not null)
             {
-                answer = Allow([new("allow", "publish", MqttTopics.IngestPrefix + adapterId), new("allow", "publish", MqttTopics.IngestPrefix + adapterId + MqttTopics.SenmlSuffix)]);
+                answer = Allow([new("allow", "publish", MqttTopics.IngestPrefix + adapterId), new("allow", "publish", MqttTopics.IngestPrefix + adapterId + MqttTopics.SenmlSuffix),
+                    new("allow", "subscribe", MqttTopics.Feedback(adapterId) + "/" + deviceId)]);
             }
         }
         else if (await tokens.ValidateAsync(password) is { } token && token.ClientId == username
             && (await access.DecideAsync(token.ClientId, token.Stamp, token.Scopes, context.RequestAborted)).Caller is { } caller)
         {
-            List<BrokerAclRule> rules = [new("allow", "publish", MqttTopics.IngestPrefix + caller.ClientId), new("allow", "publish", MqttTopics.IngestPrefix + caller.ClientId + MqttTopics.SenmlSuffix)];
+            // A hub in external mode takes the ingest topic's adapter as the sender: only a token that may write telemetry may publish there.
+            List<BrokerAclRule> rules = caller.Scopes.Contains(Scopes.TelemetryWrite)
+                ? [new("allow", "publish", MqttTopics.IngestPrefix + caller.ClientId), new("allow", "publish", MqttTopics.IngestPrefix + caller.ClientId + MqttTopics.SenmlSuffix),
+                   new("allow", "subscribe", MqttTopics.Feedback(caller.ClientId))]
+                : [];
             if (caller.Scopes.Contains(Scopes.TelemetryRead))
             {
                 rules.Add(new("allow", "subscribe", MqttTopics.OutPrefix + "#"));

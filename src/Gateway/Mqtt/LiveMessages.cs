@@ -109,7 +109,7 @@ internal sealed record NormalizedObservationsMessage(
     IReadOnlyList<Conformance.Validation.NormalizedObservation> Observations);
 
 /// <summary>Streams accepted telemetry to <c>hub/v1/out/{district}/{domain}/{deviceId}</c>. Sandbox data stays home: it is never published.</summary>
-internal sealed partial class MqttLiveStream(MqttBroker broker, ILogger<MqttLiveStream> logger) : ILiveStream
+internal sealed partial class MqttLiveStream(IMqttPublisher broker, ILogger<MqttLiveStream> logger) : ILiveStream
 {
     public void Publish(Sender sender, IReadOnlyList<PendingMessage> batch, IReadOnlyList<(MessageOutcome Outcome, long? QuarantineId)> outcomes)
     {
@@ -135,7 +135,7 @@ internal sealed partial class MqttLiveStream(MqttBroker broker, ILogger<MqttLive
         {
             await broker.PublishAsync(message, CancellationToken.None);
         }
-        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or OperationCanceledException or MQTTnet.Exceptions.MqttCommunicationException)
         {
             PublishFailed(logger, message.Topic, e);
         }

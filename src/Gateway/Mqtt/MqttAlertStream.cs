@@ -10,7 +10,7 @@ namespace IntegrationHub.Gateway.Mqtt;
 /// message is the device's latest alert step. The level travels in the payload and as the <c>level</c> property.
 /// Sandbox alerts stay home.
 /// </summary>
-internal sealed class MqttAlertStream(MqttBroker broker) : IAlertStream
+internal sealed class MqttAlertStream(IMqttPublisher broker) : IAlertStream
 {
     public async Task PublishAsync(IReadOnlyList<AlertAnnouncement> steps, CancellationToken cancellationToken)
     {

@@ -3,13 +3,9 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Authentication;
 using System.Text;
-using System.Text.Json;
-using IntegrationHub.Adapters.Codecs;
 using IntegrationHub.Conformance.Spec;
-using IntegrationHub.Conformance.Validation;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Hosting;
-using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Storage;
 using IntegrationHub.Gateway.Subscriptions;
 using IntegrationHub.Gateway.Telemetry;
@@ -66,14 +62,12 @@ internal sealed class MqttSession(string mqttClientId, Caller caller, AccessToke
 internal sealed partial class MqttBroker(
     IServiceScopeFactory scopes,
     AccessTokens tokens,
-    CodecRegistry codecs,
+    MqttIngest ingest,
     IOptions<MqttOptions> options,
     IOptions<HubOptions> hub,
-    IOptions<IngestionOptions> ingestion,
     TimeProvider time,
     MqttMetrics metrics,
-    Certification.CertificationSessions certifications,
-    ILogger<MqttBroker> logger) : IHostedService, IAsyncDisposable, IClientSessions
+    ILogger<MqttBroker> logger) : IHostedService, IAsyncDisposable, IClientSessions, IMqttPublisher
 {
     /// <summary>The client id the hub publishes under.</summary>
     public const string HubClientId = "integrationhub";
@@ -97,9 +91,9 @@ internal sealed partial class MqttBroker(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (!options.Value.Enabled)
+        if (!options.Value.Enabled || options.Value.Mode != MqttMode.Embedded)
         {
-            return;
+            return; // in External mode the hub hosts no broker: ExternalBrokerClient consumes and publishes
         }
         var builder = new MqttServerOptionsBuilder()
             .WithDefaultEndpoint()
@@ -354,124 +348,40 @@ internal sealed partial class MqttBroker(
             return;
         }
         e.ProcessPublish = false; // the hub's broker routes only what the hub itself publishes
-        var started = time.GetTimestamp();
         if (!_sessions.TryGetValue(e.ClientId, out var session))
         {
-            RefusePublish(e, MqttPubAckReasonCode.NotAuthorized, ErrorCodes.TokenInvalid);
+            Answer(e, ingest.Refuse(MqttPubAckReasonCode.NotAuthorized, ErrorCodes.TokenInvalid));
             return;
         }
         if (!MqttTopics.TryParseIngest(e.ApplicationMessage.Topic, out var adapterId, out var senml)
             || adapterId != session.Caller.ClientId
             || !session.Caller.Scopes.Contains(Scopes.TelemetryWrite))
         {
-            RefusePublish(e, MqttPubAckReasonCode.NotAuthorized, ErrorCodes.InsufficientScope);
+            Answer(e, ingest.Refuse(MqttPubAckReasonCode.NotAuthorized, ErrorCodes.InsufficientScope));
             return;
         }
-
-        var payload = e.ApplicationMessage.Payload;
-        var limits = ingestion.Value;
-        if (certifications.Refuses(session.Caller, limits)) // TEL-015
+        var reply = await ingest.IngestAsync(session.Caller, session.DeviceId, senml, e.ApplicationMessage.Payload.ToArray(), e.ApplicationMessage.ContentType, e.CancellationToken);
+        Answer(e, reply);
+        if (reply.Feedback is { } feedback)
         {
-            RefusePublish(e, MqttPubAckReasonCode.NotAuthorized, ErrorCodes.AdapterNotCertified);
-            return;
-        }
-        if (payload.Length > limits.MaxBodyBytes)
-        {
-            RefusePublish(e, MqttPubAckReasonCode.QuotaExceeded, ErrorCodes.BodyTooLarge);
-            return;
-        }
-        var mediaType = senml ? "application/senml+json" : e.ApplicationMessage.ContentType ?? "application/json";
-        if (codecs.ForContentType(mediaType) is not { } codec)
-        {
-            RefusePublish(e, MqttPubAckReasonCode.PayloadFormatInvalid, ErrorCodes.UnsupportedMediaType);
-            return;
-        }
-
-        await using var scope = scopes.CreateAsyncScope();
-        var sender = new Sender(session.Caller.ClientId, session.Caller.OrganizationId, session.Caller.IsSandbox);
-        var bytes = payload.ToArray();
-        JsonDocument document;
-        try
-        {
-            document = codec.Decode(bytes, new CodecContext { Profile = TelemetryIngestApi.DefaultProfile(mediaType, session.Caller) });
-        }
-        catch (JsonException exception)
-        {
-            var finding = new Finding(ErrorCodes.MalformedJson, "", $"Not valid JSON at line {exception.LineNumber + 1}, byte {exception.BytePositionInLine + 1}.");
-            await RejectWholeAsync(e, scope, session, sender, finding, bytes);
-            return;
-        }
-        catch (CodecException exception)
-        {
-            await RejectWholeAsync(e, scope, session, sender, new Finding(ErrorCodes.MalformedBody, "", $"Not valid {codec.Name}: {exception.Message}"), bytes);
-            return;
-        }
-        using (document)
-        {
-            var root = document.RootElement;
-            var isBatch = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("messages", out var batch) && batch.ValueKind == JsonValueKind.Array;
-            IReadOnlyList<JsonElement> messages = isBatch ? [.. root.GetProperty("messages").EnumerateArray()] : root.ValueKind == JsonValueKind.Object ? [root] : [];
-            if (messages.Count == 0)
-            {
-                await RejectWholeAsync(e, scope, session, sender, new Finding(ErrorCodes.NotABatch, "", "Publish one message object, or {\"messages\": [ … ]}."), bytes);
-                return;
-            }
-            if (messages.Count > limits.MaxBatchMessages)
-            {
-                RefusePublish(e, MqttPubAckReasonCode.QuotaExceeded, ErrorCodes.TooManyMessages);
-                return;
-            }
-            if (session.DeviceId is { } own && !AllFrom(messages, own))
-            {
-                RefusePublish(e, MqttPubAckReasonCode.NotAuthorized, ErrorCodes.DeviceMismatch);
-                return;
-            }
-            var result = await scope.ServiceProvider.GetRequiredService<IngestPipeline>().IngestAsync(session.Caller, messages, "mqtt", isBatch, e.CancellationToken);
-            if (result.Rejected > 0)
-            {
-                var first = result.Results.First(r => r.Status == "rejected");
-                e.Response.ReasonCode = MqttPubAckReasonCode.PayloadFormatInvalid;
-                e.Response.ReasonString = $"{first.Code} at {first.Pointer}";
-                await FeedbackAsync(session, JsonSerializer.SerializeToUtf8Bytes(result, JsonSerializerOptions.Web), e.CancellationToken);
-            }
-            metrics.Publish(result.Rejected > 0 ? "rejected" : result.Duplicates > 0 ? "duplicate" : "accepted", time.GetElapsedTime(started));
+            await PublishAsync(Feedback(session.FeedbackTopic, feedback), e.CancellationToken);
         }
     }
 
-    private static bool AllFrom(IReadOnlyList<JsonElement> messages, string deviceId)
+    private static void Answer(InterceptingPublishEventArgs e, IngestReply reply)
     {
-        foreach (var message in messages)
-        {
-            if (!message.TryGetProperty("deviceId", out var id) || id.ValueKind != JsonValueKind.String || !id.ValueEquals(deviceId))
-            {
-                return false;
-            }
-        }
-        return true;
+        e.Response.ReasonCode = reply.ReasonCode;
+        e.Response.ReasonString = reply.ReasonString;
     }
 
-    private async Task RejectWholeAsync(InterceptingPublishEventArgs e, AsyncServiceScope scope, MqttSession session, Sender sender, Finding finding, byte[] payload)
-    {
-        await scope.ServiceProvider.GetRequiredService<TelemetryWriter>().QuarantineBodyAsync(sender, finding, Encoding.UTF8.GetString(payload), time.GetUtcNow(), e.CancellationToken);
-        RefusePublish(e, MqttPubAckReasonCode.PayloadFormatInvalid, finding.Code);
-        await FeedbackAsync(session, JsonSerializer.SerializeToUtf8Bytes(new { code = finding.Code, pointer = finding.Pointer, detail = finding.Detail }, JsonSerializerOptions.Web), e.CancellationToken);
-    }
-
-    private void RefusePublish(InterceptingPublishEventArgs e, MqttPubAckReasonCode reason, string code)
-    {
-        e.Response.ReasonCode = reason;
-        e.Response.ReasonString = code;
-        metrics.Refused("publish", code);
-    }
-
-    // MQTT 3.1.1 acknowledgements carry no reason, so a rejection is also published where the adapter can read it.
-    private Task FeedbackAsync(MqttSession session, byte[] payload, CancellationToken cancellationToken) =>
-        PublishAsync(new MqttApplicationMessageBuilder()
-            .WithTopic(session.FeedbackTopic)
+    /// <summary>MQTT 3.1.1 acknowledgements carry no reason, so a rejection is also published where the adapter can read it.</summary>
+    internal static MqttApplicationMessage Feedback(string topic, byte[] payload) =>
+        new MqttApplicationMessageBuilder()
+            .WithTopic(topic)
             .WithPayload(payload)
             .WithContentType("application/json")
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-            .Build(), cancellationToken);
+            .Build();
 
     /// <summary>
     /// Re-authentication (MQTT 5 §4.12.1, MQTT-006). MQTTnet's broker takes no AUTH packet once connected, so the hub

@@ -2,12 +2,31 @@ using System.ComponentModel.DataAnnotations;
 
 namespace IntegrationHub.Gateway.Mqtt;
 
-/// <summary>The embedded MQTT broker. Section <c>Mqtt</c>.</summary>
+/// <summary>How the hub speaks MQTT: it hosts the broker, or it is a client of an external one.</summary>
+internal enum MqttMode
+{
+    /// <summary>The broker runs inside the Gateway (MQTTnet): one process, the default.</summary>
+    Embedded,
+
+    /// <summary>
+    /// The Gateway hosts no broker: it consumes ingest from an external MQTT 5 broker through shared subscriptions and
+    /// publishes its out-streams there (scale-out: several Gateway nodes on one broker cluster).
+    /// </summary>
+    External,
+}
+
+/// <summary>The hub's MQTT: the embedded broker, or the external one. Section <c>Mqtt</c>.</summary>
 internal sealed class MqttOptions : IValidatableObject
 {
     public const string Section = "Mqtt";
 
     public bool Enabled { get; set; } = true;
+
+    /// <summary><see cref="MqttMode.Embedded"/> (the default) or <see cref="MqttMode.External"/>.</summary>
+    public MqttMode Mode { get; set; } = MqttMode.Embedded;
+
+    /// <summary>The external broker, in <see cref="MqttMode.External"/> mode. Section <c>Mqtt:External</c>.</summary>
+    public MqttExternalOptions External { get; set; } = new();
 
     /// <summary>The address the broker listens on.</summary>
     [Required]
@@ -40,6 +59,11 @@ internal sealed class MqttOptions : IValidatableObject
         var results = new List<ValidationResult>();
         Validator.TryValidateObject(Tls, new ValidationContext(Tls), results, validateAllProperties: true);
         Validator.TryValidateObject(BrokerAuth, new ValidationContext(BrokerAuth), results, validateAllProperties: true);
+        if (Mode == MqttMode.External)
+        {
+            Validator.TryValidateObject(External, new ValidationContext(External), results, validateAllProperties: true);
+            results.AddRange(External.Problems());
+        }
         return results;
     }
 }
@@ -67,6 +91,68 @@ internal sealed class MqttTlsOptions : IValidatableObject
         if (Enabled && string.IsNullOrWhiteSpace(CertificatePath))
         {
             yield return new ValidationResult("Mqtt:Tls:CertificatePath is required when Mqtt:Tls:Enabled is true.", [nameof(CertificatePath)]);
+        }
+    }
+}
+
+/// <summary>The external MQTT 5 broker the hub is a client of in External mode. Section <c>Mqtt:External</c>.</summary>
+internal sealed class MqttExternalOptions
+{
+    /// <summary>The broker's host name or address.</summary>
+    public string? Host { get; set; }
+
+    [Range(1, 65535)]
+    public int Port { get; set; } = 1883;
+
+    /// <summary>Connect with TLS (the broker's certificate is checked against the system's trusted roots).</summary>
+    public bool Tls { get; set; }
+
+    /// <summary>The hub's client id at the broker; its persistent session lives under it, so each node needs its own. Default: <c>integrationhub-{machine name}</c>.</summary>
+    [StringLength(128)]
+    public string? ClientId { get; set; }
+
+    /// <summary>The hub's own account at the broker (not an adapter's: it subscribes to every adapter's ingest and publishes the out-streams).</summary>
+    public string? Username { get; set; }
+
+    public string? Password { get; set; }
+
+    /// <summary>How long the broker keeps the hub's session, and the messages queued for it, while the hub is away.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "49710.00:00:00")]
+    public TimeSpan SessionExpiry { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>The shared-subscription group (<c>$share/{group}/hub/v1/ingest/#</c>): the nodes of one hub share it and split the load.</summary>
+    [Required]
+    [RegularExpression("^[A-Za-z0-9_-]{1,64}$")]
+    public string SharedGroup { get; set; } = "hub";
+
+    /// <summary>QoS 1 publishes the broker may have unacknowledged towards this node (the MQTT 5 Receive Maximum it announces).</summary>
+    [Range(1, 65535)]
+    public int MaxInFlight { get; set; } = 1000;
+
+    /// <summary>The first wait before reconnecting, in milliseconds; it doubles at each failure up to <see cref="ReconnectMaxDelayMs"/>.</summary>
+    [Range(1, 600_000)]
+    public int ReconnectDelayMs { get; set; } = 200;
+
+    [Range(1, 600_000)]
+    public int ReconnectMaxDelayMs { get; set; } = 10_000;
+
+    /// <summary>How long an adapter's status (suspension, organization, allowed profiles) is cached for its publishes.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan AdapterCacheDuration { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The client id in use: the configured one, or one derived from the machine name (unique per node).</summary>
+    public string EffectiveClientId => string.IsNullOrWhiteSpace(ClientId) ? "integrationhub-" + Environment.MachineName : ClientId;
+
+    /// <summary>What the attributes cannot say; checked beside them, so that every error is reported at once.</summary>
+    public IEnumerable<ValidationResult> Problems()
+    {
+        if (string.IsNullOrWhiteSpace(Host))
+        {
+            yield return new ValidationResult("Mqtt:External:Host is required when Mqtt:Mode is External.", [nameof(Host)]);
+        }
+        if (ReconnectMaxDelayMs < ReconnectDelayMs)
+        {
+            yield return new ValidationResult("Mqtt:External:ReconnectMaxDelayMs must not be below Mqtt:External:ReconnectDelayMs.", [nameof(ReconnectMaxDelayMs)]);
         }
     }
 }

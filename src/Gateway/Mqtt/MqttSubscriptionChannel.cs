@@ -12,7 +12,7 @@ namespace IntegrationHub.Gateway.Mqtt;
 /// (the whole event as <c>application/cloudevents+json</c>). Only the subscription's organization may subscribe to the
 /// topic. The broker queues for receivers with a persistent session; a receiver that was away longer rewinds.
 /// </summary>
-internal sealed class MqttSubscriptionChannel(MqttBroker broker, CloudEventFormat format) : IDeliveryChannel
+internal sealed class MqttSubscriptionChannel(IMqttPublisher broker, CloudEventFormat format) : IDeliveryChannel
 {
     public SubscriptionChannel Channel => SubscriptionChannel.Mqtt;
 
@@ -22,7 +22,7 @@ internal sealed class MqttSubscriptionChannel(MqttBroker broker, CloudEventForma
     {
         if (!broker.Running)
         {
-            return DeliveryResult.Failed("The hub's MQTT broker is not running.");
+            return DeliveryResult.Failed("The hub's MQTT broker is not running, or the external broker is not connected.");
         }
         foreach (var e in events)
         {

@@ -50,9 +50,23 @@ public sealed class BrokerAuthTests() : OwnHub(new()
         var acl = allowed["acl"]!.AsArray().Select(r => $"{r!["permission"]} {r["action"]} {r["topic"]}").ToList();
         Assert.Contains($"allow publish hub/v1/ingest/{id}", acl);
         Assert.Contains("allow subscribe hub/v1/out/#", acl);
+        Assert.Contains($"allow subscribe hub/v1/feedback/{id}", acl);
         Assert.Equal("deny all #", acl[^1]);
         Assert.Equal("deny", foreign["result"]!.GetValue<string>());
         Assert.Equal("deny", garbage["result"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task ReadOnlyToken_GetsNoIngestTopic()
+    {
+        using var admin = await Hub.AdminAsync();
+        await admin.CreateOrganizationAsync("emqx-reader");
+        var (id, secret) = await admin.CreateAdapterAsync("emqx-reader", "emqx-reader-adapter", scopes: ["telemetry:read"]);
+
+        var allowed = await AskAsync(id, await Hub.TokenAsync(id, secret));
+
+        // A hub on an external broker takes the ingest topic's adapter as the sender, so the broker must not let this token publish there.
+        Assert.Equal(["allow subscribe hub/v1/out/#", "deny all #"], allowed["acl"]!.AsArray().Select(r => $"{r!["permission"]} {r["action"]} {r["topic"]}"));
     }
 
     [Fact]
@@ -68,7 +82,7 @@ public sealed class BrokerAuthTests() : OwnHub(new()
         var wrong = await AskAsync(username, password + "x");
 
         Assert.Equal("allow", allowed["result"]!.GetValue<string>());
-        Assert.Equal([$"allow publish hub/v1/ingest/{id}", $"allow publish hub/v1/ingest/{id}/senml", "deny all #"],
+        Assert.Equal([$"allow publish hub/v1/ingest/{id}", $"allow publish hub/v1/ingest/{id}/senml", $"allow subscribe hub/v1/feedback/{id}/nb-1", "deny all #"],
             allowed["acl"]!.AsArray().Select(r => $"{r!["permission"]} {r["action"]} {r["topic"]}"));
         Assert.Equal("deny", wrong["result"]!.GetValue<string>());
     }

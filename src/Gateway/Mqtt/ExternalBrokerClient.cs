@@ -1,0 +1,238 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Text.Json;
+using IntegrationHub.Conformance.Spec;
+using IntegrationHub.Gateway.Auth;
+using Microsoft.Extensions.Options;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+
+namespace IntegrationHub.Gateway.Mqtt;
+
+/// <summary>
+/// External mode (<c>Mqtt:Mode = External</c>): the hub hosts no broker but is an MQTT 5 client of an external one (EMQX,
+/// VerneMQ, HiveMQ; mosquitto in tests). It consumes every adapter's ingest through the shared subscription
+/// <c>$share/{group}/hub/v1/ingest/#</c>, so that the nodes of one hub split the load, on a persistent session
+/// (clean start off, a session expiry) at QoS 1, and acknowledges each publish to the broker only after its durable
+/// write: whatever the hub has not stored, the broker delivers again, and a message id seen before is stored once. It
+/// publishes the out-streams (live observations, retained alerts, subscription channels, feedback) to the same broker.
+/// </summary>
+/// <remarks>
+/// The hub does not see the device's CONNECT here: the broker authenticated it through <c>POST /v1/mqtt/auth</c> and
+/// enforces the ACL that returned, which lets an adapter (or its devices) publish only to its own ingest topic. So the
+/// topic's <c>{adapterId}</c> names the sender, whose status is read from the database (cached briefly). The device's
+/// PUBACK comes from the broker, and MQTT 5 PUBACK reason codes cannot travel through it: every refusal and rejection
+/// is published on the adapter's feedback topic instead.
+/// </remarks>
+internal sealed partial class ExternalBrokerClient(
+    IOptions<MqttOptions> options,
+    MqttIngest ingest,
+    IServiceScopeFactory scopes,
+    TimeProvider time,
+    MqttMetrics metrics,
+    ILogger<ExternalBrokerClient> logger) : BackgroundService, IMqttPublisher
+{
+    private readonly ConcurrentDictionary<string, (AccessDecision Decision, long ReadAt)> _adapters = new(StringComparer.Ordinal);
+    private IMqttClient? _client;
+    private TaskCompletionSource _lost = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _subscribed;
+
+    /// <summary>Connected and consuming: the shared subscription is in place.</summary>
+    public bool Running => _subscribed && _client?.IsConnected == true;
+
+    /// <summary>Whether the hub is configured to use an external broker at all.</summary>
+    public bool Configured => options.Value is { Enabled: true, Mode: MqttMode.External };
+
+    /// <summary>The shared subscription every node of the hub consumes ingest through.</summary>
+    public string IngestFilter => $"$share/{options.Value.External.SharedGroup}/{MqttTopics.IngestPrefix}#";
+
+    public async Task PublishAsync(MqttApplicationMessage message, CancellationToken cancellationToken)
+    {
+        if (_client is not { IsConnected: true } client)
+        {
+            return;
+        }
+        metrics.Out();
+        await client.PublishAsync(message, cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!Configured)
+        {
+            return;
+        }
+        var settings = options.Value.External;
+        using var client = new MqttClientFactory().CreateMqttClient();
+        client.ApplicationMessageReceivedAsync += ReceiveAsync;
+        client.DisconnectedAsync += e =>
+        {
+            _subscribed = false;
+            Volatile.Read(ref _lost).TrySetResult();
+            return Task.CompletedTask;
+        };
+        _client = client;
+        var delay = settings.ReconnectDelayMs;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                Volatile.Write(ref _lost, lost);
+                var connected = await client.ConnectAsync(ClientOptions(settings), stoppingToken);
+                // The broker keeps the subscription in the persistent session; subscribing again is harmless and covers a session that expired.
+                var subscribed = await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
+                    .WithTopicFilter(IngestFilter, MqttQualityOfServiceLevel.AtLeastOnce).Build(), stoppingToken);
+                if (subscribed.Items.Any(i => i.ResultCode > MqttClientSubscribeResultCode.GrantedQoS2))
+                {
+                    throw new InvalidOperationException($"The broker refused the subscription {IngestFilter}: {subscribed.Items.First().ResultCode}.");
+                }
+                _subscribed = true;
+                Connected(logger, settings.Host!, settings.Port, settings.EffectiveClientId, IngestFilter, connected.IsSessionPresent);
+                delay = settings.ReconnectDelayMs;
+                await lost.Task.WaitAsync(stoppingToken);
+                ConnectionLost(logger, settings.Host!, settings.Port);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                ConnectFailed(logger, settings.Host!, settings.Port, delay, e);
+                if (client.IsConnected)
+                {
+                    await client.DisconnectAsync(new MqttClientDisconnectOptions(), CancellationToken.None);
+                }
+            }
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(delay), time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            delay = Math.Min(delay * 2, settings.ReconnectMaxDelayMs);
+        }
+        if (client.IsConnected)
+        {
+            // A normal disconnection keeps the session: the broker holds what arrives meanwhile for the session expiry.
+            await client.DisconnectAsync(new MqttClientDisconnectOptions { Reason = MqttClientDisconnectOptionsReason.NormalDisconnection }, CancellationToken.None);
+        }
+    }
+
+    private static MqttClientOptions ClientOptions(MqttExternalOptions settings)
+    {
+        var builder = new MqttClientOptionsBuilder()
+            .WithTcpServer(settings.Host, settings.Port)
+            .WithProtocolVersion(MqttProtocolVersion.V500)
+            .WithClientId(settings.EffectiveClientId)
+            .WithCleanStart(false)
+            .WithSessionExpiryInterval((uint)settings.SessionExpiry.TotalSeconds)
+            .WithReceiveMaximum((ushort)settings.MaxInFlight)
+            .WithTimeout(TimeSpan.FromSeconds(10));
+        if (!string.IsNullOrEmpty(settings.Username))
+        {
+            builder.WithCredentials(settings.Username, settings.Password);
+        }
+        if (settings.Tls)
+        {
+            builder.WithTlsOptions(tls => tls.UseTls());
+        }
+        return builder.Build();
+    }
+
+    /// <summary>
+    /// Takes each publish in the order the broker delivers it and hands it to ingest, which queues it for the next group
+    /// commit; the acknowledgement follows the write, off the receiving loop, so the broker can keep up to
+    /// <c>MaxInFlight</c> publishes coming.
+    /// </summary>
+    private async Task ReceiveAsync(MqttApplicationMessageReceivedEventArgs e)
+    {
+        e.AutoAcknowledge = false;
+        var message = e.ApplicationMessage;
+        Task<IngestReply> reply;
+        var adapterId = "";
+        try
+        {
+            if (!MqttTopics.TryParseIngest(message.Topic, out adapterId, out var senml))
+            {
+                reply = Task.FromResult(ingest.Refuse(MqttPubAckReasonCode.TopicNameInvalid, ErrorCodes.InsufficientScope));
+            }
+            else
+            {
+                var access = await AdapterAsync(adapterId);
+                reply = access.Caller is { } caller
+                    // The payload is copied: MQTTnet may reuse its buffer once this handler returns.
+                    ? ingest.IngestAsync(caller, null, senml, message.Payload.ToArray(), message.ContentType, CancellationToken.None)
+                    // A suspended adapter is refused with the code the embedded broker gives; an unknown one as a bad sign-in.
+                    : Task.FromResult(ingest.Refuse(MqttPubAckReasonCode.NotAuthorized, access.RefusalCode ?? ErrorCodes.TokenInvalid));
+            }
+        }
+        catch (Exception exception)
+        {
+            reply = Task.FromException<IngestReply>(exception);
+        }
+        _ = FinishAsync(e, adapterId, reply);
+    }
+
+    /// <summary>Acknowledges a publish to the broker once the hub's answer to it is durable; a failure leaves it for the broker to deliver again.</summary>
+    private async Task FinishAsync(MqttApplicationMessageReceivedEventArgs e, string adapterId, Task<IngestReply> pending)
+    {
+        try
+        {
+            var reply = await pending;
+            if (reply.ReasonCode != MqttPubAckReasonCode.Success && adapterId.Length > 0)
+            {
+                var feedback = reply.Feedback ?? JsonSerializer.SerializeToUtf8Bytes(new { code = reply.ReasonString, pointer = "" }, JsonSerializerOptions.Web);
+                await PublishAsync(MqttBroker.Feedback(MqttTopics.Feedback(adapterId), feedback), CancellationToken.None);
+            }
+            await e.AcknowledgeAsync(CancellationToken.None);
+        }
+        catch (Exception exception)
+        {
+            // Not acknowledged: reconnecting makes the broker deliver it again (with everything else unacknowledged).
+            IngestFailed(logger, e.ApplicationMessage.Topic, exception);
+            if (_client is { IsConnected: true } client)
+            {
+                try
+                {
+                    await client.DisconnectAsync(new MqttClientDisconnectOptions { Reason = MqttClientDisconnectOptionsReason.UnspecifiedError }, CancellationToken.None);
+                }
+                catch (Exception)
+                {
+                    // Gone already: the reconnect loop takes over either way.
+                }
+            }
+        }
+    }
+
+    /// <summary>The adapter's access as its publishes need it (organization, status, allowed profiles), read at most once per cache period.</summary>
+    private async ValueTask<AccessDecision> AdapterAsync(string adapterId)
+    {
+        var now = time.GetTimestamp();
+        if (_adapters.TryGetValue(adapterId, out var cached) && time.GetElapsedTime(cached.ReadAt, now) < options.Value.External.AdapterCacheDuration)
+        {
+            return cached.Decision;
+        }
+        await using var scope = scopes.CreateAsyncScope();
+        var decision = await scope.ServiceProvider.GetRequiredService<ClientAccess>()
+            .DecideAsync(adapterId, null, [Scopes.TelemetryWrite], CancellationToken.None, checkStamp: false);
+        _adapters[adapterId] = (decision, now);
+        return decision;
+    }
+
+    [LoggerMessage(EventId = 4030, Level = LogLevel.Information, Message = "Connected to the external MQTT broker {Host}:{Port} as {ClientId}, consuming {Filter} (session present: {SessionPresent})")]
+    private static partial void Connected(ILogger logger, string host, int port, string clientId, string filter, bool sessionPresent);
+
+    [LoggerMessage(EventId = 4031, Level = LogLevel.Warning, Message = "Lost the connection to the external MQTT broker {Host}:{Port}; reconnecting")]
+    private static partial void ConnectionLost(ILogger logger, string host, int port);
+
+    [LoggerMessage(EventId = 4032, Level = LogLevel.Warning, Message = "Could not connect to the external MQTT broker {Host}:{Port}; retrying in {DelayMs} ms")]
+    private static partial void ConnectFailed(ILogger logger, string host, int port, int delayMs, Exception exception);
+
+    [LoggerMessage(EventId = 4033, Level = LogLevel.Error, Message = "Ingest of a publish on {Topic} failed; it stays unacknowledged and the broker delivers it again")]
+    private static partial void IngestFailed(ILogger logger, string topic, Exception exception);
+}

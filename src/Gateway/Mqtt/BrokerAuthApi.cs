@@ -24,6 +24,9 @@ internal static class BrokerAuthApi
     public const string Path = "/v1/mqtt/auth";
     public const string SecretHeader = "X-Hub-Broker-Secret";
 
+    /// <summary>Subscription topics named in one answer, at most (a client connecting again gets the current ones).</summary>
+    private const int MaxSubscriptionRules = 200;
+
     public static IEndpointRouteBuilder MapBrokerAuth(this IEndpointRouteBuilder app)
     {
         app.MapPost(Path, AuthenticateAsync).WithTags("MQTT").AllowAnonymous().WithName("AuthenticateBrokerClient")
@@ -83,13 +86,24 @@ internal static class BrokerAuthApi
                 ? [new("allow", "publish", MqttTopics.IngestPrefix + caller.ClientId), new("allow", "publish", MqttTopics.IngestPrefix + caller.ClientId + MqttTopics.SenmlSuffix),
                    new("allow", "subscribe", MqttTopics.Feedback(caller.ClientId))]
                 : [];
-            if (caller.Scopes.Contains(Scopes.TelemetryRead))
+            // The live topics carry every organization's devices, and a broker cannot filter them by organization the way
+            // the embedded broker does: only the city-wide readers (the operator's clients) get them there.
+            if (caller.IsOperator && caller.Scopes.Contains(Scopes.TelemetryRead))
             {
                 rules.Add(new("allow", "subscribe", MqttTopics.OutPrefix + "#"));
             }
-            if (caller.Scopes.Contains(Scopes.AlertsRead))
+            if (caller.IsOperator && caller.Scopes.Contains(Scopes.AlertsRead))
             {
                 rules.Add(new("allow", "subscribe", MqttTopics.AlertsPrefix + "#"));
+            }
+            // A subscription's topic carries only what its organization may read: each of the organization's MQTT subscriptions, by name.
+            if (caller.Scopes.Contains(Scopes.SubscriptionsManage))
+            {
+                var organizationId = caller.OrganizationId;
+                var subscriptions = await db.Subscriptions.AsNoTracking()
+                    .Where(s => s.OrganizationId == organizationId && s.Channel == Subscriptions.SubscriptionChannel.Mqtt)
+                    .OrderBy(s => s.Id).Select(s => s.Id).Take(MaxSubscriptionRules).ToListAsync(context.RequestAborted);
+                rules.AddRange(subscriptions.Select(id => new BrokerAclRule("allow", "subscribe", MqttTopics.Subscription(id))));
             }
             answer = Allow(rules);
         }

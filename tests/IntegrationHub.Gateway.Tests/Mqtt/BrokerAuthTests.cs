@@ -49,7 +49,6 @@ public sealed class BrokerAuthTests() : OwnHub(new()
         Assert.False(allowed["is_superuser"]!.GetValue<bool>());
         var acl = allowed["acl"]!.AsArray().Select(r => $"{r!["permission"]} {r["action"]} {r["topic"]}").ToList();
         Assert.Contains($"allow publish hub/v1/ingest/{id}", acl);
-        Assert.Contains("allow subscribe hub/v1/out/#", acl);
         Assert.Contains($"allow subscribe hub/v1/feedback/{id}", acl);
         Assert.Equal("deny all #", acl[^1]);
         Assert.Equal("deny", foreign["result"]!.GetValue<string>());
@@ -65,8 +64,38 @@ public sealed class BrokerAuthTests() : OwnHub(new()
 
         var allowed = await AskAsync(id, await Hub.TokenAsync(id, secret));
 
-        // A hub on an external broker takes the ingest topic's adapter as the sender, so the broker must not let this token publish there.
-        Assert.Equal(["allow subscribe hub/v1/out/#", "deny all #"], allowed["acl"]!.AsArray().Select(r => $"{r!["permission"]} {r["action"]} {r["topic"]}"));
+        // A hub on an external broker takes the ingest topic's adapter as the sender, so the broker must not let this token publish there;
+        // and the live topics carry every organization's devices, which a broker cannot filter by organization.
+        Assert.Equal(["deny all #"], allowed["acl"]!.AsArray().Select(r => $"{r!["permission"]} {r["action"]} {r["topic"]}"));
+    }
+
+    [Fact]
+    public async Task LiveTopics_OnlyForTheCityWideReaders_SubscriptionTopics_OnlyForTheirOrganization()
+    {
+        using var admin = await Hub.AdminAsync();
+        var (duty, dutySecret) = await admin.CreateAdapterAsync("operator", HubFixture.Unique("emqx-duty"), scopes: ["telemetry:read", "alerts:read"]);
+        await AdapterAsync("emqx-subscriber");
+        await AdapterAsync("emqx-stranger");
+        var (mine, mineSecret) = await admin.CreateAdapterAsync("emqx-subscriber", "emqx-subscriber-ops", scopes: ["telemetry:read", "subscriptions:manage"]);
+        var (theirs, theirsSecret) = await admin.CreateAdapterAsync("emqx-stranger", "emqx-stranger-ops", scopes: ["subscriptions:manage"]);
+        var subscription = await CreateMqttSubscriptionAsync(mine, mineSecret);
+        var foreign = await CreateMqttSubscriptionAsync(theirs, theirsSecret);
+
+        var city = await AskAsync(duty, await Hub.TokenAsync(duty, dutySecret));
+        var organization = await AskAsync(mine, await Hub.TokenAsync(mine, mineSecret));
+
+        Assert.Equal(["allow subscribe hub/v1/out/#", "allow subscribe hub/v1/alerts/#", "deny all #"], Rules(city));
+        Assert.Equal([$"allow subscribe hub/v1/subscriptions/{subscription}", "deny all #"], Rules(organization));
+        Assert.DoesNotContain(Rules(organization), r => r.Contains(foreign, StringComparison.Ordinal));
+    }
+
+    private static IEnumerable<string> Rules(JsonNode answer) => answer["acl"]!.AsArray().Select(r => $"{r!["permission"]} {r["action"]} {r["topic"]}");
+
+    private async Task<string> CreateMqttSubscriptionAsync(string clientId, string secret)
+    {
+        using var client = Hub.As(await Hub.TokenAsync(clientId, secret));
+        using var response = await client.PostAsJsonAsync("/v1/subscriptions", new { name = "live", channel = "mqtt", filter = new { types = new[] { "observation" } } });
+        return (await response.ShouldBeAsync(HttpStatusCode.Created))["id"]!.GetValue<string>();
     }
 
     [Fact]

@@ -47,11 +47,12 @@ internal sealed partial class ExternalBrokerClient(
     /// <summary>The shared subscription every node of the hub consumes ingest through.</summary>
     public string IngestFilter => $"$share/{options.Value.External.SharedGroup}/{MqttTopics.IngestPrefix}#";
 
+    /// <summary>Publishes to the external broker (QoS 1 waits for its PUBACK); without a connection it throws, so that nothing counts as sent.</summary>
     public async Task PublishAsync(MqttApplicationMessage message, CancellationToken cancellationToken)
     {
         if (_client is not { IsConnected: true } client)
         {
-            return;
+            throw new InvalidOperationException("The hub is not connected to the external MQTT broker.");
         }
         metrics.Out();
         await client.PublishAsync(message, cancellationToken);

@@ -10,7 +10,7 @@ namespace IntegrationHub.Gateway.Mqtt;
 /// message is the device's latest alert step. The level travels in the payload and as the <c>level</c> property.
 /// Sandbox alerts stay home.
 /// </summary>
-internal sealed class MqttAlertStream(IMqttPublisher broker) : IAlertStream
+internal sealed partial class MqttAlertStream(IMqttPublisher broker, ILogger<MqttAlertStream> logger) : IAlertStream
 {
     public async Task PublishAsync(IReadOnlyList<AlertAnnouncement> steps, CancellationToken cancellationToken)
     {
@@ -37,7 +37,18 @@ internal sealed class MqttAlertStream(IMqttPublisher broker) : IAlertStream
                 retain: true,
                 level: step.Level.ToWire(),
                 responsible: alert.ResponsibleOrganizationId);
-            await broker.PublishAsync(message, cancellationToken);
+            try
+            {
+                await broker.PublishAsync(message, cancellationToken);
+            }
+            catch (Exception e) when (e is InvalidOperationException or MQTTnet.Exceptions.MqttCommunicationException)
+            {
+                // The live topic is a convenience beside the outbox, which delivers the same event reliably: the step stands.
+                PublishFailed(logger, message.Topic, e);
+            }
         }
     }
+
+    [LoggerMessage(EventId = 4011, Level = LogLevel.Warning, Message = "Could not announce an alert step on {Topic}")]
+    private static partial void PublishFailed(ILogger logger, string topic, Exception exception);
 }

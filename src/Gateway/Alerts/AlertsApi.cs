@@ -32,6 +32,8 @@ internal static class AlertsApi
         read.MapGet("/{alertId:long}/cap", CapAsync).WithName("GetAlertCap")
             .WithSummary("The alert's CAP 1.2 message (the newest, or the one named by `identifier`): XML, or its JSON projection with `Accept: application/json`.")
             .Produces(StatusCodes.Status200OK, contentType: CapDocument.MediaType, additionalContentTypes: [CapDocument.JsonMediaType]);
+        read.MapGet("/statistics", AlertStatistics.GetAsync).WithName("GetAlertStatistics")
+            .WithSummary("How many alerts were raised, by time bucket (hour or day), district and highest level, over a bounded period: the city situation over time.");
         read.MapGet("/feed", FeedAsync).WithName("GetAlertFeed").WithSummary("An Atom feed of the newest CAP messages the caller may see, the hub's alerts and the agencies' warnings, for downstream emergency systems.")
             .Produces(StatusCodes.Status200OK, contentType: "application/atom+xml");
 
@@ -263,7 +265,7 @@ internal static class AlertsApi
     }
 
     /// <summary>The alerts the caller may see: the telemetry visibility rules, plus those dispatched to its organization.</summary>
-    private static async Task<IQueryable<Alert>> VisibleAsync(HttpContext context, HubDb db, TimeProvider time, bool tracked = false)
+    internal static async Task<IQueryable<Alert>> VisibleAsync(HttpContext context, HubDb db, TimeProvider time, bool tracked = false)
     {
         var caller = context.Caller();
         var visible = await Visibility.PredicateAsync<Alert>(caller, db, time.GetUtcNow(), context.RequestAborted);

@@ -80,12 +80,15 @@ public sealed class AlertsRoundTripTests(HubFixture fixture) : IClassFixture<Hub
         var firstPage = await alerts.ListAlertsAsync(new AlertFilter { Organization = org }, limit: 1);
         var secondPage = await alerts.ListAlertsAsync(new AlertFilter { Organization = org }, limit: 1, cursor: firstPage.NextCursor);
         var closedNone = await alerts.ListAlertsAsync(new AlertFilter { Organization = org, Open = false });
+        var statistics = await alerts.GetAlertStatisticsAsync("day", now.AddDays(-1), now.AddMinutes(1), district: "370202", domain: "gas", offsetMinutes: 480);
 
         var alert = Assert.Single(filtered.Items);
         Assert.Contains("open=true", wire.Uris[0].Query, StringComparison.Ordinal);
         Assert.Equal(("ch4-level", AlertLevels.Orange, "ch4-1", "%{LEL}", 30.0), (alert.RuleId, alert.Level, alert.DeviceId, alert.Unit, alert.Value!.Value.Number));
         Assert.Equal((org, org, "370202", now), (alert.OrganizationId, alert.ResponsibleOrganizationId, alert.District, alert.RaisedAt));
         Assert.Equal(new AlertLocation(120.38, 36.07), alert.Location);
+        Assert.Equal(("day", 480, TimeSpan.FromHours(8)), (statistics.Bucket, statistics.OffsetMinutes, statistics.Items[0].Start.Offset));
+        Assert.Contains(statistics.Items, r => r is { District: "370202", Level: AlertLevels.Orange, Raised: 1 });
         Assert.True(alert.IsOpen);
         // Deadlines of its level still run (ALR-003): a raised alert must be acknowledged, then resolved, in time.
         Assert.Equal(("threshold", false), (alert.RuleKind, alert.Cleared));

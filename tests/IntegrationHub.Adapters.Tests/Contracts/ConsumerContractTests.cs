@@ -87,7 +87,7 @@ public sealed class ConsumerContractTests
 
     /// <summary>The alert interactions; <see cref="Check"/> asserts what the contract's answers said, once the mock confirmed the calls.</summary>
     private sealed record AlertCalls(
-        Page<Alert> Open, AlertDetail Detail, string CapXml, CapMessage Cap, string Feed, Alert Acknowledged, Alert Dispatched, Alert Resolved, Alert Closed,
+        Page<Alert> Open, AlertDetail Detail, string CapXml, CapMessage Cap, string Feed, AlertStatistics Statistics, Alert Acknowledged, Alert Dispatched, Alert Resolved, Alert Closed,
         IntegrationHubException TooSoon)
     {
         public void Check()
@@ -102,6 +102,8 @@ public sealed class ConsumerContractTests
             Assert.Equal("Alert", XDocument.Parse(CapXml).Root!.Element(cap + "msgType")!.Value);
             Assert.Equal(("Alert", "orange"), (Cap.MsgType, Cap.Info[0].EventCodeValue("warningLevel")));
             Assert.Single(XDocument.Parse(Feed).Root!.Elements(atom + "entry"));
+            Assert.Equal(("day", "370202", AlertLevels.Orange, 1, TimeSpan.FromHours(8)),
+                (Statistics.Bucket, Statistics.Items[0].District, Statistics.Items[0].Level, Statistics.Items[0].Raised, Statistics.Items[0].Start.Offset));
             Assert.Equal(AlertStates.Acknowledged, Acknowledged.State);
             Assert.Equal((AlertStates.Dispatched, "pact-brigade"), (Dispatched.State, Dispatched.ResponsibleOrganizationId));
             Assert.Equal(AlertStates.Resolved, Resolved.State);
@@ -116,6 +118,7 @@ public sealed class ConsumerContractTests
         await alerts.GetAlertCapXmlAsync(3),
         await alerts.GetAlertCapAsync(4),
         await alerts.GetAlertFeedAsync(),
+        await alerts.GetAlertStatisticsAsync("day", offsetMinutes: 480),
         await alerts.AcknowledgeAlertAsync(6, new NoteRequest("crew on the way")),
         await alerts.DispatchAlertAsync(7, new DispatchRequest("pact-brigade", "ventilate the well")),
         await alerts.ResolveAlertAsync(8, new NoteRequest("valve closed, well ventilated")),

@@ -94,6 +94,46 @@ public sealed class AlertFlowTests() : OwnHub(AlertSettings.WithoutDeadlines(new
     }
 
     [Fact]
+    public async Task Statistics_CountRaisedAlerts_ByBucketDistrictAndHighestLevel_OverWhatTheCallerMaySee()
+    {
+        using var owner = await ManagerAsync("statsco", "st-1");
+        using var stranger = await ManagerAsync("statsstranger", "");
+        using (var admin = await Hub.AdminAsync())
+        {
+            await admin.RegisterDeviceAsync("statsco-adapter", "st-2", district: "370212");
+        }
+        var first = Hub.Time.GetUtcNow();
+        await SendAsync(owner, "st-1", 5, 30, 30);
+        Hub.Time.Advance(TimeSpan.FromHours(2));
+        await SendAsync(owner, "st-2", 5, 55, 55);
+        var range = $"from={Uri.EscapeDataString(first.AddHours(-1).ToString("O"))}&to={Uri.EscapeDataString(Hub.Time.GetUtcNow().AddMinutes(1).ToString("O"))}";
+
+        var hourly = await owner.GetJsonAsync($"/v1/alerts/statistics?bucket=hour&{range}");
+        var rows = hourly["items"]!.AsArray().Select(r => (District: r!["district"]!.GetValue<string>(), Level: r["level"]!.GetValue<string>(),
+            Raised: r["raised"]!.GetValue<int>(), Start: DateTimeOffset.Parse(r["start"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture))).ToList();
+        // Each device's methane alert (a rule of another kind may raise its own blue one beside it), in buckets two hours apart.
+        var orange = Assert.Single(rows, r => r.Level == "orange");
+        var red = Assert.Single(rows, r => r.Level == "red");
+        Assert.Equal(("370202", 1, "370212", 1), (orange.District, orange.Raised, red.District, red.Raised));
+        Assert.Equal(TimeSpan.FromHours(2), red.Start - orange.Start);
+        Assert.All(rows, r => Assert.Equal((0, 0), (r.Start.Minute, r.Start.Second)));
+        Assert.All(rows, r => Assert.Contains(r.District, new[] { "370202", "370212" }));
+
+        var daily = await owner.GetJsonAsync($"/v1/alerts/statistics?bucket=day&offsetMinutes=480&district=370212&{range}");
+        Assert.All(daily["items"]!.AsArray(), r => Assert.Equal("370212", r!["district"]!.GetValue<string>()));
+        var day = Assert.Single(daily["items"]!.AsArray(), r => r!["level"]!.GetValue<string>() == "red")!;
+        Assert.Equal(1, day["raised"]!.GetValue<int>());
+        Assert.EndsWith("T00:00:00+08:00", day["start"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        Assert.Empty((await stranger.GetJsonAsync($"/v1/alerts/statistics?{range}"))["items"]!.AsArray());
+        foreach (var (query, pointer) in new[] { ("bucket=week", "/bucket"), ("offsetMinutes=900", "/offsetMinutes"), ("from=2026-01-10T00:00:00Z&to=2026-01-01T00:00:00Z", "/from"), ("bucket=hour&from=2026-01-01T00:00:00Z&to=2026-01-20T00:00:00Z", "/from") })
+        {
+            var problem = await (await owner.GetAsync(new Uri($"/v1/alerts/statistics?{query}", UriKind.Relative))).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "request.invalid-parameter");
+            Assert.Equal(pointer, problem["errors"]![0]!["pointer"]!.GetValue<string>());
+        }
+    }
+
+    [Fact]
     public async Task Clearing_ThenRecurrence_ReopensTheSameAlert()
     {
         using var owner = await ManagerAsync("reopen", "ch4-1");

@@ -100,3 +100,9 @@ public static class AlertStates
     public const string Cleared = "cleared";
     public const string Closed = "closed";
 }
+
+/// <summary>Alerts raised over a period, counted per time bucket, district and highest level (<c>GET /v1/alerts/statistics</c>).</summary>
+public sealed record AlertStatistics(string Bucket, DateTimeOffset From, DateTimeOffset To, int OffsetMinutes, IReadOnlyList<AlertStatisticsRow> Items);
+
+/// <summary>How many alerts were <paramref name="Raised"/> in the bucket starting at <paramref name="Start"/>, in one district, that reached <paramref name="Level"/> at most.</summary>
+public sealed record AlertStatisticsRow(DateTimeOffset Start, string District, string Level, int Raised);

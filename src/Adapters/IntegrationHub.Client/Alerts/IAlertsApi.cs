@@ -36,6 +36,21 @@ public interface IAlertsApi
     [Headers("Accept: application/json")]
     Task<CapMessage> GetAlertCapAsync(long alertId, string? identifier = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// How many alerts were raised per hour or per day (<paramref name="bucket"/>: <c>hour</c> or <c>day</c>), by district and by the
+    /// highest level each reached, over at most 8 days by the hour or 92 days by the day; by default the last 24 hours or 30 days.
+    /// Buckets start at whole hours or midnights in the UTC offset <paramref name="offsetMinutes"/> (480 for China Standard Time).
+    /// </summary>
+    [Get("/v1/alerts/statistics")]
+    Task<AlertStatistics> GetAlertStatisticsAsync(
+        string? bucket = null,
+        [Query(Format = HubJson.QueryTimeFormat)] DateTimeOffset? from = null,
+        [Query(Format = HubJson.QueryTimeFormat), AliasAs("to")] DateTimeOffset? until = null,
+        string? district = null,
+        string? domain = null,
+        int? offsetMinutes = null,
+        CancellationToken cancellationToken = default);
+
     /// <summary>An Atom feed (XML text) of the newest CAP messages the caller may see, for downstream emergency systems.</summary>
     [Get("/v1/alerts/feed")]
     [Headers("Accept: application/atom+xml")]

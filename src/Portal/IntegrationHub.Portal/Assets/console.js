@@ -114,29 +114,34 @@ async function loadOpen() {
   renderBoard();
 }
 
+const periods = { '24h': { bucket: 'hour', hours: 24 }, '7d': { bucket: 'day', hours: 7 * 24 }, '30d': { bucket: 'day', hours: 30 * 24 } };
+
+/** Alerts raised per hour or day over the chosen period, counted by the hub, for the district and domain the filters name. */
 async function loadTrend() {
-  const since = new Date(Date.now() - 24 * 3600 * 1000);
-  const hours = new Map();
-  let cursor = null;
-  for (let page = 0; page < 5; page++) {
-    const result = await api('GET', `/v1/alerts?from=${encodeURIComponent(since.toISOString())}&limit=200` + (cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''));
-    for (const alert of result.items) {
-      const hour = new Date(alert.raisedAt);
-      hour.setMinutes(0, 0, 0);
-      const row = hours.get(hour.getTime()) ?? { red: 0, orange: 0, yellow: 0, blue: 0 };
-      row[alert.level]++;
-      hours.set(hour.getTime(), row);
-    }
-    cursor = result.next;
-    if (!cursor) break;
+  const { bucket, hours } = periods[document.getElementById('trend-period').elements.period.value];
+  const f = Object.fromEntries(new FormData(filters));
+  const query = new URLSearchParams({
+    bucket, from: new Date(Date.now() - hours * 3600 * 1000).toISOString(), offsetMinutes: String(-new Date().getTimezoneOffset()),
+  });
+  if (f.district) query.set('district', f.district);
+  if (f.domain) query.set('domain', f.domain);
+  const statistics = await api('GET', `/v1/alerts/statistics?${query}`);
+  const buckets = new Map();
+  for (const item of statistics.items) {
+    const row = buckets.get(item.start) ?? { red: 0, orange: 0, yellow: 0, blue: 0 };
+    row[item.level] += item.raised;
+    buckets.set(item.start, row);
   }
-  const rows = [...hours.entries()].sort((a, b) => b[0] - a[0]).map(([hour, row]) =>
-    el('tr', {}, el('th', { scope: 'row' }, new Date(hour).toLocaleString(document.documentElement.lang, { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' })),
-      ...['red', 'orange', 'yellow', 'blue'].map(level => el('td', {}, String(row[level])))));
+  const format = bucket === 'hour' ? { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' } : { year: 'numeric', month: '2-digit', day: '2-digit' };
+  const rows = [...buckets.entries()].sort((a, b) => Date.parse(b[0]) - Date.parse(a[0])).map(([start, row]) =>
+    el('tr', { dataset: { start } }, el('th', { scope: 'row' }, new Date(start).toLocaleString(document.documentElement.lang, format)),
+      ...['red', 'orange', 'yellow', 'blue'].map(level => el('td', { dataset: { level } }, String(row[level])))));
   fill(document.getElementById('trend'), rows, 5);
 }
 
-// A burst of new alerts reloads the last day's counts once, not once per alert.
+document.getElementById('trend-period').addEventListener('change', () => loadTrend().catch(error => say('board-message', error)));
+
+// A burst of new alerts reloads the counts once, not once per alert.
 let trendTimer = null;
 function refreshTrendSoon() {
   trendTimer ??= setTimeout(() => {
@@ -205,7 +210,10 @@ function listen() {
   }
 }
 
-filters.addEventListener('change', () => renderBoard());
+filters.addEventListener('change', () => {
+  renderBoard();
+  loadTrend().catch(error => say('board-message', error));
+});
 try {
   await currentSession();
   listen(); // before the first load, so that nothing raised in between is missed

@@ -180,7 +180,7 @@ internal static partial class EventStreamApi
     {
         private Func<LiveRow, bool> _visible = _ => false;
         private DateTimeOffset _refreshAt;
-        private long? _stored;
+        private (long Cursor, long Rewinds)? _stored;
 
         public async Task RunAsync(long cursor)
         {
@@ -194,7 +194,10 @@ internal static partial class EventStreamApi
             var saved = cursor;
             if (subscription is not null)
             {
-                _stored = await db.SubscriptionLanes.Where(l => l.SubscriptionId == subscription.Id).Select(l => (long?)l.Cursor).FirstOrDefaultAsync(cancellationToken);
+                if (await db.SubscriptionLanes.AsNoTracking().FirstOrDefaultAsync(l => l.SubscriptionId == subscription.Id, cancellationToken) is { } lane)
+                {
+                    _stored = (lane.Cursor, lane.Rewinds);
+                }
             }
             try
             {
@@ -285,7 +288,8 @@ internal static partial class EventStreamApi
 
         /// <summary>
         /// A subscription's stream keeps its position, so a reconnect without Last-Event-ID resumes there. It moves the
-        /// stored position only from where it last saw it: a rewind (or another stream of the subscription) wins.
+        /// stored position only from where it last saw it, and only when no rewind came since: the rewind (or another stream of
+        /// the subscription) wins.
         /// </summary>
         private async Task<long> SaveAsync(long cursor, long saved)
         {
@@ -293,9 +297,9 @@ internal static partial class EventStreamApi
             {
                 return saved;
             }
-            var moved = await db.SubscriptionLanes.Where(l => l.SubscriptionId == subscription.Id && l.Cursor == stored)
+            var moved = await db.SubscriptionLanes.Where(l => l.SubscriptionId == subscription.Id && l.Cursor == stored.Cursor && l.Rewinds == stored.Rewinds)
                 .ExecuteUpdateAsync(s => s.SetProperty(l => l.Cursor, cursor), CancellationToken.None);
-            _stored = moved == 1 ? cursor : null;
+            _stored = moved == 1 ? (cursor, stored.Rewinds) : null;
             return cursor;
         }
 

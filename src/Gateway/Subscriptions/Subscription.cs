@@ -98,6 +98,12 @@ internal sealed class SubscriptionLane
     public int Lane { get; init; }
     public long Cursor { get; set; }
 
+    /// <summary>
+    /// Counts the rewinds. A reader saves its progress only while this is what it read with the cursor: a rewind back
+    /// to the very cursor a reader started from must still win over that reader's later save.
+    /// </summary>
+    public long Rewinds { get; set; }
+
     /// <summary>Failed attempts at the lane's head events so far.</summary>
     public int Attempts { get; set; }
 

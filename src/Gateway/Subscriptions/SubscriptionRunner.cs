@@ -143,7 +143,7 @@ internal sealed partial class SubscriptionRunner(
                     cursor = scanned;
                     if (read.Count < ReadSize)
                     {
-                        saved = await SaveAsync(lane, cursor, saved, pending);
+                        saved = await SaveAsync(state, cursor, saved, pending);
                         await Hosting.Pulse.WaitAsync(next, events.PollInterval, time, cancellationToken);
                     }
                     continue;
@@ -160,13 +160,13 @@ internal sealed partial class SubscriptionRunner(
                 }
                 else if (pending.Events >= 1000)
                 {
-                    saved = await SaveAsync(lane, cursor, saved, pending);
+                    saved = await SaveAsync(state, cursor, saved, pending);
                 }
             }
         }
         finally
         {
-            await SaveAsync(lane, cursor, saved, pending);
+            await SaveAsync(state, cursor, saved, pending);
         }
     }
 
@@ -368,9 +368,9 @@ internal sealed partial class SubscriptionRunner(
 
     /// <summary>
     /// Saves the cursor and the delivered count, when there is something to save. The cursor moves only from where this
-    /// lane last saved it: a rewind that moved it meanwhile wins, and the runner that follows the rewind starts there.
+    /// lane last saved it, and only when no rewind came meanwhile: the rewind wins, and the runner that follows it starts there.
     /// </summary>
-    private async Task<long> SaveAsync(int lane, long cursor, long saved, Progress progress)
+    private async Task<long> SaveAsync(SubscriptionLane state, long cursor, long saved, Progress progress)
     {
         if (cursor == saved && progress.Events == 0)
         {
@@ -378,7 +378,8 @@ internal sealed partial class SubscriptionRunner(
         }
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<HubDb>();
-        var moved = await db.SubscriptionLanes.Where(l => l.SubscriptionId == subscription.Id && l.Lane == lane && l.Cursor == saved)
+        var moved = await db.SubscriptionLanes
+            .Where(l => l.SubscriptionId == subscription.Id && l.Lane == state.Lane && l.Cursor == saved && l.Rewinds == state.Rewinds)
             .ExecuteUpdateAsync(s => s.SetProperty(l => l.Cursor, cursor), CancellationToken.None);
         if (progress is { Events: > 0, LastSuccessAt: { } at })
         {
@@ -437,7 +438,7 @@ internal sealed partial class SubscriptionRunner(
             }
             var row = await db.SubscriptionLanes.FirstAsync(l => l.SubscriptionId == subscription.Id && l.Lane == lane, CancellationToken.None);
             // As in SaveAsync: a rewind that moved the lane meanwhile wins.
-            row.Cursor = row.Cursor == saved ? scanned : row.Cursor;
+            row.Cursor = row.Cursor == saved && row.Rewinds == state.Rewinds ? scanned : row.Cursor;
             row.Attempts = 0;
             row.NextAttemptAt = null;
             await db.SaveChangesAsync(CancellationToken.None);

@@ -261,6 +261,7 @@ internal static class SubscriptionsApi
             foreach (var lane in lanes)
             {
                 (lane.Cursor, lane.Attempts, lane.NextAttemptAt) = (cursor, 0, null);
+                lane.Rewinds++;
             }
         }, new { request.From, cursor });
     }

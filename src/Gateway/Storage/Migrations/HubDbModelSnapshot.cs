@@ -905,6 +905,9 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                     b.Property<long?>("NextAttemptAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long>("Rewinds")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("SubscriptionId", "Lane");
 
                     b.ToTable("subscription_lanes", (string)null);

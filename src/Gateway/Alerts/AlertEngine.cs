@@ -87,6 +87,9 @@ internal sealed partial class AlertEngine(
         {
             await ProcessAsync(cancellationToken);
         }
+        // A pass in flight may have moved the cursor and still be announcing what it raised: let it finish.
+        await _gate.WaitAsync(cancellationToken);
+        _gate.Release();
     }
 
     /// <summary>Evaluates every committed message not evaluated yet, a batch per transaction.</summary>

@@ -6,8 +6,59 @@ using Microsoft.Extensions.Options;
 
 namespace IntegrationHub.Gateway.Subscriptions;
 
-/// <summary>Fired when a subscription changes (created, paused, resumed, rewound, rotated, deleted), so delivery picks it up at once.</summary>
-internal sealed class SubscriptionChanges : Pulse;
+/// <summary>
+/// Fired when a subscription changes (created, paused, resumed, rewound, rotated, deleted), so delivery picks it up at once.
+/// A change made through the API waits for delivery to follow it (<see cref="AppliedAsync"/>): once the API answers, no
+/// runner goes on with what the change replaced, such as a paused subscription or a rotated secret.
+/// </summary>
+internal sealed class SubscriptionChanges : Pulse
+{
+    /// <summary>How long a change waits for delivery to follow it at most; the change itself stands either way.</summary>
+    private static readonly TimeSpan ApplyTimeout = TimeSpan.FromSeconds(15);
+
+    private readonly Pulse _reconciled = new();
+    private long _requested;
+    private long _reconciledUpTo;
+
+    /// <summary>The changes announced so far; a reconcile takes this before it reads the subscriptions.</summary>
+    public long Requested => Interlocked.Read(ref _requested);
+
+    /// <summary>Announces a committed change and waits until a reconcile that read the subscriptions after it has finished.</summary>
+    public async Task AppliedAsync(CancellationToken cancellationToken)
+    {
+        var mine = Interlocked.Increment(ref _requested);
+        Fire();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ApplyTimeout);
+        while (true)
+        {
+            var next = _reconciled.Next;
+            if (Interlocked.Read(ref _reconciledUpTo) >= mine)
+            {
+                return;
+            }
+            try
+            {
+                await next.WaitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Called by the delivery worker after a reconcile that began when <paramref name="upTo"/> changes were announced.</summary>
+    public void Reconciled(long upTo)
+    {
+        var seen = Interlocked.Read(ref _reconciledUpTo);
+        while (upTo > seen && Interlocked.CompareExchange(ref _reconciledUpTo, upTo, seen) != seen)
+        {
+            seen = Interlocked.Read(ref _reconciledUpTo);
+        }
+        _reconciled.Fire();
+    }
+}
 
 /// <summary>
 /// Runs delivery for every active push subscription (webhooks, MQTT): one <see cref="SubscriptionRunner"/> each, with
@@ -33,7 +84,9 @@ internal sealed class DeliveryWorker(
             while (!stoppingToken.IsCancellationRequested)
             {
                 var next = changes.Next;
+                var upTo = changes.Requested;
                 await ReconcileAsync(stoppingToken);
+                changes.Reconciled(upTo);
                 await Pulse.WaitAsync(next, options.Value.RefreshInterval, time, stoppingToken);
             }
         }

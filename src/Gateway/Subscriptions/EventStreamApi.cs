@@ -123,7 +123,9 @@ internal static partial class EventStreamApi
             return ProblemResults.Problem(context, ErrorCodes.InsufficientScope, $"Streaming needs {Scopes.TelemetryRead}, {Scopes.AlertsRead} or {Scopes.SubscriptionsManage}.");
         }
 
-        // Where to start: after Last-Event-ID, else at a time, else where the subscription's stream stopped, else now.
+        // Where to start: after Last-Event-ID, else at a time, else where the subscription's stream stopped, else now. The
+        // subscription's position is read once: the stream saves its progress against exactly what it read.
+        var lane = owned is null ? null : await db.SubscriptionLanes.AsNoTracking().FirstOrDefaultAsync(l => l.SubscriptionId == owned.Id, cancellationToken);
         var resume = context.Request.Headers["Last-Event-ID"].FirstOrDefault() ?? lastEventId;
         long cursor;
         if (resume is not null)
@@ -143,7 +145,7 @@ internal static partial class EventStreamApi
         }
         else if (owned is not null)
         {
-            cursor = await db.SubscriptionLanes.Where(l => l.SubscriptionId == owned.Id).Select(l => l.Cursor).FirstOrDefaultAsync(cancellationToken);
+            cursor = lane?.Cursor ?? 0;
         }
         else
         {
@@ -156,7 +158,7 @@ internal static partial class EventStreamApi
         }
         try
         {
-            var stream = new EventStream(context, caller, filter, allowed, owned, db, outbox, format, clients, users, time, options.Value, logs.CreateLogger(typeof(EventStreamApi)));
+            var stream = new EventStream(context, caller, filter, allowed, owned, lane, db, outbox, format, clients, users, time, options.Value, logs.CreateLogger(typeof(EventStreamApi)));
             await stream.RunAsync(cursor);
         }
         finally
@@ -175,12 +177,12 @@ internal static partial class EventStreamApi
         }).ToHashSet(StringComparer.Ordinal);
 
     private sealed partial class EventStream(
-        HttpContext context, Caller caller, EventFilter filter, HashSet<string> allowed, Subscription? subscription, HubDb db, OutboxReader outbox,
+        HttpContext context, Caller caller, EventFilter filter, HashSet<string> allowed, Subscription? subscription, SubscriptionLane? lane, HubDb db, OutboxReader outbox,
         CloudEventFormat format, ClientAccess clients, UserAccess users, TimeProvider time, SubscriptionOptions options, ILogger logger)
     {
         private Func<LiveRow, bool> _visible = _ => false;
         private DateTimeOffset _refreshAt;
-        private (long Cursor, long Rewinds)? _stored;
+        private (long Cursor, long Rewinds)? _stored = lane is null ? null : (lane.Cursor, lane.Rewinds);
 
         public async Task RunAsync(long cursor)
         {
@@ -192,13 +194,6 @@ internal static partial class EventStreamApi
             context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
             var expires = context.User.GetExpirationDate() ?? DateTimeOffset.MaxValue;
             var saved = cursor;
-            if (subscription is not null)
-            {
-                if (await db.SubscriptionLanes.AsNoTracking().FirstOrDefaultAsync(l => l.SubscriptionId == subscription.Id, cancellationToken) is { } lane)
-                {
-                    _stored = (lane.Cursor, lane.Rewinds);
-                }
-            }
             try
             {
                 await response.WriteAsync("retry: 3000\n\n", cancellationToken);

@@ -202,7 +202,7 @@ internal sealed partial class SubscriptionRunner(
                 {
                     state.Attempts = 0;
                     state.NextAttemptAt = null;
-                    await SaveAttemptsAsync(lane, state, CancellationToken.None);
+                    await WriteAsync(db => SaveAttemptsAsync(db, lane, state));
                 }
                 return Outcome.Delivered;
             }
@@ -210,7 +210,7 @@ internal sealed partial class SubscriptionRunner(
             DeliveryFailed(logger, subscription.Id, lane, state.Attempts, result.Error);
             if (result.Gone)
             {
-                await RecordFailureAsync(now, result.Error, SubscriptionStatus.Disabled);
+                await DisableAsync(now, result.Error, progress);
                 return Outcome.Stopped;
             }
             if (state.Attempts >= options.MaxAttempts)
@@ -219,8 +219,11 @@ internal sealed partial class SubscriptionRunner(
                 return Outcome.DeadLettered;
             }
             state.NextAttemptAt = (now + (result.RetryAfter ?? Backoff(state.Attempts))).ToUnixTimeMilliseconds();
-            await SaveAttemptsAsync(lane, state, CancellationToken.None);
-            await RecordFailureAsync(now, result.Error, null);
+            await WriteAsync(async db =>
+            {
+                await SaveAttemptsAsync(db, lane, state);
+                await RecordFailureAsync(db, now, result.Error);
+            });
         }
     }
 
@@ -258,7 +261,7 @@ internal sealed partial class SubscriptionRunner(
                 attempts.Attempts++;
                 if (result.Gone)
                 {
-                    await RecordFailureAsync(now, result.Error, SubscriptionStatus.Disabled);
+                    await DisableAsync(now, result.Error, null);
                     return false;
                 }
                 if (attempts.Attempts >= options.MaxAttempts)
@@ -272,7 +275,7 @@ internal sealed partial class SubscriptionRunner(
                     break;
                 }
                 attempts.NextAttemptAt = (now + (result.RetryAfter ?? Backoff(attempts.Attempts))).ToUnixTimeMilliseconds();
-                await RecordFailureAsync(now, result.Error, null);
+                await RecordFailureAsync(db, now, result.Error);
             }
         }
         return true;
@@ -394,38 +397,56 @@ internal sealed partial class SubscriptionRunner(
             .SetProperty(x => x.Delivered, x => x.Delivered + delivered)
             .SetProperty(x => x.LastSuccessAt, at), CancellationToken.None);
 
-    private async Task SaveAttemptsAsync(int lane, SubscriptionLane state, CancellationToken cancellationToken)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<HubDb>();
+    private async Task SaveAttemptsAsync(HubDb db, int lane, SubscriptionLane state) =>
         await db.SubscriptionLanes.Where(l => l.SubscriptionId == subscription.Id && l.Lane == lane).ExecuteUpdateAsync(s => s
             .SetProperty(l => l.Attempts, state.Attempts)
-            .SetProperty(l => l.NextAttemptAt, state.NextAttemptAt), cancellationToken);
+            .SetProperty(l => l.NextAttemptAt, state.NextAttemptAt), CancellationToken.None);
+
+    /// <summary>
+    /// A receiver that is gone disables the subscription. The failure and the deliveries the lane took before it are
+    /// counted in the same transaction, so whoever sees the subscription disabled sees them too.
+    /// </summary>
+    private async Task DisableAsync(DateTimeOffset now, string? error, Progress? progress)
+    {
+        await WriteAsync(async db =>
+        {
+            if (progress is { Events: > 0, LastSuccessAt: { } at })
+            {
+                await RecordSuccessAsync(db, progress.Events, at);
+                progress.Events = 0;
+            }
+            await RecordFailureAsync(db, now, error);
+            await db.Subscriptions.Where(s => s.Id == subscription.Id)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.Status, SubscriptionStatus.Disabled), CancellationToken.None);
+        });
+        changes.Fire();
     }
 
-    private async Task RecordFailureAsync(DateTimeOffset now, string? error, SubscriptionStatus? status)
+    /// <summary>Runs <paramref name="write"/> in a transaction of its own: readers see all of what it writes, or none.</summary>
+    private async Task WriteAsync(Func<HubDb, Task> write)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<HubDb>();
+        await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
+        await write(db);
+        await transaction.CommitAsync(CancellationToken.None);
+    }
+
+    private async Task RecordFailureAsync(HubDb db, DateTimeOffset now, string? error)
+    {
         var at = now.ToUnixTimeMilliseconds();
         var message = Truncate(error);
         await db.Subscriptions.Where(s => s.Id == subscription.Id).ExecuteUpdateAsync(s => s
             .SetProperty(x => x.Failures, x => x.Failures + 1)
             .SetProperty(x => x.LastFailureAt, at)
             .SetProperty(x => x.LastFailure, message), CancellationToken.None);
-        if (status is { } changed)
-        {
-            await db.Subscriptions.Where(s => s.Id == subscription.Id).ExecuteUpdateAsync(s => s.SetProperty(x => x.Status, changed), CancellationToken.None);
-            changes.Fire();
-        }
     }
 
-    /// <summary>Parks the batch's events as dead letters and moves the lane past them (unless a rewind moved it), in one transaction.</summary>
+    /// <summary>Parks the batch's events as dead letters, moves the lane past them (unless a rewind moved it) and counts the failure, in one transaction.</summary>
     private async Task DeadLetterAsync(int lane, SubscriptionLane state, List<OutboxEvent> batch, long scanned, long saved, DateTimeOffset now, string? error)
     {
-        await using (var scope = scopes.CreateAsyncScope())
+        await WriteAsync(async db =>
         {
-            var db = scope.ServiceProvider.GetRequiredService<HubDb>();
             var ids = batch.Select(e => e.Id).ToList();
             var known = await db.DeadLetters.Where(d => d.SubscriptionId == subscription.Id && ids.Contains(d.EventId)).ToDictionaryAsync(d => d.EventId, CancellationToken.None);
             foreach (var e in batch)
@@ -442,12 +463,12 @@ internal sealed partial class SubscriptionRunner(
             row.Attempts = 0;
             row.NextAttemptAt = null;
             await db.SaveChangesAsync(CancellationToken.None);
-        }
+            await RecordFailureAsync(db, now, error);
+        });
         state.Attempts = 0;
         state.NextAttemptAt = null;
         metrics.DeadLettered(subscription.Channel, batch.Count);
         DeadLettered(logger, subscription.Id, lane, batch.Count, error);
-        await RecordFailureAsync(now, error, null);
     }
 
     private static string? Truncate(string? error) =>

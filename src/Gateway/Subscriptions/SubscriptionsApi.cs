@@ -34,12 +34,12 @@ internal static class SubscriptionsApi
         group.MapGet("/", ListAsync).WithName("ListSubscriptions").WithSummary("The organization's subscriptions, with their delivery statistics.");
         group.MapGet("/{subscriptionId}", GetAsync).WithName("GetSubscription").WithSummary("One subscription with its delivery statistics: last success, last failure, lag.");
         group.MapDelete("/{subscriptionId}", DeleteAsync).WithName("DeleteSubscription").WithSummary("Delete a subscription; delivery stops at once.");
-        group.MapPost("/{subscriptionId}/pause", PauseAsync).WithName("PauseSubscription").WithSummary("Pause delivery; events wait in the outbox (within retention).");
+        group.MapPost("/{subscriptionId}/pause", PauseAsync).WithName("PauseSubscription").WithSummary("Pause delivery: once this answers, nothing more is sent; events wait in the outbox (within retention).");
         group.MapPost("/{subscriptionId}/resume", ResumeAsync).WithName("ResumeSubscription").WithSummary("Resume a paused or disabled subscription where it stopped.");
         group.MapPost("/{subscriptionId}/rewind", RewindAsync).WithName("RewindSubscription")
             .WithSummary("Deliver again from a time or an event id: the events after it are re-delivered in order, with their original ids.");
         group.MapPost("/{subscriptionId}/rotate-secret", RotateSecretAsync).WithName("RotateSubscriptionSecret")
-            .WithSummary("Issue a new webhook signing secret; the old one keeps signing beside it for the overlap.")
+            .WithSummary("Issue a new webhook signing secret: every delivery sent after the answer carries its signature, and the old one keeps signing beside it for the overlap.")
             .DocumentsProblem(StatusCodes.Status409Conflict, "Only webhook subscriptions sign with a secret (`subscription.no-secret`).");
         group.MapGet("/{subscriptionId}/dead-letters", ListDeadLettersAsync).WithName("ListDeadLetters")
             .WithSummary("Events the subscription gave up on after its attempts, oldest first.");
@@ -190,7 +190,7 @@ internal static class SubscriptionsApi
         }
         db.Record(now, caller.ClientId, "subscription.create", subscription.Id, new { subscription.Name, channel = subscription.Channel.ToString(), subscription.Url, start });
         await db.SaveChangesAsync(context.RequestAborted);
-        changes.Fire();
+        await changes.AppliedAsync(context.RequestAborted);
         var response = await ResponseAsync(db, subscription, time, context.RequestAborted) with { Secret = secret };
         return TypedResults.Created($"/v1/subscriptions/{subscription.Id}", response);
     }
@@ -222,7 +222,7 @@ internal static class SubscriptionsApi
         db.Subscriptions.Remove(subscription);
         db.Record(time.GetUtcNow(), context.Caller().ClientId, "subscription.delete", subscription.Id);
         await db.SaveChangesAsync(context.RequestAborted);
-        changes.Fire();
+        await changes.AppliedAsync(context.RequestAborted);
         return TypedResults.NoContent();
     }
 
@@ -293,7 +293,7 @@ internal static class SubscriptionsApi
         subscription.Version++;
         db.Record(now, context.Caller().ClientId, "subscription.rotate-secret", subscription.Id, new { previousValidUntil = until });
         await db.SaveChangesAsync(context.RequestAborted);
-        changes.Fire();
+        await changes.AppliedAsync(context.RequestAborted);
         return TypedResults.Ok(new SecretResponse(secret, until));
     }
 
@@ -348,7 +348,7 @@ internal static class SubscriptionsApi
         subscription.Version++;
         db.Record(time.GetUtcNow(), context.Caller().ClientId, "subscription.redrive", subscription.Id, new { redriven });
         await db.SaveChangesAsync(context.RequestAborted);
-        changes.Fire();
+        await changes.AppliedAsync(context.RequestAborted);
         return TypedResults.Ok(new RedriveResponse(redriven));
     }
 
@@ -369,7 +369,7 @@ internal static class SubscriptionsApi
         subscription.Version++;
         db.Record(time.GetUtcNow(), context.Caller().ClientId, action, subscription.Id, details);
         await db.SaveChangesAsync(context.RequestAborted);
-        changes.Fire();
+        await changes.AppliedAsync(context.RequestAborted);
         return TypedResults.Ok(await ResponseAsync(db, subscription, time, context.RequestAborted));
     }
 

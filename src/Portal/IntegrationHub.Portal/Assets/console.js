@@ -136,7 +136,9 @@ async function loadTrend() {
   const rows = [...buckets.entries()].sort((a, b) => Date.parse(b[0]) - Date.parse(a[0])).map(([start, row]) =>
     el('tr', { dataset: { start } }, el('th', { scope: 'row' }, new Date(start).toLocaleString(document.documentElement.lang, format)),
       ...['red', 'orange', 'yellow', 'blue'].map(level => el('td', { dataset: { level } }, String(row[level])))));
-  fill(document.getElementById('trend'), rows, 5);
+  const trend = document.getElementById('trend');
+  fill(trend, rows, 5);
+  trend.dataset.bucket = bucket;
 }
 
 document.getElementById('trend-period').addEventListener('change', () => loadTrend().catch(error => say('board-message', error)));

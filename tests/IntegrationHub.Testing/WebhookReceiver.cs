@@ -22,8 +22,11 @@ public sealed record ReceivedRequest(string Method, IReadOnlyDictionary<string, 
     public bool Delivered => Method == "POST" && Status is >= 200 and < 300;
 }
 
-/// <summary>How the receiver answers a request: a status with headers, or a dropped connection.</summary>
-public sealed record ReceiverAnswer(int Status, IReadOnlyDictionary<string, string>? Headers = null, bool Drop = false)
+/// <summary>
+/// How the receiver answers a request: a status with headers, or a dropped connection; <paramref name="Hold"/> keeps the
+/// request open until it completes or the sender gives up.
+/// </summary>
+public sealed record ReceiverAnswer(int Status, IReadOnlyDictionary<string, string>? Headers = null, bool Drop = false, Task? Hold = null)
 {
     public static readonly ReceiverAnswer Ok = new(200);
 
@@ -31,6 +34,9 @@ public sealed record ReceiverAnswer(int Status, IReadOnlyDictionary<string, stri
         new(503, new Dictionary<string, string> { ["Retry-After"] = retryAfterSeconds.ToString(CultureInfo.InvariantCulture) });
 
     public static readonly ReceiverAnswer Dropped = new(0, Drop: true);
+
+    /// <summary>A delivery in flight: recorded at once (not delivered), held open until <paramref name="release"/> or until the sender cancels, then dropped.</summary>
+    public static ReceiverAnswer HeldUntil(Task release) => new(0, Drop: true, Hold: release);
 }
 
 /// <summary>
@@ -133,6 +139,10 @@ public sealed class WebhookReceiver : IAsyncDisposable
             answer = Answer(request);
         }
         Record(request with { Status = answer.Drop ? 0 : answer.Status });
+        if (answer.Hold is { } hold)
+        {
+            await Task.WhenAny(hold, Task.Delay(Timeout.Infinite, context.RequestAborted));
+        }
         if (answer.Drop)
         {
             context.Abort();

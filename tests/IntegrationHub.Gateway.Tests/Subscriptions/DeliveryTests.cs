@@ -101,6 +101,33 @@ public sealed class DeliveryTests(SubscriptionHubFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task Rewind_WhileADeliveryIsInFlight_WinsOverTheStoppedRunnersLastSave()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var release = new TaskCompletionSource();
+        var held = 0;
+        receiver.Answer = r => Subscribing.MessageId(JsonNode.Parse(r.Body)!) == "m-4" && Interlocked.Increment(ref held) == 1
+            ? ReceiverAnswer.HeldUntil(release.Task)
+            : ReceiverAnswer.Ok;
+        using var client = await Hub.TenantAsync(HubFixture.Unique("rewind-in-flight"), "d1");
+        var id = (await client.SubscribeAsync(new { name = "Busy", channel = "webhook", url = receiver.Url, lanes = 1 }))["id"]!.GetValue<string>();
+        var before = Hub.Time.GetUtcNow();
+        Hub.Time.Advance(TimeSpan.FromSeconds(1));
+        await client.SendAsync("d1", "m-1", "m-2", "m-3", "m-4");
+        await receiver.WaitUntilAsync(r => r.Count(x => x.Method == "POST") == 4);
+
+        // m-1..m-3 went out and m-4 is in flight: the lane saves its progress only when it idles, so its stored position
+        // is still where the subscription started, which is where this rewind puts it back. Stopping the runner for the
+        // rewind ends with its last save, which must not undo the rewind.
+        using var rewind = await client.PostAsJsonAsync($"/v1/subscriptions/{id}/rewind", new { from = before });
+        await rewind.ShouldBeAsync(HttpStatusCode.OK);
+        release.TrySetResult();
+        var deliveries = await receiver.WaitForDeliveriesAsync(7);
+
+        Assert.Equal(["m-1", "m-2", "m-3", "m-1", "m-2", "m-3", "m-4"], deliveries.Select(d => Subscribing.MessageId(JsonNode.Parse(d.Body)!)));
+    }
+
+    [Fact]
     public async Task Start_Latest_SendsEachDevicesLatestValueFirst_ThenWhatComes()
     {
         await using var receiver = await WebhookReceiver.StartAsync();

@@ -227,7 +227,10 @@ internal sealed partial class ExternalBrokerClient(
         {
             return true;
         }
-        var chain = e.Chain is { } built ? string.Join(", ", built.ChainStatus.Select(s => s.Status).Distinct()) : "";
+        // The chain's statuses explain a chain error; beside a name mismatch they would only list what the policy ignores.
+        var chain = e.SslPolicyErrors.HasFlag(SslPolicyErrors.RemoteCertificateChainErrors) && e.Chain is { } built
+            ? string.Join(", ", built.ChainStatus.Select(s => s.Status).Distinct())
+            : "";
         var subject = e.Certificate?.Subject ?? "(none)";
         _certificateRefusal = $"The broker's certificate {subject} was refused: {e.SslPolicyErrors}{(chain.Length > 0 ? $" ({chain})" : "")}.";
         CertificateRefused(logger, settings.Host!, settings.Port, subject, e.SslPolicyErrors.ToString(), chain);

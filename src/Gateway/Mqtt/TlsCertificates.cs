@@ -32,6 +32,6 @@ internal static class TlsCertificates
     {
         var authorities = new X509Certificate2Collection();
         authorities.ImportFromPemFile(path);
-        return authorities.Count > 0 ? authorities : throw new CryptographicException($"{path} holds no PEM certificate.");
+        return authorities.Count > 0 ? authorities : throw new CryptographicException("The file holds no PEM certificate.");
     }
 }

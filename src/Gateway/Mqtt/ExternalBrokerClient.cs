@@ -171,7 +171,8 @@ internal sealed partial class ExternalBrokerClient(
             builder.WithTlsOptions(tls =>
             {
                 // The broker's certificate must name the host the hub dials.
-                tls.UseTls().WithTargetHost(settings.Host!).WithCertificateValidationHandler(e => AcceptBroker(settings, e));
+                tls.UseTls().WithTargetHost(settings.Host!).WithRevocationMode(settings.RevocationMode)
+                    .WithCertificateValidationHandler(e => AcceptBroker(settings, e));
                 if (authorities is not null)
                 {
                     // MQTTnet builds the chain with X509ChainTrustMode.CustomRootTrust over these: the system's roots are left out.

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Security.Cryptography.X509Certificates;
 
 namespace IntegrationHub.Gateway.Mqtt;
 
@@ -121,6 +122,14 @@ internal sealed class MqttExternalOptions
 
     /// <summary>The PKCS#12 file's password, or the encrypted PEM key's.</summary>
     public string? ClientKeyPassword { get; set; }
+
+    /// <summary>
+    /// How the revocation of the broker's chain is checked. <c>Online</c> (the default) fetches the CRLs the certificates
+    /// name, and refuses a chain whose intermediate CA's revocation cannot be learnt; <c>NoCheck</c> is for a private CA
+    /// that publishes no CRL. The chain to a trusted root and the host name are checked either way.
+    /// </summary>
+    [EnumDataType(typeof(X509RevocationMode))]
+    public X509RevocationMode RevocationMode { get; set; } = X509RevocationMode.Online;
 
     /// <summary>The hub's client id at the broker; its persistent session lives under it, so each node needs its own. Default: <c>integrationhub-{machine name}</c>.</summary>
     [StringLength(128)]

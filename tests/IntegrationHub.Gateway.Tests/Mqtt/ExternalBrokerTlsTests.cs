@@ -38,6 +38,9 @@ public sealed class ExternalBrokerTlsFixture : IAsyncLifetime
     /// <summary>The broker's certificate from the city's CA, but naming another host than the one the hub dials.</summary>
     public MosquittoTls ElsewhereTls => new(CaFile, Path.Combine(Directory, "elsewhere.pem"), Path.Combine(Directory, "elsewhere.key"));
 
+    /// <summary>The broker's certificate from an intermediate CA of the city's root, sent with the intermediate (the hub trusts the root only).</summary>
+    public MosquittoTls IntermediateTls => new(CaFile, Path.Combine(Directory, "issued.pem"), Path.Combine(Directory, "issued.key"));
+
     public Mosquitto? Broker { get; private set; }
 
     public async ValueTask InitializeAsync()
@@ -52,6 +55,9 @@ public sealed class ExternalBrokerTlsFixture : IAsyncLifetime
             });
             await IssueAsync(authority, "broker.city.invalid", ServerAuth, ElsewhereTls.CertFile, ElsewhereTls.KeyFile, names => names.AddDnsName("broker.city.invalid"));
             await IssueAsync(authority, HubIdentity, ClientAuth, ClientCertificateFile, ClientKeyFile, null);
+            using var intermediate = Authority("City Monitoring Issuing CA", authority);
+            await IssueAsync(intermediate, "localhost", ServerAuth, IntermediateTls.CertFile, IntermediateTls.KeyFile, names => names.AddDnsName("localhost"));
+            await File.AppendAllTextAsync(IntermediateTls.CertFile, "\n" + intermediate.ExportCertificatePem() + "\n");
         }
         using (var other = Authority("Some Other Root CA"))
         {
@@ -74,14 +80,28 @@ public sealed class ExternalBrokerTlsFixture : IAsyncLifetime
     private static readonly Oid ServerAuth = new("1.3.6.1.5.5.7.3.1");
     private static readonly Oid ClientAuth = new("1.3.6.1.5.5.7.3.2");
 
-    private static X509Certificate2 Authority(string name)
+    /// <summary>A root CA, or an intermediate one signed by <paramref name="parent"/>; with its private key.</summary>
+    private static X509Certificate2 Authority(string name, X509Certificate2? parent = null)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        if (parent is null)
+        {
+            return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        }
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(parent, includeKeyIdentifier: true, includeIssuerAndSerial: false));
+        using var issued = request.Create(parent, DateTimeOffset.UtcNow.AddHours(-12), DateTimeOffset.UtcNow.AddDays(20), Serial());
+        return issued.CopyWithPrivateKey(key);
+    }
+
+    private static byte[] Serial()
+    {
+        var serial = RandomNumberGenerator.GetBytes(16);
+        serial[0] &= 0x7F; // a positive serial number
+        return serial;
     }
 
     private static async Task IssueAsync(X509Certificate2 authority, string name, Oid usage, string certificateFile, string keyFile, Action<SubjectAlternativeNameBuilder>? names)
@@ -98,9 +118,7 @@ public sealed class ExternalBrokerTlsFixture : IAsyncLifetime
             names(alternative);
             request.CertificateExtensions.Add(alternative.Build());
         }
-        var serial = RandomNumberGenerator.GetBytes(16);
-        serial[0] &= 0x7F; // a positive serial number
-        using var certificate = request.Create(authority, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(7), serial);
+        using var certificate = request.Create(authority, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(7), Serial());
         await File.WriteAllTextAsync(certificateFile, certificate.ExportCertificatePem());
         await File.WriteAllTextAsync(keyFile, key.ExportPkcs8PrivateKeyPem());
     }
@@ -123,12 +141,12 @@ public sealed class ExternalBrokerTlsTests(ExternalBrokerTlsFixture fixture) : I
     }
 
     /// <summary>A hub in External mode over TLS to <paramref name="port"/>, trusting <paramref name="caFile"/> only, with or without its client certificate.</summary>
-    private HubFactory Hub(int port, string caFile, bool clientCertificate = true, string host = "localhost")
+    private HubFactory Hub(int port, string caFile, bool clientCertificate = true, string? revocationMode = null)
     {
         var settings = new Dictionary<string, string?>
         {
             ["Mqtt:Mode"] = "External",
-            ["Mqtt:External:Host"] = host,
+            ["Mqtt:External:Host"] = "localhost",
             ["Mqtt:External:Port"] = port.ToString(CultureInfo.InvariantCulture),
             ["Mqtt:External:Tls"] = "true",
             ["Mqtt:External:CaCertificatePath"] = caFile,
@@ -137,6 +155,10 @@ public sealed class ExternalBrokerTlsTests(ExternalBrokerTlsFixture fixture) : I
             ["Mqtt:External:SharedGroup"] = "g" + Guid.NewGuid().ToString("N"),
             ["Mqtt:External:ReconnectDelayMs"] = "50",
         };
+        if (revocationMode is not null)
+        {
+            settings["Mqtt:External:RevocationMode"] = revocationMode;
+        }
         if (clientCertificate)
         {
             settings["Mqtt:External:ClientCertificatePath"] = fixture.ClientCertificateFile;
@@ -190,6 +212,26 @@ public sealed class ExternalBrokerTlsTests(ExternalBrokerTlsFixture fixture) : I
 
         await ExternalBrokerTests.WaitUntilAsync(() => hub.QueryAsync(db => db.Messages.AnyAsync(m => m.AdapterId == adapterId && m.MessageId == "m-tls")), "the publish to be stored");
         Assert.Equal(1, await hub.QueryAsync(db => db.Observations.CountAsync(o => o.OrganizationId == org)));
+    }
+
+    [Fact]
+    public async Task BrokerCertificateFromAnIntermediateCaWithoutCrl_IsRefusedOnline_AndChainsToTheRootWithoutRevocationChecks()
+    {
+        Broker();
+        await using var issued = await Mosquitto.StartAsync(tls: fixture.IntermediateTls);
+
+        // Online revocation checking (the default) cannot learn the intermediate's status: the chain is refused.
+        await using (var online = Hub(issued.TlsPort!.Value, fixture.CaFile))
+        {
+            var refused = await MqttReadinessAsync(online);
+            Assert.Equal(HealthStatus.Unhealthy, refused.Status);
+            Assert.Contains(nameof(X509ChainStatusFlags.RevocationStatusUnknown), Assert.IsType<AuthenticationException>(refused.Exception).Message, StringComparison.Ordinal);
+        }
+
+        // A private CA that publishes no CRL: the intermediate sent by the broker chains to the trusted root.
+        await using var hub = Hub(issued.TlsPort!.Value, fixture.CaFile, revocationMode: "NoCheck");
+        var readiness = await MqttReadinessAsync(hub);
+        Assert.Equal(HealthStatus.Healthy, readiness.Status);
     }
 
     [Fact]

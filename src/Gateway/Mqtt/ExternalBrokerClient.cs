@@ -1,5 +1,9 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Auth;
@@ -24,6 +28,9 @@ namespace IntegrationHub.Gateway.Mqtt;
 /// topic's <c>{adapterId}</c> names the sender, whose status is read from the database (cached briefly). The device's
 /// PUBACK comes from the broker, and MQTT 5 PUBACK reason codes cannot travel through it: every refusal and rejection
 /// is published on the adapter's feedback topic instead.
+/// With TLS the broker's certificate must name the configured host and chain to the system's roots or, when
+/// <c>Mqtt:External:CaCertificatePath</c> is set, to those CAs only (a city's private CA); the hub presents its client
+/// certificate to brokers that require mutual TLS. Anything else refuses the connection: there is no "accept all".
 /// </remarks>
 internal sealed partial class ExternalBrokerClient(
     IOptions<MqttOptions> options,
@@ -35,11 +42,17 @@ internal sealed partial class ExternalBrokerClient(
 {
     private readonly ConcurrentDictionary<string, (AccessDecision Decision, long ReadAt)> _adapters = new(StringComparer.Ordinal);
     private IMqttClient? _client;
+    private MqttClientOptions? _clientOptions;
+    private volatile Exception? _lastFailure;
+    private volatile string? _certificateRefusal;
     private TaskCompletionSource _lost = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _subscribed;
 
     /// <summary>Connected and consuming: the shared subscription is in place.</summary>
     public bool Running => _subscribed && _client?.IsConnected == true;
+
+    /// <summary>Why the last connection attempt failed, while the hub is not connected; null once connected.</summary>
+    public Exception? LastFailure => _lastFailure;
 
     /// <summary>Whether the hub is configured to use an external broker at all.</summary>
     public bool Configured => options.Value is { Enabled: true, Mode: MqttMode.External };
@@ -58,9 +71,19 @@ internal sealed partial class ExternalBrokerClient(
         await client.PublishAsync(message, cancellationToken);
     }
 
+    /// <summary>Reads the TLS certificates once, before the first connection: one that is missing or unreadable fails the start, naming its setting.</summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (Configured)
+        {
+            _clientOptions = ClientOptions(options.Value.External);
+        }
+        return base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!Configured)
+        if (!Configured || _clientOptions is not { } clientOptions)
         {
             return;
         }
@@ -81,7 +104,8 @@ internal sealed partial class ExternalBrokerClient(
             {
                 var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 Volatile.Write(ref _lost, lost);
-                var connected = await client.ConnectAsync(ClientOptions(settings), stoppingToken);
+                _certificateRefusal = null;
+                var connected = await client.ConnectAsync(clientOptions, stoppingToken);
                 // The broker keeps the subscription in the persistent session; subscribing again is harmless and covers a session that expired.
                 var subscribed = await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
                     .WithTopicFilter(IngestFilter, MqttQualityOfServiceLevel.AtLeastOnce).Build(), stoppingToken);
@@ -90,6 +114,7 @@ internal sealed partial class ExternalBrokerClient(
                     throw new InvalidOperationException($"The broker refused the subscription {IngestFilter}: {subscribed.Items.First().ResultCode}.");
                 }
                 _subscribed = true;
+                _lastFailure = null;
                 Connected(logger, settings.Host!, settings.Port, settings.EffectiveClientId, IngestFilter, connected.IsSessionPresent);
                 delay = settings.ReconnectDelayMs;
                 await lost.Task.WaitAsync(stoppingToken);
@@ -101,6 +126,8 @@ internal sealed partial class ExternalBrokerClient(
             }
             catch (Exception e)
             {
+                // A refused certificate surfaces as a bare "rejected by the callback": keep the reason the callback saw.
+                _lastFailure = _certificateRefusal is { } refusal ? new AuthenticationException(refusal, e) : e;
                 ConnectFailed(logger, settings.Host!, settings.Port, delay, e);
                 if (client.IsConnected)
                 {
@@ -124,7 +151,7 @@ internal sealed partial class ExternalBrokerClient(
         }
     }
 
-    private static MqttClientOptions ClientOptions(MqttExternalOptions settings)
+    private MqttClientOptions ClientOptions(MqttExternalOptions settings)
     {
         var builder = new MqttClientOptionsBuilder()
             .WithTcpServer(settings.Host, settings.Port)
@@ -140,9 +167,75 @@ internal sealed partial class ExternalBrokerClient(
         }
         if (settings.Tls)
         {
-            builder.WithTlsOptions(tls => tls.UseTls());
+            var (authorities, certificate) = LoadCertificates(settings);
+            builder.WithTlsOptions(tls =>
+            {
+                // The broker's certificate must name the host the hub dials.
+                tls.UseTls().WithTargetHost(settings.Host!).WithRevocationMode(settings.RevocationMode)
+                    .WithCertificateValidationHandler(e => AcceptBroker(settings, e));
+                if (authorities is not null)
+                {
+                    // MQTTnet builds the chain with X509ChainTrustMode.CustomRootTrust over these: the system's roots are left out.
+                    tls.WithTrustChain(authorities);
+                }
+                if (certificate is not null)
+                {
+                    tls.WithClientCertificates([certificate]);
+                }
+            });
         }
         return builder.Build();
+    }
+
+    /// <summary>The CA certificates to trust and the client certificate of <c>Mqtt:External</c>, or an error naming each setting whose file does not load.</summary>
+    private static (X509Certificate2Collection? Authorities, X509Certificate2? Certificate) LoadCertificates(MqttExternalOptions settings)
+    {
+        var failures = new List<string>();
+        X509Certificate2Collection? authorities = null;
+        X509Certificate2? certificate = null;
+        if (!string.IsNullOrWhiteSpace(settings.CaCertificatePath))
+        {
+            try
+            {
+                authorities = TlsCertificates.LoadAuthorities(settings.CaCertificatePath);
+            }
+            catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException)
+            {
+                failures.Add($"Mqtt:External:CaCertificatePath: {settings.CaCertificatePath} does not load as PEM CA certificates: {e.Message}");
+            }
+        }
+        if (!string.IsNullOrWhiteSpace(settings.ClientCertificatePath))
+        {
+            try
+            {
+                certificate = TlsCertificates.LoadWithKey(settings.ClientCertificatePath, NullIfBlank(settings.ClientKeyPath), settings.ClientKeyPassword);
+            }
+            catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                failures.Add($"Mqtt:External:ClientCertificatePath: {settings.ClientCertificatePath} does not load as a certificate with its private key"
+                    + (string.IsNullOrWhiteSpace(settings.ClientKeyPath) ? "" : $" (Mqtt:External:ClientKeyPath {settings.ClientKeyPath})") + $": {e.Message}");
+            }
+        }
+        return failures.Count == 0 ? (authorities, certificate) : throw new OptionsValidationException(MqttOptions.Section, typeof(MqttOptions), failures);
+
+        static string? NullIfBlank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+    }
+
+    /// <summary>Fail closed: only a certificate with no policy error at all (a chain to a trusted root, the host's name, in its validity) is accepted.</summary>
+    private bool AcceptBroker(MqttExternalOptions settings, MqttClientCertificateValidationEventArgs e)
+    {
+        if (e.SslPolicyErrors == SslPolicyErrors.None)
+        {
+            return true;
+        }
+        // The chain's statuses explain a chain error; beside a name mismatch they would only list what the policy ignores.
+        var chain = e.SslPolicyErrors.HasFlag(SslPolicyErrors.RemoteCertificateChainErrors) && e.Chain is { } built
+            ? string.Join(", ", built.ChainStatus.Select(s => s.Status).Distinct())
+            : "";
+        var subject = e.Certificate?.Subject ?? "(none)";
+        _certificateRefusal = $"The broker's certificate {subject} was refused: {e.SslPolicyErrors}{(chain.Length > 0 ? $" ({chain})" : "")}.";
+        CertificateRefused(logger, settings.Host!, settings.Port, subject, e.SslPolicyErrors.ToString(), chain);
+        return false;
     }
 
     /// <summary>
@@ -236,4 +329,7 @@ internal sealed partial class ExternalBrokerClient(
 
     [LoggerMessage(EventId = 4033, Level = LogLevel.Error, Message = "Ingest of a publish on {Topic} failed; it stays unacknowledged and the broker delivers it again")]
     private static partial void IngestFailed(ILogger logger, string topic, Exception exception);
+
+    [LoggerMessage(EventId = 4034, Level = LogLevel.Warning, Message = "Refused the certificate {Subject} of the external MQTT broker {Host}:{Port}: {Errors} {ChainStatus}")]
+    private static partial void CertificateRefused(ILogger logger, string host, int port, string subject, string errors, string chainStatus);
 }

@@ -106,7 +106,7 @@ internal sealed partial class MqttBroker(
             builder = builder.WithEncryptedEndpoint()
                 .WithEncryptedEndpointBoundIPAddress(IPAddress.Parse(options.Value.Address))
                 .WithEncryptedEndpointPort(tls.Port)
-                .WithEncryptionCertificate(ServerCertificates.Load(tls))
+                .WithEncryptionCertificate(TlsCertificates.Load(tls))
                 .WithEncryptionSslProtocol(SslProtocols.Tls12 | SslProtocols.Tls13);
         }
         var serverOptions = builder.Build();

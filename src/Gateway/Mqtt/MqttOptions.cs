@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Security.Cryptography.X509Certificates;
 
 namespace IntegrationHub.Gateway.Mqtt;
 
@@ -104,8 +105,31 @@ internal sealed class MqttExternalOptions
     [Range(1, 65535)]
     public int Port { get; set; } = 1883;
 
-    /// <summary>Connect with TLS (the broker's certificate is checked against the system's trusted roots).</summary>
+    /// <summary>
+    /// Connect with TLS. The broker's certificate must name <see cref="Host"/> and chain to a trusted root: the
+    /// system's, or only those of <see cref="CaCertificatePath"/> when it is set.
+    /// </summary>
     public bool Tls { get; set; }
+
+    /// <summary>A PEM file of one or more CA certificates: the broker's chain must end at one of them, and the system's roots are not used (a city's private CA).</summary>
+    public string? CaCertificatePath { get; set; }
+
+    /// <summary>The hub's client certificate for brokers that require mutual TLS: a PEM certificate with <see cref="ClientKeyPath"/>, or a PKCS#12 file (<c>.pfx</c>, <c>.p12</c>).</summary>
+    public string? ClientCertificatePath { get; set; }
+
+    /// <summary>The PEM private key of <see cref="ClientCertificatePath"/> (it may also sit in the certificate file itself).</summary>
+    public string? ClientKeyPath { get; set; }
+
+    /// <summary>The PKCS#12 file's password, or the encrypted PEM key's.</summary>
+    public string? ClientKeyPassword { get; set; }
+
+    /// <summary>
+    /// How the revocation of the broker's chain is checked. <c>Online</c> (the default) fetches the CRLs the certificates
+    /// name, and refuses a chain whose intermediate CA's revocation cannot be learnt; <c>NoCheck</c> is for a private CA
+    /// that publishes no CRL. The chain to a trusted root and the host name are checked either way.
+    /// </summary>
+    [EnumDataType(typeof(X509RevocationMode))]
+    public X509RevocationMode RevocationMode { get; set; } = X509RevocationMode.Online;
 
     /// <summary>The hub's client id at the broker; its persistent session lives under it, so each node needs its own. Default: <c>integrationhub-{machine name}</c>.</summary>
     [StringLength(128)]
@@ -154,7 +178,39 @@ internal sealed class MqttExternalOptions
         {
             yield return new ValidationResult("Mqtt:External:ReconnectMaxDelayMs must not be below Mqtt:External:ReconnectDelayMs.", [nameof(ReconnectMaxDelayMs)]);
         }
+        foreach (var (name, value) in TlsSettings())
+        {
+            if (!Tls && !string.IsNullOrWhiteSpace(value))
+            {
+                // Set without TLS, a CA or a client certificate would be silently ignored: the hub would connect in the clear.
+                yield return new ValidationResult($"Mqtt:External:{name} is set but Mqtt:External:Tls is false; enable TLS or remove it.", [name]);
+            }
+        }
+        if (!string.IsNullOrWhiteSpace(ClientKeyPath) && string.IsNullOrWhiteSpace(ClientCertificatePath))
+        {
+            yield return new ValidationResult("Mqtt:External:ClientKeyPath is set without Mqtt:External:ClientCertificatePath.", [nameof(ClientKeyPath)]);
+        }
+        foreach (var (name, path) in TlsFiles())
+        {
+            if (!File.Exists(path))
+            {
+                yield return new ValidationResult($"Mqtt:External:{name}: the file {path} does not exist.", [name]);
+            }
+        }
     }
+
+    /// <summary>The TLS settings that mean something only with <see cref="Tls"/>.</summary>
+    private IEnumerable<(string Name, string? Value)> TlsSettings() =>
+    [
+        (nameof(CaCertificatePath), CaCertificatePath),
+        (nameof(ClientCertificatePath), ClientCertificatePath),
+        (nameof(ClientKeyPath), ClientKeyPath),
+        (nameof(ClientKeyPassword), ClientKeyPassword),
+    ];
+
+    /// <summary>The files the TLS settings name, by setting.</summary>
+    private IEnumerable<(string Name, string Path)> TlsFiles() =>
+        TlsSettings().Where(s => s.Name != nameof(ClientKeyPassword) && !string.IsNullOrWhiteSpace(s.Value)).Select(s => (s.Name, s.Value!));
 }
 
 /// <summary>The HTTP authentication endpoint for external brokers. Section <c>Mqtt:BrokerAuth</c>.</summary>

@@ -87,7 +87,7 @@ public sealed partial class ExternalBrokerTests(ExternalBrokerFixture fixture) :
         return (fixture.Broker, fixture.Hub);
     }
 
-    private static async Task<IMqttClient> ConnectAsync(int port, string clientId)
+    internal static async Task<IMqttClient> ConnectAsync(int port, string clientId)
     {
         var client = new MqttClientFactory().CreateMqttClient();
         await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithProtocolVersion(MqttProtocolVersion.V500)
@@ -95,7 +95,7 @@ public sealed partial class ExternalBrokerTests(ExternalBrokerFixture fixture) :
         return client;
     }
 
-    private static MqttApplicationMessage Ingest(string adapterId, string payload) =>
+    internal static MqttApplicationMessage Ingest(string adapterId, string payload) =>
         new MqttApplicationMessageBuilder().WithTopic($"hub/v1/ingest/{adapterId}").WithPayload(payload).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();
 
     /// <summary>The first message a client receives on a topic filter it subscribes to now.</summary>

@@ -74,8 +74,9 @@ internal static class BrokerAuthApi
             if (DeviceSecrets.Matches(password, hash)
                 && (await access.DecideAsync(adapterId, null, [Scopes.TelemetryWrite], context.RequestAborted, checkStamp: false)).Caller is not null)
             {
-                answer = Allow([new("allow", "publish", MqttTopics.IngestPrefix + adapterId), new("allow", "publish", MqttTopics.IngestPrefix + adapterId + MqttTopics.SenmlSuffix),
-                    new("allow", "subscribe", MqttTopics.Feedback(adapterId) + "/" + deviceId)]);
+                // The device's own topics: the hub then knows which device sent a message, and refuses another device's.
+                answer = Allow([new("allow", "publish", MqttTopics.Ingest(adapterId, deviceId)), new("allow", "publish", MqttTopics.Ingest(adapterId, deviceId) + MqttTopics.SenmlSuffix),
+                    new("allow", "subscribe", MqttTopics.Feedback(adapterId, deviceId))]);
             }
         }
         else if (await tokens.ValidateAsync(password) is { } token && token.ClientId == username
@@ -83,7 +84,7 @@ internal static class BrokerAuthApi
         {
             // A hub in external mode takes the ingest topic's adapter as the sender: only a token that may write telemetry may publish there.
             List<BrokerAclRule> rules = caller.Scopes.Contains(Scopes.TelemetryWrite)
-                ? [new("allow", "publish", MqttTopics.IngestPrefix + caller.ClientId), new("allow", "publish", MqttTopics.IngestPrefix + caller.ClientId + MqttTopics.SenmlSuffix),
+                ? [new("allow", "publish", MqttTopics.Ingest(caller.ClientId)), new("allow", "publish", MqttTopics.Ingest(caller.ClientId) + MqttTopics.SenmlSuffix),
                    new("allow", "subscribe", MqttTopics.Feedback(caller.ClientId))]
                 : [];
             // The live topics carry every organization's devices, and a broker cannot filter them by organization the way

@@ -249,9 +249,11 @@ internal sealed partial class ExternalBrokerClient(
         var message = e.ApplicationMessage;
         Task<IngestReply> reply;
         var adapterId = "";
+        string? deviceId = null;
         try
         {
-            if (!MqttTopics.TryParseIngest(message.Topic, out adapterId, out var senml))
+            // The broker lets a device's credentials publish only on the device's own topic, so that names the device.
+            if (!MqttTopics.TryParseIngest(message.Topic, out adapterId, out deviceId, out var senml))
             {
                 reply = Task.FromResult(ingest.Refuse(MqttPubAckReasonCode.TopicNameInvalid, ErrorCodes.InsufficientScope));
             }
@@ -260,7 +262,7 @@ internal sealed partial class ExternalBrokerClient(
                 var access = await AdapterAsync(adapterId);
                 reply = access.Caller is { } caller
                     // The payload is copied: MQTTnet may reuse its buffer once this handler returns.
-                    ? ingest.IngestAsync(caller, null, senml, message.Payload.ToArray(), message.ContentType, CancellationToken.None)
+                    ? ingest.IngestAsync(caller, deviceId, senml, message.Payload.ToArray(), message.ContentType, CancellationToken.None)
                     // A suspended adapter is refused with the code the embedded broker gives; an unknown one as a bad sign-in.
                     : Task.FromResult(ingest.Refuse(MqttPubAckReasonCode.NotAuthorized, access.RefusalCode ?? ErrorCodes.TokenInvalid));
             }
@@ -269,11 +271,11 @@ internal sealed partial class ExternalBrokerClient(
         {
             reply = Task.FromException<IngestReply>(exception);
         }
-        _ = FinishAsync(e, adapterId, reply);
+        _ = FinishAsync(e, adapterId, deviceId, reply);
     }
 
     /// <summary>Acknowledges a publish to the broker once the hub's answer to it is durable; a failure leaves it for the broker to deliver again.</summary>
-    private async Task FinishAsync(MqttApplicationMessageReceivedEventArgs e, string adapterId, Task<IngestReply> pending)
+    private async Task FinishAsync(MqttApplicationMessageReceivedEventArgs e, string adapterId, string? deviceId, Task<IngestReply> pending)
     {
         try
         {
@@ -281,7 +283,7 @@ internal sealed partial class ExternalBrokerClient(
             if (reply.ReasonCode != MqttPubAckReasonCode.Success && adapterId.Length > 0)
             {
                 var feedback = reply.Feedback ?? JsonSerializer.SerializeToUtf8Bytes(new { code = reply.ReasonString, pointer = "" }, JsonSerializerOptions.Web);
-                await PublishAsync(MqttBroker.Feedback(MqttTopics.Feedback(adapterId), feedback), CancellationToken.None);
+                await PublishAsync(MqttBroker.Feedback(MqttTopics.Feedback(adapterId, deviceId), feedback), CancellationToken.None);
             }
             await e.AcknowledgeAsync(CancellationToken.None);
         }

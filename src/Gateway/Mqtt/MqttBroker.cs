@@ -50,7 +50,7 @@ internal sealed class MqttSession(string mqttClientId, Caller caller, AccessToke
     public ConcurrentDictionary<string, bool> Subscriptions { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Where this session's 3.1.1 rejections go: the adapter's feedback topic, or a device's own below it.</summary>
-    public string FeedbackTopic => DeviceId is null ? MqttTopics.Feedback(Caller.ClientId) : MqttTopics.Feedback(Caller.ClientId) + "/" + DeviceId;
+    public string FeedbackTopic => MqttTopics.Feedback(Caller.ClientId, DeviceId);
 }
 
 /// <summary>
@@ -353,14 +353,16 @@ internal sealed partial class MqttBroker(
             Answer(e, ingest.Refuse(MqttPubAckReasonCode.NotAuthorized, ErrorCodes.TokenInvalid));
             return;
         }
-        if (!MqttTopics.TryParseIngest(e.ApplicationMessage.Topic, out var adapterId, out var senml)
+        // A device's own topic carries only that device's messages; a device session may use it or the adapter's topic.
+        if (!MqttTopics.TryParseIngest(e.ApplicationMessage.Topic, out var adapterId, out var topicDevice, out var senml)
             || adapterId != session.Caller.ClientId
+            || (session.DeviceId is not null && topicDevice is not null && topicDevice != session.DeviceId)
             || !session.Caller.Scopes.Contains(Scopes.TelemetryWrite))
         {
             Answer(e, ingest.Refuse(MqttPubAckReasonCode.NotAuthorized, ErrorCodes.InsufficientScope));
             return;
         }
-        var reply = await ingest.IngestAsync(session.Caller, session.DeviceId, senml, e.ApplicationMessage.Payload.ToArray(), e.ApplicationMessage.ContentType, e.CancellationToken);
+        var reply = await ingest.IngestAsync(session.Caller, session.DeviceId ?? topicDevice, senml, e.ApplicationMessage.Payload.ToArray(), e.ApplicationMessage.ContentType, e.CancellationToken);
         Answer(e, reply);
         if (reply.Feedback is { } feedback)
         {

@@ -11,7 +11,15 @@ internal static class MqttTopics
     public const string SubscriptionsPrefix = Root + "subscriptions/";
     public const string SenmlSuffix = "/senml";
 
-    public static string Feedback(string adapterId) => FeedbackPrefix + adapterId;
+    public const string DevicesSegment = "/devices/";
+
+    /// <summary><c>hub/v1/ingest/{adapterId}</c>, or a device's own <c>hub/v1/ingest/{adapterId}/devices/{deviceId}</c>.</summary>
+    public static string Ingest(string adapterId, string? deviceId = null) =>
+        deviceId is null ? IngestPrefix + adapterId : IngestPrefix + adapterId + DevicesSegment + deviceId;
+
+    /// <summary><c>hub/v1/feedback/{adapterId}</c>, or a device's own <c>hub/v1/feedback/{adapterId}/{deviceId}</c>.</summary>
+    public static string Feedback(string adapterId, string? deviceId = null) =>
+        deviceId is null ? FeedbackPrefix + adapterId : FeedbackPrefix + adapterId + "/" + deviceId;
 
     public static string Out(string district, string domain, string deviceId) => $"{OutPrefix}{district}/{domain}/{deviceId}";
 
@@ -26,21 +34,31 @@ internal static class MqttTopics
         return subscriptionId.Length > 0 && subscriptionId.IndexOfAny(['/', '+', '#']) < 0;
     }
 
-    /// <summary>Reads <c>hub/v1/ingest/{adapterId}[/senml]</c>.</summary>
-    public static bool TryParseIngest(string topic, out string adapterId, out bool senml)
+    /// <summary>
+    /// Reads <c>hub/v1/ingest/{adapterId}[/devices/{deviceId}][/senml]</c>: the device segment names the one device whose
+    /// messages the topic carries (a device's credentials may publish only there on an external broker).
+    /// </summary>
+    public static bool TryParseIngest(string topic, out string adapterId, out string? deviceId, out bool senml)
     {
-        adapterId = "";
-        senml = false;
+        (adapterId, deviceId, senml) = ("", null, false);
         if (!topic.StartsWith(IngestPrefix, StringComparison.Ordinal))
         {
             return false;
         }
-        var rest = topic[IngestPrefix.Length..];
-        if (rest.EndsWith(SenmlSuffix, StringComparison.Ordinal))
+        var parts = topic[IngestPrefix.Length..].Split('/');
+        senml = parts.Length is 2 or 4 && parts[^1] == "senml";
+        var named = senml ? parts[..^1] : parts;
+        if (named.Length == 3 && named[1] == "devices")
         {
-            (rest, senml) = (rest[..^SenmlSuffix.Length], true);
+            deviceId = named[2];
         }
-        adapterId = rest;
-        return rest.Length > 0 && !rest.Contains('/', StringComparison.Ordinal) && !rest.Contains('+', StringComparison.Ordinal) && !rest.Contains('#', StringComparison.Ordinal);
+        else if (named.Length != 1)
+        {
+            return false;
+        }
+        adapterId = named[0];
+        return named.All(Plain);
+
+        static bool Plain(string segment) => segment.Length > 0 && segment.IndexOfAny(['+', '#']) < 0;
     }
 }

@@ -111,7 +111,7 @@ public sealed class BrokerAuthTests() : OwnHub(new()
         var wrong = await AskAsync(username, password + "x");
 
         Assert.Equal("allow", allowed["result"]!.GetValue<string>());
-        Assert.Equal([$"allow publish hub/v1/ingest/{id}", $"allow publish hub/v1/ingest/{id}/senml", $"allow subscribe hub/v1/feedback/{id}/nb-1", "deny all #"],
+        Assert.Equal([$"allow publish hub/v1/ingest/{id}/devices/nb-1", $"allow publish hub/v1/ingest/{id}/devices/nb-1/senml", $"allow subscribe hub/v1/feedback/{id}/nb-1", "deny all #"],
             allowed["acl"]!.AsArray().Select(r => $"{r!["permission"]} {r["action"]} {r["topic"]}"));
         Assert.Equal("deny", wrong["result"]!.GetValue<string>());
     }

@@ -95,8 +95,9 @@ public sealed partial class ExternalBrokerTests(ExternalBrokerFixture fixture) :
         return client;
     }
 
-    internal static MqttApplicationMessage Ingest(string adapterId, string payload) =>
-        new MqttApplicationMessageBuilder().WithTopic($"hub/v1/ingest/{adapterId}").WithPayload(payload).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();
+    /// <summary>A QoS 1 publish on the adapter's ingest topic, or on a device's own below it.</summary>
+    internal static MqttApplicationMessage Ingest(string adapterId, string payload, string? deviceId = null) =>
+        new MqttApplicationMessageBuilder().WithTopic(deviceId is null ? $"hub/v1/ingest/{adapterId}" : $"hub/v1/ingest/{adapterId}/devices/{deviceId}").WithPayload(payload).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();
 
     /// <summary>The first message a client receives on a topic filter it subscribes to now.</summary>
     private static async Task<Task<MqttApplicationMessage>> NextAsync(IMqttClient client, string filter, Func<MqttApplicationMessage, bool>? match = null)
@@ -201,6 +202,28 @@ public sealed partial class ExternalBrokerTests(ExternalBrokerFixture fixture) :
         await client.PublishAsync(Ingest(adapterId, Methane("m-suspended", "bad-1").ToJsonString()), TestContext.Current.CancellationToken);
         await suspended;
         Assert.False(await hub.QueryAsync(db => db.Messages.AnyAsync(m => m.AdapterId == adapterId && m.MessageId == "m-suspended")));
+    }
+
+    [Fact]
+    public async Task ADevicesOwnTopic_CarriesOnlyItsMessages_AndItsRefusalsComeBackOnItsFeedbackTopic()
+    {
+        var (broker, hub) = Setup();
+        var org = HubFixture.Unique("extdev");
+        using var admin = await hub.AdminAsync();
+        await admin.CreateOrganizationAsync(org);
+        var (adapterId, _) = await admin.CreateAdapterAsync(org, org + "-adapter", scopes: ReadWrite);
+        await admin.RegisterDeviceAsync(adapterId, "nb-1");
+        await admin.RegisterDeviceAsync(adapterId, "nb-2");
+        // Device credentials may publish only on the device's own topic (the broker enforces what POST /v1/mqtt/auth answers).
+        var device = await ConnectAsync(broker.Port, "nb-1-" + org);
+
+        var refused = await NextAsync(device, $"hub/v1/feedback/{adapterId}/nb-1", m => m.ConvertPayloadToString().Contains("auth.device-mismatch", StringComparison.Ordinal));
+        await device.PublishAsync(Ingest(adapterId, Methane("m-sibling", "nb-2").ToJsonString(), "nb-1"), TestContext.Current.CancellationToken);
+        await refused;
+        await device.PublishAsync(Ingest(adapterId, Methane("m-own", "nb-1").ToJsonString(), "nb-1"), TestContext.Current.CancellationToken);
+        await WaitUntilAsync(() => hub.QueryAsync(db => db.Messages.AnyAsync(m => m.AdapterId == adapterId && m.MessageId == "m-own")), "the device's own message stored");
+
+        Assert.False(await hub.QueryAsync(db => db.Messages.AnyAsync(m => m.AdapterId == adapterId && m.MessageId == "m-sibling")));
     }
 
     [Fact]

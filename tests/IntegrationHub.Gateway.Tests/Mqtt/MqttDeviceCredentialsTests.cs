@@ -44,8 +44,8 @@ public sealed class MqttDeviceCredentialsTests(HubFixture fixture) : IClassFixtu
         return (client, await client.ConnectAsync(options));
     }
 
-    private static MqttApplicationMessage Ingest(string adapterId, System.Text.Json.Nodes.JsonObject message) =>
-        new MqttApplicationMessageBuilder().WithTopic($"hub/v1/ingest/{adapterId}").WithPayload(message.ToJsonString())
+    private static MqttApplicationMessage Ingest(string adapterId, System.Text.Json.Nodes.JsonObject message, string topic = "") =>
+        new MqttApplicationMessageBuilder().WithTopic($"hub/v1/ingest/{adapterId}{topic}").WithPayload(message.ToJsonString())
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();
 
     [Fact]
@@ -59,6 +59,10 @@ public sealed class MqttDeviceCredentialsTests(HubFixture fixture) : IClassFixtu
         var own = await client.PublishAsync(Ingest(id, Methane("m1", "nb-1")));
         var sibling = await client.PublishAsync(Ingest(id, Methane("m2", "nb-2")));
         var foreignTopic = await client.PublishAsync(Ingest("someone-else", Methane("m3", "nb-1")));
+        // The device's own topic (the one an external broker allows it), and its sibling's, which is not its own.
+        var ownTopic = await client.PublishAsync(Ingest(id, Methane("m4", "nb-1"), "/devices/nb-1"));
+        var siblingTopic = await client.PublishAsync(Ingest(id, Methane("m5", "nb-2"), "/devices/nb-2"));
+        var mismatch = await client.PublishAsync(Ingest(id, Methane("m6", "nb-2"), "/devices/nb-1"));
         var subscribed = await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("hub/v1/out/#").Build());
 
         Assert.Equal($"{id}/nb-1", username);
@@ -66,8 +70,11 @@ public sealed class MqttDeviceCredentialsTests(HubFixture fixture) : IClassFixtu
         Assert.Equal(MqttClientPublishReasonCode.Success, own.ReasonCode);
         Assert.Equal((MqttClientPublishReasonCode.NotAuthorized, "auth.device-mismatch"), (sibling.ReasonCode, sibling.ReasonString));
         Assert.Equal(MqttClientPublishReasonCode.NotAuthorized, foreignTopic.ReasonCode);
+        Assert.Equal(MqttClientPublishReasonCode.Success, ownTopic.ReasonCode);
+        Assert.Equal(MqttClientPublishReasonCode.NotAuthorized, siblingTopic.ReasonCode);
+        Assert.Equal((MqttClientPublishReasonCode.NotAuthorized, "auth.device-mismatch"), (mismatch.ReasonCode, mismatch.ReasonString));
         Assert.Equal(MqttClientSubscribeResultCode.NotAuthorized, Assert.Single(subscribed.Items).ResultCode);
-        Assert.Equal(["m1"], await Hub.QueryAsync(db => db.Messages.Where(m => m.AdapterId == id).Select(m => m.MessageId).ToListAsync()));
+        Assert.Equal(["m1", "m4"], await Hub.QueryAsync(db => db.Messages.Where(m => m.AdapterId == id).OrderBy(m => m.MessageId).Select(m => m.MessageId).ToListAsync()));
         var stored = await Hub.QueryAsync(db => db.MqttDeviceCredentials.SingleAsync(c => c.AdapterId == id));
         Assert.DoesNotContain(password, stored.SecretHash, StringComparison.Ordinal);
         Assert.Equal(64, stored.SecretHash.Length);

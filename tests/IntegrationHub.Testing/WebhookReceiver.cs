@@ -35,8 +35,12 @@ public sealed record ReceiverAnswer(int Status, IReadOnlyDictionary<string, stri
 
     public static readonly ReceiverAnswer Dropped = new(0, Drop: true);
 
-    /// <summary>A delivery in flight: recorded at once (not delivered), held open until <paramref name="release"/> or until the sender cancels, then dropped.</summary>
-    public static ReceiverAnswer HeldUntil(Task release) => new(0, Drop: true, Hold: release);
+    /// <summary>
+    /// A delivery in flight: recorded at once (not delivered yet) and held open until <paramref name="release"/> or until
+    /// the sender gives up. Released while the sender still waits, it is answered <paramref name="status"/> (and recorded
+    /// so), or dropped when that is 0.
+    /// </summary>
+    public static ReceiverAnswer HeldUntil(Task release, int status = 0) => new(status, Drop: status == 0, Hold: release);
 }
 
 /// <summary>
@@ -138,10 +142,18 @@ public sealed class WebhookReceiver : IAsyncDisposable
         {
             answer = Answer(request);
         }
-        Record(request with { Status = answer.Drop ? 0 : answer.Status });
+        var index = Record(request with { Status = answer.Drop || answer.Hold is not null ? 0 : answer.Status });
         if (answer.Hold is { } hold)
         {
             await Task.WhenAny(hold, Task.Delay(Timeout.Infinite, context.RequestAborted));
+            if (context.RequestAborted.IsCancellationRequested)
+            {
+                return;
+            }
+            if (!answer.Drop)
+            {
+                Update(index, request with { Status = answer.Status });
+            }
         }
         if (answer.Drop)
         {
@@ -165,16 +177,26 @@ public sealed class WebhookReceiver : IAsyncDisposable
         return headers;
     }
 
-    private void Record(ReceivedRequest request)
+    private int Record(ReceivedRequest request) => Change(requests =>
+    {
+        requests.Add(request);
+        return requests.Count - 1;
+    });
+
+    private void Update(int index, ReceivedRequest request) => Change(requests => requests[index] = request);
+
+    private T Change<T>(Func<List<ReceivedRequest>, T> change)
     {
         TaskCompletionSource changed;
+        T result;
         lock (_lock)
         {
-            _requests.Add(request);
+            result = change(_requests);
             changed = _changed;
             _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
         changed.TrySetResult();
+        return result;
     }
 
     public async ValueTask DisposeAsync()

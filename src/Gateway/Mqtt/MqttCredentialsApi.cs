@@ -12,7 +12,8 @@ namespace IntegrationHub.Gateway.Mqtt;
 /// <summary>
 /// Per-device MQTT credentials (MQTT-005), for devices that cannot run OAuth. The adapter itself (with
 /// <c>telemetry:write</c>) or an administrator issues them; the password is shown once. A device so signed in may
-/// publish only to its adapter's ingest topic and only messages of its own device id. Revoking ends its sessions at once.
+/// publish only messages of its own device id, on its own ingest topic (or, on the embedded broker, its adapter's).
+/// Revoking ends its sessions at once.
 /// </summary>
 internal static class MqttCredentialsApi
 {

@@ -48,7 +48,7 @@ internal sealed partial class MqttIngest(
     private int _writing;
 
     /// <param name="caller">The adapter the publish is from.</param>
-    /// <param name="deviceId">The device whose own credentials opened the session (MQTT-005): every message must be its own; null for an adapter.</param>
+    /// <param name="deviceId">The device whose own credentials opened the session (MQTT-005), or whose own topic carried the publish: every message must be its own; null otherwise.</param>
     /// <param name="senml">Published to the SenML topic (<c>hub/v1/ingest/{adapterId}/senml</c>).</param>
     /// <param name="payload">The publish's payload (a copy the hub owns).</param>
     /// <param name="contentType">The MQTT 5 content type, if any.</param>

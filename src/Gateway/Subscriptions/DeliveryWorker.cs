@@ -97,6 +97,8 @@ internal sealed class DeliveryWorker(
         {
             await Task.WhenAll(_running.Values.Select(r => r.DisposeAsync().AsTask()));
             _running.Clear();
+            // Nothing delivers any more: every change waiting for delivery to follow it may answer.
+            changes.Reconciled(long.MaxValue);
         }
     }
 

@@ -70,6 +70,7 @@ internal static partial class EventStreamApi
             .RequireAuthorization(HubPolicies.ActiveClient)
             .Produces<string>(StatusCodes.Status200OK, MediaType)
             .DocumentsProblem(StatusCodes.Status404NotFound, "No such subscription in your organization (`subscription.not-found`).")
+            .DocumentsProblem(StatusCodes.Status409Conflict, "The subscription is paused or disabled (`subscription.not-active`); an open stream of it ends when it is paused, disabled or deleted.")
             .DocumentsProblem(StatusCodes.Status410Gone, "Last-Event-ID is older than the events the hub keeps (`stream.cursor-expired`).")
             .DocumentsProblem(StatusCodes.Status429TooManyRequests, "The organization holds as many open streams as it may (`stream.limit-reached`).");
         return app;
@@ -78,7 +79,7 @@ internal static partial class EventStreamApi
     private static async Task<IResult> StreamAsync(
         string? subscription, [FromQuery] string[]? types, [FromQuery] string[]? domains, [FromQuery] string[]? profiles, [FromQuery] string[]? districts,
         [FromQuery] string[]? levels, [FromQuery] string[]? devices, DateTimeOffset? since, string? lastEventId,
-        HubDb db, SpecCatalog spec, OutboxReader outbox, OpenStreams open, CloudEventFormat format, ClientAccess clients, UserAccess users, TimeProvider time,
+        HubDb db, SpecCatalog spec, OutboxReader outbox, SubscriptionChanges changes, OpenStreams open, CloudEventFormat format, ClientAccess clients, UserAccess users, TimeProvider time,
         IOptions<SubscriptionOptions> options, ILoggerFactory logs, HttpContext context)
     {
         var caller = context.Caller();
@@ -98,6 +99,10 @@ internal static partial class EventStreamApi
             if (owned is null)
             {
                 return ProblemResults.Problem(context, ErrorCodes.SubscriptionNotFound, $"No subscription '{subscription}' in your organization.");
+            }
+            if (owned.Status != SubscriptionStatus.Active)
+            {
+                return ProblemResults.Problem(context, ErrorCodes.SubscriptionNotActive, $"Subscription '{subscription}' is {owned.Status.ToString().ToLowerInvariant()}; resume it first.");
             }
             filter = owned.Filter;
         }
@@ -158,7 +163,7 @@ internal static partial class EventStreamApi
         }
         try
         {
-            var stream = new EventStream(context, caller, filter, allowed, owned, lane, db, outbox, format, clients, users, time, options.Value, logs.CreateLogger(typeof(EventStreamApi)));
+            var stream = new EventStream(context, caller, filter, allowed, owned, lane, db, outbox, changes, format, clients, users, time, options.Value, logs.CreateLogger(typeof(EventStreamApi)));
             await stream.RunAsync(cursor);
         }
         finally
@@ -177,9 +182,11 @@ internal static partial class EventStreamApi
         }).ToHashSet(StringComparer.Ordinal);
 
     private sealed partial class EventStream(
-        HttpContext context, Caller caller, EventFilter filter, HashSet<string> allowed, Subscription? subscription, SubscriptionLane? lane, HubDb db, OutboxReader outbox,
+        HttpContext context, Caller caller, EventFilter filter, HashSet<string> allowed, Subscription? subscription, SubscriptionLane? lane, HubDb db, OutboxReader outbox, SubscriptionChanges changes,
         CloudEventFormat format, ClientAccess clients, UserAccess users, TimeProvider time, SubscriptionOptions options, ILogger logger)
     {
+        private static readonly Task Never = new TaskCompletionSource().Task;
+
         private Func<LiveRow, bool> _visible = _ => false;
         private DateTimeOffset _refreshAt;
         private (long Cursor, long Rewinds)? _stored = lane is null ? null : (lane.Cursor, lane.Rewinds);
@@ -198,9 +205,19 @@ internal static partial class EventStreamApi
             {
                 await response.WriteAsync("retry: 3000\n\n", cancellationToken);
                 await response.Body.FlushAsync(cancellationToken);
+                // A subscription's stream also wakes when subscriptions change, and ends once its own is paused, disabled or deleted.
+                var changed = subscription is null ? Never : changes.Next;
                 while (!cancellationToken.IsCancellationRequested)
                 {
                     var next = outbox.Signal.Next;
+                    if (changed.IsCompleted)
+                    {
+                        changed = changes.Next;
+                        if (!await StillActiveAsync(cancellationToken))
+                        {
+                            return;
+                        }
+                    }
                     if (!await RefreshAsync(expires, cancellationToken))
                     {
                         return;
@@ -227,8 +244,8 @@ internal static partial class EventStreamApi
                     saved = await SaveAsync(cursor, saved);
                     var untilExpiry = expires - time.GetUtcNow();
                     var wait = options.Heartbeat < untilExpiry ? options.Heartbeat : untilExpiry > TimeSpan.Zero ? untilExpiry : TimeSpan.Zero;
-                    await Hosting.Pulse.WaitAsync(next, wait, time, cancellationToken);
-                    if (!next.IsCompleted)
+                    await Hosting.Pulse.WaitAsync(Task.WhenAny(next, changed), wait, time, cancellationToken);
+                    if (!next.IsCompleted && !changed.IsCompleted)
                     {
                         // A heartbeat: a comment keeps proxies from closing the connection; the id moves the resume point past skipped events.
                         await response.WriteAsync($": heartbeat\nid: {cursor.ToString(CultureInfo.InvariantCulture)}\n\n", cancellationToken);
@@ -256,6 +273,17 @@ internal static partial class EventStreamApi
         private bool Visible(OutboxEvent e) =>
             (e.Type == EventTypes.Warning && !e.Sandbox)
             || _visible(new LiveRow(e.OrganizationId, e.Domain ?? "", e.District ?? "", e.Sandbox, e.ResponsibleOrganizationId));
+
+        /// <summary>Whether a subscription's stream may go on after a change to some subscription: not once its own was paused, disabled or deleted.</summary>
+        private async Task<bool> StillActiveAsync(CancellationToken cancellationToken)
+        {
+            if (await db.Subscriptions.AsNoTracking().AnyAsync(s => s.Id == subscription!.Id && s.Status == SubscriptionStatus.Active, cancellationToken))
+            {
+                return true;
+            }
+            StreamEnded(logger, caller.ClientId, "its subscription is no longer active");
+            return false;
+        }
 
         /// <summary>Re-reads visibility and the client's standing now and then; false when the stream must end.</summary>
         private async Task<bool> RefreshAsync(DateTimeOffset expires, CancellationToken cancellationToken)

@@ -398,7 +398,8 @@ internal sealed partial class SubscriptionRunner(
             .SetProperty(x => x.LastSuccessAt, at), CancellationToken.None);
 
     private async Task SaveAttemptsAsync(HubDb db, int lane, SubscriptionLane state) =>
-        await db.SubscriptionLanes.Where(l => l.SubscriptionId == subscription.Id && l.Lane == lane).ExecuteUpdateAsync(s => s
+        // A rewind resets the lane's attempts: a runner it stopped must not bring its old schedule back.
+        await db.SubscriptionLanes.Where(l => l.SubscriptionId == subscription.Id && l.Lane == lane && l.Rewinds == state.Rewinds).ExecuteUpdateAsync(s => s
             .SetProperty(l => l.Attempts, state.Attempts)
             .SetProperty(l => l.NextAttemptAt, state.NextAttemptAt), CancellationToken.None);
 
@@ -416,7 +417,8 @@ internal sealed partial class SubscriptionRunner(
                 progress.Events = 0;
             }
             await RecordFailureAsync(db, now, error);
-            await db.Subscriptions.Where(s => s.Id == subscription.Id)
+            // Unless the subscription changed meanwhile (paused, say): that change stands.
+            await db.Subscriptions.Where(s => s.Id == subscription.Id && s.Version == subscription.Version)
                 .ExecuteUpdateAsync(s => s.SetProperty(x => x.Status, SubscriptionStatus.Disabled), CancellationToken.None);
         });
         changes.Fire();

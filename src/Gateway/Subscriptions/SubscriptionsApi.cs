@@ -10,6 +10,7 @@ using IntegrationHub.Gateway.Storage;
 using IntegrationHub.Gateway.Telemetry;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
 
 namespace IntegrationHub.Gateway.Subscriptions;
@@ -33,8 +34,8 @@ internal static class SubscriptionsApi
             .DocumentsProblem(StatusCodes.Status422UnprocessableEntity, "The webhook URL may not receive events (`subscription.url-refused`: not https, not public, not allow-listed) or its receiver failed the validation handshake (`subscription.handshake-failed`).");
         group.MapGet("/", ListAsync).WithName("ListSubscriptions").WithSummary("The organization's subscriptions, with their delivery statistics.");
         group.MapGet("/{subscriptionId}", GetAsync).WithName("GetSubscription").WithSummary("One subscription with its delivery statistics: last success, last failure, lag.");
-        group.MapDelete("/{subscriptionId}", DeleteAsync).WithName("DeleteSubscription").WithSummary("Delete a subscription; delivery stops at once.");
-        group.MapPost("/{subscriptionId}/pause", PauseAsync).WithName("PauseSubscription").WithSummary("Pause delivery: once this answers, nothing more is sent; events wait in the outbox (within retention).");
+        group.MapDelete("/{subscriptionId}", DeleteAsync).WithName("DeleteSubscription").WithSummary("Delete a subscription: once this answers, nothing more is delivered, and its event streams end.");
+        group.MapPost("/{subscriptionId}/pause", PauseAsync).WithName("PauseSubscription").WithSummary("Pause delivery: once this answers, nothing more is delivered, and its event streams end; events wait in the outbox (within retention).");
         group.MapPost("/{subscriptionId}/resume", ResumeAsync).WithName("ResumeSubscription").WithSummary("Resume a paused or disabled subscription where it stopped.");
         group.MapPost("/{subscriptionId}/rewind", RewindAsync).WithName("RewindSubscription")
             .WithSummary("Deliver again from a time or an event id: the events after it are re-delivered in order, with their original ids.");
@@ -215,14 +216,14 @@ internal static class SubscriptionsApi
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
         string subscriptionId, HubDb db, SubscriptionChanges changes, TimeProvider time, HttpContext context)
     {
+        await using var transaction = await db.Database.BeginTransactionAsync(context.RequestAborted);
         if (await FindAsync(db, subscriptionId, context, tracked: true) is not { } subscription)
         {
             return NotFound(context, subscriptionId);
         }
         db.Subscriptions.Remove(subscription);
         db.Record(time.GetUtcNow(), context.Caller().ClientId, "subscription.delete", subscription.Id);
-        await db.SaveChangesAsync(context.RequestAborted);
-        await changes.AppliedAsync(context.RequestAborted);
+        await CommitAsync(db, transaction, changes, context.RequestAborted);
         return TypedResults.NoContent();
     }
 
@@ -270,6 +271,7 @@ internal static class SubscriptionsApi
         string subscriptionId, RotateSecretRequest? request, HubDb db, WebhookSecrets secrets, SubscriptionChanges changes, TimeProvider time,
         IOptions<SubscriptionOptions> options, HttpContext context)
     {
+        await using var transaction = await db.Database.BeginTransactionAsync(context.RequestAborted);
         if (await FindAsync(db, subscriptionId, context, tracked: true) is not { } subscription)
         {
             return NotFound(context, subscriptionId);
@@ -292,8 +294,7 @@ internal static class SubscriptionsApi
         subscription.Secrets = secrets.Protect([new WebhookSecret(secret, null), .. kept]);
         subscription.Version++;
         db.Record(now, context.Caller().ClientId, "subscription.rotate-secret", subscription.Id, new { previousValidUntil = until });
-        await db.SaveChangesAsync(context.RequestAborted);
-        await changes.AppliedAsync(context.RequestAborted);
+        await CommitAsync(db, transaction, changes, context.RequestAborted);
         return TypedResults.Ok(new SecretResponse(secret, until));
     }
 
@@ -330,6 +331,7 @@ internal static class SubscriptionsApi
             }
             ids.Add(id);
         }
+        await using var transaction = await db.Database.BeginTransactionAsync(context.RequestAborted);
         if (await FindAsync(db, subscriptionId, context, tracked: true) is not { } subscription)
         {
             return NotFound(context, subscriptionId);
@@ -347,8 +349,7 @@ internal static class SubscriptionsApi
         }
         subscription.Version++;
         db.Record(time.GetUtcNow(), context.Caller().ClientId, "subscription.redrive", subscription.Id, new { redriven });
-        await db.SaveChangesAsync(context.RequestAborted);
-        await changes.AppliedAsync(context.RequestAborted);
+        await CommitAsync(db, transaction, changes, context.RequestAborted);
         return TypedResults.Ok(new RedriveResponse(redriven));
     }
 
@@ -357,6 +358,7 @@ internal static class SubscriptionsApi
         string subscriptionId, string action, Action<Subscription> change, HubDb db, SubscriptionChanges changes, TimeProvider time, HttpContext context,
         Func<Subscription, Task>? more = null, object? details = null)
     {
+        await using var transaction = await db.Database.BeginTransactionAsync(context.RequestAborted);
         if (await FindAsync(db, subscriptionId, context, tracked: true) is not { } subscription)
         {
             return NotFound(context, subscriptionId);
@@ -368,9 +370,19 @@ internal static class SubscriptionsApi
         }
         subscription.Version++;
         db.Record(time.GetUtcNow(), context.Caller().ClientId, action, subscription.Id, details);
-        await db.SaveChangesAsync(context.RequestAborted);
-        await changes.AppliedAsync(context.RequestAborted);
+        await CommitAsync(db, transaction, changes, context.RequestAborted);
         return TypedResults.Ok(await ResponseAsync(db, subscription, time, context.RequestAborted));
+    }
+
+    /// <summary>
+    /// Commits a change to a subscription and waits until delivery follows it. Each change reads the subscription inside
+    /// its write transaction, so changes made at the same moment apply one after another, none lost.
+    /// </summary>
+    private static async Task CommitAsync(HubDb db, IDbContextTransaction transaction, SubscriptionChanges changes, CancellationToken cancellationToken)
+    {
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        await changes.AppliedAsync(cancellationToken);
     }
 
     /// <summary>The subscription, if the caller's organization owns it (the operator may manage any).</summary>

@@ -59,6 +59,56 @@ public sealed class StreamTests(SubscriptionHubFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task ASubscriptionsStream_EndsWhenItIsPaused_AndDoesNotOpenUntilResumed()
+    {
+        using var client = await Hub.TenantAsync(HubFixture.Unique("sse-pause"), "d1");
+        var subscription = await client.SubscribeAsync(new { name = "Streamed", channel = "sse" });
+        var id = subscription["id"]!.GetValue<string>();
+        var path = subscription["stream"]!.GetValue<string>();
+        var seen = new List<string>();
+        var (stream, _) = await SseReader.OpenAsync(client, path);
+        await using (stream!)
+        {
+            await client.SendAsync("d1", "m-1");
+            seen.Add(MessageId(await stream!.NextEventAsync()));
+
+            using var pause = await client.PostAsync(new Uri($"/v1/subscriptions/{id}/pause", UriKind.Relative), null);
+            await pause.ShouldBeAsync(HttpStatusCode.OK);
+            await client.SendAsync("d1", "m-2");
+            // The stream ends (within the reader's timeout), whatever it was still writing.
+            while (true)
+            {
+                try
+                {
+                    seen.Add(MessageId(await stream.NextEventAsync()));
+                }
+                catch (EndOfStreamException)
+                {
+                    break;
+                }
+            }
+        }
+
+        var (refused, response) = await SseReader.OpenAsync(client, path);
+        Assert.Null(refused);
+        await response.ShouldBeProblemAsync(HttpStatusCode.Conflict, "subscription.not-active");
+
+        // Resumed, the stream goes on where the subscription stood: nothing lost, nothing twice.
+        using var resume = await client.PostAsync(new Uri($"/v1/subscriptions/{id}/resume", UriKind.Relative), null);
+        await resume.ShouldBeAsync(HttpStatusCode.OK);
+        var (resumed, _) = await SseReader.OpenAsync(client, path);
+        await using var _ = resumed!;
+        await client.SendAsync("d1", "m-3");
+        while (seen[^1] != "m-3")
+        {
+            seen.Add(MessageId(await resumed!.NextEventAsync()));
+        }
+        Assert.Equal(["m-1", "m-2", "m-3"], seen);
+
+        static string MessageId(SseBlock block) => JsonNode.Parse(block.Data!)!["data"]!["messageId"]!.GetValue<string>();
+    }
+
+    [Fact]
     public async Task Types_NeedTheirScopes()
     {
         var org = HubFixture.Unique("sse-scopes");

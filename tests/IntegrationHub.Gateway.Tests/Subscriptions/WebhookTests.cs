@@ -122,6 +122,30 @@ public sealed class WebhookTests(SubscriptionHubFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task RotateSecret_AnswersOnceDeliveryHasTheNewSecret_EvenWithADeliveryInFlight()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var release = new TaskCompletionSource();
+        var posts = 0;
+        receiver.Answer = _ => Interlocked.Increment(ref posts) == 1 ? ReceiverAnswer.HeldUntil(release.Task, 200) : ReceiverAnswer.Ok;
+        var org = HubFixture.Unique("hook-rotate-busy");
+        using var client = await Hub.TenantAsync(org, "ch4-1");
+        var id = (await client.SubscribeAsync(new { name = "Busy rotating", channel = "webhook", url = receiver.Url }))["id"]!.GetValue<string>();
+        await client.SendAsync("ch4-1", "m-1");
+        await receiver.WaitUntilAsync(r => r.Any(x => x.Method == "POST"));
+
+        // The delivery signed with the old secret alone is still in flight when the rotation answers: the hub must have
+        // given it up by then, so that what the receiver accepts afterwards carries the new secret's signature.
+        using var rotated = await client.PostAsJsonAsync($"/v1/subscriptions/{id}/rotate-secret", new { overlapSeconds = 0 });
+        var fresh = (await rotated.ShouldBeAsync(HttpStatusCode.OK))["secret"]!.GetValue<string>();
+        release.TrySetResult();
+        var delivery = (await receiver.WaitForDeliveriesAsync(1))[0];
+
+        Assert.Equal("m-1", Subscribing.MessageId(JsonNode.Parse(delivery.Body)!));
+        Assert.True(StandardWebhooks.Verify(delivery, fresh), "the delivery accepted after the rotation is signed with the new secret");
+    }
+
+    [Fact]
     public async Task Subscriptions_AreTheOrganizationsOwn()
     {
         var mine = HubFixture.Unique("hook-mine");

@@ -6,7 +6,8 @@ namespace IntegrationHub.Client.Mqtt;
 /// MQTT credentials of a device of its own, for devices that cannot run OAuth: the adapter itself (scope
 /// <c>telemetry:write</c>) or an administrator issues them. The device signs in with user name
 /// <c>{adapterId}/{deviceId}</c> and the password, which is shown only once and replaces any earlier one; it may then
-/// publish only its own messages to its adapter's ingest topic. Neither call is retried: a password issued twice
+/// publish only its own messages, on its own ingest topic <c>hub/v1/ingest/{adapterId}/devices/{deviceId}</c> (the
+/// embedded broker also takes the adapter's topic; an external broker allows only the device's). Neither call is retried: a password issued twice
 /// leaves only the second working.
 /// </summary>
 public interface IMqttCredentialsApi

@@ -65,6 +65,7 @@ public static class ErrorCodes
     public const string SubscriptionFilterForbidden = "subscription.filter-forbidden";
     public const string SubscriptionLimitReached = "subscription.limit-reached";
     public const string SubscriptionNoSecret = "subscription.no-secret";
+    public const string SubscriptionNotActive = "subscription.not-active";
     public const string StreamCursorExpired = "stream.cursor-expired";
     public const string StreamLimitReached = "stream.limit-reached";
 

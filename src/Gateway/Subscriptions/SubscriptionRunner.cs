@@ -250,12 +250,13 @@ internal sealed partial class SubscriptionRunner(
                 var result = await channel.DeliverAsync(subscription, [letter.Event!], cancellationToken);
                 metrics.Attempt(subscription.Channel, result.Delivered);
                 var now = time.GetUtcNow();
-                await using var scope = scopes.CreateAsyncScope();
-                var db = scope.ServiceProvider.GetRequiredService<HubDb>();
                 if (result.Delivered)
                 {
-                    await db.DeadLetters.Where(d => d.Id == letter.Id).ExecuteDeleteAsync(CancellationToken.None);
-                    await RecordSuccessAsync(db, 1, now.ToUnixTimeMilliseconds());
+                    await WriteAsync(async db =>
+                    {
+                        await db.DeadLetters.Where(d => d.Id == letter.Id).ExecuteDeleteAsync(CancellationToken.None);
+                        await RecordSuccessAsync(db, 1, now.ToUnixTimeMilliseconds());
+                    });
                     break;
                 }
                 attempts.Attempts++;
@@ -266,16 +267,16 @@ internal sealed partial class SubscriptionRunner(
                 }
                 if (attempts.Attempts >= options.MaxAttempts)
                 {
-                    await db.DeadLetters.Where(d => d.Id == letter.Id).ExecuteUpdateAsync(s => s
+                    await WriteAsync(db => db.DeadLetters.Where(d => d.Id == letter.Id).ExecuteUpdateAsync(s => s
                         .SetProperty(d => d.Redrive, false)
                         .SetProperty(d => d.DeadAt, now.ToUnixTimeMilliseconds())
                         .SetProperty(d => d.Attempts, d => d.Attempts + attempts.Attempts)
-                        .SetProperty(d => d.LastError, Truncate(result.Error)), CancellationToken.None);
+                        .SetProperty(d => d.LastError, Truncate(result.Error)), CancellationToken.None));
                     metrics.DeadLettered(subscription.Channel, 1);
                     break;
                 }
                 attempts.NextAttemptAt = (now + (result.RetryAfter ?? Backoff(attempts.Attempts))).ToUnixTimeMilliseconds();
-                await RecordFailureAsync(db, now, result.Error);
+                await WriteAsync(db => RecordFailureAsync(db, now, result.Error));
             }
         }
         return true;

@@ -27,8 +27,8 @@ internal static class MqttCredentialsApi
         return app;
     }
 
-    /// <summary>The only time the password is shown.</summary>
-    internal sealed record DeviceCredentialsResponse(string AdapterId, string DeviceId, string Username, string Password, DateTimeOffset CreatedAt);
+    /// <summary>The only time the password is shown; with the device's own ingest and feedback topics.</summary>
+    internal sealed record DeviceCredentialsResponse(string AdapterId, string DeviceId, string Username, string Password, DateTimeOffset CreatedAt, string Topic, string FeedbackTopic);
 
     private static async Task<Results<Created<DeviceCredentialsResponse>, ProblemHttpResult>> IssueAsync(
         string adapterId, string deviceId, HubDb db, TimeProvider time, HttpContext context)
@@ -57,7 +57,7 @@ internal static class MqttCredentialsApi
             await EndSessionsAsync(context, adapterId, deviceId);
         }
         var username = MqttDeviceCredential.UserName(adapterId, deviceId);
-        return TypedResults.Created($"/v1/adapters/{adapterId}/devices/{deviceId}/mqtt-credentials", new DeviceCredentialsResponse(adapterId, deviceId, username, password, now));
+        return TypedResults.Created($"/v1/adapters/{adapterId}/devices/{deviceId}/mqtt-credentials", new DeviceCredentialsResponse(adapterId, deviceId, username, password, now, MqttTopics.Ingest(adapterId, deviceId), MqttTopics.Feedback(adapterId, deviceId)));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(string adapterId, string deviceId, HubDb db, TimeProvider time, HttpContext context)

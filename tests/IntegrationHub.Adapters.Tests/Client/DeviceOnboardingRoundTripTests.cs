@@ -67,6 +67,7 @@ public sealed class DeviceOnboardingRoundTripTests(HubFixture fixture) : IClassF
         var otherAdapter = await Assert.ThrowsAsync<IntegrationHubException>(() => credentials.IssueDeviceMqttCredentialsAsync("someone-else", "nb-1"));
 
         Assert.Equal((adapter.ClientId, "nb-1", $"{adapter.ClientId}/nb-1"), (issued.AdapterId, issued.DeviceId, issued.Username));
+        Assert.Equal(($"hub/v1/ingest/{adapter.ClientId}/devices/nb-1", $"hub/v1/feedback/{adapter.ClientId}/nb-1"), (issued.Topic, issued.FeedbackTopic));
         Assert.True(issued.Password.Length >= 20, "a device password is long and random");
         Assert.Equal(MqttClientConnectResultCode.Success, signedIn);
         Assert.Equal(MqttClientConnectResultCode.BadUserNameOrPassword, afterRevoke);

@@ -282,6 +282,7 @@ public sealed class ConsumerContractTests
             Assert.Equal((2, "Valve well 2, Zhongshan Rd", "valve-wells"), (Imported.Registered, Imported.Devices[0].Name, Imported.Devices[0].Group));
             Assert.Equal(("request.validation-failed", "/rows/1/profile"), (BadRow.Code, Assert.Single(BadRow.Errors).Pointer));
             Assert.Equal("pact-devcred-issue-gas/ch4-1", Issued.Username);
+            Assert.Equal(("hub/v1/ingest/pact-devcred-issue-gas/devices/ch4-1", "hub/v1/feedback/pact-devcred-issue-gas/ch4-1"), (Issued.Topic, Issued.FeedbackTopic));
             Assert.Equal("device.not-found", NoCredentials.Code);
         }
     }

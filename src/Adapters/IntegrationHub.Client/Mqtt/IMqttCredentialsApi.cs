@@ -21,5 +21,9 @@ public interface IMqttCredentialsApi
     Task RevokeDeviceMqttCredentialsAsync(string adapterId, string deviceId, CancellationToken cancellationToken = default);
 }
 
-/// <summary>A device's MQTT credentials: <see cref="Password"/> is shown only in this answer; the hub keeps a hash.</summary>
-public sealed record DeviceMqttCredentials(string AdapterId, string DeviceId, string Username, string Password, DateTimeOffset CreatedAt);
+/// <summary>
+/// A device's MQTT credentials: <see cref="Password"/> is shown only in this answer; the hub keeps a hash. The device
+/// publishes on <see cref="Topic"/> (<c>hub/v1/ingest/{adapterId}/devices/{deviceId}</c>, with <c>/senml</c> for SenML on
+/// MQTT 3.1.1) and reads refusals on <see cref="FeedbackTopic"/>.
+/// </summary>
+public sealed record DeviceMqttCredentials(string AdapterId, string DeviceId, string Username, string Password, DateTimeOffset CreatedAt, string? Topic = null, string? FeedbackTopic = null);

@@ -142,19 +142,8 @@ public sealed class AlertsRoundTripTests(HubFixture fixture) : IClassFixture<Hub
     {
         var org = HubFixture.Unique("sdk-alert-once");
         var owner = await ManagerAsync(org, Methane("ch4-1"));
-        var failures = new HashSet<HttpMethod>();
         // The first request of each method fails as an overloaded hub would.
-        var wire = new WireTap(async (request, send) =>
-        {
-            lock (failures)
-            {
-                if (failures.Add(request.Method))
-                {
-                    return new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
-                }
-            }
-            return await send();
-        });
+        var wire = WireTap.FailingFirstOfEachMethod();
         await using var sdk = Sdk.For(Hub, owner.ClientId, owner.ClientSecret, b => b.Tap(IntegrationHubHttpClients.Alerts, wire));
         await ReadingsAsync(sdk.GetRequiredService<ITelemetryApi>(), "ch4-1", 30);
         var alerts = sdk.GetRequiredService<IAlertsApi>();

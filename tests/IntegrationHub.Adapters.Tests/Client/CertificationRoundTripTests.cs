@@ -97,19 +97,8 @@ public sealed class CertificationRoundTripTests(HubFixture fixture) : IClassFixt
     public async Task FailingOpen_IsNotRetried_ButAFailingReadIs()
     {
         var adapter = await Tenants.CreateAsync(Hub, HubFixture.Unique("sdk-cert-retry"), ["telemetry:write"], "ch4-1");
-        var failures = new HashSet<HttpMethod>();
         // The first request of each method fails as an overloaded hub would.
-        var wire = new WireTap(async (request, send) =>
-        {
-            lock (failures)
-            {
-                if (failures.Add(request.Method))
-                {
-                    return new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
-                }
-            }
-            return await send();
-        });
+        var wire = WireTap.FailingFirstOfEachMethod();
         await using var sdk = Sdk.For(Hub, adapter.ClientId, adapter.ClientSecret, b => b.Tap(IntegrationHubHttpClients.Certification, wire));
         var certifications = sdk.GetRequiredService<ICertificationsApi>();
 

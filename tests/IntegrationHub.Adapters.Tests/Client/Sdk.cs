@@ -42,6 +42,23 @@ internal sealed class WireTap(Func<HttpRequestMessage, Func<Task<HttpResponseMes
     {
     }
 
+    /// <summary>A tap on which the first request of each HTTP method fails with 503, as an overloaded hub would answer it.</summary>
+    public static WireTap FailingFirstOfEachMethod()
+    {
+        var failed = new HashSet<HttpMethod>();
+        return new WireTap(async (request, send) =>
+        {
+            lock (failed)
+            {
+                if (failed.Add(request.Method))
+                {
+                    return new HttpResponseMessage(System.Net.HttpStatusCode.ServiceUnavailable);
+                }
+            }
+            return await send();
+        });
+    }
+
     public int Requests
     {
         get

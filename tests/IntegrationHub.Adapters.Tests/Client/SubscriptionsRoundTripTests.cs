@@ -244,19 +244,8 @@ public sealed class SubscriptionsRoundTripTests(SubscriptionHubFixture fixture) 
     {
         var org = HubFixture.Unique("sdk-sub-once");
         var adapter = await Tenants.CreateAsync(Hub, org, Tenants.Subscriber);
-        var failures = new HashSet<HttpMethod>();
         // The first request of each method fails as an overloaded hub would.
-        var wire = new WireTap(async (request, send) =>
-        {
-            lock (failures)
-            {
-                if (failures.Add(request.Method))
-                {
-                    return new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
-                }
-            }
-            return await send();
-        });
+        var wire = WireTap.FailingFirstOfEachMethod();
         await using var sdk = Sdk.For(Hub, adapter.ClientId, adapter.ClientSecret, b => b.Tap(IntegrationHub.Client.IntegrationHubHttpClients.Subscriptions, wire));
         var subscriptions = sdk.GetRequiredService<ISubscriptionsApi>();
 

@@ -10,7 +10,7 @@ public sealed class StorageTests(HubFixture fixture) : IClassFixture<HubFixture>
     {
         var pending = await fixture.Hub.QueryAsync(db => Task.FromResult(db.Database.HasPendingModelChanges()));
 
-        Assert.False(pending, "The model has changes no migration covers: run `dotnet ef migrations add <Name> --project src/Gateway --output-dir Storage/Migrations`.");
+        Assert.False(pending, "The model has changes no migration covers: run `tools/db/regenerate-initial-migration.sh` (no hub database has shipped, so the one Initial migration is regenerated).");
     }
 
     [Fact]

@@ -11,8 +11,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace IntegrationHub.Gateway.Storage.Migrations
 {
     [DbContext(typeof(HubDb))]
-    [Migration("20261128160522_Certifications")]
-    partial class Certifications
+    [Migration("20261206104844_Initial")]
+    partial class Initial
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -479,6 +479,42 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                     b.ToTable("quarantine", (string)null);
                 });
 
+            modelBuilder.Entity("IntegrationHub.Gateway.Mqtt.MqttDeviceCredential", b =>
+                {
+                    b.Property<long>("Key")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AdapterId")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DeviceId")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OrganizationId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SecretHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("AdapterId", "DeviceId")
+                        .IsUnique();
+
+                    b.ToTable("mqtt_device_credentials", (string)null);
+                });
+
             modelBuilder.Entity("IntegrationHub.Gateway.Organizations.Adapter", b =>
                 {
                     b.Property<string>("Id")
@@ -870,6 +906,9 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                         .HasColumnType("INTEGER");
 
                     b.Property<long?>("NextAttemptAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Rewinds")
                         .HasColumnType("INTEGER");
 
                     b.HasKey("SubscriptionId", "Lane");
@@ -1469,6 +1508,15 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                         .WithMany()
                         .HasForeignKey("OrganizationId")
                         .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("IntegrationHub.Gateway.Mqtt.MqttDeviceCredential", b =>
+                {
+                    b.HasOne("IntegrationHub.Gateway.Organizations.Adapter", null)
+                        .WithMany()
+                        .HasForeignKey("AdapterId")
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 

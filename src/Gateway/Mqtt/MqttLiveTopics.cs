@@ -10,7 +10,7 @@ using MQTTnet.Exceptions;
 namespace IntegrationHub.Gateway.Mqtt;
 
 /// <summary>
-/// The live topics carry the outbox's events unchanged (EVT-001, DESIGN §6), so that <c>source</c> + <c>id</c>
+/// The live topics carry the outbox's events unchanged (EVT-001, EVT-002, DESIGN §6), so that <c>source</c> + <c>id</c>
 /// de-duplicates them against webhooks, server-sent events and subscription topics: an observation on
 /// <c>hub/v1/out/{district}/{domain}/{deviceId}</c>, an alert step retained on <c>hub/v1/alerts/{district}/{domain}/{deviceId}</c>
 /// (the retained message is the device's latest step). It follows the outbox after each commit, in id order, so each

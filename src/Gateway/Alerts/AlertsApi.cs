@@ -192,10 +192,6 @@ internal static class AlertsApi
         var book = context.RequestServices.GetRequiredService<AlertBook>();
         book.Act(alert, kind, to, caller.ClientId, note, organization, time.GetUtcNow().ToUnixTimeMilliseconds());
         await book.SaveAsync(context.RequestAborted);
-        foreach (var stream in context.RequestServices.GetServices<IAlertStream>())
-        {
-            await book.AnnounceAsync(stream, context.RequestAborted);
-        }
         return TypedResults.Ok(AlertResponse.From(alert, context.RequestServices.GetRequiredService<IOptions<AlertOptions>>().Value.Deadlines));
     }
 

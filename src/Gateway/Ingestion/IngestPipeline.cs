@@ -14,15 +14,6 @@ namespace IntegrationHub.Gateway.Ingestion;
 /// <summary>The verdict on one message of a batch, as the sender is told it.</summary>
 internal sealed record MessageResult(int Index, string? MessageId, string Status, string? Code, string? Pointer, IReadOnlyList<Finding>? Errors, long? QuarantineId);
 
-/// <summary>
-/// Hears about accepted telemetry right after its durable write, to stream it live (MQTT out-topics). Best effort:
-/// durable, replayable delivery is the outbox's.
-/// </summary>
-internal interface ILiveStream
-{
-    void Publish(Sender sender, IReadOnlyList<PendingMessage> batch, IReadOnlyList<(MessageOutcome Outcome, long? QuarantineId)> outcomes);
-}
-
 /// <summary>The answer to a batch: counts and one result per message, in order.</summary>
 internal sealed record BatchResult(int Accepted, int Duplicates, int Rejected, IReadOnlyList<MessageResult> Results);
 
@@ -40,7 +31,6 @@ internal sealed class IngestPipeline(
     IngestMetrics metrics,
     AlertSignal alerts,
     OutboxSignal events,
-    ILiveStream streams,
     Certification.CertificationSessions certifications)
 {
     /// <param name="caller">The sending adapter.</param>
@@ -75,8 +65,8 @@ internal sealed class IngestPipeline(
         var sender = new Sender(caller.ClientId, caller.OrganizationId, caller.IsSandbox);
         var outcomes = await writer.WriteAsync(sender, batch, receivedAt, cancellationToken);
         alerts.Notify();
+        // Every channel (webhooks, server-sent events, MQTT subscriptions and live topics) follows the outbox from here.
         events.Fire();
-        streams.Publish(sender, batch, outcomes);
         await certifications.RecordAsync(db, caller, transport, messages, batch, outcomes, receivedAt, cancellationToken);
 
         var results = new MessageResult[batch.Length];

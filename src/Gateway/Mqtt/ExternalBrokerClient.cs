@@ -60,6 +60,12 @@ internal sealed partial class ExternalBrokerClient(
     /// <summary>The shared subscription every node of the hub consumes ingest through.</summary>
     public string IngestFilter => $"$share/{options.Value.External.SharedGroup}/{MqttTopics.IngestPrefix}#";
 
+    /// <summary>A broker passes a message on as published: it cannot turn an event's properties into a payload for an MQTT 3.1.1 receiver.</summary>
+    public bool AdaptsToReceivers => false;
+
+    /// <summary>The broker's ACL, not the hub, decides who reads the live topics (<c>POST /v1/mqtt/auth</c> gives them to city-wide readers only).</summary>
+    public Task PublishAsync(MqttApplicationMessage message, Telemetry.LiveRow row, CancellationToken cancellationToken) => PublishAsync(message, cancellationToken);
+
     /// <summary>Publishes to the external broker (QoS 1 waits for its PUBACK); without a connection it throws, so that nothing counts as sent.</summary>
     public async Task PublishAsync(MqttApplicationMessage message, CancellationToken cancellationToken)
     {

@@ -20,7 +20,11 @@ internal interface IVisibleRow
 /// The visibility attributes of a row that is not a table row: a live message or an outbox event. The organization an
 /// alert is dispatched to reads it too.
 /// </summary>
-internal sealed record LiveRow(string OrganizationId, string Domain, string District, bool Sandbox, string? Responsible = null) : IVisibleRow;
+internal sealed record LiveRow(string OrganizationId, string Domain, string District, bool Sandbox, string? Responsible = null) : IVisibleRow
+{
+    /// <summary>Whose data an outbox event carries, whichever channel delivers it.</summary>
+    public static LiveRow Of(Events.OutboxEvent e) => new(e.OrganizationId, e.Domain ?? "", e.District ?? "", e.Sandbox, e.ResponsibleOrganizationId);
+}
 
 /// <summary>
 /// Who may read what, applied on the server to every telemetry query (DESIGN §7.5):

@@ -10,7 +10,6 @@ using IntegrationHub.Gateway.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using MQTTnet;
 using MQTTnet.Formatter;
-using MQTTnet.Packets;
 using MQTTnet.Protocol;
 using static IntegrationHub.Gateway.Tests.Infrastructure.HubClient;
 
@@ -87,10 +86,10 @@ public sealed partial class ExternalBrokerTests(ExternalBrokerFixture fixture) :
         return (fixture.Broker, fixture.Hub);
     }
 
-    internal static async Task<IMqttClient> ConnectAsync(int port, string clientId)
+    internal static async Task<IMqttClient> ConnectAsync(int port, string clientId, MqttProtocolVersion version = MqttProtocolVersion.V500)
     {
         var client = new MqttClientFactory().CreateMqttClient();
-        await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithProtocolVersion(MqttProtocolVersion.V500)
+        await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithProtocolVersion(version)
             .WithClientId(clientId).WithTimeout(Timeout).Build(), TestContext.Current.CancellationToken);
         return client;
     }
@@ -115,8 +114,6 @@ public sealed partial class ExternalBrokerTests(ExternalBrokerFixture fixture) :
         return received.Task.WaitAsync(Timeout);
     }
 
-    private static string Property(MqttApplicationMessage message, string name) => message.UserProperties.Single(p => p.Name == name).ReadValueAsString();
-
     [Fact]
     public async Task TenThousandPublishes_FromEightPublishers_AreStoredExactlyOnce_AndStreamedOut()
     {
@@ -133,6 +130,8 @@ public sealed partial class ExternalBrokerTests(ExternalBrokerFixture fixture) :
         }
         var listener = await ConnectAsync(broker.Port, "listener-" + org);
         var streamed = await NextAsync(listener, "hub/v1/out/#", m => m.Topic == "hub/v1/out/370202/gas/ext-0");
+        var legacyListener = await ConnectAsync(broker.Port, "legacy-" + org, MqttProtocolVersion.V311);
+        var legacyStreamed = await NextAsync(legacyListener, "hub/v1/out/#", m => m.Topic == "hub/v1/out/370202/gas/ext-0");
 
         await Task.WhenAll(Enumerable.Range(0, publishers).Select(async p =>
         {
@@ -163,15 +162,20 @@ public sealed partial class ExternalBrokerTests(ExternalBrokerFixture fixture) :
         Assert.Equal(rows, observations);
         Assert.Equal(0, await hub.QueryAsync(db => db.Quarantine.CountAsync(q => q.OrganizationId == org)));
 
-        // The out-stream goes to the external broker, as CloudEvents in MQTT 5 binary mode.
+        // The out-stream goes to the external broker as the outbox's events, whole (structured mode): a broker passes a
+        // message on as published, so this is the form MQTT 5 and 3.1.1 receivers alike read with its id and source.
         var observation = await streamed;
-        Assert.Equal("application/json", observation.ContentType);
-        Assert.Equal("1.0", Property(observation, "specversion"));
-        Assert.Equal("city.integrationhub.observation.v1", Property(observation, "type"));
-        Assert.Equal("ext-0", Property(observation, "subject"));
-        Assert.Equal(org, Property(observation, "organization"));
-        Assert.StartsWith(adapterId + ":m-0-", Property(observation, "id"));
-        Assert.Equal("ext-0", JsonNode.Parse(observation.Payload.ToArray())!["deviceId"]!.GetValue<string>());
+        Assert.Equal("application/cloudevents+json", observation.ContentType);
+        foreach (var message in new[] { observation, await legacyStreamed })
+        {
+            var envelope = JsonNode.Parse(message.Payload.ToArray())!;
+            AsyncApiPayloads.AssertValid("observationStructured", envelope);
+            var id = long.Parse(envelope["id"]!.GetValue<string>(), CultureInfo.InvariantCulture);
+            var outbox = await hub.QueryAsync(db => db.Outbox.SingleAsync(e => e.Id == id));
+            Assert.Equal((outbox.Source, outbox.Subject, org), (envelope["source"]!.GetValue<string>(), envelope["subject"]!.GetValue<string>(), envelope["organization"]!.GetValue<string>()));
+            Assert.Equal($"{org}/ext-0", outbox.Subject);
+            Assert.True(JsonNode.DeepEquals(JsonNode.Parse(outbox.Data), envelope["data"]), envelope.ToJsonString());
+        }
     }
 
     [Fact]

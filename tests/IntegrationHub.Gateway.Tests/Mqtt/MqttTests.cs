@@ -130,7 +130,10 @@ public sealed class MqttTests(HubFixture fixture) : IClassFixture<HubFixture>
         var streamed = await inbox.WaitForAsync(m => m.Topic == "hub/v1/out/370202/gas/ch4-1");
         Assert.Equal("1.0", Property(streamed, "specversion"));
         Assert.Equal("city.integrationhub.observation.v1", Property(streamed, "type"));
-        Assert.Equal($"{id}:m1", Property(streamed, "id"));
+        // The outbox's event, as webhooks and server-sent events carry it: source + id de-duplicate across channels.
+        var outbox = await Hub.QueryAsync(db => db.Outbox.SingleAsync(e => e.OrganizationId == org));
+        Assert.Equal(outbox.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), Property(streamed, "id"));
+        Assert.Equal("/integrationhub/hub/telemetry", Property(streamed, "source"));
         Assert.Equal("application/json", streamed.ContentType);
         Assert.Equal(10.0, JsonNode.Parse(Encoding.UTF8.GetString(streamed.Payload.ToArray()))!["observations"]![0]!["value"]!.GetValue<double>());
         await publisher.DisconnectAsync();
@@ -384,9 +387,10 @@ public sealed class MqttAlertTopicTests() : OwnHub
             await posted.ShouldBeAsync(HttpStatusCode.OK);
         }
         await Hub.Services.GetRequiredService<IntegrationHub.Gateway.Alerts.AlertEngine>().CaughtUpAsync(TestContext.Current.CancellationToken);
+        await Hub.Services.GetRequiredService<MqttLiveTopics>().CaughtUpAsync(TestContext.Current.CancellationToken);
 
         // Subscribing afterwards still gets the device's latest alert: it is retained.
-        async Task<List<MqttApplicationMessage>> ReceiveRetainedAsync(string user, string password)
+        async Task<List<MqttApplicationMessage>> ReceiveRetainedAsync(string user, string password, MqttProtocolVersion version = MqttProtocolVersion.V500)
         {
             var received = new List<MqttApplicationMessage>();
             var client = new MqttClientFactory().CreateMqttClient();
@@ -395,7 +399,7 @@ public sealed class MqttAlertTopicTests() : OwnHub
                 received.Add(e.ApplicationMessage);
                 return Task.CompletedTask;
             };
-            await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", Hub.MqttPort).WithProtocolVersion(MqttProtocolVersion.V500)
+            await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", Hub.MqttPort).WithProtocolVersion(version)
                 .WithClientId(HubFixture.Unique("alerts")).WithCredentials(user, password).Build());
             await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("hub/v1/alerts/#").Build());
             // A round trip through the broker after subscribing: retained messages are sent before its answer.
@@ -406,6 +410,9 @@ public sealed class MqttAlertTopicTests() : OwnHub
 
         var mine = await ReceiveRetainedAsync(id, await Hub.TokenAsync(id, secret));
         var theirs = await ReceiveRetainedAsync(otherId, await Hub.TokenAsync(otherId, otherSecret));
+        // MQTT 3.1.1 carries no properties: the hub keeps whose alert it is beside the message, and the event travels whole.
+        var mine311 = await ReceiveRetainedAsync(id, await Hub.TokenAsync(id, secret), MqttProtocolVersion.V311);
+        var theirs311 = await ReceiveRetainedAsync(otherId, await Hub.TokenAsync(otherId, otherSecret), MqttProtocolVersion.V311);
 
         var retained = Assert.Single(mine);
         Assert.Equal("hub/v1/alerts/370202/gas/ch4-1", retained.Topic);
@@ -413,5 +420,13 @@ public sealed class MqttAlertTopicTests() : OwnHub
         Assert.Equal("red", retained.UserProperties.Single(p => p.Name == "level").ReadValueAsString());
         Assert.Equal("red", JsonNode.Parse(Encoding.UTF8.GetString(retained.Payload.ToArray()))!["level"]!.GetValue<string>());
         Assert.Empty(theirs);
+        var whole = Assert.Single(mine311);
+        Assert.True(whole.Retain);
+        var envelope = JsonNode.Parse(Encoding.UTF8.GetString(whole.Payload.ToArray()))!;
+        Assert.Equal(retained.UserProperties.Single(p => p.Name == "id").ReadValueAsString(), envelope["id"]!.GetValue<string>());
+        Assert.Equal("city.integrationhub.alert.raised.v1", envelope["type"]!.GetValue<string>());
+        Assert.Equal("red", envelope["level"]!.GetValue<string>());
+        Assert.Equal("red", envelope["data"]!["level"]!.GetValue<string>());
+        Assert.Empty(theirs311);
     }
 }

@@ -29,7 +29,13 @@ var words = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) &
 switch (words.FirstOrDefault())
 {
     case "micro":
-        MicroBenchmarks.Run([.. args.Skip(Array.IndexOf(args, "micro") + 1).Where(a => a != "--smoke")], smoke);
+        var rest = args.SkipWhile(a => a != "micro").Skip(1).ToList();
+        rest.Remove("--smoke");
+        if (rest.IndexOf("--out") is var at and >= 0)
+        {
+            rest.RemoveRange(at, Math.Min(2, rest.Count - at));
+        }
+        MicroBenchmarks.Run([.. rest], smoke, output);
         return 0;
     case "profile":
         await ProfileLoad.RunAsync(words.ElementAtOrDefault(1) ?? "http", TimeSpan.FromSeconds(int.Parse(Option("--seconds") ?? "30", CultureInfo.InvariantCulture)), Option("--trace"), output);

@@ -17,14 +17,13 @@ namespace IntegrationHub.Bench.Micro;
 /// </summary>
 internal static class MicroBenchmarks
 {
-    public static void Run(string[] arguments, bool smoke)
+    public static void Run(string[] arguments, bool smoke, string output)
     {
         var job = smoke ? Job.Dry : Job.Default;
         var config = DefaultConfig.Instance
             .AddJob(job.WithToolchain(InProcessEmitToolchain.Instance).AsDefault())
             .AddDiagnoser(MemoryDiagnoser.Default)
-            .WithOptions(ConfigOptions.JoinSummary)
-            .WithArtifactsPath(Path.Combine(Path.GetTempPath(), "ihub-bench-micro"));
+            .WithArtifactsPath(Path.Combine(output, "micro"));
         var filter = arguments.Length == 0 ? ["--filter", "*"] : arguments;
         BenchmarkSwitcher.FromAssembly(typeof(MicroBenchmarks).Assembly).Run(filter, config);
     }

@@ -17,6 +17,10 @@ internal static class ProfileLoad
 
     public static async Task RunAsync(string transport, TimeSpan duration, string? dotnetTrace, string output)
     {
+        if (transport is not ("http" or "mqtt"))
+        {
+            throw new ArgumentException($"Profile http or mqtt, not '{transport}'.", nameof(transport));
+        }
         await using var hub = await BenchHub.StartAsync("profile");
         await using var subscriber = await Subscribers.OpenAsync(hub, "webhook batched");
         var pid = hub.ServerProcessId();
@@ -26,13 +30,13 @@ internal static class ProfileLoad
         {
             Console.WriteLine($"  e.g. dotnet-trace collect -p {pid} --profile dotnet-sampled-thread-time --duration 00:00:00:15 --format Speedscope");
         }
+        var watch = Stopwatch.StartNew();
         var messages = transport switch
         {
             "http" => await HttpAsync(hub, duration),
-            "mqtt" => await MqttAsync(hub, duration),
-            _ => throw new ArgumentException($"Profile http or mqtt, not '{transport}'.", nameof(transport)),
+            _ => await MqttAsync(hub, duration),
         };
-        Console.WriteLine($"  {messages / duration.TotalSeconds:N0} msg/s during the load");
+        Console.WriteLine($"  {messages / watch.Elapsed.TotalSeconds:N0} msg/s during the load");
         await trace;
     }
 
@@ -66,6 +70,7 @@ internal static class ProfileLoad
     private static async Task TraceAsync(string dotnetTrace, int pid, TimeSpan length, string output)
     {
         await Task.Delay(WarmUp);
+        Directory.CreateDirectory(Path.GetDirectoryName(output)!);
         var result = await ToolProcess.RunAsync(dotnetTrace,
             ["collect", "-p", pid.ToString(CultureInfo.InvariantCulture), "--profile", "dotnet-sampled-thread-time", "--duration", length.ToString(@"dd\:hh\:mm\:ss", CultureInfo.InvariantCulture), "-o", output + ".nettrace", "--format", "Speedscope"],
             length + TimeSpan.FromMinutes(2));

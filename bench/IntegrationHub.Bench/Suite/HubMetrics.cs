@@ -5,9 +5,10 @@ namespace IntegrationHub.Bench.Suite;
 /// <summary>
 /// The runtime figures the hub exports at <c>/metrics</c> (Prometheus text; the .NET <c>System.Runtime</c> meter through
 /// OpenTelemetry's runtime instrumentation): working set (the resident set on Linux), GC collections per generation,
-/// bytes allocated and CPU time, all since the process started. Differences between two readings give a window's figures.
+/// bytes allocated and CPU time, all since the process started; and the hub's own count of accepted messages
+/// (<c>ihub.ingest.messages</c>). Differences between two readings give a window's figures.
 /// </summary>
-internal sealed record HubMetrics(double WorkingSetBytes, double Gen0, double Gen1, double Gen2, double AllocatedBytes, double CpuSeconds)
+internal sealed record HubMetrics(double WorkingSetBytes, double Gen0, double Gen1, double Gen2, double AllocatedBytes, double CpuSeconds, double AcceptedMessages)
 {
     public static HubMetrics Parse(string text)
     {
@@ -34,6 +35,7 @@ internal sealed record HubMetrics(double WorkingSetBytes, double Gen0, double Ge
             Sum("dotnet_gc_collections_total", "\"gen1\""),
             Sum("dotnet_gc_collections_total", "\"gen2\""),
             Sum("dotnet_gc_heap_total_allocated_bytes_total"),
-            Sum("dotnet_process_cpu_time_seconds_total"));
+            Sum("dotnet_process_cpu_time_seconds_total"),
+            Sum("ihub_ingest_messages_total", "outcome=\"accepted\""));
     }
 }

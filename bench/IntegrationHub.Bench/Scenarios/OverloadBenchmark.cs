@@ -26,7 +26,12 @@ internal sealed class OverloadBenchmark : IScenario
         await using var subscriber = await Subscribers.OpenAsync(hub, "webhook batched");
         var sequence = 0;
         await Ingest.PostAllAsync(hub.Client(Connections), Telemetry.Batches("ow", ref sequence, 10), Connections); // warm-up
-        var capacity = await Ingest.PostAllAsync(hub.Client(Connections), Telemetry.Batches("oc", ref sequence, run.Pick(150, 5)), Connections);
+        // The better of two rounds: a probe slowed by a neighbour on the machine would offer the hub less than twice what it can do.
+        var capacity = 0.0;
+        for (var round = 0; round < run.Pick(2, 1); round++)
+        {
+            capacity = Math.Max(capacity, await Ingest.PostAllAsync(hub.Client(Connections), Telemetry.Batches("oc", ref sequence, run.Pick(150, 5)), Connections));
+        }
         await hub.SettleAsync(run.Pick(TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(2)));
 
         var rate = 2 * capacity;
@@ -36,7 +41,7 @@ internal sealed class OverloadBenchmark : IScenario
 
         var offered = string.Create(CultureInfo.InvariantCulture, $"{rate:N0} obs/s offered for {duration.TotalSeconds:0} s");
         run.Add(new Row(Name, $"acknowledged obs/s, {offered}", load.AcknowledgedPerSecond, "obs/s",
-            "capacity (closed loop)", capacity, Note: load.Summary()));
+            "capacity (closed loop)", capacity, Note: (load.Acknowledged.Count >= 0.95 * load.Scheduled.Count ? "the hub took all it was offered, so this run did not overload it; " : "") + load.Summary()));
         run.Add(new Row(Name, "answer latency p99 (any status)", load.Answers.Percentile(0.99), "ms", Note: string.Create(CultureInfo.InvariantCulture, $"answers p50 {Report.Format(load.Answers.Percentile(0.5), "ms")}, max {Report.Format(load.Answers.Max, "ms")}; acks p99 {Report.Format(load.Acks.Percentile(0.99), "ms")}; no answer within {patience.TotalSeconds:0} s counts as behind")));
         run.Add(new Row(Name, "requests refused with 503", 100.0 * load.Unavailable / load.Requests, "%"));
         run.Add(new Row(Name, "acknowledged messages not stored", lost ?? double.NaN, "messages", Target: Target.AtMost(0, "messages"),

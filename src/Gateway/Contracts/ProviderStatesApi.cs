@@ -103,10 +103,12 @@ internal static class ProviderStatesApi
 
         var values = new JsonObject { ["adminToken"] = adminToken, ["accessToken"] = adminToken };
         var cancellationToken = context.RequestAborted;
-        // The organization's adapter manages its alerts; its token is the one the interaction sends.
+        // The organization's adapter manages its alerts; its token is the one the interaction sends. It is in production:
+        // a sandbox adapter's alerts are drills, which are never dispatched, counted or put in the feed.
         async Task<string> ManagerAsync()
         {
             var token = await AdapterWithDeviceAsync(hub, adminToken, Param("organizationId"), Param("adapterId"), Param("deviceId"), Managing, cancellationToken);
+            await hub.SendAsync(HttpMethod.Put, adminToken, $"/v1/adapters/{Param("adapterId")}/status", new { status = "production" }, cancellationToken);
             values["accessToken"] = token;
             return token;
         }

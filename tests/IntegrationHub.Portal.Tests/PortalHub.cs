@@ -65,6 +65,13 @@ public abstract class PortalHub : IAsyncLifetime
         return JsonNode.Parse(text)!.AsObject();
     }
 
+    /// <summary>Moves an adapter to production: a sandbox adapter's alerts are drills, which the city board never shows.</summary>
+    protected static async Task PromoteAsync(HttpClient admin, string adapterId)
+    {
+        using var response = await admin.PutAsJsonAsync($"/v1/adapters/{adapterId}/status", new { status = "production" });
+        Assert.True(response.IsSuccessStatusCode, $"PUT status of {adapterId}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
     /// <summary>A methane reading of the reference profile, taken a minute (or <paramref name="ago"/>) before the hub's (fake) clock.</summary>
     protected object Methane(string messageId, string deviceId, double value, string unit = "%{LEL}", int minutesAgo = 1, TimeSpan? ago = null) => new
     {

@@ -161,7 +161,9 @@ internal static class ProviderStatesApi
                 var last = DateTimeOffset.Parse(Param("time"), CultureInfo.InvariantCulture);
                 await hub.PostAsync(ownerToken, "/v1/telemetry", Batch(Param("deviceId"), "%{LEL}", (Stamp(last.AddMinutes(-5)), 30), (Stamp(last), 30)), cancellationToken);
                 await engine.CaughtUpAsync(cancellationToken);
-                var alerts = await hub.SendAsync(HttpMethod.Get, ownerToken, $"/v1/alerts?device={Uri.EscapeDataString(Param("deviceId"))}&open=true", null, cancellationToken);
+                // The states' organizations are districts of one area: each sees the others' alerts, so the query names its own.
+                var alerts = await hub.SendAsync(HttpMethod.Get, ownerToken,
+                    $"/v1/alerts?device={Uri.EscapeDataString(Param("deviceId"))}&organization={Uri.EscapeDataString(Param("organizationId"))}&open=true", null, cancellationToken);
                 var alertId = alerts!["items"]!.AsArray().Single()!["id"]!.GetValue<long>();
                 values["alertId"] = alertId;
                 if (change.State == "a resolved methane alert")

@@ -120,7 +120,7 @@ public sealed class ConsumerContractTests
         await alerts.GetAlertCapXmlAsync(3),
         await alerts.GetAlertCapAsync(4),
         await alerts.GetAlertFeedAsync(),
-        await alerts.GetAlertStatisticsAsync("day", offsetMinutes: 480),
+        await alerts.GetAlertStatisticsAsync("day", new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 1, 10, 0, 0, 0, TimeSpan.Zero), offsetMinutes: 480),
         await alerts.AcknowledgeAlertAsync(6, new NoteRequest("crew on the way")),
         await alerts.DispatchAlertAsync(7, new DispatchRequest("pact-brigade", "ventilate the well")),
         await alerts.ResolveAlertAsync(8, new NoteRequest("valve closed, well ventilated")),

@@ -17,7 +17,8 @@ internal static class AlertClient
     /// is empty); returns a client holding the adapter's token. The adapter is in production, whose alerts are the city's,
     /// unless <paramref name="sandbox"/>: a sandbox adapter's alerts are drills (ALR-004).
     /// </summary>
-    public static async Task<HttpClient> ManagerAsync(this HubFactory hub, string organizationId, string deviceId, bool sandbox = false, string kind = "enterprise", string? areaCode = null)
+    public static async Task<HttpClient> ManagerAsync(
+        this HubFactory hub, string organizationId, string deviceId, bool sandbox = false, string kind = "enterprise", string? areaCode = null, string profile = "gas.underground-methane")
     {
         using var admin = await hub.AdminAsync();
         await admin.CreateOrganizationAsync(organizationId, kind, areaCode);
@@ -28,7 +29,7 @@ internal static class AlertClient
         }
         if (deviceId.Length > 0)
         {
-            await admin.RegisterDeviceAsync(id, deviceId);
+            await admin.RegisterDeviceAsync(id, deviceId, profile);
         }
         return hub.As(await hub.TokenAsync(id, secret));
     }

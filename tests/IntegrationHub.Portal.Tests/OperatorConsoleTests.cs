@@ -15,12 +15,7 @@ public sealed class OperatorConsoleTests : PortalHub
         await PostAsync(admin, "/v1/adapters/shinan-gas-scada/devices", new { deviceId = "sn-ch4-07", profile = "gas.underground-methane", district = "370202", location = new { lon = 120.383, lat = 36.067 } });
 
         var (page, errors) = await Browser.OpenAsync(Hub.BaseAddress, "zh-CN");
-        await page.GotoAsync("/console");
-        await page.WaitForURLAsync("**/account/sign-in**");
-        await page.Locator("#email").FillAsync(PortalHub.OperatorEmail);
-        await page.Locator("#password").FillAsync(PortalHub.OperatorPassword);
-        await page.Locator("form button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync("**/console");
+        await SignInToConsoleAsync(page);
         Assert.Equal("zh-CN", await page.Locator("html").GetAttributeAsync("lang"));
         await Assertions.Expect(page.Locator("#live.live")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("#board tr[data-alert-id]")).ToHaveCountAsync(0);

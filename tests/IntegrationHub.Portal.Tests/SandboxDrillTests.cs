@@ -22,12 +22,7 @@ public sealed class SandboxDrillTests : PortalHub
         var invitation = await PostAsync(admin, "/v1/users", new { email = "dev@laoshan-vendor.example.cn", name = "Zhao Min", role = "developer", organizationId = "laoshan-vendor" });
 
         var (board, boardErrors) = await Browser.OpenAsync(Hub.BaseAddress);
-        await board.GotoAsync("/console");
-        await board.WaitForURLAsync("**/account/sign-in**");
-        await board.Locator("#email").FillAsync(OperatorEmail);
-        await board.Locator("#password").FillAsync(OperatorPassword);
-        await board.Locator("form button[type=submit]").ClickAsync();
-        await board.WaitForURLAsync("**/console");
+        await SignInToConsoleAsync(board);
         await Assertions.Expect(board.Locator("#live.live")).ToBeVisibleAsync();
 
         // Red from the vendor's test bench first, then red from the city's gas network.
@@ -51,11 +46,7 @@ public sealed class SandboxDrillTests : PortalHub
 
         // The vendor's developer sees the drill, marked as one.
         var (workspace, workspaceErrors) = await Browser.OpenAsync(Hub.BaseAddress);
-        await workspace.GotoAsync(invitation["invitationUrl"]!.GetValue<string>());
-        await workspace.GetByLabel("New password").FillAsync("developer-password-0123");
-        await workspace.GetByLabel("The same password again").FillAsync("developer-password-0123");
-        await workspace.GetByRole(AriaRole.Button, new() { Name = "Set password and sign in" }).ClickAsync();
-        await workspace.WaitForURLAsync("**/developer");
+        await AcceptInvitationAsync(workspace, invitation);
         var drill = workspace.Locator("#alerts tr[data-alert-id]");
         await Assertions.Expect(drill).ToHaveCountAsync(1);
         await Assertions.Expect(drill).ToHaveAttributeAsync("data-sandbox", "true");

@@ -75,6 +75,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, IOptions<H
                     State = AlertState.Raised,
                     OpenKey = OpenKeyOf(device.Key, rule.Id),
                     RaisedAt = now,
+                    ObservedAt = trigger.At,
                     UpdatedAt = now,
                     LastNotifiedAt = now,
                     DeadlineFrom = now,
@@ -251,6 +252,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, IOptions<H
             alertId,
             step.Kind,
             Utc(step.At),
+            Utc(alert.ObservedAt),
             new DedupKey(alert.DeviceId, alert.RuleId),
             alert.OrganizationId,
             alert.ResponsibleOrganizationId,
@@ -291,7 +293,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, IOptions<H
     private static string Utc(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
     private sealed record AlertEventData(
-        string AlertId, string Transition, string At, DedupKey DedupKey, string OrganizationId, string ResponsibleOrganizationId,
+        string AlertId, string Transition, string At, string ObservedAt, DedupKey DedupKey, string OrganizationId, string ResponsibleOrganizationId,
         string DeviceId, string Profile, string Domain, string District, RuleReference Rule, string Level, string? PreviousLevel,
         string State, bool Cleared, IReadOnlyList<CauseData>? Causes, ObservationData? Observation, string? By, string? Note, string? CapIdentifier);
 

@@ -55,6 +55,8 @@ public static class ErrorCodes
     public const string GrantNotFound = "grant.not-found";
     public const string AlertNotFound = "alert.not-found";
     public const string AlertInvalidTransition = "alert.invalid-transition";
+    public const string AlertConditionActive = "alert.condition-active";
+    public const string AlertSandboxDrill = "alert.sandbox-drill";
     public const string AntiforgeryFailed = "auth.antiforgery-failed";
     public const string UserNotFound = "user.not-found";
     public const string UserExists = "user.exists";

@@ -21,13 +21,14 @@ internal static class QuarantineApi
             .WithTags("Telemetry")
             .RequireAuthorization(HubPolicies.SenderOrOrganization)
             .WithName("ListQuarantine")
-            .WithSummary("Page through the sending adapter's rejected input, newest first, with the reasons.");
+            .WithSummary("Page through the sending adapter's rejected input, newest first, with the reasons.")
+            .WithDescription("Each entry keeps what was sent: `payload` when it is JSON, else `payloadText`. When the bytes were not UTF-8 text, `payloadBytes` holds them exactly (base64) and `payloadText` shows them with U+FFFD for each invalid sequence. `payloadTruncated` says the sent input was longer than the 16 KiB kept.");
         return app;
     }
 
     internal sealed record QuarantineResponse(
         long Id, DateTimeOffset ReceivedAt, string AdapterId, string? MessageId, string? DeviceId,
-        IReadOnlyList<Finding> Errors, JsonElement? Payload, string? PayloadText, bool PayloadTruncated);
+        IReadOnlyList<Finding> Errors, JsonElement? Payload, string? PayloadText, bool PayloadTruncated, byte[]? PayloadBytes);
 
     private static async Task<Results<Ok<Page<QuarantineResponse>>, ProblemHttpResult>> ListAsync(
         HubDb db, HttpContext context, string? adapterId = null, int? limit = null, string? cursor = null)
@@ -63,12 +64,16 @@ internal static class QuarantineApi
     private static QuarantineResponse ToResponse(QuarantineEntry entry)
     {
         JsonElement? payload = null;
-        if (!entry.PayloadTruncated)
+        if (!entry.PayloadTruncated && entry.PayloadBytes is null)
         {
             try
             {
                 using var document = JsonDocument.Parse(entry.Payload);
-                payload = document.RootElement.Clone();
+                // JSON that escapes a lone surrogate parses, but cannot be written out again: it is shown as text.
+                if (JsonText.IsWellFormed(document.RootElement))
+                {
+                    payload = document.RootElement.Clone();
+                }
             }
             catch (JsonException)
             {
@@ -83,6 +88,7 @@ internal static class QuarantineApi
             JsonSerializer.Deserialize(entry.Errors, IngestionJsonContext.Default.ListFinding) ?? [],
             payload,
             payload is null ? entry.Payload : null,
-            entry.PayloadTruncated);
+            entry.PayloadTruncated,
+            entry.PayloadBytes);
     }
 }

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using IntegrationHub.Adapters.Codecs;
 using IntegrationHub.Conformance.Spec;
@@ -129,7 +128,7 @@ internal sealed partial class MqttIngest(
     {
         foreach (var message in messages)
         {
-            if (!message.TryGetProperty("deviceId", out var id) || id.ValueKind != JsonValueKind.String || !id.ValueEquals(deviceId))
+            if (JsonText.ReadString(message, "deviceId"u8) != deviceId)
             {
                 return false;
             }
@@ -141,7 +140,7 @@ internal sealed partial class MqttIngest(
     {
         await using (var scope = scopes.CreateAsyncScope())
         {
-            await scope.ServiceProvider.GetRequiredService<TelemetryWriter>().QuarantineBodyAsync(sender, finding, Encoding.UTF8.GetString(payload), time.GetUtcNow(), cancellationToken);
+            await scope.ServiceProvider.GetRequiredService<TelemetryWriter>().QuarantineBodyAsync(sender, finding, payload, time.GetUtcNow(), cancellationToken);
         }
         metrics.Refused("publish", finding.Code);
         return new IngestReply(MqttPubAckReasonCode.PayloadFormatInvalid, finding.Code,

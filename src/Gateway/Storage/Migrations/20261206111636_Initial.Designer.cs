@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace IntegrationHub.Gateway.Storage.Migrations
 {
     [DbContext(typeof(HubDb))]
-    [Migration("20261206104844_Initial")]
+    [Migration("20261206111636_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -465,6 +465,9 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                     b.Property<string>("Payload")
                         .IsRequired()
                         .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("PayloadBytes")
+                        .HasColumnType("BLOB");
 
                     b.Property<bool>("PayloadTruncated")
                         .HasColumnType("INTEGER");

@@ -61,6 +61,8 @@ internal static class QuarantineApi
         return TypedResults.Ok(new Page<QuarantineResponse>(entries.Take(take).Select(ToResponse).ToList(), next));
     }
 
+    private static readonly JsonDocumentOptions PayloadOptions = new() { MaxDepth = 32 };
+
     private static QuarantineResponse ToResponse(QuarantineEntry entry)
     {
         JsonElement? payload = null;
@@ -68,7 +70,9 @@ internal static class QuarantineApi
         {
             try
             {
-                using var document = JsonDocument.Parse(entry.Payload);
+                // No deeper than ingest reads JSON: a body refused for its depth is shown as text, since nested inside
+                // this answer it would pass the depth the answer may be written to.
+                using var document = JsonDocument.Parse(entry.Payload, PayloadOptions);
                 // JSON that escapes a lone surrogate parses, but cannot be written out again: it is shown as text.
                 if (JsonText.IsWellFormed(document.RootElement))
                 {

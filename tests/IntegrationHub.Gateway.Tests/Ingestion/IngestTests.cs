@@ -251,6 +251,20 @@ public sealed class IngestTests(HubFixture fixture) : IClassFixture<HubFixture>
     }
 
     [Fact]
+    public async Task Quarantine_OfABodyNestedDeeperThanIngestReads_IsListedAsText()
+    {
+        var org = HubFixture.Unique("quarantine-deep");
+        using var adapter = await Hub.TenantAsync(org, "ch4-1");
+        var body = $"{{\"messages\": {new string('[', 50)}{new string(']', 50)}}}";
+
+        using var refused = await adapter.PostTelemetryAsync(body);
+        await refused.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "request.malformed-json");
+
+        var entry = (await adapter.GetJsonAsync("/v1/quarantine"))["items"]![0]!;
+        Assert.Equal(body, entry["payloadText"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Quarantine_ShowsOnlyTheCallersOwnEntries()
     {
         var mine = HubFixture.Unique("quarantine-mine");

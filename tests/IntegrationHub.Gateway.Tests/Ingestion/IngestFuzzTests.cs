@@ -175,10 +175,23 @@ public sealed class IngestFuzzTests(HubFixture fixture) : IClassFixture<HubFixtu
         {
             using var document = codec.Decode(body, new CodecContext { Profile = Profile });
             return BatchEnvelope.Check(document.RootElement) is null
-                ? [.. document.RootElement.GetProperty("messages").EnumerateArray().Select(m => JsonText.ReadString(m, "messageId"u8))]
+                ? [.. document.RootElement.GetProperty("messages").EnumerateArray().Select(MessageId)]
                 : null;
         }
         catch (Exception e) when (e is JsonException or CodecException)
+        {
+            return null;
+        }
+    }
+
+    // Read the way a client would, which does not know the hub's rules for text: an unreadable id is none.
+    private static string? MessageId(JsonElement message)
+    {
+        try
+        {
+            return message.ValueKind == JsonValueKind.Object && message.TryGetProperty("messageId", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
+        }
+        catch (InvalidOperationException)
         {
             return null;
         }
@@ -213,7 +226,7 @@ public sealed class IngestFuzzTests(HubFixture fixture) : IClassFixture<HubFixtu
             }
             if (status == "rejected")
             {
-                Assert.NotEqual(ErrorCodes.NotStored, result["code"]!.GetValue<string>());
+                Assert.NotEqual("message.not-stored", result["code"]!.GetValue<string>());
                 Assert.StartsWith("/messages/" + i.ToString(CultureInfo.InvariantCulture), result["pointer"]!.GetValue<string>(), StringComparison.Ordinal);
                 Assert.NotNull(result["quarantineId"]);
             }

@@ -111,6 +111,14 @@ public static class HubClient
         return message;
     }
 
+    /// <summary>A message's JSON as sent, with its one <c>@</c> replaced by <paramref name="bytes"/>: bytes no JSON writer would write (not UTF-8, a lone surrogate escape).</summary>
+    public static byte[] Spliced(JsonObject message, byte[] bytes)
+    {
+        var json = Encoding.UTF8.GetBytes(message.ToJsonString());
+        var at = Array.IndexOf(json, (byte)'@');
+        return [.. json[..at], .. bytes, .. json[(at + 1)..]];
+    }
+
     /// <summary>Asserts the status and returns the JSON body.</summary>
     public static async Task<JsonNode> ShouldBeAsync(this HttpResponseMessage response, HttpStatusCode status)
     {

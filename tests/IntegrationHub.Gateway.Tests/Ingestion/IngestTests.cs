@@ -89,15 +89,8 @@ public sealed class IngestTests(HubFixture fixture) : IClassFixture<HubFixture>
         Assert.Equal("bad", entry["payload"]!["messageId"]!.GetValue<string>());
     }
 
-    /// <summary>A methane message whose JSON, as sent, has <c>"@"</c> replaced by <paramref name="bytes"/>.</summary>
-    private static byte[] Spoiled(byte[] bytes, Action<JsonObject> mark) =>
-        [.. Split(Encoding.UTF8.GetBytes(Methane("bad", "ch4-1", edit: mark).ToJsonString()), bytes)];
-
-    private static IEnumerable<byte> Split(byte[] json, byte[] bytes)
-    {
-        var at = Array.IndexOf(json, (byte)'@');
-        return [.. json[..at], .. bytes, .. json[(at + 1)..]];
-    }
+    /// <summary>A methane message whose JSON, as sent, has the <c>@</c> that <paramref name="mark"/> placed replaced by <paramref name="bytes"/>.</summary>
+    private static byte[] Spoiled(byte[] bytes, Action<JsonObject> mark) => Spliced(Methane("bad", "ch4-1", edit: mark), bytes);
 
     public static TheoryData<string, byte[], string, string> UnreadableMessages => new()
     {

@@ -29,16 +29,9 @@ public sealed class MqttPoisonTests() : OwnHub(new() { ["Faults:FailWriteOfMessa
     private static (byte[] Payload, MqttClientPublishReasonCode Reason, string Code) Poison(string kind, int i) => kind switch
     {
         "a write the store refuses" => (Encoding.UTF8.GetBytes(Methane(PoisonWrite, "nb-poison").ToJsonString()), MqttClientPublishReasonCode.ImplementationSpecificError, "message.not-stored"),
-        _ => (Spoil(Methane($"poison-{i}", "nb-poison", edit: m => m["observations"]![0]!["unit"] = "%{LEL}@"), kind == "a lone surrogate escape" ? @"\ud800"u8.ToArray() : [0xFF, 0xFE]),
+        _ => (Spliced(Methane($"poison-{i}", "nb-poison", edit: m => m["observations"]![0]!["unit"] = "%{LEL}@"), kind == "a lone surrogate escape" ? @"\ud800"u8.ToArray() : [0xFF, 0xFE]),
             MqttClientPublishReasonCode.PayloadFormatInvalid, "message.invalid-text"),
     };
-
-    private static byte[] Spoil(JsonObject message, byte[] bytes)
-    {
-        var json = Encoding.UTF8.GetBytes(message.ToJsonString());
-        var at = Array.IndexOf(json, (byte)'@');
-        return [.. json[..at], .. bytes, .. json[(at + 1)..]];
-    }
 
     private async Task<IMqttClient> ConnectAsync(string user, string password)
     {

@@ -4,7 +4,6 @@ using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text.Json;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Auth;
 using Microsoft.Extensions.Options;
@@ -261,7 +260,7 @@ internal sealed partial class ExternalBrokerClient(
             // The broker lets a device's credentials publish only on the device's own topic, so that names the device.
             if (!MqttTopics.TryParseIngest(message.Topic, out adapterId, out deviceId, out var senml))
             {
-                reply = Task.FromResult(ingest.Refuse(MqttPubAckReasonCode.TopicNameInvalid, ErrorCodes.InsufficientScope));
+                reply = Task.FromResult(ingest.Refuse(MqttPubAckReasonCode.TopicNameInvalid, ErrorCodes.InsufficientScope, $"{message.Topic} is no ingest topic."));
             }
             else
             {
@@ -286,11 +285,15 @@ internal sealed partial class ExternalBrokerClient(
         try
         {
             var reply = await pending;
-            if (reply.ReasonCode != MqttPubAckReasonCode.Success && adapterId.Length > 0)
+            if (adapterId.Length > 0)
             {
-                var feedback = reply.Feedback ?? JsonSerializer.SerializeToUtf8Bytes(new { code = reply.ReasonString, pointer = "" }, JsonSerializerOptions.Web);
-                await PublishAsync(MqttBroker.Feedback(MqttTopics.Feedback(adapterId, deviceId), feedback), CancellationToken.None);
+                foreach (var feedback in reply.Feedback)
+                {
+                    await PublishAsync(MqttBroker.Feedback(MqttTopics.Feedback(adapterId, deviceId), feedback), CancellationToken.None);
+                }
             }
+            // Refused or rejected messages are acknowledged too: they are quarantined (or refused for good), and the
+            // broker sending them again would only refuse them again.
             await e.AcknowledgeAsync(CancellationToken.None);
         }
         catch (Exception exception)

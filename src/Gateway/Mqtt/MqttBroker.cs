@@ -372,12 +372,18 @@ internal sealed partial class MqttBroker(
             || (session.DeviceId is not null && topicDevice is not null && topicDevice != session.DeviceId)
             || !session.Caller.Scopes.Contains(Scopes.TelemetryWrite))
         {
-            Answer(e, ingest.Refuse(MqttPubAckReasonCode.NotAuthorized, ErrorCodes.InsufficientScope));
+            await AnswerAsync(e, session, ingest.Refuse(MqttPubAckReasonCode.NotAuthorized, ErrorCodes.InsufficientScope, $"This session may publish only to {MqttTopics.Ingest(session.Caller.ClientId, session.DeviceId)}, with a token that may write telemetry."));
             return;
         }
         var reply = await ingest.IngestAsync(session.Caller, session.DeviceId ?? topicDevice, senml, e.ApplicationMessage.Payload.ToArray(), e.ApplicationMessage.ContentType, e.CancellationToken);
+        await AnswerAsync(e, session, reply);
+    }
+
+    /// <summary>The PUBACK's reason (MQTT 5), and every refusal on the session's feedback topic, for 3.1.1 clients and MQTT 5 clients alike.</summary>
+    private async Task AnswerAsync(InterceptingPublishEventArgs e, MqttSession session, IngestReply reply)
+    {
         Answer(e, reply);
-        if (reply.Feedback is { } feedback)
+        foreach (var feedback in reply.Feedback)
         {
             await PublishAsync(Feedback(session.FeedbackTopic, feedback), e.CancellationToken);
         }
@@ -390,11 +396,12 @@ internal sealed partial class MqttBroker(
     }
 
     /// <summary>MQTT 3.1.1 acknowledgements carry no reason, so a rejection is also published where the adapter can read it.</summary>
-    internal static MqttApplicationMessage Feedback(string topic, byte[] payload) =>
+    internal static MqttApplicationMessage Feedback(string topic, FeedbackMessage feedback) =>
         new MqttApplicationMessageBuilder()
             .WithTopic(topic)
-            .WithPayload(payload)
-            .WithContentType("application/json")
+            .WithPayload(feedback.Payload)
+            .WithContentType(feedback.ContentType)
+            .WithPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData)
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
             .Build();
 

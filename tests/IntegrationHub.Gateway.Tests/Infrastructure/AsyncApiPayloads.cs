@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using IntegrationHub.Conformance.Validation;
 using Json.Schema;
+using MQTTnet;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -43,6 +44,26 @@ public static class AsyncApiPayloads
             var official = cloudEvents.Evaluate(element, new EvaluationOptions { OutputFormat = OutputFormat.List });
             Assert.True(official.IsValid, $"the CloudEvents schema: {Errors(official)} in {payload.ToJsonString()}");
         }
+    }
+
+    /// <summary>
+    /// Asserts that a publish on the AsyncAPI channel <paramref name="channel"/> validates against the message the
+    /// document names there for its content type (MQTT 5), or, where MQTT 3.1.1 carries none, against exactly one of the
+    /// channel's messages.
+    /// </summary>
+    public static void AssertValidOn(string channel, MqttApplicationMessage publish)
+    {
+        var (document, _) = Spec.Value;
+        using var payload = JsonDocument.Parse(publish.Payload);
+        var element = payload.RootElement;
+        var candidates = document["channels"]![channel]!["messages"]!.AsObject()
+            .Select(m => m.Value!["$ref"]!.GetValue<string>().Split('/')[^1])
+            .Where(name => publish.ContentType is null || document["components"]!["messages"]![name]!["contentType"]?.GetValue<string>() == publish.ContentType)
+            .ToList();
+        Assert.True(candidates.Count > 0, $"the AsyncAPI names no message of content type {publish.ContentType} on {channel}");
+        var verdicts = candidates.Select(name => (Name: name, Result: Schema(name).Evaluate(element, new EvaluationOptions { OutputFormat = OutputFormat.List }))).ToList();
+        Assert.True(verdicts.Count(v => v.Result.IsValid) == 1, $"{publish.Topic} ({publish.ContentType ?? "no content type"}) {element.GetRawText()} on {channel}: "
+            + string.Join("; ", verdicts.Select(v => $"{v.Name}: {(v.Result.IsValid ? "valid" : Errors(v.Result))}")));
     }
 
     // Built once per message: the registry keeps what it built under the message's own base URI.

@@ -22,6 +22,12 @@ public sealed class ExternalBrokerFixture : IAsyncLifetime
 
     public HubFactory? Hub { get; private set; }
 
+    /// <summary>The client id the hub connects to the broker with.</summary>
+    public string HubClientId { get; } = "hub-" + Guid.NewGuid().ToString("N");
+
+    /// <summary>A message id whose write the hub's store refuses (a fault point), to poison ingest with.</summary>
+    public const string PoisonWrite = "poison-write";
+
     public async ValueTask InitializeAsync()
     {
         if (Mosquitto.Binary is null)
@@ -34,8 +40,9 @@ public sealed class ExternalBrokerFixture : IAsyncLifetime
             ["Mqtt:Mode"] = "External",
             ["Mqtt:External:Host"] = "127.0.0.1",
             ["Mqtt:External:Port"] = Broker.Port.ToString(CultureInfo.InvariantCulture),
-            ["Mqtt:External:ClientId"] = "hub-" + Guid.NewGuid().ToString("N"),
+            ["Mqtt:External:ClientId"] = HubClientId,
             ["Mqtt:External:ReconnectDelayMs"] = "50",
+            ["Faults:FailWriteOfMessageId"] = PoisonWrite,
         });
         Hub.StartServer();
         // Ready once the shared subscription is in place: what is published before that, no one receives.
@@ -192,8 +199,8 @@ public sealed partial class ExternalBrokerTests(ExternalBrokerFixture fixture) :
         var invalid = await NextAsync(client, $"hub/v1/feedback/{adapterId}", m => m.ConvertPayloadToString().Contains("value.out-of-range", StringComparison.Ordinal));
         await client.PublishAsync(Ingest(adapterId, Methane("m-range", "bad-1", 900).ToJsonString()), TestContext.Current.CancellationToken);
         var rejected = JsonNode.Parse((await invalid).Payload.ToArray())!;
-        Assert.Equal(1, rejected["rejected"]!.GetValue<int>());
-        Assert.NotNull(rejected["results"]![0]!["quarantineId"]);
+        Assert.Equal(("m-range", "rejected"), (rejected["messageId"]!.GetValue<string>(), rejected["status"]!.GetValue<string>()));
+        Assert.NotNull(rejected["quarantineId"]);
 
         var malformed = await NextAsync(client, $"hub/v1/feedback/{adapterId}", m => m.ConvertPayloadToString().Contains("request.malformed-json", StringComparison.Ordinal));
         await client.PublishAsync(Ingest(adapterId, "{not json"), TestContext.Current.CancellationToken);
@@ -207,6 +214,64 @@ public sealed partial class ExternalBrokerTests(ExternalBrokerFixture fixture) :
         await suspended;
         Assert.False(await hub.QueryAsync(db => db.Messages.AnyAsync(m => m.AdapterId == adapterId && m.MessageId == "m-suspended")));
     }
+
+    [Theory]
+    [InlineData("a lone surrogate escape")]
+    [InlineData("a write the store refuses")]
+    public async Task Poison_IsQuarantinedReportedAndAcknowledged_TheOthersAreStored_AndTheHubStaysConnected(string kind)
+    {
+        var (broker, hub) = Setup();
+        var org = HubFixture.Unique("extpoison");
+        using var admin = await hub.AdminAsync();
+        await admin.CreateOrganizationAsync(org);
+        var (adapterId, _) = await admin.CreateAdapterAsync(org, org + "-adapter", scopes: ReadWrite);
+        const int publishers = 4, each = 25, poisonEvery = 5;
+        for (var p = 0; p <= publishers; p++)
+        {
+            await admin.RegisterDeviceAsync(adapterId, $"good-{p}");
+        }
+        var listener = await ConnectAsync(broker.Port, "listener-" + org);
+        var feedback = new System.Collections.Concurrent.ConcurrentQueue<MqttApplicationMessage>();
+        listener.ApplicationMessageReceivedAsync += e =>
+        {
+            feedback.Enqueue(e.ApplicationMessage);
+            return Task.CompletedTask;
+        };
+        await listener.SubscribeAsync($"hub/v1/feedback/{adapterId}", MqttQualityOfServiceLevel.AtLeastOnce, TestContext.Current.CancellationToken);
+        var connectionsBefore = HubConnections(broker);
+        string Poison(int i) => kind == "a write the store refuses"
+            ? Methane(ExternalBrokerFixture.PoisonWrite, $"good-{publishers}").ToJsonString()
+            : Methane($"poison-{i}", $"good-{publishers}", edit: m => m["observations"]![0]!["unit"] = "%{LEL}@").ToJsonString().Replace("@", "\\ud800", StringComparison.Ordinal);
+
+        // Publisher {publishers} sends a poison every fifth publish, among the others' publishes, through the same shared subscription.
+        await Task.WhenAll(Enumerable.Range(0, publishers + 1).Select(async p =>
+        {
+            using var publisher = await ConnectAsync(broker.Port, $"pub-{org}-{p}");
+            for (var i = 0; i < each; i++)
+            {
+                var payload = p == publishers && i % poisonEvery == poisonEvery - 1 ? Poison(i) : Methane($"m-{p}-{i}", $"good-{p}").ToJsonString();
+                await publisher.PublishAsync(Ingest(adapterId, payload), TestContext.Current.CancellationToken);
+            }
+        }));
+        using (var last = await ConnectAsync(broker.Port, "last-" + org))
+        {
+            await last.PublishAsync(Ingest(adapterId, Methane("m-last", "good-0").ToJsonString()), TestContext.Current.CancellationToken);
+        }
+        await WaitUntilAsync(() => hub.QueryAsync(db => db.Messages.AnyAsync(m => m.AdapterId == adapterId && m.MessageId == "m-last")), "the last publish to be stored");
+        var poisons = each / poisonEvery;
+        await WaitUntilAsync(() => Task.FromResult(feedback.Count >= poisons), "the poison's feedback");
+
+        Assert.Equal((publishers + 1) * each - poisons + 1, await hub.QueryAsync(db => db.Messages.CountAsync(m => m.AdapterId == adapterId)));
+        // Each poison was judged once: acknowledged to the broker, which does not deliver it again.
+        Assert.Equal(poisons, await hub.QueryAsync(db => db.Quarantine.CountAsync(q => q.OrganizationId == org)));
+        Assert.Equal(poisons, feedback.Count);
+        Assert.All(feedback, m => AsyncApiPayloads.AssertValidOn("feedback", m));
+        Assert.All(feedback, m => Assert.Equal(kind == "a write the store refuses" ? "message.not-stored" : "message.invalid-text", JsonNode.Parse(m.Payload.ToArray())!["code"]!.GetValue<string>()));
+        Assert.Equal(connectionsBefore, HubConnections(broker));
+    }
+
+    /// <summary>How often the hub has connected to the broker, as the broker's log says.</summary>
+    private int HubConnections(Mosquitto broker) => Regex.Count(broker.Output, $@"New client connected from \S+ as {Regex.Escape(fixture.HubClientId)}\b");
 
     [Fact]
     public async Task ADevicesOwnTopic_CarriesOnlyItsMessages_AndItsRefusalsComeBackOnItsFeedbackTopic()

@@ -190,8 +190,46 @@ public sealed class MqttTests(HubFixture fixture) : IClassFixture<HubFixture>
 
         Assert.Equal(MqttClientConnectResultCode.Success, connected.ResultCode);
         var feedback = JsonNode.Parse(Encoding.UTF8.GetString((await inbox.WaitForAsync(m => m.Topic == $"hub/v1/feedback/{id}")).Payload.ToArray()))!;
-        Assert.Equal("value.out-of-range", feedback["results"]![0]!["code"]!.GetValue<string>());
+        Assert.Equal(("m1", "value.out-of-range"), (feedback["messageId"]!.GetValue<string>(), feedback["code"]!.GetValue<string>()));
         Assert.Equal(1, await Hub.QueryAsync(db => db.Messages.CountAsync(m => m.AdapterId == id)));
+    }
+
+    [Theory]
+    [InlineData(MqttProtocolVersion.V311)]
+    [InlineData(MqttProtocolVersion.V500)]
+    public async Task FeedbackPayloads_ValidateAgainstTheSchemasTheAsyncApiNames(MqttProtocolVersion version)
+    {
+        var org = HubFixture.Unique("mqtt-feedback");
+        var (id, secret) = await AdapterAsync(org, "ch4-1");
+        var (client, _) = await ConnectAsync(id, await Hub.TokenAsync(id, secret), version);
+        var inbox = new Inbox(client);
+        var topic = $"hub/v1/feedback/{id}";
+        await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(topic, MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        MqttApplicationMessage Raw(string payload, string? to = null) =>
+            new MqttApplicationMessageBuilder().WithTopic(to ?? $"hub/v1/ingest/{id}").WithPayload(payload).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();
+
+        await client.PublishAsync(Ingest(id, Methane("m1", "ch4-1", 1, "%LEL")));
+        await client.PublishAsync(Ingest(id, new JsonObject { ["messages"] = new JsonArray(Methane("m2", "ch4-1"), Methane("m3", "ch4-1", 120), Methane("m4", "nobody")) }));
+        await client.PublishAsync(Raw("{not json"));
+        await client.PublishAsync(Raw("[1, 2]"));
+        await client.PublishAsync(Raw(Methane("m5", "ch4-1").ToJsonString(), "hub/v1/ingest/someone-else"));
+        await client.PublishAsync(Ingest(id, Methane("m-last", "ch4-1")));
+        await inbox.WaitForAsync(m => m.Topic == topic && m.ConvertPayloadToString().Contains("auth.insufficient-scope", StringComparison.Ordinal));
+
+        var feedback = inbox.Received.Where(m => m.Topic == topic).ToList();
+        Assert.All(feedback, m => AsyncApiPayloads.AssertValidOn("feedback", m));
+        var payloads = feedback.Select(m => JsonNode.Parse(m.ConvertPayloadToString())!).ToList();
+        // One result per rejected message, indexed and pointed within its publish; a publish refused whole is a problem.
+        Assert.Equal(
+            [("m1", 0, "unit.unknown", "/observations/0/unit"), ("m3", 1, "value.out-of-range", "/messages/1/observations/0/value"), ("m4", 2, "device.unregistered", "/messages/2/deviceId")],
+            payloads.Where(p => p["messageId"] is not null).Select(p => (p["messageId"]!.GetValue<string>(), p["index"]!.GetValue<int>(), p["code"]!.GetValue<string>(), p["pointer"]!.GetValue<string>())));
+        Assert.All(payloads.Where(p => p["messageId"] is not null), p => Assert.NotNull(p["quarantineId"]));
+        Assert.Equal(["request.malformed-json", "batch.not-a-batch", "auth.insufficient-scope"], payloads.Where(p => p["messageId"] is null).Select(p => p["code"]!.GetValue<string>()));
+        Assert.All(payloads.Where(p => p["messageId"] is null), p => Assert.Equal("/docs/errors/" + p["code"]!.GetValue<string>(), p["type"]!.GetValue<string>()));
+        if (version == MqttProtocolVersion.V500)
+        {
+            Assert.Equal(["application/json", "application/json", "application/json", "application/problem+json", "application/problem+json", "application/problem+json"], feedback.Select(m => m.ContentType));
+        }
     }
 
     [Fact]

@@ -23,6 +23,9 @@ public static class ErrorCodes
     public const string WrongType = "message.wrong-type";
     public const string UnknownField = "message.unknown-field";
     public const string InvalidValue = "message.invalid-value";
+    public const string InvalidText = "message.invalid-text";
+    public const string DuplicateMember = "message.duplicate-member";
+    public const string NotStored = "message.not-stored";
 
     public const string ProfileUnknown = "profile.unknown";
     public const string ProfileNotAllowed = "profile.not-allowed";

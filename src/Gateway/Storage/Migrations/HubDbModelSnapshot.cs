@@ -468,6 +468,9 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<byte[]>("PayloadBytes")
+                        .HasColumnType("BLOB");
+
                     b.Property<bool>("PayloadTruncated")
                         .HasColumnType("INTEGER");
 

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace IntegrationHub.Gateway.Storage.Migrations
 {
     [DbContext(typeof(HubDb))]
-    [Migration("20261206111608_Initial")]
+    [Migration("20261206140432_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -470,6 +470,9 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                     b.Property<string>("Payload")
                         .IsRequired()
                         .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("PayloadBytes")
+                        .HasColumnType("BLOB");
 
                     b.Property<bool>("PayloadTruncated")
                         .HasColumnType("INTEGER");

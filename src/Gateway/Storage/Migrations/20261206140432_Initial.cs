@@ -286,6 +286,7 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                     DeviceId = table.Column<string>(type: "TEXT", nullable: true),
                     Errors = table.Column<string>(type: "TEXT", nullable: false),
                     Payload = table.Column<string>(type: "TEXT", nullable: false),
+                    PayloadBytes = table.Column<byte[]>(type: "BLOB", nullable: true),
                     PayloadTruncated = table.Column<bool>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>

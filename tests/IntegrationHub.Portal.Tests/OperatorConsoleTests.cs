@@ -57,4 +57,28 @@ public sealed class OperatorConsoleTests : PortalHub
         await Browser.ScreenshotAsync(page, "operator-console");
         Assert.True(errors.Count == 0, string.Join("\n", errors));
     }
+
+    [Fact]
+    public async Task Console_SaysItIsDisconnected_AsSoonAsTheHubStops()
+    {
+        var (page, errors) = await Browser.OpenAsync(Hub.BaseAddress, "zh-CN");
+        await page.GotoAsync("/console");
+        await page.WaitForURLAsync("**/account/sign-in**");
+        await page.Locator("#email").FillAsync(PortalHub.OperatorEmail);
+        await page.Locator("#password").FillAsync(PortalHub.OperatorPassword);
+        await page.Locator("form button[type=submit]").ClickAsync();
+        await page.WaitForURLAsync("**/console");
+        var live = page.Locator("#live");
+        await Assertions.Expect(live).ToHaveAttributeAsync("data-state", "live");
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+
+        // The hub stops while the board is open: the stream ends at once, and the board stops calling itself live.
+        var stopping = Hub.DisposeAsync().AsTask();
+        var soon = new LocatorAssertionsToHaveAttributeOptions { Timeout = 10_000 };
+        await Assertions.Expect(live).ToHaveAttributeAsync("data-state", "disconnected", soon);
+        await Assertions.Expect(live).ToHaveTextAsync("连接已断开，正在重连…");
+        await Assertions.Expect(live).Not.ToHaveClassAsync(new System.Text.RegularExpressions.Regex(@"\blive\b"));
+        await Browser.ScreenshotAsync(page, "operator-console-disconnected");
+        await stopping;
+    }
 }

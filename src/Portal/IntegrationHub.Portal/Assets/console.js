@@ -192,11 +192,36 @@ function upsert(alert) {
   renderBoard(alert.id);
 }
 
-function listen() {
+/** Shows whether the board is live: in words and in colour, so that a stale board never passes for a live one. */
+function showConnection(state) {
   const live = document.getElementById('live');
+  live.dataset.state = state;
+  live.textContent = t(state === 'live' ? 'Console.Live' : 'Console.Disconnected');
+  live.classList.toggle('live', state === 'live');
+  live.classList.toggle('offline', state !== 'live');
+}
+
+/**
+ * The alert stream. The browser reconnects a dropped stream by itself, with Last-Event-ID; a stream it gave up on
+ * (the hub was stopping and refused it, or the session ended) is opened again with backoff, and the board reloaded,
+ * since events may have passed meanwhile.
+ */
+function listen(retry = 1000, reload = false) {
   const source = new EventSource('/v1/stream?types=alert', { withCredentials: true });
-  source.addEventListener('open', () => { live.textContent = t('Console.Live'); live.classList.add('live'); });
-  source.addEventListener('error', () => { live.textContent = t('Console.Reconnecting'); live.classList.remove('live'); });
+  source.addEventListener('open', () => {
+    showConnection('live');
+    retry = 1000;
+    if (reload) {
+      reload = false;
+      loadOpen().catch(error => say('board-message', error));
+    }
+  });
+  source.addEventListener('error', () => {
+    showConnection('disconnected');
+    if (source.readyState === EventSource.CLOSED) {
+      setTimeout(() => listen(Math.min(retry * 2, 30000), true), retry);
+    }
+  });
   for (const transition of transitions) {
     source.addEventListener(`city.integrationhub.alert.${transition}.v1`, async event => {
       const id = JSON.parse(event.data).data.alertId;

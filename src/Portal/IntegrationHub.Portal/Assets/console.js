@@ -1,6 +1,6 @@
 // The operator console: the open alerts, live over server-sent events, with the closed-loop steps, the city
 // situation and the schematic map, all from the API with the person's session.
-import { api, currentSession, el, fill, levelBadge, say, t, when } from './portal.js';
+import { api, currentSession, el, fill, inactiveLevels, levelBadge, say, t, when } from './portal.js';
 
 const severity = { red: 4, orange: 3, yellow: 2, blue: 1 };
 const transitions = ['raised', 'escalated', 'deescalated', 'cleared', 'reopened', 'renotified', 'acknowledged', 'dispatched', 'resolved', 'closed'];
@@ -237,15 +237,29 @@ function listen(retry = 1000, reload = false) {
   }
 }
 
+/** The devices whose warning levels cannot be raised for want of a site parameter, in the board's district and domain. */
+async function loadInactive() {
+  const f = Object.fromEntries(new FormData(filters));
+  const query = new URLSearchParams({ limit: '200' });
+  if (f.district) query.set('district', f.district);
+  if (f.domain) query.set('domain', f.domain);
+  const page = await api('GET', `/v1/devices/inactive-levels?${query}`);
+  fill(document.getElementById('inactive'), page.items.map(d => el('tr', { dataset: { deviceId: d.deviceId, organizationId: d.organizationId } },
+    el('td', {}, el('code', {}, d.deviceId), ` · ${d.organizationId}`), el('td', {}, d.profile), el('td', {}, d.district), el('td', {}, inactiveLevels(d.warnings)))), 4);
+}
+
+document.getElementById('inactive-refresh').addEventListener('click', () => loadInactive().catch(error => say('board-message', error)));
 filters.addEventListener('change', () => {
   renderBoard();
   loadTrend().catch(error => say('board-message', error));
+  loadInactive().catch(error => say('board-message', error));
 });
 try {
   await currentSession();
   listen(); // before the first load, so that nothing raised in between is missed
   await loadOpen();
   await loadTrend();
+  await loadInactive();
 } catch (error) {
   say('board-message', error);
 }

@@ -19,11 +19,7 @@ public sealed class InactiveLevelsPageTests : PortalHub
 
         // The developer registers a span sensor in the workspace (English): the answer says 14 levels are inactive, and the row names each.
         var (page, errors) = await Browser.OpenAsync(Hub.BaseAddress);
-        await page.GotoAsync(invitation["invitationUrl"]!.GetValue<string>());
-        await page.GetByLabel("New password").FillAsync("developer-password-0123");
-        await page.GetByLabel("The same password again").FillAsync("developer-password-0123");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Set password and sign in" }).ClickAsync();
-        await page.WaitForURLAsync("**/developer");
+        await AcceptInvitationAsync(page, invitation);
         await Assertions.Expect(page.Locator("#device-adapter")).ToHaveValueAsync("licang-shm");
         var form = page.Locator("#register-device");
         await form.Locator("input[name=deviceId]").FillAsync("lc-span-01");
@@ -42,12 +38,7 @@ public sealed class InactiveLevelsPageTests : PortalHub
 
         // The duty operator's console (Chinese) lists the device among those with inactive levels.
         var (console, consoleErrors) = await Browser.OpenAsync(Hub.BaseAddress, "zh-CN");
-        await console.GotoAsync("/console");
-        await console.WaitForURLAsync("**/account/sign-in**");
-        await console.Locator("#email").FillAsync(OperatorEmail);
-        await console.Locator("#password").FillAsync(OperatorPassword);
-        await console.Locator("form button[type=submit]").ClickAsync();
-        await console.WaitForURLAsync("**/console");
+        await SignInAsOperatorAsync(console, "/console");
         await Assertions.Expect(console.Locator("#inactive-heading")).ToContainTextAsync("预警级别未生效的设备");
         var row = console.Locator("#inactive tr[data-device-id='lc-span-01']");
         await Assertions.Expect(row).ToContainTextAsync("licang-bridges");

@@ -14,12 +14,7 @@ public sealed class OperatorConsoleTests : PortalHub
         await PostAsync(admin, "/v1/adapters/shinan-gas-scada/devices", new { deviceId = "sn-ch4-07", profile = "gas.underground-methane", district = "370202", location = new { lon = 120.383, lat = 36.067 } });
 
         var (page, errors) = await Browser.OpenAsync(Hub.BaseAddress, "zh-CN");
-        await page.GotoAsync("/console");
-        await page.WaitForURLAsync("**/account/sign-in**");
-        await page.Locator("#email").FillAsync(PortalHub.OperatorEmail);
-        await page.Locator("#password").FillAsync(PortalHub.OperatorPassword);
-        await page.Locator("form button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync("**/console");
+        await SignInAsOperatorAsync(page, "/console");
         Assert.Equal("zh-CN", await page.Locator("html").GetAttributeAsync("lang"));
         await Assertions.Expect(page.Locator("#live.live")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("#board tr[data-alert-id]")).ToHaveCountAsync(0);
@@ -62,12 +57,7 @@ public sealed class OperatorConsoleTests : PortalHub
     public async Task Console_SaysItIsDisconnected_AsSoonAsTheHubStops()
     {
         var (page, errors) = await Browser.OpenAsync(Hub.BaseAddress, "zh-CN");
-        await page.GotoAsync("/console");
-        await page.WaitForURLAsync("**/account/sign-in**");
-        await page.Locator("#email").FillAsync(PortalHub.OperatorEmail);
-        await page.Locator("#password").FillAsync(PortalHub.OperatorPassword);
-        await page.Locator("form button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync("**/console");
+        await SignInAsOperatorAsync(page, "/console");
         var live = page.Locator("#live");
         await Assertions.Expect(live).ToHaveAttributeAsync("data-state", "live");
         Assert.True(errors.Count == 0, string.Join("\n", errors));

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Playwright;
 
 namespace IntegrationHub.Portal.Tests;
 
@@ -53,6 +54,27 @@ public abstract class PortalHub : IAsyncLifetime
         var accessToken = (await token.Content.ReadFromJsonAsync<JsonObject>())!["access_token"]!.GetValue<string>();
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
         return http;
+    }
+
+    /// <summary>Opens <paramref name="path"/> as the duty operator: the page sends the browser to sign in first, then back.</summary>
+    protected static async Task SignInAsOperatorAsync(IPage page, string path)
+    {
+        await page.GotoAsync(path);
+        await page.WaitForURLAsync("**/account/sign-in**");
+        await page.Locator("#email").FillAsync(OperatorEmail);
+        await page.Locator("#password").FillAsync(OperatorPassword);
+        await page.Locator("form button[type=submit]").ClickAsync();
+        await page.WaitForURLAsync("**" + path);
+    }
+
+    /// <summary>Follows an invitation link (English page): chooses a password and lands signed in on the developer workspace.</summary>
+    protected static async Task AcceptInvitationAsync(IPage page, JsonObject invitation)
+    {
+        await page.GotoAsync(invitation["invitationUrl"]!.GetValue<string>());
+        await page.GetByLabel("New password").FillAsync("developer-password-0123");
+        await page.GetByLabel("The same password again").FillAsync("developer-password-0123");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Set password and sign in" }).ClickAsync();
+        await page.WaitForURLAsync("**/developer");
     }
 
     protected Task<HttpClient> AdminAsync() => ClientAsync(HubFactory.AdminId, HubFactory.AdminSecret);

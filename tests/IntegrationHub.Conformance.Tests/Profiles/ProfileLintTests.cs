@@ -69,11 +69,13 @@ public sealed class ProfileLintTests
         Assert.Contains(problems, p => p.Contains($"message.missing-field at '{item}/titleZh'", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public void Load_AChineseTitleInEnglish_IsRefused()
+    [Theory]
+    [InlineData("Methane concentration")]
+    [InlineData("CH4浓度超限")]
+    public void Load_AChineseTitleWithLatinLetters_IsRefused(string titleZh)
     {
         // The Chinese title is what the hub's CAP headline is made of: English there would mix the languages.
-        var problems = Problems("gas.underground-methane", p => p["rules"]![0]!["titleZh"] = "Methane concentration");
+        var problems = Problems("gas.underground-methane", p => p["rules"]![0]!["titleZh"] = titleZh);
 
         Assert.Contains(problems, p => p.Contains("message.invalid-value at '/rules/0/titleZh'", StringComparison.Ordinal));
     }

@@ -55,6 +55,7 @@ public static class ErrorCodes
     public const string OrganizationExists = "organization.exists";
     public const string DeviceNotFound = "device.not-found";
     public const string DeviceExists = "device.exists";
+    public const string AreaUnknown = "area.unknown";
     public const string GrantNotFound = "grant.not-found";
     public const string AlertNotFound = "alert.not-found";
     public const string AlertInvalidTransition = "alert.invalid-transition";

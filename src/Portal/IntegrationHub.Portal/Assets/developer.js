@@ -1,6 +1,6 @@
 // An organization's developer workspace: adapters, devices, the quarantine, certification sessions and subscriptions,
 // from the API with the person's session. Secrets are shown once, in the page, and never stored by it.
-import { api, currentSession, el, fill, inactiveLevels, levelBadge, say, t, when } from './portal.js';
+import { api, currentSession, districtCell, districtNames, el, fill, inactiveLevels, levelBadge, say, t, when } from './portal.js';
 
 const { organizationId, name, email, scopes } = await currentSession();
 document.getElementById('who').textContent = `${name} <${email}> · ${organizationId}`;
@@ -70,8 +70,9 @@ async function loadDevices() {
     return;
   }
   const page = await api('GET', `/v1/adapters/${encodeURIComponent(adapter)}/devices?limit=200`);
+  const districtName = await districtNames();
   fill(document.getElementById('devices'), page.items.map(d => el('tr', { dataset: { deviceId: d.deviceId } },
-    el('td', {}, el('code', {}, d.deviceId)), el('td', {}, d.profile), el('td', {}, d.district),
+    el('td', {}, el('code', {}, d.deviceId)), el('td', {}, d.profile), districtCell(districtName, d.district),
     el('td', {}, d.location.lon), el('td', {}, d.location.lat), el('td', {}, d.name ?? ''), el('td', {}, inactiveLevels(d.warnings)))), 7);
 }
 

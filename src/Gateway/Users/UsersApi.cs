@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Hosting;
+using IntegrationHub.Gateway.OpenApi;
 using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -31,12 +32,16 @@ internal static partial class UsersApi
         group.MapPost("/{userId}/disable", DisableAsync).WithName("DisableUser").WithSummary("Disable an account; its sessions end at once.");
         group.MapPost("/{userId}/enable", EnableAsync).WithName("EnableUser").WithSummary("Enable a disabled account again.");
         group.MapPost("/{userId}/password-reset", ResetPasswordAsync).WithName("ResetUserPassword")
-            .WithSummary("Reset a person's password: the old one stops working, every session of the person ends, and the answer carries a link, shown only this once, with which the person chooses a new one.");
+            .WithSummary("Reset a person's password: the old one stops working, every session of the person ends, and the answer carries a link, shown only this once, with which the person chooses a new one.")
+            .DocumentsProblem(StatusCodes.Status409Conflict, "The person is the caller (who changes the own password with POST /v1/me/password), has not accepted an invitation yet (reissue it), or is disabled (`user.invalid-transition`).");
         app.MapGet("/v1/me", Me).WithTags("People").WithName("GetCaller").RequireAuthorization(HubPolicies.ActiveClient)
             .WithSummary("Who is calling: the client or the person, the organization and the scopes the hub grants now.");
         app.MapPost("/v1/me/password", ChangeOwnPasswordAsync).WithTags("People").WithName("ChangeOwnPassword").RequireAuthorization(HubPolicies.ActiveClient)
             .RequireRateLimiting(HubRateLimits.TokenPolicy)
-            .WithSummary("A person signed in to the portal changes the own password, giving the current one; the person's other sessions end, this one goes on.");
+            .WithSummary("A person signed in to the portal changes the own password, giving the current one; the person's other sessions end, this one goes on.")
+            .WithDescription("Only with a portal session: its cookie, and the anti-forgery token of the page (`X-CSRF-TOKEN`, from `GET /account/session`). The new password needs `Users:MinPasswordLength` characters (12 by default). Wrong current passwords count towards the lockout as failed sign-ins do.")
+            .DocumentsProblem(StatusCodes.Status403Forbidden, "The current password is wrong, or the account is locked for a while after too many attempts (`user.wrong-password`); or the request lacks the session's anti-forgery token (`auth.antiforgery-failed`).")
+            .DocumentsProblem(StatusCodes.Status404NotFound, "The caller is a client, not a person signed in to the portal (`user.not-found`): a client rotates its secret instead.");
         return app;
     }
 

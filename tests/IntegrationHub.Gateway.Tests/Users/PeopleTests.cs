@@ -258,8 +258,7 @@ public sealed class PeopleTests() : OwnHub(new() { ["Users:PasswordIterations"] 
         }
         using var person = new PortalSession(Hub.BaseAddress);
         Assert.Equal(HttpStatusCode.BadRequest, (await person.SignInAsync("dev@reset.example", Password)).StatusCode);
-        var token = System.Web.HttpUtility.ParseQueryString(resetUrl.Query)["token"]!;
-        using var chosen = await person.SubmitAsync(resetUrl.PathAndQuery, "/account/password-reset", new() { ["token"] = token, ["password"] = newPassword, ["confirm"] = newPassword });
+        using var chosen = await person.ChoosePasswordAsync(resetUrl, newPassword);
         Assert.Equal((HttpStatusCode.Redirect, "/developer"), (chosen.StatusCode, chosen.Headers.Location?.OriginalString));
         Assert.Equal("dev@reset.example", (await person.UseSessionAsync())["email"]!.GetValue<string>());
 
@@ -278,12 +277,8 @@ public sealed class PeopleTests() : OwnHub(new() { ["Users:PasswordIterations"] 
         return await response.ShouldBeAsync(HttpStatusCode.Created);
     }
 
-    private static Task<HttpResponseMessage> AcceptAsync(PortalSession browser, JsonNode invitation, string password)
-    {
-        var url = new Uri(invitation["invitationUrl"]!.GetValue<string>());
-        var token = System.Web.HttpUtility.ParseQueryString(url.Query)["token"]!;
-        return browser.SubmitAsync(url.PathAndQuery, "/account/invitation", new() { ["token"] = token, ["password"] = password, ["confirm"] = password });
-    }
+    private static Task<HttpResponseMessage> AcceptAsync(PortalSession browser, JsonNode invitation, string password) =>
+        browser.ChoosePasswordAsync(new Uri(invitation["invitationUrl"]!.GetValue<string>()), password);
 
     /// <summary>An organization with one person of the given role, signed in, using the session for the API.</summary>
     private async Task<PortalSession> SignedInAsync(string organizationId, string role)

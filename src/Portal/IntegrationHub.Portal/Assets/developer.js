@@ -2,7 +2,7 @@
 // from the API with the person's session. Secrets are shown once, in the page, and never stored by it.
 import { api, currentSession, districtCell, districtNames, el, fill, inactiveLevels, levelBadge, say, t, when } from './portal.js';
 
-const { organizationId, name, email, scopes } = await currentSession();
+const { id: me, organizationId, name, email, scopes } = await currentSession();
 document.getElementById('who').textContent = `${name} <${email}> · ${organizationId}`;
 const adapterSelect = document.getElementById('device-adapter');
 
@@ -255,7 +255,22 @@ async function loadPeople() {
     el('td', {}, u.name), el('td', {}, u.email), el('td', {}, t(`Dev.Role.${u.role}`)), el('td', {}, u.status),
     el('td', {}, u.status === 'disabled'
       ? el('button', { type: 'button', onclick: () => person(u, 'enable') }, t('Dev.Enable'))
-      : el('button', { type: 'button', onclick: () => person(u, 'disable') }, t('Dev.Disable'))))), 5);
+      : el('button', { type: 'button', onclick: () => person(u, 'disable') }, t('Dev.Disable')),
+    ' ', u.status === 'active' && u.id !== me && el('button', { type: 'button', onclick: () => resetPassword(u) }, t('Dev.ResetPassword'))))), 5);
+}
+
+/** A new password through a link for the person to use; the hub ends their sessions and the old password at once. */
+async function resetPassword(user) {
+  if (!confirm(t('Dev.ConfirmReset', user.email))) return;
+  try {
+    const reset = await api('POST', `/v1/users/${encodeURIComponent(user.id)}/password-reset`, {});
+    document.getElementById('invitation-text').textContent = t('Dev.ResetLink', reset.user.email, when(reset.expiresAt));
+    document.getElementById('invitation-link').textContent = reset.resetUrl;
+    document.getElementById('invitation').hidden = false;
+    say('people-message');
+  } catch (error) {
+    say('people-message', error);
+  }
 }
 
 async function person(user, step) {

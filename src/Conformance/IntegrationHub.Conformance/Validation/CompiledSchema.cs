@@ -377,17 +377,13 @@ public sealed class CompiledSchema
                     node.Items = Compile(value, pointer);
                     return true;
                 case "minItems":
-                    node.MinItems = Count(value);
-                    return node.MinItems >= 0;
+                    return (node.MinItems = Count(value)) >= 0;
                 case "maxItems":
-                    node.MaxItems = Count(value);
-                    return node.MaxItems >= 0;
+                    return (node.MaxItems = Count(value)) >= 0;
                 case "minLength":
-                    node.MinLength = Count(value);
-                    return node.MinLength >= 0;
+                    return (node.MinLength = Count(value)) >= 0;
                 case "maxLength":
-                    node.MaxLength = Count(value);
-                    return node.MaxLength >= 0;
+                    return (node.MaxLength = Count(value)) >= 0;
                 case "uniqueItems":
                     node.UniqueItems = value.ValueKind == JsonValueKind.True;
                     return value.ValueKind is JsonValueKind.True or JsonValueKind.False;

@@ -17,6 +17,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddHubHosting();
 builder.Services.AddHubStorage();
+builder.Services.AddHubIngestion();
 builder.Services.AddHubAuth();
 builder.Services.AddHubUsers();
 builder.Services.AddHubEvents();

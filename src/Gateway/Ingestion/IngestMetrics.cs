@@ -35,12 +35,13 @@ internal sealed class IngestMetrics
         _commitDuration = meter.CreateHistogram<double>("ihub.ingest.commit.duration", "s", "Time to write and commit one group.");
     }
 
-    /// <summary>Reports how many messages wait for the writer (admitted, not yet durable).</summary>
-    public void ObserveQueue(Func<int> pending, int capacity)
+    /// <summary>Reports the messages waiting for the writer, those it is writing, and how many it admits.</summary>
+    public void ObserveQueue(Func<int> queued, Func<int> writing, int capacity)
     {
         var meter = _commits.Meter;
-        meter.CreateObservableGauge("ihub.ingest.queued", pending, "{message}", "Messages admitted to the ingest writer and not yet durable.");
-        meter.CreateObservableGauge("ihub.ingest.queue.capacity", () => capacity, "{message}", "Messages the ingest writer admits before HTTP answers 503 and MQTT stops reading publishes.");
+        meter.CreateObservableGauge("ihub.ingest.queued", queued, "{message}", "Messages admitted to the ingest writer and waiting for its next group.");
+        meter.CreateObservableGauge("ihub.ingest.writing", writing, "{message}", "Messages in the group the ingest writer is writing now.");
+        meter.CreateObservableGauge("ihub.ingest.queue.capacity", () => capacity, "{message}", "Messages the ingest writer holds (queued and writing) before HTTP answers 503 and MQTT stops reading publishes.");
     }
 
     public void Message(MessageOutcome outcome, string transport) =>

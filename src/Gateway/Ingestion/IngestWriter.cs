@@ -95,11 +95,18 @@ internal sealed partial class IngestWriter(
     private Thread? _thread;
     private bool _stopped;
 
-    // Messages admitted and not yet durable (queued, or in the group being written).
+    // Messages admitted and not yet durable (queued, or in the group being written), and of those the group's.
     private int _pending;
+    private int _writing;
 
     /// <summary>Messages admitted and not yet durable.</summary>
     public int Pending => Volatile.Read(ref _pending);
+
+    /// <summary>Messages in the group being written now.</summary>
+    public int Writing => Volatile.Read(ref _writing);
+
+    /// <summary>Whether the queue has room for more messages now.</summary>
+    public bool HasRoom => Pending < options.Value.MaxQueuedMessages;
 
     /// <summary>
     /// Holds room for <paramref name="messages"/> messages, if the queue has it (an empty queue always has: one batch
@@ -143,7 +150,7 @@ internal sealed partial class IngestWriter(
         while (true)
         {
             var freed = _room.Next;
-            if (Volatile.Read(ref _pending) < options.Value.MaxQueuedMessages)
+            if (HasRoom)
             {
                 return;
             }
@@ -167,7 +174,7 @@ internal sealed partial class IngestWriter(
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        metrics.ObserveQueue(() => Pending, options.Value.MaxQueuedMessages);
+        metrics.ObserveQueue(() => Pending - Writing, () => Writing, options.Value.MaxQueuedMessages);
         // Its own thread: the store's calls block (the commit waits for the disk), and the thread pool's threads are few.
         _thread = new Thread(Run) { IsBackground = true, Name = "Ingest writer" };
         _thread.Start();
@@ -236,6 +243,7 @@ internal sealed partial class IngestWriter(
                 }
                 if (group.Count > 0)
                 {
+                    _writing = messages;
                     // The semaphore only wakes the writer, which always looks at the queue first: drop the wake-ups this take answered.
                     while (_work.Wait(0))
                     {
@@ -419,6 +427,7 @@ internal sealed partial class IngestWriter(
         lock (_gate)
         {
             _pending -= messages;
+            _writing = 0;
         }
         _room.Fire();
     }

@@ -380,7 +380,18 @@ internal sealed partial class MqttBroker(
         }
         // TEL-018: while the writer's queue is full this connection reads no further publish; MQTTnet takes one publish
         // of a connection at a time, so the client's unacknowledged publishes wait on its side (its receive maximum).
-        await writer.WaitForRoomAsync(e.CancellationToken);
+        if (!writer.HasRoom)
+        {
+            metrics.Held(1);
+            try
+            {
+                await writer.WaitForRoomAsync(e.CancellationToken);
+            }
+            finally
+            {
+                metrics.Held(-1);
+            }
+        }
         // The session's adapter as it stands now: a change of its status or allowed profiles holds from the next publish.
         var access = await clients.RecheckAsync(session.Caller, e.CancellationToken);
         if (access.Caller is not { } caller)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Text.Json;
 using IntegrationHub.Conformance.Validation;
 using IntegrationHub.Gateway.Events;
@@ -55,6 +56,8 @@ internal sealed class SqliteIngestStore(HubDatabase database, IOptions<HubOption
             RETURNING "Id"
             """;
 
+        private static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(30);
+
         private readonly SqliteConnection _connection;
         private readonly sqlite3 _db;
         private readonly string _source;
@@ -73,7 +76,8 @@ internal sealed class SqliteIngestStore(HubDatabase database, IOptions<HubOption
             _connection.Open();
             using (var pragmas = _connection.CreateCommand())
             {
-                pragmas.CommandText = database.PragmaSql;
+                // No busy timeout: Begin waits for the write lock itself (SQLite's wait sleeps in growing steps).
+                pragmas.CommandText = database.PragmaSql + " PRAGMA busy_timeout = 0;";
                 pragmas.ExecuteNonQuery();
             }
             _db = _connection.Handle!;
@@ -88,7 +92,23 @@ internal sealed class SqliteIngestStore(HubDatabase database, IOptions<HubOption
             _quarantine = new Statement(_db, InsertQuarantineSql);
         }
 
-        public void Begin() => _begin.Execute();
+        /// <summary>
+        /// Takes the write lock. While another connection (the alert engine, a delivery lane) holds it, SQLite's own
+        /// busy handler would sleep in growing steps, up to 100 ms, and the whole group with it; this looks again
+        /// every millisecond instead, for as long in all as the busy timeout gives every other connection.
+        /// </summary>
+        public void Begin()
+        {
+            var started = Stopwatch.GetTimestamp();
+            while (_begin.TryExecute() == raw.SQLITE_BUSY)
+            {
+                if (Stopwatch.GetElapsedTime(started) > BusyTimeout)
+                {
+                    _begin.Execute();
+                }
+                Thread.Sleep(1);
+            }
+        }
 
         public void Commit() => _commit.Execute();
 
@@ -276,14 +296,14 @@ internal sealed class SqliteIngestStore(HubDatabase database, IOptions<HubOption
         public void BindBlob(int index, byte[]? value) =>
             Check(value is null ? raw.sqlite3_bind_null(_statement, index) : raw.sqlite3_bind_blob(_statement, index, value));
 
-        public void Execute()
+        public void Execute() => Check(TryExecute());
+
+        /// <summary>Runs the statement; returns <c>SQLITE_OK</c>, or the error for the caller to judge.</summary>
+        public int TryExecute()
         {
             var result = raw.sqlite3_step(_statement);
             var reset = raw.sqlite3_reset(_statement);
-            if (result != raw.SQLITE_DONE && result != raw.SQLITE_ROW)
-            {
-                Check(reset != raw.SQLITE_OK ? reset : result);
-            }
+            return result is raw.SQLITE_DONE or raw.SQLITE_ROW ? raw.SQLITE_OK : reset != raw.SQLITE_OK ? reset : result;
         }
 
         /// <summary>Runs a statement that returns at most one integer (<c>RETURNING "Id"</c>); null when it returned none.</summary>

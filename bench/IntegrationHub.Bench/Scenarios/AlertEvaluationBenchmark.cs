@@ -64,7 +64,7 @@ internal sealed class AlertEvaluationBenchmark : IScenario
         for (var first = 0; first < messages; first += Telemetry.MessagesPerBatch)
         {
             // A minute between a device's readings, ending now.
-            await store.WriteAsync(store.Validate("m", first, Telemetry.MessagesPerBatch, n => now.AddMinutes(-(messages / Devices) + n / Devices)));
+            store.Write(store.Validate("m", first, Telemetry.MessagesPerBatch, n => now.AddMinutes(-(messages / Devices) + n / Devices)));
         }
         var engine = store.Services.GetRequiredService<AlertEngine>();
         var start = Stopwatch.GetTimestamp();

@@ -1,5 +1,6 @@
 using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Alerts.Cap;
+using IntegrationHub.Gateway.Ingestion;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -12,6 +13,7 @@ internal static class AlertsServiceCollectionExtensions
     {
         services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<AlertSignal>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ICommitObserver, AlertSignalObserver>());
         services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<AlertOptions>>().Value;

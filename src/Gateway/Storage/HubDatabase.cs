@@ -8,8 +8,11 @@ internal sealed class HubDatabase(string connectionString, SqliteSynchronous syn
 {
     public string ConnectionString { get; } = connectionString;
 
-    /// <summary>Per-connection settings SQLite does not persist, for every connection to run once opened.</summary>
-    public string PragmaSql { get; } = $"PRAGMA synchronous = {synchronous.ToString().ToUpperInvariant()}; PRAGMA busy_timeout = 30000;";
+    /// <summary>
+    /// Per-connection settings SQLite does not persist, for every connection to run once opened. No connection
+    /// checkpoints the write-ahead log at its commits: <see cref="WalCheckpointer"/> does, off every writer's path.
+    /// </summary>
+    public string PragmaSql { get; } = $"PRAGMA synchronous = {synchronous.ToString().ToUpperInvariant()}; PRAGMA busy_timeout = 30000; PRAGMA wal_autocheckpoint = 0;";
 
     /// <summary>Applies <see cref="PragmaSql"/> to every connection EF Core opens.</summary>
     public DbConnectionInterceptor Pragmas => field ??= new SqlitePragmas(PragmaSql);

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace IntegrationHub.Gateway.Storage;
 
 /// <summary>The database. Section <c>Storage</c>.</summary>
@@ -13,6 +15,10 @@ internal sealed class StorageOptions
     /// a power loss; <c>Normal</c> survives a crash of the hub's process but may lose the last batches on a power loss.
     /// </summary>
     public SqliteSynchronous Synchronous { get; set; } = SqliteSynchronous.Full;
+
+    /// <summary>How often the write-ahead log is copied into the database file, in the background.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 }
 
 internal enum SqliteSynchronous

@@ -17,7 +17,7 @@ internal static class StorageServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddHubStorage(this IServiceCollection services)
     {
-        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section);
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp =>
         {
             var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
@@ -34,6 +34,7 @@ internal static class StorageServiceCollectionExtensions
         });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IInterceptor, CommittedChangesInterceptor>());
         services.TryAddSingleton<IIngestStore, SqliteIngestStore>();
+        services.AddHostedService<WalCheckpointer>();
         return services;
     }
 

@@ -1,6 +1,5 @@
 using System.Collections.Frozen;
 using System.Globalization;
-using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -12,14 +11,17 @@ namespace IntegrationHub.Conformance.Validation;
 
 /// <summary>
 /// How the spec's JSON Schemas are built: JsonSchema.Net's draft 2020-12 dialect, with regular expressions read as
-/// ECMA-262 writes them (JSON Schema's regex dialect) where .NET spells them differently, <c>uniqueItems</c> comparing
-/// numbers exactly, and with keywords of vocabularies a metaschema switches off kept as annotations, as the
-/// specification asks.
+/// ECMA-262 writes them (JSON Schema's regex dialect) where .NET spells them differently, numbers compared exactly
+/// (<c>minimum</c>, <c>maximum</c>, their exclusive forms, <c>uniqueItems</c>), and with keywords of vocabularies a
+/// metaschema switches off kept as annotations, as the specification asks.
 /// </summary>
 public static class SchemaEngine
 {
     private static readonly Dialect Draft202012 = Dialect.Draft202012.With(
-        [new EcmaPatternKeyword(), new EcmaPatternPropertiesKeyword(), new ExactUniqueItemsKeyword()],
+        [
+            new EcmaPatternKeyword(), new EcmaPatternPropertiesKeyword(), new ExactUniqueItemsKeyword(),
+            new ExactMinimumKeyword(), new ExactMaximumKeyword(), new ExactExclusiveMinimumKeyword(), new ExactExclusiveMaximumKeyword(),
+        ],
         Dialect.Draft202012.Id,
         allowUnknownKeywords: true);
 
@@ -66,6 +68,48 @@ public static class SchemaEngine
             }
             return new KeywordEvaluation { Keyword = Name, IsValid = true };
         }
+    }
+
+    // The bounds compare the numbers as written (JsonNumbers): JsonSchema.Net's own comparison read exponents into an
+    // int that wrapped, so that 1e2147483648 passed maximum 90 and 1e-4294967206 failed it.
+    private sealed class ExactMinimumKeyword : MinimumKeyword
+    {
+        public override KeywordEvaluation Evaluate(KeywordData keyword, EvaluationContext context) =>
+            Bound(Name, keyword, context, static order => order >= 0, ErrorMessages.GetMinimum);
+    }
+
+    private sealed class ExactMaximumKeyword : MaximumKeyword
+    {
+        public override KeywordEvaluation Evaluate(KeywordData keyword, EvaluationContext context) =>
+            Bound(Name, keyword, context, static order => order <= 0, ErrorMessages.GetMaximum);
+    }
+
+    private sealed class ExactExclusiveMinimumKeyword : ExclusiveMinimumKeyword
+    {
+        public override KeywordEvaluation Evaluate(KeywordData keyword, EvaluationContext context) =>
+            Bound(Name, keyword, context, static order => order > 0, ErrorMessages.GetExclusiveMinimum);
+    }
+
+    private sealed class ExactExclusiveMaximumKeyword : ExclusiveMaximumKeyword
+    {
+        public override KeywordEvaluation Evaluate(KeywordData keyword, EvaluationContext context) =>
+            Bound(Name, keyword, context, static order => order < 0, ErrorMessages.GetExclusiveMaximum);
+    }
+
+    private static KeywordEvaluation Bound(string name, KeywordData keyword, EvaluationContext context, Func<int, bool> holds, Func<CultureInfo?, string> message)
+    {
+        if (context.Instance.ValueKind != JsonValueKind.Number)
+        {
+            return KeywordEvaluation.Ignore;
+        }
+        return holds(JsonNumbers.Compare(JsonMarshal.GetRawUtf8Value(context.Instance), JsonMarshal.GetRawUtf8Value(keyword.RawValue)))
+            ? new KeywordEvaluation { Keyword = name, IsValid = true }
+            : new KeywordEvaluation
+            {
+                Keyword = name,
+                IsValid = false,
+                Error = message(context.Options.Culture).ReplaceToken("received", context.Instance).ReplaceToken("limit", keyword.RawValue),
+            };
     }
 
     private sealed class EcmaPatternPropertiesKeyword : PatternPropertiesKeyword
@@ -151,7 +195,7 @@ internal static class JsonEquality
         switch (element.ValueKind)
         {
             case JsonValueKind.Number:
-                AppendNumber(JsonMarshal.GetRawUtf8Value(element), key);
+                JsonNumbers.AppendKey(JsonMarshal.GetRawUtf8Value(element), key);
                 break;
             case JsonValueKind.String:
                 // A string that is not text cannot be read: its bytes as written stand for it.
@@ -194,30 +238,5 @@ internal static class JsonEquality
     {
         var value = text ?? Convert.ToBase64String(raw);
         key.Append(text is null ? 'b' : 's').Append(value.Length.ToString(CultureInfo.InvariantCulture)).Append(':').Append(value);
-    }
-
-    // -?int(.frac)?([eE][+-]?exp)? as significant digits and the exponent of the last one: 1, 1.0, 10e-1 and 0.1e1 agree.
-    private static void AppendNumber(ReadOnlySpan<byte> raw, StringBuilder key)
-    {
-        var negative = raw[0] == (byte)'-';
-        var text = Encoding.ASCII.GetString(negative ? raw[1..] : raw);
-        var e = text.IndexOfAny(['e', 'E']);
-        var mantissa = e < 0 ? text : text[..e];
-        var exponent = e < 0 ? BigInteger.Zero : BigInteger.Parse(text[(e + 1)..].TrimStart('+'), CultureInfo.InvariantCulture);
-        var dot = mantissa.IndexOf('.', StringComparison.Ordinal);
-        var digits = dot < 0 ? mantissa : string.Concat(mantissa.AsSpan(0, dot), mantissa.AsSpan(dot + 1));
-        if (dot >= 0)
-        {
-            exponent -= mantissa.Length - dot - 1;
-        }
-        digits = digits.TrimStart('0');
-        var trimmed = digits.TrimEnd('0');
-        exponent += digits.Length - trimmed.Length;
-        if (trimmed.Length == 0)
-        {
-            key.Append("n0;");
-            return;
-        }
-        key.Append('n').Append(negative ? "-" : "").Append(trimmed).Append('e').Append(exponent.ToString(CultureInfo.InvariantCulture)).Append(';');
     }
 }

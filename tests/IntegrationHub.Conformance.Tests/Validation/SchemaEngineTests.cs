@@ -61,4 +61,20 @@ public sealed class SchemaEngineTests
     [InlineData("""{"minimum": 1e-99999999999999999999}""", "0.1e-99999999999999999998", true)]
     [InlineData("""{"minimum": 1e-99999999999999999999}""", "0.99e-99999999999999999999", false)]
     public void Bounds_CompareNumbersExactly(string schema, string instance, bool valid) => Assert.Equal(valid, IsValid(schema, instance));
+
+    // JSON Schema 2020-12 §6.3.1: a string's length is its number of Unicode code points, not of grapheme clusters or
+    // UTF-16 code units.
+    [Theory]
+    [InlineData("""{"maxLength": 1}""", "\"e\\u0301\"", false)]
+    [InlineData("""{"minLength": 2}""", "\"e\\u0301\"", true)]
+    [InlineData("""{"maxLength": 2}""", "\"🇨🇳\"", true)]
+    [InlineData("""{"maxLength": 1}""", "\"🇨🇳\"", false)]
+    [InlineData("""{"maxLength": 1}""", "\"😀\"", true)]
+    [InlineData("""{"minLength": 2}""", "\"😀\"", false)]
+    [InlineData("""{"maxLength": 1}""", "\"\\ud83d\\ude00\"", true)]
+    [InlineData("""{"maxLength": 4}""", "\"👨‍👩‍👧\"", false)]
+    [InlineData("""{"maxLength": 5}""", "\"👨‍👩‍👧\"", true)]
+    [InlineData("""{"maxLength": 2}""", "\"\\r\\n\"", true)]
+    [InlineData("""{"maxLength": 1}""", "\"\\r\\n\"", false)]
+    public void Length_CountsCodePoints(string schema, string instance, bool valid) => Assert.Equal(valid, IsValid(schema, instance));
 }

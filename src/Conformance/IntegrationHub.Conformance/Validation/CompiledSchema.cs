@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -12,7 +11,7 @@ namespace IntegrationHub.Conformance.Validation;
 /// A JSON Schema compiled once into a direct check that answers a single question: is this instance certainly valid,
 /// in the verdict of the schema engine (JsonSchema.Net as <see cref="SchemaEngine"/> builds it)? It answers yes only
 /// where that is certain, and "not certain" for everything else: an invalid instance, a keyword outside the subset it
-/// compiles, a string it would have to measure in grapheme clusters.
+/// compiles.
 /// The caller runs the engine whenever the answer is not yes, so every rejection, with its codes, pointers and order,
 /// still comes from the engine alone; this check only spares a valid message the engine's pass. A differential test
 /// (tests/IntegrationHub.Conformance.Tests/Validation/MessageShapeDifferentialTests.cs) holds the two together.
@@ -246,9 +245,7 @@ public sealed class CompiledSchema
 
         private bool AcceptsText(ReadOnlySpan<char> text)
         {
-            // The engine counts grapheme clusters (StringInfo), never more than chars: within maxLength in chars is
-            // certain; beyond it is left to the engine.
-            if (text.Length > MaxLength || (MinLength > 0 && !HasTextElements(text, MinLength)))
+            if ((MinLength > 0 || MaxLength != long.MaxValue) && JsonText.CodePoints(text) is var length && (length < MinLength || length > MaxLength))
             {
                 return false;
             }
@@ -257,19 +254,6 @@ public sealed class CompiledSchema
                 return false;
             }
             return Pattern is null || Pattern.IsMatch(text);
-        }
-
-        private static bool HasTextElements(ReadOnlySpan<char> text, long count)
-        {
-            for (var found = 0L; found < count; found++)
-            {
-                if (text.IsEmpty)
-                {
-                    return false;
-                }
-                text = text[StringInfo.GetNextTextElementLength(text)..];
-            }
-            return true;
         }
 
         private static bool Contains(string[] values, ReadOnlySpan<char> text)

@@ -12,8 +12,8 @@ namespace IntegrationHub.Conformance.Validation;
 /// <summary>
 /// How the spec's JSON Schemas are built: JsonSchema.Net's draft 2020-12 dialect, with regular expressions read as
 /// ECMA-262 writes them (JSON Schema's regex dialect) where .NET spells them differently, numbers compared exactly
-/// (<c>minimum</c>, <c>maximum</c>, their exclusive forms, <c>uniqueItems</c>), and with keywords of vocabularies a
-/// metaschema switches off kept as annotations, as the specification asks.
+/// (<c>minimum</c>, <c>maximum</c>, their exclusive forms, <c>uniqueItems</c>), string lengths counted in code points,
+/// and with keywords of vocabularies a metaschema switches off kept as annotations, as the specification asks.
 /// </summary>
 public static class SchemaEngine
 {
@@ -21,6 +21,7 @@ public static class SchemaEngine
         [
             new EcmaPatternKeyword(), new EcmaPatternPropertiesKeyword(), new ExactUniqueItemsKeyword(),
             new ExactMinimumKeyword(), new ExactMaximumKeyword(), new ExactExclusiveMinimumKeyword(), new ExactExclusiveMaximumKeyword(),
+            new CodePointMinLengthKeyword(), new CodePointMaxLengthKeyword(),
         ],
         Dialect.Draft202012.Id,
         allowUnknownKeywords: true);
@@ -110,6 +111,33 @@ public static class SchemaEngine
                 IsValid = false,
                 Error = message(context.Options.Culture).ReplaceToken("received", context.Instance).ReplaceToken("limit", keyword.RawValue),
             };
+    }
+
+    // Lengths in code points (2020-12 validation §6.3.1); JsonSchema.Net counted grapheme clusters, so that 40 flag
+    // emoji (80 code points) passed maxLength 64.
+    private sealed class CodePointMinLengthKeyword : MinLengthKeyword
+    {
+        public override KeywordEvaluation Evaluate(KeywordData keyword, EvaluationContext context) =>
+            Length(Name, keyword, context, static (length, limit) => length >= limit, ErrorMessages.GetMinLength);
+    }
+
+    private sealed class CodePointMaxLengthKeyword : MaxLengthKeyword
+    {
+        public override KeywordEvaluation Evaluate(KeywordData keyword, EvaluationContext context) =>
+            Length(Name, keyword, context, static (length, limit) => length <= limit, ErrorMessages.GetMaxLength);
+    }
+
+    private static KeywordEvaluation Length(string name, KeywordData keyword, EvaluationContext context, Func<long, long, bool> holds, Func<CultureInfo?, string> message)
+    {
+        if (context.Instance.ValueKind != JsonValueKind.String)
+        {
+            return KeywordEvaluation.Ignore;
+        }
+        var length = JsonText.CodePoints(context.Instance.GetString());
+        var limit = (long)keyword.Value!;
+        return holds(length, limit)
+            ? new KeywordEvaluation { Keyword = name, IsValid = true }
+            : new KeywordEvaluation { Keyword = name, IsValid = false, Error = message(context.Options.Culture).ReplaceToken("received", length).ReplaceToken("limit", limit) };
     }
 
     private sealed class EcmaPatternPropertiesKeyword : PatternPropertiesKeyword

@@ -11,7 +11,7 @@ namespace IntegrationHub.Conformance.Validation;
 
 /// <summary>
 /// How the spec's JSON Schemas are built: JsonSchema.Net's draft 2020-12 dialect, with regular expressions read as
-/// ECMA-262 writes them (JSON Schema's regex dialect) where .NET spells them differently, numbers compared exactly
+/// ECMA-262 writes them (JSON Schema's regex dialect) where .NET reads them differently, numbers compared exactly
 /// (<c>minimum</c>, <c>maximum</c>, their exclusive forms, <c>uniqueItems</c>), string lengths counted in code points,
 /// and with keywords of vocabularies a metaschema switches off kept as annotations, as the specification asks.
 /// </summary>
@@ -25,6 +25,20 @@ public static class SchemaEngine
         ],
         Dialect.Draft202012.Id,
         allowUnknownKeywords: true);
+
+    /// <summary>
+    /// The formats, for an evaluation that asserts them: <c>date-time</c> is RFC 3339's whole string (JsonSchema.Net's
+    /// own let a trailing newline through); every other format is JsonSchema.Net's. The spec's 2020-12 schemas only
+    /// annotate with format, so this matters to a schema whose metaschema asks for the format-assertion vocabulary.
+    /// </summary>
+    public static FormatRegistry Formats { get; } = CreateFormats();
+
+    private static FormatRegistry CreateFormats()
+    {
+        var formats = new FormatRegistry();
+        formats.Register(new PredicateFormat("date-time", value => value.ValueKind != JsonValueKind.String || Rfc3339.IsDateTime(value.GetString()!)));
+        return formats;
+    }
 
     /// <summary>Build options over a registry of their own, so schemas built elsewhere in the process never collide on $id.</summary>
     public static BuildOptions CreateBuildOptions(SchemaRegistry? registry = null)
@@ -159,7 +173,11 @@ public static class SchemaEngine
     }
 }
 
-/// <summary>Rewrites the ECMA-262 constructs .NET spells differently: Unicode property escapes by long name (<c>\p{Letter}</c>).</summary>
+/// <summary>
+/// Rewrites the ECMA-262 constructs .NET reads differently: Unicode property escapes by long name (<c>\p{Letter}</c>),
+/// and <c>$</c>, which in ECMA-262 (without the m flag) matches only at the end of the input, where .NET's also matches
+/// before a final newline, even with <see cref="RegexOptions.ECMAScript"/>: it becomes <c>\z</c>.
+/// </summary>
 internal static partial class EcmaRegex
 {
     private static readonly FrozenDictionary<string, string> GeneralCategories = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -174,7 +192,9 @@ internal static partial class EcmaRegex
         ["Other"] = "C", ["Control"] = "Cc", ["cntrl"] = "Cc", ["Format"] = "Cf", ["Surrogate"] = "Cs", ["Private_Use"] = "Co", ["Unassigned"] = "Cn",
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
-    public static string Translate(string pattern) =>
+    public static string Translate(string pattern) => EndAnchors(PropertyNames(pattern));
+
+    private static string PropertyNames(string pattern) =>
         !pattern.Contains("\\p{", StringComparison.Ordinal) && !pattern.Contains("\\P{", StringComparison.Ordinal)
             ? pattern
             : PropertyEscape().Replace(pattern, match =>
@@ -189,6 +209,41 @@ internal static partial class EcmaRegex
                     ? match.Value[..3] + shortName + "}"
                     : match.Value;
             });
+
+    // An unescaped $ outside a character class is the anchor; escaped (\$) or in a class ([$]) it is a dollar sign.
+    private static string EndAnchors(string pattern)
+    {
+        if (!pattern.Contains('$', StringComparison.Ordinal))
+        {
+            return pattern;
+        }
+        var translated = new StringBuilder(pattern.Length + 4);
+        var inClass = false;
+        for (var i = 0; i < pattern.Length; i++)
+        {
+            var c = pattern[i];
+            if (c == '\\' && i + 1 < pattern.Length)
+            {
+                translated.Append(c).Append(pattern[++i]);
+                continue;
+            }
+            if (inClass)
+            {
+                inClass = c != ']';
+            }
+            else if (c == '[')
+            {
+                inClass = true;
+            }
+            else if (c == '$')
+            {
+                translated.Append("\\z");
+                continue;
+            }
+            translated.Append(c);
+        }
+        return translated.ToString();
+    }
 
     public static JsonElement TranslateElement(JsonElement value)
     {

@@ -54,12 +54,18 @@ public static class PortalEndpoints
         services.AddRazorComponents();
         services.AddLocalization();
         services.TryAddSingleton(sp => new SpecDocs(sp.GetRequiredService<SpecCatalog>()));
+        services.AddOptions<CityMapOptions>().BindConfiguration("Portal:Map");
+        services.TryAddSingleton<CityMap>();
+        // A bad boundaries file stops the hub at start, with every problem in it, instead of leaving the map blank.
+        services.AddOptions<CityMapOptions>().Validate<IServiceProvider>(
+            (_, services) => services.GetRequiredService<CityMap>() is not null).ValidateOnStart();
         return services;
     }
 
     public static IEndpointRouteBuilder MapPortal(this IEndpointRouteBuilder app)
     {
-        app.MapGet(PortalAssets.Path + "/{name}", (string name, HttpContext context) => PortalAssets.Serve(name, context)).ExcludeFromDescription().AllowAnonymous();
+        app.MapGet(CityMap.Path, (CityMap map, HttpContext context) => map.Serve(context)).ExcludeFromDescription().AllowAnonymous();
+        app.MapGet(PortalAssets.Path + "/{**name}", (string name, HttpContext context) => PortalAssets.Serve(name, context)).ExcludeFromDescription().AllowAnonymous();
 
         var pages = app.MapGroup("").ExcludeFromDescription().AllowAnonymous().AsPortalPages(DocsContentSecurityPolicy);
 

@@ -35,18 +35,35 @@ public sealed class CityMap
 
     public CityMap(IOptions<CityMapOptions> options, IHostEnvironment environment)
     {
-        var configured = options.Value.Boundaries;
-        var text = string.IsNullOrWhiteSpace(configured)
-            ? System.Text.Encoding.UTF8.GetString(PortalAssets.Content(Shipped))
-            : File.ReadAllText(System.IO.Path.GetFullPath(configured, environment.ContentRootPath));
-        var (collection, problems) = Read(text);
-        if (problems.Count > 0)
-        {
-            throw new OptionsValidationException(nameof(CityMapOptions), typeof(CityMapOptions), problems.Select(p => $"Portal:Map:Boundaries ({configured ?? Shipped}): {p}"));
-        }
+        var (collection, _) = Read(Text(options.Value, environment));
         Codes = collection!["features"]!.AsArray().Select(f => f!["properties"]!["code"]!.GetValue<string>()).ToList();
         _content = JsonSerializer.SerializeToUtf8Bytes(collection);
         _etag = $"\"{Convert.ToHexStringLower(SHA256.HashData(_content))[..32]}\"";
+    }
+
+    /// <summary>The boundaries' GeoJSON: the configured file, or the shipped one.</summary>
+    private static string Text(CityMapOptions options, IHostEnvironment environment) =>
+        string.IsNullOrWhiteSpace(options.Boundaries)
+            ? System.Text.Encoding.UTF8.GetString(PortalAssets.Content(Shipped))
+            : File.ReadAllText(System.IO.Path.GetFullPath(options.Boundaries, environment.ContentRootPath));
+
+    /// <summary>Checks the boundaries at start: a bad file stops the hub with every problem in it, instead of a blank map.</summary>
+    internal sealed class Validator(IHostEnvironment environment) : IValidateOptions<CityMapOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, CityMapOptions options)
+        {
+            var source = string.IsNullOrWhiteSpace(options.Boundaries) ? Shipped : options.Boundaries;
+            List<string> problems;
+            try
+            {
+                problems = Read(Text(options, environment)).Problems;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                problems = [e.Message];
+            }
+            return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems.Select(p => $"Portal:Map:Boundaries ({source}): {p}"));
+        }
     }
 
     /// <summary>The GB/T 2260 codes of the districts the map draws.</summary>

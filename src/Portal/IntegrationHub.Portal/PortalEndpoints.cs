@@ -54,11 +54,9 @@ public static class PortalEndpoints
         services.AddRazorComponents();
         services.AddLocalization();
         services.TryAddSingleton(sp => new SpecDocs(sp.GetRequiredService<SpecCatalog>()));
-        services.AddOptions<CityMapOptions>().BindConfiguration("Portal:Map");
+        services.AddOptions<CityMapOptions>().BindConfiguration("Portal:Map").ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Options.IValidateOptions<CityMapOptions>, CityMap.Validator>());
         services.TryAddSingleton<CityMap>();
-        // A bad boundaries file stops the hub at start, with every problem in it, instead of leaving the map blank.
-        services.AddOptions<CityMapOptions>().Validate<IServiceProvider>(
-            (_, services) => services.GetRequiredService<CityMap>() is not null).ValidateOnStart();
         return services;
     }
 
@@ -157,6 +155,10 @@ public static class PortalEndpoints
                 return result;
             }
             SetPageHeaders(context.HttpContext.Response.Headers, contentSecurityPolicy);
+            if (context.HttpContext.RequestServices.GetService<IPortalVisitors>() is { } visitors && await visitors.FindAsync(context.HttpContext) is { } visitor)
+            {
+                context.HttpContext.Features.Set(visitor);
+            }
             return PortalCultures.Localize(page);
         });
         return pages;

@@ -143,7 +143,9 @@ function render() {
       {
         // The districts' names and counts, above the markers: a marker never hides how many alerts a district has.
         id: 'labels', type: 'scatter', coordinateSystem: 'geo', z: 10, silent: true, symbolSize: 0,
-        data: boundaries.features.map(f => ({
+        // Where the city's small central districts crowd, a quiet district's name gives way to one with alerts.
+        labelLayout: { hideOverlap: true },
+        data: [...boundaries.features].sort((a, b) => (count.get(b.properties.code) ?? 0) - (count.get(a.properties.code) ?? 0)).map(f => ({
           value: f.properties.cp ?? centre(f),
           label: {
             show: true,
@@ -156,6 +158,7 @@ function render() {
     ],
   });
   container.dataset.clusters = String(groups.length);
+  container.dataset.zoom = String(Math.round((chart.getOption().geo?.[0]?.zoom ?? 1) * 100) / 100);
   container.dataset.markers = JSON.stringify(groups.map(g => g.alerts.length));
   renderText(list);
 }
@@ -185,12 +188,15 @@ export async function startMap() {
   boundaries = await fetch('/portal/map/districts.json', { headers: { Accept: 'application/geo+json' } }).then(r => r.json());
   for (const feature of boundaries.features) feature.properties.cp = centre(feature);
   echarts.registerMap('city', boundaries);
+  const all = boundaries.features.flatMap(f => (f.geometry.type === 'Polygon' ? [f.geometry.coordinates] : f.geometry.coordinates).flatMap(p => p[0]));
+  const extent = all.reduce(([w, s, e, n], [lon, lat]) => [Math.min(w, lon), Math.min(s, lat), Math.max(e, lon), Math.max(n, lat)], [180, 90, -180, -90]);
+  const wholeCity = [(extent[0] + extent[2]) / 2, (extent[1] + extent[3]) / 2];
   chart = echarts.init(container, null, { renderer: 'canvas' });
   chart.setOption({
     animation: false,
     tooltip: { trigger: 'item', confine: true, textStyle: { fontSize: 15 } },
     geo: {
-      map: 'city', nameProperty: 'code', roam: true, scaleLimit: { min: 0.8, max: 40 }, layoutCenter: ['50%', '50%'], layoutSize: '96%',
+      map: 'city', nameProperty: 'code', roam: true, center: wholeCity, zoom: 1, scaleLimit: { min: 0.8, max: 40 }, layoutCenter: ['50%', '50%'], layoutSize: '96%',
       label: { show: false }, emphasis: { label: { show: false }, itemStyle: { areaColor: '#e7f5ff' } }, select: { disabled: true },
       itemStyle: { areaColor: '#f1f3f5', borderColor: '#57606a', borderWidth: 1.2 },
       tooltip: { show: true, formatter: p => districtName(p.name) },
@@ -210,7 +216,7 @@ export async function startMap() {
   });
   chart.on('georoam', () => requestAnimationFrame(render));
   document.getElementById('map-reset').addEventListener('click', () => {
-    chart.setOption({ geo: { center: null, zoom: 1 } });
+    chart.setOption({ geo: { center: wholeCity, zoom: 1 } });
     render();
   });
   new ResizeObserver(() => {

@@ -17,6 +17,13 @@ public sealed class ConsoleWallTests : PortalHub
         OscillatorNode.prototype.start = function (...args) { window.__tones.push(this.frequency.value); return start.apply(this, args); };
         """;
 
+    // Whether the map's canvas has anything drawn on it: its pixels are not all transparent.
+    private const string MapIsDrawn = """
+        () => { const c = document.querySelector('#map canvas'); if (!c || !c.width) return false;
+                const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                for (let i = 3; i < d.length; i += 64) if (d[i]) return true; return false; }
+        """;
+
     [Theory]
     [InlineData("zh-CN")]
     [InlineData("en")]
@@ -38,6 +45,7 @@ public sealed class ConsoleWallTests : PortalHub
         await Assertions.Expect(rows).ToHaveCountAsync(9);
         await Assertions.Expect(page.Locator("#map")).ToHaveAttributeAsync("data-ready", "true");
         await Assertions.Expect(page.Locator("#trend-chart")).ToHaveAttributeAsync("data-raised", "9");
+        await page.WaitForFunctionAsync(MapIsDrawn);
 
         // One screen: nothing scrolls, and board, map and situation are all inside the viewport.
         var layout = await page.EvaluateAsync<JsonElement>("""
@@ -92,6 +100,8 @@ public sealed class ConsoleWallTests : PortalHub
         Assert.True(drawerBox.X > 1920 / 2 && drawerBox.Height >= 1000, $"the drawer is not at the side: {drawerBox.X}, {drawerBox.Height}");
         Assert.True((await page.Locator(".board-panel").BoundingBoxAsync())!.X < drawerBox.X);
         await Assertions.Expect(page.Locator("#detail-facts")).ToContainTextAsync("60 %LEL");
+        // The map stays drawn beside the drawer.
+        await page.WaitForFunctionAsync(MapIsDrawn);
         await Browser.ScreenshotAsync(page, $"console-wall-1920-drawer-{language}");
         await page.Keyboard.PressAsync("Escape");
         await Assertions.Expect(drawer).ToBeHiddenAsync();

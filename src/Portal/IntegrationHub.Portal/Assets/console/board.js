@@ -15,6 +15,15 @@ export function stateText(alert) {
   return t(`State.${alert.state}`) + (alert.cleared ? ` (${t('State.cleared')})` : '');
 }
 
+/** A time on the board: the time of day today, with the date otherwise (the drawer has the full time). */
+function clock(at, now) {
+  const time = new Date(at);
+  const today = time.toDateString() === new Date(now).toDateString();
+  const lang = document.documentElement.lang || undefined;
+  return today ? time.toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit' })
+    : time.toLocaleString(lang, { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+}
+
 /** A deadline's countdown: time left, or how long overdue in red; nothing once the step is taken. */
 function deadline(at, now) {
   if (!at) return { text: '—', overdue: false };
@@ -34,7 +43,7 @@ export const columns = [
   { key: 'value', label: 'Console.Value', cell: a => el('td', { class: 'value' }, valueText(a.value, a.unit)) },
   { key: 'district', label: 'Common.District', cell: a => el('td', { dataset: { district: a.district } }, districtName(a.district)) },
   { key: 'state', label: 'Common.State', cell: a => el('td', { class: 'state' }, stateText(a)) },
-  { key: 'raised', label: 'Console.RaisedAt', cell: (a, now) => el('td', { class: 'raised' }, el('time', { datetime: a.raisedAt }, when(a.raisedAt)), el('span', { class: 'age', dataset: { since: a.raisedAt } }, ago(a.raisedAt, now))) },
+  { key: 'raised', label: 'Console.RaisedAt', cell: (a, now) => el('td', { class: 'raised' }, el('span', { class: 'age', dataset: { since: a.raisedAt } }, ago(a.raisedAt, now)), el('time', { datetime: a.raisedAt, title: when(a.raisedAt) }, clock(a.raisedAt, now))) },
   { key: 'acknowledgeBy', label: 'Console.AcknowledgeBy', cell: (a, now) => countdownCell('acknowledge', a.acknowledgeBy, now) },
   { key: 'resolveBy', label: 'Console.ResolveBy', cell: (a, now) => countdownCell('resolve', a.resolveBy, now) },
 ];

@@ -56,6 +56,12 @@ async function loadInactive() {
   if (f.domain) query.set('domain', f.domain);
   const page = await api('GET', `/v1/devices/inactive-levels?${query}`);
   document.getElementById('inactive-count').textContent = `(${page.items.length})`;
+  // Levels that can never be raised are a gap in the city's watch: the list opens by itself while there are any.
+  const section = document.getElementById('inactive-section');
+  if (!section.dataset.seen) {
+    section.open = page.items.length > 0;
+    section.dataset.seen = 'true';
+  }
   fill(document.getElementById('inactive'), page.items.map(d => el('tr', { dataset: { deviceId: d.deviceId, organizationId: d.organizationId } },
     el('td', {}, el('code', {}, d.deviceId), ` · ${d.organizationId}`), el('td', {}, d.profile), el('td', { dataset: { district: d.district } }, districtName(d.district)), el('td', {}, inactiveLevels(d.warnings)))), 4);
 }

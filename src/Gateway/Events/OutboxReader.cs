@@ -1,5 +1,6 @@
 using System.Data.Common;
 using IntegrationHub.Gateway.Hosting;
+using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -12,6 +13,12 @@ namespace IntegrationHub.Gateway.Events;
 /// (<see cref="EventOptions.PollInterval"/>), so a write nobody pulsed for is delayed, never lost.
 /// </summary>
 internal sealed class OutboxSignal : Pulse;
+
+/// <summary>Pulses the <see cref="OutboxSignal"/> after each ingest commit, whose observation events committed with its messages.</summary>
+internal sealed class OutboxCommitObserver(OutboxSignal signal) : ICommitObserver
+{
+    public void Committed(IReadOnlyList<CommittedMessage> messages) => signal.Fire();
+}
 
 /// <summary>Pulses the <see cref="OutboxSignal"/> after every EF Core save and commit: alert steps write their events that way.</summary>
 internal sealed class OutboxCommitInterceptor(OutboxSignal signal) : ISaveChangesInterceptor, IDbTransactionInterceptor

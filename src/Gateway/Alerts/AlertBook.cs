@@ -325,7 +325,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertClosu
             Level = alert.Level.ToWire(),
             ResponsibleOrganizationId = alert.ResponsibleOrganizationId,
             DeviceKey = alert.DeviceKey,
-            Data = JsonSerializer.Serialize(data, DataJson),
+            Data = JsonSerializer.SerializeToUtf8Bytes(data, DataJson),
         };
     }
 

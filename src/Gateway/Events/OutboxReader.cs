@@ -46,6 +46,8 @@ internal sealed class OutboxCommitInterceptor(OutboxSignal signal) : ISaveChange
 /// </summary>
 internal sealed class OutboxReader(IServiceScopeFactory scopes, OutboxSignal signal, IOptions<EventOptions> options) : IDisposable
 {
+    private const int LoadSize = 1000;
+
     private readonly Lock _lock = new();
     private readonly SemaphoreSlim _loading = new(1, 1);
     private readonly List<OutboxEvent> _tail = [];
@@ -131,12 +133,15 @@ internal sealed class OutboxReader(IServiceScopeFactory scopes, OutboxSignal sig
             while (true)
             {
                 var after = _loadedThrough;
-                var loaded = await db.Outbox.AsNoTracking().Where(e => e.Id > after).OrderBy(e => e.Id).Take(1000).ToListAsync(cancellationToken);
-                if (loaded.Count == 0)
+                var loaded = await db.Outbox.AsNoTracking().Where(e => e.Id > after).OrderBy(e => e.Id).Take(LoadSize).ToListAsync(cancellationToken);
+                if (loaded.Count > 0)
+                {
+                    Append(loaded);
+                }
+                if (loaded.Count < LoadSize)
                 {
                     break;
                 }
-                Append(loaded);
             }
             _loadedFor = pulse;
             _loadedAt = Environment.TickCount64;

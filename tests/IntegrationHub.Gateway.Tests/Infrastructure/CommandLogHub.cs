@@ -25,30 +25,24 @@ public class CommandLogHub(Dictionary<string, string?>? settings = null) : HubFa
 
     private sealed class Log(ConcurrentQueue<string> commands) : DbCommandInterceptor
     {
-        public override InterceptionResult<DbDataReader> ReaderExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result)
-        {
-            commands.Enqueue(command.CommandText);
-            return result;
-        }
+        public override InterceptionResult<DbDataReader> ReaderExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result) =>
+            Note(command, result);
 
         public override ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(
-            DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
-        {
-            commands.Enqueue(command.CommandText);
-            return ValueTask.FromResult(result);
-        }
+            DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult(Note(command, result));
 
-        public override InterceptionResult<int> NonQueryExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<int> result)
+        public override InterceptionResult<int> NonQueryExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<int> result) =>
+            Note(command, result);
+
+        public override ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(
+            DbCommand command, CommandEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult(Note(command, result));
+
+        private T Note<T>(DbCommand command, T result)
         {
             commands.Enqueue(command.CommandText);
             return result;
-        }
-
-        public override ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(
-            DbCommand command, CommandEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
-        {
-            commands.Enqueue(command.CommandText);
-            return ValueTask.FromResult(result);
         }
     }
 }

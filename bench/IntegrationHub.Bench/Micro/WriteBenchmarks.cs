@@ -38,6 +38,6 @@ public class WriteBenchmarks
             var message = _template[i].Verdict.Message!;
             _batch[i] = new PendingMessage(MessageVerdict.Accepted(message with { MessageId = prefix + message.MessageId }), null);
         }
-        await _store.WriteAsync(_batch);
+        await _store.WriteAsync(_batch, handOver: false);
     }
 }

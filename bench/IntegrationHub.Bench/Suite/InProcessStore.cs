@@ -80,11 +80,31 @@ internal sealed class InProcessStore : IAsyncDisposable
         return pending;
     }
 
-    /// <summary>The durable write of one batch, in one transaction, as ingest does it.</summary>
-    public async Task WriteAsync(IReadOnlyList<PendingMessage> batch)
+    /// <summary>
+    /// The durable write of one batch, in one transaction, as ingest does it; then, unless <paramref name="handOver"/> is
+    /// false, the hand-over of what committed to the commit observers (the alert engine's inbox).
+    /// </summary>
+    public async Task WriteAsync(IReadOnlyList<PendingMessage> batch, bool handOver = true)
     {
         await using var scope = Services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<TelemetryWriter>().WriteAsync(Sender, batch, DateTimeOffset.UtcNow, CancellationToken.None);
+        var receivedAt = DateTimeOffset.UtcNow;
+        var outcomes = await scope.ServiceProvider.GetRequiredService<TelemetryWriter>().WriteAsync(Sender, batch, receivedAt, CancellationToken.None);
+        if (!handOver)
+        {
+            return;
+        }
+        var committed = new List<CommittedMessage>(batch.Count);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (outcomes[i].Row is { } row)
+            {
+                committed.Add(new CommittedMessage(row, Sender, batch[i].Verdict.Message!, receivedAt));
+            }
+        }
+        foreach (var observer in Services.GetServices<ICommitObserver>())
+        {
+            observer.Committed(committed);
+        }
     }
 
     public async ValueTask DisposeAsync()

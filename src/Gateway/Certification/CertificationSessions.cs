@@ -45,7 +45,7 @@ internal sealed class CertificationSessions(IServiceScopeFactory scopes, IOption
 
     /// <summary>Records a judged batch for the adapter's open session, if it has one. Best effort: the batch is already stored.</summary>
     public async Task RecordAsync(HubDb db, Caller caller, string transport, IReadOnlyList<JsonElement> messages, IReadOnlyList<PendingMessage> batch,
-        IReadOnlyList<(MessageOutcome Outcome, long? QuarantineId)> outcomes, DateTimeOffset receivedAt, CancellationToken cancellationToken)
+        IReadOnlyList<(MessageOutcome Outcome, long? QuarantineId, long? Row)> outcomes, DateTimeOffset receivedAt, CancellationToken cancellationToken)
     {
         if (OpenSession(caller.ClientId) is not { } certificationId)
         {

@@ -2,9 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Conformance.Validation;
-using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Auth;
-using IntegrationHub.Gateway.Events;
 using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -31,8 +29,7 @@ internal sealed partial class IngestPipeline(
     TimeProvider time,
     IOptions<IngestionOptions> options,
     IngestMetrics metrics,
-    AlertSignal alerts,
-    OutboxSignal events,
+    IEnumerable<ICommitObserver> observers,
     Certification.CertificationSessions certifications,
     ILogger<IngestPipeline> logger)
 {
@@ -66,16 +63,14 @@ internal sealed partial class IngestPipeline(
 
         var sender = new Sender(caller.ClientId, caller.OrganizationId, caller.IsSandbox);
         var outcomes = await WriteAsync(sender, messages, batch, receivedAt, cancellationToken);
-        alerts.Notify();
-        // Every channel (webhooks, server-sent events, MQTT subscriptions and live topics) follows the outbox from here.
-        events.Fire();
+        Committed(sender, batch, outcomes, receivedAt);
         await certifications.RecordAsync(db, caller, transport, messages, batch, outcomes, receivedAt, cancellationToken);
 
         var results = new MessageResult[batch.Length];
         int accepted = 0, duplicates = 0, rejected = 0, observations = 0;
         for (var i = 0; i < batch.Length; i++)
         {
-            var (outcome, quarantineId) = outcomes[i];
+            var (outcome, quarantineId, _) = outcomes[i];
             var verdict = batch[i].Verdict;
             switch (outcome)
             {
@@ -106,6 +101,27 @@ internal sealed partial class IngestPipeline(
         return new BatchResult(accepted, duplicates, rejected, results);
     }
 
+    /// <summary>Hands what is now durable to the features that act on it (alerts, events), in commit order.</summary>
+    private void Committed(Sender sender, PendingMessage[] batch, (MessageOutcome Outcome, long? QuarantineId, long? Row)[] outcomes, DateTimeOffset receivedAt)
+    {
+        List<CommittedMessage>? committed = null;
+        for (var i = 0; i < batch.Length; i++)
+        {
+            if (outcomes[i] is { Outcome: MessageOutcome.Accepted, Row: { } row })
+            {
+                (committed ??= new List<CommittedMessage>(batch.Length)).Add(new CommittedMessage(row, sender, batch[i].Verdict.Message!, receivedAt));
+            }
+        }
+        if (committed is null)
+        {
+            return;
+        }
+        foreach (var observer in observers)
+        {
+            observer.Committed(committed);
+        }
+    }
+
     /// <summary>The validator's verdict; should it fail on the message, the message is refused, not the batch.</summary>
     private PendingMessage Judge(JsonElement message, ValidationContext context)
     {
@@ -127,7 +143,7 @@ internal sealed partial class IngestPipeline(
     /// then written alone, and one whose own write fails is quarantined as not stored, so that it costs no other
     /// message its answer. Should its quarantine fail too, the store itself is failing, and so does the batch.
     /// </summary>
-    private async Task<(MessageOutcome Outcome, long? QuarantineId)[]> WriteAsync(
+    private async Task<(MessageOutcome Outcome, long? QuarantineId, long? Row)[]> WriteAsync(
         Sender sender, IReadOnlyList<JsonElement> messages, PendingMessage[] batch, DateTimeOffset receivedAt, CancellationToken cancellationToken)
     {
         try
@@ -138,7 +154,7 @@ internal sealed partial class IngestPipeline(
         {
             BatchWriteFailed(logger, batch.Length, exception);
         }
-        var outcomes = new (MessageOutcome, long?)[batch.Length];
+        var outcomes = new (MessageOutcome, long?, long?)[batch.Length];
         for (var i = 0; i < batch.Length; i++)
         {
             try

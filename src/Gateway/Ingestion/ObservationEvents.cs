@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using IntegrationHub.Conformance.Profiles;
 using IntegrationHub.Conformance.Validation;
@@ -13,7 +12,7 @@ namespace IntegrationHub.Gateway.Ingestion;
 /// </summary>
 internal static class ObservationEvents
 {
-    public static string Data(Sender sender, NormalizedMessage message, string district, DateTimeOffset receivedAt)
+    public static byte[] Data(Sender sender, NormalizedMessage message, string district, DateTimeOffset receivedAt)
     {
         var buffer = new ArrayBufferWriter<byte>(512);
         using (var writer = new Utf8JsonWriter(buffer))
@@ -72,7 +71,7 @@ internal static class ObservationEvents
             }
             writer.WriteEndObject();
         }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        return buffer.WrittenSpan.ToArray();
     }
 
     private static string Utc(DateTimeOffset time) =>

@@ -65,10 +65,10 @@ internal sealed partial class TelemetryWriter(HubDb db, IOptions<HubOptions> hub
         RETURNING Id
         """;
 
-    /// <summary>Writes a batch; returns each message's outcome and, for rejections, its quarantine id.</summary>
-    public async Task<(MessageOutcome Outcome, long? QuarantineId)[]> WriteAsync(Sender sender, IReadOnlyList<PendingMessage> batch, DateTimeOffset receivedAt, CancellationToken cancellationToken)
+    /// <summary>Writes a batch; returns each message's outcome and, for rejections, its quarantine id, for acceptances, its row.</summary>
+    public async Task<(MessageOutcome Outcome, long? QuarantineId, long? Row)[]> WriteAsync(Sender sender, IReadOnlyList<PendingMessage> batch, DateTimeOffset receivedAt, CancellationToken cancellationToken)
     {
-        var results = new (MessageOutcome, long?)[batch.Count];
+        var results = new (MessageOutcome, long?, long?)[batch.Count];
         var received = receivedAt.ToUnixTimeMilliseconds();
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
@@ -87,7 +87,7 @@ internal sealed partial class TelemetryWriter(HubDb db, IOptions<HubOptions> hub
                 var verdict = batch[i].Verdict;
                 if (verdict.Message is not { } accepted)
                 {
-                    results[i] = (MessageOutcome.Rejected, Quarantine(quarantine, sender, received, verdict.MessageId, verdict.DeviceId, verdict.Findings, batch[i].Payload));
+                    results[i] = (MessageOutcome.Rejected, Quarantine(quarantine, sender, received, verdict.MessageId, verdict.DeviceId, verdict.Findings, batch[i].Payload), null);
                     continue;
                 }
                 var device = accepted.Device ?? throw new InvalidOperationException("The hub validates with its device registry, so every accepted message has a device.");
@@ -100,7 +100,7 @@ internal sealed partial class TelemetryWriter(HubDb db, IOptions<HubOptions> hub
                     accepted.Status is null ? null : JsonSerializer.Serialize(accepted.Status, IngestionJsonContext.Default.DeviceStatus));
                 if (message.ExecuteScalar() is not long messageRow)
                 {
-                    results[i] = (MessageOutcome.Duplicate, null);
+                    results[i] = (MessageOutcome.Duplicate, null, null);
                     continue;
                 }
                 foreach (var value in accepted.Observations)
@@ -116,7 +116,7 @@ internal sealed partial class TelemetryWriter(HubDb db, IOptions<HubOptions> hub
                 Bind(announce, EventTypes.Observation, source, $"{sender.OrganizationId}/{device.DeviceId}", received, sender.OrganizationId, sender.Sandbox,
                     accepted.Profile.Domain, district, accepted.Profile.Id, device.Key, ObservationEvents.Data(sender, accepted, district, receivedAt));
                 announce.ExecuteNonQuery();
-                results[i] = (MessageOutcome.Accepted, null);
+                results[i] = (MessageOutcome.Accepted, null, messageRow);
             }
             if (faults.Value.HoldIngestCommit)
             {

@@ -247,7 +247,7 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                     Level = table.Column<string>(type: "TEXT", maxLength: 8, nullable: true),
                     ResponsibleOrganizationId = table.Column<string>(type: "TEXT", nullable: true),
                     DeviceKey = table.Column<long>(type: "INTEGER", nullable: true),
-                    Data = table.Column<string>(type: "TEXT", nullable: false)
+                    Data = table.Column<byte[]>(type: "BLOB", nullable: false)
                 },
                 constraints: table =>
                 {

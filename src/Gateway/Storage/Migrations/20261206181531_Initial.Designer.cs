@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace IntegrationHub.Gateway.Storage.Migrations
 {
     [DbContext(typeof(HubDb))]
-    [Migration("20261206154542_Initial")]
+    [Migration("20261206181531_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -389,9 +389,9 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
-                    b.Property<string>("Data")
+                    b.Property<byte[]>("Data")
                         .IsRequired()
-                        .HasColumnType("TEXT");
+                        .HasColumnType("BLOB");
 
                     b.Property<long?>("DeviceKey")
                         .HasColumnType("INTEGER");

@@ -77,6 +77,7 @@ public static class PortalEndpoints
             [nameof(DocsHome.Examples)] = new GettingStartedExamples(BaseUrl(context.Request), context.Request.Host.Host, MqttPort(configuration)),
         }));
         pages.MapGet("/docs/profiles", (SpecCatalog spec) => Page<ProfileIndex>(new() { [nameof(ProfileIndex.Spec)] = spec }));
+        pages.MapGet("/docs/profiles/evidence", (SpecCatalog spec) => Page<ProfileEvidence>(new() { [nameof(ProfileEvidence.Spec)] = spec }));
         pages.MapGet("/docs/profiles/{profileId}", (string profileId, SpecDocs docs) =>
             docs.Spec.Profiles.TryGetValue(profileId, out var profile)
                 ? Page<ProfilePage>(new()

@@ -143,7 +143,7 @@ internal sealed class ProblemAuthorizationResultHandler : IAuthorizationMiddlewa
 
     public Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
     {
-        if (authorizeResult.Succeeded || !context.Request.Path.StartsWithSegments("/v1"))
+        if (authorizeResult.Succeeded || !(context.Request.Path.StartsWithSegments("/v1") || context.Request.Path.StartsWithSegments("/upstream")))
         {
             return _default.HandleAsync(next, context, policy, authorizeResult);
         }

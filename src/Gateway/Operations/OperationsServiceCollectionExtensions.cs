@@ -26,6 +26,7 @@ internal static class OperationsServiceCollectionExtensions
                     .AddMeter(IngestMetrics.MeterName)
                     .AddMeter(IntegrationHub.Gateway.Mqtt.MqttMetrics.MeterName)
                     .AddMeter(IntegrationHub.Gateway.Subscriptions.DeliveryMetrics.MeterName)
+                    .AddMeter(IntegrationHub.Gateway.Upstreams.UpstreamMetrics.MeterName)
                     .AddPrometheusExporter();
                 if (otlp)
                 {

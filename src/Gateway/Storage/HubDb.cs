@@ -6,6 +6,7 @@ using IntegrationHub.Gateway.Mqtt;
 using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Subscriptions;
 using IntegrationHub.Gateway.Telemetry;
+using IntegrationHub.Gateway.Upstreams;
 using IntegrationHub.Gateway.Users;
 using IntegrationHub.Gateway.Warnings;
 using Microsoft.EntityFrameworkCore;
@@ -42,6 +43,9 @@ public sealed class HubDb(DbContextOptions<HubDb> options) : DbContext(options)
     internal DbSet<CertificationSession> Certifications => Set<CertificationSession>();
     internal DbSet<CertificationArrival> CertificationArrivals => Set<CertificationArrival>();
     internal DbSet<MqttDeviceCredential> MqttDeviceCredentials => Set<MqttDeviceCredential>();
+    internal DbSet<UpstreamSystem> UpstreamSystems => Set<UpstreamSystem>();
+    internal DbSet<UpstreamRoute> UpstreamRoutes => Set<UpstreamRoute>();
+    internal DbSet<UpstreamCall> UpstreamCalls => Set<UpstreamCall>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

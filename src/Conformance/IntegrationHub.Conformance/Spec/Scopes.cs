@@ -11,9 +11,10 @@ public static class Scopes
     public const string OrganizationManage = "organization:manage";
     public const string UsersManage = "users:manage";
     public const string WarningsWrite = "warnings:write";
+    public const string UpstreamsCall = "upstreams:call";
     public const string Admin = "admin";
 
-    public static readonly IReadOnlyList<string> All = [TelemetryWrite, TelemetryRead, AlertsRead, AlertsManage, SubscriptionsManage, OrganizationManage, UsersManage, WarningsWrite, Admin];
+    public static readonly IReadOnlyList<string> All = [TelemetryWrite, TelemetryRead, AlertsRead, AlertsManage, SubscriptionsManage, OrganizationManage, UsersManage, WarningsWrite, UpstreamsCall, Admin];
 
     public static readonly IReadOnlyDictionary<string, string> Descriptions = new Dictionary<string, string>
     {
@@ -25,6 +26,7 @@ public static class Scopes
         [OrganizationManage] = "Self-service: register and manage the organization's own adapters and devices.",
         [UsersManage] = "Invite and manage the organization's people (portal accounts).",
         [WarningsWrite] = "Post an agency's CAP warnings (weather, marine, flood, earthquake, forest fire).",
+        [UpstreamsCall] = "Call department systems through the hub's routes (/upstream/{system}/…); each route names the scopes and organizations it admits.",
         [Admin] = "Operate the hub: organizations, adapters, devices, grants, audit.",
     };
 }

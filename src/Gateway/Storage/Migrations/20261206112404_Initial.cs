@@ -306,6 +306,63 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "upstream_calls",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    At = table.Column<DateTimeOffset>(type: "TEXT", nullable: false),
+                    ClientId = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
+                    OrganizationId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    SystemId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    RouteId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Method = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Path = table.Column<string>(type: "TEXT", maxLength: 512, nullable: false),
+                    Status = table.Column<int>(type: "INTEGER", nullable: false),
+                    Outcome = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    DurationMs = table.Column<double>(type: "REAL", nullable: false),
+                    RequestBytes = table.Column<long>(type: "INTEGER", nullable: false),
+                    ResponseBytes = table.Column<long>(type: "INTEGER", nullable: false),
+                    RequestId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_upstream_calls", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "upstream_systems",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    BaseAddress = table.Column<string>(type: "TEXT", maxLength: 2048, nullable: false),
+                    Timeout = table.Column<TimeSpan>(type: "TEXT", nullable: false),
+                    Retries = table.Column<int>(type: "INTEGER", nullable: false),
+                    HealthPath = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    HealthInterval = table.Column<TimeSpan>(type: "TEXT", nullable: false),
+                    HealthTimeout = table.Column<TimeSpan>(type: "TEXT", nullable: false),
+                    MaxRequestBytes = table.Column<long>(type: "INTEGER", nullable: false),
+                    MaxResponseBytes = table.Column<long>(type: "INTEGER", nullable: false),
+                    CredentialKind = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    CredentialHeader = table.Column<string>(type: "TEXT", maxLength: 128, nullable: true),
+                    TokenEndpoint = table.Column<string>(type: "TEXT", maxLength: 2048, nullable: true),
+                    ClientId = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    TokenScope = table.Column<string>(type: "TEXT", maxLength: 1024, nullable: true),
+                    ProtectedSecret = table.Column<string>(type: "TEXT", nullable: true),
+                    CredentialVersion = table.Column<int>(type: "INTEGER", nullable: false),
+                    CredentialsRotatedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: true),
+                    OpenApiDocument = table.Column<string>(type: "TEXT", nullable: true),
+                    OpenApiUpdatedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_upstream_systems", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "warnings",
                 columns: table => new
                 {
@@ -510,6 +567,32 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                         name: "FK_users_organizations_OrganizationId",
                         column: x => x.OrganizationId,
                         principalTable: "organizations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "upstream_routes",
+                columns: table => new
+                {
+                    SystemId = table.Column<string>(type: "TEXT", nullable: false),
+                    Id = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    PathPrefix = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    Methods = table.Column<string>(type: "TEXT", nullable: false),
+                    Scopes = table.Column<string>(type: "TEXT", nullable: false),
+                    Organizations = table.Column<string>(type: "TEXT", nullable: false),
+                    RequestsPerMinute = table.Column<int>(type: "INTEGER", nullable: false),
+                    Description = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_upstream_routes", x => new { x.SystemId, x.Id });
+                    table.ForeignKey(
+                        name: "FK_upstream_routes_upstream_systems_SystemId",
+                        column: x => x.SystemId,
+                        principalTable: "upstream_systems",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -910,6 +993,17 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                 column: "OrganizationId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_upstream_calls_SystemId_Id",
+                table: "upstream_calls",
+                columns: new[] { "SystemId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_upstream_routes_SystemId_PathPrefix",
+                table: "upstream_routes",
+                columns: new[] { "SystemId", "PathPrefix" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_users_Email",
                 table: "users",
                 column: "Email",
@@ -1001,6 +1095,12 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                 name: "subscription_lanes");
 
             migrationBuilder.DropTable(
+                name: "upstream_calls");
+
+            migrationBuilder.DropTable(
+                name: "upstream_routes");
+
+            migrationBuilder.DropTable(
                 name: "users");
 
             migrationBuilder.DropTable(
@@ -1020,6 +1120,9 @@ namespace IntegrationHub.Gateway.Storage.Migrations
 
             migrationBuilder.DropTable(
                 name: "subscriptions");
+
+            migrationBuilder.DropTable(
+                name: "upstream_systems");
 
             migrationBuilder.DropTable(
                 name: "warnings");

@@ -42,7 +42,8 @@ internal sealed partial class UpstreamTable(IServiceScopeFactory scopes, Upstrea
     private static readonly TimeSpan ApplyTimeout = TimeSpan.FromSeconds(30);
 
     private readonly SemaphoreSlim _reloading = new(1, 1);
-    private Snapshot _current = Snapshot.Empty;
+    // Each hub's first version is its own: a version's token is cancelled when it is replaced.
+    private Snapshot _current = new([], [], FrozenDictionary<string, UpstreamEntry>.Empty, "");
 
     public IProxyConfig GetConfig() => Volatile.Read(ref _current);
 
@@ -123,6 +124,8 @@ internal sealed partial class UpstreamTable(IServiceScopeFactory scopes, Upstrea
                 Destinations = new Dictionary<string, DestinationConfig>(StringComparer.Ordinal) { ["primary"] = new() { Address = system.BaseAddress } },
                 HealthCheck = new HealthCheckConfig
                 {
+                    // With one destination, YARP's default ("panic": all of them when none is healthy) would never refuse.
+                    AvailableDestinationsPolicy = HealthCheckConstants.AvailableDestinations.HealthyAndUnknown,
                     Active = system.HealthPath is null ? null : new ActiveHealthCheckConfig
                     {
                         Enabled = true,
@@ -202,8 +205,6 @@ internal sealed partial class UpstreamTable(IServiceScopeFactory scopes, Upstrea
     private sealed class Snapshot(IReadOnlyList<RouteConfig> routes, IReadOnlyList<ClusterConfig> clusters, FrozenDictionary<string, UpstreamEntry> entries, string fingerprint)
         : IProxyConfig
     {
-        public static readonly Snapshot Empty = new([], [], FrozenDictionary<string, UpstreamEntry>.Empty, "");
-
         private readonly CancellationTokenSource _changed = new();
 
         public IReadOnlyList<RouteConfig> Routes { get; } = routes;

@@ -97,6 +97,10 @@ public static class IntegrationHubHttpClients
     public const string Users = "IntegrationHub.Users";
     public const string Certification = "IntegrationHub.Certification";
     public const string MqttCredentials = "IntegrationHub.MqttCredentials";
+    public const string Upstreams = "IntegrationHub.Upstreams";
+
+    /// <summary>Calls through the upstream gateway (<c>/upstream/{systemId}/…</c>), with the client's token; not retried by the client.</summary>
+    public const string Upstream = "IntegrationHub.Upstream";
 
     /// <summary>The server-sent events stream: no request timeout and no retry handler (the reader resumes with Last-Event-ID).</summary>
     public const string Stream = "IntegrationHub.Stream";

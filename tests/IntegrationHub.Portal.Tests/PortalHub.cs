@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Playwright;
 
 namespace IntegrationHub.Portal.Tests;
 
@@ -20,6 +21,8 @@ public abstract class PortalHub : IAsyncLifetime
             ["Bootstrap:OperatorEmail"] = OperatorEmail,
             ["Bootstrap:OperatorPassword"] = OperatorPassword,
             ["Auth:AccessTokenLifetime"] = "1.00:00:00",
+            // The upstream gateway's tests call systems on loopback, which the operator must allow-list.
+            ["Upstreams:AllowedHosts:0"] = "127.0.0.1",
         });
     }
 
@@ -56,6 +59,16 @@ public abstract class PortalHub : IAsyncLifetime
     }
 
     protected Task<HttpClient> AdminAsync() => ClientAsync(HubFactory.AdminId, HubFactory.AdminSecret);
+
+    /// <summary>Signs the operator in on <paramref name="page"/>, starting at <paramref name="path"/>, which the sign-in returns to.</summary>
+    protected static async Task SignInAsOperatorAsync(IPage page, string path)
+    {
+        await page.GotoAsync(path);
+        await page.Locator("#email").FillAsync(OperatorEmail);
+        await page.Locator("#password").FillAsync(OperatorPassword);
+        await page.Locator("form button[type=submit]").ClickAsync();
+        await page.WaitForURLAsync("**" + path.Split('?')[0] + "**");
+    }
 
     protected static async Task<JsonObject> PostAsync(HttpClient client, string path, object body)
     {

@@ -267,8 +267,9 @@ internal static partial class UpstreamDocuments
     [GeneratedRegex(@"^3\.[01]\.\d+$")]
     private static partial Regex OpenApiVersion();
 
-    // A tag, a comment, or a processing instruction; also an unclosed tag at the end.
-    [GeneratedRegex(@"<!--.*?(-->|$)|<[A-Za-z/!?][^>]*(>|$)", RegexOptions.Singleline)]
+    // A script or style element with its content (never text worth keeping), a tag, a comment, or a processing
+    // instruction; also an unclosed one at the end.
+    [GeneratedRegex(@"<(script|style)\b[^>]*>.*?(</\1\s*>|$)|<!--.*?(-->|$)|<[A-Za-z/!?][^>]*(>|$)", RegexOptions.Singleline | RegexOptions.IgnoreCase)]
     private static partial Regex Markup();
 
     // A Markdown link or image target that is not http(s), an in-page anchor or a path.

@@ -1,57 +1,83 @@
 using System.Globalization;
-using IntegrationHub.Bench;
+using IntegrationHub.Bench.Micro;
+using IntegrationHub.Bench.Scenarios;
+using IntegrationHub.Bench.Suite;
+using IntegrationHub.Testing;
 
-// Usage: dotnet run --project bench/IntegrationHub.Bench -c Release [-- [mqtt] [--smoke]]
-// --smoke runs a few seconds to prove the benchmark works; CI runs it that way and never judges the figures.
-// mqtt runs only the MQTT benchmark.
+// dotnet run --project bench/IntegrationHub.Bench -c Release -- [scenario…] [--smoke] [--out DIR]
+//   runs the scenarios (all of them without names) and writes the table as Markdown and JSON into DIR (bench/results).
+//   --smoke: a few seconds per scenario, to prove the suite still works; CI runs it and never judges the figures.
+// … -- micro [BenchmarkDotNet arguments]     the micro-benchmarks (e.g. --filter *Rule*); with --smoke a dry job
+// … -- profile http|mqtt [--seconds N] [--trace PATH-TO-dotnet-trace]   load for a profiler; prints the hub's pid
+// … -- list                                  the scenarios
+IScenario[] scenarios =
+[
+    new IngestBenchmark(),
+    new MqttBenchmark(),
+    new AlertEvaluationBenchmark(),
+    new DeliveryLatencyBenchmark(),
+    new DeliveryThroughputBenchmark(),
+    new AlertLatencyBenchmark(),
+    new OverloadBenchmark(),
+    new MemoryBenchmark(),
+];
+
 var smoke = args.Contains("--smoke");
+var output = Option("--out") ?? Path.Combine(Repository.Root, "bench", "results");
+var words = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || args[i - 1] is not ("--out" or "--seconds" or "--trace"))).ToList();
 
-// MQTT QoS 1 ingest: the hub's embedded broker with the full pipeline, mosquitto's pass-through and a bare MQTTnet server.
-const int MqttPublishers = 100;
-var mqttEach = smoke ? 5 : 200;
-Console.WriteLine($"MQTT QoS 1, {MqttPublishers} concurrent publishers × {mqttEach} messages, each awaiting its PUBACK{(smoke ? " — smoke run, figures not meaningful" : "")}");
-var mqtt = await new MqttBenchmark(MqttPublishers, mqttEach).RunAsync();
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"  hub (embedded broker, full pipeline) {mqtt.Hub,10:N0} msg/s   mosquitto pass-through {(mqtt.Mosquitto is { } m ? m.ToString("N0", CultureInfo.InvariantCulture) : "skipped"),10} msg/s   bare MQTTnet {mqtt.Bare,10:N0} msg/s"));
-if (mqtt.Mosquitto is { } mosquittoRate)
+switch (words.FirstOrDefault())
 {
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"  hub / mosquitto {mqtt.Hub / mosquittoRate:0.00} (target ≥ 0.6; performance.md)   bare MQTTnet / mosquitto {mqtt.Bare / mosquittoRate:0.00}"));
-}
-if (args.Contains("mqtt"))
-{
-    return;
+    case "micro":
+        var rest = args.SkipWhile(a => a != "micro").Skip(1).ToList();
+        rest.Remove("--smoke");
+        if (rest.IndexOf("--out") is var at and >= 0)
+        {
+            rest.RemoveRange(at, Math.Min(2, rest.Count - at));
+        }
+        MicroBenchmarks.Run([.. rest], smoke, output);
+        return 0;
+    case "profile":
+        await ProfileLoad.RunAsync(words.ElementAtOrDefault(1) ?? "http", TimeSpan.FromSeconds(int.Parse(Option("--seconds") ?? "30", CultureInfo.InvariantCulture)), Option("--trace"), output);
+        return 0;
+    case "list":
+        foreach (var scenario in scenarios)
+        {
+            Console.WriteLine($"{scenario.Name,-14} {scenario.Title}");
+        }
+        return 0;
 }
 
-var benchmark = smoke ? new IngestBenchmark(batches: 10, concurrency: 4, rounds: 1) : new IngestBenchmark(batches: 300, concurrency: 4, rounds: 3);
-
-Console.WriteLine($"HTTP batch ingest, {IngestBenchmark.MessagesPerBatch} messages per batch (one observation each), vs raw SQLite insert of the same rows{(smoke ? " — smoke run, figures not meaningful" : "")}");
-var results = await benchmark.RunAsync();
-foreach (var (hub, baseline) in results)
+var unknown = words.Where(w => scenarios.All(s => s.Name != w)).ToList();
+if (unknown.Count > 0)
 {
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  hub {hub,10:N0} obs/s   raw SQLite {baseline,10:N0} obs/s   ratio {hub / baseline:0.00}"));
+    Console.Error.WriteLine($"No scenario {string.Join(", ", unknown)}; the scenarios are {string.Join(", ", scenarios.Select(s => s.Name))} (or micro, profile, list).");
+    return 2;
 }
-var ratios = results.Select(r => r.Hub / r.Baseline).Order().ToList();
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"median ratio {ratios[ratios.Count / 2]:0.00} (target ≥ 0.45; performance.md)"));
 
-// Alert evaluation, per observation, next to the HTTP ingest cost per observation measured above.
-var ingestMicros = 1e6 / results.Select(r => r.Hub).Order().ElementAt(results.Count / 2);
-var kindsNanos = AlertEvaluationBenchmark.RuleKindsNanoseconds(smoke ? 20_000 : 1_000_000);
-// The machine is shared and noisy: three engine passes, and the median.
-var engineRates = new List<double>();
-for (var round = 0; round < (smoke ? 1 : 3); round++)
+var report = new Report(smoke);
+await using var run = new BenchRun(smoke, report);
+var failed = false;
+foreach (var scenario in scenarios.Where(s => words.Count == 0 || words.Contains(s.Name)))
 {
-    engineRates.Add(await AlertEvaluationBenchmark.EngineRateAsync(smoke ? 2_000 : 20_000));
+    Console.WriteLine($"{scenario.Name}: {scenario.Title}{(smoke ? " — smoke run, figures not meaningful" : "")}");
+    var watch = System.Diagnostics.Stopwatch.StartNew();
+    try
+    {
+        await scenario.RunAsync(run);
+    }
+#pragma warning disable CA1031 // A scenario that fails is reported in the table, and the others still run.
+    catch (Exception e)
+#pragma warning restore CA1031
+    {
+        failed = true;
+        run.Add(new Row(scenario.Name, "failed", double.NaN, "", Note: $"{e.GetType().Name}: {e.Message}"));
+    }
+    Console.WriteLine($"  ({watch.Elapsed.TotalSeconds:0} s)");
 }
-var engineRate = engineRates.Order().ElementAt(engineRates.Count / 2);
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"alert evaluation: rule kinds {kindsNanos / 1000:0.00} µs/obs in memory; engine pass (read, evaluate, write) {engineRate,10:N0} obs/s = {1e6 / engineRate:0.0} µs/obs, {1e6 / engineRate / ingestMicros:P0} of the HTTP ingest cost per observation ({ingestMicros:0.0} µs)"));
+Console.WriteLine();
+Console.WriteLine(report.Markdown());
+Console.WriteLine($"Written to {report.Write(output)} and .json");
+return failed ? 1 : 0;
 
-// Ingest → webhook receipt, next to the ingest acknowledgement (the durable write) at the same rate.
-var delivery = await new DeliveryLatencyBenchmark(TimeSpan.FromSeconds(smoke ? 1 : 10))
-    .RunAsync(smoke ? [("binary", 1000)] : [("binary", 1000), ("batched", 1000), ("binary", 10_000), ("batched", 10_000)]);
-foreach (var r in delivery)
-{
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"ingest → webhook ({r.Mode,-7} {r.Rate,6:N0} obs/s, {r.Delivered,6:N0} events): p50 {r.P50,6:0.0} ms  p99 {r.P99,6:0.0} ms   ingest ack p50 {r.AckP50,6:0.0} ms  p99 {r.AckP99,6:0.0} ms   p99 ratio {r.P99 / r.AckP99:0.00} (target p99 ≤ {(r.Rate <= 1000 ? 25 : 50)} ms)"));
-}
+string? Option(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;

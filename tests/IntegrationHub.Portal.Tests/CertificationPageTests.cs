@@ -32,11 +32,7 @@ public sealed class CertificationPageTests : PortalHub
         var foreignId = (await OpenAsync(otherRtu, "ot-ch4-01"))["id"]!.GetValue<string>();
 
         var (page, errors) = await Browser.OpenAsync(Hub.BaseAddress);
-        await page.GotoAsync(invitation["invitationUrl"]!.GetValue<string>());
-        await page.GetByLabel("New password").FillAsync("developer-password-0123");
-        await page.GetByLabel("The same password again").FillAsync("developer-password-0123");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Set password and sign in" }).ClickAsync();
-        await page.WaitForURLAsync("**/developer");
+        await AcceptInvitationAsync(page, invitation);
 
         await Assertions.Expect(page.Locator("tr[data-adapter-id='jimo-gas-rtu'] .adapter-status")).ToHaveTextAsync("certified");
         var row = page.Locator($"#certifications tr[data-certification-id='{id}']");

@@ -78,6 +78,34 @@ public abstract class PortalHub : IAsyncLifetime
         return JsonNode.Parse(text)!.AsObject();
     }
 
+    /// <summary>Opens the operator console, signing in with the operator's account on the way.</summary>
+    protected static async Task SignInToConsoleAsync(IPage page)
+    {
+        await page.GotoAsync("/console");
+        await page.WaitForURLAsync("**/account/sign-in**");
+        await page.Locator("#email").FillAsync(OperatorEmail);
+        await page.Locator("#password").FillAsync(OperatorPassword);
+        await page.Locator("form button[type=submit]").ClickAsync();
+        await page.WaitForURLAsync("**/console");
+    }
+
+    /// <summary>Accepts an invitation (<c>POST /v1/users</c>'s answer) in an English page: the person chooses a password and lands signed in on the developer workspace.</summary>
+    protected static async Task AcceptInvitationAsync(IPage page, JsonObject invitation)
+    {
+        await page.GotoAsync(invitation["invitationUrl"]!.GetValue<string>());
+        await page.GetByLabel("New password").FillAsync("developer-password-0123");
+        await page.GetByLabel("The same password again").FillAsync("developer-password-0123");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Set password and sign in" }).ClickAsync();
+        await page.WaitForURLAsync("**/developer");
+    }
+
+    /// <summary>Moves an adapter to production: a sandbox adapter's alerts are drills, which the city board never shows.</summary>
+    protected static async Task PromoteAsync(HttpClient admin, string adapterId)
+    {
+        using var response = await admin.PutAsJsonAsync($"/v1/adapters/{adapterId}/status", new { status = "production" });
+        Assert.True(response.IsSuccessStatusCode, $"PUT status of {adapterId}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
     /// <summary>A methane reading of the reference profile, taken a minute (or <paramref name="ago"/>) before the hub's (fake) clock.</summary>
     protected object Methane(string messageId, string deviceId, double value, string unit = "%{LEL}", int minutesAgo = 1, TimeSpan? ago = null) => new
     {

@@ -11,15 +11,6 @@ using Microsoft.Extensions.Options;
 
 namespace IntegrationHub.Gateway.Alerts;
 
-/// <summary>Hears about committed alert steps, to announce them live (MQTT alert topics). Best effort: the outbox carries the durable events.</summary>
-internal interface IAlertStream
-{
-    Task PublishAsync(IReadOnlyList<AlertAnnouncement> steps, CancellationToken cancellationToken);
-}
-
-/// <summary>A committed alert step and the event that announces it.</summary>
-internal sealed record AlertAnnouncement(Alert Alert, AlertEvent Step, OutboxEvent Event);
-
 /// <summary>The device an alert is about, as the engine knows it while it evaluates.</summary>
 internal sealed record AlertDevice(long Key, string DeviceId, string OrganizationId, string ProfileId, string Domain, string District, bool Sandbox, double Lon, double Lat);
 
@@ -51,12 +42,8 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, IOptions<H
 
     private readonly string _source = EventTypes.Source(hub.Value.Id, "alerts");
     private readonly List<Pending> _pending = [];
-    private List<AlertAnnouncement> _committed = [];
 
     private sealed record Pending(Alert Alert, AlertEvent Step, Trigger Trigger, IReadOnlyList<CauseData>? Causes);
-
-    /// <summary>The steps committed by <see cref="SaveAsync"/>, with their events, to announce live.</summary>
-    public IReadOnlyList<AlertAnnouncement> Committed => _committed;
 
     public static string OpenKeyOf(long deviceKey, string ruleId) => $"{deviceKey}/{ruleId}";
 
@@ -88,6 +75,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, IOptions<H
                     State = AlertState.Raised,
                     OpenKey = OpenKeyOf(device.Key, rule.Id),
                     RaisedAt = now,
+                    ObservedAt = trigger.At,
                     UpdatedAt = now,
                     LastNotifiedAt = now,
                     DeadlineFrom = now,
@@ -201,12 +189,9 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, IOptions<H
         try
         {
             await db.SaveChangesAsync(cancellationToken);
-            var announcements = new List<AlertAnnouncement>(_pending.Count);
             foreach (var pending in _pending)
             {
-                var outbox = Event(pending);
-                db.Outbox.Add(outbox);
-                announcements.Add(new AlertAnnouncement(pending.Alert, pending.Step, outbox));
+                db.Outbox.Add(Event(pending));
             }
             await db.SaveChangesAsync(cancellationToken);
             if (own is not null)
@@ -214,7 +199,6 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, IOptions<H
                 await own.CommitAsync(cancellationToken);
             }
             _pending.Clear();
-            _committed = announcements;
         }
         finally
         {
@@ -224,10 +208,6 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, IOptions<H
             }
         }
     }
-
-    /// <summary>Announces the committed steps on the live alert topics.</summary>
-    public Task AnnounceAsync(IAlertStream stream, CancellationToken cancellationToken) =>
-        _committed.Count == 0 ? Task.CompletedTask : stream.PublishAsync(_committed, cancellationToken);
 
     private static void Apply(Alert alert, Trigger trigger)
     {
@@ -272,6 +252,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, IOptions<H
             alertId,
             step.Kind,
             Utc(step.At),
+            Utc(alert.ObservedAt),
             new DedupKey(alert.DeviceId, alert.RuleId),
             alert.OrganizationId,
             alert.ResponsibleOrganizationId,
@@ -312,7 +293,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, IOptions<H
     private static string Utc(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
     private sealed record AlertEventData(
-        string AlertId, string Transition, string At, DedupKey DedupKey, string OrganizationId, string ResponsibleOrganizationId,
+        string AlertId, string Transition, string At, string ObservedAt, DedupKey DedupKey, string OrganizationId, string ResponsibleOrganizationId,
         string DeviceId, string Profile, string Domain, string District, RuleReference Rule, string Level, string? PreviousLevel,
         string State, bool Cleared, IReadOnlyList<CauseData>? Causes, ObservationData? Observation, string? By, string? Note, string? CapIdentifier);
 

@@ -31,7 +31,6 @@ internal sealed partial class AlertEngine(
     IServiceScopeFactory scopes,
     SpecCatalog spec,
     CapIdentifiers identifiers,
-    IEnumerable<IAlertStream> streams,
     AlertSignal signal,
     TimeProvider time,
     IOptions<AlertOptions> options,
@@ -87,7 +86,7 @@ internal sealed partial class AlertEngine(
         {
             await ProcessAsync(cancellationToken);
         }
-        // A pass in flight may have moved the cursor and still be announcing what it raised: let it finish.
+        // A pass in flight may have moved the cursor before it committed what it raised: let it finish.
         await _gate.WaitAsync(cancellationToken);
         _gate.Release();
     }
@@ -120,7 +119,6 @@ internal sealed partial class AlertEngine(
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
             var book = scope.ServiceProvider.GetRequiredService<AlertBook>();
             await CommitAsync(db, book, () => new AlertSweep(db, spec, _kinds, _memories, book, options.Value).RunAsync(now, cancellationToken), cancellationToken);
-            await AnnounceAsync(book, cancellationToken);
         }
         finally
         {
@@ -153,7 +151,6 @@ internal sealed partial class AlertEngine(
             evaluation.Run(messages);
             cursor.Position = messages[^1].Id;
         }, cancellationToken);
-        await AnnounceAsync(book, cancellationToken);
         return messages.Count == options.Value.BatchSize;
     }
 
@@ -176,14 +173,6 @@ internal sealed partial class AlertEngine(
         {
             _memories.Clear();
             throw;
-        }
-    }
-
-    private async Task AnnounceAsync(AlertBook book, CancellationToken cancellationToken)
-    {
-        foreach (var stream in streams)
-        {
-            await book.AnnounceAsync(stream, cancellationToken);
         }
     }
 

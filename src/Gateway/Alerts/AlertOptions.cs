@@ -78,6 +78,13 @@ internal sealed class AlertDeadlines
     public LevelDeadline Orange { get; set; } = new() { Acknowledge = TimeSpan.FromMinutes(30), Resolve = TimeSpan.FromHours(4) };
     public LevelDeadline Red { get; set; } = new() { Acknowledge = TimeSpan.FromMinutes(15), Resolve = TimeSpan.FromHours(2) };
 
+    /// <summary>
+    /// Whether an alert's deadlines are running: it is open, its condition has not cleared, nobody has resolved it yet,
+    /// and it is no sandbox drill, which stays inside its organization and is never escalated (ALR-003, ALR-004).
+    /// </summary>
+    public static bool Running(Alert alert) =>
+        alert.OpenKey is not null && !alert.Cleared && !alert.Sandbox && alert.State is AlertState.Raised or AlertState.Acknowledged or AlertState.Dispatched;
+
     public LevelDeadline For(AlertLevel level) => level switch
     {
         AlertLevel.Red => Red,

@@ -54,6 +54,13 @@ internal sealed class Alert : Telemetry.IVisibleRow
     public string? Unit { get; set; }
 
     public required long RaisedAt { get; init; }
+
+    /// <summary>
+    /// When the condition began: the observation time of the sample that raised the alert, or, for an absence rule, the
+    /// moment the hub judged the device silent. A backfill raises alerts now about the past; statistics, time filters and
+    /// CAP <c>onset</c> count by this time, not by <see cref="RaisedAt"/>.
+    /// </summary>
+    public required long ObservedAt { get; init; }
     public required long UpdatedAt { get; set; }
     public long? ClosedAt { get; set; }
     public long? LastNotifiedAt { get; set; }

@@ -8,8 +8,8 @@ using Microsoft.EntityFrameworkCore;
 namespace IntegrationHub.Gateway.Alerts;
 
 /// <summary>
-/// The city situation over time (the operator console's trend): alerts raised per hour or per day, by district and by
-/// the highest level each reached, counted by the database over what the caller may see. Periods are bounded so that
+/// The city situation over time (the operator console's trend): alerts raised per hour or per day of their observation
+/// time, by district and by the highest level each reached, counted by the database over what the caller may see. Periods are bounded so that
 /// one request never scans without limit: 8 days by the hour, 92 days by the day.
 /// </summary>
 internal static class AlertStatistics
@@ -19,7 +19,7 @@ internal static class AlertStatistics
 
     internal sealed record StatisticsResponse(string Bucket, DateTimeOffset From, DateTimeOffset To, int OffsetMinutes, IReadOnlyList<StatisticsRow> Items);
 
-    /// <summary>Alerts raised in the bucket starting at <c>start</c> (in the requested offset), in one district, that reached <c>level</c> at most.</summary>
+    /// <summary>Alerts whose condition began (<c>observedAt</c>) in the bucket starting at <c>start</c> (in the requested offset), in one district, that reached <c>level</c> at most.</summary>
     internal sealed record StatisticsRow(DateTimeOffset Start, string District, string Level, int Raised);
 
     public static async Task<Results<Ok<StatisticsResponse>, ProblemHttpResult>> GetAsync(
@@ -54,7 +54,9 @@ internal static class AlertStatistics
         }
 
         var (startMs, endMs, sizeMs, offsetMs) = (start.ToUnixTimeMilliseconds(), end.ToUnixTimeMilliseconds(), (long)size.TotalMilliseconds, offset * 60_000L);
-        var alerts = (await AlertsApi.VisibleAsync(context, db, time)).Where(a => a.RaisedAt >= startMs && a.RaisedAt < endMs);
+        // Counted by when the condition began, so a backfill lands in its own hours; drills of sandbox adapters are no
+        // part of the situation (ALR-004).
+        var alerts = (await AlertsApi.VisibleAsync(context, db, time)).Where(a => !a.Sandbox && a.ObservedAt >= startMs && a.ObservedAt < endMs);
         if (district is not null)
         {
             var prefix = AreaCodes.Prefix(district);
@@ -65,7 +67,7 @@ internal static class AlertStatistics
             alerts = alerts.Where(a => a.Domain == domain);
         }
         var counted = await alerts
-            .GroupBy(a => new { Bucket = (a.RaisedAt + offsetMs) / sizeMs, a.District, a.HighestLevel })
+            .GroupBy(a => new { Bucket = (a.ObservedAt + offsetMs) / sizeMs, a.District, a.HighestLevel })
             .Select(g => new { g.Key.Bucket, g.Key.District, g.Key.HighestLevel, Raised = g.Count() })
             .ToListAsync(context.RequestAborted);
         var zone = TimeSpan.FromMinutes(offset);

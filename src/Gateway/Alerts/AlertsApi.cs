@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json;
 using System.Xml.Linq;
 using IntegrationHub.Conformance.Cap;
@@ -6,6 +7,7 @@ using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Alerts.Cap;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Hosting;
+using IntegrationHub.Gateway.OpenApi;
 using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Storage;
 using IntegrationHub.Gateway.Telemetry;
@@ -27,13 +29,15 @@ internal static class AlertsApi
     public static IEndpointRouteBuilder MapAlerts(this IEndpointRouteBuilder app)
     {
         var read = app.MapGroup("/v1/alerts").WithTags("Alerts").RequireScope(Scopes.AlertsRead);
-        read.MapGet("/", ListAsync).WithName("ListAlerts").WithSummary("Alerts the caller may see, newest first, filtered by level, state, domain, district, device and time.");
+        read.MapGet("/", ListAsync).WithName("ListAlerts").WithSummary("Alerts the caller may see, newest first, filtered by level, state, domain, district, device and time.")
+            .WithDescription("`from` and `to` bound `observedAt`, when the alert's condition began: the time of the observation that raised it (for an absence rule, when the hub judged the device silent), not when the hub raised it, so that a backfill of last week's data is found in last week. An alert of a sandbox adapter (`sandbox: true`) is a drill: its CAP status is Test, only its own organization sees it, and it is never dispatched, escalated, or counted in the statistics and the feed.");
         read.MapGet("/{alertId:long}", GetAsync).WithName("GetAlert").WithSummary("One alert with its history and the observations that changed it.");
         read.MapGet("/{alertId:long}/cap", CapAsync).WithName("GetAlertCap")
             .WithSummary("The alert's CAP 1.2 message (the newest, or the one named by `identifier`): XML, or its JSON projection with `Accept: application/json`.")
             .Produces(StatusCodes.Status200OK, contentType: CapDocument.MediaType, additionalContentTypes: [CapDocument.JsonMediaType]);
         read.MapGet("/statistics", AlertStatistics.GetAsync).WithName("GetAlertStatistics")
-            .WithSummary("How many alerts were raised, by time bucket (hour or day), district and highest level, over a bounded period: the city situation over time.");
+            .WithSummary("How many alerts were raised, by time bucket (hour or day), district and highest level, over a bounded period: the city situation over time.")
+            .WithDescription("Alerts are counted by `observedAt`, when their condition began (the time of the observation that raised them; for an absence rule, when the hub judged the device silent), not by when the hub raised them: a backfill of last week's data is counted in last week's buckets. Sandbox adapters' alerts are drills and are not counted.");
         read.MapGet("/feed", FeedAsync).WithName("GetAlertFeed").WithSummary("An Atom feed of the newest CAP messages the caller may see, the hub's alerts and the agencies' warnings, for downstream emergency systems.")
             .Produces(StatusCodes.Status200OK, contentType: "application/atom+xml");
 
@@ -41,42 +45,61 @@ internal static class AlertsApi
         manage.MapPost("/acknowledge", (long alertId, NoteRequest? request, HttpContext context, HubDb db, TimeProvider time) =>
             StepAsync(alertId, context, db, time, "acknowledged", AlertState.Acknowledged, request?.Note, null, a => a.State == AlertState.Raised))
             .WithName("AcknowledgeAlert").WithSummary("Acknowledge a raised alert.");
-        manage.MapPost("/dispatch", DispatchAsync).WithName("DispatchAlert").WithSummary("Dispatch an alert to the organization that will handle it.");
+        manage.MapPost("/dispatch", DispatchAsync).WithName("DispatchAlert").WithSummary("Dispatch an alert to the organization that will handle it.")
+            .DocumentsProblem(StatusCodes.Status409Conflict, "The alert's state does not allow it (`alert.invalid-transition`), or the alert is a sandbox adapter's drill (`alert.sandbox-drill`).");
         manage.MapPost("/resolve", (long alertId, NoteRequest? request, HttpContext context, HubDb db, TimeProvider time) =>
             string.IsNullOrWhiteSpace(request?.Note)
                 ? Task.FromResult<Results<Ok<AlertResponse>, ProblemHttpResult>>(new RequestValidator().Add(ErrorCodes.MissingField, "/note", "Resolving needs feedback: what was found and done.").Problem(context))
                 : StepAsync(alertId, context, db, time, "resolved", AlertState.Resolved, request.Note, null, a => a.State is AlertState.Raised or AlertState.Acknowledged or AlertState.Dispatched))
             .WithName("ResolveAlert").WithSummary("Resolve an alert with feedback on what was found and done.");
-        manage.MapPost("/close", (long alertId, NoteRequest? request, HttpContext context, HubDb db, TimeProvider time) =>
-            StepAsync(alertId, context, db, time, "closed", AlertState.Closed, request?.Note, null, a => a.State == AlertState.Resolved || (a.Cleared && a.State != AlertState.Closed)))
-            .WithName("CloseAlert").WithSummary("Close (archive) a resolved alert, or one whose condition has cleared.");
+        manage.MapPost("/close", CloseAsync)
+            .WithName("CloseAlert").WithSummary("Close (archive) a resolved alert, or one whose condition has cleared.")
+            .WithDescription("An alert whose condition still holds (`cleared: false`) is closed only with `confirm: true` and a `note` saying why; otherwise the hub answers 409 `alert.condition-active`. After such a close the device is watched afresh from the close: its next readings raise a new alert at whatever level they meet, once that level's `for` holds (rules.md §10).")
+            .DocumentsProblem(StatusCodes.Status409Conflict, "The alert is neither resolved nor cleared (`alert.invalid-transition`), or its condition still holds and the close was not confirmed (`alert.condition-active`).");
         return app;
     }
 
     internal sealed record DispatchRequest(string? OrganizationId, string? Note);
 
     /// <summary>
+    /// The body of a close: a note and, to close an alert whose condition still holds, <c>confirm: true</c> with a note
+    /// saying why (ALR-002).
+    /// </summary>
+    internal sealed record CloseRequest(
+        [property: Description("What was found and done; with confirm, why the alert is closed although its condition still holds.")] string? Note,
+        [property: Description("true closes an alert whose condition still holds (a note is then required): the device is watched afresh from the close.")] bool? Confirm);
+
+    /// <summary>Why a step the alert's state allows is refused all the same.</summary>
+    private readonly record struct Refusal(string Code, string Detail);
+
+    /// <summary>
     /// An alert. <c>state</c> is where it is in the closed loop (raised, acknowledged, dispatched, resolved, closed);
     /// <c>cleared</c> says whether its condition has ended by itself: it must still be closed, and a recurrence reopens it.
     /// <c>acknowledgeBy</c> and <c>resolveBy</c> are the deadlines of its level still running (ALR-003): missing one
-    /// escalates it.
+    /// escalates it. <c>observedAt</c> is when the condition began (the raising observation's time; for an absence
+    /// rule, when the silence was judged), <c>raisedAt</c> when the hub raised it. <c>sandbox</c> marks a drill of a
+    /// sandbox adapter, seen only by its organization (ALR-004).
     /// </summary>
     internal sealed record AlertResponse(
         long Id, string Identifier, string Level, string HighestLevel, string State, bool Cleared, string OrganizationId, string ResponsibleOrganizationId,
         string DeviceId, string Profile, string Domain, string District, AlertLocation Location, string RuleId, string RuleKind, string RuleTitle,
-        string? Metric, object? Value, string? Unit, DateTimeOffset RaisedAt, DateTimeOffset UpdatedAt, DateTimeOffset? ClosedAt,
-        DateTimeOffset? AcknowledgeBy, DateTimeOffset? ResolveBy)
+        string? Metric, object? Value, string? Unit,
+        [property: Description("When the condition began: the time of the observation that raised the alert (for an absence rule, when the hub judged the device silent). Statistics and the time filters count by it.")] DateTimeOffset ObservedAt,
+        [property: Description("When the hub raised the alert.")] DateTimeOffset RaisedAt,
+        DateTimeOffset UpdatedAt, DateTimeOffset? ClosedAt, DateTimeOffset? AcknowledgeBy, DateTimeOffset? ResolveBy,
+        [property: Description("A sandbox adapter's alert: a drill with CAP status Test, seen only by its organization, never dispatched or escalated.")] bool Sandbox)
     {
         public static AlertResponse From(Alert a, AlertDeadlines deadlines)
         {
             var deadline = deadlines.For(a.Level);
-            var running = a.OpenKey is not null && !a.Cleared && a.State is AlertState.Raised or AlertState.Acknowledged or AlertState.Dispatched;
+            var running = AlertDeadlines.Running(a);
             return new(
                 a.Id, a.Identifier, a.Level.ToWire(), a.HighestLevel.ToWire(), a.State.ToWire(), a.Cleared, a.OrganizationId, a.ResponsibleOrganizationId,
                 a.DeviceId, a.ProfileId, a.Domain, a.District, new AlertLocation(a.Lon, a.Lat), a.RuleId, a.RuleKind, a.RuleTitle, a.Metric, (object?)a.Value ?? a.Text, a.Unit,
-                Ms(a.RaisedAt), Ms(a.UpdatedAt), a.ClosedAt is { } closed ? Ms(closed) : null,
+                Ms(a.ObservedAt), Ms(a.RaisedAt), Ms(a.UpdatedAt), a.ClosedAt is { } closed ? Ms(closed) : null,
                 running && a.State == AlertState.Raised ? Ms(a.DeadlineFrom) + deadline.Acknowledge : null,
-                running ? Ms(a.DeadlineFrom) + deadline.Resolve : null);
+                running ? Ms(a.DeadlineFrom) + deadline.Resolve : null,
+                a.Sandbox);
         }
     }
 
@@ -104,8 +127,8 @@ internal static class AlertsApi
         [FromQuery(Name = "device")] string? Device,
         [FromQuery(Name = "organization")] string? Organization,
         [FromQuery(Name = "open")] bool? Open,
-        [FromQuery(Name = "from")] DateTimeOffset? From,
-        [FromQuery(Name = "to")] DateTimeOffset? To);
+        [property: Description("Alerts whose condition began (observedAt) at or after this time.")][FromQuery(Name = "from")] DateTimeOffset? From,
+        [property: Description("Alerts whose condition began (observedAt) at or before this time.")][FromQuery(Name = "to")] DateTimeOffset? To);
 
     private static DateTimeOffset Ms(long value) => DateTimeOffset.FromUnixTimeMilliseconds(value);
 
@@ -137,8 +160,8 @@ internal static class AlertsApi
         if (filter.Device is not null) { alerts = alerts.Where(a => a.DeviceId == filter.Device); }
         if (filter.Organization is not null) { alerts = alerts.Where(a => a.OrganizationId == filter.Organization || a.ResponsibleOrganizationId == filter.Organization); }
         if (filter.Open is { } open) { alerts = open ? alerts.Where(a => a.OpenKey != null) : alerts.Where(a => a.OpenKey == null); }
-        if (filter.From is { } from) { var ms = from.ToUnixTimeMilliseconds(); alerts = alerts.Where(a => a.RaisedAt >= ms); }
-        if (filter.To is { } to) { var ms = to.ToUnixTimeMilliseconds(); alerts = alerts.Where(a => a.RaisedAt <= ms); }
+        if (filter.From is { } from) { var ms = from.ToUnixTimeMilliseconds(); alerts = alerts.Where(a => a.ObservedAt >= ms); }
+        if (filter.To is { } to) { var ms = to.ToUnixTimeMilliseconds(); alerts = alerts.Where(a => a.ObservedAt <= ms); }
 
         var take = Cursors.Limit(limit);
         var page = await alerts.OrderByDescending(a => a.Id).Take(take + 1).ToListAsync(context.RequestAborted);
@@ -169,11 +192,36 @@ internal static class AlertsApi
             return new RequestValidator().Add(request.OrganizationId is null ? ErrorCodes.MissingField : ErrorCodes.InvalidValue, "/organizationId", "Name the organization that will handle the alert.").Problem(context);
         }
         return await StepAsync(alertId, context, db, time, "dispatched", AlertState.Dispatched, request.Note, request.OrganizationId,
-            a => a.State is AlertState.Raised or AlertState.Acknowledged or AlertState.Dispatched);
+            a => a.State is AlertState.Raised or AlertState.Acknowledged or AlertState.Dispatched,
+            // A sandbox drill never leaves its organization (ALR-004).
+            a => a.Sandbox ? new Refusal(ErrorCodes.AlertSandboxDrill, "A sandbox adapter's alert is a drill: it stays in its organization and is never dispatched.") : null);
     }
 
+    /// <summary>
+    /// Closing. An alert whose condition still holds is closed only when the request confirms it with a note (ALR-002):
+    /// the engine then watches the device afresh, and a close by mistake would otherwise pass unremarked.
+    /// </summary>
+    private static async Task<Results<Ok<AlertResponse>, ProblemHttpResult>> CloseAsync(long alertId, CloseRequest? request, HttpContext context, HubDb db, TimeProvider time)
+    {
+        var confirmed = request?.Confirm == true;
+        if (confirmed && string.IsNullOrWhiteSpace(request!.Note))
+        {
+            return new RequestValidator().Add(ErrorCodes.MissingField, "/note", "Closing an alert whose condition still holds needs a note: why it is closed.").Problem(context);
+        }
+        return await StepAsync(alertId, context, db, time, "closed", AlertState.Closed, request?.Note, null,
+            a => a.State == AlertState.Resolved || (a.Cleared && a.State != AlertState.Closed),
+            a => a.Cleared || confirmed ? null : new Refusal(ErrorCodes.AlertConditionActive,
+                $"The condition of this {a.Level.ToWire()} alert still holds{(a.Value is { } value ? FormattableString.Invariant($" (last reading {value} {a.Unit})") : "")}. "
+                + "To close it anyway, confirm with a note saying why (\"confirm\": true); the device is then watched afresh and raises a new alert while the condition holds."));
+    }
+
+    /// <summary>
+    /// Takes a person's step, if the alert's state <paramref name="allowed"/> it (<c>alert.invalid-transition</c>)
+    /// and nothing else refuses it (<paramref name="refuse"/>).
+    /// </summary>
     private static async Task<Results<Ok<AlertResponse>, ProblemHttpResult>> StepAsync(
-        long alertId, HttpContext context, HubDb db, TimeProvider time, string kind, AlertState to, string? note, string? organization, Func<Alert, bool> allowed)
+        long alertId, HttpContext context, HubDb db, TimeProvider time, string kind, AlertState to, string? note, string? organization,
+        Func<Alert, bool> allowed, Func<Alert, Refusal?>? refuse = null)
     {
         var caller = context.Caller();
         var alert = await (await VisibleAsync(context, db, time, tracked: true)).FirstOrDefaultAsync(a => a.Id == alertId, context.RequestAborted);
@@ -189,13 +237,13 @@ internal static class AlertsApi
         {
             return ProblemResults.Problem(context, ErrorCodes.AlertInvalidTransition, $"A {alert.State.ToWire()}{(alert.Cleared ? ", cleared" : "")} alert cannot be {kind}.");
         }
+        if (refuse?.Invoke(alert) is { } refusal)
+        {
+            return ProblemResults.Problem(context, refusal.Code, refusal.Detail);
+        }
         var book = context.RequestServices.GetRequiredService<AlertBook>();
         book.Act(alert, kind, to, caller.ClientId, note, organization, time.GetUtcNow().ToUnixTimeMilliseconds());
         await book.SaveAsync(context.RequestAborted);
-        foreach (var stream in context.RequestServices.GetServices<IAlertStream>())
-        {
-            await book.AnnounceAsync(stream, context.RequestAborted);
-        }
         return TypedResults.Ok(AlertResponse.From(alert, context.RequestServices.GetRequiredService<IOptions<AlertOptions>>().Value.Deadlines));
     }
 
@@ -225,7 +273,8 @@ internal static class AlertsApi
     private static async Task<ContentHttpResult> FeedAsync(HubDb db, TimeProvider time, IOptions<AlertOptions> options, HttpContext context)
     {
         const int Entries = 100;
-        var visible = await VisibleAsync(context, db, time);
+        // A feed is for downstream emergency systems: sandbox drills stay out of it (ALR-004).
+        var visible = (await VisibleAsync(context, db, time)).Where(a => !a.Sandbox);
         var steps = await db.AlertEvents.AsNoTracking()
             .Where(e => e.CapIdentifier != null)
             .Join(visible, e => e.AlertId, a => a.Id, (e, a) => new { Step = e, Alert = a })

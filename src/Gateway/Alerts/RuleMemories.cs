@@ -85,6 +85,21 @@ internal sealed class RuleMemories(int capacity)
     public RuleMemory? Peek(long deviceKey, string ruleId) =>
         _devices.TryGetValue(deviceKey, out var device) && device.Rules.TryGetValue(ruleId, out var memory) ? memory : null;
 
+    /// <summary>The rules of these loaded devices whose memory holds a level (the rule's condition is raised).</summary>
+    public IEnumerable<(long DeviceKey, string RuleId)> Raised(IEnumerable<long> deviceKeys)
+    {
+        foreach (var key in deviceKeys)
+        {
+            foreach (var (ruleId, memory) in _devices[key].Rules)
+            {
+                if (memory.Level is not null)
+                {
+                    yield return (key, ruleId);
+                }
+            }
+        }
+    }
+
     /// <summary>Writes the changed memories in the caller's transaction, then keeps the cache within its capacity.</summary>
     public async Task SaveAsync(HubDb db, CancellationToken cancellationToken)
     {

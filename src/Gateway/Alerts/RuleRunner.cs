@@ -86,6 +86,7 @@ internal sealed class RuleRunner
         var keys = entries.Keys.ToList();
         await memories.LoadAsync(db, keys, cancellationToken);
         var open = await db.Alerts.Where(a => a.OpenKey != null && keys.Contains(a.DeviceKey)).ToListAsync(cancellationToken);
+        await ReleaseClosedAsync(db, memories, keys, open, now, cancellationToken);
         // Windows that ended up to a day ago still matter: samples from them are never used (RULE-013). There are few
         // at any time, so all of them are read.
         var recent = now - (long)TimeSpan.FromDays(1).TotalMilliseconds;
@@ -93,10 +94,40 @@ internal sealed class RuleRunner
         return new RuleRunner(kinds, memories, book, now, entries, open, maintenance);
     }
 
+    /// <summary>
+    /// A rule whose memory holds a level while no alert is open for it had its alert closed while the condition held
+    /// (rules.md §10): it lets go of that level and watches the device afresh from the close, so that the device's next
+    /// readings raise a new alert at whatever level they meet. Closing is an operator's act through the API, so the
+    /// engine learns of it here, from the database, at the next pass that touches the device.
+    /// </summary>
+    private static async Task ReleaseClosedAsync(HubDb db, RuleMemories memories, List<long> keys, List<Alert> open, long now, CancellationToken cancellationToken)
+    {
+        var openKeys = open.Select(a => a.OpenKey!).ToHashSet(StringComparer.Ordinal);
+        var released = memories.Raised(keys).Where(r => !openKeys.Contains(AlertBook.OpenKeyOf(r.DeviceKey, r.RuleId))).ToList();
+        if (released.Count == 0)
+        {
+            return;
+        }
+        var devices = released.Select(r => r.DeviceKey).Distinct().ToList();
+        var closed = await db.Alerts.AsNoTracking()
+            .Where(a => a.ClosedAt != null && devices.Contains(a.DeviceKey))
+            .GroupBy(a => new { a.DeviceKey, a.RuleId })
+            .Select(g => new { g.Key.DeviceKey, g.Key.RuleId, ClosedAt = g.Max(a => a.ClosedAt) })
+            .ToListAsync(cancellationToken);
+        foreach (var (deviceKey, ruleId) in released)
+        {
+            var closedAt = closed.FirstOrDefault(c => c.DeviceKey == deviceKey && c.RuleId == ruleId)?.ClosedAt ?? now;
+            memories.Change(deviceKey, ruleId).Release(closedAt);
+        }
+    }
+
     public bool TryGetDevice(long key, out DeviceEntry entry) => _devices.TryGetValue(key, out entry!);
 
     /// <summary>Whether the rule's alert condition is raised on the device (its memory holds a level).</summary>
     public bool Raised(long deviceKey, string ruleId) => _memories.Peek(deviceKey, ruleId)?.Level is not null;
+
+    /// <summary>Since when the rule watches the device afresh after its alert was closed while the condition held; null if it never was.</summary>
+    public long? WatchedSince(long deviceKey, string ruleId) => _memories.Peek(deviceKey, ruleId)?.WatchedSince;
 
     /// <summary>
     /// Judges one sample with one rule; records a level change as an alert step. Samples older than the newest one
@@ -316,9 +347,11 @@ internal sealed class AlertSweep(HubDb db, SpecCatalog spec, RuleKinds kinds, Ru
         var runner = await RuleRunner.LoadAsync(db, spec, kinds, memories, book, now, overdueKeys, cancellationToken);
         foreach (var entry in runner.Devices)
         {
-            var seen = lastSeen.TryGetValue(entry.Device.Key, out var at) ? at : entry.RegisteredAt;
+            var reported = lastSeen.TryGetValue(entry.Device.Key, out var at) ? at : entry.RegisteredAt;
             foreach (var rule in entry.Rules.Absence)
             {
+                // After its alert was closed while the device was still silent, the silence counts from the close.
+                var seen = Math.Max(reported, runner.WatchedSince(entry.Device.Key, rule.Id) ?? long.MinValue);
                 if (now - seen >= Overdue(entry.Profile, rule) && !runner.Raised(entry.Device.Key, rule.Id) && !runner.InMaintenance(entry.Device.Key, now))
                 {
                     runner.Step(entry, rule, new Sample(now, null, AbsenceKind.Absent), new Trigger(now, null, null, null, null, null));
@@ -337,17 +370,21 @@ internal sealed class AlertSweep(HubDb db, SpecCatalog spec, RuleKinds kinds, Ru
             {
                 continue;
             }
-            // Lifecycle deadlines first (ALR-003): a missed one escalates, which is itself a notification.
+            // Lifecycle deadlines first (ALR-003): a missed one escalates, which is itself a notification. A sandbox
+            // alert is a drill inside its organization: no deadline runs for it, so nothing escalates it (ALR-004).
             var deadline = options.Deadlines.For(alert.Level);
-            if (alert.State == AlertState.Raised && now - alert.DeadlineFrom >= (long)deadline.Acknowledge.TotalMilliseconds)
+            if (AlertDeadlines.Running(alert))
             {
-                book.DeadlineMissed(alert, "acknowledged", deadline.Acknowledge, now);
-                continue;
-            }
-            if (now - alert.DeadlineFrom >= (long)deadline.Resolve.TotalMilliseconds)
-            {
-                book.DeadlineMissed(alert, "resolved", deadline.Resolve, now);
-                continue;
+                if (alert.State == AlertState.Raised && now - alert.DeadlineFrom >= (long)deadline.Acknowledge.TotalMilliseconds)
+                {
+                    book.DeadlineMissed(alert, "acknowledged", deadline.Acknowledge, now);
+                    continue;
+                }
+                if (now - alert.DeadlineFrom >= (long)deadline.Resolve.TotalMilliseconds)
+                {
+                    book.DeadlineMissed(alert, "resolved", deadline.Resolve, now);
+                    continue;
+                }
             }
             var rule = spec.Profiles.TryGetValue(alert.ProfileId, out var profile) ? profile.Definition.Rules.FirstOrDefault(r => r.Id == alert.RuleId) : null;
             if (alert.State == AlertState.Raised && rule?.Renotify is { } renotify && renotify.TryGetValue(alert.Level.ToWire(), out var interval)

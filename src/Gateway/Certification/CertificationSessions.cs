@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using IntegrationHub.Conformance.Validation;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Storage;
@@ -87,8 +88,8 @@ internal sealed class CertificationSessions(IServiceScopeFactory scopes, IOption
     }
 
     private static DateTimeOffset? ReadTime(JsonElement message) =>
-        message.ValueKind == JsonValueKind.Object && message.TryGetProperty("time", out var time) && time.ValueKind == JsonValueKind.String
-            && DateTimeOffset.TryParse(time.GetString(), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var parsed)
+        JsonText.ReadString(message, "time"u8) is { } time
+            && DateTimeOffset.TryParse(time, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var parsed)
             ? parsed.ToUniversalTime()
             : null;
 }

@@ -103,10 +103,12 @@ internal static class ProviderStatesApi
 
         var values = new JsonObject { ["adminToken"] = adminToken, ["accessToken"] = adminToken };
         var cancellationToken = context.RequestAborted;
-        // The organization's adapter manages its alerts; its token is the one the interaction sends.
+        // The organization's adapter manages its alerts; its token is the one the interaction sends. It is in production:
+        // a sandbox adapter's alerts are drills, which are never dispatched, counted or put in the feed.
         async Task<string> ManagerAsync()
         {
             var token = await AdapterWithDeviceAsync(hub, adminToken, Param("organizationId"), Param("adapterId"), Param("deviceId"), Managing, cancellationToken);
+            await hub.SendAsync(HttpMethod.Put, adminToken, $"/v1/adapters/{Param("adapterId")}/status", new { status = "production" }, cancellationToken);
             values["accessToken"] = token;
             return token;
         }
@@ -159,7 +161,9 @@ internal static class ProviderStatesApi
                 var last = DateTimeOffset.Parse(Param("time"), CultureInfo.InvariantCulture);
                 await hub.PostAsync(ownerToken, "/v1/telemetry", Batch(Param("deviceId"), "%{LEL}", (Stamp(last.AddMinutes(-5)), 30), (Stamp(last), 30)), cancellationToken);
                 await engine.CaughtUpAsync(cancellationToken);
-                var alerts = await hub.SendAsync(HttpMethod.Get, ownerToken, $"/v1/alerts?device={Uri.EscapeDataString(Param("deviceId"))}&open=true", null, cancellationToken);
+                // The states' organizations are districts of one area: each sees the others' alerts, so the query names its own.
+                var alerts = await hub.SendAsync(HttpMethod.Get, ownerToken,
+                    $"/v1/alerts?device={Uri.EscapeDataString(Param("deviceId"))}&organization={Uri.EscapeDataString(Param("organizationId"))}&open=true", null, cancellationToken);
                 var alertId = alerts!["items"]!.AsArray().Single()!["id"]!.GetValue<long>();
                 values["alertId"] = alertId;
                 if (change.State == "a resolved methane alert")

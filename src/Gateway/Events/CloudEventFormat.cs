@@ -8,7 +8,7 @@ namespace IntegrationHub.Gateway.Events;
 /// <summary>
 /// An outbox event as a CloudEvents 1.0 event (EVT-001): its attributes, with the extension attributes events.json
 /// lists for its type, and its data. Every channel renders events through here, so a webhook, a server-sent event and an
-/// MQTT message of the same event carry the same id and attributes.
+/// MQTT message of the same event carry the same id and attributes (DESIGN §6: events are rendered once).
 /// </summary>
 internal sealed class CloudEventFormat(SpecCatalog spec)
 {
@@ -44,15 +44,38 @@ internal sealed class CloudEventFormat(SpecCatalog spec)
     /// <summary>The whole event as one JSON object (structured mode; batches are arrays of these).</summary>
     public void WriteStructured(Utf8JsonWriter writer, OutboxEvent e)
     {
+        WriteEnvelope(writer, Attributes(e));
+        writer.WriteRawValue(e.Data, skipInputValidation: true);
+        writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// The structured form of an event in binary mode, from its attributes and data as they travel: the MQTT broker
+    /// turns a binary-mode message into this for a receiver that cannot take properties (MQTT 3.1.1). The same
+    /// attributes in the same order give the same JSON as <see cref="Structured(OutboxEvent)"/>.
+    /// </summary>
+    public static byte[] Structured(IEnumerable<KeyValuePair<string, string>> attributes, ReadOnlySequence<byte> data)
+    {
+        var buffer = new ArrayBufferWriter<byte>((int)data.Length + 512);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            WriteEnvelope(writer, attributes);
+            writer.WriteRawValue(data, skipInputValidation: true);
+            writer.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    // Opens the event's object and writes everything up to the data's value, which the caller writes before closing it.
+    private static void WriteEnvelope(Utf8JsonWriter writer, IEnumerable<KeyValuePair<string, string>> attributes)
+    {
         writer.WriteStartObject();
-        foreach (var (name, value) in Attributes(e))
+        foreach (var (name, value) in attributes)
         {
             writer.WriteString(name, value);
         }
         writer.WriteString("datacontenttype", DataMediaType);
         writer.WritePropertyName("data");
-        writer.WriteRawValue(e.Data, skipInputValidation: true);
-        writer.WriteEndObject();
     }
 
     public byte[] Structured(OutboxEvent e)

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Conformance.Validation;
@@ -14,24 +15,16 @@ namespace IntegrationHub.Gateway.Ingestion;
 /// <summary>The verdict on one message of a batch, as the sender is told it.</summary>
 internal sealed record MessageResult(int Index, string? MessageId, string Status, string? Code, string? Pointer, IReadOnlyList<Finding>? Errors, long? QuarantineId);
 
-/// <summary>
-/// Hears about accepted telemetry right after its durable write, to stream it live (MQTT out-topics). Best effort:
-/// durable, replayable delivery is the outbox's.
-/// </summary>
-internal interface ILiveStream
-{
-    void Publish(Sender sender, IReadOnlyList<PendingMessage> batch, IReadOnlyList<(MessageOutcome Outcome, long? QuarantineId)> outcomes);
-}
-
 /// <summary>The answer to a batch: counts and one result per message, in order.</summary>
 internal sealed record BatchResult(int Accepted, int Duplicates, int Rejected, IReadOnlyList<MessageResult> Results);
 
 /// <summary>
 /// validate → normalize → store for a batch of canonical messages, whatever transport brought them. The devices a
 /// batch names are read in one query; every message is judged by the shared validator; the writer stores the batch
-/// in one transaction. When this returns, everything it reports as accepted is durable.
+/// in one transaction. When this returns, everything it reports as accepted is durable. A bad message never costs
+/// another one its answer (DESIGN §7.3): one the validator fails on, or whose write fails, is rejected alone.
 /// </summary>
-internal sealed class IngestPipeline(
+internal sealed partial class IngestPipeline(
     SpecCatalog spec,
     HubDb db,
     TelemetryWriter writer,
@@ -40,8 +33,8 @@ internal sealed class IngestPipeline(
     IngestMetrics metrics,
     AlertSignal alerts,
     OutboxSignal events,
-    ILiveStream streams,
-    Certification.CertificationSessions certifications)
+    Certification.CertificationSessions certifications,
+    ILogger<IngestPipeline> logger)
 {
     /// <param name="caller">The sending adapter.</param>
     /// <param name="messages">The messages, in the order sent.</param>
@@ -68,15 +61,14 @@ internal sealed class IngestPipeline(
         var batch = new PendingMessage[messages.Count];
         for (var index = 0; index < messages.Count; index++)
         {
-            var verdict = spec.Validator.Validate(messages[index], context);
-            batch[index] = new PendingMessage(verdict, verdict.IsValid ? null : messages[index].GetRawText());
+            batch[index] = Judge(messages[index], context);
         }
 
         var sender = new Sender(caller.ClientId, caller.OrganizationId, caller.IsSandbox);
-        var outcomes = await writer.WriteAsync(sender, batch, receivedAt, cancellationToken);
+        var outcomes = await WriteAsync(sender, messages, batch, receivedAt, cancellationToken);
         alerts.Notify();
+        // Every channel (webhooks, server-sent events, MQTT subscriptions and live topics) follows the outbox from here.
         events.Fire();
-        streams.Publish(sender, batch, outcomes);
         await certifications.RecordAsync(db, caller, transport, messages, batch, outcomes, receivedAt, cancellationToken);
 
         var results = new MessageResult[batch.Length];
@@ -114,14 +106,72 @@ internal sealed class IngestPipeline(
         return new BatchResult(accepted, duplicates, rejected, results);
     }
 
+    /// <summary>The validator's verdict; should it fail on the message, the message is refused, not the batch.</summary>
+    private PendingMessage Judge(JsonElement message, ValidationContext context)
+    {
+        MessageVerdict verdict;
+        try
+        {
+            verdict = spec.Validator.Validate(message, context);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            JudgingFailed(logger, exception);
+            verdict = NotStored(message, "The hub failed to judge this message.");
+        }
+        return new PendingMessage(verdict, verdict.IsValid ? null : Payload(message));
+    }
+
+    /// <summary>
+    /// The batch in one transaction. Should that fail, one message may be the cause (data the store refuses): each is
+    /// then written alone, and one whose own write fails is quarantined as not stored, so that it costs no other
+    /// message its answer. Should its quarantine fail too, the store itself is failing, and so does the batch.
+    /// </summary>
+    private async Task<(MessageOutcome Outcome, long? QuarantineId)[]> WriteAsync(
+        Sender sender, IReadOnlyList<JsonElement> messages, PendingMessage[] batch, DateTimeOffset receivedAt, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await writer.WriteAsync(sender, batch, receivedAt, cancellationToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            BatchWriteFailed(logger, batch.Length, exception);
+        }
+        var outcomes = new (MessageOutcome, long?)[batch.Length];
+        for (var i = 0; i < batch.Length; i++)
+        {
+            try
+            {
+                outcomes[i] = (await writer.WriteAsync(sender, [batch[i]], receivedAt, cancellationToken))[0];
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException && batch[i].Verdict.IsValid)
+            {
+                MessageWriteFailed(logger, batch[i].Verdict.MessageId, exception);
+                batch[i] = new PendingMessage(NotStored(messages[i], "The hub failed to store this message."), Payload(messages[i]));
+                outcomes[i] = (await writer.WriteAsync(sender, [batch[i]], receivedAt, cancellationToken))[0];
+            }
+        }
+        return outcomes;
+    }
+
+    private static MessageVerdict NotStored(JsonElement message, string detail) =>
+        MessageVerdict.Rejected(
+            [new Finding(ErrorCodes.NotStored, "", detail + " It is kept in the quarantine; send it again later, and report the quarantine id if it is refused again.")],
+            JsonText.ReadString(message, "messageId"u8),
+            JsonText.ReadString(message, "deviceId"u8));
+
+    /// <summary>What was sent, byte for byte: text that is not UTF-8 could not be read back as a string.</summary>
+    private static byte[] Payload(JsonElement message) => JsonMarshal.GetRawUtf8Value(message).ToArray();
+
     private async Task<DeviceLookup> LoadDevicesAsync(string organizationId, IReadOnlyList<JsonElement> messages, CancellationToken cancellationToken)
     {
         var ids = new HashSet<string>(StringComparer.Ordinal);
         foreach (var message in messages)
         {
-            if (message.ValueKind == JsonValueKind.Object && message.TryGetProperty("deviceId", out var id) && id.ValueKind == JsonValueKind.String)
+            if (JsonText.ReadString(message, "deviceId"u8) is { } id)
             {
-                ids.Add(id.GetString()!);
+                ids.Add(id);
             }
         }
         var rows = await db.Devices.AsNoTracking()
@@ -147,4 +197,16 @@ internal sealed class IngestPipeline(
     {
         public DeviceRegistration? Find(string deviceId) => devices.GetValueOrDefault(deviceId);
     }
+}
+
+internal sealed partial class IngestPipeline
+{
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "The validator failed on a message; it is rejected as not stored")]
+    private static partial void JudgingFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Writing a batch of {Count} messages failed; writing each alone")]
+    private static partial void BatchWriteFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "Writing message {MessageId} failed; it is quarantined as not stored")]
+    private static partial void MessageWriteFailed(ILogger logger, string? messageId, Exception exception);
 }

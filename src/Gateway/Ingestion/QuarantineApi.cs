@@ -21,13 +21,14 @@ internal static class QuarantineApi
             .WithTags("Telemetry")
             .RequireAuthorization(HubPolicies.SenderOrOrganization)
             .WithName("ListQuarantine")
-            .WithSummary("Page through the sending adapter's rejected input, newest first, with the reasons.");
+            .WithSummary("Page through the sending adapter's rejected input, newest first, with the reasons.")
+            .WithDescription("Each entry keeps what was sent: `payload` when it is JSON, else `payloadText`. When the bytes were not UTF-8 text, `payloadBytes` holds them exactly (base64) and `payloadText` shows them with U+FFFD for each invalid sequence. `payloadTruncated` says the sent input was longer than the 16 KiB kept.");
         return app;
     }
 
     internal sealed record QuarantineResponse(
         long Id, DateTimeOffset ReceivedAt, string AdapterId, string? MessageId, string? DeviceId,
-        IReadOnlyList<Finding> Errors, JsonElement? Payload, string? PayloadText, bool PayloadTruncated);
+        IReadOnlyList<Finding> Errors, JsonElement? Payload, string? PayloadText, bool PayloadTruncated, byte[]? PayloadBytes);
 
     private static async Task<Results<Ok<Page<QuarantineResponse>>, ProblemHttpResult>> ListAsync(
         HubDb db, HttpContext context, string? adapterId = null, int? limit = null, string? cursor = null)
@@ -60,15 +61,23 @@ internal static class QuarantineApi
         return TypedResults.Ok(new Page<QuarantineResponse>(entries.Take(take).Select(ToResponse).ToList(), next));
     }
 
+    private static readonly JsonDocumentOptions PayloadOptions = new() { MaxDepth = 32 };
+
     private static QuarantineResponse ToResponse(QuarantineEntry entry)
     {
         JsonElement? payload = null;
-        if (!entry.PayloadTruncated)
+        if (!entry.PayloadTruncated && entry.PayloadBytes is null)
         {
             try
             {
-                using var document = JsonDocument.Parse(entry.Payload);
-                payload = document.RootElement.Clone();
+                // No deeper than ingest reads JSON: a body refused for its depth is shown as text, since nested inside
+                // this answer it would pass the depth the answer may be written to.
+                using var document = JsonDocument.Parse(entry.Payload, PayloadOptions);
+                // JSON that escapes a lone surrogate parses, but cannot be written out again: it is shown as text.
+                if (JsonText.IsWellFormed(document.RootElement))
+                {
+                    payload = document.RootElement.Clone();
+                }
             }
             catch (JsonException)
             {
@@ -83,6 +92,7 @@ internal static class QuarantineApi
             JsonSerializer.Deserialize(entry.Errors, IngestionJsonContext.Default.ListFinding) ?? [],
             payload,
             payload is null ? entry.Payload : null,
-            entry.PayloadTruncated);
+            entry.PayloadTruncated,
+            entry.PayloadBytes);
     }
 }

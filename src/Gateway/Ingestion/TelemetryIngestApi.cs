@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text;
 using System.Text.Json;
 using IntegrationHub.Adapters.Codecs;
 using IntegrationHub.Conformance.Spec;
@@ -96,7 +95,7 @@ internal static class TelemetryIngestApi
 
             async Task<ProblemHttpResult> RejectBodyAsync(Finding finding, ReadOnlyMemory<byte> payload)
             {
-                await writer.QuarantineBodyAsync(sender, finding, Encoding.UTF8.GetString(payload.Span), time.GetUtcNow(), context.RequestAborted);
+                await writer.QuarantineBodyAsync(sender, finding, payload, time.GetUtcNow(), context.RequestAborted);
                 metrics.Discarded(finding.Code, Transport);
                 return ProblemResults.Problem(context, finding.Code, finding.Detail, [finding]);
             }

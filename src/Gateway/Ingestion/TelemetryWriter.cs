@@ -20,8 +20,8 @@ internal enum MessageOutcome
 /// <summary>Who sent a batch, as the writer stamps it on every row.</summary>
 internal sealed record Sender(string AdapterId, string OrganizationId, bool Sandbox);
 
-/// <summary>One message of a batch as the writer sees it: the verdict and, for a rejection, what was sent.</summary>
-internal readonly record struct PendingMessage(MessageVerdict Verdict, string? RawJson);
+/// <summary>One message of a batch as the writer sees it: the verdict and, for a rejection, what was sent (its JSON's bytes).</summary>
+internal readonly record struct PendingMessage(MessageVerdict Verdict, byte[]? Payload);
 
 /// <summary>
 /// The durable write of a batch: accepted messages with their observations, latest values and observation events, and
@@ -60,8 +60,8 @@ internal sealed partial class TelemetryWriter(HubDb db, IOptions<HubOptions> hub
         """;
 
     private const string InsertQuarantineSql = """
-        INSERT INTO quarantine (OrganizationId, AdapterId, ReceivedAt, MessageId, DeviceId, Errors, Payload, PayloadTruncated)
-        VALUES ($organization, $adapter, $received, $message, $deviceId, $errors, $payload, $truncated)
+        INSERT INTO quarantine (OrganizationId, AdapterId, ReceivedAt, MessageId, DeviceId, Errors, Payload, PayloadBytes, PayloadTruncated)
+        VALUES ($organization, $adapter, $received, $message, $deviceId, $errors, $payload, $bytes, $truncated)
         RETURNING Id
         """;
 
@@ -87,10 +87,14 @@ internal sealed partial class TelemetryWriter(HubDb db, IOptions<HubOptions> hub
                 var verdict = batch[i].Verdict;
                 if (verdict.Message is not { } accepted)
                 {
-                    results[i] = (MessageOutcome.Rejected, Quarantine(quarantine, sender, received, verdict.MessageId, verdict.DeviceId, verdict.Findings, batch[i].RawJson ?? ""));
+                    results[i] = (MessageOutcome.Rejected, Quarantine(quarantine, sender, received, verdict.MessageId, verdict.DeviceId, verdict.Findings, batch[i].Payload));
                     continue;
                 }
                 var device = accepted.Device ?? throw new InvalidOperationException("The hub validates with its device registry, so every accepted message has a device.");
+                if (accepted.MessageId == faults.Value.FailWriteOfMessageId)
+                {
+                    throw new SqliteException($"Fault point: the store refuses message {accepted.MessageId}.", 19); // SQLITE_CONSTRAINT
+                }
                 var observed = accepted.Time.ToUnixTimeMilliseconds();
                 Bind(message, sender.AdapterId, accepted.MessageId, device.Key, observed, received, accepted.Location?.Lon, accepted.Location?.Lat, accepted.Status?.State,
                     accepted.Status is null ? null : JsonSerializer.Serialize(accepted.Status, IngestionJsonContext.Default.DeviceStatus));
@@ -129,14 +133,14 @@ internal sealed partial class TelemetryWriter(HubDb db, IOptions<HubOptions> hub
     }
 
     /// <summary>Quarantines a request body rejected whole (not JSON, not a batch), with its one finding.</summary>
-    public async Task<long> QuarantineBodyAsync(Sender sender, Finding finding, string payload, DateTimeOffset receivedAt, CancellationToken cancellationToken)
+    public async Task<long> QuarantineBodyAsync(Sender sender, Finding finding, ReadOnlyMemory<byte> payload, DateTimeOffset receivedAt, CancellationToken cancellationToken)
     {
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
             var connection = (SqliteConnection)db.Database.GetDbConnection();
             using var command = QuarantineCommand(connection, null);
-            return Quarantine(command, sender, receivedAt.ToUnixTimeMilliseconds(), null, null, [finding], payload);
+            return Quarantine(command, sender, receivedAt.ToUnixTimeMilliseconds(), null, null, [finding], payload.Span);
         }
         finally
         {
@@ -145,14 +149,13 @@ internal sealed partial class TelemetryWriter(HubDb db, IOptions<HubOptions> hub
     }
 
     private static SqliteCommand QuarantineCommand(SqliteConnection connection, SqliteTransaction? transaction) =>
-        Command(connection, transaction, InsertQuarantineSql, "$organization", "$adapter", "$received", "$message", "$deviceId", "$errors", "$payload", "$truncated");
+        Command(connection, transaction, InsertQuarantineSql, "$organization", "$adapter", "$received", "$message", "$deviceId", "$errors", "$payload", "$bytes", "$truncated");
 
-    private static long Quarantine(SqliteCommand command, Sender sender, long received, string? messageId, string? deviceId, IReadOnlyList<Finding> findings, string payload)
+    private static long Quarantine(SqliteCommand command, Sender sender, long received, string? messageId, string? deviceId, IReadOnlyList<Finding> findings, ReadOnlySpan<byte> payload)
     {
-        var truncated = payload.Length > QuarantineEntry.MaxPayloadChars;
+        var kept = KeptPayload.Of(payload);
         Bind(command, sender.OrganizationId, sender.AdapterId, received, messageId, deviceId,
-            JsonSerializer.Serialize(findings, IngestionJsonContext.Default.IReadOnlyListFinding),
-            truncated ? payload[..QuarantineEntry.MaxPayloadChars] : payload, truncated);
+            JsonSerializer.Serialize(findings, IngestionJsonContext.Default.IReadOnlyListFinding), kept.Text, kept.Bytes, kept.Truncated);
         return (long)command.ExecuteScalar()!;
     }
 

@@ -4,7 +4,6 @@ using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text.Json;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Auth;
 using Microsoft.Extensions.Options;
@@ -59,6 +58,12 @@ internal sealed partial class ExternalBrokerClient(
 
     /// <summary>The shared subscription every node of the hub consumes ingest through.</summary>
     public string IngestFilter => $"$share/{options.Value.External.SharedGroup}/{MqttTopics.IngestPrefix}#";
+
+    /// <summary>A broker passes a message on as published: it cannot turn an event's properties into a payload for an MQTT 3.1.1 receiver.</summary>
+    public bool AdaptsToReceivers => false;
+
+    /// <summary>The broker's ACL, not the hub, decides who reads the live topics (<c>POST /v1/mqtt/auth</c> gives them to city-wide readers only).</summary>
+    public Task PublishAsync(MqttApplicationMessage message, Telemetry.LiveRow row, CancellationToken cancellationToken) => PublishAsync(message, cancellationToken);
 
     /// <summary>Publishes to the external broker (QoS 1 waits for its PUBACK); without a connection it throws, so that nothing counts as sent.</summary>
     public async Task PublishAsync(MqttApplicationMessage message, CancellationToken cancellationToken)
@@ -255,7 +260,7 @@ internal sealed partial class ExternalBrokerClient(
             // The broker lets a device's credentials publish only on the device's own topic, so that names the device.
             if (!MqttTopics.TryParseIngest(message.Topic, out adapterId, out deviceId, out var senml))
             {
-                reply = Task.FromResult(ingest.Refuse(MqttPubAckReasonCode.TopicNameInvalid, ErrorCodes.InsufficientScope));
+                reply = Task.FromResult(ingest.Refuse(MqttPubAckReasonCode.TopicNameInvalid, ErrorCodes.InsufficientScope, $"{message.Topic} is no ingest topic."));
             }
             else
             {
@@ -280,11 +285,15 @@ internal sealed partial class ExternalBrokerClient(
         try
         {
             var reply = await pending;
-            if (reply.ReasonCode != MqttPubAckReasonCode.Success && adapterId.Length > 0)
+            if (adapterId.Length > 0)
             {
-                var feedback = reply.Feedback ?? JsonSerializer.SerializeToUtf8Bytes(new { code = reply.ReasonString, pointer = "" }, JsonSerializerOptions.Web);
-                await PublishAsync(MqttBroker.Feedback(MqttTopics.Feedback(adapterId, deviceId), feedback), CancellationToken.None);
+                foreach (var feedback in reply.Feedback)
+                {
+                    await PublishAsync(MqttBroker.Feedback(MqttTopics.Feedback(adapterId, deviceId), feedback), CancellationToken.None);
+                }
             }
+            // Refused or rejected messages are acknowledged too: they are quarantined (or refused for good), and the
+            // broker sending them again would only refuse them again.
             await e.AcknowledgeAsync(CancellationToken.None);
         }
         catch (Exception exception)

@@ -1,3 +1,4 @@
+using IntegrationHub.Gateway.Telemetry;
 using MQTTnet;
 
 namespace IntegrationHub.Gateway.Mqtt;
@@ -12,5 +13,17 @@ internal interface IMqttPublisher
     /// <summary>Whether a message published now can reach subscribers (the embedded broker runs, or the external one is connected).</summary>
     bool Running { get; }
 
+    /// <summary>
+    /// Whether the broker hands each receiver an event in the mode its protocol takes: binary on MQTT 5, structured on
+    /// 3.1.1. The embedded broker does; an external broker passes messages on as published.
+    /// </summary>
+    bool AdaptsToReceivers { get; }
+
     Task PublishAsync(MqttApplicationMessage message, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Publishes a message of the live topics, whose data has the visibility of <paramref name="row"/>: the embedded
+    /// broker queues it only for receivers whose organization may read that row; an external broker leaves it to its ACL.
+    /// </summary>
+    Task PublishAsync(MqttApplicationMessage message, LiveRow row, CancellationToken cancellationToken);
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Security.Authentication;
 using System.Text;
 using IntegrationHub.Conformance.Spec;
@@ -79,6 +80,10 @@ internal sealed partial class MqttBroker(
     public const string TokenAuthenticationMethod = "hub-token";
 
     private readonly ConcurrentDictionary<string, MqttSession> _sessions = new(StringComparer.Ordinal);
+
+    // Whose data each live message carries, kept beside the message rather than in it: MQTT 3.1.1 could not carry it,
+    // and receivers have no use for it. The broker keeps a retained message, so its row lives as long as it does.
+    private readonly ConditionalWeakTable<MqttApplicationMessage, LiveRow> _rows = [];
     private MqttServer? _server;
     private readonly Lock _stopLock = new();
     private Task? _stopping;
@@ -86,6 +91,8 @@ internal sealed partial class MqttBroker(
     public MqttServer Server => _server ?? throw new InvalidOperationException("The MQTT broker is not running.");
 
     public bool Running => _server?.IsStarted == true;
+
+    public bool AdaptsToReceivers => true;
 
     public IEnumerable<MqttSession> Sessions => _sessions.Values;
 
@@ -240,6 +247,12 @@ internal sealed partial class MqttBroker(
         }
     }
 
+    public Task PublishAsync(MqttApplicationMessage message, LiveRow row, CancellationToken cancellationToken)
+    {
+        _rows.AddOrUpdate(message, row);
+        return PublishAsync(message, cancellationToken);
+    }
+
     /// <summary>Publishes a message under the hub's own client id, to subscribers that may read it.</summary>
     public Task PublishAsync(MqttApplicationMessage message, CancellationToken cancellationToken)
     {
@@ -359,12 +372,18 @@ internal sealed partial class MqttBroker(
             || (session.DeviceId is not null && topicDevice is not null && topicDevice != session.DeviceId)
             || !session.Caller.Scopes.Contains(Scopes.TelemetryWrite))
         {
-            Answer(e, ingest.Refuse(MqttPubAckReasonCode.NotAuthorized, ErrorCodes.InsufficientScope));
+            await AnswerAsync(e, session, ingest.Refuse(MqttPubAckReasonCode.NotAuthorized, ErrorCodes.InsufficientScope, $"This session may publish only to {MqttTopics.Ingest(session.Caller.ClientId, session.DeviceId)}, with a token that may write telemetry."));
             return;
         }
         var reply = await ingest.IngestAsync(session.Caller, session.DeviceId ?? topicDevice, senml, e.ApplicationMessage.Payload.ToArray(), e.ApplicationMessage.ContentType, e.CancellationToken);
+        await AnswerAsync(e, session, reply);
+    }
+
+    /// <summary>The PUBACK's reason (MQTT 5), and every refusal on the session's feedback topic, for 3.1.1 clients and MQTT 5 clients alike.</summary>
+    private async Task AnswerAsync(InterceptingPublishEventArgs e, MqttSession session, IngestReply reply)
+    {
         Answer(e, reply);
-        if (reply.Feedback is { } feedback)
+        foreach (var feedback in reply.Feedback)
         {
             await PublishAsync(Feedback(session.FeedbackTopic, feedback), e.CancellationToken);
         }
@@ -377,11 +396,12 @@ internal sealed partial class MqttBroker(
     }
 
     /// <summary>MQTT 3.1.1 acknowledgements carry no reason, so a rejection is also published where the adapter can read it.</summary>
-    internal static MqttApplicationMessage Feedback(string topic, byte[] payload) =>
+    internal static MqttApplicationMessage Feedback(string topic, FeedbackMessage feedback) =>
         new MqttApplicationMessageBuilder()
             .WithTopic(topic)
-            .WithPayload(payload)
-            .WithContentType("application/json")
+            .WithPayload(feedback.Payload)
+            .WithContentType(feedback.ContentType)
+            .WithPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData)
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
             .Build();
 
@@ -439,6 +459,10 @@ internal sealed partial class MqttBroker(
                 break;
             case MqttPingRespPacket when _sessions.TryGetValue(e.ClientId, out var session) && TakeOwedAnswer(session):
                 e.Packet = new MqttAuthPacket { ReasonCode = MqttAuthenticateReasonCode.Success, AuthenticationMethod = TokenAuthenticationMethod };
+                break;
+            case MqttPublishPacket publish when _sessions.TryGetValue(e.ClientId, out var receiver) && receiver.Protocol < MqttProtocolVersion.V500:
+                // EVT-003: MQTT 3.1.1 drops properties, so an event's attributes travel in the payload (structured mode).
+                e.Packet = MqttEvents.ForMqtt311(publish);
                 break;
         }
         return Task.CompletedTask;
@@ -510,7 +534,8 @@ internal sealed partial class MqttBroker(
             e.AcceptEnqueue = _sessions.TryGetValue(e.ReceiverClientId, out var subscriber) && subscriber.Subscriptions.ContainsKey(subscriptionId);
             return Task.CompletedTask;
         }
-        e.AcceptEnqueue = _sessions.TryGetValue(e.ReceiverClientId, out var session) && LiveMessages.RowOf(message) is { } row
+        // A live message the hub did not mark with its row reaches no one.
+        e.AcceptEnqueue = _sessions.TryGetValue(e.ReceiverClientId, out var session) && _rows.TryGetValue(message, out var row)
             && session.Visible(row);
         return Task.CompletedTask;
     }

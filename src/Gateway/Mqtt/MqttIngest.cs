@@ -1,11 +1,11 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using IntegrationHub.Adapters.Codecs;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Conformance.Validation;
 using IntegrationHub.Gateway.Auth;
+using IntegrationHub.Gateway.Hosting;
 using IntegrationHub.Gateway.Ingestion;
 using Microsoft.Extensions.Options;
 using MQTTnet.Protocol;
@@ -13,15 +13,26 @@ using MQTTnet.Protocol;
 namespace IntegrationHub.Gateway.Mqtt;
 
 /// <summary>
-/// The hub's answer to one ingest publish: the MQTT 5 PUBACK reason (with the hub's error code as reason string), and,
-/// for a rejection, the verdict to publish on the sender's feedback topic (MQTT 3.1.1 acknowledgements carry no reason).
+/// The hub's answer to one ingest publish: the MQTT 5 PUBACK reason (with the hub's error code as reason string), and
+/// what to publish on the sender's feedback topic (MQTT 3.1.1 acknowledgements carry no reason, and an external
+/// broker relays none): one message result per rejected message, or a problem for a publish refused whole.
 /// </summary>
-internal readonly record struct IngestReply(MqttPubAckReasonCode ReasonCode, string? ReasonString, byte[]? Feedback)
+internal readonly record struct IngestReply(MqttPubAckReasonCode ReasonCode, string? ReasonString, IReadOnlyList<FeedbackMessage> Feedback)
 {
-    public static readonly IngestReply Stored = new(MqttPubAckReasonCode.Success, null, null);
-
-    public bool Refused => ReasonCode != MqttPubAckReasonCode.Success && Feedback is null;
+    public static readonly IngestReply Stored = new(MqttPubAckReasonCode.Success, null, []);
 }
+
+/// <summary>
+/// One publish on a feedback topic (specs/asyncapi): a message result (<c>application/json</c>,
+/// message-result.schema.json) or a problem (<c>application/problem+json</c>, problem-details.schema.json).
+/// </summary>
+internal readonly record struct FeedbackMessage(string ContentType, byte[] Payload);
+
+/// <summary>
+/// A publish refused whole, as RFC 9457 problem details: what HTTP answers to the same body. <c>Type</c> is the path
+/// of the error's page on the hub's HTTP address, since MQTT knows no base address to resolve it against.
+/// </summary>
+internal sealed record FeedbackProblem(string Type, string Title, int Status, string? Detail, string Code, IReadOnlyList<Finding>? Errors);
 
 /// <summary>
 /// Ingest over MQTT, whichever broker brought the publish (the embedded one, or an external one through a shared
@@ -33,6 +44,7 @@ internal readonly record struct IngestReply(MqttPubAckReasonCode ReasonCode, str
 /// </summary>
 internal sealed partial class MqttIngest(
     IServiceScopeFactory scopes,
+    SpecCatalog spec,
     CodecRegistry codecs,
     IOptions<IngestionOptions> ingestion,
     TimeProvider time,
@@ -63,16 +75,16 @@ internal sealed partial class MqttIngest(
         var limits = ingestion.Value;
         if (certifications.Refuses(caller, limits)) // TEL-015
         {
-            return Refuse(MqttPubAckReasonCode.NotAuthorized, ErrorCodes.AdapterNotCertified);
+            return Refuse(MqttPubAckReasonCode.NotAuthorized, ErrorCodes.AdapterNotCertified, $"Adapter '{caller.ClientId}' is in the sandbox; this hub accepts data only from certified adapters, or within a certification session.");
         }
         if (payload.Length > limits.MaxBodyBytes)
         {
-            return Refuse(MqttPubAckReasonCode.QuotaExceeded, ErrorCodes.BodyTooLarge);
+            return Refuse(MqttPubAckReasonCode.QuotaExceeded, ErrorCodes.BodyTooLarge, $"The payload has {payload.Length} bytes; the limit is {limits.MaxBodyBytes}.");
         }
         var mediaType = senml ? "application/senml+json" : contentType ?? "application/json";
         if (codecs.ForContentType(mediaType) is not { } codec)
         {
-            return Refuse(MqttPubAckReasonCode.PayloadFormatInvalid, ErrorCodes.UnsupportedMediaType);
+            return Refuse(MqttPubAckReasonCode.PayloadFormatInvalid, ErrorCodes.UnsupportedMediaType, $"Publish one of: {string.Join(", ", codecs.MediaTypes)}.");
         }
 
         var sender = new Sender(caller.ClientId, caller.OrganizationId, caller.IsSandbox);
@@ -101,11 +113,11 @@ internal sealed partial class MqttIngest(
             }
             if (messages.Count > limits.MaxBatchMessages)
             {
-                return Refuse(MqttPubAckReasonCode.QuotaExceeded, ErrorCodes.TooManyMessages);
+                return Refuse(MqttPubAckReasonCode.QuotaExceeded, ErrorCodes.TooManyMessages, $"The publish holds {messages.Count} messages; the limit is {limits.MaxBatchMessages}.");
             }
             if (deviceId is not null && !AllFrom(messages, deviceId))
             {
-                return Refuse(MqttPubAckReasonCode.NotAuthorized, ErrorCodes.DeviceMismatch);
+                return Refuse(MqttPubAckReasonCode.NotAuthorized, ErrorCodes.DeviceMismatch, $"Device '{deviceId}' may publish only its own messages.");
             }
             var result = await WriteAsync(new PendingPublish(caller, messages, isBatch));
             metrics.Publish(result.Rejected > 0 ? "rejected" : result.Duplicates > 0 ? "duplicate" : "accepted", time.GetElapsedTime(started));
@@ -113,23 +125,40 @@ internal sealed partial class MqttIngest(
             {
                 return IngestReply.Stored;
             }
+            var feedback = new List<FeedbackMessage>(result.Rejected);
+            foreach (var rejected in result.Results)
+            {
+                if (rejected.Status == "rejected")
+                {
+                    feedback.Add(new FeedbackMessage("application/json", JsonSerializer.SerializeToUtf8Bytes(rejected, MqttJsonContext.Default.MessageResult)));
+                }
+            }
             var first = result.Results.First(r => r.Status == "rejected");
-            return new IngestReply(MqttPubAckReasonCode.PayloadFormatInvalid, $"{first.Code} at {first.Pointer}", JsonSerializer.SerializeToUtf8Bytes(result, JsonSerializerOptions.Web));
+            // A message the hub failed to store is no fault of its format: the reason says it is the hub's.
+            var reason = first.Code == ErrorCodes.NotStored ? MqttPubAckReasonCode.ImplementationSpecificError : MqttPubAckReasonCode.PayloadFormatInvalid;
+            return new IngestReply(reason, $"{first.Code} at {first.Pointer}", feedback);
         }
     }
 
     /// <summary>A refusal without a verdict on the messages (nothing is stored), counted by its code.</summary>
-    public IngestReply Refuse(MqttPubAckReasonCode reason, string code)
+    public IngestReply Refuse(MqttPubAckReasonCode reason, string code, string? detail = null)
     {
         metrics.Refused("publish", code);
-        return new IngestReply(reason, code, null);
+        return new IngestReply(reason, code, [Problem(code, detail, null)]);
+    }
+
+    private FeedbackMessage Problem(string code, string? detail, IReadOnlyList<Finding>? errors)
+    {
+        var descriptor = spec.Errors[code];
+        var problem = new FeedbackProblem(IntegrationHub.Portal.PortalEndpoints.ErrorPagesPath + "/" + code, descriptor.Title, descriptor.Status, detail, code, errors);
+        return new FeedbackMessage(ProblemResults.ContentType, JsonSerializer.SerializeToUtf8Bytes(problem, MqttJsonContext.Default.FeedbackProblem));
     }
 
     private static bool AllFrom(IReadOnlyList<JsonElement> messages, string deviceId)
     {
         foreach (var message in messages)
         {
-            if (!message.TryGetProperty("deviceId", out var id) || id.ValueKind != JsonValueKind.String || !id.ValueEquals(deviceId))
+            if (JsonText.ReadString(message, "deviceId"u8) != deviceId)
             {
                 return false;
             }
@@ -141,11 +170,10 @@ internal sealed partial class MqttIngest(
     {
         await using (var scope = scopes.CreateAsyncScope())
         {
-            await scope.ServiceProvider.GetRequiredService<TelemetryWriter>().QuarantineBodyAsync(sender, finding, Encoding.UTF8.GetString(payload), time.GetUtcNow(), cancellationToken);
+            await scope.ServiceProvider.GetRequiredService<TelemetryWriter>().QuarantineBodyAsync(sender, finding, payload, time.GetUtcNow(), cancellationToken);
         }
         metrics.Refused("publish", finding.Code);
-        return new IngestReply(MqttPubAckReasonCode.PayloadFormatInvalid, finding.Code,
-            JsonSerializer.SerializeToUtf8Bytes(new { code = finding.Code, pointer = finding.Pointer, detail = finding.Detail }, JsonSerializerOptions.Web));
+        return new IngestReply(MqttPubAckReasonCode.PayloadFormatInvalid, finding.Code, [Problem(finding.Code, finding.Detail, [finding])]);
     }
 
     /// <summary>Queues a publish's messages for the next group commit and waits for it.</summary>
@@ -265,3 +293,8 @@ internal sealed partial class MqttIngest(
     [LoggerMessage(EventId = 4020, Level = LogLevel.Error, Message = "Writing {Count} MQTT publishes failed; none is acknowledged")]
     private static partial void WriteFailed(ILogger logger, int count, Exception exception);
 }
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(MessageResult))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(FeedbackProblem))]
+internal sealed partial class MqttJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

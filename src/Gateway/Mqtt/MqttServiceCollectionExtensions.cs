@@ -1,4 +1,3 @@
-using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Mqtt;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -9,8 +8,8 @@ internal static class MqttServiceCollectionExtensions
 {
     /// <summary>
     /// The hub's MQTT: the embedded broker and its session guard, or (<c>Mqtt:Mode = External</c>) the client of an
-    /// external broker; the shared ingest, the live out-streams and the subscription channel, which publish through
-    /// whichever of the two the mode picks.
+    /// external broker; the shared ingest, the live topics (fed by the outbox) and the subscription channel, which
+    /// publish through whichever of the two the mode picks.
     /// </summary>
     public static IServiceCollection AddHubMqtt(this IServiceCollection services)
     {
@@ -28,8 +27,9 @@ internal static class MqttServiceCollectionExtensions
         services.AddSingleton<IntegrationHub.Gateway.Auth.IClientSessions>(sp => sp.GetRequiredService<MqttBroker>());
         services.TryAddSingleton<MqttSessionGuard>();
         services.AddHostedService(sp => sp.GetRequiredService<MqttSessionGuard>());
-        services.Replace(ServiceDescriptor.Singleton<ILiveStream, MqttLiveStream>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IntegrationHub.Gateway.Alerts.IAlertStream, MqttAlertStream>());
+        services.TryAddSingleton<MqttEvents>();
+        services.TryAddSingleton<MqttLiveTopics>();
+        services.AddHostedService(sp => sp.GetRequiredService<MqttLiveTopics>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IntegrationHub.Gateway.Subscriptions.IDeliveryChannel, MqttSubscriptionChannel>());
         services.AddHealthChecks().AddCheck<MqttHealthCheck>("mqtt", tags: ["ready"]);
         return services;

@@ -134,6 +134,7 @@ internal sealed class AlertConfiguration : IEntityTypeConfiguration<Alert>
         entity.HasIndex(a => new { a.OrganizationId, a.Id });
         entity.HasIndex(a => new { a.ResponsibleOrganizationId, a.Id });
         entity.HasIndex(a => new { a.DeviceKey, a.RuleId });
+        entity.HasIndex(a => a.ObservedAt);
     }
 }
 

@@ -272,7 +272,7 @@ internal static partial class EventStreamApi
 
         private bool Visible(OutboxEvent e) =>
             (e.Type == EventTypes.Warning && !e.Sandbox)
-            || _visible(new LiveRow(e.OrganizationId, e.Domain ?? "", e.District ?? "", e.Sandbox, e.ResponsibleOrganizationId));
+            || _visible(LiveRow.Of(e));
 
         /// <summary>Whether a subscription's stream may go on after a change to some subscription: not once its own was paused, disabled or deleted.</summary>
         private async Task<bool> StillActiveAsync(CancellationToken cancellationToken)

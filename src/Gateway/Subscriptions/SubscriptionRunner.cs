@@ -298,7 +298,7 @@ internal sealed partial class SubscriptionRunner(
     // Agencies' actual warnings are public; everything else is judged by the organization's visibility, refreshed regularly.
     private bool Visible(OutboxEvent e) =>
         (e.Type == EventTypes.Warning && !e.Sandbox)
-        || _visible(new LiveRow(e.OrganizationId, e.Domain ?? "", e.District ?? "", e.Sandbox, e.ResponsibleOrganizationId));
+        || _visible(LiveRow.Of(e));
 
     // Lanes that find it stale at the same moment both re-read it; that costs a query and nothing else.
     private async Task RefreshVisibilityAsync(CancellationToken cancellationToken)

@@ -20,24 +20,29 @@ internal interface IVisibleRow
 /// The visibility attributes of a row that is not a table row: a live message or an outbox event. The organization an
 /// alert is dispatched to reads it too.
 /// </summary>
-internal sealed record LiveRow(string OrganizationId, string Domain, string District, bool Sandbox, string? Responsible = null) : IVisibleRow;
+internal sealed record LiveRow(string OrganizationId, string Domain, string District, bool Sandbox, string? Responsible = null) : IVisibleRow
+{
+    /// <summary>Whose data an outbox event carries, whichever channel delivers it.</summary>
+    public static LiveRow Of(Events.OutboxEvent e) => new(e.OrganizationId, e.Domain ?? "", e.District ?? "", e.Sandbox, e.ResponsibleOrganizationId);
+}
 
 /// <summary>
 /// Who may read what, applied on the server to every telemetry query (DESIGN §7.5):
 /// an organization reads its own data; a district organization also reads data located in its district (GB/T 2260
 /// prefixes, so a city code covers its districts); the operator's grants add domains and districts until they expire;
-/// the operator reads everything. Sandbox data never leaves its own organization.
+/// the operator reads everything else. Sandbox data never leaves its own organization, not even for the operator: a
+/// sandbox adapter's readings and drills are no part of the city's picture (DESIGN §7.5, ALR-004).
 /// </summary>
 internal static class Visibility
 {
     public static async Task<Expression<Func<T, bool>>> PredicateAsync<T>(Caller caller, HubDb db, DateTimeOffset now, CancellationToken cancellationToken)
         where T : class, IVisibleRow
     {
+        var organizationId = caller.OrganizationId;
         if (caller.IsOperator)
         {
-            return _ => true;
+            return row => !row.Sandbox || row.OrganizationId == organizationId;
         }
-        var organizationId = caller.OrganizationId;
         Expression<Func<T, bool>> visible = row => row.OrganizationId == organizationId;
 
         if (caller.OrganizationKind == OrganizationKind.District && caller.AreaCode is { } areaCode)

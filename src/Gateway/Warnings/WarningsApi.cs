@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using IntegrationHub.Conformance.Cap;
@@ -137,8 +136,7 @@ internal static class WarningsApi
         if (findings.Count > 0)
         {
             var code = verdict.Document is null ? ErrorCodes.MalformedBody : ErrorCodes.CapInvalid;
-            var payload = Encoding.UTF8.GetString(body.Span);
-            var truncated = payload.Length > QuarantineEntry.MaxPayloadChars;
+            var payload = KeptPayload.Of(body.Span);
             var entry = new QuarantineEntry
             {
                 OrganizationId = caller.OrganizationId,
@@ -146,8 +144,9 @@ internal static class WarningsApi
                 ReceivedAt = now,
                 MessageId = Truncate(verdict.Key.Identifier),
                 Errors = JsonSerializer.Serialize(findings, IngestionJsonContext.Default.ListFinding),
-                Payload = truncated ? payload[..QuarantineEntry.MaxPayloadChars] : payload,
-                PayloadTruncated = truncated,
+                Payload = payload.Text,
+                PayloadBytes = payload.Bytes,
+                PayloadTruncated = payload.Truncated,
             };
             db.Quarantine.Add(entry);
             await db.SaveChangesAsync(context.RequestAborted);

@@ -26,13 +26,17 @@ public sealed class AlertsRoundTripTests(HubFixture fixture) : IClassFixture<Hub
     /// <summary>The hub's time as it stores times: to the millisecond.</summary>
     private DateTimeOffset Now => DateTimeOffset.FromUnixTimeMilliseconds(Hub.Time.GetUtcNow().ToUnixTimeMilliseconds());
 
-    /// <summary>An organization whose adapter may manage alerts, with methane devices; returns the adapter's credentials.</summary>
+    /// <summary>
+    /// An organization whose adapter may manage alerts, with methane devices; returns the adapter's credentials. The
+    /// adapter is in production: a sandbox adapter's alerts are drills, never dispatched, counted or in the feed.
+    /// </summary>
     private async Task<AdapterCredentials> ManagerAsync(string org, params RegisterDeviceRequest[] devices)
     {
         await using var sdk = Sdk.Admin(Hub);
         var admin = sdk.GetRequiredService<IAdministrationApi>();
         await admin.CreateOrganizationAsync(new CreateOrganizationRequest($"Organization {org}", "enterprise", Id: org));
         var credentials = await admin.CreateAdapterAsync(org, new CreateAdapterRequest($"Adapter {org}", org + "-adapter", ["gas.underground-methane"], Managing));
+        await admin.SetAdapterStatusAsync(credentials.ClientId, new SetAdapterStatusRequest(AdapterStatuses.Production));
         foreach (var device in devices)
         {
             await admin.RegisterDeviceAsync(credentials.ClientId, device);
@@ -86,6 +90,9 @@ public sealed class AlertsRoundTripTests(HubFixture fixture) : IClassFixture<Hub
         Assert.Contains("open=true", wire.Uris[0].Query, StringComparison.Ordinal);
         Assert.Equal(("ch4-level", AlertLevels.Orange, "ch4-1", "%{LEL}", 30.0), (alert.RuleId, alert.Level, alert.DeviceId, alert.Unit, alert.Value!.Value.Number));
         Assert.Equal((org, org, "370202", now), (alert.OrganizationId, alert.ResponsibleOrganizationId, alert.District, alert.RaisedAt));
+        // The condition began with the second reading, a minute before the hub raised the alert; no drill.
+        Assert.Equal(now.AddMinutes(-1), alert.ObservedAt!.Value, TimeSpan.FromSeconds(1));
+        Assert.False(alert.Sandbox);
         Assert.Equal(new AlertLocation(120.38, 36.07), alert.Location);
         Assert.Equal(("day", 480, TimeSpan.FromHours(8)), (statistics.Bucket, statistics.OffsetMinutes, statistics.Items[0].Start.Offset));
         Assert.Contains(statistics.Items, r => r is { District: "370202", Level: AlertLevels.Orange, Raised: 1 });
@@ -120,7 +127,9 @@ public sealed class AlertsRoundTripTests(HubFixture fixture) : IClassFixture<Hub
         var acknowledged = await alerts.AcknowledgeAlertAsync(alert.Id, new NoteRequest("crew on the way"));
         var dispatched = await alerts.DispatchAlertAsync(alert.Id, new DispatchRequest(brigade, "ventilate the well"));
         var resolved = await handlerSdk.GetRequiredService<IAlertsApi>().ResolveAlertAsync(alert.Id, new NoteRequest("valve closed, well ventilated"));
-        var closed = await alerts.CloseAlertAsync(alert.Id, new NoteRequest("archived"));
+        // Still at 30 %LEL: closing needs a confirmation with a note.
+        var active = await Assert.ThrowsAsync<IntegrationHubException>(() => alerts.CloseAlertAsync(alert.Id, new NoteRequest("archived")));
+        var closed = await alerts.CloseAlertAsync(alert.Id, new CloseAlertRequest("handed to the gas company", Confirm: true));
         var again = await Assert.ThrowsAsync<IntegrationHubException>(() => alerts.CloseAlertAsync(alert.Id, new NoteRequest()));
 
         Assert.Equal([AlertStates.Acknowledged, AlertStates.Dispatched, AlertStates.Resolved, AlertStates.Closed], [acknowledged.State, dispatched.State, resolved.State, closed.State]);
@@ -129,6 +138,7 @@ public sealed class AlertsRoundTripTests(HubFixture fixture) : IClassFixture<Hub
         Assert.Equal(brigade, dispatched.ResponsibleOrganizationId);
         Assert.False(closed.IsOpen);
         Assert.NotNull(closed.ClosedAt);
+        Assert.Equal((HttpStatusCode.Conflict, "alert.condition-active"), (active.StatusCode, active.Code));
         Assert.Equal((HttpStatusCode.Conflict, "alert.invalid-transition"), (again.StatusCode, again.Code));
         var history = (await alerts.GetAlertAsync(alert.Id)).History;
         Assert.Equal(["raised", "acknowledged", "dispatched", "resolved", "closed"], history.Select(s => s.Kind));

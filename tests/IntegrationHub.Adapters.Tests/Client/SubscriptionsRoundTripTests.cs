@@ -1,11 +1,16 @@
 using System.Net;
+using System.Text.Json;
 using IntegrationHub.Client.Events;
+using IntegrationHub.Client.Mqtt;
 using IntegrationHub.Client.Problems;
 using IntegrationHub.Client.Subscriptions;
 using IntegrationHub.Client.Telemetry;
 using IntegrationHub.Client.Webhooks;
 using IntegrationHub.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
 
 namespace IntegrationHub.Adapters.Tests.Client;
 
@@ -271,6 +276,56 @@ public sealed class SubscriptionsRoundTripTests(SubscriptionHubFixture fixture) 
             }
             Assert.True(DateTime.UtcNow < deadline, $"the subscription never showed what the test waited for: {subscription}");
             await Task.Delay(25);
+        }
+    }
+
+    [Fact]
+    public async Task MqttEvents_ReadWithToCloudEvent_AreTheWebhooksEvent_OnMqtt5And311()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var org = HubFixture.Unique("sdk-sub-mqtt");
+        var adapter = await Tenants.CreateAsync(Hub, org, Tenants.Subscriber, "ch4-1");
+        await using var sdk = Sdk.For(Hub, adapter.ClientId, adapter.ClientSecret);
+        var subscriptions = sdk.GetRequiredService<ISubscriptionsApi>();
+        var hook = await subscriptions.CreateSubscriptionAsync(CreateSubscriptionRequest.Webhook("Hook", receiver.Url));
+        var topic = (await subscriptions.CreateSubscriptionAsync(CreateSubscriptionRequest.Mqtt("Topic"))).Topic!;
+        var token = await sdk.GetRequiredService<IntegrationHub.Client.Auth.AccessTokenSource>().GetAsync(null, TestContext.Current.CancellationToken);
+        var readers = new List<(IMqttClient Client, TaskCompletionSource<CloudEvent> Received)>();
+        foreach (var version in new[] { MqttProtocolVersion.V500, MqttProtocolVersion.V311 })
+        {
+            var client = new MqttClientFactory().CreateMqttClient();
+            var received = new TaskCompletionSource<CloudEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
+            client.ApplicationMessageReceivedAsync += e =>
+            {
+                try
+                {
+                    received.TrySetResult(e.ApplicationMessage.ToCloudEvent());
+                }
+                catch (FormatException failure)
+                {
+                    received.TrySetException(failure);
+                }
+                return Task.CompletedTask;
+            };
+            await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", Hub.MqttPort).WithProtocolVersion(version)
+                .WithClientId(HubFixture.Unique("sdk-events")).WithCredentials(adapter.ClientId, token).Build(), TestContext.Current.CancellationToken);
+            await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(topic, MqttQualityOfServiceLevel.AtLeastOnce).Build(), TestContext.Current.CancellationToken);
+            readers.Add((client, received));
+        }
+
+        await sdk.GetRequiredService<ITelemetryApi>().SendAsync(Hub, "ch4-1", "m-1");
+        var delivery = (await receiver.WaitForDeliveriesAsync(1))[0];
+        var expected = new WebhookVerifier([hook.Secret!], time: Hub.Time).Receive(Headers(delivery), delivery.ContentType, delivery.Body).Events.Single();
+
+        foreach (var (client, received) in readers)
+        {
+            // MQTT 5 carries the attributes as user properties (binary mode); 3.1.1 the whole event (structured mode).
+            var e = await received.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+            Assert.Equal((expected.Source, expected.Id, expected.Type, expected.Subject, expected.Organization), (e.Source, e.Id, e.Type, e.Subject, e.Organization));
+            Assert.True(JsonElement.DeepEquals(expected.Data, e.Data), e.Data.GetRawText());
+            Assert.Equal("m-1", e.AsObservation()!.MessageId);
+            await client.DisconnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+            client.Dispose();
         }
     }
 

@@ -24,7 +24,31 @@ public sealed class SenmlJsonCodecTests : TelemetryCodecContract
         Encoding.UTF8.GetBytes("""[{"n": "d/ch4", "v": 1, "crc_": 7}]"""),
         Encoding.UTF8.GetBytes("""[3]"""),
         Encoding.UTF8.GetBytes("""[{"n": "d/ch4", "v": 1"""),
+        Encoding.UTF8.GetBytes("""[{"n": "d/ch4", "v": 1, "v": 2}]"""),
+        // A name ties the record to its device: one that is not Unicode text leaves it nowhere to go.
+        Encoding.UTF8.GetBytes("""[{"bn": "d\ud800/", "n": "ch4", "v": 1}]"""),
+        [.. "[{\"n\": \"d/ch4"u8, 0xFF, .. "\", \"v\": 1}]"u8],
     ];
+
+    protected override IEnumerable<(string Case, byte[] Payload, string Code, string Pointer)> BadValues()
+    {
+        var first = First.ToUnixTimeSeconds();
+        var good = $$"""{"bn": "{{DeviceId}}/", "bt": {{first}}, "bv": 0, "bu": "ppm", "n": "ch4", "v": 1000}""";
+        (string, string, string, string)[] cases =
+        [
+            ("bt of 1e400", """{"bt": 1e400, "n": "ch4", "v": 1000}""", "message.invalid-value", "/time"),
+            ("t of 1e18", """{"n": "ch4", "v": 1000, "t": 1e18}""", "message.invalid-value", "/time"),
+            ("t of -1e18, relative to now", """{"bt": 0, "n": "ch4", "v": 1000, "t": -1e18}""", "message.invalid-value", "/time"),
+            ("v of 1e400", """{"n": "ch4", "v": 1e400, "t": 300}""", "value.out-of-range", "/observations/0/value"),
+            ("bv and v beyond a double together", """{"bv": 1e308, "n": "ch4", "v": 1e308, "t": 300}""", "value.out-of-range", "/observations/0/value"),
+            ("a unit escaping a lone surrogate", """{"n": "ch4", "u": "pp\ud800m", "v": 1000, "t": 300}""", "message.invalid-text", "/observations/0/unit"),
+        ];
+        foreach (var (name, bad, code, pointer) in cases)
+        {
+            yield return (name, Encoding.UTF8.GetBytes($"[{good}, {bad}]"), code, pointer);
+        }
+        yield return ("a unit that is not UTF-8", [.. Encoding.UTF8.GetBytes($"[{good}, "), .. "{\"n\": \"ch4\", \"v\": 1000, \"t\": 300, \"u\": \"pp"u8, 0xFF, .. "m\"}]"u8], "message.invalid-text", "/observations/0/unit");
+    }
 
     private JsonElement[] DecodeExample(string file, string? profile = null)
     {

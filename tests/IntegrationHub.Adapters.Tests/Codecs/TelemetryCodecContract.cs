@@ -85,6 +85,28 @@ public abstract class TelemetryCodecContract
         });
     }
 
+    /// <summary>
+    /// Payloads holding two messages of <see cref="DeviceId"/>: a good one, and one with a value the codec cannot make
+    /// sense of (a time no date holds, a number beyond a double, text that is not Unicode); with the code and pointer
+    /// the validator rejects that message with.
+    /// </summary>
+    protected abstract IEnumerable<(string Case, byte[] Payload, string Code, string Pointer)> BadValues();
+
+    [Fact]
+    public void Decode_BadValue_TravelsOn_AndTheValidatorRejectsItsMessageAlone()
+    {
+        var codec = CreateCodec(Time);
+        Assert.All(BadValues(), bad =>
+        {
+            using var batch = codec.Decode(bad.Payload, new CodecContext { Profile = Profile });
+
+            var verdicts = batch.RootElement.GetProperty("messages").EnumerateArray().Select(m => Spec.Validator.Validate(m, Context())).ToList();
+            Assert.True(verdicts.Count == 2 && verdicts.Count(v => v.IsValid) == 1, $"{bad.Case}: expected one good and one bad message, got {string.Join("; ", verdicts.Select(v => v.IsValid ? "valid" : v.Findings[0].Code))}");
+            var finding = verdicts.Single(v => !v.IsValid).Findings[0];
+            Assert.True((bad.Code, bad.Pointer) == (finding.Code, finding.Pointer), $"{bad.Case}: expected {bad.Code} at {bad.Pointer}, got {finding.Code} at {finding.Pointer} ({finding.Detail})");
+        });
+    }
+
     private static List<string> MessageIds(JsonDocument batch) =>
         batch.RootElement.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("messageId").GetString()!).ToList();
 

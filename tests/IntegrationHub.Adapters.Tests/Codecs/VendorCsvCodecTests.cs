@@ -22,7 +22,20 @@ public sealed class VendorCsvCodecTests : TelemetryCodecContract
         Encoding.UTF8.GetBytes("device_id,timestamp,metric,value\nch4-1,\"2026-01-05T10:30:00Z,ch4,3\n"),
         Encoding.UTF8.GetBytes(""),
         [0x64, 0xff, 0xfe],
+        Encoding.UTF8.GetBytes("device_id,timestamp,metric,value,value\nch4-1,2026-01-05T10:30:00Z,ch4,3,4\n"),
+        // The fields that group rows into messages must be text.
+        [.. "device_id,timestamp,metric,value\nch4-"u8, 0xFF, .. ",2026-01-05T10:30:00Z,ch4,3\n"u8],
     ];
+
+    protected override IEnumerable<(string Case, byte[] Payload, string Code, string Pointer)> BadValues()
+    {
+        byte[] Csv(string second, params byte[] bad) =>
+            [.. Encoding.UTF8.GetBytes($"device_id,timestamp,metric,value,unit\n{DeviceId},2026-01-05T10:30:00Z,ch4,1000,ppm\n{DeviceId},{second},"), .. bad, .. "\n"u8];
+        yield return ("a value that is not UTF-8", Csv("2026-01-05T10:35:00Z", [.. "ch4,"u8, 0xFF, 0xFE, .. ",ppm"u8]), "message.invalid-text", "/observations/0/value");
+        yield return ("a unit that is not UTF-8", Csv("2026-01-05T10:35:00Z", [.. "ch4,1000,pp"u8, 0xFF, .. "m"u8]), "message.invalid-text", "/observations/0/unit");
+        yield return ("a value beyond a double", Csv("2026-01-05T10:35:00Z", [.. "ch4,1e400,ppm"u8]), "value.out-of-range", "/observations/0/value");
+        yield return ("a timestamp of 14 digits", Csv("99999999999999", [.. "ch4,1000,ppm"u8]), "message.invalid-value", "/time");
+    }
 
     [Fact]
     public void Decode_RowsOfOneDeviceAndInstant_BecomeOneMessage_WithColumnsInAnyOrder()

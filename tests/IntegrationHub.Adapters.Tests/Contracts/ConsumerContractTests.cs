@@ -91,13 +91,14 @@ public sealed class ConsumerContractTests
     /// <summary>The alert interactions; <see cref="Check"/> asserts what the contract's answers said, once the mock confirmed the calls.</summary>
     private sealed record AlertCalls(
         Page<Alert> Open, AlertDetail Detail, string CapXml, CapMessage Cap, string Feed, AlertStatistics Statistics, Alert Acknowledged, Alert Dispatched, Alert Resolved, Alert Closed,
-        IntegrationHubException TooSoon)
+        IntegrationHubException TooSoon, IntegrationHubException ConditionActive)
     {
         public void Check()
         {
             XNamespace cap = "urn:oasis:names:tc:emergency:cap:1.2";
             XNamespace atom = "http://www.w3.org/2005/Atom";
             Assert.Equal((AlertLevels.Orange, AlertStates.Raised, 30.0), (Open.Items[0].Level, Open.Items[0].State, Open.Items[0].Value!.Value.Number));
+            Assert.Equal((new DateTimeOffset(2026, 1, 5, 10, 30, 0, TimeSpan.Zero), false), (Open.Items[0].ObservedAt, Open.Items[0].Sandbox));
             Assert.Equal(("raised", "engine", false), (Detail.History[0].Kind, Detail.History[0].Actor, Detail.History[0].Cleared));
             Assert.Equal(("threshold", false), (Detail.Alert.RuleKind, Detail.Alert.Cleared));
             Assert.True(Detail.Alert.AcknowledgeBy < Detail.Alert.ResolveBy, "a raised alert's acknowledgement deadline comes before its resolution deadline");
@@ -112,6 +113,7 @@ public sealed class ConsumerContractTests
             Assert.Equal(AlertStates.Resolved, Resolved.State);
             Assert.Equal((AlertStates.Closed, false), (Closed.State, Closed.IsOpen));
             Assert.Equal("alert.invalid-transition", TooSoon.Code);
+            Assert.Equal("alert.condition-active", ConditionActive.Code);
         }
     }
 
@@ -121,12 +123,13 @@ public sealed class ConsumerContractTests
         await alerts.GetAlertCapXmlAsync(3),
         await alerts.GetAlertCapAsync(4),
         await alerts.GetAlertFeedAsync(),
-        await alerts.GetAlertStatisticsAsync("day", offsetMinutes: 480),
+        await alerts.GetAlertStatisticsAsync("day", new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 1, 10, 0, 0, 0, TimeSpan.Zero), offsetMinutes: 480),
         await alerts.AcknowledgeAlertAsync(6, new NoteRequest("crew on the way")),
         await alerts.DispatchAlertAsync(7, new DispatchRequest("pact-brigade", "ventilate the well")),
         await alerts.ResolveAlertAsync(8, new NoteRequest("valve closed, well ventilated")),
-        await alerts.CloseAlertAsync(9, new NoteRequest("archived")),
-        await Assert.ThrowsAsync<IntegrationHubException>(() => alerts.CloseAlertAsync(10, new NoteRequest("too soon"))));
+        await alerts.CloseAlertAsync(9, new CloseAlertRequest("archived", Confirm: true)),
+        await Assert.ThrowsAsync<IntegrationHubException>(() => alerts.CloseAlertAsync(10, new NoteRequest("too soon"))),
+        await Assert.ThrowsAsync<IntegrationHubException>(() => alerts.CloseAlertAsync(11, new NoteRequest("archived"))));
 
     /// <summary>The maintenance and site-parameter interactions.</summary>
     private sealed record AlertSettingsCalls(MaintenanceWindow Opened, IReadOnlyList<MaintenanceWindow> Windows, Device Device, ParameterOverride Override, IReadOnlyList<ParameterOverride> Overrides)

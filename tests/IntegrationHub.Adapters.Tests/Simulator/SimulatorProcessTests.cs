@@ -18,11 +18,16 @@ public sealed class SimulatorProcessTests(HubFixture fixture) : IClassFixture<Hu
 
     private HubFactory Hub => fixture.Hub;
 
-    /// <summary>An organization with an adapter for the simulator (no devices yet: the simulator registers them).</summary>
+    /// <summary>
+    /// An organization with an adapter for the simulator (no devices yet: the simulator registers them), in production
+    /// as the README's example puts it, so that the operator reads what it raises.
+    /// </summary>
     private static async Task<AdapterCredentials> AdapterAsync(IAdministrationApi admin, string org)
     {
         await admin.CreateOrganizationAsync(new CreateOrganizationRequest("Simulated district", "district", "370202", org));
-        return await admin.CreateAdapterAsync(org, new CreateAdapterRequest("Simulator", org + "-sim"));
+        var adapter = await admin.CreateAdapterAsync(org, new CreateAdapterRequest("Simulator", org + "-sim"));
+        await admin.SetAdapterStatusAsync(adapter.ClientId, new SetAdapterStatusRequest(AdapterStatuses.Production));
+        return adapter;
     }
 
     /// <summary>Runs the simulator as a user does, registering its devices with the admin client.</summary>

@@ -74,6 +74,38 @@ public sealed class TelemetryValidatorTests
         Assert.Equal([new Finding(ErrorCodes.TimeInFuture, "/time", late.Findings[0].Detail)], late.Findings);
     }
 
+    public static TheoryData<string, string, string> Texts => new()
+    {
+        // The escaped pair of U+1F600 is text; either half alone is not.
+        { @"\ud83d\ude00", "", "" },
+        { @"\ud83d", "message.invalid-text", "/status/faults/0" },
+        { @"\ude00x", "message.invalid-text", "/status/faults/0" },
+        { @"\ud83d\u0041", "message.invalid-text", "/status/faults/0" },
+        { @"\\ud800", "", "" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Texts))]
+    public void Validate_StringEscapes_AreTextOnlyWhenEverySurrogateIsPaired(string escaped, string code, string pointer)
+    {
+        var verdict = Validate(Message("""[{"metric":"ch4","value":1,"unit":"%{LEL}"}]""").TrimEnd('}') + $$$""","status":{"faults":["{{{escaped}}}"]}}""");
+
+        Assert.Equal(code.Length == 0, verdict.IsValid);
+        if (code.Length > 0)
+        {
+            Assert.Equal([(code, pointer)], verdict.Findings.Select(f => (f.Code, f.Pointer)));
+            Assert.Equal(("m1", "ch4-1"), (verdict.MessageId, verdict.DeviceId));
+        }
+    }
+
+    [Fact]
+    public void Validate_NumberBeyondADouble_IsOutOfRange()
+    {
+        var verdict = Validate(Message("""[{"metric":"ch4","value":-1e400,"unit":"%{LEL}"}]"""));
+
+        Assert.Equal([(ErrorCodes.ValueOutOfRange, "/observations/0/value")], verdict.Findings.Select(f => (f.Code, f.Pointer)));
+    }
+
     [Fact]
     public void Validate_ImpossibleCalendarDate_IsRejected()
     {

@@ -26,24 +26,6 @@ public sealed class AlertDeadlineTests() : OwnHub(new()
 {
     private AlertEngine Engine => Hub.Services.GetRequiredService<AlertEngine>();
 
-    private async Task<HttpClient> ManagerAsync(string organizationId, string deviceId)
-    {
-        using var admin = await Hub.AdminAsync();
-        await admin.CreateOrganizationAsync(organizationId);
-        var (id, secret) = await admin.CreateAdapterAsync(organizationId, organizationId + "-adapter", scopes: ["telemetry:write", "telemetry:read", "alerts:read", "alerts:manage"]);
-        await admin.RegisterDeviceAsync(id, deviceId);
-        return Hub.As(await Hub.TokenAsync(id, secret));
-    }
-
-    private async Task SendAsync(HttpClient client, string deviceId, double minutes, params double[] values)
-    {
-        var end = Hub.Time.GetUtcNow().AddMinutes(-1);
-        var messages = values.Select((v, i) => Methane($"{deviceId}-{Guid.NewGuid():N}", deviceId, v, time: end.AddMinutes(-minutes * (values.Length - 1 - i)))).ToArray();
-        using var response = await client.PostBatchAsync(messages);
-        await response.ShouldBeAsync(HttpStatusCode.OK);
-        await Engine.CaughtUpAsync(TestContext.Current.CancellationToken);
-    }
-
     /// <summary>
     /// Moves the hub's clock and lets the sweep run at the new time. Every move sweeps, so the background sweep, which
     /// the clock may wake on the way, never judges a moment the test did not.
@@ -60,7 +42,7 @@ public sealed class AlertDeadlineTests() : OwnHub(new()
         for (var i = 0; i < times; i++)
         {
             await AdvanceAsync(5);
-            await SendAsync(client, deviceId, 5, value);
+            await Hub.SendMethaneAsync(client, deviceId, 5, value);
         }
     }
 
@@ -76,8 +58,8 @@ public sealed class AlertDeadlineTests() : OwnHub(new()
     [Fact]
     public async Task NotAcknowledged_EscalatesALevelPerMissedDeadline_ThenRenotifiesAtRed()
     {
-        using var owner = await ManagerAsync("deadline-ack", "ch4-1");
-        await SendAsync(owner, "ch4-1", 5, 12, 12);
+        using var owner = await Hub.ManagerAsync("deadline-ack", "ch4-1");
+        await Hub.SendMethaneAsync(owner, "ch4-1", 5, 12, 12);
         var alert = await AlertAsync(owner, "ch4-1");
         var id = alert["id"]!.GetValue<long>();
         Assert.Equal("yellow", alert["level"]!.GetValue<string>());
@@ -124,8 +106,8 @@ public sealed class AlertDeadlineTests() : OwnHub(new()
     [Fact]
     public async Task AcknowledgedButNotResolved_EscalatesAfterTheResolveDeadline_AndResolvingStopsIt()
     {
-        using var owner = await ManagerAsync("deadline-resolve", "ch4-1");
-        await SendAsync(owner, "ch4-1", 5, 12, 12);
+        using var owner = await Hub.ManagerAsync("deadline-resolve", "ch4-1");
+        await Hub.SendMethaneAsync(owner, "ch4-1", 5, 12, 12);
         var id = (await AlertAsync(owner, "ch4-1"))["id"]!.GetValue<long>();
         await (await owner.PostAsJsonAsync($"/v1/alerts/{id}/acknowledge", new { note = "seen" })).ShouldBeAsync(HttpStatusCode.OK);
         var acknowledged = await AlertAsync(owner, "ch4-1");
@@ -147,8 +129,8 @@ public sealed class AlertDeadlineTests() : OwnHub(new()
     [Fact]
     public async Task AMissedDeadlinesLift_OutlastsTheRulesOwnLevelChanges()
     {
-        using var owner = await ManagerAsync("deadline-lift", "ch4-1");
-        await SendAsync(owner, "ch4-1", 5, 12, 12);
+        using var owner = await Hub.ManagerAsync("deadline-lift", "ch4-1");
+        await Hub.SendMethaneAsync(owner, "ch4-1", 5, 12, 12);
         var id = (await AlertAsync(owner, "ch4-1"))["id"]!.GetValue<long>();
         await AdvanceAsync(20);
         await (await owner.PostAsJsonAsync($"/v1/alerts/{id}/acknowledge", new { note = "seen" })).ShouldBeAsync(HttpStatusCode.OK);
@@ -167,7 +149,7 @@ public sealed class AlertDeadlineTests() : OwnHub(new()
         Assert.Equal(["raised", "escalated", "acknowledged", "deescalated", "cleared"], (await HistoryAsync(owner, id)).Select(s => s.Kind));
 
         // A recurrence reopens it at the rule's own level, with fresh deadlines.
-        await SendAsync(owner, "ch4-1", 1, 6, 6);
+        await Hub.SendMethaneAsync(owner, "ch4-1", 1, 6, 6);
         var reopened = await AlertAsync(owner, "ch4-1");
         Assert.Equal(("blue", "raised", id), (reopened["level"]!.GetValue<string>(), reopened["state"]!.GetValue<string>(), reopened["id"]!.GetValue<long>()));
         Assert.Equal(In(TimeSpan.FromHours(4)), reopened["acknowledgeBy"]!.GetValue<DateTimeOffset>());

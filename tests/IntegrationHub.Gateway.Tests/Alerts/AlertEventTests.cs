@@ -28,28 +28,6 @@ public sealed class AlertEventTests() : OwnHub(AlertSettings.WithoutDeadlines(ne
 
     private AlertEngine Engine => Hub.Services.GetRequiredService<AlertEngine>();
 
-    private async Task<(HttpClient Client, string AdapterId)> ManagerAsync(string organizationId, string deviceId = "", string profile = "gas.underground-methane")
-    {
-        using var admin = await Hub.AdminAsync();
-        await admin.CreateOrganizationAsync(organizationId);
-        var (id, secret) = await admin.CreateAdapterAsync(organizationId, organizationId + "-adapter", scopes: ["telemetry:write", "telemetry:read", "alerts:read", "alerts:manage"]);
-        if (deviceId.Length > 0)
-        {
-            await admin.RegisterDeviceAsync(id, deviceId, profile);
-        }
-        return (Hub.As(await Hub.TokenAsync(id, secret)), id);
-    }
-
-    /// <summary>Posts methane readings <paramref name="minutes"/> apart, ending a minute ago, and waits for the engine.</summary>
-    private async Task SendAsync(HttpClient client, string deviceId, double minutes, params double[] values)
-    {
-        var end = Hub.Time.GetUtcNow().AddMinutes(-1);
-        var messages = values.Select((v, i) => Methane($"{deviceId}-{Guid.NewGuid():N}", deviceId, v, time: end.AddMinutes(-minutes * (values.Length - 1 - i)))).ToArray();
-        using var response = await client.PostBatchAsync(messages);
-        await response.ShouldBeAsync(HttpStatusCode.OK);
-        await Engine.CaughtUpAsync(TestContext.Current.CancellationToken);
-    }
-
     /// <summary>The organization's alert events (its observations are announced in the outbox too).</summary>
     internal static Task<List<OutboxEvent>> AlertEventsAsync(HubFactory hub, string organizationId) =>
         hub.QueryAsync(db => db.Outbox.AsNoTracking().Where(e => e.OrganizationId == organizationId && e.Type != EventTypes.Observation).OrderBy(e => e.Id).ToListAsync());
@@ -71,30 +49,32 @@ public sealed class AlertEventTests() : OwnHub(AlertSettings.WithoutDeadlines(ne
     [Fact]
     public async Task FullLifecycle_EveryOutboxRow_IsAValidAlertEvent()
     {
-        var (owner, _) = await ManagerAsync("events-gasco", "ch4-1");
-        var (handler, handlerAdapter) = await ManagerAsync("events-brigade");
+        var owner = await Hub.ManagerAsync("events-gasco", "ch4-1");
+        var handler = await Hub.ManagerAsync("events-brigade", "");
+        const string handlerAdapter = "events-brigade-adapter";
         using var admin = await Hub.AdminAsync();
         using (owner)
         using (handler)
         {
             // Raised orange, escalated to red, re-notified, back to orange after the hold, cleared, reopened at blue;
             // then the closed loop by people. Gaps stay under the absence rule's 45 minutes.
-            await SendAsync(owner, "ch4-1", 5, 30, 30);
+            await Hub.SendMethaneAsync(owner, "ch4-1", 5, 30, 30);
             Hub.Time.Advance(TimeSpan.FromMinutes(1));
-            await SendAsync(owner, "ch4-1", 5, 55);
+            await Hub.SendMethaneAsync(owner, "ch4-1", 5, 55);
             Hub.Time.Advance(TimeSpan.FromMinutes(16));
             await Engine.SweepAsync(TestContext.Current.CancellationToken);
             Hub.Time.Advance(TimeSpan.FromMinutes(20));
-            await SendAsync(owner, "ch4-1", 5, 30, 30, 30, 30, 30, 30, 30, 30);
+            await Hub.SendMethaneAsync(owner, "ch4-1", 5, 30, 30, 30, 30, 30, 30, 30, 30);
             Hub.Time.Advance(TimeSpan.FromMinutes(40));
-            await SendAsync(owner, "ch4-1", 5, 1, 1, 1, 1, 1, 1, 1, 1);
+            await Hub.SendMethaneAsync(owner, "ch4-1", 5, 1, 1, 1, 1, 1, 1, 1, 1);
             Hub.Time.Advance(TimeSpan.FromMinutes(10));
-            await SendAsync(owner, "ch4-1", 1, 7, 7);
+            await Hub.SendMethaneAsync(owner, "ch4-1", 1, 7, 7);
             var id = (await owner.GetJsonAsync("/v1/alerts?device=ch4-1"))["items"]!.AsArray().Single(a => a!["ruleId"]!.GetValue<string>() == "ch4-level")!["id"]!.GetValue<long>();
             await (await owner.PostAsJsonAsync($"/v1/alerts/{id}/acknowledge", new { note = "on it" })).ShouldBeAsync(HttpStatusCode.OK);
             await (await admin.PostAsJsonAsync($"/v1/alerts/{id}/dispatch", new { organizationId = "events-brigade", note = "send a crew" })).ShouldBeAsync(HttpStatusCode.OK);
             await (await handler.PostAsJsonAsync($"/v1/alerts/{id}/resolve", new { note = "valve closed" })).ShouldBeAsync(HttpStatusCode.OK);
-            await (await owner.PostAsJsonAsync($"/v1/alerts/{id}/close", new { note = "archived" })).ShouldBeAsync(HttpStatusCode.OK);
+            // Reopened at blue and still there: the close is confirmed (ALR-002).
+            await (await owner.PostAsJsonAsync($"/v1/alerts/{id}/close", new { note = "archived", confirm = true })).ShouldBeAsync(HttpStatusCode.OK);
 
             var events = await AlertEventsAsync(Hub, "events-gasco");
             var data = events.Select(e => AssertValid(e)).ToList();
@@ -139,7 +119,7 @@ public sealed class AlertEventTests() : OwnHub(AlertSettings.WithoutDeadlines(ne
     [Fact]
     public async Task Jt808AlarmFlags_EveryBitSetIsACause_NamedByItsFlag()
     {
-        var (vehicle, _) = await ManagerAsync("events-coach", "lu-b-k8821", "traffic.vehicle-jt808");
+        var vehicle = await Hub.ManagerAsync("events-coach", "lu-b-k8821", profile: "traffic.vehicle-jt808");
         using (vehicle)
         {
             var start = Hub.Time.GetUtcNow().AddMinutes(-5);

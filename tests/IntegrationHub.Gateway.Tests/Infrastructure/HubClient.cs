@@ -85,6 +85,14 @@ public static class HubClient
     public static Task<HttpResponseMessage> PostTelemetryAsync(this HttpClient client, string json, string contentType = "application/json") =>
         client.PostAsync(new Uri("/v1/telemetry", UriKind.Relative), new StringContent(json, Encoding.UTF8, MediaTypeHeaderValue.Parse(contentType)));
 
+    /// <summary>A body as bytes, for bodies that are not UTF-8 text.</summary>
+    public static Task<HttpResponseMessage> PostTelemetryAsync(this HttpClient client, byte[] body, string contentType = "application/json")
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        return client.PostAsync(new Uri("/v1/telemetry", UriKind.Relative), content);
+    }
+
     public static Task<HttpResponseMessage> PostBatchAsync(this HttpClient client, params JsonObject[] messages) =>
         client.PostTelemetryAsync(new JsonObject { ["messages"] = new JsonArray([.. messages]) }.ToJsonString());
 
@@ -101,6 +109,14 @@ public static class HubClient
         };
         edit?.Invoke(message);
         return message;
+    }
+
+    /// <summary>A message's JSON as sent, with its one <c>@</c> replaced by <paramref name="bytes"/>: bytes no JSON writer would write (not UTF-8, a lone surrogate escape).</summary>
+    public static byte[] Spliced(JsonObject message, byte[] bytes)
+    {
+        var json = Encoding.UTF8.GetBytes(message.ToJsonString());
+        var at = Array.IndexOf(json, (byte)'@');
+        return [.. json[..at], .. bytes, .. json[(at + 1)..]];
     }
 
     /// <summary>Asserts the status and returns the JSON body.</summary>

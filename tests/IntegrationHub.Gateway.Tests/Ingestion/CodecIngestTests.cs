@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using System.Text.Json.Nodes;
 using IntegrationHub.Gateway.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -69,6 +70,37 @@ public sealed class CodecIngestTests(HubFixture fixture) : IClassFixture<HubFixt
         var result = await response.ShouldBeAsync(HttpStatusCode.OK);
         Assert.Equal("metric.unknown", result["results"]![0]!["code"]!.GetValue<string>());
         Assert.Equal("/messages/0/observations/0/metric", result["results"]![0]!["pointer"]!.GetValue<string>());
+    }
+
+    public static TheoryData<string, byte[], string, string> BadValues()
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        byte[] Senml(string bad) => Encoding.UTF8.GetBytes($$"""[{"bn": "ch4-1:", "bt": {{now - 60}}, "n": "ch4", "u": "%{LEL}", "v": 3}, {{bad}}]""");
+        var csv = Encoding.UTF8.GetBytes($"device_id,timestamp,metric,value,unit\nch4-1,{now - 60},ch4,3,%LEL\nch4-1,{now - 30},ch4,");
+        return new()
+        {
+            { "application/senml+json", Senml("""{"bt": 1e400, "n": "ch4", "u": "%{LEL}", "v": 1}"""), "message.invalid-value", "/time" },
+            { "application/senml+json", Senml("""{"bt": 1e18, "n": "ch4", "u": "%{LEL}", "v": 1}"""), "message.invalid-value", "/time" },
+            { "application/senml+json", Senml($$"""{"bt": {{now}}, "n": "ch4", "u": "%{LEL}", "v": 1, "t": 1e18}"""), "message.invalid-value", "/time" },
+            { "application/senml+json", Senml("""{"n": "ch4", "u": "%{LEL}", "v": 1e400, "t": 30}"""), "value.out-of-range", "/observations/0/value" },
+            { "application/senml+json", Senml("""{"n": "ch4", "u": "%\ud800", "v": 1, "t": 30}"""), "message.invalid-text", "/observations/0/unit" },
+            { "text/csv", [.. csv, 0xFF, 0xFE, .. ",%LEL\n"u8], "message.invalid-text", "/observations/0/value" },
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(BadValues))]
+    public async Task Post_BadValueInAnotherFormat_IsRejectedAlone_WithAPointer(string mediaType, byte[] body, string code, string pointer)
+    {
+        var org = HubFixture.Unique("codec-bad-value");
+        using var adapter = await Hub.TenantAsync(org, "ch4-1");
+
+        using var response = await adapter.PostTelemetryAsync(body, mediaType + "; profile=gas.underground-methane");
+
+        var results = (await response.ShouldBeAsync(HttpStatusCode.OK))["results"]!.AsArray();
+        Assert.Equal(["accepted", "rejected"], results.Select(r => r!["status"]!.GetValue<string>()));
+        Assert.Equal((code, "/messages/1" + pointer), (results[1]!["code"]!.GetValue<string>(), results[1]!["pointer"]!.GetValue<string>()));
+        Assert.NotNull(results[1]!["quarantineId"]);
     }
 
     [Theory]

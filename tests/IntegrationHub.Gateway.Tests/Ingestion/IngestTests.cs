@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json.Nodes;
 using IntegrationHub.Gateway.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -88,6 +89,54 @@ public sealed class IngestTests(HubFixture fixture) : IClassFixture<HubFixture>
         Assert.Equal("bad", entry["payload"]!["messageId"]!.GetValue<string>());
     }
 
+    /// <summary>A methane message whose JSON, as sent, has the <c>@</c> that <paramref name="mark"/> placed replaced by <paramref name="bytes"/>.</summary>
+    private static byte[] Spoiled(byte[] bytes, Action<JsonObject> mark) => Spliced(Methane("bad", "ch4-1", edit: mark), bytes);
+
+    public static TheoryData<string, byte[], string, string> UnreadableMessages => new()
+    {
+        { "bytes that are not UTF-8", Spoiled([0xFF, 0xFE], m => m["observations"]![0]!["unit"] = "%{LEL}@"), "message.invalid-text", "/observations/0/unit" },
+        { "a lone surrogate escape", Spoiled(@"\ud800"u8.ToArray(), m => m["observations"]![0]!["unit"] = "@"), "message.invalid-text", "/observations/0/unit" },
+        { "a member name that is not UTF-8", Spoiled([0xFF], m => m["@"] = 1), "message.invalid-text", "" },
+        { "a member name escaping a lone surrogate", Spoiled(@"\udc00"u8.ToArray(), m => m["@"] = 1), "message.invalid-text", "" },
+        { "a member named twice", Spoiled("\",\"unit\":\"[ppm]"u8.ToArray(), m => m["observations"]![0]!["unit"] = "%{LEL}@"), "message.duplicate-member", "/observations/0/unit" },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnreadableMessages))]
+    public async Task Post_MessageWithUnreadableText_IsRejectedAlone_WithAPointer_AndItsBytesAreQuarantined(string name, byte[] bad, string code, string pointer)
+    {
+        var org = HubFixture.Unique("text-" + name.Split(' ')[^1].ToLowerInvariant());
+        using var adapter = await Hub.TenantAsync(org, "ch4-1");
+        byte[] body = [.. """{"messages": ["""u8, .. Encoding.UTF8.GetBytes(Methane("good", "ch4-1").ToJsonString()), (byte)',', .. bad, .. "]}"u8];
+
+        using var response = await adapter.PostTelemetryAsync(body);
+
+        var result = await response.ShouldBeAsync(HttpStatusCode.OK);
+        Assert.Equal("accepted", result["results"]![0]!["status"]!.GetValue<string>());
+        var rejected = result["results"]![1]!;
+        Assert.Equal(("rejected", code, "/messages/1" + pointer, "bad"), (rejected["status"]!.GetValue<string>(), rejected["code"]!.GetValue<string>(), rejected["pointer"]!.GetValue<string>(), rejected["messageId"]!.GetValue<string>()));
+        Assert.Equal(new Counts(1, 1, 1), await CountsAsync(org));
+        var entry = (await adapter.GetJsonAsync("/v1/quarantine"))["items"]![0]!;
+        Assert.Equal(rejected["quarantineId"]!.GetValue<long>(), entry["id"]!.GetValue<long>());
+        // What was sent, exactly: its bytes when they are not UTF-8, else its text (JSON that cannot be written out again is shown as text).
+        Assert.Equal(bad, entry["payloadBytes"] is { } bytes ? Convert.FromBase64String(bytes.GetValue<string>()) : Encoding.UTF8.GetBytes(entry["payloadText"]?.GetValue<string>() ?? entry["payload"]!.ToJsonString()));
+    }
+
+    [Fact]
+    public async Task Post_BodyThatIsNotUtf8Json_Is400_AndItsBytesAreQuarantined()
+    {
+        var org = HubFixture.Unique("ingest-not-utf8");
+        using var adapter = await Hub.TenantAsync(org, "ch4-1");
+        byte[] body = [.. """{"messages": ["""u8, 0xFF, 0xFE, .. "]}"u8];
+
+        using var response = await adapter.PostTelemetryAsync(body);
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "request.malformed-json");
+        var entry = (await adapter.GetJsonAsync("/v1/quarantine"))["items"]![0]!;
+        Assert.Equal(body, Convert.FromBase64String(entry["payloadBytes"]!.GetValue<string>()));
+        Assert.Equal("{\"messages\": [\uFFFD\uFFFD]}", entry["payloadText"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task Post_DeviceOfAnotherOrganization_IsRejectedAsUnregistered()
     {
@@ -120,6 +169,7 @@ public sealed class IngestTests(HubFixture fixture) : IClassFixture<HubFixture>
     [InlineData("[]", "")]
     [InlineData("""{"messages": []}""", "/messages")]
     [InlineData("""{"message": [{}]}""", "/message")]
+    [InlineData("""{"messages": [{}], "messages": [{}]}""", "/messages")]
     public async Task Post_JsonThatIsNotABatch_Is400(string body, string pointer)
     {
         var org = HubFixture.Unique("ingest-shape");
@@ -191,6 +241,20 @@ public sealed class IngestTests(HubFixture fixture) : IClassFixture<HubFixture>
         using var good = await adapter.PostBatchAsync(Methane("m1", "ch4-1"));
 
         Assert.Equal(1, (await good.ShouldBeAsync(HttpStatusCode.OK))["accepted"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Quarantine_OfABodyNestedDeeperThanIngestReads_IsListedAsText()
+    {
+        var org = HubFixture.Unique("quarantine-deep");
+        using var adapter = await Hub.TenantAsync(org, "ch4-1");
+        var body = $"{{\"messages\": {new string('[', 50)}{new string(']', 50)}}}";
+
+        using var refused = await adapter.PostTelemetryAsync(body);
+        await refused.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "request.malformed-json");
+
+        var entry = (await adapter.GetJsonAsync("/v1/quarantine"))["items"]![0]!;
+        Assert.Equal(body, entry["payloadText"]!.GetValue<string>());
     }
 
     [Fact]

@@ -10,7 +10,6 @@ using IntegrationHub.Gateway.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using MQTTnet;
 using MQTTnet.Formatter;
-using MQTTnet.Packets;
 using MQTTnet.Protocol;
 using static IntegrationHub.Gateway.Tests.Infrastructure.HubClient;
 
@@ -22,6 +21,12 @@ public sealed class ExternalBrokerFixture : IAsyncLifetime
     public Mosquitto? Broker { get; private set; }
 
     public HubFactory? Hub { get; private set; }
+
+    /// <summary>The client id the hub connects to the broker with.</summary>
+    public string HubClientId { get; } = "hub-" + Guid.NewGuid().ToString("N");
+
+    /// <summary>A message id whose write the hub's store refuses (a fault point), to poison ingest with.</summary>
+    public const string PoisonWrite = "poison-write";
 
     public async ValueTask InitializeAsync()
     {
@@ -35,8 +40,9 @@ public sealed class ExternalBrokerFixture : IAsyncLifetime
             ["Mqtt:Mode"] = "External",
             ["Mqtt:External:Host"] = "127.0.0.1",
             ["Mqtt:External:Port"] = Broker.Port.ToString(CultureInfo.InvariantCulture),
-            ["Mqtt:External:ClientId"] = "hub-" + Guid.NewGuid().ToString("N"),
+            ["Mqtt:External:ClientId"] = HubClientId,
             ["Mqtt:External:ReconnectDelayMs"] = "50",
+            ["Faults:FailWriteOfMessageId"] = PoisonWrite,
         });
         Hub.StartServer();
         // Ready once the shared subscription is in place: what is published before that, no one receives.
@@ -87,10 +93,10 @@ public sealed partial class ExternalBrokerTests(ExternalBrokerFixture fixture) :
         return (fixture.Broker, fixture.Hub);
     }
 
-    internal static async Task<IMqttClient> ConnectAsync(int port, string clientId)
+    internal static async Task<IMqttClient> ConnectAsync(int port, string clientId, MqttProtocolVersion version = MqttProtocolVersion.V500)
     {
         var client = new MqttClientFactory().CreateMqttClient();
-        await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithProtocolVersion(MqttProtocolVersion.V500)
+        await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithProtocolVersion(version)
             .WithClientId(clientId).WithTimeout(Timeout).Build(), TestContext.Current.CancellationToken);
         return client;
     }
@@ -115,8 +121,6 @@ public sealed partial class ExternalBrokerTests(ExternalBrokerFixture fixture) :
         return received.Task.WaitAsync(Timeout);
     }
 
-    private static string Property(MqttApplicationMessage message, string name) => message.UserProperties.Single(p => p.Name == name).ReadValueAsString();
-
     [Fact]
     public async Task TenThousandPublishes_FromEightPublishers_AreStoredExactlyOnce_AndStreamedOut()
     {
@@ -133,6 +137,8 @@ public sealed partial class ExternalBrokerTests(ExternalBrokerFixture fixture) :
         }
         var listener = await ConnectAsync(broker.Port, "listener-" + org);
         var streamed = await NextAsync(listener, "hub/v1/out/#", m => m.Topic == "hub/v1/out/370202/gas/ext-0");
+        var legacyListener = await ConnectAsync(broker.Port, "legacy-" + org, MqttProtocolVersion.V311);
+        var legacyStreamed = await NextAsync(legacyListener, "hub/v1/out/#", m => m.Topic == "hub/v1/out/370202/gas/ext-0");
 
         await Task.WhenAll(Enumerable.Range(0, publishers).Select(async p =>
         {
@@ -163,15 +169,20 @@ public sealed partial class ExternalBrokerTests(ExternalBrokerFixture fixture) :
         Assert.Equal(rows, observations);
         Assert.Equal(0, await hub.QueryAsync(db => db.Quarantine.CountAsync(q => q.OrganizationId == org)));
 
-        // The out-stream goes to the external broker, as CloudEvents in MQTT 5 binary mode.
+        // The out-stream goes to the external broker as the outbox's events, whole (structured mode): a broker passes a
+        // message on as published, so this is the form MQTT 5 and 3.1.1 receivers alike read with its id and source.
         var observation = await streamed;
-        Assert.Equal("application/json", observation.ContentType);
-        Assert.Equal("1.0", Property(observation, "specversion"));
-        Assert.Equal("city.integrationhub.observation.v1", Property(observation, "type"));
-        Assert.Equal("ext-0", Property(observation, "subject"));
-        Assert.Equal(org, Property(observation, "organization"));
-        Assert.StartsWith(adapterId + ":m-0-", Property(observation, "id"));
-        Assert.Equal("ext-0", JsonNode.Parse(observation.Payload.ToArray())!["deviceId"]!.GetValue<string>());
+        Assert.Equal("application/cloudevents+json", observation.ContentType);
+        foreach (var message in new[] { observation, await legacyStreamed })
+        {
+            var envelope = JsonNode.Parse(message.Payload.ToArray())!;
+            AsyncApiPayloads.AssertValid("observationStructured", envelope);
+            var id = long.Parse(envelope["id"]!.GetValue<string>(), CultureInfo.InvariantCulture);
+            var outbox = await hub.QueryAsync(db => db.Outbox.SingleAsync(e => e.Id == id));
+            Assert.Equal((outbox.Source, outbox.Subject, org), (envelope["source"]!.GetValue<string>(), envelope["subject"]!.GetValue<string>(), envelope["organization"]!.GetValue<string>()));
+            Assert.Equal($"{org}/ext-0", outbox.Subject);
+            Assert.True(JsonNode.DeepEquals(JsonNode.Parse(outbox.Data), envelope["data"]), envelope.ToJsonString());
+        }
     }
 
     [Fact]
@@ -188,8 +199,8 @@ public sealed partial class ExternalBrokerTests(ExternalBrokerFixture fixture) :
         var invalid = await NextAsync(client, $"hub/v1/feedback/{adapterId}", m => m.ConvertPayloadToString().Contains("value.out-of-range", StringComparison.Ordinal));
         await client.PublishAsync(Ingest(adapterId, Methane("m-range", "bad-1", 900).ToJsonString()), TestContext.Current.CancellationToken);
         var rejected = JsonNode.Parse((await invalid).Payload.ToArray())!;
-        Assert.Equal(1, rejected["rejected"]!.GetValue<int>());
-        Assert.NotNull(rejected["results"]![0]!["quarantineId"]);
+        Assert.Equal(("m-range", "rejected"), (rejected["messageId"]!.GetValue<string>(), rejected["status"]!.GetValue<string>()));
+        Assert.NotNull(rejected["quarantineId"]);
 
         var malformed = await NextAsync(client, $"hub/v1/feedback/{adapterId}", m => m.ConvertPayloadToString().Contains("request.malformed-json", StringComparison.Ordinal));
         await client.PublishAsync(Ingest(adapterId, "{not json"), TestContext.Current.CancellationToken);
@@ -203,6 +214,64 @@ public sealed partial class ExternalBrokerTests(ExternalBrokerFixture fixture) :
         await suspended;
         Assert.False(await hub.QueryAsync(db => db.Messages.AnyAsync(m => m.AdapterId == adapterId && m.MessageId == "m-suspended")));
     }
+
+    [Theory]
+    [InlineData("a lone surrogate escape")]
+    [InlineData("a write the store refuses")]
+    public async Task Poison_IsQuarantinedReportedAndAcknowledged_TheOthersAreStored_AndTheHubStaysConnected(string kind)
+    {
+        var (broker, hub) = Setup();
+        var org = HubFixture.Unique("extpoison");
+        using var admin = await hub.AdminAsync();
+        await admin.CreateOrganizationAsync(org);
+        var (adapterId, _) = await admin.CreateAdapterAsync(org, org + "-adapter", scopes: ReadWrite);
+        const int publishers = 4, each = 25, poisonEvery = 5;
+        for (var p = 0; p <= publishers; p++)
+        {
+            await admin.RegisterDeviceAsync(adapterId, $"good-{p}");
+        }
+        var listener = await ConnectAsync(broker.Port, "listener-" + org);
+        var feedback = new System.Collections.Concurrent.ConcurrentQueue<MqttApplicationMessage>();
+        listener.ApplicationMessageReceivedAsync += e =>
+        {
+            feedback.Enqueue(e.ApplicationMessage);
+            return Task.CompletedTask;
+        };
+        await listener.SubscribeAsync($"hub/v1/feedback/{adapterId}", MqttQualityOfServiceLevel.AtLeastOnce, TestContext.Current.CancellationToken);
+        var connectionsBefore = HubConnections(broker);
+        string Poison(int i) => kind == "a write the store refuses"
+            ? Methane(ExternalBrokerFixture.PoisonWrite, $"good-{publishers}").ToJsonString()
+            : Methane($"poison-{i}", $"good-{publishers}", edit: m => m["observations"]![0]!["unit"] = "%{LEL}@").ToJsonString().Replace("@", "\\ud800", StringComparison.Ordinal);
+
+        // Publisher {publishers} sends a poison every fifth publish, among the others' publishes, through the same shared subscription.
+        await Task.WhenAll(Enumerable.Range(0, publishers + 1).Select(async p =>
+        {
+            using var publisher = await ConnectAsync(broker.Port, $"pub-{org}-{p}");
+            for (var i = 0; i < each; i++)
+            {
+                var payload = p == publishers && i % poisonEvery == poisonEvery - 1 ? Poison(i) : Methane($"m-{p}-{i}", $"good-{p}").ToJsonString();
+                await publisher.PublishAsync(Ingest(adapterId, payload), TestContext.Current.CancellationToken);
+            }
+        }));
+        using (var last = await ConnectAsync(broker.Port, "last-" + org))
+        {
+            await last.PublishAsync(Ingest(adapterId, Methane("m-last", "good-0").ToJsonString()), TestContext.Current.CancellationToken);
+        }
+        await WaitUntilAsync(() => hub.QueryAsync(db => db.Messages.AnyAsync(m => m.AdapterId == adapterId && m.MessageId == "m-last")), "the last publish to be stored");
+        var poisons = each / poisonEvery;
+        await WaitUntilAsync(() => Task.FromResult(feedback.Count >= poisons), "the poison's feedback");
+
+        Assert.Equal((publishers + 1) * each - poisons + 1, await hub.QueryAsync(db => db.Messages.CountAsync(m => m.AdapterId == adapterId)));
+        // Each poison was judged once: acknowledged to the broker, which does not deliver it again.
+        Assert.Equal(poisons, await hub.QueryAsync(db => db.Quarantine.CountAsync(q => q.OrganizationId == org)));
+        Assert.Equal(poisons, feedback.Count);
+        Assert.All(feedback, m => AsyncApiPayloads.AssertValidOn("feedback", m));
+        Assert.All(feedback, m => Assert.Equal(kind == "a write the store refuses" ? "message.not-stored" : "message.invalid-text", JsonNode.Parse(m.Payload.ToArray())!["code"]!.GetValue<string>()));
+        Assert.Equal(connectionsBefore, HubConnections(broker));
+    }
+
+    /// <summary>How often the hub has connected to the broker, as the broker's log says.</summary>
+    private int HubConnections(Mosquitto broker) => Regex.Count(broker.Output, $@"New client connected from \S+ as {Regex.Escape(fixture.HubClientId)}\b");
 
     [Fact]
     public async Task ADevicesOwnTopic_CarriesOnlyItsMessages_AndItsRefusalsComeBackOnItsFeedbackTopic()

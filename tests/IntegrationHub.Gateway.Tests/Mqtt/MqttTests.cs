@@ -130,7 +130,10 @@ public sealed class MqttTests(HubFixture fixture) : IClassFixture<HubFixture>
         var streamed = await inbox.WaitForAsync(m => m.Topic == "hub/v1/out/370202/gas/ch4-1");
         Assert.Equal("1.0", Property(streamed, "specversion"));
         Assert.Equal("city.integrationhub.observation.v1", Property(streamed, "type"));
-        Assert.Equal($"{id}:m1", Property(streamed, "id"));
+        // The outbox's event, as webhooks and server-sent events carry it: source + id de-duplicate across channels.
+        var outbox = await Hub.QueryAsync(db => db.Outbox.SingleAsync(e => e.OrganizationId == org));
+        Assert.Equal(outbox.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), Property(streamed, "id"));
+        Assert.Equal("/integrationhub/hub/telemetry", Property(streamed, "source"));
         Assert.Equal("application/json", streamed.ContentType);
         Assert.Equal(10.0, JsonNode.Parse(Encoding.UTF8.GetString(streamed.Payload.ToArray()))!["observations"]![0]!["value"]!.GetValue<double>());
         await publisher.DisconnectAsync();
@@ -187,8 +190,46 @@ public sealed class MqttTests(HubFixture fixture) : IClassFixture<HubFixture>
 
         Assert.Equal(MqttClientConnectResultCode.Success, connected.ResultCode);
         var feedback = JsonNode.Parse(Encoding.UTF8.GetString((await inbox.WaitForAsync(m => m.Topic == $"hub/v1/feedback/{id}")).Payload.ToArray()))!;
-        Assert.Equal("value.out-of-range", feedback["results"]![0]!["code"]!.GetValue<string>());
+        Assert.Equal(("m1", "value.out-of-range"), (feedback["messageId"]!.GetValue<string>(), feedback["code"]!.GetValue<string>()));
         Assert.Equal(1, await Hub.QueryAsync(db => db.Messages.CountAsync(m => m.AdapterId == id)));
+    }
+
+    [Theory]
+    [InlineData(MqttProtocolVersion.V311)]
+    [InlineData(MqttProtocolVersion.V500)]
+    public async Task FeedbackPayloads_ValidateAgainstTheSchemasTheAsyncApiNames(MqttProtocolVersion version)
+    {
+        var org = HubFixture.Unique("mqtt-feedback");
+        var (id, secret) = await AdapterAsync(org, "ch4-1");
+        var (client, _) = await ConnectAsync(id, await Hub.TokenAsync(id, secret), version);
+        var inbox = new Inbox(client);
+        var topic = $"hub/v1/feedback/{id}";
+        await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(topic, MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        MqttApplicationMessage Raw(string payload, string? to = null) =>
+            new MqttApplicationMessageBuilder().WithTopic(to ?? $"hub/v1/ingest/{id}").WithPayload(payload).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();
+
+        await client.PublishAsync(Ingest(id, Methane("m1", "ch4-1", 1, "%LEL")));
+        await client.PublishAsync(Ingest(id, new JsonObject { ["messages"] = new JsonArray(Methane("m2", "ch4-1"), Methane("m3", "ch4-1", 120), Methane("m4", "nobody")) }));
+        await client.PublishAsync(Raw("{not json"));
+        await client.PublishAsync(Raw("[1, 2]"));
+        await client.PublishAsync(Raw(Methane("m5", "ch4-1").ToJsonString(), "hub/v1/ingest/someone-else"));
+        await client.PublishAsync(Ingest(id, Methane("m-last", "ch4-1")));
+        await inbox.WaitForAsync(m => m.Topic == topic && m.ConvertPayloadToString().Contains("auth.insufficient-scope", StringComparison.Ordinal));
+
+        var feedback = inbox.Received.Where(m => m.Topic == topic).ToList();
+        Assert.All(feedback, m => AsyncApiPayloads.AssertValidOn("feedback", m));
+        var payloads = feedback.Select(m => JsonNode.Parse(m.ConvertPayloadToString())!).ToList();
+        // One result per rejected message, indexed and pointed within its publish; a publish refused whole is a problem.
+        Assert.Equal(
+            [("m1", 0, "unit.unknown", "/observations/0/unit"), ("m3", 1, "value.out-of-range", "/messages/1/observations/0/value"), ("m4", 2, "device.unregistered", "/messages/2/deviceId")],
+            payloads.Where(p => p["messageId"] is not null).Select(p => (p["messageId"]!.GetValue<string>(), p["index"]!.GetValue<int>(), p["code"]!.GetValue<string>(), p["pointer"]!.GetValue<string>())));
+        Assert.All(payloads.Where(p => p["messageId"] is not null), p => Assert.NotNull(p["quarantineId"]));
+        Assert.Equal(["request.malformed-json", "batch.not-a-batch", "auth.insufficient-scope"], payloads.Where(p => p["messageId"] is null).Select(p => p["code"]!.GetValue<string>()));
+        Assert.All(payloads.Where(p => p["messageId"] is null), p => Assert.Equal("/docs/errors/" + p["code"]!.GetValue<string>(), p["type"]!.GetValue<string>()));
+        if (version == MqttProtocolVersion.V500)
+        {
+            Assert.Equal(["application/json", "application/json", "application/json", "application/problem+json", "application/problem+json", "application/problem+json"], feedback.Select(m => m.ContentType));
+        }
     }
 
     [Fact]
@@ -384,9 +425,10 @@ public sealed class MqttAlertTopicTests() : OwnHub
             await posted.ShouldBeAsync(HttpStatusCode.OK);
         }
         await Hub.Services.GetRequiredService<IntegrationHub.Gateway.Alerts.AlertEngine>().CaughtUpAsync(TestContext.Current.CancellationToken);
+        await Hub.Services.GetRequiredService<MqttLiveTopics>().CaughtUpAsync(TestContext.Current.CancellationToken);
 
         // Subscribing afterwards still gets the device's latest alert: it is retained.
-        async Task<List<MqttApplicationMessage>> ReceiveRetainedAsync(string user, string password)
+        async Task<List<MqttApplicationMessage>> ReceiveRetainedAsync(string user, string password, MqttProtocolVersion version = MqttProtocolVersion.V500)
         {
             var received = new List<MqttApplicationMessage>();
             var client = new MqttClientFactory().CreateMqttClient();
@@ -395,7 +437,7 @@ public sealed class MqttAlertTopicTests() : OwnHub
                 received.Add(e.ApplicationMessage);
                 return Task.CompletedTask;
             };
-            await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", Hub.MqttPort).WithProtocolVersion(MqttProtocolVersion.V500)
+            await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", Hub.MqttPort).WithProtocolVersion(version)
                 .WithClientId(HubFixture.Unique("alerts")).WithCredentials(user, password).Build());
             await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("hub/v1/alerts/#").Build());
             // A round trip through the broker after subscribing: retained messages are sent before its answer.
@@ -406,6 +448,9 @@ public sealed class MqttAlertTopicTests() : OwnHub
 
         var mine = await ReceiveRetainedAsync(id, await Hub.TokenAsync(id, secret));
         var theirs = await ReceiveRetainedAsync(otherId, await Hub.TokenAsync(otherId, otherSecret));
+        // MQTT 3.1.1 carries no properties: the hub keeps whose alert it is beside the message, and the event travels whole.
+        var mine311 = await ReceiveRetainedAsync(id, await Hub.TokenAsync(id, secret), MqttProtocolVersion.V311);
+        var theirs311 = await ReceiveRetainedAsync(otherId, await Hub.TokenAsync(otherId, otherSecret), MqttProtocolVersion.V311);
 
         var retained = Assert.Single(mine);
         Assert.Equal("hub/v1/alerts/370202/gas/ch4-1", retained.Topic);
@@ -413,5 +458,13 @@ public sealed class MqttAlertTopicTests() : OwnHub
         Assert.Equal("red", retained.UserProperties.Single(p => p.Name == "level").ReadValueAsString());
         Assert.Equal("red", JsonNode.Parse(Encoding.UTF8.GetString(retained.Payload.ToArray()))!["level"]!.GetValue<string>());
         Assert.Empty(theirs);
+        var whole = Assert.Single(mine311);
+        Assert.True(whole.Retain);
+        var envelope = JsonNode.Parse(Encoding.UTF8.GetString(whole.Payload.ToArray()))!;
+        Assert.Equal(retained.UserProperties.Single(p => p.Name == "id").ReadValueAsString(), envelope["id"]!.GetValue<string>());
+        Assert.Equal("city.integrationhub.alert.raised.v1", envelope["type"]!.GetValue<string>());
+        Assert.Equal("red", envelope["level"]!.GetValue<string>());
+        Assert.Equal("red", envelope["data"]!["level"]!.GetValue<string>());
+        Assert.Empty(theirs311);
     }
 }

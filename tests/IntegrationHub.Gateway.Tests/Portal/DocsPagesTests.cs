@@ -67,6 +67,7 @@ public sealed partial class DocsPagesTests(HubFixture fixture) : IClassFixture<H
         Assert.Contains("hub/v1/ingest/{adapterId}", mqtt, StringComparison.Ordinal);
         Assert.Contains("hub/v1/alerts/{district}/{domain}/{deviceId}", mqtt, StringComparison.Ordinal);
         Assert.Contains("clients publish, the hub receives", mqtt, StringComparison.Ordinal);
+        Assert.Contains("de-duplicate by source + id across channels", mqtt, StringComparison.Ordinal);
         Assert.All(spec.Requirements.All, r => Assert.Contains($"<tr id=\"{r.Id}\">", requirements, StringComparison.Ordinal));
         Assert.Contains("href=\"/docs/errors/unit.unknown\"", requirements, StringComparison.Ordinal);
         Assert.Contains("href=\"/swagger\"", api, StringComparison.Ordinal);

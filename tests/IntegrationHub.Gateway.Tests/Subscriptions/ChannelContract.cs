@@ -1,22 +1,34 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json.Nodes;
 using IntegrationHub.Gateway.Tests.Infrastructure;
-using MQTTnet;
-using MQTTnet.Packets;
+using Microsoft.EntityFrameworkCore;
 
 namespace IntegrationHub.Gateway.Tests.Subscriptions;
 
-/// <summary>An event as a subscriber of any channel sees it.</summary>
-public sealed record ReceivedEvent(string Id, string Type, JsonNode Data)
+/// <summary>
+/// An event as a subscriber of any channel sees it, and the payload that carried it: the data in binary mode, the whole
+/// event in structured mode.
+/// </summary>
+public sealed record ReceivedEvent(string Id, string Source, string Type, JsonNode Data, JsonNode Payload, bool Structured)
 {
     public string? MessageId => Data["messageId"]?.GetValue<string>();
 
     public string? DeviceId => Data["deviceId"]?.GetValue<string>();
+
+    /// <summary>A binary-mode event: the attributes travelled beside the payload, which is the data.</summary>
+    public static ReceivedEvent Binary(string id, string source, string type, JsonNode data) => new(id, source, type, data, data, Structured: false);
+
+    /// <summary>A structured-mode event: the payload is the whole event (CloudEvents JSON format).</summary>
+    public static ReceivedEvent FromStructured(JsonNode envelope)
+    {
+        string Attribute(string name) => envelope[name]?.GetValue<string>() ?? throw new FormatException($"Not a structured CloudEvent (no '{name}'): {envelope.ToJsonString()}");
+        var data = envelope["data"] ?? throw new FormatException($"Not a structured CloudEvent (no data): {envelope.ToJsonString()}");
+        return new(Attribute("id"), Attribute("source"), Attribute("type"), data.DeepClone(), envelope, Structured: true);
+    }
 }
 
-/// <summary>A subscription's receiving end: it collects events in arrival order, duplicates included.</summary>
+/// <summary>What receives events of a channel: it collects them in arrival order, duplicates included.</summary>
 public interface IChannelSubscriber : IAsyncDisposable
 {
     Task<IReadOnlyList<ReceivedEvent>> WaitForAsync(int count);
@@ -26,23 +38,29 @@ public interface IChannelSubscriber : IAsyncDisposable
 }
 
 /// <summary>
-/// One contract, every delivery channel (STYLE 17): each channel delivers every event its filter selects, in device
-/// order, with stable ids, and replays on a rewind. Webhooks, MQTT and server-sent events each run it.
+/// One contract, every channel that carries the hub's events (STYLE 17, DESIGN §6): each delivers every event it
+/// selects, in device order, as the outbox holds it (the same <c>source</c>, <c>id</c>, type and data, whichever channel
+/// carried it), in a payload the spec describes. Subscription channels (webhooks, MQTT subscription topics, server-sent
+/// events) add filters and replay (<see cref="SubscriptionChannelContract"/>); the live MQTT topics run this part. A
+/// channel that carries something else (the feedback topic's message results) checks its payloads the same way, with
+/// <see cref="AsyncApiPayloads"/>.
 /// </summary>
 public abstract class ChannelContract(SubscriptionHubFixture fixture)
 {
     protected HubFactory Hub => fixture.Hub;
 
-    /// <summary>Creates a subscription of this channel and starts receiving it.</summary>
-    protected abstract Task<(string Id, IChannelSubscriber Subscriber)> SubscribeAsync(HttpClient client, string organizationId, object? filter);
+    /// <summary>An organization that may send and read, with the named devices; its client sends as the organization's adapter.</summary>
+    protected virtual Task<HttpClient> TenantAsync(string organizationId, params string[] devices) => Hub.TenantAsync(organizationId, devices);
+
+    /// <summary>Starts receiving, on this channel, the events the organization may read.</summary>
+    protected abstract Task<IChannelSubscriber> ListenAsync(HttpClient client, string organizationId);
 
     [Fact]
     public async Task DeliversEveryEvent_InDeviceOrder_WithTheOutboxIds()
     {
         var org = HubFixture.Unique(GetType().Name.ToLowerInvariant());
-        using var client = await Hub.TenantAsync(org, "d1", "d2");
-        var (_, subscriber) = await SubscribeAsync(client, org, null);
-        await using var _ = subscriber;
+        using var client = await TenantAsync(org, "d1", "d2");
+        await using var subscriber = await ListenAsync(client, org);
 
         for (var round = 0; round < 3; round++)
         {
@@ -62,10 +80,38 @@ public abstract class ChannelContract(SubscriptionHubFixture fixture)
     }
 
     [Fact]
+    public async Task CarriesTheOutboxEventUnchanged_InThePayloadItsAsyncApiMessageDescribes()
+    {
+        var org = HubFixture.Unique(GetType().Name.ToLowerInvariant());
+        using var client = await TenantAsync(org, "d1");
+        await using var subscriber = await ListenAsync(client, org);
+
+        await client.SendAsync("d1", "m-1", "m-2");
+        var events = await subscriber.WaitForAsync(2);
+
+        var outbox = await Hub.QueryAsync(db => db.Outbox.AsNoTracking().Where(e => e.OrganizationId == org).OrderBy(e => e.Id).ToListAsync());
+        Assert.Equal(
+            outbox.Select(e => (e.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), e.Source, e.Type)),
+            events.Select(e => (e.Id, e.Source, e.Type)));
+        Assert.All(events.Zip(outbox), pair => Assert.True(JsonNode.DeepEquals(JsonNode.Parse(pair.Second.Data), pair.First.Data), $"{pair.First.Data.ToJsonString()} is the outbox's {pair.Second.Data}"));
+        Assert.All(events, e => AsyncApiPayloads.AssertValid(AsyncApiPayloads.MessageFor(e.Type, e.Structured), e.Payload));
+    }
+}
+
+/// <summary>The contract of a subscription's channel: what <see cref="ChannelContract"/> asks, plus filters and replay.</summary>
+public abstract class SubscriptionChannelContract(SubscriptionHubFixture fixture) : ChannelContract(fixture)
+{
+    /// <summary>Creates a subscription of this channel and starts receiving it.</summary>
+    protected abstract Task<(string Id, IChannelSubscriber Subscriber)> SubscribeAsync(HttpClient client, string organizationId, object? filter);
+
+    protected override async Task<IChannelSubscriber> ListenAsync(HttpClient client, string organizationId) =>
+        (await SubscribeAsync(client, organizationId, null)).Subscriber;
+
+    [Fact]
     public async Task Filter_SelectsByTypeAndDevice()
     {
         var org = HubFixture.Unique(GetType().Name.ToLowerInvariant());
-        using var client = await Hub.TenantAsync(org, "d1", "d2");
+        using var client = await TenantAsync(org, "d1", "d2");
         var (_, subscriber) = await SubscribeAsync(client, org, new { types = new[] { "observation" }, devices = new[] { $"{org}/d2" } });
         await using var _ = subscriber;
 
@@ -82,7 +128,7 @@ public abstract class ChannelContract(SubscriptionHubFixture fixture)
     public async Task Rewind_RedeliversTheSameEvents_WithTheSameIds_InOrder()
     {
         var org = HubFixture.Unique(GetType().Name.ToLowerInvariant());
-        using var client = await Hub.TenantAsync(org, "d1");
+        using var client = await TenantAsync(org, "d1");
         var (id, subscriber) = await SubscribeAsync(client, org, null);
         await using var _ = subscriber;
         var before = Hub.Time.GetUtcNow();
@@ -100,7 +146,7 @@ public abstract class ChannelContract(SubscriptionHubFixture fixture)
     }
 }
 
-public sealed class WebhookChannelContract(SubscriptionHubFixture fixture) : ChannelContract(fixture), IClassFixture<SubscriptionHubFixture>
+public sealed class WebhookChannelContract(SubscriptionHubFixture fixture) : SubscriptionChannelContract(fixture), IClassFixture<SubscriptionHubFixture>
 {
     protected override async Task<(string Id, IChannelSubscriber Subscriber)> SubscribeAsync(HttpClient client, string organizationId, object? filter)
     {
@@ -112,7 +158,7 @@ public sealed class WebhookChannelContract(SubscriptionHubFixture fixture) : Cha
     private sealed class Subscriber(WebhookReceiver receiver) : IChannelSubscriber
     {
         public async Task<IReadOnlyList<ReceivedEvent>> WaitForAsync(int count) =>
-            [.. (await receiver.WaitForDeliveriesAsync(count)).Select(d => new ReceivedEvent(d.Header("ce-id")!, d.Header("ce-type")!, JsonNode.Parse(d.Body)!))];
+            [.. (await receiver.WaitForDeliveriesAsync(count)).Select(d => ReceivedEvent.Binary(d.Header("ce-id")!, d.Header("ce-source")!, d.Header("ce-type")!, JsonNode.Parse(d.Body)!))];
 
         public Task AfterRewindAsync() => Task.CompletedTask;
 
@@ -120,82 +166,7 @@ public sealed class WebhookChannelContract(SubscriptionHubFixture fixture) : Cha
     }
 }
 
-public sealed class MqttChannelContract(SubscriptionHubFixture fixture) : ChannelContract(fixture), IClassFixture<SubscriptionHubFixture>
-{
-    protected override async Task<(string Id, IChannelSubscriber Subscriber)> SubscribeAsync(HttpClient client, string organizationId, object? filter)
-    {
-        var subscription = await client.SubscribeAsync(new { name = "Contract", channel = "mqtt", filter });
-        var id = subscription["id"]!.GetValue<string>();
-        Assert.Equal($"hub/v1/subscriptions/{id}", subscription["topic"]!.GetValue<string>());
-        var mqtt = new MqttClientFactory().CreateMqttClient();
-        var subscriber = new Subscriber(mqtt);
-        var token = client.DefaultRequestHeaders.Authorization!.Parameter!;
-        await mqtt.ConnectAsync(new MqttClientOptionsBuilder()
-            .WithTcpServer("127.0.0.1", Hub.MqttPort)
-            .WithClientId(HubFixture.Unique("contract"))
-            .WithCredentials(organizationId + "-adapter", token)
-            .Build());
-        var subscribed = await mqtt.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
-            .WithTopicFilter(f => f.WithTopic($"hub/v1/subscriptions/{id}").WithAtLeastOnceQoS()).Build());
-        Assert.Equal(MqttClientSubscribeResultCode.GrantedQoS1, subscribed.Items.Single().ResultCode);
-        return (id, subscriber);
-    }
-
-    private sealed class Subscriber : IChannelSubscriber
-    {
-        private readonly IMqttClient _client;
-        private readonly Lock _lock = new();
-        private readonly List<ReceivedEvent> _events = [];
-        private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Subscriber(IMqttClient client)
-        {
-            _client = client;
-            client.ApplicationMessageReceivedAsync += e =>
-            {
-                var message = e.ApplicationMessage;
-                string Property(string name) => message.UserProperties!.Single(p => p.Name == name).ReadValueAsString();
-                var received = new ReceivedEvent(Property("id"), Property("type"), JsonNode.Parse(Encoding.UTF8.GetString(message.Payload))!);
-                TaskCompletionSource changed;
-                lock (_lock)
-                {
-                    _events.Add(received);
-                    (changed, _changed) = (_changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-                }
-                changed.TrySetResult();
-                return Task.CompletedTask;
-            };
-        }
-
-        public async Task<IReadOnlyList<ReceivedEvent>> WaitForAsync(int count)
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-            while (true)
-            {
-                Task changed;
-                lock (_lock)
-                {
-                    if (_events.Count >= count)
-                    {
-                        return [.. _events];
-                    }
-                    changed = _changed.Task;
-                }
-                await changed.WaitAsync(timeout.Token);
-            }
-        }
-
-        public Task AfterRewindAsync() => Task.CompletedTask;
-
-        public async ValueTask DisposeAsync()
-        {
-            await _client.DisconnectAsync();
-            _client.Dispose();
-        }
-    }
-}
-
-public sealed class SseChannelContract(SubscriptionHubFixture fixture) : ChannelContract(fixture), IClassFixture<SubscriptionHubFixture>
+public sealed class SseChannelContract(SubscriptionHubFixture fixture) : SubscriptionChannelContract(fixture), IClassFixture<SubscriptionHubFixture>
 {
     protected override async Task<(string Id, IChannelSubscriber Subscriber)> SubscribeAsync(HttpClient client, string organizationId, object? filter)
     {
@@ -223,10 +194,10 @@ public sealed class SseChannelContract(SubscriptionHubFixture fixture) : Channel
             while (_events.Count < count)
             {
                 var block = await _stream!.NextEventAsync();
-                var envelope = JsonNode.Parse(block.Data!)!;
-                Assert.Equal(block.Id, envelope["id"]!.GetValue<string>());
-                Assert.Equal(block.Event, envelope["type"]!.GetValue<string>());
-                _events.Add(new ReceivedEvent(block.Id!, block.Event!, envelope["data"]!.DeepClone()));
+                var received = ReceivedEvent.FromStructured(JsonNode.Parse(block.Data!)!);
+                Assert.Equal(block.Id, received.Id);
+                Assert.Equal(block.Event, received.Type);
+                _events.Add(received);
             }
             return [.. _events];
         }

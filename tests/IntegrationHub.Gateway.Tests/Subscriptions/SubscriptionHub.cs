@@ -35,12 +35,23 @@ internal static class Subscribing
 {
     public static readonly string[] AllScopes = ["telemetry:write", "telemetry:read", "alerts:read", "subscriptions:manage"];
 
-    /// <summary>An organization with an adapter holding every tenant scope and the named methane devices.</summary>
-    public static async Task<HttpClient> TenantAsync(this HubFactory hub, string organizationId, params string[] devices)
+    /// <summary>An organization with a sandbox adapter holding every tenant scope and the named methane devices.</summary>
+    public static Task<HttpClient> TenantAsync(this HubFactory hub, string organizationId, params string[] devices) =>
+        hub.TenantAsync(organizationId, production: false, devices);
+
+    /// <summary>The same with an adapter in production, whose data also streams on the live MQTT topics (sandbox data never does).</summary>
+    public static Task<HttpClient> ProductionTenantAsync(this HubFactory hub, string organizationId, params string[] devices) =>
+        hub.TenantAsync(organizationId, production: true, devices);
+
+    private static async Task<HttpClient> TenantAsync(this HubFactory hub, string organizationId, bool production, string[] devices)
     {
         using var admin = await hub.AdminAsync();
         await admin.CreateOrganizationAsync(organizationId);
         var (id, secret) = await admin.CreateAdapterAsync(organizationId, organizationId + "-adapter", scopes: AllScopes);
+        if (production)
+        {
+            await (await admin.PutAsJsonAsync($"/v1/adapters/{id}/status", new { status = "production" })).ShouldBeAsync(HttpStatusCode.OK);
+        }
         foreach (var device in devices)
         {
             await admin.RegisterDeviceAsync(id, device);

@@ -135,16 +135,21 @@ public sealed class QueryTests(HubFixture fixture) : IClassFixture<HubFixture>
     }
 
     [Fact]
-    public async Task Operator_ReadsEverything()
+    public async Task Operator_ReadsEverything_ButSandboxData()
     {
         var org = HubFixture.Unique("operator-view");
+        var sandbox = HubFixture.Unique("operator-sandbox");
         using var adapter = await Hub.TenantAsync(org, "d1");
-        using var posted = await adapter.PostBatchAsync(Methane("m1", "d1"));
+        using var sandboxed = await Hub.TenantAsync(sandbox, "d1");
         using var admin = await Hub.AdminAsync();
+        (await admin.PutAsJsonAsync($"/v1/adapters/{org}-adapter/status", new { status = "production" })).Dispose();
+        using var posted = await adapter.PostBatchAsync(Methane("m1", "d1"));
+        using var drill = await sandboxed.PostBatchAsync(Methane("m1", "d1"));
 
-        var seen = await admin.GetJsonAsync($"/v1/telemetry/latest?organization={org}");
-
-        Assert.Equal([$"{org}/d1"], Devices(seen));
+        Assert.Equal([$"{org}/d1"], Devices(await admin.GetJsonAsync($"/v1/telemetry/latest?organization={org}")));
+        // A sandbox adapter's data stays in its organization, the operator's view included (QRY-001).
+        Assert.Empty(Devices(await admin.GetJsonAsync($"/v1/telemetry/latest?organization={sandbox}")));
+        Assert.Equal([$"{sandbox}/d1"], Devices(await sandboxed.GetJsonAsync("/v1/telemetry/latest")));
     }
 
     [Fact]

@@ -19,7 +19,7 @@ internal sealed class CanonicalBatchBuilder(string codecName)
     public int Count => _messages.Count;
 
     /// <summary>The message of a device at an instant; <paramref name="time"/> is RFC 3339 text as it will be sent.</summary>
-    public Message For(string deviceId, string time, string? profile, string? messageId = null)
+    public Message For(string deviceId, string time, CodecText? profile, string? messageId = null)
     {
         if (!_byKey.TryGetValue((deviceId, time), out var message))
         {
@@ -56,9 +56,9 @@ internal sealed class CanonicalBatchBuilder(string codecName)
         return codecName + "-" + Convert.ToHexStringLower(hash.AsSpan(0, 16));
     }
 
-    internal sealed class Message(string messageId, string deviceId, string time, string? profile)
+    internal sealed class Message(string messageId, string deviceId, string time, CodecText? profile)
     {
-        private readonly List<(string Metric, object Value, string? Unit)> _observations = [];
+        private readonly List<(CodecText Metric, object Value, CodecText? Unit)> _observations = [];
         private double? _lon;
         private double? _lat;
         private double? _battery;
@@ -66,8 +66,8 @@ internal sealed class CanonicalBatchBuilder(string codecName)
         public string MessageId { get; } = messageId;
         public string DeviceId { get; } = deviceId;
 
-        /// <summary>A value of a metric: a double, a bool or a string.</summary>
-        public void Observe(string metric, object value, string? unit) => _observations.Add((metric, value, unit));
+        /// <summary>A value of a metric: a double, a bool or <see cref="CodecText"/>.</summary>
+        public void Observe(CodecText metric, object value, CodecText? unit) => _observations.Add((metric, value, unit));
 
         public void Longitude(double value) => _lon = value;
 
@@ -80,32 +80,35 @@ internal sealed class CanonicalBatchBuilder(string codecName)
             writer.WriteStartObject();
             writer.WriteString("messageId", MessageId);
             writer.WriteString("deviceId", DeviceId);
-            if (profile is not null)
+            if (profile is { } name)
             {
-                writer.WriteString("profile", profile);
+                writer.WritePropertyName("profile");
+                name.WriteTo(writer);
             }
             writer.WriteString("time", time);
             writer.WriteStartArray("observations");
             foreach (var (metric, value, unit) in _observations)
             {
                 writer.WriteStartObject();
-                writer.WriteString("metric", metric);
+                writer.WritePropertyName("metric");
+                metric.WriteTo(writer);
                 writer.WritePropertyName("value");
                 switch (value)
                 {
                     case double number:
-                        writer.WriteNumberValue(number);
+                        WriteNumber(writer, number);
                         break;
                     case bool flag:
                         writer.WriteBooleanValue(flag);
                         break;
                     default:
-                        writer.WriteStringValue((string)value);
+                        ((CodecText)value).WriteTo(writer);
                         break;
                 }
-                if (unit is not null)
+                if (unit is { } symbol)
                 {
-                    writer.WriteString("unit", unit);
+                    writer.WritePropertyName("unit");
+                    symbol.WriteTo(writer);
                 }
                 writer.WriteEndObject();
             }
@@ -120,7 +123,8 @@ internal sealed class CanonicalBatchBuilder(string codecName)
             if (_battery is { } battery)
             {
                 writer.WriteStartObject("status");
-                writer.WriteNumber("battery", battery);
+                writer.WritePropertyName("battery");
+                WriteNumber(writer, battery);
                 writer.WriteEndObject();
             }
             writer.WriteEndObject();
@@ -130,7 +134,22 @@ internal sealed class CanonicalBatchBuilder(string codecName)
         {
             if (value is { } number)
             {
-                writer.WriteNumber(name, number);
+                writer.WritePropertyName(name);
+                WriteNumber(writer, number);
+            }
+        }
+
+        // A value no double holds (1e400 reads as infinity, and a base value added to it may make ∞ − ∞) has no JSON
+        // number: it travels on as one just as far out of reach, and the validator rejects its message as out of range.
+        private static void WriteNumber(Utf8JsonWriter writer, double value)
+        {
+            if (double.IsFinite(value))
+            {
+                writer.WriteNumberValue(value);
+            }
+            else
+            {
+                writer.WriteRawValue(double.IsNegative(value) ? "-1e400" : "1e400", skipInputValidation: true);
             }
         }
     }

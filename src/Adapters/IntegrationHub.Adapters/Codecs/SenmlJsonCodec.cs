@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace IntegrationHub.Adapters.Codecs;
@@ -14,6 +15,11 @@ namespace IntegrationHub.Adapters.Codecs;
 /// (lower-case letters, digits, underscores), else the whole name is the device id. Units are mapped to UCUM by
 /// <see cref="UnitNames.Senml"/>; <c>lat</c> and <c>lon</c> records become the message's location and <c>%EL</c> its
 /// battery. SenML carries no profile: it comes from the <see cref="CodecContext"/>.
+/// </para>
+/// <para>
+/// Bad values are the validator's to reject, message by message: a time no date can hold (<c>1e400</c>, <c>1e18</c>)
+/// travels on as its number, a value beyond a double as a number as far out of reach, text that is not Unicode as
+/// written. What ties a record to its message (its names) and the pack's shape must be sound, or the pack is refused.
 /// </para>
 /// </summary>
 public sealed class SenmlJsonCodec(TimeProvider time) : ITelemetryCodec
@@ -58,15 +64,15 @@ public sealed class SenmlJsonCodec(TimeProvider time) : ITelemetryCodec
     {
         var (deviceId, metric) = Split(bases.Name, record.Name);
         var seconds = bases.Time + (record.Time ?? 0);
-        var at = seconds < RelativeTimeLimit ? now.AddSeconds(seconds) : DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(seconds * 1000));
-        var message = batch.For(deviceId, CanonicalBatchBuilder.Format(at), profile);
+        var time = At(seconds, now) is { } at ? CanonicalBatchBuilder.Format(at) : seconds.ToString(CultureInfo.InvariantCulture);
+        var message = batch.For(deviceId, time, CodecText.From(profile));
         var unit = record.Unit ?? bases.Unit;
 
         object? value = record.Number is { } number ? bases.Value + number
             : record.Flag is { } flag ? flag
-            : record.Text is { } text ? text
+            : record.Text is { } text ? (object)text
             : null;
-        switch (unit)
+        switch (unit?.Text)
         {
             case "lon" when value is double lon:
                 message.Longitude(lon);
@@ -78,7 +84,7 @@ public sealed class SenmlJsonCodec(TimeProvider time) : ITelemetryCodec
                 message.Battery(percent);
                 return;
         }
-        var ucum = unit is null ? null : UnitNames.Map(UnitNames.Senml, unit);
+        CodecText? ucum = unit is { Text: { } symbol } ? UnitNames.Map(UnitNames.Senml, symbol) : unit;
         if (value is not null)
         {
             message.Observe(metric, value, value is double ? ucum : null);
@@ -88,6 +94,22 @@ public sealed class SenmlJsonCodec(TimeProvider time) : ITelemetryCodec
         {
             message.Observe(metric, bases.Sum + sum, ucum);
         }
+    }
+
+    /// <summary>
+    /// The instant of a resolved time: below 2^28 relative to now (§4.5.3), else seconds since 1970; none when no date
+    /// holds it (1e18 s is some 30 billion years, and 1e400 reads as infinity).
+    /// </summary>
+    private static DateTimeOffset? At(double seconds, DateTimeOffset now)
+    {
+        var relative = seconds < RelativeTimeLimit;
+        var ticks = relative ? now.UtcTicks + (seconds * TimeSpan.TicksPerSecond) : DateTimeOffset.UnixEpoch.UtcTicks + (seconds * TimeSpan.TicksPerSecond);
+        // A day's margin keeps the conversion's rounding inside the range; NaN fails the test as well.
+        if (!(ticks > DateTimeOffset.MinValue.UtcTicks + TimeSpan.TicksPerDay && ticks < DateTimeOffset.MaxValue.UtcTicks - TimeSpan.TicksPerDay))
+        {
+            return null;
+        }
+        return relative ? now.AddSeconds(seconds) : DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(seconds * 1000));
     }
 
     private static (string DeviceId, string Metric) Split(string baseName, string? name)
@@ -126,7 +148,7 @@ public sealed class SenmlJsonCodec(TimeProvider time) : ITelemetryCodec
     {
         public string Name;
         public double Time;
-        public string? Unit;
+        public CodecText? Unit;
         public double Value;
         public double Sum;
 
@@ -134,7 +156,7 @@ public sealed class SenmlJsonCodec(TimeProvider time) : ITelemetryCodec
     }
 
     /// <summary>One record's regular fields (RFC 8428 §4.2); reading it applies its base fields.</summary>
-    private readonly record struct Record(string? Name, string? Unit, double? Number, string? Text, bool? Flag, double? Sum, double? Time)
+    private readonly record struct Record(string? Name, CodecText? Unit, double? Number, CodecText? Text, bool? Flag, double? Sum, double? Time)
     {
         public bool HasReading => Number is not null || Text is not null || Flag is not null || Sum is not null;
 
@@ -144,16 +166,27 @@ public sealed class SenmlJsonCodec(TimeProvider time) : ITelemetryCodec
             {
                 throw new CodecException($"SenML record {index} is not a JSON object.");
             }
-            string? name = null, unit = null, text = null;
+            string? name = null;
+            CodecText? unit = null, text = null;
             double? number = null, sum = null, time = null;
             bool? flag = null;
+            var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var field in element.EnumerateObject())
             {
-                switch (field.Name)
+                if (Label(field, index) is not { } label)
                 {
-                    case "bn": bases.Name = ReadString(field, index); break;
+                    continue;
+                }
+                if (!seen.Add(label))
+                {
+                    // JSON parsers disagree about which copy counts; the record means nothing certain.
+                    throw new CodecException($"SenML record {index} names '{label}' twice.");
+                }
+                switch (label)
+                {
+                    case "bn": bases.Name = ReadName(field, index); break;
                     case "bt": bases.Time = ReadNumber(field, index); break;
-                    case "bu": bases.Unit = ReadString(field, index); break;
+                    case "bu": bases.Unit = ReadText(field, index); break;
                     case "bv": bases.Value = ReadNumber(field, index); break;
                     case "bs": bases.Sum = ReadNumber(field, index); break;
                     case "bver":
@@ -162,21 +195,21 @@ public sealed class SenmlJsonCodec(TimeProvider time) : ITelemetryCodec
                             throw new CodecException($"SenML record {index} needs version {field.Value}; this hub reads SenML up to version {SupportedVersion}.");
                         }
                         break;
-                    case "n": name = ReadString(field, index); break;
-                    case "u": unit = ReadString(field, index); break;
+                    case "n": name = ReadName(field, index); break;
+                    case "u": unit = ReadText(field, index); break;
                     case "v": number = ReadNumber(field, index); break;
-                    case "vs": text = ReadString(field, index); break;
+                    case "vs": text = ReadText(field, index); break;
                     // Data values are base64url octets (§5); they travel as text, for the profile to accept or refuse.
-                    case "vd": text = ReadString(field, index); break;
+                    case "vd": text = ReadText(field, index); break;
                     case "vb": flag = ReadBoolean(field, index); break;
                     case "s": sum = ReadNumber(field, index); break;
                     case "t": time = ReadNumber(field, index); break;
                     case "ut": ReadNumber(field, index); break;
                     default:
                         // §4.4: a label ending in '_' must be understood; other extensions may be ignored.
-                        if (field.Name.EndsWith('_'))
+                        if (label.EndsWith('_'))
                         {
-                            throw new CodecException($"SenML record {index} uses the must-understand field '{field.Name}', which this hub does not know.");
+                            throw new CodecException($"SenML record {index} uses the must-understand field '{label}', which this hub does not know.");
                         }
                         break;
                 }
@@ -184,8 +217,34 @@ public sealed class SenmlJsonCodec(TimeProvider time) : ITelemetryCodec
             return new Record(name, unit, number, text, flag, sum, time);
         }
 
-        private static string ReadString(JsonProperty field, int index) =>
-            field.Value.ValueKind == JsonValueKind.String ? field.Value.GetString()! : throw WrongType(field, index, "a string");
+        // A label that is not Unicode text is none SenML defines: an extension to ignore (null), unless it ends in '_' (§4.4).
+        private static string? Label(JsonProperty field, int index)
+        {
+            try
+            {
+                return field.Name;
+            }
+            catch (InvalidOperationException)
+            {
+                return JsonMarshal.GetRawUtf8PropertyName(field).EndsWith("_"u8)
+                    ? throw new CodecException($"SenML record {index} uses a must-understand field whose name is not Unicode text.")
+                    : null;
+            }
+        }
+
+        // Names tie a record to its device and metric: one that is not Unicode text leaves the record nowhere to go.
+        private static string ReadName(JsonProperty field, int index)
+        {
+            if (field.Value.ValueKind != JsonValueKind.String)
+            {
+                throw WrongType(field, index, "a string");
+            }
+            return ReadText(field, index).Text
+                ?? throw new CodecException($"SenML record {index}: '{field.Name}' is not Unicode text (bytes that are not UTF-8, or a lone surrogate escape), so the record belongs to no device.");
+        }
+
+        private static CodecText ReadText(JsonProperty field, int index) =>
+            field.Value.ValueKind == JsonValueKind.String ? CodecText.Read(field.Value) : throw WrongType(field, index, "a string");
 
         private static double ReadNumber(JsonProperty field, int index) =>
             field.Value.ValueKind == JsonValueKind.Number ? field.Value.GetDouble() : throw WrongType(field, index, "a number");

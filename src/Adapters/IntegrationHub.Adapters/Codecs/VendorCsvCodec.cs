@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 
 namespace IntegrationHub.Adapters.Codecs;
@@ -14,6 +13,11 @@ namespace IntegrationHub.Adapters.Codecs;
 /// hours. Values are numbers, <c>true</c>/<c>false</c>, or state names. Vendor unit spellings are mapped by
 /// <see cref="UnitNames.Vendor"/>. A row's <c>profile</c> wins over the <see cref="CodecContext"/>'s.
 /// </para>
+/// <para>
+/// The text must be UTF-8. Where a reading's own fields (metric, value, unit, profile) are not, they travel on as they
+/// are and the validator rejects that message alone; the header and the fields that group rows into messages
+/// (device_id, timestamp, message_id) must be, or the file is refused.
+/// </para>
 /// </summary>
 public sealed class VendorCsvCodec : ITelemetryCodec
 {
@@ -26,25 +30,20 @@ public sealed class VendorCsvCodec : ITelemetryCodec
     public JsonDocument Decode(ReadOnlyMemory<byte> payload, CodecContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        string text;
-        try
-        {
-            text = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(payload.Span).TrimStart('\uFEFF');
-        }
-        catch (DecoderFallbackException e)
-        {
-            throw new CodecException("The CSV is not UTF-8.", e);
-        }
-        var rows = CsvReader.Read(text);
+        var rows = CsvReader.Read(payload.Span.StartsWith("\uFEFF"u8) ? payload.Span[3..] : payload.Span);
         if (rows.Count == 0)
         {
             throw new CodecException("The CSV is empty; its first line names the columns: device_id,timestamp,metric,value[,unit][,profile][,message_id].");
         }
-        var header = rows[0].Fields.Select(f => f.Trim().ToLowerInvariant()).ToList();
+        var header = rows[0].Fields.Select(f => CodecText.Trimmed(f).Text?.ToLowerInvariant() ?? throw new CodecException("Line 1: the header is not UTF-8 text.")).ToList();
         var missing = Required.Where(c => !header.Contains(c)).ToList();
         if (missing.Count > 0)
         {
             throw new CodecException($"Line 1: the header lacks the column(s) {string.Join(", ", missing)}; it needs device_id,timestamp,metric,value and may add unit, profile, message_id.");
+        }
+        if (header.Where(c => c.Length > 0).GroupBy(c => c, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            throw new CodecException($"Line 1: the header names the column {twice.Key} twice.");
         }
         int Column(string name) => header.IndexOf(name);
         int device = Column("device_id"), timestamp = Column("timestamp"), metric = Column("metric"), value = Column("value");
@@ -61,15 +60,15 @@ public sealed class VendorCsvCodec : ITelemetryCodec
             {
                 throw new CodecException(string.Create(CultureInfo.InvariantCulture, $"Line {row.Line}: {row.Fields.Count} fields where the header names {header.Count}."));
             }
-            string? Field(int column) => column < 0 || row.Fields[column].Trim().Length == 0 ? null : row.Fields[column].Trim();
-            var message = batch.For(
-                Field(device) ?? "",
-                Time(Field(timestamp) ?? ""),
-                Field(profile) ?? context.Profile,
-                Field(messageId));
-            var (reading, isNumber) = Value(Field(value) ?? "");
-            var rowUnit = Field(unit);
-            message.Observe(Field(metric) ?? "", reading, isNumber && rowUnit is not null ? UnitNames.Map(UnitNames.Vendor, rowUnit) : null);
+            CodecText? Field(int column) => column >= 0 && CodecText.Trimmed(row.Fields[column]) is { IsEmpty: false } field ? (CodecText?)field : null;
+            string? Key(int column) => Field(column) is { } field
+                ? field.Text ?? throw new CodecException(string.Create(CultureInfo.InvariantCulture, $"Line {row.Line}: the {header[column]} is not UTF-8 text, so the row belongs to no message."))
+                : null;
+            var message = batch.For(Key(device) ?? "", Time(Key(timestamp) ?? ""), Field(profile) ?? CodecText.From(context.Profile), Key(messageId));
+            var given = Field(value) ?? "";
+            var (reading, isNumber) = given.Text is { } text ? Value(text) : (given, false);
+            CodecText? rowUnit = Field(unit) is { } symbol && isNumber ? (symbol.Text is { } known ? UnitNames.Map(UnitNames.Vendor, known) : symbol) : (CodecText?)null;
+            message.Observe(Field(metric) ?? "", reading, rowUnit);
         }
         if (batch.Count == 0)
         {
@@ -90,7 +89,8 @@ public sealed class VendorCsvCodec : ITelemetryCodec
 
     private static (object Value, bool IsNumber) Value(string text)
     {
-        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number))
+        // 1e400 parses as infinity: a number still, which the validator finds out of range.
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && !double.IsNaN(number))
         {
             return (number, true);
         }
@@ -98,17 +98,20 @@ public sealed class VendorCsvCodec : ITelemetryCodec
         {
             return (flag, false);
         }
-        return (text, false);
+        return ((CodecText)text, false);
     }
 
-    /// <summary>RFC 4180 records: quoted fields may hold commas, quotes ("") and line breaks; lines end in CRLF or LF.</summary>
+    /// <summary>
+    /// RFC 4180 records, read as bytes: quoted fields may hold commas, quotes ("") and line breaks; lines end in CRLF or
+    /// LF. The separators are ASCII, which no byte of a multi-byte UTF-8 character equals, so each field is decoded on its own.
+    /// </summary>
     private static class CsvReader
     {
-        public static List<(int Line, List<string> Fields)> Read(string text)
+        public static List<(int Line, List<byte[]> Fields)> Read(ReadOnlySpan<byte> text)
         {
-            var rows = new List<(int, List<string>)>();
-            var fields = new List<string>();
-            var field = new StringBuilder();
+            var rows = new List<(int, List<byte[]>)>();
+            var fields = new List<byte[]>();
+            var field = new List<byte>();
             int line = 1, rowLine = 1, i = 0;
             var quoted = false;
             while (i < text.Length)
@@ -116,11 +119,11 @@ public sealed class VendorCsvCodec : ITelemetryCodec
                 var c = text[i++];
                 if (quoted)
                 {
-                    if (c == '"')
+                    if (c == (byte)'"')
                     {
-                        if (i < text.Length && text[i] == '"')
+                        if (i < text.Length && text[i] == (byte)'"')
                         {
-                            field.Append('"');
+                            field.Add((byte)'"');
                             i++;
                         }
                         else
@@ -130,31 +133,31 @@ public sealed class VendorCsvCodec : ITelemetryCodec
                     }
                     else
                     {
-                        line += c == '\n' ? 1 : 0;
-                        field.Append(c);
+                        line += c == (byte)'\n' ? 1 : 0;
+                        field.Add(c);
                     }
                     continue;
                 }
                 switch (c)
                 {
-                    case '"' when field.Length == 0:
+                    case (byte)'"' when field.Count == 0:
                         quoted = true;
                         break;
-                    case ',':
-                        fields.Add(field.ToString());
+                    case (byte)',':
+                        fields.Add([.. field]);
                         field.Clear();
                         break;
-                    case '\r' when i < text.Length && text[i] == '\n':
+                    case (byte)'\r' when i < text.Length && text[i] == (byte)'\n':
                         break;
-                    case '\n':
-                        fields.Add(field.ToString());
+                    case (byte)'\n':
+                        fields.Add([.. field]);
                         field.Clear();
                         rows.Add((rowLine, fields));
                         fields = [];
                         rowLine = ++line;
                         break;
                     default:
-                        field.Append(c);
+                        field.Add(c);
                         break;
                 }
             }
@@ -162,9 +165,9 @@ public sealed class VendorCsvCodec : ITelemetryCodec
             {
                 throw new CodecException(string.Create(CultureInfo.InvariantCulture, $"Line {rowLine}: a quoted field is never closed."));
             }
-            if (field.Length > 0 || fields.Count > 0)
+            if (field.Count > 0 || fields.Count > 0)
             {
-                fields.Add(field.ToString());
+                fields.Add([.. field]);
                 rows.Add((rowLine, fields));
             }
             return rows;

@@ -27,6 +27,16 @@ public sealed record Alert(
     /// <summary>Where the device stood when the alert was raised, for maps; null from hubs that do not send it yet.</summary>
     public AlertLocation? Location { get; init; }
 
+    /// <summary>
+    /// When the alert's condition began: the time of the observation that raised it (for an absence rule, when the hub
+    /// judged the device silent), where <see cref="RaisedAt"/> is when the hub raised it. Statistics and the time
+    /// filters count by it. Null from hubs that do not send it yet.
+    /// </summary>
+    public DateTimeOffset? ObservedAt { get; init; }
+
+    /// <summary>A sandbox adapter's alert: a drill (CAP status Test), seen only by its organization, never dispatched or escalated.</summary>
+    public bool Sandbox { get; init; }
+
     /// <summary>Not closed yet: still in the closed loop (a cleared alert must still be closed).</summary>
     public bool IsOpen => State != AlertStates.Closed;
 }
@@ -78,6 +88,12 @@ public sealed record AlertFilter
     public bool? Cleared { get; init; }
 }
 
+/// <summary>
+/// Closes an alert with a note. An alert whose condition still holds is closed only with <paramref name="Confirm"/> and
+/// a note saying why (otherwise the hub answers <c>alert.condition-active</c>); the device is then watched afresh from the close.
+/// </summary>
+public sealed record CloseAlertRequest(string Note, bool Confirm = false);
+
 /// <summary>Who will handle an alert: an organization (a fire brigade, a gas company's crew), with a note.</summary>
 public sealed record DispatchRequest(string OrganizationId, string? Note = null);
 
@@ -104,5 +120,5 @@ public static class AlertStates
 /// <summary>Alerts raised over a period, counted per time bucket, district and highest level (<c>GET /v1/alerts/statistics</c>).</summary>
 public sealed record AlertStatistics(string Bucket, DateTimeOffset From, DateTimeOffset To, int OffsetMinutes, IReadOnlyList<AlertStatisticsRow> Items);
 
-/// <summary>How many alerts were <paramref name="Raised"/> in the bucket starting at <paramref name="Start"/>, in one district, that reached <paramref name="Level"/> at most.</summary>
+/// <summary>How many alerts were <paramref name="Raised"/> whose condition began (their <c>ObservedAt</c>) in the bucket starting at <paramref name="Start"/>, in one district, that reached <paramref name="Level"/> at most.</summary>
 public sealed record AlertStatisticsRow(DateTimeOffset Start, string District, string Level, int Raised);

@@ -12,7 +12,7 @@ namespace IntegrationHub.Client.Alerts;
 /// </summary>
 public interface IAlertsApi
 {
-    /// <summary>Alerts the caller may see, newest first; <paramref name="from"/> and <paramref name="until"/> bound when they were raised.</summary>
+    /// <summary>Alerts the caller may see, newest first; <paramref name="from"/> and <paramref name="until"/> bound when their condition began (<see cref="Alert.ObservedAt"/>).</summary>
     [Get("/v1/alerts")]
     Task<Page<Alert>> ListAlertsAsync(
         [Query] AlertFilter? filter = null,
@@ -37,7 +37,7 @@ public interface IAlertsApi
     Task<CapMessage> GetAlertCapAsync(long alertId, string? identifier = null, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// How many alerts were raised per hour or per day (<paramref name="bucket"/>: <c>hour</c> or <c>day</c>), by district and by the
+    /// How many alerts were raised per hour or per day of their observation time (<paramref name="bucket"/>: <c>hour</c> or <c>day</c>), by district and by the
     /// highest level each reached, over at most 8 days by the hour or 92 days by the day; by default the last 24 hours or 30 days.
     /// Buckets start at whole hours or midnights in the UTC offset <paramref name="offsetMinutes"/> (480 for China Standard Time).
     /// </summary>
@@ -71,4 +71,11 @@ public interface IAlertsApi
     /// <summary>Closes (archives) a resolved or cleared alert.</summary>
     [Post("/v1/alerts/{alertId}/close")]
     Task<Alert> CloseAlertAsync(long alertId, [Body] NoteRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Closes (archives) a resolved or cleared alert; with <see cref="CloseAlertRequest.Confirm"/>, also a resolved one
+    /// whose condition still holds, which is refused (<c>alert.condition-active</c>) without it.
+    /// </summary>
+    [Post("/v1/alerts/{alertId}/close")]
+    Task<Alert> CloseAlertAsync(long alertId, [Body] CloseAlertRequest request, CancellationToken cancellationToken = default);
 }

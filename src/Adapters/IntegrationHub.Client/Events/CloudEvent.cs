@@ -7,8 +7,9 @@ namespace IntegrationHub.Client.Events;
 
 /// <summary>
 /// A CloudEvents 1.0 event as the hub delivers it (specs/events.json), whatever carried it: a webhook (binary,
-/// structured or batched), a server-sent event or MQTT. <see cref="Id"/> is stable across redeliveries and replays:
-/// de-duplicate by <see cref="Source"/> and <see cref="Id"/>. The hub's extension attributes (<c>organization</c>,
+/// structured or batched), a server-sent event or MQTT (a subscription's topic or a live topic). Every channel carries
+/// the same event, and <see cref="Id"/> is stable across redeliveries and replays: de-duplicate by <see cref="Source"/>
+/// and <see cref="Id"/>, across channels too. The hub's extension attributes (<c>organization</c>,
 /// <c>district</c>, <c>domain</c>, <c>profile</c>, <c>level</c>) are in <see cref="Extensions"/> and have their own
 /// properties; the data is typed with <see cref="AsObservation"/>, <see cref="AsAlert"/> or <see cref="AsWarning"/>.
 /// </summary>
@@ -119,6 +120,33 @@ public sealed record CloudEvent(
         return FromAttributes(attributes, data);
     }
 
+    /// <summary>
+    /// Reads an event the hub published over MQTT, whichever mode carried it: MQTT 5 binary mode (the attributes are
+    /// user properties under their plain names, without the <c>ce-</c> prefix, and the payload is the data) or
+    /// structured mode (the payload is the whole event, <c>application/cloudevents+json</c>): always on MQTT 3.1.1, which
+    /// has no properties, and on an external broker's live topics. Pass the message's user properties (none on 3.1.1),
+    /// its Content Type property and its payload.
+    /// </summary>
+    public static CloudEvent FromMqtt(IEnumerable<KeyValuePair<string, string>>? userProperties, string? contentType, ReadOnlySpan<byte> payload)
+    {
+        var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in userProperties ?? [])
+        {
+            attributes[name] = value;
+        }
+        var reader = new Utf8JsonReader(payload);
+        var content = JsonElement.ParseValue(ref reader);
+        if (contentType?.StartsWith(CloudEventMediaTypes.Structured, StringComparison.OrdinalIgnoreCase) == true || !attributes.ContainsKey("specversion"))
+        {
+            return FromStructured(content);
+        }
+        if (contentType is not null)
+        {
+            attributes["datacontenttype"] = contentType;
+        }
+        return FromAttributes(attributes, content);
+    }
+
     private static CloudEvent FromAttributes(Dictionary<string, string> attributes, JsonElement data)
     {
         string Required(string name) => attributes.Remove(name, out var value) && value.Length > 0
@@ -179,7 +207,7 @@ public static class HubEventTypes
     public static bool IsAlert(string type) => type.StartsWith(AlertPrefix, StringComparison.Ordinal);
 }
 
-/// <summary>Media types of the hub's CloudEvents over HTTP.</summary>
+/// <summary>Media types of the hub's CloudEvents over HTTP and MQTT.</summary>
 public static class CloudEventMediaTypes
 {
     public const string Structured = "application/cloudevents+json";

@@ -36,6 +36,9 @@ public sealed record AlertEvent(
 
     /// <summary>The identifier of the CAP message this transition issued, if it issued one.</summary>
     public string? CapIdentifier { get; init; }
+
+    /// <summary>When the alert's condition began (the raising observation's time); null from hubs that do not send it yet.</summary>
+    public DateTimeOffset? ObservedAt { get; init; }
 }
 
 /// <summary>What keeps one open alert per device and rule.</summary>

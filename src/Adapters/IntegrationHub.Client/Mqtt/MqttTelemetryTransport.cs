@@ -217,18 +217,23 @@ internal sealed partial class MqttTelemetryTransport : ITelemetryTransport, IAsy
         {
             return Task.CompletedTask;
         }
-        BatchResult? verdict;
+        IReadOnlyList<MessageResult> results;
         try
         {
-            var reader = new Utf8JsonReader(e.ApplicationMessage.Payload);
-            verdict = JsonSerializer.Deserialize<BatchResult>(ref reader, HubJson.Options);
+            // One message result per rejected message; hubs before SDK 1.5 published the whole batch result instead.
+            using var document = JsonDocument.Parse(e.ApplicationMessage.Payload);
+            var root = document.RootElement;
+            results = root.ValueKind != JsonValueKind.Object ? []
+                : root.TryGetProperty("results", out _) ? root.Deserialize<BatchResult>(HubJson.Options)?.Results ?? []
+                : root.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.String ? [root.Deserialize<MessageResult>(HubJson.Options)!]
+                : [];
         }
         catch (JsonException)
         {
-            // Not a batch verdict (a whole payload refused carries no message ids): the PUBACK's reason stands.
             return Task.CompletedTask;
         }
-        foreach (var result in verdict?.Results ?? [])
+        // A problem (a whole payload refused) names no message: the PUBACK's reason stands.
+        foreach (var result in results)
         {
             if (result.MessageId is { } id && _feedback.TryGetValue(id, out var waiting))
             {

@@ -73,10 +73,13 @@ public sealed record ObservationRecord(
     string OrganizationId, string DeviceId, string Profile, string Domain, string District, string Metric,
     TelemetryValue? Value, string? Unit, DateTimeOffset ObservedAt, DateTimeOffset ReceivedAt);
 
-/// <summary>Input the hub rejected, with every reason and what was sent.</summary>
+/// <summary>
+/// Input the hub rejected, with every reason and what was sent: <see cref="Payload"/> when it is JSON, else
+/// <see cref="PayloadText"/>; when the bytes were not UTF-8, <see cref="PayloadBytes"/> holds them exactly.
+/// </summary>
 public sealed record QuarantineEntry(
     long Id, DateTimeOffset ReceivedAt, string AdapterId, string? MessageId, string? DeviceId,
-    IReadOnlyList<Finding> Errors, System.Text.Json.JsonElement? Payload, string? PayloadText, bool PayloadTruncated);
+    IReadOnlyList<Finding> Errors, System.Text.Json.JsonElement? Payload, string? PayloadText, bool PayloadTruncated, byte[]? PayloadBytes = null);
 
 /// <summary>Filters of the telemetry queries; every one is optional and they combine with AND.</summary>
 public sealed record TelemetryFilter

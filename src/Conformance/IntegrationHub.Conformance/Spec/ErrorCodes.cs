@@ -23,6 +23,9 @@ public static class ErrorCodes
     public const string WrongType = "message.wrong-type";
     public const string UnknownField = "message.unknown-field";
     public const string InvalidValue = "message.invalid-value";
+    public const string InvalidText = "message.invalid-text";
+    public const string DuplicateMember = "message.duplicate-member";
+    public const string NotStored = "message.not-stored";
 
     public const string ProfileUnknown = "profile.unknown";
     public const string ProfileNotAllowed = "profile.not-allowed";
@@ -55,6 +58,8 @@ public static class ErrorCodes
     public const string GrantNotFound = "grant.not-found";
     public const string AlertNotFound = "alert.not-found";
     public const string AlertInvalidTransition = "alert.invalid-transition";
+    public const string AlertConditionActive = "alert.condition-active";
+    public const string AlertSandboxDrill = "alert.sandbox-drill";
     public const string AntiforgeryFailed = "auth.antiforgery-failed";
     public const string UserNotFound = "user.not-found";
     public const string UserExists = "user.exists";

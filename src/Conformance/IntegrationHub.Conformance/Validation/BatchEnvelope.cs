@@ -16,14 +16,24 @@ public static class BatchEnvelope
         {
             return new Finding(ErrorCodes.NotABatch, "", "The body must be an object {\"messages\": [ … ]}.");
         }
+        JsonElement? found = null;
         foreach (var property in root.EnumerateObject())
         {
-            if (property.Name != "messages")
+            if (!JsonText.NameIs(property, "messages"u8))
             {
-                return new Finding(ErrorCodes.NotABatch, "/" + JsonPointers.Escape(property.Name), $"A batch has no member '{property.Name}'; it holds only 'messages'.");
+                // A name that is not Unicode text cannot be read, nor written into a pointer.
+                return JsonText.IsText(property)
+                    ? new Finding(ErrorCodes.NotABatch, "/" + JsonPointers.Escape(property.Name), $"A batch has no member '{property.Name}'; it holds only 'messages'.")
+                    : new Finding(ErrorCodes.NotABatch, "", "A member name of the batch is not Unicode text; the batch holds only 'messages'.");
             }
+            if (found is not null)
+            {
+                // Parsers disagree about which copy counts; either way the other copy's messages would go unanswered.
+                return new Finding(ErrorCodes.NotABatch, "/messages", "'messages' appears more than once; send every message in one array.");
+            }
+            found = property.Value;
         }
-        if (!root.TryGetProperty("messages", out var messages))
+        if (found is not { } messages)
         {
             return new Finding(ErrorCodes.NotABatch, "/messages", "'messages' is required.");
         }

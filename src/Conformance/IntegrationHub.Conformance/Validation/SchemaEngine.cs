@@ -1,5 +1,8 @@
 using System.Collections.Frozen;
-
+using System.Globalization;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Json.Schema;
@@ -9,13 +12,14 @@ namespace IntegrationHub.Conformance.Validation;
 
 /// <summary>
 /// How the spec's JSON Schemas are built: JsonSchema.Net's draft 2020-12 dialect, with regular expressions read as
-/// ECMA-262 writes them (JSON Schema's regex dialect) where .NET spells them differently, and with keywords of
-/// vocabularies a metaschema switches off kept as annotations, as the specification asks.
+/// ECMA-262 writes them (JSON Schema's regex dialect) where .NET spells them differently, <c>uniqueItems</c> comparing
+/// numbers exactly, and with keywords of vocabularies a metaschema switches off kept as annotations, as the
+/// specification asks.
 /// </summary>
 public static class SchemaEngine
 {
     private static readonly Dialect Draft202012 = Dialect.Draft202012.With(
-        [new EcmaPatternKeyword(), new EcmaPatternPropertiesKeyword()],
+        [new EcmaPatternKeyword(), new EcmaPatternPropertiesKeyword(), new ExactUniqueItemsKeyword()],
         Dialect.Draft202012.Id,
         allowUnknownKeywords: true);
 
@@ -35,6 +39,33 @@ public static class SchemaEngine
     private sealed class EcmaPatternKeyword : PatternKeyword
     {
         public override object? ValidateKeywordValue(JsonElement value) => base.ValidateKeywordValue(EcmaRegex.TranslateElement(value));
+    }
+
+    /// <summary>
+    /// <c>uniqueItems</c> by JSON equality (JSON Schema core §4.2.2): JsonSchema.Net compares numbers as decimals, so a
+    /// number a decimal cannot hold (1e29, 1e400) threw out of the evaluation, and numbers finer than a decimal compared
+    /// equal. Each item is reduced to a canonical key instead: numbers by digits and exponent, objects by sorted members.
+    /// </summary>
+    private sealed class ExactUniqueItemsKeyword : UniqueItemsKeyword
+    {
+        public override KeywordEvaluation Evaluate(KeywordData keyword, EvaluationContext context)
+        {
+            if (keyword.RawValue.ValueKind != JsonValueKind.True || context.Instance.ValueKind != JsonValueKind.Array)
+            {
+                return new KeywordEvaluation { Keyword = Name, IsValid = true };
+            }
+            var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+            var index = 0;
+            foreach (var item in context.Instance.EnumerateArray())
+            {
+                if (!seen.TryAdd(JsonEquality.Key(item), index))
+                {
+                    return new KeywordEvaluation { Keyword = Name, IsValid = false, Error = $"Items {seen[JsonEquality.Key(item)]} and {index} are equal; every item must be unique." };
+                }
+                index++;
+            }
+            return new KeywordEvaluation { Keyword = Name, IsValid = true };
+        }
     }
 
     private sealed class EcmaPatternPropertiesKeyword : PatternPropertiesKeyword
@@ -104,3 +135,89 @@ internal static partial class EcmaRegex
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(string))]
 internal sealed partial class EcmaJsonContext : System.Text.Json.Serialization.JsonSerializerContext;
+
+/// <summary>A canonical key per JSON value: two values have the same key exactly when they are equal as JSON.</summary>
+internal static class JsonEquality
+{
+    public static string Key(JsonElement element)
+    {
+        var key = new StringBuilder();
+        Append(element, key);
+        return key.ToString();
+    }
+
+    private static void Append(JsonElement element, StringBuilder key)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Number:
+                AppendNumber(JsonMarshal.GetRawUtf8Value(element), key);
+                break;
+            case JsonValueKind.String:
+                // A string that is not text cannot be read: its bytes as written stand for it.
+                AppendText(key, JsonText.IsText(element) ? element.GetString()! : null, JsonMarshal.GetRawUtf8Value(element));
+                break;
+            case JsonValueKind.Array:
+                key.Append('[');
+                foreach (var item in element.EnumerateArray())
+                {
+                    Append(item, key);
+                    key.Append(',');
+                }
+                key.Append(']');
+                break;
+            case JsonValueKind.Object:
+                var members = element.EnumerateObject()
+                    .Select(p =>
+                    {
+                        var name = new StringBuilder();
+                        AppendText(name, JsonText.IsText(p) ? p.Name : null, JsonMarshal.GetRawUtf8PropertyName(p));
+                        return (Name: name.ToString(), p.Value);
+                    })
+                    .OrderBy(p => p.Name, StringComparer.Ordinal);
+                key.Append('{');
+                foreach (var (name, value) in members)
+                {
+                    key.Append(name);
+                    Append(value, key);
+                }
+                key.Append('}');
+                break;
+            default:
+                key.Append(element.ValueKind);
+                break;
+        }
+    }
+
+    // Length-prefixed, so that no text can pass for another's end and the next one's start.
+    private static void AppendText(StringBuilder key, string? text, ReadOnlySpan<byte> raw)
+    {
+        var value = text ?? Convert.ToBase64String(raw);
+        key.Append(text is null ? 'b' : 's').Append(value.Length.ToString(CultureInfo.InvariantCulture)).Append(':').Append(value);
+    }
+
+    // -?int(.frac)?([eE][+-]?exp)? as significant digits and the exponent of the last one: 1, 1.0, 10e-1 and 0.1e1 agree.
+    private static void AppendNumber(ReadOnlySpan<byte> raw, StringBuilder key)
+    {
+        var negative = raw[0] == (byte)'-';
+        var text = Encoding.ASCII.GetString(negative ? raw[1..] : raw);
+        var e = text.IndexOfAny(['e', 'E']);
+        var mantissa = e < 0 ? text : text[..e];
+        var exponent = e < 0 ? BigInteger.Zero : BigInteger.Parse(text[(e + 1)..].TrimStart('+'), CultureInfo.InvariantCulture);
+        var dot = mantissa.IndexOf('.', StringComparison.Ordinal);
+        var digits = dot < 0 ? mantissa : string.Concat(mantissa.AsSpan(0, dot), mantissa.AsSpan(dot + 1));
+        if (dot >= 0)
+        {
+            exponent -= mantissa.Length - dot - 1;
+        }
+        digits = digits.TrimStart('0');
+        var trimmed = digits.TrimEnd('0');
+        exponent += digits.Length - trimmed.Length;
+        if (trimmed.Length == 0)
+        {
+            key.Append("n0;");
+            return;
+        }
+        key.Append('n').Append(negative ? "-" : "").Append(trimmed).Append('e').Append(exponent.ToString(CultureInfo.InvariantCulture)).Append(';');
+    }
+}

@@ -24,10 +24,17 @@ public sealed class TelemetryValidator
 
     public MessageVerdict Validate(JsonElement message, ValidationContext context)
     {
+        // Text that is not Unicode makes every reader of it throw, the schema's included: it is judged first (TEL-004).
+        if (!JsonText.IsWellFormed(message))
+        {
+            var textFindings = new List<Finding>();
+            JsonText.Collect(message, "", textFindings);
+            return MessageVerdict.Rejected(textFindings, JsonText.ReadString(message, "messageId"u8), JsonText.ReadString(message, "deviceId"u8));
+        }
         var schemaFindings = SchemaFindings.Evaluate(_messageSchema, message); // TEL-004
         if (schemaFindings.Count > 0)
         {
-            return MessageVerdict.Rejected(schemaFindings, ReadString(message, "messageId"), ReadString(message, "deviceId"));
+            return MessageVerdict.Rejected(schemaFindings, JsonText.ReadString(message, "messageId"u8), JsonText.ReadString(message, "deviceId"u8));
         }
 
         // The schema passed, so every required member exists with its type.
@@ -152,6 +159,10 @@ public sealed class TelemetryValidator
                 {
                     reject(ErrorCodes.UnitUnknown, pointer + "/unit", $"'{unit}' is not accepted for '{metric.Name}'; use one of: {string.Join(", ", metric.AcceptedUnits)}.");
                 }
+                else if (!double.IsFinite(canonical)) // TEL-010: 1e400 reads as infinity; no range may let it through
+                {
+                    reject(ErrorCodes.ValueOutOfRange, pointer + "/value", "The number is beyond what a double holds (about ±1.8e308), in the message or once converted to the canonical unit.");
+                }
                 else if (metric.Definition.Range is { } range && (canonical < range.Min || canonical > range.Max)) // TEL-010
                 {
                     reject(ErrorCodes.ValueOutOfRange, pointer + "/value",
@@ -220,7 +231,4 @@ public sealed class TelemetryValidator
                 location.TryGetProperty("alt", out var alt) ? alt.GetDouble() : null,
                 location.TryGetProperty("crs", out var crs) ? crs.GetString()! : "WGS84")
             : null;
-
-    private static string? ReadString(JsonElement message, string name) =>
-        message.ValueKind == JsonValueKind.Object && message.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 }

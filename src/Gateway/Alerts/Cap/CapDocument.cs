@@ -51,7 +51,7 @@ internal static class CapDocument
             EventCode("warningLevel", level.ToWire()),
             EventCode("ruleId", alert.RuleId),
             new XElement(Cap + "effective", Time(sent)),
-            new XElement(Cap + "onset", Time(DateTimeOffset.FromUnixTimeMilliseconds(alert.RaisedAt))),
+            new XElement(Cap + "onset", Time(DateTimeOffset.FromUnixTimeMilliseconds(alert.ObservedAt))),
             new XElement(Cap + "senderName", options.SenderName),
             new XElement(Cap + "headline", headline),
             new XElement(Cap + "description", Describe(alert, step)),
@@ -70,7 +70,8 @@ internal static class CapDocument
             new XElement(Cap + "identifier", step.CapIdentifier),
             new XElement(Cap + "sender", options.Sender),
             new XElement(Cap + "sent", Time(sent)),
-            new XElement(Cap + "status", "Actual"),
+            // A sandbox adapter's alert is a drill: CAP's status for technical testing, which every recipient disregards (ALR-004).
+            new XElement(Cap + "status", alert.Sandbox ? "Test" : "Actual"),
             new XElement(Cap + "msgType", messageType),
             new XElement(Cap + "scope", "Public"),
             messageType == "Alert" ? null : new XElement(Cap + "references", $"{options.Sender},{alert.Identifier},{Time(firstSent)}"),

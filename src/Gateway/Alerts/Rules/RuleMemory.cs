@@ -52,19 +52,43 @@ internal sealed class RuleMemory
     /// <summary>The same for the lowest value.</summary>
     public List<TimedValue>? Lows { get; set; }
 
+    /// <summary>
+    /// When the rule began to watch the device afresh because its alert was closed while the condition held (hub clock,
+    /// Unix ms); an absence rule counts the silence from then (rules.md §10). Null until that happens.
+    /// </summary>
+    public long? WatchedSince { get; set; }
+
     /// <summary>Empties every run and window, keeping the level in force (after a maintenance window: its samples are never used).</summary>
     public void Restart()
+    {
+        EmptyRuns();
+        Window = null;
+        FirstAt = null;
+        PreviousAt = null;
+        Highs = null;
+        Lows = null;
+    }
+
+    /// <summary>
+    /// The rule's alert was closed while its condition held: the level in force and every level and clear run are
+    /// forgotten, so that the next samples raise a new alert at whatever level they meet once its <c>for</c> holds,
+    /// counted from the close. The kind's window of the signal (slope, stuck window) describes the signal, not the
+    /// alert, and stays (rules.md §10).
+    /// </summary>
+    public void Release(long closedAt)
+    {
+        Level = null;
+        EmptyRuns();
+        WatchedSince = closedAt;
+    }
+
+    private void EmptyRuns()
     {
         Array.Clear(Streak);
         Array.Clear(StreakSince);
         EntryStreak = null;
         EntrySince = null;
         ClearingSince = null;
-        Window = null;
-        FirstAt = null;
-        PreviousAt = null;
-        Highs = null;
-        Lows = null;
     }
 }
 

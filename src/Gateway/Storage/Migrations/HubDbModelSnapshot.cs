@@ -77,6 +77,9 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                     b.Property<string>("Metric")
                         .HasColumnType("TEXT");
 
+                    b.Property<long>("ObservedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("OpenKey")
                         .HasColumnType("TEXT");
 
@@ -132,6 +135,8 @@ namespace IntegrationHub.Gateway.Storage.Migrations
 
                     b.HasIndex("Identifier")
                         .IsUnique();
+
+                    b.HasIndex("ObservedAt");
 
                     b.HasIndex("OpenKey")
                         .IsUnique();
@@ -462,6 +467,9 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                     b.Property<string>("Payload")
                         .IsRequired()
                         .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("PayloadBytes")
+                        .HasColumnType("BLOB");
 
                     b.Property<bool>("PayloadTruncated")
                         .HasColumnType("INTEGER");

@@ -1,6 +1,6 @@
 // The operator console: the open alerts, live over server-sent events, with the closed-loop steps, the city
 // situation and the schematic map, all from the API with the person's session.
-import { api, currentSession, el, fill, levelBadge, say, t, when } from './portal.js';
+import { ApiError, api, currentSession, el, fill, levelBadge, say, t, when } from './portal.js';
 
 const severity = { red: 4, orange: 3, yellow: 2, blue: 1 };
 const transitions = ['raised', 'escalated', 'deescalated', 'cleared', 'reopened', 'renotified', 'acknowledged', 'dispatched', 'resolved', 'closed'];
@@ -107,7 +107,7 @@ async function loadOpen() {
   alerts.clear();
   for (let page = 0; page < 10; page++) {
     const result = await api('GET', '/v1/alerts?open=true&limit=200' + (cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''));
-    for (const alert of result.items) alerts.set(alert.id, alert);
+    for (const alert of result.items) if (!alert.sandbox) alerts.set(alert.id, alert);
     cursor = result.next;
     if (!cursor) break;
   }
@@ -163,31 +163,45 @@ async function open(id) {
   document.getElementById('detail-heading').replaceChildren(levelBadge(alert.level), ` ${alert.deviceId} · ${alert.ruleTitle} · `, el('span', { class: 'state' }, stateText(alert)));
   document.getElementById('step-buttons').replaceChildren(...steps(alert).map(step =>
     el('button', { type: 'button', class: 'primary', dataset: { step }, onclick: () => act(alert.id, step) }, t(`Console.${step[0].toUpperCase()}${step.slice(1)}`))));
+  say('step-message');
   fill(document.getElementById('history'), detail.history.map(h =>
     el('tr', {}, el('td', {}, when(h.at)), el('td', {}, `${h.kind} → ${t(`State.${h.state}`)}`), el('td', {}, levelBadge(h.level)), el('td', {}, h.actor), el('td', {}, h.note ?? ''))), 5);
 }
 
-async function act(id, step) {
+/**
+ * Takes a step of the closed loop. `confirm` closes an alert whose condition still holds, which the hub refuses
+ * (alert.condition-active) until the operator confirms it with a note: the panel says why and offers that path.
+ */
+async function act(id, step, confirm = false) {
   const form = Object.fromEntries(new FormData(document.getElementById('step')));
   const message = document.getElementById('board-message');
-  if (step === 'resolve' && !form.note.trim()) {
-    message.textContent = t('Console.NoteRequired');
+  const stepMessage = document.getElementById('step-message');
+  if ((step === 'resolve' || confirm) && !form.note.trim()) {
+    stepMessage.textContent = t(confirm ? 'Console.CloseNoteRequired' : 'Console.NoteRequired');
     return;
   }
   try {
-    const body = step === 'dispatch' ? { organizationId: form.organizationId || undefined, note: form.note || undefined } : { note: form.note || undefined };
+    const body = step === 'dispatch' ? { organizationId: form.organizationId || undefined, note: form.note || undefined }
+      : { note: form.note || undefined, confirm: confirm || undefined };
     const alert = await api('POST', `/v1/alerts/${id}/${step}`, body);
     message.textContent = t('Console.Done', t(`State.${alert.state}`));
     document.getElementById('step').reset();
     upsert(alert);
     await open(id);
   } catch (error) {
-    say(message, error);
+    say(stepMessage, error);
+    if (error instanceof ApiError && error.problem?.code === 'alert.condition-active') {
+      stepMessage.append(el('br'), t('Console.ConditionActive'));
+      document.querySelector('#step-buttons [data-step=close-confirm]')?.remove();
+      document.getElementById('step-buttons').append(
+        el('button', { type: 'button', dataset: { step: 'close-confirm' }, onclick: () => act(id, 'close', true) }, t('Console.CloseAnyway')));
+    }
   }
 }
 
 function upsert(alert) {
-  if (alert.state === 'closed') alerts.delete(alert.id);
+  // The city board shows actual alerts only: a sandbox adapter's drill stays in its organization's workspace.
+  if (alert.state === 'closed' || alert.sandbox) alerts.delete(alert.id);
   else alerts.set(alert.id, alert);
   renderBoard(alert.id);
 }

@@ -1,6 +1,6 @@
 // An organization's developer workspace: adapters, devices, the quarantine, certification sessions and subscriptions,
 // from the API with the person's session. Secrets are shown once, in the page, and never stored by it.
-import { api, currentSession, el, fill, say, t, when } from './portal.js';
+import { api, currentSession, el, fill, levelBadge, say, t, when } from './portal.js';
 
 const { organizationId, name, email, scopes } = await currentSession();
 document.getElementById('who').textContent = `${name} <${email}> · ${organizationId}`;
@@ -173,6 +173,17 @@ async function showReport(id) {
 
 document.getElementById('certification-refresh').addEventListener('click', () => loadCertifications().catch(error => say('certification-message', error)));
 
+/** The organization's alerts, newest first; a sandbox adapter's are drills, seen by nobody else (ALR-004). */
+async function loadAlerts() {
+  const page = await api('GET', '/v1/alerts?limit=50');
+  fill(document.getElementById('alerts'), page.items.map(a => el('tr', { dataset: { alertId: a.id, sandbox: String(a.sandbox) } },
+    el('td', {}, levelBadge(a.level)), el('td', {}, el('code', {}, a.deviceId)), el('td', {}, a.ruleTitle),
+    el('td', {}, t(`State.${a.state}`) + (a.cleared ? ` (${t('State.cleared')})` : '')), el('td', {}, when(a.observedAt)),
+    el('td', {}, a.sandbox && el('span', { class: 'drill' }, t('Dev.Drill'))))), 6);
+}
+
+document.getElementById('alerts-refresh').addEventListener('click', () => loadAlerts().catch(error => say('alerts-message', error)));
+
 async function loadSubscriptions() {
   const page = await api('GET', '/v1/subscriptions?limit=100');
   const items = page.items ?? page;
@@ -290,5 +301,6 @@ await Promise.all([
   loadAdapters().catch(error => say('adapters-message', error)),
   loadQuarantine().catch(error => say('subscriptions-message', error)),
   loadCertifications().catch(error => say('certification-message', error)),
+  loadAlerts().catch(error => say('alerts-message', error)),
   loadSubscriptions().catch(error => say('subscriptions-message', error)),
 ]);

@@ -1,69 +1,71 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Headers;
-using System.Text;
+using IntegrationHub.Bench.Suite;
 using IntegrationHub.Testing;
 using MQTTnet;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
 
-namespace IntegrationHub.Bench;
+namespace IntegrationHub.Bench.Scenarios;
 
 /// <summary>
-/// MQTT QoS 1 ingest, in one run: <c>publishers</c> concurrent MQTTnet clients, each publishing <c>messagesEach</c>
+/// MQTT QoS 1 ingest, in one run: 100 concurrent MQTTnet clients, each publishing the same number of
 /// methane messages and awaiting each PUBACK before the next, against (a) the hub's embedded broker with the full
 /// pipeline (the PUBACK follows the durable write), (b) mosquitto passing the same publishes to one QoS 1 subscriber,
 /// and (c) a bare MQTTnet 5 server doing the same with no hub logic. A broker's rate counts until every publish is
 /// acknowledged and, for the pass-through brokers, received by the subscriber.
 /// </summary>
-internal sealed class MqttBenchmark(int publishers, int messagesEach)
+internal sealed class MqttBenchmark : IScenario
 {
-    private const string Topic = "hub/v1/ingest/bench-adapter";
+    public const string Topic = "hub/v1/ingest/" + BenchHub.AdapterId;
+    private const int Publishers = 100;
 
-    internal sealed record Result(double Hub, double? Mosquitto, double Bare);
+    public string Name => "mqtt";
 
-    public async Task<Result> RunAsync()
+    public string Title => "MQTT QoS 1 ingest from 100 publishers, vs mosquitto pass-through and a bare MQTTnet broker";
+
+    public async Task RunAsync(BenchRun run)
     {
-        var hub = await HubRateAsync();
-        double? mosquitto = null;
+        var each = run.Pick(200, 5);
+        var hub = await HubRateAsync(run, each);
+        var bare = await BareRateAsync(each);
+        var measure = $"msg/s, {Publishers} publishers × {each}, PUBACK awaited";
         if (Mosquitto.Binary is null)
         {
-            Console.WriteLine("  mosquitto is not installed (apt-get install mosquitto; ./test.sh installs it): the pass-through baseline is skipped");
+            run.Add(new Row(Name, measure, hub, "msg/s", Note: "mosquitto is not installed (apt-get install mosquitto; ./test.sh installs it): no pass-through baseline"));
+            run.Add(new Row(Name, "bare MQTTnet broker, " + measure, bare, "msg/s"));
+            return;
         }
-        else
+        double mosquitto;
+        await using (var broker = await Mosquitto.StartAsync())
         {
-            await using var broker = await Mosquitto.StartAsync();
-            mosquitto = await PassThroughRateAsync(broker.Port);
+            mosquitto = await PassThroughRateAsync(broker.Port, each);
         }
-        var bare = await BareRateAsync();
-        return new Result(hub, mosquitto, bare);
+        run.Add(new Row(Name, measure, hub, "msg/s", "mosquitto pass-through", mosquitto, Target.RatioAtLeast(0.6)));
+        run.Add(new Row(Name, "bare MQTTnet broker, " + measure, bare, "msg/s", "mosquitto pass-through", mosquitto,
+            Note: "the broker library's own ceiling for the same load: how much of the gap the broker explains"));
     }
 
     /// <summary>(a) The hub as its own process: publishes to its embedded broker go through the whole ingest path.</summary>
-    private async Task<double> HubRateAsync()
+    private async Task<double> HubRateAsync(BenchRun run, int each)
     {
-        var directory = Directory.CreateTempSubdirectory("ihub-bench-mqtt-").FullName;
-        var port = FreePort.Next();
-        await using var hub = await BenchHub.StartAsync(directory, new Dictionary<string, string> { ["Mqtt__Port"] = port.ToString(CultureInfo.InvariantCulture) });
-        using var http = new HttpClient { BaseAddress = hub.BaseAddress };
-        var token = await BenchHub.SetUpTenantAsync(http);
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        await using var hub = await run.HubAsync(Name);
         var sequence = 0;
-        await PublishAllAsync(port, "bench-adapter", token, Payloads(ref sequence, publishers, 5), null); // warm-up
-        return await PublishAllAsync(port, "bench-adapter", token, Payloads(ref sequence, publishers, messagesEach), null);
+        await PublishAllAsync(hub.MqttPort, BenchHub.AdapterId, hub.AdapterToken, Payloads(ref sequence, Publishers, 5), null); // warm-up
+        return await PublishAllAsync(hub.MqttPort, BenchHub.AdapterId, hub.AdapterToken, Payloads(ref sequence, Publishers, each), null);
     }
 
     /// <summary>(b) mosquitto: the same publishes, passed through to one QoS 1 subscriber.</summary>
-    private async Task<double> PassThroughRateAsync(int port)
+    private static async Task<double> PassThroughRateAsync(int port, int each)
     {
         var sequence = 0;
-        await PublishAllAsync(port, null, null, Payloads(ref sequence, publishers, 5), port);
-        return await PublishAllAsync(port, null, null, Payloads(ref sequence, publishers, messagesEach), port);
+        await PublishAllAsync(port, null, null, Payloads(ref sequence, Publishers, 5), port);
+        return await PublishAllAsync(port, null, null, Payloads(ref sequence, Publishers, each), port);
     }
 
     /// <summary>(c) A bare MQTTnet 5 server in this process, no interception: MQTTnet's own ceiling for the same load.</summary>
-    private async Task<double> BareRateAsync()
+    private static async Task<double> BareRateAsync(int each)
     {
         var port = FreePort.Next();
         using var server = new MqttServerFactory().CreateMqttServer(new MqttServerOptionsBuilder()
@@ -73,8 +75,8 @@ internal sealed class MqttBenchmark(int publishers, int messagesEach)
         try
         {
             var sequence = 0;
-            await PublishAllAsync(port, null, null, Payloads(ref sequence, publishers, 5), port);
-            return await PublishAllAsync(port, null, null, Payloads(ref sequence, publishers, messagesEach), port);
+            await PublishAllAsync(port, null, null, Payloads(ref sequence, Publishers, 5), port);
+            return await PublishAllAsync(port, null, null, Payloads(ref sequence, Publishers, each), port);
         }
         finally
         {
@@ -83,17 +85,17 @@ internal sealed class MqttBenchmark(int publishers, int messagesEach)
     }
 
     /// <summary>Pre-serialized methane messages, one observation each, a list per publisher; ids continue from <paramref name="sequence"/>.</summary>
-    private static List<byte[]>[] Payloads(ref int sequence, int publishers, int each)
+    public static List<byte[]>[] Payloads(ref int sequence, int publishers, int each)
     {
-        var time = DateTimeOffset.UtcNow.AddMinutes(-1).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+        var time = Telemetry.Time();
         var lists = new List<byte[]>[publishers];
         for (var p = 0; p < publishers; p++)
         {
             lists[p] = new List<byte[]>(each);
             for (var m = 0; m < each; m++, sequence++)
             {
-                lists[p].Add(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
-                    $"{{\"messageId\":\"q{sequence}\",\"deviceId\":\"d{sequence % BenchHub.Devices}\",\"profile\":\"gas.underground-methane\",\"time\":\"{time}\",\"observations\":[{{\"metric\":\"ch4\",\"value\":{sequence % 97 / 10.0},\"unit\":\"%{{LEL}}\"}}]}}")));
+                var (device, value) = Telemetry.Default(sequence);
+                lists[p].Add(Telemetry.Message("q" + sequence.ToString(CultureInfo.InvariantCulture), device, value, time));
             }
         }
         return lists;
@@ -103,7 +105,7 @@ internal sealed class MqttBenchmark(int publishers, int messagesEach)
     /// Connects the publishers (and, for a pass-through broker, a subscriber), then publishes everything at QoS 1, each
     /// publisher awaiting its PUBACKs one by one; returns messages per second.
     /// </summary>
-    private static async Task<double> PublishAllAsync(int port, string? user, string? password, List<byte[]>[] payloads, int? subscribeOn)
+    public static async Task<double> PublishAllAsync(int port, string? user, string? password, List<byte[]>[] payloads, int? subscribeOn)
     {
         var total = payloads.Sum(p => p.Count);
         using var subscriber = subscribeOn is { } subscriberPort ? await SubscribeAsync(subscriberPort, total) : null;

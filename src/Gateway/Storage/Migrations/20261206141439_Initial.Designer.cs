@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace IntegrationHub.Gateway.Storage.Migrations
 {
     [DbContext(typeof(HubDb))]
-    [Migration("20261206112404_Initial")]
+    [Migration("20261206141439_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -80,6 +80,9 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                     b.Property<string>("Metric")
                         .HasColumnType("TEXT");
 
+                    b.Property<long>("ObservedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("OpenKey")
                         .HasColumnType("TEXT");
 
@@ -135,6 +138,8 @@ namespace IntegrationHub.Gateway.Storage.Migrations
 
                     b.HasIndex("Identifier")
                         .IsUnique();
+
+                    b.HasIndex("ObservedAt");
 
                     b.HasIndex("OpenKey")
                         .IsUnique();
@@ -465,6 +470,9 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                     b.Property<string>("Payload")
                         .IsRequired()
                         .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("PayloadBytes")
+                        .HasColumnType("BLOB");
 
                     b.Property<bool>("PayloadTruncated")
                         .HasColumnType("INTEGER");

@@ -86,6 +86,7 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                     Text = table.Column<string>(type: "TEXT", nullable: true),
                     Unit = table.Column<string>(type: "TEXT", nullable: true),
                     RaisedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ObservedAt = table.Column<long>(type: "INTEGER", nullable: false),
                     UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false),
                     ClosedAt = table.Column<long>(type: "INTEGER", nullable: true),
                     LastNotifiedAt = table.Column<long>(type: "INTEGER", nullable: true),
@@ -285,6 +286,7 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                     DeviceId = table.Column<string>(type: "TEXT", nullable: true),
                     Errors = table.Column<string>(type: "TEXT", nullable: false),
                     Payload = table.Column<string>(type: "TEXT", nullable: false),
+                    PayloadBytes = table.Column<byte[]>(type: "BLOB", nullable: true),
                     PayloadTruncated = table.Column<bool>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
@@ -880,6 +882,11 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                 table: "alerts",
                 column: "Identifier",
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_alerts_ObservedAt",
+                table: "alerts",
+                column: "ObservedAt");
 
             migrationBuilder.CreateIndex(
                 name: "IX_alerts_OpenKey",

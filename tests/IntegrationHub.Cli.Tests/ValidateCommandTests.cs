@@ -20,7 +20,8 @@ public sealed class ValidateCommandTests(HubFixture fixture) : IClassFixture<Hub
     [Fact]
     public async Task Validate_EveryJsonExample_GetsItsManifestVerdict()
     {
-        var entries = Manifest.Where(e => e!["schema"]!.GetValue<string>() != "cap12.xsd").ToList();
+        // JSON documents only: CAP XML has its XSD test, and the CLI reads no CSV (the hub's codec test judges those examples).
+        var entries = Manifest.Where(e => e!["file"]!.GetValue<string>().EndsWith(".json", StringComparison.Ordinal)).ToList();
         Assert.True(entries.Count > 100, "the manifest should list the spec's examples");
         var checkedFiles = 0;
         foreach (var group in entries.GroupBy(e => e!["schema"]!.GetValue<string>()))

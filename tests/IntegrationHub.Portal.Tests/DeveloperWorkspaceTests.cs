@@ -14,11 +14,7 @@ public sealed class DeveloperWorkspaceTests : PortalHub
         var (page, errors) = await Browser.OpenAsync(Hub.BaseAddress);
 
         // The invitation link: choose a password, and land signed in on the developer workspace.
-        await page.GotoAsync(invitation["invitationUrl"]!.GetValue<string>());
-        await page.GetByLabel("New password").FillAsync("developer-password-0123");
-        await page.GetByLabel("The same password again").FillAsync("developer-password-0123");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Set password and sign in" }).ClickAsync();
-        await page.WaitForURLAsync("**/developer");
+        await AcceptInvitationAsync(page, invitation);
         await Assertions.Expect(page.Locator("#who")).ToContainTextAsync("laoshan-gas");
 
         // Register an adapter: the secret appears once.

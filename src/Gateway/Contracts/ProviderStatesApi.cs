@@ -136,7 +136,13 @@ internal static class ProviderStatesApi
             case "an organization manages a methane device":
             case "a device with a maintenance window":
             case "the organization has a parameter override":
+            case "an organization has a bridge sensor without its design values":
                 var managerToken = await ManagerAsync();
+                if (change.State == "an organization has a bridge sensor without its design values")
+                {
+                    await hub.EnsureAsync(adminToken, $"/v1/adapters/{Param("adapterId")}/devices",
+                        new { deviceId = Param("bridgeId"), profile = "bridge.shm", district = "370202", location = new { lon = 120.33, lat = 36.06 } }, cancellationToken);
+                }
                 // A window to open from now for two hours, on the hub's clock (the hub refuses windows that have ended).
                 var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds()).ToOffset(TimeSpan.FromHours(8));
                 values["from"] = now.ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture);

@@ -56,7 +56,8 @@ internal static class SiteParametersApi
         device.Parameters = parameters;
         db.Record(time.GetUtcNow(), caller.ClientId, "device.set-parameters", $"{organizationId}/{deviceId}", new { before, after = parameters });
         await db.SaveChangesAsync(context.RequestAborted);
-        return TypedResults.Ok(DevicesApi.DeviceResponse.From(device));
+        var warnings = await LevelWarnings.LoadAsync(db, spec, [device.ProfileId], context.RequestAborted);
+        return TypedResults.Ok(DevicesApi.DeviceResponse.From(device, warnings));
     }
 
     private static async Task<Results<Ok<OverrideResponse>, ProblemHttpResult>> SetOverrideAsync(

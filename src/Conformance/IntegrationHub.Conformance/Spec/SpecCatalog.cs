@@ -30,6 +30,7 @@ public sealed class SpecFile
         ".yaml" or ".yml" => "application/yaml",
         ".md" => "text/markdown; charset=utf-8",
         ".xml" => "application/xml",
+        ".csv" => "text/csv; charset=utf-8",
         _ => "application/octet-stream",
     };
 }

@@ -81,6 +81,16 @@ export function levelBadge(level) {
   return el('span', { class: `level level-${level}` }, t(`Level.${level}`));
 }
 
+/**
+ * A device's inactive warning levels (its level.inactive warnings): each level's badge, its rule and the site
+ * parameter it waits for; nothing when all its levels are watched.
+ */
+export function inactiveLevels(warnings) {
+  const inactive = (warnings ?? []).filter(w => w.code === 'level.inactive');
+  return el('ul', { class: 'inactive-levels' }, inactive.map(w =>
+    el('li', { dataset: { rule: w.rule, level: w.level, parameter: w.parameter }, title: w.detail }, levelBadge(w.level), ' ', t('Common.InactiveLevel', w.rule, w.parameter))));
+}
+
 export function when(value) {
   return value ? new Date(value).toLocaleString(document.documentElement.lang || undefined) : '—';
 }

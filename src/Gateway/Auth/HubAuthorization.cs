@@ -26,7 +26,7 @@ internal static class HubPolicies
     public static readonly string SenderOrOrganization = ForScope(Scopes.TelemetryWrite, Scopes.OrganizationManage);
 
     /// <summary>The endpoints open to any one of several scopes; each combination is a policy of its own.</summary>
-    private static readonly string[][] Alternatives = [[Scopes.Admin, Scopes.OrganizationManage], [Scopes.TelemetryWrite, Scopes.OrganizationManage]];
+    private static readonly string[][] Alternatives = [[Scopes.Admin, Scopes.OrganizationManage], [Scopes.TelemetryWrite, Scopes.OrganizationManage], [Scopes.DevicesCommand, Scopes.TelemetryWrite]];
 
     public static string ForScope(params string[] anyOf) => "scope:" + string.Join('|', anyOf);
 

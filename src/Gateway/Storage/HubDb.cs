@@ -1,5 +1,6 @@
 using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Certification;
+using IntegrationHub.Gateway.Commands;
 using IntegrationHub.Gateway.Events;
 using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Mqtt;
@@ -46,6 +47,9 @@ public sealed class HubDb(DbContextOptions<HubDb> options) : DbContext(options)
     internal DbSet<UpstreamSystem> UpstreamSystems => Set<UpstreamSystem>();
     internal DbSet<UpstreamRoute> UpstreamRoutes => Set<UpstreamRoute>();
     internal DbSet<UpstreamCall> UpstreamCalls => Set<UpstreamCall>();
+    internal DbSet<DeviceCommand> DeviceCommands => Set<DeviceCommand>();
+    internal DbSet<DeviceCommandStep> DeviceCommandSteps => Set<DeviceCommandStep>();
+    internal DbSet<CommandWebhook> CommandWebhooks => Set<CommandWebhook>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -91,6 +91,15 @@ public static class ErrorCodes
     public const string UpstreamTimeout = "upstream.timeout";
     public const string UpstreamResponseTooLarge = "upstream.response-too-large";
 
+    public const string CommandNotFound = "command.not-found";
+    public const string CommandNotDeclared = "command.not-declared";
+    public const string CommandInvalidParameters = "command.invalid-parameters";
+    public const string CommandSandbox = "command.sandbox";
+    public const string CommandExists = "command.exists";
+    public const string CommandInvalidTransition = "command.invalid-transition";
+    public const string CommandExpired = "command.expired";
+    public const string CommandWebhookRefused = "command.webhook-refused";
+
     public const string InvalidCursor = "query.invalid-cursor";
 
     public const string CertificationNotFound = "certification.not-found";

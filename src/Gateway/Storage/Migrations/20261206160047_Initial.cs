@@ -128,6 +128,37 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "device_commands",
+                columns: table => new
+                {
+                    Key = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Id = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    OrganizationId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    DeviceId = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    AdapterId = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    ProfileId = table.Column<string>(type: "TEXT", maxLength: 96, nullable: false),
+                    Sandbox = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Command = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Parameters = table.Column<string>(type: "TEXT", nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    IssuedBy = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    IssuedByOrganization = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    AlertId = table.Column<long>(type: "INTEGER", nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: false),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    NextAttemptAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    Channel = table.Column<string>(type: "TEXT", maxLength: 16, nullable: true),
+                    Detail = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_device_commands", x => x.Key);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "latest_values",
                 columns: table => new
                 {
@@ -455,6 +486,30 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "device_command_steps",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    CommandKey = table.Column<long>(type: "INTEGER", nullable: false),
+                    At = table.Column<DateTimeOffset>(type: "TEXT", nullable: false),
+                    Step = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Actor = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    Channel = table.Column<string>(type: "TEXT", maxLength: 16, nullable: true),
+                    Detail = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_device_command_steps", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_device_command_steps_device_commands_CommandKey",
+                        column: x => x.CommandKey,
+                        principalTable: "device_commands",
+                        principalColumn: "Key",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "adapters",
                 columns: table => new
                 {
@@ -683,6 +738,27 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                         principalTable: "organizations",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "command_webhooks",
+                columns: table => new
+                {
+                    AdapterId = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    Url = table.Column<string>(type: "TEXT", maxLength: 2048, nullable: false),
+                    ProtectedSecrets = table.Column<string>(type: "TEXT", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_command_webhooks", x => x.AdapterId);
+                    table.ForeignKey(
+                        name: "FK_command_webhooks_adapters_AdapterId",
+                        column: x => x.AdapterId,
+                        principalTable: "adapters",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
                 });
 
             migrationBuilder.CreateTable(
@@ -931,6 +1007,27 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_device_command_steps_CommandKey_Id",
+                table: "device_command_steps",
+                columns: new[] { "CommandKey", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_device_commands_Id",
+                table: "device_commands",
+                column: "Id",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_device_commands_OrganizationId_DeviceId_Key",
+                table: "device_commands",
+                columns: new[] { "OrganizationId", "DeviceId", "Key" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_device_commands_Status_NextAttemptAt",
+                table: "device_commands",
+                columns: new[] { "Status", "NextAttemptAt" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_devices_AdapterId",
                 table: "devices",
                 column: "AdapterId");
@@ -1063,10 +1160,16 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                 name: "certification_arrivals");
 
             migrationBuilder.DropTable(
+                name: "command_webhooks");
+
+            migrationBuilder.DropTable(
                 name: "consumer_cursors");
 
             migrationBuilder.DropTable(
                 name: "dead_letters");
+
+            migrationBuilder.DropTable(
+                name: "device_command_steps");
 
             migrationBuilder.DropTable(
                 name: "devices");
@@ -1124,6 +1227,9 @@ namespace IntegrationHub.Gateway.Storage.Migrations
 
             migrationBuilder.DropTable(
                 name: "outbox");
+
+            migrationBuilder.DropTable(
+                name: "device_commands");
 
             migrationBuilder.DropTable(
                 name: "subscriptions");

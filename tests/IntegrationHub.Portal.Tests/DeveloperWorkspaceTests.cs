@@ -38,6 +38,7 @@ public sealed class DeveloperWorkspaceTests : PortalHub
         await page.GetByRole(AriaRole.Button, new() { Name = "Import" }).ClickAsync();
         await Assertions.Expect(page.Locator("#devices-message")).ToHaveTextAsync("2 devices registered.");
         await Assertions.Expect(page.Locator("#devices tr")).ToHaveCountAsync(2);
+        await Assertions.Expect(page.Locator("#devices tr td[data-district='370212']")).ToHaveTextAsync(["Laoshan (370212)", "Laoshan (370212)"]);
 
         // The adapter sends with the secret the page showed: one good reading, one with a unit the profile does not know.
         using var adapter = await ClientAsync("laoshan-gas-scada", secret!);

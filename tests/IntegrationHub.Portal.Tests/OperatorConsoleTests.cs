@@ -27,6 +27,9 @@ public sealed class OperatorConsoleTests : PortalHub
         await Assertions.Expect(row).ToHaveCountAsync(1);
         await Assertions.Expect(row).ToContainTextAsync("sn-ch4-07");
         await Assertions.Expect(row).ToHaveAttributeAsync("data-state", "raised");
+        // Districts are shown by their names in the spec's GB/T 2260 table, in the page's language.
+        await Assertions.Expect(row.Locator("td[data-district='370202']")).ToHaveTextAsync("市南区 (370202)");
+        await Assertions.Expect(page.Locator("#situation tr[data-district='370202'] th")).ToHaveTextAsync("市南区");
         await Assertions.Expect(page.Locator("#situation tr[data-district='370202'] td[data-level=orange]")).ToHaveTextAsync("1");
         await Assertions.Expect(page.Locator("#map-370202")).ToHaveAttributeAsync("data-level", "orange");
         // The alert is also a dot at its device's location, placed in its district's box by the same sum as the server's.

@@ -69,6 +69,7 @@ internal static class OpenApiServiceCollectionExtensions
             options.OperationFilter<ProblemResponses>();
             options.DocumentFilter<SpecSchemaComponents>();
             options.DocumentFilter<WebhookDescriptions>();
+            options.DocumentFilter<SpecExamples>();
             options.SupportNonNullableReferenceTypes();
             options.CustomSchemaIds(SchemaId);
         });

@@ -1,5 +1,4 @@
 using IntegrationHub.Conformance.Spec;
-using IntegrationHub.Conformance.Validation;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Hosting;
 using IntegrationHub.Gateway.Storage;
@@ -149,7 +148,7 @@ internal static class DevicesApi
     private static void Check(RegisterDeviceRequest request, string at, Adapter adapter, SpecCatalog spec, RequestValidator check)
     {
         check.Text(request.DeviceId, at + "/deviceId", Patterns.DeviceId(), "Use 1–128 letters, digits, dots, colons, hyphens and underscores, starting with a letter or digit.");
-        check.Text(request.District, at + "/district", Patterns.AreaCode(), "A GB/T 2260 area code has six digits, e.g. 370202.");
+        check.Area(request.District, at + "/district", spec.Areas); // ADM-009
         check.Text(request.Name, at + "/name", Patterns.Name(), "Use 1–200 characters without leading or trailing spaces.", required: false);
         check.Text(request.Group, at + "/group", Patterns.GroupName(), "Use 1–64 letters, digits, dots, hyphens and underscores.", required: false);
         if (request.Location is null)
@@ -236,9 +235,11 @@ internal static class DevicesApi
         HubDb db, SpecCatalog spec, TimeProvider time, HttpContext context,
         string? domain = null, string? profile = null, string? district = null, string? organization = null, int? limit = null, string? cursor = null)
     {
-        if (district is not null && !Patterns.AreaCode().IsMatch(district))
+        var check = new RequestValidator();
+        check.DistrictParameter(district);
+        if (check.Failed)
         {
-            return ProblemResults.Problem(context, ErrorCodes.InvalidParameter, "A GB/T 2260 area code has six digits.", [new Finding(ErrorCodes.InvalidParameter, "/district", "A GB/T 2260 area code has six digits.")]);
+            return check.ParameterProblem(context);
         }
         if (!Cursors.TryDecodeId(cursor, 0, out var after))
         {

@@ -71,7 +71,7 @@ internal static class SiteParametersApi
         }
         else if (scope == OverrideScope.District)
         {
-            check.Text(request.Key, "/key", Patterns.AreaCode(), "A district override's key is a GB/T 2260 code; a city code covers its districts.");
+            check.Area(request.Key, "/key", spec.Areas); // ADM-009
             if (!caller.IsOperator)
             {
                 return ProblemResults.Problem(context, ErrorCodes.InsufficientScope, "Only the operator sets district-wide parameters.", status: StatusCodes.Status403Forbidden);

@@ -2,6 +2,7 @@ using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Portal.Docs;
 using IntegrationHub.Portal.Pages;
 using IntegrationHub.Portal.Pages.Docs;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -35,6 +36,9 @@ public static partial class PortalEndpoints
 
     /// <summary>The operator's upstream gateway: systems, routes, credentials, documents, calls.</summary>
     public const string UpstreamsConsolePath = "/console/upstreams";
+
+    /// <summary>The signed-in person's own account: the password.</summary>
+    public const string AccountPath = "/account";
 
     /// <summary>
     /// The public docs read without scripts and load nothing from elsewhere, so their policy allows neither.
@@ -127,17 +131,38 @@ public static partial class PortalEndpoints
     public static IEndpointRouteBuilder MapPortalWorkspace(this IEndpointRouteBuilder app, string signedIn)
     {
         var pages = app.MapGroup("").ExcludeFromDescription().RequireAuthorization(signedIn).AsPortalPages(WorkspaceContentSecurityPolicy);
-        pages.MapGet(ConsolePath, () => Page<Pages.Console.OperatorConsole>([]));
-        pages.MapGet(AdministrationPath, () => Page<Pages.Console.Administration>([]));
-        pages.MapGet(DeveloperPath, () => Page<Pages.Developer.DeveloperWorkspace>([]));
-        pages.MapGet(ApiCataloguePath, () => Page<Pages.Developer.ApiCatalogue>([]));
-        pages.MapGet(UpstreamsConsolePath, () => Page<Pages.Console.Upstreams>([]));
+        pages.MapGet(ConsolePath, (IAntiforgery antiforgery, HttpContext context) => Page<Pages.Console.OperatorConsole>(SignedIn(antiforgery, context)));
+        pages.MapGet(AdministrationPath, (IAntiforgery antiforgery, HttpContext context) => Page<Pages.Console.Administration>(SignedIn(antiforgery, context)));
+        pages.MapGet(DeveloperPath, (IAntiforgery antiforgery, HttpContext context) => Page<Pages.Developer.DeveloperWorkspace>(SignedIn(antiforgery, context)));
+        pages.MapGet(AccountPath, (IAntiforgery antiforgery, HttpContext context, IConfiguration configuration) =>
+        {
+            var parameters = SignedIn(antiforgery, context);
+            // The Gateway's Users:MinPasswordLength, which the API enforces; the form only says it up front.
+            parameters[nameof(Pages.Account.MinPasswordLength)] = configuration.GetValue("Users:MinPasswordLength", 12);
+            return Page<Pages.Account>(parameters);
+        });
+        pages.MapGet(ApiCataloguePath, (IAntiforgery antiforgery, HttpContext context) => Page<Pages.Developer.ApiCatalogue>(SignedIn(antiforgery, context)));
+        pages.MapGet(UpstreamsConsolePath, (IAntiforgery antiforgery, HttpContext context) => Page<Pages.Console.Upstreams>(SignedIn(antiforgery, context)));
         // A system's documentation runs Swagger UI, whose bundle needs its one inline style.
         var docs = app.MapGroup("").ExcludeFromDescription().RequireAuthorization(signedIn).AsPortalPages(SwaggerContentSecurityPolicy);
-        docs.MapGet(ApiCataloguePath + "/{systemId}", (string systemId) => SystemIds().IsMatch(systemId)
-            ? Page<Pages.Developer.ApiDocs>(new() { [nameof(Pages.Developer.ApiDocs.SystemId)] = systemId })
-            : Results.NotFound());
+        docs.MapGet(ApiCataloguePath + "/{systemId}", (string systemId, IAntiforgery antiforgery, HttpContext context) =>
+        {
+            if (!SystemIds().IsMatch(systemId))
+            {
+                return Results.NotFound();
+            }
+            var parameters = SignedIn(antiforgery, context);
+            parameters[nameof(Pages.Developer.ApiDocs.SystemId)] = systemId;
+            return Page<Pages.Developer.ApiDocs>(parameters);
+        });
         return app;
+    }
+
+    /// <summary>What every signed-in page gets: the anti-forgery field of its sign-out form.</summary>
+    private static Dictionary<string, object?> SignedIn(IAntiforgery antiforgery, HttpContext context)
+    {
+        var tokens = antiforgery.GetAndStoreTokens(context);
+        return new() { [nameof(Shared.PortalPage.SignOut)] = new PortalForm(tokens.FormFieldName, tokens.RequestToken!) };
     }
 
     /// <summary>

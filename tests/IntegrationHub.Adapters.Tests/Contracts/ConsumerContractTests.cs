@@ -228,7 +228,7 @@ public sealed class ConsumerContractTests
     }
 
     /// <summary>The caller's identity and the people interactions.</summary>
-    private sealed record PeopleCalls(CallerIdentity Me, Invitation Invited, IReadOnlyList<User> Listed, Invitation Reissued, User Promoted, User Disabled, User Enabled)
+    private sealed record PeopleCalls(CallerIdentity Me, Invitation Invited, IReadOnlyList<User> Listed, Invitation Reissued, User Promoted, User Disabled, User Enabled, PasswordReset Reset)
     {
         public void Check()
         {
@@ -241,6 +241,7 @@ public sealed class ConsumerContractTests
             Assert.Equal(UserRoles.Admin, Promoted.Role);
             Assert.Equal("disabled", Disabled.Status);
             Assert.Equal(("invited", "pact-people-enable"), (Enabled.Status, Enabled.OrganizationId));
+            Assert.Equal(("active", "/account/password-reset"), (Reset.User.Status, Reset.ResetUrl.AbsolutePath));
         }
     }
 
@@ -254,7 +255,8 @@ public sealed class ConsumerContractTests
             await users.ReissueInvitationAsync(id),
             await users.ChangeUserRoleAsync(id, new ChangeRoleRequest(UserRoles.Admin)),
             await users.DisableUserAsync(id),
-            await users.EnableUserAsync(id));
+            await users.EnableUserAsync(id),
+            await users.ResetUserPasswordAsync(id));
     }
 
     /// <summary>The certification interactions: a session opened, listed, watched and graded into a signed report; a refused one; promotion.</summary>

@@ -134,6 +134,31 @@ public sealed partial class OpenApiTests(HubFixture fixture) : IClassFixture<Hub
         });
     }
 
+    [Fact]
+    public async Task RequestBodiesAndWebhooks_OfferTheSpecsValidExamples_NotMadeUpValues()
+    {
+        var document = await DocumentAsync();
+        var components = document["components"]!["examples"]!.AsObject();
+        var bodies = new[] { document["paths"]!["/v1/telemetry"]!["post"]! }
+            .Concat(document["webhooks"]!.AsObject().Select(w => w.Value!["post"]!))
+            .Select(o => o["requestBody"]!["content"]!["application/json"]!)
+            .ToList();
+
+        var telemetry = bodies[0]["examples"]!.AsObject();
+        Assert.Equal("#/components/examples/TelemetryBatch.two-messages", telemetry["two-messages"]!["$ref"]!.GetValue<string>());
+        Assert.All(bodies, body => Assert.NotEmpty(body["examples"]!.AsObject()));
+        foreach (var (name, example) in components)
+        {
+            // Each is a file of specs/examples/{schema}/valid/, unchanged, and valid against its schema.
+            var path = example!["summary"]!.GetValue<string>()["specs/".Length..];
+            var file = Spec.FindFile(path)!;
+            Assert.True(JsonNode.DeepEquals(JsonNode.Parse(file.Content), example["value"]), name);
+            var schema = path.Split('/')[1];
+            using var instance = System.Text.Json.JsonDocument.Parse(file.Content);
+            Assert.Empty(IntegrationHub.Conformance.Validation.SchemaFindings.Evaluate(Spec.Schema(schema), instance.RootElement));
+        }
+    }
+
     // Object members in name order and arrays in a stable order: OpenAPI writers reorder both without changing meaning.
     private static JsonNode? Canonical(JsonNode? node) => node switch
     {

@@ -289,12 +289,15 @@ public sealed partial class DocsPagesTests(HubFixture fixture) : IClassFixture<H
 
         var signIn = WebUtility.HtmlDecode(await client.GetStringAsync(new Uri("/account/sign-in?lang=zh-CN", UriKind.Relative)));
         var invitation = WebUtility.HtmlDecode(await client.GetStringAsync(new Uri("/account/invitation?token=x&lang=zh-CN", UriKind.Relative)));
+        var reset = WebUtility.HtmlDecode(await client.GetStringAsync(new Uri("/account/password-reset?token=x&lang=zh-CN", UriKind.Relative)));
         var english = await client.GetStringAsync(new Uri("/account/sign-in?lang=en", UriKind.Relative));
 
         Assert.Contains("<label for=\"email\">电子邮箱</label>", signIn, StringComparison.Ordinal);
         Assert.Contains("<button type=\"submit\">登录</button>", signIn, StringComparison.Ordinal);
         Assert.Contains("<label for=\"confirm\">再次输入密码</label>", invitation, StringComparison.Ordinal);
         Assert.Contains("minlength=\"12\"", invitation, StringComparison.Ordinal);
+        Assert.Contains("<h1 class=\"page-title\">设置新密码</h1>", reset, StringComparison.Ordinal);
+        Assert.Contains("action=\"/account/password-reset\"", reset, StringComparison.Ordinal);
         Assert.Contains("<label for=\"email\">Email</label>", english, StringComparison.Ordinal);
     }
 

@@ -1,10 +1,11 @@
 // The operator console: the open alerts, live over server-sent events, with the closed-loop steps, the city
 // situation and the schematic map, all from the API with the person's session.
-import { ApiError, api, currentSession, el, fill, inactiveLevels, levelBadge, say, t, when } from './portal.js';
+import { ApiError, api, currentSession, districtCell, districtNames, el, fill, inactiveLevels, levelBadge, say, t, when } from './portal.js';
 
 const severity = { red: 4, orange: 3, yellow: 2, blue: 1 };
 const transitions = ['raised', 'escalated', 'deescalated', 'cleared', 'reopened', 'renotified', 'acknowledged', 'dispatched', 'resolved', 'closed'];
 const alerts = new Map();
+const districtName = await districtNames();
 const filters = document.getElementById('filters');
 let selected = null;
 
@@ -37,7 +38,7 @@ function renderBoard(fresh) {
       el('td', {}, alert.deviceId),
       el('td', {}, alert.ruleTitle),
       el('td', {}, alert.value === null || alert.value === undefined ? '—' : `${alert.value} ${alert.unit ?? ''}`),
-      el('td', {}, alert.district),
+      districtCell(districtName, alert.district),
       el('td', { class: 'state' }, stateText(alert)),
       el('td', {}, when(alert.raisedAt)),
       el('td', {}, el('button', { type: 'button', onclick: () => open(alert.id) }, t('Console.Open')))));

@@ -1,8 +1,8 @@
 // An organization's developer workspace: adapters, devices, the quarantine, certification sessions and subscriptions,
 // from the API with the person's session. Secrets are shown once, in the page, and never stored by it.
-import { api, currentSession, el, fill, inactiveLevels, levelBadge, say, t, when } from './portal.js';
+import { api, currentSession, districtCell, districtNames, el, fill, inactiveLevels, levelBadge, say, t, when } from './portal.js';
 
-const { organizationId, name, email, scopes } = await currentSession();
+const { id: me, organizationId, name, email, scopes } = await currentSession();
 document.getElementById('who').textContent = `${name} <${email}> · ${organizationId}`;
 const adapterSelect = document.getElementById('device-adapter');
 
@@ -70,8 +70,9 @@ async function loadDevices() {
     return;
   }
   const page = await api('GET', `/v1/adapters/${encodeURIComponent(adapter)}/devices?limit=200`);
+  const districtName = await districtNames();
   fill(document.getElementById('devices'), page.items.map(d => el('tr', { dataset: { deviceId: d.deviceId } },
-    el('td', {}, el('code', {}, d.deviceId)), el('td', {}, d.profile), el('td', {}, d.district),
+    el('td', {}, el('code', {}, d.deviceId)), el('td', {}, d.profile), districtCell(districtName, d.district),
     el('td', {}, d.location.lon), el('td', {}, d.location.lat), el('td', {}, d.name ?? ''), el('td', {}, inactiveLevels(d.warnings)))), 7);
 }
 
@@ -254,7 +255,22 @@ async function loadPeople() {
     el('td', {}, u.name), el('td', {}, u.email), el('td', {}, t(`Dev.Role.${u.role}`)), el('td', {}, u.status),
     el('td', {}, u.status === 'disabled'
       ? el('button', { type: 'button', onclick: () => person(u, 'enable') }, t('Dev.Enable'))
-      : el('button', { type: 'button', onclick: () => person(u, 'disable') }, t('Dev.Disable'))))), 5);
+      : el('button', { type: 'button', onclick: () => person(u, 'disable') }, t('Dev.Disable')),
+    ' ', u.status === 'active' && u.id !== me && el('button', { type: 'button', onclick: () => resetPassword(u) }, t('Dev.ResetPassword'))))), 5);
+}
+
+/** A new password through a link for the person to use; the hub ends their sessions and the old password at once. */
+async function resetPassword(user) {
+  if (!confirm(t('Dev.ConfirmReset', user.email))) return;
+  try {
+    const reset = await api('POST', `/v1/users/${encodeURIComponent(user.id)}/password-reset`, {});
+    document.getElementById('invitation-text').textContent = t('Dev.ResetLink', reset.user.email, when(reset.expiresAt));
+    document.getElementById('invitation-link').textContent = reset.resetUrl;
+    document.getElementById('invitation').hidden = false;
+    say('people-message');
+  } catch (error) {
+    say('people-message', error);
+  }
 }
 
 async function person(user, step) {

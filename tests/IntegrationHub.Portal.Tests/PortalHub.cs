@@ -66,20 +66,10 @@ public abstract class PortalHub : IAsyncLifetime
         await page.Locator("#email").FillAsync(OperatorEmail);
         await page.Locator("#password").FillAsync(OperatorPassword);
         await page.Locator("form button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync("**" + path);
+        await page.WaitForURLAsync("**" + path.Split('?')[0] + "**");
     }
 
     protected Task<HttpClient> AdminAsync() => ClientAsync(HubFactory.AdminId, HubFactory.AdminSecret);
-
-    /// <summary>Signs the operator in on <paramref name="page"/>, starting at <paramref name="path"/>, which the sign-in returns to.</summary>
-    protected static async Task SignInAsOperatorAsync(IPage page, string path)
-    {
-        await page.GotoAsync(path);
-        await page.Locator("#email").FillAsync(OperatorEmail);
-        await page.Locator("#password").FillAsync(OperatorPassword);
-        await page.Locator("form button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync("**" + path.Split('?')[0] + "**");
-    }
 
     protected static async Task<JsonObject> PostAsync(HttpClient client, string path, object body)
     {

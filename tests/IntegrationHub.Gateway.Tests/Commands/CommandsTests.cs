@@ -39,6 +39,7 @@ public sealed class CommandsTests(CommandHubFixture fixture) : IClassFixture<Com
         Assert.Equal($"hub/v1/commands/{tenant.AdapterId}/{tenant.DeviceId}/replies", first.ResponseTopic);
         Assert.Equal(id, Encoding.UTF8.GetString(first.CorrelationData));
         Assert.InRange(first.MessageExpiryInterval, 1u, 600u);
+        AsyncApiPayloads.AssertValidOn("command", first);
         var payload = CommandInbox.Payload(first);
         Assert.Equal("valve.close", payload["command"]!.GetValue<string>());
         Assert.Equal("62 %LEL in the kitchen", payload["parameters"]!["reason"]!.GetValue<string>());

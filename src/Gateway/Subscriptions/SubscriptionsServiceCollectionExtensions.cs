@@ -10,7 +10,7 @@ internal static class SubscriptionsServiceCollectionExtensions
     public static IServiceCollection AddHubSubscriptions(this IServiceCollection services)
     {
         services.AddOptions<SubscriptionOptions>().BindConfiguration(SubscriptionOptions.Section);
-        services.TryAddSingleton<WebhookAddressPolicy>();
+        services.TryAddSingleton(sp => new WebhookAddressPolicy(sp.GetRequiredService<IOptions<SubscriptionOptions>>().Value.AllowedHosts));
         services.TryAddSingleton<WebhookSecrets>();
         services.TryAddSingleton<SubscriptionChanges>();
         services.TryAddSingleton<DeliveryMetrics>();

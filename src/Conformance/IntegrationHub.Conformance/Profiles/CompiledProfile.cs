@@ -10,9 +10,10 @@ public sealed class CompiledProfile
 {
     private readonly FrozenDictionary<string, double> _defaults;
 
-    internal CompiledProfile(DeviceProfile definition)
+    internal CompiledProfile(DeviceProfile definition, IReadOnlyDictionary<string, CompiledCommand>? commands = null)
     {
         Definition = definition;
+        Commands = (commands ?? new Dictionary<string, CompiledCommand>()).ToFrozenDictionary(StringComparer.Ordinal);
         Metrics = definition.Metrics.ToFrozenDictionary(m => m.Key, m => new CompiledMetric(m.Key, m.Value), StringComparer.Ordinal);
         States = definition.States.Keys.ToFrozenSet(StringComparer.Ordinal);
         _defaults = definition.Parameters
@@ -64,6 +65,9 @@ public sealed class CompiledProfile
     public FrozenSet<string> States { get; }
     public ParameterSet DefaultParameters { get; }
 
+    /// <summary>The commands devices of this type take (CMD-001), by name.</summary>
+    public FrozenDictionary<string, CompiledCommand> Commands { get; }
+
     public ParameterSet Parameters(IReadOnlyDictionary<string, double>? site) =>
         site is null || site.Count == 0 ? DefaultParameters : new ParameterSet(_defaults, site);
 
@@ -97,6 +101,26 @@ public sealed class CompiledProfile
 
 /// <summary>A level of a rule whose threshold needs a site parameter that has no default.</summary>
 public sealed record ParameterDependentLevel(RuleDefinition Rule, AlertLevel Level, string Parameter);
+
+/// <summary>A command of a compiled profile, with its parameter schema built.</summary>
+public sealed class CompiledCommand
+{
+    private readonly SpecSchema _parameters;
+
+    internal CompiledCommand(string name, CommandDefinition definition, SpecSchema parameters)
+    {
+        Name = name;
+        Definition = definition;
+        _parameters = parameters;
+    }
+
+    public string Name { get; }
+    public CommandDefinition Definition { get; }
+
+    /// <summary>Checks a command's parameters against the profile's schema (CMD-001); every finding, pointers under <paramref name="pointerBase"/>.</summary>
+    public IReadOnlyList<Finding> CheckParameters(System.Text.Json.JsonElement parameters, string pointerBase) =>
+        [.. SchemaFindings.Evaluate(_parameters, parameters).Select(f => f with { Pointer = pointerBase + f.Pointer })];
+}
 
 /// <summary>One metric of a compiled profile.</summary>
 public sealed class CompiledMetric

@@ -9,7 +9,7 @@ public sealed class PageOverflowTests : PortalHub
     [
         "/", "/docs", "/docs/profiles", "/docs/profiles/gas.underground-methane", "/docs/profiles/bridge.shm", "/docs/schemas",
         "/docs/schemas/telemetry-message", "/docs/mqtt", "/docs/requirements", "/docs/errors", "/docs/errors/unit.unknown",
-        "/docs/api", "/docs/downloads", "/account/sign-in",
+        "/docs/api", "/docs/downloads", "/docs/rules", "/docs/cap", "/docs/certification", "/docs/pull", "/account/sign-in",
     ];
 
     private static readonly string[] SignedInPages = ["/console", "/console/organizations", "/developer", "/account"];

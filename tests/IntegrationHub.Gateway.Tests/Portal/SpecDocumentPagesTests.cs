@@ -125,6 +125,8 @@ public sealed partial class SpecDocumentPagesTests(HubFixture fixture) : IClassF
     private static string Prose(string markdown)
     {
         var text = CodeSpan().Replace(Fence().Replace(markdown, "\u0001"), "\u0001");
+        // Headings and paragraphs end a clause: on the page other text may follow them.
+        text = Regex.Replace(Regex.Replace(text, @"^(#+ .*)$", "$1\u0001", RegexOptions.Multiline), @"\n\s*\n", "\u0001\n");
         text = text.Replace("**", "", StringComparison.Ordinal).Replace("*", "", StringComparison.Ordinal);
         return Space().Replace(Regex.Replace(text, @"^\s*(#+|\d+\.|-|\|[-| ]*\|?$)\s*", "", RegexOptions.Multiline).Replace("|", "\u0001", StringComparison.Ordinal), " ");
     }

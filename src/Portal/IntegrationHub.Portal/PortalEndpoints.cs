@@ -116,6 +116,13 @@ public static partial class PortalEndpoints
         }));
         pages.MapGet("/docs/requirements", (SpecCatalog spec) => Page<RequirementsPage>(new() { [nameof(RequirementsPage.Spec)] = spec }));
         pages.MapGet("/docs/api", (SpecDocs docs) => Page<ApiPage>(new() { [nameof(ApiPage.Docs)] = docs }));
+        foreach (var (slug, _, _) in SpecDocument.Known)
+        {
+            pages.MapGet($"/docs/{slug}", (SpecDocs docs) =>
+                docs.Documents.TryGetValue(slug, out var document)
+                    ? Page<SpecDocumentPage>(new() { [nameof(SpecDocumentPage.Document)] = document })
+                    : Results.NotFound());
+        }
         pages.MapGet("/docs/downloads", (SpecCatalog spec) => Page<DownloadsPage>(new() { [nameof(DownloadsPage.Spec)] = spec }));
 
         // Problem details link here from `type` (ERR-001): one page per error code, and the list.

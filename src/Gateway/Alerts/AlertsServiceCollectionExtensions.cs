@@ -13,7 +13,8 @@ internal static class AlertsServiceCollectionExtensions
     {
         services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<AlertSignal>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<ICommitObserver, AlertSignalObserver>());
+        // Telemetry committed wakes the engine; it reads what was committed from its own cursor.
+        services.AddSingleton<ICommitObserver>(sp => new WakeOnCommit(sp.GetRequiredService<AlertSignal>().Notify));
         services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<AlertOptions>>().Value;

@@ -12,7 +12,8 @@ internal static class EventsServiceCollectionExtensions
     {
         services.AddOptions<EventOptions>().BindConfiguration(EventOptions.Section);
         services.TryAddSingleton<OutboxSignal>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<ICommitObserver, OutboxSignalObserver>());
+        // Every accepted message wrote its observation event in its commit; every channel follows the outbox.
+        services.AddSingleton<ICommitObserver>(sp => new WakeOnCommit(sp.GetRequiredService<OutboxSignal>().Fire));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IInterceptor, OutboxCommitInterceptor>());
         services.TryAddSingleton<OutboxReader>();
         services.TryAddSingleton<CloudEventFormat>();

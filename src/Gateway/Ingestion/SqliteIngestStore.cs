@@ -35,9 +35,10 @@ internal sealed class SqliteIngestStore(HubDatabase database, IOptions<HubOption
             """;
 
         // The latest value only moves forward in observation time: a late, older message is stored but does not replace it.
+        // Its parameters are numbered as the observation's (?1, the message's row, it does not use).
         private const string UpsertLatestSql = """
             INSERT INTO "latest_values" ("DeviceKey", "Metric", "OrganizationId", "DeviceId", "ProfileId", "Domain", "District", "Sandbox", "Number", "Text", "Unit", "ObservedAt", "ReceivedAt")
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+            VALUES (?2, ?9, ?3, ?4, ?5, ?6, ?7, ?8, ?10, ?11, ?12, ?13, ?14)
             ON CONFLICT ("DeviceKey", "Metric") DO UPDATE SET
                 "ProfileId" = excluded."ProfileId", "Domain" = excluded."Domain", "District" = excluded."District", "Sandbox" = excluded."Sandbox",
                 "Number" = excluded."Number", "Text" = excluded."Text", "Unit" = excluded."Unit", "ObservedAt" = excluded."ObservedAt", "ReceivedAt" = excluded."ReceivedAt"
@@ -167,37 +168,25 @@ internal sealed class SqliteIngestStore(HubDatabase database, IOptions<HubOption
                 var district = device.District ?? "";
                 foreach (var value in accepted.Observations)
                 {
-                    var observation = _observation;
-                    observation.Bind(1, row);
-                    observation.Bind(2, device.Key);
-                    observation.Bind(3, sender.OrganizationId);
-                    observation.Bind(4, device.DeviceId);
-                    observation.Bind(5, accepted.Profile.Id);
-                    observation.Bind(6, accepted.Profile.Domain);
-                    observation.Bind(7, device.District);
-                    observation.Bind(8, sender.Sandbox);
-                    observation.Bind(9, value.Metric);
-                    observation.Bind(10, value.Number);
-                    observation.Bind(11, value.Text);
-                    observation.Bind(12, value.Unit);
-                    observation.Bind(13, observed);
-                    observation.Bind(14, received);
-                    observation.Execute();
-                    var latest = _latest;
-                    latest.Bind(1, device.Key);
-                    latest.Bind(2, value.Metric);
-                    latest.Bind(3, sender.OrganizationId);
-                    latest.Bind(4, device.DeviceId);
-                    latest.Bind(5, accepted.Profile.Id);
-                    latest.Bind(6, accepted.Profile.Domain);
-                    latest.Bind(7, device.District);
-                    latest.Bind(8, sender.Sandbox);
-                    latest.Bind(9, value.Number);
-                    latest.Bind(10, value.Text);
-                    latest.Bind(11, value.Unit);
-                    latest.Bind(12, observed);
-                    latest.Bind(13, received);
-                    latest.Execute();
+                    // The observation and the latest value take the same parameters (the latest value not the message's row).
+                    foreach (var statement in (ReadOnlySpan<Statement>)[_observation, _latest])
+                    {
+                        statement.Bind(1, row);
+                        statement.Bind(2, device.Key);
+                        statement.Bind(3, sender.OrganizationId);
+                        statement.Bind(4, device.DeviceId);
+                        statement.Bind(5, accepted.Profile.Id);
+                        statement.Bind(6, accepted.Profile.Domain);
+                        statement.Bind(7, device.District);
+                        statement.Bind(8, sender.Sandbox);
+                        statement.Bind(9, value.Metric);
+                        statement.Bind(10, value.Number);
+                        statement.Bind(11, value.Text);
+                        statement.Bind(12, value.Unit);
+                        statement.Bind(13, observed);
+                        statement.Bind(14, received);
+                        statement.Execute();
+                    }
                 }
                 _buffer.ResetWrittenCount();
                 _json.Reset();

@@ -3,6 +3,7 @@ using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Certification;
 using IntegrationHub.Gateway.Mqtt;
 using IntegrationHub.Gateway.Contracts;
+using IntegrationHub.Gateway.Hosting;
 using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Operations;
 using IntegrationHub.Gateway.Organizations;
@@ -13,7 +14,7 @@ using IntegrationHub.Gateway.Users;
 using IntegrationHub.Gateway.Warnings;
 using IntegrationHub.Portal;
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(ContentRoot.Options(args));
 
 builder.AddHubHosting();
 builder.Services.AddHubStorage();

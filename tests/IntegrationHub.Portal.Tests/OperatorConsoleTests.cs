@@ -15,7 +15,7 @@ public sealed class OperatorConsoleTests : PortalHub
         await PostAsync(admin, "/v1/adapters/shinan-gas-scada/devices", new { deviceId = "sn-ch4-07", profile = "gas.underground-methane", district = "370202", location = new { lon = 120.383, lat = 36.067 } });
 
         var (page, errors) = await Browser.OpenAsync(Hub.BaseAddress, "zh-CN");
-        await SignInToConsoleAsync(page);
+        await SignInAsOperatorAsync(page, "/console");
         Assert.Equal("zh-CN", await page.Locator("html").GetAttributeAsync("lang"));
         await Assertions.Expect(page.Locator("#live.live")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("#board tr[data-alert-id]")).ToHaveCountAsync(0);
@@ -27,6 +27,9 @@ public sealed class OperatorConsoleTests : PortalHub
         await Assertions.Expect(row).ToHaveCountAsync(1);
         await Assertions.Expect(row).ToContainTextAsync("sn-ch4-07");
         await Assertions.Expect(row).ToHaveAttributeAsync("data-state", "raised");
+        // Districts are shown by their names in the spec's GB/T 2260 table, in the page's language.
+        await Assertions.Expect(row.Locator("td[data-district='370202']")).ToHaveTextAsync("市南区 (370202)");
+        await Assertions.Expect(page.Locator("#situation tr[data-district='370202'] th")).ToHaveTextAsync("市南区");
         await Assertions.Expect(page.Locator("#situation tr[data-district='370202'] td[data-level=orange]")).ToHaveTextAsync("1");
         await Assertions.Expect(page.Locator("#map-370202")).ToHaveAttributeAsync("data-level", "orange");
         // The alert is also a dot at its device's location, placed in its district's box by the same sum as the server's.
@@ -70,5 +73,24 @@ public sealed class OperatorConsoleTests : PortalHub
         // The refusal is the one error response the page met (the browser reports it twice: the response and its console line).
         var unexpected = errors.Where(e => !(e.Contains("409", StringComparison.Ordinal) && e.Contains("/v1/alerts/", StringComparison.Ordinal) && e.Contains("/close", StringComparison.Ordinal))).ToList();
         Assert.True(unexpected.Count == 0, string.Join("\n", unexpected));
+    }
+
+    [Fact]
+    public async Task Console_SaysItIsDisconnected_AsSoonAsTheHubStops()
+    {
+        var (page, errors) = await Browser.OpenAsync(Hub.BaseAddress, "zh-CN");
+        await SignInAsOperatorAsync(page, "/console");
+        var live = page.Locator("#live");
+        await Assertions.Expect(live).ToHaveAttributeAsync("data-state", "live");
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+
+        // The hub stops while the board is open: the stream ends at once, and the board stops calling itself live.
+        var stopping = Hub.DisposeAsync().AsTask();
+        var soon = new LocatorAssertionsToHaveAttributeOptions { Timeout = 10_000 };
+        await Assertions.Expect(live).ToHaveAttributeAsync("data-state", "disconnected", soon);
+        await Assertions.Expect(live).ToHaveTextAsync("连接已断开，正在重连…");
+        await Assertions.Expect(live).Not.ToHaveClassAsync(new System.Text.RegularExpressions.Regex(@"\blive\b"));
+        await Browser.ScreenshotAsync(page, "operator-console-disconnected");
+        await stopping;
     }
 }

@@ -56,6 +56,17 @@ public abstract class PortalHub : IAsyncLifetime
         return http;
     }
 
+    /// <summary>Opens <paramref name="path"/> as the duty operator: the page sends the browser to sign in first, then back.</summary>
+    protected static async Task SignInAsOperatorAsync(IPage page, string path)
+    {
+        await page.GotoAsync(path);
+        await page.WaitForURLAsync("**/account/sign-in**");
+        await page.Locator("#email").FillAsync(OperatorEmail);
+        await page.Locator("#password").FillAsync(OperatorPassword);
+        await page.Locator("form button[type=submit]").ClickAsync();
+        await page.WaitForURLAsync("**" + path);
+    }
+
     protected Task<HttpClient> AdminAsync() => ClientAsync(HubFactory.AdminId, HubFactory.AdminSecret);
 
     protected static async Task<JsonObject> PostAsync(HttpClient client, string path, object body)
@@ -64,17 +75,6 @@ public abstract class PortalHub : IAsyncLifetime
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"POST {path}: {(int)response.StatusCode} {text}");
         return JsonNode.Parse(text)!.AsObject();
-    }
-
-    /// <summary>Opens the operator console, signing in with the operator's account on the way.</summary>
-    protected static async Task SignInToConsoleAsync(IPage page)
-    {
-        await page.GotoAsync("/console");
-        await page.WaitForURLAsync("**/account/sign-in**");
-        await page.Locator("#email").FillAsync(OperatorEmail);
-        await page.Locator("#password").FillAsync(OperatorPassword);
-        await page.Locator("form button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync("**/console");
     }
 
     /// <summary>Accepts an invitation (<c>POST /v1/users</c>'s answer) in an English page: the person chooses a password and lands signed in on the developer workspace.</summary>

@@ -22,7 +22,7 @@ public sealed class SandboxDrillTests : PortalHub
         var invitation = await PostAsync(admin, "/v1/users", new { email = "dev@laoshan-vendor.example.cn", name = "Zhao Min", role = "developer", organizationId = "laoshan-vendor" });
 
         var (board, boardErrors) = await Browser.OpenAsync(Hub.BaseAddress);
-        await SignInToConsoleAsync(board);
+        await SignInAsOperatorAsync(board, "/console");
         await Assertions.Expect(board.Locator("#live.live")).ToBeVisibleAsync();
 
         // Red from the vendor's test bench first, then red from the city's gas network.

@@ -248,7 +248,7 @@ internal static class AlertsApi
     }
 
     private static async Task<Results<ContentHttpResult, ProblemHttpResult>> CapAsync(
-        long alertId, HubDb db, TimeProvider time, IOptions<AlertOptions> options, HttpContext context, string? identifier = null)
+        long alertId, HubDb db, SpecCatalog spec, TimeProvider time, IOptions<AlertOptions> options, HttpContext context, string? identifier = null)
     {
         if (await (await VisibleAsync(context, db, time)).FirstOrDefaultAsync(a => a.Id == alertId, context.RequestAborted) is not { } alert)
         {
@@ -260,7 +260,7 @@ internal static class AlertsApi
         {
             return ProblemResults.Problem(context, ErrorCodes.AlertNotFound, $"Alert {alertId} has no CAP message '{identifier}'.");
         }
-        var document = CapDocument.Render(alert, step, Ms(steps[0].At), options.Value);
+        var document = CapDocument.Render(alert, step, Ms(steps[0].At), options.Value, spec);
         return CapDocument.WantsJson(context.Request)
             ? TypedResults.Content(CapXml.Project(document).ToJsonString(), CapDocument.JsonMediaType)
             : TypedResults.Content(document.Declaration + Environment.NewLine + document.Root, CapDocument.MediaType);
@@ -270,7 +270,7 @@ internal static class AlertsApi
     /// The Atom feed: the newest CAP messages of the hub's alerts and, beside them, of the agencies' warnings (CAP-010),
     /// each entry linking its CAP document.
     /// </summary>
-    private static async Task<ContentHttpResult> FeedAsync(HubDb db, TimeProvider time, IOptions<AlertOptions> options, HttpContext context)
+    private static async Task<ContentHttpResult> FeedAsync(HubDb db, SpecCatalog spec, TimeProvider time, IOptions<AlertOptions> options, HttpContext context)
     {
         const int Entries = 100;
         // A feed is for downstream emergency systems: sandbox drills stay out of it (ALR-004).
@@ -287,7 +287,7 @@ internal static class AlertsApi
         var entries = steps
             .Select(x => (Updated: x.Step.At, Entry: Entry(
                 $"urn:cap:{options.Value.Sender}:{x.Step.CapIdentifier}",
-                $"{x.Alert.RuleTitle} — {x.Step.Level.ToWire()} ({CapDocument.MessageType(x.Step.Kind)})",
+                CapTexts.For(x.Alert, x.Step, spec).Headline,
                 x.Step.At,
                 $"{baseUrl}/v1/alerts/{x.Alert.Id}/cap?identifier={x.Step.CapIdentifier}")))
             .Concat(warnings.Select(w => (Updated: w.ReceivedAt, Entry: Entry(

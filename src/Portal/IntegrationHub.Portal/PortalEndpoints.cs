@@ -2,6 +2,7 @@ using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Portal.Docs;
 using IntegrationHub.Portal.Pages;
 using IntegrationHub.Portal.Pages.Docs;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -29,6 +30,9 @@ public static class PortalEndpoints
 
     /// <summary>An organization's developer workspace: adapters, devices, quarantine, subscriptions, people.</summary>
     public const string DeveloperPath = "/developer";
+
+    /// <summary>The signed-in person's own account: the password.</summary>
+    public const string AccountPath = "/account";
 
     /// <summary>
     /// The public docs read without scripts and load nothing from elsewhere, so their policy allows neither.
@@ -113,10 +117,24 @@ public static class PortalEndpoints
     public static IEndpointRouteBuilder MapPortalWorkspace(this IEndpointRouteBuilder app, string signedIn)
     {
         var pages = app.MapGroup("").ExcludeFromDescription().RequireAuthorization(signedIn).AsPortalPages(WorkspaceContentSecurityPolicy);
-        pages.MapGet(ConsolePath, () => Page<Pages.Console.OperatorConsole>([]));
-        pages.MapGet(AdministrationPath, () => Page<Pages.Console.Administration>([]));
-        pages.MapGet(DeveloperPath, () => Page<Pages.Developer.DeveloperWorkspace>([]));
+        pages.MapGet(ConsolePath, (IAntiforgery antiforgery, HttpContext context) => Page<Pages.Console.OperatorConsole>(SignedIn(antiforgery, context)));
+        pages.MapGet(AdministrationPath, (IAntiforgery antiforgery, HttpContext context) => Page<Pages.Console.Administration>(SignedIn(antiforgery, context)));
+        pages.MapGet(DeveloperPath, (IAntiforgery antiforgery, HttpContext context) => Page<Pages.Developer.DeveloperWorkspace>(SignedIn(antiforgery, context)));
+        pages.MapGet(AccountPath, (IAntiforgery antiforgery, HttpContext context, IConfiguration configuration) =>
+        {
+            var parameters = SignedIn(antiforgery, context);
+            // The Gateway's Users:MinPasswordLength, which the API enforces; the form only says it up front.
+            parameters[nameof(Pages.Account.MinPasswordLength)] = configuration.GetValue("Users:MinPasswordLength", 12);
+            return Page<Pages.Account>(parameters);
+        });
         return app;
+    }
+
+    /// <summary>What every signed-in page gets: the anti-forgery field of its sign-out form.</summary>
+    private static Dictionary<string, object?> SignedIn(IAntiforgery antiforgery, HttpContext context)
+    {
+        var tokens = antiforgery.GetAndStoreTokens(context);
+        return new() { [nameof(Shared.PortalPage.SignOut)] = new PortalForm(tokens.FormFieldName, tokens.RequestToken!) };
     }
 
     /// <summary>

@@ -1,10 +1,11 @@
 // The operator console: the open alerts, live over server-sent events, with the closed-loop steps, the city
 // situation and the schematic map, all from the API with the person's session.
-import { ApiError, api, currentSession, el, fill, levelBadge, say, t, when } from './portal.js';
+import { ApiError, api, currentSession, districtCell, districtNames, el, fill, inactiveLevels, levelBadge, say, t, when } from './portal.js';
 
 const severity = { red: 4, orange: 3, yellow: 2, blue: 1 };
 const transitions = ['raised', 'escalated', 'deescalated', 'cleared', 'reopened', 'renotified', 'acknowledged', 'dispatched', 'resolved', 'closed'];
 const alerts = new Map();
+const districtName = await districtNames();
 const filters = document.getElementById('filters');
 let selected = null;
 
@@ -37,7 +38,7 @@ function renderBoard(fresh) {
       el('td', {}, alert.deviceId),
       el('td', {}, alert.ruleTitle),
       el('td', {}, alert.value === null || alert.value === undefined ? '—' : `${alert.value} ${alert.unit ?? ''}`),
-      el('td', {}, alert.district),
+      districtCell(districtName, alert.district),
       el('td', { class: 'state' }, stateText(alert)),
       el('td', {}, when(alert.raisedAt)),
       el('td', {}, el('button', { type: 'button', onclick: () => open(alert.id) }, t('Console.Open')))));
@@ -206,11 +207,36 @@ function upsert(alert) {
   renderBoard(alert.id);
 }
 
-function listen() {
+/** Shows whether the board is live: in words and in colour, so that a stale board never passes for a live one. */
+function showConnection(state) {
   const live = document.getElementById('live');
+  live.dataset.state = state;
+  live.textContent = t(state === 'live' ? 'Console.Live' : 'Console.Disconnected');
+  live.classList.toggle('live', state === 'live');
+  live.classList.toggle('offline', state !== 'live');
+}
+
+/**
+ * The alert stream. The browser reconnects a dropped stream by itself, with Last-Event-ID; a stream it gave up on
+ * (the hub was stopping and refused it, or the session ended) is opened again with backoff, and the board reloaded,
+ * since events may have passed meanwhile.
+ */
+function listen(retry = 1000, reload = false) {
   const source = new EventSource('/v1/stream?types=alert', { withCredentials: true });
-  source.addEventListener('open', () => { live.textContent = t('Console.Live'); live.classList.add('live'); });
-  source.addEventListener('error', () => { live.textContent = t('Console.Reconnecting'); live.classList.remove('live'); });
+  source.addEventListener('open', () => {
+    showConnection('live');
+    retry = 1000;
+    if (reload) {
+      reload = false;
+      loadOpen().catch(error => say('board-message', error));
+    }
+  });
+  source.addEventListener('error', () => {
+    showConnection('disconnected');
+    if (source.readyState === EventSource.CLOSED) {
+      setTimeout(() => listen(Math.min(retry * 2, 30000), true), retry);
+    }
+  });
   for (const transition of transitions) {
     source.addEventListener(`city.integrationhub.alert.${transition}.v1`, async event => {
       const id = JSON.parse(event.data).data.alertId;
@@ -226,15 +252,29 @@ function listen() {
   }
 }
 
+/** The devices whose warning levels cannot be raised for want of a site parameter, in the board's district and domain. */
+async function loadInactive() {
+  const f = Object.fromEntries(new FormData(filters));
+  const query = new URLSearchParams({ limit: '200' });
+  if (f.district) query.set('district', f.district);
+  if (f.domain) query.set('domain', f.domain);
+  const page = await api('GET', `/v1/devices/inactive-levels?${query}`);
+  fill(document.getElementById('inactive'), page.items.map(d => el('tr', { dataset: { deviceId: d.deviceId, organizationId: d.organizationId } },
+    el('td', {}, el('code', {}, d.deviceId), ` · ${d.organizationId}`), el('td', {}, d.profile), el('td', {}, d.district), el('td', {}, inactiveLevels(d.warnings)))), 4);
+}
+
+document.getElementById('inactive-refresh').addEventListener('click', () => loadInactive().catch(error => say('board-message', error)));
 filters.addEventListener('change', () => {
   renderBoard();
   loadTrend().catch(error => say('board-message', error));
+  loadInactive().catch(error => say('board-message', error));
 });
 try {
   await currentSession();
   listen(); // before the first load, so that nothing raised in between is missed
   await loadOpen();
   await loadTrend();
+  await loadInactive();
 } catch (error) {
   say('board-message', error);
 }

@@ -1,8 +1,8 @@
 // An organization's developer workspace: adapters, devices, the quarantine, certification sessions and subscriptions,
 // from the API with the person's session. Secrets are shown once, in the page, and never stored by it.
-import { api, currentSession, el, fill, levelBadge, say, t, when } from './portal.js';
+import { api, currentSession, districtCell, districtNames, el, fill, inactiveLevels, levelBadge, say, t, when } from './portal.js';
 
-const { organizationId, name, email, scopes } = await currentSession();
+const { id: me, organizationId, name, email, scopes } = await currentSession();
 document.getElementById('who').textContent = `${name} <${email}> · ${organizationId}`;
 const adapterSelect = document.getElementById('device-adapter');
 
@@ -66,13 +66,14 @@ document.getElementById('register-adapter').addEventListener('submit', async eve
 async function loadDevices() {
   const adapter = adapterSelect.value;
   if (!adapter) {
-    fill(document.getElementById('devices'), [], 6);
+    fill(document.getElementById('devices'), [], 7);
     return;
   }
   const page = await api('GET', `/v1/adapters/${encodeURIComponent(adapter)}/devices?limit=200`);
-  fill(document.getElementById('devices'), page.items.map(d => el('tr', {},
-    el('td', {}, el('code', {}, d.deviceId)), el('td', {}, d.profile), el('td', {}, d.district),
-    el('td', {}, d.location.lon), el('td', {}, d.location.lat), el('td', {}, d.name ?? ''))), 6);
+  const districtName = await districtNames();
+  fill(document.getElementById('devices'), page.items.map(d => el('tr', { dataset: { deviceId: d.deviceId } },
+    el('td', {}, el('code', {}, d.deviceId)), el('td', {}, d.profile), districtCell(districtName, d.district),
+    el('td', {}, d.location.lon), el('td', {}, d.location.lat), el('td', {}, d.name ?? ''), el('td', {}, inactiveLevels(d.warnings)))), 7);
 }
 
 adapterSelect.addEventListener('change', () => loadDevices().catch(error => say('devices-message', error)));
@@ -81,11 +82,14 @@ document.getElementById('register-device').addEventListener('submit', async even
   event.preventDefault();
   const f = event.target.elements;
   try {
-    await api('POST', `/v1/adapters/${encodeURIComponent(adapterSelect.value)}/devices`, {
+    const device = await api('POST', `/v1/adapters/${encodeURIComponent(adapterSelect.value)}/devices`, {
       deviceId: f.deviceId.value, profile: f.profile.value, district: f.district.value, name: f.name.value || undefined,
       location: { lon: Number(f.lon.value), lat: Number(f.lat.value) },
     });
     say('devices-message');
+    if (device.warnings?.length) {
+      document.getElementById('devices-message').textContent = t('Dev.RegisteredWithInactiveLevels', device.warnings.length);
+    }
     event.target.reset();
     await loadDevices();
   } catch (error) {
@@ -98,7 +102,11 @@ document.getElementById('import-devices').addEventListener('submit', async event
   const file = event.target.elements.file.files[0];
   try {
     const result = await api('POST', `/v1/adapters/${encodeURIComponent(adapterSelect.value)}/devices/import`, await file.text(), 'text/csv');
-    document.getElementById('devices-message').textContent = t('Dev.Imported', result.registered);
+    const blind = result.devices.filter(d => d.warnings?.length).length;
+    say('devices-message');
+    document.getElementById('devices-message').textContent = blind
+      ? t('Dev.ImportedWithInactiveLevels', result.registered, blind)
+      : t('Dev.Imported', result.registered);
     event.target.reset();
     await loadDevices();
   } catch (error) {
@@ -247,7 +255,22 @@ async function loadPeople() {
     el('td', {}, u.name), el('td', {}, u.email), el('td', {}, t(`Dev.Role.${u.role}`)), el('td', {}, u.status),
     el('td', {}, u.status === 'disabled'
       ? el('button', { type: 'button', onclick: () => person(u, 'enable') }, t('Dev.Enable'))
-      : el('button', { type: 'button', onclick: () => person(u, 'disable') }, t('Dev.Disable'))))), 5);
+      : el('button', { type: 'button', onclick: () => person(u, 'disable') }, t('Dev.Disable')),
+    ' ', u.status === 'active' && u.id !== me && el('button', { type: 'button', onclick: () => resetPassword(u) }, t('Dev.ResetPassword'))))), 5);
+}
+
+/** A new password through a link for the person to use; the hub ends their sessions and the old password at once. */
+async function resetPassword(user) {
+  if (!confirm(t('Dev.ConfirmReset', user.email))) return;
+  try {
+    const reset = await api('POST', `/v1/users/${encodeURIComponent(user.id)}/password-reset`, {});
+    document.getElementById('invitation-text').textContent = t('Dev.ResetLink', reset.user.email, when(reset.expiresAt));
+    document.getElementById('invitation-link').textContent = reset.resetUrl;
+    document.getElementById('invitation').hidden = false;
+    say('people-message');
+  } catch (error) {
+    say('people-message', error);
+  }
 }
 
 async function person(user, step) {

@@ -76,9 +76,43 @@ export function el(tag, attributes = {}, ...children) {
   return element;
 }
 
+let areaTable;
+
+/**
+ * The districts' names, from the GB/T 2260 table the spec carries (areas/gb-t-2260.json, loaded once): answers a
+ * function that gives a code's name in the page's language (English where the table has one, else Chinese), or the
+ * code itself for a code the table does not hold.
+ */
+export async function districtNames() {
+  areaTable ??= fetch('/specs/v1/areas/gb-t-2260.json', { headers: { Accept: 'application/json' } })
+    .then(response => (response.ok ? response.json() : { areas: {} }))
+    .then(table => table.areas);
+  const areas = await areaTable;
+  const chinese = document.documentElement.lang.startsWith('zh');
+  return code => {
+    const area = areas[code];
+    return area ? (chinese ? area.name : area.nameEn ?? area.name) : code;
+  };
+}
+
+/** A district's table cell: its name, with the code beside it for whoever needs the code. */
+export function districtCell(name, code) {
+  return el('td', { dataset: { district: code ?? '' } }, code ? `${name(code)} (${code})` : '—');
+}
+
 /** A level's badge: its colour and its name, so colour is never the only signal. */
 export function levelBadge(level) {
   return el('span', { class: `level level-${level}` }, t(`Level.${level}`));
+}
+
+/**
+ * A device's inactive warning levels (its level.inactive warnings): each level's badge, its rule and the site
+ * parameter it waits for; nothing when all its levels are watched.
+ */
+export function inactiveLevels(warnings) {
+  const inactive = (warnings ?? []).filter(w => w.code === 'level.inactive');
+  return el('ul', { class: 'inactive-levels' }, inactive.map(w =>
+    el('li', { dataset: { rule: w.rule, level: w.level, parameter: w.parameter }, title: w.detail }, levelBadge(w.level), ' ', t('Common.InactiveLevel', w.rule, w.parameter))));
 }
 
 export function when(value) {

@@ -57,11 +57,10 @@ internal sealed class SqliteIngestStore(HubDatabase database, IOptions<HubOption
             RETURNING "Id"
             """;
 
-        private static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(30);
-
         private readonly SqliteConnection _connection;
         private readonly sqlite3 _db;
         private readonly string _source;
+        private readonly TimeSpan _busyTimeout;
         private readonly string? _failWriteOf;
         private readonly Statement _begin, _commit, _rollback, _message, _observation, _latest, _event, _quarantine;
         private readonly Dictionary<string, (Statement Open, Statement Release, Statement RollbackTo)> _savepoints = new(StringComparer.Ordinal);
@@ -71,6 +70,7 @@ internal sealed class SqliteIngestStore(HubDatabase database, IOptions<HubOption
         public Session(HubDatabase database, string source, string? failWriteOf)
         {
             _source = source;
+            _busyTimeout = database.BusyTimeout;
             _failWriteOf = failWriteOf;
             // Its own connection, outside the pool: closing it (after a failure) rolls back whatever it left open.
             _connection = new SqliteConnection(new SqliteConnectionStringBuilder(database.ConnectionString) { Pooling = false }.ToString());
@@ -103,7 +103,7 @@ internal sealed class SqliteIngestStore(HubDatabase database, IOptions<HubOption
             var started = Stopwatch.GetTimestamp();
             while (_begin.TryExecute() == raw.SQLITE_BUSY)
             {
-                if (Stopwatch.GetElapsedTime(started) > BusyTimeout)
+                if (Stopwatch.GetElapsedTime(started) > _busyTimeout)
                 {
                     _begin.Execute();
                 }

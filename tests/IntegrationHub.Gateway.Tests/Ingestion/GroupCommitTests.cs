@@ -19,7 +19,12 @@ namespace IntegrationHub.Gateway.Tests.Ingestion;
 /// and holds MQTT publishes back. The test makes the database busy the way another process would: it holds SQLite's
 /// write lock, so the writer waits at the start of its transaction while everything sent meanwhile queues behind it.
 /// </summary>
-public sealed partial class GroupCommitTests() : OwnHub(new() { ["Ingestion:MaxQueuedMessages"] = Capacity.ToString(CultureInfo.InvariantCulture) })
+public sealed partial class GroupCommitTests() : OwnHub(new()
+{
+    ["Ingestion:MaxQueuedMessages"] = Capacity.ToString(CultureInfo.InvariantCulture),
+    // The writer waits for the test's lock for as long as the test may take to look, however busy the machine.
+    ["Storage:BusyTimeout"] = "00:10:00",
+})
 {
     private const int Capacity = 100;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);

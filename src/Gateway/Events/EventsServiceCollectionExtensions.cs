@@ -12,9 +12,8 @@ internal static class EventsServiceCollectionExtensions
     {
         services.AddOptions<EventOptions>().BindConfiguration(EventOptions.Section);
         services.TryAddSingleton<OutboxSignal>();
-        // Every accepted message wrote its observation event in its commit; every channel follows the outbox.
-        services.AddSingleton<ICommitObserver>(sp => new WakeOnCommit(sp.GetRequiredService<OutboxSignal>().Fire));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IInterceptor, OutboxCommitInterceptor>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ICommitObserver, OutboxCommitObserver>());
         services.TryAddSingleton<OutboxReader>();
         services.TryAddSingleton<CloudEventFormat>();
         services.TryAddSingleton<OutboxPruner>();

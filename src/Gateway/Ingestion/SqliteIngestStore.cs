@@ -203,7 +203,8 @@ internal sealed class SqliteIngestStore(HubDatabase database, IOptions<HubOption
                 announce.Bind(8, district);
                 announce.Bind(9, accepted.Profile.Id);
                 announce.Bind(10, device.Key);
-                announce.BindUtf8(11, _buffer.WrittenSpan);
+                // The event's data is stored as the UTF-8 bytes it is sent as (a blob), rendered once here.
+                announce.BindBlob(11, _buffer.WrittenSpan);
                 announce.Execute();
                 stored[i] = StoredMessage.Accepted(row);
             }
@@ -280,7 +281,7 @@ internal sealed class SqliteIngestStore(HubDatabase database, IOptions<HubOption
         public void Bind(int index, string? value) =>
             Check(value is null ? raw.sqlite3_bind_null(_statement, index) : raw.sqlite3_bind_text16(_statement, index, value.AsSpan()));
 
-        public void BindUtf8(int index, ReadOnlySpan<byte> text) => Check(raw.sqlite3_bind_text(_statement, index, text));
+        public void BindBlob(int index, ReadOnlySpan<byte> value) => Check(raw.sqlite3_bind_blob(_statement, index, value));
 
         public void BindBlob(int index, byte[]? value) =>
             Check(value is null ? raw.sqlite3_bind_null(_statement, index) : raw.sqlite3_bind_blob(_statement, index, value));

@@ -15,6 +15,7 @@ internal static class SubscriptionsServiceCollectionExtensions
         services.TryAddSingleton<SubscriptionChanges>();
         services.TryAddSingleton<DeliveryMetrics>();
         services.TryAddSingleton<OpenStreams>();
+        services.TryAddSingleton<EventStreamFrames>();
         services.TryAddSingleton<SubscriptionRunnerFactory>();
 
         // Webhooks never follow redirects, and every connection checks the address it dials (SSRF).

@@ -34,6 +34,9 @@ internal sealed class UserAccess(HubDb db, TimeProvider time)
     public static bool IsUser(ClaimsPrincipal principal) => principal.HasClaim(c => c.Type == UserClaim);
 
     /// <summary>The session's principal: who, the stamp that must still match, and the session on the hub.</summary>
+    /// <summary>The portal session's cookie.</summary>
+    public const string CookieName = "ihub.session";
+
     public static ClaimsPrincipal Principal(User user, UserSession session) =>
         new(new ClaimsIdentity(
         [

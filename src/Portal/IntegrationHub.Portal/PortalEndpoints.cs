@@ -54,12 +54,16 @@ public static class PortalEndpoints
         services.AddRazorComponents();
         services.AddLocalization();
         services.TryAddSingleton(sp => new SpecDocs(sp.GetRequiredService<SpecCatalog>()));
+        services.AddOptions<CityMapOptions>().BindConfiguration("Portal:Map").ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Options.IValidateOptions<CityMapOptions>, CityMap.Validator>());
+        services.TryAddSingleton<CityMap>();
         return services;
     }
 
     public static IEndpointRouteBuilder MapPortal(this IEndpointRouteBuilder app)
     {
-        app.MapGet(PortalAssets.Path + "/{name}", (string name, HttpContext context) => PortalAssets.Serve(name, context)).ExcludeFromDescription().AllowAnonymous();
+        app.MapGet(CityMap.Path, (CityMap map, HttpContext context) => map.Serve(context)).ExcludeFromDescription().AllowAnonymous();
+        app.MapGet(PortalAssets.Path + "/{**name}", (string name, HttpContext context) => PortalAssets.Serve(name, context)).ExcludeFromDescription().AllowAnonymous();
 
         var pages = app.MapGroup("").ExcludeFromDescription().AllowAnonymous().AsPortalPages(DocsContentSecurityPolicy);
 
@@ -73,6 +77,7 @@ public static class PortalEndpoints
             [nameof(DocsHome.Examples)] = new GettingStartedExamples(BaseUrl(context.Request), context.Request.Host.Host, MqttPort(configuration)),
         }));
         pages.MapGet("/docs/profiles", (SpecCatalog spec) => Page<ProfileIndex>(new() { [nameof(ProfileIndex.Spec)] = spec }));
+        pages.MapGet("/docs/profiles/evidence", (SpecCatalog spec) => Page<ProfileEvidence>(new() { [nameof(ProfileEvidence.Spec)] = spec }));
         pages.MapGet("/docs/profiles/{profileId}", (string profileId, SpecDocs docs) =>
             docs.Spec.Profiles.TryGetValue(profileId, out var profile)
                 ? Page<ProfilePage>(new()
@@ -151,6 +156,10 @@ public static class PortalEndpoints
                 return result;
             }
             SetPageHeaders(context.HttpContext.Response.Headers, contentSecurityPolicy);
+            if (context.HttpContext.RequestServices.GetService<IPortalVisitors>() is { } visitors && await visitors.FindAsync(context.HttpContext) is { } visitor)
+            {
+                context.HttpContext.Features.Set(visitor);
+            }
             return PortalCultures.Localize(page);
         });
         return pages;

@@ -22,7 +22,22 @@ public sealed class CompiledProfile
         ParameterDependentLevels = [.. definition.Rules.SelectMany(rule => LevelsOf(rule)
             .Where(l => l.Threshold.Value.Parameter is { } name && !_defaults.ContainsKey(name))
             .Select(l => new ParameterDependentLevel(rule, l.Level, l.Threshold.Value.Parameter!)))];
+        EvidenceMix = definition.Rules.SelectMany(GradedEvidence).GroupBy(e => e).ToFrozenDictionary(g => g.Key, g => g.Count());
     }
+
+    /// <summary>
+    /// How many graded levels rest on each kind of evidence. A graded level is one level of a threshold or rate rule,
+    /// one entry of a state rule, or an absence or quality rule: each names its own source and evidence tag.
+    /// </summary>
+    public FrozenDictionary<Evidence, int> EvidenceMix { get; }
+
+    private static IEnumerable<Evidence> GradedEvidence(RuleDefinition rule) => rule switch
+    {
+        StateRule state => state.Match.Select(m => m.Evidence),
+        AbsenceRule absence => [absence.Evidence],
+        QualityRule quality => [quality.Evidence],
+        _ => LevelsOf(rule).Select(l => l.Threshold.Evidence),
+    };
 
     /// <summary>
     /// The graded levels whose threshold is a site parameter without a default: each stays inactive on a device until

@@ -386,9 +386,9 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
-                    b.Property<string>("Data")
+                    b.Property<byte[]>("Data")
                         .IsRequired()
-                        .HasColumnType("TEXT");
+                        .HasColumnType("BLOB");
 
                     b.Property<long?>("DeviceKey")
                         .HasColumnType("INTEGER");

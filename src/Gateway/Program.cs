@@ -19,6 +19,7 @@ var builder = WebApplication.CreateBuilder(ContentRoot.Options(args));
 
 builder.AddHubHosting();
 builder.Services.AddHubStorage();
+builder.Services.AddHubIngestion();
 builder.Services.AddHubAuth();
 builder.Services.AddHubUsers();
 builder.Services.AddHubEvents();

@@ -73,19 +73,19 @@ internal sealed class AlertEvaluationBenchmark : IScenario
         var engine = store.Services.GetRequiredService<AlertEngine>();
         var now = DateTimeOffset.UtcNow;
         var warmUp = messages / 20;
-        await WriteAsync(0, warmUp);
+        Write(0, warmUp);
         await engine.ProcessAsync(CancellationToken.None);
-        await WriteAsync(warmUp, messages);
+        Write(warmUp, messages);
         var start = Stopwatch.GetTimestamp();
         await engine.ProcessAsync(CancellationToken.None);
         return (messages - warmUp) / Stopwatch.GetElapsedTime(start).TotalSeconds;
 
-        async Task WriteAsync(int from, int to)
+        void Write(int from, int to)
         {
             for (var first = from; first < to; first += Telemetry.MessagesPerBatch)
             {
                 // A minute between a device's readings, ending now.
-                await store.WriteAsync(store.Validate("m", first, Math.Min(Telemetry.MessagesPerBatch, to - first), n => now.AddMinutes(-(messages / Devices) + n / Devices)), handOver);
+                store.Write(store.Validate("m", first, Math.Min(Telemetry.MessagesPerBatch, to - first), n => now.AddMinutes(-(messages / Devices) + n / Devices)), handOver);
             }
         }
     }

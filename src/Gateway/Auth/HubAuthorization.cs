@@ -109,9 +109,9 @@ internal sealed class ActiveClientHandler(ClientAccess clients, UserAccess users
     }
 
     /// <summary>The database's word on whoever made the request: a person with a session, or a client with a token.</summary>
-    public static Task<AccessDecision> DecideAsync(HttpContext http, ClaimsPrincipal user, ClientAccess clients, UserAccess users) =>
+    public static ValueTask<AccessDecision> DecideAsync(HttpContext http, ClaimsPrincipal user, ClientAccess clients, UserAccess users) =>
         http.Request.Headers.Authorization.Count == 0 && UserAccess.IsUser(user)
-            ? users.DecideAsync(user, http.RequestAborted)
+            ? new(users.DecideAsync(user, http.RequestAborted))
             : clients.DecideAsync(user.ClientId()!, user.GetClaim(HubClaims.Stamp), user.GetScopes(), http.RequestAborted);
 }
 

@@ -14,10 +14,19 @@ namespace IntegrationHub.Gateway.Events;
 /// </summary>
 internal sealed class OutboxSignal : Pulse;
 
-/// <summary>Pulses the <see cref="OutboxSignal"/> after each ingest commit, whose observation events committed with its messages.</summary>
+/// <summary>
+/// Pulses the <see cref="OutboxSignal"/> after each ingest commit that accepted a message: every accepted message wrote
+/// its observation event in that commit, and a commit of only duplicates and rejections wrote none.
+/// </summary>
 internal sealed class OutboxCommitObserver(OutboxSignal signal) : ICommitObserver
 {
-    public void Committed(IReadOnlyList<CommittedMessage> messages) => signal.Fire();
+    public void Committed(IReadOnlyList<CommittedMessage> messages)
+    {
+        if (messages.Count > 0)
+        {
+            signal.Fire();
+        }
+    }
 }
 
 /// <summary>Pulses the <see cref="OutboxSignal"/> after every EF Core save and commit: alert steps write their events that way.</summary>

@@ -35,7 +35,7 @@ internal sealed partial class ExternalBrokerClient(
     IOptions<MqttOptions> options,
     MqttIngest ingest,
     IMqttCommandReplies commandReplies,
-    IServiceScopeFactory scopes,
+    ClientAccess clients,
     TimeProvider time,
     MqttMetrics metrics,
     ILogger<ExternalBrokerClient> logger) : BackgroundService, IMqttPublisher
@@ -277,8 +277,9 @@ internal sealed partial class ExternalBrokerClient(
             {
                 var access = await AdapterAsync(adapterId);
                 reply = access.Caller is { } caller
-                    // The payload is copied: MQTTnet may reuse its buffer once this handler returns.
-                    ? ingest.IngestAsync(caller, deviceId, senml, message.Payload.ToArray(), message.ContentType, CancellationToken.None)
+                    // The payload is copied: MQTTnet may reuse its buffer once this handler returns. The publish takes its
+                    // place in the write order here, before the next one is handed over.
+                    ? await ingest.SubmitAsync(caller, deviceId, senml, message.Payload.ToArray(), message.ContentType, CancellationToken.None)
                     // A suspended adapter is refused with the code the embedded broker gives; an unknown one as a bad sign-in.
                     : Task.FromResult(ingest.Refuse(MqttPubAckReasonCode.NotAuthorized, access.RefusalCode ?? ErrorCodes.TokenInvalid));
             }
@@ -347,9 +348,7 @@ internal sealed partial class ExternalBrokerClient(
         {
             return cached.Decision;
         }
-        await using var scope = scopes.CreateAsyncScope();
-        var decision = await scope.ServiceProvider.GetRequiredService<ClientAccess>()
-            .DecideAsync(adapterId, null, [Scopes.TelemetryWrite], CancellationToken.None, checkStamp: false);
+        var decision = await clients.DecideAsync(adapterId, null, [Scopes.TelemetryWrite], CancellationToken.None, checkStamp: false);
         _adapters[adapterId] = (decision, now);
         return decision;
     }

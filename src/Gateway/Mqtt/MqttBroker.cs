@@ -7,6 +7,7 @@ using System.Text;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Hosting;
+using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Storage;
 using IntegrationHub.Gateway.Subscriptions;
 using IntegrationHub.Gateway.Telemetry;
@@ -63,8 +64,10 @@ internal sealed class MqttSession(string mqttClientId, Caller caller, AccessToke
 internal sealed partial class MqttBroker(
     IServiceScopeFactory scopes,
     AccessTokens tokens,
+    ClientAccess clients,
     MqttIngest ingest,
     IMqttCommandReplies commandReplies,
+    IngestWriter writer,
     IOptions<MqttOptions> options,
     IOptions<HubOptions> hub,
     TimeProvider time,
@@ -293,7 +296,7 @@ internal sealed partial class MqttBroker(
             return;
         }
         await using var scope = scopes.CreateAsyncScope();
-        var decision = await scope.ServiceProvider.GetRequiredService<ClientAccess>().DecideAsync(token.ClientId, token.Stamp, token.Scopes, e.CancellationToken);
+        var decision = await clients.DecideAsync(token.ClientId, token.Stamp, token.Scopes, e.CancellationToken);
         if (decision.Caller is not { } caller)
         {
             Refuse(e, decision.RefusalCode == ErrorCodes.AdapterSuspended ? MqttConnectReasonCode.Banned : MqttConnectReasonCode.BadUserNameOrPassword, decision.RefusalCode!);
@@ -318,7 +321,7 @@ internal sealed partial class MqttBroker(
             Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, ErrorCodes.TokenInvalid);
             return;
         }
-        var decision = await scope.ServiceProvider.GetRequiredService<ClientAccess>().DecideAsync(adapterId, null, [Scopes.TelemetryWrite], e.CancellationToken, checkStamp: false);
+        var decision = await clients.DecideAsync(adapterId, null, [Scopes.TelemetryWrite], e.CancellationToken, checkStamp: false);
         if (decision.Caller is not { } caller)
         {
             Refuse(e, decision.RefusalCode == ErrorCodes.AdapterSuspended ? MqttConnectReasonCode.Banned : MqttConnectReasonCode.BadUserNameOrPassword, decision.RefusalCode!);
@@ -401,7 +404,28 @@ internal sealed partial class MqttBroker(
             await AnswerAsync(e, session, ingest.Refuse(MqttPubAckReasonCode.NotAuthorized, ErrorCodes.InsufficientScope, $"This session may publish only to {MqttTopics.Ingest(session.Caller.ClientId, session.DeviceId)}, with a token that may write telemetry."));
             return;
         }
-        var reply = await ingest.IngestAsync(session.Caller, session.DeviceId ?? topicDevice, senml, e.ApplicationMessage.Payload.ToArray(), e.ApplicationMessage.ContentType, e.CancellationToken);
+        // TEL-018: while the writer's queue is full this connection reads no further publish; MQTTnet takes one publish
+        // of a connection at a time, so the client's unacknowledged publishes wait on its side (its receive maximum).
+        if (!writer.HasRoom)
+        {
+            metrics.Held(1);
+            try
+            {
+                await writer.WaitForRoomAsync(e.CancellationToken);
+            }
+            finally
+            {
+                metrics.Held(-1);
+            }
+        }
+        // The session's adapter as it stands now: a change of its status or allowed profiles holds from the next publish.
+        var access = await clients.RecheckAsync(session.Caller, e.CancellationToken);
+        if (access.Caller is not { } caller)
+        {
+            await AnswerAsync(e, session, ingest.Refuse(MqttPubAckReasonCode.NotAuthorized, access.RefusalCode!, access.Detail));
+            return;
+        }
+        var reply = await ingest.IngestAsync(caller, session.DeviceId ?? topicDevice, senml, e.ApplicationMessage.Payload.ToArray(), e.ApplicationMessage.ContentType, e.CancellationToken);
         await AnswerAsync(e, session, reply);
     }
 
@@ -458,9 +482,7 @@ internal sealed partial class MqttBroker(
         var refusal = token is null || token.ClientId != session.Caller.ClientId ? ErrorCodes.TokenInvalid : null;
         if (refusal is null)
         {
-            await using var scope = scopes.CreateAsyncScope();
-            var decision = await scope.ServiceProvider.GetRequiredService<ClientAccess>().DecideAsync(token!.ClientId, token.Stamp, token.Scopes, e.CancellationToken);
-            refusal = decision.RefusalCode;
+            refusal = (await clients.DecideAsync(token!.ClientId, token.Stamp, token.Scopes, e.CancellationToken)).RefusalCode;
         }
         if (refusal is not null)
         {

@@ -119,5 +119,6 @@ public static class ErrorCodes
     public const string CertificationPullFailed = "certification.pull-failed";
 
     public const string Unavailable = "server.unavailable";
+    public const string Overloaded = "server.overloaded";
     public const string ServerError = "server.error";
 }

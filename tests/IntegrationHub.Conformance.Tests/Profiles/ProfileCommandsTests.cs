@@ -8,8 +8,8 @@ namespace IntegrationHub.Conformance.Tests.Profiles;
 public sealed class ProfileCommandsTests
 {
     private const string Profile = """
-        {"id":"gas.test","version":"1.0.0","domain":"gas","title":"Test","reporting":{"interval":"PT5M"},
-         "metrics":{"ch4":{"title":"CH4","kind":"quantity","unit":"%{LEL}","range":{"min":0,"max":100}}},
+        {"id":"gas.test","version":"1.0.0","domain":"gas","title":"Test","titleZh":"测试","reporting":{"interval":"PT5M"},
+         "metrics":{"ch4":{"title":"CH4","titleZh":"甲烷","kind":"quantity","unit":"%{LEL}","range":{"min":0,"max":100}}},
          "commands":COMMANDS,
          "rules":[]}
         """;

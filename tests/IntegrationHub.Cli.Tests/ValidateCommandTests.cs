@@ -139,6 +139,25 @@ public sealed class ValidateCommandTests(HubFixture fixture) : IClassFixture<Hub
         }
     }
 
+    [Fact]
+    public async Task Validate_ValuesAtTheSchemasEdges_GetTheVerdictOfJsonSchema()
+    {
+        // The spec's invalid examples hold the refusals (a final newline, 1e4294967296, 80 code points of flags); these
+        // are what JSON Schema 2020-12 accepts: a tiny number within every bound, a string of exactly 64 code points.
+        var minimal = File.ReadAllText(Path.Combine(Examples, "telemetry-message", "valid", "minimal.json")).TrimEnd().TrimEnd('}');
+        var folder = Cli.TempDirectory();
+        var tiny = Path.Combine(folder, "tiny-latitude.json");
+        File.WriteAllText(tiny, minimal + """, "location": { "lon": 120.38, "lat": 1e-4294967206 } }""");
+        var accents = Path.Combine(folder, "accented-fault.json");
+        File.WriteAllText(accents, minimal + """, "status": { "faults": [ """ + JsonValue.Create(string.Concat(Enumerable.Repeat("e\u0301", 32))).ToJsonString() + " ] } }");
+        var output = Path.Combine(folder, "results.json");
+
+        var run = await Cli.RunAsync("validate", tiny, accents, "--now", "2026-11-28T12:00:00+08:00", "--json", output);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.All(Results(output).Values, result => Assert.Equal((true, 0), (result.Valid, result.Findings.Length)));
+    }
+
     private static IEnumerable<JsonNode> Messages(JsonNode? root) => root switch
     {
         JsonObject o when o["messages"] is JsonArray list => list.OfType<JsonObject>(),

@@ -38,6 +38,6 @@ public class WriteBenchmarks
             var message = _template[i].Verdict.Message!;
             _batch[i] = new PendingMessage(MessageVerdict.Accepted(message with { MessageId = prefix + message.MessageId }), null);
         }
-        _store.Write(_batch);
+        _store.Write(_batch, handOver: false);
     }
 }

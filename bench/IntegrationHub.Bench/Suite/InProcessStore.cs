@@ -80,13 +80,35 @@ internal sealed class InProcessStore : IAsyncDisposable
         return pending;
     }
 
-    /// <summary>The durable write of one batch, in one transaction, as the ingest writer does it (one group of one batch).</summary>
-    public void Write(IReadOnlyList<PendingMessage> batch)
+    /// <summary>
+    /// The durable write of one batch, in one transaction, as the ingest writer does it (one group of one batch); then,
+    /// unless <paramref name="handOver"/> is false, the hand-over of what committed to the commit observers (the alert
+    /// engine's inbox), as the writer does after each commit.
+    /// </summary>
+    public void Write(IReadOnlyList<PendingMessage> batch, bool handOver = true)
     {
         _session ??= Services.GetRequiredService<IIngestStore>().Open();
+        var receivedAt = DateTimeOffset.UtcNow;
+        var stored = new StoredMessage[batch.Count];
         _session.Begin();
-        _session.Write(Sender, batch, DateTimeOffset.UtcNow, new StoredMessage[batch.Count]);
+        _session.Write(Sender, batch, receivedAt, stored);
         _session.Commit();
+        if (!handOver)
+        {
+            return;
+        }
+        var committed = new List<CommittedMessage>(batch.Count);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (stored[i] is { Outcome: MessageOutcome.Accepted, Row: var row })
+            {
+                committed.Add(new CommittedMessage(row, Sender, batch[i].Verdict.Message!, receivedAt));
+            }
+        }
+        foreach (var observer in Services.GetServices<ICommitObserver>())
+        {
+            observer.Committed(committed);
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -106,13 +106,18 @@ internal static class AlertsApi
     /// <summary>Where the device stands (WGS 84 / CGCS2000 longitude and latitude), as registered when the alert was raised: for maps.</summary>
     internal sealed record AlertLocation(double Lon, double Lat);
 
-    /// <summary>One step of an alert's history; <c>causes</c> is what the rule matched at a level change, as in the alert event.</summary>
+    /// <summary>
+    /// One step of an alert's history; <c>causes</c> is what the rule matched at a level change, as in the alert event.
+    /// <c>actor</c> is the id of whoever took the step (a person, an adapter, or <c>engine</c>); <c>actorName</c> their
+    /// name as the hub knows it now, for people reading the history.
+    /// </summary>
     internal sealed record AlertStepResponse(
-        string Kind, string State, bool Cleared, string Level, string? PreviousLevel, DateTimeOffset At, string Actor, string? Note, string? Organization,
-        object? Value, string? CapIdentifier, JsonElement? Causes)
+        string Kind, string State, bool Cleared, string Level, string? PreviousLevel, DateTimeOffset At, string Actor,
+        [property: Description("The name of the person or adapter that took the step; absent for the alert engine and for an actor since deleted.")] string? ActorName,
+        string? Note, string? Organization, object? Value, string? CapIdentifier, JsonElement? Causes)
     {
-        public static AlertStepResponse From(AlertEvent e) => new(
-            e.Kind, e.State.ToWire(), e.Cleared, e.Level.ToWire(), e.PreviousLevel?.ToWire(), Ms(e.At), e.Actor, e.Note, e.Organization,
+        public static AlertStepResponse From(AlertEvent e, IReadOnlyDictionary<string, string> names) => new(
+            e.Kind, e.State.ToWire(), e.Cleared, e.Level.ToWire(), e.PreviousLevel?.ToWire(), Ms(e.At), e.Actor, names.GetValueOrDefault(e.Actor), e.Note, e.Organization,
             (object?)e.Value ?? e.Text, e.CapIdentifier, e.Causes is null ? null : JsonDocument.Parse(e.Causes).RootElement.Clone());
     }
 
@@ -178,9 +183,14 @@ internal static class AlertsApi
         var history = await db.AlertEvents.AsNoTracking().Where(e => e.AlertId == alertId).OrderBy(e => e.Id).ToListAsync(context.RequestAborted);
         var messages = history.Where(e => e.MessageRecordId is not null).Select(e => e.MessageRecordId!.Value).Distinct().ToList();
         var observations = await db.Observations.AsNoTracking().Where(o => messages.Contains(o.MessageRecordId)).OrderBy(o => o.ObservedAt).ThenBy(o => o.Id).ToListAsync(context.RequestAborted);
+        // People read a history by names: the actors' ids are people's or adapters' (user and client ids never collide).
+        var actors = history.Select(e => e.Actor).Distinct().ToList();
+        var names = (await db.Users.AsNoTracking().Where(u => actors.Contains(u.Id)).Select(u => new { u.Id, u.Name }).ToListAsync(context.RequestAborted))
+            .Concat(await db.Adapters.AsNoTracking().Where(a => actors.Contains(a.Id)).Select(a => new { a.Id, a.Name }).ToListAsync(context.RequestAborted))
+            .DistinctBy(a => a.Id).ToDictionary(a => a.Id, a => a.Name, StringComparer.Ordinal);
         return TypedResults.Ok(new AlertDetailResponse(
             AlertResponse.From(alert, options.Value.Deadlines),
-            history.Select(AlertStepResponse.From).ToList(),
+            history.Select(e => AlertStepResponse.From(e, names)).ToList(),
             observations.Select(o => TelemetryApi.ToResponse(o, spec)).ToList()));
     }
 

@@ -12,8 +12,8 @@ internal static class EventsServiceCollectionExtensions
     {
         services.AddOptions<EventOptions>().BindConfiguration(EventOptions.Section);
         services.TryAddSingleton<OutboxSignal>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<ICommitObserver, OutboxSignalObserver>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IInterceptor, OutboxCommitInterceptor>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ICommitObserver, OutboxCommitObserver>());
         services.TryAddSingleton<OutboxReader>();
         services.TryAddSingleton<CloudEventFormat>();
         services.TryAddSingleton<OutboxPruner>();

@@ -45,7 +45,7 @@ internal static class HostingExtensions
         return builder;
     }
 
-    /// <summary>The request pipeline, in order: errors, transport security, authentication, rate limits, authorization.</summary>
+    /// <summary>The request pipeline, in order: errors, transport security, the record of proxied calls, authentication, rate limits, authorization.</summary>
     public static WebApplication UseHubPipeline(this WebApplication app)
     {
         app.UseExceptionHandler();
@@ -65,6 +65,7 @@ internal static class HostingExtensions
             }
         });
         app.UseWhen(context => !context.Request.Path.StartsWithSegments("/health"), branch => branch.UseMiddleware<TransportSecurityMiddleware>());
+        app.UseUpstreamCalls();
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();

@@ -217,6 +217,12 @@ internal sealed partial class IngestWriter(
         }
         catch (OperationCanceledException)
         {
+            // The host would not wait longer: what was not committed is not acknowledged, and its senders are told so.
+            lock (_gate)
+            {
+                group.AddRange(_queue);
+                _queue.Clear();
+            }
             foreach (var write in group)
             {
                 write.Fail(new OperationCanceledException("The hub stopped before the write was committed."));

@@ -35,9 +35,10 @@ internal sealed class SqliteIngestStore(HubDatabase database, IOptions<HubOption
             """;
 
         // The latest value only moves forward in observation time: a late, older message is stored but does not replace it.
+        // Its parameters are numbered as the observation's (?1, the message's row, it does not use).
         private const string UpsertLatestSql = """
             INSERT INTO "latest_values" ("DeviceKey", "Metric", "OrganizationId", "DeviceId", "ProfileId", "Domain", "District", "Sandbox", "Number", "Text", "Unit", "ObservedAt", "ReceivedAt")
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+            VALUES (?2, ?9, ?3, ?4, ?5, ?6, ?7, ?8, ?10, ?11, ?12, ?13, ?14)
             ON CONFLICT ("DeviceKey", "Metric") DO UPDATE SET
                 "ProfileId" = excluded."ProfileId", "Domain" = excluded."Domain", "District" = excluded."District", "Sandbox" = excluded."Sandbox",
                 "Number" = excluded."Number", "Text" = excluded."Text", "Unit" = excluded."Unit", "ObservedAt" = excluded."ObservedAt", "ReceivedAt" = excluded."ReceivedAt"
@@ -56,11 +57,10 @@ internal sealed class SqliteIngestStore(HubDatabase database, IOptions<HubOption
             RETURNING "Id"
             """;
 
-        private static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(30);
-
         private readonly SqliteConnection _connection;
         private readonly sqlite3 _db;
         private readonly string _source;
+        private readonly TimeSpan _busyTimeout;
         private readonly string? _failWriteOf;
         private readonly Statement _begin, _commit, _rollback, _message, _observation, _latest, _event, _quarantine;
         private readonly Dictionary<string, (Statement Open, Statement Release, Statement RollbackTo)> _savepoints = new(StringComparer.Ordinal);
@@ -70,6 +70,7 @@ internal sealed class SqliteIngestStore(HubDatabase database, IOptions<HubOption
         public Session(HubDatabase database, string source, string? failWriteOf)
         {
             _source = source;
+            _busyTimeout = database.BusyTimeout;
             _failWriteOf = failWriteOf;
             // Its own connection, outside the pool: closing it (after a failure) rolls back whatever it left open.
             _connection = new SqliteConnection(new SqliteConnectionStringBuilder(database.ConnectionString) { Pooling = false }.ToString());
@@ -102,7 +103,7 @@ internal sealed class SqliteIngestStore(HubDatabase database, IOptions<HubOption
             var started = Stopwatch.GetTimestamp();
             while (_begin.TryExecute() == raw.SQLITE_BUSY)
             {
-                if (Stopwatch.GetElapsedTime(started) > BusyTimeout)
+                if (Stopwatch.GetElapsedTime(started) > _busyTimeout)
                 {
                     _begin.Execute();
                 }
@@ -167,37 +168,25 @@ internal sealed class SqliteIngestStore(HubDatabase database, IOptions<HubOption
                 var district = device.District ?? "";
                 foreach (var value in accepted.Observations)
                 {
-                    var observation = _observation;
-                    observation.Bind(1, row);
-                    observation.Bind(2, device.Key);
-                    observation.Bind(3, sender.OrganizationId);
-                    observation.Bind(4, device.DeviceId);
-                    observation.Bind(5, accepted.Profile.Id);
-                    observation.Bind(6, accepted.Profile.Domain);
-                    observation.Bind(7, device.District);
-                    observation.Bind(8, sender.Sandbox);
-                    observation.Bind(9, value.Metric);
-                    observation.Bind(10, value.Number);
-                    observation.Bind(11, value.Text);
-                    observation.Bind(12, value.Unit);
-                    observation.Bind(13, observed);
-                    observation.Bind(14, received);
-                    observation.Execute();
-                    var latest = _latest;
-                    latest.Bind(1, device.Key);
-                    latest.Bind(2, value.Metric);
-                    latest.Bind(3, sender.OrganizationId);
-                    latest.Bind(4, device.DeviceId);
-                    latest.Bind(5, accepted.Profile.Id);
-                    latest.Bind(6, accepted.Profile.Domain);
-                    latest.Bind(7, device.District);
-                    latest.Bind(8, sender.Sandbox);
-                    latest.Bind(9, value.Number);
-                    latest.Bind(10, value.Text);
-                    latest.Bind(11, value.Unit);
-                    latest.Bind(12, observed);
-                    latest.Bind(13, received);
-                    latest.Execute();
+                    // The observation and the latest value take the same parameters (the latest value not the message's row).
+                    foreach (var statement in (ReadOnlySpan<Statement>)[_observation, _latest])
+                    {
+                        statement.Bind(1, row);
+                        statement.Bind(2, device.Key);
+                        statement.Bind(3, sender.OrganizationId);
+                        statement.Bind(4, device.DeviceId);
+                        statement.Bind(5, accepted.Profile.Id);
+                        statement.Bind(6, accepted.Profile.Domain);
+                        statement.Bind(7, device.District);
+                        statement.Bind(8, sender.Sandbox);
+                        statement.Bind(9, value.Metric);
+                        statement.Bind(10, value.Number);
+                        statement.Bind(11, value.Text);
+                        statement.Bind(12, value.Unit);
+                        statement.Bind(13, observed);
+                        statement.Bind(14, received);
+                        statement.Execute();
+                    }
                 }
                 _buffer.ResetWrittenCount();
                 _json.Reset();
@@ -214,7 +203,8 @@ internal sealed class SqliteIngestStore(HubDatabase database, IOptions<HubOption
                 announce.Bind(8, district);
                 announce.Bind(9, accepted.Profile.Id);
                 announce.Bind(10, device.Key);
-                announce.BindUtf8(11, _buffer.WrittenSpan);
+                // The event's data is stored as the UTF-8 bytes it is sent as (a blob), rendered once here.
+                announce.BindBlob(11, _buffer.WrittenSpan);
                 announce.Execute();
                 stored[i] = StoredMessage.Accepted(row);
             }
@@ -291,7 +281,7 @@ internal sealed class SqliteIngestStore(HubDatabase database, IOptions<HubOption
         public void Bind(int index, string? value) =>
             Check(value is null ? raw.sqlite3_bind_null(_statement, index) : raw.sqlite3_bind_text16(_statement, index, value.AsSpan()));
 
-        public void BindUtf8(int index, ReadOnlySpan<byte> text) => Check(raw.sqlite3_bind_text(_statement, index, text));
+        public void BindBlob(int index, ReadOnlySpan<byte> value) => Check(raw.sqlite3_bind_blob(_statement, index, value));
 
         public void BindBlob(int index, byte[]? value) =>
             Check(value is null ? raw.sqlite3_bind_null(_statement, index) : raw.sqlite3_bind_blob(_statement, index, value));

@@ -66,6 +66,7 @@ internal sealed partial class MqttBroker(
     AccessTokens tokens,
     ClientAccess clients,
     MqttIngest ingest,
+    IMqttCommandReplies commandReplies,
     IngestWriter writer,
     IOptions<MqttOptions> options,
     IOptions<HubOptions> hub,
@@ -384,6 +385,16 @@ internal sealed partial class MqttBroker(
             Answer(e, ingest.Refuse(MqttPubAckReasonCode.NotAuthorized, ErrorCodes.TokenInvalid));
             return;
         }
+        if (MqttTopics.TryParseCommand(e.ApplicationMessage.Topic, out var commandAdapter, out var commandDevice, out var replies) && replies)
+        {
+            // CMD-005: an adapter answers its own devices' commands; a device's own session only its own.
+            var outcome = MayUseCommands(session, commandAdapter, commandDevice)
+                ? await commandReplies.ReplyAsync(commandAdapter, commandDevice, e.ApplicationMessage.Payload.ToArray(), e.CancellationToken)
+                : new MqttCommandReplyOutcome(MqttPubAckReasonCode.NotAuthorized, ErrorCodes.InsufficientScope);
+            e.Response.ReasonCode = outcome.ReasonCode;
+            e.Response.ReasonString = outcome.ReasonString;
+            return;
+        }
         // A device's own topic carries only that device's messages; a device session may use it or the adapter's topic.
         if (!MqttTopics.TryParseIngest(e.ApplicationMessage.Topic, out var adapterId, out var topicDevice, out var senml)
             || adapterId != session.Caller.ClientId
@@ -528,6 +539,8 @@ internal sealed partial class MqttBroker(
             _ when filter.StartsWith(MqttTopics.OutPrefix, StringComparison.Ordinal) => session.Caller.Scopes.Contains(Scopes.TelemetryRead),
             _ when filter.StartsWith(MqttTopics.AlertsPrefix, StringComparison.Ordinal) => session.Caller.Scopes.Contains(Scopes.AlertsRead),
             _ when filter.StartsWith(MqttTopics.SubscriptionsPrefix, StringComparison.Ordinal) => await OwnsSubscriptionAsync(session, filter, e.CancellationToken),
+            _ when filter.StartsWith(MqttTopics.CommandsPrefix, StringComparison.Ordinal) =>
+                MqttTopics.TryParseCommand(filter, out var adapterId, out var deviceId, out var replies, filter: true) && !replies && MayUseCommands(session, adapterId, deviceId),
             _ => filter == session.FeedbackTopic,
         };
         if (!allowed)
@@ -566,6 +579,12 @@ internal sealed partial class MqttBroker(
             e.AcceptEnqueue = _sessions.TryGetValue(e.ReceiverClientId, out var owner) && message.Topic == owner.FeedbackTopic;
             return Task.CompletedTask;
         }
+        if (MqttTopics.TryParseCommand(message.Topic, out var adapterId, out var deviceId, out _))
+        {
+            // A device's commands reach only its adapter's sessions (and the device's own), whatever they subscribed to.
+            e.AcceptEnqueue = _sessions.TryGetValue(e.ReceiverClientId, out var receiver) && MayUseCommands(receiver, adapterId, deviceId);
+            return Task.CompletedTask;
+        }
         if (MqttTopics.TryParseSubscription(message.Topic, out var subscriptionId))
         {
             e.AcceptEnqueue = _sessions.TryGetValue(e.ReceiverClientId, out var subscriber) && subscriber.Subscriptions.ContainsKey(subscriptionId);
@@ -576,6 +595,16 @@ internal sealed partial class MqttBroker(
             && session.Visible(row);
         return Task.CompletedTask;
     }
+
+    /// <summary>
+    /// Whether a session may receive and answer commands on the topics of <paramref name="adapterId"/>'s device
+    /// <paramref name="deviceId"/> (<c>+</c> or <c>#</c>: all its devices): the adapter itself, with a token that acts as
+    /// the adapter (telemetry:write), or the device signed in with its own credentials, for that device alone.
+    /// </summary>
+    private static bool MayUseCommands(MqttSession session, string adapterId, string deviceId) =>
+        session.Caller.ClientId == adapterId
+        && session.Caller.Scopes.Contains(Scopes.TelemetryWrite)
+        && (session.DeviceId is null || session.DeviceId == deviceId);
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "MQTT broker listening on {Address}:{Port}")]
     private static partial void Started(ILogger logger, string address, int port);

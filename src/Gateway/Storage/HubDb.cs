@@ -1,11 +1,13 @@
 using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Certification;
+using IntegrationHub.Gateway.Commands;
 using IntegrationHub.Gateway.Events;
 using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Mqtt;
 using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Subscriptions;
 using IntegrationHub.Gateway.Telemetry;
+using IntegrationHub.Gateway.Upstreams;
 using IntegrationHub.Gateway.Users;
 using IntegrationHub.Gateway.Warnings;
 using Microsoft.EntityFrameworkCore;
@@ -43,6 +45,12 @@ public sealed class HubDb(DbContextOptions<HubDb> options) : DbContext(options)
     internal DbSet<CertificationSession> Certifications => Set<CertificationSession>();
     internal DbSet<CertificationArrival> CertificationArrivals => Set<CertificationArrival>();
     internal DbSet<MqttDeviceCredential> MqttDeviceCredentials => Set<MqttDeviceCredential>();
+    internal DbSet<UpstreamSystem> UpstreamSystems => Set<UpstreamSystem>();
+    internal DbSet<UpstreamRoute> UpstreamRoutes => Set<UpstreamRoute>();
+    internal DbSet<UpstreamCall> UpstreamCalls => Set<UpstreamCall>();
+    internal DbSet<DeviceCommand> DeviceCommands => Set<DeviceCommand>();
+    internal DbSet<DeviceCommandStep> DeviceCommandSteps => Set<DeviceCommandStep>();
+    internal DbSet<CommandWebhook> CommandWebhooks => Set<CommandWebhook>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -19,6 +19,13 @@ internal sealed class StorageOptions
     /// <summary>How often the write-ahead log is copied into the database file, in the background.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// How long a connection waits for SQLite's write lock while another holds it (a backup, a maintenance script,
+    /// another of the hub's writers) before its write fails.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 internal enum SqliteSynchronous

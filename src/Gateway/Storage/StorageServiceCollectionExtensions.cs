@@ -25,7 +25,7 @@ internal static class StorageServiceCollectionExtensions
             var connectionString = string.IsNullOrWhiteSpace(storage.ConnectionString)
                 ? new SqliteConnectionStringBuilder { DataSource = hub.DataPath("hub.db"), Pooling = true }.ToString()
                 : storage.ConnectionString;
-            return new HubDatabase(connectionString, storage.Synchronous);
+            return new HubDatabase(connectionString, storage.Synchronous, storage.BusyTimeout);
         });
         services.AddDbContext<HubDb>((sp, options) =>
         {

@@ -24,8 +24,8 @@ internal sealed class UserAccess(HubDb db, TimeProvider time)
 
     private static readonly FrozenDictionary<UserRole, FrozenSet<string>> RoleScopes = new Dictionary<UserRole, FrozenSet<string>>
     {
-        [UserRole.Operator] = new[] { Scopes.Admin, Scopes.TelemetryRead, Scopes.AlertsRead, Scopes.AlertsManage, Scopes.SubscriptionsManage, Scopes.OrganizationManage, Scopes.UsersManage }.ToFrozenSet(),
-        [UserRole.Admin] = new[] { Scopes.TelemetryRead, Scopes.AlertsRead, Scopes.AlertsManage, Scopes.SubscriptionsManage, Scopes.OrganizationManage, Scopes.UsersManage }.ToFrozenSet(),
+        [UserRole.Operator] = new[] { Scopes.Admin, Scopes.TelemetryRead, Scopes.AlertsRead, Scopes.AlertsManage, Scopes.DevicesCommand, Scopes.SubscriptionsManage, Scopes.OrganizationManage, Scopes.UsersManage }.ToFrozenSet(),
+        [UserRole.Admin] = new[] { Scopes.TelemetryRead, Scopes.AlertsRead, Scopes.AlertsManage, Scopes.DevicesCommand, Scopes.SubscriptionsManage, Scopes.OrganizationManage, Scopes.UsersManage }.ToFrozenSet(),
         [UserRole.Developer] = new[] { Scopes.TelemetryRead, Scopes.AlertsRead, Scopes.SubscriptionsManage, Scopes.OrganizationManage }.ToFrozenSet(),
     }.ToFrozenDictionary();
 
@@ -34,6 +34,9 @@ internal sealed class UserAccess(HubDb db, TimeProvider time)
     public static bool IsUser(ClaimsPrincipal principal) => principal.HasClaim(c => c.Type == UserClaim);
 
     /// <summary>The session's principal: who, the stamp that must still match, and the session on the hub.</summary>
+    /// <summary>The portal session's cookie.</summary>
+    public const string CookieName = "ihub.session";
+
     public static ClaimsPrincipal Principal(User user, UserSession session) =>
         new(new ClaimsIdentity(
         [

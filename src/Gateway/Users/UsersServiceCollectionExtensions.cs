@@ -19,6 +19,7 @@ internal static class UsersServiceCollectionExtensions
     {
         services.AddOptions<UserOptions>().BindConfiguration(UserOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddScoped<UserAccess>();
+        services.TryAddScoped<IntegrationHub.Portal.IPortalVisitors, PortalVisitors>();
         services.Configure<AntiforgeryOptions>(options =>
         {
             options.HeaderName = "X-CSRF-TOKEN";
@@ -27,7 +28,7 @@ internal static class UsersServiceCollectionExtensions
         });
         services.AddAuthentication().AddCookie(UserAccess.Scheme, options =>
         {
-            options.Cookie.Name = "ihub.session";
+            options.Cookie.Name = UserAccess.CookieName;
             options.Cookie.HttpOnly = true;
             options.Cookie.SameSite = SameSiteMode.Strict;
             options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;

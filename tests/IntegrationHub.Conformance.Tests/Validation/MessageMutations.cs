@@ -10,9 +10,10 @@ namespace IntegrationHub.Conformance.Tests.Validation;
 /// <summary>
 /// Damage aimed at the edges of telemetry-message.schema.json and of the engine that judges it: missing and repeated
 /// members, wrong types, extra members where additionalProperties is false, the identifier, profile and time patterns
-/// (a trailing newline, which .NET's <c>$</c> lets through), enums, numbers at and beyond their bounds in every
-/// spelling, nulls, empty and overlong arrays, repeated observations and faults, strings measured in grapheme clusters,
-/// escapes, lone surrogates and bytes that are not UTF-8. Values are raw JSON, spliced in as written.
+/// (a trailing newline, which .NET's <c>$</c> let through), enums, numbers at and beyond their bounds in every
+/// spelling and with exponents of any length, nulls, empty and overlong arrays, repeated observations and faults,
+/// strings whose code points, grapheme clusters and UTF-16 units differ in number, escapes, lone surrogates and bytes
+/// that are not UTF-8. Values are raw JSON, spliced in as written.
 /// </summary>
 internal static class MessageMutations
 {
@@ -44,6 +45,9 @@ internal static class MessageMutations
         "\"WGS84\"", "\"normal\"", "\"ch4\"", "\"%{LEL}\"", "\"\\u0000\"", "\"\\ud83d\\ude00\"", Quoted(string.Concat(Enumerable.Repeat("😀", 32))),
         Quoted(string.Concat(Enumerable.Repeat("😀", 33))), Quoted(string.Concat(Enumerable.Repeat("e\u0301", 40))), Quoted(string.Concat(Enumerable.Repeat("\\r\\n", 40))),
         Quoted(string.Concat(Enumerable.Repeat("\\r\\n", 65))), Quoted(string.Concat(Enumerable.Repeat("e\u0301", 65))), "\"\\ud800\"", "\"a\\udc00b\"",
+        Quoted(string.Concat(Enumerable.Repeat("🇨🇳", 16))), Quoted(string.Concat(Enumerable.Repeat("🇨🇳", 17))), Quoted(string.Concat(Enumerable.Repeat("🇨🇳", 32))),
+        Quoted(string.Concat(Enumerable.Repeat("🇨🇳", 33))), Quoted(string.Concat(Enumerable.Repeat("👨‍👩‍👧", 13))), Quoted(string.Concat(Enumerable.Repeat("e\u0301", 16))),
+        Quoted(string.Concat(Enumerable.Repeat("e\\u0301", 17))),
     ];
 
     private static readonly string[] UnicodeEdges =
@@ -55,14 +59,17 @@ internal static class MessageMutations
     [
         "[]", "[\"a\",\"a\"]", "[\"a\",\"\\u0061\"]", "[\"a\",\"b\"]", "[1]", "[null]", "[\"a\",\"A\"]", "[[]]", "{}", "\"E01\"", "[\"😀\",\"😀\"]", "[\"é\",\"e\\u0301\"]",
         $"[{Quoted(new string('f', 64))}]", $"[{Quoted(new string('f', 65))}]", $"[{Quoted(string.Concat(Enumerable.Repeat("e\u0301", 64)))}]",
+        $"[{Quoted(string.Concat(Enumerable.Repeat("e\u0301", 32)))}]", $"[{Quoted(string.Concat(Enumerable.Repeat("🇨🇳", 32)))}]", $"[{Quoted(string.Concat(Enumerable.Repeat("🇨🇳", 40)))}]",
         Array(16, i => Quoted("E" + i.ToString(CultureInfo.InvariantCulture))), Array(17, i => Quoted("E" + i.ToString(CultureInfo.InvariantCulture))),
         Array(16, i => Quoted("E" + (i % 15).ToString(CultureInfo.InvariantCulture))),
     ];
 
-    /// <summary>Numbers no bound is near: huge, tiny, long, and exponents the engine reads past an int.</summary>
+    /// <summary>Numbers no bound is near: huge, tiny, long, and exponents past an int (which JsonSchema.Net wrapped) and past a long.</summary>
     private static readonly string[] FarNumbers =
     [
         "1e400", "-1e400", "1e-400", "-1e-400", "1E+999999", "1e1000000", "-1e-1000000", "1e2147483648", "1e4294967306", "1e-4294967206", "-1e-4294967206", "123456789012345678901234567890",
+        "-1e2147483648", "1e4294967296", "5e4294967296", "-5e4294967296", "1e99999999999999999999", "-1e-99999999999999999999", "1e-99999999999999999999",
+        "0.9e0000000000000000000002", "1e9223372036854775808", "1e-9223372036854775809",
         "-123456789012345678901234567890", "4.9e-324", "1.7976931348623157e308", "9007199254740993", "1.5", "-1.5", "0", "-0", "0.0e0",
     ];
 
@@ -322,11 +329,14 @@ internal static class MessageMutations
         }
         const decimal Tiny = 0.0000000000000000001m;
         var text = (decimal v) => v.ToString(CultureInfo.InvariantCulture);
+        // The same number with one more zero after the point: 25.0 for 25, 2.50 for 2.5 (a bound with a fraction, like
+        // 2.5 MPa, would otherwise be spelled 2.5.0, which is not JSON).
+        var longer = (decimal v) => text(v) + (text(v).Contains('.', StringComparison.Ordinal) ? "0" : ".0");
         return
         [
-            bound, text(value) + ".0", text(value * 10) + "e-1", text(value * 10) + "E-1", text(value / 10) + "e1", text(value / 100) + "E+2",
+            bound, longer(value), text(value * 10) + "e-1", text(value * 10) + "E-1", text(value / 10) + "e1", text(value / 100) + "E+2",
             text(value + Tiny), text(value - Tiny), text(value + 1), text(value - 1), text(value + 0.5m), text(value - 0.5m),
-            value == 0 ? "-0" : "-" + bound.TrimStart('-'), value == 0 ? "-0.0e-3" : text(-value) + ".0", value == 0 ? "1e-400" : text(value) + "e0", value == 0 ? "-1e-400" : text(value) + "00e-2",
+            value == 0 ? "-0" : "-" + bound.TrimStart('-'), value == 0 ? "-0.0e-3" : longer(-value), value == 0 ? "1e-400" : text(value) + "e0", value == 0 ? "-1e-400" : text(value) + "00e-2",
         ];
     }
 

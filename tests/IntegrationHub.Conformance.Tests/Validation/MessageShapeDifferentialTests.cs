@@ -118,6 +118,79 @@ public sealed class MessageShapeDifferentialTests
         Assert.True(tally.Vouched > 1_000 && tally.Engine > 2_000 && tally.Accepted > 200, tally.ToString());
     }
 
+    /// <summary>
+    /// Values where .NET and JsonSchema.Net read a schema otherwise than JSON Schema 2020-12 means it, spliced into a
+    /// valid message as written, with the findings the specification gives (none: accepted). Both paths must give
+    /// them: agreeing with each other is not enough, as both once shared the same misreading.
+    /// </summary>
+    public static TheoryData<string, string, string, string> Edges => new()
+    {
+        // ECMA-262 $ matches only at the end: a final newline is not part of an identifier, a profile id or a time.
+        { "/messageId", "\"m-1\\n\"", ErrorCodes.InvalidValue, "/messageId" },
+        { "/deviceId", "\"ch4-1\\n\"", ErrorCodes.InvalidValue, "/deviceId" },
+        { "/profile", "\"gas.underground-methane\\n\"", ErrorCodes.InvalidValue, "/profile" },
+        { "/time", "\"2026-11-28T10:00:00+08:00\\n\"", ErrorCodes.InvalidValue, "/time" },
+        { "/time", "\"2026-11-28T10:00:00Z\\n\"", ErrorCodes.InvalidValue, "/time" },
+        { "/observations/0/metric", "\"ch4\\n\"", ErrorCodes.InvalidValue, "/observations/0/metric" },
+        { "/status/state", "\"normal\\n\"", ErrorCodes.InvalidValue, "/status/state" },
+        // Numbers compared exactly, whatever the exponent: huge ones are beyond every bound, tiny ones within.
+        { "/location/lat", "1e2147483648", ErrorCodes.InvalidValue, "/location/lat" },
+        { "/location/lat", "1e4294967296", ErrorCodes.InvalidValue, "/location/lat" },
+        { "/location/lat", "-1e2147483648", ErrorCodes.InvalidValue, "/location/lat" },
+        { "/location/lat", "1e99999999999999999999", ErrorCodes.InvalidValue, "/location/lat" },
+        { "/location/lat", "1e-4294967206", "", "" },
+        { "/location/lat", "-1e-99999999999999999999", "", "" },
+        { "/location/lat", "0.9e0000000000000000000002", "", "" },
+        { "/location/alt", "1e2147483648", ErrorCodes.InvalidValue, "/location/alt" },
+        { "/status/battery", "5e4294967296", ErrorCodes.InvalidValue, "/status/battery" },
+        { "/status/battery", "1e-4294967206", "", "" },
+        { "/status/signal", "-1e-4294967206", "", "" },
+        // A number beyond a double is out of range whatever the metric's range; a tiny one is within it.
+        { "/observations/0/value", "1e2147483648", ErrorCodes.ValueOutOfRange, "/observations/0/value" },
+        { "/observations/0/value", "1e-4294967206", "", "" },
+        // Lengths in code points: an accent after its letter counts, a flag is two, a family of three is five.
+        { "/status/faults", Faults("e\u0301", 32), "", "" },
+        { "/status/faults", Faults("e\u0301", 33), ErrorCodes.InvalidValue, "/status/faults/0" },
+        { "/status/faults", Faults("😀", 64), "", "" },
+        { "/status/faults", Faults("😀", 65), ErrorCodes.InvalidValue, "/status/faults/0" },
+        { "/status/faults", Faults("🇨🇳", 32), "", "" },
+        { "/status/faults", Faults("🇨🇳", 40), ErrorCodes.InvalidValue, "/status/faults/0" },
+        { "/status/faults", Faults("👨‍👩‍👧", 13), ErrorCodes.InvalidValue, "/status/faults/0" },
+    };
+
+    private static string Faults(string text, int times) => "[\"" + string.Concat(Enumerable.Repeat(text, times)) + "\"]";
+
+    [Theory]
+    [MemberData(nameof(Edges))]
+    public void Edges_GetTheVerdictOfJsonSchema_OnBothPaths(string pointer, string value, string code, string at)
+    {
+        var profile = Spec.Profiles["gas.underground-methane"];
+        var draft = new Draft(
+            new JsonObject
+            {
+                ["messageId"] = "m-1",
+                ["deviceId"] = "ch4-1",
+                ["profile"] = profile.Id,
+                ["time"] = "2026-11-28T10:00:00+08:00",
+                ["observations"] = new JsonArray(new JsonObject { ["metric"] = "ch4", ["value"] = 3.2, ["unit"] = "%{LEL}" }),
+                ["location"] = new JsonObject { ["lon"] = 120.38, ["lat"] = 36.07, ["alt"] = 12 },
+                ["status"] = new JsonObject { ["state"] = "normal", ["battery"] = 80, ["signal"] = -70, ["faults"] = new JsonArray("E01") },
+            },
+            profile);
+        var tokens = pointer.Split('/')[1..];
+        var parent = tokens[..^1].Aggregate((JsonNode)draft.Root, (node, token) => node is JsonArray items ? items[int.Parse(token, CultureInfo.InvariantCulture)]! : node[token]!);
+        parent[tokens[^1]] = draft.Raw(value);
+        using var message = JsonDocument.Parse(draft.Json());
+
+        foreach (var (path, validator) in new[] { ("engine", EngineOnly), ("fast path", Spec.Validator) })
+        {
+            var verdict = validator.Validate(message.RootElement, Contexts[0]);
+            Assert.True(
+                verdict.Findings.Select(f => (f.Code, f.Pointer)).SequenceEqual(code.Length == 0 ? [] : [(code, at)]),
+                $"{path}: {draft} got {Describe(verdict)}");
+        }
+    }
+
     private static void Run<T>(Gen<T> gen, Action<T> check)
     {
         var seed = Seed;

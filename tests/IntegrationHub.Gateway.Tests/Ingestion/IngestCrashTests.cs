@@ -29,17 +29,8 @@ public sealed partial class IngestCrashTests
     {
         var directory = Directory.CreateTempSubdirectory("ihub-crash-group-").FullName;
         var mqttPort = FreePort.Next();
-        var environment = new Dictionary<string, string>
-        {
-            ["ASPNETCORE_ENVIRONMENT"] = "Development",
-            ["Hub__DataDirectory"] = Path.Combine(directory, "data"),
-            ["Bootstrap__ClientId"] = HubFactory.AdminId,
-            ["Bootstrap__ClientSecret"] = HubFactory.AdminSecret,
-            ["Auth__Issuer"] = "https://hub.test/",
-            ["Mqtt__Port"] = mqttPort.ToString(CultureInfo.InvariantCulture),
-            ["Ingestion__RequestsPerSecond"] = "100000",
-            ["Ingestion__RequestBurst"] = "100000",
-        };
+        var environment = HubProcess.Restartable(directory, mqttPort);
+        environment["Ingestion__RequestsPerSecond"] = environment["Ingestion__RequestBurst"] = "100000";
         const string adapterId = "crash-group-adapter";
         var acknowledged = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         string token;

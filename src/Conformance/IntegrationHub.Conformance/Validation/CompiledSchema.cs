@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -12,7 +11,7 @@ namespace IntegrationHub.Conformance.Validation;
 /// A JSON Schema compiled once into a direct check that answers a single question: is this instance certainly valid,
 /// in the verdict of the schema engine (JsonSchema.Net as <see cref="SchemaEngine"/> builds it)? It answers yes only
 /// where that is certain, and "not certain" for everything else: an invalid instance, a keyword outside the subset it
-/// compiles, a string it would have to measure in grapheme clusters, a number with an exponent of seven digits or more.
+/// compiles.
 /// The caller runs the engine whenever the answer is not yes, so every rejection, with its codes, pointers and order,
 /// still comes from the engine alone; this check only spares a valid message the engine's pass. A differential test
 /// (tests/IntegrationHub.Conformance.Tests/Validation/MessageShapeDifferentialTests.cs) holds the two together.
@@ -246,9 +245,7 @@ public sealed class CompiledSchema
 
         private bool AcceptsText(ReadOnlySpan<char> text)
         {
-            // The engine counts grapheme clusters (StringInfo), never more than chars: within maxLength in chars is
-            // certain; beyond it is left to the engine.
-            if (text.Length > MaxLength || (MinLength > 0 && !HasTextElements(text, MinLength)))
+            if ((MinLength > 0 || MaxLength != long.MaxValue) && JsonText.CodePoints(text) is var length && (length < MinLength || length > MaxLength))
             {
                 return false;
             }
@@ -257,19 +254,6 @@ public sealed class CompiledSchema
                 return false;
             }
             return Pattern is null || Pattern.IsMatch(text);
-        }
-
-        private static bool HasTextElements(ReadOnlySpan<char> text, long count)
-        {
-            for (var found = 0L; found < count; found++)
-            {
-                if (text.IsEmpty)
-                {
-                    return false;
-                }
-                text = text[StringInfo.GetNextTextElementLength(text)..];
-            }
-            return true;
         }
 
         private static bool Contains(string[] values, ReadOnlySpan<char> text)
@@ -291,8 +275,7 @@ public sealed class CompiledSchema
                 return true;
             }
             var raw = JsonMarshal.GetRawUtf8Value(instance);
-            return (Minimum is null || (JsonNumbers.TryCompare(raw, Minimum, out var low) && low >= 0))
-                && (Maximum is null || (JsonNumbers.TryCompare(raw, Maximum, out var high) && high <= 0));
+            return (Minimum is null || JsonNumbers.Compare(raw, Minimum) >= 0) && (Maximum is null || JsonNumbers.Compare(raw, Maximum) <= 0);
         }
     }
 
@@ -491,12 +474,8 @@ public sealed class CompiledSchema
                 ? [.. value.EnumerateArray().Select(v => v.GetString()!)]
                 : null;
 
-        /// <summary>A bound as written, if it can be compared exactly.</summary>
-        private static byte[]? Bound(JsonElement value)
-        {
-            var bound = value.ValueKind == JsonValueKind.Number ? JsonMarshal.GetRawUtf8Value(value).ToArray() : null;
-            return bound is not null && JsonNumbers.TryCompare(bound, bound, out _) ? bound : null;
-        }
+        /// <summary>A bound as written, compared exactly (<see cref="JsonNumbers"/>).</summary>
+        private static byte[]? Bound(JsonElement value) => value.ValueKind == JsonValueKind.Number ? JsonMarshal.GetRawUtf8Value(value).ToArray() : null;
 
         // The regex the engine builds for the keyword: ECMA-262 spellings translated (SchemaEngine), ECMAScript options.
         private static Regex? EnginePattern(string pattern)
@@ -509,124 +488,6 @@ public sealed class CompiledSchema
             {
                 return null;
             }
-        }
-    }
-}
-
-/// <summary>Compares JSON numbers as written, exactly, as decimal numbers: no rounding to a double or a decimal.</summary>
-internal static class JsonNumbers
-{
-    /// <summary>Exponents longer than this are not read (the engine's own reading of them overflows); nothing is certain there.</summary>
-    private const int MaxExponentDigits = 6;
-
-    /// <summary>
-    /// Orders two JSON number literals (RFC 8259 §6 syntax, which the parser has checked) by value. False when either
-    /// has an exponent of more than <see cref="MaxExponentDigits"/> digits.
-    /// </summary>
-    public static bool TryCompare(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, out int order)
-    {
-        order = 0;
-        if (!Number.TryRead(a, out var x) || !Number.TryRead(b, out var y))
-        {
-            return false;
-        }
-        order = Compare(x, y);
-        return true;
-    }
-
-    private static int Compare(Number x, Number y)
-    {
-        if (x.IsZero || y.IsZero)
-        {
-            return x.IsZero && y.IsZero ? 0 : x.IsZero ? (y.Negative ? 1 : -1) : (x.Negative ? -1 : 1);
-        }
-        if (x.Negative != y.Negative)
-        {
-            return x.Negative ? -1 : 1;
-        }
-        var sign = x.Negative ? -1 : 1;
-        if (x.Exponent != y.Exponent)
-        {
-            return x.Exponent < y.Exponent ? -sign : sign;
-        }
-        var xLength = x.Last - x.First + 1;
-        var yLength = y.Last - y.First + 1;
-        for (var i = 0; i < Math.Min(xLength, yLength); i++)
-        {
-            var dx = x.Digit(x.First + i);
-            var dy = y.Digit(y.First + i);
-            if (dx != dy)
-            {
-                return dx < dy ? -sign : sign;
-            }
-        }
-        return xLength == yLength ? 0 : xLength < yLength ? -sign : sign;
-    }
-
-    /// <summary>
-    /// A literal as its digits (integer part, then fraction), the first and last significant ones among them, and the
-    /// decimal exponent of the first: 120.5e1 has digits 1205, first 0, last 3, exponent 3.
-    /// </summary>
-    private readonly ref struct Number
-    {
-        private readonly ReadOnlySpan<byte> _integer;
-        private readonly ReadOnlySpan<byte> _fraction;
-
-        private Number(bool negative, ReadOnlySpan<byte> integer, ReadOnlySpan<byte> fraction, int exponent)
-        {
-            Negative = negative;
-            _integer = integer;
-            _fraction = fraction;
-            First = -1;
-            Last = -1;
-            var length = integer.Length + fraction.Length;
-            for (var i = 0; i < length; i++)
-            {
-                if (Digit(i) != '0')
-                {
-                    First = First < 0 ? i : First;
-                    Last = i;
-                }
-            }
-            Exponent = (long)integer.Length - 1 - First + exponent;
-        }
-
-        public bool Negative { get; }
-        public int First { get; }
-        public int Last { get; }
-        public long Exponent { get; }
-        public bool IsZero => First < 0;
-
-        public byte Digit(int index) => index < _integer.Length ? _integer[index] : _fraction[index - _integer.Length];
-
-        public static bool TryRead(ReadOnlySpan<byte> raw, out Number number)
-        {
-            number = default;
-            var negative = raw.Length > 0 && raw[0] == (byte)'-';
-            var body = negative ? raw[1..] : raw;
-            var e = body.IndexOfAny((byte)'e', (byte)'E');
-            var mantissa = e < 0 ? body : body[..e];
-            var exponent = 0;
-            if (e >= 0)
-            {
-                var digits = body[(e + 1)..];
-                var exponentNegative = digits.Length > 0 && digits[0] == (byte)'-';
-                digits = digits.Length > 0 && digits[0] is (byte)'-' or (byte)'+' ? digits[1..] : digits;
-                if (digits.Length is 0 or > MaxExponentDigits)
-                {
-                    return false;
-                }
-                foreach (var digit in digits)
-                {
-                    exponent = exponent * 10 + (digit - '0');
-                }
-                exponent = exponentNegative ? -exponent : exponent;
-            }
-            var dot = mantissa.IndexOf((byte)'.');
-            number = dot < 0
-                ? new Number(negative, mantissa, [], exponent)
-                : new Number(negative, mantissa[..dot], mantissa[(dot + 1)..], exponent);
-            return mantissa.Length > 0;
         }
     }
 }

@@ -100,8 +100,9 @@ public sealed class TelemetryValidator
 
     private static DateTimeOffset ReadTime(JsonElement element, ValidationContext context, Action<string, string, string> reject)
     {
-        // The schema's pattern fixes the shape; the calendar (month 13, 30 February) is checked here.
-        if (!DateTimeOffset.TryParse(element.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.None, out var time))
+        // The schema's pattern fixes the shape; the calendar (month 13, 30 February) is checked here, as the date-time
+        // format means it: the whole string, which DateTimeOffset.TryParse alone does not insist on.
+        if (!Rfc3339.TryParse(element.GetString()!, out var time))
         {
             reject(ErrorCodes.InvalidValue, "/time", "Not a valid RFC 3339 date-time.");
             return default;

@@ -221,6 +221,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertClosu
         try
         {
             await db.SaveChangesAsync(cancellationToken);
+            await OutboxOrder.HoldAsync(db, cancellationToken);
             foreach (var pending in _pending)
             {
                 db.Outbox.Add(Event(pending));

@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 #nullable disable
 
-namespace IntegrationHub.Gateway.Storage.Migrations
+namespace IntegrationHub.Migrations.Sqlite
 {
     [DbContext(typeof(HubDb))]
     partial class HubDbModelSnapshot : ModelSnapshot

@@ -13,9 +13,10 @@ namespace IntegrationHub.Gateway.Ingestion;
 /// <summary>
 /// The ingest store on PostgreSQL. Where SQLite pays nothing per statement, PostgreSQL pays a round trip, so a batch
 /// goes to the server as one statement: its messages, observations, latest values and events as arrays
-/// (<c>unnest</c>), inserted by data-modifying CTEs that keep only the messages the unique key let in. The transaction
-/// and savepoint commands the writer asks for travel with the next statement instead of alone. So a publish of one
-/// message costs one round trip, and a group its commit.
+/// (<c>unnest</c>), inserted by data-modifying CTEs that keep only the messages the unique key let in. That measured
+/// faster than a binary COPY into a staging table for every batch size up to Ingestion:MaxBatchMessages (README,
+/// Storage). The transaction and savepoint commands the writer asks for travel with the next statement instead of
+/// alone. So a publish of one message costs one round trip, and a group its commit.
 /// </summary>
 internal sealed class PostgreSqlIngestStore(HubDatabase database, IOptions<HubOptions> hub, IOptions<FaultOptions> faults) : IIngestStore
 {

@@ -136,27 +136,31 @@ internal sealed class PostgreSqlIngestStore(HubDatabase database, IOptions<HubOp
 
         public void Release(string name)
         {
-            // A savepoint nothing was written under needs no trip to the server.
-            var open = "SAVEPOINT " + Quote(name);
-            if (_pending.Count > 0 && _pending[^1] == open)
+            if (!DropUnused(name))
             {
-                _pending.RemoveAt(_pending.Count - 1);
-                return;
+                _pending.Add("RELEASE SAVEPOINT " + Quote(name));
             }
-            _pending.Add("RELEASE SAVEPOINT " + Quote(name));
         }
 
         public void RollbackTo(string name)
         {
-            var open = "SAVEPOINT " + Quote(name);
-            if (_pending.Count > 0 && _pending[^1] == open)
+            if (!DropUnused(name))
+            {
+                _pending.Add("ROLLBACK TO SAVEPOINT " + Quote(name));
+                _pending.Add("RELEASE SAVEPOINT " + Quote(name));
+                Flush();
+            }
+        }
+
+        // A savepoint nothing was written under needs no trip to the server: it is taken back before it is sent.
+        private bool DropUnused(string name)
+        {
+            if (_pending.Count > 0 && _pending[^1] == "SAVEPOINT " + Quote(name))
             {
                 _pending.RemoveAt(_pending.Count - 1);
-                return;
+                return true;
             }
-            _pending.Add("ROLLBACK TO SAVEPOINT " + Quote(name));
-            _pending.Add("RELEASE SAVEPOINT " + Quote(name));
-            Flush();
+            return false;
         }
 
         public void Write(Sender sender, IReadOnlyList<PendingMessage> batch, DateTimeOffset receivedAt, Span<StoredMessage> stored)

@@ -5,6 +5,7 @@ using IntegrationHub.Conformance.Profiles;
 using IntegrationHub.Gateway.Alerts.Cap;
 using IntegrationHub.Gateway.Events;
 using IntegrationHub.Gateway.Hosting;
+using IntegrationHub.Gateway.ClosedLoop;
 using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Storage;
 using Microsoft.Extensions.Options;
@@ -34,7 +35,7 @@ internal sealed record CauseData(
 /// De-duplication: one open alert per (device, rule); a level change updates it; a recurrence before closing reopens it.
 /// One per unit of work (scoped).
 /// </summary>
-internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, IOptions<HubOptions> hub)
+internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouting routing, IOptions<HubOptions> hub)
 {
     public const string Engine = "engine";
 
@@ -127,7 +128,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, IOptions<H
         return open;
     }
 
-    /// <summary>A person's step in the closed loop.</summary>
+    /// <summary>A person's step in the closed loop; <paramref name="organization"/> names the responsible unit the step concerns.</summary>
     public void Act(Alert alert, string kind, AlertState state, string actor, string? note, string? organization, long now)
     {
         alert.State = state;
@@ -136,10 +137,6 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, IOptions<H
         {
             alert.OpenKey = null;
             alert.ClosedAt = now;
-        }
-        if (organization is not null)
-        {
-            alert.ResponsibleOrganizationId = organization;
         }
         Record(alert, kind, actor, note, default, null, null, now, null, organization);
     }
@@ -176,7 +173,8 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, IOptions<H
 
     /// <summary>
     /// Commits the unit of work with an outbox event per recorded step (EVT-001): the steps are saved first, so that
-    /// each event can name its alert's id, then the events, in one transaction (the caller's, when it has one).
+    /// each event can name its alert's id, then the routing of raised alerts (so that every event names all of its
+    /// alert's units, LOOP-001), then the events, in one transaction (the caller's, when it has one).
     /// </summary>
     public async Task SaveAsync(CancellationToken cancellationToken)
     {
@@ -189,9 +187,10 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, IOptions<H
         try
         {
             await db.SaveChangesAsync(cancellationToken);
+            var loop = await routing.PrepareAsync([.. _pending.Select(p => p.Step)], cancellationToken);
             foreach (var pending in _pending)
             {
-                db.Outbox.Add(Event(pending));
+                db.Outbox.Add(Event(pending, loop));
             }
             await db.SaveChangesAsync(cancellationToken);
             if (own is not null)
@@ -244,10 +243,11 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, IOptions<H
     }
 
     /// <summary>The CloudEvent of one step: <c>city.integrationhub.alert.{kind}.v1</c>, data per schemas/alert-event.schema.json.</summary>
-    private OutboxEvent Event(Pending pending)
+    private OutboxEvent Event(Pending pending, LoopSnapshot loop)
     {
         var (alert, step, trigger) = (pending.Alert, pending.Step, pending.Trigger);
         var alertId = alert.Id.ToString(CultureInfo.InvariantCulture);
+        var units = loop.UnitsOf(alert.Id);
         var data = new AlertEventData(
             alertId,
             step.Kind,
@@ -270,8 +270,11 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, IOptions<H
                 ? new ObservationData(trigger.MessageId, Utc(trigger.At), metric, trigger.Flag ? trigger.Value == 1 : (object?)trigger.Value ?? trigger.Text, trigger.Unit)
                 : null,
             step.Actor == Engine ? null : step.Actor,
+            loop.NameOf(step.Actor),
             step.Note,
-            step.CapIdentifier);
+            step.CapIdentifier,
+            step.Organization,
+            units.Count == 0 ? null : [.. units.Select(u => new UnitData(u.OrganizationId, u.Name, u.Role.ToWire(), u.State.ToWire()))]);
         return new OutboxEvent
         {
             Type = EventTypes.Alert(step.Kind),
@@ -284,7 +287,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, IOptions<H
             District = alert.District,
             Profile = alert.ProfileId,
             Level = alert.Level.ToWire(),
-            ResponsibleOrganizationId = alert.ResponsibleOrganizationId,
+            Units = units.Count == 0 ? null : string.Join(' ', units.Select(u => u.OrganizationId)),
             DeviceKey = alert.DeviceKey,
             Data = JsonSerializer.Serialize(data, DataJson),
         };
@@ -295,7 +298,10 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, IOptions<H
     private sealed record AlertEventData(
         string AlertId, string Transition, string At, string ObservedAt, DedupKey DedupKey, string OrganizationId, string ResponsibleOrganizationId,
         string DeviceId, string Profile, string Domain, string District, RuleReference Rule, string Level, string? PreviousLevel,
-        string State, bool Cleared, IReadOnlyList<CauseData>? Causes, ObservationData? Observation, string? By, string? Note, string? CapIdentifier);
+        string State, bool Cleared, IReadOnlyList<CauseData>? Causes, ObservationData? Observation, string? By, string? ByName, string? Note, string? CapIdentifier,
+        string? Unit, IReadOnlyList<UnitData>? Units);
+
+    private sealed record UnitData(string OrganizationId, string? Name, string Role, string State);
 
     private sealed record DedupKey(string DeviceId, string RuleId);
 

@@ -156,6 +156,7 @@ internal static class ProviderStatesApi
                 break;
             case "an open methane alert":
             case "a resolved methane alert":
+            case "an alert with a responsible unit":
                 var ownerToken = await ManagerAsync();
                 // Two readings of 30 %LEL five minutes apart raise an orange alert; the engine judges them after the commit.
                 var last = DateTimeOffset.Parse(Param("time"), CultureInfo.InvariantCulture);
@@ -169,6 +170,25 @@ internal static class ProviderStatesApi
                 if (change.State == "a resolved methane alert")
                 {
                     await hub.PostAsync(ownerToken, $"/v1/alerts/{alertId}/resolve", new { note = "valve closed, well ventilated" }, cancellationToken);
+                }
+                else if (change.State == "an alert with a responsible unit")
+                {
+                    // The operator routes the alert to a department of its own, whose adapter's token acts for the unit.
+                    var unitId = Param("unitId");
+                    await hub.EnsureAsync(adminToken, "/v1/organizations", new { id = unitId, name = "Contract department", kind = "department" }, cancellationToken);
+                    var unitApp = await hub.EnsureAsync(adminToken, $"/v1/organizations/{unitId}/adapters", new { id = unitId + "-app", name = "Contract unit", scopes = new[] { Scopes.AlertsRead, Scopes.AlertsManage } }, cancellationToken)
+                        ?? await hub.PostAsync(adminToken, $"/v1/adapters/{unitId}-app/secret", new { }, cancellationToken);
+                    values["unitToken"] = await hub.TokenAsync(unitId + "-app", unitApp!["clientSecret"]!.GetValue<string>(), cancellationToken);
+                    await hub.PostAsync(adminToken, $"/v1/alerts/{alertId}/units", new { organizationId = unitId, role = "lead" }, cancellationToken);
+                }
+                break;
+            case "a department exists":
+            case "a route exists":
+                await hub.EnsureAsync(adminToken, "/v1/organizations", new { id = Param("organizationId"), name = "Contract department", kind = "department" }, cancellationToken);
+                if (change.State == "a route exists")
+                {
+                    var route = await hub.PostAsync(adminToken, "/v1/routes", new { domain = "heating", district = "370202", organizationId = Param("organizationId"), role = "lead" }, cancellationToken);
+                    values["routeId"] = route!["id"]!.GetValue<long>();
                 }
                 break;
             case "an organization may subscribe":

@@ -2,6 +2,7 @@ using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Certification;
 using IntegrationHub.Gateway.Events;
 using IntegrationHub.Gateway.Ingestion;
+using IntegrationHub.Gateway.ClosedLoop;
 using IntegrationHub.Gateway.Mqtt;
 using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Subscriptions;
@@ -42,6 +43,8 @@ public sealed class HubDb(DbContextOptions<HubDb> options) : DbContext(options)
     internal DbSet<CertificationSession> Certifications => Set<CertificationSession>();
     internal DbSet<CertificationArrival> CertificationArrivals => Set<CertificationArrival>();
     internal DbSet<MqttDeviceCredential> MqttDeviceCredentials => Set<MqttDeviceCredential>();
+    internal DbSet<UnitRoute> Routes => Set<UnitRoute>();
+    internal DbSet<AlertUnit> AlertUnits => Set<AlertUnit>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

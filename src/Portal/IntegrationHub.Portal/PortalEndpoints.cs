@@ -27,6 +27,9 @@ public static class PortalEndpoints
     /// <summary>The operator's administration: organizations and the promotion of their adapters.</summary>
     public const string AdministrationPath = "/console/organizations";
 
+    /// <summary>The routing table: which responsible units receive which alerts.</summary>
+    public const string RoutingPath = "/console/routing";
+
     /// <summary>An organization's developer workspace: adapters, devices, quarantine, subscriptions, people.</summary>
     public const string DeveloperPath = "/developer";
 
@@ -94,6 +97,12 @@ public static class PortalEndpoints
         pages.MapGet("/docs/requirements", (SpecCatalog spec) => Page<RequirementsPage>(new() { [nameof(RequirementsPage.Spec)] = spec }));
         pages.MapGet("/docs/api", (SpecDocs docs) => Page<ApiPage>(new() { [nameof(ApiPage.Docs)] = docs }));
         pages.MapGet("/docs/downloads", (SpecCatalog spec) => Page<DownloadsPage>(new() { [nameof(DownloadsPage.Spec)] = spec }));
+        pages.MapGet("/docs/loop", (SpecCatalog spec, IConfiguration configuration) => Page<ClosedLoopPage>(new()
+        {
+            [nameof(ClosedLoopPage.Spec)] = spec,
+            // The Gateway's Routing:Plan; an empty one leaves the table empty, and the page shows the plan the hub ships.
+            [nameof(ClosedLoopPage.PlanName)] = configuration["Routing:Plan"] is { Length: > 0 } plan ? plan : "qingdao-2022",
+        }));
 
         // Problem details link here from `type` (ERR-001): one page per error code, and the list.
         pages.MapGet(ErrorPagesPath, (SpecCatalog spec) => Page<ErrorIndex>(new() { [nameof(ErrorIndex.Spec)] = spec }));
@@ -115,6 +124,7 @@ public static class PortalEndpoints
         var pages = app.MapGroup("").ExcludeFromDescription().RequireAuthorization(signedIn).AsPortalPages(WorkspaceContentSecurityPolicy);
         pages.MapGet(ConsolePath, () => Page<Pages.Console.OperatorConsole>([]));
         pages.MapGet(AdministrationPath, () => Page<Pages.Console.Administration>([]));
+        pages.MapGet(RoutingPath, () => Page<Pages.Console.RoutingTable>([]));
         pages.MapGet(DeveloperPath, () => Page<Pages.Developer.DeveloperWorkspace>([]));
         return app;
     }

@@ -97,6 +97,7 @@ public static class IntegrationHubHttpClients
     public const string Users = "IntegrationHub.Users";
     public const string Certification = "IntegrationHub.Certification";
     public const string MqttCredentials = "IntegrationHub.MqttCredentials";
+    public const string ClosedLoop = "IntegrationHub.ClosedLoop";
 
     /// <summary>The server-sent events stream: no request timeout and no retry handler (the reader resumes with Last-Event-ID).</summary>
     public const string Stream = "IntegrationHub.Stream";

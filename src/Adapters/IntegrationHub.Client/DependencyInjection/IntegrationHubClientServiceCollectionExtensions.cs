@@ -3,6 +3,7 @@ using IntegrationHub.Client.Administration;
 using IntegrationHub.Client.Alerts;
 using IntegrationHub.Client.Auth;
 using IntegrationHub.Client.Certification;
+using IntegrationHub.Client.ClosedLoop;
 using IntegrationHub.Client.Mqtt;
 using IntegrationHub.Client.Problems;
 using IntegrationHub.Client.Specs;
@@ -24,7 +25,8 @@ public static class IntegrationHubClientServiceCollectionExtensions
     /// <summary>
     /// Registers the typed hub clients (<see cref="ITelemetryApi"/>, <see cref="IAlertsApi"/>,
     /// <see cref="IAlertSettingsApi"/>, <see cref="IWarningsApi"/>, <see cref="ISubscriptionsApi"/>, <see cref="IUsersApi"/>,
-    /// <see cref="ICertificationsApi"/>, <see cref="IMqttCredentialsApi"/>, <see cref="IAdministrationApi"/>, <see cref="ISpecsApi"/>),
+    /// <see cref="ICertificationsApi"/>, <see cref="IMqttCredentialsApi"/>, <see cref="IAdministrationApi"/>, <see cref="ISpecsApi"/>,
+    /// <see cref="IClosedLoopApi"/>),
     /// the server-sent events reader <see cref="IEventStreamReader"/>,
     /// the client-credentials token handler and the resilience pipelines, with options from the <c>IntegrationHub</c>
     /// configuration section and then <paramref name="configure"/>.
@@ -65,6 +67,7 @@ public static class IntegrationHubClientServiceCollectionExtensions
             [IntegrationHubHttpClients.MqttCredentials] = Api<IMqttCredentialsApi>(services, refit, IntegrationHubHttpClients.MqttCredentials, retryUnsafe: false),
             [IntegrationHubHttpClients.Administration] = Api<IAdministrationApi>(services, refit, IntegrationHubHttpClients.Administration, retryUnsafe: false),
             [IntegrationHubHttpClients.Specs] = Api<ISpecsApi>(services, refit, IntegrationHubHttpClients.Specs, retryUnsafe: false),
+            [IntegrationHubHttpClients.ClosedLoop] = Api<IClosedLoopApi>(services, refit, IntegrationHubHttpClients.ClosedLoop, retryUnsafe: false),
         };
         // The event stream is open for as long as the caller reads: no request timeout, and no retry handler, since the
         // reader reconnects itself with Last-Event-ID (a plain retry would start the stream over from now).

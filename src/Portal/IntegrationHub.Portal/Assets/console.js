@@ -1,9 +1,11 @@
-// The operator console: the open alerts, live over server-sent events, with the closed-loop steps, the city
-// situation and the schematic map, all from the API with the person's session.
+// The operator console: the open alerts, live over server-sent events, with the closed-loop steps and each alert's
+// responsible units, the city situation and the schematic map, all from the API with the person's session. A unit's
+// people see the alerts routed to their unit and take its steps; the operator routes and may act for any unit.
 import { ApiError, api, currentSession, el, fill, levelBadge, say, t, when } from './portal.js';
 
 const severity = { red: 4, orange: 3, yellow: 2, blue: 1 };
-const transitions = ['raised', 'escalated', 'deescalated', 'cleared', 'reopened', 'renotified', 'acknowledged', 'dispatched', 'resolved', 'closed'];
+const transitions = ['raised', 'escalated', 'deescalated', 'cleared', 'reopened', 'renotified', 'acknowledged', 'dispatched', 'resolved', 'closed',
+  'unit.added', 'unit.removed', 'rerouted', 'unit.acknowledged', 'unit.resolved'];
 const alerts = new Map();
 const filters = document.getElementById('filters');
 let selected = null;
@@ -13,15 +15,26 @@ function visible(alert) {
   return (!f.district || alert.district.startsWith(f.district)) && (!f.domain || alert.domain === f.domain) && (!f.level || alert.level === f.level);
 }
 
-/** The steps an alert can take next, as the hub allows them. */
+let me = null;
+const isOperator = () => me?.organizationKind === 'operator';
+const working = unit => unit.state === 'routed' || unit.state === 'acknowledged';
+
+/** The steps an alert can take next, as the hub allows them; units still working leave the operator only an override. */
 function steps(alert) {
   const open = ['raised', 'acknowledged', 'dispatched'].includes(alert.state);
+  const unitsWorking = (alert.units ?? []).some(working);
   return [
     alert.state === 'raised' && 'acknowledge',
     open && 'dispatch',
-    open && 'resolve',
+    open && !unitsWorking && 'resolve',
+    open && unitsWorking && isOperator() && 'override',
     (alert.state === 'resolved' || (alert.cleared && alert.state !== 'closed')) && 'close',
   ].filter(Boolean);
+}
+
+/** The units of an alert in a few words: each unit's name with its state. */
+function unitsText(alert) {
+  return (alert.units ?? []).map(u => `${u.organizationName} (${t(`Loop.State.${u.state}`)})`).join(', ') || '—';
 }
 
 function stateText(alert) {
@@ -39,9 +52,10 @@ function renderBoard(fresh) {
       el('td', {}, alert.value === null || alert.value === undefined ? '—' : `${alert.value} ${alert.unit ?? ''}`),
       el('td', {}, alert.district),
       el('td', { class: 'state' }, stateText(alert)),
+      el('td', { class: 'units' }, unitsText(alert)),
       el('td', {}, when(alert.raisedAt)),
       el('td', {}, el('button', { type: 'button', onclick: () => open(alert.id) }, t('Console.Open')))));
-  fill(document.getElementById('board'), rows, 8);
+  fill(document.getElementById('board'), rows, 9);
   renderSituation();
   renderDots();
 }
@@ -164,9 +178,66 @@ async function open(id) {
   document.getElementById('step-buttons').replaceChildren(...steps(alert).map(step =>
     el('button', { type: 'button', class: 'primary', dataset: { step }, onclick: () => act(alert.id, step) }, t(`Console.${step[0].toUpperCase()}${step.slice(1)}`))));
   say('step-message');
+  renderUnits(alert);
   fill(document.getElementById('history'), detail.history.map(h =>
     el('tr', {}, el('td', {}, when(h.at)), el('td', {}, `${h.kind} → ${t(`State.${h.state}`)}`), el('td', {}, levelBadge(h.level)), el('td', {}, h.actor), el('td', {}, h.note ?? ''))), 5);
 }
+
+/** The alert's responsible units with the steps the person may take for each: their own unit's, or any as the operator. */
+function renderUnits(alert) {
+  const open = alert.state !== 'closed' && !alert.sandbox;
+  fill(document.getElementById('units'), (alert.units ?? []).map(unit => {
+    const mine = isOperator() || unit.organizationId === me?.organizationId;
+    const actions = open && mine ? [
+      unit.state === 'routed' && 'acknowledge',
+      working(unit) && 'resolve',
+      isOperator() && 'remove',
+    ].filter(Boolean) : [];
+    return el('tr', { dataset: { unit: unit.organizationId, state: unit.state } },
+      el('td', {}, unit.organizationName),
+      el('td', {}, t(`Loop.Role.${unit.role}`)),
+      el('td', { class: 'state' }, t(`Loop.State.${unit.state}`)),
+      el('td', {}, when(unit.acknowledgeBy)),
+      el('td', {}, when(unit.resolveBy)),
+      el('td', {}, unit.measures ?? ''),
+      el('td', {}, ...actions.map(step => el('button', { type: 'button', dataset: { unitStep: step }, onclick: () => unitStep(alert.id, unit.organizationId, step) }, t(`Loop.Step.${step}`)))));
+  }), 7);
+  document.getElementById('add-unit').hidden = !(open && isOperator());
+  say('units-message');
+}
+
+/** A unit's step; resolving takes the note as the unit's measures. */
+async function unitStep(id, organizationId, step) {
+  const note = new FormData(document.getElementById('step')).get('note').trim();
+  if (step === 'resolve' && !note) {
+    document.getElementById('units-message').textContent = t('Console.NoteRequired');
+    return;
+  }
+  const path = `/v1/alerts/${id}/units/${encodeURIComponent(organizationId)}/${step}`;
+  await changeUnits(id, () => api('POST', path, step === 'resolve' ? { measures: note } : { note: note || undefined }));
+}
+
+async function changeUnits(id, call) {
+  try {
+    upsert(await call());
+    document.getElementById('step').reset();
+    await open(id);
+  } catch (error) {
+    say('units-message', error);
+  }
+}
+
+document.getElementById('add-unit').addEventListener('submit', event => {
+  event.preventDefault();
+  const f = event.target.elements;
+  const note = new FormData(document.getElementById('step')).get('note').trim() || undefined;
+  changeUnits(selected, () => api('POST', `/v1/alerts/${selected}/units`, { organizationId: f.organizationId.value.trim(), role: f.role.value, note }))
+    .then(() => event.target.reset());
+});
+document.getElementById('reroute').addEventListener('click', () => {
+  const note = new FormData(document.getElementById('step')).get('note').trim() || undefined;
+  changeUnits(selected, () => api('POST', `/v1/alerts/${selected}/reroute`, { note }));
+});
 
 /**
  * Takes a step of the closed loop. `confirm` closes an alert whose condition still holds, which the hub refuses
@@ -176,14 +247,15 @@ async function act(id, step, confirm = false) {
   const form = Object.fromEntries(new FormData(document.getElementById('step')));
   const message = document.getElementById('board-message');
   const stepMessage = document.getElementById('step-message');
-  if ((step === 'resolve' || confirm) && !form.note.trim()) {
-    stepMessage.textContent = t(confirm ? 'Console.CloseNoteRequired' : 'Console.NoteRequired');
+  if ((step === 'resolve' || step === 'override' || confirm) && !form.note.trim()) {
+    stepMessage.textContent = t(confirm ? 'Console.CloseNoteRequired' : step === 'override' ? 'Loop.OverrideNoteRequired' : 'Console.NoteRequired');
     return;
   }
   try {
     const body = step === 'dispatch' ? { organizationId: form.organizationId || undefined, note: form.note || undefined }
+      : step === 'override' ? { note: form.note, override: true }
       : { note: form.note || undefined, confirm: confirm || undefined };
-    const alert = await api('POST', `/v1/alerts/${id}/${step}`, body);
+    const alert = await api('POST', `/v1/alerts/${id}/${step === 'override' ? 'resolve' : step}`, body);
     message.textContent = t('Console.Done', t(`State.${alert.state}`));
     document.getElementById('step').reset();
     upsert(alert);
@@ -231,7 +303,7 @@ filters.addEventListener('change', () => {
   loadTrend().catch(error => say('board-message', error));
 });
 try {
-  await currentSession();
+  me = await currentSession();
   listen(); // before the first load, so that nothing raised in between is missed
   await loadOpen();
   await loadTrend();

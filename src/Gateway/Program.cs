@@ -3,6 +3,7 @@ using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Certification;
 using IntegrationHub.Gateway.Mqtt;
 using IntegrationHub.Gateway.Contracts;
+using IntegrationHub.Gateway.Hosting;
 using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.ClosedLoop;
 using IntegrationHub.Gateway.Operations;
@@ -14,7 +15,7 @@ using IntegrationHub.Gateway.Users;
 using IntegrationHub.Gateway.Warnings;
 using IntegrationHub.Portal;
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(ContentRoot.Options(args));
 
 builder.AddHubHosting();
 builder.Services.AddHubStorage();

@@ -23,8 +23,7 @@ public sealed class ClosedLoopConsoleTests : PortalHub
 
         // The operator routes Shinan's gas alerts to the brigade, and checks where a red one would go.
         var (operatorPage, operatorErrors) = await Browser.OpenAsync(Hub.BaseAddress, "zh-CN");
-        await SignInToConsoleAsync(operatorPage);
-        await operatorPage.GotoAsync("/console/routing");
+        await SignInAsOperatorAsync(operatorPage, "/console/routing");
         var form = operatorPage.Locator("#new-route");
         await form.Locator("select[name=domain]").SelectOptionAsync("gas");
         await form.Locator("select[name=district]").SelectOptionAsync("370202");
@@ -50,7 +49,7 @@ public sealed class ClosedLoopConsoleTests : PortalHub
         await PostAsync(scada, "/v1/telemetry", new { messages = new[] { Methane("loop-1", "loop-ch4", 80) } });
         var row = operatorPage.Locator("#board tr[data-alert-id][data-level=red]");
         await Assertions.Expect(row.Locator(".units")).ToHaveTextAsync("Shinan fire brigade (待签收)");
-        await row.GetByRole(AriaRole.Button).ClickAsync();
+        await row.ClickAsync();
         await Assertions.Expect(operatorPage.Locator("#units tr[data-unit='shinan-fire']")).ToHaveAttributeAsync("data-state", "routed");
         await operatorPage.Locator("#add-unit input[name=organizationId]").FillAsync("shinan-gov");
         await operatorPage.Locator("#add-unit button[type=submit]").ClickAsync();
@@ -62,13 +61,13 @@ public sealed class ClosedLoopConsoleTests : PortalHub
         await AcceptInvitationAsync(brigadePage, invitation);
         await brigadePage.GotoAsync("/console");
         var brigadeRow = brigadePage.Locator("#board tr[data-alert-id][data-level=red]");
-        await brigadeRow.GetByRole(AriaRole.Button).ClickAsync();
+        await brigadeRow.ClickAsync();
         var ours = brigadePage.Locator("#units tr[data-unit='shinan-fire']");
         await Assertions.Expect(brigadePage.Locator("#units tr[data-unit='shinan-gov'] button")).ToHaveCountAsync(0);
         await Assertions.Expect(brigadePage.Locator("#add-unit")).ToBeHiddenAsync();
         await ours.Locator("button[data-unit-step=acknowledge]").ClickAsync();
         await Assertions.Expect(ours).ToHaveAttributeAsync("data-state", "acknowledged");
-        await brigadePage.Locator("#step input[name=note]").FillAsync("Crew on site, valve closed, well ventilated");
+        await brigadePage.Locator("#step [name=note]").FillAsync("Crew on site, valve closed, well ventilated");
         await ours.Locator("button[data-unit-step=resolve]").ClickAsync();
         await Assertions.Expect(ours).ToHaveAttributeAsync("data-state", "resolved");
         await Assertions.Expect(ours).ToContainTextAsync("Crew on site, valve closed, well ventilated");
@@ -80,7 +79,7 @@ public sealed class ClosedLoopConsoleTests : PortalHub
         var overrideButton = operatorPage.Locator("#step-buttons button[data-step=override]");
         await overrideButton.ClickAsync();
         await Assertions.Expect(operatorPage.Locator("#step-message")).ToHaveTextAsync("责任单位尚未全部反馈，强制办结须填写备注说明原因。");
-        await operatorPage.Locator("#step input[name=note]").FillAsync("消防已处置完毕，区政府电话确认");
+        await operatorPage.Locator("#step [name=note]").FillAsync("消防已处置完毕，区政府电话确认");
         await overrideButton.ClickAsync();
         await Assertions.Expect(row).ToHaveAttributeAsync("data-state", "resolved");
         await Assertions.Expect(operatorPage.Locator("#history")).ToContainTextAsync("消防已处置完毕，区政府电话确认");

@@ -14,11 +14,7 @@ public sealed class DeveloperWorkspaceTests : PortalHub
         var (page, errors) = await Browser.OpenAsync(Hub.BaseAddress);
 
         // The invitation link: choose a password, and land signed in on the developer workspace.
-        await page.GotoAsync(invitation["invitationUrl"]!.GetValue<string>());
-        await page.GetByLabel("New password").FillAsync("developer-password-0123");
-        await page.GetByLabel("The same password again").FillAsync("developer-password-0123");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Set password and sign in" }).ClickAsync();
-        await page.WaitForURLAsync("**/developer");
+        await AcceptInvitationAsync(page, invitation);
         await Assertions.Expect(page.Locator("#who")).ToContainTextAsync("laoshan-gas");
 
         // Register an adapter: the secret appears once.
@@ -42,6 +38,7 @@ public sealed class DeveloperWorkspaceTests : PortalHub
         await page.GetByRole(AriaRole.Button, new() { Name = "Import" }).ClickAsync();
         await Assertions.Expect(page.Locator("#devices-message")).ToHaveTextAsync("2 devices registered.");
         await Assertions.Expect(page.Locator("#devices tr")).ToHaveCountAsync(2);
+        await Assertions.Expect(page.Locator("#devices tr td[data-district='370212']")).ToHaveTextAsync(["Laoshan (370212)", "Laoshan (370212)"]);
 
         // The adapter sends with the secret the page showed: one good reading, one with a unit the profile does not know.
         using var adapter = await ClientAsync("laoshan-gas-scada", secret!);

@@ -14,6 +14,9 @@ public abstract class PortalHub : IAsyncLifetime
     public const string OperatorEmail = "duty@monitoring.example.cn";
     public const string OperatorPassword = "operator-password-0123";
 
+    /// <summary>The name the hub gives the operator's first account.</summary>
+    public const string OperatorName = "Operator";
+
     protected PortalHub()
     {
         Hub = new HubFactory(null, new Dictionary<string, string?>
@@ -56,6 +59,17 @@ public abstract class PortalHub : IAsyncLifetime
         return http;
     }
 
+    /// <summary>Opens <paramref name="path"/> as the duty operator: the page sends the browser to sign in first, then back.</summary>
+    protected static async Task SignInAsOperatorAsync(IPage page, string path)
+    {
+        await page.GotoAsync(path);
+        await page.WaitForURLAsync("**/account/sign-in**");
+        await page.Locator("#email").FillAsync(OperatorEmail);
+        await page.Locator("#password").FillAsync(OperatorPassword);
+        await page.Locator("form button[type=submit]").ClickAsync();
+        await page.WaitForURLAsync("**" + path);
+    }
+
     protected Task<HttpClient> AdminAsync() => ClientAsync(HubFactory.AdminId, HubFactory.AdminSecret);
 
     protected static async Task<JsonObject> PostAsync(HttpClient client, string path, object body)
@@ -66,17 +80,6 @@ public abstract class PortalHub : IAsyncLifetime
         return JsonNode.Parse(text)!.AsObject();
     }
 
-    /// <summary>Opens the operator console, signing in with the operator's account on the way.</summary>
-    protected static async Task SignInToConsoleAsync(IPage page)
-    {
-        await page.GotoAsync("/console");
-        await page.WaitForURLAsync("**/account/sign-in**");
-        await page.Locator("#email").FillAsync(OperatorEmail);
-        await page.Locator("#password").FillAsync(OperatorPassword);
-        await page.Locator("form button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync("**/console");
-    }
-
     /// <summary>Accepts an invitation (<c>POST /v1/users</c>'s answer) in an English page: the person chooses a password and lands signed in on the developer workspace.</summary>
     protected static async Task AcceptInvitationAsync(IPage page, JsonObject invitation)
     {
@@ -85,6 +88,29 @@ public abstract class PortalHub : IAsyncLifetime
         await page.GetByLabel("The same password again").FillAsync("developer-password-0123");
         await page.GetByRole(AriaRole.Button, new() { Name = "Set password and sign in" }).ClickAsync();
         await page.WaitForURLAsync("**/developer");
+    }
+
+    /// <summary>
+    /// An organization with a production adapter and these devices (id, district, lon, lat, all methane detectors), and
+    /// the adapter's client, to raise alerts with.
+    /// </summary>
+    protected async Task<HttpClient> CityAdapterAsync(HttpClient admin, string organizationId, params (string Id, string District, double Lon, double Lat)[] devices)
+    {
+        await PostAsync(admin, "/v1/organizations", new { id = organizationId, name = organizationId, kind = "enterprise" });
+        var adapter = await PostAsync(admin, $"/v1/organizations/{organizationId}/adapters", new { id = organizationId + "-scada", name = organizationId + " SCADA", scopes = new[] { "telemetry:write" } });
+        await PromoteAsync(admin, organizationId + "-scada");
+        foreach (var (id, district, lon, lat) in devices)
+        {
+            await PostAsync(admin, $"/v1/adapters/{organizationId}-scada/devices", new { deviceId = id, profile = "gas.underground-methane", district, location = new { lon, lat } });
+        }
+        return await ClientAsync(organizationId + "-scada", adapter["clientSecret"]!.GetValue<string>());
+    }
+
+    /// <summary>Raises an alert on each device: methane at this %LEL, twice (the rules want two samples for blue to orange).</summary>
+    protected async Task RaiseAsync(HttpClient adapter, double lel, params string[] deviceIds)
+    {
+        var messages = deviceIds.SelectMany(id => new[] { Methane($"{id}-{lel}-a-{Guid.NewGuid():N}", id, lel, minutesAgo: 6), Methane($"{id}-{lel}-b-{Guid.NewGuid():N}", id, lel) }).ToArray();
+        await PostAsync(adapter, "/v1/telemetry", new { messages });
     }
 
     /// <summary>Moves an adapter to production: a sandbox adapter's alerts are drills, which the city board never shows.</summary>

@@ -24,6 +24,26 @@ public sealed class SpecBrowserTests : PortalHub
     }
 
     [Fact]
+    public async Task SwaggerUi_TryingOutTelemetry_StartsFromTheSpecsExampleBatch()
+    {
+        var (page, errors) = await Browser.OpenAsync(Hub.BaseAddress);
+
+        await page.GotoAsync("/swagger/index.html", new() { WaitUntil = WaitUntilState.NetworkIdle });
+        // Swagger UI renders the whole OpenAPI document on the page's one thread; on a busy two-core runner that takes
+        // longer than the default action timeout, so the two clicks that expand an operation get a longer one.
+        var slowRender = new LocatorClickOptions { Timeout = 120_000 };
+        await page.Locator(".opblock-summary-path[data-path='/v1/telemetry']").First.ClickAsync(slowRender);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Try it out" }).First.ClickAsync(slowRender);
+        var body = page.Locator("textarea.body-param__text").First;
+        await Assertions.Expect(body).ToBeVisibleAsync(new() { Timeout = 120_000 });
+
+        // The body a developer starts from is the spec's valid example, not values made up from the schema's patterns.
+        var example = File.ReadAllText(Path.Combine(IntegrationHub.Testing.Repository.Root, "specs", "examples", "telemetry-batch", "valid", "two-messages.json"));
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(example), System.Text.Json.Nodes.JsonNode.Parse(await body.InputValueAsync())));
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+    }
+
+    [Fact]
     public async Task SwaggerUi_RendersTheApi_UnderItsContentSecurityPolicy_WithNothingBlocked()
     {
         var (page, errors) = await Browser.OpenAsync(Hub.BaseAddress);

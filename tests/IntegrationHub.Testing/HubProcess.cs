@@ -22,7 +22,21 @@ public sealed partial class HubProcess : IAsyncDisposable
 
     public string Output => _process.Output;
 
-    public static async Task<HubProcess> StartAsync(string workingDirectory, IDictionary<string, string>? environment = null, TimeSpan? timeout = null)
+    public static Task<HubProcess> StartAsync(string workingDirectory, IDictionary<string, string>? environment = null, TimeSpan? timeout = null) =>
+        LaunchAsync(ToolProcess.DotnetRun(Path.Combine("src", "Gateway"), "--urls", "http://127.0.0.1:0"), workingDirectory, environment, timeout);
+
+    /// <summary>
+    /// The built hub, <c>dotnet …/IntegrationHub.Gateway.dll</c>, started in <paramref name="workingDirectory"/>: the way a
+    /// service manager runs an installed hub, from whatever folder it was given. Signals reach the hub itself, not <c>dotnet run</c>.
+    /// </summary>
+    public static Task<HubProcess> StartBuiltAsync(string workingDirectory, IDictionary<string, string>? environment = null, params string[] arguments) =>
+        LaunchAsync([BuiltAssembly, "--urls", "http://127.0.0.1:0", .. arguments], workingDirectory, environment, null);
+
+    /// <summary>The hub's assembly in its build output (the configuration and framework the tests were built with).</summary>
+    public static string BuiltAssembly { get; } =
+        Path.Combine(Repository.Root, "src", "Gateway", "bin", Repository.Configuration, Repository.TargetFramework, "IntegrationHub.Gateway.dll");
+
+    private static async Task<HubProcess> LaunchAsync(IEnumerable<string> arguments, string workingDirectory, IDictionary<string, string>? environment, TimeSpan? timeout)
     {
         // Each hub gets its own MQTT port unless the caller names one, so that parallel hubs never collide on 1883.
         var settings = new Dictionary<string, string>
@@ -34,13 +48,15 @@ public sealed partial class HubProcess : IAsyncDisposable
         {
             settings[key] = value;
         }
-        var (process, listening) = await ToolProcess.StartAsync(
-            "dotnet", ToolProcess.DotnetRun(Path.Combine("src", "Gateway"), "--urls", "http://127.0.0.1:0"), Listening(), timeout ?? TimeSpan.FromSeconds(180), settings, workingDirectory);
+        var (process, listening) = await ToolProcess.StartAsync("dotnet", arguments, Listening(), timeout ?? TimeSpan.FromSeconds(180), settings, workingDirectory);
         return new HubProcess(process, new Uri(listening.Groups["url"].Value));
     }
 
     /// <summary>Waits for a line of the hub's output.</summary>
     public Task<Match> WaitForLineAsync(Regex pattern, TimeSpan timeout) => _process.WaitForLineAsync(pattern, timeout);
+
+    /// <summary>Stops the hub as a service manager does (SIGTERM) and waits for it to exit; answers its exit code.</summary>
+    public Task<int> StopAsync(TimeSpan timeout) => _process.TerminateAsync(timeout);
 
     /// <summary>Kills the hub, as a crash would: no shutdown, no flush.</summary>
     public ValueTask DisposeAsync() => _process.DisposeAsync();
@@ -76,6 +92,9 @@ public static class Repository
 
     /// <summary>Debug or Release: the tests run against the build they were built with.</summary>
     public static string Configuration { get; } = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
+
+    /// <summary>The target framework folder of that build (net10.0).</summary>
+    public static string TargetFramework { get; } = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Name;
 
     private static string FindRoot()
     {

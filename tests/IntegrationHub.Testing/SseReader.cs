@@ -95,6 +95,15 @@ public sealed class SseReader : IAsyncDisposable
         }
     }
 
+    /// <summary>Reads on until the server ends the stream; fails when it does not within <paramref name="timeout"/>.</summary>
+    public async Task EndAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        while (await _reader.ReadLineAsync(cancel.Token) is not null)
+        {
+        }
+    }
+
     public ValueTask DisposeAsync()
     {
         _reader.Dispose();

@@ -3,7 +3,7 @@
 // and rejects every invalid one. Examples that get the profile checks are judged by their profile's generated message
 // schema (specs/message-schemas/). An invalid example whose only findings need what no schema has (the receiver's
 // clock, the device registry: the manifest's contextOnlyCodes) must be accepted by ajv, and is counted apart. CAP XML
-// examples are left to the XSD test of the .NET suite. Usage: node ajv-examples.mjs [SPECS_DIR]
+// examples are left to the XSD test of the .NET suite, vendor CSV examples to its codec test. Usage: node ajv-examples.mjs [SPECS_DIR]
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -18,9 +18,11 @@ const show = path => relative(process.cwd(), path);
 
 const groups = new Map();
 let xml = 0;
+let csv = 0;
 for (const example of manifest.examples) {
   if (!example.file.endsWith('.json')) {
-    xml++;
+    if (example.file.endsWith('.csv')) csv++;
+    else xml++;
     continue;
   }
   const file = resolve(specs, 'examples', example.file);
@@ -56,7 +58,7 @@ for (const [schema, examples] of groups) {
 }
 
 console.log(`ajv: ${counts.valid} valid examples accepted, ${counts.invalid} invalid examples rejected, ` +
-  `${counts.contextOnly} accepted whose only findings need the hub's clock or registry; ${xml} CAP XML examples left to the XSD test.`);
+  `${counts.contextOnly} accepted whose only findings need the hub's clock or registry; ${xml} CAP XML examples left to the XSD test, ${csv} vendor CSV examples to the codec test.`);
 if (wrong.length > 0) {
   console.log(wrong.join('\n'));
   process.exit(1);

@@ -138,7 +138,10 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
             alert.OpenKey = null;
             alert.ClosedAt = now;
         }
-        Record(alert, kind, actor, note, default, null, null, now, null, organization);
+        // Closing ends the warning in CAP as well: an alert closed before its condition cleared gets its Cancel now,
+        // or it would stay in force in the CAP feed (cap/README.md §5).
+        var capIdentifier = state == AlertState.Closed && !alert.Cleared ? identifiers.Next(now) : null;
+        Record(alert, kind, actor, note, default, null, null, now, capIdentifier, organization);
     }
 
     /// <summary>A reminder that an alert is still waiting for someone.</summary>

@@ -35,6 +35,13 @@ internal sealed class AlertOptions : IValidatableObject
     [RegularExpression("^[1-8][0-9]{5}$")]
     public string AreaCode { get; set; } = "370200";
 
+    /// <summary>
+    /// The radius, in kilometres, of the circle around the device that is the CAP <c>area</c> of its alerts
+    /// (cap/README.md §5): the device's immediate surroundings, where someone sent to it looks.
+    /// </summary>
+    [Range(0.01, 50.0)]
+    public double CapCircleRadiusKm { get; set; } = 0.1;
+
     /// <summary>The sender's GB/T 4657 organization-sector code: digits 7–9 of every CAP identifier.</summary>
     [RegularExpression("^[0-9]{3}$")]
     public string SectorCode { get; set; } = "000";

@@ -116,13 +116,18 @@ internal static class AlertsApi
     /// <summary>Where the device stands (WGS 84 / CGCS2000 longitude and latitude), as registered when the alert was raised: for maps.</summary>
     internal sealed record AlertLocation(double Lon, double Lat);
 
-    /// <summary>One step of an alert's history; <c>causes</c> is what the rule matched at a level change, as in the alert event.</summary>
+    /// <summary>
+    /// One step of an alert's history; <c>causes</c> is what the rule matched at a level change, as in the alert event.
+    /// <c>actor</c> is the id of whoever took the step (a person, an adapter, or <c>engine</c>); <c>actorName</c> their
+    /// name as the hub knows it now, for people reading the history.
+    /// </summary>
     internal sealed record AlertStepResponse(
-        string Kind, string State, bool Cleared, string Level, string? PreviousLevel, DateTimeOffset At, string Actor, string? Note, string? Organization,
-        object? Value, string? CapIdentifier, JsonElement? Causes)
+        string Kind, string State, bool Cleared, string Level, string? PreviousLevel, DateTimeOffset At, string Actor,
+        [property: Description("The name of the person or adapter that took the step; absent for the alert engine and for an actor since deleted.")] string? ActorName,
+        string? Note, string? Organization, object? Value, string? CapIdentifier, JsonElement? Causes)
     {
-        public static AlertStepResponse From(AlertEvent e) => new(
-            e.Kind, e.State.ToWire(), e.Cleared, e.Level.ToWire(), e.PreviousLevel?.ToWire(), Ms(e.At), e.Actor, e.Note, e.Organization,
+        public static AlertStepResponse From(AlertEvent e, IReadOnlyDictionary<string, string> names) => new(
+            e.Kind, e.State.ToWire(), e.Cleared, e.Level.ToWire(), e.PreviousLevel?.ToWire(), Ms(e.At), e.Actor, names.GetValueOrDefault(e.Actor), e.Note, e.Organization,
             (object?)e.Value ?? e.Text, e.CapIdentifier, e.Causes is null ? null : JsonDocument.Parse(e.Causes).RootElement.Clone());
     }
 
@@ -196,9 +201,11 @@ internal static class AlertsApi
         var history = await db.AlertEvents.AsNoTracking().Where(e => e.AlertId == alertId).OrderBy(e => e.Id).ToListAsync(context.RequestAborted);
         var messages = history.Where(e => e.MessageRecordId is not null).Select(e => e.MessageRecordId!.Value).Distinct().ToList();
         var observations = await db.Observations.AsNoTracking().Where(o => messages.Contains(o.MessageRecordId)).OrderBy(o => o.ObservedAt).ThenBy(o => o.Id).ToListAsync(context.RequestAborted);
+        // People read a history by names: the actors' ids are people's or adapters' (user and client ids never collide).
+        var names = await ActorNames.LookupAsync(db, history.Select(e => e.Actor), context.RequestAborted);
         return TypedResults.Ok(new AlertDetailResponse(
             await ResponseAsync(alert, db, options.Value, context.RequestAborted),
-            history.Select(AlertStepResponse.From).ToList(),
+            history.Select(e => AlertStepResponse.From(e, names)).ToList(),
             observations.Select(o => TelemetryApi.ToResponse(o, spec)).ToList()));
     }
 
@@ -303,7 +310,7 @@ internal static class AlertsApi
         || await db.AlertUnits.AnyAsync(u => u.AlertId == alert.Id && u.OrganizationId == caller.OrganizationId && u.State != UnitState.Removed, cancellationToken);
 
     private static async Task<Results<ContentHttpResult, ProblemHttpResult>> CapAsync(
-        long alertId, HubDb db, TimeProvider time, IOptions<AlertOptions> options, HttpContext context, string? identifier = null)
+        long alertId, HubDb db, SpecCatalog spec, TimeProvider time, IOptions<AlertOptions> options, HttpContext context, string? identifier = null)
     {
         if (await (await VisibleAsync(context, db, time)).FirstOrDefaultAsync(a => a.Id == alertId, context.RequestAborted) is not { } alert)
         {
@@ -315,7 +322,7 @@ internal static class AlertsApi
         {
             return ProblemResults.Problem(context, ErrorCodes.AlertNotFound, $"Alert {alertId} has no CAP message '{identifier}'.");
         }
-        var document = CapDocument.Render(alert, step, Ms(steps[0].At), options.Value);
+        var document = CapDocument.Render(alert, step, Ms(steps[0].At), options.Value, spec);
         return CapDocument.WantsJson(context.Request)
             ? TypedResults.Content(CapXml.Project(document).ToJsonString(), CapDocument.JsonMediaType)
             : TypedResults.Content(document.Declaration + Environment.NewLine + document.Root, CapDocument.MediaType);
@@ -325,7 +332,7 @@ internal static class AlertsApi
     /// The Atom feed: the newest CAP messages of the hub's alerts and, beside them, of the agencies' warnings (CAP-010),
     /// each entry linking its CAP document.
     /// </summary>
-    private static async Task<ContentHttpResult> FeedAsync(HubDb db, TimeProvider time, IOptions<AlertOptions> options, HttpContext context)
+    private static async Task<ContentHttpResult> FeedAsync(HubDb db, SpecCatalog spec, TimeProvider time, IOptions<AlertOptions> options, HttpContext context)
     {
         const int Entries = 100;
         // A feed is for downstream emergency systems: sandbox drills stay out of it (ALR-004).
@@ -342,7 +349,7 @@ internal static class AlertsApi
         var entries = steps
             .Select(x => (Updated: x.Step.At, Entry: Entry(
                 $"urn:cap:{options.Value.Sender}:{x.Step.CapIdentifier}",
-                $"{x.Alert.RuleTitle} — {x.Step.Level.ToWire()} ({CapDocument.MessageType(x.Step.Kind)})",
+                CapTexts.For(x.Alert, x.Step, spec).Headline,
                 x.Step.At,
                 $"{baseUrl}/v1/alerts/{x.Alert.Id}/cap?identifier={x.Step.CapIdentifier}")))
             .Concat(warnings.Select(w => (Updated: w.ReceivedAt, Entry: Entry(

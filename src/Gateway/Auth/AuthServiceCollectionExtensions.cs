@@ -31,6 +31,9 @@ internal static class AuthServiceCollectionExtensions
                 options.SetTokenEndpointUris(TokenEndpoint.Path.TrimStart('/'));
                 options.AllowClientCredentialsFlow();
                 options.RegisterScopes([.. Scopes.All]);
+                // The token endpoint checks the adapter's scopes itself and answers invalid_scope (RFC 6749 §5.2);
+                // OpenIddict's own permission check would answer invalid_request.
+                options.IgnoreScopePermissions();
                 // Resource servers read RFC 9068 JWTs; they are signed, not encrypted.
                 options.DisableAccessTokenEncryption();
                 // TLS is enforced by the hub's own transport rule (TransportSecurityMiddleware), in one place.

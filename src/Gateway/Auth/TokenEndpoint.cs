@@ -12,9 +12,10 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace IntegrationHub.Gateway.Auth;
 
 /// <summary>
-/// The token endpoint (RFC 6749 §4.4, client credentials). OpenIddict has already authenticated the client and checked
-/// its scope permissions; the hub adds what only it knows: whether the adapter is suspended, its organization, and the
-/// security stamp that lets a rotation or suspension revoke tokens at once.
+/// The token endpoint (RFC 6749 §4.4, client credentials). OpenIddict has already authenticated the client and refused
+/// scopes the hub does not know; the hub adds what only it knows: whether the adapter is suspended, which of the known
+/// scopes it may have (a refusal is <c>invalid_scope</c>, RFC 6749 §5.2), its organization, and the security stamp
+/// that lets a rotation or suspension revoke tokens at once.
 /// </summary>
 internal static class TokenEndpoint
 {

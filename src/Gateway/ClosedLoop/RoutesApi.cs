@@ -152,7 +152,7 @@ internal static class RoutesApi
         {
             check.Add(ErrorCodes.InvalidValue, "/domain", $"No monitoring domain '{request.Domain}'. Use one of {string.Join(", ", domains.Order(StringComparer.Ordinal))}.");
         }
-        check.Text(request.District, "/district", Patterns.AreaCode(), "A GB/T 2260 area code has six digits, e.g. 370202.", required: false);
+        check.Area(request.District, "/district", spec.Areas, required: false);
         if (request.Profile is not null && (!spec.Profiles.TryGetValue(request.Profile, out var profile) || profile.Domain != request.Domain))
         {
             check.Add(ErrorCodes.InvalidValue, "/profile", $"No profile '{request.Profile}' in domain '{request.Domain}'.");

@@ -136,7 +136,13 @@ internal static class ProviderStatesApi
             case "an organization manages a methane device":
             case "a device with a maintenance window":
             case "the organization has a parameter override":
+            case "an organization has a bridge sensor without its design values":
                 var managerToken = await ManagerAsync();
+                if (change.State == "an organization has a bridge sensor without its design values")
+                {
+                    await hub.EnsureAsync(adminToken, $"/v1/adapters/{Param("adapterId")}/devices",
+                        new { deviceId = Param("bridgeId"), profile = "bridge.shm", district = "370202", location = new { lon = 120.33, lat = 36.06 } }, cancellationToken);
+                }
                 // A window to open from now for two hours, on the hub's clock (the hub refuses windows that have ended).
                 var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds()).ToOffset(TimeSpan.FromHours(8));
                 values["from"] = now.ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture);
@@ -232,6 +238,10 @@ internal static class ProviderStatesApi
                     if (change.Params?.GetValueOrDefault("disabled").ValueKind == JsonValueKind.True)
                     {
                         await hub.PostAsync(peopleToken, $"/v1/users/{userId}/disable", new { }, cancellationToken);
+                    }
+                    if (change.Params?.GetValueOrDefault("accepted").ValueKind == JsonValueKind.True)
+                    {
+                        await hub.ChoosePasswordAsync(new Uri(invitation["invitationUrl"]!.GetValue<string>()), "contract password 0123", cancellationToken);
                     }
                 }
                 break;
@@ -369,6 +379,26 @@ internal static class ProviderStatesApi
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
             using var response = await _http.SendAsync(request, cancellationToken);
             return await ReadAsync(response, cancellationToken);
+        }
+
+        /// <summary>Accepts an invitation on its page, as the person would: the page's anti-forgery field and cookie, then the form.</summary>
+        public async Task ChoosePasswordAsync(Uri link, string password, CancellationToken cancellationToken)
+        {
+            using var browser = new HttpClient(new HttpClientHandler { CookieContainer = new System.Net.CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = _http.BaseAddress };
+            var page = await browser.GetStringAsync(new Uri(link.PathAndQuery, UriKind.Relative), cancellationToken);
+            var field = System.Text.RegularExpressions.Regex.Match(page, "name=\"(?<name>__RequestVerificationToken[^\"]*)\" value=\"(?<value>[^\"]+)\"");
+            using var form = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                [field.Groups["name"].Value] = System.Net.WebUtility.HtmlDecode(field.Groups["value"].Value),
+                ["token"] = System.Web.HttpUtility.ParseQueryString(link.Query)["token"]!,
+                ["password"] = password,
+                ["confirm"] = password,
+            });
+            using var response = await browser.PostAsync(new Uri(link.AbsolutePath, UriKind.Relative), form, cancellationToken);
+            if (response.StatusCode != System.Net.HttpStatusCode.Redirect)
+            {
+                throw new InvalidOperationException($"Setting up a provider state, accepting the invitation answered {(int)response.StatusCode}.");
+            }
         }
 
         private Task<HttpResponseMessage> SendRawAsync(HttpMethod method, string token, string path, object? body, CancellationToken cancellationToken)

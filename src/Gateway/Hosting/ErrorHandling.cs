@@ -1,5 +1,6 @@
 using System.Text.Json;
 using IntegrationHub.Conformance.Spec;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Diagnostics;
 
 namespace IntegrationHub.Gateway.Hosting;
@@ -16,6 +17,7 @@ internal sealed partial class ProblemExceptionHandler(ILogger<ProblemExceptionHa
         {
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => (ErrorCodes.BodyTooLarge, "The request body is too large.", (int?)null),
             BadHttpRequestException { InnerException: JsonException json } => (ErrorCodes.MalformedJson, json.Message, null),
+            BadHttpRequestException { InnerException: AntiforgeryValidationException } => (ErrorCodes.FormTokenInvalid, "The form lacks the anti-forgery token of its page, or carries another session's.", null),
             BadHttpRequestException { StatusCode: StatusCodes.Status415UnsupportedMediaType } bad => (ErrorCodes.UnsupportedMediaType, bad.Message, null),
             BadHttpRequestException bad => (ErrorCodes.InvalidParameter, bad.Message, null),
             JsonException json => (ErrorCodes.MalformedJson, json.Message, null),

@@ -19,7 +19,10 @@ internal static class HostingExtensions
     public static WebApplicationBuilder AddHubHosting(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<HubOptions>().BindConfiguration(HubOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var contentRoot = builder.Environment.ContentRootPath;
+        services.AddOptions<HubOptions>().BindConfiguration(HubOptions.Section)
+            .PostConfigure(hub => hub.DataDirectory = string.IsNullOrWhiteSpace(hub.DataDirectory) ? hub.DataDirectory : Path.GetFullPath(hub.DataDirectory, contentRoot))
+            .ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<IngestionOptions>().BindConfiguration(IngestionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<DeviceImportOptions>().BindConfiguration(DeviceImportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         var production = builder.Environment.IsProduction();
@@ -84,6 +87,7 @@ internal static class HostingExtensions
     /// <summary>Brings the database up to date and makes sure an admin client exists, before the hub takes requests.</summary>
     public static async Task InitializeHubAsync(this WebApplication app)
     {
+        ContentRoot.LogStart(app);
         await app.Services.MigrateHubStorageAsync(app.Lifetime.ApplicationStopping);
         await using var scope = app.Services.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<Bootstrapper>().RunAsync(app.Lifetime.ApplicationStopping);

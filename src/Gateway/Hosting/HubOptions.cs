@@ -14,7 +14,11 @@ internal sealed class HubOptions
     [Required, RegularExpression("^[a-z0-9][a-z0-9-]{0,62}$")]
     public string Id { get; set; } = "hub";
 
-    /// <summary>The data folder: database, signing keys, the bootstrap admin's credentials. Relative paths resolve against the working directory.</summary>
+    /// <summary>
+    /// The data folder: database, signing keys, the bootstrap admin's credentials. A relative path resolves against the
+    /// content root (<see cref="ContentRoot"/>), so the folder does not move with the directory the hub was started from;
+    /// once bound, it holds the full path.
+    /// </summary>
     [Required]
     public string DataDirectory { get; set; } = "data";
 
@@ -23,5 +27,5 @@ internal sealed class HubOptions
     /// </summary>
     public bool AllowLoopbackHttp { get; set; }
 
-    public string DataPath(string name) => Path.Combine(Path.GetFullPath(DataDirectory), name);
+    public string DataPath(string name) => Path.Combine(DataDirectory, name);
 }

@@ -29,9 +29,12 @@ internal static class TelemetryIngestApi
             .RequireRateLimiting(HubRateLimits.IngestPolicy)
             .Accepts<JsonElement>("application/json", [.. app.ServiceProvider.GetRequiredService<CodecRegistry>().MediaTypes.Where(m => m != "application/json").Order(StringComparer.Ordinal)])
             .WithMetadata(new SpecRequestBody(SpecCatalog.TelemetryBatchSchema))
+            .WithMetadata(
+                new CodecRequestBody("application/senml+json", Examples: "senml", Schema: "senml"),
+                new CodecRequestBody("text/csv", Examples: "vendor-csv", Format: "The vendor CSV export (RFC 4180, UTF-8): a header row naming device_id, timestamp, metric and value, optionally unit, profile and message_id, in any order; then one reading per row. Rows of one device at one instant become one message."))
             .WithName("IngestTelemetry")
             .WithSummary("Send a batch of telemetry messages (schema telemetry-batch.schema.json). Answers 200 with a result per message once the accepted ones are stored.")
-            .WithDescription("Besides canonical JSON the hub reads SenML (application/senml+json, RFC 8428) and the vendor CSV export (text/csv: device_id,timestamp,metric,value[,unit][,profile][,message_id]). Neither names a profile: give it as a media-type parameter (`application/senml+json; profile=gas.underground-methane`), or let the hub use the adapter's only allowed profile. Decoded messages are validated exactly like canonical ones.");
+            .WithDescription("Besides canonical JSON the hub reads SenML (application/senml+json, RFC 8428) and the vendor CSV export (text/csv: device_id,timestamp,metric,value[,unit][,profile][,message_id]). SenML names no profile, and the CSV's profile column is optional: give the profile as a media-type parameter (`application/senml+json; profile=gas.underground-methane`, `text/csv; profile=…`), or let the hub use the adapter's only allowed profile. Decoded messages are validated exactly like canonical ones. Each media type below has its schema or format and the spec's examples (specs/examples).");
         return app;
     }
 

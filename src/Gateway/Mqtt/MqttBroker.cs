@@ -351,8 +351,23 @@ internal sealed partial class MqttBroker(
     {
         e.ReasonCode = reason;
         e.ReasonString = code;
+        if (string.IsNullOrEmpty(e.ClientId))
+        {
+            // MQTTnet answers 0x85 (3.1.1: return code 2) to any CONNECT still without a client id after validation,
+            // over the reason given here. A client whose credentials are wrong must learn that (0x86, 0x87, 0x8A…),
+            // not that its empty id is at fault: a right token without one is let in under an assigned id. The
+            // placeholder only gets the refusal through; nothing is created under it.
+            ConnectPacket(e).ClientId = RefusedClientId;
+        }
         metrics.Refused("connect", code);
     }
+
+    private const string RefusedClientId = "refused";
+
+    // MQTTnet gives no public way to name a refused client on MQTT 3.1.1 (AssignedClientIdentifier is MQTT 5's, and
+    // would be sent in the refusal); the connection tests fail at once if a new MQTTnet renames the field.
+    [System.Runtime.CompilerServices.UnsafeAccessor(System.Runtime.CompilerServices.UnsafeAccessorKind.Field, Name = "_connectPacket")]
+    private static extern ref MqttConnectPacket ConnectPacket(ValidatingConnectionEventArgs e);
 
     private async Task InterceptPublishAsync(InterceptingPublishEventArgs e)
     {

@@ -73,9 +73,11 @@ internal static class OpenApiServiceCollectionExtensions
             });
             options.OperationFilter<ScopeSecurity>();
             options.OperationFilter<SpecRequestBodies>();
+            options.OperationFilter<CodecRequestBodies>();
             options.OperationFilter<ProblemResponses>();
             options.DocumentFilter<SpecSchemaComponents>();
             options.DocumentFilter<WebhookDescriptions>();
+            options.DocumentFilter<SpecExamples>();
             options.SupportNonNullableReferenceTypes();
             options.CustomSchemaIds(SchemaId);
         });

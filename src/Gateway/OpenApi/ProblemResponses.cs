@@ -22,9 +22,10 @@ internal sealed class ProblemResponses : IOperationFilter
     {
         var api = context.ApiDescription;
         var responses = operation.Responses ??= [];
+        // What the endpoint says of itself is more exact than the general answer a filter before this one put there.
         foreach (var documented in api.ActionDescriptor.EndpointMetadata.OfType<ProblemResponse>())
         {
-            responses.TryAdd(documented.Status.ToString(System.Globalization.CultureInfo.InvariantCulture), new OpenApiResponse { Description = documented.Description });
+            responses[documented.Status.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new OpenApiResponse { Description = documented.Description };
         }
         if (api.ParameterDescriptions.Any(p => p.Source == BindingSource.Path))
         {

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using IntegrationHub.Conformance.Spec;
 using Microsoft.OpenApi;
@@ -16,9 +17,12 @@ internal sealed class SpecSchemaComponents(SpecCatalog spec) : IDocumentFilter
 {
     /// <summary>The spec schemas the document uses, and their component names.</summary>
     public static readonly IReadOnlyList<string> Imported =
-        [SpecCatalog.ProblemDetailsSchema, SpecCatalog.TelemetryBatchSchema, "observation-event", "alert-event", "cap-alert"];
+        [SpecCatalog.ProblemDetailsSchema, SpecCatalog.TelemetryBatchSchema, "senml", "observation-event", "alert-event", "cap-alert"];
 
     private const string SchemaSuffix = ".schema.json";
+
+    /// <summary>Keywords whose value maps names to schemas.</summary>
+    private static readonly HashSet<string> SchemaMaps = ["properties", "patternProperties", "dependentSchemas"];
 
     public static string ComponentName(string schema) =>
         string.Concat(schema.Split('-').Select(part => char.ToUpperInvariant(part[0]) + part[1..]));
@@ -82,6 +86,20 @@ internal sealed class SpecSchemaComponents(SpecCatalog spec) : IDocumentFilter
             {
                 case JsonValue when key == "$ref":
                     schema[key] = Target(value.GetValue<string>(), component, referenced);
+                    break;
+                case JsonObject map when SchemaMaps.Contains(key):
+                    // The OpenAPI model has no boolean schemas (it would write null): true becomes {}, false {"not": {}}.
+                    foreach (var (name, member) in map.ToList())
+                    {
+                        if (member is JsonValue flag && flag.GetValueKind() is JsonValueKind.True or JsonValueKind.False)
+                        {
+                            map[name] = flag.GetValueKind() == JsonValueKind.True ? new JsonObject() : new JsonObject { ["not"] = new JsonObject() };
+                        }
+                        else if (member is JsonObject subschema)
+                        {
+                            Rewrite(subschema, component, referenced);
+                        }
+                    }
                     break;
                 case JsonObject child:
                     Rewrite(child, component, referenced);

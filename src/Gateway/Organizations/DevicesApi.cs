@@ -2,6 +2,7 @@ using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Hosting;
 using IntegrationHub.Gateway.Storage;
+using IntegrationHub.Gateway.Telemetry;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -14,6 +15,9 @@ namespace IntegrationHub.Gateway.Organizations;
 /// </summary>
 internal static class DevicesApi
 {
+    /// <summary>Devices read at a time while looking for inactive levels.</summary>
+    private const int BatchSize = 500;
+
     public static IEndpointRouteBuilder MapDevices(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/adapters/{adapterId}/devices").WithTags("Administration").RequireSelfService();
@@ -22,6 +26,10 @@ internal static class DevicesApi
             .WithSummary("Register many devices from a CSV file (header: deviceId,profile,district,lon,lat[,name,group,crs]); all rows or none.")
             .Accepts<string>("text/csv");
         group.MapGet("/", ListAsync).WithName("ListDevices").WithSummary("List an adapter's devices, a page at a time.");
+        app.MapGet("/v1/devices/inactive-levels", InactiveLevelsAsync).WithTags("Alerts").RequireScope(Scopes.AlertsRead)
+            .WithName("ListDevicesWithInactiveLevels")
+            .WithSummary("The devices the caller may see that have warning levels which cannot be raised, because a site parameter they need has no value.")
+            .WithDescription("Each device carries a `level.inactive` warning per inactive level, naming the rule, the level and the missing site parameter. Setting the parameter (for the device, its group or its district) activates the level and takes the device off this list. Filters: domain, profile, district (a city code covers its districts), organization.");
         return app;
     }
 
@@ -29,12 +37,13 @@ internal static class DevicesApi
 
     internal sealed record RegisterDeviceRequest(string? DeviceId, string? Profile, string? Name, string? Group, string? District, LocationDto? Location, Dictionary<string, double>? Parameters);
 
+    /// <summary>A device as the API shows it, with <c>warnings</c> its owner should act on: a <c>level.inactive</c> warning for each warning level that cannot be raised until a site parameter has a value.</summary>
     internal sealed record DeviceResponse(
         string DeviceId, string OrganizationId, string AdapterId, string Profile, string? Name, string? Group, string District,
-        LocationDto Location, IReadOnlyDictionary<string, double> Parameters, DateTimeOffset CreatedAt)
+        LocationDto Location, IReadOnlyDictionary<string, double> Parameters, DateTimeOffset CreatedAt, IReadOnlyList<DeviceWarning> Warnings)
     {
-        public static DeviceResponse From(Device d) =>
-            new(d.DeviceId, d.OrganizationId, d.AdapterId, d.ProfileId, d.Name, d.Group, d.District, new LocationDto(d.Lon, d.Lat, d.Crs), d.Parameters, d.CreatedAt);
+        public static DeviceResponse From(Device d, LevelWarnings warnings) =>
+            new(d.DeviceId, d.OrganizationId, d.AdapterId, d.ProfileId, d.Name, d.Group, d.District, new LocationDto(d.Lon, d.Lat, d.Crs), d.Parameters, d.CreatedAt, warnings.For(d));
     }
 
     private static async Task<Results<Created<DeviceResponse>, ProblemHttpResult>> RegisterAsync(
@@ -57,7 +66,8 @@ internal static class DevicesApi
         }
         var device = Add(db, adapter, request, time.GetUtcNow(), context.Caller().ClientId);
         await db.SaveChangesAsync(context.RequestAborted);
-        return TypedResults.Created($"/v1/adapters/{adapterId}/devices/{device.DeviceId}", DeviceResponse.From(device));
+        var warnings = await LevelWarnings.LoadAsync(db, spec, [device.ProfileId], context.RequestAborted);
+        return TypedResults.Created($"/v1/adapters/{adapterId}/devices/{device.DeviceId}", DeviceResponse.From(device, warnings));
     }
 
     internal sealed record ImportResponse(int Registered, IReadOnlyList<DeviceResponse> Devices);
@@ -117,7 +127,8 @@ internal static class DevicesApi
         var now = time.GetUtcNow();
         var devices = rows.Select(row => Add(db, adapter, row, now, context.Caller().ClientId)).ToList();
         await db.SaveChangesAsync(context.RequestAborted);
-        return TypedResults.Ok(new ImportResponse(devices.Count, devices.Select(DeviceResponse.From).ToList()));
+        var warnings = await LevelWarnings.LoadAsync(db, spec, [.. devices.Select(d => d.ProfileId).Distinct()], context.RequestAborted);
+        return TypedResults.Ok(new ImportResponse(devices.Count, devices.Select(d => DeviceResponse.From(d, warnings)).ToList()));
     }
 
     private static async Task<string?> ReadAsync(Stream body, int limit, CancellationToken cancellationToken)
@@ -137,7 +148,7 @@ internal static class DevicesApi
     private static void Check(RegisterDeviceRequest request, string at, Adapter adapter, SpecCatalog spec, RequestValidator check)
     {
         check.Text(request.DeviceId, at + "/deviceId", Patterns.DeviceId(), "Use 1–128 letters, digits, dots, colons, hyphens and underscores, starting with a letter or digit.");
-        check.Text(request.District, at + "/district", Patterns.AreaCode(), "A GB/T 2260 area code has six digits, e.g. 370202.");
+        check.Area(request.District, at + "/district", spec.Areas); // ADM-009
         check.Text(request.Name, at + "/name", Patterns.Name(), "Use 1–200 characters without leading or trailing spaces.", required: false);
         check.Text(request.Group, at + "/group", Patterns.GroupName(), "Use 1–64 letters, digits, dots, hyphens and underscores.", required: false);
         if (request.Location is null)
@@ -194,7 +205,7 @@ internal static class DevicesApi
     }
 
     private static async Task<Results<Ok<Page<DeviceResponse>>, ProblemHttpResult>> ListAsync(
-        string adapterId, HubDb db, HttpContext context, int? limit = null, string? cursor = null)
+        string adapterId, HubDb db, SpecCatalog spec, HttpContext context, int? limit = null, string? cursor = null)
     {
         if (!await db.Adapters.Managed(context).AnyAsync(a => a.Id == adapterId, context.RequestAborted))
         {
@@ -211,6 +222,63 @@ internal static class DevicesApi
             .Take(take + 1)
             .ToListAsync(context.RequestAborted);
         var next = devices.Count > take ? Cursors.Encode(devices[take - 1].Key) : null;
-        return TypedResults.Ok(new Page<DeviceResponse>(devices.Take(take).Select(DeviceResponse.From).ToList(), next));
+        var warnings = await LevelWarnings.LoadAsync(db, spec, [.. devices.Select(d => d.ProfileId).Distinct()], context.RequestAborted);
+        return TypedResults.Ok(new Page<DeviceResponse>(devices.Take(take).Select(d => DeviceResponse.From(d, warnings)).ToList(), next));
+    }
+
+    /// <summary>
+    /// The visible devices with inactive levels. Whether a level is inactive depends on the device's own, group and
+    /// district parameters, which the database does not combine, so devices of the profiles at risk are read in key order,
+    /// a batch at a time, and judged here until the page is full.
+    /// </summary>
+    private static async Task<Results<Ok<Page<DeviceResponse>>, ProblemHttpResult>> InactiveLevelsAsync(
+        HubDb db, SpecCatalog spec, TimeProvider time, HttpContext context,
+        string? domain = null, string? profile = null, string? district = null, string? organization = null, int? limit = null, string? cursor = null)
+    {
+        var check = new RequestValidator();
+        check.DistrictParameter(district);
+        if (check.Failed)
+        {
+            return check.ParameterProblem(context);
+        }
+        if (!Cursors.TryDecodeId(cursor, 0, out var after))
+        {
+            return ProblemResults.Problem(context, ErrorCodes.InvalidCursor);
+        }
+        var take = Cursors.Limit(limit);
+        var profiles = LevelWarnings.ProfilesAtRisk(spec).Where(id => (profile is null || id == profile) && (domain is null || spec.Profiles[id].Domain == domain)).ToList();
+        var visible = await Visibility.PredicateAsync<VisibleDevice>(context.Caller(), db, time.GetUtcNow(), context.RequestAborted);
+        var candidates = VisibleDevice.Query(db, spec).Where(visible).Where(v => profiles.Contains(v.Device.ProfileId));
+        if (district is not null)
+        {
+            var prefix = AreaCodes.Prefix(district);
+            candidates = candidates.Where(v => v.District.StartsWith(prefix));
+        }
+        if (organization is not null)
+        {
+            candidates = candidates.Where(v => v.OrganizationId == organization);
+        }
+        var warnings = await LevelWarnings.LoadAsync(db, spec, profiles, context.RequestAborted);
+        var found = new List<(long Key, DeviceResponse Device)>();
+        while (found.Count <= take)
+        {
+            var position = after;
+            var batch = await candidates.Where(v => v.Device.Key > position).OrderBy(v => v.Device.Key).Select(v => v.Device).Take(BatchSize).ToListAsync(context.RequestAborted);
+            foreach (var device in batch.TakeWhile(_ => found.Count <= take))
+            {
+                var response = DeviceResponse.From(device, warnings);
+                if (response.Warnings.Count > 0)
+                {
+                    found.Add((device.Key, response));
+                }
+            }
+            if (batch.Count < BatchSize)
+            {
+                break;
+            }
+            after = batch[^1].Key;
+        }
+        var next = found.Count > take ? Cursors.Encode(found[take - 1].Key) : null;
+        return TypedResults.Ok(new Page<DeviceResponse>(found.Take(take).Select(f => f.Device).ToList(), next));
     }
 }

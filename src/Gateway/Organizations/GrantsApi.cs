@@ -43,7 +43,7 @@ internal static class GrantsApi
         {
             check.Add(ErrorCodes.InvalidValue, "/domain", "Use a domain of the spec's profiles, e.g. gas or water.");
         }
-        check.Text(request.District, "/district", Patterns.AreaCode(), "A GB/T 2260 area code has six digits; 370200 covers every district of 3702xx.", required: false);
+        check.Area(request.District, "/district", spec.Areas, required: false); // ADM-009
         if (request.Domain is null && request.District is null)
         {
             check.Add(ErrorCodes.MissingField, "/domain", "A grant names a domain, a district, or both.");

@@ -27,7 +27,7 @@ internal static class OrganizationsApi
     }
 
     private static async Task<Results<Created<OrganizationResponse>, ProblemHttpResult>> CreateAsync(
-        CreateOrganizationRequest request, HubDb db, TimeProvider time, HttpContext context)
+        CreateOrganizationRequest request, HubDb db, SpecCatalog spec, TimeProvider time, HttpContext context)
     {
         var check = new RequestValidator();
         var id = request.Id ?? "org-" + ClientCredentials.NewStamp()[..8];
@@ -42,7 +42,7 @@ internal static class OrganizationsApi
         {
             check.Add(ErrorCodes.InvalidValue, "/kind", "Use district, department or enterprise.");
         }
-        check.Text(request.AreaCode, "/areaCode", Patterns.AreaCode(), "A GB/T 2260 area code has six digits, e.g. 370202.", required: kind == OrganizationKind.District);
+        check.Area(request.AreaCode, "/areaCode", spec.Areas, required: kind == OrganizationKind.District); // ADM-001, ADM-009
         if (check.Failed)
         {
             return check.Problem(context);

@@ -56,7 +56,8 @@ internal static class SiteParametersApi
         device.Parameters = parameters;
         db.Record(time.GetUtcNow(), caller.ClientId, "device.set-parameters", $"{organizationId}/{deviceId}", new { before, after = parameters });
         await db.SaveChangesAsync(context.RequestAborted);
-        return TypedResults.Ok(DevicesApi.DeviceResponse.From(device));
+        var warnings = await LevelWarnings.LoadAsync(db, spec, [device.ProfileId], context.RequestAborted);
+        return TypedResults.Ok(DevicesApi.DeviceResponse.From(device, warnings));
     }
 
     private static async Task<Results<Ok<OverrideResponse>, ProblemHttpResult>> SetOverrideAsync(
@@ -70,7 +71,7 @@ internal static class SiteParametersApi
         }
         else if (scope == OverrideScope.District)
         {
-            check.Text(request.Key, "/key", Patterns.AreaCode(), "A district override's key is a GB/T 2260 code; a city code covers its districts.");
+            check.Area(request.Key, "/key", spec.Areas); // ADM-009
             if (!caller.IsOperator)
             {
                 return ProblemResults.Problem(context, ErrorCodes.InsufficientScope, "Only the operator sets district-wide parameters.", status: StatusCodes.Status403Forbidden);

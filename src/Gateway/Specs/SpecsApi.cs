@@ -59,6 +59,7 @@ internal static class SpecsApi
         ("errors", "errors.json"),
         ("rules", "rules.md"),
         ("cap", "cap/README.md"),
+        ("areas", AreaCatalog.Path),
         ("compatibility", "COMPATIBILITY.md"),
         ("examples", "examples/manifest.json"),
     ];

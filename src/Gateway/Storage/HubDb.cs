@@ -39,6 +39,7 @@ public sealed class HubDb(DbContextOptions<HubDb> options) : DbContext(options)
     internal DbSet<SubscriptionLane> SubscriptionLanes => Set<SubscriptionLane>();
     internal DbSet<DeadLetter> DeadLetters => Set<DeadLetter>();
     internal DbSet<User> Users => Set<User>();
+    internal DbSet<UserSession> UserSessions => Set<UserSession>();
     internal DbSet<Warning> Warnings => Set<Warning>();
     internal DbSet<CertificationSession> Certifications => Set<CertificationSession>();
     internal DbSet<CertificationArrival> CertificationArrivals => Set<CertificationArrival>();

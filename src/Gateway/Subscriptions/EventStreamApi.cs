@@ -56,7 +56,8 @@ internal sealed class OpenStreams(IOptions<SubscriptionOptions> options)
 /// Server-sent events (SUB-004): <c>GET /v1/stream</c> sends the events the caller may read, filtered like a
 /// subscription, each with its outbox id as the SSE id, so <c>Last-Event-ID</c> resumes exactly where the connection
 /// dropped (within retention). Idle streams get heartbeats that also carry the position, so a resume does not rescan
-/// what the filter skipped. A stream ends when the caller's token expires or its client is suspended.
+/// what the filter skipped. A stream ends when the caller's token expires or its client is suspended, and at once when
+/// the hub stops: an open stream must not hold the shutdown up, and its reader should learn that it is disconnected.
 /// </summary>
 internal static partial class EventStreamApi
 {
@@ -80,7 +81,7 @@ internal static partial class EventStreamApi
         string? subscription, [FromQuery] string[]? types, [FromQuery] string[]? domains, [FromQuery] string[]? profiles, [FromQuery] string[]? districts,
         [FromQuery] string[]? levels, [FromQuery] string[]? devices, DateTimeOffset? since, string? lastEventId,
         HubDb db, SpecCatalog spec, OutboxReader outbox, SubscriptionChanges changes, OpenStreams open, CloudEventFormat format, ClientAccess clients, UserAccess users, TimeProvider time,
-        IOptions<SubscriptionOptions> options, ILoggerFactory logs, HttpContext context)
+        IOptions<SubscriptionOptions> options, ILoggerFactory logs, IHostApplicationLifetime lifetime, HttpContext context)
     {
         var caller = context.Caller();
         var cancellationToken = context.RequestAborted;
@@ -163,7 +164,7 @@ internal static partial class EventStreamApi
         }
         try
         {
-            var stream = new EventStream(context, caller, filter, allowed, owned, lane, db, outbox, changes, format, clients, users, time, options.Value, logs.CreateLogger(typeof(EventStreamApi)));
+            var stream = new EventStream(context, caller, filter, allowed, owned, lane, db, outbox, changes, format, clients, users, time, options.Value, logs.CreateLogger(typeof(EventStreamApi)), lifetime.ApplicationStopping);
             await stream.RunAsync(cursor);
         }
         finally
@@ -183,7 +184,7 @@ internal static partial class EventStreamApi
 
     private sealed partial class EventStream(
         HttpContext context, Caller caller, EventFilter filter, HashSet<string> allowed, Subscription? subscription, SubscriptionLane? lane, HubDb db, OutboxReader outbox, SubscriptionChanges changes,
-        CloudEventFormat format, ClientAccess clients, UserAccess users, TimeProvider time, SubscriptionOptions options, ILogger logger)
+        CloudEventFormat format, ClientAccess clients, UserAccess users, TimeProvider time, SubscriptionOptions options, ILogger logger, CancellationToken stopping)
     {
         private static readonly Task Never = new TaskCompletionSource().Task;
 
@@ -193,7 +194,9 @@ internal static partial class EventStreamApi
 
         public async Task RunAsync(long cursor)
         {
-            var cancellationToken = context.RequestAborted;
+            // The stream ends when its reader goes, or when the hub stops: Kestrel waits for open requests before it exits.
+            using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
+            var cancellationToken = ended.Token;
             var response = context.Response;
             response.ContentType = MediaType;
             response.Headers.CacheControl = "no-cache";
@@ -255,6 +258,10 @@ internal static partial class EventStreamApi
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
+                if (stopping.IsCancellationRequested)
+                {
+                    StreamEnded(logger, caller.ClientId, "the hub is stopping");
+                }
             }
             finally
             {

@@ -420,7 +420,7 @@ internal static class SubscriptionsApi
         var domains = spec.Profiles.Values.Select(p => p.Domain).ToHashSet(StringComparer.Ordinal);
         Each(check, request.Domains, $"{pointer}/domains", v => domains.Contains(v), "A monitoring domain of the profiles (gas, water, bridge, …).");
         Each(check, request.Profiles, $"{pointer}/profiles", spec.Profiles.ContainsKey, "A profile id the spec lists.");
-        Each(check, request.Districts, $"{pointer}/districts", Patterns.AreaCode().IsMatch, "A GB/T 2260 code: six digits.");
+        Each(check, request.Districts, $"{pointer}/districts", AreaCatalog.IsWellFormed, "A GB/T 2260 code: six digits, e.g. 370202.");
         Each(check, request.Levels, $"{pointer}/levels", v => Levels.Contains(v), "blue, yellow, orange or red.");
 
         var keys = new List<long>();

@@ -54,8 +54,12 @@ internal static class TelemetryApi
             return rows;
         }
 
-        public Finding? Check() =>
-            District is not null && !Patterns.AreaCode().IsMatch(District) ? new Finding(ErrorCodes.InvalidParameter, "/district", "A GB/T 2260 area code has six digits.") : null;
+        public Finding? Check()
+        {
+            var check = new RequestValidator();
+            check.DistrictParameter(District);
+            return check.Failed ? check.Findings[0] : null;
+        }
     }
 
     /// <summary>One observation as the API returns it: the value typed by the metric's kind, times in UTC.</summary>

@@ -10,13 +10,17 @@ namespace IntegrationHub.Gateway.Users;
 
 /// <summary>
 /// Decides whether a portal session may still act, as <see cref="ClientAccess"/> does for tokens: the user exists, is
-/// active, and its security stamp is the one the session was issued with. A person acts through the same
-/// <see cref="Caller"/> as a client, with the scopes its role grants, so every API rule applies to people unchanged.
+/// active, its security stamp is the one the session was issued with, and the session itself has not ended on the hub
+/// (<see cref="UserSession"/>). A person acts through the same <see cref="Caller"/> as a client, with the scopes its
+/// role grants, so every API rule applies to people unchanged.
 /// </summary>
-internal sealed class UserAccess(HubDb db)
+internal sealed class UserAccess(HubDb db, TimeProvider time)
 {
     public const string Scheme = "portal";
     public const string UserClaim = "ihub_user";
+
+    /// <summary>The <see cref="UserSession"/> the cookie belongs to.</summary>
+    public const string SessionClaim = "ihub_session";
 
     private static readonly FrozenDictionary<UserRole, FrozenSet<string>> RoleScopes = new Dictionary<UserRole, FrozenSet<string>>
     {
@@ -29,8 +33,11 @@ internal sealed class UserAccess(HubDb db)
 
     public static bool IsUser(ClaimsPrincipal principal) => principal.HasClaim(c => c.Type == UserClaim);
 
-    /// <summary>The session's principal: who, and the stamp that must still match.</summary>
-    public static ClaimsPrincipal Principal(User user) =>
+    /// <summary>The session's principal: who, the stamp that must still match, and the session on the hub.</summary>
+    /// <summary>The portal session's cookie.</summary>
+    public const string CookieName = "ihub.session";
+
+    public static ClaimsPrincipal Principal(User user, UserSession session) =>
         new(new ClaimsIdentity(
         [
             new Claim(OpenIddict.Abstractions.OpenIddictConstants.Claims.Subject, user.Id),
@@ -38,19 +45,30 @@ internal sealed class UserAccess(HubDb db)
             new Claim(HubClaims.Organization, user.OrganizationId),
             new Claim(HubClaims.Stamp, user.SecurityStamp),
             new Claim(UserClaim, user.Email),
+            new Claim(SessionClaim, session.Id),
         ], Scheme));
+
+    public static string? SessionOf(ClaimsPrincipal principal) => principal.FindFirstValue(SessionClaim);
 
     public async Task<AccessDecision> DecideAsync(ClaimsPrincipal principal, CancellationToken cancellationToken)
     {
         var id = principal.ClientId();
         var stamp = principal.FindFirstValue(HubClaims.Stamp);
+        var session = SessionOf(principal);
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var row = await db.Users.AsNoTracking()
             .Where(u => u.Id == id)
-            .Join(db.Organizations, u => u.OrganizationId, o => o.Id, (u, o) => new { User = u, o.Kind, o.AreaCode })
+            .Join(db.Organizations, u => u.OrganizationId, o => o.Id, (u, o) => new
+            {
+                User = u,
+                o.Kind,
+                o.AreaCode,
+                Live = db.UserSessions.Any(s => s.Id == session && s.UserId == u.Id && s.ExpiresAt > now),
+            })
             .FirstOrDefaultAsync(cancellationToken);
-        if (row is null || row.User.Status != UserStatus.Active || row.User.SecurityStamp != stamp)
+        if (row is null || !row.Live || row.User.Status != UserStatus.Active || row.User.SecurityStamp != stamp)
         {
-            return new AccessDecision(null, ErrorCodes.TokenInvalid, "The session ended: the account was changed or disabled since you signed in. Sign in again.");
+            return new AccessDecision(null, ErrorCodes.TokenInvalid, "The session ended: you signed out, or the account was changed or disabled since you signed in. Sign in again.");
         }
         return new AccessDecision(
             new Caller(row.User.Id, row.User.OrganizationId, row.Kind, row.AreaCode, AdapterStatus.Production, null, ScopesOf(row.User.Role)),

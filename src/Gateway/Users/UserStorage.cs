@@ -20,3 +20,15 @@ internal sealed class UserConfiguration : IEntityTypeConfiguration<User>
         entity.HasOne<Organization>().WithMany().HasForeignKey(u => u.OrganizationId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+internal sealed class UserSessionConfiguration : IEntityTypeConfiguration<UserSession>
+{
+    public void Configure(EntityTypeBuilder<UserSession> entity)
+    {
+        entity.ToTable("user_sessions");
+        entity.Property(s => s.Id).HasMaxLength(32);
+        entity.HasIndex(s => s.UserId);
+        entity.HasIndex(s => s.ExpiresAt);
+        entity.HasOne<User>().WithMany().HasForeignKey(s => s.UserId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

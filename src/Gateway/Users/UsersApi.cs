@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Hosting;
+using IntegrationHub.Gateway.OpenApi;
 using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -14,7 +15,9 @@ namespace IntegrationHub.Gateway.Users;
 /// <summary>
 /// People (AUTH-006): the operator invites organizations' first administrators (and its own operators); an
 /// organization's administrators invite and manage its people. An invitation is a link, shown once, with which the
-/// person chooses a password. Disabling an account or changing its role ends its sessions. Every change is audited.
+/// person chooses a password; so is a reset, which an administrator makes for a person of the organization (the
+/// operator for anyone). Disabling an account, changing its role and resetting its password end its sessions; a
+/// person who changes the own password ends the other ones (AUTH-005). Every change is audited.
 /// </summary>
 internal static partial class UsersApi
 {
@@ -28,8 +31,17 @@ internal static partial class UsersApi
         group.MapPut("/{userId}/role", ChangeRoleAsync).WithName("ChangeUserRole").WithSummary("Change a person's role; their sessions end.");
         group.MapPost("/{userId}/disable", DisableAsync).WithName("DisableUser").WithSummary("Disable an account; its sessions end at once.");
         group.MapPost("/{userId}/enable", EnableAsync).WithName("EnableUser").WithSummary("Enable a disabled account again.");
+        group.MapPost("/{userId}/password-reset", ResetPasswordAsync).WithName("ResetUserPassword")
+            .WithSummary("Reset a person's password: the old one stops working, every session of the person ends, and the answer carries a link, shown only this once, with which the person chooses a new one.")
+            .DocumentsProblem(StatusCodes.Status409Conflict, "The person is the caller (who changes the own password with POST /v1/me/password), has not accepted an invitation yet (reissue it), or is disabled (`user.invalid-transition`).");
         app.MapGet("/v1/me", Me).WithTags("People").WithName("GetCaller").RequireAuthorization(HubPolicies.ActiveClient)
             .WithSummary("Who is calling: the client or the person, the organization and the scopes the hub grants now.");
+        app.MapPost("/v1/me/password", ChangeOwnPasswordAsync).WithTags("People").WithName("ChangeOwnPassword").RequireAuthorization(HubPolicies.ActiveClient)
+            .RequireRateLimiting(HubRateLimits.TokenPolicy)
+            .WithSummary("A person signed in to the portal changes the own password, giving the current one; the person's other sessions end, this one goes on.")
+            .WithDescription("Only with a portal session: its cookie, and the anti-forgery token of the page (`X-CSRF-TOKEN`, from `GET /account/session`). The new password needs `Users:MinPasswordLength` characters (12 by default). Wrong current passwords count towards the lockout as failed sign-ins do.")
+            .DocumentsProblem(StatusCodes.Status403Forbidden, "The current password is wrong, or the account is locked for a while after too many attempts (`user.wrong-password`); or the request lacks the session's anti-forgery token (`auth.antiforgery-failed`).")
+            .DocumentsProblem(StatusCodes.Status404NotFound, "The caller is a client, not a person signed in to the portal (`user.not-found`): a client rotates its secret instead.");
         return app;
     }
 
@@ -44,6 +56,10 @@ internal static partial class UsersApi
     }
 
     internal sealed record InvitationResponse(UserResponse User, string InvitationUrl, DateTimeOffset ExpiresAt);
+
+    internal sealed record PasswordResetResponse(UserResponse User, string ResetUrl, DateTimeOffset ExpiresAt);
+
+    internal sealed record PasswordChangeRequest(string? CurrentPassword, string? NewPassword);
 
     internal sealed record CallerResponse(string Id, string Kind, string OrganizationId, string OrganizationKind, string? AreaCode, IReadOnlyList<string> Scopes, string? Name, string? Email);
 
@@ -162,6 +178,58 @@ internal static partial class UsersApi
                 return UserResponse.Of(user);
             });
 
+    private static Task<Results<Ok<PasswordResetResponse>, ProblemHttpResult>> ResetPasswordAsync(
+        string userId, HubDb db, TimeProvider time, IOptions<UserOptions> options, HttpContext context) =>
+        ChangeAsync(userId, "user.password-reset", db, time, context,
+            user => user.Id == context.Caller().ClientId ? "Change your own password with POST /v1/me/password, giving the current one."
+                : user.Status != UserStatus.Active ? "Only an active account's password is reset: an invited person gets a new invitation, and a disabled account is enabled first." : null,
+            (user, now) =>
+            {
+                // The old password stops working at once (a reset may answer a stolen one) and the new stamp ends every session.
+                (user.PasswordHash, user.SecurityStamp, user.FailedSignIns, user.LockedUntil) = (null, PasswordHashing.NewStamp(), 0, null);
+                var (url, expires) = Link(user, now, options.Value, context, AccountEndpoints.PasswordResetPath);
+                return new PasswordResetResponse(UserResponse.Of(user), url, expires);
+            });
+
+    /// <summary>
+    /// The signed-in person's own password (AUTH-005): the current one is checked like a sign-in, failures count towards
+    /// the same lockout, and the new one follows the same rule as a first one. The person's other sessions end.
+    /// </summary>
+    private static async Task<Results<NoContent, ProblemHttpResult>> ChangeOwnPasswordAsync(
+        PasswordChangeRequest request, HubDb db, TimeProvider time, IOptions<UserOptions> options, ILogger<User> logger, HttpContext context)
+    {
+        var caller = context.Caller();
+        if (!UserAccess.IsUser(context.User) || context.Request.Headers.Authorization.Count > 0 || UserAccess.SessionOf(context.User) is not { } session)
+        {
+            return ProblemResults.Problem(context, ErrorCodes.UserNotFound, "Only a person signed in to the portal has a password; a client rotates its secret with POST /v1/adapters/{adapterId}/secret.");
+        }
+        var check = new RequestValidator();
+        if (request.CurrentPassword is null)
+        {
+            check.Add(ErrorCodes.MissingField, "/currentPassword", "'currentPassword' is required.");
+        }
+        if (request.NewPassword is null || request.NewPassword.Length < options.Value.MinPasswordLength)
+        {
+            check.Add(ErrorCodes.InvalidValue, "/newPassword", $"A password of at least {options.Value.MinPasswordLength} characters.");
+        }
+        if (check.Failed)
+        {
+            return check.Problem(context);
+        }
+        var now = time.GetUtcNow();
+        var user = await db.Users.FirstAsync(u => u.Id == caller.ClientId, context.RequestAborted);
+        if (!AccountEndpoints.CheckPassword(user, request.CurrentPassword!, now, options.Value, db, logger))
+        {
+            await db.SaveChangesAsync(context.RequestAborted);
+            return ProblemResults.Problem(context, ErrorCodes.WrongPassword, "The current password is wrong, or the account is locked for a while after too many attempts.");
+        }
+        (user.PasswordHash, user.FailedSignIns) = (PasswordHashing.Hash(request.NewPassword!, options.Value.PasswordIterations), 0);
+        db.Record(now, user.Id, "user.password-change", user.Id);
+        await db.SaveChangesAsync(context.RequestAborted);
+        await db.UserSessions.Where(s => s.UserId == user.Id && s.Id != session).ExecuteDeleteAsync(context.RequestAborted);
+        return TypedResults.NoContent();
+    }
+
     /// <summary>Finds a person the caller manages, checks the step, applies it, audits it.</summary>
     private static async Task<Results<Ok<T>, ProblemHttpResult>> ChangeAsync<T>(
         string userId, string action, HubDb db, TimeProvider time, HttpContext context, Func<User, string?> refuse, Func<User, DateTimeOffset, T> apply)
@@ -185,11 +253,17 @@ internal static partial class UsersApi
 
     private static InvitationResponse Invite(User user, DateTimeOffset now, UserOptions options, HttpContext context)
     {
+        var (url, expires) = Link(user, now, options, context, AccountEndpoints.InvitationPath);
+        return new InvitationResponse(UserResponse.Of(user), url, expires);
+    }
+
+    /// <summary>A new link with which the person chooses a password; an earlier one stops working.</summary>
+    private static (string Url, DateTimeOffset ExpiresAt) Link(User user, DateTimeOffset now, UserOptions options, HttpContext context, string path)
+    {
         var (token, hash) = PasswordHashing.NewToken();
         var expires = now + options.InvitationLifetime;
         (user.InvitationHash, user.InvitationExpiresAt) = (hash, expires.ToUnixTimeMilliseconds());
-        var url = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}{AccountEndpoints.InvitationPath}?token={token}";
-        return new InvitationResponse(UserResponse.Of(user), url, expires);
+        return ($"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}{path}?token={token}", expires);
     }
 
     private static UserRole? ParseRole(RequestValidator check, string? role)

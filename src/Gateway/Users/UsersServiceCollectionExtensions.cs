@@ -1,7 +1,9 @@
+using IntegrationHub.Gateway.Storage;
 using IntegrationHub.Gateway.Users;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -11,12 +13,13 @@ internal static class UsersServiceCollectionExtensions
 {
     /// <summary>
     /// People: the portal's session cookie (HTTP-only, SameSite=Strict, sliding), checked on every request against the
-    /// account's security stamp, and anti-forgery tokens for forms and for the pages' API calls (<c>X-CSRF-TOKEN</c>).
+    /// account's security stamp and the session's row on the hub, and anti-forgery tokens for forms and for the pages' API calls (<c>X-CSRF-TOKEN</c>).
     /// </summary>
     public static IServiceCollection AddHubUsers(this IServiceCollection services)
     {
         services.AddOptions<UserOptions>().BindConfiguration(UserOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddScoped<UserAccess>();
+        services.TryAddScoped<IntegrationHub.Portal.IPortalVisitors, PortalVisitors>();
         services.Configure<AntiforgeryOptions>(options =>
         {
             options.HeaderName = "X-CSRF-TOKEN";
@@ -25,13 +28,14 @@ internal static class UsersServiceCollectionExtensions
         });
         services.AddAuthentication().AddCookie(UserAccess.Scheme, options =>
         {
-            options.Cookie.Name = "ihub.session";
+            options.Cookie.Name = UserAccess.CookieName;
             options.Cookie.HttpOnly = true;
             options.Cookie.SameSite = SameSiteMode.Strict;
             options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             options.SlidingExpiration = true;
             options.LoginPath = AccountEndpoints.SignInPath;
             options.Events.OnValidatePrincipal = ValidateAsync;
+            options.Events.OnCheckSlidingExpiration = SlideAsync;
             // The API answers with problem details, never with a redirect to a page.
             options.Events.OnRedirectToLogin = context => Answer(context, StatusCodes.Status401Unauthorized);
             options.Events.OnRedirectToAccessDenied = context => Answer(context, StatusCodes.Status403Forbidden);
@@ -52,6 +56,18 @@ internal static class UsersServiceCollectionExtensions
         {
             context.RejectPrincipal();
             await context.HttpContext.SignOutAsync(UserAccess.Scheme);
+        }
+    }
+
+    // The cookie is renewed (past half its lifetime): the session on the hub lives as long. An ended session stays ended.
+    private static async Task SlideAsync(CookieSlidingExpirationContext context)
+    {
+        if (context.ShouldRenew && UserAccess.SessionOf(context.Principal!) is { } session)
+        {
+            var services = context.HttpContext.RequestServices;
+            var expires = (services.GetRequiredService<TimeProvider>().GetUtcNow() + context.Options.ExpireTimeSpan).ToUnixTimeMilliseconds();
+            await services.GetRequiredService<HubDb>().UserSessions.Where(s => s.Id == session)
+                .ExecuteUpdateAsync(set => set.SetProperty(s => s.ExpiresAt, expires), context.HttpContext.RequestAborted);
         }
     }
 

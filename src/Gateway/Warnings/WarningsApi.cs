@@ -220,7 +220,7 @@ internal static class WarningsApi
             .SelectMany(a => a!["geocode"]?.AsArray() ?? [])
             .Where(g => (string?)g!["valueName"] == "GB/T 2260")
             .SelectMany(g => ((string?)g!["value"] ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            .Where(code => Patterns.AreaCode().IsMatch(code))
+            .Where(AreaCatalog.IsWellFormed)
             .Distinct(StringComparer.Ordinal)
             .Select((code, i) => new WarningArea { Code = code, Position = i })
             .ToList();

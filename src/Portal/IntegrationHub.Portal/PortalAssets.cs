@@ -21,6 +21,9 @@ public static class PortalAssets
     /// <summary>An asset's address with its version, so a new release is never served from a stale cache.</summary>
     public static string Url(string name) => $"{Path}/{name}?v={Assets[name].ETag.Trim('"')[..12]}";
 
+    /// <summary>An asset's bytes, for what the portal builds from one (the shipped map).</summary>
+    internal static byte[] Content(string name) => Assets[name].Content;
+
     internal static IResult Serve(string name, HttpContext context)
     {
         if (!Assets.TryGetValue(name, out var asset))
@@ -50,6 +53,8 @@ public static class PortalAssets
             var type = System.IO.Path.GetExtension(name) switch
             {
                 ".js" => "text/javascript; charset=utf-8",
+                ".json" => "application/json",
+                ".txt" => "text/plain; charset=utf-8",
                 ".css" => "text/css; charset=utf-8",
                 ".svg" => "image/svg+xml",
                 _ => "application/octet-stream",

@@ -2,6 +2,7 @@ using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Portal.Docs;
 using IntegrationHub.Portal.Pages;
 using IntegrationHub.Portal.Pages.Docs;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -33,6 +34,9 @@ public static class PortalEndpoints
     /// <summary>An organization's developer workspace: adapters, devices, quarantine, subscriptions, people.</summary>
     public const string DeveloperPath = "/developer";
 
+    /// <summary>The signed-in person's own account: the password.</summary>
+    public const string AccountPath = "/account";
+
     /// <summary>
     /// The public docs read without scripts and load nothing from elsewhere, so their policy allows neither.
     /// </summary>
@@ -53,12 +57,16 @@ public static class PortalEndpoints
         services.AddRazorComponents();
         services.AddLocalization();
         services.TryAddSingleton(sp => new SpecDocs(sp.GetRequiredService<SpecCatalog>()));
+        services.AddOptions<CityMapOptions>().BindConfiguration("Portal:Map").ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Options.IValidateOptions<CityMapOptions>, CityMap.Validator>());
+        services.TryAddSingleton<CityMap>();
         return services;
     }
 
     public static IEndpointRouteBuilder MapPortal(this IEndpointRouteBuilder app)
     {
-        app.MapGet(PortalAssets.Path + "/{name}", (string name, HttpContext context) => PortalAssets.Serve(name, context)).ExcludeFromDescription().AllowAnonymous();
+        app.MapGet(CityMap.Path, (CityMap map, HttpContext context) => map.Serve(context)).ExcludeFromDescription().AllowAnonymous();
+        app.MapGet(PortalAssets.Path + "/{**name}", (string name, HttpContext context) => PortalAssets.Serve(name, context)).ExcludeFromDescription().AllowAnonymous();
 
         var pages = app.MapGroup("").ExcludeFromDescription().AllowAnonymous().AsPortalPages(DocsContentSecurityPolicy);
 
@@ -122,11 +130,25 @@ public static class PortalEndpoints
     public static IEndpointRouteBuilder MapPortalWorkspace(this IEndpointRouteBuilder app, string signedIn)
     {
         var pages = app.MapGroup("").ExcludeFromDescription().RequireAuthorization(signedIn).AsPortalPages(WorkspaceContentSecurityPolicy);
-        pages.MapGet(ConsolePath, () => Page<Pages.Console.OperatorConsole>([]));
-        pages.MapGet(AdministrationPath, () => Page<Pages.Console.Administration>([]));
-        pages.MapGet(RoutingPath, () => Page<Pages.Console.RoutingTable>([]));
-        pages.MapGet(DeveloperPath, () => Page<Pages.Developer.DeveloperWorkspace>([]));
+        pages.MapGet(ConsolePath, (IAntiforgery antiforgery, HttpContext context) => Page<Pages.Console.OperatorConsole>(SignedIn(antiforgery, context)));
+        pages.MapGet(AdministrationPath, (IAntiforgery antiforgery, HttpContext context) => Page<Pages.Console.Administration>(SignedIn(antiforgery, context)));
+        pages.MapGet(RoutingPath, (IAntiforgery antiforgery, HttpContext context) => Page<Pages.Console.RoutingTable>(SignedIn(antiforgery, context)));
+        pages.MapGet(DeveloperPath, (IAntiforgery antiforgery, HttpContext context) => Page<Pages.Developer.DeveloperWorkspace>(SignedIn(antiforgery, context)));
+        pages.MapGet(AccountPath, (IAntiforgery antiforgery, HttpContext context, IConfiguration configuration) =>
+        {
+            var parameters = SignedIn(antiforgery, context);
+            // The Gateway's Users:MinPasswordLength, which the API enforces; the form only says it up front.
+            parameters[nameof(Pages.Account.MinPasswordLength)] = configuration.GetValue("Users:MinPasswordLength", 12);
+            return Page<Pages.Account>(parameters);
+        });
         return app;
+    }
+
+    /// <summary>What every signed-in page gets: the anti-forgery field of its sign-out form.</summary>
+    private static Dictionary<string, object?> SignedIn(IAntiforgery antiforgery, HttpContext context)
+    {
+        var tokens = antiforgery.GetAndStoreTokens(context);
+        return new() { [nameof(Shared.PortalPage.SignOut)] = new PortalForm(tokens.FormFieldName, tokens.RequestToken!) };
     }
 
     /// <summary>
@@ -143,6 +165,10 @@ public static class PortalEndpoints
                 return result;
             }
             SetPageHeaders(context.HttpContext.Response.Headers, contentSecurityPolicy);
+            if (context.HttpContext.RequestServices.GetService<IPortalVisitors>() is { } visitors && await visitors.FindAsync(context.HttpContext) is { } visitor)
+            {
+                context.HttpContext.Features.Set(visitor);
+            }
             return PortalCultures.Localize(page);
         });
         return pages;

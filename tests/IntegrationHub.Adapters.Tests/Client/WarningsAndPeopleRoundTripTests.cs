@@ -102,4 +102,26 @@ public sealed class WarningsAndPeopleRoundTripTests(HubFixture fixture) : IClass
         Assert.Equal((HttpStatusCode.Conflict, "user.exists"), (twice.StatusCode, twice.Code));
         Assert.Equal(HttpStatusCode.NotFound, elsewhere.StatusCode);
     }
+
+    [Fact]
+    public async Task PasswordReset_AnswersALink_WithWhichThePersonChoosesANewPassword()
+    {
+        var org = HubFixture.Unique("sdk-reset");
+        var adapter = await Tenants.CreateAsync(Hub, org, ["users:manage"]);
+        await using var sdk = Sdk.For(Hub, adapter.ClientId, adapter.ClientSecret);
+        var users = sdk.GetRequiredService<IUsersApi>();
+        var invited = await users.InviteUserAsync(new InviteUserRequest($"reset.{org}@example.gov.cn", "Duty Officer", UserRoles.Developer));
+
+        var notYet = await Assert.ThrowsAsync<IntegrationHubException>(() => users.ResetUserPasswordAsync(invited.User.Id));
+        using var person = new PortalSession(Hub.BaseAddress);
+        using var accepted = await person.ChoosePasswordAsync(invited.InvitationUrl, "the first password");
+        var reset = await users.ResetUserPasswordAsync(invited.User.Id);
+        using var chosen = await person.ChoosePasswordAsync(reset.ResetUrl, "the second password");
+
+        Assert.Equal((HttpStatusCode.Conflict, "user.invalid-transition"), (notYet.StatusCode, notYet.Code));
+        Assert.Equal((invited.User.Id, "active"), (reset.User.Id, reset.User.Status));
+        Assert.Equal("/account/password-reset", reset.ResetUrl.AbsolutePath);
+        Assert.True(reset.ExpiresAt > Hub.Time.GetUtcNow());
+        Assert.Equal((HttpStatusCode.Redirect, HttpStatusCode.Redirect), (accepted.StatusCode, chosen.StatusCode));
+    }
 }

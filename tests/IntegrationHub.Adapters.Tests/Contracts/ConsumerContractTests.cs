@@ -52,6 +52,7 @@ public sealed class ConsumerContractTests
         var taken = await Assert.ThrowsAsync<IntegrationHubException>(() => admin.CreateOrganizationAsync(new CreateOrganizationRequest("Taken", "enterprise", Id: "pact-taken")));
         var device = await admin.RegisterDeviceAsync("pact-register-gas", new RegisterDeviceRequest("ch4-2", "gas.underground-methane", "370202", new DeviceLocation(120.38, 36.07), "Valve well 2"));
         var devices = await admin.ListDevicesAsync("pact-devices-gas");
+        var bridge = await admin.RegisterDeviceAsync("pact-register-bridge-gas", new RegisterDeviceRequest("span-1", "bridge.shm", "370202", new DeviceLocation(120.33, 36.06)));
         var index = await specs.GetIndexAsync();
         var profile = await specs.GetProfileAsync("gas.underground-methane");
         var alerts = await AlertsAsync(sdk.GetRequiredService<IAlertsApi>());
@@ -85,6 +86,7 @@ public sealed class ConsumerContractTests
         Assert.Equal("organization.exists", taken.Code);
         Assert.Equal("WGS84", device.Location.Crs);
         Assert.Equal("ch4-1", devices.Items[0].DeviceId);
+        Assert.Equal(("level.inactive", "deflection-level", "deflectionLimit"), (bridge.Warnings![0].Code, bridge.Warnings[0].Rule, bridge.Warnings[0].Parameter));
         Assert.Equal("v1", index.Version);
         Assert.Equal("%{LEL}", profile.GetProperty("metrics").GetProperty("ch4").GetProperty("unit").GetString());
     }
@@ -173,12 +175,16 @@ public sealed class ConsumerContractTests
     }
 
     /// <summary>The maintenance and site-parameter interactions.</summary>
-    private sealed record AlertSettingsCalls(MaintenanceWindow Opened, IReadOnlyList<MaintenanceWindow> Windows, Device Device, ParameterOverride Override, IReadOnlyList<ParameterOverride> Overrides)
+    private sealed record AlertSettingsCalls(
+        MaintenanceWindow Opened, IReadOnlyList<MaintenanceWindow> Windows, Page<Device> Blind, Device Device, ParameterOverride Override, IReadOnlyList<ParameterOverride> Overrides)
     {
         public void Check()
         {
             Assert.Equal(("replacing the sensor", "pact-maint-open-gas"), (Opened.Note, Opened.CreatedBy));
             Assert.Equal("pact-maint-list-gas", Windows[0].CreatedBy);
+            var blind = Assert.Single(Blind.Items);
+            Assert.Equal(("span-1", "bridge.shm"), (blind.DeviceId, blind.Profile));
+            Assert.All(blind.Warnings!, w => Assert.Equal(DeviceWarning.InactiveLevel, w.Code));
             Assert.Equal(4.4, Device.Parameters["lelVolPercent"]);
             Assert.Equal((OverrideScopes.Group, 20.0), (Override.Scope, Override.Parameters["coverTiltDeg"]));
             Assert.Equal("pact-override-list", Overrides[0].OrganizationId);
@@ -191,11 +197,12 @@ public sealed class ConsumerContractTests
             new MaintenanceRequest(new DateTimeOffset(2026, 1, 5, 20, 0, 0, BeijingTime), new DateTimeOffset(2026, 1, 5, 18, 0, 0, BeijingTime), "replacing the sensor"));
         var windows = await settings.ListMaintenanceAsync("pact-maint-list", "ch4-1");
         await settings.EndMaintenanceAsync("pact-maint-end", "ch4-1", 11);
+        var blind = await settings.ListDevicesWithInactiveLevelsAsync(organization: "pact-inactive");
         var device = await settings.SetDeviceParametersAsync("pact-params", "ch4-1", new DeviceParametersRequest(new Dictionary<string, double> { ["lelVolPercent"] = 4.4 }));
         var added = await settings.SetParameterOverrideAsync(ParameterOverrideRequest.ForGroup("valve-wells", "gas.underground-methane", new Dictionary<string, double> { ["coverTiltDeg"] = 20 }));
         var overrides = await settings.ListParameterOverridesAsync();
         await settings.DeleteParameterOverrideAsync(12);
-        return new AlertSettingsCalls(opened, windows, device, added, overrides);
+        return new AlertSettingsCalls(opened, windows, blind, device, added, overrides);
     }
 
     /// <summary>The subscription interactions.</summary>
@@ -262,7 +269,7 @@ public sealed class ConsumerContractTests
     }
 
     /// <summary>The caller's identity and the people interactions.</summary>
-    private sealed record PeopleCalls(CallerIdentity Me, Invitation Invited, IReadOnlyList<User> Listed, Invitation Reissued, User Promoted, User Disabled, User Enabled)
+    private sealed record PeopleCalls(CallerIdentity Me, Invitation Invited, IReadOnlyList<User> Listed, Invitation Reissued, User Promoted, User Disabled, User Enabled, PasswordReset Reset)
     {
         public void Check()
         {
@@ -275,6 +282,7 @@ public sealed class ConsumerContractTests
             Assert.Equal(UserRoles.Admin, Promoted.Role);
             Assert.Equal("disabled", Disabled.Status);
             Assert.Equal(("invited", "pact-people-enable"), (Enabled.Status, Enabled.OrganizationId));
+            Assert.Equal(("active", "/account/password-reset"), (Reset.User.Status, Reset.ResetUrl.AbsolutePath));
         }
     }
 
@@ -288,7 +296,8 @@ public sealed class ConsumerContractTests
             await users.ReissueInvitationAsync(id),
             await users.ChangeUserRoleAsync(id, new ChangeRoleRequest(UserRoles.Admin)),
             await users.DisableUserAsync(id),
-            await users.EnableUserAsync(id));
+            await users.EnableUserAsync(id),
+            await users.ResetUserPasswordAsync(id));
     }
 
     /// <summary>The certification interactions: a session opened, listed, watched and graded into a signed report; a refused one; promotion.</summary>

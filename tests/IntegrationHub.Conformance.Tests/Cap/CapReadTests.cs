@@ -67,7 +67,7 @@ public sealed class CapReadTests
         Assert.Equal((ErrorCodes.InvalidValue, ""), (finding.Code, finding.Pointer));
     }
 
-    /// <summary>Valid CAP the hub does not take as a warning: the hub's own alert (category Safety), an Ack, an exercise, a restricted document.</summary>
+    /// <summary>Valid CAP the hub does not take as a warning: the hub's own alert (category Infra), an Ack, an exercise, a restricted document.</summary>
     [Fact]
     public void Admit_TakesOnlyPublicNaturalHazardWarnings()
     {

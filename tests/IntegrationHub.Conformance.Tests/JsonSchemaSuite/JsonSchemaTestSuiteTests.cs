@@ -79,7 +79,7 @@ public sealed class JsonSchemaTestSuiteTests(ITestOutputHelper output)
     {
         var relative = Path.GetRelativePath(Path.Combine(suite, "tests", "draft2020-12"), file).Replace('\\', '/');
         using var document = JsonDocument.Parse(File.ReadAllText(file));
-        var evaluation = new EvaluationOptions { OutputFormat = OutputFormat.Flag, RequireFormatValidation = requireFormat };
+        var evaluation = new EvaluationOptions { OutputFormat = OutputFormat.Flag, RequireFormatValidation = requireFormat, FormatRegistry = SchemaEngine.Formats };
         foreach (var group in document.RootElement.EnumerateArray())
         {
             var groupName = group.GetProperty("description").GetString();

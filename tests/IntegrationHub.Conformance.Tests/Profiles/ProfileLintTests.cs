@@ -58,6 +58,36 @@ public sealed class ProfileLintTests
         Assert.Contains(problems, p => p.Contains("metric 'strain': only states have values", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("/metrics/ch4")]
+    [InlineData("/states/tamper")]
+    [InlineData("/rules/0")]
+    public void Load_AnItemWithoutAChineseTitle_IsRefused(string item)
+    {
+        var problems = Problems("gas.underground-methane", p => Node(p, item).AsObject().Remove("titleZh"));
+
+        Assert.Contains(problems, p => p.Contains($"message.missing-field at '{item}/titleZh'", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("Methane concentration")]
+    [InlineData("CH4浓度超限")]
+    public void Load_AChineseTitleWithLatinLetters_IsRefused(string titleZh)
+    {
+        // The Chinese title is what the hub's CAP headline is made of: English there would mix the languages.
+        var problems = Problems("gas.underground-methane", p => p["rules"]![0]!["titleZh"] = titleZh);
+
+        Assert.Contains(problems, p => p.Contains("message.invalid-value at '/rules/0/titleZh'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Load_AStateValueWithoutTitles_IsRefused()
+    {
+        var problems = Problems("fire.alarm-system", p => p["metrics"]!["fas_state"]!["valueTitles"]!.AsObject().Remove("fire"));
+
+        Assert.Contains(problems, p => p.Contains("metric 'fas_state': valueTitles must title each of its values", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Jt808Profile_ReadsItsBitfieldAndWindows()
     {
@@ -73,6 +103,9 @@ public sealed class ProfileLintTests
         Assert.True(night.Contains(new DateTimeOffset(2026, 11, 28, 21, 30, 0, TimeSpan.Zero)));
         Assert.False(night.Contains(new DateTimeOffset(2026, 11, 28, 6, 0, 0, TimeSpan.FromHours(8))));
     }
+
+    private static JsonNode Node(JsonNode root, string pointer) =>
+        pointer.Split('/', StringSplitOptions.RemoveEmptyEntries).Aggregate(root, (node, part) => int.TryParse(part, out var i) ? node[i]! : node[part]!);
 
     private static IReadOnlyList<string> Problems(string profileId, Action<JsonNode> edit) => SpecMutations.Problems($"profiles/{profileId}.json", edit);
 }

@@ -204,10 +204,10 @@ public sealed class ProfileLoaderTests
     }
 
     private const string Valid = """
-        {"id":"gas.test","version":"1.0.0","domain":"gas","title":"Test","reporting":{"interval":"PT5M"},
+        {"id":"gas.test","version":"1.0.0","domain":"gas","title":"Test","titleZh":"测试","reporting":{"interval":"PT5M"},
          "parameters":{"lel":{"title":"LEL","default":5,"source":"s","evidence":"A"}},
-         "metrics":{"ch4":{"title":"CH4","kind":"quantity","unit":"%{LEL}","range":{"min":0,"max":100}}},
-         "rules":[{"id":"r","kind":"threshold","title":"t","metric":"ch4","direction":"above","levels":{
+         "metrics":{"ch4":{"title":"CH4","titleZh":"甲烷浓度","kind":"quantity","unit":"%{LEL}","range":{"min":0,"max":100}}},
+         "rules":[{"id":"r","kind":"threshold","title":"t","titleZh":"甲烷浓度超限","metric":"ch4","direction":"above","levels":{
            "yellow":{"value":10,"source":"s","evidence":"A"},"red":{"value":50,"source":"s","evidence":"A"}}}]}
         """;
 

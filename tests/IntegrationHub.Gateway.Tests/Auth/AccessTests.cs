@@ -55,17 +55,22 @@ public sealed class AccessTests(HubFixture fixture) : IClassFixture<HubFixture>
         Assert.Equal("invalid_scope", (await response.ShouldBeAsync(HttpStatusCode.BadRequest))["error"]!.GetValue<string>());
     }
 
-    [Fact]
-    public async Task Token_ScopeTheAdapterLacks_IsRefused()
+    /// <summary>RFC 6749 §5.2: a scope the client may not have is <c>invalid_scope</c>, as an unknown one is.</summary>
+    [Theory]
+    [InlineData("admin")]
+    [InlineData("alerts:manage")]
+    [InlineData("telemetry:write alerts:manage")]
+    public async Task Token_ScopeTheAdapterLacks_IsInvalidScope(string scope)
     {
         var org = HubFixture.Unique("token-scope");
         using var admin = await Hub.AdminAsync();
         await admin.CreateOrganizationAsync(org);
         var (id, secret) = await admin.CreateAdapterAsync(org, org + "-a");
 
-        using var response = await Hub.RequestTokenAsync(id, secret, "admin");
+        using var response = await Hub.RequestTokenAsync(id, secret, scope);
 
         var error = await response.ShouldBeAsync(HttpStatusCode.BadRequest);
+        Assert.Equal("invalid_scope", error["error"]!.GetValue<string>());
         Assert.Contains("scope", error["error_description"]!.GetValue<string>(), StringComparison.OrdinalIgnoreCase);
         Assert.Null(error["access_token"]);
     }

@@ -122,6 +122,58 @@ public sealed class IngestTests(HubFixture fixture) : IClassFixture<HubFixture>
         Assert.Equal(bad, entry["payloadBytes"] is { } bytes ? Convert.FromBase64String(bytes.GetValue<string>()) : Encoding.UTF8.GetBytes(entry["payloadText"]?.GetValue<string>() ?? entry["payload"]!.ToJsonString()));
     }
 
+    /// <summary>
+    /// Values a conforming JSON Schema 2020-12 validator (ajv, say) rejects, and .NET with JsonSchema.Net let through:
+    /// a final newline (.NET's <c>$</c> matched before it), an exponent past an int (it wrapped: 1e4294967296 read as
+    /// 1), a string of 80 code points in 40 grapheme clusters (lengths were counted in clusters).
+    /// </summary>
+    public static TheoryData<string, byte[], string, string> MessagesAtTheSchemasEdges => new()
+    {
+        { "a message id ending in a newline", Edge(m => m["messageId"] = "bad\n"), "message.invalid-value", "/messageId" },
+        { "a time ending in a newline", Edge(m => m["time"] = "2026-01-05T10:00:00+08:00\n"), "message.invalid-value", "/time" },
+        { "a latitude of 1e4294967296", Edge(m => m["location"] = new JsonObject { ["lon"] = 120.38, ["lat"] = "@" }, "1e4294967296"), "message.invalid-value", "/location/lat" },
+        { "a latitude of -1e2147483648", Edge(m => m["location"] = new JsonObject { ["lon"] = 120.38, ["lat"] = "@" }, "-1e2147483648"), "message.invalid-value", "/location/lat" },
+        { "a fault code of 80 code points", Edge(m => m["status"] = new JsonObject { ["faults"] = new JsonArray(string.Concat(Enumerable.Repeat("🇨🇳", 40))) }), "message.invalid-value", "/status/faults/0" },
+    };
+
+    /// <summary>A methane message, edited, whose string <c>"@"</c> (if <paramref name="raw"/> is given) is that number as written.</summary>
+    private static byte[] Edge(Action<JsonObject> edit, string? raw = null)
+    {
+        var json = Methane("bad", "ch4-1", edit: edit).ToJsonString();
+        return Encoding.UTF8.GetBytes(raw is null ? json : json.Replace("\"@\"", raw, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [MemberData(nameof(MessagesAtTheSchemasEdges))]
+    public async Task Post_MessageAtTheSchemasEdge_IsRejectedAsJsonSchemaRejectsIt(string name, byte[] bad, string code, string pointer)
+    {
+        var org = HubFixture.Unique("edge-" + name.Split(' ')[^1].ToLowerInvariant().Trim('-'));
+        using var adapter = await Hub.TenantAsync(org, "ch4-1");
+        byte[] body = [.. """{"messages": ["""u8, .. Encoding.UTF8.GetBytes(Methane("good", "ch4-1").ToJsonString()), (byte)',', .. bad, .. "]}"u8];
+
+        using var response = await adapter.PostTelemetryAsync(body);
+
+        var result = await response.ShouldBeAsync(HttpStatusCode.OK);
+        Assert.Equal("accepted", result["results"]![0]!["status"]!.GetValue<string>());
+        var rejected = result["results"]![1]!;
+        Assert.Equal(("rejected", code, "/messages/1" + pointer), (rejected["status"]!.GetValue<string>(), rejected["code"]!.GetValue<string>(), rejected["pointer"]!.GetValue<string>()));
+        Assert.Equal(new Counts(1, 1, 1), await CountsAsync(org));
+    }
+
+    [Fact]
+    public async Task Post_LatitudeWithAHugeNegativeExponent_IsATinyNumber_AndAccepted()
+    {
+        var org = HubFixture.Unique("edge-tiny");
+        using var adapter = await Hub.TenantAsync(org, "ch4-1");
+        var message = Edge(m => m["location"] = new JsonObject { ["lon"] = 120.38, ["lat"] = "@" }, "1e-4294967206");
+
+        using var response = await adapter.PostTelemetryAsync([.. """{"messages": ["""u8, .. message, .. "]}"u8]);
+
+        var result = await response.ShouldBeAsync(HttpStatusCode.OK);
+        Assert.Equal("accepted", result["results"]![0]!["status"]!.GetValue<string>());
+        Assert.Equal(0.0, await Hub.QueryAsync(db => db.Messages.Where(m => m.AdapterId == org + "-adapter").Select(m => m.Lat).SingleAsync()));
+    }
+
     [Fact]
     public async Task Post_BodyThatIsNotUtf8Json_Is400_AndItsBytesAreQuarantined()
     {

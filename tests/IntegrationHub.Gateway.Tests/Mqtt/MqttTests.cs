@@ -249,6 +249,34 @@ public sealed class MqttTests(HubFixture fixture) : IClassFixture<HubFixture>
         Assert.NotEmpty(secret);
     }
 
+    /// <summary>
+    /// The credentials are judged before the client id: wrong ones get 0x86 (3.1.1: return code 4) whether or not the
+    /// client sent an id, since a right token without an id is let in under an id the hub assigns (MQTT 5).
+    /// </summary>
+    [Fact]
+    public async Task Connect_WithWrongCredentials_AndNoClientId_IsRefusedForTheCredentials()
+    {
+        var org = HubFixture.Unique("mqtt-no-id");
+        var (id, secret) = await AdapterAsync(org);
+        var token = await Hub.TokenAsync(id, secret);
+
+        var (_, wrong5) = await ConnectAsync(id, "not-a-token", clientId: "");
+        var (_, wrongDevice5) = await ConnectAsync($"{id}/no-such-device", "not-a-password", clientId: "");
+        var (_, wrong311) = await ConnectAsync(id, "not-a-token", MqttProtocolVersion.V311, clientId: "");
+        var (assigned, right5) = await ConnectAsync(id, token, clientId: "");
+        var (_, right311) = await ConnectAsync(id, token, MqttProtocolVersion.V311, clientId: "");
+
+        Assert.Equal(MqttClientConnectResultCode.BadUserNameOrPassword, wrong5.ResultCode);
+        Assert.Null(wrong5.AssignedClientIdentifier);
+        Assert.Equal(MqttClientConnectResultCode.BadUserNameOrPassword, wrongDevice5.ResultCode);
+        Assert.Equal(MqttClientConnectResultCode.BadUserNameOrPassword, wrong311.ResultCode);
+        Assert.Equal(MqttClientConnectResultCode.Success, right5.ResultCode);
+        Assert.StartsWith(id + "-", right5.AssignedClientIdentifier, StringComparison.Ordinal);
+        Assert.True(assigned.IsConnected);
+        // MQTT 3.1.1 lets a server refuse an empty client id (return code 2); this hub assigns ids on MQTT 5 only.
+        Assert.Equal(MqttClientConnectResultCode.ClientIdentifierNotValid, right311.ResultCode);
+    }
+
     [Fact]
     public async Task PublishToAnotherAdaptersTopic_AndForbiddenSubscriptions_AreRefused()
     {

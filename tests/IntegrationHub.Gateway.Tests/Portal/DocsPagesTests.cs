@@ -48,6 +48,24 @@ public sealed partial class DocsPagesTests(HubFixture fixture) : IClassFixture<H
     }
 
     [Fact]
+    public async Task ProfilePage_SaysWhichLevelsStayInactiveUntilASiteParameterIsSet_InBothLanguages()
+    {
+        using var client = Hub.As(null);
+
+        var english = WebUtility.HtmlDecode(await client.GetStringAsync(new Uri("/docs/profiles/bridge.shm?lang=en", UriKind.Relative)));
+        var chinese = WebUtility.HtmlDecode(await client.GetStringAsync(new Uri("/docs/profiles/bridge.shm?lang=zh-CN", UriKind.Relative)));
+        var methane = WebUtility.HtmlDecode(await client.GetStringAsync(new Uri("/docs/profiles/gas.underground-methane?lang=en", UriKind.Relative)));
+
+        // bridge.shm: 14 levels hang on parameters without defaults; the methane profile's parameters all have one.
+        Assert.Equal(14, Regex.Count(english, "no default: inactive until it is set"));
+        Assert.Contains("GET /v1/devices/inactive-levels lists those devices", english, StringComparison.Ordinal);
+        Assert.Equal(14, Regex.Count(chinese, "无默认值：设置前此级别不生效"));
+        Assert.Contains("GET /v1/devices/inactive-levels 列出所有此类设备", chinese, StringComparison.Ordinal);
+        Assert.DoesNotContain("no default: inactive until it is set", methane, StringComparison.Ordinal);
+        Assert.DoesNotContain("id=\"inactive-levels\"", methane, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Pages_ShowTheSpecTheyDescribe()
     {
         using var client = Hub.As(null);
@@ -271,12 +289,15 @@ public sealed partial class DocsPagesTests(HubFixture fixture) : IClassFixture<H
 
         var signIn = WebUtility.HtmlDecode(await client.GetStringAsync(new Uri("/account/sign-in?lang=zh-CN", UriKind.Relative)));
         var invitation = WebUtility.HtmlDecode(await client.GetStringAsync(new Uri("/account/invitation?token=x&lang=zh-CN", UriKind.Relative)));
+        var reset = WebUtility.HtmlDecode(await client.GetStringAsync(new Uri("/account/password-reset?token=x&lang=zh-CN", UriKind.Relative)));
         var english = await client.GetStringAsync(new Uri("/account/sign-in?lang=en", UriKind.Relative));
 
         Assert.Contains("<label for=\"email\">电子邮箱</label>", signIn, StringComparison.Ordinal);
         Assert.Contains("<button type=\"submit\">登录</button>", signIn, StringComparison.Ordinal);
         Assert.Contains("<label for=\"confirm\">再次输入密码</label>", invitation, StringComparison.Ordinal);
         Assert.Contains("minlength=\"12\"", invitation, StringComparison.Ordinal);
+        Assert.Contains("<h1 class=\"page-title\">设置新密码</h1>", reset, StringComparison.Ordinal);
+        Assert.Contains("action=\"/account/password-reset\"", reset, StringComparison.Ordinal);
         Assert.Contains("<label for=\"email\">Email</label>", english, StringComparison.Ordinal);
     }
 

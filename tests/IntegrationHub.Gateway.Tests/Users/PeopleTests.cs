@@ -154,18 +154,131 @@ public sealed class PeopleTests() : OwnHub(new() { ["Users:PasswordIterations"] 
         Assert.StartsWith(Hub.BaseAddress + "account/invitation?token=", first["invitationUrl"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task SignOut_WithoutItsAntiforgeryToken_IsRefused_AndTheSessionLives()
+    {
+        using var browser = await SignedInAsync("signout-csrf", "developer");
+        browser.Http.DefaultRequestHeaders.Remove("X-CSRF-TOKEN");
+
+        using var forged = await browser.Http.PostAsync(new Uri("/account/sign-out", UriKind.Relative), null);
+        using var after = await browser.Http.GetAsync(new Uri("/v1/me", UriKind.Relative));
+        using var forgedSignIn = await browser.Http.PostAsync(new Uri("/account/sign-in", UriKind.Relative),
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["email"] = "person@signout-csrf.example", ["password"] = Password }));
+
+        await forged.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "request.antiforgery-failed");
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+        // Every portal form answers alike without its token.
+        await forgedSignIn.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "request.antiforgery-failed");
+    }
+
+    [Fact]
+    public async Task SignOut_EndsTheSessionOnTheHub_SoItsCookieOpensNothingAfterwards()
+    {
+        using var browser = await SignedInAsync("signout-replay", "developer");
+        using var elsewhere = new PortalSession(Hub.BaseAddress);
+        Assert.Equal(HttpStatusCode.Redirect, (await elsewhere.SignInAsync("person@signout-replay.example", Password)).StatusCode);
+        var cookies = browser.Cookies.GetCookieHeader(Hub.BaseAddress);
+
+        using var signOut = await browser.Http.PostAsync(new Uri("/account/sign-out", UriKind.Relative), null);
+        Assert.Equal(HttpStatusCode.Redirect, signOut.StatusCode);
+
+        // The cookie as it was before signing out, sent again by someone who kept a copy.
+        using var replay = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = Hub.BaseAddress };
+        replay.DefaultRequestHeaders.Add("Cookie", cookies);
+        using var session = await replay.GetAsync(new Uri("/account/session", UriKind.Relative));
+        using var workspace = await replay.GetAsync(new Uri("/developer", UriKind.Relative));
+        using var me = await replay.GetAsync(new Uri("/v1/me", UriKind.Relative));
+        using var otherSession = await elsewhere.Http.GetAsync(new Uri("/v1/me", UriKind.Relative));
+
+        await session.ShouldBeProblemAsync(HttpStatusCode.Unauthorized, "auth.token-missing");
+        Assert.Equal(HttpStatusCode.Redirect, workspace.StatusCode);
+        Assert.Equal("/account/sign-in", new Uri(Hub.BaseAddress, workspace.Headers.Location!).AbsolutePath);
+        Assert.Equal(HttpStatusCode.Unauthorized, me.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, otherSession.StatusCode); // only the session that signed out ended
+    }
+
+    [Fact]
+    public async Task ChangingTheOwnPassword_NeedsTheCurrentOne_AndEndsThePersonsOtherSessions()
+    {
+        const string newPassword = "a brand new passphrase";
+        using var browser = await SignedInAsync("password-change", "developer");
+        using var other = new PortalSession(Hub.BaseAddress);
+        Assert.Equal(HttpStatusCode.Redirect, (await other.SignInAsync("person@password-change.example", Password)).StatusCode);
+        await other.UseSessionAsync();
+        using var client = await Hub.AdminAsync();
+
+        using var wrong = await browser.Http.PostAsJsonAsync("/v1/me/password", new { currentPassword = "not the password", newPassword });
+        using var tooShort = await browser.Http.PostAsJsonAsync("/v1/me/password", new { currentPassword = Password, newPassword = "short" });
+        using var notAPerson = await client.PostAsJsonAsync("/v1/me/password", new { currentPassword = Password, newPassword });
+        using var changed = await browser.Http.PostAsJsonAsync("/v1/me/password", new { currentPassword = Password, newPassword });
+
+        await wrong.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "user.wrong-password");
+        var problem = await tooShort.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "request.validation-failed");
+        Assert.Equal("/newPassword", problem["errors"]![0]!["pointer"]!.GetValue<string>());
+        await notAPerson.ShouldBeProblemAsync(HttpStatusCode.NotFound, "user.not-found");
+        Assert.Equal(HttpStatusCode.NoContent, changed.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await browser.Http.GetAsync(new Uri("/v1/me", UriKind.Relative))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await other.Http.GetAsync(new Uri("/v1/me", UriKind.Relative))).StatusCode);
+        using var stranger = new PortalSession(Hub.BaseAddress);
+        Assert.Equal(HttpStatusCode.BadRequest, (await stranger.SignInAsync("person@password-change.example", Password)).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await stranger.SignInAsync("person@password-change.example", newPassword)).StatusCode);
+    }
+
+    [Fact]
+    public async Task AnAdmin_ResetsAPassword_InItsOwnOrganizationOnly_AndEveryOneOfThePersonsSessionsEnds()
+    {
+        const string newPassword = "chosen after the reset";
+        using var admin = await SignedInAsync("reset", "admin");
+        var invitation = await InviteAsync(admin.Http, new { email = "dev@reset.example", name = "Dev", role = "developer" });
+        var developerId = invitation["user"]!["id"]!.GetValue<string>();
+        using var first = new PortalSession(Hub.BaseAddress);
+        Assert.Equal(HttpStatusCode.Redirect, (await AcceptAsync(first, invitation, Password)).StatusCode);
+        using var second = new PortalSession(Hub.BaseAddress);
+        Assert.Equal(HttpStatusCode.Redirect, (await second.SignInAsync("dev@reset.example", Password)).StatusCode);
+        using var outsider = await SignedInAsync("reset-other", "developer");
+        var outsiderId = (await outsider.Http.GetJsonAsync("/v1/me"))["id"]!.GetValue<string>();
+        var adminId = (await admin.Http.GetJsonAsync("/v1/me"))["id"]!.GetValue<string>();
+        var invited = await InviteAsync(admin.Http, new { email = "later@reset.example", name = "Later", role = "developer" });
+
+        using var foreign = await admin.Http.PostAsync(new Uri($"/v1/users/{outsiderId}/password-reset", UriKind.Relative), null);
+        using var own = await admin.Http.PostAsync(new Uri($"/v1/users/{adminId}/password-reset", UriKind.Relative), null);
+        using var notYet = await admin.Http.PostAsync(new Uri($"/v1/users/{invited["user"]!["id"]!.GetValue<string>()}/password-reset", UriKind.Relative), null);
+        using var reset = await admin.Http.PostAsync(new Uri($"/v1/users/{developerId}/password-reset", UriKind.Relative), null);
+
+        await foreign.ShouldBeProblemAsync(HttpStatusCode.NotFound, "user.not-found");
+        await own.ShouldBeProblemAsync(HttpStatusCode.Conflict, "user.invalid-transition");
+        await notYet.ShouldBeProblemAsync(HttpStatusCode.Conflict, "user.invalid-transition");
+        var link = await reset.ShouldBeAsync(HttpStatusCode.OK);
+        Assert.Equal(("dev@reset.example", "active"), (link["user"]!["email"]!.GetValue<string>(), link["user"]!["status"]!.GetValue<string>()));
+        var resetUrl = new Uri(link["resetUrl"]!.GetValue<string>());
+        Assert.Equal("/account/password-reset", resetUrl.AbsolutePath);
+        foreach (var ended in new[] { first, second })
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await ended.Http.GetAsync(new Uri("/v1/me", UriKind.Relative))).StatusCode);
+        }
+        using var person = new PortalSession(Hub.BaseAddress);
+        Assert.Equal(HttpStatusCode.BadRequest, (await person.SignInAsync("dev@reset.example", Password)).StatusCode);
+        using var chosen = await person.ChoosePasswordAsync(resetUrl, newPassword);
+        Assert.Equal((HttpStatusCode.Redirect, "/developer"), (chosen.StatusCode, chosen.Headers.Location?.OriginalString));
+        Assert.Equal("dev@reset.example", (await person.UseSessionAsync())["email"]!.GetValue<string>());
+
+        // The operator may reset anyone's.
+        using var hubAdmin = await Hub.AdminAsync();
+        using var byOperator = await hubAdmin.PostAsync(new Uri($"/v1/users/{outsiderId}/password-reset", UriKind.Relative), null);
+        await byOperator.ShouldBeAsync(HttpStatusCode.OK);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await outsider.Http.GetAsync(new Uri("/v1/me", UriKind.Relative))).StatusCode);
+        var audit = await hubAdmin.GetJsonAsync("/v1/audit?limit=1000");
+        Assert.Contains(audit["items"]!.AsArray(), e => e!["action"]!.GetValue<string>() == "user.password-reset" && e["target"]!.GetValue<string>() == developerId);
+    }
+
     private static async Task<JsonNode> InviteAsync(HttpClient client, object request)
     {
         using var response = await client.PostAsJsonAsync("/v1/users", request);
         return await response.ShouldBeAsync(HttpStatusCode.Created);
     }
 
-    private static Task<HttpResponseMessage> AcceptAsync(PortalSession browser, JsonNode invitation, string password)
-    {
-        var url = new Uri(invitation["invitationUrl"]!.GetValue<string>());
-        var token = System.Web.HttpUtility.ParseQueryString(url.Query)["token"]!;
-        return browser.SubmitAsync(url.PathAndQuery, "/account/invitation", new() { ["token"] = token, ["password"] = password, ["confirm"] = password });
-    }
+    private static Task<HttpResponseMessage> AcceptAsync(PortalSession browser, JsonNode invitation, string password) =>
+        browser.ChoosePasswordAsync(new Uri(invitation["invitationUrl"]!.GetValue<string>()), password);
 
     /// <summary>An organization with one person of the given role, signed in, using the session for the API.</summary>
     private async Task<PortalSession> SignedInAsync(string organizationId, string role)

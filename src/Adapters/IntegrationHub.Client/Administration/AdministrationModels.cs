@@ -43,10 +43,24 @@ public sealed record RegisterDeviceRequest(
     string DeviceId, string Profile, string District, DeviceLocation Location, string? Name = null, IReadOnlyDictionary<string, double>? Parameters = null,
     string? Group = null);
 
-/// <summary>A registered device.</summary>
+/// <summary>
+/// A registered device. <see cref="Warnings"/> are what its owner should act on: a <see cref="DeviceWarning.InactiveLevel"/>
+/// warning for each warning level that cannot be raised until a site parameter has a value (null from hubs before 1.5).
+/// </summary>
 public sealed record Device(
     string DeviceId, string OrganizationId, string AdapterId, string Profile, string? Name, string District,
-    DeviceLocation Location, IReadOnlyDictionary<string, double> Parameters, DateTimeOffset CreatedAt, string? Group = null);
+    DeviceLocation Location, IReadOnlyDictionary<string, double> Parameters, DateTimeOffset CreatedAt, string? Group = null,
+    IReadOnlyList<DeviceWarning>? Warnings = null);
+
+/// <summary>
+/// A warning on a device, which refuses nothing. <see cref="InactiveLevel"/>: the <see cref="Level"/> level of rule
+/// <see cref="Rule"/> has the site parameter <see cref="Parameter"/> as its threshold, and the device has no value for
+/// it (on itself, its group or its district), so that level is never raised until one is set.
+/// </summary>
+public sealed record DeviceWarning(string Code, string Pointer, string Rule, string Level, string Parameter, string Detail)
+{
+    public const string InactiveLevel = "level.inactive";
+}
 
 /// <summary>The devices a CSV import registered, in the file's order.</summary>
 public sealed record DeviceImport(int Registered, IReadOnlyList<Device> Devices);

@@ -60,6 +60,9 @@ public sealed record AlertStep(
     /// <summary>The level before a level change.</summary>
     public string? PreviousLevel { get; init; }
 
+    /// <summary>The name of the person or adapter that took the step, as the hub knows it now; null for the alert engine.</summary>
+    public string? ActorName { get; init; }
+
     /// <summary>What the rule matched at a level change, as in the alert event.</summary>
     public System.Text.Json.JsonElement? Causes { get; init; }
 }

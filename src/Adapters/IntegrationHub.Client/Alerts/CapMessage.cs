@@ -9,8 +9,10 @@ public sealed record CapMessage(
     string Identifier, string Sender, DateTimeOffset Sent, string Status, string MsgType, string Scope, IReadOnlyList<CapInfo> Info, string? References = null);
 
 /// <summary>
-/// A CAP <c>info</c> block. The national level travels as the <c>eventCode</c> <c>warningLevel</c>, the rule as
-/// <c>ruleId</c>; the device, profile, organization and value as <c>parameter</c>s.
+/// A CAP <c>info</c> block, in Chinese (<c>zh-CN</c>; specs/cap/README.md §5). The national level travels as the
+/// <c>eventCode</c> <c>warningLevel</c>, the rule as <c>rule</c> (<c>{profile}/{ruleId}</c>; the deprecated <c>ruleId</c>
+/// holds the rule id alone until its announced removal); the device, profile, organization and value as
+/// <c>parameter</c>s; the district's name as the area's <c>areaDesc</c>.
 /// </summary>
 public sealed record CapInfo(
     string Language, IReadOnlyList<string> Category, string Event, IReadOnlyList<string> ResponseType, string Urgency, string Severity, string Certainty,

@@ -1,4 +1,5 @@
 using IntegrationHub.Client.Administration;
+using IntegrationHub.Client.Telemetry;
 using Refit;
 
 namespace IntegrationHub.Client.Alerts;
@@ -23,7 +24,17 @@ public interface IAlertSettingsApi
     [Delete("/v1/organizations/{organizationId}/devices/{deviceId}/maintenance/{windowId}")]
     Task EndMaintenanceAsync(string organizationId, string deviceId, long windowId, CancellationToken cancellationToken = default);
 
-    /// <summary>Replaces a device's own site parameters; answers with the device.</summary>
+    /// <summary>
+    /// The devices the caller may see (scope <c>alerts:read</c>) that have warning levels which cannot be raised because
+    /// a site parameter has no value, each with its <see cref="Device.Warnings"/>; filtered by domain, profile, district
+    /// (a city code covers its districts) and organization. Set the parameter to take a device off the list.
+    /// </summary>
+    [Get("/v1/devices/inactive-levels")]
+    Task<Page<Device>> ListDevicesWithInactiveLevelsAsync(
+        string? domain = null, string? profile = null, string? district = null, string? organization = null, int? limit = null, string? cursor = null,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>Replaces a device's own site parameters; answers with the device and the warnings that remain.</summary>
     [Put("/v1/organizations/{organizationId}/devices/{deviceId}/parameters")]
     Task<Device> SetDeviceParametersAsync(string organizationId, string deviceId, [Body] DeviceParametersRequest request, CancellationToken cancellationToken = default);
 

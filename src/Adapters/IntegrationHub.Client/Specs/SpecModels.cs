@@ -12,4 +12,11 @@ public sealed record ProfileSummary(string Id, string Version, string Domain, st
 public sealed record ErrorCatalogue(IReadOnlyList<ErrorDescriptor> Errors);
 
 /// <summary>One stable error code: its HTTP status, title and how to fix it.</summary>
-public sealed record ErrorDescriptor(string Code, int Status, string Title, string Hint);
+public sealed record ErrorDescriptor(string Code, int Status, string Title, string Hint)
+{
+    /// <summary>The title in Chinese, for people reading in Chinese.</summary>
+    public string? TitleZh { get; init; }
+
+    /// <summary>The hint in Chinese.</summary>
+    public string? HintZh { get; init; }
+}

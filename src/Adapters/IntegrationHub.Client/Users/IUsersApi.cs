@@ -3,7 +3,7 @@ using Refit;
 namespace IntegrationHub.Client.Users;
 
 /// <summary>
-/// The people of an organization (scope <c>users:manage</c>): invitations, roles, disabling; and who the caller is
+/// The people of an organization (scope <c>users:manage</c>): invitations, roles, disabling, password resets; and who the caller is
 /// (<c>/v1/me</c>, any client). Reads are retried on transient failures; changes are not (an invitation sent twice
 /// issues two links, and only the second works).
 /// </summary>
@@ -35,6 +35,13 @@ public interface IUsersApi
 
     [Post("/v1/users/{userId}/enable")]
     Task<User> EnableUserAsync(string userId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Resets an active person's password: it stops working at once and every session of theirs ends; the answer's
+    /// <see cref="PasswordReset.ResetUrl"/>, shown only this once, is the link with which they choose a new one.
+    /// </summary>
+    [Post("/v1/users/{userId}/password-reset")]
+    Task<PasswordReset> ResetUserPasswordAsync(string userId, CancellationToken cancellationToken = default);
 }
 
 /// <summary>A person. <see cref="Role"/> is one of <see cref="UserRoles"/>; <see cref="Status"/> is <c>invited</c>, <c>active</c> or <c>disabled</c>.</summary>
@@ -42,6 +49,9 @@ public sealed record User(string Id, string OrganizationId, string Email, string
 
 /// <summary>An invitation: the person, the link with which they choose a password, and when it stops working.</summary>
 public sealed record Invitation(User User, Uri InvitationUrl, DateTimeOffset ExpiresAt);
+
+/// <summary>A password reset: the person, the link with which they choose a new password, and when it stops working.</summary>
+public sealed record PasswordReset(User User, Uri ResetUrl, DateTimeOffset ExpiresAt);
 
 /// <summary>A new person; <see cref="OrganizationId"/> is the caller's unless the operator names another.</summary>
 public sealed record InviteUserRequest(string Email, string Name, string Role, string? OrganizationId = null);

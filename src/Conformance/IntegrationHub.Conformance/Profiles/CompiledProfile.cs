@@ -19,7 +19,27 @@ public sealed class CompiledProfile
             .Where(p => p.Value.Default is not null)
             .ToFrozenDictionary(p => p.Key, p => p.Value.Default!.Value, StringComparer.Ordinal);
         DefaultParameters = new ParameterSet(_defaults, null);
+        ParameterDependentLevels = [.. definition.Rules.SelectMany(rule => LevelsOf(rule)
+            .Where(l => l.Threshold.Value.Parameter is { } name && !_defaults.ContainsKey(name))
+            .Select(l => new ParameterDependentLevel(rule, l.Level, l.Threshold.Value.Parameter!)))];
     }
+
+    /// <summary>
+    /// The graded levels whose threshold is a site parameter without a default: each stays inactive on a device until
+    /// the parameter has a value there (rules.md §2: never met, so never raised).
+    /// </summary>
+    public IReadOnlyList<ParameterDependentLevel> ParameterDependentLevels { get; }
+
+    /// <summary>The levels inactive on a device with these effective site parameters (its own, its group's, its district's).</summary>
+    public IReadOnlyList<ParameterDependentLevel> InactiveLevels(IReadOnlyDictionary<string, double> site) =>
+        ParameterDependentLevels.Count == 0 ? [] : [.. ParameterDependentLevels.Where(l => !site.ContainsKey(l.Parameter))];
+
+    private static IEnumerable<(AlertLevel Level, ThresholdLevel Threshold)> LevelsOf(RuleDefinition rule) => rule switch
+    {
+        ThresholdRule threshold => threshold.Levels.Defined(),
+        RateRule rate => rate.Levels.Defined(),
+        _ => [],
+    };
 
     public DeviceProfile Definition { get; }
     public string Id => Definition.Id;
@@ -59,6 +79,9 @@ public sealed class CompiledProfile
         static string Format(double? value, string none) => value?.ToString(CultureInfo.InvariantCulture) ?? none;
     }
 }
+
+/// <summary>A level of a rule whose threshold needs a site parameter that has no default.</summary>
+public sealed record ParameterDependentLevel(RuleDefinition Rule, AlertLevel Level, string Parameter);
 
 /// <summary>One metric of a compiled profile.</summary>
 public sealed class CompiledMetric

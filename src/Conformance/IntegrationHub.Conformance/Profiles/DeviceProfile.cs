@@ -3,7 +3,9 @@ using System.Text.Json.Serialization;
 namespace IntegrationHub.Conformance.Profiles;
 
 // The profile format as data, mirroring specs/schemas/profile.schema.json. A profile is checked against that schema
-// before it is read into these records, so the records only describe what the schema allows.
+// before it is read into these records, so the records only describe what the schema allows. Every named item (the
+// profile, its metrics, state values, flags, device states and rules) has an English `Title` and a Chinese `TitleZh`
+// beside it: the hub's CAP is written from the Chinese ones (specs/cap/README.md §5).
 
 public sealed record DeviceProfile
 {
@@ -11,7 +13,7 @@ public sealed record DeviceProfile
     public required string Version { get; init; }
     public required string Domain { get; init; }
     public required string Title { get; init; }
-    public string? TitleZh { get; init; }
+    public required string TitleZh { get; init; }
     public string? Description { get; init; }
     public Provenance? Provenance { get; init; }
     public IReadOnlyDictionary<string, SiteParameter> Parameters { get; init; } = new Dictionary<string, SiteParameter>();
@@ -91,12 +93,16 @@ public enum MetricKind
 public sealed record MetricDefinition
 {
     public required string Title { get; init; }
+    public required string TitleZh { get; init; }
     public required MetricKind Kind { get; init; }
     public string? Unit { get; init; }
     public IReadOnlyList<UnitConversion> Alternatives { get; init; } = [];
     public ValueRange? Range { get; init; }
     public double? Precision { get; init; }
     public IReadOnlyList<string> Values { get; init; } = [];
+
+    /// <summary>The titles of a state metric's values, keyed by value.</summary>
+    public IReadOnlyDictionary<string, Titles> ValueTitles { get; init; } = new Dictionary<string, Titles>();
 
     /// <summary>The width of a bitfield metric.</summary>
     public int? Bits { get; init; }
@@ -106,7 +112,10 @@ public sealed record MetricDefinition
 }
 
 /// <summary>One named bit of a bitfield metric.</summary>
-public sealed record BitFlag(string Name, string Title);
+public sealed record BitFlag(string Name, string Title, string TitleZh);
+
+/// <summary>A name in English and in Chinese.</summary>
+public sealed record Titles(string Title, string TitleZh);
 
 public sealed record ValueRange(double Min, double Max);
 
@@ -120,7 +129,7 @@ public sealed record UnitConversion
     public string? Note { get; init; }
 }
 
-public sealed record DeviceStateDefinition(string Title, bool Fault = false);
+public sealed record DeviceStateDefinition(string Title, string TitleZh, bool Fault = false);
 
 public sealed record Persistence
 {
@@ -194,6 +203,7 @@ public abstract record RuleDefinition
 {
     public required string Id { get; init; }
     public required string Title { get; init; }
+    public required string TitleZh { get; init; }
 
     [JsonConverter(typeof(IsoDurationDictionaryConverter))]
     public IReadOnlyDictionary<string, TimeSpan>? Renotify { get; init; }

@@ -89,9 +89,14 @@ internal static class ProfileLoader
             {
                 Problem($"metric '{name}': only quantities have units and ranges");
             }
-            if (metric.Kind != MetricKind.State && metric.Values.Count > 0)
+            if (metric.Kind != MetricKind.State && (metric.Values.Count > 0 || metric.ValueTitles.Count > 0))
             {
                 Problem($"metric '{name}': only states have values");
+            }
+            // Every value a state metric may take has its titles, so that Chinese texts never show a bare value name.
+            if (metric.Kind == MetricKind.State && !metric.ValueTitles.Keys.ToHashSet(StringComparer.Ordinal).SetEquals(metric.Values))
+            {
+                Problem($"metric '{name}': valueTitles must title each of its values, and nothing else");
             }
             if (metric.Kind != MetricKind.Bitfield && (metric.Bits is not null || metric.Flags.Count > 0))
             {

@@ -4,12 +4,14 @@ using System.Text.Json.Serialization;
 
 namespace IntegrationHub.Conformance.Spec;
 
-/// <summary>One entry of <c>specs/errors.json</c>.</summary>
+/// <summary>One entry of <c>specs/errors.json</c>, with its title and hint in Chinese for the portal's Chinese pages.</summary>
 public sealed record ErrorDescriptor(
     [property: JsonPropertyName("code")] string Code,
     [property: JsonPropertyName("status")] int Status,
     [property: JsonPropertyName("title")] string Title,
-    [property: JsonPropertyName("hint")] string Hint);
+    [property: JsonPropertyName("hint")] string Hint,
+    [property: JsonPropertyName("titleZh")] string? TitleZh = null,
+    [property: JsonPropertyName("hintZh")] string? HintZh = null);
 
 /// <summary>The error-code catalogue: every code the hub, the CLI and the portal use, with its status, title and fix hint.</summary>
 public sealed class ErrorCatalog

@@ -15,6 +15,7 @@ public static class ErrorCodes
     public const string RateLimited = "request.rate-limited";
     public const string NotFound = "request.not-found";
     public const string MethodNotAllowed = "request.method-not-allowed";
+    public const string FormTokenInvalid = "request.antiforgery-failed";
 
     public const string NotABatch = "batch.not-a-batch";
     public const string TooManyMessages = "batch.too-many-messages";
@@ -55,6 +56,7 @@ public static class ErrorCodes
     public const string OrganizationExists = "organization.exists";
     public const string DeviceNotFound = "device.not-found";
     public const string DeviceExists = "device.exists";
+    public const string AreaUnknown = "area.unknown";
     public const string GrantNotFound = "grant.not-found";
     public const string AlertNotFound = "alert.not-found";
     public const string AlertInvalidTransition = "alert.invalid-transition";
@@ -68,6 +70,7 @@ public static class ErrorCodes
     public const string UserNotFound = "user.not-found";
     public const string UserExists = "user.exists";
     public const string UserInvalidTransition = "user.invalid-transition";
+    public const string WrongPassword = "user.wrong-password";
     public const string SubscriptionNotFound = "subscription.not-found";
     public const string SubscriptionUrlRefused = "subscription.url-refused";
     public const string SubscriptionHandshakeFailed = "subscription.handshake-failed";

@@ -4,18 +4,22 @@ using System.Text.Json.Serialization;
 
 namespace IntegrationHub.Conformance.Spec;
 
-/// <summary>One numbered requirement of <c>specs/requirements.json</c>.</summary>
+/// <summary>One numbered requirement of <c>specs/requirements.json</c>, with its title and statement in Chinese too.</summary>
 public sealed record Requirement(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("title")] string Title,
     [property: JsonPropertyName("statement")] string Statement,
     [property: JsonPropertyName("errors")] IReadOnlyList<string> Errors,
-    [property: JsonPropertyName("see")] IReadOnlyList<string> See);
+    [property: JsonPropertyName("see")] IReadOnlyList<string> See,
+    [property: JsonPropertyName("titleZh")] string? TitleZh = null,
+    [property: JsonPropertyName("statementZh")] string? StatementZh = null);
 
 public sealed record RequirementGroup(
     [property: JsonPropertyName("prefix")] string Prefix,
     [property: JsonPropertyName("title")] string Title,
-    [property: JsonPropertyName("description")] string Description);
+    [property: JsonPropertyName("description")] string Description,
+    [property: JsonPropertyName("titleZh")] string? TitleZh = null,
+    [property: JsonPropertyName("descriptionZh")] string? DescriptionZh = null);
 
 /// <summary>
 /// The requirements catalogue: numbered requirements, each with the error codes that report a breach of it. Loading

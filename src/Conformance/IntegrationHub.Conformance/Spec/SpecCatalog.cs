@@ -30,6 +30,7 @@ public sealed class SpecFile
         ".yaml" or ".yml" => "application/yaml",
         ".md" => "text/markdown; charset=utf-8",
         ".xml" => "application/xml",
+        ".csv" => "text/csv; charset=utf-8",
         _ => "application/octet-stream",
     };
 }
@@ -73,7 +74,8 @@ public sealed class SpecCatalog
         FrozenDictionary<string, CompiledProfile> profiles,
         ErrorCatalog errors,
         RequirementCatalog requirements,
-        EventCatalog events)
+        EventCatalog events,
+        AreaCatalog areas)
     {
         _files = files;
         Schemas = schemas;
@@ -82,6 +84,7 @@ public sealed class SpecCatalog
         Errors = errors;
         Requirements = requirements;
         Events = events;
+        Areas = areas;
         Validator = new TelemetryValidator(this);
     }
 
@@ -90,6 +93,9 @@ public sealed class SpecCatalog
     public ErrorCatalog Errors { get; }
     public RequirementCatalog Requirements { get; }
     public EventCatalog Events { get; }
+
+    /// <summary>The GB/T 2260 area codes and names (areas/gb-t-2260.json).</summary>
+    public AreaCatalog Areas { get; }
     public TelemetryValidator Validator { get; }
     public IEnumerable<SpecFile> Files => _files.Values.OrderBy(f => f.Path, StringComparer.Ordinal);
 
@@ -155,6 +161,7 @@ public sealed class SpecCatalog
 
         var requirements = Parse("requirements.json", (content, found) => RequirementCatalog.Parse(content, errors, found));
         var events = Parse("events.json", (content, found) => EventCatalog.Parse(content, schemas.Values.Select(s => s.Id), found));
+        var areas = Parse(AreaCatalog.Path, (content, found) => AreaCatalog.Parse(content, found));
 
         var profiles = new Dictionary<string, CompiledProfile>(StringComparer.Ordinal);
         if (schemas.TryGetValue(ProfileSchema, out var profileSchema))
@@ -173,7 +180,7 @@ public sealed class SpecCatalog
         {
             throw new SpecException(problems);
         }
-        return new SpecCatalog(byPath, schemas.ToFrozenDictionary(StringComparer.Ordinal), profiles.ToFrozenDictionary(StringComparer.Ordinal), errors!, requirements!, events!);
+        return new SpecCatalog(byPath, schemas.ToFrozenDictionary(StringComparer.Ordinal), profiles.ToFrozenDictionary(StringComparer.Ordinal), errors!, requirements!, events!, areas!);
 
         T? Parse<T>(string path, Func<byte[], List<string>, T> parse)
             where T : class

@@ -10,6 +10,7 @@ namespace IntegrationHub.Conformance.Spec;
 [JsonSerializable(typeof(ErrorCatalogDocument))]
 [JsonSerializable(typeof(RequirementsDocument))]
 [JsonSerializable(typeof(EventsDocument))]
+[JsonSerializable(typeof(AreasDocument))]
 [JsonSerializable(typeof(Finding))]
 [JsonSerializable(typeof(string[]))]
 [JsonSerializable(typeof(IReadOnlyList<Finding>))]

@@ -119,6 +119,24 @@ public static class JsonText
         return raw.SequenceEqual(utf8Name) || (raw.Contains((byte)'\\') && IsText(raw) && property.NameEquals(utf8Name));
     }
 
+    /// <summary>
+    /// A string's length as JSON Schema measures it (2020-12 validation §6.3.1): its Unicode code points, so that a
+    /// character beyond the BMP counts once (not as its two UTF-16 units) and a base letter with its combining accent
+    /// twice (not as one grapheme cluster). A lone surrogate, which text never holds, would count once.
+    /// </summary>
+    public static int CodePoints(ReadOnlySpan<char> text)
+    {
+        var pairs = 0;
+        for (var i = 1; i < text.Length; i++)
+        {
+            if (char.IsLowSurrogate(text[i]) && char.IsHighSurrogate(text[i - 1]))
+            {
+                pairs++;
+            }
+        }
+        return text.Length - pairs;
+    }
+
     /// <summary>Whether a member's name is Unicode text, so that reading it cannot throw.</summary>
     public static bool IsText(JsonProperty property) => IsText(JsonMarshal.GetRawUtf8PropertyName(property));
 

@@ -1,6 +1,5 @@
 using System.Collections.Frozen;
 using System.Globalization;
-using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -12,16 +11,34 @@ namespace IntegrationHub.Conformance.Validation;
 
 /// <summary>
 /// How the spec's JSON Schemas are built: JsonSchema.Net's draft 2020-12 dialect, with regular expressions read as
-/// ECMA-262 writes them (JSON Schema's regex dialect) where .NET spells them differently, <c>uniqueItems</c> comparing
-/// numbers exactly, and with keywords of vocabularies a metaschema switches off kept as annotations, as the
-/// specification asks.
+/// ECMA-262 writes them (JSON Schema's regex dialect) where .NET reads them differently, numbers compared exactly
+/// (<c>minimum</c>, <c>maximum</c>, their exclusive forms, <c>uniqueItems</c>), string lengths counted in code points,
+/// and with keywords of vocabularies a metaschema switches off kept as annotations, as the specification asks.
 /// </summary>
 public static class SchemaEngine
 {
     private static readonly Dialect Draft202012 = Dialect.Draft202012.With(
-        [new EcmaPatternKeyword(), new EcmaPatternPropertiesKeyword(), new ExactUniqueItemsKeyword()],
+        [
+            new EcmaPatternKeyword(), new EcmaPatternPropertiesKeyword(), new ExactUniqueItemsKeyword(),
+            new ExactMinimumKeyword(), new ExactMaximumKeyword(), new ExactExclusiveMinimumKeyword(), new ExactExclusiveMaximumKeyword(),
+            new CodePointMinLengthKeyword(), new CodePointMaxLengthKeyword(),
+        ],
         Dialect.Draft202012.Id,
         allowUnknownKeywords: true);
+
+    /// <summary>
+    /// The formats, for an evaluation that asserts them: <c>date-time</c> is RFC 3339's whole string (JsonSchema.Net's
+    /// own let a trailing newline through); every other format is JsonSchema.Net's. The spec's 2020-12 schemas only
+    /// annotate with format, so this matters to a schema whose metaschema asks for the format-assertion vocabulary.
+    /// </summary>
+    public static FormatRegistry Formats { get; } = CreateFormats();
+
+    private static FormatRegistry CreateFormats()
+    {
+        var formats = new FormatRegistry();
+        formats.Register(new PredicateFormat("date-time", value => value.ValueKind != JsonValueKind.String || Rfc3339.IsDateTime(value.GetString()!)));
+        return formats;
+    }
 
     /// <summary>Build options over a registry of their own, so schemas built elsewhere in the process never collide on $id.</summary>
     public static BuildOptions CreateBuildOptions(SchemaRegistry? registry = null)
@@ -68,6 +85,75 @@ public static class SchemaEngine
         }
     }
 
+    // The bounds compare the numbers as written (JsonNumbers): JsonSchema.Net's own comparison read exponents into an
+    // int that wrapped, so that 1e2147483648 passed maximum 90 and 1e-4294967206 failed it.
+    private sealed class ExactMinimumKeyword : MinimumKeyword
+    {
+        public override KeywordEvaluation Evaluate(KeywordData keyword, EvaluationContext context) =>
+            Bound(Name, keyword, context, static order => order >= 0, ErrorMessages.GetMinimum);
+    }
+
+    private sealed class ExactMaximumKeyword : MaximumKeyword
+    {
+        public override KeywordEvaluation Evaluate(KeywordData keyword, EvaluationContext context) =>
+            Bound(Name, keyword, context, static order => order <= 0, ErrorMessages.GetMaximum);
+    }
+
+    private sealed class ExactExclusiveMinimumKeyword : ExclusiveMinimumKeyword
+    {
+        public override KeywordEvaluation Evaluate(KeywordData keyword, EvaluationContext context) =>
+            Bound(Name, keyword, context, static order => order > 0, ErrorMessages.GetExclusiveMinimum);
+    }
+
+    private sealed class ExactExclusiveMaximumKeyword : ExclusiveMaximumKeyword
+    {
+        public override KeywordEvaluation Evaluate(KeywordData keyword, EvaluationContext context) =>
+            Bound(Name, keyword, context, static order => order < 0, ErrorMessages.GetExclusiveMaximum);
+    }
+
+    private static KeywordEvaluation Bound(string name, KeywordData keyword, EvaluationContext context, Func<int, bool> holds, Func<CultureInfo?, string> message)
+    {
+        if (context.Instance.ValueKind != JsonValueKind.Number)
+        {
+            return KeywordEvaluation.Ignore;
+        }
+        return holds(JsonNumbers.Compare(JsonMarshal.GetRawUtf8Value(context.Instance), JsonMarshal.GetRawUtf8Value(keyword.RawValue)))
+            ? new KeywordEvaluation { Keyword = name, IsValid = true }
+            : new KeywordEvaluation
+            {
+                Keyword = name,
+                IsValid = false,
+                Error = message(context.Options.Culture).ReplaceToken("received", context.Instance).ReplaceToken("limit", keyword.RawValue),
+            };
+    }
+
+    // Lengths in code points (2020-12 validation §6.3.1); JsonSchema.Net counted grapheme clusters, so that 40 flag
+    // emoji (80 code points) passed maxLength 64.
+    private sealed class CodePointMinLengthKeyword : MinLengthKeyword
+    {
+        public override KeywordEvaluation Evaluate(KeywordData keyword, EvaluationContext context) =>
+            Length(Name, keyword, context, static (length, limit) => length >= limit, ErrorMessages.GetMinLength);
+    }
+
+    private sealed class CodePointMaxLengthKeyword : MaxLengthKeyword
+    {
+        public override KeywordEvaluation Evaluate(KeywordData keyword, EvaluationContext context) =>
+            Length(Name, keyword, context, static (length, limit) => length <= limit, ErrorMessages.GetMaxLength);
+    }
+
+    private static KeywordEvaluation Length(string name, KeywordData keyword, EvaluationContext context, Func<long, long, bool> holds, Func<CultureInfo?, string> message)
+    {
+        if (context.Instance.ValueKind != JsonValueKind.String)
+        {
+            return KeywordEvaluation.Ignore;
+        }
+        var length = JsonText.CodePoints(context.Instance.GetString());
+        var limit = (long)keyword.Value!;
+        return holds(length, limit)
+            ? new KeywordEvaluation { Keyword = name, IsValid = true }
+            : new KeywordEvaluation { Keyword = name, IsValid = false, Error = message(context.Options.Culture).ReplaceToken("received", length).ReplaceToken("limit", limit) };
+    }
+
     private sealed class EcmaPatternPropertiesKeyword : PatternPropertiesKeyword
     {
         // The base keeps its regexes keyed by the pattern as written; the subschemas are looked up by that key later.
@@ -87,7 +173,11 @@ public static class SchemaEngine
     }
 }
 
-/// <summary>Rewrites the ECMA-262 constructs .NET spells differently: Unicode property escapes by long name (<c>\p{Letter}</c>).</summary>
+/// <summary>
+/// Rewrites the ECMA-262 constructs .NET reads differently: Unicode property escapes by long name (<c>\p{Letter}</c>),
+/// and <c>$</c>, which in ECMA-262 (without the m flag) matches only at the end of the input, where .NET's also matches
+/// before a final newline, even with <see cref="RegexOptions.ECMAScript"/>: it becomes <c>\z</c>.
+/// </summary>
 internal static partial class EcmaRegex
 {
     private static readonly FrozenDictionary<string, string> GeneralCategories = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -102,7 +192,9 @@ internal static partial class EcmaRegex
         ["Other"] = "C", ["Control"] = "Cc", ["cntrl"] = "Cc", ["Format"] = "Cf", ["Surrogate"] = "Cs", ["Private_Use"] = "Co", ["Unassigned"] = "Cn",
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
-    public static string Translate(string pattern) =>
+    public static string Translate(string pattern) => EndAnchors(PropertyNames(pattern));
+
+    private static string PropertyNames(string pattern) =>
         !pattern.Contains("\\p{", StringComparison.Ordinal) && !pattern.Contains("\\P{", StringComparison.Ordinal)
             ? pattern
             : PropertyEscape().Replace(pattern, match =>
@@ -117,6 +209,41 @@ internal static partial class EcmaRegex
                     ? match.Value[..3] + shortName + "}"
                     : match.Value;
             });
+
+    // An unescaped $ outside a character class is the anchor; escaped (\$) or in a class ([$]) it is a dollar sign.
+    private static string EndAnchors(string pattern)
+    {
+        if (!pattern.Contains('$', StringComparison.Ordinal))
+        {
+            return pattern;
+        }
+        var translated = new StringBuilder(pattern.Length + 4);
+        var inClass = false;
+        for (var i = 0; i < pattern.Length; i++)
+        {
+            var c = pattern[i];
+            if (c == '\\' && i + 1 < pattern.Length)
+            {
+                translated.Append(c).Append(pattern[++i]);
+                continue;
+            }
+            if (inClass)
+            {
+                inClass = c != ']';
+            }
+            else if (c == '[')
+            {
+                inClass = true;
+            }
+            else if (c == '$')
+            {
+                translated.Append("\\z");
+                continue;
+            }
+            translated.Append(c);
+        }
+        return translated.ToString();
+    }
 
     public static JsonElement TranslateElement(JsonElement value)
     {
@@ -151,7 +278,7 @@ internal static class JsonEquality
         switch (element.ValueKind)
         {
             case JsonValueKind.Number:
-                AppendNumber(JsonMarshal.GetRawUtf8Value(element), key);
+                JsonNumbers.AppendKey(JsonMarshal.GetRawUtf8Value(element), key);
                 break;
             case JsonValueKind.String:
                 // A string that is not text cannot be read: its bytes as written stand for it.
@@ -194,30 +321,5 @@ internal static class JsonEquality
     {
         var value = text ?? Convert.ToBase64String(raw);
         key.Append(text is null ? 'b' : 's').Append(value.Length.ToString(CultureInfo.InvariantCulture)).Append(':').Append(value);
-    }
-
-    // -?int(.frac)?([eE][+-]?exp)? as significant digits and the exponent of the last one: 1, 1.0, 10e-1 and 0.1e1 agree.
-    private static void AppendNumber(ReadOnlySpan<byte> raw, StringBuilder key)
-    {
-        var negative = raw[0] == (byte)'-';
-        var text = Encoding.ASCII.GetString(negative ? raw[1..] : raw);
-        var e = text.IndexOfAny(['e', 'E']);
-        var mantissa = e < 0 ? text : text[..e];
-        var exponent = e < 0 ? BigInteger.Zero : BigInteger.Parse(text[(e + 1)..].TrimStart('+'), CultureInfo.InvariantCulture);
-        var dot = mantissa.IndexOf('.', StringComparison.Ordinal);
-        var digits = dot < 0 ? mantissa : string.Concat(mantissa.AsSpan(0, dot), mantissa.AsSpan(dot + 1));
-        if (dot >= 0)
-        {
-            exponent -= mantissa.Length - dot - 1;
-        }
-        digits = digits.TrimStart('0');
-        var trimmed = digits.TrimEnd('0');
-        exponent += digits.Length - trimmed.Length;
-        if (trimmed.Length == 0)
-        {
-            key.Append("n0;");
-            return;
-        }
-        key.Append('n').Append(negative ? "-" : "").Append(trimmed).Append('e').Append(exponent.ToString(CultureInfo.InvariantCulture)).Append(';');
     }
 }

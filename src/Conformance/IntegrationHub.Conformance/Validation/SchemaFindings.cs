@@ -10,8 +10,9 @@ namespace IntegrationHub.Conformance.Validation;
 /// </summary>
 public static class SchemaFindings
 {
-    private static readonly EvaluationOptions FlagOptions = new() { OutputFormat = OutputFormat.Flag };
-    private static readonly EvaluationOptions DetailOptions = new() { OutputFormat = OutputFormat.Hierarchical };
+    // The spec's schemas only annotate with format; one whose metaschema asks for format assertion gets RFC 3339 date-times.
+    private static readonly EvaluationOptions FlagOptions = new() { OutputFormat = OutputFormat.Flag, FormatRegistry = SchemaEngine.Formats };
+    private static readonly EvaluationOptions DetailOptions = new() { OutputFormat = OutputFormat.Hierarchical, FormatRegistry = SchemaEngine.Formats };
 
     public static bool IsValid(SpecSchema schema, JsonElement instance) => schema.Schema.Evaluate(instance, FlagOptions).IsValid;
 

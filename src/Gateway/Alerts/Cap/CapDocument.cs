@@ -1,15 +1,17 @@
 using System.Globalization;
 using System.Xml.Linq;
 using IntegrationHub.Conformance.Profiles;
+using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Organizations;
 
 namespace IntegrationHub.Gateway.Alerts.Cap;
 
 /// <summary>
-/// Renders an alert's steps as CAP 1.2 (OASIS), valid against the CAP 1.2 XSD: the raising as an Alert, each level
-/// change or reopening as an Update referencing the first message, the clearing as a Cancel. Times carry +08:00
-/// (CAP's dateTime pattern rejects Z and fractions); severity uses the OASIS values, the national colour travels as
-/// eventCode <c>warningLevel</c>, and the district as <c>area/geocode</c>.
+/// Renders an alert's steps as CAP 1.2 (OASIS), valid against the CAP 1.2 XSD, field by field as specs/cap/README.md §5
+/// fixes them: the raising as an Alert, each level change or reopening as an Update referencing the first message, the
+/// clearing as a Cancel, and a close before the condition cleared as a Cancel too, so that no closed alert stays in
+/// force. Times carry +08:00 (CAP's dateTime pattern rejects Z and fractions); severity uses the OASIS values, the
+/// national colour travels as eventCode <c>warningLevel</c>, the district as <c>area/geocode</c>; the one info is zh-CN.
 /// </summary>
 internal static class CapDocument
 {
@@ -26,35 +28,40 @@ internal static class CapDocument
     {
         "raised" => "Alert",
         "escalated" or "deescalated" or "reopened" => "Update",
-        "cleared" => "Cancel",
+        "cleared" or "closed" => "Cancel",
         _ => null,
     };
 
-    public static XDocument Render(Alert alert, AlertEvent step, DateTimeOffset firstSent, AlertOptions options)
+    /// <summary>The eventCode naming the rule: <c>{profile}/{ruleId}</c>.</summary>
+    public const string RuleEventCode = "rule";
+
+    /// <summary>The eventCode the hub wrote before <see cref="RuleEventCode"/>, holding the rule id alone; deprecated, written until its announced removal.</summary>
+    public const string DeprecatedRuleIdEventCode = "ruleId";
+
+    public static XDocument Render(Alert alert, AlertEvent step, DateTimeOffset firstSent, AlertOptions options, SpecCatalog spec)
     {
         var messageType = MessageType(step.Kind) ?? throw new ArgumentException($"An alert step '{step.Kind}' has no CAP message.", nameof(step));
         var sent = DateTimeOffset.FromUnixTimeMilliseconds(step.At);
         var level = step.Level;
         var cancel = messageType == "Cancel";
-        var headline = cancel
-            ? $"{options.SenderName}解除{alert.RuleTitle}{Colour(level)}预警"
-            : $"{options.SenderName}发布{alert.RuleTitle}{Colour(level)}预警";
+        var texts = CapTexts.For(alert, step, spec);
 
         var info = new XElement(Cap + "info",
             new XElement(Cap + "language", "zh-CN"),
             new XElement(Cap + "category", Category(alert.Domain)),
-            new XElement(Cap + "event", alert.RuleTitle),
+            new XElement(Cap + "event", texts.Event),
             new XElement(Cap + "responseType", cancel ? "AllClear" : "Monitor"),
             new XElement(Cap + "urgency", cancel ? "Past" : level >= AlertLevel.Orange ? "Immediate" : "Expected"),
             new XElement(Cap + "severity", Severity(level)),
             new XElement(Cap + "certainty", "Observed"),
             EventCode("warningLevel", level.ToWire()),
-            EventCode("ruleId", alert.RuleId),
+            EventCode(RuleEventCode, $"{alert.ProfileId}/{alert.RuleId}"),
+            EventCode(DeprecatedRuleIdEventCode, alert.RuleId),
             new XElement(Cap + "effective", Time(sent)),
             new XElement(Cap + "onset", Time(DateTimeOffset.FromUnixTimeMilliseconds(alert.ObservedAt))),
             new XElement(Cap + "senderName", options.SenderName),
-            new XElement(Cap + "headline", headline),
-            new XElement(Cap + "description", Describe(alert, step)),
+            new XElement(Cap + "headline", texts.Headline),
+            new XElement(Cap + "description", texts.Description),
             Parameter("deviceId", alert.DeviceId),
             Parameter("profile", alert.ProfileId),
             Parameter("organization", alert.OrganizationId),
@@ -62,8 +69,8 @@ internal static class CapDocument
             step.Value is { } value ? Parameter("value", value.ToString(CultureInfo.InvariantCulture) + (alert.Unit is null ? "" : " " + alert.Unit)) : null,
             step.Text is { } text ? Parameter("state", text) : null,
             new XElement(Cap + "area",
-                new XElement(Cap + "areaDesc", $"GB/T 2260 {alert.District}"),
-                new XElement(Cap + "circle", string.Create(CultureInfo.InvariantCulture, $"{alert.Lat},{alert.Lon} 0")),
+                new XElement(Cap + "areaDesc", texts.AreaDesc),
+                new XElement(Cap + "circle", string.Create(CultureInfo.InvariantCulture, $"{alert.Lat},{alert.Lon} {options.CapCircleRadiusKm}")),
                 new XElement(Cap + "geocode", new XElement(Cap + "valueName", "GB/T 2260"), new XElement(Cap + "value", alert.District))));
 
         var root = new XElement(Cap + "alert",
@@ -95,28 +102,19 @@ internal static class CapDocument
         _ => "Minor",
     };
 
-    private static string Colour(AlertLevel level) => level switch
+    /// <summary>
+    /// The CAP category of a domain (cap/README.md §5): utilities are Infra, what carries traffic is Transport (CAP's
+    /// Infra is "non-transport infrastructure"), people and plants are Safety.
+    /// </summary>
+    public static string Category(string domain) => domain switch
     {
-        AlertLevel.Red => "红色",
-        AlertLevel.Orange => "橙色",
-        AlertLevel.Yellow => "黄色",
-        _ => "蓝色",
-    };
-
-    private static string Category(string domain) => domain switch
-    {
+        "gas" or "water" or "drainage" or "heating" or "utility-tunnel" => "Infra",
+        "bridge" or "metro" or "tunnel" or "traffic" => "Transport",
         "fire" or "forest-fire" => "Fire",
-        "traffic" => "Transport",
         "geology" or "earthquake" => "Geo",
         "weather" or "marine" or "flood" => "Met",
-        "gas" or "industry" or "enterprise" or "special-equipment" or "crowded-place" => "Safety",
-        _ => "Infra",
+        _ => "Safety",
     };
-
-    private static string Describe(Alert alert, AlertEvent step) =>
-        step.Value is { } value
-            ? string.Create(CultureInfo.InvariantCulture, $"Device {alert.DeviceId} ({alert.ProfileId}), rule {alert.RuleId}: {alert.Metric} = {value} {alert.Unit}; level {step.Level.ToWire()} ({step.Kind}).")
-            : $"Device {alert.DeviceId} ({alert.ProfileId}), rule {alert.RuleId}: {step.Text ?? step.Kind}; level {step.Level.ToWire()} ({step.Kind}).";
 
     private static XElement EventCode(string name, string value) =>
         new(Cap + "eventCode", new XElement(Cap + "valueName", name), new XElement(Cap + "value", value));

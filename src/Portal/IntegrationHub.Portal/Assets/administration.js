@@ -1,13 +1,14 @@
 // The operator's administration: organizations (each created with its first administrator's invitation) and their
 // adapters; an adapter its certification moved to `certified` is promoted to production here.
-import { api, currentSession, el, fill, say, t, when } from './portal.js';
+import { api, currentSession, districtCell, districtNames, el, fill, say, t, when } from './portal.js';
 
 
 async function loadOrganizations() {
   const result = await api('GET', '/v1/organizations?limit=200');
   const organizations = result.items ?? result;
+  const districtName = await districtNames();
   fill(document.getElementById('organizations'), organizations.map(o => el('tr', { dataset: { organizationId: o.id } },
-    el('td', {}, el('code', {}, o.id)), el('td', {}, o.name), el('td', {}, t(`Admin.Kind.${o.kind}`)), el('td', {}, o.areaCode ?? '—'),
+    el('td', {}, el('code', {}, o.id)), el('td', {}, o.name), el('td', {}, t(`Admin.Kind.${o.kind}`)), districtCell(districtName, o.areaCode),
     el('td', {}, el('button', { type: 'button', onclick: () => loadAdapters(o) }, t('Admin.Show'))))), 5);
 }
 

@@ -1,8 +1,8 @@
 // An organization's developer workspace: adapters, devices, the quarantine, certification sessions and subscriptions,
 // from the API with the person's session. Secrets are shown once, in the page, and never stored by it.
-import { api, currentSession, el, fill, levelBadge, say, t, when } from './portal.js';
+import { ago, api, copyButton, currentSession, districtCell, districtNames, el, fill, inactiveLevels, levelBadge, profile, ruleTitle, say, t, titleOf, valueText, when } from './portal.js';
 
-const { organizationId, name, email, scopes } = await currentSession();
+const { id: me, organizationId, name, email, scopes } = await currentSession();
 document.getElementById('who').textContent = `${name} <${email}> · ${organizationId}`;
 const adapterSelect = document.getElementById('device-adapter');
 
@@ -10,6 +10,7 @@ function showSecret(credentials) {
   document.getElementById('secret-client-id').textContent = credentials.clientId;
   document.getElementById('secret-value').textContent = credentials.clientSecret;
   document.getElementById('secret-endpoint').textContent = new URL(credentials.tokenEndpoint, location.origin).href;
+  document.getElementById('secret-copy').replaceChildren(copyButton(credentials.clientSecret));
   document.getElementById('secret').hidden = false;
 }
 
@@ -66,13 +67,37 @@ document.getElementById('register-adapter').addEventListener('submit', async eve
 async function loadDevices() {
   const adapter = adapterSelect.value;
   if (!adapter) {
-    fill(document.getElementById('devices'), [], 6);
+    fill(document.getElementById('devices'), [], 9);
     return;
   }
   const page = await api('GET', `/v1/adapters/${encodeURIComponent(adapter)}/devices?limit=200`);
-  fill(document.getElementById('devices'), page.items.map(d => el('tr', {},
-    el('td', {}, el('code', {}, d.deviceId)), el('td', {}, d.profile), el('td', {}, d.district),
-    el('td', {}, d.location.lon), el('td', {}, d.location.lat), el('td', {}, d.name ?? ''))), 6);
+  const districtName = await districtNames();
+  const latest = await latestValues();
+  const rows = await Promise.all(page.items.map(async d => {
+    const values = latest.get(d.deviceId) ?? [];
+    const spec = await profile(d.profile);
+    const seen = values.reduce((last, o) => (!last || o.receivedAt > last ? o.receivedAt : last), null);
+    return el('tr', { dataset: { deviceId: d.deviceId } },
+      el('td', {}, el('code', {}, d.deviceId)), el('td', {}, d.profile), districtCell(districtName, d.district),
+      el('td', {}, d.location.lon), el('td', {}, d.location.lat), el('td', {}, d.name ?? ''),
+      el('td', { class: 'last-seen' }, seen ? el('time', { datetime: seen, title: when(seen) }, ago(seen)) : t('Dev.NeverSeen')),
+      el('td', {}, el('ul', { class: 'latest' }, values.map(o => el('li', { dataset: { metric: o.metric } },
+        `${titleOf(spec?.metrics?.[o.metric], o.metric)}: `, el('strong', {}, valueText(o.value, o.unit)))))),
+      el('td', {}, inactiveLevels(d.warnings)));
+  }));
+  fill(document.getElementById('devices'), rows, 9);
+}
+
+/** The latest value of each of the organization's devices' metrics, by device. */
+async function latestValues() {
+  const byDevice = new Map();
+  try {
+    const page = await api('GET', `/v1/telemetry/latest?organization=${encodeURIComponent(organizationId)}&limit=1000`);
+    for (const o of page.items) byDevice.set(o.deviceId, [...(byDevice.get(o.deviceId) ?? []), o]);
+  } catch {
+    // Without telemetry:read the workspace still lists the devices; their values stay empty.
+  }
+  return byDevice;
 }
 
 adapterSelect.addEventListener('change', () => loadDevices().catch(error => say('devices-message', error)));
@@ -81,11 +106,14 @@ document.getElementById('register-device').addEventListener('submit', async even
   event.preventDefault();
   const f = event.target.elements;
   try {
-    await api('POST', `/v1/adapters/${encodeURIComponent(adapterSelect.value)}/devices`, {
+    const device = await api('POST', `/v1/adapters/${encodeURIComponent(adapterSelect.value)}/devices`, {
       deviceId: f.deviceId.value, profile: f.profile.value, district: f.district.value, name: f.name.value || undefined,
       location: { lon: Number(f.lon.value), lat: Number(f.lat.value) },
     });
     say('devices-message');
+    if (device.warnings?.length) {
+      document.getElementById('devices-message').textContent = t('Dev.RegisteredWithInactiveLevels', device.warnings.length);
+    }
     event.target.reset();
     await loadDevices();
   } catch (error) {
@@ -98,7 +126,11 @@ document.getElementById('import-devices').addEventListener('submit', async event
   const file = event.target.elements.file.files[0];
   try {
     const result = await api('POST', `/v1/adapters/${encodeURIComponent(adapterSelect.value)}/devices/import`, await file.text(), 'text/csv');
-    document.getElementById('devices-message').textContent = t('Dev.Imported', result.registered);
+    const blind = result.devices.filter(d => d.warnings?.length).length;
+    say('devices-message');
+    document.getElementById('devices-message').textContent = blind
+      ? t('Dev.ImportedWithInactiveLevels', result.registered, blind)
+      : t('Dev.Imported', result.registered);
     event.target.reset();
     await loadDevices();
   } catch (error) {
@@ -106,11 +138,20 @@ document.getElementById('import-devices').addEventListener('submit', async event
   }
 });
 
+/** A quarantined message's payload as it was kept: JSON pretty-printed, text as it came, bytes in base64. */
+function payloadOf(q) {
+  const text = q.payload !== null && q.payload !== undefined ? JSON.stringify(q.payload, null, 2) : q.payloadText ?? q.payloadBytes;
+  if (!text) return '—';
+  return el('details', { class: 'payload' }, el('summary', {}, t('Dev.ShowPayload')),
+    el('pre', {}, el('code', {}, text)), q.payloadTruncated ? el('p', { class: 'status' }, t('Dev.PayloadTruncated')) : '');
+}
+
 async function loadQuarantine() {
   const page = await api('GET', '/v1/quarantine?limit=100');
   fill(document.getElementById('quarantine'), page.items.map(q => el('tr', { dataset: { messageId: q.messageId ?? '' } },
     el('td', {}, when(q.receivedAt)), el('td', {}, q.adapterId), el('td', {}, q.messageId ?? '—'), el('td', {}, q.deviceId ?? '—'),
-    el('td', {}, el('ul', {}, q.errors.map(e => el('li', {}, el('code', {}, e.code), ' ', el('code', {}, e.pointer ?? ''), ' ', e.detail ?? '')))))), 5);
+    el('td', {}, el('ul', {}, q.errors.map(e => el('li', {}, el('a', { href: `/docs/errors/${encodeURIComponent(e.code)}` }, el('code', {}, e.code)), ' ', el('code', {}, e.pointer ?? ''), ' ', e.detail ?? '')))),
+    el('td', {}, payloadOf(q)))), 6);
 }
 
 document.getElementById('quarantine-refresh').addEventListener('click', () => loadQuarantine().catch(error => say('subscriptions-message', error)));
@@ -176,10 +217,10 @@ document.getElementById('certification-refresh').addEventListener('click', () =>
 /** The organization's alerts, newest first; a sandbox adapter's are drills, seen by nobody else (ALR-004). */
 async function loadAlerts() {
   const page = await api('GET', '/v1/alerts?limit=50');
-  fill(document.getElementById('alerts'), page.items.map(a => el('tr', { dataset: { alertId: a.id, sandbox: String(a.sandbox) } },
-    el('td', {}, levelBadge(a.level)), el('td', {}, el('code', {}, a.deviceId)), el('td', {}, a.ruleTitle),
+  fill(document.getElementById('alerts'), await Promise.all(page.items.map(async a => el('tr', { dataset: { alertId: a.id, sandbox: String(a.sandbox) } },
+    el('td', {}, levelBadge(a.level)), el('td', {}, el('code', {}, a.deviceId)), el('td', {}, await ruleTitle(a.profile, a.ruleId, a.ruleTitle)),
     el('td', {}, t(`State.${a.state}`) + (a.cleared ? ` (${t('State.cleared')})` : '')), el('td', {}, when(a.observedAt)),
-    el('td', {}, a.sandbox && el('span', { class: 'drill' }, t('Dev.Drill'))))), 6);
+    el('td', {}, a.sandbox && el('span', { class: 'drill' }, t('Dev.Drill')))))), 6);
 }
 
 document.getElementById('alerts-refresh').addEventListener('click', () => loadAlerts().catch(error => say('alerts-message', error)));
@@ -231,6 +272,7 @@ document.getElementById('new-subscription').addEventListener('submit', async eve
     say('subscriptions-message');
     if (created.secret) {
       document.getElementById('subscription-secret-value').textContent = created.secret;
+      document.getElementById('subscription-secret-copy').replaceChildren(copyButton(created.secret));
       document.getElementById('subscription-secret').hidden = false;
     }
     event.target.reset();
@@ -243,11 +285,62 @@ document.getElementById('new-subscription').addEventListener('submit', async eve
 async function loadPeople() {
   const page = await api('GET', '/v1/users?limit=200');
   const items = page.items ?? page;
-  fill(document.getElementById('people-rows'), items.map(u => el('tr', { dataset: { userId: u.id } },
-    el('td', {}, u.name), el('td', {}, u.email), el('td', {}, t(`Dev.Role.${u.role}`)), el('td', {}, u.status),
+  fill(document.getElementById('people-rows'), items.map(u => el('tr', { dataset: { userId: u.id, status: u.status } },
+    el('td', {}, u.name), el('td', {}, u.email),
+    el('td', {}, u.id === me || u.role === 'operator' ? t(`Dev.Role.${u.role}`) : roleSelect(u)),
+    el('td', {}, t(`Dev.Status.${u.status}`)),
     el('td', {}, u.status === 'disabled'
       ? el('button', { type: 'button', onclick: () => person(u, 'enable') }, t('Dev.Enable'))
-      : el('button', { type: 'button', onclick: () => person(u, 'disable') }, t('Dev.Disable'))))), 5);
+      : el('button', { type: 'button', onclick: () => person(u, 'disable') }, t('Dev.Disable')),
+    ' ', u.status === 'active' && u.id !== me && el('button', { type: 'button', onclick: () => resetPassword(u) }, t('Dev.ResetPassword')),
+    ' ', u.status === 'invited' && el('button', { type: 'button', dataset: { step: 'reinvite' }, onclick: () => reinvite(u) }, t('Dev.Reinvite'))))), 5);
+}
+
+/** A person's role, changed in place; the hub ends their sessions, so the new rights hold from their next sign-in. */
+function roleSelect(user) {
+  const select = el('select', { 'aria-label': t('Dev.RoleOf', user.name), dataset: { role: user.role } },
+    ['developer', 'admin'].map(role => el('option', { value: role, selected: role === user.role }, t(`Dev.Role.${role}`))));
+  select.addEventListener('change', async () => {
+    try {
+      await api('PUT', `/v1/users/${encodeURIComponent(user.id)}/role`, { role: select.value });
+      document.getElementById('people-message').textContent = t('Dev.RoleChanged', user.name, t(`Dev.Role.${select.value}`));
+      await loadPeople();
+    } catch (error) {
+      say('people-message', error);
+    }
+  });
+  return select;
+}
+
+/** Shows a link made for one person (an invitation or a password reset), with a copy button. */
+function showLink(text, url) {
+  document.getElementById('invitation-text').textContent = text;
+  document.getElementById('invitation-link').textContent = url;
+  document.getElementById('invitation-copy').replaceChildren(copyButton(url));
+  document.getElementById('invitation').hidden = false;
+}
+
+/** A new invitation link for someone who has not accepted yet; the old link stops working. */
+async function reinvite(user) {
+  try {
+    const invitation = await api('POST', `/v1/users/${encodeURIComponent(user.id)}/invitation`, {});
+    showLink(t('Dev.InvitationLink', invitation.user.email, when(invitation.expiresAt)), invitation.invitationUrl);
+    say('people-message');
+  } catch (error) {
+    say('people-message', error);
+  }
+}
+
+/** A new password through a link for the person to use; the hub ends their sessions and the old password at once. */
+async function resetPassword(user) {
+  if (!confirm(t('Dev.ConfirmReset', user.email))) return;
+  try {
+    const reset = await api('POST', `/v1/users/${encodeURIComponent(user.id)}/password-reset`, {});
+    showLink(t('Dev.ResetLink', reset.user.email, when(reset.expiresAt)), reset.resetUrl);
+    say('people-message');
+  } catch (error) {
+    say('people-message', error);
+  }
 }
 
 async function person(user, step) {
@@ -264,9 +357,7 @@ document.getElementById('invite').addEventListener('submit', async event => {
   const f = event.target.elements;
   try {
     const invitation = await api('POST', '/v1/users', { name: f.name.value, email: f.email.value, role: f.role.value, organizationId });
-    document.getElementById('invitation-text').textContent = t('Dev.InvitationLink', invitation.user.email, when(invitation.expiresAt));
-    document.getElementById('invitation-link').textContent = invitation.invitationUrl;
-    document.getElementById('invitation').hidden = false;
+    showLink(t('Dev.InvitationLink', invitation.user.email, when(invitation.expiresAt)), invitation.invitationUrl);
     say('people-message');
     event.target.reset();
     await loadPeople();
@@ -295,6 +386,7 @@ async function deadLetters(subscription) {
 
 if (scopes.includes('users:manage')) {
   document.getElementById('people').hidden = false;
+  document.getElementById('people-link').hidden = false;
   await loadPeople().catch(error => say('people-message', error));
 }
 await Promise.all([

@@ -76,9 +76,43 @@ export function el(tag, attributes = {}, ...children) {
   return element;
 }
 
+let areaTable;
+
+/**
+ * The districts' names, from the GB/T 2260 table the spec carries (areas/gb-t-2260.json, loaded once): answers a
+ * function that gives a code's name in the page's language (English where the table has one, else Chinese), or the
+ * code itself for a code the table does not hold.
+ */
+export async function districtNames() {
+  areaTable ??= fetch('/specs/v1/areas/gb-t-2260.json', { headers: { Accept: 'application/json' } })
+    .then(response => (response.ok ? response.json() : { areas: {} }))
+    .then(table => table.areas);
+  const areas = await areaTable;
+  const chinese = document.documentElement.lang.startsWith('zh');
+  return code => {
+    const area = areas[code];
+    return area ? (chinese ? area.name : area.nameEn ?? area.name) : code;
+  };
+}
+
+/** A district's table cell: its name, with the code beside it for whoever needs the code. */
+export function districtCell(name, code) {
+  return el('td', { dataset: { district: code ?? '' } }, code ? `${name(code)} (${code})` : '—');
+}
+
 /** A level's badge: its colour and its name, so colour is never the only signal. */
 export function levelBadge(level) {
   return el('span', { class: `level level-${level}` }, t(`Level.${level}`));
+}
+
+/**
+ * A device's inactive warning levels (its level.inactive warnings): each level's badge, its rule and the site
+ * parameter it waits for; nothing when all its levels are watched.
+ */
+export function inactiveLevels(warnings) {
+  const inactive = (warnings ?? []).filter(w => w.code === 'level.inactive');
+  return el('ul', { class: 'inactive-levels' }, inactive.map(w =>
+    el('li', { dataset: { rule: w.rule, level: w.level, parameter: w.parameter }, title: w.detail }, levelBadge(w.level), ' ', t('Common.InactiveLevel', w.rule, w.parameter))));
 }
 
 export function when(value) {
@@ -95,4 +129,96 @@ export function say(target, error) {
 /** Replaces a table body's rows, or shows that there is nothing yet. */
 export function fill(tbody, rows, columns) {
   tbody.replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: columns }, t('Common.None')))]));
+}
+
+/**
+ * A unit as people write it, from its UCUM code: %{LEL} is %LEL, Cel is °C, m3 is m³, [ppm] is ppm. Annotations the
+ * page's language has a word for ({persons}) read in that language; an unknown code is shown as it is.
+ */
+export function unitText(unit) {
+  if (!unit || unit === '1') return '';
+  const words = { '{persons}': t('Unit.persons'), '{floor}': t('Unit.floor') };
+  return unit
+    .replace(/\{[^}]+\}/g, annotation => words[annotation] ?? annotation)
+    .replace(/%\{(\w+)\}/g, '%$1')
+    .replace(/^Cel$/, '°C').replace(/^deg$/, '°')
+    .replace(/\[ppm\]/, 'ppm').replace(/\[g\]/, 'g').replace(/m\[H2O\]/, 'mH₂O')
+    .replace(/\bum\b/g, 'μm')
+    .replace(/([a-zA-Z])([23])\b/g, (_, letter, power) => letter + (power === '2' ? '²' : '³'));
+}
+
+/** A value with its unit as people write it: "30 %LEL", "2.5 m³/h". */
+export function valueText(value, unit) {
+  if (value === null || value === undefined) return '—';
+  const text = typeof value === 'number' ? value.toLocaleString(document.documentElement.lang || undefined, { maximumFractionDigits: 3 }) : String(value);
+  const symbol = unitText(unit);
+  return symbol ? `${text} ${symbol}` : text;
+}
+
+/** How long ago a time was, in the page's language: "12 分钟前", "12 minutes ago". */
+export function ago(value, now = Date.now()) {
+  const seconds = Math.round((Date.parse(value) - now) / 1000);
+  const format = new Intl.RelativeTimeFormat(document.documentElement.lang || undefined, { numeric: 'auto' });
+  for (const [unit, size] of [['day', 86400], ['hour', 3600], ['minute', 60]]) {
+    if (Math.abs(seconds) >= size) return format.format(Math.trunc(seconds / size), unit);
+  }
+  return format.format(seconds, 'second');
+}
+
+/** A span of time in whole units, in the page's language: "1 小时 5 分钟", "3 min". */
+export function span(milliseconds) {
+  const minutes = Math.max(0, Math.round(Math.abs(milliseconds) / 60000));
+  const lang = document.documentElement.lang || undefined;
+  const unit = (value, name) => new Intl.NumberFormat(lang, { style: 'unit', unit: name, unitDisplay: 'short' }).format(value);
+  if (minutes < 60) return unit(minutes, 'minute');
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return minutes % 60 ? `${unit(hours, 'hour')} ${unit(minutes % 60, 'minute')}` : unit(hours, 'hour');
+  return unit(Math.floor(hours / 24), 'day');
+}
+
+const profiles = new Map();
+
+/** A profile from the spec (loaded once): its titles, metrics', rules' and states' titles in English and Chinese. */
+export function profile(id) {
+  if (!profiles.has(id)) {
+    profiles.set(id, fetch(`/specs/v1/profiles/${encodeURIComponent(id)}`, { headers: { Accept: 'application/json' } })
+      .then(response => (response.ok ? response.json() : null)).catch(() => null));
+  }
+  return profiles.get(id);
+}
+
+/** A title from the spec in the page's language: titleZh in Chinese where the spec has one, else title. */
+export function titleOf(item, fallback) {
+  if (!item) return fallback;
+  return (document.documentElement.lang.startsWith('zh') && item.titleZh) || item.title || fallback;
+}
+
+/** A rule's title in the page's language, from its profile's title and titleZh. */
+export async function ruleTitle(profileId, ruleId, fallback) {
+  const spec = await profile(profileId);
+  return titleOf(spec?.rules?.find(r => r.id === ruleId), fallback);
+}
+
+/** A domain's name in the page's language. */
+export function domainText(domain) {
+  const word = t(`Domain.${domain}`);
+  return word === `Domain.${domain}` ? domain : word;
+}
+
+/** Puts text on the clipboard from a button, and says so on the button for a moment. */
+export function copyButton(text, label = t('Common.Copy')) {
+  const button = el('button', { type: 'button', class: 'copy small' }, label);
+  button.addEventListener('click', async () => {
+    const value = typeof text === 'function' ? text() : text;
+    try {
+      await navigator.clipboard.writeText(value);
+      button.textContent = t('Common.Copied');
+    } catch {
+      // Without clipboard access (an insecure origin), select the text instead, for Ctrl+C.
+      button.textContent = t('Common.CopyByHand');
+    }
+    button.dataset.copied = 'true';
+    setTimeout(() => { button.textContent = label; delete button.dataset.copied; }, 4000);
+  });
+  return button;
 }

@@ -785,6 +785,26 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "user_sessions",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    UserId = table.Column<string>(type: "TEXT", nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_user_sessions", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_user_sessions_users_UserId",
+                        column: x => x.UserId,
+                        principalTable: "users",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "certification_arrivals",
                 columns: table => new
                 {
@@ -1013,6 +1033,16 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                 column: "OrganizationId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_user_sessions_ExpiresAt",
+                table: "user_sessions",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_user_sessions_UserId",
+                table: "user_sessions",
+                column: "UserId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_users_Email",
                 table: "users",
                 column: "Email",
@@ -1110,7 +1140,7 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                 name: "subscription_lanes");
 
             migrationBuilder.DropTable(
-                name: "users");
+                name: "user_sessions");
 
             migrationBuilder.DropTable(
                 name: "warning_areas");
@@ -1129,6 +1159,9 @@ namespace IntegrationHub.Gateway.Storage.Migrations
 
             migrationBuilder.DropTable(
                 name: "subscriptions");
+
+            migrationBuilder.DropTable(
+                name: "users");
 
             migrationBuilder.DropTable(
                 name: "warnings");

@@ -1,0 +1,118 @@
+// The side drawer: the selected alert's facts, its next steps in the closed loop and its history, beside the board
+// rather than below it. Panels that belong to an alert (the closed loop's responsible units, say) register with
+// addPanel and are drawn into #drawer-panels each time the drawer shows an alert.
+import { ApiError, ago, api, districtNames, el, fill, levelBadge, say, t, valueText, when } from '../portal.js';
+import { stateText } from './board.js';
+import { changed, isOperator, put, ruleText, working } from './state.js';
+
+const districtName = await districtNames();
+const drawer = document.getElementById('detail');
+const panels = [];
+let selected = null;
+let returnFocus = null;
+
+/** Adds a panel to the drawer: `render(detail, container)` draws it for the alert shown (detail as GET /v1/alerts/{id}). */
+export function addPanel(render) {
+  panels.push(render);
+}
+
+export const selectedId = () => selected;
+
+/** The steps an alert can take next, as the hub allows them; units still working leave the operator only an override (LOOP-002). */
+function steps(alert) {
+  const open = ['raised', 'acknowledged', 'dispatched'].includes(alert.state);
+  const unitsWorking = (alert.units ?? []).some(working);
+  return [
+    alert.state === 'raised' && 'acknowledge',
+    open && 'dispatch',
+    open && !unitsWorking && 'resolve',
+    open && unitsWorking && isOperator() && 'override',
+    (alert.state === 'resolved' || (alert.cleared && alert.state !== 'closed')) && 'close',
+  ].filter(Boolean);
+}
+
+function fact(label, ...value) {
+  return [el('dt', {}, t(label)), el('dd', {}, ...value)];
+}
+
+/** Who took a step, by name: a person's or an adapter's name from the hub, the alert engine in words. */
+function actorText(step) {
+  if (step.actor === 'engine') return t('Console.Engine');
+  return step.actorName ?? step.actor;
+}
+
+export async function open(id) {
+  returnFocus = selected === id ? returnFocus : document.activeElement;
+  selected = id;
+  const detail = await api('GET', `/v1/alerts/${id}`);
+  const alert = detail.alert;
+  if (put(alert)) changed();
+  drawer.hidden = false;
+  drawer.dataset.alertId = alert.id;
+  document.body.classList.add('drawer-open');
+  document.getElementById('detail-heading').replaceChildren(levelBadge(alert.level), ` ${alert.deviceId} · ${ruleText(alert)} `, el('span', { class: 'state' }, stateText(alert)));
+  document.getElementById('detail-facts').replaceChildren(
+    ...fact('Console.Value', valueText(alert.value, alert.unit)),
+    ...fact('Common.District', `${districtName(alert.district)} (${alert.district})`),
+    ...fact('Console.Organization', alert.organizationId),
+    ...fact('Console.RaisedAt', `${when(alert.raisedAt)} (${ago(alert.raisedAt)})`),
+    ...fact('Console.AcknowledgeBy', alert.acknowledgeBy ? when(alert.acknowledgeBy) : '—'),
+    ...fact('Console.ResolveBy', alert.resolveBy ? when(alert.resolveBy) : '—'),
+  );
+  document.getElementById('step-buttons').replaceChildren(...steps(alert).map(step =>
+    el('button', { type: 'button', class: 'primary', dataset: { step }, onclick: () => act(alert.id, step) }, t(`Console.${step[0].toUpperCase()}${step.slice(1)}`))));
+  say('step-message');
+  const container = document.getElementById('drawer-panels');
+  container.replaceChildren();
+  for (const render of panels) render(detail, container);
+  fill(document.getElementById('history'), detail.history.map(h =>
+    el('tr', {}, el('td', {}, when(h.at)), el('td', {}, t(`Console.Step.${h.kind}`) === `Console.Step.${h.kind}` ? h.kind : t(`Console.Step.${h.kind}`), ' → ', t(`State.${h.state}`)),
+      el('td', {}, levelBadge(h.level)), el('td', { class: 'actor', dataset: { actor: h.actor } }, actorText(h)), el('td', {}, h.note ?? ''))), 5);
+  if (!drawer.contains(document.activeElement)) document.getElementById('detail-close').focus();
+}
+
+export function close() {
+  drawer.hidden = true;
+  selected = null;
+  document.body.classList.remove('drawer-open');
+  returnFocus?.focus?.();
+}
+
+/**
+ * Takes a step of the closed loop. `confirm` closes an alert whose condition still holds, which the hub refuses
+ * (alert.condition-active) until the operator confirms it with a note: the drawer says why and offers that path.
+ */
+async function act(id, step, confirm = false) {
+  const form = Object.fromEntries(new FormData(document.getElementById('step')));
+  const stepMessage = document.getElementById('step-message');
+  if ((step === 'resolve' || step === 'override' || confirm) && !form.note.trim()) {
+    stepMessage.textContent = t(confirm ? 'Console.CloseNoteRequired' : step === 'override' ? 'Loop.OverrideNoteRequired' : 'Console.NoteRequired');
+    return;
+  }
+  try {
+    const body = step === 'dispatch' ? { organizationId: form.organizationId || undefined, note: form.note || undefined }
+      : step === 'override' ? { note: form.note, override: true }
+      : { note: form.note || undefined, confirm: confirm || undefined };
+    const alert = await api('POST', `/v1/alerts/${id}/${step === 'override' ? 'resolve' : step}`, body);
+    document.getElementById('board-message').textContent = t('Console.Done', t(`State.${alert.state}`));
+    document.getElementById('step').reset();
+    put(alert);
+    changed(alert.id);
+    await open(id);
+  } catch (error) {
+    say(stepMessage, error);
+    if (error instanceof ApiError && error.problem?.code === 'alert.condition-active') {
+      stepMessage.append(el('br'), t('Console.ConditionActive'));
+      document.querySelector('#step-buttons [data-step=close-confirm]')?.remove();
+      document.getElementById('step-buttons').append(
+        el('button', { type: 'button', dataset: { step: 'close-confirm' }, onclick: () => act(id, 'close', true) }, t('Console.CloseAnyway')));
+    }
+  }
+}
+
+export function startDrawer() {
+  document.getElementById('detail-close').addEventListener('click', close);
+  document.addEventListener('keydown', event => {
+    if (event.key === 'Escape' && !drawer.hidden) close();
+  });
+}

@@ -20,6 +20,7 @@ IScenario[] scenarios =
     new AlertLatencyBenchmark(),
     new OverloadBenchmark(),
     new MemoryBenchmark(),
+    new ProxyBenchmark(),
 ];
 
 var smoke = args.Contains("--smoke");

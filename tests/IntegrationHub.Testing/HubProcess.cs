@@ -52,6 +52,21 @@ public sealed partial class HubProcess : IAsyncDisposable
         return new HubProcess(process, new Uri(listening.Groups["url"].Value));
     }
 
+    /// <summary>
+    /// The settings of a hub a test kills and restarts on the same data: Development, its data folder below
+    /// <paramref name="directory"/>, the tests' admin client, its own MQTT port, and a fixed issuer so that tokens
+    /// outlive the restart (the signing keys persist in the data folder).
+    /// </summary>
+    public static Dictionary<string, string> Restartable(string directory, int mqttPort) => new()
+    {
+        ["ASPNETCORE_ENVIRONMENT"] = "Development",
+        ["Hub__DataDirectory"] = Path.Combine(directory, "data"),
+        ["Bootstrap__ClientId"] = HubFactory.AdminId,
+        ["Bootstrap__ClientSecret"] = HubFactory.AdminSecret,
+        ["Auth__Issuer"] = "https://hub.test/",
+        ["Mqtt__Port"] = mqttPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
     /// <summary>Waits for a line of the hub's output.</summary>
     public Task<Match> WaitForLineAsync(Regex pattern, TimeSpan timeout) => _process.WaitForLineAsync(pattern, timeout);
 

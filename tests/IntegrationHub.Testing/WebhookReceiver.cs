@@ -15,6 +15,9 @@ namespace IntegrationHub.Testing;
 /// <summary>A request the receiver got, and how it answered.</summary>
 public sealed record ReceivedRequest(string Method, IReadOnlyDictionary<string, string> Headers, string? ContentType, byte[] Body, int Status, long ReceivedAt)
 {
+    /// <summary>The path and query the request was sent to.</summary>
+    public string Path { get; init; } = "/";
+
     public string Text => Encoding.UTF8.GetString(Body);
 
     public string? Header(string name) => Headers.TryGetValue(name, out var value) ? value : null;
@@ -28,6 +31,11 @@ public sealed record ReceivedRequest(string Method, IReadOnlyDictionary<string, 
 /// </summary>
 public sealed record ReceiverAnswer(int Status, IReadOnlyDictionary<string, string>? Headers = null, bool Drop = false, Task? Hold = null)
 {
+    /// <summary>A body to answer with (UTF-8), as an upstream system behind the hub would.</summary>
+    public string? Body { get; init; }
+
+    public string ContentType { get; init; } = "application/json";
+
     public static readonly ReceiverAnswer Ok = new(200);
 
     public static ReceiverAnswer Unavailable(int retryAfterSeconds) =>
@@ -46,6 +54,7 @@ public sealed record ReceiverAnswer(int Status, IReadOnlyDictionary<string, stri
 /// <summary>
 /// A webhook receiver on real Kestrel, on an ephemeral loopback port: it answers the CloudEvents validation handshake,
 /// records every request, and answers deliveries as <see cref="Answer"/> says (healthy, failing, down, redirecting).
+/// It also plays a department's system behind the upstream gateway: any path, any method, answers with a body.
 /// Tests wait on it for what they expect, with a timeout, never a sleep.
 /// </summary>
 public sealed class WebhookReceiver : IAsyncDisposable
@@ -132,7 +141,10 @@ public sealed class WebhookReceiver : IAsyncDisposable
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body);
         var headers = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString(), StringComparer.Ordinal);
-        var request = new ReceivedRequest(context.Request.Method, headers, context.Request.ContentType, body.ToArray(), 0, Stopwatch.GetTimestamp());
+        var request = new ReceivedRequest(context.Request.Method, headers, context.Request.ContentType, body.ToArray(), 0, Stopwatch.GetTimestamp())
+        {
+            Path = context.Request.Path + context.Request.QueryString,
+        };
         ReceiverAnswer answer;
         if (HttpMethods.IsOptions(context.Request.Method))
         {
@@ -164,6 +176,11 @@ public sealed class WebhookReceiver : IAsyncDisposable
         foreach (var (name, value) in answer.Headers ?? new Dictionary<string, string>())
         {
             context.Response.Headers[name] = value;
+        }
+        if (answer.Body is { } text)
+        {
+            context.Response.ContentType = answer.ContentType;
+            await context.Response.WriteAsync(text);
         }
     }
 

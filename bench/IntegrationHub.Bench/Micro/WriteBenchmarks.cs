@@ -6,7 +6,7 @@ using IntegrationHub.Gateway.Ingestion;
 namespace IntegrationHub.Bench.Micro;
 
 /// <summary>
-/// The durable write of a 100-message batch (<see cref="TelemetryWriter"/>: messages, observations, latest values and
+/// The durable write of a 100-message batch (<see cref="IIngestStore"/>: messages, observations, latest values and
 /// outbox events in one transaction) on a SQLite file with the hub's settings (WAL, <c>synchronous=FULL</c>). Every
 /// write carries new message ids, re-stamped onto messages validated once, so nothing is a duplicate.
 /// </summary>
@@ -30,7 +30,7 @@ public class WriteBenchmarks
     public void Cleanup() => _store.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     [Benchmark(Description = "100-message batch, one transaction")]
-    public async Task WriteBatch()
+    public void WriteBatch()
     {
         var prefix = "w" + _written++ + "-";
         for (var i = 0; i < _template.Count; i++)
@@ -38,6 +38,6 @@ public class WriteBenchmarks
             var message = _template[i].Verdict.Message!;
             _batch[i] = new PendingMessage(MessageVerdict.Accepted(message with { MessageId = prefix + message.MessageId }), null);
         }
-        await _store.WriteAsync(_batch);
+        _store.Write(_batch, handOver: false);
     }
 }

@@ -92,11 +92,11 @@ internal sealed class IngestBenchmark : IScenario
     }
 
     // The size and shape of the hub's observation event data (schemas/observation-event.schema.json).
-    private static string EventData(int sequence, int device, long time)
+    private static byte[] EventData(int sequence, int device, long time)
     {
         var at = DateTimeOffset.FromUnixTimeMilliseconds(time).UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
-        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"{{\"messageId\":\"m{sequence}\",\"adapterId\":\"bench-adapter\",\"organizationId\":\"bench\",\"deviceId\":\"d{device}\",\"profile\":\"gas.underground-methane\",\"domain\":\"gas\",\"district\":\"370202\",\"time\":\"{at}\",\"receivedAt\":\"{at}\",\"observations\":[{{\"metric\":\"ch4\",\"value\":{sequence % 97 / 10.0},\"unit\":\"%{{LEL}}\"}}]}}");
+        return System.Text.Encoding.UTF8.GetBytes(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{{\"messageId\":\"m{sequence}\",\"adapterId\":\"bench-adapter\",\"organizationId\":\"bench\",\"deviceId\":\"d{device}\",\"profile\":\"gas.underground-methane\",\"domain\":\"gas\",\"district\":\"370202\",\"time\":\"{at}\",\"receivedAt\":\"{at}\",\"observations\":[{{\"metric\":\"ch4\",\"value\":{sequence % 97 / 10.0},\"unit\":\"%{{LEL}}\"}}]}}"));
     }
 
     private static void Execute(SqliteConnection connection, string sql)

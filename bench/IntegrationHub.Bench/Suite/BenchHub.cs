@@ -74,6 +74,8 @@ internal sealed class BenchHub : IAsyncDisposable
             ["Mqtt__Port"] = mqttPort.ToString(CultureInfo.InvariantCulture),
             // Webhook receivers run on loopback, beside the suite.
             ["Subscriptions__AllowedHosts__0"] = "127.0.0.1",
+            // The upstream gateway's scenario routes calls back to the hub itself, on loopback.
+            ["Upstreams__AllowedHosts__0"] = "127.0.0.1",
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
         };
@@ -183,6 +185,16 @@ internal sealed class BenchHub : IAsyncDisposable
             AdapterToken = await TokenAsync(anonymous, AdapterId, adapter!["clientSecret"]!.GetValue<string>());
         }
         Api = Client(16);
+    }
+
+    /// <summary>Registers another adapter of the bench organization with <paramref name="scopes"/>; returns its access token.</summary>
+    public async Task<string> AdapterAsync(string id, params string[] scopes)
+    {
+        var admin = Client(1, token: OperatorToken);
+        var adapter = await (await admin.PostAsJsonAsync("/v1/organizations/bench/adapters", new { id, name = id, scopes }))
+            .EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonObject>();
+        using var anonymous = new HttpClient { BaseAddress = BaseAddress };
+        return await TokenAsync(anonymous, id, adapter!["clientSecret"]!.GetValue<string>());
     }
 
     private static async Task<string> TokenAsync(HttpClient http, string id, string secret)

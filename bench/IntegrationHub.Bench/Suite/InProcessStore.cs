@@ -13,7 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace IntegrationHub.Bench.Suite;
 
 /// <summary>
-/// The hub's storage, alert engine and telemetry writer in this process, on a fresh SQLite file with the hub's own
+/// The hub's storage, alert engine and ingest store in this process, on a fresh SQLite file with the hub's own
 /// settings, and the bench tenant in it: for the measurements that time one part of the inside (the alert engine's
 /// pass, the batch write), which the process-level scenarios cannot isolate. These follow the hub's internals, so they
 /// change when the internals do.
@@ -22,6 +22,7 @@ internal sealed class InProcessStore : IAsyncDisposable
 {
     private readonly string _directory;
     private readonly IDeviceDirectory _devices;
+    private IIngestSession? _session;
 
     private InProcessStore(ServiceProvider services, string directory, IDeviceDirectory devices)
     {
@@ -48,7 +49,6 @@ internal sealed class InProcessStore : IAsyncDisposable
             .AddSingleton(SpecCatalog.LoadEmbedded());
         services.AddOptions<HubOptions>().BindConfiguration(HubOptions.Section);
         services.AddHubStorage().AddHubAlerts();
-        services.AddScoped<TelemetryWriter>();
         var provider = services.BuildServiceProvider();
         await provider.MigrateHubStorageAsync(CancellationToken.None);
 
@@ -80,15 +80,40 @@ internal sealed class InProcessStore : IAsyncDisposable
         return pending;
     }
 
-    /// <summary>The durable write of one batch, in one transaction, as ingest does it.</summary>
-    public async Task WriteAsync(IReadOnlyList<PendingMessage> batch)
+    /// <summary>
+    /// The durable write of one batch, in one transaction, as the ingest writer does it (one group of one batch); then,
+    /// unless <paramref name="handOver"/> is false, the hand-over of what committed to the commit observers (the alert
+    /// engine's inbox), as the writer does after each commit.
+    /// </summary>
+    public void Write(IReadOnlyList<PendingMessage> batch, bool handOver = true)
     {
-        await using var scope = Services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<TelemetryWriter>().WriteAsync(Sender, batch, DateTimeOffset.UtcNow, CancellationToken.None);
+        _session ??= Services.GetRequiredService<IIngestStore>().Open();
+        var receivedAt = DateTimeOffset.UtcNow;
+        var stored = new StoredMessage[batch.Count];
+        _session.Begin();
+        _session.Write(Sender, batch, receivedAt, stored);
+        _session.Commit();
+        if (!handOver)
+        {
+            return;
+        }
+        var committed = new List<CommittedMessage>(batch.Count);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (stored[i] is { Outcome: MessageOutcome.Accepted, Row: var row })
+            {
+                committed.Add(new CommittedMessage(row, Sender, batch[i].Verdict.Message!, receivedAt));
+            }
+        }
+        foreach (var observer in Services.GetServices<ICommitObserver>())
+        {
+            observer.Committed(committed);
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
+        _session?.Dispose();
         await Services.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(_directory, recursive: true);

@@ -16,12 +16,19 @@ internal static class Ingest
 {
     private static readonly MediaTypeHeaderValue Json = new("application/json");
 
+    /// <summary>Where adapters post telemetry.</summary>
+    public const string Path = "/v1/telemetry";
+
     /// <summary>Posts a batch; a message counts as acknowledged when its result is <c>accepted</c> or <c>duplicate</c> (stored once).</summary>
-    public static async Task<IngestAnswer> PostAsync(HttpClient http, OutgoingBatch batch, CancellationToken cancellationToken = default)
+    public static Task<IngestAnswer> PostAsync(HttpClient http, OutgoingBatch batch, CancellationToken cancellationToken = default) =>
+        PostAsync(http, batch, Path, cancellationToken);
+
+    /// <summary>Posts a batch to <paramref name="path"/>: the hub's own, or a route of its upstream gateway that leads there.</summary>
+    public static async Task<IngestAnswer> PostAsync(HttpClient http, OutgoingBatch batch, string path, CancellationToken cancellationToken = default)
     {
         using var content = new ByteArrayContent(batch.Body);
         content.Headers.ContentType = Json;
-        using var response = await http.PostAsync(new Uri("/v1/telemetry", UriKind.Relative), content, cancellationToken);
+        using var response = await http.PostAsync(new Uri(path, UriKind.Relative), content, cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
             return new IngestAnswer((int)response.StatusCode, response.Headers.RetryAfter is not null, []);
@@ -42,7 +49,7 @@ internal static class Ingest
     /// Closed loop: posts every batch over <paramref name="connections"/> connections, each sending its next batch when
     /// the last is answered; returns messages per second. Every message must be accepted.
     /// </summary>
-    public static async Task<double> PostAllAsync(HttpClient http, IReadOnlyList<OutgoingBatch> batches, int connections)
+    public static async Task<double> PostAllAsync(HttpClient http, IReadOnlyList<OutgoingBatch> batches, int connections, string path = Path)
     {
         var next = -1;
         var watch = Stopwatch.StartNew();
@@ -51,7 +58,7 @@ internal static class Ingest
             int index;
             while ((index = Interlocked.Increment(ref next)) < batches.Count)
             {
-                var answer = await PostAsync(http, batches[index]);
+                var answer = await PostAsync(http, batches[index], path);
                 if (answer.Status != 200 || answer.Acknowledged.Length != batches[index].MessageIds.Length)
                 {
                     throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,

@@ -28,4 +28,22 @@ internal static partial class ClientLog
 
     [LoggerMessage(EventId = 4123, Level = LogLevel.Debug, Message = "Reconnecting to the hub's MQTT broker {Broker} with a fresh token before the current one expires")]
     public static partial void MqttRenewing(ILogger logger, Uri broker);
+
+    [LoggerMessage(EventId = 4130, Level = LogLevel.Information, Message = "Listening for commands on the hub's MQTT broker {Broker}: {Filter}")]
+    public static partial void CommandsListening(ILogger logger, Uri broker, string filter);
+
+    [LoggerMessage(EventId = 4131, Level = LogLevel.Information, Message = "Command {CommandId} ({Command}) answered {Status}")]
+    public static partial void CommandAnswered(ILogger logger, string commandId, string command, string status);
+
+    [LoggerMessage(EventId = 4132, Level = LogLevel.Debug, Message = "Command {CommandId} came again; answered {Status} again")]
+    public static partial void CommandRepeated(ILogger logger, string commandId, string status);
+
+    [LoggerMessage(EventId = 4133, Level = LogLevel.Warning, Message = "The answer {Status} to command {CommandId} could not be sent to the hub")]
+    public static partial void CommandAnswerLost(ILogger logger, string commandId, string status, Exception exception);
+
+    [LoggerMessage(EventId = 4134, Level = LogLevel.Warning, Message = "The hub refused the answer {Status} to command {CommandId}: {Reason}")]
+    public static partial void CommandAnswerRefused(ILogger logger, string commandId, string status, string reason);
+
+    [LoggerMessage(EventId = 4135, Level = LogLevel.Warning, Message = "A message on {Source} is not a command the hub sends; ignored")]
+    public static partial void CommandUnreadable(ILogger logger, string source);
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -13,7 +14,32 @@ using Microsoft.Extensions.Options;
 namespace IntegrationHub.Gateway.Alerts;
 
 /// <summary>The device an alert is about, as the engine knows it while it evaluates.</summary>
-internal sealed record AlertDevice(long Key, string DeviceId, string OrganizationId, string ProfileId, string Domain, string District, bool Sandbox, double Lon, double Lat);
+internal sealed record AlertDevice(long Key, string DeviceId, string OrganizationId, string ProfileId, string Domain, string District, bool Sandbox);
+
+/// <summary>Where a device stands, as registered: a new alert is placed there.</summary>
+internal readonly record struct AlertPlace(double Lon, double Lat);
+
+/// <summary>
+/// Alerts people closed, announced once the close committed: the engine lets go of the rule's level at its next pass
+/// (rules.md §10) without reading every open alert on every pass. Devices whose memories it does not hold yet it checks
+/// against the database when it reads them, so a restart misses no close.
+/// </summary>
+internal sealed class AlertClosures
+{
+    private readonly ConcurrentQueue<(long DeviceKey, string RuleId, long ClosedAt)> _closed = new();
+
+    public void Closed(long deviceKey, string ruleId, long closedAt) => _closed.Enqueue((deviceKey, ruleId, closedAt));
+
+    public List<(long DeviceKey, string RuleId, long ClosedAt)> Take()
+    {
+        var taken = new List<(long, string, long)>();
+        while (_closed.TryDequeue(out var closed))
+        {
+            taken.Add(closed);
+        }
+        return taken;
+    }
+}
 
 /// <summary>
 /// The observation that changed a level, for the alert, its history and its event. <see cref="Flag"/> marks a flag
@@ -35,7 +61,7 @@ internal sealed record CauseData(
 /// De-duplication: one open alert per (device, rule); a level change updates it; a recurrence before closing reopens it.
 /// One per unit of work (scoped).
 /// </summary>
-internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouting routing, IOptions<HubOptions> hub)
+internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouting routing, AlertClosures closures, IOptions<HubOptions> hub)
 {
     public const string Engine = "engine";
 
@@ -43,13 +69,14 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
 
     private readonly string _source = EventTypes.Source(hub.Value.Id, "alerts");
     private readonly List<Pending> _pending = [];
+    private readonly List<Alert> _closed = [];
 
     private sealed record Pending(Alert Alert, AlertEvent Step, Trigger Trigger, IReadOnlyList<CauseData>? Causes);
 
     public static string OpenKeyOf(long deviceKey, string ruleId) => $"{deviceKey}/{ruleId}";
 
     /// <summary>Applies a level change of a rule on a device. <paramref name="open"/> is the device and rule's open alert, if any; returns it after the change.</summary>
-    public Alert? LevelChanged(AlertDevice device, RuleDefinition rule, AlertLevel? before, AlertLevel? after, Alert? open, Trigger trigger, IReadOnlyList<CauseData> causes, long now)
+    public Alert? LevelChanged(AlertDevice device, AlertPlace place, RuleDefinition rule, AlertLevel? before, AlertLevel? after, Alert? open, Trigger trigger, IReadOnlyList<CauseData> causes, long now)
     {
         if (after is { } ruleLevel)
         {
@@ -66,8 +93,8 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
                     Domain = device.Domain,
                     District = device.District,
                     Sandbox = device.Sandbox,
-                    Lon = device.Lon,
-                    Lat = device.Lat,
+                    Lon = place.Lon,
+                    Lat = place.Lat,
                     RuleId = rule.Id,
                     RuleTitle = rule.Title,
                     RuleKind = rule.Kind,
@@ -137,6 +164,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
         {
             alert.OpenKey = null;
             alert.ClosedAt = now;
+            _closed.Add(alert);
         }
         // Closing ends the warning in CAP as well: an alert closed before its condition cleared gets its Cancel now,
         // or it would stay in force in the CAP feed (cap/README.md §5).
@@ -184,6 +212,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
         if (_pending.Count == 0)
         {
             await db.SaveChangesAsync(cancellationToken);
+            AnnounceClosed();
             return;
         }
         var own = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
@@ -201,6 +230,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
                 await own.CommitAsync(cancellationToken);
             }
             _pending.Clear();
+            AnnounceClosed();
         }
         finally
         {
@@ -209,6 +239,15 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
                 await own.DisposeAsync();
             }
         }
+    }
+
+    private void AnnounceClosed()
+    {
+        foreach (var alert in _closed)
+        {
+            closures.Closed(alert.DeviceKey, alert.RuleId, alert.ClosedAt!.Value);
+        }
+        _closed.Clear();
     }
 
     private static void Apply(Alert alert, Trigger trigger)
@@ -292,7 +331,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
             Level = alert.Level.ToWire(),
             Units = units.Count == 0 ? null : string.Join(' ', units.Select(u => u.OrganizationId)),
             DeviceKey = alert.DeviceKey,
-            Data = JsonSerializer.Serialize(data, DataJson),
+            Data = JsonSerializer.SerializeToUtf8Bytes(data, DataJson),
         };
     }
 

@@ -1,37 +1,28 @@
-using System.Threading.Channels;
+using System.Data.Common;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Alerts.Cap;
 using IntegrationHub.Gateway.Alerts.Rules;
+using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace IntegrationHub.Gateway.Alerts;
 
-/// <summary>Wakes the alert engine when new telemetry is committed.</summary>
-internal sealed class AlertSignal
-{
-    private readonly Channel<bool> _channel = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-
-    public void Notify() => _channel.Writer.TryWrite(true);
-
-    public ValueTask<bool> WaitAsync(CancellationToken cancellationToken) => _channel.Reader.WaitToReadAsync(cancellationToken);
-
-    public void Consume() => _channel.Reader.TryRead(out _);
-}
-
 /// <summary>
-/// Turns committed telemetry into alerts. It reads the stored messages in commit order from a durable cursor, so a
-/// restart resumes exactly where it stopped; evaluates each device's rules in observation-time order (an observation
-/// older than the newest one already evaluated for the device is stored but not evaluated); and writes rule memory,
-/// alerts, their history, outbox events and the cursor in one transaction. A periodic sweep raises absence alerts
-/// for silent devices and re-notifies alerts nobody has acknowledged.
+/// Turns committed telemetry into alerts. Ingest hands each commit's messages over in memory (<see cref="AlertInbox"/>),
+/// and the engine evaluates them from there, in commit order; a durable cursor says how far it got, so a restart, or a
+/// hand-over that never came, is made up from the database from that point on. It evaluates each device's rules in
+/// observation-time order (an observation older than the newest one already evaluated for the device is stored but not
+/// evaluated), and writes rule memory, alerts, their history, outbox events and the cursor in one transaction per pass.
+/// A periodic sweep raises absence alerts for silent devices and re-notifies alerts nobody has acknowledged.
 /// </summary>
 internal sealed partial class AlertEngine(
     IServiceScopeFactory scopes,
     SpecCatalog spec,
     CapIdentifiers identifiers,
-    AlertSignal signal,
+    AlertInbox inbox,
+    AlertClosures closures,
     TimeProvider time,
     IOptions<AlertOptions> options,
     ILogger<AlertEngine> logger) : BackgroundService
@@ -43,6 +34,12 @@ internal sealed partial class AlertEngine(
     private readonly RuleMemories _memories = new(options.Value.CachedDevices);
     private bool _resumed;
 
+    // The committed cursor (null until read), and whether the database may hold messages the inbox does not: at start,
+    // and after a pass that failed or a hand-over the inbox dropped.
+    private long? _position;
+    private bool _cursorStored;
+    private bool _lookInDatabase = true;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var nextSweep = time.GetUtcNow();
@@ -50,23 +47,24 @@ internal sealed partial class AlertEngine(
         {
             try
             {
-                await ProcessAsync(stoppingToken);
-                if (time.GetUtcNow() >= nextSweep)
+                var sweep = time.GetUtcNow() >= nextSweep;
+                await ProcessAsync(lookInDatabase: sweep, stoppingToken);
+                if (sweep)
                 {
                     await SweepAsync(stoppingToken);
                     nextSweep = time.GetUtcNow() + options.Value.SweepInterval;
                 }
                 using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                 var delay = Task.Delay(nextSweep - time.GetUtcNow() is { } wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero, time, wake.Token);
-                await Task.WhenAny(delay, signal.WaitAsync(wake.Token).AsTask());
+                await Task.WhenAny(delay, inbox.WaitAsync(wake.Token).AsTask());
                 await wake.CancelAsync();
-                signal.Consume();
+                inbox.Consume();
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
             }
-            catch (Exception e) when (e is DbUpdateException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
+            catch (Exception e) when (e is DbUpdateException or InvalidOperationException or DbException)
             {
                 // The cursor did not move: the same messages are evaluated again on the next pass.
                 EngineFailed(logger, e);
@@ -78,28 +76,60 @@ internal sealed partial class AlertEngine(
     /// <summary>Completes once every message committed before the call has been evaluated.</summary>
     public async Task CaughtUpAsync(CancellationToken cancellationToken)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<HubDb>();
-        var newest = await db.Messages.MaxAsync(m => (long?)m.Id, cancellationToken) ?? 0;
-        while (((await db.Cursors.AsNoTracking().FirstOrDefaultAsync(c => c.Name == CursorName, cancellationToken))?.Position ?? 0) < newest
-            && !cancellationToken.IsCancellationRequested)
+        long newest;
+        await using (var scope = scopes.CreateAsyncScope())
         {
-            await ProcessAsync(cancellationToken);
+            newest = await scope.ServiceProvider.GetRequiredService<HubDb>().Messages.MaxAsync(m => (long?)m.Id, cancellationToken) ?? 0;
+        }
+        while ((_position ?? 0) < newest && !cancellationToken.IsCancellationRequested)
+        {
+            await ProcessAsync(lookInDatabase: true, cancellationToken);
         }
         // A pass in flight may have moved the cursor before it committed what it raised: let it finish.
         await _gate.WaitAsync(cancellationToken);
         _gate.Release();
     }
 
-    /// <summary>Evaluates every committed message not evaluated yet, a batch per transaction.</summary>
-    public async Task ProcessAsync(CancellationToken cancellationToken)
+    /// <summary>Evaluates every committed message not evaluated yet: what was handed over, then anything stored beyond it, a batch per transaction.</summary>
+    public Task ProcessAsync(CancellationToken cancellationToken) => ProcessAsync(lookInDatabase: true, cancellationToken);
+
+    private async Task ProcessAsync(bool lookInDatabase, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            while (await ProcessBatchAsync(cancellationToken))
+            var position = _position ??= await PositionAsync(cancellationToken);
+            var (handed, missed) = inbox.Take();
+            _lookInDatabase |= missed;
+            var first = handed.FindIndex(m => m.Row > position);
+            if (first >= 0)
             {
+                // Rows committed before the first one handed over and not handed over themselves (at start, or dropped)
+                // are in the database: they come first. Where row ids merely skip, this costs one query.
+                if (handed[first].Row > position + 1)
+                {
+                    while (await EvaluateStoredAsync(handed[first].Row - 1, cancellationToken))
+                    {
+                    }
+                }
+                for (var from = first; from < handed.Count; from += options.Value.BatchSize)
+                {
+                    await EvaluateHandedOverAsync(handed.GetRange(from, Math.Min(options.Value.BatchSize, handed.Count - from)), cancellationToken);
+                }
             }
+            if (lookInDatabase || _lookInDatabase)
+            {
+                while (await EvaluateStoredAsync(long.MaxValue, cancellationToken))
+                {
+                }
+                _lookInDatabase = false;
+            }
+        }
+        catch
+        {
+            // What this pass took from the inbox is gone from memory; the database still has it.
+            _lookInDatabase = true;
+            throw;
         }
         finally
         {
@@ -118,7 +148,7 @@ internal sealed partial class AlertEngine(
             await ResumeAsync(db, cancellationToken);
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
             var book = scope.ServiceProvider.GetRequiredService<AlertBook>();
-            await CommitAsync(db, book, () => new AlertSweep(db, spec, _kinds, _memories, book, options.Value).RunAsync(now, cancellationToken), cancellationToken);
+            await CommitAsync(db, book, () => new AlertSweep(db, spec, _kinds, _memories, closures, book, options.Value).RunAsync(now, cancellationToken), cancellationToken);
         }
         finally
         {
@@ -126,32 +156,67 @@ internal sealed partial class AlertEngine(
         }
     }
 
-    private async Task<bool> ProcessBatchAsync(CancellationToken cancellationToken)
+    /// <summary>Evaluates messages as ingest handed them over (rows after the cursor, in commit order), in one transaction.</summary>
+    private async Task EvaluateHandedOverAsync(List<CommittedMessage> handed, CancellationToken cancellationToken)
+    {
+        var (messages, devices) = BatchEvaluation.HandedOver(handed);
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HubDb>();
+        await EvaluateAsync(scope, db, messages, devices, cancellationToken);
+    }
+
+    /// <summary>Evaluates the next stored messages after the cursor, up to <paramref name="upTo"/>, in one transaction. False when there were none.</summary>
+    private async Task<bool> EvaluateStoredAsync(long upTo, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<HubDb>();
-        await ResumeAsync(db, cancellationToken);
-        var cursor = await db.Cursors.FirstOrDefaultAsync(c => c.Name == CursorName, cancellationToken);
-        if (cursor is null)
-        {
-            cursor = new ConsumerCursor { Name = CursorName, Position = 0 };
-            db.Cursors.Add(cursor);
-        }
-        var messages = await BatchEvaluation.MessagesAsync(db, cursor.Position, options.Value.BatchSize, cancellationToken);
+        var (messages, devices) = await BatchEvaluation.StoredAsync(db, spec, _position!.Value, upTo, options.Value.BatchSize, cancellationToken);
         if (messages.Count == 0)
         {
             return false;
         }
+        await EvaluateAsync(scope, db, messages, devices, cancellationToken);
+        return messages.Count == options.Value.BatchSize;
+    }
 
+    private async Task EvaluateAsync(AsyncServiceScope scope, HubDb db, List<EvaluatedMessage> messages, Dictionary<long, DeviceEntry> devices, CancellationToken cancellationToken)
+    {
+        await ResumeAsync(db, cancellationToken);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var book = scope.ServiceProvider.GetRequiredService<AlertBook>();
+        var through = messages[^1].Id;
         await CommitAsync(db, book, async () =>
         {
-            var evaluation = await BatchEvaluation.LoadAsync(db, spec, _kinds, _memories, book, messages, now, cancellationToken);
-            evaluation.Run(messages);
-            cursor.Position = messages[^1].Id;
+            var runner = await RuleRunner.LoadAsync(db, _kinds, _memories, closures, devices.Keys, now, cancellationToken);
+            BatchEvaluation.Run(runner, devices, messages);
+            await runner.ApplyAsync(db, book, cancellationToken);
+            MoveCursor(db, through);
         }, cancellationToken);
-        return messages.Count == options.Value.BatchSize;
+        _position = through;
+        _cursorStored = true;
+    }
+
+    /// <summary>The committed cursor: how far the engine got before this process started.</summary>
+    private async Task<long> PositionAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HubDb>();
+        var cursor = await db.Cursors.AsNoTracking().FirstOrDefaultAsync(c => c.Name == CursorName, cancellationToken);
+        _cursorStored = cursor is not null;
+        return cursor?.Position ?? 0;
+    }
+
+    /// <summary>Moves the cursor in the pass's unit of work, without reading it first.</summary>
+    private void MoveCursor(HubDb db, long through)
+    {
+        if (_cursorStored)
+        {
+            db.Cursors.Attach(new ConsumerCursor { Name = CursorName, Position = _position!.Value }).Entity.Position = through;
+        }
+        else
+        {
+            db.Cursors.Add(new ConsumerCursor { Name = CursorName, Position = through });
+        }
     }
 
     /// <summary>

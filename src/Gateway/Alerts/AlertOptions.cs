@@ -12,9 +12,16 @@ internal sealed class AlertOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Stored messages evaluated per transaction.</summary>
+    /// <summary>Messages evaluated per transaction.</summary>
     [Range(1, 10_000)]
-    public int BatchSize { get; set; } = 500;
+    public int BatchSize { get; set; } = 5000;
+
+    /// <summary>
+    /// Committed messages waiting in memory for the engine, at most. Beyond it ingest's hand-overs are dropped, and the
+    /// engine reads those messages from the database instead, as it does after a restart.
+    /// </summary>
+    [Range(1_000, 10_000_000)]
+    public int InboxCapacity { get; set; } = 50_000;
 
     /// <summary>
     /// Devices whose rule memories the engine keeps in memory between passes; beyond it, those used longest ago are

@@ -1,5 +1,6 @@
 using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Alerts.Cap;
+using IntegrationHub.Gateway.Ingestion;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -7,11 +8,13 @@ namespace Microsoft.Extensions.DependencyInjection;
 
 internal static class AlertsServiceCollectionExtensions
 {
-    /// <summary>The alert engine (a hosted service reading committed telemetry) and what the alerts API needs.</summary>
+    /// <summary>The alert engine (a hosted service evaluating committed telemetry, handed over by ingest) and what the alerts API needs.</summary>
     public static IServiceCollection AddHubAlerts(this IServiceCollection services)
     {
         services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.TryAddSingleton<AlertSignal>();
+        services.TryAddSingleton<AlertInbox>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ICommitObserver, AlertInbox>(sp => sp.GetRequiredService<AlertInbox>()));
+        services.TryAddSingleton<AlertClosures>();
         services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<AlertOptions>>().Value;

@@ -34,11 +34,14 @@ internal sealed class RuleMemories(int capacity)
 
     public int Count => _devices.Count;
 
-    /// <summary>Makes sure the memories of these devices are at hand: those not cached yet are read in one query.</summary>
-    public async Task LoadAsync(HubDb db, IEnumerable<long> deviceKeys, CancellationToken cancellationToken)
+    /// <summary>
+    /// Makes sure the memories of these devices are at hand: those not cached yet are read in one query. Returns the
+    /// devices it read.
+    /// </summary>
+    public async Task<List<long>> LoadAsync(HubDb db, IEnumerable<long> deviceKeys, CancellationToken cancellationToken)
     {
         _pass++;
-        List<long>? missing = null;
+        List<long> missing = [];
         foreach (var key in deviceKeys)
         {
             if (_devices.TryGetValue(key, out var cached))
@@ -47,12 +50,12 @@ internal sealed class RuleMemories(int capacity)
             }
             else
             {
-                (missing ??= []).Add(key);
+                missing.Add(key);
             }
         }
-        if (missing is null)
+        if (missing.Count == 0)
         {
-            return;
+            return missing;
         }
         foreach (var key in missing)
         {
@@ -66,6 +69,7 @@ internal sealed class RuleMemories(int capacity)
                 _devices[state.DeviceKey].Rules[state.RuleId] = JsonSerializer.Deserialize(state.Memory, RuleMemoryJson.Default.RuleMemory)!;
             }
         }
+        return missing;
     }
 
     /// <summary>The rule's memory on a loaded device, created on first use, to be changed: it is written back at the next save.</summary>

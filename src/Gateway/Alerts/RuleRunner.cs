@@ -2,7 +2,9 @@ using System.Collections.Frozen;
 using System.Runtime.CompilerServices;
 using IntegrationHub.Conformance.Profiles;
 using IntegrationHub.Conformance.Spec;
+using IntegrationHub.Conformance.Validation;
 using IntegrationHub.Gateway.Alerts.Rules;
+using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -37,42 +39,29 @@ internal sealed class ProfileRules
 }
 
 /// <summary>
-/// Runs rules for a set of devices inside one unit of work: it loads, for those devices, their registration and site
-/// parameters, open alerts and maintenance windows, and makes sure the engine's rule memories hold them; steps rules
-/// sample by sample; and leaves alert changes tracked and memories marked changed, for the caller to commit.
+/// A device as the engine evaluates it: who owns it, its profile and the profile's rules, and its resolved site
+/// parameters. For handed-over telemetry it is what ingest judged the message with; otherwise it is read from the database.
 /// </summary>
-internal sealed class RuleRunner
+internal sealed record DeviceEntry(AlertDevice Device, CompiledProfile Profile, ProfileRules Rules, ParameterSet Parameters)
 {
-    private static readonly MaintenanceWindow[] NoMaintenance = [];
-
-    private readonly RuleKinds _kinds;
-    private readonly RuleMemories _memories;
-    private readonly AlertBook _book;
-    private readonly long _now;
-    private readonly Dictionary<long, DeviceEntry> _devices;
-    private readonly Dictionary<string, Alert> _open;
-    private readonly Dictionary<long, MaintenanceWindow[]> _maintenance;
-    private readonly List<Cause> _causes = [];
-
-    private RuleRunner(RuleKinds kinds, RuleMemories memories, AlertBook book, long now, Dictionary<long, DeviceEntry> devices, List<Alert> open, List<MaintenanceWindow> maintenance)
+    /// <summary>The device of a committed message, as ingest resolved it (registration, site parameters, sandbox).</summary>
+    public static DeviceEntry Of(CommittedMessage committed)
     {
-        (_kinds, _memories, _book, _now, _devices) = (kinds, memories, book, now, devices);
-        _open = open.ToDictionary(a => a.OpenKey!, StringComparer.Ordinal);
-        _maintenance = maintenance.GroupBy(m => m.DeviceKey).ToDictionary(g => g.Key, g => g.ToArray());
+        var message = committed.Message;
+        var registration = message.Device ?? throw new InvalidOperationException("The hub validates with its device registry, so every accepted message has a device.");
+        var profile = message.Profile;
+        var device = new AlertDevice(registration.Key, registration.DeviceId, committed.Sender.OrganizationId, profile.Id, profile.Domain, registration.District ?? "", committed.Sender.Sandbox);
+        return new DeviceEntry(device, profile, ProfileRules.Of(profile), profile.Parameters(registration.Parameters));
     }
 
-    /// <summary>A device with its profile, the profile's rules as the engine walks them, and resolved site parameters.</summary>
-    internal sealed record DeviceEntry(AlertDevice Device, CompiledProfile Profile, ProfileRules Rules, ParameterSet Parameters, long RegisteredAt);
-
-    public IEnumerable<DeviceEntry> Devices => _devices.Values;
-
-    public static async Task<RuleRunner> LoadAsync(HubDb db, SpecCatalog spec, RuleKinds kinds, RuleMemories memories, AlertBook book, long now, IReadOnlyCollection<long> deviceKeys, CancellationToken cancellationToken)
+    /// <summary>These devices as stored now: registration, the adapter's status, site parameters. Devices of unknown profiles are left out.</summary>
+    public static async Task<Dictionary<long, DeviceEntry>> LoadAsync(HubDb db, SpecCatalog spec, IReadOnlyCollection<long> deviceKeys, CancellationToken cancellationToken)
     {
         var devices = await db.Devices.AsNoTracking().Where(d => deviceKeys.Contains(d.Key))
             .Join(db.Adapters, d => d.AdapterId, a => a.Id, (d, a) => new { Device = d, a.Status })
             .ToListAsync(cancellationToken);
         var site = await SiteParameters.LoadAsync(db, devices.Select(d => d.Device.ProfileId).Distinct().ToList(), cancellationToken);
-        var entries = new Dictionary<long, DeviceEntry>();
+        var entries = new Dictionary<long, DeviceEntry>(devices.Count);
         foreach (var row in devices)
         {
             if (!spec.Profiles.TryGetValue(row.Device.ProfileId, out var profile))
@@ -80,35 +69,84 @@ internal sealed class RuleRunner
                 continue;
             }
             var d = row.Device;
-            var device = new AlertDevice(d.Key, d.DeviceId, d.OrganizationId, d.ProfileId, profile.Domain, d.District, row.Status == AdapterStatus.Sandbox, d.Lon, d.Lat);
-            entries[d.Key] = new DeviceEntry(device, profile, ProfileRules.Of(profile), profile.Parameters(site.For(d.OrganizationId, d.ProfileId, d.District, d.Group, d.Parameters)), d.CreatedAt.ToUnixTimeMilliseconds());
+            var device = new AlertDevice(d.Key, d.DeviceId, d.OrganizationId, d.ProfileId, profile.Domain, d.District, row.Status == AdapterStatus.Sandbox);
+            entries[d.Key] = new DeviceEntry(device, profile, ProfileRules.Of(profile), profile.Parameters(site.For(d.OrganizationId, d.ProfileId, d.District, d.Group, d.Parameters)));
         }
-        var keys = entries.Keys.ToList();
-        await memories.LoadAsync(db, keys, cancellationToken);
-        var open = await db.Alerts.Where(a => a.OpenKey != null && keys.Contains(a.DeviceKey)).ToListAsync(cancellationToken);
-        await ReleaseClosedAsync(db, memories, keys, open, now, cancellationToken);
+        return entries;
+    }
+}
+
+/// <summary>
+/// Runs rules for a set of devices inside one unit of work, in two steps. First it steps rules sample by sample, in
+/// memory only: the engine's rule memories (read from the database only for devices not cached yet) and the maintenance
+/// windows are all a sample needs, and the memories it changes are marked for the caller's commit. Then
+/// <see cref="ApplyAsync"/> turns the level changes that came of it, few beside the samples, into alert steps: only
+/// those alerts are read, tracked in the caller's unit of work.
+/// </summary>
+internal sealed class RuleRunner
+{
+    private static readonly MaintenanceWindow[] NoMaintenance = [];
+
+    private readonly RuleKinds _kinds;
+    private readonly RuleMemories _memories;
+    private readonly long _now;
+    private readonly Dictionary<long, MaintenanceWindow[]> _maintenance;
+    private readonly List<Cause> _causes = [];
+    private readonly List<LevelChange> _changes = [];
+
+    private RuleRunner(RuleKinds kinds, RuleMemories memories, long now, List<MaintenanceWindow> maintenance)
+    {
+        (_kinds, _memories, _now) = (kinds, memories, now);
+        _maintenance = maintenance.GroupBy(m => m.DeviceKey).ToDictionary(g => g.Key, g => g.ToArray());
+    }
+
+    /// <summary>A rule's level change on a device, waiting to become an alert step.</summary>
+    private sealed record LevelChange(DeviceEntry Entry, RuleDefinition Rule, AlertLevel? Before, AlertLevel? After, Trigger Trigger, List<CauseData> Causes);
+
+    public static async Task<RuleRunner> LoadAsync(HubDb db, RuleKinds kinds, RuleMemories memories, AlertClosures closures, IReadOnlyCollection<long> deviceKeys, long now, CancellationToken cancellationToken)
+    {
+        var loaded = await memories.LoadAsync(db, deviceKeys, cancellationToken);
+        if (loaded.Count > 0)
+        {
+            await ReleaseClosedAsync(db, memories, loaded, now, cancellationToken);
+        }
+        // Alerts closed since the last pass, on devices whose memories were already at hand.
+        foreach (var (deviceKey, ruleId, closedAt) in closures.Take())
+        {
+            if (memories.Peek(deviceKey, ruleId)?.Level is not null)
+            {
+                memories.Change(deviceKey, ruleId).Release(closedAt);
+            }
+        }
         // Windows that ended up to a day ago still matter: samples from them are never used (RULE-013). There are few
         // at any time, so all of them are read.
         var recent = now - (long)TimeSpan.FromDays(1).TotalMilliseconds;
         var maintenance = await db.Maintenance.AsNoTracking().Where(m => m.Until > recent).ToListAsync(cancellationToken);
-        return new RuleRunner(kinds, memories, book, now, entries, open, maintenance);
+        return new RuleRunner(kinds, memories, now, maintenance);
     }
 
     /// <summary>
     /// A rule whose memory holds a level while no alert is open for it had its alert closed while the condition held
     /// (rules.md §10): it lets go of that level and watches the device afresh from the close, so that the device's next
-    /// readings raise a new alert at whatever level they meet. Closing is an operator's act through the API, so the
-    /// engine learns of it here, from the database, at the next pass that touches the device.
+    /// readings raise a new alert at whatever level they meet. Closing is an operator's act through the API: the engine
+    /// hears of it (<see cref="AlertClosures"/>) while it keeps the device's memories, and otherwise learns of it here,
+    /// from the database, when it reads them.
     /// </summary>
-    private static async Task ReleaseClosedAsync(HubDb db, RuleMemories memories, List<long> keys, List<Alert> open, long now, CancellationToken cancellationToken)
+    private static async Task ReleaseClosedAsync(HubDb db, RuleMemories memories, List<long> keys, long now, CancellationToken cancellationToken)
     {
-        var openKeys = open.Select(a => a.OpenKey!).ToHashSet(StringComparer.Ordinal);
-        var released = memories.Raised(keys).Where(r => !openKeys.Contains(AlertBook.OpenKeyOf(r.DeviceKey, r.RuleId))).ToList();
+        var raised = memories.Raised(keys).ToList();
+        if (raised.Count == 0)
+        {
+            return;
+        }
+        var devices = raised.Select(r => r.DeviceKey).Distinct().ToList();
+        var openKeys = (await db.Alerts.AsNoTracking().Where(a => a.OpenKey != null && devices.Contains(a.DeviceKey)).Select(a => a.OpenKey!).ToListAsync(cancellationToken))
+            .ToHashSet(StringComparer.Ordinal);
+        var released = raised.Where(r => !openKeys.Contains(AlertBook.OpenKeyOf(r.DeviceKey, r.RuleId))).ToList();
         if (released.Count == 0)
         {
             return;
         }
-        var devices = released.Select(r => r.DeviceKey).Distinct().ToList();
         var closed = await db.Alerts.AsNoTracking()
             .Where(a => a.ClosedAt != null && devices.Contains(a.DeviceKey))
             .GroupBy(a => new { a.DeviceKey, a.RuleId })
@@ -121,8 +159,6 @@ internal sealed class RuleRunner
         }
     }
 
-    public bool TryGetDevice(long key, out DeviceEntry entry) => _devices.TryGetValue(key, out entry!);
-
     /// <summary>Whether the rule's alert condition is raised on the device (its memory holds a level).</summary>
     public bool Raised(long deviceKey, string ruleId) => _memories.Peek(deviceKey, ruleId)?.Level is not null;
 
@@ -130,8 +166,8 @@ internal sealed class RuleRunner
     public long? WatchedSince(long deviceKey, string ruleId) => _memories.Peek(deviceKey, ruleId)?.WatchedSince;
 
     /// <summary>
-    /// Judges one sample with one rule; records a level change as an alert step. Samples older than the newest one
-    /// judged are skipped (RULE-002). During a maintenance window nothing is judged, and afterwards every run starts
+    /// Judges one sample with one rule; notes a level change for <see cref="ApplyAsync"/>. Samples older than the newest
+    /// one judged are skipped (RULE-002). During a maintenance window nothing is judged, and afterwards every run starts
     /// empty (RULE-013).
     /// </summary>
     public void Step(DeviceEntry entry, RuleDefinition rule, Sample sample, Trigger trigger, bool clearSuppressed = false)
@@ -159,13 +195,36 @@ internal sealed class RuleRunner
         var after = _kinds.For(rule).Evaluate(rule, memory, sample, scope);
         if (before != after)
         {
-            var key = AlertBook.OpenKeyOf(deviceKey, rule.Id);
-            _open.TryGetValue(key, out var open);
-            if (_book.LevelChanged(entry.Device, rule, before, after, open, trigger, Describe(entry.Profile, rule, _causes), _now) is { OpenKey: not null } changed)
+            _changes.Add(new LevelChange(entry, rule, before, after, trigger, Describe(entry.Profile, rule, _causes)));
+        }
+    }
+
+    /// <summary>
+    /// Records the level changes of the steps so far as alert steps, in the order they happened, in the caller's unit of
+    /// work: reads the open alerts they touch and, for alerts they raise, where their devices stand.
+    /// </summary>
+    public async Task ApplyAsync(HubDb db, AlertBook book, CancellationToken cancellationToken)
+    {
+        if (_changes.Count == 0)
+        {
+            return;
+        }
+        var keys = _changes.Select(c => AlertBook.OpenKeyOf(c.Entry.Device.Key, c.Rule.Id)).Distinct(StringComparer.Ordinal).ToList();
+        var open = await db.Alerts.Where(a => a.OpenKey != null && keys.Contains(a.OpenKey)).ToDictionaryAsync(a => a.OpenKey!, StringComparer.Ordinal, cancellationToken);
+        var raising = _changes.Where(c => c.After is not null && !open.ContainsKey(AlertBook.OpenKeyOf(c.Entry.Device.Key, c.Rule.Id))).Select(c => c.Entry.Device.Key).Distinct().ToList();
+        var places = raising.Count == 0 ? [] : await db.Devices.AsNoTracking().Where(d => raising.Contains(d.Key))
+            .ToDictionaryAsync(d => d.Key, d => new AlertPlace(d.Lon, d.Lat), cancellationToken);
+        foreach (var change in _changes)
+        {
+            var key = AlertBook.OpenKeyOf(change.Entry.Device.Key, change.Rule.Id);
+            open.TryGetValue(key, out var alert);
+            var place = places.GetValueOrDefault(change.Entry.Device.Key);
+            if (book.LevelChanged(change.Entry.Device, place, change.Rule, change.Before, change.After, alert, change.Trigger, change.Causes, _now) is { OpenKey: not null } changed)
             {
-                _open[key] = changed;
+                open[key] = changed;
             }
         }
+        _changes.Clear();
     }
 
     public bool InMaintenance(long deviceKey, long at) => InMaintenance(_maintenance.GetValueOrDefault(deviceKey, NoMaintenance), at);
@@ -224,61 +283,76 @@ internal sealed class RuleRunner
     }
 }
 
-/// <summary>What the engine reads of a stored message.</summary>
-internal sealed record EvaluatedMessage(long Id, string MessageId, long DeviceKey, long ObservedAt, long ReceivedAt, string? State);
+/// <summary>One committed message as the engine evaluates it: its row (commit order), its device and what it says.</summary>
+internal readonly record struct EvaluatedMessage(long Id, string MessageId, long DeviceKey, long ObservedAt, long ReceivedAt, string? State, NormalizedObservation[] Observations);
 
-/// <summary>What the engine reads of a stored observation.</summary>
-internal sealed record EvaluatedObservation(long MessageRecordId, string Metric, double? Number, string? Text, string? Unit);
-
-/// <summary>Evaluates a batch of stored messages, in commit order.</summary>
-internal sealed class BatchEvaluation
+/// <summary>
+/// Evaluates a batch of committed messages, in commit order: handed over by ingest, or read back from the database
+/// (after a restart, or where hand-overs were missed).
+/// </summary>
+internal static class BatchEvaluation
 {
-    private readonly RuleRunner _runner;
-    private readonly Dictionary<long, List<EvaluatedObservation>> _observations;
-
-    private BatchEvaluation(RuleRunner runner, Dictionary<long, List<EvaluatedObservation>> observations) => (_runner, _observations) = (runner, observations);
-
-    /// <summary>The next stored messages after <paramref name="position"/>, in commit order, as the engine reads them.</summary>
-    public static Task<List<EvaluatedMessage>> MessagesAsync(HubDb db, long position, int count, CancellationToken cancellationToken) =>
-        db.Messages.AsNoTracking()
-            .Where(m => m.Id > position)
-            .OrderBy(m => m.Id)
-            .Take(count)
-            .Select(m => new EvaluatedMessage(m.Id, m.MessageId, m.DeviceKey, m.ObservedAt, m.ReceivedAt, m.State))
-            .ToListAsync(cancellationToken);
-
-    public static async Task<BatchEvaluation> LoadAsync(HubDb db, SpecCatalog spec, RuleKinds kinds, RuleMemories memories, AlertBook book,
-        IReadOnlyList<EvaluatedMessage> messages, long now, CancellationToken cancellationToken)
+    /// <summary>Messages as ingest handed them over, with their devices as ingest resolved them.</summary>
+    public static (List<EvaluatedMessage> Messages, Dictionary<long, DeviceEntry> Devices) HandedOver(IReadOnlyList<CommittedMessage> committed)
     {
-        var first = messages[0].Id;
-        var last = messages[^1].Id;
-        var observations = new Dictionary<long, List<EvaluatedObservation>>(messages.Count);
-        var stored = db.Observations.AsNoTracking()
-            .Where(o => o.MessageRecordId >= first && o.MessageRecordId <= last)
-            .Select(o => new EvaluatedObservation(o.MessageRecordId, o.Metric, o.Number, o.Text, o.Unit));
-        await foreach (var observation in stored.AsAsyncEnumerable().WithCancellation(cancellationToken))
+        var messages = new List<EvaluatedMessage>(committed.Count);
+        var devices = new Dictionary<long, DeviceEntry>();
+        foreach (var c in committed)
         {
-            if (!observations.TryGetValue(observation.MessageRecordId, out var list))
-            {
-                observations[observation.MessageRecordId] = list = [];
-            }
-            list.Add(observation);
+            var message = c.Message;
+            var entry = DeviceEntry.Of(c);
+            // A device's newest message in the pass speaks for it: its registration as ingest last saw it.
+            devices[entry.Device.Key] = entry;
+            messages.Add(new EvaluatedMessage(c.Row, message.MessageId, entry.Device.Key, message.Time.ToUnixTimeMilliseconds(), c.ReceivedAt.ToUnixTimeMilliseconds(),
+                message.Status?.State, message.Observations));
         }
-        var devices = new HashSet<long>();
-        foreach (var message in messages)
-        {
-            devices.Add(message.DeviceKey);
-        }
-        var runner = await RuleRunner.LoadAsync(db, spec, kinds, memories, book, now, devices, cancellationToken);
-        return new BatchEvaluation(runner, observations);
+        return (messages, devices);
     }
 
-    public void Run(IReadOnlyList<EvaluatedMessage> messages)
+    /// <summary>
+    /// The next stored messages after <paramref name="position"/> and up to <paramref name="upTo"/>, at most
+    /// <paramref name="count"/>, in commit order, with their devices as stored now.
+    /// </summary>
+    public static async Task<(List<EvaluatedMessage> Messages, Dictionary<long, DeviceEntry> Devices)> StoredAsync(
+        HubDb db, SpecCatalog spec, long position, long upTo, int count, CancellationToken cancellationToken)
+    {
+        var rows = await db.Messages.AsNoTracking()
+            .Where(m => m.Id > position && m.Id <= upTo)
+            .OrderBy(m => m.Id)
+            .Take(count)
+            .Select(m => new { m.Id, m.MessageId, m.DeviceKey, m.ObservedAt, m.ReceivedAt, m.State })
+            .ToListAsync(cancellationToken);
+        if (rows.Count == 0)
+        {
+            return ([], []);
+        }
+        var first = rows[0].Id;
+        var last = rows[^1].Id;
+        var observations = new Dictionary<long, List<NormalizedObservation>>(rows.Count);
+        var stored = db.Observations.AsNoTracking()
+            .Where(o => o.MessageRecordId >= first && o.MessageRecordId <= last)
+            .Select(o => new { o.MessageRecordId, o.Metric, o.Number, o.Text, o.Unit });
+        await foreach (var o in stored.AsAsyncEnumerable().WithCancellation(cancellationToken))
+        {
+            if (!observations.TryGetValue(o.MessageRecordId, out var list))
+            {
+                observations[o.MessageRecordId] = list = [];
+            }
+            // The kind is the profile's business: the engine asks the profile, not the observation.
+            list.Add(new NormalizedObservation(o.Metric, default, o.Number, o.Text, o.Unit));
+        }
+        var messages = rows.Select(m => new EvaluatedMessage(m.Id, m.MessageId, m.DeviceKey, m.ObservedAt, m.ReceivedAt, m.State,
+            observations.TryGetValue(m.Id, out var list) ? [.. list] : [])).ToList();
+        var devices = await DeviceEntry.LoadAsync(db, spec, messages.Select(m => m.DeviceKey).ToHashSet(), cancellationToken);
+        return (messages, devices);
+    }
+
+    public static void Run(RuleRunner runner, IReadOnlyDictionary<long, DeviceEntry> devices, List<EvaluatedMessage> messages)
     {
         List<string>? returned = null;
         foreach (var message in messages)
         {
-            if (!_runner.TryGetDevice(message.DeviceKey, out var entry))
+            if (!devices.TryGetValue(message.DeviceKey, out var entry))
             {
                 continue;
             }
@@ -288,14 +362,13 @@ internal sealed class BatchEvaluation
             returned?.Clear();
             foreach (var rule in entry.Rules.Absence)
             {
-                var wasAbsent = _runner.Raised(entry.Device.Key, rule.Id);
-                _runner.Step(entry, rule, new Sample(message.ReceivedAt, null, AbsenceKind.Present), new Trigger(message.ReceivedAt, null, null, null, null, message.Id, message.MessageId));
+                var wasAbsent = runner.Raised(entry.Device.Key, rule.Id);
+                runner.Step(entry, rule, new Sample(message.ReceivedAt, null, AbsenceKind.Present), new Trigger(message.ReceivedAt, null, null, null, null, message.Id, message.MessageId));
                 if (wasAbsent)
                 {
                     (returned ??= []).AddRange(rule.SuppressesClear);
                 }
             }
-            var observations = _observations.GetValueOrDefault(message.Id);
             foreach (var rule in entry.Rules.Observed)
             {
                 var suppressed = returned is { Count: > 0 } && returned.Contains(rule.Id);
@@ -303,20 +376,16 @@ internal sealed class BatchEvaluation
                 {
                     if (message.State is { } state)
                     {
-                        _runner.Step(entry, rule, new Sample(message.ObservedAt, null, state), new Trigger(message.ObservedAt, "status.state", null, state, null, message.Id, message.MessageId), suppressed);
+                        runner.Step(entry, rule, new Sample(message.ObservedAt, null, state), new Trigger(message.ObservedAt, "status.state", null, state, null, message.Id, message.MessageId), suppressed);
                     }
                     continue;
                 }
-                if (observations is null)
-                {
-                    continue;
-                }
-                foreach (var observation in observations)
+                foreach (var observation in message.Observations)
                 {
                     if (observation.Metric == watched)
                     {
                         var flag = entry.Profile.Metrics.TryGetValue(watched, out var metric) && metric.Kind == MetricKind.Flag;
-                        _runner.Step(entry, rule, new Sample(message.ObservedAt, observation.Number, observation.Text),
+                        runner.Step(entry, rule, new Sample(message.ObservedAt, observation.Number, observation.Text),
                             new Trigger(message.ObservedAt, watched, observation.Number, observation.Text, observation.Unit, message.Id, message.MessageId, flag), suppressed);
                     }
                 }
@@ -329,7 +398,7 @@ internal sealed class BatchEvaluation
 /// The periodic pass: devices silent for their absence rules' number of reporting intervals get an absence sample;
 /// alerts that missed a lifecycle deadline escalate; unacknowledged alerts are re-notified at their level's interval.
 /// </summary>
-internal sealed class AlertSweep(HubDb db, SpecCatalog spec, RuleKinds kinds, RuleMemories memories, AlertBook book, AlertOptions options)
+internal sealed class AlertSweep(HubDb db, SpecCatalog spec, RuleKinds kinds, RuleMemories memories, AlertClosures closures, AlertBook book, AlertOptions options)
 {
     public async Task RunAsync(long now, CancellationToken cancellationToken)
     {
@@ -339,15 +408,15 @@ internal sealed class AlertSweep(HubDb db, SpecCatalog spec, RuleKinds kinds, Ru
         var profiles = spec.Profiles.Values.Where(p => p.Definition.Rules.OfType<AbsenceRule>().Any()).ToDictionary(p => p.Id);
         var profileIds = profiles.Keys.ToList();
         var candidates = await db.Devices.AsNoTracking().Where(d => profileIds.Contains(d.ProfileId)).Select(d => new { d.Key, d.ProfileId, d.CreatedAt }).ToListAsync(cancellationToken);
-        var overdueKeys = candidates
+        var overdue = candidates
             .Where(d => profiles[d.ProfileId].Definition.Rules.OfType<AbsenceRule>().Any(rule =>
                 now - (lastSeen.TryGetValue(d.Key, out var at) ? at : d.CreatedAt.ToUnixTimeMilliseconds()) >= Overdue(profiles[d.ProfileId], rule)))
-            .Select(d => d.Key)
-            .ToList();
-        var runner = await RuleRunner.LoadAsync(db, spec, kinds, memories, book, now, overdueKeys, cancellationToken);
-        foreach (var entry in runner.Devices)
+            .ToDictionary(d => d.Key, d => d.CreatedAt.ToUnixTimeMilliseconds());
+        var devices = await DeviceEntry.LoadAsync(db, spec, overdue.Keys, cancellationToken);
+        var runner = await RuleRunner.LoadAsync(db, kinds, memories, closures, devices.Keys, now, cancellationToken);
+        foreach (var entry in devices.Values)
         {
-            var reported = lastSeen.TryGetValue(entry.Device.Key, out var at) ? at : entry.RegisteredAt;
+            var reported = lastSeen.TryGetValue(entry.Device.Key, out var at) ? at : overdue[entry.Device.Key];
             foreach (var rule in entry.Rules.Absence)
             {
                 // After its alert was closed while the device was still silent, the silence counts from the close.
@@ -358,6 +427,7 @@ internal sealed class AlertSweep(HubDb db, SpecCatalog spec, RuleKinds kinds, Ru
                 }
             }
         }
+        await runner.ApplyAsync(db, book, cancellationToken);
 
         var inMaintenance = (await db.Maintenance.AsNoTracking().Where(m => m.From <= now && now < m.Until).Select(m => m.DeviceKey).ToListAsync(cancellationToken)).ToHashSet();
         var waiting = await db.Alerts

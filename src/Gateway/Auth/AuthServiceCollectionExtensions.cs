@@ -69,7 +69,8 @@ internal static class AuthServiceCollectionExtensions
         // Replaces the framework's handler, which AddAuthorization has already registered.
         services.Replace(ServiceDescriptor.Singleton<IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>());
         services.TryAddScoped<ClientCredentials>();
-        services.TryAddScoped<ClientAccess>();
+        services.TryAddSingleton<ClientAccess>();
+        services.AddSingleton<IChangeListener>(sp => sp.GetRequiredService<ClientAccess>());
         services.TryAddSingleton<AccessTokens>();
         services.TryAddScoped<Bootstrapper>();
         return services;

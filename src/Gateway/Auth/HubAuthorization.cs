@@ -26,7 +26,7 @@ internal static class HubPolicies
     public static readonly string SenderOrOrganization = ForScope(Scopes.TelemetryWrite, Scopes.OrganizationManage);
 
     /// <summary>The endpoints open to any one of several scopes; each combination is a policy of its own.</summary>
-    private static readonly string[][] Alternatives = [[Scopes.Admin, Scopes.OrganizationManage], [Scopes.TelemetryWrite, Scopes.OrganizationManage]];
+    private static readonly string[][] Alternatives = [[Scopes.Admin, Scopes.OrganizationManage], [Scopes.TelemetryWrite, Scopes.OrganizationManage], [Scopes.DevicesCommand, Scopes.TelemetryWrite]];
 
     public static string ForScope(params string[] anyOf) => "scope:" + string.Join('|', anyOf);
 
@@ -109,9 +109,9 @@ internal sealed class ActiveClientHandler(ClientAccess clients, UserAccess users
     }
 
     /// <summary>The database's word on whoever made the request: a person with a session, or a client with a token.</summary>
-    public static Task<AccessDecision> DecideAsync(HttpContext http, ClaimsPrincipal user, ClientAccess clients, UserAccess users) =>
+    public static ValueTask<AccessDecision> DecideAsync(HttpContext http, ClaimsPrincipal user, ClientAccess clients, UserAccess users) =>
         http.Request.Headers.Authorization.Count == 0 && UserAccess.IsUser(user)
-            ? users.DecideAsync(user, http.RequestAborted)
+            ? new(users.DecideAsync(user, http.RequestAborted))
             : clients.DecideAsync(user.ClientId()!, user.GetClaim(HubClaims.Stamp), user.GetScopes(), http.RequestAborted);
 }
 
@@ -143,7 +143,7 @@ internal sealed class ProblemAuthorizationResultHandler : IAuthorizationMiddlewa
 
     public Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
     {
-        if (authorizeResult.Succeeded || !context.Request.Path.StartsWithSegments("/v1"))
+        if (authorizeResult.Succeeded || !(context.Request.Path.StartsWithSegments("/v1") || context.Request.Path.StartsWithSegments("/upstream")))
         {
             return _default.HandleAsync(next, context, policy, authorizeResult);
         }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Conformance.Validation;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Ingestion;
@@ -12,9 +13,11 @@ namespace IntegrationHub.Gateway.Certification;
 /// <summary>
 /// The open sessions by adapter, held in memory so that ingest asks a dictionary, not the database, whether to record
 /// a batch. Loaded at start; the API keeps it current. One node's view: in a cluster, sessions are opened and fed
-/// through the same node.
+/// through the same node. It takes part in ingest twice: it refuses sandbox adapters outside a session when the hub
+/// requires certification (TEL-015), and records every batch an adapter with an open session sends.
 /// </summary>
-internal sealed class CertificationSessions(IServiceScopeFactory scopes, IOptions<CertificationOptions> options) : IHostedService
+internal sealed class CertificationSessions(IServiceScopeFactory scopes, IOptions<CertificationOptions> options, IOptions<IngestionOptions> ingestion)
+    : IHostedService, IIngestAdmission, IBatchObserver
 {
     private readonly ConcurrentDictionary<string, string> _openByAdapter = new(StringComparer.Ordinal);
 
@@ -40,23 +43,27 @@ internal sealed class CertificationSessions(IServiceScopeFactory scopes, IOption
     /// TEL-015: when the hub requires certification, a sandbox adapter may send only while it runs a certification
     /// session; its data stays in the sandbox either way.
     /// </summary>
-    public bool Refuses(Caller caller, IngestionOptions ingestion) =>
-        ingestion.RequireCertification && caller.IsSandbox && OpenSession(caller.ClientId) is null;
+    public IngestRefusal? Refuses(Caller caller) =>
+        ingestion.Value.RequireCertification && caller.IsSandbox && OpenSession(caller.ClientId) is null
+            ? new IngestRefusal(ErrorCodes.AdapterNotCertified, $"Adapter '{caller.ClientId}' is in the sandbox; this hub accepts data only from certified adapters, or within a certification session (POST /v1/certifications).")
+            : null;
 
     /// <summary>Records a judged batch for the adapter's open session, if it has one. Best effort: the batch is already stored.</summary>
-    public async Task RecordAsync(HubDb db, Caller caller, string transport, IReadOnlyList<JsonElement> messages, IReadOnlyList<PendingMessage> batch,
-        IReadOnlyList<(MessageOutcome Outcome, long? QuarantineId)> outcomes, DateTimeOffset receivedAt, CancellationToken cancellationToken)
+    public async ValueTask JudgedAsync(JudgedBatch judged, CancellationToken cancellationToken)
     {
-        if (OpenSession(caller.ClientId) is not { } certificationId)
+        if (OpenSession(judged.Caller.ClientId) is not { } certificationId)
         {
             return;
         }
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HubDb>();
         var session = await db.Certifications.FirstOrDefaultAsync(c => c.Id == certificationId && c.State == CertificationState.Open, cancellationToken);
         if (session is null)
         {
-            Closed(caller.ClientId);
+            Closed(judged.Caller.ClientId);
             return;
         }
+        var batch = judged.Verdicts;
         var room = Math.Min(batch.Count, options.Value.MaxArrivals - session.ArrivalCount);
         for (var i = 0; i < room; i++)
         {
@@ -64,8 +71,8 @@ internal sealed class CertificationSessions(IServiceScopeFactory scopes, IOption
             db.CertificationArrivals.Add(new CertificationArrival
             {
                 CertificationId = certificationId,
-                Transport = transport,
-                Outcome = outcomes[i].Outcome switch
+                Transport = judged.Transport,
+                Outcome = judged.Stored[i].Outcome switch
                 {
                     MessageOutcome.Accepted => "accepted",
                     MessageOutcome.Duplicate => "duplicate",
@@ -73,8 +80,8 @@ internal sealed class CertificationSessions(IServiceScopeFactory scopes, IOption
                 },
                 MessageId = Bounded(verdict.MessageId),
                 DeviceId = Bounded(verdict.DeviceId),
-                Time = verdict.Message?.Time ?? ReadTime(messages[i]),
-                ReceivedAt = receivedAt,
+                Time = verdict.Message?.Time ?? ReadTime(judged.Messages[i]),
+                ReceivedAt = judged.ReceivedAt,
                 Findings = verdict.IsValid ? null : [.. verdict.Findings.Take(20)],
             });
         }

@@ -290,6 +290,41 @@ internal static class ProviderStatesApi
                     new { granteeOrganizationId = Param("organizationId"), domain = "gas", expiresAt = time.GetUtcNow().AddDays(30), note = "contract grant" }, cancellationToken);
                 values["grantId"] = grant!["id"]!.GetValue<long>();
                 break;
+            case "an upstream system exists":
+                if (change.Params?.ContainsKey("organizationId") == true)
+                {
+                    await hub.EnsureAsync(adminToken, "/v1/organizations", new { id = Param("organizationId"), name = "Contract organization", kind = "department" }, cancellationToken);
+                }
+                await hub.EnsureAsync(adminToken, "/v1/upstreams", new { id = Param("systemId"), name = "Contract upstream", baseAddress = "http://127.0.0.1:9" }, cancellationToken);
+                break;
+            case "an organization may call an upstream route":
+            case "an upstream route has been called":
+                var called = change.State == "an upstream route has been called";
+                var callerToken = await AdapterWithDeviceAsync(hub, adminToken, Param("organizationId"), Param("adapterId"), "ch4-1", [Scopes.UpstreamsCall], cancellationToken);
+                values["accessToken"] = callerToken;
+                // The called route leads back to this hub's public spec: an upstream on loopback (the tests allow-list it).
+                await hub.EnsureAsync(adminToken, "/v1/upstreams", new
+                {
+                    id = Param("systemId"), name = "Contract upstream", baseAddress = called ? $"{context.Request.Scheme}://{context.Request.Host}" : "http://127.0.0.1:9",
+                }, cancellationToken);
+                await hub.EnsureAsync(adminToken, $"/v1/upstreams/{Param("systemId")}/routes", new
+                {
+                    id = Param("routeId"), pathPrefix = called ? "/specs" : "/valves", organizations = new[] { Param("organizationId") },
+                }, cancellationToken);
+                if (called)
+                {
+                    await hub.SendAsync(HttpMethod.Get, callerToken, $"/upstream/{Param("systemId")}/specs/v1", null, cancellationToken);
+                    // The trail is written off the request path: wait until the call is in it.
+                    for (var attempt = 0; (await hub.SendAsync(HttpMethod.Get, adminToken, $"/v1/upstream-calls?system={Param("systemId")}", null, cancellationToken))!["items"]!.AsArray().Count == 0; attempt++)
+                    {
+                        if (attempt == 200)
+                        {
+                            throw new InvalidOperationException("The proxied call did not reach the audit trail within 10 s.");
+                        }
+                        await Task.Delay(50, cancellationToken);
+                    }
+                }
+                break;
             default:
                 return TypedResults.Problem($"No provider state '{change.State}'.", statusCode: StatusCodes.Status400BadRequest);
         }

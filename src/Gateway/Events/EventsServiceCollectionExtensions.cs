@@ -1,4 +1,5 @@
 using IntegrationHub.Gateway.Events;
+using IntegrationHub.Gateway.Ingestion;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -12,6 +13,7 @@ internal static class EventsServiceCollectionExtensions
         services.AddOptions<EventOptions>().BindConfiguration(EventOptions.Section);
         services.TryAddSingleton<OutboxSignal>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IInterceptor, OutboxCommitInterceptor>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ICommitObserver, OutboxCommitObserver>());
         services.TryAddSingleton<OutboxReader>();
         services.TryAddSingleton<CloudEventFormat>();
         services.TryAddSingleton<OutboxPruner>();

@@ -42,8 +42,8 @@ internal sealed class OutboxEvent
     /// <summary>The device the event is about; events of one device are delivered in order.</summary>
     public long? DeviceKey { get; init; }
 
-    /// <summary>The event data, JSON.</summary>
-    public required string Data { get; init; }
+    /// <summary>The event data: JSON, in UTF-8, as every channel sends it.</summary>
+    public required byte[] Data { get; init; }
 }
 
 /// <summary>The CloudEvents types and sources the hub emits (specs/events.json lists them).</summary>

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using IntegrationHub.Gateway.Hosting;
+using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -12,6 +13,21 @@ namespace IntegrationHub.Gateway.Events;
 /// (<see cref="EventOptions.PollInterval"/>), so a write nobody pulsed for is delayed, never lost.
 /// </summary>
 internal sealed class OutboxSignal : Pulse;
+
+/// <summary>
+/// Pulses the <see cref="OutboxSignal"/> after each ingest commit that accepted a message: every accepted message wrote
+/// its observation event in that commit, and a commit of only duplicates and rejections wrote none.
+/// </summary>
+internal sealed class OutboxCommitObserver(OutboxSignal signal) : ICommitObserver
+{
+    public void Committed(IReadOnlyList<CommittedMessage> messages)
+    {
+        if (messages.Count > 0)
+        {
+            signal.Fire();
+        }
+    }
+}
 
 /// <summary>Pulses the <see cref="OutboxSignal"/> after every EF Core save and commit: alert steps write their events that way.</summary>
 internal sealed class OutboxCommitInterceptor(OutboxSignal signal) : ISaveChangesInterceptor, IDbTransactionInterceptor
@@ -39,6 +55,8 @@ internal sealed class OutboxCommitInterceptor(OutboxSignal signal) : ISaveChange
 /// </summary>
 internal sealed class OutboxReader(IServiceScopeFactory scopes, OutboxSignal signal, IOptions<EventOptions> options) : IDisposable
 {
+    private const int LoadSize = 1000;
+
     private readonly Lock _lock = new();
     private readonly SemaphoreSlim _loading = new(1, 1);
     private readonly List<OutboxEvent> _tail = [];
@@ -124,12 +142,15 @@ internal sealed class OutboxReader(IServiceScopeFactory scopes, OutboxSignal sig
             while (true)
             {
                 var after = _loadedThrough;
-                var loaded = await db.Outbox.AsNoTracking().Where(e => e.Id > after).OrderBy(e => e.Id).Take(1000).ToListAsync(cancellationToken);
-                if (loaded.Count == 0)
+                var loaded = await db.Outbox.AsNoTracking().Where(e => e.Id > after).OrderBy(e => e.Id).Take(LoadSize).ToListAsync(cancellationToken);
+                if (loaded.Count > 0)
+                {
+                    Append(loaded);
+                }
+                if (loaded.Count < LoadSize)
                 {
                     break;
                 }
-                Append(loaded);
             }
             _loadedFor = pulse;
             _loadedAt = Environment.TickCount64;

@@ -1,9 +1,7 @@
 using System.Text.Json.Serialization;
-using IntegrationHub.Adapters.Codecs;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Hosting;
-using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Organizations;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
@@ -15,7 +13,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 
 internal static class HostingExtensions
 {
-    /// <summary>The hub's cross-cutting services: options, the spec, clock, JSON, problem details, limits, ingest.</summary>
+    /// <summary>The hub's cross-cutting services: options, the spec, clock, JSON, problem details, limits.</summary>
     public static WebApplicationBuilder AddHubHosting(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -23,7 +21,6 @@ internal static class HostingExtensions
         services.AddOptions<HubOptions>().BindConfiguration(HubOptions.Section)
             .PostConfigure(hub => hub.DataDirectory = string.IsNullOrWhiteSpace(hub.DataDirectory) ? hub.DataDirectory : Path.GetFullPath(hub.DataDirectory, contentRoot))
             .ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<IngestionOptions>().BindConfiguration(IngestionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<DeviceImportOptions>().BindConfiguration(DeviceImportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         var production = builder.Environment.IsProduction();
         services.AddOptions<FaultOptions>().BindConfiguration(FaultOptions.Section)
@@ -45,19 +42,10 @@ internal static class HostingExtensions
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.AddHubRateLimits();
-
-        // Inbound formats, picked by Content-Type; whatever they decode is validated like canonical JSON.
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITelemetryCodec, CanonicalJsonCodec>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITelemetryCodec, SenmlJsonCodec>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITelemetryCodec, VendorCsvCodec>());
-        services.TryAddSingleton(sp => new CodecRegistry(sp.GetServices<ITelemetryCodec>()));
-        services.TryAddSingleton<IngestMetrics>();
-        services.TryAddScoped<TelemetryWriter>();
-        services.TryAddScoped<IngestPipeline>();
         return builder;
     }
 
-    /// <summary>The request pipeline, in order: errors, transport security, authentication, rate limits, authorization.</summary>
+    /// <summary>The request pipeline, in order: errors, transport security, the record of proxied calls, authentication, rate limits, authorization.</summary>
     public static WebApplication UseHubPipeline(this WebApplication app)
     {
         app.UseExceptionHandler();
@@ -77,6 +65,7 @@ internal static class HostingExtensions
             }
         });
         app.UseWhen(context => !context.Request.Path.StartsWithSegments("/health"), branch => branch.UseMiddleware<TransportSecurityMiddleware>());
+        app.UseUpstreamCalls();
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();

@@ -20,6 +20,18 @@ internal sealed class IngestionOptions
     /// <summary>When on, only certified and production adapters may send; sandbox adapters get 403.</summary>
     public bool RequireCertification { get; set; }
 
+    /// <summary>
+    /// Messages the ingest writer holds at most, queued or being written, from every request and connection. Beyond it
+    /// HTTP answers 503 (<c>server.overloaded</c>, with <c>Retry-After</c>) and MQTT connections stop reading publishes
+    /// until there is room: the wait for an acknowledgement stays bounded however much is offered.
+    /// </summary>
+    [Range(100, 10_000_000)]
+    public int MaxQueuedMessages { get; set; } = 20_000;
+
+    /// <summary>Messages written in one group commit at most; more waiting go in the next one.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxGroupMessages { get; set; } = 4_000;
+
     /// <summary>Sustained ingest requests per second per adapter.</summary>
     [Range(1, 100_000)]
     public int RequestsPerSecond { get; set; } = 50;

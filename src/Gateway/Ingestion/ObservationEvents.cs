@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using IntegrationHub.Conformance.Profiles;
 using IntegrationHub.Conformance.Validation;
@@ -9,72 +7,71 @@ namespace IntegrationHub.Gateway.Ingestion;
 
 /// <summary>
 /// The data of a <c>city.integrationhub.observation.v1</c> event (schemas/observation-event.schema.json): one accepted
-/// message after normalization, canonical units, UTC. Written beside the message, in its transaction.
+/// message after normalization, canonical units, UTC. Written beside the message, in its transaction, as UTF-8.
 /// </summary>
 internal static class ObservationEvents
 {
-    public static string Data(Sender sender, NormalizedMessage message, string district, DateTimeOffset receivedAt)
+    public static void Write(Utf8JsonWriter writer, Sender sender, NormalizedMessage message, string district, DateTimeOffset receivedAt)
     {
-        var buffer = new ArrayBufferWriter<byte>(512);
-        using (var writer = new Utf8JsonWriter(buffer))
+        writer.WriteStartObject();
+        writer.WriteString("messageId"u8, message.MessageId);
+        writer.WriteString("adapterId"u8, sender.AdapterId);
+        writer.WriteString("organizationId"u8, sender.OrganizationId);
+        writer.WriteString("deviceId"u8, message.DeviceId);
+        writer.WriteString("profile"u8, message.Profile.Id);
+        writer.WriteString("domain"u8, message.Profile.Domain);
+        writer.WriteString("district"u8, district);
+        WriteUtc(writer, "time"u8, message.Time);
+        WriteUtc(writer, "receivedAt"u8, receivedAt);
+        writer.WriteStartArray("observations"u8);
+        foreach (var observation in message.Observations)
         {
             writer.WriteStartObject();
-            writer.WriteString("messageId", message.MessageId);
-            writer.WriteString("adapterId", sender.AdapterId);
-            writer.WriteString("organizationId", sender.OrganizationId);
-            writer.WriteString("deviceId", message.DeviceId);
-            writer.WriteString("profile", message.Profile.Id);
-            writer.WriteString("domain", message.Profile.Domain);
-            writer.WriteString("district", district);
-            writer.WriteString("time", Utc(message.Time));
-            writer.WriteString("receivedAt", Utc(receivedAt));
-            writer.WriteStartArray("observations");
-            foreach (var observation in message.Observations)
+            writer.WriteString("metric"u8, observation.Metric);
+            writer.WritePropertyName("value"u8);
+            switch (observation.Kind)
             {
-                writer.WriteStartObject();
-                writer.WriteString("metric", observation.Metric);
-                writer.WritePropertyName("value");
-                switch (observation.Kind)
-                {
-                    case MetricKind.Flag:
-                        writer.WriteBooleanValue(observation.Number == 1);
-                        break;
-                    case MetricKind.State:
-                        writer.WriteStringValue(observation.Text);
-                        break;
-                    default:
-                        writer.WriteNumberValue(observation.Number ?? 0);
-                        break;
-                }
-                if (observation.Unit is { } unit)
-                {
-                    writer.WriteString("unit", unit);
-                }
-                writer.WriteEndObject();
+                case MetricKind.Flag:
+                    writer.WriteBooleanValue(observation.Number == 1);
+                    break;
+                case MetricKind.State:
+                    writer.WriteStringValue(observation.Text);
+                    break;
+                default:
+                    writer.WriteNumberValue(observation.Number ?? 0);
+                    break;
             }
-            writer.WriteEndArray();
-            if (message.Location is { } location)
+            if (observation.Unit is { } unit)
             {
-                writer.WriteStartObject("location");
-                writer.WriteNumber("lon", location.Lon);
-                writer.WriteNumber("lat", location.Lat);
-                if (location.Alt is { } alt)
-                {
-                    writer.WriteNumber("alt", alt);
-                }
-                writer.WriteString("crs", location.Crs);
-                writer.WriteEndObject();
-            }
-            if (message.Status is { } status)
-            {
-                writer.WritePropertyName("status");
-                JsonSerializer.Serialize(writer, status, IngestionJsonContext.Default.DeviceStatus);
+                writer.WriteString("unit"u8, unit);
             }
             writer.WriteEndObject();
         }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        writer.WriteEndArray();
+        if (message.Location is { } location)
+        {
+            writer.WriteStartObject("location"u8);
+            writer.WriteNumber("lon"u8, location.Lon);
+            writer.WriteNumber("lat"u8, location.Lat);
+            if (location.Alt is { } alt)
+            {
+                writer.WriteNumber("alt"u8, alt);
+            }
+            writer.WriteString("crs"u8, location.Crs);
+            writer.WriteEndObject();
+        }
+        if (message.Status is { } status)
+        {
+            writer.WritePropertyName("status"u8);
+            JsonSerializer.Serialize(writer, status, IngestionJsonContext.Default.DeviceStatus);
+        }
+        writer.WriteEndObject();
     }
 
-    private static string Utc(DateTimeOffset time) =>
-        time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture);
+    private static void WriteUtc(Utf8JsonWriter writer, ReadOnlySpan<byte> name, DateTimeOffset time)
+    {
+        Span<char> text = stackalloc char[32];
+        time.UtcDateTime.TryFormat(text, out var length, "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture);
+        writer.WriteString(name, text[..length]);
+    }
 }

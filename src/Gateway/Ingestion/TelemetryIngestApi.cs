@@ -19,7 +19,10 @@ namespace IntegrationHub.Gateway.Ingestion;
 /// </summary>
 internal static class TelemetryIngestApi
 {
-    private const string Transport = "http";
+    private const string Transport = IngestMetrics.Http;
+
+    // A full queue drains in well under a second at the rates a full queue implies.
+    private const string RetryAfterSeconds = "1";
 
     public static IEndpointRouteBuilder MapIngestion(this IEndpointRouteBuilder app)
     {
@@ -29,6 +32,7 @@ internal static class TelemetryIngestApi
             .RequireRateLimiting(HubRateLimits.IngestPolicy)
             .Accepts<JsonElement>("application/json", [.. app.ServiceProvider.GetRequiredService<CodecRegistry>().MediaTypes.Where(m => m != "application/json").Order(StringComparer.Ordinal)])
             .WithMetadata(new SpecRequestBody(SpecCatalog.TelemetryBatchSchema))
+            .DocumentsProblem(StatusCodes.Status503ServiceUnavailable, "The hub is taking in more telemetry than it can store (`server.overloaded`, TEL-018): nothing of the batch was stored; send it again after the seconds in `Retry-After`.")
             .WithMetadata(
                 new CodecRequestBody("application/senml+json", Examples: "senml", Schema: "senml"),
                 new CodecRequestBody("text/csv", Examples: "vendor-csv", Format: "The vendor CSV export (RFC 4180, UTF-8): a header row naming device_id, timestamp, metric and value, optionally unit, profile and message_id, in any order; then one reading per row. Rows of one device at one instant become one message."))
@@ -39,14 +43,13 @@ internal static class TelemetryIngestApi
     }
 
     private static async Task<Results<Ok<BatchResult>, ProblemHttpResult>> IngestAsync(
-        HttpContext context, IngestPipeline pipeline, TelemetryWriter writer, CodecRegistry codecs, IngestMetrics metrics,
-        TimeProvider time, IOptions<IngestionOptions> options, Certification.CertificationSessions certifications)
+        HttpContext context, IngestPipeline pipeline, CodecRegistry codecs, IngestMetrics metrics, IOptions<IngestionOptions> options)
     {
         var limits = options.Value;
         var caller = context.Caller();
-        if (certifications.Refuses(caller, limits)) // TEL-015
+        if (pipeline.Refuses(caller) is { } refusal) // TEL-015
         {
-            return Discard(ErrorCodes.AdapterNotCertified, $"Adapter '{caller.ClientId}' is in the sandbox; this hub accepts data only from certified adapters, or within a certification session (POST /v1/certifications).");
+            return Discard(refusal.Code, refusal.Detail);
         }
         if (codecs.ForContentType(context.Request.ContentType) is not { } codec) // TEL-003
         {
@@ -93,12 +96,16 @@ internal static class TelemetryIngestApi
                 {
                     return Discard(ErrorCodes.TooManyMessages, $"The batch holds {messages.GetArrayLength()} messages; the limit is {limits.MaxBatchMessages}.");
                 }
-                return TypedResults.Ok(await pipeline.IngestAsync(caller, [.. messages.EnumerateArray()], Transport, batched: true, context.RequestAborted));
+                var written = await pipeline.SubmitAsync(caller, [.. messages.EnumerateArray()], Transport, batched: true, QueueRoom.IfAvailable, context.RequestAborted);
+                return written is null ? Overloaded() : TypedResults.Ok(await written);
             }
 
             async Task<ProblemHttpResult> RejectBodyAsync(Finding finding, ReadOnlyMemory<byte> payload)
             {
-                await writer.QuarantineBodyAsync(sender, finding, payload, time.GetUtcNow(), context.RequestAborted);
+                if (!await pipeline.QuarantineBodyAsync(sender, Transport, finding, payload, QueueRoom.IfAvailable))
+                {
+                    return Overloaded();
+                }
                 metrics.Discarded(finding.Code, Transport);
                 return ProblemResults.Problem(context, finding.Code, finding.Detail, [finding]);
             }
@@ -112,6 +119,13 @@ internal static class TelemetryIngestApi
         {
             metrics.Discarded(code, Transport);
             return ProblemResults.Problem(context, code, detail);
+        }
+
+        // TEL-018: the writer's queue is full; nothing of the request was judged or stored.
+        ProblemHttpResult Overloaded()
+        {
+            context.Response.Headers.RetryAfter = RetryAfterSeconds;
+            return Discard(ErrorCodes.Overloaded, $"The hub holds {limits.MaxQueuedMessages} messages waiting to be stored; nothing of this request was stored. Send it again after {RetryAfterSeconds} s.");
         }
     }
 

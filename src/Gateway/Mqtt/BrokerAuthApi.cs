@@ -76,16 +76,20 @@ internal static class BrokerAuthApi
             {
                 // The device's own topics: the hub then knows which device sent a message, and refuses another device's.
                 answer = Allow([new("allow", "publish", MqttTopics.Ingest(adapterId, deviceId)), new("allow", "publish", MqttTopics.Ingest(adapterId, deviceId) + MqttTopics.SenmlSuffix),
-                    new("allow", "subscribe", MqttTopics.Feedback(adapterId, deviceId))]);
+                    new("allow", "subscribe", MqttTopics.Feedback(adapterId, deviceId)),
+                    // CMD-003, CMD-005: the device's own commands, and its answers to them.
+                    new("allow", "subscribe", MqttTopics.Command(adapterId, deviceId)), new("allow", "publish", MqttTopics.CommandReplies(adapterId, deviceId))]);
             }
         }
         else if (await tokens.ValidateAsync(password) is { } token && token.ClientId == username
             && (await access.DecideAsync(token.ClientId, token.Stamp, token.Scopes, context.RequestAborted)).Caller is { } caller)
         {
             // A hub in external mode takes the ingest topic's adapter as the sender: only a token that may write telemetry may publish there.
+            // The adapter's devices' commands and its answers to them (CMD-003, CMD-005), which the hub likewise takes the topic's adapter as sending.
             List<BrokerAclRule> rules = caller.Scopes.Contains(Scopes.TelemetryWrite)
                 ? [new("allow", "publish", MqttTopics.Ingest(caller.ClientId)), new("allow", "publish", MqttTopics.Ingest(caller.ClientId) + MqttTopics.SenmlSuffix),
-                   new("allow", "subscribe", MqttTopics.Feedback(caller.ClientId))]
+                   new("allow", "subscribe", MqttTopics.Feedback(caller.ClientId)),
+                   new("allow", "subscribe", MqttTopics.Command(caller.ClientId, "+")), new("allow", "publish", MqttTopics.CommandReplies(caller.ClientId, "+"))]
                 : [];
             // The live topics carry every organization's devices, and a broker cannot filter them by organization the way
             // the embedded broker does: only the city-wide readers (the operator's clients) get them there.

@@ -34,7 +34,8 @@ namespace IntegrationHub.Gateway.Mqtt;
 internal sealed partial class ExternalBrokerClient(
     IOptions<MqttOptions> options,
     MqttIngest ingest,
-    IServiceScopeFactory scopes,
+    IMqttCommandReplies commandReplies,
+    ClientAccess clients,
     TimeProvider time,
     MqttMetrics metrics,
     ILogger<ExternalBrokerClient> logger) : BackgroundService, IMqttPublisher
@@ -58,6 +59,9 @@ internal sealed partial class ExternalBrokerClient(
 
     /// <summary>The shared subscription every node of the hub consumes ingest through.</summary>
     public string IngestFilter => $"$share/{options.Value.External.SharedGroup}/{MqttTopics.IngestPrefix}#";
+
+    /// <summary>The shared subscription the nodes take adapters' answers to commands through (CMD-005).</summary>
+    public string RepliesFilter => $"$share/{options.Value.External.SharedGroup}/{MqttTopics.CommandsPrefix}+/+{MqttTopics.RepliesSuffix}";
 
     /// <summary>A broker passes a message on as published: it cannot turn an event's properties into a payload for an MQTT 3.1.1 receiver.</summary>
     public bool AdaptsToReceivers => false;
@@ -113,10 +117,11 @@ internal sealed partial class ExternalBrokerClient(
                 var connected = await client.ConnectAsync(clientOptions, stoppingToken);
                 // The broker keeps the subscription in the persistent session; subscribing again is harmless and covers a session that expired.
                 var subscribed = await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
-                    .WithTopicFilter(IngestFilter, MqttQualityOfServiceLevel.AtLeastOnce).Build(), stoppingToken);
-                if (subscribed.Items.Any(i => i.ResultCode > MqttClientSubscribeResultCode.GrantedQoS2))
+                    .WithTopicFilter(IngestFilter, MqttQualityOfServiceLevel.AtLeastOnce)
+                    .WithTopicFilter(RepliesFilter, MqttQualityOfServiceLevel.AtLeastOnce).Build(), stoppingToken);
+                if (subscribed.Items.FirstOrDefault(i => i.ResultCode > MqttClientSubscribeResultCode.GrantedQoS2) is { } refused)
                 {
-                    throw new InvalidOperationException($"The broker refused the subscription {IngestFilter}: {subscribed.Items.First().ResultCode}.");
+                    throw new InvalidOperationException($"The broker refused the subscription {refused.TopicFilter.Topic}: {refused.ResultCode}.");
                 }
                 _subscribed = true;
                 _lastFailure = null;
@@ -257,6 +262,12 @@ internal sealed partial class ExternalBrokerClient(
         string? deviceId = null;
         try
         {
+            if (MqttTopics.TryParseCommand(message.Topic, out var commandAdapter, out var commandDevice, out var replies) && replies)
+            {
+                // The broker's ACL lets only the adapter (or the device) publish there, so the topic names who answers.
+                _ = FinishReplyAsync(e, commandReplies.ReplyAsync(commandAdapter, commandDevice, message.Payload.ToArray(), CancellationToken.None));
+                return;
+            }
             // The broker lets a device's credentials publish only on the device's own topic, so that names the device.
             if (!MqttTopics.TryParseIngest(message.Topic, out adapterId, out deviceId, out var senml))
             {
@@ -266,8 +277,9 @@ internal sealed partial class ExternalBrokerClient(
             {
                 var access = await AdapterAsync(adapterId);
                 reply = access.Caller is { } caller
-                    // The payload is copied: MQTTnet may reuse its buffer once this handler returns.
-                    ? ingest.IngestAsync(caller, deviceId, senml, message.Payload.ToArray(), message.ContentType, CancellationToken.None)
+                    // The payload is copied: MQTTnet may reuse its buffer once this handler returns. The publish takes its
+                    // place in the write order here, before the next one is handed over.
+                    ? await ingest.SubmitAsync(caller, deviceId, senml, message.Payload.ToArray(), message.ContentType, CancellationToken.None)
                     // A suspended adapter is refused with the code the embedded broker gives; an unknown one as a bad sign-in.
                     : Task.FromResult(ingest.Refuse(MqttPubAckReasonCode.NotAuthorized, access.RefusalCode ?? ErrorCodes.TokenInvalid));
             }
@@ -314,6 +326,20 @@ internal sealed partial class ExternalBrokerClient(
         }
     }
 
+    /// <summary>Acknowledges an answer to a command once it is recorded, or refused for good; a failure leaves it for the broker to deliver again.</summary>
+    private async Task FinishReplyAsync(MqttApplicationMessageReceivedEventArgs e, Task<MqttCommandReplyOutcome> pending)
+    {
+        try
+        {
+            await pending;
+            await e.AcknowledgeAsync(CancellationToken.None);
+        }
+        catch (Exception exception)
+        {
+            IngestFailed(logger, e.ApplicationMessage.Topic, exception);
+        }
+    }
+
     /// <summary>The adapter's access as its publishes need it (organization, status, allowed profiles), read at most once per cache period.</summary>
     private async ValueTask<AccessDecision> AdapterAsync(string adapterId)
     {
@@ -322,9 +348,7 @@ internal sealed partial class ExternalBrokerClient(
         {
             return cached.Decision;
         }
-        await using var scope = scopes.CreateAsyncScope();
-        var decision = await scope.ServiceProvider.GetRequiredService<ClientAccess>()
-            .DecideAsync(adapterId, null, [Scopes.TelemetryWrite], CancellationToken.None, checkStamp: false);
+        var decision = await clients.DecideAsync(adapterId, null, [Scopes.TelemetryWrite], CancellationToken.None, checkStamp: false);
         _adapters[adapterId] = (decision, now);
         return decision;
     }

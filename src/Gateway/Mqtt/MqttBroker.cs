@@ -7,6 +7,7 @@ using System.Text;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Hosting;
+using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Storage;
 using IntegrationHub.Gateway.Subscriptions;
 using IntegrationHub.Gateway.Telemetry;
@@ -63,7 +64,10 @@ internal sealed class MqttSession(string mqttClientId, Caller caller, AccessToke
 internal sealed partial class MqttBroker(
     IServiceScopeFactory scopes,
     AccessTokens tokens,
+    ClientAccess clients,
     MqttIngest ingest,
+    IMqttCommandReplies commandReplies,
+    IngestWriter writer,
     IOptions<MqttOptions> options,
     IOptions<HubOptions> hub,
     TimeProvider time,
@@ -292,7 +296,7 @@ internal sealed partial class MqttBroker(
             return;
         }
         await using var scope = scopes.CreateAsyncScope();
-        var decision = await scope.ServiceProvider.GetRequiredService<ClientAccess>().DecideAsync(token.ClientId, token.Stamp, token.Scopes, e.CancellationToken);
+        var decision = await clients.DecideAsync(token.ClientId, token.Stamp, token.Scopes, e.CancellationToken);
         if (decision.Caller is not { } caller)
         {
             Refuse(e, decision.RefusalCode == ErrorCodes.AdapterSuspended ? MqttConnectReasonCode.Banned : MqttConnectReasonCode.BadUserNameOrPassword, decision.RefusalCode!);
@@ -317,7 +321,7 @@ internal sealed partial class MqttBroker(
             Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, ErrorCodes.TokenInvalid);
             return;
         }
-        var decision = await scope.ServiceProvider.GetRequiredService<ClientAccess>().DecideAsync(adapterId, null, [Scopes.TelemetryWrite], e.CancellationToken, checkStamp: false);
+        var decision = await clients.DecideAsync(adapterId, null, [Scopes.TelemetryWrite], e.CancellationToken, checkStamp: false);
         if (decision.Caller is not { } caller)
         {
             Refuse(e, decision.RefusalCode == ErrorCodes.AdapterSuspended ? MqttConnectReasonCode.Banned : MqttConnectReasonCode.BadUserNameOrPassword, decision.RefusalCode!);
@@ -381,6 +385,16 @@ internal sealed partial class MqttBroker(
             Answer(e, ingest.Refuse(MqttPubAckReasonCode.NotAuthorized, ErrorCodes.TokenInvalid));
             return;
         }
+        if (MqttTopics.TryParseCommand(e.ApplicationMessage.Topic, out var commandAdapter, out var commandDevice, out var replies) && replies)
+        {
+            // CMD-005: an adapter answers its own devices' commands; a device's own session only its own.
+            var outcome = MayUseCommands(session, commandAdapter, commandDevice)
+                ? await commandReplies.ReplyAsync(commandAdapter, commandDevice, e.ApplicationMessage.Payload.ToArray(), e.CancellationToken)
+                : new MqttCommandReplyOutcome(MqttPubAckReasonCode.NotAuthorized, ErrorCodes.InsufficientScope);
+            e.Response.ReasonCode = outcome.ReasonCode;
+            e.Response.ReasonString = outcome.ReasonString;
+            return;
+        }
         // A device's own topic carries only that device's messages; a device session may use it or the adapter's topic.
         if (!MqttTopics.TryParseIngest(e.ApplicationMessage.Topic, out var adapterId, out var topicDevice, out var senml)
             || adapterId != session.Caller.ClientId
@@ -390,7 +404,28 @@ internal sealed partial class MqttBroker(
             await AnswerAsync(e, session, ingest.Refuse(MqttPubAckReasonCode.NotAuthorized, ErrorCodes.InsufficientScope, $"This session may publish only to {MqttTopics.Ingest(session.Caller.ClientId, session.DeviceId)}, with a token that may write telemetry."));
             return;
         }
-        var reply = await ingest.IngestAsync(session.Caller, session.DeviceId ?? topicDevice, senml, e.ApplicationMessage.Payload.ToArray(), e.ApplicationMessage.ContentType, e.CancellationToken);
+        // TEL-018: while the writer's queue is full this connection reads no further publish; MQTTnet takes one publish
+        // of a connection at a time, so the client's unacknowledged publishes wait on its side (its receive maximum).
+        if (!writer.HasRoom)
+        {
+            metrics.Held(1);
+            try
+            {
+                await writer.WaitForRoomAsync(e.CancellationToken);
+            }
+            finally
+            {
+                metrics.Held(-1);
+            }
+        }
+        // The session's adapter as it stands now: a change of its status or allowed profiles holds from the next publish.
+        var access = await clients.RecheckAsync(session.Caller, e.CancellationToken);
+        if (access.Caller is not { } caller)
+        {
+            await AnswerAsync(e, session, ingest.Refuse(MqttPubAckReasonCode.NotAuthorized, access.RefusalCode!, access.Detail));
+            return;
+        }
+        var reply = await ingest.IngestAsync(caller, session.DeviceId ?? topicDevice, senml, e.ApplicationMessage.Payload.ToArray(), e.ApplicationMessage.ContentType, e.CancellationToken);
         await AnswerAsync(e, session, reply);
     }
 
@@ -447,9 +482,7 @@ internal sealed partial class MqttBroker(
         var refusal = token is null || token.ClientId != session.Caller.ClientId ? ErrorCodes.TokenInvalid : null;
         if (refusal is null)
         {
-            await using var scope = scopes.CreateAsyncScope();
-            var decision = await scope.ServiceProvider.GetRequiredService<ClientAccess>().DecideAsync(token!.ClientId, token.Stamp, token.Scopes, e.CancellationToken);
-            refusal = decision.RefusalCode;
+            refusal = (await clients.DecideAsync(token!.ClientId, token.Stamp, token.Scopes, e.CancellationToken)).RefusalCode;
         }
         if (refusal is not null)
         {
@@ -506,6 +539,8 @@ internal sealed partial class MqttBroker(
             _ when filter.StartsWith(MqttTopics.OutPrefix, StringComparison.Ordinal) => session.Caller.Scopes.Contains(Scopes.TelemetryRead),
             _ when filter.StartsWith(MqttTopics.AlertsPrefix, StringComparison.Ordinal) => session.Caller.Scopes.Contains(Scopes.AlertsRead),
             _ when filter.StartsWith(MqttTopics.SubscriptionsPrefix, StringComparison.Ordinal) => await OwnsSubscriptionAsync(session, filter, e.CancellationToken),
+            _ when filter.StartsWith(MqttTopics.CommandsPrefix, StringComparison.Ordinal) =>
+                MqttTopics.TryParseCommand(filter, out var adapterId, out var deviceId, out var replies, filter: true) && !replies && MayUseCommands(session, adapterId, deviceId),
             _ => filter == session.FeedbackTopic,
         };
         if (!allowed)
@@ -544,6 +579,12 @@ internal sealed partial class MqttBroker(
             e.AcceptEnqueue = _sessions.TryGetValue(e.ReceiverClientId, out var owner) && message.Topic == owner.FeedbackTopic;
             return Task.CompletedTask;
         }
+        if (MqttTopics.TryParseCommand(message.Topic, out var adapterId, out var deviceId, out _))
+        {
+            // A device's commands reach only its adapter's sessions (and the device's own), whatever they subscribed to.
+            e.AcceptEnqueue = _sessions.TryGetValue(e.ReceiverClientId, out var receiver) && MayUseCommands(receiver, adapterId, deviceId);
+            return Task.CompletedTask;
+        }
         if (MqttTopics.TryParseSubscription(message.Topic, out var subscriptionId))
         {
             e.AcceptEnqueue = _sessions.TryGetValue(e.ReceiverClientId, out var subscriber) && subscriber.Subscriptions.ContainsKey(subscriptionId);
@@ -554,6 +595,16 @@ internal sealed partial class MqttBroker(
             && session.Visible(row);
         return Task.CompletedTask;
     }
+
+    /// <summary>
+    /// Whether a session may receive and answer commands on the topics of <paramref name="adapterId"/>'s device
+    /// <paramref name="deviceId"/> (<c>+</c> or <c>#</c>: all its devices): the adapter itself, with a token that acts as
+    /// the adapter (telemetry:write), or the device signed in with its own credentials, for that device alone.
+    /// </summary>
+    private static bool MayUseCommands(MqttSession session, string adapterId, string deviceId) =>
+        session.Caller.ClientId == adapterId
+        && session.Caller.Scopes.Contains(Scopes.TelemetryWrite)
+        && (session.DeviceId is null || session.DeviceId == deviceId);
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "MQTT broker listening on {Address}:{Port}")]
     private static partial void Started(ILogger logger, string address, int port);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using IntegrationHub.Gateway.Events;
 using MQTTnet;
@@ -15,15 +16,20 @@ namespace IntegrationHub.Gateway.Mqtt;
 /// </summary>
 internal sealed class MqttEvents(CloudEventFormat format)
 {
+    // An event's attributes as user property values, encoded once for every topic that carries it.
+    private readonly ConditionalWeakTable<OutboxEvent, (string Name, byte[] Value)[]> _properties = [];
+
     public MqttApplicationMessage Binary(string topic, OutboxEvent e, bool retain = false)
     {
-        var builder = Message(topic, retain).WithPayload(Encoding.UTF8.GetBytes(e.Data)).WithContentType(CloudEventFormat.DataMediaType);
-        foreach (var (name, value) in format.Attributes(e))
+        var builder = Message(topic, retain).WithPayload(e.Data).WithContentType(CloudEventFormat.DataMediaType);
+        foreach (var (name, value) in _properties.GetValue(e, PropertiesOf))
         {
-            builder.WithUserProperty(name, Encoding.UTF8.GetBytes(value));
+            builder.WithUserProperty(name, value);
         }
         return builder.Build();
     }
+
+    private (string Name, byte[] Value)[] PropertiesOf(OutboxEvent e) => [.. format.Attributes(e).Select(a => (a.Key, Encoding.UTF8.GetBytes(a.Value)))];
 
     public MqttApplicationMessage Structured(string topic, OutboxEvent e, bool retain = false) =>
         Message(topic, retain).WithPayload(format.Structured(e)).WithContentType(CloudEventFormat.StructuredMediaType).Build();

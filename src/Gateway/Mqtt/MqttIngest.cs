@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Globalization;
 using System.Text.Json;
 using IntegrationHub.Adapters.Codecs;
 using IntegrationHub.Conformance.Spec;
@@ -37,54 +35,49 @@ internal sealed record FeedbackProblem(string Type, string Title, int Status, st
 /// <summary>
 /// Ingest over MQTT, whichever broker brought the publish (the embedded one, or an external one through a shared
 /// subscription): the payload is decoded (canonical JSON or SenML), checked, and handed to the same
-/// <see cref="IngestPipeline"/> as HTTP. Publishes waiting at the same time are written together, in the order they
-/// arrived, in one transaction per sender (group commit): MQTT handles one publish at a time per connection, so a
-/// transaction per publish would bound ingest by the database's commit rate. Each publish is answered only after the
-/// transaction holding it committed.
+/// <see cref="IngestPipeline"/> as HTTP, whose writer commits the publishes of every connection together with HTTP's
+/// batches (group commit). Each publish is answered only after the commit holding it.
 /// </summary>
 internal sealed partial class MqttIngest(
-    IServiceScopeFactory scopes,
     SpecCatalog spec,
     CodecRegistry codecs,
+    IngestPipeline pipeline,
     IOptions<IngestionOptions> ingestion,
     TimeProvider time,
-    MqttMetrics metrics,
-    Certification.CertificationSessions certifications,
-    IHostApplicationLifetime lifetime,
-    ILogger<MqttIngest> logger)
+    MqttMetrics metrics)
 {
-    /// <summary>Messages written in one transaction at most; more waiting publishes go in the next one.</summary>
-    internal const int MaxGroupMessages = 2000;
+    /// <summary>Ingests a publish and waits for its answer, which comes after the durable write.</summary>
+    /// <inheritdoc cref="SubmitAsync" path="/param"/>
+    public async Task<IngestReply> IngestAsync(Caller caller, string? deviceId, bool senml, byte[] payload, string? contentType, CancellationToken cancellationToken) =>
+        await await SubmitAsync(caller, deviceId, senml, payload, contentType, cancellationToken);
 
-    private readonly ConcurrentQueue<PendingPublish> _queue = new();
-    private int _writing;
-
+    /// <summary>
+    /// Judges a publish and queues it for the writer. Once this completes the publish holds its place in the write
+    /// order, so publishes a caller submits one after another are stored in that order; the task it returns completes
+    /// with the answer once the publish is durable.
+    /// </summary>
     /// <param name="caller">The adapter the publish is from.</param>
     /// <param name="deviceId">The device whose own credentials opened the session (MQTT-005), or whose own topic carried the publish: every message must be its own; null otherwise.</param>
     /// <param name="senml">Published to the SenML topic (<c>hub/v1/ingest/{adapterId}/senml</c>).</param>
     /// <param name="payload">The publish's payload (a copy the hub owns).</param>
     /// <param name="contentType">The MQTT 5 content type, if any.</param>
-    /// <param name="cancellationToken">Ends the wait for a whole-body quarantine write.</param>
-    /// <remarks>
-    /// Everything up to queuing the messages for the write runs synchronously, so that publishes a caller hands over
-    /// one after another are stored in that order.
-    /// </remarks>
-    public async Task<IngestReply> IngestAsync(Caller caller, string? deviceId, bool senml, byte[] payload, string? contentType, CancellationToken cancellationToken)
+    /// <param name="cancellationToken">Stops the work before the publish is queued.</param>
+    public async ValueTask<Task<IngestReply>> SubmitAsync(Caller caller, string? deviceId, bool senml, byte[] payload, string? contentType, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
         var limits = ingestion.Value;
-        if (certifications.Refuses(caller, limits)) // TEL-015
+        if (pipeline.Refuses(caller) is { } refusal) // TEL-015
         {
-            return Refuse(MqttPubAckReasonCode.NotAuthorized, ErrorCodes.AdapterNotCertified, $"Adapter '{caller.ClientId}' is in the sandbox; this hub accepts data only from certified adapters, or within a certification session.");
+            return Task.FromResult(Refuse(MqttPubAckReasonCode.NotAuthorized, refusal.Code, refusal.Detail));
         }
         if (payload.Length > limits.MaxBodyBytes)
         {
-            return Refuse(MqttPubAckReasonCode.QuotaExceeded, ErrorCodes.BodyTooLarge, $"The payload has {payload.Length} bytes; the limit is {limits.MaxBodyBytes}.");
+            return Task.FromResult(Refuse(MqttPubAckReasonCode.QuotaExceeded, ErrorCodes.BodyTooLarge, $"The payload has {payload.Length} bytes; the limit is {limits.MaxBodyBytes}."));
         }
         var mediaType = senml ? "application/senml+json" : contentType ?? "application/json";
         if (codecs.ForContentType(mediaType) is not { } codec)
         {
-            return Refuse(MqttPubAckReasonCode.PayloadFormatInvalid, ErrorCodes.UnsupportedMediaType, $"Publish one of: {string.Join(", ", codecs.MediaTypes)}.");
+            return Task.FromResult(Refuse(MqttPubAckReasonCode.PayloadFormatInvalid, ErrorCodes.UnsupportedMediaType, $"Publish one of: {string.Join(", ", codecs.MediaTypes)}."));
         }
 
         var sender = new Sender(caller.ClientId, caller.OrganizationId, caller.IsSandbox);
@@ -96,46 +89,69 @@ internal sealed partial class MqttIngest(
         catch (JsonException exception)
         {
             var finding = new Finding(ErrorCodes.MalformedJson, "", $"Not valid JSON at line {exception.LineNumber + 1}, byte {exception.BytePositionInLine + 1}.");
-            return await RejectWholeAsync(sender, finding, payload, cancellationToken);
+            return RejectWholeAsync(sender, finding, payload);
         }
         catch (CodecException exception)
         {
-            return await RejectWholeAsync(sender, new Finding(ErrorCodes.MalformedBody, "", $"Not valid {codec.Name}: {exception.Message}"), payload, cancellationToken);
+            return RejectWholeAsync(sender, new Finding(ErrorCodes.MalformedBody, "", $"Not valid {codec.Name}: {exception.Message}"), payload);
         }
-        using (document)
+        try
         {
             var root = document.RootElement;
             var isBatch = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("messages", out var batch) && batch.ValueKind == JsonValueKind.Array;
             IReadOnlyList<JsonElement> messages = isBatch ? [.. root.GetProperty("messages").EnumerateArray()] : root.ValueKind == JsonValueKind.Object ? [root] : [];
+            Task<IngestReply>? refused = null;
             if (messages.Count == 0)
             {
-                return await RejectWholeAsync(sender, new Finding(ErrorCodes.NotABatch, "", "Publish one message object, or {\"messages\": [ … ]}."), payload, cancellationToken);
+                refused = RejectWholeAsync(sender, new Finding(ErrorCodes.NotABatch, "", "Publish one message object, or {\"messages\": [ … ]}."), payload);
             }
-            if (messages.Count > limits.MaxBatchMessages)
+            else if (messages.Count > limits.MaxBatchMessages)
             {
-                return Refuse(MqttPubAckReasonCode.QuotaExceeded, ErrorCodes.TooManyMessages, $"The publish holds {messages.Count} messages; the limit is {limits.MaxBatchMessages}.");
+                refused = Task.FromResult(Refuse(MqttPubAckReasonCode.QuotaExceeded, ErrorCodes.TooManyMessages, $"The publish holds {messages.Count} messages; the limit is {limits.MaxBatchMessages}."));
             }
-            if (deviceId is not null && !AllFrom(messages, deviceId))
+            else if (deviceId is not null && !AllFrom(messages, deviceId))
             {
-                return Refuse(MqttPubAckReasonCode.NotAuthorized, ErrorCodes.DeviceMismatch, $"Device '{deviceId}' may publish only its own messages.");
+                refused = Task.FromResult(Refuse(MqttPubAckReasonCode.NotAuthorized, ErrorCodes.DeviceMismatch, $"Device '{deviceId}' may publish only its own messages."));
             }
-            var result = await WriteAsync(new PendingPublish(caller, messages, isBatch));
+            if (refused is not null)
+            {
+                document.Dispose();
+                return refused;
+            }
+            // An MQTT sender is bounded already (one publish in flight per embedded connection, after waiting for room;
+            // the receive maximum of the external broker's subscription), so its publish always takes its place.
+            var written = await pipeline.SubmitAsync(caller, messages, IngestMetrics.Mqtt, isBatch, QueueRoom.Always, cancellationToken);
+            return AnswerAsync(document, written!, started);
+        }
+        catch
+        {
+            document.Dispose();
+            throw;
+        }
+    }
+
+    private async Task<IngestReply> AnswerAsync(JsonDocument document, Task<BatchResult> written, long started)
+    {
+        using (document)
+        {
+            var result = await written;
             metrics.Publish(result.Rejected > 0 ? "rejected" : result.Duplicates > 0 ? "duplicate" : "accepted", time.GetElapsedTime(started));
             if (result.Rejected == 0)
             {
                 return IngestReply.Stored;
             }
             var feedback = new List<FeedbackMessage>(result.Rejected);
+            MessageResult? first = null;
             foreach (var rejected in result.Results)
             {
                 if (rejected.Status == "rejected")
                 {
+                    first ??= rejected;
                     feedback.Add(new FeedbackMessage("application/json", JsonSerializer.SerializeToUtf8Bytes(rejected, MqttJsonContext.Default.MessageResult)));
                 }
             }
-            var first = result.Results.First(r => r.Status == "rejected");
             // A message the hub failed to store is no fault of its format: the reason says it is the hub's.
-            var reason = first.Code == ErrorCodes.NotStored ? MqttPubAckReasonCode.ImplementationSpecificError : MqttPubAckReasonCode.PayloadFormatInvalid;
+            var reason = first!.Code == ErrorCodes.NotStored ? MqttPubAckReasonCode.ImplementationSpecificError : MqttPubAckReasonCode.PayloadFormatInvalid;
             return new IngestReply(reason, $"{first.Code} at {first.Pointer}", feedback);
         }
     }
@@ -166,132 +182,12 @@ internal sealed partial class MqttIngest(
         return true;
     }
 
-    private async Task<IngestReply> RejectWholeAsync(Sender sender, Finding finding, byte[] payload, CancellationToken cancellationToken)
+    private async Task<IngestReply> RejectWholeAsync(Sender sender, Finding finding, byte[] payload)
     {
-        await using (var scope = scopes.CreateAsyncScope())
-        {
-            await scope.ServiceProvider.GetRequiredService<TelemetryWriter>().QuarantineBodyAsync(sender, finding, payload, time.GetUtcNow(), cancellationToken);
-        }
+        await pipeline.QuarantineBodyAsync(sender, IngestMetrics.Mqtt, finding, payload, QueueRoom.Always);
         metrics.Refused("publish", finding.Code);
         return new IngestReply(MqttPubAckReasonCode.PayloadFormatInvalid, finding.Code, [Problem(finding.Code, finding.Detail, [finding])]);
     }
-
-    /// <summary>Queues a publish's messages for the next group commit and waits for it.</summary>
-    private Task<BatchResult> WriteAsync(PendingPublish publish)
-    {
-        _queue.Enqueue(publish);
-        if (Interlocked.CompareExchange(ref _writing, 1, 0) == 0)
-        {
-            // The writer runs off the caller's thread: the caller goes on receiving while the transaction is written.
-            _ = Task.Run(DrainAsync);
-        }
-        return publish.Done.Task;
-    }
-
-    private async Task DrainAsync()
-    {
-        while (true)
-        {
-            var group = new List<PendingPublish>();
-            var count = 0;
-            while (count < MaxGroupMessages && _queue.TryDequeue(out var next))
-            {
-                group.Add(next);
-                count += next.Messages.Count;
-            }
-            if (group.Count > 0)
-            {
-                await WriteGroupAsync(group);
-                continue;
-            }
-            Volatile.Write(ref _writing, 0);
-            // A publish queued between the last look and the release would otherwise wait for the next one.
-            if (_queue.IsEmpty || Interlocked.CompareExchange(ref _writing, 1, 0) != 0)
-            {
-                return;
-            }
-        }
-    }
-
-    /// <summary>Writes consecutive publishes of the same sender together, each run in one pipeline pass (one transaction).</summary>
-    private async Task WriteGroupAsync(List<PendingPublish> group)
-    {
-        var start = 0;
-        while (start < group.Count)
-        {
-            var end = start + 1;
-            while (end < group.Count && SameSender(group[start].Caller, group[end].Caller))
-            {
-                end++;
-            }
-            var run = group.GetRange(start, end - start);
-            try
-            {
-                var messages = new List<JsonElement>();
-                foreach (var publish in run)
-                {
-                    messages.AddRange(publish.Messages);
-                }
-                await using var scope = scopes.CreateAsyncScope();
-                var result = await scope.ServiceProvider.GetRequiredService<IngestPipeline>()
-                    .IngestAsync(run[0].Caller, messages, "mqtt", batched: false, lifetime.ApplicationStopping);
-                var offset = 0;
-                foreach (var publish in run)
-                {
-                    publish.Done.TrySetResult(Slice(result, offset, publish.Messages.Count, publish.Batched));
-                    offset += publish.Messages.Count;
-                }
-            }
-            catch (Exception exception)
-            {
-                WriteFailed(logger, run.Count, exception);
-                foreach (var publish in run)
-                {
-                    publish.Done.TrySetException(exception);
-                }
-            }
-            start = end;
-        }
-    }
-
-    // Publishes of one adapter share a transaction only when they would be judged alike (the same profiles allowed).
-    private static bool SameSender(Caller a, Caller b) =>
-        ReferenceEquals(a, b)
-        || (a.ClientId == b.ClientId && a.OrganizationId == b.OrganizationId && a.Status == b.Status
-            && (ReferenceEquals(a.AllowedProfiles, b.AllowedProfiles) || (a.AllowedProfiles is not null && b.AllowedProfiles is not null && a.AllowedProfiles.SequenceEqual(b.AllowedProfiles))));
-
-    /// <summary>One publish's part of a group's result, indexed and pointed as if it had been written alone.</summary>
-    private static BatchResult Slice(BatchResult group, int offset, int count, bool batched)
-    {
-        var results = new MessageResult[count];
-        int accepted = 0, duplicates = 0, rejected = 0;
-        for (var i = 0; i < count; i++)
-        {
-            var result = group.Results[offset + i];
-            switch (result.Status)
-            {
-                case "accepted": accepted++; break;
-                case "duplicate": duplicates++; break;
-                default: rejected++; break;
-            }
-            if (batched && result.Errors is { } errors)
-            {
-                var prefix = "/messages/" + i.ToString(CultureInfo.InvariantCulture);
-                var pointed = errors.Select(f => f with { Pointer = prefix + f.Pointer }).ToList();
-                result = result with { Errors = pointed, Pointer = pointed[0].Pointer };
-            }
-            results[i] = result with { Index = i };
-        }
-        return new BatchResult(accepted, duplicates, rejected, results);
-    }
-
-    private sealed record PendingPublish(Caller Caller, IReadOnlyList<JsonElement> Messages, bool Batched)
-    {
-        public TaskCompletionSource<BatchResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
-
-    [LoggerMessage(EventId = 4020, Level = LogLevel.Error, Message = "Writing {Count} MQTT publishes failed; none is acknowledged")]
-    private static partial void WriteFailed(ILogger logger, int count, Exception exception);
 }
 
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]

@@ -1,5 +1,4 @@
 using System.Data.Common;
-using System.Text;
 using System.Text.Json;
 using IntegrationHub.Gateway.Events;
 using IntegrationHub.Gateway.Hosting;
@@ -137,7 +136,7 @@ internal sealed partial class MqttLiveTopics(
     /// <summary>The device an observation or alert event is about: its data names it (<c>deviceId</c>, a top-level member of both schemas).</summary>
     private static string? DeviceId(OutboxEvent e)
     {
-        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(e.Data));
+        var reader = new Utf8JsonReader(e.Data);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             return null;

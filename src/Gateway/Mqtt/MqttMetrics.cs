@@ -2,7 +2,7 @@ using System.Diagnostics.Metrics;
 
 namespace IntegrationHub.Gateway.Mqtt;
 
-/// <summary>MQTT counters: connected clients, messages in by outcome, messages out and dropped, refusals, and PUBACK latency.</summary>
+/// <summary>MQTT counters: connected clients, messages in by outcome, publishes held back, messages out and dropped, refusals, and PUBACK latency.</summary>
 internal sealed class MqttMetrics
 {
     public const string MeterName = "IntegrationHub.Mqtt";
@@ -13,6 +13,7 @@ internal sealed class MqttMetrics
     private readonly Counter<long> _refused;
     private readonly Histogram<double> _puback;
     private readonly Counter<long> _dropped;
+    private readonly UpDownCounter<long> _held;
 
     public MqttMetrics(IMeterFactory meters)
     {
@@ -22,6 +23,7 @@ internal sealed class MqttMetrics
         _out = meter.CreateCounter<long>("ihub.mqtt.messages.out", "{message}", "Messages the hub published to its live topics.");
         _refused = meter.CreateCounter<long>("ihub.mqtt.refusals", "{refusal}", "Refused connections, publishes and subscriptions, by what was refused and why.");
         _dropped = meter.CreateCounter<long>("ihub.mqtt.messages.dropped", "{message}", "Messages dropped from a slow subscriber's full queue (its oldest first), so that it never stalls ingest.");
+        _held = meter.CreateUpDownCounter<long>("ihub.mqtt.publishes.held", "{publish}", "Publishes whose connections read nothing further until the ingest writer has room (back-pressure).");
         _puback = meter.CreateHistogram<double>("ihub.mqtt.puback.duration", "s", "From receiving an ingest publish to its acknowledgement (after the durable write).");
     }
 
@@ -36,6 +38,9 @@ internal sealed class MqttMetrics
     }
 
     public void Out() => _out.Add(1);
+
+    /// <summary>A publish held back until the ingest writer has room; counted until the hold ends.</summary>
+    public void Held(int change) => _held.Add(change);
 
     public void Dropped() => _dropped.Add(1);
 

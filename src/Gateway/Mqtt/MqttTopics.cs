@@ -1,6 +1,6 @@
 namespace IntegrationHub.Gateway.Mqtt;
 
-/// <summary>The hub's MQTT topics (specs/asyncapi): ingest, feedback, live observations and alerts.</summary>
+/// <summary>The hub's MQTT topics (specs/asyncapi): ingest, feedback, live observations and alerts, commands and their replies.</summary>
 internal static class MqttTopics
 {
     public const string Root = "hub/v1/";
@@ -9,6 +9,8 @@ internal static class MqttTopics
     public const string OutPrefix = Root + "out/";
     public const string AlertsPrefix = Root + "alerts/";
     public const string SubscriptionsPrefix = Root + "subscriptions/";
+    public const string CommandsPrefix = Root + "commands/";
+    public const string RepliesSuffix = "/replies";
     public const string SenmlSuffix = "/senml";
 
     public const string DevicesSegment = "/devices/";
@@ -26,6 +28,33 @@ internal static class MqttTopics
     public static string Alerts(string district, string domain, string deviceId) => $"{AlertsPrefix}{district}/{domain}/{deviceId}";
 
     public static string Subscription(string subscriptionId) => SubscriptionsPrefix + subscriptionId;
+
+    /// <summary><c>hub/v1/commands/{adapterId}/{deviceId}</c>: where a device's commands reach its adapter (CMD-003).</summary>
+    public static string Command(string adapterId, string deviceId) => CommandsPrefix + adapterId + "/" + deviceId;
+
+    /// <summary><c>hub/v1/commands/{adapterId}/{deviceId}/replies</c>: where the adapter answers them (CMD-005).</summary>
+    public static string CommandReplies(string adapterId, string deviceId) => Command(adapterId, deviceId) + RepliesSuffix;
+
+    /// <summary>
+    /// Reads <c>hub/v1/commands/{adapterId}/{deviceId}[/replies]</c>, named exactly (no wildcards); with
+    /// <paramref name="filter"/>, the device segment may also be <c>+</c> or <c>#</c> (a subscription to all the adapter's devices).
+    /// </summary>
+    public static bool TryParseCommand(string topic, out string adapterId, out string deviceId, out bool replies, bool filter = false)
+    {
+        (adapterId, deviceId, replies) = ("", "", false);
+        if (!topic.StartsWith(CommandsPrefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+        var parts = topic[CommandsPrefix.Length..].Split('/');
+        replies = parts.Length == 3 && parts[2] == "replies";
+        if (parts.Length != 2 && !replies)
+        {
+            return false;
+        }
+        (adapterId, deviceId) = (parts[0], parts[1]);
+        return Plain(adapterId) && (Plain(deviceId) || (filter && !replies && deviceId is "+" or "#"));
+    }
 
     /// <summary>Reads <c>hub/v1/subscriptions/{id}</c>: one subscription, named exactly (no wildcards).</summary>
     public static bool TryParseSubscription(string topic, out string subscriptionId)
@@ -58,7 +87,7 @@ internal static class MqttTopics
         }
         adapterId = named[0];
         return named.All(Plain);
-
-        static bool Plain(string segment) => segment.Length > 0 && segment.IndexOfAny(['+', '#']) < 0;
     }
+
+    private static bool Plain(string segment) => segment.Length > 0 && segment.IndexOfAny(['+', '#']) < 0;
 }

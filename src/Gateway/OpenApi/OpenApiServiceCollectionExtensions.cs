@@ -11,14 +11,6 @@ internal static class OpenApiServiceCollectionExtensions
 {
     public const string DocumentName = "v1";
 
-    /// <summary>
-    /// What Swagger UI may load: its own scripts, styles and images from the hub, and calls back to the hub (the document,
-    /// the token endpoint, the tried-out requests). No inline script, nothing from elsewhere, never framed. The one inline
-    /// style the pinned Swagger UI bundle adds is allowed by its hash (a browser test fails if the bundle changes it).
-    /// </summary>
-    public const string SwaggerContentSecurityPolicy =
-        "default-src 'none'; script-src 'self'; style-src 'self' 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
-
     /// <summary>The OpenAPI document at <c>/swagger/v1/swagger.json</c> and Swagger UI at <c>/swagger</c>, under its content security policy.</summary>
     public static WebApplication UseHubSwagger(this WebApplication app)
     {
@@ -26,7 +18,7 @@ internal static class OpenApiServiceCollectionExtensions
         {
             context.Response.OnStarting(() =>
             {
-                IntegrationHub.Portal.PortalEndpoints.SetPageHeaders(context.Response.Headers, SwaggerContentSecurityPolicy);
+                IntegrationHub.Portal.PortalEndpoints.SetPageHeaders(context.Response.Headers, IntegrationHub.Portal.PortalEndpoints.SwaggerContentSecurityPolicy);
                 return Task.CompletedTask;
             });
             return next(context);

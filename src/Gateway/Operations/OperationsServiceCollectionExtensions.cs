@@ -26,6 +26,8 @@ internal static class OperationsServiceCollectionExtensions
                     .AddMeter(IngestMetrics.MeterName)
                     .AddMeter(IntegrationHub.Gateway.Mqtt.MqttMetrics.MeterName)
                     .AddMeter(IntegrationHub.Gateway.Subscriptions.DeliveryMetrics.MeterName)
+                    .AddMeter(IntegrationHub.Gateway.Upstreams.UpstreamMetrics.MeterName)
+                    .AddMeter(IntegrationHub.Gateway.Commands.CommandMetrics.MeterName)
                     .AddPrometheusExporter();
                 if (otlp)
                 {

@@ -18,6 +18,10 @@ internal sealed class SiteParameters
     public static async Task<SiteParameters> LoadAsync(HubDb db, IReadOnlyCollection<string> profileIds, CancellationToken cancellationToken) =>
         new(await db.ParameterOverrides.AsNoTracking().Where(o => profileIds.Contains(o.ProfileId)).ToListAsync(cancellationToken));
 
+    /// <summary>Every override, for a view that serves every profile (there are few: one per district or group and profile).</summary>
+    public static async Task<SiteParameters> LoadAsync(HubDb db, CancellationToken cancellationToken) =>
+        new(await db.ParameterOverrides.AsNoTracking().ToListAsync(cancellationToken));
+
     public IReadOnlyDictionary<string, double> For(string organizationId, string profileId, string district, string? group, IReadOnlyDictionary<string, double> own)
     {
         if (_overrides.Count == 0)

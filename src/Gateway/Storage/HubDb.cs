@@ -1,5 +1,6 @@
 using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Certification;
+using IntegrationHub.Gateway.Commands;
 using IntegrationHub.Gateway.Events;
 using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.ClosedLoop;
@@ -7,6 +8,7 @@ using IntegrationHub.Gateway.Mqtt;
 using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Subscriptions;
 using IntegrationHub.Gateway.Telemetry;
+using IntegrationHub.Gateway.Upstreams;
 using IntegrationHub.Gateway.Users;
 using IntegrationHub.Gateway.Warnings;
 using Microsoft.EntityFrameworkCore;
@@ -46,6 +48,12 @@ public sealed class HubDb(DbContextOptions<HubDb> options) : DbContext(options)
     internal DbSet<MqttDeviceCredential> MqttDeviceCredentials => Set<MqttDeviceCredential>();
     internal DbSet<UnitRoute> Routes => Set<UnitRoute>();
     internal DbSet<AlertUnit> AlertUnits => Set<AlertUnit>();
+    internal DbSet<UpstreamSystem> UpstreamSystems => Set<UpstreamSystem>();
+    internal DbSet<UpstreamRoute> UpstreamRoutes => Set<UpstreamRoute>();
+    internal DbSet<UpstreamCall> UpstreamCalls => Set<UpstreamCall>();
+    internal DbSet<DeviceCommand> DeviceCommands => Set<DeviceCommand>();
+    internal DbSet<DeviceCommandStep> DeviceCommandSteps => Set<DeviceCommandStep>();
+    internal DbSet<CommandWebhook> CommandWebhooks => Set<CommandWebhook>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

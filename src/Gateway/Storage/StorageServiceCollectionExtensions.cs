@@ -1,9 +1,10 @@
-using System.Data.Common;
 using IntegrationHub.Gateway.Hosting;
+using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -12,11 +13,11 @@ internal static class StorageServiceCollectionExtensions
 {
     /// <summary>
     /// The hub's database: EF Core on SQLite in the data folder (WAL). This is where a second provider plugs in:
-    /// the model is provider-neutral, and only the ingest writer is provider-specific.
+    /// the model is provider-neutral, and only the ingest store (<see cref="IIngestStore"/>) is provider-specific.
     /// </summary>
     public static IServiceCollection AddHubStorage(this IServiceCollection services)
     {
-        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section);
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp =>
         {
             var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
@@ -24,18 +25,18 @@ internal static class StorageServiceCollectionExtensions
             var connectionString = string.IsNullOrWhiteSpace(storage.ConnectionString)
                 ? new SqliteConnectionStringBuilder { DataSource = hub.DataPath("hub.db"), Pooling = true }.ToString()
                 : storage.ConnectionString;
-            return new HubDatabase(connectionString, new SqlitePragmas(storage.Synchronous));
+            return new HubDatabase(connectionString, storage.Synchronous, storage.BusyTimeout);
         });
         services.AddDbContext<HubDb>((sp, options) =>
         {
             var database = sp.GetRequiredService<HubDatabase>();
             options.UseSqlite(database.ConnectionString).AddInterceptors(database.Pragmas).AddInterceptors(sp.GetServices<IInterceptor>());
         });
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IInterceptor, CommittedChangesInterceptor>());
+        services.TryAddSingleton<IIngestStore, SqliteIngestStore>();
+        services.AddHostedService<WalCheckpointer>();
         return services;
     }
-
-    /// <summary>The database the configuration names, resolved once.</summary>
-    private sealed record HubDatabase(string ConnectionString, SqlitePragmas Pragmas);
 
     /// <summary>Creates the data folder and brings the schema up to date; runs once at start.</summary>
     public static async Task MigrateHubStorageAsync(this IServiceProvider services, CancellationToken cancellationToken)
@@ -49,26 +50,5 @@ internal static class StorageServiceCollectionExtensions
         }
         await db.Database.MigrateAsync(cancellationToken);
         await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode = WAL;", cancellationToken);
-    }
-
-    /// <summary>Per-connection settings SQLite does not persist.</summary>
-    private sealed class SqlitePragmas(SqliteSynchronous synchronous) : DbConnectionInterceptor
-    {
-        private readonly string _sql = $"PRAGMA synchronous = {synchronous.ToString().ToUpperInvariant()}; PRAGMA busy_timeout = 30000;";
-
-        public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData) => Apply(connection);
-
-        public override Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
-        {
-            Apply(connection);
-            return Task.CompletedTask;
-        }
-
-        private void Apply(DbConnection connection)
-        {
-            using var command = connection.CreateCommand();
-            command.CommandText = _sql;
-            command.ExecuteNonQuery();
-        }
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Auth;
@@ -15,6 +16,29 @@ using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 
 namespace IntegrationHub.Gateway.Subscriptions;
+
+/// <summary>
+/// Events as server-sent event frames (<c>id</c>, <c>event</c>, the structured event as <c>data</c>), in UTF-8: each
+/// event's frame is made once, whichever streams send it.
+/// </summary>
+internal sealed class EventStreamFrames(CloudEventFormat format)
+{
+    private readonly ConditionalWeakTable<OutboxEvent, byte[]> _frames = [];
+
+    public byte[] Of(OutboxEvent e) => _frames.GetValue(e, Frame);
+
+    private byte[] Frame(OutboxEvent e)
+    {
+        // The structured event is one line of JSON (no indentation), so it fits one data field.
+        var head = Encoding.UTF8.GetBytes($"id: {CloudEventFormat.Id(e)}\nevent: {e.Type}\ndata: ");
+        var data = format.Structured(e);
+        var frame = new byte[head.Length + data.Length + 2];
+        head.CopyTo(frame, 0);
+        data.CopyTo(frame, head.Length);
+        frame[^2] = frame[^1] = (byte)'\n';
+        return frame;
+    }
+}
 
 /// <summary>Open event streams per organization, bounded (<see cref="SubscriptionOptions.MaxStreamsPerOrganization"/>).</summary>
 internal sealed class OpenStreams(IOptions<SubscriptionOptions> options)
@@ -80,7 +104,7 @@ internal static partial class EventStreamApi
     private static async Task<IResult> StreamAsync(
         string? subscription, [FromQuery] string[]? types, [FromQuery] string[]? domains, [FromQuery] string[]? profiles, [FromQuery] string[]? districts,
         [FromQuery] string[]? levels, [FromQuery] string[]? devices, DateTimeOffset? since, string? lastEventId,
-        HubDb db, SpecCatalog spec, OutboxReader outbox, SubscriptionChanges changes, OpenStreams open, CloudEventFormat format, ClientAccess clients, UserAccess users, TimeProvider time,
+        HubDb db, SpecCatalog spec, OutboxReader outbox, SubscriptionChanges changes, OpenStreams open, EventStreamFrames frames, ClientAccess clients, UserAccess users, TimeProvider time,
         IOptions<SubscriptionOptions> options, ILoggerFactory logs, IHostApplicationLifetime lifetime, HttpContext context)
     {
         var caller = context.Caller();
@@ -164,7 +188,7 @@ internal static partial class EventStreamApi
         }
         try
         {
-            var stream = new EventStream(context, caller, filter, allowed, owned, lane, db, outbox, changes, format, clients, users, time, options.Value, logs.CreateLogger(typeof(EventStreamApi)), lifetime.ApplicationStopping);
+            var stream = new EventStream(context, caller, filter, allowed, owned, lane, db, outbox, changes, frames, clients, users, time, options.Value, logs.CreateLogger(typeof(EventStreamApi)), lifetime.ApplicationStopping);
             await stream.RunAsync(cursor);
         }
         finally
@@ -184,13 +208,16 @@ internal static partial class EventStreamApi
 
     private sealed partial class EventStream(
         HttpContext context, Caller caller, EventFilter filter, HashSet<string> allowed, Subscription? subscription, SubscriptionLane? lane, HubDb db, OutboxReader outbox, SubscriptionChanges changes,
-        CloudEventFormat format, ClientAccess clients, UserAccess users, TimeProvider time, SubscriptionOptions options, ILogger logger, CancellationToken stopping)
+        EventStreamFrames frames, ClientAccess clients, UserAccess users, TimeProvider time, SubscriptionOptions options, ILogger logger, CancellationToken stopping)
     {
         private static readonly Task Never = new TaskCompletionSource().Task;
 
         private Func<LiveRow, bool> _visible = _ => false;
         private DateTimeOffset _refreshAt;
         private (long Cursor, long Rewinds)? _stored = lane is null ? null : (lane.Cursor, lane.Rewinds);
+
+        // When the position was last saved, in real time: saving paces writes to the database, it decides nothing.
+        private long _savedAt = TimeProvider.System.GetTimestamp();
 
         public async Task RunAsync(long cursor)
         {
@@ -244,7 +271,10 @@ internal static partial class EventStreamApi
                     {
                         continue;
                     }
-                    saved = await SaveAsync(cursor, saved);
+                    if (TimeProvider.System.GetElapsedTime(_savedAt) >= options.CursorSaveInterval)
+                    {
+                        saved = await SaveAsync(cursor, saved);
+                    }
                     var untilExpiry = expires - time.GetUtcNow();
                     var wait = options.Heartbeat < untilExpiry ? options.Heartbeat : untilExpiry > TimeSpan.Zero ? untilExpiry : TimeSpan.Zero;
                     await Hosting.Pulse.WaitAsync(Task.WhenAny(next, changed), wait, time, cancellationToken);
@@ -269,13 +299,8 @@ internal static partial class EventStreamApi
             }
         }
 
-        private async Task WriteAsync(HttpResponse response, OutboxEvent e, CancellationToken cancellationToken)
-        {
-            var builder = new StringBuilder(e.Data.Length + 600);
-            builder.Append("id: ").Append(CloudEventFormat.Id(e)).Append("\nevent: ").Append(e.Type).Append("\ndata: ")
-                .Append(Encoding.UTF8.GetString(format.Structured(e))).Append("\n\n");
-            await response.WriteAsync(builder.ToString(), cancellationToken);
-        }
+        private async Task WriteAsync(HttpResponse response, OutboxEvent e, CancellationToken cancellationToken) =>
+            await response.Body.WriteAsync(frames.Of(e), cancellationToken);
 
         private bool Visible(OutboxEvent e) =>
             (e.Type == EventTypes.Warning && !e.Sandbox)
@@ -317,7 +342,8 @@ internal static partial class EventStreamApi
         }
 
         /// <summary>
-        /// A subscription's stream keeps its position, so a reconnect without Last-Event-ID resumes there. It moves the
+        /// A subscription's stream keeps its position, so a reconnect without Last-Event-ID resumes there: saved when the
+        /// stream is idle, at most every <see cref="SubscriptionOptions.CursorSaveInterval"/>, and when it ends. It moves the
         /// stored position only from where it last saw it, and only when no rewind came since: the rewind (or another stream of
         /// the subscription) wins.
         /// </summary>
@@ -329,6 +355,7 @@ internal static partial class EventStreamApi
             }
             var moved = await db.SubscriptionLanes.Where(l => l.SubscriptionId == subscription.Id && l.Cursor == stored.Cursor && l.Rewinds == stored.Rewinds)
                 .ExecuteUpdateAsync(s => s.SetProperty(l => l.Cursor, cursor), CancellationToken.None);
+            _savedAt = TimeProvider.System.GetTimestamp();
             _stored = moved == 1 ? (cursor, stored.Rewinds) : null;
             return cursor;
         }

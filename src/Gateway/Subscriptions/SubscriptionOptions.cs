@@ -38,6 +38,12 @@ internal sealed class SubscriptionOptions
     /// <summary>How long a new secret and the one it replaces sign side by side, unless the rotation names another overlap.</summary>
     public TimeSpan SecretOverlap { get; set; } = TimeSpan.FromHours(24);
 
+    /// <summary>
+    /// How often a delivery lane saves its cursor and delivered count at most (and once more when it stops). A crash
+    /// re-delivers what was sent since (at least once; event ids de-duplicate).
+    /// </summary>
+    public TimeSpan CursorSaveInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How often delivery re-reads who may see what (grants expire) and which subscriptions exist.</summary>
     public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
 

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Events;
 using IntegrationHub.Gateway.Organizations;
@@ -32,7 +33,8 @@ internal sealed class SubscriptionRunnerFactory(
 /// devices that the filter selects and the organization may read, and hands them to the channel in order. A failed
 /// attempt is retried with exponential backoff and jitter (or after the receiver's <c>Retry-After</c>) until it
 /// succeeds or runs out of attempts and becomes a dead letter; meanwhile the lane waits and nothing else does. The
-/// cursor is saved after deliveries, so a crash re-delivers at most the last events (at least once; ids de-duplicate).
+/// cursor is saved beside delivery, now and then and when the lane stops, so a crash re-delivers at most the last events
+/// (at least once; ids de-duplicate).
 /// </summary>
 internal sealed partial class SubscriptionRunner(
     Subscription subscription,
@@ -97,13 +99,17 @@ internal sealed partial class SubscriptionRunner(
         }
     }
 
-    /// <summary>Reads and delivers the lane's events until the subscription stops or its receiver is gone.</summary>
+    /// <summary>
+    /// Reads and delivers the lane's events until the subscription stops or its receiver is gone. The lane works through
+    /// what one read returned before it reads again, and it wakes on the outbox's commit signal when it has caught up.
+    /// Its cursor is saved beside it (<see cref="KeepSavedAsync"/>), never on the way of a delivery.
+    /// </summary>
     private async Task DeliverLaneAsync(int lane, CancellationToken cancellationToken)
     {
-        var state = await LoadLaneAsync(lane, cancellationToken);
-        var cursor = state.Cursor;
-        var saved = cursor;
-        var pending = new Progress();
+        var position = new LanePosition(await LoadLaneAsync(lane, cancellationToken));
+        var cursor = position.State.Cursor;
+        using var stopSaving = new CancellationTokenSource();
+        var saving = KeepSavedAsync(position, stopSaving.Token);
         try
         {
             var latest = subscription.LatestThrough > cursor ? await LatestByDeviceAsync(lane, cancellationToken) : null;
@@ -113,16 +119,27 @@ internal sealed partial class SubscriptionRunner(
             {
                 return;
             }
+            IReadOnlyList<OutboxEvent> read = [];
+            var next = 0;
             while (true)
             {
-                var next = outbox.Signal.Next;
-                await RefreshVisibilityAsync(cancellationToken);
-                var read = await outbox.ReadAfterAsync(cursor, ReadSize, cancellationToken);
+                if (next == read.Count)
+                {
+                    var pulse = outbox.Signal.Next;
+                    await RefreshVisibilityAsync(cancellationToken);
+                    (read, next) = (await outbox.ReadAfterAsync(cursor, ReadSize, cancellationToken), 0);
+                    if (read.Count == 0)
+                    {
+                        await Hosting.Pulse.WaitAsync(pulse, events.PollInterval, time, cancellationToken);
+                        continue;
+                    }
+                }
                 var batch = new List<OutboxEvent>();
                 var scanned = cursor;
                 long bytes = 0;
-                foreach (var e in read)
+                for (; next < read.Count; next++)
                 {
+                    var e = read[next];
                     if (batch.Count > 0 && (batch.Count >= batchSize || bytes + e.Data.Length > options.MaxRequestBytes))
                     {
                         break;
@@ -138,35 +155,44 @@ internal sealed partial class SubscriptionRunner(
                 {
                     latest = null;
                 }
-                if (batch.Count == 0)
-                {
-                    cursor = scanned;
-                    if (read.Count < ReadSize)
-                    {
-                        saved = await SaveAsync(state, cursor, saved, pending);
-                        await Hosting.Pulse.WaitAsync(next, events.PollInterval, time, cancellationToken);
-                    }
-                    continue;
-                }
-                var outcome = await DeliverAsync(lane, state, batch, scanned, saved, pending, cancellationToken);
-                if (outcome == Outcome.Stopped)
+                if (batch.Count > 0 && await DeliverAsync(lane, position, batch, scanned, cancellationToken) == Outcome.Stopped)
                 {
                     return;
                 }
                 cursor = scanned;
-                if (outcome == Outcome.DeadLettered)
-                {
-                    saved = await LoadLaneAsync(lane, CancellationToken.None) is { } stored && stored.Cursor == cursor ? cursor : saved;
-                }
-                else if (pending.Events >= 1000)
-                {
-                    saved = await SaveAsync(state, cursor, saved, pending);
-                }
+                position.MoveTo(cursor);
             }
         }
         finally
         {
-            await SaveAsync(state, cursor, saved, pending);
+            await stopSaving.CancelAsync();
+            await saving;
+            await SaveAsync(position);
+        }
+    }
+
+    /// <summary>Saves the lane's cursor and delivered count now and then while the lane runs, so that it never waits for the database.</summary>
+    private async Task KeepSavedAsync(LanePosition position, CancellationToken cancellationToken)
+    {
+        // Real time, not the hub's clock: this paces writes to the database, it decides nothing.
+        using var timer = new PeriodicTimer(options.CursorSaveInterval, TimeProvider.System);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                try
+                {
+                    await SaveAsync(position);
+                }
+                catch (Exception e) when (e is DbException or InvalidOperationException)
+                {
+                    // The lane delivers on; the next tick, or its stop, saves what this one could not.
+                    SaveFailed(logger, subscription.Id, position.State.Lane, e);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
         }
     }
 
@@ -177,16 +203,42 @@ internal sealed partial class SubscriptionRunner(
         Stopped,
     }
 
-    /// <summary>Delivered events not yet counted in the database.</summary>
-    private sealed class Progress
+    /// <summary>
+    /// Where a lane is and what it delivered since the last save. The lane moves it as it delivers; the database learns
+    /// of it at most every <see cref="SubscriptionOptions.CursorSaveInterval"/> and when the lane stops, so a crash
+    /// re-delivers at most the events sent since (at least once; ids de-duplicate). Writes of the lane's row take turns.
+    /// </summary>
+    private sealed class LanePosition(SubscriptionLane state)
     {
-        public int Events;
-        public long? LastSuccessAt;
+        private long _cursor = state.Cursor;
+        private int _delivered;
+        private long _lastSuccessAt;
+
+        public SubscriptionLane State { get; } = state;
+
+        public SemaphoreSlim Writing { get; } = new(1, 1);
+
+        /// <summary>The cursor as the database holds it, as far as this lane knows (changed only under <see cref="Writing"/>).</summary>
+        public long Saved { get; set; } = state.Cursor;
+
+        public long Cursor => Interlocked.Read(ref _cursor);
+
+        public void MoveTo(long cursor) => Interlocked.Exchange(ref _cursor, cursor);
+
+        public void Delivered(int count, long at)
+        {
+            Interlocked.Exchange(ref _lastSuccessAt, at);
+            Interlocked.Add(ref _delivered, count);
+        }
+
+        /// <summary>The deliveries not counted in the database yet, and the time of the last; they are counted by whoever takes them.</summary>
+        public (int Count, long At) TakeDelivered() => (Interlocked.Exchange(ref _delivered, 0), Interlocked.Read(ref _lastSuccessAt));
     }
 
     /// <summary>Attempts a batch until it is delivered, dead-lettered, or the subscription stops.</summary>
-    private async Task<Outcome> DeliverAsync(int lane, SubscriptionLane state, List<OutboxEvent> batch, long scanned, long saved, Progress progress, CancellationToken cancellationToken)
+    private async Task<Outcome> DeliverAsync(int lane, LanePosition position, List<OutboxEvent> batch, long scanned, CancellationToken cancellationToken)
     {
+        var state = position.State;
         while (true)
         {
             await WaitForAttemptAsync(state.NextAttemptAt, cancellationToken);
@@ -196,8 +248,7 @@ internal sealed partial class SubscriptionRunner(
             if (result.Delivered)
             {
                 metrics.Delivered(subscription.Channel, batch.Count, now - DateTimeOffset.FromUnixTimeMilliseconds(batch[0].Time));
-                progress.Events += batch.Count;
-                progress.LastSuccessAt = now.ToUnixTimeMilliseconds();
+                position.Delivered(batch.Count, now.ToUnixTimeMilliseconds());
                 if (state.Attempts > 0)
                 {
                     state.Attempts = 0;
@@ -210,12 +261,12 @@ internal sealed partial class SubscriptionRunner(
             DeliveryFailed(logger, subscription.Id, lane, state.Attempts, result.Error);
             if (result.Gone)
             {
-                await DisableAsync(now, result.Error, progress);
+                await DisableAsync(now, result.Error, position);
                 return Outcome.Stopped;
             }
             if (state.Attempts >= options.MaxAttempts)
             {
-                await DeadLetterAsync(lane, state, batch, scanned, saved, now, result.Error);
+                await DeadLetterAsync(lane, position, batch, scanned, now, result.Error);
                 return Outcome.DeadLettered;
             }
             state.NextAttemptAt = (now + (result.RetryAfter ?? Backoff(state.Attempts))).ToUnixTimeMilliseconds();
@@ -371,26 +422,42 @@ internal sealed partial class SubscriptionRunner(
     }
 
     /// <summary>
-    /// Saves the cursor and the delivered count, when there is something to save. The cursor moves only from where this
-    /// lane last saved it, and only when no rewind came meanwhile: the rewind wins, and the runner that follows it starts there.
+    /// Saves the lane's cursor and delivered count, when there is something to save, in one transaction. The cursor
+    /// moves only from where this lane last saved it, and only when no rewind came meanwhile: the rewind wins, and the
+    /// runner that follows it starts there.
     /// </summary>
-    private async Task<long> SaveAsync(SubscriptionLane state, long cursor, long saved, Progress progress)
+    private async Task SaveAsync(LanePosition position)
     {
-        if (cursor == saved && progress.Events == 0)
+        await position.Writing.WaitAsync(CancellationToken.None);
+        try
         {
-            return saved;
+            var cursor = position.Cursor;
+            var (delivered, at) = position.TakeDelivered();
+            if (cursor == position.Saved && delivered == 0)
+            {
+                return;
+            }
+            var saved = position.Saved;
+            var moved = 0;
+            await WriteAsync(async db =>
+            {
+                if (cursor != saved)
+                {
+                    moved = await db.SubscriptionLanes
+                        .Where(l => l.SubscriptionId == subscription.Id && l.Lane == position.State.Lane && l.Cursor == saved && l.Rewinds == position.State.Rewinds)
+                        .ExecuteUpdateAsync(s => s.SetProperty(l => l.Cursor, cursor), CancellationToken.None);
+                }
+                if (delivered > 0)
+                {
+                    await RecordSuccessAsync(db, delivered, at);
+                }
+            });
+            position.Saved = moved == 1 ? cursor : saved;
         }
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<HubDb>();
-        var moved = await db.SubscriptionLanes
-            .Where(l => l.SubscriptionId == subscription.Id && l.Lane == state.Lane && l.Cursor == saved && l.Rewinds == state.Rewinds)
-            .ExecuteUpdateAsync(s => s.SetProperty(l => l.Cursor, cursor), CancellationToken.None);
-        if (progress is { Events: > 0, LastSuccessAt: { } at })
+        finally
         {
-            await RecordSuccessAsync(db, progress.Events, at);
-            progress.Events = 0;
+            position.Writing.Release();
         }
-        return moved == 1 ? cursor : saved;
     }
 
     private async Task RecordSuccessAsync(HubDb db, int delivered, long at) =>
@@ -408,14 +475,13 @@ internal sealed partial class SubscriptionRunner(
     /// A receiver that is gone disables the subscription. The failure and the deliveries the lane took before it are
     /// counted in the same transaction, so whoever sees the subscription disabled sees them too.
     /// </summary>
-    private async Task DisableAsync(DateTimeOffset now, string? error, Progress? progress)
+    private async Task DisableAsync(DateTimeOffset now, string? error, LanePosition? position)
     {
         await WriteAsync(async db =>
         {
-            if (progress is { Events: > 0, LastSuccessAt: { } at })
+            if (position?.TakeDelivered() is ( > 0, var at) taken)
             {
-                await RecordSuccessAsync(db, progress.Events, at);
-                progress.Events = 0;
+                await RecordSuccessAsync(db, taken.Count, at);
             }
             await RecordFailureAsync(db, now, error);
             // Unless the subscription changed meanwhile (paused, say): that change stands.
@@ -446,28 +512,42 @@ internal sealed partial class SubscriptionRunner(
     }
 
     /// <summary>Parks the batch's events as dead letters, moves the lane past them (unless a rewind moved it) and counts the failure, in one transaction.</summary>
-    private async Task DeadLetterAsync(int lane, SubscriptionLane state, List<OutboxEvent> batch, long scanned, long saved, DateTimeOffset now, string? error)
+    private async Task DeadLetterAsync(int lane, LanePosition position, List<OutboxEvent> batch, long scanned, DateTimeOffset now, string? error)
     {
-        await WriteAsync(async db =>
+        var state = position.State;
+        await position.Writing.WaitAsync(CancellationToken.None);
+        try
         {
-            var ids = batch.Select(e => e.Id).ToList();
-            var known = await db.DeadLetters.Where(d => d.SubscriptionId == subscription.Id && ids.Contains(d.EventId)).ToDictionaryAsync(d => d.EventId, CancellationToken.None);
-            foreach (var e in batch)
+            var saved = position.Saved;
+            var cursor = saved;
+            await WriteAsync(async db =>
             {
-                var letter = known.GetValueOrDefault(e.Id) ?? db.DeadLetters.Add(new DeadLetter { SubscriptionId = subscription.Id, EventId = e.Id, Lane = lane }).Entity;
-                letter.DeadAt = now.ToUnixTimeMilliseconds();
-                letter.Attempts += state.Attempts;
-                letter.LastError = Truncate(error);
-                letter.Redrive = false;
-            }
-            var row = await db.SubscriptionLanes.FirstAsync(l => l.SubscriptionId == subscription.Id && l.Lane == lane, CancellationToken.None);
-            // As in SaveAsync: a rewind that moved the lane meanwhile wins.
-            row.Cursor = row.Cursor == saved && row.Rewinds == state.Rewinds ? scanned : row.Cursor;
-            row.Attempts = 0;
-            row.NextAttemptAt = null;
-            await db.SaveChangesAsync(CancellationToken.None);
-            await RecordFailureAsync(db, now, error);
-        });
+                var ids = batch.Select(e => e.Id).ToList();
+                var known = await db.DeadLetters.Where(d => d.SubscriptionId == subscription.Id && ids.Contains(d.EventId)).ToDictionaryAsync(d => d.EventId, CancellationToken.None);
+                foreach (var e in batch)
+                {
+                    var letter = known.GetValueOrDefault(e.Id) ?? db.DeadLetters.Add(new DeadLetter { SubscriptionId = subscription.Id, EventId = e.Id, Lane = lane }).Entity;
+                    letter.DeadAt = now.ToUnixTimeMilliseconds();
+                    letter.Attempts += state.Attempts;
+                    letter.LastError = Truncate(error);
+                    letter.Redrive = false;
+                }
+                var row = await db.SubscriptionLanes.FirstAsync(l => l.SubscriptionId == subscription.Id && l.Lane == lane, CancellationToken.None);
+                // As in SaveAsync: a rewind that moved the lane meanwhile wins.
+                row.Cursor = cursor = row.Cursor == saved && row.Rewinds == state.Rewinds ? scanned : row.Cursor;
+                row.Attempts = 0;
+                row.NextAttemptAt = null;
+                await db.SaveChangesAsync(CancellationToken.None);
+                await RecordFailureAsync(db, now, error);
+            });
+            // The lane goes on past the batch; the saver must not take the cursor back to before it.
+            position.MoveTo(scanned);
+            position.Saved = cursor == scanned ? scanned : saved;
+        }
+        finally
+        {
+            position.Writing.Release();
+        }
         state.Attempts = 0;
         state.NextAttemptAt = null;
         metrics.DeadLettered(subscription.Channel, batch.Count);
@@ -482,6 +562,9 @@ internal sealed partial class SubscriptionRunner(
 
     [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "Subscription {SubscriptionId} lane {Lane}: {Count} event(s) moved to the dead letters: {Error}")]
     private static partial void DeadLettered(ILogger logger, string subscriptionId, int lane, int count, string? error);
+
+    [LoggerMessage(EventId = 6004, Level = LogLevel.Warning, Message = "Subscription {SubscriptionId} lane {Lane}: saving the cursor failed; it is saved again later")]
+    private static partial void SaveFailed(ILogger logger, string subscriptionId, int lane, Exception exception);
 
     [LoggerMessage(EventId = 6003, Level = LogLevel.Error, Message = "Subscription {SubscriptionId} lane {Lane} stopped on an unexpected error; it restarts from its saved cursor after a pause")]
     private static partial void LaneFailed(ILogger logger, string subscriptionId, int lane, Exception exception);

@@ -10,11 +10,12 @@ internal static class SubscriptionsServiceCollectionExtensions
     public static IServiceCollection AddHubSubscriptions(this IServiceCollection services)
     {
         services.AddOptions<SubscriptionOptions>().BindConfiguration(SubscriptionOptions.Section);
-        services.TryAddSingleton<WebhookAddressPolicy>();
+        services.TryAddSingleton(sp => new WebhookAddressPolicy(sp.GetRequiredService<IOptions<SubscriptionOptions>>().Value.AllowedHosts));
         services.TryAddSingleton<WebhookSecrets>();
         services.TryAddSingleton<SubscriptionChanges>();
         services.TryAddSingleton<DeliveryMetrics>();
         services.TryAddSingleton<OpenStreams>();
+        services.TryAddSingleton<EventStreamFrames>();
         services.TryAddSingleton<SubscriptionRunnerFactory>();
 
         // Webhooks never follow redirects, and every connection checks the address it dials (SSRF).

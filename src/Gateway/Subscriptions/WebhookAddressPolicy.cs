@@ -1,13 +1,14 @@
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.Extensions.Options;
 
 namespace IntegrationHub.Gateway.Subscriptions;
 
 /// <summary>
 /// Where webhooks may go (SSRF): public addresses over HTTPS, unless the operator allow-listed the host or network. The
 /// URL is checked when it is registered, and every connection checks the address it actually reaches, so a name that
-/// later resolves inside the city's network (DNS rebinding) is refused too. Redirects are never followed.
+/// later resolves inside the city's network (DNS rebinding) is refused too. Redirects are never followed. The upstream
+/// gateway holds an instance of its own with its own allow-list (<c>Upstreams:AllowedHosts</c>): the same rules, for
+/// the department systems the hub calls.
 /// </summary>
 internal sealed class WebhookAddressPolicy
 {
@@ -25,9 +26,10 @@ internal sealed class WebhookAddressPolicy
     private readonly HashSet<string> _hosts = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<IPNetwork> _networks = [];
 
-    public WebhookAddressPolicy(IOptions<SubscriptionOptions> options)
+    /// <param name="allowedHosts">What the operator allow-listed: host names, addresses or CIDR blocks.</param>
+    public WebhookAddressPolicy(IEnumerable<string> allowedHosts)
     {
-        foreach (var entry in options.Value.AllowedHosts)
+        foreach (var entry in allowedHosts)
         {
             if (IPNetwork.TryParse(entry, out var network))
             {

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
 using System.Text;
 using IntegrationHub.Gateway.Events;
 using Microsoft.Extensions.Options;
@@ -24,6 +25,9 @@ internal sealed class WebhookChannel(
 
     private readonly ConcurrentDictionary<string, (long Version, IReadOnlyList<WebhookSecret> Secrets)> _secrets = new(StringComparer.Ordinal);
 
+    // An event's binary-mode headers, encoded once for every subscriber that receives it.
+    private readonly ConditionalWeakTable<OutboxEvent, KeyValuePair<string, string>[]> _headers = [];
+
     public SubscriptionChannel Channel => SubscriptionChannel.Webhook;
 
     public int BatchSize(Subscription subscription) => subscription.Mode == EventMode.Batched ? subscription.MaxBatch : 1;
@@ -36,12 +40,12 @@ internal sealed class WebhookChannel(
         if (subscription.Mode == EventMode.Binary)
         {
             var e = events[0];
-            body = Encoding.UTF8.GetBytes(e.Data);
+            body = e.Data;
             request.Content = new ByteArrayContent(body);
             request.Content.Headers.ContentType = new MediaTypeHeaderValue(CloudEventFormat.DataMediaType) { CharSet = "utf-8" };
-            foreach (var (name, value) in format.Attributes(e))
+            foreach (var (name, value) in _headers.GetValue(e, HeadersOf))
             {
-                request.Headers.TryAddWithoutValidation("ce-" + name, HeaderValue(value));
+                request.Headers.TryAddWithoutValidation(name, value);
             }
             id = CloudEventFormat.Id(e);
         }
@@ -129,6 +133,9 @@ internal sealed class WebhookChannel(
             return (false, null, $"The validation request (OPTIONS) failed: {e.Message}");
         }
     }
+
+    private KeyValuePair<string, string>[] HeadersOf(OutboxEvent e) =>
+        [.. format.Attributes(e).Select(a => KeyValuePair.Create("ce-" + a.Key, HeaderValue(a.Value)))];
 
     private IReadOnlyList<WebhookSecret> SecretsOf(Subscription subscription)
     {

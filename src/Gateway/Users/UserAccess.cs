@@ -24,8 +24,8 @@ internal sealed class UserAccess(HubDb db, TimeProvider time)
 
     private static readonly FrozenDictionary<UserRole, FrozenSet<string>> RoleScopes = new Dictionary<UserRole, FrozenSet<string>>
     {
-        [UserRole.Operator] = new[] { Scopes.Admin, Scopes.TelemetryRead, Scopes.AlertsRead, Scopes.AlertsManage, Scopes.SubscriptionsManage, Scopes.OrganizationManage, Scopes.UsersManage }.ToFrozenSet(),
-        [UserRole.Admin] = new[] { Scopes.TelemetryRead, Scopes.AlertsRead, Scopes.AlertsManage, Scopes.SubscriptionsManage, Scopes.OrganizationManage, Scopes.UsersManage }.ToFrozenSet(),
+        [UserRole.Operator] = new[] { Scopes.Admin, Scopes.TelemetryRead, Scopes.AlertsRead, Scopes.AlertsManage, Scopes.DevicesCommand, Scopes.SubscriptionsManage, Scopes.OrganizationManage, Scopes.UsersManage }.ToFrozenSet(),
+        [UserRole.Admin] = new[] { Scopes.TelemetryRead, Scopes.AlertsRead, Scopes.AlertsManage, Scopes.DevicesCommand, Scopes.SubscriptionsManage, Scopes.OrganizationManage, Scopes.UsersManage }.ToFrozenSet(),
         [UserRole.Developer] = new[] { Scopes.TelemetryRead, Scopes.AlertsRead, Scopes.SubscriptionsManage, Scopes.OrganizationManage }.ToFrozenSet(),
     }.ToFrozenDictionary();
 

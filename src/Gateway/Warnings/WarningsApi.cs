@@ -186,7 +186,7 @@ internal static class WarningsApi
             Domain = warning.Domain,
             District = warning.Areas.FirstOrDefault()?.Code,
             Level = warning.Level?.ToWire(),
-            Data = json,
+            Data = System.Text.Encoding.UTF8.GetBytes(json),
         });
         try
         {

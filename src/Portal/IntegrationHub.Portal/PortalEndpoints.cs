@@ -14,7 +14,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 namespace IntegrationHub.Portal;
 
 /// <summary>The developer portal, mounted by the Gateway. Pages render on the server; nothing loads from outside the hub.</summary>
-public static class PortalEndpoints
+public static partial class PortalEndpoints
 {
     /// <summary>Where the portal documents error codes: <c>{ErrorPagesPath}/{code}</c>.</summary>
     public const string ErrorPagesPath = "/docs/errors";
@@ -34,6 +34,12 @@ public static class PortalEndpoints
     /// <summary>An organization's developer workspace: adapters, devices, quarantine, subscriptions, people.</summary>
     public const string DeveloperPath = "/developer";
 
+    /// <summary>The API catalogue: the department systems an organization may call through the hub; <c>/{systemId}</c> is one system's documentation.</summary>
+    public const string ApiCataloguePath = "/developer/apis";
+
+    /// <summary>The operator's upstream gateway: systems, routes, credentials, documents, calls.</summary>
+    public const string UpstreamsConsolePath = "/console/upstreams";
+
     /// <summary>The signed-in person's own account: the password.</summary>
     public const string AccountPath = "/account";
 
@@ -49,6 +55,14 @@ public static class PortalEndpoints
     /// </summary>
     public const string WorkspaceContentSecurityPolicy =
         "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+    /// <summary>
+    /// What Swagger UI may load, on /swagger and on a system's documentation page: its own scripts, styles and images from the hub, and calls back to the hub (the document,
+    /// the token endpoint, the tried-out requests). No inline script, nothing from elsewhere, never framed. The one inline
+    /// style the pinned Swagger UI bundle adds is allowed by its hash (a browser test fails if the bundle changes it).
+    /// </summary>
+    public const string SwaggerContentSecurityPolicy =
+        "default-src 'none'; script-src 'self'; style-src 'self' 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
     private static string BaseUrl(HttpRequest request) => $"{request.Scheme}://{request.Host}{request.PathBase}";
 
@@ -80,6 +94,7 @@ public static class PortalEndpoints
             [nameof(DocsHome.Examples)] = new GettingStartedExamples(BaseUrl(context.Request), context.Request.Host.Host, MqttPort(configuration)),
         }));
         pages.MapGet("/docs/profiles", (SpecCatalog spec) => Page<ProfileIndex>(new() { [nameof(ProfileIndex.Spec)] = spec }));
+        pages.MapGet("/docs/profiles/evidence", (SpecCatalog spec) => Page<ProfileEvidence>(new() { [nameof(ProfileEvidence.Spec)] = spec }));
         pages.MapGet("/docs/profiles/{profileId}", (string profileId, SpecDocs docs) =>
             docs.Spec.Profiles.TryGetValue(profileId, out var profile)
                 ? Page<ProfilePage>(new()
@@ -104,6 +119,13 @@ public static class PortalEndpoints
         }));
         pages.MapGet("/docs/requirements", (SpecCatalog spec) => Page<RequirementsPage>(new() { [nameof(RequirementsPage.Spec)] = spec }));
         pages.MapGet("/docs/api", (SpecDocs docs) => Page<ApiPage>(new() { [nameof(ApiPage.Docs)] = docs }));
+        foreach (var (slug, _, _) in SpecDocument.Known)
+        {
+            pages.MapGet($"/docs/{slug}", (SpecDocs docs) =>
+                docs.Documents.TryGetValue(slug, out var document)
+                    ? Page<SpecDocumentPage>(new() { [nameof(SpecDocumentPage.Document)] = document })
+                    : Results.NotFound());
+        }
         pages.MapGet("/docs/downloads", (SpecCatalog spec) => Page<DownloadsPage>(new() { [nameof(DownloadsPage.Spec)] = spec }));
         pages.MapGet("/docs/loop", (SpecCatalog spec, IConfiguration configuration) => Page<ClosedLoopPage>(new()
         {
@@ -140,6 +162,20 @@ public static class PortalEndpoints
             // The Gateway's Users:MinPasswordLength, which the API enforces; the form only says it up front.
             parameters[nameof(Pages.Account.MinPasswordLength)] = configuration.GetValue("Users:MinPasswordLength", 12);
             return Page<Pages.Account>(parameters);
+        });
+        pages.MapGet(ApiCataloguePath, (IAntiforgery antiforgery, HttpContext context) => Page<Pages.Developer.ApiCatalogue>(SignedIn(antiforgery, context)));
+        pages.MapGet(UpstreamsConsolePath, (IAntiforgery antiforgery, HttpContext context) => Page<Pages.Console.Upstreams>(SignedIn(antiforgery, context)));
+        // A system's documentation runs Swagger UI, whose bundle needs its one inline style.
+        var docs = app.MapGroup("").ExcludeFromDescription().RequireAuthorization(signedIn).AsPortalPages(SwaggerContentSecurityPolicy);
+        docs.MapGet(ApiCataloguePath + "/{systemId}", (string systemId, IAntiforgery antiforgery, HttpContext context) =>
+        {
+            if (!SystemIds().IsMatch(systemId))
+            {
+                return Results.NotFound();
+            }
+            var parameters = SignedIn(antiforgery, context);
+            parameters[nameof(Pages.Developer.ApiDocs.SystemId)] = systemId;
+            return Page<Pages.Developer.ApiDocs>(parameters);
         });
         return app;
     }
@@ -185,6 +221,9 @@ public static class PortalEndpoints
 
     private static RazorComponentResult<TPage> Page<TPage>(Dictionary<string, object?> parameters)
         where TPage : Microsoft.AspNetCore.Components.IComponent => new RazorComponentResult<TPage>(parameters);
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z0-9][a-z0-9-]{1,63}$")]
+    private static partial System.Text.RegularExpressions.Regex SystemIds();
 
     // The embedded broker's port, where the examples send MQTT (the Gateway's Mqtt:Port).
     private static int MqttPort(IConfiguration configuration) => configuration.GetValue("Mqtt:Port", 1883);

@@ -9,6 +9,7 @@ using IntegrationHub.Client.Problems;
 using IntegrationHub.Client.Specs;
 using IntegrationHub.Client.Subscriptions;
 using IntegrationHub.Client.Telemetry;
+using IntegrationHub.Client.Upstreams;
 using IntegrationHub.Client.Users;
 using IntegrationHub.Client.Warnings;
 using IntegrationHub.Testing;
@@ -65,6 +66,7 @@ public sealed class ConsumerContractTests
         var administration = await AdministrationAsync(admin);
         var spec = await SpecAsync(specs, sdk.GetRequiredService<IWarningsApi>());
         var loop = await ClosedLoopAsync(sdk.GetRequiredService<IClosedLoopApi>(), sdk.GetRequiredService<IAlertsApi>());
+        var upstreams = await UpstreamsAsync(sdk.GetRequiredService<IUpstreamsApi>());
 
         var verified = await pact.VerifyAsync(mock);
         Assert.True(verified.ExitCode == 0, verified.ToString());
@@ -78,6 +80,7 @@ public sealed class ConsumerContractTests
         administration.Check();
         spec.Check();
         loop.Check();
+        upstreams.Check();
         Assert.Equal((1, "unit.unknown", "/messages/1/observations/0/unit"), (ingested.Accepted, ingested.Results[1].Code, ingested.Results[1].Pointer));
         Assert.Equal((5.0, "%{LEL}"), (latest.Items[0].Value!.Value.Number, latest.Items[0].Unit));
         Assert.Equal(new DateTimeOffset(2026, 1, 5, 10, 30, 0, TimeSpan.Zero), history.Items[0].ObservedAt);
@@ -390,6 +393,43 @@ public sealed class ConsumerContractTests
         await admin.RevokeGrantAsync(16);
         var audit = await admin.ListAuditAsync();
         return new AdministrationCalls(organizations, organization, created, adapters, read, rotated, inProduction, suspended, resumed, granted, grants, audit);
+    }
+
+    /// <summary>The upstream gateway: systems, credentials, documents and routes as the operator, the catalogue as a client, the audit trail.</summary>
+    private sealed record UpstreamCalls(
+        UpstreamSystem Registered, IntegrationHubException Refused, UpstreamSystem Rotated, UpstreamSystem Documented, UpstreamRoute Route, ApiCatalogue Catalogue,
+        Page<UpstreamCall> Calls)
+    {
+        public void Check()
+        {
+            Assert.Equal(("header", "X-Api-Key", 1), (Registered.Credentials.Kind, Registered.Credentials.Header, Registered.Credentials.Version));
+            Assert.Equal("/health", Registered.HealthCheck!.Path);
+            Assert.Equal("upstream.address-refused", Refused.Code);
+            Assert.Equal(("oauth2", "integrationhub", 2), (Rotated.Credentials.Kind, Rotated.Credentials.ClientId, Rotated.Credentials.Version));
+            Assert.True(Documented.HasDocument);
+            Assert.Equal(("/upstream/pact-upstream-route/valves", "upstreams:call"), (Route.Path, Assert.Single(Route.Scopes)));
+            Assert.Equal("/upstream/pact-upstream-catalogue/valves", Assert.Single(Assert.Single(Catalogue.Systems).Routes).Path);
+            Assert.Equal(("specs", 200, "proxied"), (Calls.Items[0].RouteId, Calls.Items[0].Status, Calls.Items[0].Outcome));
+        }
+    }
+
+    private static async Task<UpstreamCalls> UpstreamsAsync(IUpstreamsApi upstreams)
+    {
+        var registered = await upstreams.CreateUpstreamAsync(new UpstreamSystemRequest("Gas network control", "http://127.0.0.1:9", "pact-upstream-gas", TimeoutSeconds: 10,
+            HealthCheck: new UpstreamHealthCheck("/health"), Credentials: UpstreamCredentialsRequest.ApiKey("X-Api-Key", "k-4711")));
+        var refused = await Assert.ThrowsAsync<IntegrationHubException>(() => upstreams.CreateUpstreamAsync(new UpstreamSystemRequest("Internal", "https://10.20.30.40", "pact-upstream-private")));
+        var rotated = await upstreams.RotateUpstreamCredentialsAsync("pact-upstream-rotate",
+            UpstreamCredentialsRequest.OAuth2("http://127.0.0.1:9/token", "integrationhub", "s-0815", "valves.read"));
+        var documented = await upstreams.RegisterUpstreamDocumentAsync("pact-upstream-doc", System.Text.Json.JsonDocument.Parse("""
+            {"openapi":"3.0.3","info":{"title":"Valve control","version":"2.1","description":"Valve states and commands of the gas network."},
+             "paths":{"/valves/{id}":{"get":{"summary":"Read a valve","parameters":[{"name":"id","in":"path","required":true,"schema":{"type":"string"}}],"responses":{"200":{"description":"The valve"}}}}}}
+            """).RootElement);
+        var route = await upstreams.CreateUpstreamRouteAsync("pact-upstream-route", new UpstreamRouteRequest("/valves", ["pact-upstream-route-org"], "valves", ["GET", "POST"], ["upstreams:call"], 120,
+            "Valve states and commands"));
+        await upstreams.DeleteUpstreamRouteAsync("pact-upstream-close", "valves");
+        var catalogue = await upstreams.GetApiCatalogueAsync();
+        var calls = await upstreams.ListUpstreamCallsAsync(system: "pact-upstream-calls");
+        return new UpstreamCalls(registered, refused, rotated, documented, route, catalogue, calls);
     }
 
     /// <summary>The rest of the spec, and a warning's CAP document as XML.</summary>

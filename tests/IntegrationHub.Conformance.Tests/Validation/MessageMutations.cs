@@ -329,11 +329,14 @@ internal static class MessageMutations
         }
         const decimal Tiny = 0.0000000000000000001m;
         var text = (decimal v) => v.ToString(CultureInfo.InvariantCulture);
+        // The same number with one more zero after the point: 25.0 for 25, 2.50 for 2.5 (a bound with a fraction, like
+        // 2.5 MPa, would otherwise be spelled 2.5.0, which is not JSON).
+        var longer = (decimal v) => text(v) + (text(v).Contains('.', StringComparison.Ordinal) ? "0" : ".0");
         return
         [
-            bound, text(value) + ".0", text(value * 10) + "e-1", text(value * 10) + "E-1", text(value / 10) + "e1", text(value / 100) + "E+2",
+            bound, longer(value), text(value * 10) + "e-1", text(value * 10) + "E-1", text(value / 10) + "e1", text(value / 100) + "E+2",
             text(value + Tiny), text(value - Tiny), text(value + 1), text(value - 1), text(value + 0.5m), text(value - 0.5m),
-            value == 0 ? "-0" : "-" + bound.TrimStart('-'), value == 0 ? "-0.0e-3" : text(-value) + ".0", value == 0 ? "1e-400" : text(value) + "e0", value == 0 ? "-1e-400" : text(value) + "00e-2",
+            value == 0 ? "-0" : "-" + bound.TrimStart('-'), value == 0 ? "-0.0e-3" : longer(-value), value == 0 ? "1e-400" : text(value) + "e0", value == 0 ? "-1e-400" : text(value) + "00e-2",
         ];
     }
 

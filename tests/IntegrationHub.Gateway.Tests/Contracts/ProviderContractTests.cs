@@ -18,11 +18,12 @@ public sealed class ProviderContractTests
 {
     private static readonly string Contract = Path.Combine(PactCli.Contracts, "integrationhub-client-integrationhub.json");
 
-    /// <summary>Provider states on; webhooks may reach the states' receiver on loopback (the operator's allow-list).</summary>
+    /// <summary>Provider states on; webhooks and upstreams may reach the states' receivers on loopback (the operator's allow-lists).</summary>
     private static Dictionary<string, string?> WithProviderStates => new()
     {
         [ProviderStatesApi.EnabledKey] = "true",
         ["Subscriptions:AllowedHosts:0"] = "127.0.0.1",
+        ["Upstreams:AllowedHosts:0"] = "127.0.0.1",
     };
 
     private static async Task<ToolResult> VerifyAsync(HubFactory hub)
@@ -48,6 +49,8 @@ public sealed class ProviderContractTests
         Assert.Contains("import devices from a CSV file", result.Output, StringComparison.Ordinal);
         Assert.Contains("issue a device its own MQTT credentials", result.Output, StringComparison.Ordinal);
         Assert.Contains("a responsible unit resolves its share of an alert, the last one", result.Output, StringComparison.Ordinal);
+        Assert.Contains("the API catalogue of an organization", result.Output, StringComparison.Ordinal);
+        Assert.Contains("the audit trail of calls through the gateway", result.Output, StringComparison.Ordinal);
     }
 
     [Fact]

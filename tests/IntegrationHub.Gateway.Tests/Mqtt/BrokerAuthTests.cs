@@ -50,6 +50,9 @@ public sealed class BrokerAuthTests() : OwnHub(new()
         var acl = allowed["acl"]!.AsArray().Select(r => $"{r!["permission"]} {r["action"]} {r["topic"]}").ToList();
         Assert.Contains($"allow publish hub/v1/ingest/{id}", acl);
         Assert.Contains($"allow subscribe hub/v1/feedback/{id}", acl);
+        // CMD-003, CMD-005: its devices' commands, and its answers to them.
+        Assert.Contains($"allow subscribe hub/v1/commands/{id}/+", acl);
+        Assert.Contains($"allow publish hub/v1/commands/{id}/+/replies", acl);
         Assert.Equal("deny all #", acl[^1]);
         Assert.Equal("deny", foreign["result"]!.GetValue<string>());
         Assert.Equal("deny", garbage["result"]!.GetValue<string>());
@@ -111,7 +114,8 @@ public sealed class BrokerAuthTests() : OwnHub(new()
         var wrong = await AskAsync(username, password + "x");
 
         Assert.Equal("allow", allowed["result"]!.GetValue<string>());
-        Assert.Equal([$"allow publish hub/v1/ingest/{id}/devices/nb-1", $"allow publish hub/v1/ingest/{id}/devices/nb-1/senml", $"allow subscribe hub/v1/feedback/{id}/nb-1", "deny all #"],
+        Assert.Equal([$"allow publish hub/v1/ingest/{id}/devices/nb-1", $"allow publish hub/v1/ingest/{id}/devices/nb-1/senml", $"allow subscribe hub/v1/feedback/{id}/nb-1",
+                $"allow subscribe hub/v1/commands/{id}/nb-1", $"allow publish hub/v1/commands/{id}/nb-1/replies", "deny all #"],
             allowed["acl"]!.AsArray().Select(r => $"{r!["permission"]} {r["action"]} {r["topic"]}"));
         Assert.Equal("deny", wrong["result"]!.GetValue<string>());
     }

@@ -22,15 +22,7 @@ public sealed partial class MqttCrashTests
     {
         var directory = Directory.CreateTempSubdirectory("ihub-crash-").FullName;
         var mqttPort = FreePort.Next();
-        var environment = new Dictionary<string, string>
-        {
-            ["ASPNETCORE_ENVIRONMENT"] = "Development",
-            ["Hub__DataDirectory"] = Path.Combine(directory, "data"),
-            ["Bootstrap__ClientId"] = HubFactory.AdminId,
-            ["Bootstrap__ClientSecret"] = HubFactory.AdminSecret,
-            ["Auth__Issuer"] = "https://hub.test/",
-            ["Mqtt__Port"] = mqttPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        };
+        var environment = HubProcess.Restartable(directory, mqttPort);
 
         string adapterId = "crash-adapter", token;
         MqttApplicationMessage message;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
+using System.Xml.Linq;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Tests.Infrastructure;
 
@@ -19,6 +20,18 @@ public sealed partial class CatalogueLanguageTests(HubFixture fixture) : IClassF
         Assert.All(Spec.Errors.All, e => Assert.False(string.IsNullOrWhiteSpace(e.TitleZh) || string.IsNullOrWhiteSpace(e.HintZh), e.Code));
         Assert.All(Spec.Requirements.All, r => Assert.False(string.IsNullOrWhiteSpace(r.TitleZh) || string.IsNullOrWhiteSpace(r.StatementZh), r.Id));
         Assert.All(Spec.Requirements.Groups, g => Assert.False(string.IsNullOrWhiteSpace(g.TitleZh) || string.IsNullOrWhiteSpace(g.DescriptionZh), g.Prefix));
+    }
+
+    [Fact]
+    public void EveryProfileDomain_HasItsNameInBothLanguages()
+    {
+        // The duty room's board filters by domain and names each one; a domain without a name shows its resource key.
+        foreach (var file in new[] { "PortalText.resx", "PortalText.zh-CN.resx" })
+        {
+            var names = XDocument.Load(Path.Combine(IntegrationHub.Testing.Repository.Root, "src", "Portal", "IntegrationHub.Portal", "Resources", file)).Root!
+                .Elements("data").Select(d => (string)d.Attribute("name")!).ToHashSet(StringComparer.Ordinal);
+            Assert.All(Spec.Profiles.Values.Select(p => p.Domain).Distinct(), domain => Assert.True(names.Contains($"Domain.{domain}"), $"{file} names no domain {domain}"));
+        }
     }
 
     [Theory]

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.RegularExpressions;
@@ -14,7 +15,8 @@ namespace IntegrationHub.Gateway.Tests.Portal;
 public sealed partial class DocsPagesTests(HubFixture fixture) : IClassFixture<HubFixture>
 {
     private static readonly string[] Entrances =
-        ["/", "/docs", "/docs/profiles", "/docs/schemas", "/docs/mqtt", "/docs/loop", "/docs/requirements", "/docs/errors", "/docs/api", "/docs/downloads"];
+        ["/", "/docs", "/docs/profiles", "/docs/schemas", "/docs/mqtt", "/docs/loop", "/docs/requirements", "/docs/errors", "/docs/api", "/docs/downloads",
+         "/docs/rules", "/docs/cap", "/docs/certification", "/docs/pull"];
 
     private HubFactory Hub => fixture.Hub;
 
@@ -32,7 +34,8 @@ public sealed partial class DocsPagesTests(HubFixture fixture) : IClassFixture<H
         var red = RedRow().Match(html);
         Assert.True(red.Success, "the red level of ch4-level is listed");
         Assert.Contains("50 %{LEL}", red.Value, StringComparison.Ordinal);
-        Assert.Contains("GB/T 50493-2019 second alarm ≤50 %LEL; CJJ 51-2016 stop work above 50 %LEL; immediate", red.Value, StringComparison.Ordinal);
+        Assert.Contains("GB/T 50493-2019 5.5.2: '可燃气体的二级报警设定值应小于或等于50%LEL'", red.Value, StringComparison.Ordinal);
+        Assert.Contains("the figure is borrowed", red.Value, StringComparison.Ordinal);
         Assert.Contains("Red (I)", red.Value, StringComparison.Ordinal);
         Assert.Contains("2 consecutive samples", html, StringComparison.Ordinal);
         // Units, conversions, ranges, the parameter reference and its default, states and examples.
@@ -45,6 +48,49 @@ public sealed partial class DocsPagesTests(HubFixture fixture) : IClassFixture<H
         Assert.Contains("href=\"/specs/v1/examples/profiles/gas.underground-methane/invalid/unit-not-ucum.json\"", html, StringComparison.Ordinal);
         Assert.Contains("href=\"/docs/errors/unit.unknown\"", html, StringComparison.Ordinal);
         Assert.Contains("15 min", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EvidencePage_CountsEveryProfilesGradedLevelsByTag_InBothLanguages()
+    {
+        using var client = Hub.As(null);
+
+        var english = WebUtility.HtmlDecode(await client.GetStringAsync(new Uri("/docs/profiles/evidence?lang=en", UriKind.Relative)));
+        var chinese = WebUtility.HtmlDecode(await client.GetStringAsync(new Uri("/docs/profiles/evidence?lang=zh-CN", UriKind.Relative)));
+        var index = await client.GetStringAsync(new Uri("/docs/profiles", UriKind.Relative));
+        var methane = WebUtility.HtmlDecode(await client.GetStringAsync(new Uri("/docs/profiles/gas.underground-methane?lang=en", UriKind.Relative)));
+
+        // Counted here from the profile files, not by the code that renders the page: every level of a threshold or
+        // rate rule, every entry of a state rule, every absence and quality rule.
+        var total = new Dictionary<string, int> { ["P"] = 0, ["S"] = 0, ["U"] = 0, ["A"] = 0 };
+        foreach (var file in Directory.GetFiles(Path.Combine(IntegrationHub.Testing.Repository.Root, "specs", "profiles"), "*.json"))
+        {
+            var profile = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(file))!;
+            var tags = profile["rules"]!.AsArray().SelectMany(r => r!["kind"]!.GetValue<string>() switch
+            {
+                "threshold" or "rate" => r["levels"]!.AsObject().Select(l => l.Value!["evidence"]!.GetValue<string>()),
+                "state" => r["match"]!.AsArray().Select(m => m!["evidence"]!.GetValue<string>()),
+                _ => [r["evidence"]!.GetValue<string>()],
+            }).ToList();
+            var id = profile["id"]!.GetValue<string>();
+            var row = Regex.Match(english, $"<tr id=\"evidence-{Regex.Escape(id)}\">(.*?)</tr>", RegexOptions.Singleline);
+            Assert.True(row.Success, $"{id} has a row");
+            var cells = Regex.Matches(row.Groups[1].Value, "<td>(.*?)</td>").Select(m => m.Groups[1].Value).ToList();
+            string[] expected = [.. total.Keys.Select(tag => tags.Count(t => t == tag).ToString(CultureInfo.InvariantCulture)), tags.Count.ToString(CultureInfo.InvariantCulture)];
+            Assert.Equal(expected, cells.Skip(2).Take(5));
+            foreach (var tag in total.Keys)
+            {
+                total[tag] += tags.Count(t => t == tag);
+            }
+        }
+        var all = Regex.Match(english, "<tr id=\"evidence-all\">(.*?)</tr>", RegexOptions.Singleline).Groups[1].Value;
+        Assert.Equal([.. total.Values.Select(v => v.ToString(CultureInfo.InvariantCulture)), total.Values.Sum().ToString(CultureInfo.InvariantCulture)],
+            Regex.Matches(all, "<td>(.*?)</td>").Select(m => m.Groups[1].Value).Take(5));
+        Assert.Contains("Evidence behind the thresholds", english, StringComparison.Ordinal);
+        Assert.Contains("阈值依据", chinese, StringComparison.Ordinal);
+        Assert.Contains("P 占比", chinese, StringComparison.Ordinal);
+        Assert.Contains("href=\"/docs/profiles/evidence\"", index, StringComparison.Ordinal);
+        Assert.Contains("href=\"/docs/profiles/evidence#evidence-gas.underground-methane\"", methane, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -68,7 +68,9 @@ public sealed class SpecTextTests
     [InlineData("schemas/telemetry-batch.schema.json", "/docs/schemas/telemetry-batch")]
     [InlineData("profiles/", "/docs/profiles")]
     [InlineData("asyncapi/asyncapi.yaml", "/docs/mqtt")]
-    [InlineData("rules.md", "/specs/v1/rules.md")]
+    [InlineData("rules.md", "/docs/rules")]
+    [InlineData("cap/README.md", "/docs/cap")]
+    [InlineData("COMPATIBILITY.md", "/specs/v1/COMPATIBILITY.md")]
     public void RequirementSee_LeadsToItsDocsPage(string see, string href) =>
         Assert.Equal(href, SpecDocs.SeeHref(see));
 }

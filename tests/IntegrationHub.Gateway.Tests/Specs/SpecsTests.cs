@@ -33,11 +33,31 @@ public sealed class SpecsTests(HubFixture fixture) : IClassFixture<HubFixture>
     [InlineData("/specs/v1/profiles/traffic.vehicle-jt808.json", "profiles/traffic.vehicle-jt808.json")]
     [InlineData("/specs/v1/schemas/telemetry-message.schema.json", "schemas/telemetry-message.schema.json")]
     [InlineData("/specs/v1/errors", "errors.json")]
+    [InlineData("/specs/v1/rules.zh-CN.md", "rules.zh-CN.md")]
+    [InlineData("/specs/v1/cap/README.zh-CN.md", "cap/README.zh-CN.md")]
+    [InlineData("/specs/v1/certification.zh-CN.md", "certification.zh-CN.md")]
+    [InlineData("/specs/v1/pull.zh-CN.md", "pull.zh-CN.md")]
     public async Task Files_AreServedExactlyAsInTheRepository_WithETags(string path, string file)
     {
         using var client = Hub.CreateClient();
 
         await AssertServedExactlyAsync(client, path, file);
+    }
+
+    /// <summary>The index names each Markdown document and its Chinese translation among the documents a reader looks for first.</summary>
+    [Fact]
+    public async Task Index_NamesEachDocumentAndItsChineseTranslation()
+    {
+        using var client = Hub.CreateClient();
+
+        var documents = (await client.GetJsonAsync("/specs/v1"))["documents"]!.AsArray()
+            .ToDictionary(d => d!["name"]!.GetValue<string>(), d => d!["href"]!.GetValue<string>());
+
+        Assert.Equal("/specs/v1/rules.zh-CN.md", documents["rules-zh-CN"]);
+        Assert.Equal("/specs/v1/cap/README.zh-CN.md", documents["cap-zh-CN"]);
+        Assert.Equal("/specs/v1/certification.zh-CN.md", documents["certification-zh-CN"]);
+        Assert.Equal("/specs/v1/pull.zh-CN.md", documents["pull-zh-CN"]);
+        Assert.Equal("/specs/v1/certification.md", documents["certification"]);
     }
 
     /// <summary>The index lists every file of specs/, and each is served at its path byte for byte, with an ETag that revalidates.</summary>

@@ -93,7 +93,7 @@ public abstract class ChannelContract(SubscriptionHubFixture fixture)
         Assert.Equal(
             outbox.Select(e => (e.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), e.Source, e.Type)),
             events.Select(e => (e.Id, e.Source, e.Type)));
-        Assert.All(events.Zip(outbox), pair => Assert.True(JsonNode.DeepEquals(JsonNode.Parse(pair.Second.Data), pair.First.Data), $"{pair.First.Data.ToJsonString()} is the outbox's {pair.Second.Data}"));
+        Assert.All(events.Zip(outbox), pair => Assert.True(JsonNode.DeepEquals(JsonNode.Parse(pair.Second.Data), pair.First.Data), $"{pair.First.Data.ToJsonString()} is the outbox's {System.Text.Encoding.UTF8.GetString(pair.Second.Data)}"));
         Assert.All(events, e => AsyncApiPayloads.AssertValid(AsyncApiPayloads.MessageFor(e.Type, e.Structured), e.Payload));
     }
 }

@@ -62,7 +62,7 @@ public sealed class OneEventEveryChannelTests(SubscriptionHubFixture fixture) : 
             Assert.All(same, copy =>
             {
                 Assert.Equal((e.Source, e.Id.ToString(CultureInfo.InvariantCulture)), (copy.Event.Source, copy.Event.Id));
-                Assert.True(JsonNode.DeepEquals(JsonNode.Parse(e.Data), copy.Event.Data), $"{copy.Channel} carries {copy.Event.Data.ToJsonString()}, the outbox {e.Data}");
+                Assert.True(JsonNode.DeepEquals(JsonNode.Parse(e.Data), copy.Event.Data), $"{copy.Channel} carries {copy.Event.Data.ToJsonString()}, the outbox {System.Text.Encoding.UTF8.GetString(e.Data)}");
                 AsyncApiPayloads.AssertValid(AsyncApiPayloads.MessageFor(e.Type, copy.Event.Structured), copy.Event.Payload);
             });
         }

@@ -98,6 +98,6 @@ public sealed class SafetyTests(HubFixture fixture) : IClassFixture<HubFixture>
         var observation = Assert.Single(events);
         Assert.Equal(EventTypes.Observation, observation.Type);
         Assert.Equal($"{org}/d1", observation.Subject);
-        Assert.Contains("\"messageId\":\"m-1\"", observation.Data, StringComparison.Ordinal);
+        Assert.Contains("\"messageId\":\"m-1\"", System.Text.Encoding.UTF8.GetString(observation.Data), StringComparison.Ordinal);
     }
 }

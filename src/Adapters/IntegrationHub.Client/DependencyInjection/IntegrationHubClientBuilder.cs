@@ -1,8 +1,11 @@
+using IntegrationHub.Client.Commands;
 using IntegrationHub.Client.Mqtt;
 using IntegrationHub.Client.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace IntegrationHub.Client;
 
@@ -75,6 +78,35 @@ public sealed class IntegrationHubClientBuilder
         return UseTelemetryTransport<MqttTelemetryTransport>();
     }
 
+    /// <summary>
+    /// Adds the adapter's side of commands down to devices: <typeparamref name="THandler"/> carries them out, and the SDK
+    /// de-duplicates them, rejects expired ones and answers the hub. Take them over MQTT with
+    /// <see cref="DeviceCommandListener"/> (start it; broker settings from section <c>IntegrationHub:Mqtt</c>), or from
+    /// the adapter's command webhook with <see cref="CommandWebhookReceiver"/>. Configured from section
+    /// <c>IntegrationHub:Commands</c> and <paramref name="configure"/>.
+    /// </summary>
+    public IntegrationHubClientBuilder AddCommandHandler<THandler>(Action<DeviceCommandOptions>? configure = null)
+        where THandler : class, IDeviceCommandHandler
+    {
+        var options = Services.AddOptions<DeviceCommandOptions>().BindOptionalConfiguration(DeviceCommandOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+        Services.AddOptions<MqttPublisherOptions>().BindOptionalConfiguration(MqttPublisherOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        Services.TryAddSingleton<IDeviceCommandHandler, THandler>();
+        Services.TryAddSingleton(sp => new DeviceCommandProcessor(
+            sp.GetRequiredService<IDeviceCommandHandler>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<DeviceCommandOptions>>(),
+            sp.GetRequiredService<ILogger<DeviceCommandProcessor>>()));
+        Services.TryAddSingleton(sp => new DeviceCommandListener(
+            sp.GetRequiredService<Auth.AccessTokenSource>(), sp.GetRequiredService<DeviceCommandProcessor>(), sp.GetRequiredService<IOptions<MqttPublisherOptions>>(),
+            sp.GetRequiredService<IOptions<IntegrationHubClientOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<DeviceCommandListener>>()));
+        Services.TryAddSingleton(sp => new CommandWebhookReceiver(
+            sp.GetRequiredService<DeviceCommandProcessor>(), sp.GetRequiredService<ICommandsApi>(), sp.GetRequiredService<IOptions<DeviceCommandOptions>>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<CommandWebhookReceiver>>()));
+        return this;
+    }
+
     /// <summary>Replaces the HTTP transport of the telemetry sender with another (<see cref="UseMqtt"/> is one).</summary>
     public IntegrationHubClientBuilder UseTelemetryTransport<TTransport>()
         where TTransport : class, ITelemetryTransport
@@ -98,6 +130,11 @@ public static class IntegrationHubHttpClients
     public const string Certification = "IntegrationHub.Certification";
     public const string MqttCredentials = "IntegrationHub.MqttCredentials";
     public const string ClosedLoop = "IntegrationHub.ClosedLoop";
+    public const string Upstreams = "IntegrationHub.Upstreams";
+    public const string Commands = "IntegrationHub.Commands";
+
+    /// <summary>Calls through the upstream gateway (<c>/upstream/{systemId}/…</c>), with the client's token; not retried by the client.</summary>
+    public const string Upstream = "IntegrationHub.Upstream";
 
     /// <summary>The server-sent events stream: no request timeout and no retry handler (the reader resumes with Last-Event-ID).</summary>
     public const string Stream = "IntegrationHub.Stream";

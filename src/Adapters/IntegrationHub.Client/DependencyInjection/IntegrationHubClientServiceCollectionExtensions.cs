@@ -4,11 +4,13 @@ using IntegrationHub.Client.Alerts;
 using IntegrationHub.Client.Auth;
 using IntegrationHub.Client.Certification;
 using IntegrationHub.Client.ClosedLoop;
+using IntegrationHub.Client.Commands;
 using IntegrationHub.Client.Mqtt;
 using IntegrationHub.Client.Problems;
 using IntegrationHub.Client.Specs;
 using IntegrationHub.Client.Subscriptions;
 using IntegrationHub.Client.Telemetry;
+using IntegrationHub.Client.Upstreams;
 using IntegrationHub.Client.Users;
 using IntegrationHub.Client.Webhooks;
 using IntegrationHub.Client.Warnings;
@@ -25,7 +27,7 @@ public static class IntegrationHubClientServiceCollectionExtensions
     /// <summary>
     /// Registers the typed hub clients (<see cref="ITelemetryApi"/>, <see cref="IAlertsApi"/>,
     /// <see cref="IAlertSettingsApi"/>, <see cref="IWarningsApi"/>, <see cref="ISubscriptionsApi"/>, <see cref="IUsersApi"/>,
-    /// <see cref="ICertificationsApi"/>, <see cref="IMqttCredentialsApi"/>, <see cref="IAdministrationApi"/>, <see cref="ISpecsApi"/>,
+    /// <see cref="ICertificationsApi"/>, <see cref="IMqttCredentialsApi"/>, <see cref="IAdministrationApi"/>, <see cref="ISpecsApi"/>, <see cref="IUpstreamsApi"/>, <see cref="ICommandsApi"/>,
     /// <see cref="IClosedLoopApi"/>),
     /// the server-sent events reader <see cref="IEventStreamReader"/>,
     /// the client-credentials token handler and the resilience pipelines, with options from the <c>IntegrationHub</c>
@@ -68,7 +70,13 @@ public static class IntegrationHubClientServiceCollectionExtensions
             [IntegrationHubHttpClients.Administration] = Api<IAdministrationApi>(services, refit, IntegrationHubHttpClients.Administration, retryUnsafe: false),
             [IntegrationHubHttpClients.Specs] = Api<ISpecsApi>(services, refit, IntegrationHubHttpClients.Specs, retryUnsafe: false),
             [IntegrationHubHttpClients.ClosedLoop] = Api<IClosedLoopApi>(services, refit, IntegrationHubHttpClients.ClosedLoop, retryUnsafe: false),
+            [IntegrationHubHttpClients.Upstreams] = Api<IUpstreamsApi>(services, refit, IntegrationHubHttpClients.Upstreams, retryUnsafe: false),
+            // Not retried either: a command sent twice without an id is two commands. Answers are sent again by the command handler itself.
+            [IntegrationHubHttpClients.Commands] = Api<ICommandsApi>(services, refit, IntegrationHubHttpClients.Commands, retryUnsafe: false),
         };
+        // Calls through the gateway carry the client's token and nothing else: the hub retries what is safe to retry
+        // (idempotent calls whose connection failed), so a second layer of retries here would only multiply the load.
+        services.AddHttpClient(IntegrationHubHttpClients.Upstream).ConfigureHttpClient(BaseAddress).AddHttpMessageHandler<ClientCredentialsHandler>();
         // The event stream is open for as long as the caller reads: no request timeout, and no retry handler, since the
         // reader reconnects itself with Last-Event-ID (a plain retry would start the stream over from now).
         services.AddOptions<EventStreamOptions>().BindOptionalConfiguration(EventStreamOptions.Section).ValidateDataAnnotations().ValidateOnStart();

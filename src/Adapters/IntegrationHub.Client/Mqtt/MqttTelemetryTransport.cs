@@ -7,7 +7,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MQTTnet;
 using MQTTnet.Exceptions;
-using MQTTnet.Formatter;
 using MQTTnet.Protocol;
 
 namespace IntegrationHub.Client.Mqtt;
@@ -351,31 +350,9 @@ internal sealed partial class MqttTelemetryTransport : ITelemetryTransport, IAsy
         Disconnected();
     }
 
-    /// <summary>Exponential backoff from the first to the longest delay, with a fifth of jitter so that many publishers do not return at once.</summary>
-    private TimeSpan Backoff(int failures)
-    {
-        var delay = Math.Min(_options.MaxReconnectDelay.Ticks, _options.MinReconnectDelay.Ticks * Math.Pow(2, Math.Min(failures, 30)));
-#pragma warning disable CA5394 // Jitter, not security.
-        return TimeSpan.FromTicks((long)(delay * (0.8 + 0.2 * Random.Shared.NextDouble())));
-#pragma warning restore CA5394
-    }
+    private TimeSpan Backoff(int failures) => MqttConnections.Backoff(_options, failures);
 
-    private MqttClientOptions ClientOptions(string token)
-    {
-        var builder = new MqttClientOptionsBuilder()
-            .WithTcpServer(_broker.Host, _broker.Port > 0 ? _broker.Port : _broker.Scheme == "mqtts" ? 8883 : 1883)
-            .WithProtocolVersion(MqttProtocolVersion.V500)
-            .WithClientId(_mqttClientId)
-            .WithCredentials(_client.ClientId, token)
-            .WithCleanStart(true)
-            .WithKeepAlivePeriod(_options.KeepAlive)
-            .WithTimeout(_options.ConnectTimeout);
-        if (_broker.Scheme == "mqtts")
-        {
-            builder.WithTlsOptions(tls => tls.UseTls().WithTargetHost(_broker.Host));
-        }
-        return builder.Build();
-    }
+    private MqttClientOptions ClientOptions(string token) => MqttConnections.ClientOptions(_broker, _mqttClientId, _client.ClientId!, token, _options);
 
     private void Connected(Connection connection)
     {

@@ -10,9 +10,10 @@ public sealed class CompiledProfile
 {
     private readonly FrozenDictionary<string, double> _defaults;
 
-    internal CompiledProfile(DeviceProfile definition)
+    internal CompiledProfile(DeviceProfile definition, IReadOnlyDictionary<string, CompiledCommand>? commands = null)
     {
         Definition = definition;
+        Commands = (commands ?? new Dictionary<string, CompiledCommand>()).ToFrozenDictionary(StringComparer.Ordinal);
         Metrics = definition.Metrics.ToFrozenDictionary(m => m.Key, m => new CompiledMetric(m.Key, m.Value), StringComparer.Ordinal);
         States = definition.States.Keys.ToFrozenSet(StringComparer.Ordinal);
         _defaults = definition.Parameters
@@ -22,7 +23,22 @@ public sealed class CompiledProfile
         ParameterDependentLevels = [.. definition.Rules.SelectMany(rule => LevelsOf(rule)
             .Where(l => l.Threshold.Value.Parameter is { } name && !_defaults.ContainsKey(name))
             .Select(l => new ParameterDependentLevel(rule, l.Level, l.Threshold.Value.Parameter!)))];
+        EvidenceMix = definition.Rules.SelectMany(GradedEvidence).GroupBy(e => e).ToFrozenDictionary(g => g.Key, g => g.Count());
     }
+
+    /// <summary>
+    /// How many graded levels rest on each kind of evidence. A graded level is one level of a threshold or rate rule,
+    /// one entry of a state rule, or an absence or quality rule: each names its own source and evidence tag.
+    /// </summary>
+    public FrozenDictionary<Evidence, int> EvidenceMix { get; }
+
+    private static IEnumerable<Evidence> GradedEvidence(RuleDefinition rule) => rule switch
+    {
+        StateRule state => state.Match.Select(m => m.Evidence),
+        AbsenceRule absence => [absence.Evidence],
+        QualityRule quality => [quality.Evidence],
+        _ => LevelsOf(rule).Select(l => l.Threshold.Evidence),
+    };
 
     /// <summary>
     /// The graded levels whose threshold is a site parameter without a default: each stays inactive on a device until
@@ -48,6 +64,9 @@ public sealed class CompiledProfile
     public FrozenDictionary<string, CompiledMetric> Metrics { get; }
     public FrozenSet<string> States { get; }
     public ParameterSet DefaultParameters { get; }
+
+    /// <summary>The commands devices of this type take (CMD-001), by name.</summary>
+    public FrozenDictionary<string, CompiledCommand> Commands { get; }
 
     public ParameterSet Parameters(IReadOnlyDictionary<string, double>? site) =>
         site is null || site.Count == 0 ? DefaultParameters : new ParameterSet(_defaults, site);
@@ -82,6 +101,26 @@ public sealed class CompiledProfile
 
 /// <summary>A level of a rule whose threshold needs a site parameter that has no default.</summary>
 public sealed record ParameterDependentLevel(RuleDefinition Rule, AlertLevel Level, string Parameter);
+
+/// <summary>A command of a compiled profile, with its parameter schema built.</summary>
+public sealed class CompiledCommand
+{
+    private readonly SpecSchema _parameters;
+
+    internal CompiledCommand(string name, CommandDefinition definition, SpecSchema parameters)
+    {
+        Name = name;
+        Definition = definition;
+        _parameters = parameters;
+    }
+
+    public string Name { get; }
+    public CommandDefinition Definition { get; }
+
+    /// <summary>Checks a command's parameters against the profile's schema (CMD-001); every finding, pointers under <paramref name="pointerBase"/>.</summary>
+    public IReadOnlyList<Finding> CheckParameters(System.Text.Json.JsonElement parameters, string pointerBase) =>
+        [.. SchemaFindings.Evaluate(_parameters, parameters).Select(f => f with { Pointer = pointerBase + f.Pointer })];
+}
 
 /// <summary>One metric of a compiled profile.</summary>
 public sealed class CompiledMetric

@@ -27,6 +27,18 @@ public sealed record DeviceProfile
     /// and then <see cref="MaintenancePolicy.DefaultMaxDuration"/> applies.
     /// </summary>
     public MaintenancePolicy? Maintenance { get; init; }
+
+    /// <summary>The commands the hub may send to devices of this type (CMD-001), by name.</summary>
+    public IReadOnlyDictionary<string, CommandDefinition> Commands { get; init; } = new Dictionary<string, CommandDefinition>();
+}
+
+/// <summary>A command a profile declares: what it does, and the JSON Schema of its <c>parameters</c> object.</summary>
+public sealed record CommandDefinition
+{
+    public required string Title { get; init; }
+    public string? TitleZh { get; init; }
+    public string? Description { get; init; }
+    public required System.Text.Json.JsonElement Parameters { get; init; }
 }
 
 public sealed record MaintenancePolicy

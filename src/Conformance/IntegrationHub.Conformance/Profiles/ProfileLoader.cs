@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.Text.Json;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Conformance.Validation;
+using Json.Schema;
 
 namespace IntegrationHub.Conformance.Profiles;
 
@@ -38,8 +39,46 @@ internal static class ProfileLoader
             var profile = document.RootElement.Deserialize<DeviceProfile>(Options)!;
             var count = problems.Count;
             Lint(profile, file.Path, problems);
-            return problems.Count == count ? new CompiledProfile(profile) : null;
+            var commands = CompileCommands(profile, file.Path, problems);
+            return problems.Count == count ? new CompiledProfile(profile, commands) : null;
         }
+    }
+
+    /// <summary>
+    /// Builds each command's parameter schema (CMD-001), over a registry of the profile's own: a schema that does not
+    /// build, or refers outside itself, is a problem of the profile, found when the spec loads rather than when a
+    /// command is sent.
+    /// </summary>
+    private static Dictionary<string, CompiledCommand> CompileCommands(DeviceProfile profile, string path, List<string> problems)
+    {
+        var compiled = new Dictionary<string, CompiledCommand>(StringComparer.Ordinal);
+        foreach (var (name, command) in profile.Commands)
+        {
+            if (command.Parameters.GetRawText().Contains("\"$ref\"", StringComparison.Ordinal) && !LocalReferences(command.Parameters))
+            {
+                problems.Add($"{path}: command '{name}': its parameter schema refers outside itself");
+                continue;
+            }
+            var id = new Uri($"https://integrationhub.example/specs/v1/profiles/{profile.Id}/commands/{name}/parameters.schema.json");
+            try
+            {
+                var schema = JsonSchema.Build(command.Parameters, SchemaEngine.CreateBuildOptions(), id);
+                compiled[name] = new CompiledCommand(name, command, new SpecSchema($"{profile.Id}#{name}", id, schema, command.Parameters));
+            }
+            catch (Exception e) when (e is JsonSchemaException or ArgumentException or JsonException)
+            {
+                problems.Add($"{path}: command '{name}': its parameter schema does not build: {e.Message}");
+            }
+        }
+        return compiled;
+
+        static bool LocalReferences(JsonElement element) => element.ValueKind switch
+        {
+            JsonValueKind.Object => element.EnumerateObject().All(p =>
+                p.Name is "$ref" or "$dynamicRef" ? p.Value.ValueKind == JsonValueKind.String && p.Value.GetString()!.StartsWith('#') : LocalReferences(p.Value)),
+            JsonValueKind.Array => element.EnumerateArray().All(LocalReferences),
+            _ => true,
+        };
     }
 
     // PROF-003

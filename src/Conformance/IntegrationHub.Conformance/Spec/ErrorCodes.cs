@@ -85,6 +85,28 @@ public static class ErrorCodes
     public const string WarningExists = "warning.exists";
     public const string WarningNotFound = "warning.not-found";
 
+    public const string UpstreamNotFound = "upstream.not-found";
+    public const string UpstreamExists = "upstream.exists";
+    public const string UpstreamRouteNotFound = "upstream.route-not-found";
+    public const string UpstreamRouteExists = "upstream.route-exists";
+    public const string UpstreamAddressRefused = "upstream.address-refused";
+    public const string UpstreamDocumentInvalid = "upstream.document-invalid";
+    public const string UpstreamDocumentNotFound = "upstream.document-not-found";
+    public const string UpstreamRouteForbidden = "upstream.route-forbidden";
+    public const string UpstreamBadGateway = "upstream.bad-gateway";
+    public const string UpstreamUnavailable = "upstream.unavailable";
+    public const string UpstreamTimeout = "upstream.timeout";
+    public const string UpstreamResponseTooLarge = "upstream.response-too-large";
+
+    public const string CommandNotFound = "command.not-found";
+    public const string CommandNotDeclared = "command.not-declared";
+    public const string CommandInvalidParameters = "command.invalid-parameters";
+    public const string CommandSandbox = "command.sandbox";
+    public const string CommandExists = "command.exists";
+    public const string CommandInvalidTransition = "command.invalid-transition";
+    public const string CommandExpired = "command.expired";
+    public const string CommandWebhookRefused = "command.webhook-refused";
+
     public const string InvalidCursor = "query.invalid-cursor";
 
     public const string CertificationNotFound = "certification.not-found";
@@ -101,5 +123,6 @@ public static class ErrorCodes
     public const string CertificationPullFailed = "certification.pull-failed";
 
     public const string Unavailable = "server.unavailable";
+    public const string Overloaded = "server.overloaded";
     public const string ServerError = "server.error";
 }

@@ -11,9 +11,11 @@ public static class Scopes
     public const string OrganizationManage = "organization:manage";
     public const string UsersManage = "users:manage";
     public const string WarningsWrite = "warnings:write";
+    public const string UpstreamsCall = "upstreams:call";
+    public const string DevicesCommand = "devices:command";
     public const string Admin = "admin";
 
-    public static readonly IReadOnlyList<string> All = [TelemetryWrite, TelemetryRead, AlertsRead, AlertsManage, SubscriptionsManage, OrganizationManage, UsersManage, WarningsWrite, Admin];
+    public static readonly IReadOnlyList<string> All = [TelemetryWrite, TelemetryRead, AlertsRead, AlertsManage, SubscriptionsManage, OrganizationManage, UsersManage, WarningsWrite, UpstreamsCall, DevicesCommand, Admin];
 
     public static readonly IReadOnlyDictionary<string, string> Descriptions = new Dictionary<string, string>
     {
@@ -25,6 +27,8 @@ public static class Scopes
         [OrganizationManage] = "Self-service: register and manage the organization's own adapters and devices.",
         [UsersManage] = "Invite and manage the organization's people (portal accounts).",
         [WarningsWrite] = "Post an agency's CAP warnings (weather, marine, flood, earthquake, forest fire).",
+        [UpstreamsCall] = "Call department systems through the hub's routes (/upstream/{system}/…); each route names the scopes and organizations it admits.",
+        [DevicesCommand] = "Send devices the commands their profiles declare (the operator to any organization's devices, an organization to its own) and follow them.",
         [Admin] = "Operate the hub: organizations, adapters, devices, grants, audit.",
     };
 }

@@ -36,7 +36,7 @@ internal sealed record CapTexts(string Event, string Headline, string Descriptio
 
         var previous = step.PreviousLevel is { } before ? Colour(before) : colour;
         var threshold = rule is ThresholdRule ? Threshold(step) : null;
-        var unit = alert.Unit is null ? "" : " " + Unit(alert.Unit);
+        var unit = Spaced(alert.Unit);
         var reached = threshold is { } t ? $"（{colour}预警阈值 {Number(t)}{unit}）" : "";
         var conclusion = step.Kind switch
         {
@@ -84,7 +84,7 @@ internal sealed record CapTexts(string Event, string Headline, string Descriptio
         }
         return metric.Kind switch
         {
-            MetricKind.Quantity when step.Value is { } value => $"{metric.TitleZh}为 {Number(value)}{(alert.Unit is null ? "" : " " + Unit(alert.Unit))}",
+            MetricKind.Quantity when step.Value is { } value => $"{metric.TitleZh}为 {Number(value)}{Spaced(alert.Unit)}",
             MetricKind.Flag when step.Value is { } value => $"{metric.TitleZh}：{(value == 1 ? "是" : "否")}",
             MetricKind.State when step.Text is { } text && metric.ValueTitles.TryGetValue(text, out var titles) => $"{metric.TitleZh}为“{titles.TitleZh}”",
             MetricKind.Bitfield when step.Value is { } value => $"{metric.TitleZh}：{Flags(metric, (long)value)}",
@@ -137,7 +137,19 @@ internal sealed record CapTexts(string Event, string Headline, string Descriptio
         ["{persons}/min"] = "人/分钟",
         ["{floor}"] = "层",
         ["um/m"] = "μm/m",
+        ["uS/cm"] = "μS/cm",
+        ["1"] = "",
+        ["d"] = "天",
+        ["har"] = "公顷",
+        ["kW.h"] = "kW·h",
+        ["m-1"] = "m⁻¹",
+        ["10*6.m3"] = "百万m³",
+        ["{persons}/h"] = "人/小时",
+        ["{hotspots}"] = "个热点",
     }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    /// <summary>The unit after a number, with its space; nothing for a dimensionless quantity (an intensity, an index).</summary>
+    private static string Spaced(string? ucum) => ucum is null || Unit(ucum) is not { Length: > 0 } unit ? "" : " " + unit;
 
     /// <summary>A unit as the description shows it: <c>%{LEL}</c> as %LEL, <c>m3/h</c> as m³/h, <c>Cel</c> as ℃.</summary>
     public static string Unit(string ucum) =>

@@ -36,12 +36,16 @@ public sealed class SpecDocs
         Examples = ReadExamples(spec);
         Channels = spec.FindFile("asyncapi/asyncapi.yaml") is { } asyncApi ? ReadChannels(asyncApi.Content) : [];
         Operations = spec.FindFile("openapi/openapi.json") is { } openApi ? ReadOperations(openApi.Content) : [];
+        Documents = SpecDocument.Load(spec);
     }
 
     public SpecCatalog Spec { get; }
     public IReadOnlyList<SpecExample> Examples { get; }
     public IReadOnlyList<MqttChannel> Channels { get; }
     public IReadOnlyList<HttpOperation> Operations { get; }
+
+    /// <summary>The Markdown documents the portal shows as pages (rules.md, cap/README.md, …), by slug.</summary>
+    public IReadOnlyDictionary<string, SpecDocument> Documents { get; }
 
     /// <summary>The examples of one profile (<c>examples/profiles/{id}/…</c>).</summary>
     public IEnumerable<SpecExample> ForProfile(string profileId) =>
@@ -60,6 +64,7 @@ public sealed class SpecDocs
         "errors.json" => "/docs/errors",
         _ when see.StartsWith("schemas/", StringComparison.Ordinal) && see.EndsWith(".schema.json", StringComparison.Ordinal) => $"/docs/schemas/{see["schemas/".Length..^".schema.json".Length]}",
         _ when see.EndsWith('/') => "/docs/downloads",
+        _ when SpecDocument.Known.FirstOrDefault(d => d.Path == see) is { Slug: { } slug } => $"/docs/{slug}",
         _ => $"{SpecRoot}/{see}",
     };
 

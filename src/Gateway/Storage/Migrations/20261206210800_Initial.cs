@@ -128,6 +128,37 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "device_commands",
+                columns: table => new
+                {
+                    Key = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Id = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    OrganizationId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    DeviceId = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    AdapterId = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    ProfileId = table.Column<string>(type: "TEXT", maxLength: 96, nullable: false),
+                    Sandbox = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Command = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Parameters = table.Column<string>(type: "TEXT", nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    IssuedBy = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    IssuedByOrganization = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    AlertId = table.Column<long>(type: "INTEGER", nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: false),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    NextAttemptAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    Channel = table.Column<string>(type: "TEXT", maxLength: 16, nullable: true),
+                    Detail = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_device_commands", x => x.Key);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "latest_values",
                 columns: table => new
                 {
@@ -247,7 +278,7 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                     Level = table.Column<string>(type: "TEXT", maxLength: 8, nullable: true),
                     Units = table.Column<string>(type: "TEXT", nullable: true),
                     DeviceKey = table.Column<long>(type: "INTEGER", nullable: true),
-                    Data = table.Column<string>(type: "TEXT", nullable: false)
+                    Data = table.Column<byte[]>(type: "BLOB", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -305,6 +336,63 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_rule_states", x => new { x.DeviceKey, x.RuleId });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "upstream_calls",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    At = table.Column<DateTimeOffset>(type: "TEXT", nullable: false),
+                    ClientId = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
+                    OrganizationId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    SystemId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    RouteId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Method = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Path = table.Column<string>(type: "TEXT", maxLength: 512, nullable: false),
+                    Status = table.Column<int>(type: "INTEGER", nullable: false),
+                    Outcome = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    DurationMs = table.Column<double>(type: "REAL", nullable: false),
+                    RequestBytes = table.Column<long>(type: "INTEGER", nullable: false),
+                    ResponseBytes = table.Column<long>(type: "INTEGER", nullable: false),
+                    RequestId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_upstream_calls", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "upstream_systems",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    BaseAddress = table.Column<string>(type: "TEXT", maxLength: 2048, nullable: false),
+                    Timeout = table.Column<TimeSpan>(type: "TEXT", nullable: false),
+                    Retries = table.Column<int>(type: "INTEGER", nullable: false),
+                    HealthPath = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    HealthInterval = table.Column<TimeSpan>(type: "TEXT", nullable: false),
+                    HealthTimeout = table.Column<TimeSpan>(type: "TEXT", nullable: false),
+                    MaxRequestBytes = table.Column<long>(type: "INTEGER", nullable: false),
+                    MaxResponseBytes = table.Column<long>(type: "INTEGER", nullable: false),
+                    CredentialKind = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    CredentialHeader = table.Column<string>(type: "TEXT", maxLength: 128, nullable: true),
+                    TokenEndpoint = table.Column<string>(type: "TEXT", maxLength: 2048, nullable: true),
+                    ClientId = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    TokenScope = table.Column<string>(type: "TEXT", maxLength: 1024, nullable: true),
+                    ProtectedSecret = table.Column<string>(type: "TEXT", nullable: true),
+                    CredentialVersion = table.Column<int>(type: "INTEGER", nullable: false),
+                    CredentialsRotatedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: true),
+                    OpenApiDocument = table.Column<string>(type: "TEXT", nullable: true),
+                    OpenApiUpdatedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_upstream_systems", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -394,6 +482,30 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                         column: x => x.AlertId,
                         principalTable: "alerts",
                         principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "device_command_steps",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    CommandKey = table.Column<long>(type: "INTEGER", nullable: false),
+                    At = table.Column<DateTimeOffset>(type: "TEXT", nullable: false),
+                    Step = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Actor = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    Channel = table.Column<string>(type: "TEXT", maxLength: 16, nullable: true),
+                    Detail = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_device_command_steps", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_device_command_steps_device_commands_CommandKey",
+                        column: x => x.CommandKey,
+                        principalTable: "device_commands",
+                        principalColumn: "Key",
                         onDelete: ReferentialAction.Cascade);
                 });
 
@@ -587,6 +699,32 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "upstream_routes",
+                columns: table => new
+                {
+                    SystemId = table.Column<string>(type: "TEXT", nullable: false),
+                    Id = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    PathPrefix = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    Methods = table.Column<string>(type: "TEXT", nullable: false),
+                    Scopes = table.Column<string>(type: "TEXT", nullable: false),
+                    Organizations = table.Column<string>(type: "TEXT", nullable: false),
+                    RequestsPerMinute = table.Column<int>(type: "INTEGER", nullable: false),
+                    Description = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_upstream_routes", x => new { x.SystemId, x.Id });
+                    table.ForeignKey(
+                        name: "FK_upstream_routes_upstream_systems_SystemId",
+                        column: x => x.SystemId,
+                        principalTable: "upstream_systems",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "warning_areas",
                 columns: table => new
                 {
@@ -670,6 +808,27 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                         principalTable: "organizations",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "command_webhooks",
+                columns: table => new
+                {
+                    AdapterId = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    Url = table.Column<string>(type: "TEXT", maxLength: 2048, nullable: false),
+                    ProtectedSecrets = table.Column<string>(type: "TEXT", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_command_webhooks", x => x.AdapterId);
+                    table.ForeignKey(
+                        name: "FK_command_webhooks_adapters_AdapterId",
+                        column: x => x.AdapterId,
+                        principalTable: "adapters",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
                 });
 
             migrationBuilder.CreateTable(
@@ -954,6 +1113,27 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_device_command_steps_CommandKey_Id",
+                table: "device_command_steps",
+                columns: new[] { "CommandKey", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_device_commands_Id",
+                table: "device_commands",
+                column: "Id",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_device_commands_OrganizationId_DeviceId_Key",
+                table: "device_commands",
+                columns: new[] { "OrganizationId", "DeviceId", "Key" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_device_commands_Status_NextAttemptAt",
+                table: "device_commands",
+                columns: new[] { "Status", "NextAttemptAt" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_devices_AdapterId",
                 table: "devices",
                 column: "AdapterId");
@@ -1033,6 +1213,17 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                 column: "OrganizationId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_upstream_calls_SystemId_Id",
+                table: "upstream_calls",
+                columns: new[] { "SystemId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_upstream_routes_SystemId_PathPrefix",
+                table: "upstream_routes",
+                columns: new[] { "SystemId", "PathPrefix" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_user_sessions_ExpiresAt",
                 table: "user_sessions",
                 column: "ExpiresAt");
@@ -1098,10 +1289,16 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                 name: "certification_arrivals");
 
             migrationBuilder.DropTable(
+                name: "command_webhooks");
+
+            migrationBuilder.DropTable(
                 name: "consumer_cursors");
 
             migrationBuilder.DropTable(
                 name: "dead_letters");
+
+            migrationBuilder.DropTable(
+                name: "device_command_steps");
 
             migrationBuilder.DropTable(
                 name: "devices");
@@ -1140,6 +1337,12 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                 name: "subscription_lanes");
 
             migrationBuilder.DropTable(
+                name: "upstream_calls");
+
+            migrationBuilder.DropTable(
+                name: "upstream_routes");
+
+            migrationBuilder.DropTable(
                 name: "user_sessions");
 
             migrationBuilder.DropTable(
@@ -1158,7 +1361,13 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                 name: "outbox");
 
             migrationBuilder.DropTable(
+                name: "device_commands");
+
+            migrationBuilder.DropTable(
                 name: "subscriptions");
+
+            migrationBuilder.DropTable(
+                name: "upstream_systems");
 
             migrationBuilder.DropTable(
                 name: "users");

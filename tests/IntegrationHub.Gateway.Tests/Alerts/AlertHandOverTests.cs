@@ -1,0 +1,96 @@
+using System.Net;
+using IntegrationHub.Gateway.Alerts;
+using IntegrationHub.Gateway.Ingestion;
+using IntegrationHub.Gateway.Tests.Infrastructure;
+using IntegrationHub.Gateway.Tests.Mqtt;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using static IntegrationHub.Gateway.Tests.Infrastructure.HubClient;
+
+namespace IntegrationHub.Gateway.Tests.Alerts;
+
+/// <summary>
+/// Ingest hands what it commits to the alert engine in memory: the engine evaluates it from there, without reading back
+/// what was just written. The engine's durable cursor still decides what has been evaluated, so telemetry that was never
+/// handed over is read from the database, in commit order, before what comes after it.
+/// </summary>
+public sealed class AlertHandOverTests
+{
+    [Fact]
+    public async Task HandedOverReading_RaisesItsAlert_WithoutReadingTheStoredObservationsBack()
+    {
+        await using var hub = new WatchedHub();
+        hub.StartServer();
+        using var client = await hub.ManagerAsync("handover", "ch4-h");
+
+        // 60 %LEL is red from the first sample.
+        using (var response = await client.PostBatchAsync(Methane("h1", "ch4-h", 60, time: hub.Time.GetUtcNow().AddMinutes(-1))))
+        {
+            await response.ShouldBeAsync(HttpStatusCode.OK);
+        }
+        await ExternalBrokerTests.WaitUntilAsync(async () => (await client.AlertsAsync("ch4-h")).Count == 1, "the red alert");
+
+        Assert.Equal("red", (await client.AlertsAsync("ch4-h"))[0]["level"]!.GetValue<string>());
+        Assert.Equal(0, hub.Count("FROM \"observations\""));
+    }
+
+    [Fact]
+    public async Task ReadingNeverHandedOver_IsReadFromTheDatabase_BeforeTheNextOne()
+    {
+        await using var hub = new WatchedHub();
+        hub.StartServer();
+        using var client = await hub.ManagerAsync("gap", "ch4-g");
+        var start = hub.Time.GetUtcNow().AddMinutes(-10);
+
+        // Blue needs two readings at or above 5 %LEL in a row: the first never reaches the engine's inbox (as after a
+        // crash between commit and hand-over), the second does.
+        hub.DropHandOvers = true;
+        using (var first = await client.PostBatchAsync(Methane("g1", "ch4-g", 6, time: start)))
+        {
+            await first.ShouldBeAsync(HttpStatusCode.OK);
+        }
+        hub.DropHandOvers = false;
+        using (var second = await client.PostBatchAsync(Methane("g2", "ch4-g", 6, time: start.AddMinutes(5))))
+        {
+            await second.ShouldBeAsync(HttpStatusCode.OK);
+        }
+
+        await ExternalBrokerTests.WaitUntilAsync(async () => (await client.AlertsAsync("ch4-g")).Count == 1, "the blue alert");
+        Assert.Equal("blue", (await client.AlertsAsync("ch4-g"))[0]["level"]!.GetValue<string>());
+    }
+
+    /// <summary>A hub whose database commands are noted, and whose hand-overs to the alert engine a test can drop.</summary>
+    private sealed class WatchedHub : CommandLogHub
+    {
+        public bool DropHandOvers { get; set; }
+
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureServices(services =>
+            {
+                foreach (var observer in services.Where(d => d.ServiceType == typeof(ICommitObserver)).ToList())
+                {
+                    services.Remove(observer);
+                    services.AddSingleton<ICommitObserver>(sp => new Droppable(Resolve(sp, observer), this));
+                }
+            });
+        }
+
+        private static ICommitObserver Resolve(IServiceProvider services, ServiceDescriptor observer) =>
+            (ICommitObserver)(observer.ImplementationInstance
+                ?? observer.ImplementationFactory?.Invoke(services)
+                ?? ActivatorUtilities.CreateInstance(services, observer.ImplementationType!));
+    }
+
+    private sealed class Droppable(ICommitObserver inner, WatchedHub hub) : ICommitObserver
+    {
+        public void Committed(IReadOnlyList<CommittedMessage> messages)
+        {
+            if (!(hub.DropHandOvers && inner is AlertInbox))
+            {
+                inner.Committed(messages);
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using System.Text;
+using IntegrationHub.Gateway.Events;
+using IntegrationHub.Gateway.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace IntegrationHub.Gateway.Tests.Subscriptions;
+
+/// <summary>
+/// What delivery costs beside the delivering itself: events are stored as the UTF-8 bytes every channel sends and
+/// rendered once for everyone; a lane works through what one read of the outbox returned before it reads again; and it
+/// saves its cursor beside delivery, now and then, rather than after every batch.
+/// </summary>
+public sealed class DeliveryCostTests
+{
+    // Saves only when a lane stops, so that a test sees every write a delivery itself would make.
+    private static Dictionary<string, string?> Settings(params (string Key, string Value)[] more)
+    {
+        var settings = SubscriptionHubFixture.Settings();
+        settings["Subscriptions:CursorSaveInterval"] = "01:00:00";
+        foreach (var (key, value) in more)
+        {
+            settings[key] = value;
+        }
+        return settings;
+    }
+
+    [Fact]
+    public async Task Event_IsStoredAsUtf8_AndRenderedOnceForEveryone()
+    {
+        await using var hub = new CommandLogHub(Settings());
+        hub.StartServer();
+        using var client = await hub.TenantAsync("rendered", "d1");
+        await client.SendAsync("d1", "m-1");
+
+        var stored = await hub.QueryAsync(db => db.Database.SqlQueryRaw<string>("SELECT typeof(Data) AS Value FROM outbox").ToListAsync());
+        Assert.Equal("blob", Assert.Single(stored));
+        var outbox = hub.Services.GetRequiredService<OutboxReader>();
+        var format = hub.Services.GetRequiredService<CloudEventFormat>();
+        var e = Assert.Single(await outbox.ReadAfterAsync(0, 10, TestContext.Current.CancellationToken));
+        var structured = format.Structured(e);
+        Assert.Same(structured, format.Structured(Assert.Single(await outbox.ReadAfterAsync(0, 10, TestContext.Current.CancellationToken))));
+        Assert.Equal(Encoding.UTF8.GetBytes("[").Concat(structured).Concat(Encoding.UTF8.GetBytes("]")), format.Batch([e]));
+    }
+
+    [Fact]
+    public async Task LiveDelivery_DoesNotWriteTheLaneCursorAfterEachBatch()
+    {
+        await using var hub = new CommandLogHub(Settings());
+        hub.StartServer();
+        await using var receiver = await WebhookReceiver.StartAsync();
+        using var client = await hub.TenantAsync("live", "d1");
+        await client.SubscribeAsync(new { name = "Live", channel = "webhook", url = receiver.Url, lanes = 1 });
+
+        for (var i = 1; i <= 10; i++)
+        {
+            await client.SendAsync("d1", $"m-{i}");
+            await receiver.WaitForDeliveriesAsync(i);
+        }
+
+        Assert.Equal(0, hub.Count("UPDATE \"subscription_lanes\"", "\"Cursor\""));
+    }
+
+    [Fact]
+    public async Task Backlog_IsReadFromTheOutboxOncePerRead_NotOncePerEvent()
+    {
+        const int Backlog = 50;
+        // A tail of a few events: the backlog is read from the database.
+        await using var hub = new CommandLogHub(Settings(("Events:TailSize", "4")));
+        hub.StartServer();
+        await using var receiver = await WebhookReceiver.StartAsync();
+        using var client = await hub.TenantAsync("backlog", "d1");
+        var from = hub.Time.GetUtcNow().AddMinutes(-1);
+        await client.SendAsync("d1", [.. Enumerable.Range(1, Backlog).Select(i => $"m-{i:00}")]);
+        var before = hub.Count("FROM \"outbox\"");
+
+        await client.SubscribeAsync(new { name = "Replay", channel = "webhook", url = receiver.Url, lanes = 1, start = "time", from });
+        await receiver.WaitForDeliveriesAsync(Backlog);
+
+        // Binary mode sends an event per request; the lane still reads the outbox in pages.
+        Assert.InRange(hub.Count("FROM \"outbox\"") - before, 1, 10);
+    }
+}

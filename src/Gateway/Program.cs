@@ -57,6 +57,7 @@ app.MapTelemetryQueries();
 app.MapAlerts();
 app.MapRoutes();
 app.MapAlertUnits();
+app.MapOverdue();
 app.MapMaintenance();
 app.MapWarnings();
 app.MapSiteParameters();

@@ -6,6 +6,8 @@ using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Mqtt;
+using IntegrationHub.Gateway.Storage;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace IntegrationHub.Gateway.Contracts;
@@ -163,6 +165,7 @@ internal static class ProviderStatesApi
             case "an open methane alert":
             case "a resolved methane alert":
             case "an alert with a responsible unit":
+            case "an alert with an overdue responsible unit":
                 var ownerToken = await ManagerAsync();
                 // Two readings of 30 %LEL five minutes apart raise an orange alert; the engine judges them after the commit.
                 var last = DateTimeOffset.Parse(Param("time"), CultureInfo.InvariantCulture);
@@ -186,6 +189,16 @@ internal static class ProviderStatesApi
                         ?? await hub.PostAsync(adminToken, $"/v1/adapters/{unitId}-app/secret", new { }, cancellationToken);
                     values["unitToken"] = await hub.TokenAsync(unitId + "-app", unitApp!["clientSecret"]!.GetValue<string>(), cancellationToken);
                     await hub.PostAsync(adminToken, $"/v1/alerts/{alertId}/units", new { organizationId = unitId, role = "lead" }, cancellationToken);
+                }
+                else if (change.State == "an alert with an overdue responsible unit")
+                {
+                    // The unit let its acknowledge deadline pass a minute ago, without moving the clock every other state shares.
+                    var unitId = Param("unitId");
+                    await hub.EnsureAsync(adminToken, "/v1/organizations", new { id = unitId, name = "Contract department", kind = "department" }, cancellationToken);
+                    await hub.PostAsync(adminToken, $"/v1/alerts/{alertId}/units", new { organizationId = unitId, role = "lead" }, cancellationToken);
+                    var overdue = time.GetUtcNow().AddMinutes(-1).ToUnixTimeMilliseconds();
+                    await context.RequestServices.GetRequiredService<HubDb>().AlertUnits.Where(u => u.AlertId == alertId && u.OrganizationId == unitId)
+                        .ExecuteUpdateAsync(u => u.SetProperty(x => x.AcknowledgeDue, overdue), cancellationToken);
                 }
                 break;
             case "a department exists":

@@ -140,7 +140,7 @@ public sealed class ConsumerContractTests
     /// <summary>The closed loop's interactions: the routing table and an alert's responsible units.</summary>
     private sealed record ClosedLoopCalls(
         IReadOnlyList<Route> Routes, Route Created, Route Updated, RouteMatch Match, IReadOnlyList<AlertUnit> Units, Alert Added, Alert Removed, Alert Rerouted,
-        Alert UnitAcknowledged, Alert UnitResolved, IntegrationHubException UnitsOpen)
+        Alert UnitAcknowledged, Alert UnitResolved, IntegrationHubException UnitsOpen, IReadOnlyList<OverdueShare> Overdue)
     {
         public void Check()
         {
@@ -156,6 +156,9 @@ public sealed class ConsumerContractTests
             Assert.Equal(UnitStates.Acknowledged, UnitAcknowledged.Units[0].State);
             Assert.Equal((AlertStates.Resolved, "valve closed, well ventilated"), (UnitResolved.State, UnitResolved.Units[0].Measures));
             Assert.Equal((HttpStatusCode.Conflict, "alert.units-open"), (UnitsOpen.StatusCode, UnitsOpen.Code));
+            var overdue = Assert.Single(Overdue);
+            Assert.Equal(("pact-overdue-unit", UnitStates.Routed, "acknowledge"), (overdue.OrganizationId, overdue.State, Assert.Single(overdue.Missed)));
+            Assert.Equal(overdue.AcknowledgeBy, overdue.OverdueSince);
         }
     }
 
@@ -174,7 +177,8 @@ public sealed class ConsumerContractTests
             await loop.RerouteAlertAsync(21, new RerouteRequest([new UnitRequest("pact-reroute-new", UnitRoles.Lead)], "the fire brigade takes over")),
             await loop.AcknowledgeAlertUnitAsync(22, "pact-units-ack-unit", new NoteRequest("crew on the way")),
             await loop.ResolveAlertUnitAsync(23, "pact-units-resolve-unit", new ResolveUnitRequest("valve closed, well ventilated")),
-            await Assert.ThrowsAsync<IntegrationHubException>(() => alerts.ResolveAlertAsync(24, new NoteRequest("done?"))));
+            await Assert.ThrowsAsync<IntegrationHubException>(() => alerts.ResolveAlertAsync(24, new NoteRequest("done?"))),
+            await loop.ListOverdueAsync(unit: "pact-overdue-unit"));
     }
 
     /// <summary>The maintenance and site-parameter interactions.</summary>

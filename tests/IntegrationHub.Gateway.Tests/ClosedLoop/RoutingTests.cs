@@ -14,7 +14,11 @@ namespace IntegrationHub.Gateway.Tests.ClosedLoop;
 /// loopback and an empty routing table (<see cref="RoutingPlanTests"/> has the seeded one); each test routes alerts of a district of its own, so that its routes touch no
 /// other test's alerts.
 /// </summary>
-public sealed class RoutingTests() : OwnHub(SubscriptionHubFixture.Settings())
+public sealed class RoutingTests() : OwnHub(new(SubscriptionHubFixture.Settings())
+{
+    // Tokens outlast the deadlines the overdue test lets pass on the hub's clock.
+    ["Auth:AccessTokenLifetime"] = "1.00:00:00",
+})
 {
     [Fact]
     public async Task JointResponse_EachUnitAcknowledgesAndResolvesItsShare_AndTheAlertResolvesWithTheLast()
@@ -242,6 +246,45 @@ public sealed class RoutingTests() : OwnHub(SubscriptionHubFixture.Settings())
         var first = JsonNode.Parse((await outsiderSse.NextEventAsync()).Data!)!;
         Assert.Equal("city.integrationhub.alert.unit.added.v1", first["type"]!.GetValue<string>());
         Assert.Equal("channel-outsider", first["data"]!["unit"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Overdue_ListsEachUnitThatMissedItsDeadline_PerUnitAndDistrict_ToThoseWhoMayReadTheAlert()
+    {
+        using var admin = await Hub.AdminAsync();
+        using var lead = await Hub.UnitAsync("overdue-lead");
+        using var helper = await Hub.UnitAsync("overdue-helper");
+        using var stranger = await Hub.UnitAsync("overdue-stranger");
+        await RouteAsync(admin, "370215", "overdue-lead", "lead");
+        await RouteAsync(admin, "370215", "overdue-helper", "participant");
+        using var owner = await Hub.OwnerAsync("overdue-owner", "overdue-ch4", district: "370215");
+        var id = (await Hub.RaiseAsync(owner, "overdue-ch4"))["id"]!.GetValue<long>();
+        await lead.PostOkAsync($"/v1/alerts/{id}/units/overdue-lead/acknowledge", new { note = "on it" });
+        static async Task<List<(string Unit, string Missed)>> OverdueAsync(HttpClient client, string query = "") =>
+            [.. (await client.GetJsonAsync("/v1/alerts/overdue" + query)).AsArray()
+                .Select(s => (s!["organizationId"]!.GetValue<string>(), string.Join('+', s["missed"]!.AsArray().Select(m => m!.GetValue<string>()))))];
+
+        // Red: 15 minutes to acknowledge, two hours to resolve (the defaults). Nothing is overdue before.
+        Hub.Time.Advance(TimeSpan.FromMinutes(14));
+        Assert.Empty(await OverdueAsync(admin));
+        Hub.Time.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal([("overdue-helper", "acknowledge")], await OverdueAsync(admin, "?district=370215"));
+        var share = (await admin.GetJsonAsync("/v1/alerts/overdue?unit=overdue-helper")).AsArray().Single()!;
+        Assert.Equal((id, "participant", "routed"), (share["alertId"]!.GetValue<long>(), share["role"]!.GetValue<string>(), share["state"]!.GetValue<string>()));
+        Assert.Equal(share["acknowledgeBy"]!.GetValue<DateTimeOffset>(), share["overdueSince"]!.GetValue<DateTimeOffset>());
+
+        Hub.Time.Advance(TimeSpan.FromHours(2));
+        Assert.Equal([("overdue-helper", "acknowledge+resolve"), ("overdue-lead", "resolve")], await OverdueAsync(admin));
+        // Per unit and per district; a unit sees the shares of the alerts routed to it, a stranger none.
+        Assert.Equal([("overdue-lead", "resolve")], await OverdueAsync(admin, "?unit=overdue-lead"));
+        Assert.Empty(await OverdueAsync(admin, "?district=370214"));
+        Assert.Equal(2, (await OverdueAsync(helper)).Count);
+        Assert.Empty(await OverdueAsync(stranger));
+        await (await admin.GetAsync(new Uri("/v1/alerts/overdue?district=37", UriKind.Relative))).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "request.invalid-parameter");
+
+        // A unit that resolves its share leaves the list.
+        await lead.PostOkAsync($"/v1/alerts/{id}/units/overdue-lead/resolve", new { measures = "valve closed" });
+        Assert.Equal([("overdue-helper", "acknowledge+resolve")], await OverdueAsync(helper));
     }
 
     private static async Task RouteAsync(HttpClient admin, string district, string organizationId, string role)

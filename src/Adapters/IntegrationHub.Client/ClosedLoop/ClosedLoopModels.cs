@@ -48,6 +48,15 @@ public sealed record AlertUnit(string OrganizationId, string OrganizationName, s
     public Actor? RemovedBy { get; init; }
 }
 
+/// <summary>
+/// A unit's share of an open alert that missed a deadline: <see cref="Missed"/> holds <c>acknowledge</c>, <c>resolve</c>
+/// or both; <see cref="OverdueSince"/> is the earliest deadline missed.
+/// </summary>
+public sealed record OverdueShare(
+    long AlertId, string Level, string Domain, string District, string DeviceId, string RuleTitle, string AlertState,
+    string OrganizationId, string OrganizationName, string Role, string State, IReadOnlyList<string> Missed,
+    DateTimeOffset? AcknowledgeBy, DateTimeOffset ResolveBy, DateTimeOffset OverdueSince);
+
 /// <summary>An organization to add to an alert, as <see cref="UnitRoles.Lead"/> or <see cref="UnitRoles.Participant"/> (the default).</summary>
 public sealed record AddUnitRequest(string OrganizationId, string? Role = null, string? Note = null);
 

@@ -55,4 +55,11 @@ public interface IClosedLoopApi
     /// <summary>A unit resolves its share of an alert with its feedback; the last unit to resolve resolves the alert.</summary>
     [Post("/v1/alerts/{alertId}/units/{organizationId}/resolve")]
     Task<Alert> ResolveAlertUnitAsync(long alertId, string organizationId, [Body] ResolveUnitRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Supervision's list (督办): the units' shares of open alerts that missed their acknowledge or resolve deadline,
+    /// longest overdue first, optionally of one <paramref name="unit"/> and one <paramref name="district"/> (a GB/T 2260 code).
+    /// </summary>
+    [Get("/v1/alerts/overdue")]
+    Task<IReadOnlyList<OverdueShare>> ListOverdueAsync(string? unit = null, string? district = null, int? limit = null, CancellationToken cancellationToken = default);
 }

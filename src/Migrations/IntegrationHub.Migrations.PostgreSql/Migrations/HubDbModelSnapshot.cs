@@ -203,8 +203,8 @@ namespace IntegrationHub.Migrations.PostgreSql
 
                     b.Property<string>("Kind")
                         .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
                         .UseCollation("C");
 
                     b.Property<string>("Level")
@@ -431,6 +431,159 @@ namespace IntegrationHub.Migrations.PostgreSql
                     b.ToTable("certifications", (string)null);
                 });
 
+            modelBuilder.Entity("IntegrationHub.Gateway.ClosedLoop.AlertUnit", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("AcknowledgeDue")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("AcknowledgedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("AcknowledgedBy")
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<long>("AlertId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Measures")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .UseCollation("C");
+
+                    b.Property<string>("OrganizationId")
+                        .IsRequired()
+                        .HasColumnType("character varying(64)")
+                        .UseCollation("C");
+
+                    b.Property<long?>("RemovedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("RemovedBy")
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<long>("ResolveDue")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("ResolvedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("ResolvedBy")
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("Role")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<long?>("RouteId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("RoutedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("RoutedBy")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AlertId", "OrganizationId")
+                        .IsUnique();
+
+                    b.HasIndex("OrganizationId", "AlertId");
+
+                    b.HasIndex("State", "ResolveDue");
+
+                    b.ToTable("alert_units", (string)null);
+                });
+
+            modelBuilder.Entity("IntegrationHub.Gateway.ClosedLoop.UnitRoute", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("District")
+                        .HasMaxLength(6)
+                        .HasColumnType("character varying(6)")
+                        .UseCollation("C");
+
+                    b.Property<string>("Domain")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .UseCollation("C");
+
+                    b.Property<string>("MinLevel")
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .UseCollation("C");
+
+                    b.Property<string>("OrganizationId")
+                        .HasColumnType("character varying(64)")
+                        .UseCollation("C");
+
+                    b.Property<string>("Profile")
+                        .HasMaxLength(96)
+                        .HasColumnType("character varying(96)")
+                        .UseCollation("C");
+
+                    b.Property<string>("Role")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("Target")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Domain");
+
+                    b.HasIndex("OrganizationId");
+
+                    b.ToTable("routes", (string)null);
+                });
+
             modelBuilder.Entity("IntegrationHub.Gateway.Commands.CommandWebhook", b =>
                 {
                     b.Property<string>("AdapterId")
@@ -649,10 +802,6 @@ namespace IntegrationHub.Migrations.PostgreSql
                         .HasColumnType("character varying(96)")
                         .UseCollation("C");
 
-                    b.Property<string>("ResponsibleOrganizationId")
-                        .HasColumnType("text")
-                        .UseCollation("C");
-
                     b.Property<bool>("Sandbox")
                         .HasColumnType("boolean");
 
@@ -673,6 +822,10 @@ namespace IntegrationHub.Migrations.PostgreSql
                         .IsRequired()
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)")
+                        .UseCollation("C");
+
+                    b.Property<string>("Units")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.HasKey("Id");
@@ -2168,6 +2321,29 @@ namespace IntegrationHub.Migrations.PostgreSql
                         .HasForeignKey("OrganizationId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("IntegrationHub.Gateway.ClosedLoop.AlertUnit", b =>
+                {
+                    b.HasOne("IntegrationHub.Gateway.Alerts.Alert", null)
+                        .WithMany()
+                        .HasForeignKey("AlertId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("IntegrationHub.Gateway.Organizations.Organization", null)
+                        .WithMany()
+                        .HasForeignKey("OrganizationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("IntegrationHub.Gateway.ClosedLoop.UnitRoute", b =>
+                {
+                    b.HasOne("IntegrationHub.Gateway.Organizations.Organization", null)
+                        .WithMany()
+                        .HasForeignKey("OrganizationId")
+                        .OnDelete(DeleteBehavior.Cascade);
                 });
 
             modelBuilder.Entity("IntegrationHub.Gateway.Commands.CommandWebhook", b =>

@@ -277,7 +277,7 @@ namespace IntegrationHub.Migrations.PostgreSql
                     District = table.Column<string>(type: "text", nullable: true, collation: "C"),
                     Profile = table.Column<string>(type: "character varying(96)", maxLength: 96, nullable: true, collation: "C"),
                     Level = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: true, collation: "C"),
-                    ResponsibleOrganizationId = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Units = table.Column<string>(type: "text", nullable: true, collation: "C"),
                     DeviceKey = table.Column<long>(type: "bigint", nullable: true),
                     Data = table.Column<byte[]>(type: "bytea", nullable: false)
                 },
@@ -461,7 +461,7 @@ namespace IntegrationHub.Migrations.PostgreSql
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     AlertId = table.Column<long>(type: "bigint", nullable: false),
                     At = table.Column<long>(type: "bigint", nullable: false),
-                    Kind = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false, collation: "C"),
+                    Kind = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, collation: "C"),
                     State = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     Cleared = table.Column<bool>(type: "boolean", nullable: false),
                     Level = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
@@ -537,6 +537,46 @@ namespace IntegrationHub.Migrations.PostgreSql
                 });
 
             migrationBuilder.CreateTable(
+                name: "alert_units",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    AlertId = table.Column<long>(type: "bigint", nullable: false),
+                    OrganizationId = table.Column<string>(type: "character varying(64)", nullable: false, collation: "C"),
+                    Role = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    State = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    RouteId = table.Column<long>(type: "bigint", nullable: true),
+                    RoutedAt = table.Column<long>(type: "bigint", nullable: false),
+                    RoutedBy = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    AcknowledgeDue = table.Column<long>(type: "bigint", nullable: false),
+                    ResolveDue = table.Column<long>(type: "bigint", nullable: false),
+                    AcknowledgedAt = table.Column<long>(type: "bigint", nullable: true),
+                    AcknowledgedBy = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    ResolvedAt = table.Column<long>(type: "bigint", nullable: true),
+                    ResolvedBy = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Measures = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: true, collation: "C"),
+                    RemovedAt = table.Column<long>(type: "bigint", nullable: true),
+                    RemovedBy = table.Column<string>(type: "text", nullable: true, collation: "C")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_alert_units", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_alert_units_alerts_AlertId",
+                        column: x => x.AlertId,
+                        principalTable: "alerts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_alert_units_organizations_OrganizationId",
+                        column: x => x.OrganizationId,
+                        principalTable: "organizations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "grants",
                 columns: table => new
                 {
@@ -556,6 +596,36 @@ namespace IntegrationHub.Migrations.PostgreSql
                     table.ForeignKey(
                         name: "FK_grants_organizations_GranteeOrganizationId",
                         column: x => x.GranteeOrganizationId,
+                        principalTable: "organizations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "routes",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Domain = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, collation: "C"),
+                    District = table.Column<string>(type: "character varying(6)", maxLength: 6, nullable: true, collation: "C"),
+                    Profile = table.Column<string>(type: "character varying(96)", maxLength: 96, nullable: true, collation: "C"),
+                    MinLevel = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: true),
+                    Target = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    OrganizationId = table.Column<string>(type: "character varying(64)", nullable: true, collation: "C"),
+                    Role = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Note = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true, collation: "C"),
+                    CreatedAt = table.Column<long>(type: "bigint", nullable: false),
+                    CreatedBy = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    UpdatedAt = table.Column<long>(type: "bigint", nullable: false),
+                    UpdatedBy = table.Column<string>(type: "text", nullable: false, collation: "C")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_routes", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_routes_organizations_OrganizationId",
+                        column: x => x.OrganizationId,
                         principalTable: "organizations",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
@@ -970,6 +1040,22 @@ namespace IntegrationHub.Migrations.PostgreSql
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_alert_units_AlertId_OrganizationId",
+                table: "alert_units",
+                columns: new[] { "AlertId", "OrganizationId" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_alert_units_OrganizationId_AlertId",
+                table: "alert_units",
+                columns: new[] { "OrganizationId", "AlertId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_alert_units_State_ResolveDue",
+                table: "alert_units",
+                columns: new[] { "State", "ResolveDue" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_alerts_DeviceKey_RuleId",
                 table: "alerts",
                 columns: new[] { "DeviceKey", "RuleId" });
@@ -1125,6 +1211,16 @@ namespace IntegrationHub.Migrations.PostgreSql
                 columns: new[] { "AdapterId", "Id" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_routes_Domain",
+                table: "routes",
+                column: "Domain");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_routes_OrganizationId",
+                table: "routes",
+                column: "OrganizationId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_subscriptions_OrganizationId",
                 table: "subscriptions",
                 column: "OrganizationId");
@@ -1197,6 +1293,9 @@ namespace IntegrationHub.Migrations.PostgreSql
                 name: "alert_events");
 
             migrationBuilder.DropTable(
+                name: "alert_units");
+
+            migrationBuilder.DropTable(
                 name: "audit");
 
             migrationBuilder.DropTable(
@@ -1240,6 +1339,9 @@ namespace IntegrationHub.Migrations.PostgreSql
 
             migrationBuilder.DropTable(
                 name: "quarantine");
+
+            migrationBuilder.DropTable(
+                name: "routes");
 
             migrationBuilder.DropTable(
                 name: "rule_states");

@@ -14,6 +14,8 @@ missing=("${missing[@]/#node/nodejs}")
 command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
 # The broker itself, for the external-broker tests and the MQTT benchmark's baseline.
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
+# PostgreSQL's server: the suite runs a second time on it (a throwaway cluster, started below as an ordinary user).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 # The portal's browser tests drive Debian's Chromium (no browser download); a CJK font lets screenshots show Chinese.
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || missing+=(fonts-wqy-microhei)
@@ -34,13 +36,27 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 configuration=${CONFIGURATION:-Release}
 
 dotnet build IntegrationHub.sln -c "$configuration" -warnaserror
+
+# A throwaway PostgreSQL cluster on a free port, stopped and deleted however this script ends. No test binds 5432.
+postgres_dir=$(mktemp -d "${TMPDIR:-/tmp}/ihub-postgres-XXXXXX")
+trap 'tools/db/throwaway-postgres.sh stop "$postgres_dir"; rm -rf "$postgres_dir"' EXIT
+IHUB_POSTGRES=$(tools/db/throwaway-postgres.sh start "$postgres_dir")
+export IHUB_POSTGRES
+
+# Every suite on SQLite, then the storage-bound classes once more on PostgreSQL (trait Storage=SqliteAndPostgreSql:
+# ingest, the group commit, the crash test, alerts, tenancy, the schema): the same tests, each hub on a database of its
+# own there (IHUB_STORAGE, tests/IntegrationHub.Testing/TestStorage.cs). A run that finds no such test fails.
 # The failures are repeated at the end, in short, so that they are the last thing a long log shows.
 mkdir -p artifacts
-if ! dotnet test --solution IntegrationHub.sln -c "$configuration" --no-build 2>&1 | tee artifacts/test.log; then
+status=0
+dotnet test --solution IntegrationHub.sln -c "$configuration" --no-build 2>&1 | tee artifacts/test.log || status=2
+IHUB_STORAGE=PostgreSql dotnet test --project tests/IntegrationHub.Gateway.Tests -c "$configuration" --no-build \
+  --filter-trait "Storage=SqliteAndPostgreSql" 2>&1 | tee artifacts/test-postgresql.log || status=2
+if [ $status -ne 0 ]; then
   echo
-  echo "=== Failed tests (full output above and in artifacts/test.log) ==="
-  grep -A12 '^failed ' artifacts/test.log | cut -c1-400 || true
-  exit 2
+  echo "=== Failed tests (full output above and in artifacts/test.log, artifacts/test-postgresql.log) ==="
+  grep -h -A12 '^failed ' artifacts/test.log artifacts/test-postgresql.log | cut -c1-400 || true
+  exit $status
 fi
 
 # The client SDK ships as a NuGet package and the CLI as a .NET tool: prove both still pack, READMEs included.

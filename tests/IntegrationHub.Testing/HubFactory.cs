@@ -9,8 +9,8 @@ using Microsoft.Extensions.Time.Testing;
 namespace IntegrationHub.Testing;
 
 /// <summary>
-/// The real hub on real Kestrel, bound to an ephemeral loopback port, with its own data folder and a fake clock.
-/// Tests talk to it over HTTP like any client would.
+/// The real hub on real Kestrel, bound to an ephemeral loopback port, with its own data folder, its own database (on
+/// the provider of the run, <see cref="TestStorage"/>) and a fake clock. Tests talk to it over HTTP like any client would.
 /// </summary>
 public class HubFactory : WebApplicationFactory<Program>
 {
@@ -47,6 +47,10 @@ public class HubFactory : WebApplicationFactory<Program>
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
         };
+        foreach (var (key, value) in TestStorage.SettingsFor(DataDirectory))
+        {
+            _settings[key] = value;
+        }
         foreach (var (key, value) in settings)
         {
             _settings[key] = value;

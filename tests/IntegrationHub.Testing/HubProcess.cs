@@ -44,6 +44,12 @@ public sealed partial class HubProcess : IAsyncDisposable
             ["Mqtt__Address"] = "127.0.0.1",
             ["Mqtt__Port"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
+        // The run's database provider; a hub started again in the same folder finds the same database.
+        var data = environment?.TryGetValue("Hub__DataDirectory", out var configured) == true ? configured : workingDirectory;
+        foreach (var (key, value) in TestStorage.SettingsFor(data))
+        {
+            settings[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             settings[key] = value;

@@ -1,14 +1,33 @@
 #!/usr/bin/env bash
-# Regenerates the hub's one Initial migration from the model. No hub database has shipped yet, so a schema change
-# rewrites the initial migration instead of stacking another one on it (issue: squash before a release).
+# Regenerates the hub's one Initial migration of each database provider from the model: SQLite's in
+# src/Migrations/IntegrationHub.Migrations.Sqlite, PostgreSQL's in src/Migrations/IntegrationHub.Migrations.PostgreSql.
+# No hub database has shipped yet, so a schema change rewrites both initial migrations instead of stacking more on
+# them (issue: squash before a release). Run it after every change to the EF model; it needs no database.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dotnet tool restore >/dev/null
-rm -rf src/Gateway/Storage/Migrations
-dotnet ef migrations add Initial --project src/Gateway --output-dir Storage/Migrations \
-  --namespace IntegrationHub.Gateway.Storage.Migrations
-# With an explicit namespace dotnet-ef puts the snapshot in a folder named after it; it belongs beside the migration.
-if [ -d src/Gateway/IntegrationHub ]; then
-  mv src/Gateway/IntegrationHub/Gateway/Storage/Migrations/HubDbModelSnapshot.cs src/Gateway/Storage/Migrations/
-  rm -rf src/Gateway/IntegrationHub
-fi
+# The configuration the tests build (Release), so that their build finds the new migrations already built.
+configuration=${CONFIGURATION:-Release}
+
+# The migrations assemblies are compiled against the hub, and the hub's build builds them: delete the old migrations,
+# build the hub once (leaving empty migrations assemblies), then let dotnet-ef write each provider's anew.
+for provider in Sqlite PostgreSql; do
+  rm -rf "src/Migrations/IntegrationHub.Migrations.$provider/Migrations"
+done
+dotnet build src/Gateway -c "$configuration" -v quiet -nologo
+
+for provider in Sqlite PostgreSql; do
+  project="src/Migrations/IntegrationHub.Migrations.$provider"
+  dotnet ef migrations add Initial --no-build --configuration "$configuration" \
+    --project "$project" --startup-project src/Gateway \
+    --output-dir Migrations --namespace "IntegrationHub.Migrations.$provider" \
+    -- --provider "$provider"
+  # With an explicit namespace dotnet-ef may put the snapshot in a folder named after it; it belongs beside the migration.
+  snapshot=$(find "$project" -path "$project/Migrations" -prune -o -name HubDbModelSnapshot.cs -print | head -n 1)
+  if [ -n "$snapshot" ]; then
+    mv "$snapshot" "$project/Migrations/"
+    find "$project" -mindepth 1 -type d -empty -not -path '*/bin*' -not -path '*/obj*' -delete
+  fi
+done
+# Build again so that the hub's output carries the new migrations.
+dotnet build src/Gateway -c "$configuration" -v quiet -nologo

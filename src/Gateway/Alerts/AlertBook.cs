@@ -220,6 +220,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
         {
             await db.SaveChangesAsync(cancellationToken);
             var loop = await routing.PrepareAsync([.. _pending.Select(p => p.Step)], cancellationToken);
+            await OutboxOrder.HoldAsync(db, cancellationToken);
             foreach (var pending in _pending)
             {
                 db.Outbox.Add(Event(pending, loop));

@@ -1,3 +1,4 @@
+using System.Data;
 using System.Data.Common;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -113,9 +114,9 @@ internal sealed class RuleMemories(int capacity)
             await using var command = db.Database.GetDbConnection().CreateCommand();
             command.Transaction = transaction.GetDbTransaction();
             command.CommandText = UpsertSql;
-            var device = Parameter(command, "@device");
-            var rule = Parameter(command, "@rule");
-            var memory = Parameter(command, "@memory");
+            var device = Parameter(command, "@device", DbType.Int64);
+            var rule = Parameter(command, "@rule", DbType.String);
+            var memory = Parameter(command, "@memory", DbType.String);
             await command.PrepareAsync(cancellationToken);
             foreach (var (deviceKey, ruleId) in _dirty)
             {
@@ -149,10 +150,12 @@ internal sealed class RuleMemories(int capacity)
         }
     }
 
-    private static DbParameter Parameter(DbCommand command, string name)
+    // Typed up front: a statement is prepared before its first values, and PostgreSQL prepares it with its types.
+    private static DbParameter Parameter(DbCommand command, string name, DbType type)
     {
         var parameter = command.CreateParameter();
         parameter.ParameterName = name;
+        parameter.DbType = type;
         command.Parameters.Add(parameter);
         return parameter;
     }

@@ -45,7 +45,7 @@ internal readonly record struct StoredMessage(MessageOutcome Outcome, long Row, 
 }
 
 /// <summary>
-/// The durable side of ingest, one implementation per database provider (SQLite now; PostgreSQL brings its own). The
+/// The durable side of ingest, one implementation per database provider (SqliteIngestStore, PostgreSqlIngestStore). The
 /// <see cref="IngestWriter"/> holds one session for its whole life and writes every group commit through it; what is
 /// provider-neutral (grouping, isolating a failing message, acknowledging) stays in the writer. Implementations raise
 /// <see cref="System.Data.Common.DbException"/> for what the database refuses.

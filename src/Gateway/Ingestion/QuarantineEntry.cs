@@ -16,10 +16,10 @@ internal sealed class QuarantineEntry
     /// <summary>The findings as a JSON array of {code, pointer, detail}.</summary>
     public required string Errors { get; init; }
 
-    /// <summary>What was sent, as text, truncated to <see cref="MaxPayloadChars"/>; bytes that are not UTF-8 read as U+FFFD.</summary>
+    /// <summary>What was sent, as text, truncated to <see cref="MaxPayloadChars"/>; bytes that are not UTF-8, and NUL, read as U+FFFD.</summary>
     public required string Payload { get; init; }
 
-    /// <summary>What was sent, byte for byte, when it was not UTF-8 text (null otherwise); truncated to <see cref="MaxPayloadChars"/> bytes.</summary>
+    /// <summary>What was sent, byte for byte, when it was not UTF-8 text or held NUL (null otherwise); truncated to <see cref="MaxPayloadChars"/> bytes.</summary>
     public byte[]? PayloadBytes { get; init; }
 
     public required bool PayloadTruncated { get; init; }
@@ -32,9 +32,11 @@ internal readonly record struct KeptPayload(string Text, byte[]? Bytes, bool Tru
 {
     public static KeptPayload Of(ReadOnlySpan<byte> payload)
     {
-        // Text for reading: invalid sequences become U+FFFD. The bytes, kept beside it, are what the sender must fix.
+        // Text for reading: invalid sequences become U+FFFD, and so does NUL, which no database's text need hold. The
+        // bytes, kept beside it, are what the sender must fix.
         var text = Encoding.UTF8.GetString(payload);
-        var bytes = Utf8.IsValid(payload) ? null : payload[..Math.Min(payload.Length, QuarantineEntry.MaxPayloadChars)].ToArray();
+        var bytes = Utf8.IsValid(payload) && !payload.Contains((byte)0) ? null : payload[..Math.Min(payload.Length, QuarantineEntry.MaxPayloadChars)].ToArray();
+        text = text.Replace('\0', '\uFFFD');
         var truncated = text.Length > QuarantineEntry.MaxPayloadChars || (bytes is not null && bytes.Length < payload.Length);
         if (text.Length > QuarantineEntry.MaxPayloadChars)
         {

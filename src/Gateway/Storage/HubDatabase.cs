@@ -1,11 +1,25 @@
 using System.Data.Common;
+using System.Reflection;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Npgsql;
 
 namespace IntegrationHub.Gateway.Storage;
 
-/// <summary>The database the configuration names, resolved once: for EF Core, and for the ingest writer's own connection.</summary>
-internal sealed class HubDatabase(string connectionString, SqliteSynchronous synchronous, TimeSpan busyTimeout)
+/// <summary>
+/// The database the configuration names, resolved once: for EF Core, and for the ingest writer's own connection.
+/// Everything that differs between the providers, other than the ingest store and the migrations, is here.
+/// </summary>
+internal sealed class HubDatabase(string connectionString, SqliteSynchronous synchronous, TimeSpan busyTimeout) : IAsyncDisposable
 {
+    private static readonly Lazy<Assembly> SqliteMigrations = new(() => Load(StorageProvider.Sqlite));
+    private static readonly Lazy<Assembly> PostgreSqlMigrations = new(() => Load(StorageProvider.PostgreSql));
+
+    private readonly Lock _gate = new();
+    private NpgsqlDataSource? _dataSource;
+
+    public StorageProvider Provider { get; init; } = StorageProvider.Sqlite;
+
     public string ConnectionString { get; } = connectionString;
 
     /// <summary>How long a connection waits for the write lock another holds before its write fails.</summary>
@@ -19,6 +33,59 @@ internal sealed class HubDatabase(string connectionString, SqliteSynchronous syn
 
     /// <summary>Applies <see cref="PragmaSql"/> to every connection EF Core opens.</summary>
     public DbConnectionInterceptor Pragmas => field ??= new SqlitePragmas(PragmaSql);
+
+    /// <summary>
+    /// PostgreSQL's connection pool, one for EF Core and the ingest store alike. Statements a connection runs again and
+    /// again (every query of EF Core's, the ingest writer's) are prepared on the server after a few runs, unless the
+    /// connection string sets <c>Max Auto Prepare</c> itself.
+    /// </summary>
+    public NpgsqlDataSource DataSource
+    {
+        get
+        {
+            lock (_gate)
+            {
+                if (_dataSource is null)
+                {
+                    var builder = new NpgsqlDataSourceBuilder(ConnectionString);
+                    if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
+                    {
+                        builder.ConnectionStringBuilder.MaxAutoPrepare = 256;
+                    }
+                    _dataSource = builder.Build();
+                }
+                return _dataSource;
+            }
+        }
+    }
+
+    /// <summary>The assembly that holds a provider's migrations (src/Migrations), by name.</summary>
+    public static string MigrationsAssembly(StorageProvider provider) => $"IntegrationHub.Migrations.{provider}";
+
+    /// <summary>Points EF Core at this database, with the migrations of its provider.</summary>
+    public DbContextOptionsBuilder Configure(DbContextOptionsBuilder options) => Provider switch
+    {
+        StorageProvider.PostgreSql => options.UseNpgsql(DataSource, npgsql => npgsql.MigrationsAssembly(PostgreSqlMigrations.Value)),
+        _ => options.UseSqlite(ConnectionString, sqlite => sqlite.MigrationsAssembly(SqliteMigrations.Value)).AddInterceptors(Pragmas),
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        NpgsqlDataSource? dataSource;
+        lock (_gate)
+        {
+            (dataSource, _dataSource) = (_dataSource, null);
+        }
+        if (dataSource is not null)
+        {
+            await dataSource.DisposeAsync();
+        }
+    }
+
+    // The migrations assemblies reference the hub, so the hub cannot reference them: its build copies them beside it,
+    // outside its dependency manifest, and they are loaded from there.
+    private static Assembly Load(StorageProvider provider) =>
+        Assembly.LoadFrom(Path.Combine(AppContext.BaseDirectory, MigrationsAssembly(provider) + ".dll"));
 
     private sealed class SqlitePragmas(string sql) : DbConnectionInterceptor
     {

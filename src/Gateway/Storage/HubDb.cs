@@ -17,7 +17,8 @@ namespace IntegrationHub.Gateway.Storage;
 
 /// <summary>
 /// The hub's one database. Features query it directly; each feature's table mapping lives beside the feature.
-/// The model is provider-neutral (no provider-specific types), so PostgreSQL can join SQLite as a second provider.
+/// The model is the same on SQLite and PostgreSQL (no provider-specific types; raw SQL quotes its identifiers); what
+/// only PostgreSQL has (its index kinds, its collations) is added in <see cref="PostgreSqlModel"/>.
 /// </summary>
 public sealed class HubDb(DbContextOptions<HubDb> options) : DbContext(options)
 {
@@ -55,9 +56,18 @@ public sealed class HubDb(DbContextOptions<HubDb> options) : DbContext(options)
     internal DbSet<DeviceCommandStep> DeviceCommandSteps => Set<DeviceCommandStep>();
     internal DbSet<CommandWebhook> CommandWebhooks => Set<CommandWebhook>();
 
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<UtcInstant>();
+    }
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(HubDb).Assembly);
         modelBuilder.UseOpenIddict();
+        if (Database.IsNpgsql())
+        {
+            PostgreSqlModel.Apply(modelBuilder);
+        }
     }
 }

@@ -12,8 +12,9 @@ namespace Microsoft.Extensions.DependencyInjection;
 internal static class StorageServiceCollectionExtensions
 {
     /// <summary>
-    /// The hub's database: EF Core on SQLite in the data folder (WAL). This is where a second provider plugs in:
-    /// the model is provider-neutral, and only the ingest store (<see cref="IIngestStore"/>) is provider-specific.
+    /// The hub's database: SQLite in the data folder (WAL) by default, or PostgreSQL (<c>Storage:Provider</c>). The model
+    /// is the same on both; each provider has its migrations assembly (src/Migrations) and its ingest store
+    /// (<see cref="IIngestStore"/>), and <see cref="HubDatabase"/> holds what else differs.
     /// </summary>
     public static IServiceCollection AddHubStorage(this IServiceCollection services)
     {
@@ -25,15 +26,16 @@ internal static class StorageServiceCollectionExtensions
             var connectionString = string.IsNullOrWhiteSpace(storage.ConnectionString)
                 ? new SqliteConnectionStringBuilder { DataSource = hub.DataPath("hub.db"), Pooling = true }.ToString()
                 : storage.ConnectionString;
-            return new HubDatabase(connectionString, storage.Synchronous, storage.BusyTimeout);
+            return new HubDatabase(connectionString, storage.Synchronous, storage.BusyTimeout) { Provider = storage.Provider };
         });
         services.AddDbContext<HubDb>((sp, options) =>
-        {
-            var database = sp.GetRequiredService<HubDatabase>();
-            options.UseSqlite(database.ConnectionString).AddInterceptors(database.Pragmas).AddInterceptors(sp.GetServices<IInterceptor>());
-        });
+            sp.GetRequiredService<HubDatabase>().Configure(options).AddInterceptors(sp.GetServices<IInterceptor>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IInterceptor, CommittedChangesInterceptor>());
-        services.TryAddSingleton<IIngestStore, SqliteIngestStore>();
+        services.TryAddSingleton<IIngestStore>(sp => sp.GetRequiredService<HubDatabase>().Provider switch
+        {
+            StorageProvider.PostgreSql => ActivatorUtilities.CreateInstance<PostgreSqlIngestStore>(sp),
+            _ => ActivatorUtilities.CreateInstance<SqliteIngestStore>(sp),
+        });
         services.AddHostedService<WalCheckpointer>();
         return services;
     }
@@ -42,7 +44,16 @@ internal static class StorageServiceCollectionExtensions
     public static async Task MigrateHubStorageAsync(this IServiceProvider services, CancellationToken cancellationToken)
     {
         await using var scope = services.CreateAsyncScope();
+        // Keys and the bootstrap credentials live in the data folder whatever the database.
+        Directory.CreateDirectory(scope.ServiceProvider.GetRequiredService<IOptions<HubOptions>>().Value.DataDirectory);
         var db = scope.ServiceProvider.GetRequiredService<HubDb>();
+        if (scope.ServiceProvider.GetRequiredService<HubDatabase>().Provider == StorageProvider.PostgreSql)
+        {
+            // EF Core creates the database if it is missing (and the user may), and holds a lock while it migrates,
+            // so nodes of a cluster that start together migrate once.
+            await db.Database.MigrateAsync(cancellationToken);
+            return;
+        }
         var path = new SqliteConnectionStringBuilder(db.Database.GetConnectionString()).DataSource;
         if (!string.IsNullOrEmpty(path) && path != ":memory:")
         {

@@ -13,6 +13,10 @@ internal sealed partial class WalCheckpointer(HubDatabase database, TimeProvider
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (database.Provider != StorageProvider.Sqlite)
+        {
+            return;
+        }
         using var timer = new PeriodicTimer(options.Value.CheckpointInterval, time);
         try
         {

@@ -173,6 +173,8 @@ internal static class WarningsApi
         }
         // A message that arrives after a later one of the same warning is kept, but does not replace it.
         warning.Superseded = thread.Any(w => w.Sent > warning.Sent);
+        await using var transaction = await db.Database.BeginTransactionAsync(context.RequestAborted);
+        await OutboxOrder.HoldAsync(db, context.RequestAborted);
         db.Warnings.Add(warning);
         db.Outbox.Add(new OutboxEvent
         {
@@ -191,6 +193,7 @@ internal static class WarningsApi
         try
         {
             await db.SaveChangesAsync(context.RequestAborted);
+            await transaction.CommitAsync(context.RequestAborted);
         }
         catch (DbUpdateException)
         {

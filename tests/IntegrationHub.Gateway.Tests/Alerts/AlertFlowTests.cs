@@ -11,6 +11,7 @@ using static IntegrationHub.Gateway.Tests.Infrastructure.HubClient;
 namespace IntegrationHub.Gateway.Tests.Alerts;
 
 /// <summary>Telemetry in, alerts out, through the closed loop and CAP, over HTTP against the running hub.</summary>
+[Trait(TestStorage.Trait, TestStorage.BothProviders)]
 public sealed class AlertFlowTests() : OwnHub(AlertSettings.WithoutDeadlines(new() { ["Auth:AccessTokenLifetime"] = "1.00:00:00" }))
 {
     private AlertEngine Engine => Hub.Services.GetRequiredService<AlertEngine>();

@@ -217,13 +217,38 @@ public sealed class AdapterLifecycleTests(HubFixture fixture) : IClassFixture<Hu
         await admin.CreateOrganizationAsync(org);
         var (id, secret) = await admin.CreateAdapterAsync(org, org + "-a");
 
-        var database = await File.ReadAllBytesAsync(Path.Combine(Hub.DataDirectory, "hub.db"));
-        var wal = Path.Combine(Hub.DataDirectory, "hub.db-wal");
-        var log = File.Exists(wal) ? await ReadSharedAsync(wal) : [];
-
-        Assert.DoesNotContain(secret, System.Text.Encoding.UTF8.GetString(database), StringComparison.Ordinal);
-        Assert.DoesNotContain(secret, System.Text.Encoding.UTF8.GetString(log), StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, await StoredTextAsync(), StringComparison.Ordinal);
         Assert.NotEmpty(id);
+    }
+
+    /// <summary>Everything the hub's database holds, as text: SQLite's file and log, or every row of every table on PostgreSQL.</summary>
+    private async Task<string> StoredTextAsync()
+    {
+        if (!TestStorage.IsPostgreSql)
+        {
+            var wal = Path.Combine(Hub.DataDirectory, "hub.db-wal");
+            var log = File.Exists(wal) ? await ReadSharedAsync(wal) : [];
+            return System.Text.Encoding.UTF8.GetString([.. await ReadSharedAsync(Path.Combine(Hub.DataDirectory, "hub.db")), .. log]);
+        }
+        await using var db = TestStorage.Open(Hub.DataDirectory);
+        var tables = new List<string>();
+        await using (var list = db.CreateCommand())
+        {
+            list.CommandText = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'";
+            await using var reader = await list.ExecuteReaderAsync(TestContext.Current.CancellationToken);
+            while (await reader.ReadAsync(TestContext.Current.CancellationToken))
+            {
+                tables.Add(reader.GetString(0));
+            }
+        }
+        var text = new System.Text.StringBuilder();
+        foreach (var table in tables)
+        {
+            await using var rows = db.CreateCommand();
+            rows.CommandText = $"SELECT coalesce(string_agg(t::text, E'\\n'), '') FROM \"{table}\" t";
+            text.Append(await rows.ExecuteScalarAsync(TestContext.Current.CancellationToken));
+        }
+        return text.ToString();
     }
 
     private static async Task<byte[]> ReadSharedAsync(string path)

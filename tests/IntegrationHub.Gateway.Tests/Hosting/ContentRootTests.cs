@@ -51,7 +51,7 @@ public sealed class ContentRootTests
             ["Bootstrap__ClientSecret"] = HubFactory.AdminSecret,
         }, "--contentRoot", root);
 
-        Assert.True(File.Exists(Path.Combine(root, "state", "hub.db")), hub.Output);
+        Assert.True(TestStorage.IsPostgreSql || File.Exists(Path.Combine(root, "state", "hub.db")), hub.Output);
         Assert.False(Directory.Exists(Path.Combine(elsewhere, "state")));
         Assert.Contains($"Data folder: {Path.Combine(root, "state")}", hub.Output, StringComparison.Ordinal);
         Assert.Contains($"Settings read from: {Path.Combine(root, "appsettings.json")}", hub.Output, StringComparison.Ordinal);

@@ -1,7 +1,9 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using IntegrationHub.Gateway.Events;
 using IntegrationHub.Gateway.Tests.Infrastructure;
 using IntegrationHub.Gateway.Tests.Mqtt;
 using Microsoft.Data.Sqlite;
@@ -16,14 +18,15 @@ namespace IntegrationHub.Gateway.Tests.Ingestion;
 /// <summary>
 /// The ingest writer's group commit, seen from outside: what HTTP requests and MQTT publishes queue while the database
 /// is busy is committed together, duplicates within one group are told apart, and a full queue answers HTTP with 503
-/// and holds MQTT publishes back. The test makes the database busy the way another process would: it holds SQLite's
-/// write lock, so the writer waits at the start of its transaction while everything sent meanwhile queues behind it.
+/// and holds MQTT publishes back. The test makes the database busy the way another process would: it holds the
+/// database's write lock, so the writer waits at the start of its transaction while everything sent meanwhile queues behind it.
 /// </summary>
 /// <remarks>
 /// The test reads the writer's queue from <c>/metrics</c>, whose meters OpenTelemetry picks by name from the whole
 /// process; the other test classes' hubs live in the same process, so while they ingest their counts would add to this
 /// hub's. The class therefore runs alone, after the parallel ones, when every other hub is idle.
 /// </remarks>
+[Trait(TestStorage.Trait, TestStorage.BothProviders)]
 [Collection(nameof(GroupCommitTests))]
 public sealed partial class GroupCommitTests() : OwnHub(new()
 {
@@ -36,22 +39,33 @@ public sealed partial class GroupCommitTests() : OwnHub(new()
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
     private static readonly string[] ReadWrite = ["telemetry:write", "telemetry:read"];
 
-    /// <summary>SQLite's write lock, held by a connection of the test's own until disposed.</summary>
+    /// <summary>
+    /// The database's write lock, held by a connection of the test's own until disposed: SQLite's, or on PostgreSQL the
+    /// lock every transaction that adds outbox events takes first (OutboxOrder), which the writer takes as it begins.
+    /// </summary>
     private sealed class WriteLock : IDisposable
     {
-        private readonly SqliteConnection _connection;
-        private readonly SqliteTransaction _transaction;
+        private readonly DbConnection _connection;
+        private readonly DbTransaction? _transaction;
 
         public WriteLock(string dataDirectory)
         {
-            _connection = new SqliteConnection($"Data Source={Path.Combine(dataDirectory, "hub.db")};Pooling=False");
-            _connection.Open();
-            _transaction = _connection.BeginTransaction(deferred: false);
+            _connection = TestStorage.Open(dataDirectory);
+            if (TestStorage.IsPostgreSql)
+            {
+                using var command = _connection.CreateCommand();
+                command.CommandText = FormattableString.Invariant($"SELECT pg_advisory_lock({OutboxOrder.LockKey})");
+                command.ExecuteNonQuery();
+            }
+            else
+            {
+                _transaction = ((SqliteConnection)_connection).BeginTransaction(deferred: false);
+            }
         }
 
         public void Dispose()
         {
-            _transaction.Dispose();
+            _transaction?.Dispose();
             _connection.Dispose();
         }
     }

@@ -6,7 +6,6 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using IntegrationHub.Gateway.Tests.Infrastructure;
 using IntegrationHub.Gateway.Tests.Mqtt;
-using Microsoft.Data.Sqlite;
 using MQTTnet;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
@@ -19,6 +18,7 @@ namespace IntegrationHub.Gateway.Tests.Ingestion;
 /// the hub answered as stored (an HTTP result of accepted or duplicate, a PUBACK of success) is in the database after
 /// the restart (DESIGN §7.1). Real processes and real time, with timeouts.
 /// </summary>
+[Trait(TestStorage.Trait, TestStorage.BothProviders)]
 public sealed partial class IngestCrashTests
 {
     private const int HttpSenders = 4, MqttSenders = 8, BatchSize = 20, Devices = 10;
@@ -64,12 +64,13 @@ public sealed partial class IngestCrashTests
         await using (var restarted = await HubProcess.StartAsync(directory, environment))
         {
             var stored = new HashSet<string>(StringComparer.Ordinal);
-            await using (var db = new SqliteConnection($"Data Source={Path.Combine(directory, "data", "hub.db")};Mode=ReadOnly;Pooling=False"))
+            await using (var db = TestStorage.Open(Path.Combine(directory, "data")))
             {
-                await db.OpenAsync(TestContext.Current.CancellationToken);
                 await using var query = db.CreateCommand();
-                query.CommandText = "SELECT \"MessageId\" FROM \"messages\" WHERE \"AdapterId\" = $adapter";
-                query.Parameters.AddWithValue("$adapter", adapterId);
+                query.CommandText = "SELECT \"MessageId\" FROM \"messages\" WHERE \"AdapterId\" = @adapter";
+                var adapter = query.CreateParameter();
+                (adapter.ParameterName, adapter.Value) = ("@adapter", adapterId);
+                query.Parameters.Add(adapter);
                 await using var reader = await query.ExecuteReaderAsync(TestContext.Current.CancellationToken);
                 while (await reader.ReadAsync(TestContext.Current.CancellationToken))
                 {

@@ -8,6 +8,7 @@ using static IntegrationHub.Gateway.Tests.Infrastructure.HubClient;
 
 namespace IntegrationHub.Gateway.Tests.Ingestion;
 
+[Trait(TestStorage.Trait, TestStorage.BothProviders)]
 public sealed class IngestTests(HubFixture fixture) : IClassFixture<HubFixture>
 {
     private HubFactory Hub => fixture.Hub;

@@ -6,6 +6,7 @@ using static IntegrationHub.Gateway.Tests.Infrastructure.HubClient;
 
 namespace IntegrationHub.Gateway.Tests.Telemetry;
 
+[Trait(TestStorage.Trait, TestStorage.BothProviders)]
 public sealed class QueryTests(HubFixture fixture) : IClassFixture<HubFixture>
 {
     private HubFactory Hub => fixture.Hub;
@@ -72,8 +73,10 @@ public sealed class QueryTests(HubFixture fixture) : IClassFixture<HubFixture>
         var b = HubFixture.Unique("tenant-b");
         using var tenantA = await Hub.TenantAsync(a, "d1");
         using var tenantB = await Hub.TenantAsync(b, "d1");
-        using var postedA = await tenantA.PostBatchAsync(Methane("m1", "d1"));
-        using var postedB = await tenantB.PostBatchAsync(Methane("m1", "d1"));
+        // On the hub's clock: history reads up to the hub's now, which stays where the shared hub started.
+        var time = Hub.Time.GetUtcNow().AddMinutes(-1);
+        using var postedA = await tenantA.PostBatchAsync(Methane("m1", "d1", time: time));
+        using var postedB = await tenantB.PostBatchAsync(Methane("m1", "d1", time: time));
 
         // Asking for the other organization by id, device or district returns nothing of it.
         var byOrganization = await tenantB.GetJsonAsync($"/v1/telemetry/latest?organization={a}");

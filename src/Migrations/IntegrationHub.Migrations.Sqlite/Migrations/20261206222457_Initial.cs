@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-namespace IntegrationHub.Gateway.Storage.Migrations
+namespace IntegrationHub.Migrations.Sqlite
 {
     /// <inheritdoc />
     public partial class Initial : Migration

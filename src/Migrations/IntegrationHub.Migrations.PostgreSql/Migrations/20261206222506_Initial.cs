@@ -1,0 +1,1401 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
+
+#nullable disable
+
+namespace IntegrationHub.Migrations.PostgreSql
+{
+    /// <inheritdoc />
+    public partial class Initial : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "OpenIddictApplications",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    ApplicationType = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: true, collation: "C"),
+                    ClientId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true, collation: "C"),
+                    ClientSecret = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    ClientType = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: true, collation: "C"),
+                    ConcurrencyToken = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: true, collation: "C"),
+                    ConsentType = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: true, collation: "C"),
+                    DisplayName = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    DisplayNames = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    JsonWebKeySet = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Permissions = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    PostLogoutRedirectUris = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Properties = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    RedirectUris = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Requirements = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Settings = table.Column<string>(type: "text", nullable: true, collation: "C")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_OpenIddictApplications", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "OpenIddictScopes",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    ConcurrencyToken = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: true, collation: "C"),
+                    Description = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Descriptions = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    DisplayName = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    DisplayNames = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true, collation: "C"),
+                    Properties = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Resources = table.Column<string>(type: "text", nullable: true, collation: "C")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_OpenIddictScopes", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "alerts",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Identifier = table.Column<string>(type: "character varying(31)", maxLength: 31, nullable: false, collation: "C"),
+                    OrganizationId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    ResponsibleOrganizationId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    DeviceKey = table.Column<long>(type: "bigint", nullable: false),
+                    DeviceId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    ProfileId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Domain = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    District = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Sandbox = table.Column<bool>(type: "boolean", nullable: false),
+                    Lon = table.Column<double>(type: "double precision", nullable: false),
+                    Lat = table.Column<double>(type: "double precision", nullable: false),
+                    RuleId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    RuleTitle = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    RuleKind = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false, collation: "C"),
+                    Level = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    HighestLevel = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    State = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Cleared = table.Column<bool>(type: "boolean", nullable: false),
+                    OpenKey = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Metric = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Value = table.Column<double>(type: "double precision", nullable: true),
+                    Text = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Unit = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    RaisedAt = table.Column<long>(type: "bigint", nullable: false),
+                    ObservedAt = table.Column<long>(type: "bigint", nullable: false),
+                    UpdatedAt = table.Column<long>(type: "bigint", nullable: false),
+                    ClosedAt = table.Column<long>(type: "bigint", nullable: true),
+                    LastNotifiedAt = table.Column<long>(type: "bigint", nullable: true),
+                    DeadlineFrom = table.Column<long>(type: "bigint", nullable: false),
+                    Escalation = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_alerts", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "audit",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Actor = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Action = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false, collation: "C"),
+                    Target = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false, collation: "C"),
+                    Details = table.Column<string>(type: "text", nullable: true, collation: "C")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_audit", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "consumer_cursors",
+                columns: table => new
+                {
+                    Name = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Position = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_consumer_cursors", x => x.Name);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "device_commands",
+                columns: table => new
+                {
+                    Key = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Id = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true, collation: "C"),
+                    OrganizationId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false, collation: "C"),
+                    DeviceId = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false, collation: "C"),
+                    AdapterId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false, collation: "C"),
+                    ProfileId = table.Column<string>(type: "character varying(96)", maxLength: 96, nullable: false, collation: "C"),
+                    Sandbox = table.Column<bool>(type: "boolean", nullable: false),
+                    Command = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false, collation: "C"),
+                    Parameters = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    IssuedBy = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false, collation: "C"),
+                    IssuedByOrganization = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false, collation: "C"),
+                    AlertId = table.Column<long>(type: "bigint", nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    ExpiresAt = table.Column<long>(type: "bigint", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    NextAttemptAt = table.Column<long>(type: "bigint", nullable: true),
+                    Channel = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: true, collation: "C"),
+                    Detail = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true, collation: "C")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_device_commands", x => x.Key);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "latest_values",
+                columns: table => new
+                {
+                    DeviceKey = table.Column<long>(type: "bigint", nullable: false),
+                    Metric = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    OrganizationId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    DeviceId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    ProfileId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Domain = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    District = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Sandbox = table.Column<bool>(type: "boolean", nullable: false),
+                    Number = table.Column<double>(type: "double precision", nullable: true),
+                    Text = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Unit = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    ObservedAt = table.Column<long>(type: "bigint", nullable: false),
+                    ReceivedAt = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_latest_values", x => new { x.DeviceKey, x.Metric });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "maintenance_windows",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    DeviceKey = table.Column<long>(type: "bigint", nullable: false),
+                    From = table.Column<long>(type: "bigint", nullable: false),
+                    Until = table.Column<long>(type: "bigint", nullable: false),
+                    Note = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    CreatedBy = table.Column<string>(type: "text", nullable: false, collation: "C")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_maintenance_windows", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "messages",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    AdapterId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    MessageId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    DeviceKey = table.Column<long>(type: "bigint", nullable: false),
+                    ObservedAt = table.Column<long>(type: "bigint", nullable: false),
+                    ReceivedAt = table.Column<long>(type: "bigint", nullable: false),
+                    Lon = table.Column<double>(type: "double precision", nullable: true),
+                    Lat = table.Column<double>(type: "double precision", nullable: true),
+                    State = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Status = table.Column<string>(type: "text", nullable: true, collation: "C")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_messages", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "observations",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    MessageRecordId = table.Column<long>(type: "bigint", nullable: false),
+                    DeviceKey = table.Column<long>(type: "bigint", nullable: false),
+                    OrganizationId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    DeviceId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    ProfileId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Domain = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    District = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Sandbox = table.Column<bool>(type: "boolean", nullable: false),
+                    Metric = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Number = table.Column<double>(type: "double precision", nullable: true),
+                    Text = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Unit = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    ObservedAt = table.Column<long>(type: "bigint", nullable: false),
+                    ReceivedAt = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_observations", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "organizations",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false, collation: "C"),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false, collation: "C"),
+                    Kind = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    AreaCode = table.Column<string>(type: "character varying(6)", maxLength: 6, nullable: true, collation: "C"),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_organizations", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "outbox",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Type = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false, collation: "C"),
+                    Source = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Subject = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Time = table.Column<long>(type: "bigint", nullable: false),
+                    OrganizationId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Sandbox = table.Column<bool>(type: "boolean", nullable: false),
+                    Domain = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    District = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Profile = table.Column<string>(type: "character varying(96)", maxLength: 96, nullable: true, collation: "C"),
+                    Level = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: true, collation: "C"),
+                    Units = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    DeviceKey = table.Column<long>(type: "bigint", nullable: true),
+                    Data = table.Column<byte[]>(type: "bytea", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_outbox", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "parameter_overrides",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Scope = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    OrganizationId = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Key = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false, collation: "C"),
+                    ProfileId = table.Column<string>(type: "character varying(96)", maxLength: 96, nullable: false, collation: "C"),
+                    Parameters = table.Column<string>(type: "text", nullable: false),
+                    UpdatedBy = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_parameter_overrides", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "quarantine",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    OrganizationId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    AdapterId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    ReceivedAt = table.Column<long>(type: "bigint", nullable: false),
+                    MessageId = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    DeviceId = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Errors = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Payload = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    PayloadBytes = table.Column<byte[]>(type: "bytea", nullable: true),
+                    PayloadTruncated = table.Column<bool>(type: "boolean", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_quarantine", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "rule_states",
+                columns: table => new
+                {
+                    DeviceKey = table.Column<long>(type: "bigint", nullable: false),
+                    RuleId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Memory = table.Column<string>(type: "text", nullable: false, collation: "C")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_rule_states", x => new { x.DeviceKey, x.RuleId });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "upstream_calls",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    ClientId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true, collation: "C"),
+                    OrganizationId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true, collation: "C"),
+                    SystemId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false, collation: "C"),
+                    RouteId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false, collation: "C"),
+                    Method = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false, collation: "C"),
+                    Path = table.Column<string>(type: "character varying(512)", maxLength: 512, nullable: false, collation: "C"),
+                    Status = table.Column<int>(type: "integer", nullable: false),
+                    Outcome = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, collation: "C"),
+                    DurationMs = table.Column<double>(type: "double precision", nullable: false),
+                    RequestBytes = table.Column<long>(type: "bigint", nullable: false),
+                    ResponseBytes = table.Column<long>(type: "bigint", nullable: false),
+                    RequestId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false, collation: "C")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_upstream_calls", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "upstream_systems",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false, collation: "C"),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false, collation: "C"),
+                    BaseAddress = table.Column<string>(type: "character varying(2048)", maxLength: 2048, nullable: false, collation: "C"),
+                    Timeout = table.Column<TimeSpan>(type: "interval", nullable: false),
+                    Retries = table.Column<int>(type: "integer", nullable: false),
+                    HealthPath = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true, collation: "C"),
+                    HealthInterval = table.Column<TimeSpan>(type: "interval", nullable: false),
+                    HealthTimeout = table.Column<TimeSpan>(type: "interval", nullable: false),
+                    MaxRequestBytes = table.Column<long>(type: "bigint", nullable: false),
+                    MaxResponseBytes = table.Column<long>(type: "bigint", nullable: false),
+                    CredentialKind = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    CredentialHeader = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true, collation: "C"),
+                    TokenEndpoint = table.Column<string>(type: "character varying(2048)", maxLength: 2048, nullable: true, collation: "C"),
+                    ClientId = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true, collation: "C"),
+                    TokenScope = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: true, collation: "C"),
+                    ProtectedSecret = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    CredentialVersion = table.Column<int>(type: "integer", nullable: false),
+                    CredentialsRotatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    OpenApiDocument = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    OpenApiUpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_upstream_systems", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "warnings",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Sender = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false, collation: "C"),
+                    Identifier = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false, collation: "C"),
+                    Sent = table.Column<long>(type: "bigint", nullable: false),
+                    MsgType = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false, collation: "C"),
+                    Status = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false, collation: "C"),
+                    Event = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Domain = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, collation: "C"),
+                    Level = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: true),
+                    Severity = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false, collation: "C"),
+                    Headline = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Expires = table.Column<long>(type: "bigint", nullable: true),
+                    References = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    ThreadSender = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false, collation: "C"),
+                    ThreadIdentifier = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false, collation: "C"),
+                    Superseded = table.Column<bool>(type: "boolean", nullable: false),
+                    OrganizationId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    AdapterId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false, collation: "C"),
+                    Sandbox = table.Column<bool>(type: "boolean", nullable: false),
+                    ReceivedAt = table.Column<long>(type: "bigint", nullable: false),
+                    Document = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Projection = table.Column<string>(type: "text", nullable: false, collation: "C")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_warnings", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "OpenIddictAuthorizations",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    ApplicationId = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    ConcurrencyToken = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: true, collation: "C"),
+                    CreationDate = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    Properties = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Scopes = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Status = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: true, collation: "C"),
+                    Subject = table.Column<string>(type: "character varying(400)", maxLength: 400, nullable: true, collation: "C"),
+                    Type = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: true, collation: "C")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_OpenIddictAuthorizations", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_OpenIddictAuthorizations_OpenIddictApplications_Application~",
+                        column: x => x.ApplicationId,
+                        principalTable: "OpenIddictApplications",
+                        principalColumn: "Id");
+                });
+
+            migrationBuilder.CreateTable(
+                name: "alert_events",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    AlertId = table.Column<long>(type: "bigint", nullable: false),
+                    At = table.Column<long>(type: "bigint", nullable: false),
+                    Kind = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, collation: "C"),
+                    State = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Cleared = table.Column<bool>(type: "boolean", nullable: false),
+                    Level = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    PreviousLevel = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: true),
+                    Actor = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Note = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Organization = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    MessageRecordId = table.Column<long>(type: "bigint", nullable: true),
+                    Value = table.Column<double>(type: "double precision", nullable: true),
+                    Text = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    CapIdentifier = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Causes = table.Column<string>(type: "text", nullable: true, collation: "C")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_alert_events", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_alert_events_alerts_AlertId",
+                        column: x => x.AlertId,
+                        principalTable: "alerts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "device_command_steps",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    CommandKey = table.Column<long>(type: "bigint", nullable: false),
+                    At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Step = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, collation: "C"),
+                    Actor = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false, collation: "C"),
+                    Channel = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: true, collation: "C"),
+                    Detail = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true, collation: "C")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_device_command_steps", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_device_command_steps_device_commands_CommandKey",
+                        column: x => x.CommandKey,
+                        principalTable: "device_commands",
+                        principalColumn: "Key",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "adapters",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false, collation: "C"),
+                    OrganizationId = table.Column<string>(type: "character varying(64)", nullable: false, collation: "C"),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false, collation: "C"),
+                    Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    StatusBeforeSuspension = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: true),
+                    AllowedProfiles = table.Column<string>(type: "text", nullable: true),
+                    Scopes = table.Column<string>(type: "text", nullable: false),
+                    SecurityStamp = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false, collation: "C"),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_adapters", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_adapters_organizations_OrganizationId",
+                        column: x => x.OrganizationId,
+                        principalTable: "organizations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "alert_units",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    AlertId = table.Column<long>(type: "bigint", nullable: false),
+                    OrganizationId = table.Column<string>(type: "character varying(64)", nullable: false, collation: "C"),
+                    Role = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    State = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    RouteId = table.Column<long>(type: "bigint", nullable: true),
+                    RoutedAt = table.Column<long>(type: "bigint", nullable: false),
+                    RoutedBy = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    AcknowledgeDue = table.Column<long>(type: "bigint", nullable: false),
+                    ResolveDue = table.Column<long>(type: "bigint", nullable: false),
+                    AcknowledgedAt = table.Column<long>(type: "bigint", nullable: true),
+                    AcknowledgedBy = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    ResolvedAt = table.Column<long>(type: "bigint", nullable: true),
+                    ResolvedBy = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Measures = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: true, collation: "C"),
+                    RemovedAt = table.Column<long>(type: "bigint", nullable: true),
+                    RemovedBy = table.Column<string>(type: "text", nullable: true, collation: "C")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_alert_units", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_alert_units_alerts_AlertId",
+                        column: x => x.AlertId,
+                        principalTable: "alerts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_alert_units_organizations_OrganizationId",
+                        column: x => x.OrganizationId,
+                        principalTable: "organizations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "grants",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    GranteeOrganizationId = table.Column<string>(type: "character varying(64)", nullable: false, collation: "C"),
+                    Domain = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true, collation: "C"),
+                    District = table.Column<string>(type: "character varying(6)", maxLength: 6, nullable: true, collation: "C"),
+                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Note = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    CreatedBy = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_grants", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_grants_organizations_GranteeOrganizationId",
+                        column: x => x.GranteeOrganizationId,
+                        principalTable: "organizations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "routes",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Domain = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, collation: "C"),
+                    District = table.Column<string>(type: "character varying(6)", maxLength: 6, nullable: true, collation: "C"),
+                    Profile = table.Column<string>(type: "character varying(96)", maxLength: 96, nullable: true, collation: "C"),
+                    MinLevel = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: true),
+                    Target = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    OrganizationId = table.Column<string>(type: "character varying(64)", nullable: true, collation: "C"),
+                    Role = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Note = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true, collation: "C"),
+                    CreatedAt = table.Column<long>(type: "bigint", nullable: false),
+                    CreatedBy = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    UpdatedAt = table.Column<long>(type: "bigint", nullable: false),
+                    UpdatedBy = table.Column<string>(type: "text", nullable: false, collation: "C")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_routes", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_routes_organizations_OrganizationId",
+                        column: x => x.OrganizationId,
+                        principalTable: "organizations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "subscriptions",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false, collation: "C"),
+                    OrganizationId = table.Column<string>(type: "character varying(64)", nullable: false, collation: "C"),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false, collation: "C"),
+                    Channel = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Filter = table.Column<string>(type: "text", nullable: false),
+                    Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Url = table.Column<string>(type: "character varying(2048)", maxLength: 2048, nullable: true, collation: "C"),
+                    Mode = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    MaxBatch = table.Column<int>(type: "integer", nullable: false),
+                    Lanes = table.Column<int>(type: "integer", nullable: false),
+                    AllowedRate = table.Column<int>(type: "integer", nullable: true),
+                    Secrets = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    LatestThrough = table.Column<long>(type: "bigint", nullable: false),
+                    Version = table.Column<long>(type: "bigint", nullable: false),
+                    CreatedAt = table.Column<long>(type: "bigint", nullable: false),
+                    CreatedBy = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Delivered = table.Column<long>(type: "bigint", nullable: false),
+                    Failures = table.Column<long>(type: "bigint", nullable: false),
+                    LastSuccessAt = table.Column<long>(type: "bigint", nullable: true),
+                    LastFailureAt = table.Column<long>(type: "bigint", nullable: true),
+                    LastFailure = table.Column<string>(type: "text", nullable: true, collation: "C")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_subscriptions", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_subscriptions_organizations_OrganizationId",
+                        column: x => x.OrganizationId,
+                        principalTable: "organizations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "users",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false, collation: "C"),
+                    OrganizationId = table.Column<string>(type: "character varying(64)", nullable: false, collation: "C"),
+                    Email = table.Column<string>(type: "character varying(254)", maxLength: 254, nullable: false, collation: "C"),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false, collation: "C"),
+                    Role = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    PasswordHash = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    SecurityStamp = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    InvitationHash = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    InvitationExpiresAt = table.Column<long>(type: "bigint", nullable: true),
+                    FailedSignIns = table.Column<int>(type: "integer", nullable: false),
+                    LockedUntil = table.Column<long>(type: "bigint", nullable: true),
+                    LastSignInAt = table.Column<long>(type: "bigint", nullable: true),
+                    CreatedAt = table.Column<long>(type: "bigint", nullable: false),
+                    CreatedBy = table.Column<string>(type: "text", nullable: false, collation: "C")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_users", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_users_organizations_OrganizationId",
+                        column: x => x.OrganizationId,
+                        principalTable: "organizations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "upstream_routes",
+                columns: table => new
+                {
+                    SystemId = table.Column<string>(type: "character varying(64)", nullable: false, collation: "C"),
+                    Id = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false, collation: "C"),
+                    PathPrefix = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false, collation: "C"),
+                    Methods = table.Column<string>(type: "text", nullable: false),
+                    Scopes = table.Column<string>(type: "text", nullable: false),
+                    Organizations = table.Column<string>(type: "text", nullable: false),
+                    RequestsPerMinute = table.Column<int>(type: "integer", nullable: false),
+                    Description = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true, collation: "C"),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_upstream_routes", x => new { x.SystemId, x.Id });
+                    table.ForeignKey(
+                        name: "FK_upstream_routes_upstream_systems_SystemId",
+                        column: x => x.SystemId,
+                        principalTable: "upstream_systems",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "warning_areas",
+                columns: table => new
+                {
+                    WarningId = table.Column<long>(type: "bigint", nullable: false),
+                    Code = table.Column<string>(type: "character varying(6)", maxLength: 6, nullable: false, collation: "C"),
+                    Position = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_warning_areas", x => new { x.WarningId, x.Code });
+                    table.ForeignKey(
+                        name: "FK_warning_areas_warnings_WarningId",
+                        column: x => x.WarningId,
+                        principalTable: "warnings",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "OpenIddictTokens",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    ApplicationId = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    AuthorizationId = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    ConcurrencyToken = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: true, collation: "C"),
+                    CreationDate = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    ExpirationDate = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    Payload = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Properties = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    RedemptionDate = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    ReferenceId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true, collation: "C"),
+                    Status = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: true, collation: "C"),
+                    Subject = table.Column<string>(type: "character varying(400)", maxLength: 400, nullable: true, collation: "C"),
+                    Type = table.Column<string>(type: "character varying(150)", maxLength: 150, nullable: true, collation: "C")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_OpenIddictTokens", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_OpenIddictTokens_OpenIddictApplications_ApplicationId",
+                        column: x => x.ApplicationId,
+                        principalTable: "OpenIddictApplications",
+                        principalColumn: "Id");
+                    table.ForeignKey(
+                        name: "FK_OpenIddictTokens_OpenIddictAuthorizations_AuthorizationId",
+                        column: x => x.AuthorizationId,
+                        principalTable: "OpenIddictAuthorizations",
+                        principalColumn: "Id");
+                });
+
+            migrationBuilder.CreateTable(
+                name: "certifications",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, collation: "C"),
+                    OrganizationId = table.Column<string>(type: "character varying(64)", nullable: false, collation: "C"),
+                    AdapterId = table.Column<string>(type: "character varying(100)", nullable: false, collation: "C"),
+                    Profile = table.Column<string>(type: "character varying(96)", maxLength: 96, nullable: false, collation: "C"),
+                    CoreClass = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false, collation: "C"),
+                    Instructions = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    State = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    OpenedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    EvaluatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    PassedClasses = table.Column<string>(type: "text", nullable: true),
+                    SignedReport = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    ArrivalCount = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_certifications", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_certifications_adapters_AdapterId",
+                        column: x => x.AdapterId,
+                        principalTable: "adapters",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                    table.ForeignKey(
+                        name: "FK_certifications_organizations_OrganizationId",
+                        column: x => x.OrganizationId,
+                        principalTable: "organizations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "command_webhooks",
+                columns: table => new
+                {
+                    AdapterId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false, collation: "C"),
+                    Url = table.Column<string>(type: "character varying(2048)", maxLength: 2048, nullable: false, collation: "C"),
+                    ProtectedSecrets = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_command_webhooks", x => x.AdapterId);
+                    table.ForeignKey(
+                        name: "FK_command_webhooks_adapters_AdapterId",
+                        column: x => x.AdapterId,
+                        principalTable: "adapters",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "devices",
+                columns: table => new
+                {
+                    Key = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    OrganizationId = table.Column<string>(type: "character varying(64)", nullable: false, collation: "C"),
+                    DeviceId = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true, collation: "C"),
+                    AdapterId = table.Column<string>(type: "character varying(100)", nullable: false, collation: "C"),
+                    ProfileId = table.Column<string>(type: "character varying(96)", maxLength: 96, nullable: false, collation: "C"),
+                    Name = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Group = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true, collation: "C"),
+                    District = table.Column<string>(type: "character varying(6)", maxLength: 6, nullable: false, collation: "C"),
+                    Lon = table.Column<double>(type: "double precision", nullable: false),
+                    Lat = table.Column<double>(type: "double precision", nullable: false),
+                    Crs = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false, collation: "C"),
+                    Parameters = table.Column<string>(type: "text", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_devices", x => x.Key);
+                    table.ForeignKey(
+                        name: "FK_devices_adapters_AdapterId",
+                        column: x => x.AdapterId,
+                        principalTable: "adapters",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                    table.ForeignKey(
+                        name: "FK_devices_organizations_OrganizationId",
+                        column: x => x.OrganizationId,
+                        principalTable: "organizations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "mqtt_device_credentials",
+                columns: table => new
+                {
+                    Key = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    OrganizationId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    AdapterId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false, collation: "C"),
+                    DeviceId = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false, collation: "C"),
+                    SecretHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false, collation: "C"),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_mqtt_device_credentials", x => x.Key);
+                    table.ForeignKey(
+                        name: "FK_mqtt_device_credentials_adapters_AdapterId",
+                        column: x => x.AdapterId,
+                        principalTable: "adapters",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "dead_letters",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    SubscriptionId = table.Column<string>(type: "character varying(40)", nullable: false, collation: "C"),
+                    EventId = table.Column<long>(type: "bigint", nullable: false),
+                    Lane = table.Column<int>(type: "integer", nullable: false),
+                    DeadAt = table.Column<long>(type: "bigint", nullable: false),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    LastError = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true, collation: "C"),
+                    Redrive = table.Column<bool>(type: "boolean", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_dead_letters", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_dead_letters_outbox_EventId",
+                        column: x => x.EventId,
+                        principalTable: "outbox",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                    table.ForeignKey(
+                        name: "FK_dead_letters_subscriptions_SubscriptionId",
+                        column: x => x.SubscriptionId,
+                        principalTable: "subscriptions",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "subscription_lanes",
+                columns: table => new
+                {
+                    SubscriptionId = table.Column<string>(type: "character varying(40)", nullable: false, collation: "C"),
+                    Lane = table.Column<int>(type: "integer", nullable: false),
+                    Cursor = table.Column<long>(type: "bigint", nullable: false),
+                    Rewinds = table.Column<long>(type: "bigint", nullable: false),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    NextAttemptAt = table.Column<long>(type: "bigint", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_subscription_lanes", x => new { x.SubscriptionId, x.Lane });
+                    table.ForeignKey(
+                        name: "FK_subscription_lanes_subscriptions_SubscriptionId",
+                        column: x => x.SubscriptionId,
+                        principalTable: "subscriptions",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "user_sessions",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, collation: "C"),
+                    UserId = table.Column<string>(type: "character varying(40)", nullable: false, collation: "C"),
+                    CreatedAt = table.Column<long>(type: "bigint", nullable: false),
+                    ExpiresAt = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_user_sessions", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_user_sessions_users_UserId",
+                        column: x => x.UserId,
+                        principalTable: "users",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "certification_arrivals",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    CertificationId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, collation: "C"),
+                    Transport = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false, collation: "C"),
+                    Outcome = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false, collation: "C"),
+                    MessageId = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true, collation: "C"),
+                    DeviceId = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true, collation: "C"),
+                    Time = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    ReceivedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Findings = table.Column<string>(type: "text", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_certification_arrivals", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_certification_arrivals_certifications_CertificationId",
+                        column: x => x.CertificationId,
+                        principalTable: "certifications",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_OpenIddictApplications_ClientId",
+                table: "OpenIddictApplications",
+                column: "ClientId",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_OpenIddictAuthorizations_ApplicationId_Status_Subject_Type",
+                table: "OpenIddictAuthorizations",
+                columns: new[] { "ApplicationId", "Status", "Subject", "Type" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_OpenIddictScopes_Name",
+                table: "OpenIddictScopes",
+                column: "Name",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_OpenIddictTokens_ApplicationId_Status_Subject_Type",
+                table: "OpenIddictTokens",
+                columns: new[] { "ApplicationId", "Status", "Subject", "Type" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_OpenIddictTokens_AuthorizationId",
+                table: "OpenIddictTokens",
+                column: "AuthorizationId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_OpenIddictTokens_ReferenceId",
+                table: "OpenIddictTokens",
+                column: "ReferenceId",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_adapters_OrganizationId",
+                table: "adapters",
+                column: "OrganizationId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_alert_events_AlertId",
+                table: "alert_events",
+                column: "AlertId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_alert_events_CapIdentifier",
+                table: "alert_events",
+                column: "CapIdentifier",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_alert_units_AlertId_OrganizationId",
+                table: "alert_units",
+                columns: new[] { "AlertId", "OrganizationId" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_alert_units_OrganizationId_AlertId",
+                table: "alert_units",
+                columns: new[] { "OrganizationId", "AlertId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_alert_units_State_ResolveDue",
+                table: "alert_units",
+                columns: new[] { "State", "ResolveDue" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_alerts_DeviceKey_RuleId",
+                table: "alerts",
+                columns: new[] { "DeviceKey", "RuleId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_alerts_Identifier",
+                table: "alerts",
+                column: "Identifier",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_alerts_ObservedAt",
+                table: "alerts",
+                column: "ObservedAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_alerts_OpenKey",
+                table: "alerts",
+                column: "OpenKey",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_alerts_OrganizationId_Id",
+                table: "alerts",
+                columns: new[] { "OrganizationId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_alerts_ResponsibleOrganizationId_Id",
+                table: "alerts",
+                columns: new[] { "ResponsibleOrganizationId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_certification_arrivals_CertificationId",
+                table: "certification_arrivals",
+                column: "CertificationId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_certifications_AdapterId",
+                table: "certifications",
+                column: "AdapterId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_certifications_OrganizationId_AdapterId",
+                table: "certifications",
+                columns: new[] { "OrganizationId", "AdapterId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_dead_letters_EventId",
+                table: "dead_letters",
+                column: "EventId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_dead_letters_SubscriptionId_EventId",
+                table: "dead_letters",
+                columns: new[] { "SubscriptionId", "EventId" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_device_command_steps_CommandKey_Id",
+                table: "device_command_steps",
+                columns: new[] { "CommandKey", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_device_commands_Id",
+                table: "device_commands",
+                column: "Id",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_device_commands_OrganizationId_DeviceId_Key",
+                table: "device_commands",
+                columns: new[] { "OrganizationId", "DeviceId", "Key" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_device_commands_Status_NextAttemptAt",
+                table: "device_commands",
+                columns: new[] { "Status", "NextAttemptAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_devices_AdapterId",
+                table: "devices",
+                column: "AdapterId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_devices_OrganizationId_DeviceId",
+                table: "devices",
+                columns: new[] { "OrganizationId", "DeviceId" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_grants_GranteeOrganizationId",
+                table: "grants",
+                column: "GranteeOrganizationId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_latest_values_OrganizationId",
+                table: "latest_values",
+                column: "OrganizationId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_maintenance_windows_DeviceKey_Until",
+                table: "maintenance_windows",
+                columns: new[] { "DeviceKey", "Until" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_messages_AdapterId_MessageId",
+                table: "messages",
+                columns: new[] { "AdapterId", "MessageId" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_messages_ObservedAt_brin",
+                table: "messages",
+                column: "ObservedAt")
+                .Annotation("Npgsql:IndexMethod", "brin");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_mqtt_device_credentials_AdapterId_DeviceId",
+                table: "mqtt_device_credentials",
+                columns: new[] { "AdapterId", "DeviceId" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_observations_DeviceKey_Metric_ObservedAt",
+                table: "observations",
+                columns: new[] { "DeviceKey", "Metric", "ObservedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_observations_ObservedAt_Id",
+                table: "observations",
+                columns: new[] { "ObservedAt", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_observations_ObservedAt_brin",
+                table: "observations",
+                column: "ObservedAt")
+                .Annotation("Npgsql:IndexMethod", "brin");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_outbox_Time",
+                table: "outbox",
+                column: "Time");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_parameter_overrides_Scope_OrganizationId_Key_ProfileId",
+                table: "parameter_overrides",
+                columns: new[] { "Scope", "OrganizationId", "Key", "ProfileId" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_quarantine_AdapterId_Id",
+                table: "quarantine",
+                columns: new[] { "AdapterId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_routes_Domain",
+                table: "routes",
+                column: "Domain");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_routes_OrganizationId",
+                table: "routes",
+                column: "OrganizationId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_subscriptions_OrganizationId",
+                table: "subscriptions",
+                column: "OrganizationId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_upstream_calls_SystemId_Id",
+                table: "upstream_calls",
+                columns: new[] { "SystemId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_upstream_routes_SystemId_PathPrefix",
+                table: "upstream_routes",
+                columns: new[] { "SystemId", "PathPrefix" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_user_sessions_ExpiresAt",
+                table: "user_sessions",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_user_sessions_UserId",
+                table: "user_sessions",
+                column: "UserId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_users_Email",
+                table: "users",
+                column: "Email",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_users_InvitationHash",
+                table: "users",
+                column: "InvitationHash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_users_OrganizationId",
+                table: "users",
+                column: "OrganizationId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_warning_areas_Code",
+                table: "warning_areas",
+                column: "Code");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_warnings_Sender_Identifier",
+                table: "warnings",
+                columns: new[] { "Sender", "Identifier" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_warnings_ThreadSender_ThreadIdentifier",
+                table: "warnings",
+                columns: new[] { "ThreadSender", "ThreadIdentifier" });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "OpenIddictScopes");
+
+            migrationBuilder.DropTable(
+                name: "OpenIddictTokens");
+
+            migrationBuilder.DropTable(
+                name: "alert_events");
+
+            migrationBuilder.DropTable(
+                name: "alert_units");
+
+            migrationBuilder.DropTable(
+                name: "audit");
+
+            migrationBuilder.DropTable(
+                name: "certification_arrivals");
+
+            migrationBuilder.DropTable(
+                name: "command_webhooks");
+
+            migrationBuilder.DropTable(
+                name: "consumer_cursors");
+
+            migrationBuilder.DropTable(
+                name: "dead_letters");
+
+            migrationBuilder.DropTable(
+                name: "device_command_steps");
+
+            migrationBuilder.DropTable(
+                name: "devices");
+
+            migrationBuilder.DropTable(
+                name: "grants");
+
+            migrationBuilder.DropTable(
+                name: "latest_values");
+
+            migrationBuilder.DropTable(
+                name: "maintenance_windows");
+
+            migrationBuilder.DropTable(
+                name: "messages");
+
+            migrationBuilder.DropTable(
+                name: "mqtt_device_credentials");
+
+            migrationBuilder.DropTable(
+                name: "observations");
+
+            migrationBuilder.DropTable(
+                name: "parameter_overrides");
+
+            migrationBuilder.DropTable(
+                name: "quarantine");
+
+            migrationBuilder.DropTable(
+                name: "routes");
+
+            migrationBuilder.DropTable(
+                name: "rule_states");
+
+            migrationBuilder.DropTable(
+                name: "subscription_lanes");
+
+            migrationBuilder.DropTable(
+                name: "upstream_calls");
+
+            migrationBuilder.DropTable(
+                name: "upstream_routes");
+
+            migrationBuilder.DropTable(
+                name: "user_sessions");
+
+            migrationBuilder.DropTable(
+                name: "warning_areas");
+
+            migrationBuilder.DropTable(
+                name: "OpenIddictAuthorizations");
+
+            migrationBuilder.DropTable(
+                name: "alerts");
+
+            migrationBuilder.DropTable(
+                name: "certifications");
+
+            migrationBuilder.DropTable(
+                name: "outbox");
+
+            migrationBuilder.DropTable(
+                name: "device_commands");
+
+            migrationBuilder.DropTable(
+                name: "subscriptions");
+
+            migrationBuilder.DropTable(
+                name: "upstream_systems");
+
+            migrationBuilder.DropTable(
+                name: "users");
+
+            migrationBuilder.DropTable(
+                name: "warnings");
+
+            migrationBuilder.DropTable(
+                name: "OpenIddictApplications");
+
+            migrationBuilder.DropTable(
+                name: "adapters");
+
+            migrationBuilder.DropTable(
+                name: "organizations");
+        }
+    }
+}

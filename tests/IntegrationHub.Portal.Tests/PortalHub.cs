@@ -82,13 +82,13 @@ public abstract class PortalHub : IAsyncLifetime
         return JsonNode.Parse(text)!.AsObject();
     }
 
-    /// <summary>Accepts an invitation (<c>POST /v1/users</c>'s answer) in an English page: the person chooses a password and lands signed in on the developer workspace.</summary>
+    /// <summary>Accepts an invitation (<c>POST /v1/users</c>'s answer) in a page of any language: the person chooses a password and lands signed in on the developer workspace.</summary>
     protected static async Task AcceptInvitationAsync(IPage page, JsonObject invitation)
     {
         await page.GotoAsync(invitation["invitationUrl"]!.GetValue<string>());
-        await page.GetByLabel("New password").FillAsync("developer-password-0123");
-        await page.GetByLabel("The same password again").FillAsync("developer-password-0123");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Set password and sign in" }).ClickAsync();
+        await page.Locator("#password").FillAsync("developer-password-0123");
+        await page.Locator("#confirm").FillAsync("developer-password-0123");
+        await page.Locator("form.stacked button[type=submit]").ClickAsync();
         await page.WaitForURLAsync("**/developer");
     }
 

@@ -303,6 +303,23 @@ internal static class ProviderStatesApi
                     new { granteeOrganizationId = Param("organizationId"), domain = "gas", expiresAt = time.GetUtcNow().AddDays(30), note = "contract grant" }, cancellationToken);
                 values["grantId"] = grant!["id"]!.GetValue<long>();
                 break;
+            case "a device takes commands":
+            case "a command has been sent to a device":
+            case "an adapter has a command webhook":
+                // A production adapter's device, which the operator may command; its webhook would be the states' receiver.
+                await ManagerAsync();
+                var hookUrl = $"{context.Request.Scheme}://{context.Request.Host}{ReceiverPath}";
+                values["receiverUrl"] = hookUrl;
+                if (change.State == "a command has been sent to a device")
+                {
+                    await hub.PostAsync(adminToken, $"/v1/devices/{Uri.EscapeDataString(Param("deviceId"))}/commands?organizationId={Uri.EscapeDataString(Param("organizationId"))}",
+                        new { id = Param("commandId"), command = "reporting.set-interval", parameters = new { intervalSeconds = 120 } }, cancellationToken);
+                }
+                else if (change.State == "an adapter has a command webhook")
+                {
+                    await hub.SendAsync(HttpMethod.Put, adminToken, $"/v1/adapters/{Param("adapterId")}/command-webhook", new { url = hookUrl }, cancellationToken);
+                }
+                break;
             case "an upstream system exists":
                 if (change.Params?.ContainsKey("organizationId") == true)
                 {

@@ -4,6 +4,7 @@ using IntegrationHub.Client.Administration;
 using IntegrationHub.Client.Alerts;
 using IntegrationHub.Client.Certification;
 using IntegrationHub.Client.ClosedLoop;
+using IntegrationHub.Client.Commands;
 using IntegrationHub.Client.Mqtt;
 using IntegrationHub.Client.Problems;
 using IntegrationHub.Client.Specs;
@@ -67,6 +68,7 @@ public sealed class ConsumerContractTests
         var spec = await SpecAsync(specs, sdk.GetRequiredService<IWarningsApi>());
         var loop = await ClosedLoopAsync(sdk.GetRequiredService<IClosedLoopApi>(), sdk.GetRequiredService<IAlertsApi>());
         var upstreams = await UpstreamsAsync(sdk.GetRequiredService<IUpstreamsApi>());
+        var commands = await CommandsAsync(sdk.GetRequiredService<ICommandsApi>());
 
         var verified = await pact.VerifyAsync(mock);
         Assert.True(verified.ExitCode == 0, verified.ToString());
@@ -81,6 +83,7 @@ public sealed class ConsumerContractTests
         spec.Check();
         loop.Check();
         upstreams.Check();
+        commands.Check();
         Assert.Equal((1, "unit.unknown", "/messages/1/observations/0/unit"), (ingested.Accepted, ingested.Results[1].Code, ingested.Results[1].Pointer));
         Assert.Equal((5.0, "%{LEL}"), (latest.Items[0].Value!.Value.Number, latest.Items[0].Unit));
         Assert.Equal(new DateTimeOffset(2026, 1, 5, 10, 30, 0, TimeSpan.Zero), history.Items[0].ObservedAt);
@@ -397,6 +400,37 @@ public sealed class ConsumerContractTests
         await admin.RevokeGrantAsync(16);
         var audit = await admin.ListAuditAsync();
         return new AdministrationCalls(organizations, organization, created, adapters, read, rotated, inProduction, suspended, resumed, granted, grants, audit);
+    }
+
+    /// <summary>Commands down to devices: sent, refused, listed, read with their steps, answered by the adapter; the adapter's command webhook.</summary>
+    private sealed record CommandCalls(
+        CommandState Sent, IntegrationHubException Undeclared, Page<CommandState> Listed, CommandState Read, CommandState Answered, CommandWebhook Hook, CommandWebhook HookRead)
+    {
+        public void Check()
+        {
+            Assert.Equal(("pact-cmd-send", "reporting.set-interval", "pending"), (Sent.Id, Sent.Command, Sent.Status));
+            Assert.Equal(120, Sent.Parameters.GetProperty("intervalSeconds").GetInt32());
+            Assert.True(Sent.IssuedAt < Sent.ExpiresAt, "a command expires after it is issued");
+            Assert.Equal(("command.not-declared", "/command"), (Undeclared.Code, Undeclared.Errors[0].Pointer));
+            Assert.Equal("pact-cmd-list", Assert.Single(Listed.Items).Id);
+            Assert.Equal("issued", Read.Steps![0].Step);
+            Assert.Equal(("accepted", "interval set", false), (Answered.Status, Answered.Detail, Answered.IsFinal));
+            Assert.StartsWith("whsec_", Hook.Secret, StringComparison.Ordinal);
+            Assert.Null(HookRead.Secret);
+        }
+    }
+
+    private static async Task<CommandCalls> CommandsAsync(ICommandsApi commands)
+    {
+        var sent = await commands.SendCommandAsync("ch4-cmd", new SendCommandRequest("reporting.set-interval", new { intervalSeconds = 120 }, Id: "pact-cmd-send"), "pact-commands-send");
+        var undeclared = await Assert.ThrowsAsync<IntegrationHubException>(() => commands.SendCommandAsync("ch4-cmd", new SendCommandRequest("valve.close"), "pact-commands-refuse"));
+        var listed = await commands.ListDeviceCommandsAsync("ch4-cmd", "pact-commands-list", limit: 10);
+        var read = await commands.GetCommandAsync("pact-cmd-read");
+        var answered = await commands.AnswerCommandAsync("pact-cmd-answer", new CommandAnswer("accepted", "interval set"));
+        var hook = await commands.SetCommandWebhookAsync("pact-commands-hook-gas", new CommandWebhookRequest(new Uri("http://127.0.0.1:5000/_test/webhook-receiver")));
+        var hookRead = await commands.GetCommandWebhookAsync("pact-commands-hook-read-gas");
+        await commands.DeleteCommandWebhookAsync("pact-commands-hook-off-gas");
+        return new CommandCalls(sent, undeclared, listed, read, answered, hook, hookRead);
     }
 
     /// <summary>The upstream gateway: systems, credentials, documents and routes as the operator, the catalogue as a client, the audit trail.</summary>

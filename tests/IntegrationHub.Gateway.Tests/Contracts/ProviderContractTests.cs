@@ -52,6 +52,9 @@ public sealed class ProviderContractTests
         Assert.Contains("the overdue list of a responsible unit, for supervision", result.Output, StringComparison.Ordinal);
         Assert.Contains("the API catalogue of an organization", result.Output, StringComparison.Ordinal);
         Assert.Contains("the audit trail of calls through the gateway", result.Output, StringComparison.Ordinal);
+        Assert.Contains("send a device a command its profile declares", result.Output, StringComparison.Ordinal);
+        Assert.Contains("the device's adapter accepts a command", result.Output, StringComparison.Ordinal);
+        Assert.Contains("an adapter's commands go over MQTT again", result.Output, StringComparison.Ordinal);
     }
 
     [Fact]

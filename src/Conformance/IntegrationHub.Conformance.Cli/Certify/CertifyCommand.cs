@@ -239,17 +239,17 @@ internal static class PullSuite
         using (response)
         {
             var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-            var status = Check("answers-200", "The endpoint answers 200 OK");
+            var status = Check(spec, "answers-200");
             if (response.StatusCode != System.Net.HttpStatusCode.OK)
             {
-                status.Findings.Add(Finding(spec, ErrorCodes.CertificationPullFailed, "", $"GET {url} answered {(int)response.StatusCode}."));
+                status.Findings.Add(Finding(spec, status, "status", ("url", url.ToString()), ("status", ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture))));
             }
-            var mediaType = Check("media-type", "The answer is application/json");
+            var mediaType = Check(spec, "media-type");
             if (response.Content.Headers.ContentType?.MediaType != "application/json")
             {
-                mediaType.Findings.Add(Finding(spec, ErrorCodes.CertificationPullFailed, "", $"Content-Type is '{response.Content.Headers.ContentType}', not application/json."));
+                mediaType.Findings.Add(Finding(spec, mediaType, "content-type", ("contentType", response.Content.Headers.ContentType?.ToString() ?? "")));
             }
-            var batch = Check("canonical-batch", "The body is a canonical telemetry batch whose messages pass the validator");
+            var batch = Check(spec, "canonical-batch");
             var messages = 0;
             try
             {
@@ -274,10 +274,10 @@ internal static class PullSuite
             }
             catch (JsonException e)
             {
-                batch.Findings.Add(Finding(spec, ErrorCodes.MalformedJson, "", $"Not valid JSON: {e.Message}"));
+                batch.Findings.Add(Finding(spec, batch, "not-json", ("error", e.Message)));
             }
             var checks = new[] { status, mediaType, batch }
-                .Select(c => new CheckResult(c.Id, "CERT-010", c.Title, c.Findings.Count == 0, c.Findings.Take(SessionEvaluator.MaxFindingsPerCheck).ToList(), Math.Max(0, c.Findings.Count - SessionEvaluator.MaxFindingsPerCheck)))
+                .Select(c => new CheckResult(c.Id, c.Requirement, c.Title, c.Findings.Count == 0, c.Findings.Take(SessionEvaluator.MaxFindingsPerCheck).ToList(), Math.Max(0, c.Findings.Count - SessionEvaluator.MaxFindingsPerCheck)))
                 .ToList();
             var classResult = new ClassResult(CertificationClasses.PullHttp, checks.All(c => c.Passed), checks);
             var report = new CertificationReport
@@ -298,7 +298,18 @@ internal static class PullSuite
         }
     }
 
-    private static (string Id, string Title, List<CheckFinding> Findings) Check(string id, string title) => (id, title, []);
+    private static (string Id, string Requirement, string Title, List<CheckFinding> Findings) Check(SpecCatalog spec, string id)
+    {
+        var check = spec.Checks[id];
+        return (check.Id, check.Requirement, check.FormatTitle(), []);
+    }
+
+    /// <summary>A finding of the check's own, its detail from the check catalogue.</summary>
+    private static CheckFinding Finding(SpecCatalog spec, (string Id, string Requirement, string Title, List<CheckFinding> Findings) check, string finding, params ReadOnlySpan<(string Name, string Value)> values)
+    {
+        var text = spec.Checks[check.Id].Finding(finding);
+        return Finding(spec, text.Code, "", text.Format(values));
+    }
 
     private static CheckFinding Finding(SpecCatalog spec, string code, string pointer, string detail) =>
         new("CERT-010", code, pointer, detail) { Hint = spec.Errors.TryGet(code, out var descriptor) ? descriptor.Hint : null };

@@ -68,19 +68,18 @@ public sealed class SessionEvaluator(SpecCatalog spec)
 
     private List<CheckResult> CoreChecks(SessionInstructions instructions, IReadOnlyList<SessionArrival> arrivals, string transport)
     {
-        var presence = new Check(this, "every-device-reports", "CERT-007", $"Every session device sends accepted messages over {transport.ToUpperInvariant()}");
+        var presence = new Check(this, "every-device-reports", ("transport", transport.ToUpperInvariant()));
         for (var i = 0; i < instructions.Devices.Count; i++)
         {
             var device = instructions.Devices[i];
             if (!arrivals.Any(a => a.Transport == transport && a.Outcome == SessionArrival.Accepted && a.DeviceId == device))
             {
-                presence.Add(ErrorCodes.CertificationNoArrivals, "/devices/" + i.ToString(CultureInfo.InvariantCulture),
-                    $"Device '{device}' sent no accepted message over {transport} during the session.", deviceId: device);
+                presence.Add("no-arrivals", "/devices/" + i.ToString(CultureInfo.InvariantCulture), deviceId: device, ("device", device), ("transport", transport));
             }
         }
 
-        var valid = new Check(this, "valid-messages", "CERT-001", "Every message passes the hub's validator");
-        var clock = new Check(this, "device-clock", "CERT-004", "Message times agree with the hub's clock");
+        var valid = new Check(this, "valid-messages");
+        var clock = new Check(this, "device-clock");
         foreach (var arrival in arrivals)
         {
             foreach (var finding in arrival.Findings ?? [])
@@ -97,13 +96,12 @@ public sealed class SessionEvaluator(SpecCatalog spec)
             if (arrival.Outcome != SessionArrival.Rejected && arrival.Time is { } time && (time - arrival.ReceivedAt).Duration() > instructions.MaxClockSkew)
             {
                 var skew = (time - arrival.ReceivedAt).TotalSeconds;
-                clock.Add(ErrorCodes.CertificationClockSkew, "/time",
-                    string.Create(CultureInfo.InvariantCulture, $"The message's time is {Math.Abs(skew):0} s {(skew < 0 ? "behind" : "ahead of")} the hub's clock; at most {instructions.MaxClockSkew.TotalSeconds:0} s is allowed."),
-                    arrival);
+                clock.Add(skew < 0 ? "clock-behind" : "clock-ahead", "/time", arrival,
+                    ("seconds", Math.Abs(skew).ToString("0", CultureInfo.InvariantCulture)), ("allowed", instructions.MaxClockSkew.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)));
             }
         }
 
-        var duplicates = new Check(this, "duplicate-handling", "CERT-005", "One message id per reading, one reading per message id");
+        var duplicates = new Check(this, "duplicate-handling");
         var firstById = new Dictionary<string, SessionArrival>(StringComparer.Ordinal);
         var idByReading = new Dictionary<(string, DateTimeOffset), string>();
         foreach (var arrival in arrivals.Where(a => a.Outcome != SessionArrival.Rejected && a.MessageId is not null && a.DeviceId is not null && a.Time is not null))
@@ -112,8 +110,8 @@ public sealed class SessionEvaluator(SpecCatalog spec)
             {
                 if (first.DeviceId != arrival.DeviceId || first.Time != arrival.Time)
                 {
-                    duplicates.Add(ErrorCodes.CertificationIdReused, "/messageId",
-                        $"Message id '{arrival.MessageId}' was first used for {first.DeviceId} at {first.Time:O} and again for {arrival.DeviceId} at {arrival.Time:O}; the hub dropped the second reading as a duplicate.", arrival);
+                    duplicates.Add("id-reused", "/messageId", arrival,
+                        ("messageId", arrival.MessageId!), ("firstDevice", first.DeviceId!), ("firstTime", Time(first.Time!.Value)), ("device", arrival.DeviceId!), ("time", Time(arrival.Time!.Value)));
                 }
                 continue;
             }
@@ -121,8 +119,8 @@ public sealed class SessionEvaluator(SpecCatalog spec)
             var reading = (arrival.DeviceId!, arrival.Time!.Value);
             if (idByReading.TryGetValue(reading, out var earlierId))
             {
-                duplicates.Add(ErrorCodes.CertificationDuplicateReading, "/messageId",
-                    $"Device {arrival.DeviceId}'s reading at {arrival.Time:O} came as '{earlierId}' and again as '{arrival.MessageId}'.", arrival);
+                duplicates.Add("duplicate-reading", "/messageId", arrival,
+                    ("device", arrival.DeviceId!), ("time", Time(arrival.Time!.Value)), ("firstMessageId", earlierId), ("messageId", arrival.MessageId!));
             }
             else
             {
@@ -134,7 +132,7 @@ public sealed class SessionEvaluator(SpecCatalog spec)
 
     private List<CheckResult> ProfileChecks(SessionInstructions instructions, IReadOnlyList<SessionArrival> arrivals, IReadOnlySet<string> alertedDevices, DateTimeOffset evaluatedAt)
     {
-        var units = new Check(this, "units", "CERT-002", $"Quantities come in the units of {instructions.Profile}");
+        var units = new Check(this, "units", ("profile", instructions.Profile));
         foreach (var arrival in arrivals)
         {
             foreach (var finding in (arrival.Findings ?? []).Where(f => f.Code == ErrorCodes.UnitUnknown))
@@ -143,8 +141,7 @@ public sealed class SessionEvaluator(SpecCatalog spec)
             }
         }
 
-        var interval = new Check(this, "reporting-interval", "CERT-003",
-            string.Create(CultureInfo.InvariantCulture, $"Each device reports at least every {instructions.Interval.TotalSeconds:0.###} s"));
+        var interval = new Check(this, "reporting-interval", ("interval", instructions.Interval.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)));
         var limit = instructions.Interval * IntervalTolerance;
         for (var i = 0; i < instructions.Devices.Count; i++)
         {
@@ -152,59 +149,91 @@ public sealed class SessionEvaluator(SpecCatalog spec)
             var times = arrivals.Where(a => a.DeviceId == device && a.Outcome == SessionArrival.Accepted && a.Time is not null).Select(a => a.Time!.Value).Order().ToList();
             if (times.Count == 0)
             {
-                interval.Add(ErrorCodes.CertificationIntervalExceeded, "/devices/" + i.ToString(CultureInfo.InvariantCulture), $"Device '{device}' reported nothing during the session.", deviceId: device);
+                interval.Add("never-reported", "/devices/" + i.ToString(CultureInfo.InvariantCulture), deviceId: device, ("device", device));
                 continue;
             }
             for (var k = 1; k < times.Count; k++)
             {
                 if (times[k] - times[k - 1] > limit)
                 {
-                    interval.Add(ErrorCodes.CertificationIntervalExceeded, "/time",
-                        string.Create(CultureInfo.InvariantCulture, $"Device '{device}' was silent for {(times[k] - times[k - 1]).TotalSeconds:0.#} s, from {times[k - 1]:O} to {times[k]:O}."), deviceId: device);
+                    interval.Add("gap", "/time", deviceId: device,
+                        ("device", device), ("seconds", (times[k] - times[k - 1]).TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)), ("from", Time(times[k - 1])), ("to", Time(times[k])));
                 }
             }
             // The session ends at its planned end, or earlier when it is evaluated earlier; waiting after it is no gap.
             var end = evaluatedAt < instructions.OpenedAt + instructions.Duration ? evaluatedAt : instructions.OpenedAt + instructions.Duration;
             if (end - times[^1] > limit)
             {
-                interval.Add(ErrorCodes.CertificationIntervalExceeded, "/time",
-                    string.Create(CultureInfo.InvariantCulture, $"Device '{device}' last reported at {times[^1]:O}, {(end - times[^1]).TotalSeconds:0} s before the session ended."), deviceId: device);
+                interval.Add("silent-at-end", "/time", deviceId: device,
+                    ("device", device), ("time", Time(times[^1])), ("seconds", (end - times[^1]).TotalSeconds.ToString("0", CultureInfo.InvariantCulture)));
             }
         }
 
-        var alarm = new Check(this, "alarm-on-threshold", "CERT-006", "The threshold step raises an alert");
+        var alarm = new Check(this, "alarm-on-threshold");
         if (instructions.ThresholdStep is { } step && !alertedDevices.Contains(step.DeviceId))
         {
-            alarm.Add(ErrorCodes.CertificationNoAlert, "/thresholdStep", $"No alert was raised for {step.DeviceId}; the step was: {step}.", deviceId: step.DeviceId);
+            alarm.Add("no-alert", "/thresholdStep", deviceId: step.DeviceId,
+                ("device", step.DeviceId), ("metric", step.Metric), ("value", step.Value.ToString(CultureInfo.InvariantCulture)), ("unit", step.Unit),
+                ("messages", step.Messages.ToString(CultureInfo.InvariantCulture)), ("rule", step.RuleId));
         }
         return [units.Result(), interval.Result(), alarm.Result()];
     }
 
-    /// <summary>Collects the findings of one check, up to <see cref="MaxFindingsPerCheck"/>.</summary>
-    private sealed class Check(SessionEvaluator owner, string id, string requirement, string title)
+    /// <summary>Collects the findings of one check, up to <see cref="MaxFindingsPerCheck"/>; its texts come from the check catalogue.</summary>
+    private sealed class Check
     {
+        private readonly SessionEvaluator _owner;
+        private readonly CertificationCheck _check;
+        private readonly string _title;
         private readonly List<CheckFinding> _findings = [];
         private int _more;
 
+        public Check(SessionEvaluator owner, string id, params ReadOnlySpan<(string Name, string Value)> values)
+        {
+            _owner = owner;
+            _check = owner.Catalogued(id);
+            _title = _check.FormatTitle(values);
+        }
+
+        /// <summary>A finding of the validator's, under its own code and detail.</summary>
         public void Add(string code, string pointer, string detail, SessionArrival arrival) => Add(code, pointer, detail, arrival.MessageId, arrival.DeviceId);
 
-        public void Add(string code, string pointer, string detail, string? messageId = null, string? deviceId = null)
+        /// <summary>A finding of this check's own, its detail from the catalogue.</summary>
+        public void Add(string finding, string pointer, SessionArrival arrival, params ReadOnlySpan<(string Name, string Value)> values) =>
+            Add(finding, pointer, arrival.DeviceId, arrival.MessageId, values);
+
+        /// <summary>A finding of this check's own about a device rather than a message.</summary>
+        public void Add(string finding, string pointer, string? deviceId, params ReadOnlySpan<(string Name, string Value)> values) =>
+            Add(finding, pointer, deviceId, messageId: null, values);
+
+        private void Add(string finding, string pointer, string? deviceId, string? messageId, ReadOnlySpan<(string Name, string Value)> values)
+        {
+            var text = _check.Finding(finding);
+            Add(text.Code, pointer, text.Format(values), messageId, deviceId);
+        }
+
+        private void Add(string code, string pointer, string detail, string? messageId, string? deviceId)
         {
             if (_findings.Count >= MaxFindingsPerCheck)
             {
                 _more++;
                 return;
             }
-            _findings.Add(new CheckFinding(requirement, code, pointer, detail)
+            _findings.Add(new CheckFinding(_check.Requirement, code, pointer, detail)
             {
-                Hint = owner.Hint(code),
+                Hint = _owner.Hint(code),
                 MessageId = messageId,
                 DeviceId = deviceId,
             });
         }
 
-        public CheckResult Result() => new(id, requirement, title, _findings.Count == 0, _findings, _more);
+        public CheckResult Result() => new(_check.Id, _check.Requirement, _title, _findings.Count == 0, _findings, _more);
     }
+
+    /// <summary>A time as the report writes it: round-trip ISO 8601 with its offset.</summary>
+    private static string Time(DateTimeOffset time) => time.ToString("O", CultureInfo.InvariantCulture);
+
+    private CertificationCheck Catalogued(string id) => spec.Checks[id];
 
     private string? Hint(string code) => spec.Errors.TryGet(code, out var descriptor) ? descriptor.Hint : null;
 }

@@ -75,7 +75,8 @@ public sealed class SpecCatalog
         ErrorCatalog errors,
         RequirementCatalog requirements,
         EventCatalog events,
-        AreaCatalog areas)
+        AreaCatalog areas,
+        CheckCatalog checks)
     {
         _files = files;
         Schemas = schemas;
@@ -85,6 +86,7 @@ public sealed class SpecCatalog
         Requirements = requirements;
         Events = events;
         Areas = areas;
+        Checks = checks;
         Validator = new TelemetryValidator(this);
     }
 
@@ -96,6 +98,9 @@ public sealed class SpecCatalog
 
     /// <summary>The GB/T 2260 area codes and names (areas/gb-t-2260.json).</summary>
     public AreaCatalog Areas { get; }
+
+    /// <summary>The certification checks with their texts in English and Chinese (certification-checks.json).</summary>
+    public CheckCatalog Checks { get; }
     public TelemetryValidator Validator { get; }
     public IEnumerable<SpecFile> Files => _files.Values.OrderBy(f => f.Path, StringComparer.Ordinal);
 
@@ -162,6 +167,7 @@ public sealed class SpecCatalog
         var requirements = Parse("requirements.json", (content, found) => RequirementCatalog.Parse(content, errors, found));
         var events = Parse("events.json", (content, found) => EventCatalog.Parse(content, schemas.Values.Select(s => s.Id), found));
         var areas = Parse(AreaCatalog.Path, (content, found) => AreaCatalog.Parse(content, found));
+        var checks = Parse(CheckCatalog.Path, (content, found) => CheckCatalog.Parse(content, errors, requirements, found));
 
         var profiles = new Dictionary<string, CompiledProfile>(StringComparer.Ordinal);
         if (schemas.TryGetValue(ProfileSchema, out var profileSchema))
@@ -180,7 +186,7 @@ public sealed class SpecCatalog
         {
             throw new SpecException(problems);
         }
-        return new SpecCatalog(byPath, schemas.ToFrozenDictionary(StringComparer.Ordinal), profiles.ToFrozenDictionary(StringComparer.Ordinal), errors!, requirements!, events!, areas!);
+        return new SpecCatalog(byPath, schemas.ToFrozenDictionary(StringComparer.Ordinal), profiles.ToFrozenDictionary(StringComparer.Ordinal), errors!, requirements!, events!, areas!, checks!);
 
         T? Parse<T>(string path, Func<byte[], List<string>, T> parse)
             where T : class

@@ -11,6 +11,7 @@ namespace IntegrationHub.Conformance.Spec;
 [JsonSerializable(typeof(RequirementsDocument))]
 [JsonSerializable(typeof(EventsDocument))]
 [JsonSerializable(typeof(AreasDocument))]
+[JsonSerializable(typeof(CheckCatalogDocument))]
 [JsonSerializable(typeof(Finding))]
 [JsonSerializable(typeof(string[]))]
 [JsonSerializable(typeof(IReadOnlyList<Finding>))]

@@ -177,15 +177,81 @@ function download(link, name, bytes, type) {
   link.download = name;
 }
 
+let reportTexts;
+
+/**
+ * The certification checks' texts and the error codes' titles and hints, from the spec (loaded once). A report is
+ * signed in English; the page shows it in its own language from the checks' ids and the findings' codes.
+ */
+function certificationTexts() {
+  const spec = path => fetch(`/specs/v1/${path}`, { headers: { Accept: 'application/json' } }).then(response => (response.ok ? response.json() : null));
+  reportTexts ??= Promise.all([spec('certification-checks.json'), spec('errors.json')]).then(([checks, errors]) => ({
+    checks: new Map((checks?.checks ?? []).map(c => [c.id, c])),
+    errors: new Map((errors?.errors ?? []).map(e => [e.code, e])),
+  }));
+  return reportTexts;
+}
+
+/**
+ * The values a text of the report carries, found again between the fixed words of the English template it was made
+ * from ({device}, {seconds}…); null when the text was not made from it.
+ */
+function valuesOf(text, template) {
+  const named = new Set();
+  const pattern = template.split(/(\{[A-Za-z]+\})/).map(part => {
+    const name = /^\{([A-Za-z]+)\}$/.exec(part)?.[1];
+    if (!name) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    if (named.has(name)) return `\\k<${name}>`;
+    named.add(name);
+    return `(?<${name}>[\\s\\S]*?)`;
+  }).join('');
+  const match = new RegExp(`^${pattern}$`, 'u').exec(text);
+  return match ? match.groups ?? {} : null;
+}
+
+/** The report's English text in the page's language: the Chinese template filled with the English text's values. */
+function translated(text, english, chinese) {
+  if (!document.documentElement.lang.startsWith('zh') || !english || !chinese) return text;
+  const values = valuesOf(text, english);
+  return values ? chinese.replace(/\{([A-Za-z]+)\}/g, (_, name) => values[name]) : text;
+}
+
+/** Text whose `backticked` words are code, as the catalogues write them. */
+function prose(text) {
+  return text.split('`').map((part, i) => (i % 2 ? el('code', {}, part) : part));
+}
+
+/**
+ * One finding: its code, linked to the code's page, and what is wrong. A finding the check makes itself reads in the
+ * page's language from the check's template; one the validator made reads as its code's title, with the validator's
+ * own words (English, with the values) beside it.
+ */
+function reportFinding(f, check, texts) {
+  const chinese = document.documentElement.lang.startsWith('zh');
+  const error = texts.errors.get(f.code);
+  const own = (check?.findings ?? []).filter(x => x.code === f.code).find(x => valuesOf(f.detail, x.detail));
+  let what;
+  if (own) what = [translated(f.detail, own.detail, own.detailZh)];
+  else if (chinese && error?.titleZh) what = [prose(error.titleZh), ' ', el('code', {}, f.pointer), ' ', el('span', { lang: 'en', class: 'status' }, f.detail)];
+  else what = [f.detail];
+  const hint = (chinese && error?.hintZh) || f.hint;
+  return el('li', { dataset: { code: f.code } },
+    el('a', { href: `/docs/errors/${encodeURIComponent(f.code)}` }, el('code', {}, f.code)), ' ', el('span', { class: 'finding-detail' }, what),
+    hint ? el('div', { class: 'status finding-hint' }, prose(hint)) : null);
+}
+
 /** One conformance class of a report: its verdict, and each check under its requirement id with its findings. */
-function reportClass(c) {
+function reportClass(c, texts) {
   const verdict = passed => t(passed ? 'Dev.Passed' : 'Dev.Failed');
-  const findings = check => el('ul', {},
-    check.findings.map(f => el('li', {}, el('code', {}, f.code), ' ', f.detail, f.hint ? el('div', { class: 'status' }, f.hint) : null)),
+  const findings = (check, known) => el('ul', {},
+    check.findings.map(f => reportFinding(f, known, texts)),
     check.moreFindings > 0 ? el('li', {}, t('Dev.MoreFindings', check.moreFindings)) : null);
-  const row = check => el('tr', { dataset: { check: check.id } },
-    el('td', {}, el('a', { href: `/docs/requirements#${encodeURIComponent(check.requirement)}` }, check.requirement)),
-    el('td', {}, check.title), el('td', {}, verdict(check.passed)), el('td', {}, findings(check)));
+  const row = check => {
+    const known = texts.checks.get(check.id);
+    return el('tr', { dataset: { check: check.id } },
+      el('td', {}, el('a', { href: `/docs/requirements#${encodeURIComponent(check.requirement)}` }, check.requirement)),
+      el('td', { class: 'check-title' }, translated(check.title, known?.title, known?.titleZh)), el('td', {}, verdict(check.passed)), el('td', {}, findings(check, known)));
+  };
   return el('section', { class: 'report-class', dataset: { class: c.id } },
     el('h4', {}, `${c.passed ? '✔' : '✘'} ${c.id} · ${verdict(c.passed)}`),
     el('table', {},
@@ -197,10 +263,11 @@ async function showReport(id) {
   try {
     const session = await api('GET', `/v1/certifications/${encodeURIComponent(id)}`);
     const report = session.report;
+    const texts = await certificationTexts();
     document.getElementById('report-heading').textContent = `${t('Dev.Report')} · ${id}`;
     document.getElementById('report-summary').textContent =
       t(report.passed ? 'Dev.ReportPassed' : 'Dev.ReportFailed', report.adapterId, report.profile, when(report.finishedAt));
-    document.getElementById('report-classes').replaceChildren(...report.classes.map(reportClass));
+    document.getElementById('report-classes').replaceChildren(...report.classes.map(c => reportClass(c, texts)));
     download(document.getElementById('report-jws'), `${id}.jws`, session.signedReport, 'application/jose');
     download(document.getElementById('report-json'), `${id}.json`, base64UrlBytes(session.signedReport.split('.')[1]), 'application/json');
     document.getElementById('report-file').textContent = `${id}.json`;

@@ -88,6 +88,10 @@ internal sealed partial class MqttBroker(
     // Whose data each live message carries, kept beside the message rather than in it: MQTT 3.1.1 could not carry it,
     // and receivers have no use for it. The broker keeps a retained message, so its row lives as long as it does.
     private readonly ConditionalWeakTable<MqttApplicationMessage, LiveRow> _rows = [];
+
+    // The live observation filters each MQTT session holds, by client id. A session keeps its subscriptions across
+    // reconnects, so they go when the client unsubscribes or the broker deletes the session, not when it disconnects.
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, bool>> _liveReaders = new(StringComparer.Ordinal);
     private MqttServer? _server;
     private readonly Lock _stopLock = new();
     private Task? _stopping;
@@ -97,6 +101,8 @@ internal sealed partial class MqttBroker(
     public bool Running => _server?.IsStarted == true;
 
     public bool AdaptsToReceivers => true;
+
+    public bool HasLiveReaders => !_liveReaders.IsEmpty;
 
     public IEnumerable<MqttSession> Sessions => _sessions.Values;
 
@@ -125,6 +131,16 @@ internal sealed partial class MqttBroker(
         _server.ValidatingConnectionAsync += ValidateConnectionAsync;
         _server.InterceptingPublishAsync += InterceptPublishAsync;
         _server.InterceptingSubscriptionAsync += InterceptSubscriptionAsync;
+        _server.ClientUnsubscribedTopicAsync += e =>
+        {
+            ForgetLiveFilter(e.ClientId, e.TopicFilter);
+            return Task.CompletedTask;
+        };
+        _server.SessionDeletedAsync += e =>
+        {
+            _liveReaders.TryRemove(e.Id, out _);
+            return Task.CompletedTask;
+        };
         _server.InterceptingClientEnqueueAsync += InterceptEnqueueAsync;
         _server.InterceptingInboundPacketAsync += InterceptInboundPacketAsync;
         _server.InterceptingOutboundPacketAsync += InterceptOutboundPacket;
@@ -543,12 +559,25 @@ internal sealed partial class MqttBroker(
                 MqttTopics.TryParseCommand(filter, out var adapterId, out var deviceId, out var replies, filter: true) && !replies && MayUseCommands(session, adapterId, deviceId),
             _ => filter == session.FeedbackTopic,
         };
+        if (allowed && filter.StartsWith(MqttTopics.OutPrefix, StringComparison.Ordinal))
+        {
+            // Counted before the broker routes to it, so that no observation published from now on is passed over.
+            _liveReaders.GetOrAdd(e.ClientId, static _ => new(StringComparer.Ordinal))[filter] = true;
+        }
         if (!allowed)
         {
             e.ProcessSubscription = false;
             e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
             e.Response.ReasonString = ErrorCodes.InsufficientScope;
             metrics.Refused("subscribe", ErrorCodes.InsufficientScope);
+        }
+    }
+
+    private void ForgetLiveFilter(string clientId, string filter)
+    {
+        if (_liveReaders.TryGetValue(clientId, out var filters) && filters.TryRemove(filter, out _) && filters.IsEmpty)
+        {
+            _liveReaders.TryRemove(new KeyValuePair<string, ConcurrentDictionary<string, bool>>(clientId, filters));
         }
     }
 

@@ -89,9 +89,11 @@ internal sealed partial class MqttBroker(
     // and receivers have no use for it. The broker keeps a retained message, so its row lives as long as it does.
     private readonly ConditionalWeakTable<MqttApplicationMessage, LiveRow> _rows = [];
 
-    // The live observation filters each MQTT session holds, by client id. A session keeps its subscriptions across
-    // reconnects, so they go when the client unsubscribes or the broker deletes the session, not when it disconnects.
-    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, bool>> _liveReaders = new(StringComparer.Ordinal);
+    // The live observation filters each MQTT session holds, keyed by the session itself (its items), not its client id:
+    // a client that comes back under its id gets a new session, and the old one's deletion must not take the new one's
+    // filters. A session keeps its subscriptions across reconnects, so they go when the client unsubscribes or the
+    // broker deletes the session, not when it disconnects.
+    private readonly ConcurrentDictionary<object, ConcurrentDictionary<string, bool>> _liveReaders = new(ReferenceEqualityComparer.Instance);
     private MqttServer? _server;
     private readonly Lock _stopLock = new();
     private Task? _stopping;
@@ -133,12 +135,12 @@ internal sealed partial class MqttBroker(
         _server.InterceptingSubscriptionAsync += InterceptSubscriptionAsync;
         _server.ClientUnsubscribedTopicAsync += e =>
         {
-            ForgetLiveFilter(e.ClientId, e.TopicFilter);
+            ForgetLiveFilter(LiveReader(e.SessionItems, e.ClientId), e.TopicFilter);
             return Task.CompletedTask;
         };
         _server.SessionDeletedAsync += e =>
         {
-            _liveReaders.TryRemove(e.Id, out _);
+            _liveReaders.TryRemove(LiveReader(e.SessionItems, e.Id), out _);
             return Task.CompletedTask;
         };
         _server.InterceptingClientEnqueueAsync += InterceptEnqueueAsync;
@@ -562,7 +564,7 @@ internal sealed partial class MqttBroker(
         if (allowed && filter.StartsWith(MqttTopics.OutPrefix, StringComparison.Ordinal))
         {
             // Counted before the broker routes to it, so that no observation published from now on is passed over.
-            _liveReaders.GetOrAdd(e.ClientId, static _ => new(StringComparer.Ordinal))[filter] = true;
+            _liveReaders.GetOrAdd(LiveReader(e.SessionItems, e.ClientId), static _ => new(StringComparer.Ordinal))[filter] = true;
         }
         if (!allowed)
         {
@@ -573,11 +575,13 @@ internal sealed partial class MqttBroker(
         }
     }
 
-    private void ForgetLiveFilter(string clientId, string filter)
+    private static object LiveReader(System.Collections.IDictionary? sessionItems, string clientId) => (object?)sessionItems ?? clientId;
+
+    private void ForgetLiveFilter(object reader, string filter)
     {
-        if (_liveReaders.TryGetValue(clientId, out var filters) && filters.TryRemove(filter, out _) && filters.IsEmpty)
+        if (_liveReaders.TryGetValue(reader, out var filters) && filters.TryRemove(filter, out _) && filters.IsEmpty)
         {
-            _liveReaders.TryRemove(new KeyValuePair<string, ConcurrentDictionary<string, bool>>(clientId, filters));
+            _liveReaders.TryRemove(new KeyValuePair<object, ConcurrentDictionary<string, bool>>(reader, filters));
         }
     }
 

@@ -29,7 +29,7 @@ public static partial class PactCli
         [
             "verifier", "--file", contract, "--hostname", provider.Host, "--port", provider.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--state-change-url", stateChange.ToString(), "--provider-name", "IntegrationHub", "--no-colour", "--request-timeout", "30000",
-        ], TimeSpan.FromMinutes(3), Quiet);
+        ], TimeSpan.FromMinutes(6), Quiet); // a hundred interactions, many raising alerts, on a machine CI shares with every other suite
 
     /// <summary>A <c>pact mock</c> master server on an ephemeral port, serving one mock server per contract file.</summary>
     public static async Task<PactMock> StartMockAsync()

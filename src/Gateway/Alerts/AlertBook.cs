@@ -6,6 +6,7 @@ using IntegrationHub.Conformance.Profiles;
 using IntegrationHub.Gateway.Alerts.Cap;
 using IntegrationHub.Gateway.Events;
 using IntegrationHub.Gateway.Hosting;
+using IntegrationHub.Gateway.ClosedLoop;
 using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Storage;
 using Microsoft.Extensions.Options;
@@ -60,7 +61,7 @@ internal sealed record CauseData(
 /// De-duplication: one open alert per (device, rule); a level change updates it; a recurrence before closing reopens it.
 /// One per unit of work (scoped).
 /// </summary>
-internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertClosures closures, IOptions<HubOptions> hub)
+internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouting routing, AlertClosures closures, IOptions<HubOptions> hub)
 {
     public const string Engine = "engine";
 
@@ -154,7 +155,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertClosu
         return open;
     }
 
-    /// <summary>A person's step in the closed loop.</summary>
+    /// <summary>A person's step in the closed loop; <paramref name="organization"/> names the responsible unit the step concerns.</summary>
     public void Act(Alert alert, string kind, AlertState state, string actor, string? note, string? organization, long now)
     {
         alert.State = state;
@@ -164,10 +165,6 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertClosu
             alert.OpenKey = null;
             alert.ClosedAt = now;
             _closed.Add(alert);
-        }
-        if (organization is not null)
-        {
-            alert.ResponsibleOrganizationId = organization;
         }
         // Closing ends the warning in CAP as well: an alert closed before its condition cleared gets its Cancel now,
         // or it would stay in force in the CAP feed (cap/README.md §5).
@@ -207,7 +204,8 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertClosu
 
     /// <summary>
     /// Commits the unit of work with an outbox event per recorded step (EVT-001): the steps are saved first, so that
-    /// each event can name its alert's id, then the events, in one transaction (the caller's, when it has one).
+    /// each event can name its alert's id, then the routing of raised alerts (so that every event names all of its
+    /// alert's units, LOOP-001), then the events, in one transaction (the caller's, when it has one).
     /// </summary>
     public async Task SaveAsync(CancellationToken cancellationToken)
     {
@@ -221,9 +219,10 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertClosu
         try
         {
             await db.SaveChangesAsync(cancellationToken);
+            var loop = await routing.PrepareAsync([.. _pending.Select(p => p.Step)], cancellationToken);
             foreach (var pending in _pending)
             {
-                db.Outbox.Add(Event(pending));
+                db.Outbox.Add(Event(pending, loop));
             }
             await db.SaveChangesAsync(cancellationToken);
             if (own is not null)
@@ -286,10 +285,11 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertClosu
     }
 
     /// <summary>The CloudEvent of one step: <c>city.integrationhub.alert.{kind}.v1</c>, data per schemas/alert-event.schema.json.</summary>
-    private OutboxEvent Event(Pending pending)
+    private OutboxEvent Event(Pending pending, LoopSnapshot loop)
     {
         var (alert, step, trigger) = (pending.Alert, pending.Step, pending.Trigger);
         var alertId = alert.Id.ToString(CultureInfo.InvariantCulture);
+        var units = loop.UnitsOf(alert.Id);
         var data = new AlertEventData(
             alertId,
             step.Kind,
@@ -312,8 +312,11 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertClosu
                 ? new ObservationData(trigger.MessageId, Utc(trigger.At), metric, trigger.Flag ? trigger.Value == 1 : (object?)trigger.Value ?? trigger.Text, trigger.Unit)
                 : null,
             step.Actor == Engine ? null : step.Actor,
+            loop.NameOf(step.Actor),
             step.Note,
-            step.CapIdentifier);
+            step.CapIdentifier,
+            step.Organization,
+            units.Count == 0 ? null : [.. units.Select(u => new UnitData(u.OrganizationId, u.Name, u.Role.ToWire(), u.State.ToWire()))]);
         return new OutboxEvent
         {
             Type = EventTypes.Alert(step.Kind),
@@ -326,7 +329,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertClosu
             District = alert.District,
             Profile = alert.ProfileId,
             Level = alert.Level.ToWire(),
-            ResponsibleOrganizationId = alert.ResponsibleOrganizationId,
+            Units = units.Count == 0 ? null : string.Join(' ', units.Select(u => u.OrganizationId)),
             DeviceKey = alert.DeviceKey,
             Data = JsonSerializer.SerializeToUtf8Bytes(data, DataJson),
         };
@@ -337,7 +340,10 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertClosu
     private sealed record AlertEventData(
         string AlertId, string Transition, string At, string ObservedAt, DedupKey DedupKey, string OrganizationId, string ResponsibleOrganizationId,
         string DeviceId, string Profile, string Domain, string District, RuleReference Rule, string Level, string? PreviousLevel,
-        string State, bool Cleared, IReadOnlyList<CauseData>? Causes, ObservationData? Observation, string? By, string? Note, string? CapIdentifier);
+        string State, bool Cleared, IReadOnlyList<CauseData>? Causes, ObservationData? Observation, string? By, string? ByName, string? Note, string? CapIdentifier,
+        string? Unit, IReadOnlyList<UnitData>? Units);
+
+    private sealed record UnitData(string OrganizationId, string? Name, string Role, string State);
 
     private sealed record DedupKey(string DeviceId, string RuleId);
 

@@ -7,6 +7,7 @@ using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Alerts.Cap;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Hosting;
+using IntegrationHub.Gateway.ClosedLoop;
 using IntegrationHub.Gateway.OpenApi;
 using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Storage;
@@ -21,8 +22,9 @@ namespace IntegrationHub.Gateway.Alerts;
 
 /// <summary>
 /// Alerts through the closed loop: list, show with history and the triggering observations, acknowledge, dispatch,
-/// resolve with feedback, close. Reads follow the telemetry visibility rules plus the alerts dispatched to the
-/// caller's organization; steps are taken by the owner, the responsible organization or the operator.
+/// resolve with feedback, close. Reads follow the telemetry visibility rules plus the alerts routed to the caller's
+/// organization (its responsible units, LOOP-001); steps are taken by the owner, a responsible unit or the operator.
+/// When the caller's organization is a unit of the alert, acknowledging and resolving take its own share (LOOP-002).
 /// </summary>
 internal static class AlertsApi
 {
@@ -42,16 +44,17 @@ internal static class AlertsApi
             .Produces(StatusCodes.Status200OK, contentType: "application/atom+xml");
 
         var manage = app.MapGroup("/v1/alerts/{alertId:long}").WithTags("Alerts").RequireScope(Scopes.AlertsManage);
-        manage.MapPost("/acknowledge", (long alertId, NoteRequest? request, HttpContext context, HubDb db, TimeProvider time) =>
-            StepAsync(alertId, context, db, time, "acknowledged", AlertState.Acknowledged, request?.Note, null, a => a.State == AlertState.Raised))
-            .WithName("AcknowledgeAlert").WithSummary("Acknowledge a raised alert.");
-        manage.MapPost("/dispatch", DispatchAsync).WithName("DispatchAlert").WithSummary("Dispatch an alert to the organization that will handle it.")
+        manage.MapPost("/acknowledge", AcknowledgeAsync).WithName("AcknowledgeAlert")
+            .WithSummary("Acknowledge a raised alert; a responsible unit acknowledges its own share.")
+            .WithDescription("When the caller's organization is a responsible unit of the alert that has not acknowledged yet, this acknowledges the unit's share (as `POST /v1/alerts/{alertId}/units/{organizationId}/acknowledge`), and the alert with its first unit. Otherwise the owner or the operator acknowledges the raised alert.");
+        manage.MapPost("/dispatch", DispatchAsync).WithName("DispatchAlert")
+            .WithSummary("Dispatch an alert to an organization that will handle it: it joins the alert's responsible units, and is named responsible.")
+            .WithDescription("Dispatching again adds another unit beside those the alert has (a joint response); the operator re-routes or removes units with `POST /v1/alerts/{alertId}/reroute` and `…/units/{organizationId}/remove`.")
             .DocumentsProblem(StatusCodes.Status409Conflict, "The alert's state does not allow it (`alert.invalid-transition`), or the alert is a sandbox adapter's drill (`alert.sandbox-drill`).");
-        manage.MapPost("/resolve", (long alertId, NoteRequest? request, HttpContext context, HubDb db, TimeProvider time) =>
-            string.IsNullOrWhiteSpace(request?.Note)
-                ? Task.FromResult<Results<Ok<AlertResponse>, ProblemHttpResult>>(new RequestValidator().Add(ErrorCodes.MissingField, "/note", "Resolving needs feedback: what was found and done.").Problem(context))
-                : StepAsync(alertId, context, db, time, "resolved", AlertState.Resolved, request.Note, null, a => a.State is AlertState.Raised or AlertState.Acknowledged or AlertState.Dispatched))
-            .WithName("ResolveAlert").WithSummary("Resolve an alert with feedback on what was found and done.");
+        manage.MapPost("/resolve", ResolveAsync).WithName("ResolveAlert")
+            .WithSummary("Resolve an alert with feedback on what was found and done; a responsible unit resolves its own share.")
+            .WithDescription("An alert with responsible units is resolved when every unit has resolved its share. When the caller's organization is a unit still working on the alert, this resolves the unit's share with the note as its measures. The operator may resolve an alert whose units are still working with `override: true` and a note saying why; otherwise the hub answers 409 `alert.units-open`.")
+            .DocumentsProblem(StatusCodes.Status409Conflict, "The alert's state does not allow it (`alert.invalid-transition`), or responsible units are still working on it and the operator did not override (`alert.units-open`).");
         manage.MapPost("/close", CloseAsync)
             .WithName("CloseAlert").WithSummary("Close (archive) a resolved alert, or one whose condition has cleared.")
             .WithDescription("An alert whose condition still holds (`cleared: false`) is closed only with `confirm: true` and a `note` saying why; otherwise the hub answers 409 `alert.condition-active`. After such a close the device is watched afresh from the close: its next readings raise a new alert at whatever level they meet, once that level's `for` holds (rules.md §10).")
@@ -60,6 +63,11 @@ internal static class AlertsApi
     }
 
     internal sealed record DispatchRequest(string? OrganizationId, string? Note);
+
+    /// <summary>The body of a resolve: the feedback and, for the operator, the override of units still working (LOOP-002).</summary>
+    internal sealed record ResolveRequest(
+        [property: Description("What was found and done.")] string? Note,
+        [property: Description("The operator resolves an alert whose responsible units are still working; the note says why.")] bool? Override);
 
     /// <summary>
     /// The body of a close: a note and, to close an alert whose condition still holds, <c>confirm: true</c> with a note
@@ -87,9 +95,10 @@ internal static class AlertsApi
         [property: Description("When the condition began: the time of the observation that raised the alert (for an absence rule, when the hub judged the device silent). Statistics and the time filters count by it.")] DateTimeOffset ObservedAt,
         [property: Description("When the hub raised the alert.")] DateTimeOffset RaisedAt,
         DateTimeOffset UpdatedAt, DateTimeOffset? ClosedAt, DateTimeOffset? AcknowledgeBy, DateTimeOffset? ResolveBy,
-        [property: Description("A sandbox adapter's alert: a drill with CAP status Test, seen only by its organization, never dispatched or escalated.")] bool Sandbox)
+        [property: Description("A sandbox adapter's alert: a drill with CAP status Test, seen only by its organization, never dispatched or escalated.")] bool Sandbox,
+        [property: Description("The responsible units the alert is routed to, leads first, each with its own state and deadlines (LOOP-001). `responsibleOrganizationId` is the unit it was last handed to, or its first lead.")] IReadOnlyList<UnitResponse>? Units = null)
     {
-        public static AlertResponse From(Alert a, AlertDeadlines deadlines)
+        public static AlertResponse From(Alert a, AlertDeadlines deadlines, IReadOnlyList<UnitResponse>? units = null)
         {
             var deadline = deadlines.For(a.Level);
             var running = AlertDeadlines.Running(a);
@@ -99,7 +108,8 @@ internal static class AlertsApi
                 Ms(a.ObservedAt), Ms(a.RaisedAt), Ms(a.UpdatedAt), a.ClosedAt is { } closed ? Ms(closed) : null,
                 running && a.State == AlertState.Raised ? Ms(a.DeadlineFrom) + deadline.Acknowledge : null,
                 running ? Ms(a.DeadlineFrom) + deadline.Resolve : null,
-                a.Sandbox);
+                a.Sandbox,
+                units);
         }
     }
 
@@ -130,7 +140,8 @@ internal static class AlertsApi
         [FromQuery(Name = "domain")] string? Domain,
         [FromQuery(Name = "district")] string? District,
         [FromQuery(Name = "device")] string? Device,
-        [FromQuery(Name = "organization")] string? Organization,
+        [property: Description("Alerts of this organization's devices, or routed to it.")][FromQuery(Name = "organization")] string? Organization,
+        [property: Description("Alerts routed to this organization as a responsible unit (removed units excluded).")][FromQuery(Name = "unit")] string? Unit,
         [FromQuery(Name = "open")] bool? Open,
         [property: Description("Alerts whose condition began (observedAt) at or after this time.")][FromQuery(Name = "from")] DateTimeOffset? From,
         [property: Description("Alerts whose condition began (observedAt) at or before this time.")][FromQuery(Name = "to")] DateTimeOffset? To);
@@ -163,7 +174,12 @@ internal static class AlertsApi
             alerts = alerts.Where(a => a.District.StartsWith(prefix));
         }
         if (filter.Device is not null) { alerts = alerts.Where(a => a.DeviceId == filter.Device); }
-        if (filter.Organization is not null) { alerts = alerts.Where(a => a.OrganizationId == filter.Organization || a.ResponsibleOrganizationId == filter.Organization); }
+        if (filter.Organization is not null)
+        {
+            alerts = alerts.Where(a => a.OrganizationId == filter.Organization
+                || db.AlertUnits.Any(u => u.AlertId == a.Id && u.OrganizationId == filter.Organization && u.State != UnitState.Removed));
+        }
+        if (filter.Unit is not null) { alerts = alerts.Where(a => db.AlertUnits.Any(u => u.AlertId == a.Id && u.OrganizationId == filter.Unit && u.State != UnitState.Removed)); }
         if (filter.Open is { } open) { alerts = open ? alerts.Where(a => a.OpenKey != null) : alerts.Where(a => a.OpenKey == null); }
         if (filter.From is { } from) { var ms = from.ToUnixTimeMilliseconds(); alerts = alerts.Where(a => a.ObservedAt >= ms); }
         if (filter.To is { } to) { var ms = to.ToUnixTimeMilliseconds(); alerts = alerts.Where(a => a.ObservedAt <= ms); }
@@ -171,7 +187,9 @@ internal static class AlertsApi
         var take = Cursors.Limit(limit);
         var page = await alerts.OrderByDescending(a => a.Id).Take(take + 1).ToListAsync(context.RequestAborted);
         var next = page.Count > take ? Cursors.Encode(page[take - 1].Id) : null;
-        return TypedResults.Ok(new Page<AlertResponse>(page.Take(take).Select(a => AlertResponse.From(a, options.Value.Deadlines)).ToList(), next));
+        var items = page.Take(take).ToList();
+        var units = await UnitViews.LoadAsync(db, items, removed: false, context.RequestAborted);
+        return TypedResults.Ok(new Page<AlertResponse>(items.Select(a => AlertResponse.From(a, options.Value.Deadlines, units.GetValueOrDefault(a.Id))).ToList(), next));
     }
 
     private static async Task<Results<Ok<AlertDetailResponse>, ProblemHttpResult>> GetAsync(long alertId, HubDb db, SpecCatalog spec, TimeProvider time, IOptions<AlertOptions> options, HttpContext context)
@@ -184,12 +202,9 @@ internal static class AlertsApi
         var messages = history.Where(e => e.MessageRecordId is not null).Select(e => e.MessageRecordId!.Value).Distinct().ToList();
         var observations = await db.Observations.AsNoTracking().Where(o => messages.Contains(o.MessageRecordId)).OrderBy(o => o.ObservedAt).ThenBy(o => o.Id).ToListAsync(context.RequestAborted);
         // People read a history by names: the actors' ids are people's or adapters' (user and client ids never collide).
-        var actors = history.Select(e => e.Actor).Distinct().ToList();
-        var names = (await db.Users.AsNoTracking().Where(u => actors.Contains(u.Id)).Select(u => new { u.Id, u.Name }).ToListAsync(context.RequestAborted))
-            .Concat(await db.Adapters.AsNoTracking().Where(a => actors.Contains(a.Id)).Select(a => new { a.Id, a.Name }).ToListAsync(context.RequestAborted))
-            .DistinctBy(a => a.Id).ToDictionary(a => a.Id, a => a.Name, StringComparer.Ordinal);
+        var names = await ActorNames.LookupAsync(db, history.Select(e => e.Actor), context.RequestAborted);
         return TypedResults.Ok(new AlertDetailResponse(
-            AlertResponse.From(alert, options.Value.Deadlines),
+            await ResponseAsync(alert, db, options.Value, context.RequestAborted),
             history.Select(e => AlertStepResponse.From(e, names)).ToList(),
             observations.Select(o => TelemetryApi.ToResponse(o, spec)).ToList()));
     }
@@ -197,14 +212,42 @@ internal static class AlertsApi
     private static async Task<Results<Ok<AlertResponse>, ProblemHttpResult>> DispatchAsync(
         long alertId, DispatchRequest request, HttpContext context, HubDb db, TimeProvider time)
     {
-        if (request.OrganizationId is null || !await db.Organizations.AnyAsync(o => o.Id == request.OrganizationId, context.RequestAborted))
+        var check = new RequestValidator();
+        if (!await UnitsApi.OrganizationAsync(check, db, request.OrganizationId, "/organizationId", context.RequestAborted))
         {
-            return new RequestValidator().Add(request.OrganizationId is null ? ErrorCodes.MissingField : ErrorCodes.InvalidValue, "/organizationId", "Name the organization that will handle the alert.").Problem(context);
+            return check.Problem(context);
         }
-        return await StepAsync(alertId, context, db, time, "dispatched", AlertState.Dispatched, request.Note, request.OrganizationId,
-            a => a.State is AlertState.Raised or AlertState.Acknowledged or AlertState.Dispatched,
-            // A sandbox drill never leaves its organization (ALR-004).
-            a => a.Sandbox ? new Refusal(ErrorCodes.AlertSandboxDrill, "A sandbox adapter's alert is a drill: it stays in its organization and is never dispatched.") : null);
+        return await UnitsApi.DispatchAsync(alertId, request.OrganizationId!, request.Note, context, db, time);
+    }
+
+    private static async Task<Results<Ok<AlertResponse>, ProblemHttpResult>> AcknowledgeAsync(long alertId, NoteRequest? request, HttpContext context, HubDb db, TimeProvider time) =>
+        await UnitsApi.CallerHasOpenUnitAsync(alertId, context, db, acknowledged: true)
+            ? await UnitsApi.AcknowledgeAsync(alertId, context.Caller().OrganizationId, request?.Note, context, db, time)
+            : await StepAsync(alertId, context, db, time, "acknowledged", AlertState.Acknowledged, request?.Note, null, a => a.State == AlertState.Raised);
+
+    /// <summary>
+    /// Resolving (ALR-002, LOOP-002): a unit of the alert resolves its own share; an alert whose units are still working
+    /// is resolved only by the operator, overriding them with a note.
+    /// </summary>
+    private static async Task<Results<Ok<AlertResponse>, ProblemHttpResult>> ResolveAsync(long alertId, ResolveRequest? request, HttpContext context, HubDb db, TimeProvider time)
+    {
+        if (string.IsNullOrWhiteSpace(request?.Note))
+        {
+            return new RequestValidator().Add(ErrorCodes.MissingField, "/note", "Resolving needs feedback: what was found and done.").Problem(context);
+        }
+        if (await UnitsApi.CallerHasOpenUnitAsync(alertId, context, db, acknowledged: false))
+        {
+            return await UnitsApi.ResolveAsync(alertId, context.Caller().OrganizationId, new UnitsApi.UnitResolveRequest(request.Note), context, db, time);
+        }
+        if (await UnitsApi.HasOpenUnitsAsync(alertId, db, context.RequestAborted))
+        {
+            return context.Caller().IsOperator && request.Override == true
+                ? await UnitsApi.OverrideAsync(alertId, request.Note, context, db, time)
+                : await StepAsync(alertId, context, db, time, "resolved", AlertState.Resolved, request.Note, null,
+                    a => a.State is AlertState.Raised or AlertState.Acknowledged or AlertState.Dispatched,
+                    _ => new Refusal(ErrorCodes.AlertUnitsOpen, "Responsible units are still working on this alert: each resolves its own share. The operator may resolve it anyway with \"override\": true and a note saying why."));
+        }
+        return await StepAsync(alertId, context, db, time, "resolved", AlertState.Resolved, request.Note, null, a => a.State is AlertState.Raised or AlertState.Acknowledged or AlertState.Dispatched);
     }
 
     /// <summary>
@@ -239,9 +282,9 @@ internal static class AlertsApi
         {
             return NotFound(context, alertId);
         }
-        if (!caller.IsOperator && alert.OrganizationId != caller.OrganizationId && alert.ResponsibleOrganizationId != caller.OrganizationId)
+        if (!await HandlesAsync(caller, alert, db, context.RequestAborted))
         {
-            return ProblemResults.Problem(context, ErrorCodes.InsufficientScope, "Only the device's owner, the responsible organization or the operator handles this alert.", status: StatusCodes.Status403Forbidden);
+            return ProblemResults.Problem(context, ErrorCodes.InsufficientScope, "Only the device's owner, a responsible unit or the operator handles this alert.", status: StatusCodes.Status403Forbidden);
         }
         if (!allowed(alert))
         {
@@ -254,8 +297,17 @@ internal static class AlertsApi
         var book = context.RequestServices.GetRequiredService<AlertBook>();
         book.Act(alert, kind, to, caller.ClientId, note, organization, time.GetUtcNow().ToUnixTimeMilliseconds());
         await book.SaveAsync(context.RequestAborted);
-        return TypedResults.Ok(AlertResponse.From(alert, context.RequestServices.GetRequiredService<IOptions<AlertOptions>>().Value.Deadlines));
+        return TypedResults.Ok(await ResponseAsync(alert, db, context.RequestServices.GetRequiredService<IOptions<AlertOptions>>().Value, context.RequestAborted));
     }
+
+    /// <summary>An alert as the API answers it, with its responsible units.</summary>
+    internal static async Task<AlertResponse> ResponseAsync(Alert alert, HubDb db, AlertOptions options, CancellationToken cancellationToken) =>
+        AlertResponse.From(alert, options.Deadlines, (await UnitViews.LoadAsync(db, [alert], removed: false, cancellationToken)).GetValueOrDefault(alert.Id));
+
+    /// <summary>Who takes an alert's steps: the operator, the device's owner, or a responsible unit of the alert.</summary>
+    internal static async Task<bool> HandlesAsync(Caller caller, Alert alert, HubDb db, CancellationToken cancellationToken) =>
+        caller.IsOperator || alert.OrganizationId == caller.OrganizationId
+        || await db.AlertUnits.AnyAsync(u => u.AlertId == alert.Id && u.OrganizationId == caller.OrganizationId && u.State != UnitState.Removed, cancellationToken);
 
     private static async Task<Results<ContentHttpResult, ProblemHttpResult>> CapAsync(
         long alertId, HubDb db, SpecCatalog spec, TimeProvider time, IOptions<AlertOptions> options, HttpContext context, string? identifier = null)
@@ -323,13 +375,16 @@ internal static class AlertsApi
             new XElement(atom + "link", new XAttribute("rel", "alternate"), new XAttribute("type", CapDocument.MediaType), new XAttribute("href", href)));
     }
 
-    /// <summary>The alerts the caller may see: the telemetry visibility rules, plus those dispatched to its organization.</summary>
+    /// <summary>
+    /// The alerts the caller may see (ALR-001): the telemetry visibility rules, plus those routed to its organization as
+    /// a responsible unit, and only while it is one (LOOP-001).
+    /// </summary>
     internal static async Task<IQueryable<Alert>> VisibleAsync(HttpContext context, HubDb db, TimeProvider time, bool tracked = false)
     {
         var caller = context.Caller();
         var visible = await Visibility.PredicateAsync<Alert>(caller, db, time.GetUtcNow(), context.RequestAborted);
         var organizationId = caller.OrganizationId;
-        var either = Visibility.Or(visible, a => a.ResponsibleOrganizationId == organizationId);
+        var either = Visibility.Or(visible, a => db.AlertUnits.Any(u => u.AlertId == a.Id && u.OrganizationId == organizationId && u.State != UnitState.Removed));
         var alerts = tracked ? db.Alerts : db.Alerts.AsNoTracking();
         return alerts.Where(either);
     }

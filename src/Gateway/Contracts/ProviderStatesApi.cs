@@ -6,6 +6,8 @@ using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Mqtt;
+using IntegrationHub.Gateway.Storage;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace IntegrationHub.Gateway.Contracts;
@@ -162,6 +164,8 @@ internal static class ProviderStatesApi
                 break;
             case "an open methane alert":
             case "a resolved methane alert":
+            case "an alert with a responsible unit":
+            case "an alert with an overdue responsible unit":
                 var ownerToken = await ManagerAsync();
                 // Two readings of 30 %LEL five minutes apart raise an orange alert; the engine judges them after the commit.
                 var last = DateTimeOffset.Parse(Param("time"), CultureInfo.InvariantCulture);
@@ -175,6 +179,35 @@ internal static class ProviderStatesApi
                 if (change.State == "a resolved methane alert")
                 {
                     await hub.PostAsync(ownerToken, $"/v1/alerts/{alertId}/resolve", new { note = "valve closed, well ventilated" }, cancellationToken);
+                }
+                else if (change.State == "an alert with a responsible unit")
+                {
+                    // The operator routes the alert to a department of its own, whose adapter's token acts for the unit.
+                    var unitId = Param("unitId");
+                    await hub.EnsureAsync(adminToken, "/v1/organizations", new { id = unitId, name = "Contract department", kind = "department" }, cancellationToken);
+                    var unitApp = await hub.EnsureAsync(adminToken, $"/v1/organizations/{unitId}/adapters", new { id = unitId + "-app", name = "Contract unit", scopes = new[] { Scopes.AlertsRead, Scopes.AlertsManage } }, cancellationToken)
+                        ?? await hub.PostAsync(adminToken, $"/v1/adapters/{unitId}-app/secret", new { }, cancellationToken);
+                    values["unitToken"] = await hub.TokenAsync(unitId + "-app", unitApp!["clientSecret"]!.GetValue<string>(), cancellationToken);
+                    await hub.PostAsync(adminToken, $"/v1/alerts/{alertId}/units", new { organizationId = unitId, role = "lead" }, cancellationToken);
+                }
+                else if (change.State == "an alert with an overdue responsible unit")
+                {
+                    // The unit let its acknowledge deadline pass a minute ago, without moving the clock every other state shares.
+                    var unitId = Param("unitId");
+                    await hub.EnsureAsync(adminToken, "/v1/organizations", new { id = unitId, name = "Contract department", kind = "department" }, cancellationToken);
+                    await hub.PostAsync(adminToken, $"/v1/alerts/{alertId}/units", new { organizationId = unitId, role = "lead" }, cancellationToken);
+                    var overdue = time.GetUtcNow().AddMinutes(-1).ToUnixTimeMilliseconds();
+                    await context.RequestServices.GetRequiredService<HubDb>().AlertUnits.Where(u => u.AlertId == alertId && u.OrganizationId == unitId)
+                        .ExecuteUpdateAsync(u => u.SetProperty(x => x.AcknowledgeDue, overdue), cancellationToken);
+                }
+                break;
+            case "a department exists":
+            case "a route exists":
+                await hub.EnsureAsync(adminToken, "/v1/organizations", new { id = Param("organizationId"), name = "Contract department", kind = "department" }, cancellationToken);
+                if (change.State == "a route exists")
+                {
+                    var route = await hub.PostAsync(adminToken, "/v1/routes", new { domain = "heating", district = "370202", organizationId = Param("organizationId"), role = "lead" }, cancellationToken);
+                    values["routeId"] = route!["id"]!.GetValue<long>();
                 }
                 break;
             case "an organization may subscribe":

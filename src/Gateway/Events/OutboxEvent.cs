@@ -33,8 +33,11 @@ internal sealed class OutboxEvent
     /// <summary>blue, yellow, orange or red for alert and warning events.</summary>
     public string? Level { get; init; }
 
-    /// <summary>The organization an alert is dispatched to: it reads the alert's events too.</summary>
-    public string? ResponsibleOrganizationId { get; init; }
+    /// <summary>
+    /// The responsible units of an alert (space-separated organization ids), when the event was written: each reads the
+    /// alert's events too, on every channel (LOOP-001). A unit added later reads the alert's events from then on.
+    /// </summary>
+    public string? Units { get; init; }
 
     /// <summary>The device the event is about; events of one device are delivered in order.</summary>
     public long? DeviceKey { get; init; }

@@ -143,7 +143,7 @@ internal sealed class AlertEventConfiguration : IEntityTypeConfiguration<AlertEv
     public void Configure(EntityTypeBuilder<AlertEvent> entity)
     {
         entity.ToTable("alert_events");
-        entity.Property(e => e.Kind).HasMaxLength(16);
+        entity.Property(e => e.Kind).HasMaxLength(32);
         entity.Property(e => e.Level).HasConversion<string>().HasMaxLength(8);
         entity.Property(e => e.PreviousLevel).HasConversion<string>().HasMaxLength(8);
         entity.Property(e => e.State).HasConversion<string>().HasMaxLength(16);

@@ -3,6 +3,7 @@ using IntegrationHub.Gateway.Certification;
 using IntegrationHub.Gateway.Commands;
 using IntegrationHub.Gateway.Events;
 using IntegrationHub.Gateway.Ingestion;
+using IntegrationHub.Gateway.ClosedLoop;
 using IntegrationHub.Gateway.Mqtt;
 using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Subscriptions;
@@ -45,6 +46,8 @@ public sealed class HubDb(DbContextOptions<HubDb> options) : DbContext(options)
     internal DbSet<CertificationSession> Certifications => Set<CertificationSession>();
     internal DbSet<CertificationArrival> CertificationArrivals => Set<CertificationArrival>();
     internal DbSet<MqttDeviceCredential> MqttDeviceCredentials => Set<MqttDeviceCredential>();
+    internal DbSet<UnitRoute> Routes => Set<UnitRoute>();
+    internal DbSet<AlertUnit> AlertUnits => Set<AlertUnit>();
     internal DbSet<UpstreamSystem> UpstreamSystems => Set<UpstreamSystem>();
     internal DbSet<UpstreamRoute> UpstreamRoutes => Set<UpstreamRoute>();
     internal DbSet<UpstreamCall> UpstreamCalls => Set<UpstreamCall>();

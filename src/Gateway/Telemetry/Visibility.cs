@@ -17,13 +17,30 @@ internal interface IVisibleRow
 }
 
 /// <summary>
-/// The visibility attributes of a row that is not a table row: a live message or an outbox event. The organization an
-/// alert is dispatched to reads it too.
+/// The visibility attributes of a row that is not a table row: a live message or an outbox event. The responsible
+/// units of an alert (space-separated organization ids) read it too.
 /// </summary>
-internal sealed record LiveRow(string OrganizationId, string Domain, string District, bool Sandbox, string? Responsible = null) : IVisibleRow
+internal sealed record LiveRow(string OrganizationId, string Domain, string District, bool Sandbox, string? Units = null) : IVisibleRow
 {
     /// <summary>Whose data an outbox event carries, whichever channel delivers it.</summary>
-    public static LiveRow Of(Events.OutboxEvent e) => new(e.OrganizationId, e.Domain ?? "", e.District ?? "", e.Sandbox, e.ResponsibleOrganizationId);
+    public static LiveRow Of(Events.OutboxEvent e) => new(e.OrganizationId, e.Domain ?? "", e.District ?? "", e.Sandbox, e.Units);
+
+    /// <summary>Whether the organization is one of the row's responsible units.</summary>
+    public bool RoutedTo(string organizationId)
+    {
+        if (Units is null)
+        {
+            return false;
+        }
+        foreach (var unit in Units.AsSpan().Split(' '))
+        {
+            if (Units.AsSpan()[unit].SequenceEqual(organizationId))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 }
 
 /// <summary>
@@ -70,14 +87,14 @@ internal static class Visibility
     }
 
     /// <summary>
-    /// The same rules, compiled for judging one live row at a time (MQTT receivers, subscriptions); a row dispatched to
-    /// the caller's organization is visible too.
+    /// The same rules, compiled for judging one live row at a time (MQTT receivers, subscriptions, the event stream);
+    /// an alert's event is visible to each of its responsible units too (LOOP-001).
     /// </summary>
     public static async Task<Func<LiveRow, bool>> CompileAsync(Caller caller, HubDb db, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var visible = (await PredicateAsync<LiveRow>(caller, db, now, cancellationToken)).Compile();
         var organizationId = caller.OrganizationId;
-        return row => visible(row) || row.Responsible == organizationId;
+        return row => visible(row) || row.RoutedTo(organizationId);
     }
 
     public static Expression<Func<T, bool>> Or<T>(Expression<Func<T, bool>> left, Expression<Func<T, bool>> right)

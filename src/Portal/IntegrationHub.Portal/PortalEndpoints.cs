@@ -28,6 +28,9 @@ public static partial class PortalEndpoints
     /// <summary>The operator's administration: organizations and the promotion of their adapters.</summary>
     public const string AdministrationPath = "/console/organizations";
 
+    /// <summary>The routing table: which responsible units receive which alerts.</summary>
+    public const string RoutingPath = "/console/routing";
+
     /// <summary>An organization's developer workspace: adapters, devices, quarantine, subscriptions, people.</summary>
     public const string DeveloperPath = "/developer";
 
@@ -124,6 +127,12 @@ public static partial class PortalEndpoints
                     : Results.NotFound());
         }
         pages.MapGet("/docs/downloads", (SpecCatalog spec) => Page<DownloadsPage>(new() { [nameof(DownloadsPage.Spec)] = spec }));
+        pages.MapGet("/docs/loop", (SpecCatalog spec, IConfiguration configuration) => Page<ClosedLoopPage>(new()
+        {
+            [nameof(ClosedLoopPage.Spec)] = spec,
+            // The Gateway's Routing:Plan; an empty one leaves the table empty, and the page shows the plan the hub ships.
+            [nameof(ClosedLoopPage.PlanName)] = configuration["Routing:Plan"] is { Length: > 0 } plan ? plan : "qingdao-2022",
+        }));
 
         // Problem details link here from `type` (ERR-001): one page per error code, and the list.
         pages.MapGet(ErrorPagesPath, (SpecCatalog spec) => Page<ErrorIndex>(new() { [nameof(ErrorIndex.Spec)] = spec }));
@@ -145,6 +154,7 @@ public static partial class PortalEndpoints
         var pages = app.MapGroup("").ExcludeFromDescription().RequireAuthorization(signedIn).AsPortalPages(WorkspaceContentSecurityPolicy);
         pages.MapGet(ConsolePath, (IAntiforgery antiforgery, HttpContext context) => Page<Pages.Console.OperatorConsole>(SignedIn(antiforgery, context)));
         pages.MapGet(AdministrationPath, (IAntiforgery antiforgery, HttpContext context) => Page<Pages.Console.Administration>(SignedIn(antiforgery, context)));
+        pages.MapGet(RoutingPath, (IAntiforgery antiforgery, HttpContext context) => Page<Pages.Console.RoutingTable>(SignedIn(antiforgery, context)));
         pages.MapGet(DeveloperPath, (IAntiforgery antiforgery, HttpContext context) => Page<Pages.Developer.DeveloperWorkspace>(SignedIn(antiforgery, context)));
         pages.MapGet(AccountPath, (IAntiforgery antiforgery, HttpContext context, IConfiguration configuration) =>
         {

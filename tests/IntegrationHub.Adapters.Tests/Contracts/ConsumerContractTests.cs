@@ -1,7 +1,9 @@
+using System.Net;
 using System.Xml.Linq;
 using IntegrationHub.Client.Administration;
 using IntegrationHub.Client.Alerts;
 using IntegrationHub.Client.Certification;
+using IntegrationHub.Client.ClosedLoop;
 using IntegrationHub.Client.Mqtt;
 using IntegrationHub.Client.Problems;
 using IntegrationHub.Client.Specs;
@@ -63,6 +65,7 @@ public sealed class ConsumerContractTests
         var onboarding = await OnboardingAsync(admin, sdk.GetRequiredService<IMqttCredentialsApi>());
         var administration = await AdministrationAsync(admin);
         var spec = await SpecAsync(specs, sdk.GetRequiredService<IWarningsApi>());
+        var loop = await ClosedLoopAsync(sdk.GetRequiredService<IClosedLoopApi>(), sdk.GetRequiredService<IAlertsApi>());
         var upstreams = await UpstreamsAsync(sdk.GetRequiredService<IUpstreamsApi>());
 
         var verified = await pact.VerifyAsync(mock);
@@ -76,6 +79,7 @@ public sealed class ConsumerContractTests
         onboarding.Check();
         administration.Check();
         spec.Check();
+        loop.Check();
         upstreams.Check();
         Assert.Equal((1, "unit.unknown", "/messages/1/observations/0/unit"), (ingested.Accepted, ingested.Results[1].Code, ingested.Results[1].Pointer));
         Assert.Equal((5.0, "%{LEL}"), (latest.Items[0].Value!.Value.Number, latest.Items[0].Unit));
@@ -132,6 +136,50 @@ public sealed class ConsumerContractTests
         await alerts.CloseAlertAsync(9, new CloseAlertRequest("archived", Confirm: true)),
         await Assert.ThrowsAsync<IntegrationHubException>(() => alerts.CloseAlertAsync(10, new NoteRequest("too soon"))),
         await Assert.ThrowsAsync<IntegrationHubException>(() => alerts.CloseAlertAsync(11, new NoteRequest("archived"))));
+
+    /// <summary>The closed loop's interactions: the routing table and an alert's responsible units.</summary>
+    private sealed record ClosedLoopCalls(
+        IReadOnlyList<Route> Routes, Route Created, Route Updated, RouteMatch Match, IReadOnlyList<AlertUnit> Units, Alert Added, Alert Removed, Alert Rerouted,
+        Alert UnitAcknowledged, Alert UnitResolved, IntegrationHubException UnitsOpen, IReadOnlyList<OverdueShare> Overdue)
+    {
+        public void Check()
+        {
+            Assert.Equal(("heating", UnitRoles.Lead, "organization"), (Routes[0].Domain, Routes[0].Role, Routes[0].Target));
+            Assert.Equal(("pact-route-create", "370202"), (Created.OrganizationId, Created.District));
+            Assert.Equal(UnitRoles.Participant, Updated.Role);
+            Assert.Equal(UnitRoles.Lead, Match.Units[0].Role);
+            Assert.Equal(("pact-units-list-unit", UnitStates.Routed), (Units[0].OrganizationId, Units[0].State));
+            Assert.True(Units[0].AcknowledgeBy < Units[0].ResolveBy, "a unit acknowledges before it must resolve");
+            Assert.Equal((AlertStates.Dispatched, "pact-units-add-unit", UnitRoles.Participant), (Added.State, Added.ResponsibleOrganizationId, Added.Units[0].Role));
+            Assert.Equal(("pact-units-remove", 0), (Removed.ResponsibleOrganizationId, Removed.Units.Count));
+            Assert.Equal(("pact-reroute-new", UnitRoles.Lead), (Rerouted.Units[0].OrganizationId, Rerouted.Units[0].Role));
+            Assert.Equal(UnitStates.Acknowledged, UnitAcknowledged.Units[0].State);
+            Assert.Equal((AlertStates.Resolved, "valve closed, well ventilated"), (UnitResolved.State, UnitResolved.Units[0].Measures));
+            Assert.Equal((HttpStatusCode.Conflict, "alert.units-open"), (UnitsOpen.StatusCode, UnitsOpen.Code));
+            var overdue = Assert.Single(Overdue);
+            Assert.Equal(("pact-overdue-unit", UnitStates.Routed, "acknowledge"), (overdue.OrganizationId, overdue.State, Assert.Single(overdue.Missed)));
+            Assert.Equal(overdue.AcknowledgeBy, overdue.OverdueSince);
+        }
+    }
+
+    private static async Task<ClosedLoopCalls> ClosedLoopAsync(IClosedLoopApi loop, IAlertsApi alerts)
+    {
+        var routes = await loop.ListRoutesAsync("heating");
+        var created = await loop.CreateRouteAsync(new RouteRequest("heating", UnitRoles.Lead, "pact-route-create", "370202", Note: "heating network: district department on duty"));
+        var updated = await loop.UpdateRouteAsync(32, new RouteRequest("heating", UnitRoles.Participant, "pact-route-update", "370202"));
+        await loop.DeleteRouteAsync(33);
+        return new(
+            routes, created, updated,
+            await loop.MatchRoutesAsync("heating", "370202", level: AlertLevels.Red),
+            await loop.ListAlertUnitsAsync(18),
+            await loop.AddAlertUnitAsync(19, new AddUnitRequest("pact-units-add-unit", UnitRoles.Participant, "joint response: the district takes part")),
+            await loop.RemoveAlertUnitAsync(20, "pact-units-remove-unit", new NoteRequest("handled by the owner")),
+            await loop.RerouteAlertAsync(21, new RerouteRequest([new UnitRequest("pact-reroute-new", UnitRoles.Lead)], "the fire brigade takes over")),
+            await loop.AcknowledgeAlertUnitAsync(22, "pact-units-ack-unit", new NoteRequest("crew on the way")),
+            await loop.ResolveAlertUnitAsync(23, "pact-units-resolve-unit", new ResolveUnitRequest("valve closed, well ventilated")),
+            await Assert.ThrowsAsync<IntegrationHubException>(() => alerts.ResolveAlertAsync(24, new NoteRequest("done?"))),
+            await loop.ListOverdueAsync(unit: "pact-overdue-unit"));
+    }
 
     /// <summary>The maintenance and site-parameter interactions.</summary>
     private sealed record AlertSettingsCalls(

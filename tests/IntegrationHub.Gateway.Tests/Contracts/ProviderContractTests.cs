@@ -48,6 +48,8 @@ public sealed class ProviderContractTests
         Assert.Contains("promote a certified adapter to production", result.Output, StringComparison.Ordinal);
         Assert.Contains("import devices from a CSV file", result.Output, StringComparison.Ordinal);
         Assert.Contains("issue a device its own MQTT credentials", result.Output, StringComparison.Ordinal);
+        Assert.Contains("a responsible unit resolves its share of an alert, the last one", result.Output, StringComparison.Ordinal);
+        Assert.Contains("the overdue list of a responsible unit, for supervision", result.Output, StringComparison.Ordinal);
         Assert.Contains("the API catalogue of an organization", result.Output, StringComparison.Ordinal);
         Assert.Contains("the audit trail of calls through the gateway", result.Output, StringComparison.Ordinal);
     }

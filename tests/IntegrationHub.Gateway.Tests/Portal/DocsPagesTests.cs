@@ -15,7 +15,7 @@ namespace IntegrationHub.Gateway.Tests.Portal;
 public sealed partial class DocsPagesTests(HubFixture fixture) : IClassFixture<HubFixture>
 {
     private static readonly string[] Entrances =
-        ["/", "/docs", "/docs/profiles", "/docs/schemas", "/docs/mqtt", "/docs/requirements", "/docs/errors", "/docs/api", "/docs/downloads",
+        ["/", "/docs", "/docs/profiles", "/docs/schemas", "/docs/mqtt", "/docs/loop", "/docs/requirements", "/docs/errors", "/docs/api", "/docs/downloads",
          "/docs/rules", "/docs/cap", "/docs/certification", "/docs/pull"];
 
     private HubFactory Hub => fixture.Hub;

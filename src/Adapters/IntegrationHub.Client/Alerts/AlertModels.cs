@@ -37,6 +37,12 @@ public sealed record Alert(
     /// <summary>A sandbox adapter's alert: a drill (CAP status Test), seen only by its organization, never dispatched or escalated.</summary>
     public bool Sandbox { get; init; }
 
+    /// <summary>
+    /// The responsible units the alert is routed to, leads first, each with its own state and deadlines; empty when it
+    /// has none. <see cref="ResponsibleOrganizationId"/> is the unit it was last dispatched to, or its first lead.
+    /// </summary>
+    public IReadOnlyList<ClosedLoop.AlertUnit> Units { get; init; } = [];
+
     /// <summary>Not closed yet: still in the closed loop (a cleared alert must still be closed).</summary>
     public bool IsOpen => State != AlertStates.Closed;
 }
@@ -81,8 +87,11 @@ public sealed record AlertFilter
 
     public string? Device { get; init; }
 
-    /// <summary>The device's owner or the organization the alert was dispatched to.</summary>
+    /// <summary>The device's owner or one of the alert's responsible units.</summary>
     public string? Organization { get; init; }
+
+    /// <summary>A responsible unit of the alert (units removed from it excluded).</summary>
+    public string? Unit { get; init; }
 
     /// <summary>True for alerts not closed yet, false for closed ones.</summary>
     public bool? Open { get; init; }
@@ -96,6 +105,12 @@ public sealed record AlertFilter
 /// a note saying why (otherwise the hub answers <c>alert.condition-active</c>); the device is then watched afresh from the close.
 /// </summary>
 public sealed record CloseAlertRequest(string Note, bool Confirm = false);
+
+/// <summary>
+/// Resolves an alert with feedback. A responsible unit resolves its own share; the operator resolves an alert whose
+/// units are still working only with <paramref name="Override"/> (otherwise the hub answers <c>alert.units-open</c>).
+/// </summary>
+public sealed record ResolveAlertRequest(string Note, bool Override = false);
 
 /// <summary>Who will handle an alert: an organization (a fire brigade, a gas company's crew), with a note.</summary>
 public sealed record DispatchRequest(string OrganizationId, string? Note = null);

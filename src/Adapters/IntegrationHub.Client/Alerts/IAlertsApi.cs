@@ -6,8 +6,8 @@ namespace IntegrationHub.Client.Alerts;
 
 /// <summary>
 /// Alerts and their closed loop: reads (scope <c>alerts:read</c>) show what the caller's organization may see, plus the
-/// alerts dispatched to it; steps (scope <c>alerts:manage</c>) are taken by the device's owner, the organization the
-/// alert was dispatched to, or the operator. Reads are retried on transient failures; steps are changes and are never
+/// alerts routed to it as a responsible unit; steps (scope <c>alerts:manage</c>) are taken by the device's owner, a
+/// responsible unit, or the operator (<see cref="ClosedLoop.IClosedLoopApi"/> has the units' own steps). Reads are retried on transient failures; steps are changes and are never
 /// retried, so a step that failed on the way may or may not have been taken: read the alert to find out.
 /// </summary>
 public interface IAlertsApi
@@ -60,13 +60,17 @@ public interface IAlertsApi
     [Post("/v1/alerts/{alertId}/acknowledge")]
     Task<Alert> AcknowledgeAlertAsync(long alertId, [Body] NoteRequest request, CancellationToken cancellationToken = default);
 
-    /// <summary>Hands a raised, acknowledged or dispatched alert to the organization that will handle it.</summary>
+    /// <summary>Hands a raised, acknowledged or dispatched alert to an organization that will handle it: it joins the alert's responsible units.</summary>
     [Post("/v1/alerts/{alertId}/dispatch")]
     Task<Alert> DispatchAlertAsync(long alertId, [Body] DispatchRequest request, CancellationToken cancellationToken = default);
 
-    /// <summary>Resolves an alert; the note is required: what was found and done.</summary>
+    /// <summary>Resolves an alert; the note is required: what was found and done. A responsible unit resolves its own share.</summary>
     [Post("/v1/alerts/{alertId}/resolve")]
     Task<Alert> ResolveAlertAsync(long alertId, [Body] NoteRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Resolves an alert; the operator overrides units still working with <see cref="ResolveAlertRequest.Override"/> and a note saying why.</summary>
+    [Post("/v1/alerts/{alertId}/resolve")]
+    Task<Alert> ResolveAlertAsync(long alertId, [Body] ResolveAlertRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>Closes (archives) a resolved or cleared alert.</summary>
     [Post("/v1/alerts/{alertId}/close")]

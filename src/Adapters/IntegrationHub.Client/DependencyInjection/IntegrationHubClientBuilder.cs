@@ -129,6 +129,7 @@ public static class IntegrationHubHttpClients
     public const string Users = "IntegrationHub.Users";
     public const string Certification = "IntegrationHub.Certification";
     public const string MqttCredentials = "IntegrationHub.MqttCredentials";
+    public const string ClosedLoop = "IntegrationHub.ClosedLoop";
     public const string Upstreams = "IntegrationHub.Upstreams";
     public const string Commands = "IntegrationHub.Commands";
 

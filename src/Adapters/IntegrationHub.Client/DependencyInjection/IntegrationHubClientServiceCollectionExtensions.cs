@@ -3,6 +3,7 @@ using IntegrationHub.Client.Administration;
 using IntegrationHub.Client.Alerts;
 using IntegrationHub.Client.Auth;
 using IntegrationHub.Client.Certification;
+using IntegrationHub.Client.ClosedLoop;
 using IntegrationHub.Client.Commands;
 using IntegrationHub.Client.Mqtt;
 using IntegrationHub.Client.Problems;
@@ -26,7 +27,8 @@ public static class IntegrationHubClientServiceCollectionExtensions
     /// <summary>
     /// Registers the typed hub clients (<see cref="ITelemetryApi"/>, <see cref="IAlertsApi"/>,
     /// <see cref="IAlertSettingsApi"/>, <see cref="IWarningsApi"/>, <see cref="ISubscriptionsApi"/>, <see cref="IUsersApi"/>,
-    /// <see cref="ICertificationsApi"/>, <see cref="IMqttCredentialsApi"/>, <see cref="IAdministrationApi"/>, <see cref="ISpecsApi"/>, <see cref="IUpstreamsApi"/>, <see cref="ICommandsApi"/>),
+    /// <see cref="ICertificationsApi"/>, <see cref="IMqttCredentialsApi"/>, <see cref="IAdministrationApi"/>, <see cref="ISpecsApi"/>, <see cref="IUpstreamsApi"/>, <see cref="ICommandsApi"/>,
+    /// <see cref="IClosedLoopApi"/>),
     /// the server-sent events reader <see cref="IEventStreamReader"/>,
     /// the client-credentials token handler and the resilience pipelines, with options from the <c>IntegrationHub</c>
     /// configuration section and then <paramref name="configure"/>.
@@ -67,6 +69,7 @@ public static class IntegrationHubClientServiceCollectionExtensions
             [IntegrationHubHttpClients.MqttCredentials] = Api<IMqttCredentialsApi>(services, refit, IntegrationHubHttpClients.MqttCredentials, retryUnsafe: false),
             [IntegrationHubHttpClients.Administration] = Api<IAdministrationApi>(services, refit, IntegrationHubHttpClients.Administration, retryUnsafe: false),
             [IntegrationHubHttpClients.Specs] = Api<ISpecsApi>(services, refit, IntegrationHubHttpClients.Specs, retryUnsafe: false),
+            [IntegrationHubHttpClients.ClosedLoop] = Api<IClosedLoopApi>(services, refit, IntegrationHubHttpClients.ClosedLoop, retryUnsafe: false),
             [IntegrationHubHttpClients.Upstreams] = Api<IUpstreamsApi>(services, refit, IntegrationHubHttpClients.Upstreams, retryUnsafe: false),
             // Not retried either: a command sent twice without an id is two commands. Answers are sent again by the command handler itself.
             [IntegrationHubHttpClients.Commands] = Api<ICommandsApi>(services, refit, IntegrationHubHttpClients.Commands, retryUnsafe: false),

@@ -29,8 +29,17 @@ public sealed record AlertEvent(
     /// <summary>The observation that changed the alert, when one did.</summary>
     public JsonElement? Observation { get; init; }
 
-    /// <summary>Who took a step: <c>engine</c>, a client id or a person.</summary>
+    /// <summary>Who took a step: a client id or a person's id (absent for the engine's steps).</summary>
     public string? By { get; init; }
+
+    /// <summary>The name of <see cref="By"/>, to show.</summary>
+    public string? ByName { get; init; }
+
+    /// <summary>The responsible unit a step concerns: added, removed, dispatched to, acknowledging or resolving its share.</summary>
+    public string? Unit { get; init; }
+
+    /// <summary>The alert's responsible units after the change, leads first; each receives the alert's events.</summary>
+    public IReadOnlyList<AlertEventUnit>? Units { get; init; }
 
     public string? Note { get; init; }
 
@@ -40,6 +49,9 @@ public sealed record AlertEvent(
     /// <summary>When the alert's condition began (the raising observation's time); null from hubs that do not send it yet.</summary>
     public DateTimeOffset? ObservedAt { get; init; }
 }
+
+/// <summary>A responsible unit as an alert event carries it: its role (lead, participant) and state (routed, acknowledged, resolved).</summary>
+public sealed record AlertEventUnit(string OrganizationId, string Role, string State, string? Name = null);
 
 /// <summary>What keeps one open alert per device and rule.</summary>
 public sealed record AlertDedupKey(string DeviceId, string RuleId);

@@ -62,6 +62,10 @@ public static class ErrorCodes
     public const string AlertInvalidTransition = "alert.invalid-transition";
     public const string AlertConditionActive = "alert.condition-active";
     public const string AlertSandboxDrill = "alert.sandbox-drill";
+    public const string AlertUnitsOpen = "alert.units-open";
+    public const string UnitNotFound = "unit.not-found";
+    public const string UnitInvalidTransition = "unit.invalid-transition";
+    public const string RouteNotFound = "route.not-found";
     public const string AntiforgeryFailed = "auth.antiforgery-failed";
     public const string UserNotFound = "user.not-found";
     public const string UserExists = "user.exists";

@@ -177,7 +177,7 @@ namespace IntegrationHub.Gateway.Storage.Migrations
 
                     b.Property<string>("Kind")
                         .IsRequired()
-                        .HasMaxLength(16)
+                        .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Level")
@@ -380,6 +380,142 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                     b.ToTable("certifications", (string)null);
                 });
 
+            modelBuilder.Entity("IntegrationHub.Gateway.ClosedLoop.AlertUnit", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("AcknowledgeDue")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("AcknowledgedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AcknowledgedBy")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("AlertId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Measures")
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OrganizationId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("RemovedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RemovedBy")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ResolveDue")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("ResolvedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ResolvedBy")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Role")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("RouteId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("RoutedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RoutedBy")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AlertId", "OrganizationId")
+                        .IsUnique();
+
+                    b.HasIndex("OrganizationId", "AlertId");
+
+                    b.HasIndex("State", "ResolveDue");
+
+                    b.ToTable("alert_units", (string)null);
+                });
+
+            modelBuilder.Entity("IntegrationHub.Gateway.ClosedLoop.UnitRoute", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("District")
+                        .HasMaxLength(6)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Domain")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("MinLevel")
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OrganizationId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Profile")
+                        .HasMaxLength(96)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Role")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Target")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Domain");
+
+                    b.HasIndex("OrganizationId");
+
+                    b.ToTable("routes", (string)null);
+                });
+
             modelBuilder.Entity("IntegrationHub.Gateway.Commands.CommandWebhook", b =>
                 {
                     b.Property<string>("AdapterId")
@@ -569,9 +705,6 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                         .HasMaxLength(96)
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("ResponsibleOrganizationId")
-                        .HasColumnType("TEXT");
-
                     b.Property<bool>("Sandbox")
                         .HasColumnType("INTEGER");
 
@@ -589,6 +722,9 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                     b.Property<string>("Type")
                         .IsRequired()
                         .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Units")
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
@@ -1895,6 +2031,29 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                         .HasForeignKey("OrganizationId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("IntegrationHub.Gateway.ClosedLoop.AlertUnit", b =>
+                {
+                    b.HasOne("IntegrationHub.Gateway.Alerts.Alert", null)
+                        .WithMany()
+                        .HasForeignKey("AlertId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("IntegrationHub.Gateway.Organizations.Organization", null)
+                        .WithMany()
+                        .HasForeignKey("OrganizationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("IntegrationHub.Gateway.ClosedLoop.UnitRoute", b =>
+                {
+                    b.HasOne("IntegrationHub.Gateway.Organizations.Organization", null)
+                        .WithMany()
+                        .HasForeignKey("OrganizationId")
+                        .OnDelete(DeleteBehavior.Cascade);
                 });
 
             modelBuilder.Entity("IntegrationHub.Gateway.Commands.CommandWebhook", b =>

@@ -8,5 +8,5 @@ namespace IntegrationHub.Portal.Resources;
 public sealed class PortalText
 {
     /// <summary>The keys a signed-in page's scripts read from its text block: what the page shows, in the request's language.</summary>
-    public static readonly string[] ScriptPrefixes = ["Level.", "State.", "Common.", "Console.", "Dev.", "Admin.", "Account.", "Domain.", "Unit.", "Api."];
+    public static readonly string[] ScriptPrefixes = ["Level.", "State.", "Common.", "Console.", "Dev.", "Admin.", "Account.", "Domain.", "Unit.", "Api.", "Loop."];
 }

@@ -1,11 +1,12 @@
 // The operator console's entry: the modules of this folder, started in order (README.md says what each does). The
 // board, map and situation render from one picture of the open alerts (state.js); the stream keeps it live.
 import { api, currentSession, el, fill, inactiveLevels, districtNames, say, t } from '../portal.js';
-import { alerts, changed, filters, learnRules, needsAttention, put } from './state.js';
+import { alerts, changed, filters, learnRules, needsAttention, put, setViewer } from './state.js';
 import { onOpen as boardOpens, startBoard } from './board.js';
 import { open, selectedId, startDrawer } from './drawer.js';
 import { sound, startAlarm } from './alarm.js';
 import { listen } from './stream.js';
+import { startUnits } from './units.js';
 import { loadWarnings, onOpen as mapOpens, startMap } from './map.js';
 import { loadTrend, refreshTrendSoon, startSituation } from './situation.js';
 
@@ -92,6 +93,7 @@ function startFullScreen() {
 boardOpens(id => open(id).catch(report));
 mapOpens(id => open(id).catch(report));
 startBoard();
+startUnits();
 startDrawer();
 startAlarm();
 startSituation();
@@ -99,7 +101,7 @@ startFullScreen();
 document.getElementById('inactive-refresh').addEventListener('click', () => loadInactive().catch(report));
 document.getElementById('filters').addEventListener('change', () => loadInactive().catch(report));
 try {
-  await currentSession();
+  setViewer(await currentSession());
   await startMap();
   // The stream opens before the first load, so that nothing raised in between is missed.
   listen({ alert: onAlert, warning: () => loadWarnings().catch(report), reload: () => loadOpen().catch(report) });

@@ -3,7 +3,7 @@
 // addPanel and are drawn into #drawer-panels each time the drawer shows an alert.
 import { ApiError, ago, api, districtNames, el, fill, levelBadge, say, t, valueText, when } from '../portal.js';
 import { stateText } from './board.js';
-import { changed, put, ruleText } from './state.js';
+import { changed, isOperator, put, ruleText, working } from './state.js';
 
 const districtName = await districtNames();
 const drawer = document.getElementById('detail');
@@ -18,13 +18,15 @@ export function addPanel(render) {
 
 export const selectedId = () => selected;
 
-/** The steps an alert can take next, as the hub allows them. */
+/** The steps an alert can take next, as the hub allows them; units still working leave the operator only an override (LOOP-002). */
 function steps(alert) {
   const open = ['raised', 'acknowledged', 'dispatched'].includes(alert.state);
+  const unitsWorking = (alert.units ?? []).some(working);
   return [
     alert.state === 'raised' && 'acknowledge',
     open && 'dispatch',
-    open && 'resolve',
+    open && !unitsWorking && 'resolve',
+    open && unitsWorking && isOperator() && 'override',
     (alert.state === 'resolved' || (alert.cleared && alert.state !== 'closed')) && 'close',
   ].filter(Boolean);
 }
@@ -83,14 +85,15 @@ export function close() {
 async function act(id, step, confirm = false) {
   const form = Object.fromEntries(new FormData(document.getElementById('step')));
   const stepMessage = document.getElementById('step-message');
-  if ((step === 'resolve' || confirm) && !form.note.trim()) {
-    stepMessage.textContent = t(confirm ? 'Console.CloseNoteRequired' : 'Console.NoteRequired');
+  if ((step === 'resolve' || step === 'override' || confirm) && !form.note.trim()) {
+    stepMessage.textContent = t(confirm ? 'Console.CloseNoteRequired' : step === 'override' ? 'Loop.OverrideNoteRequired' : 'Console.NoteRequired');
     return;
   }
   try {
     const body = step === 'dispatch' ? { organizationId: form.organizationId || undefined, note: form.note || undefined }
+      : step === 'override' ? { note: form.note, override: true }
       : { note: form.note || undefined, confirm: confirm || undefined };
-    const alert = await api('POST', `/v1/alerts/${id}/${step}`, body);
+    const alert = await api('POST', `/v1/alerts/${id}/${step === 'override' ? 'resolve' : step}`, body);
     document.getElementById('board-message').textContent = t('Console.Done', t(`State.${alert.state}`));
     document.getElementById('step').reset();
     put(alert);

@@ -14,6 +14,19 @@ const ruleTitles = new Map();
 
 const listeners = new Set();
 
+let session = null;
+
+/** Who is looking (GET /account/session): the operator acts for every unit, a unit's people for their own. */
+export function setViewer(value) {
+  session = value;
+}
+
+export const viewer = () => session;
+export const isOperator = () => session?.organizationKind === 'operator';
+
+/** A responsible unit still working on its share: routed or acknowledged, not resolved or removed. */
+export const working = unit => unit.state === 'routed' || unit.state === 'acknowledged';
+
 /** Calls `listener(fresh)` whenever the alerts change; `fresh` is the id of the alert that just changed, if one did. */
 export function onChange(listener) {
   listeners.add(listener);

@@ -3,7 +3,8 @@
 // (Last-Event-ID), so every change made meanwhile arrives, in order, and nothing is missed.
 import { t } from '../portal.js';
 
-const transitions = ['raised', 'escalated', 'deescalated', 'cleared', 'reopened', 'renotified', 'acknowledged', 'dispatched', 'resolved', 'closed'];
+const transitions = ['raised', 'escalated', 'deescalated', 'cleared', 'reopened', 'renotified', 'acknowledged', 'dispatched', 'resolved', 'closed',
+  'unit.added', 'unit.removed', 'rerouted', 'unit.acknowledged', 'unit.resolved'];
 
 let lastEventId = null;
 let downSince = null;

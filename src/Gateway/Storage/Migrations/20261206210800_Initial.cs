@@ -276,7 +276,7 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                     District = table.Column<string>(type: "TEXT", nullable: true),
                     Profile = table.Column<string>(type: "TEXT", maxLength: 96, nullable: true),
                     Level = table.Column<string>(type: "TEXT", maxLength: 8, nullable: true),
-                    ResponsibleOrganizationId = table.Column<string>(type: "TEXT", nullable: true),
+                    Units = table.Column<string>(type: "TEXT", nullable: true),
                     DeviceKey = table.Column<long>(type: "INTEGER", nullable: true),
                     Data = table.Column<byte[]>(type: "BLOB", nullable: false)
                 },
@@ -460,7 +460,7 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                         .Annotation("Sqlite:Autoincrement", true),
                     AlertId = table.Column<long>(type: "INTEGER", nullable: false),
                     At = table.Column<long>(type: "INTEGER", nullable: false),
-                    Kind = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Kind = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
                     State = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
                     Cleared = table.Column<bool>(type: "INTEGER", nullable: false),
                     Level = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
@@ -536,6 +536,46 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "alert_units",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    AlertId = table.Column<long>(type: "INTEGER", nullable: false),
+                    OrganizationId = table.Column<string>(type: "TEXT", nullable: false),
+                    Role = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    State = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    RouteId = table.Column<long>(type: "INTEGER", nullable: true),
+                    RoutedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    RoutedBy = table.Column<string>(type: "TEXT", nullable: false),
+                    AcknowledgeDue = table.Column<long>(type: "INTEGER", nullable: false),
+                    ResolveDue = table.Column<long>(type: "INTEGER", nullable: false),
+                    AcknowledgedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    AcknowledgedBy = table.Column<string>(type: "TEXT", nullable: true),
+                    ResolvedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    ResolvedBy = table.Column<string>(type: "TEXT", nullable: true),
+                    Measures = table.Column<string>(type: "TEXT", maxLength: 4000, nullable: true),
+                    RemovedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    RemovedBy = table.Column<string>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_alert_units", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_alert_units_alerts_AlertId",
+                        column: x => x.AlertId,
+                        principalTable: "alerts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_alert_units_organizations_OrganizationId",
+                        column: x => x.OrganizationId,
+                        principalTable: "organizations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "grants",
                 columns: table => new
                 {
@@ -555,6 +595,36 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                     table.ForeignKey(
                         name: "FK_grants_organizations_GranteeOrganizationId",
                         column: x => x.GranteeOrganizationId,
+                        principalTable: "organizations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "routes",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Domain = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    District = table.Column<string>(type: "TEXT", maxLength: 6, nullable: true),
+                    Profile = table.Column<string>(type: "TEXT", maxLength: 96, nullable: true),
+                    MinLevel = table.Column<string>(type: "TEXT", maxLength: 8, nullable: true),
+                    Target = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    OrganizationId = table.Column<string>(type: "TEXT", nullable: true),
+                    Role = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Note = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", nullable: false),
+                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    UpdatedBy = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_routes", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_routes_organizations_OrganizationId",
+                        column: x => x.OrganizationId,
                         principalTable: "organizations",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
@@ -969,6 +1039,22 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_alert_units_AlertId_OrganizationId",
+                table: "alert_units",
+                columns: new[] { "AlertId", "OrganizationId" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_alert_units_OrganizationId_AlertId",
+                table: "alert_units",
+                columns: new[] { "OrganizationId", "AlertId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_alert_units_State_ResolveDue",
+                table: "alert_units",
+                columns: new[] { "State", "ResolveDue" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_alerts_DeviceKey_RuleId",
                 table: "alerts",
                 columns: new[] { "DeviceKey", "RuleId" });
@@ -1112,6 +1198,16 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                 columns: new[] { "AdapterId", "Id" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_routes_Domain",
+                table: "routes",
+                column: "Domain");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_routes_OrganizationId",
+                table: "routes",
+                column: "OrganizationId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_subscriptions_OrganizationId",
                 table: "subscriptions",
                 column: "OrganizationId");
@@ -1184,6 +1280,9 @@ namespace IntegrationHub.Gateway.Storage.Migrations
                 name: "alert_events");
 
             migrationBuilder.DropTable(
+                name: "alert_units");
+
+            migrationBuilder.DropTable(
                 name: "audit");
 
             migrationBuilder.DropTable(
@@ -1227,6 +1326,9 @@ namespace IntegrationHub.Gateway.Storage.Migrations
 
             migrationBuilder.DropTable(
                 name: "quarantine");
+
+            migrationBuilder.DropTable(
+                name: "routes");
 
             migrationBuilder.DropTable(
                 name: "rule_states");

@@ -1,0 +1,86 @@
+namespace IntegrationHub.Client.ClosedLoop;
+
+/// <summary>Who did something: the id of the person or client, and the name to show.</summary>
+public sealed record Actor(string Id, string? Name);
+
+/// <summary>
+/// A line of the routing table: alerts of <see cref="Domain"/>, optionally of one district (a GB/T 2260 code covering
+/// the districts inside it), one profile and from one level up, go to a responsible unit. <see cref="Target"/> is
+/// <c>organization</c> (<see cref="OrganizationId"/>) or <c>district</c> (the government of the alert's own district).
+/// <see cref="Role"/> is one of <see cref="UnitRoles"/>.
+/// </summary>
+public sealed record Route(
+    long Id, string Domain, string? District, string? Profile, string? MinLevel, string Target, string? OrganizationId, string? OrganizationName, string Role, string? Note,
+    DateTimeOffset UpdatedAt, Actor UpdatedBy);
+
+/// <summary>A line of the routing table to create or to replace.</summary>
+public sealed record RouteRequest(
+    string Domain, string Role, string? OrganizationId = null, string? District = null, string? Profile = null, string? MinLevel = null, string? Target = null, string? Note = null);
+
+/// <summary>Where an alert would be routed, leads first.</summary>
+public sealed record RouteMatch(IReadOnlyList<MatchedUnit> Units);
+
+public sealed record MatchedUnit(string OrganizationId, string? OrganizationName, string Role, long? RouteId);
+
+/// <summary>
+/// A responsible unit of an alert, with its own state (one of <see cref="UnitStates"/>) and deadlines:
+/// <see cref="AcknowledgeBy"/> and <see cref="ResolveBy"/> are given while the unit has yet to take that step.
+/// </summary>
+public sealed record AlertUnit(string OrganizationId, string OrganizationName, string Role, string State, DateTimeOffset RoutedAt)
+{
+    /// <summary>The routing-table line that routed the unit; null when the operator added it.</summary>
+    public long? RouteId { get; init; }
+
+    /// <summary>Who added the unit; null when the routing table did, at the raise.</summary>
+    public Actor? RoutedBy { get; init; }
+
+    public DateTimeOffset? AcknowledgeBy { get; init; }
+    public DateTimeOffset? ResolveBy { get; init; }
+    public DateTimeOffset? AcknowledgedAt { get; init; }
+    public Actor? AcknowledgedBy { get; init; }
+    public DateTimeOffset? ResolvedAt { get; init; }
+    public Actor? ResolvedBy { get; init; }
+
+    /// <summary>What the unit found and did.</summary>
+    public string? Measures { get; init; }
+
+    public DateTimeOffset? RemovedAt { get; init; }
+    public Actor? RemovedBy { get; init; }
+}
+
+/// <summary>
+/// A unit's share of an open alert that missed a deadline: <see cref="Missed"/> holds <c>acknowledge</c>, <c>resolve</c>
+/// or both; <see cref="OverdueSince"/> is the earliest deadline missed.
+/// </summary>
+public sealed record OverdueShare(
+    long AlertId, string Level, string Domain, string District, string DeviceId, string RuleTitle, string AlertState,
+    string OrganizationId, string OrganizationName, string Role, string State, IReadOnlyList<string> Missed,
+    DateTimeOffset? AcknowledgeBy, DateTimeOffset ResolveBy, DateTimeOffset OverdueSince);
+
+/// <summary>An organization to add to an alert, as <see cref="UnitRoles.Lead"/> or <see cref="UnitRoles.Participant"/> (the default).</summary>
+public sealed record AddUnitRequest(string OrganizationId, string? Role = null, string? Note = null);
+
+/// <summary>One unit of a re-routing.</summary>
+public sealed record UnitRequest(string OrganizationId, string? Role = null);
+
+/// <summary>The units an alert goes to from now on; null <see cref="Units"/> re-applies the routing table.</summary>
+public sealed record RerouteRequest(IReadOnlyList<UnitRequest>? Units = null, string? Note = null);
+
+/// <summary>A unit's feedback when it resolves its share.</summary>
+public sealed record ResolveUnitRequest(string Measures);
+
+/// <summary>What part a unit plays: 牵头 (lead) or 按职责分工负责 (participant).</summary>
+public static class UnitRoles
+{
+    public const string Lead = "lead";
+    public const string Participant = "participant";
+}
+
+/// <summary>Where a unit is in its share of an alert.</summary>
+public static class UnitStates
+{
+    public const string Routed = "routed";
+    public const string Acknowledged = "acknowledged";
+    public const string Resolved = "resolved";
+    public const string Removed = "removed";
+}

@@ -1,0 +1,65 @@
+using IntegrationHub.Client.Administration;
+using IntegrationHub.Client.Alerts;
+using Refit;
+
+namespace IntegrationHub.Client.ClosedLoop;
+
+/// <summary>
+/// The closed loop around alerts: the routing table (reads with <c>alerts:read</c>, changes with <c>admin</c>) and each
+/// alert's responsible units (reads with <c>alerts:read</c>, steps with <c>alerts:manage</c>). A unit's people take its
+/// own steps; the operator routes, re-routes, adds and removes units and may act for any. Reads are retried on transient
+/// failures; changes are not, so a step that failed on the way may or may not have been taken: read the alert to find out.
+/// </summary>
+public interface IClosedLoopApi
+{
+    /// <summary>The routing table, optionally of one <paramref name="domain"/>.</summary>
+    [Get("/v1/routes")]
+    Task<IReadOnlyList<Route>> ListRoutesAsync(string? domain = null, CancellationToken cancellationToken = default);
+
+    /// <summary>The units an alert of this domain, district, profile and level (one of <see cref="AlertLevels"/>; red when absent) would be routed to now, leads first.</summary>
+    [Get("/v1/routes/match")]
+    Task<RouteMatch> MatchRoutesAsync(string domain, string district, string? profile = null, string? level = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Adds a line to the routing table (scope <c>admin</c>).</summary>
+    [Post("/v1/routes")]
+    Task<Route> CreateRouteAsync([Body] RouteRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Changes a line of the routing table; alerts routed already keep their units.</summary>
+    [Put("/v1/routes/{routeId}")]
+    Task<Route> UpdateRouteAsync(long routeId, [Body] RouteRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes a line of the routing table; alerts routed already keep their units.</summary>
+    [Delete("/v1/routes/{routeId}")]
+    Task DeleteRouteAsync(long routeId, CancellationToken cancellationToken = default);
+
+    /// <summary>The alert's responsible units, removed ones last.</summary>
+    [Get("/v1/alerts/{alertId}/units")]
+    Task<IReadOnlyList<AlertUnit>> ListAlertUnitsAsync(long alertId, CancellationToken cancellationToken = default);
+
+    /// <summary>The operator adds a responsible unit to an alert, for a joint response (联动).</summary>
+    [Post("/v1/alerts/{alertId}/units")]
+    Task<Alert> AddAlertUnitAsync(long alertId, [Body] AddUnitRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>The operator takes a unit off an alert; the unit no longer sees it.</summary>
+    [Post("/v1/alerts/{alertId}/units/{organizationId}/remove")]
+    Task<Alert> RemoveAlertUnitAsync(long alertId, string organizationId, [Body] NoteRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>The operator re-routes an alert: to the units named, or, without units, to those the routing table gives now.</summary>
+    [Post("/v1/alerts/{alertId}/reroute")]
+    Task<Alert> RerouteAlertAsync(long alertId, [Body] RerouteRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>A unit acknowledges its share of an alert.</summary>
+    [Post("/v1/alerts/{alertId}/units/{organizationId}/acknowledge")]
+    Task<Alert> AcknowledgeAlertUnitAsync(long alertId, string organizationId, [Body] NoteRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>A unit resolves its share of an alert with its feedback; the last unit to resolve resolves the alert.</summary>
+    [Post("/v1/alerts/{alertId}/units/{organizationId}/resolve")]
+    Task<Alert> ResolveAlertUnitAsync(long alertId, string organizationId, [Body] ResolveUnitRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Supervision's list (督办): the units' shares of open alerts that missed their acknowledge or resolve deadline,
+    /// longest overdue first, optionally of one <paramref name="unit"/> and one <paramref name="district"/> (a GB/T 2260 code).
+    /// </summary>
+    [Get("/v1/alerts/overdue")]
+    Task<IReadOnlyList<OverdueShare>> ListOverdueAsync(string? unit = null, string? district = null, int? limit = null, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,83 @@
+// The closed loop's responsible units (LOOP-001, LOOP-002): a column on the board with each unit's state, and a panel
+// in the drawer with each unit's deadlines, measures and steps. A unit's people take their own unit's steps; the
+// operator takes any unit's, adds units for a joint response, removes them and re-routes by the table.
+import { api, el, fill, say, t, when } from '../portal.js';
+import { addColumn } from './board.js';
+import { addPanel, open } from './drawer.js';
+import { changed, isOperator, put, viewer, working } from './state.js';
+
+/** The units of an alert in a few words: each unit's name with its state. */
+function unitsText(alert) {
+  return (alert.units ?? []).map(u => `${u.organizationName} (${t(`Loop.State.${u.state}`)})`).join(', ') || '—';
+}
+
+/** The step note of the drawer, which a unit's resolve takes as its measures. */
+const note = () => new FormData(document.getElementById('step')).get('note').trim();
+
+async function change(id, call) {
+  try {
+    const alert = await call();
+    put(alert);
+    changed(alert.id);
+    document.getElementById('step').reset();
+    await open(id);
+  } catch (error) {
+    say('units-message', error);
+  }
+}
+
+async function unitStep(id, organizationId, step) {
+  const text = note();
+  if (step === 'resolve' && !text) {
+    document.getElementById('units-message').textContent = t('Console.NoteRequired');
+    return;
+  }
+  const path = `/v1/alerts/${id}/units/${encodeURIComponent(organizationId)}/${step}`;
+  await change(id, () => api('POST', path, step === 'resolve' ? { measures: text } : { note: text || undefined }));
+}
+
+function renderPanel(detail, container) {
+  const alert = detail.alert;
+  const open = alert.state !== 'closed' && !alert.sandbox;
+  const me = viewer();
+  const rows = (alert.units ?? []).map(unit => {
+    const mine = isOperator() || unit.organizationId === me?.organizationId;
+    const actions = open && mine ? [
+      unit.state === 'routed' && 'acknowledge',
+      working(unit) && 'resolve',
+      isOperator() && 'remove',
+    ].filter(Boolean) : [];
+    return el('tr', { dataset: { unit: unit.organizationId, state: unit.state } },
+      el('td', {}, unit.organizationName),
+      el('td', {}, t(`Loop.Role.${unit.role}`)),
+      el('td', { class: 'state' }, t(`Loop.State.${unit.state}`)),
+      el('td', {}, unit.acknowledgeBy ? when(unit.acknowledgeBy) : '—'),
+      el('td', {}, unit.resolveBy ? when(unit.resolveBy) : '—'),
+      el('td', {}, unit.measures ?? ''),
+      el('td', {}, ...actions.map(step => el('button', { type: 'button', class: 'small', dataset: { unitStep: step }, onclick: () => unitStep(alert.id, unit.organizationId, step) }, t(`Loop.Step.${step}`)))));
+  });
+  const body = el('tbody', { id: 'units' });
+  const heading = ['Loop.Unit', 'Loop.Role', 'Common.State', 'Loop.AcknowledgeBy', 'Loop.ResolveBy', 'Loop.Measures', 'Common.Actions'];
+  const form = el('form', { class: 'inline', id: 'add-unit', 'aria-label': t('Loop.AddUnit'), hidden: !(open && isOperator()) },
+    el('label', {}, t('Loop.Organization'), ' ', el('input', { name: 'organizationId', maxlength: 64, required: true })),
+    el('label', {}, t('Loop.Role'), ' ', el('select', { name: 'role' },
+      el('option', { value: 'participant' }, t('Loop.Role.participant')), el('option', { value: 'lead' }, t('Loop.Role.lead')))),
+    el('button', { type: 'submit' }, t('Loop.AddUnit')),
+    el('button', { type: 'button', id: 'reroute', onclick: () => change(alert.id, () => api('POST', `/v1/alerts/${alert.id}/reroute`, { note: note() || undefined })) }, t('Loop.RerouteByTable')));
+  form.addEventListener('submit', event => {
+    event.preventDefault();
+    const f = form.elements;
+    change(alert.id, () => api('POST', `/v1/alerts/${alert.id}/units`, { organizationId: f.organizationId.value.trim(), role: f.role.value, note: note() || undefined }));
+  });
+  container.append(
+    el('h3', { id: 'units-heading' }, t('Loop.Units')),
+    el('table', { 'aria-labelledby': 'units-heading' }, el('thead', {}, el('tr', {}, heading.map(h => el('th', { scope: 'col' }, t(h))))), body),
+    form,
+    el('p', { id: 'units-message', role: 'alert' }));
+  fill(body, rows, heading.length);
+}
+
+export function startUnits() {
+  addColumn({ key: 'units', label: 'Loop.Units', cell: a => el('td', { class: 'units' }, unitsText(a)) }, 'raised');
+  addPanel(renderPanel);
+}

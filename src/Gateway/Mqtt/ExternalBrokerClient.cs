@@ -66,6 +66,9 @@ internal sealed partial class ExternalBrokerClient(
     /// <summary>A broker passes a message on as published: it cannot turn an event's properties into a payload for an MQTT 3.1.1 receiver.</summary>
     public bool AdaptsToReceivers => false;
 
+    /// <summary>The hub cannot see who subscribes to an external broker.</summary>
+    public bool HasLiveReaders => true;
+
     /// <summary>The broker's ACL, not the hub, decides who reads the live topics (<c>POST /v1/mqtt/auth</c> gives them to city-wide readers only).</summary>
     public Task PublishAsync(MqttApplicationMessage message, Telemetry.LiveRow row, CancellationToken cancellationToken) => PublishAsync(message, cancellationToken);
 

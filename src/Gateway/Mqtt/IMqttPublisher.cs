@@ -19,6 +19,13 @@ internal interface IMqttPublisher
     /// </summary>
     bool AdaptsToReceivers { get; }
 
+    /// <summary>
+    /// Whether anyone may now read a live observation topic (<c>hub/v1/out/…</c>). Those messages are not retained, so
+    /// while this is false one published would reach no one. The embedded broker knows its subscribers; an external
+    /// broker's are unknown, so it answers true.
+    /// </summary>
+    bool HasLiveReaders { get; }
+
     Task PublishAsync(MqttApplicationMessage message, CancellationToken cancellationToken);
 
     /// <summary>

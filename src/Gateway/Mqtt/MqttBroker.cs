@@ -88,6 +88,12 @@ internal sealed partial class MqttBroker(
     // Whose data each live message carries, kept beside the message rather than in it: MQTT 3.1.1 could not carry it,
     // and receivers have no use for it. The broker keeps a retained message, so its row lives as long as it does.
     private readonly ConditionalWeakTable<MqttApplicationMessage, LiveRow> _rows = [];
+
+    // The live observation filters each MQTT session holds, keyed by the session itself (its items), not its client id:
+    // a client that comes back under its id gets a new session, and the old one's deletion must not take the new one's
+    // filters. A session keeps its subscriptions across reconnects, so they go when the client unsubscribes or the
+    // broker deletes the session, not when it disconnects.
+    private readonly ConcurrentDictionary<object, ConcurrentDictionary<string, bool>> _liveReaders = new(ReferenceEqualityComparer.Instance);
     private MqttServer? _server;
     private readonly Lock _stopLock = new();
     private Task? _stopping;
@@ -97,6 +103,8 @@ internal sealed partial class MqttBroker(
     public bool Running => _server?.IsStarted == true;
 
     public bool AdaptsToReceivers => true;
+
+    public bool HasLiveReaders => !_liveReaders.IsEmpty;
 
     public IEnumerable<MqttSession> Sessions => _sessions.Values;
 
@@ -125,6 +133,16 @@ internal sealed partial class MqttBroker(
         _server.ValidatingConnectionAsync += ValidateConnectionAsync;
         _server.InterceptingPublishAsync += InterceptPublishAsync;
         _server.InterceptingSubscriptionAsync += InterceptSubscriptionAsync;
+        _server.ClientUnsubscribedTopicAsync += e =>
+        {
+            ForgetLiveFilter(LiveReader(e.SessionItems, e.ClientId), e.TopicFilter);
+            return Task.CompletedTask;
+        };
+        _server.SessionDeletedAsync += e =>
+        {
+            _liveReaders.TryRemove(LiveReader(e.SessionItems, e.Id), out _);
+            return Task.CompletedTask;
+        };
         _server.InterceptingClientEnqueueAsync += InterceptEnqueueAsync;
         _server.InterceptingInboundPacketAsync += InterceptInboundPacketAsync;
         _server.InterceptingOutboundPacketAsync += InterceptOutboundPacket;
@@ -543,12 +561,27 @@ internal sealed partial class MqttBroker(
                 MqttTopics.TryParseCommand(filter, out var adapterId, out var deviceId, out var replies, filter: true) && !replies && MayUseCommands(session, adapterId, deviceId),
             _ => filter == session.FeedbackTopic,
         };
+        if (allowed && filter.StartsWith(MqttTopics.OutPrefix, StringComparison.Ordinal))
+        {
+            // Counted before the broker routes to it, so that no observation published from now on is passed over.
+            _liveReaders.GetOrAdd(LiveReader(e.SessionItems, e.ClientId), static _ => new(StringComparer.Ordinal))[filter] = true;
+        }
         if (!allowed)
         {
             e.ProcessSubscription = false;
             e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
             e.Response.ReasonString = ErrorCodes.InsufficientScope;
             metrics.Refused("subscribe", ErrorCodes.InsufficientScope);
+        }
+    }
+
+    private static object LiveReader(System.Collections.IDictionary? sessionItems, string clientId) => (object?)sessionItems ?? clientId;
+
+    private void ForgetLiveFilter(object reader, string filter)
+    {
+        if (_liveReaders.TryGetValue(reader, out var filters) && filters.TryRemove(filter, out _) && filters.IsEmpty)
+        {
+            _liveReaders.TryRemove(new KeyValuePair<object, ConcurrentDictionary<string, bool>>(reader, filters));
         }
     }
 

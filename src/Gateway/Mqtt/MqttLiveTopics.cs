@@ -106,8 +106,10 @@ internal sealed partial class MqttLiveTopics(
 
     private async Task PublishAsync(OutboxEvent e, CancellationToken cancellationToken)
     {
-        // Without a broker (the external one is unreachable) the moment passes: live topics are not replayed.
-        if (e.Sandbox || !broker.Running || Topic(e) is not { } live)
+        // Without a broker (the external one is unreachable) the moment passes: live topics are not replayed. Nor is an
+        // observation nobody subscribes to rendered for the broker: it is not retained, so it would reach no one, and
+        // its rendering and routing cost as much as the rest of its way out.
+        if (e.Sandbox || !broker.Running || (e.Type == EventTypes.Observation && !broker.HasLiveReaders) || Topic(e) is not { } live)
         {
             return;
         }

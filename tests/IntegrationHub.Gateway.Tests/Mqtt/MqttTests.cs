@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -494,5 +495,71 @@ public sealed class MqttAlertTopicTests() : OwnHub
         Assert.Equal("red", envelope["level"]!.GetValue<string>());
         Assert.Equal("red", envelope["data"]!["level"]!.GetValue<string>());
         Assert.Empty(theirs311);
+    }
+}
+
+/// <summary>
+/// Live observation topics are not retained, so the hub renders and publishes an observation there only while some
+/// session subscribes to them: otherwise it would reach no one.
+/// </summary>
+public sealed class MqttLiveReaderTests() : OwnHub
+{
+    [Fact]
+    public async Task LiveObservations_ArePublished_OnlyWhileASessionSubscribes()
+    {
+        using var admin = await Hub.AdminAsync();
+        await admin.CreateOrganizationAsync("live");
+        var (id, secret) = await admin.CreateAdapterAsync("live", "live-adapter", scopes: ["telemetry:write", "telemetry:read"]);
+        await (await admin.PutAsJsonAsync($"/v1/adapters/{id}/status", new { status = "production" })).ShouldBeAsync(HttpStatusCode.OK);
+        await admin.RegisterDeviceAsync(id, "ch4-1");
+        var token = await Hub.TokenAsync(id, secret);
+        using var client = Hub.As(token);
+        var cancellation = TestContext.Current.CancellationToken;
+        // This hub's own count of messages published to the live topics (other hubs of the test process count apart).
+        var meters = Hub.Services.GetRequiredService<IMeterFactory>();
+        var published = 0L;
+        using var meter = new MeterListener();
+        meter.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Scope == meters && instrument.Name == "ihub.mqtt.messages.out")
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        meter.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref published, value));
+        meter.Start();
+        async Task IngestAsync(string messageId)
+        {
+            using var posted = await client.PostBatchAsync(Methane(messageId, "ch4-1", 1));
+            await posted.ShouldBeAsync(HttpStatusCode.OK);
+            await Hub.Services.GetRequiredService<MqttLiveTopics>().CaughtUpAsync(cancellation);
+        }
+
+        await IngestAsync("unread");
+        var unread = Interlocked.Read(ref published);
+
+        var listener = new MqttClientFactory().CreateMqttClient();
+        var streamed = new TaskCompletionSource<MqttApplicationMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        listener.ApplicationMessageReceivedAsync += e =>
+        {
+            streamed.TrySetResult(e.ApplicationMessage);
+            return Task.CompletedTask;
+        };
+        await listener.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", Hub.MqttPort).WithClientId(HubFixture.Unique("live"))
+            .WithCredentials(id, token).Build(), cancellation);
+        await listener.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("hub/v1/out/#").Build(), cancellation);
+        await IngestAsync("read");
+        var read = await streamed.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellation);
+        var whileSubscribed = Interlocked.Read(ref published);
+
+        await listener.UnsubscribeAsync(new MqttClientUnsubscribeOptionsBuilder().WithTopicFilter("hub/v1/out/#").Build(), cancellation);
+        await IngestAsync("unread-again");
+        var afterwards = Interlocked.Read(ref published);
+        await listener.DisconnectAsync(cancellationToken: cancellation);
+
+        Assert.Equal(0, unread);
+        Assert.Equal("hub/v1/out/370202/gas/ch4-1", read.Topic);
+        Assert.Equal(1, whileSubscribed);
+        Assert.Equal(1, afterwards);
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using IntegrationHub.Client.Administration;
+using IntegrationHub.Client.Commands;
 using IntegrationHub.Simulator.Devices;
 using IntegrationHub.Simulator.Running;
 using Microsoft.Extensions.DependencyInjection;
@@ -7,7 +8,7 @@ using Microsoft.Extensions.Logging;
 
 // dotnet run --project src/Adapters/IntegrationHub.Simulator -- --hub URL --client-id ID --client-secret SECRET
 //     --devices N --rate R [--profile P]... [--seed S] [--scenario mixed] [--count N | --duration 00:10:00]
-//     [--start 2026-07-14T08:00:00+08:00] [--mqtt [--mqtt-broker mqtt://host:1883]]
+//     [--start 2026-07-14T08:00:00+08:00] [--mqtt [--mqtt-broker mqtt://host:1883]] (over MQTT the devices also answer commands)
 //     [--admin-client-id ID --admin-client-secret SECRET]
 //     or: --hub URL --client-id ID --certification session.json [--fault wrong-units|late-clock|duplicates|missing-fields|silence]
 var hub = new Option<Uri>("--hub")
@@ -39,7 +40,7 @@ var start = new Option<DateTimeOffset?>("--start")
 {
     Description = "When the simulated time begins (default: now). Readings due before now are sent at once, so a start in the past backfills history; the same start and seed replay the same readings.",
 };
-var mqtt = new Option<bool>("--mqtt") { Description = "Send over MQTT (QoS 1 to hub/v1/ingest/{client id}, the token as password) instead of HTTP." };
+var mqtt = new Option<bool>("--mqtt") { Description = "Send over MQTT (QoS 1 to hub/v1/ingest/{client id}, the token as password) instead of HTTP; the devices then also answer commands on hub/v1/commands/{client id}/+." };
 var broker = new Option<Uri?>("--mqtt-broker")
 {
     Description = "The hub's MQTT broker, mqtt://host:port or mqtts://host:port; default: the hub's host on 1883 (8883 with TLS for an https hub).",
@@ -116,15 +117,19 @@ root.SetAction(async (parse, cancellationToken) =>
         return 2;
     }
     var transport = parse.GetValue(mqtt) ? new MqttTransport(parse.GetValue(broker)) : null;
-    await using var services = SimulatorServices.Create(parse.GetValue(hub)!, parse.GetValue(clientId)!, secret, transport);
-    var time = services.GetRequiredService<TimeProvider>();
-    var begin = parse.GetValue(start) ?? DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
+    var begin = parse.GetValue(start) ?? DateTimeOffset.FromUnixTimeSeconds(TimeProvider.System.GetUtcNow().ToUnixTimeSeconds());
     var plan = Scenario.Create(parse.GetValue(seed), begin, parse.GetValue(scenario), parse.GetValue(devices), chosen);
+    await using var services = SimulatorServices.Create(parse.GetValue(hub)!, parse.GetValue(clientId)!, secret, transport, plan);
 
     if (parse.GetValue(adminId) is { } admin)
     {
         await using var adminServices = SimulatorServices.Create(parse.GetValue(hub)!, admin, parse.GetValue(adminSecret) ?? "");
         await SimulatorRunner.RegisterAsync(adminServices.GetRequiredService<IAdministrationApi>(), parse.GetValue(clientId)!, plan, parse.GetValue(district)!, cancellationToken);
+    }
+    if (transport is not null)
+    {
+        // The devices answer commands while the run lasts; a broker that refuses the subscription holds up commands, not telemetry.
+        _ = AnswerCommandsAsync(services.GetRequiredService<DeviceCommandListener>(), cancellationToken);
     }
     Console.WriteLine($"Simulating {plan.Devices.Count} devices ({string.Join(", ", plan.Devices.GroupBy(d => d.Role).Select(g => $"{g.Count()} {g.Key}"))}), seed {plan.Seed}, {parse.GetValue(rate)} messages/s over {(transport is null ? "HTTP" : "MQTT")}.");
     var summary = await services.GetRequiredService<SimulatorRunner>().RunAsync(plan, parse.GetValue(rate), parse.GetValue(count), parse.GetValue(duration), cancellationToken);
@@ -132,6 +137,19 @@ root.SetAction(async (parse, cancellationToken) =>
     return summary.Failed > 0 ? 1 : summary.Rejected > 0 ? 3 : 0;
 });
 return await root.Parse(args).InvokeAsync();
+
+static async Task AnswerCommandsAsync(DeviceCommandListener listener, CancellationToken cancellationToken)
+{
+    try
+    {
+        await listener.StartAsync(cancellationToken);
+        Console.WriteLine($"Answering commands on {listener.Filter}.");
+    }
+    catch (OperationCanceledException)
+    {
+        // The run ended before the listener was up.
+    }
+}
 
 static T Fail<T>(System.CommandLine.Parsing.ArgumentResult result, string error)
 {
@@ -145,7 +163,8 @@ internal sealed record MqttTransport(Uri? Broker);
 /// <summary>The SDK as the simulator uses it: one adapter identity, a batching sender over HTTP or MQTT, console logs.</summary>
 internal static class SimulatorServices
 {
-    public static ServiceProvider Create(Uri hub, string clientId, string clientSecret, MqttTransport? mqtt = null)
+    /// <remarks>Over MQTT, with the run's <paramref name="plan"/>, the simulated devices also answer commands (<see cref="SimulatedCommands"/>).</remarks>
+    public static ServiceProvider Create(Uri hub, string clientId, string clientSecret, MqttTransport? mqtt = null, Scenario? plan = null)
     {
         var services = new ServiceCollection();
         // Per-request HTTP and retry logs would drown the run's own lines; retries that give up still surface as failures.
@@ -160,6 +179,11 @@ internal static class SimulatorServices
         if (mqtt is not null)
         {
             client.UseMqtt(options => options.Broker = mqtt.Broker);
+            if (plan is not null)
+            {
+                services.AddSingleton(plan);
+                client.AddCommandHandler<SimulatedCommands>();
+            }
         }
         services.AddSingleton<SimulatorRunner>();
         services.AddSingleton<CertificationRunner>();

@@ -80,7 +80,7 @@ public sealed class CommandsRoundTripTests(CommandsHubFixture fixture) : IClassF
             .AddCommandHandler<Valves>(configure));
 
     /// <summary>Reads the command until it is final (the adapter answers on its own time), moving the hub's clock by <paramref name="step"/> between reads.</summary>
-    private static async Task<CommandState> FinalAsync(ICommandsApi commands, string id, Func<CommandState, bool>? until = null, Action? step = null)
+    internal static async Task<CommandState> FinalAsync(ICommandsApi commands, string id, Func<CommandState, bool>? until = null, Action? step = null)
     {
         until ??= c => c.IsFinal;
         using var timeout = new CancellationTokenSource(Timeout);

@@ -1,6 +1,8 @@
+using System.Text.RegularExpressions;
 using IntegrationHub.Adapters.Tests.Client;
 using IntegrationHub.Client.Administration;
 using IntegrationHub.Client.Alerts;
+using IntegrationHub.Client.Commands;
 using IntegrationHub.Client.Telemetry;
 using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Mqtt;
@@ -74,6 +76,40 @@ public sealed class SimulatorProcessTests(HubFixture fixture) : IClassFixture<Hu
         Assert.Contains("sent 24 messages: 24 accepted, 0 duplicates, 0 rejected, 0 failed", run.Output, StringComparison.Ordinal);
         Assert.True(connected.IsCompleted, "the simulator should have connected to the hub's MQTT broker");
         Assert.Equal(24, await Hub.QueryAsync(db => db.Messages.CountAsync(m => m.AdapterId == adapter.ClientId)));
+    }
+
+    [Fact]
+    public async Task OverMqtt_TheSimulatedDevicesAnswerCommands_WithTheirNewState()
+    {
+        await using var sdk = Sdk.Admin(Hub);
+        var org = HubFixture.Unique("simulated-commands");
+        var adapter = await AdapterAsync(sdk.GetRequiredService<IAdministrationApi>(), org);
+        // Seed 3's fourth methane terminal has a sensor fault; a start 25 minutes ago puts now inside it (faults begin
+        // 10 to 20 minutes in and last 30), so its self-test fails while the first terminal's passes.
+        var start = DateTimeOffset.FromUnixTimeSeconds(Hub.Time.GetUtcNow().AddMinutes(-25).ToUnixTimeSeconds());
+        var (simulator, _) = await ToolProcess.StartAsync("dotnet", ToolProcess.DotnetRun(Project,
+            ["--hub", Hub.BaseAddress.ToString(), "--client-id", adapter.ClientId, "--admin-client-id", HubFactory.AdminId, "--admin-client-secret", HubFactory.AdminSecret,
+             "--mqtt", "--mqtt-broker", $"mqtt://127.0.0.1:{Hub.MqttPort}", "--devices", "6", "--profile", DeviceModels.Gas, "--seed", "3", "--scenario", "mixed",
+             "--start", start.ToString("O", System.Globalization.CultureInfo.InvariantCulture), "--duration", "01:00:00", "--rate", "0.2"]),
+            new Regex("^Answering commands on hub/v1/commands/", RegexOptions.None, TimeSpan.FromSeconds(1)), TimeSpan.FromMinutes(2),
+            new Dictionary<string, string> { ["IHUB_CLIENT_SECRET"] = adapter.ClientSecret });
+        await using (simulator)
+        {
+            var commands = sdk.GetRequiredService<ICommandsApi>();
+            var interval = await commands.SendCommandAsync("sim-gas-0001", new SendCommandRequest("reporting.set-interval", new { intervalSeconds = 120 }), org, TestContext.Current.CancellationToken);
+            var passing = await commands.SendCommandAsync("sim-gas-0001", new SendCommandRequest("device.self-test"), org, TestContext.Current.CancellationToken);
+            var faulty = await commands.SendCommandAsync("sim-gas-0004", new SendCommandRequest("device.self-test"), org, TestContext.Current.CancellationToken);
+
+            var answered = await Task.WhenAll(new[] { interval, passing, faulty }.Select(c => CommandsRoundTripTests.FinalAsync(commands, c.Id)));
+
+            Assert.Equal(
+                [("executed", "sampling and reporting every 120 s"),
+                 ("executed", "self-test passed: the sensor matches its internal reference"),
+                 ("failed", "self-test failed: the sensor does not match its internal reference")],
+                answered.Select(c => (c.Status, c.Detail)));
+            // The hub records "sent" once the broker took the command, which may be after the device's quick answer.
+            Assert.All(answered, c => Assert.Equal(new[] { "issued", "sent", "accepted", c.Status }.Order(), c.Steps!.Select(s => s.Step).Order()));
+        }
     }
 
     [Fact]

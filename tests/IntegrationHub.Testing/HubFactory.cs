@@ -63,8 +63,11 @@ public class HubFactory : WebApplicationFactory<Program>
     /// <summary>The embedded MQTT broker's port.</summary>
     public int MqttPort { get; } = IntegrationHub.Testing.FreePort.Next();
 
-    /// <summary>The hub's clock. It starts at the real time and moves only when a test advances it.</summary>
-    public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
+    /// <summary>
+    /// The hub's clock. It starts at the real time, on a whole second as the hub's own clock reads to the microsecond
+    /// its database keeps, and moves only when a test advances it.
+    /// </summary>
+    public FakeTimeProvider Time { get; } = new(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
 
     public Uri BaseAddress => ClientOptions.BaseAddress;
 

@@ -27,7 +27,7 @@ internal static class HostingExtensions
             .Validate(faults => !production || !faults.Any, "Fault points are for tests; they cannot be switched on in Production.")
             .ValidateOnStart();
 
-        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<TimeProvider>(new HubClock());
         services.AddDataProtection();
         services.AddOptions<KeyManagementOptions>().Configure<IOptions<HubOptions>, ILoggerFactory>((options, hub, logs) =>
             options.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(hub.Value.DataPath(Path.Combine("keys", "data-protection"))), logs));

@@ -219,7 +219,10 @@ export async function startMap() {
     chart.setOption({ geo: { center: wholeCity, zoom: 1 } });
     render();
   });
-  new ResizeObserver(() => {
+  new ResizeObserver(([entry]) => {
+    // A map with no area has no view transform to invert, and ECharts throws on one; it is drawn again as soon as it
+    // has an area (on a phone the layout settles after the page first lays the map out at nothing).
+    if (entry.contentRect.width === 0 || entry.contentRect.height === 0) return;
     chart.resize();
     render();
   }).observe(container);

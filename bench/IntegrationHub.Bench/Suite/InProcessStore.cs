@@ -48,7 +48,7 @@ internal sealed class InProcessStore : IAsyncDisposable
             .AddSingleton(TimeProvider.System)
             .AddSingleton(SpecCatalog.LoadEmbedded());
         services.AddOptions<HubOptions>().BindConfiguration(HubOptions.Section);
-        services.AddHubStorage().AddHubAlerts();
+        services.AddHubStorage().AddHubAlerts().AddHubLoop();
         var provider = services.BuildServiceProvider();
         await provider.MigrateHubStorageAsync(CancellationToken.None);
 

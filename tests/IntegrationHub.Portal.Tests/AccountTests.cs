@@ -82,6 +82,8 @@ public sealed class AccountTests : PortalHub
         await page.Locator("#email").FillAsync(email);
         await page.Locator("#password").FillAsync(password);
         await page.Locator("form.stacked button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync("**/developer");
+        // A sign-in hashes the password and loads the workspace; on a busy runner beside the Gateway suite that once
+        // took longer than Playwright's 30 s default.
+        await page.WaitForURLAsync("**/developer", new() { Timeout = 90_000 });
     }
 }

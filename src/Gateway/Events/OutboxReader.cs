@@ -2,6 +2,7 @@ using System.Data.Common;
 using IntegrationHub.Gateway.Hosting;
 using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Storage;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Options;
@@ -53,7 +54,12 @@ internal sealed class OutboxCommitInterceptor(OutboxSignal signal) : ISaveChange
 /// kept in memory, loaded once per pulse however many consumers ask, so that live consumers cost the database one
 /// query per commit; a consumer that is further behind (catching up, replaying) reads the database directly.
 /// </summary>
-internal sealed class OutboxReader(IServiceScopeFactory scopes, OutboxSignal signal, IOptions<EventOptions> options) : IDisposable
+/// <remarks>
+/// The per-pulse load runs once for every commit, so it goes around EF Core: one connection of its own and one
+/// statement prepared once (<see cref="TailQuery"/>). Through EF Core it cost a scope, a context and a compiled-query
+/// lookup per pulse, and was the costliest item of the ingest profile (bench/README.md).
+/// </remarks>
+internal sealed class OutboxReader(IServiceScopeFactory scopes, HubDatabase database, OutboxSignal signal, IOptions<EventOptions> options) : IDisposable
 {
     private const int LoadSize = 1000;
 
@@ -66,6 +72,8 @@ internal sealed class OutboxReader(IServiceScopeFactory scopes, OutboxSignal sig
     private long _loadedThrough = -1;
     private Task? _loadedFor;
     private long _loadedAt;
+    // Used only while _loading is held.
+    private TailQuery? _query;
 
     public OutboxSignal Signal => signal;
 
@@ -129,28 +137,36 @@ internal sealed class OutboxReader(IServiceScopeFactory scopes, OutboxSignal sig
             {
                 return;
             }
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<HubDb>();
-            if (_loadedThrough < 0)
+            _query ??= new TailQuery(database);
+            try
             {
-                var newest = await db.Outbox.OrderByDescending(e => e.Id).Select(e => e.Id).FirstOrDefaultAsync(cancellationToken);
-                lock (_lock)
+                if (_loadedThrough < 0)
                 {
-                    _tailStart = _loadedThrough = newest;
+                    var newest = await _query.NewestAsync(cancellationToken);
+                    lock (_lock)
+                    {
+                        _tailStart = _loadedThrough = newest;
+                    }
+                }
+                while (true)
+                {
+                    var loaded = await _query.ReadAfterAsync(_loadedThrough, LoadSize, cancellationToken);
+                    if (loaded.Count > 0)
+                    {
+                        Append(loaded);
+                    }
+                    if (loaded.Count < LoadSize)
+                    {
+                        break;
+                    }
                 }
             }
-            while (true)
+            catch (Exception exception) when (exception is not OperationCanceledException)
             {
-                var after = _loadedThrough;
-                var loaded = await db.Outbox.AsNoTracking().Where(e => e.Id > after).OrderBy(e => e.Id).Take(LoadSize).ToListAsync(cancellationToken);
-                if (loaded.Count > 0)
-                {
-                    Append(loaded);
-                }
-                if (loaded.Count < LoadSize)
-                {
-                    break;
-                }
+                // A broken connection is not reused: the next pulse opens another.
+                _query.Dispose();
+                _query = null;
+                throw;
             }
             _loadedFor = pulse;
             _loadedAt = Environment.TickCount64;
@@ -180,7 +196,11 @@ internal sealed class OutboxReader(IServiceScopeFactory scopes, OutboxSignal sig
         }
     }
 
-    public void Dispose() => _loading.Dispose();
+    public void Dispose()
+    {
+        _query?.Dispose();
+        _loading.Dispose();
+    }
 
     /// <summary>The index of the first tail event with an id after <paramref name="cursor"/> (ids ascend).</summary>
     private int FirstAfter(long cursor)
@@ -199,5 +219,105 @@ internal sealed class OutboxReader(IServiceScopeFactory scopes, OutboxSignal sig
             }
         }
         return low;
+    }
+
+    /// <summary>The reader's own connection, with its two statements prepared once and run again for every pulse.</summary>
+    private sealed class TailQuery : IDisposable
+    {
+        // Quoted identifiers and LIMIT: the same text on SQLite and PostgreSQL.
+        private const string ReadSql = """
+            SELECT "Id", "Type", "Source", "Subject", "Time", "OrganizationId", "Sandbox", "Domain", "District", "Profile", "Level", "Units", "DeviceKey", "Data"
+            FROM "outbox" WHERE "Id" > @after ORDER BY "Id" LIMIT @limit
+            """;
+
+        private const string NewestSql = """SELECT COALESCE(MAX("Id"), 0) FROM "outbox" """;
+
+        private readonly DbConnection _connection;
+        private readonly DbCommand _read;
+        private readonly DbParameter _after;
+        private readonly DbParameter _limit;
+        private readonly DbCommand _newest;
+
+        public TailQuery(HubDatabase database)
+        {
+            _connection = database.Provider == StorageProvider.PostgreSql ? database.DataSource.CreateConnection() : Sqlite(database);
+            try
+            {
+                _connection.Open();
+                if (database.Provider != StorageProvider.PostgreSql)
+                {
+                    using var pragmas = _connection.CreateCommand();
+                    pragmas.CommandText = database.PragmaSql;
+                    pragmas.ExecuteNonQuery();
+                }
+                _read = _connection.CreateCommand();
+                _read.CommandText = ReadSql;
+                _after = Parameter(_read, "@after");
+                _limit = Parameter(_read, "@limit");
+                _read.Prepare();
+                _newest = _connection.CreateCommand();
+                _newest.CommandText = NewestSql;
+            }
+            catch
+            {
+                _connection.Dispose();
+                throw;
+            }
+        }
+
+        public async Task<long> NewestAsync(CancellationToken cancellationToken) =>
+            Convert.ToInt64(await _newest.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+
+        public async Task<List<OutboxEvent>> ReadAfterAsync(long cursor, int limit, CancellationToken cancellationToken)
+        {
+            _after.Value = cursor;
+            _limit.Value = limit;
+            var events = new List<OutboxEvent>();
+            await using var reader = await _read.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                events.Add(new OutboxEvent
+                {
+                    Id = reader.GetInt64(0),
+                    Type = reader.GetString(1),
+                    Source = reader.GetString(2),
+                    Subject = reader.GetString(3),
+                    Time = reader.GetInt64(4),
+                    OrganizationId = reader.GetString(5),
+                    Sandbox = reader.GetBoolean(6),
+                    Domain = NullableString(reader, 7),
+                    District = NullableString(reader, 8),
+                    Profile = NullableString(reader, 9),
+                    Level = NullableString(reader, 10),
+                    Units = NullableString(reader, 11),
+                    DeviceKey = reader.IsDBNull(12) ? null : reader.GetInt64(12),
+                    Data = reader.GetFieldValue<byte[]>(13),
+                });
+            }
+            return events;
+        }
+
+        public void Dispose()
+        {
+            _read.Dispose();
+            _newest.Dispose();
+            _connection.Dispose();
+        }
+
+        // Its own connection, outside the pool, like the ingest writer's: it lives as long as the reader.
+        private static SqliteConnection Sqlite(HubDatabase database) =>
+            new(new SqliteConnectionStringBuilder(database.ConnectionString) { Pooling = false }.ToString());
+
+        private static DbParameter Parameter(DbCommand command, string name)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.DbType = System.Data.DbType.Int64;
+            parameter.Value = 0L;
+            command.Parameters.Add(parameter);
+            return parameter;
+        }
+
+        private static string? NullableString(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
     }
 }

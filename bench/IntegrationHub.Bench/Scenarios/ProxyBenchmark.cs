@@ -96,17 +96,29 @@ internal sealed class ProxyBenchmark : IScenario
     internal static readonly ReceiverAnswer Accepted = new(200) { Body = "{\"status\":\"accepted\"}" };
 
     /// <summary>A department's system on loopback, reached through its own route for the same POST, with a static key as its credential.</summary>
-    internal static async Task<string> OpenDepartmentRouteAsync(BenchHub hub, WebhookReceiver department)
+    internal static Task<string> OpenDepartmentRouteAsync(BenchHub hub, WebhookReceiver department) =>
+        OpenSystemAsync(hub, "bench-department", "A department system that answers at once", department.Url,
+            new { kind = "header", header = "X-Api-Key", value = "bench-department-key" });
+
+    private sealed record Route(string Token, string Path);
+
+    /// <summary>
+    /// A caller of the bench organization allowed to call routes, and the system: the hub itself, whose credential is the
+    /// bench adapter's token (so a proxied batch is ingested as the direct one is).
+    /// </summary>
+    private static async Task<Route> OpenRouteAsync(BenchHub hub)
     {
-        const string system = "bench-department";
+        var caller = await hub.AdapterAsync("bench-proxy-caller", "upstreams:call");
+        var path = await OpenSystemAsync(hub, System, "The hub itself", hub.BaseAddress,
+            new { kind = "header", header = "Authorization", value = "Bearer " + hub.AdapterToken });
+        return new Route(caller, path);
+    }
+
+    /// <summary>Registers a system with a route for POSTs to <c>/v1/telemetry</c> whose rate limit stays out of the way; returns the route's path.</summary>
+    private static async Task<string> OpenSystemAsync(BenchHub hub, string system, string name, Uri address, object credentials)
+    {
         var admin = hub.Client(1, token: hub.OperatorToken);
-        (await admin.PostAsJsonAsync("/v1/upstreams", new
-        {
-            id = system,
-            name = "A department system that answers at once",
-            baseAddress = department.Url.GetLeftPart(UriPartial.Authority),
-            credentials = new { kind = "header", header = "X-Api-Key", value = "bench-department-key" },
-        })).EnsureSuccessStatusCode();
+        (await admin.PostAsJsonAsync("/v1/upstreams", new { id = system, name, baseAddress = address.GetLeftPart(UriPartial.Authority), credentials })).EnsureSuccessStatusCode();
         (await admin.PostAsJsonAsync($"/v1/upstreams/{system}/routes", new
         {
             id = "telemetry",
@@ -116,35 +128,6 @@ internal sealed class ProxyBenchmark : IScenario
             requestsPerMinute = 1_000_000,
         })).EnsureSuccessStatusCode();
         return $"/upstream/{system}{Ingest.Path}";
-    }
-
-    private sealed record Route(string Token, string Path);
-
-    /// <summary>
-    /// A caller of the bench organization allowed to call routes, and the system: the hub itself, whose credential is the
-    /// bench adapter's token (so a proxied batch is ingested as the direct one is), with a route for POSTs to
-    /// <c>/v1/telemetry</c> whose rate limit stays out of the way.
-    /// </summary>
-    private static async Task<Route> OpenRouteAsync(BenchHub hub)
-    {
-        var caller = await hub.AdapterAsync("bench-proxy-caller", "upstreams:call");
-        var admin = hub.Client(1, token: hub.OperatorToken);
-        (await admin.PostAsJsonAsync("/v1/upstreams", new
-        {
-            id = System,
-            name = "The hub itself",
-            baseAddress = hub.BaseAddress.GetLeftPart(UriPartial.Authority),
-            credentials = new { kind = "header", header = "Authorization", value = "Bearer " + hub.AdapterToken },
-        })).EnsureSuccessStatusCode();
-        (await admin.PostAsJsonAsync($"/v1/upstreams/{System}/routes", new
-        {
-            id = "telemetry",
-            pathPrefix = Ingest.Path,
-            methods = Post,
-            organizations = Bench,
-            requestsPerMinute = 1_000_000,
-        })).EnsureSuccessStatusCode();
-        return new Route(caller, $"/upstream/{System}{Ingest.Path}");
     }
 
     private static async Task<double> TimeAsync(HttpClient http, OutgoingBatch batch, string path)

@@ -4,13 +4,13 @@ namespace IntegrationHub.Portal.Tests;
 
 /// <summary>
 /// The closed loop in real browsers: the operator routes Shinan's gas alerts to the fire brigade on the routing page,
-/// adds the district for a joint response from the console, the brigade's duty officer acknowledges and resolves the
-/// brigade's share in a console of its own, and the operator closes the loop over the district's open share.
+/// adds the district for a joint response from the console, the brigade's duty officer acknowledges the brigade's share
+/// and assigns it to a responder, who resolves it, and the operator closes the loop over the district's open share.
 /// </summary>
 public sealed class ClosedLoopConsoleTests : PortalHub
 {
     [Fact]
-    public async Task Operator_RoutesAndAddsAUnit_TheUnitHandlesItsShare_TheOperatorOverridesTheRest()
+    public async Task Operator_RoutesAndAddsAUnit_TheUnitAssignsItsShare_TheResponderResolvesIt_TheOperatorOverridesTheRest()
     {
         using var admin = await AdminAsync();
         await PostAsync(admin, "/v1/organizations", new { id = "shinan-fire", name = "Shinan fire brigade", kind = "department" });
@@ -19,7 +19,8 @@ public sealed class ClosedLoopConsoleTests : PortalHub
         var adapter = await PostAsync(admin, "/v1/organizations/loop-gas/adapters", new { id = "loop-gas-scada", name = "Loop SCADA", scopes = new[] { "telemetry:write" } });
         await PromoteAsync(admin, "loop-gas-scada");
         await PostAsync(admin, "/v1/adapters/loop-gas-scada/devices", new { deviceId = "loop-ch4", profile = "gas.underground-methane", district = "370202", location = new { lon = 120.383, lat = 36.067 } });
-        var invitation = await PostAsync(admin, "/v1/users", new { email = "duty@shinan-fire.example.cn", name = "Wang Qiang", role = "admin", organizationId = "shinan-fire" });
+        var invitation = await PostAsync(admin, "/v1/users", new { email = "duty@shinan-fire.example.cn", name = "Wang Qiang", role = "officer", organizationId = "shinan-fire" });
+        var responderInvitation = await PostAsync(admin, "/v1/users", new { email = "crew@shinan-fire.example.cn", name = "Zhao Min", role = "responder", organizationId = "shinan-fire" });
 
         // The operator routes Shinan's gas alerts to the brigade, and checks where a red one would go.
         var (operatorPage, operatorErrors) = await Browser.OpenAsync(Hub.BaseAddress, "zh-CN");
@@ -56,10 +57,18 @@ public sealed class ClosedLoopConsoleTests : PortalHub
         await Assertions.Expect(operatorPage.Locator("#units tr[data-unit='shinan-gov']")).ToContainTextAsync("配合");
         await Assertions.Expect(row).ToHaveAttributeAsync("data-state", "dispatched");
 
-        // The brigade's duty officer sees the alert in the brigade's console and handles the brigade's share only.
+        // The brigade's responder, signed in, sees the alert but may not act on the brigade's share before it is theirs.
+        var (crewPage, crewErrors) = await Browser.OpenAsync(Hub.BaseAddress);
+        await AcceptAsync(crewPage, responderInvitation);
+        await crewPage.Locator("#board tr[data-alert-id][data-level=red]").ClickAsync();
+        var crewShare = crewPage.Locator("#units tr[data-unit='shinan-fire']");
+        await Assertions.Expect(crewShare).ToHaveAttributeAsync("data-state", "routed");
+        await Assertions.Expect(crewShare.Locator("button")).ToHaveCountAsync(0);
+
+        // The brigade's duty officer sees the alert in the brigade's console, acknowledges the brigade's share only, and
+        // assigns it to the responder, with a comment for everyone on the alert.
         var (brigadePage, brigadeErrors) = await Browser.OpenAsync(Hub.BaseAddress);
-        await AcceptInvitationAsync(brigadePage, invitation);
-        await brigadePage.GotoAsync("/console");
+        await AcceptAsync(brigadePage, invitation);
         var brigadeRow = brigadePage.Locator("#board tr[data-alert-id][data-level=red]");
         await brigadeRow.ClickAsync();
         var ours = brigadePage.Locator("#units tr[data-unit='shinan-fire']");
@@ -67,9 +76,19 @@ public sealed class ClosedLoopConsoleTests : PortalHub
         await Assertions.Expect(brigadePage.Locator("#add-unit")).ToBeHiddenAsync();
         await ours.Locator("button[data-unit-step=acknowledge]").ClickAsync();
         await Assertions.Expect(ours).ToHaveAttributeAsync("data-state", "acknowledged");
-        await brigadePage.Locator("#step [name=note]").FillAsync("Crew on site, valve closed, well ventilated");
-        await ours.Locator("button[data-unit-step=resolve]").ClickAsync();
-        await Assertions.Expect(ours).ToHaveAttributeAsync("data-state", "resolved");
+        await ours.Locator("select[name=assignee]").SelectOptionAsync(new SelectOptionValue { Label = "Zhao Min" });
+        await ours.Locator("button[data-unit-step=assign]").ClickAsync();
+        await Assertions.Expect(ours.Locator(".assignee")).ToHaveTextAsync("Zhao Min");
+        await brigadePage.Locator("#comment-form input[name=text]").FillAsync("Zhao Min's crew is on the way");
+        await brigadePage.Locator("#comment-form button[type=submit]").ClickAsync();
+        await Assertions.Expect(brigadePage.Locator("#comments")).ToContainTextAsync("Wang Qiang");
+        await Assertions.Expect(brigadePage.Locator("#history")).ToContainTextAsync("Wang Qiang → Zhao Min");
+
+        // The share is the responder's now: they resolve it with their feedback.
+        await Assertions.Expect(crewShare.Locator(".assignee")).ToHaveTextAsync("Zhao Min");
+        await crewPage.Locator("#step [name=note]").FillAsync("Crew on site, valve closed, well ventilated");
+        await crewShare.Locator("button[data-unit-step=resolve]").ClickAsync();
+        await Assertions.Expect(crewShare).ToHaveAttributeAsync("data-state", "resolved");
         await Assertions.Expect(ours).ToContainTextAsync("Crew on site, valve closed, well ventilated");
         await Browser.ScreenshotAsync(brigadePage, "unit-console");
 
@@ -85,6 +104,17 @@ public sealed class ClosedLoopConsoleTests : PortalHub
         await Assertions.Expect(operatorPage.Locator("#history")).ToContainTextAsync("消防已处置完毕，区政府电话确认");
         await Browser.ScreenshotAsync(operatorPage, "operator-console-units");
         Assert.True(brigadeErrors.Count == 0, string.Join("\n", brigadeErrors));
+        Assert.True(crewErrors.Count == 0, string.Join("\n", crewErrors));
         Assert.True(operatorErrors.Count == 0, string.Join("\n", operatorErrors));
+    }
+
+    /// <summary>A unit's person accepts their invitation in an English page and lands on the console, their place of work.</summary>
+    private static async Task AcceptAsync(IPage page, System.Text.Json.Nodes.JsonObject invitation)
+    {
+        await page.GotoAsync(invitation["invitationUrl"]!.GetValue<string>());
+        await page.GetByLabel("New password").FillAsync("duty-password-0123");
+        await page.GetByLabel("The same password again").FillAsync("duty-password-0123");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Set password and sign in" }).ClickAsync();
+        await page.WaitForURLAsync("**/console");
     }
 }

@@ -155,8 +155,11 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
         return open;
     }
 
-    /// <summary>A person's step in the closed loop; <paramref name="organization"/> names the responsible unit the step concerns.</summary>
-    public void Act(Alert alert, string kind, AlertState state, string actor, string? note, string? organization, long now)
+    /// <summary>
+    /// A person's step in the closed loop; <paramref name="organization"/> names the responsible unit the step concerns,
+    /// <paramref name="person"/> the person an assignment assigned.
+    /// </summary>
+    public void Act(Alert alert, string kind, AlertState state, string actor, string? note, string? organization, long now, string? person = null)
     {
         alert.State = state;
         alert.UpdatedAt = now;
@@ -169,7 +172,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
         // Closing ends the warning in CAP as well: an alert closed before its condition cleared gets its Cancel now,
         // or it would stay in force in the CAP feed (cap/README.md §5).
         var capIdentifier = state == AlertState.Closed && !alert.Cleared ? identifiers.Next(now) : null;
-        Record(alert, kind, actor, note, default, null, null, now, capIdentifier, organization);
+        Record(alert, kind, actor, note, default, null, null, now, capIdentifier, organization, person);
     }
 
     /// <summary>A reminder that an alert is still waiting for someone.</summary>
@@ -260,7 +263,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
     }
 
     private void Record(Alert alert, string kind, string actor, string? note, Trigger trigger, IReadOnlyList<CauseData>? causes, AlertLevel? previous,
-        long now, string? capIdentifier, string? organization = null)
+        long now, string? capIdentifier, string? organization = null, string? person = null)
     {
         var entry = new AlertEvent
         {
@@ -275,6 +278,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
             Actor = actor,
             Note = note,
             Organization = organization,
+            Person = person,
             MessageRecordId = trigger.MessageRecordId,
             Value = trigger.Value,
             Text = trigger.Text,
@@ -317,7 +321,9 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
             step.Note,
             step.CapIdentifier,
             step.Organization,
-            units.Count == 0 ? null : [.. units.Select(u => new UnitData(u.OrganizationId, u.Name, u.Role.ToWire(), u.State.ToWire()))]);
+            step.Person,
+            loop.NameOf(step.Person),
+            units.Count == 0 ? null : [.. units.Select(u => new UnitData(u.OrganizationId, u.Name, u.Role.ToWire(), u.State.ToWire(), u.Assignee, loop.NameOf(u.Assignee)))]);
         return new OutboxEvent
         {
             Type = EventTypes.Alert(step.Kind),
@@ -342,9 +348,9 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
         string AlertId, string Transition, string At, string ObservedAt, DedupKey DedupKey, string OrganizationId, string ResponsibleOrganizationId,
         string DeviceId, string Profile, string Domain, string District, RuleReference Rule, string Level, string? PreviousLevel,
         string State, bool Cleared, IReadOnlyList<CauseData>? Causes, ObservationData? Observation, string? By, string? ByName, string? Note, string? CapIdentifier,
-        string? Unit, IReadOnlyList<UnitData>? Units);
+        string? Unit, string? Assignee, string? AssigneeName, IReadOnlyList<UnitData>? Units);
 
-    private sealed record UnitData(string OrganizationId, string? Name, string Role, string State);
+    private sealed record UnitData(string OrganizationId, string? Name, string Role, string State, string? Assignee, string? AssigneeName);
 
     private sealed record DedupKey(string DeviceId, string RuleId);
 

@@ -106,8 +106,11 @@ internal sealed class AlertEvent
     public required string Actor { get; init; }
     public string? Note { get; init; }
 
-    /// <summary>The organization an alert was dispatched to.</summary>
+    /// <summary>The responsible unit the step concerns: the one dispatched to, added, removed, or taking its own step.</summary>
     public string? Organization { get; init; }
+
+    /// <summary>The person an assignment step assigned (null: the unit's assignment was withdrawn).</summary>
+    public string? Person { get; init; }
 
     /// <summary>The stored message whose observation made the change.</summary>
     public long? MessageRecordId { get; init; }

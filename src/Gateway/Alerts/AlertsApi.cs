@@ -119,16 +119,18 @@ internal static class AlertsApi
     /// <summary>
     /// One step of an alert's history; <c>causes</c> is what the rule matched at a level change, as in the alert event.
     /// <c>actor</c> is the id of whoever took the step (a person, an adapter, or <c>engine</c>); <c>actorName</c> their
-    /// name as the hub knows it now, for people reading the history.
+    /// name as the hub knows it now, for people reading the history (LOOP-003); <c>organization</c> is the responsible
+    /// unit the step concerns, <c>assignee</c> the person an assignment assigned.
     /// </summary>
     internal sealed record AlertStepResponse(
         string Kind, string State, bool Cleared, string Level, string? PreviousLevel, DateTimeOffset At, string Actor,
         [property: Description("The name of the person or adapter that took the step; absent for the alert engine and for an actor since deleted.")] string? ActorName,
-        string? Note, string? Organization, object? Value, string? CapIdentifier, JsonElement? Causes)
+        string? Note, string? Organization, object? Value, string? CapIdentifier, JsonElement? Causes,
+        [property: Description("The person an assigned step assigned the unit's share to; absent for other steps and for a withdrawn assignment.")] ActorRef? Assignee)
     {
         public static AlertStepResponse From(AlertEvent e, IReadOnlyDictionary<string, string> names) => new(
             e.Kind, e.State.ToWire(), e.Cleared, e.Level.ToWire(), e.PreviousLevel?.ToWire(), Ms(e.At), e.Actor, names.GetValueOrDefault(e.Actor), e.Note, e.Organization,
-            (object?)e.Value ?? e.Text, e.CapIdentifier, e.Causes is null ? null : JsonDocument.Parse(e.Causes).RootElement.Clone());
+            (object?)e.Value ?? e.Text, e.CapIdentifier, e.Causes is null ? null : JsonDocument.Parse(e.Causes).RootElement.Clone(), ActorRef.Of(e.Person, names));
     }
 
     internal sealed record AlertDetailResponse(AlertResponse Alert, IReadOnlyList<AlertStepResponse> History, IReadOnlyList<TelemetryApi.ObservationResponse> Observations);
@@ -202,7 +204,7 @@ internal static class AlertsApi
         var messages = history.Where(e => e.MessageRecordId is not null).Select(e => e.MessageRecordId!.Value).Distinct().ToList();
         var observations = await db.Observations.AsNoTracking().Where(o => messages.Contains(o.MessageRecordId)).OrderBy(o => o.ObservedAt).ThenBy(o => o.Id).ToListAsync(context.RequestAborted);
         // People read a history by names: the actors' ids are people's or adapters' (user and client ids never collide).
-        var names = await ActorNames.LookupAsync(db, history.Select(e => e.Actor), context.RequestAborted);
+        var names = await ActorNames.LookupAsync(db, history.SelectMany(e => new[] { e.Actor, e.Person }), context.RequestAborted);
         return TypedResults.Ok(new AlertDetailResponse(
             await ResponseAsync(alert, db, options.Value, context.RequestAborted),
             history.Select(e => AlertStepResponse.From(e, names)).ToList(),

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace IntegrationHub.Gateway.ClosedLoop;
 
 /// <summary>One unit of an alert as its events and answers carry it.</summary>
-internal sealed record UnitSnapshot(string OrganizationId, string? Name, UnitRole Role, UnitState State);
+internal sealed record UnitSnapshot(string OrganizationId, string? Name, UnitRole Role, UnitState State, string? Assignee);
 
 /// <summary>What the alert book needs to render a save's events: each alert's units, and the actors' names.</summary>
 internal sealed class LoopSnapshot(IReadOnlyDictionary<long, List<UnitSnapshot>> units, IReadOnlyDictionary<string, string> names)
@@ -64,7 +64,7 @@ internal sealed class AlertRouting(HubDb db, IOptions<AlertOptions> options)
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        return await SnapshotAsync(steps.Select(s => s.Alert!.Id).Distinct().ToList(), steps.Select(s => s.Actor), cancellationToken);
+        return await SnapshotAsync(steps.Select(s => s.Alert!.Id).Distinct().ToList(), steps.SelectMany(s => new[] { s.Actor, s.Person }), cancellationToken);
     }
 
     /// <summary>The units the routing table gives an alert of this domain, district, profile and level, leads first.</summary>
@@ -187,10 +187,10 @@ internal sealed class AlertRouting(HubDb db, IOptions<AlertOptions> options)
     {
         var units = await db.AlertUnits.AsNoTracking()
             .Where(u => alertIds.Contains(u.AlertId) && u.State != UnitState.Removed)
-            .Join(db.Organizations, u => u.OrganizationId, o => o.Id, (u, o) => new { u.AlertId, u.Id, u.OrganizationId, o.Name, u.Role, u.State })
+            .Join(db.Organizations, u => u.OrganizationId, o => o.Id, (u, o) => new { u.AlertId, u.Id, u.OrganizationId, o.Name, u.Role, u.State, u.AssigneeId })
             .ToListAsync(cancellationToken);
         var byAlert = units.GroupBy(u => u.AlertId).ToDictionary(g => g.Key,
-            g => g.OrderBy(u => u.Role).ThenBy(u => u.Id).Select(u => new UnitSnapshot(u.OrganizationId, u.Name, u.Role, u.State)).ToList());
-        return new LoopSnapshot(byAlert, await ActorNames.LookupAsync(db, actors, cancellationToken));
+            g => g.OrderBy(u => u.Role).ThenBy(u => u.Id).Select(u => new UnitSnapshot(u.OrganizationId, u.Name, u.Role, u.State, u.AssigneeId)).ToList());
+        return new LoopSnapshot(byAlert, await ActorNames.LookupAsync(db, actors.Concat(units.Select(u => u.AssigneeId)), cancellationToken));
     }
 }

@@ -85,6 +85,12 @@ internal sealed class AlertUnit
 
     public long? AcknowledgedAt { get; set; }
     public string? AcknowledgedBy { get; set; }
+
+    /// <summary>The person of the unit who handles its share (LOOP-003); the unit's people may reassign it.</summary>
+    public string? AssigneeId { get; set; }
+
+    public long? AssignedAt { get; set; }
+    public string? AssignedBy { get; set; }
     public long? ResolvedAt { get; set; }
     public string? ResolvedBy { get; set; }
 

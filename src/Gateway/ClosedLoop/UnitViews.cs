@@ -30,6 +30,9 @@ internal sealed record UnitResponse(
     DateTimeOffset? ResolveBy,
     DateTimeOffset? AcknowledgedAt,
     ActorRef? AcknowledgedBy,
+    [property: Description("The person of the unit who handles its share.")] ActorRef? Assignee,
+    DateTimeOffset? AssignedAt,
+    ActorRef? AssignedBy,
     DateTimeOffset? ResolvedAt,
     ActorRef? ResolvedBy,
     [property: Description("What the unit found and did.")] string? Measures,
@@ -48,7 +51,7 @@ internal static class UnitViews
             .Join(db.Organizations, u => u.OrganizationId, o => o.Id, (u, o) => new { Unit = u, o.Name })
             .ToListAsync(cancellationToken);
         var names = await ActorNames.LookupAsync(db,
-            rows.SelectMany(r => new[] { r.Unit.RoutedBy, r.Unit.AcknowledgedBy, r.Unit.ResolvedBy, r.Unit.RemovedBy }), cancellationToken);
+            rows.SelectMany(r => new[] { r.Unit.RoutedBy, r.Unit.AcknowledgedBy, r.Unit.AssigneeId, r.Unit.AssignedBy, r.Unit.ResolvedBy, r.Unit.RemovedBy }), cancellationToken);
         var running = alerts.ToDictionary(a => a.Id, AlertDeadlines.Running);
         return rows
             .GroupBy(r => r.Unit.AlertId)
@@ -62,7 +65,7 @@ internal static class UnitViews
         u.OrganizationId, organizationName, u.Role.ToWire(), u.State.ToWire(), u.RouteId, Ms(u.RoutedAt), ActorRef.Of(u.RoutedBy, names),
         running && u.State == UnitState.Routed ? Ms(u.AcknowledgeDue) : null,
         running && u.State is UnitState.Routed or UnitState.Acknowledged ? Ms(u.ResolveDue) : null,
-        Ms(u.AcknowledgedAt), ActorRef.Of(u.AcknowledgedBy, names), Ms(u.ResolvedAt), ActorRef.Of(u.ResolvedBy, names), u.Measures,
+        Ms(u.AcknowledgedAt), ActorRef.Of(u.AcknowledgedBy, names), ActorRef.Of(u.AssigneeId, names), Ms(u.AssignedAt), ActorRef.Of(u.AssignedBy, names), Ms(u.ResolvedAt), ActorRef.Of(u.ResolvedBy, names), u.Measures,
         Ms(u.RemovedAt), ActorRef.Of(u.RemovedBy, names));
 
     private static DateTimeOffset Ms(long value) => DateTimeOffset.FromUnixTimeMilliseconds(value);

@@ -25,7 +25,23 @@ internal static class UnitsApi
     {
         var read = app.MapGroup("/v1/alerts/{alertId:long}").WithTags(Tag).RequireScope(Scopes.AlertsRead);
         read.MapGet("/units", ListAsync).WithName("ListAlertUnits")
-            .WithSummary("The alert's responsible units, each with its state, deadlines and feedback; removed units last.");
+            .WithSummary("The alert's responsible units, each with its state, deadlines, person and feedback; removed units last.");
+        read.MapGet("/comments", CommentsAsync).WithName("ListAlertComments").WithSummary("The alert's comments, oldest first, each with its author's name.");
+        read.MapPost("/comments", CommentAsync).WithName("CommentOnAlert")
+            .WithSummary("Comment on an alert: the operator, the device's owner and the alert's units (their responders too) may.")
+            .DocumentsProblem(StatusCodes.Status409Conflict, "The alert is closed (`alert.invalid-transition`).");
+        // A responder (scope alerts:read) takes the share assigned to them; the unit's officers (alerts:manage) any of its shares.
+        read.MapPost("/units/{organizationId}/acknowledge", (long alertId, string organizationId, NoteRequest? request, HttpContext context, HubDb db, TimeProvider time) =>
+                AcknowledgeAsync(alertId, organizationId, request?.Note, context, db, time))
+            .WithName("AcknowledgeAlertUnit").WithSummary("A unit acknowledges its share of an alert: someone there is on it.")
+            .WithDescription("Taken by the unit's people with `alerts:manage`, by the person the unit's share is assigned to, or by the operator.")
+            .DocumentsProblem(StatusCodes.Status409Conflict, "The unit has acknowledged already, or the alert is closed (`unit.invalid-transition`).");
+        read.MapPost("/units/{organizationId}/resolve", (long alertId, string organizationId, UnitResolveRequest request, HttpContext context, HubDb db, TimeProvider time) =>
+                ResolveAsync(alertId, organizationId, request, context, db, time))
+            .WithName("ResolveAlertUnit")
+            .WithSummary("A unit resolves its share of an alert with its feedback; when every unit has resolved, the alert is resolved.")
+            .WithDescription("Taken by the unit's people with `alerts:manage`, by the person the unit's share is assigned to, or by the operator.")
+            .DocumentsProblem(StatusCodes.Status409Conflict, "The unit has resolved already, or the alert is closed (`unit.invalid-transition`).");
 
         var manage = app.MapGroup("/v1/alerts/{alertId:long}").WithTags(Tag).RequireScope(Scopes.AlertsManage);
         manage.MapPost("/units", AddAsync).WithName("AddAlertUnit")
@@ -36,15 +52,9 @@ internal static class UnitsApi
         manage.MapPost("/reroute", RerouteAsync).WithName("RerouteAlert")
             .WithSummary("The operator re-routes an alert: to the units named, or, without `units`, to those the routing table gives now. Units that stay keep their state.")
             .DocumentsProblem(StatusCodes.Status409Conflict, "The alert is closed (`unit.invalid-transition`) or a sandbox drill (`alert.sandbox-drill`).");
-        manage.MapPost("/units/{organizationId}/acknowledge", (long alertId, string organizationId, NoteRequest? request, HttpContext context, HubDb db, TimeProvider time) =>
-                AcknowledgeAsync(alertId, organizationId, request?.Note, context, db, time))
-            .WithName("AcknowledgeAlertUnit").WithSummary("A unit acknowledges its share of an alert: someone there is on it.")
-            .DocumentsProblem(StatusCodes.Status409Conflict, "The unit has acknowledged already, or the alert is closed (`unit.invalid-transition`).");
-        manage.MapPost("/units/{organizationId}/resolve", (long alertId, string organizationId, UnitResolveRequest request, HttpContext context, HubDb db, TimeProvider time) =>
-                ResolveAsync(alertId, organizationId, request, context, db, time))
-            .WithName("ResolveAlertUnit")
-            .WithSummary("A unit resolves its share of an alert with its feedback; when every unit has resolved, the alert is resolved.")
-            .DocumentsProblem(StatusCodes.Status409Conflict, "The unit has resolved already, or the alert is closed (`unit.invalid-transition`).");
+        manage.MapPost("/units/{organizationId}/assign", AssignAsync).WithName("AssignAlertUnit")
+            .WithSummary("A unit assigns its share of an alert to one of its people, or reassigns it; `userId` null withdraws the assignment.")
+            .DocumentsProblem(StatusCodes.Status409Conflict, "The alert is closed (`unit.invalid-transition`).");
         return app;
     }
 
@@ -57,6 +67,14 @@ internal static class UnitsApi
     internal sealed record RerouteRequest(
         [property: Description("The units the alert goes to from now on; absent: those the routing table gives the alert now.")] IReadOnlyList<UnitRequest>? Units,
         string? Note);
+
+    /// <summary>Who handles a unit's share: one of the unit's active people; null withdraws the assignment.</summary>
+    internal sealed record AssignRequest(string? UserId, string? Note);
+
+    internal sealed record CommentRequest([property: Description("The comment, 1 to 2000 characters.")] string? Text);
+
+    /// <summary>A comment on an alert, with its author, and the unit the author spoke for when it is one of the alert's units.</summary>
+    internal sealed record CommentResponse(DateTimeOffset At, ActorRef Author, string? OrganizationId, string Text);
 
     /// <summary>A unit's feedback when it resolves its share.</summary>
     internal sealed record UnitResolveRequest(
@@ -153,6 +171,67 @@ internal static class UnitsApi
             return null;
         });
     }
+
+    /// <summary>Assigns a unit's share to one of its people (LOOP-003); assigning again reassigns it.</summary>
+    private static async Task<Results<Ok<AlertsApi.AlertResponse>, ProblemHttpResult>> AssignAsync(
+        long alertId, string organizationId, AssignRequest request, HttpContext context, HubDb db, TimeProvider time)
+    {
+        if (request.UserId is { } userId
+            && !await db.Users.AnyAsync(u => u.Id == userId && u.OrganizationId == organizationId && u.Status == Users.UserStatus.Active, context.RequestAborted))
+        {
+            return new RequestValidator().Add(ErrorCodes.InvalidValue, "/userId", $"No active person of '{organizationId}' with id '{userId}': assign one of the unit's people (GET /v1/users).").Problem(context);
+        }
+        return await UnitStepAsync(alertId, organizationId, context, db, time, (work, unit, now) =>
+        {
+            (unit.AssigneeId, unit.AssignedAt, unit.AssignedBy) = (request.UserId, now, work.Actor);
+            work.Book.Act(work.Alert, "assigned", work.Alert.State, work.Actor, request.Note, organizationId, now, request.UserId);
+            return null;
+        });
+    }
+
+    private static async Task<Results<Ok<CommentResponse[]>, ProblemHttpResult>> CommentsAsync(long alertId, HubDb db, TimeProvider time, HttpContext context)
+    {
+        if (!await (await AlertsApi.VisibleAsync(context, db, time)).AnyAsync(a => a.Id == alertId, context.RequestAborted))
+        {
+            return AlertNotFound(context, alertId);
+        }
+        var steps = await db.AlertEvents.AsNoTracking().Where(e => e.AlertId == alertId && e.Kind == CommentKind).OrderBy(e => e.Id).ToListAsync(context.RequestAborted);
+        var names = await ActorNames.LookupAsync(db, steps.Select(s => s.Actor), context.RequestAborted);
+        return TypedResults.Ok(steps.Select(s => new CommentResponse(DateTimeOffset.FromUnixTimeMilliseconds(s.At), ActorRef.Of(s.Actor, names)!, s.Organization, s.Note ?? "")).ToArray());
+    }
+
+    /// <summary>A comment is a step of the alert's history (kind <c>commented</c>) and an alert event, like every other step.</summary>
+    private static async Task<Results<Ok<CommentResponse>, ProblemHttpResult>> CommentAsync(long alertId, CommentRequest request, HttpContext context, HubDb db, TimeProvider time)
+    {
+        if (string.IsNullOrWhiteSpace(request.Text) || request.Text.Length > 2000)
+        {
+            return new RequestValidator().Add(request.Text is null ? ErrorCodes.MissingField : ErrorCodes.InvalidValue, "/text", "A comment of 1 to 2000 characters.").Problem(context);
+        }
+        var caller = context.Caller();
+        var alert = await (await AlertsApi.VisibleAsync(context, db, time, tracked: true)).FirstOrDefaultAsync(a => a.Id == alertId, context.RequestAborted);
+        if (alert is null)
+        {
+            return AlertNotFound(context, alertId);
+        }
+        if (!await AlertsApi.HandlesAsync(caller, alert, db, context.RequestAborted))
+        {
+            return ProblemResults.Problem(context, ErrorCodes.InsufficientScope, "Only the operator, the device's owner and the alert's units comment on it.", status: StatusCodes.Status403Forbidden);
+        }
+        if (alert.State == AlertState.Closed)
+        {
+            return ProblemResults.Problem(context, ErrorCodes.AlertInvalidTransition, "The alert is closed: its record is archived.");
+        }
+        var unit = await db.AlertUnits.AnyAsync(u => u.AlertId == alertId && u.OrganizationId == caller.OrganizationId && u.State != UnitState.Removed, context.RequestAborted)
+            ? caller.OrganizationId : null;
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var book = context.RequestServices.GetRequiredService<AlertBook>();
+        book.Act(alert, CommentKind, alert.State, caller.ClientId, request.Text, unit, now);
+        await book.SaveAsync(context.RequestAborted);
+        var names = await ActorNames.LookupAsync(db, [caller.ClientId], context.RequestAborted);
+        return TypedResults.Ok(new CommentResponse(DateTimeOffset.FromUnixTimeMilliseconds(now), ActorRef.Of(caller.ClientId, names)!, unit, request.Text));
+    }
+
+    public const string CommentKind = "commented";
 
     /// <summary>A unit acknowledges its share (LOOP-002); the alert is acknowledged with its first unit.</summary>
     public static Task<Results<Ok<AlertsApi.AlertResponse>, ProblemHttpResult>> AcknowledgeAsync(
@@ -350,9 +429,11 @@ internal static class UnitsApi
         return await CommitAsync(alert, context, db, work =>
         {
             var unit = work.Units.FirstOrDefault(u => u.OrganizationId == organizationId && u.State != UnitState.Removed);
-            return Task.FromResult(unit is null
-                ? new Refusal(ErrorCodes.UnitNotFound, $"'{organizationId}' is not a responsible unit of alert {alertId}.")
-                : step(work, unit, time.GetUtcNow().ToUnixTimeMilliseconds()));
+            return Task.FromResult(unit is null ? new Refusal(ErrorCodes.UnitNotFound, $"'{organizationId}' is not a responsible unit of alert {alertId}.")
+                // The unit's officers take any of its steps; a responder only those of the share assigned to them.
+                : !caller.IsOperator && !caller.Scopes.Contains(Scopes.AlertsManage) && unit.AssigneeId != caller.ClientId
+                    ? new Refusal(ErrorCodes.InsufficientScope, "Only the unit's officers (alerts:manage) and the person its share is assigned to take the unit's steps.")
+                    : step(work, unit, time.GetUtcNow().ToUnixTimeMilliseconds()));
         });
     }
 
@@ -365,7 +446,7 @@ internal static class UnitsApi
         var work = new Work(alert, units, book, services.GetRequiredService<AlertRouting>(), context.Caller().ClientId);
         if (await change(work) is { } refusal)
         {
-            return ProblemResults.Problem(context, refusal.Code, refusal.Detail);
+            return ProblemResults.Problem(context, refusal.Code, refusal.Detail, status: refusal.Code == ErrorCodes.InsufficientScope ? StatusCodes.Status403Forbidden : null);
         }
         await book.SaveAsync(context.RequestAborted);
         return TypedResults.Ok(await AlertsApi.ResponseAsync(alert, db, services.GetRequiredService<IOptions<AlertOptions>>().Value, context.RequestAborted));

@@ -136,33 +136,52 @@ internal sealed partial class CommandDispatcher(
             return;
         }
         var webhook = await db.CommandWebhooks.AsNoTracking().FirstOrDefaultAsync(w => w.AdapterId == command.AdapterId, cancellationToken);
-        var (channel, error) = adapter is null or { Status: AdapterStatus.Suspended } ? ("none", "The adapter is suspended or gone; the command waits until it expires.")
-            : webhook is not null ? ("webhook", await PostAsync(webhook, command, cancellationToken))
-            : mqttOptions.Value.Enabled ? ("mqtt", await PublishAsync(command, cancellationToken))
-            : ("none", "The adapter has no command webhook and the hub's MQTT is off.");
+        var suspended = adapter is null or { Status: AdapterStatus.Suspended };
+        var channel = suspended ? null
+            : webhook is not null ? "webhook"
+            : mqttOptions.Value.Enabled ? "mqtt"
+            : null;
+        if (channel is null)
+        {
+            var reason = suspended ? "The adapter is suspended or gone; the command waits until it expires." : "The adapter has no command webhook and the hub's MQTT is off.";
+            metrics.Delivery(command.Command, "none", false);
+            DeliveryFailed(logger, command.Id, "none", reason);
+            db.DeviceCommandSteps.Add(new DeviceCommandStep { CommandKey = command.Key, At = time.GetUtcNow(), Step = "delivery-failed", Actor = "hub", Detail = Truncate($"Delivery {command.Attempts}: {reason}") });
+            await db.SaveChangesAsync(cancellationToken);
+            db.ChangeTracker.Clear();
+            return;
+        }
+        // CMD-006: "sent" is stored before the hand-off, because a fast adapter's answer can be stored before the hand-off
+        // returns; stored after, the trail would read accepted before sent. A failed hand-off turns the step into a failure.
+        var sent = new DeviceCommandStep { CommandKey = command.Key, At = time.GetUtcNow(), Step = "sent", Actor = "hub", Channel = channel, Detail = $"Delivery {command.Attempts}." };
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            var sending = await db.DeviceCommands
+                .Where(c => c.Key == command.Key && (c.Status == CommandStatus.Pending || c.Status == CommandStatus.Sent))
+                .ExecuteUpdateAsync(set => set.SetProperty(c => c.Status, CommandStatus.Sent).SetProperty(c => c.Channel, channel).SetProperty(c => c.UpdatedAt, sent.At), cancellationToken);
+            if (sending == 0)
+            {
+                return; // answered (or expired) since the claim: nothing goes out after that
+            }
+            db.DeviceCommandSteps.Add(sent);
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        db.ChangeTracker.Clear();
+        var error = channel == "webhook" ? await PostAsync(webhook!, command, cancellationToken) : await PublishAsync(command, cancellationToken);
         metrics.Delivery(command.Command, channel, error is null);
-        var at = time.GetUtcNow();
         if (error is null)
         {
-            await db.DeviceCommands.Where(c => c.Key == command.Key && c.Status == CommandStatus.Pending)
-                .ExecuteUpdateAsync(set => set.SetProperty(c => c.Status, CommandStatus.Sent).SetProperty(c => c.UpdatedAt, at), cancellationToken);
-            await db.DeviceCommands.Where(c => c.Key == command.Key).ExecuteUpdateAsync(set => set.SetProperty(c => c.Channel, channel), cancellationToken);
+            return;
         }
-        else
-        {
-            DeliveryFailed(logger, command.Id, channel, error);
-        }
-        db.DeviceCommandSteps.Add(new DeviceCommandStep
-        {
-            CommandKey = command.Key,
-            At = at,
-            Step = error is null ? "sent" : "delivery-failed",
-            Actor = "hub",
-            Channel = channel == "none" ? null : channel,
-            Detail = error is null ? $"Delivery {command.Attempts}." : Truncate($"Delivery {command.Attempts}: {error}"),
-        });
-        await db.SaveChangesAsync(cancellationToken);
-        db.ChangeTracker.Clear();
+        DeliveryFailed(logger, command.Id, channel, error);
+        var detail = Truncate($"Delivery {command.Attempts}: {error}");
+        await db.DeviceCommandSteps.Where(s => s.Id == sent.Id)
+            .ExecuteUpdateAsync(set => set.SetProperty(s => s.Step, "delivery-failed").SetProperty(s => s.Detail, detail), cancellationToken);
+        // Still pending when no delivery ever went through (an answer meanwhile has moved it on, and stays).
+        await db.DeviceCommands
+            .Where(c => c.Key == command.Key && c.Status == CommandStatus.Sent && !db.DeviceCommandSteps.Any(s => s.CommandKey == command.Key && s.Step == "sent"))
+            .ExecuteUpdateAsync(set => set.SetProperty(c => c.Status, CommandStatus.Pending), cancellationToken);
     }
 
     private async Task RefuseAsync(HubDb db, DeviceCommand command, string detail, CancellationToken cancellationToken)

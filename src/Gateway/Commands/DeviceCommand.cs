@@ -70,7 +70,7 @@ internal enum CommandStatus
     /// <summary>Stored, not yet delivered.</summary>
     Pending,
 
-    /// <summary>Delivered at least once (published at QoS 1, or taken by the webhook with a 2xx); awaiting the adapter's answer.</summary>
+    /// <summary>Handed to the broker (QoS 1) or the command webhook at least once; awaiting the adapter's answer. Set as the hand-off starts, and back to pending if no hand-off ever went through.</summary>
     Sent,
 
     /// <summary>The adapter took it: it is never delivered again.</summary>

@@ -7,6 +7,7 @@ using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Mqtt;
 using IntegrationHub.Gateway.Storage;
+using IntegrationHub.Gateway.Users;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -102,6 +103,7 @@ internal static class ProviderStatesApi
         using var hub = new HubCaller(new Uri($"{context.Request.Scheme}://{context.Request.Host}"));
         var adminToken = await hub.TokenAsync(adminId, adminSecret, context.RequestAborted);
         string Param(string name) => change.Params?.GetValueOrDefault(name).GetString() ?? throw new BadHttpRequestException($"State '{change.State}' needs the parameter '{name}'.");
+        string? OptionalParam(string name) => change.Params?.GetValueOrDefault(name) is { ValueKind: JsonValueKind.String } value ? value.GetString() : null;
 
         var values = new JsonObject { ["adminToken"] = adminToken, ["accessToken"] = adminToken };
         var cancellationToken = context.RequestAborted;
@@ -188,7 +190,22 @@ internal static class ProviderStatesApi
                     var unitApp = await hub.EnsureAsync(adminToken, $"/v1/organizations/{unitId}/adapters", new { id = unitId + "-app", name = "Contract unit", scopes = new[] { Scopes.AlertsRead, Scopes.AlertsManage } }, cancellationToken)
                         ?? await hub.PostAsync(adminToken, $"/v1/adapters/{unitId}-app/secret", new { }, cancellationToken);
                     values["unitToken"] = await hub.TokenAsync(unitId + "-app", unitApp!["clientSecret"]!.GetValue<string>(), cancellationToken);
-                    await hub.PostAsync(adminToken, $"/v1/alerts/{alertId}/units", new { organizationId = unitId, role = "lead" }, cancellationToken);
+                    // Set-ups are retried when one times out: each step tolerates having been taken already.
+                    await hub.EnsureAsync(adminToken, $"/v1/alerts/{alertId}/units", new { organizationId = unitId, role = "lead" }, cancellationToken);
+                    if (OptionalParam("responder") is { } responder)
+                    {
+                        // A person of the unit to assign: invited, then active as if they had accepted (no browser here).
+                        await hub.EnsureAsync(adminToken, "/v1/users", new { email = responder, name = "Zhao Responder", role = "responder", organizationId = unitId }, cancellationToken);
+                        var unitPeople = await hub.SendAsync(HttpMethod.Get, adminToken, $"/v1/users?organization={unitId}", null, cancellationToken);
+                        var responderId = unitPeople!.AsArray().Single(p => p!["email"]!.GetValue<string>() == responder)!["id"]!.GetValue<string>();
+                        await context.RequestServices.GetRequiredService<HubDb>().Users.Where(u => u.Id == responderId)
+                            .ExecuteUpdateAsync(u => u.SetProperty(x => x.Status, UserStatus.Active), cancellationToken);
+                        values["userId"] = responderId;
+                    }
+                    if (OptionalParam("comment") is { } comment)
+                    {
+                        await hub.PostAsync(adminToken, $"/v1/alerts/{alertId}/comments", new { text = comment }, cancellationToken);
+                    }
                 }
                 else if (change.State == "an alert with an overdue responsible unit")
                 {

@@ -16,7 +16,8 @@ internal static class AuditApi
         return app;
     }
 
-    internal sealed record AuditResponse(long Id, DateTimeOffset At, string Actor, string Action, string Target, string? Details);
+    /// <summary>One audited action; <c>actor</c> is the id of the client or person, <c>actorName</c> the name to show.</summary>
+    internal sealed record AuditResponse(long Id, DateTimeOffset At, string Actor, string Action, string Target, string? Details, string? ActorName = null);
 
     private static async Task<Results<Ok<Page<AuditResponse>>, ProblemHttpResult>> ListAsync(HubDb db, HttpContext context, int? limit = null, string? cursor = null)
     {
@@ -27,7 +28,8 @@ internal static class AuditApi
         var take = Cursors.Limit(limit);
         var entries = await db.Audit.AsNoTracking().Where(a => a.Id < before).OrderByDescending(a => a.Id).Take(take + 1).ToListAsync(context.RequestAborted);
         var next = entries.Count > take ? Cursors.Encode(entries[take - 1].Id) : null;
+        var names = await ClosedLoop.ActorNames.LookupAsync(db, entries.Select(a => a.Actor), context.RequestAborted);
         return TypedResults.Ok(new Page<AuditResponse>(
-            entries.Take(take).Select(a => new AuditResponse(a.Id, a.At, a.Actor, a.Action, a.Target, a.Details)).ToList(), next));
+            entries.Take(take).Select(a => new AuditResponse(a.Id, a.At, a.Actor, a.Action, a.Target, a.Details, names.GetValueOrDefault(a.Actor))).ToList(), next));
     }
 }

@@ -197,11 +197,14 @@ internal static partial class AccountEndpoints
         });
     }
 
-    /// <summary>Back where the person was going, if that is on this hub; else the console (operator) or the developer pages.</summary>
+    /// <summary>
+    /// Back where the person was going, if that is on this hub; else the console (the operator, and the people of a
+    /// responsible unit, whose work is its alerts) or the developer pages.
+    /// </summary>
     private static string LocalOrHome(string? returnUrl, User user) =>
         returnUrl is { Length: > 1 } url && url[0] == '/' && url[1] is not '/' and not '\\'
             ? url
-            : user.OrganizationId == Organization.OperatorId ? "/console" : "/developer";
+            : user.OrganizationId == Organization.OperatorId || user.Role is UserRole.Lead or UserRole.Officer or UserRole.Responder ? "/console" : "/developer";
 
     [LoggerMessage(EventId = 7001, Level = LogLevel.Warning, Message = "Account {UserId} locked after repeated failed sign-ins")]
     private static partial void Locked(ILogger logger, string userId);

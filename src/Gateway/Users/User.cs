@@ -11,6 +11,21 @@ internal enum UserRole
 
     /// <summary>Builds the organization's integration: adapters, devices, subscriptions; reads its data and alerts.</summary>
     Developer,
+
+    /// <summary>
+    /// A responsible unit's lead (单位负责人): handles the alerts routed to the unit, assigns its people, manages them, and
+    /// reads their contact details.
+    /// </summary>
+    Lead,
+
+    /// <summary>The unit's on-duty officer (值班员): acknowledges, assigns, comments on and resolves the unit's alerts.</summary>
+    Officer,
+
+    /// <summary>
+    /// A responder (处置人员): reads the unit's alerts and comments on them; acknowledges and resolves the unit's share
+    /// of the alerts assigned to them.
+    /// </summary>
+    Responder,
 }
 
 internal enum UserStatus
@@ -34,6 +49,10 @@ internal sealed class User
     public required string Email { get; init; }
 
     public required string Name { get; set; }
+
+    /// <summary>A mobile number for notifications. Personal data: only the person, their organization's people managers and the operator read it.</summary>
+    public string? Phone { get; set; }
+
     public UserRole Role { get; set; }
     public UserStatus Status { get; set; }
     public string? PasswordHash { get; set; }

@@ -27,6 +27,11 @@ internal sealed class UserAccess(HubDb db, TimeProvider time)
         [UserRole.Operator] = new[] { Scopes.Admin, Scopes.TelemetryRead, Scopes.AlertsRead, Scopes.AlertsManage, Scopes.DevicesCommand, Scopes.SubscriptionsManage, Scopes.OrganizationManage, Scopes.UsersManage }.ToFrozenSet(),
         [UserRole.Admin] = new[] { Scopes.TelemetryRead, Scopes.AlertsRead, Scopes.AlertsManage, Scopes.DevicesCommand, Scopes.SubscriptionsManage, Scopes.OrganizationManage, Scopes.UsersManage }.ToFrozenSet(),
         [UserRole.Developer] = new[] { Scopes.TelemetryRead, Scopes.AlertsRead, Scopes.SubscriptionsManage, Scopes.OrganizationManage }.ToFrozenSet(),
+        // The closed loop's roles (LOOP-003): a unit's lead manages its people; officers handle its alerts; responders act
+        // on what is assigned to them, which the alert endpoints check by person rather than by scope.
+        [UserRole.Lead] = new[] { Scopes.TelemetryRead, Scopes.AlertsRead, Scopes.AlertsManage, Scopes.UsersManage }.ToFrozenSet(),
+        [UserRole.Officer] = new[] { Scopes.TelemetryRead, Scopes.AlertsRead, Scopes.AlertsManage }.ToFrozenSet(),
+        [UserRole.Responder] = new[] { Scopes.TelemetryRead, Scopes.AlertsRead }.ToFrozenSet(),
     }.ToFrozenDictionary();
 
     public static IReadOnlySet<string> ScopesOf(UserRole role) => RoleScopes[role];

@@ -12,6 +12,7 @@ internal sealed class UserConfiguration : IEntityTypeConfiguration<User>
         entity.Property(u => u.Id).HasMaxLength(40);
         entity.Property(u => u.Email).HasMaxLength(254);
         entity.Property(u => u.Name).HasMaxLength(200);
+        entity.Property(u => u.Phone).HasMaxLength(24);
         entity.Property(u => u.Role).HasConversion<string>().HasMaxLength(16);
         entity.Property(u => u.Status).HasConversion<string>().HasMaxLength(16);
         entity.HasIndex(u => u.Email).IsUnique();

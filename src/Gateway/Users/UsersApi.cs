@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using IntegrationHub.Conformance.Spec;
@@ -23,8 +24,10 @@ internal static partial class UsersApi
 {
     public static IEndpointRouteBuilder MapUsers(this IEndpointRouteBuilder app)
     {
+        app.MapGet("/v1/users", ListAsync).WithTags("People").RequireAuthorization(HubPolicies.PeopleReaders).WithName("ListUsers")
+            .WithSummary("The organization's people (the operator: any organization's, with `organization`), to manage them or to assign them to alerts.")
+            .WithDescription("E-mail addresses and phone numbers are personal data (LOOP-003): they are in the answer only for the person themselves, for those who manage the organization's people (`users:manage`: its admins and unit leads) and for the operator.");
         var group = app.MapGroup("/v1/users").WithTags("People").RequireScope(Scopes.UsersManage);
-        group.MapGet("/", ListAsync).WithName("ListUsers").WithSummary("The organization's people (the operator: any organization's, with `organization`).");
         group.MapPost("/", InviteAsync).WithName("InviteUser")
             .WithSummary("Invite a person: the answer carries the invitation link, shown only this once.");
         group.MapPost("/{userId}/invitation", ReinviteAsync).WithName("ReissueInvitation").WithSummary("A new invitation link for someone who has not accepted yet; the old link stops working.");
@@ -34,6 +37,12 @@ internal static partial class UsersApi
         group.MapPost("/{userId}/password-reset", ResetPasswordAsync).WithName("ResetUserPassword")
             .WithSummary("Reset a person's password: the old one stops working, every session of the person ends, and the answer carries a link, shown only this once, with which the person chooses a new one.")
             .DocumentsProblem(StatusCodes.Status409Conflict, "The person is the caller (who changes the own password with POST /v1/me/password), has not accepted an invitation yet (reissue it), or is disabled (`user.invalid-transition`).");
+        group.MapPut("/{userId}/contact", (string userId, ContactRequest request, HubDb db, TimeProvider time, HttpContext context) => SetContactAsync(userId, request, db, time, context))
+            .WithName("SetUserContact").WithSummary("Set a person's contact details for notifications.");
+        app.MapPut("/v1/me/contact", (ContactRequest request, HubDb db, TimeProvider time, HttpContext context) => SetContactAsync(null, request, db, time, context))
+            .WithTags("People").WithName("SetMyContact").RequireAuthorization(HubPolicies.ActiveClient)
+            .WithSummary("A person sets their own contact details for notifications.")
+            .DocumentsProblem(StatusCodes.Status404NotFound, "The caller is a client, not a person (`user.not-found`).");
         app.MapGet("/v1/me", Me).WithTags("People").WithName("GetCaller").RequireAuthorization(HubPolicies.ActiveClient)
             .WithSummary("Who is calling: the client or the person, the organization and the scopes the hub grants now.");
         app.MapPost("/v1/me/password", ChangeOwnPasswordAsync).WithTags("People").WithName("ChangeOwnPassword").RequireAuthorization(HubPolicies.ActiveClient)
@@ -45,15 +54,38 @@ internal static partial class UsersApi
         return app;
     }
 
-    internal sealed record InviteRequest(string? Email, string? Name, string? Role, string? OrganizationId);
+    internal sealed record InviteRequest(string? Email, string? Name, string? Role, string? OrganizationId, [property: Description("A mobile number for notifications (personal data).")] string? Phone = null);
+
+    /// <summary>A person's contact details for notifications; personal data (LOOP-003).</summary>
+    internal sealed record ContactRequest([property: Description("A mobile number, digits with an optional leading + (5 to 20); null removes it.")] string? Phone);
 
     internal sealed record RoleRequest(string? Role);
 
-    internal sealed record UserResponse(string Id, string OrganizationId, string Email, string Name, string Role, string Status, DateTimeOffset CreatedAt, DateTimeOffset? LastSignInAt)
+    /// <summary>A person. <c>email</c> and <c>phone</c> are personal data: absent unless the caller may read them (LOOP-003).</summary>
+    internal sealed record UserResponse(string Id, string OrganizationId, string? Email, string Name, string Role, string Status, DateTimeOffset CreatedAt, DateTimeOffset? LastSignInAt, string? Phone = null)
     {
-        public static UserResponse Of(User u) => new(u.Id, u.OrganizationId, u.Email, u.Name, Wire(u.Role), Wire(u.Status),
-            DateTimeOffset.FromUnixTimeMilliseconds(u.CreatedAt), u.LastSignInAt is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null);
+        public static UserResponse Of(User u, bool contacts = true) => new(u.Id, u.OrganizationId, contacts ? u.Email : null, u.Name, Wire(u.Role), Wire(u.Status),
+            DateTimeOffset.FromUnixTimeMilliseconds(u.CreatedAt), u.LastSignInAt is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null, contacts ? u.Phone : null);
     }
+
+    /// <summary>
+    /// Whether the caller may read a person's e-mail address and phone number (LOOP-003): the person, those who manage
+    /// the person's organization's people (its admins and unit leads), and the operator.
+    /// </summary>
+    public static bool ReadsContacts(Caller caller, User user) =>
+        caller.ClientId == user.Id || caller.IsOperator || (caller.OrganizationId == user.OrganizationId && caller.Scopes.Contains(Scopes.UsersManage));
+
+    /// <summary>
+    /// Whether the caller may grant a role, or manage a person who holds it. A person needs every scope the role carries,
+    /// so that a unit's lead (users:manage) manages its officers and responders but neither makes nor manages an admin
+    /// (LOOP-003). A client's scopes were chosen for it by the organization's admins, who may give an application the
+    /// management of their people.
+    /// </summary>
+    private static bool Outranks(HttpContext context, UserRole role) =>
+        context.Caller().IsOperator || !UserAccess.IsUser(context.User) || UserAccess.ScopesOf(role).IsSubsetOf(context.Caller().Scopes);
+
+    private static ProblemHttpResult Outranked(HttpContext context, UserRole role) => ProblemResults.Problem(context, ErrorCodes.InsufficientScope,
+        $"The role {Wire(role)} carries scopes you do not hold: only someone who holds them all grants it or manages its people.", status: StatusCodes.Status403Forbidden);
 
     internal sealed record InvitationResponse(UserResponse User, string InvitationUrl, DateTimeOffset ExpiresAt);
 
@@ -82,7 +114,7 @@ internal static partial class UsersApi
             return ProblemResults.Problem(context, ErrorCodes.OrganizationNotFound, $"No organization '{organizationId}' among those you manage.");
         }
         var users = await db.Users.AsNoTracking().Where(u => u.OrganizationId == organizationId).OrderBy(u => u.Email).ToListAsync(context.RequestAborted);
-        return TypedResults.Ok(users.Select(UserResponse.Of).ToArray());
+        return TypedResults.Ok(users.Select(u => UserResponse.Of(u, ReadsContacts(caller, u))).ToArray());
     }
 
     private static async Task<Results<Created<InvitationResponse>, ProblemHttpResult>> InviteAsync(
@@ -92,6 +124,7 @@ internal static partial class UsersApi
         var check = new RequestValidator();
         check.Text(request.Email, "/email", Email(), "An email address.");
         check.Text(request.Name, "/name", Patterns.Name(), "A name of 1 to 200 characters, without leading or trailing spaces.");
+        check.Text(request.Phone, "/phone", Phone(), PhoneRule, required: false);
         var role = ParseRole(check, request.Role);
         if (check.Failed)
         {
@@ -101,6 +134,10 @@ internal static partial class UsersApi
         if (!caller.IsOperator && organizationId != caller.OrganizationId)
         {
             return ProblemResults.Problem(context, ErrorCodes.OrganizationNotFound, $"No organization '{organizationId}' among those you manage.");
+        }
+        if (!Outranks(context, role!.Value))
+        {
+            return Outranked(context, role.Value);
         }
         if (!await db.Organizations.AnyAsync(o => o.Id == organizationId, context.RequestAborted))
         {
@@ -122,6 +159,7 @@ internal static partial class UsersApi
             OrganizationId = organizationId,
             Email = email,
             Name = request.Name!,
+            Phone = request.Phone,
             Role = role!.Value,
             Status = UserStatus.Invited,
             SecurityStamp = PasswordHashing.NewStamp(),
@@ -149,6 +187,10 @@ internal static partial class UsersApi
         if (check.Failed)
         {
             return check.Problem(context);
+        }
+        if (!Outranks(context, role!.Value))
+        {
+            return Outranked(context, role.Value);
         }
         return await ChangeAsync(userId, "user.role", db, time, context,
             user => (role == UserRole.Operator) != (user.OrganizationId == Organization.OperatorId) ? "The operator role belongs to the operator organization, and only to it."
@@ -240,6 +282,10 @@ internal static partial class UsersApi
         {
             return ProblemResults.Problem(context, ErrorCodes.UserNotFound, $"No user '{userId}' in your organization.");
         }
+        if (!Outranks(context, user.Role))
+        {
+            return Outranked(context, user.Role);
+        }
         if (refuse(user) is { } reason)
         {
             return ProblemResults.Problem(context, ErrorCodes.UserInvalidTransition, reason);
@@ -250,6 +296,38 @@ internal static partial class UsersApi
         await db.SaveChangesAsync(context.RequestAborted);
         return TypedResults.Ok(result);
     }
+
+    /// <summary>Contact details: the person's own (<paramref name="userId"/> null), or a person's the caller manages.</summary>
+    private static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> SetContactAsync(string? userId, ContactRequest request, HubDb db, TimeProvider time, HttpContext context)
+    {
+        var check = new RequestValidator();
+        check.Text(request.Phone, "/phone", Phone(), PhoneRule, required: false);
+        if (check.Failed)
+        {
+            return check.Problem(context);
+        }
+        var caller = context.Caller();
+        var id = userId ?? caller.ClientId;
+        var user = await db.Users.FirstOrDefaultAsync(u => u.Id == id && (userId == null || caller.IsOperator || u.OrganizationId == caller.OrganizationId), context.RequestAborted);
+        if (user is null)
+        {
+            return ProblemResults.Problem(context, ErrorCodes.UserNotFound, userId is null ? "Only a person signed in to the portal has contact details." : $"No user '{userId}' in your organization.");
+        }
+        if (userId is not null && !Outranks(context, user.Role))
+        {
+            return Outranked(context, user.Role);
+        }
+        user.Phone = request.Phone;
+        // The audit says that the details changed, not what they are: they are personal data.
+        db.Record(time.GetUtcNow(), caller.ClientId, "user.contact", user.Id);
+        await db.SaveChangesAsync(context.RequestAborted);
+        return TypedResults.Ok(UserResponse.Of(user));
+    }
+
+    private const string PhoneRule = "A mobile number: digits, with an optional leading +, 5 to 20 of them.";
+
+    [GeneratedRegex(@"^\+?[0-9]{5,20}$")]
+    private static partial Regex Phone();
 
     private static InvitationResponse Invite(User user, DateTimeOffset now, UserOptions options, HttpContext context)
     {
@@ -277,7 +355,7 @@ internal static partial class UsersApi
         {
             return parsed;
         }
-        check.Add(ErrorCodes.InvalidValue, "/role", "One of operator, admin, developer.");
+        check.Add(ErrorCodes.InvalidValue, "/role", "One of operator, admin, developer, lead, officer, responder.");
         return null;
     }
 

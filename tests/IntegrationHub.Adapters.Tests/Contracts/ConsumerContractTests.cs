@@ -66,7 +66,7 @@ public sealed class ConsumerContractTests
         var onboarding = await OnboardingAsync(admin, sdk.GetRequiredService<IMqttCredentialsApi>());
         var administration = await AdministrationAsync(admin);
         var spec = await SpecAsync(specs, sdk.GetRequiredService<IWarningsApi>());
-        var loop = await ClosedLoopAsync(sdk.GetRequiredService<IClosedLoopApi>(), sdk.GetRequiredService<IAlertsApi>());
+        var loop = await ClosedLoopAsync(sdk.GetRequiredService<IClosedLoopApi>(), sdk.GetRequiredService<IAlertsApi>(), sdk.GetRequiredService<IUsersApi>());
         var upstreams = await UpstreamsAsync(sdk.GetRequiredService<IUpstreamsApi>());
         var commands = await CommandsAsync(sdk.GetRequiredService<ICommandsApi>());
 
@@ -143,7 +143,8 @@ public sealed class ConsumerContractTests
     /// <summary>The closed loop's interactions: the routing table and an alert's responsible units.</summary>
     private sealed record ClosedLoopCalls(
         IReadOnlyList<Route> Routes, Route Created, Route Updated, RouteMatch Match, IReadOnlyList<AlertUnit> Units, Alert Added, Alert Removed, Alert Rerouted,
-        Alert UnitAcknowledged, Alert UnitResolved, IntegrationHubException UnitsOpen, IReadOnlyList<OverdueShare> Overdue)
+        Alert UnitAcknowledged, Alert UnitResolved, IntegrationHubException UnitsOpen, IReadOnlyList<OverdueShare> Overdue,
+        Alert Assigned, IReadOnlyList<Comment> Comments, Comment Commented, User Contact)
     {
         public void Check()
         {
@@ -162,10 +163,14 @@ public sealed class ConsumerContractTests
             var overdue = Assert.Single(Overdue);
             Assert.Equal(("pact-overdue-unit", UnitStates.Routed, "acknowledge"), (overdue.OrganizationId, overdue.State, Assert.Single(overdue.Missed)));
             Assert.Equal(overdue.AcknowledgeBy, overdue.OverdueSince);
+            Assert.Equal("Zhao Responder", Assigned.Units[0].Assignee!.Name);
+            Assert.Equal(("district informed by phone", "Hub administrator"), (Comments[0].Text, Comments[0].Author.Name));
+            Assert.Equal("pact-comment-unit", Commented.OrganizationId);
+            Assert.Equal("+8613800000000", Contact.Phone);
         }
     }
 
-    private static async Task<ClosedLoopCalls> ClosedLoopAsync(IClosedLoopApi loop, IAlertsApi alerts)
+    private static async Task<ClosedLoopCalls> ClosedLoopAsync(IClosedLoopApi loop, IAlertsApi alerts, IUsersApi users)
     {
         var routes = await loop.ListRoutesAsync("heating");
         var created = await loop.CreateRouteAsync(new RouteRequest("heating", UnitRoles.Lead, "pact-route-create", "370202", Note: "heating network: district department on duty"));
@@ -181,7 +186,11 @@ public sealed class ConsumerContractTests
             await loop.AcknowledgeAlertUnitAsync(22, "pact-units-ack-unit", new NoteRequest("crew on the way")),
             await loop.ResolveAlertUnitAsync(23, "pact-units-resolve-unit", new ResolveUnitRequest("valve closed, well ventilated")),
             await Assert.ThrowsAsync<IntegrationHubException>(() => alerts.ResolveAlertAsync(24, new NoteRequest("done?"))),
-            await loop.ListOverdueAsync(unit: "pact-overdue-unit"));
+            await loop.ListOverdueAsync(unit: "pact-overdue-unit"),
+            await loop.AssignAlertUnitAsync(25, "pact-assign-unit", new AssignRequest("u-0123456789abcdef", "Zhao goes on site")),
+            await loop.ListAlertCommentsAsync(26),
+            await loop.CommentOnAlertAsync(27, new CommentRequest("crew on site, measuring")),
+            await users.SetUserContactAsync("u-0123456789abcdef", new ContactRequest("+8613800000000")));
     }
 
     /// <summary>The maintenance and site-parameter interactions.</summary>

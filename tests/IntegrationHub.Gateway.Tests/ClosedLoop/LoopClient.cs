@@ -63,6 +63,26 @@ internal static class LoopClient
         return await response.ShouldBeAsync(HttpStatusCode.OK);
     }
 
+    /// <summary>
+    /// A person of an organization with a role, invited by the hub's admin, signed in through the invitation, using the
+    /// session for the API as the portal's pages do; with their user id.
+    /// </summary>
+    public static async Task<(PortalSession Session, string UserId)> PersonAsync(this HubFactory hub, string organizationId, string role, string name, string? phone = null)
+    {
+        using var admin = await hub.AdminAsync();
+        var email = $"{name.Replace(' ', '.').ToLowerInvariant()}@{organizationId}.example.cn";
+        using var invited = await admin.PostAsJsonAsync("/v1/users", new { email, name, role, organizationId, phone });
+        var invitation = await invited.ShouldBeAsync(HttpStatusCode.Created);
+        var session = new PortalSession(hub.BaseAddress);
+        var url = new Uri(invitation["invitationUrl"]!.GetValue<string>());
+        var token = System.Web.HttpUtility.ParseQueryString(url.Query)["token"]!;
+        const string Password = "duty-password-0123";
+        using var accepted = await session.SubmitAsync(url.PathAndQuery, "/account/invitation", new() { ["token"] = token, ["password"] = Password, ["confirm"] = Password });
+        Assert.Equal(HttpStatusCode.Redirect, accepted.StatusCode);
+        await session.UseSessionAsync();
+        return (session, invitation["user"]!["id"]!.GetValue<string>());
+    }
+
     /// <summary>Waits until the alert engine has judged everything committed.</summary>
     public static Task CaughtUpAsync(this HubFactory hub) => hub.Services.GetRequiredService<AlertEngine>().CaughtUpAsync(TestContext.Current.CancellationToken);
 }

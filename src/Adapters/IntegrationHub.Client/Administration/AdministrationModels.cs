@@ -85,4 +85,8 @@ public sealed record Grant(
     long Id, string GranteeOrganizationId, string? Domain, string? District, DateTimeOffset ExpiresAt, string? Note, string CreatedBy, DateTimeOffset CreatedAt);
 
 /// <summary>One administrative action: who did what to which resource, when; <see cref="Details"/> is JSON.</summary>
-public sealed record AuditEntry(long Id, DateTimeOffset At, string Actor, string Action, string Target, string? Details);
+public sealed record AuditEntry(long Id, DateTimeOffset At, string Actor, string Action, string Target, string? Details)
+{
+    /// <summary>The name of the person or client in <see cref="Actor"/>, to show.</summary>
+    public string? ActorName { get; init; }
+}

@@ -65,6 +65,9 @@ public sealed record AlertStep(
 
     /// <summary>What the rule matched at a level change, as in the alert event.</summary>
     public System.Text.Json.JsonElement? Causes { get; init; }
+
+    /// <summary>The person an <c>assigned</c> step assigned the unit's share to.</summary>
+    public ClosedLoop.Actor? Assignee { get; init; }
 }
 
 /// <summary>An alert with its history and the observations that changed it.</summary>

@@ -38,6 +38,12 @@ public sealed record AlertUnit(string OrganizationId, string OrganizationName, s
     public DateTimeOffset? ResolveBy { get; init; }
     public DateTimeOffset? AcknowledgedAt { get; init; }
     public Actor? AcknowledgedBy { get; init; }
+
+    /// <summary>The person of the unit who handles its share.</summary>
+    public Actor? Assignee { get; init; }
+
+    public DateTimeOffset? AssignedAt { get; init; }
+    public Actor? AssignedBy { get; init; }
     public DateTimeOffset? ResolvedAt { get; init; }
     public Actor? ResolvedBy { get; init; }
 
@@ -65,6 +71,15 @@ public sealed record UnitRequest(string OrganizationId, string? Role = null);
 
 /// <summary>The units an alert goes to from now on; null <see cref="Units"/> re-applies the routing table.</summary>
 public sealed record RerouteRequest(IReadOnlyList<UnitRequest>? Units = null, string? Note = null);
+
+/// <summary>Who handles a unit's share: one of the unit's active people (<c>GET /v1/users</c>); null withdraws the assignment.</summary>
+public sealed record AssignRequest(string? UserId, string? Note = null);
+
+/// <summary>A comment on an alert: 1 to 2000 characters.</summary>
+public sealed record CommentRequest(string Text);
+
+/// <summary>A comment, with its author and the unit the author spoke for (null when none of the alert's units).</summary>
+public sealed record Comment(DateTimeOffset At, Actor Author, string? OrganizationId, string Text);
 
 /// <summary>A unit's feedback when it resolves its share.</summary>
 public sealed record ResolveUnitRequest(string Measures);

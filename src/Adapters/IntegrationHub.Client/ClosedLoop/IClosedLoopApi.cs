@@ -7,7 +7,8 @@ namespace IntegrationHub.Client.ClosedLoop;
 /// <summary>
 /// The closed loop around alerts: the routing table (reads with <c>alerts:read</c>, changes with <c>admin</c>) and each
 /// alert's responsible units (reads with <c>alerts:read</c>, steps with <c>alerts:manage</c>). A unit's people take its
-/// own steps; the operator routes, re-routes, adds and removes units and may act for any. Reads are retried on transient
+/// own steps (a responder those of the share assigned to them); the operator routes, re-routes, adds and removes units
+/// and may act for any. Reads are retried on transient
 /// failures; changes are not, so a step that failed on the way may or may not have been taken: read the alert to find out.
 /// </summary>
 public interface IClosedLoopApi
@@ -51,6 +52,18 @@ public interface IClosedLoopApi
     /// <summary>A unit acknowledges its share of an alert.</summary>
     [Post("/v1/alerts/{alertId}/units/{organizationId}/acknowledge")]
     Task<Alert> AcknowledgeAlertUnitAsync(long alertId, string organizationId, [Body] NoteRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>A unit assigns its share of an alert to one of its people, or reassigns it (scope <c>alerts:manage</c>).</summary>
+    [Post("/v1/alerts/{alertId}/units/{organizationId}/assign")]
+    Task<Alert> AssignAlertUnitAsync(long alertId, string organizationId, [Body] AssignRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>The alert's comments, oldest first.</summary>
+    [Get("/v1/alerts/{alertId}/comments")]
+    Task<IReadOnlyList<Comment>> ListAlertCommentsAsync(long alertId, CancellationToken cancellationToken = default);
+
+    /// <summary>Comments on an alert: the operator, the device's owner and the alert's units (their responders too) may.</summary>
+    [Post("/v1/alerts/{alertId}/comments")]
+    Task<Comment> CommentOnAlertAsync(long alertId, [Body] CommentRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>A unit resolves its share of an alert with its feedback; the last unit to resolve resolves the alert.</summary>
     [Post("/v1/alerts/{alertId}/units/{organizationId}/resolve")]

@@ -38,6 +38,11 @@ public sealed record AlertEvent(
     /// <summary>The responsible unit a step concerns: added, removed, dispatched to, acknowledging or resolving its share.</summary>
     public string? Unit { get; init; }
 
+    /// <summary>The person an <c>assigned</c> step assigned the unit's share to, and their name.</summary>
+    public string? Assignee { get; init; }
+
+    public string? AssigneeName { get; init; }
+
     /// <summary>The alert's responsible units after the change, leads first; each receives the alert's events.</summary>
     public IReadOnlyList<AlertEventUnit>? Units { get; init; }
 
@@ -51,7 +56,7 @@ public sealed record AlertEvent(
 }
 
 /// <summary>A responsible unit as an alert event carries it: its role (lead, participant) and state (routed, acknowledged, resolved).</summary>
-public sealed record AlertEventUnit(string OrganizationId, string Role, string State, string? Name = null);
+public sealed record AlertEventUnit(string OrganizationId, string Role, string State, string? Name = null, string? Assignee = null, string? AssigneeName = null);
 
 /// <summary>What keeps one open alert per device and rule.</summary>
 public sealed record AlertDedupKey(string DeviceId, string RuleId);

@@ -13,7 +13,11 @@ public interface IUsersApi
     [Get("/v1/me")]
     Task<CallerIdentity> GetMeAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>The organization's people; the operator may name another <paramref name="organization"/>.</summary>
+    /// <summary>
+    /// The organization's people (scope <c>users:manage</c> or <c>alerts:read</c>, to assign them to alerts); the operator may
+    /// name another <paramref name="organization"/>. E-mail addresses and phone numbers are personal data: null unless the
+    /// caller is the person, manages the organization's people, or is the operator.
+    /// </summary>
     [Get("/v1/users")]
     Task<IReadOnlyList<User>> ListUsersAsync(string? organization = null, CancellationToken cancellationToken = default);
 
@@ -42,10 +46,21 @@ public interface IUsersApi
     /// </summary>
     [Post("/v1/users/{userId}/password-reset")]
     Task<PasswordReset> ResetUserPasswordAsync(string userId, CancellationToken cancellationToken = default);
+
+    /// <summary>Sets a person's contact details for notifications (scope <c>users:manage</c>).</summary>
+    [Put("/v1/users/{userId}/contact")]
+    Task<User> SetUserContactAsync(string userId, [Body] ContactRequest request, CancellationToken cancellationToken = default);
 }
 
 /// <summary>A person. <see cref="Role"/> is one of <see cref="UserRoles"/>; <see cref="Status"/> is <c>invited</c>, <c>active</c> or <c>disabled</c>.</summary>
-public sealed record User(string Id, string OrganizationId, string Email, string Name, string Role, string Status, DateTimeOffset CreatedAt, DateTimeOffset? LastSignInAt);
+public sealed record User(string Id, string OrganizationId, string? Email, string Name, string Role, string Status, DateTimeOffset CreatedAt, DateTimeOffset? LastSignInAt)
+{
+    /// <summary>A mobile number for notifications; null unless the caller may read it.</summary>
+    public string? Phone { get; init; }
+}
+
+/// <summary>A person's contact details for notifications: a mobile number (digits, optional leading +), or null to remove it.</summary>
+public sealed record ContactRequest(string? Phone);
 
 /// <summary>An invitation: the person, the link with which they choose a password, and when it stops working.</summary>
 public sealed record Invitation(User User, Uri InvitationUrl, DateTimeOffset ExpiresAt);
@@ -54,7 +69,7 @@ public sealed record Invitation(User User, Uri InvitationUrl, DateTimeOffset Exp
 public sealed record PasswordReset(User User, Uri ResetUrl, DateTimeOffset ExpiresAt);
 
 /// <summary>A new person; <see cref="OrganizationId"/> is the caller's unless the operator names another.</summary>
-public sealed record InviteUserRequest(string Email, string Name, string Role, string? OrganizationId = null);
+public sealed record InviteUserRequest(string Email, string Name, string Role, string? OrganizationId = null, string? Phone = null);
 
 public sealed record ChangeRoleRequest(string Role);
 
@@ -64,7 +79,7 @@ public sealed record ChangeRoleRequest(string Role);
 /// </summary>
 public sealed record CallerIdentity(string Id, string Kind, string OrganizationId, string OrganizationKind, string? AreaCode, IReadOnlyList<string> Scopes, string? Name = null, string? Email = null);
 
-/// <summary>The roles of people: the operator's (operator organization only), an organization's administrators, its developers.</summary>
+/// <summary>The roles of people: the operator's (operator organization only), an organization's administrators and developers, and a responsible unit's leads, officers and responders.</summary>
 public static class UserRoles
 {
     public const string Operator = "operator";
@@ -74,4 +89,13 @@ public static class UserRoles
 
     /// <summary>Builds the organization's integration: adapters, devices, subscriptions; reads its data and alerts.</summary>
     public const string Developer = "developer";
+
+    /// <summary>A responsible unit's lead: handles the unit's alerts, assigns and manages its people.</summary>
+    public const string Lead = "lead";
+
+    /// <summary>A unit's on-duty officer: acknowledges, assigns, comments on and resolves the unit's alerts.</summary>
+    public const string Officer = "officer";
+
+    /// <summary>A responder: reads and comments on the unit's alerts, and takes the steps of the shares assigned to them.</summary>
+    public const string Responder = "responder";
 }

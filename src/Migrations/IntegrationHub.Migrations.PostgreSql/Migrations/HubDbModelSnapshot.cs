@@ -223,6 +223,10 @@ namespace IntegrationHub.Migrations.PostgreSql
                         .HasColumnType("text")
                         .UseCollation("C");
 
+                    b.Property<string>("Person")
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
                     b.Property<string>("PreviousLevel")
                         .HasMaxLength(8)
                         .HasColumnType("character varying(8)");
@@ -451,6 +455,17 @@ namespace IntegrationHub.Migrations.PostgreSql
 
                     b.Property<long>("AlertId")
                         .HasColumnType("bigint");
+
+                    b.Property<long?>("AssignedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("AssignedBy")
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("AssigneeId")
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("Measures")
                         .HasMaxLength(4000)
@@ -1841,6 +1856,11 @@ namespace IntegrationHub.Migrations.PostgreSql
 
                     b.Property<string>("PasswordHash")
                         .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("Phone")
+                        .HasMaxLength(24)
+                        .HasColumnType("character varying(24)")
                         .UseCollation("C");
 
                     b.Property<string>("Role")

@@ -194,6 +194,9 @@ namespace IntegrationHub.Migrations.Sqlite
                     b.Property<string>("Organization")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Person")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("PreviousLevel")
                         .HasMaxLength(8)
                         .HasColumnType("TEXT");
@@ -397,6 +400,15 @@ namespace IntegrationHub.Migrations.Sqlite
 
                     b.Property<long>("AlertId")
                         .HasColumnType("INTEGER");
+
+                    b.Property<long?>("AssignedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AssignedBy")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("AssigneeId")
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Measures")
                         .HasMaxLength(4000)
@@ -1615,6 +1627,10 @@ namespace IntegrationHub.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("PasswordHash")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Phone")
+                        .HasMaxLength(24)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Role")

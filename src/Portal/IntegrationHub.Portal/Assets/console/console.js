@@ -7,6 +7,7 @@ import { open, selectedId, startDrawer } from './drawer.js';
 import { sound, startAlarm } from './alarm.js';
 import { listen } from './stream.js';
 import { startUnits } from './units.js';
+import { startCommands } from './commands.js';
 import { loadWarnings, onOpen as mapOpens, startMap } from './map.js';
 import { loadTrend, refreshTrendSoon, startSituation } from './situation.js';
 
@@ -94,6 +95,7 @@ boardOpens(id => open(id).catch(report));
 mapOpens(id => open(id).catch(report));
 startBoard();
 startUnits();
+startCommands();
 startDrawer();
 startAlarm();
 startSituation();

@@ -35,10 +35,10 @@ function fact(label, ...value) {
   return [el('dt', {}, t(label)), el('dd', {}, ...value)];
 }
 
-/** Who took a step, by name: a person's or an adapter's name from the hub, the alert engine in words. */
+/** Who took a step, by name: a person's or an adapter's name from the hub, the alert engine in words; an assignment names whom it assigned. */
 function actorText(step) {
-  if (step.actor === 'engine') return t('Console.Engine');
-  return step.actorName ?? step.actor;
+  const actor = step.actor === 'engine' ? t('Console.Engine') : step.actorName ?? step.actor;
+  return step.assignee ? `${actor} → ${step.assignee.name ?? step.assignee.id}` : actor;
 }
 
 export async function open(id) {

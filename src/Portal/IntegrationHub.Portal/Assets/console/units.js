@@ -1,5 +1,6 @@
-// The closed loop's responsible units (LOOP-001, LOOP-002): a column on the board with each unit's state, and a panel
-// in the drawer with each unit's deadlines, measures and steps. A unit's people take their own unit's steps; the
+// The closed loop's responsible units (LOOP-001, LOOP-002, LOOP-003): a column on the board with each unit's state, and
+// a panel in the drawer with each unit's deadlines, assignee, measures and steps, and the alert's comments. A unit's
+// officers take their own unit's steps and assign its people, a responder the steps of the share assigned to them; the
 // operator takes any unit's, adds units for a joint response, removes them and re-routes by the table.
 import { api, el, fill, say, t, when } from '../portal.js';
 import { addColumn } from './board.js';
@@ -13,6 +14,30 @@ function unitsText(alert) {
 
 /** The step note of the drawer, which a unit's resolve takes as its measures. */
 const note = () => new FormData(document.getElementById('step')).get('note').trim();
+
+/** Whether the person handles the unit's alerts (alerts:manage) rather than only the share assigned to them. */
+const manages = () => viewer()?.scopes?.includes('alerts:manage');
+
+/** A unit's active people, to assign one; loaded once per unit and page. */
+const people = new Map();
+function peopleOf(organizationId) {
+  if (!people.has(organizationId)) {
+    people.set(organizationId, api('GET', `/v1/users?organization=${encodeURIComponent(organizationId)}`)
+      .then(list => list.filter(p => p.status === 'active')));
+  }
+  return people.get(organizationId);
+}
+
+/** The assignment control of a unit's row: its active people, the one assigned chosen. */
+function assignControl(alert, unit) {
+  const select = el('select', { name: 'assignee', 'aria-label': t('Loop.Assignee') }, el('option', { value: '' }, '—'));
+  peopleOf(unit.organizationId).then(list => {
+    for (const person of list) select.append(el('option', { value: person.id, selected: person.id === unit.assignee?.id }, person.name));
+  }).catch(error => say('units-message', error));
+  const assign = () => change(alert.id, () => api('POST', `/v1/alerts/${alert.id}/units/${encodeURIComponent(unit.organizationId)}/assign`,
+    { userId: select.value || null, note: note() || undefined }));
+  return el('span', {}, select, el('button', { type: 'button', class: 'small', dataset: { unitStep: 'assign' }, onclick: assign }, t('Loop.Step.assign')));
+}
 
 async function change(id, call) {
   try {
@@ -41,7 +66,9 @@ function renderPanel(detail, container) {
   const open = alert.state !== 'closed' && !alert.sandbox;
   const me = viewer();
   const rows = (alert.units ?? []).map(unit => {
-    const mine = isOperator() || unit.organizationId === me?.organizationId;
+    // The unit's officers act for it, and a responder for the share assigned to them.
+    const ours = unit.organizationId === me?.organizationId;
+    const mine = isOperator() || (ours && (manages() || unit.assignee?.id === me?.id));
     const actions = open && mine ? [
       unit.state === 'routed' && 'acknowledge',
       working(unit) && 'resolve',
@@ -53,11 +80,13 @@ function renderPanel(detail, container) {
       el('td', { class: 'state' }, t(`Loop.State.${unit.state}`)),
       el('td', {}, unit.acknowledgeBy ? when(unit.acknowledgeBy) : '—'),
       el('td', {}, unit.resolveBy ? when(unit.resolveBy) : '—'),
+      el('td', { class: 'assignee' }, unit.assignee ? (unit.assignee.name ?? unit.assignee.id) : '—'),
       el('td', {}, unit.measures ?? ''),
-      el('td', {}, ...actions.map(step => el('button', { type: 'button', class: 'small', dataset: { unitStep: step }, onclick: () => unitStep(alert.id, unit.organizationId, step) }, t(`Loop.Step.${step}`)))));
+      el('td', {}, ...actions.map(step => el('button', { type: 'button', class: 'small', dataset: { unitStep: step }, onclick: () => unitStep(alert.id, unit.organizationId, step) }, t(`Loop.Step.${step}`))),
+        open && working(unit) && (isOperator() || (ours && manages())) ? assignControl(alert, unit) : ''));
   });
   const body = el('tbody', { id: 'units' });
-  const heading = ['Loop.Unit', 'Loop.Role', 'Common.State', 'Loop.AcknowledgeBy', 'Loop.ResolveBy', 'Loop.Measures', 'Common.Actions'];
+  const heading = ['Loop.Unit', 'Loop.Role', 'Common.State', 'Loop.AcknowledgeBy', 'Loop.ResolveBy', 'Loop.Assignee', 'Loop.Measures', 'Common.Actions'];
   const form = el('form', { class: 'inline', id: 'add-unit', 'aria-label': t('Loop.AddUnit'), hidden: !(open && isOperator()) },
     el('label', {}, t('Loop.Organization'), ' ', el('input', { name: 'organizationId', maxlength: 64, required: true })),
     el('label', {}, t('Loop.Role'), ' ', el('select', { name: 'role' },
@@ -73,8 +102,30 @@ function renderPanel(detail, container) {
     el('h3', { id: 'units-heading' }, t('Loop.Units')),
     el('table', { 'aria-labelledby': 'units-heading' }, el('thead', {}, el('tr', {}, heading.map(h => el('th', { scope: 'col' }, t(h))))), body),
     form,
-    el('p', { id: 'units-message', role: 'alert' }));
+    el('p', { id: 'units-message', role: 'alert' }),
+    ...comments(detail));
   fill(body, rows, heading.length);
+}
+
+/** The alert's comments (its history's commented steps) and, while it is open, the form to add one. */
+function comments(detail) {
+  const alert = detail.alert;
+  const list = el('ol', { id: 'comments', 'aria-labelledby': 'comments-heading' },
+    ...detail.history.filter(h => h.kind === 'commented').map(c =>
+      el('li', {}, el('strong', {}, c.actorName ?? c.actor), ` · ${when(c.at)}: `, c.note ?? '')));
+  const form = el('form', { class: 'inline', id: 'comment-form', 'aria-labelledby': 'comments-heading', hidden: alert.state === 'closed' || alert.sandbox },
+    el('label', {}, t('Loop.Comment'), ' ', el('input', { name: 'text', maxlength: 2000, size: 40, required: true })),
+    el('button', { type: 'submit' }, t('Loop.AddComment')));
+  form.addEventListener('submit', async event => {
+    event.preventDefault();
+    try {
+      await api('POST', `/v1/alerts/${alert.id}/comments`, { text: form.elements.text.value.trim() });
+      await open(alert.id);
+    } catch (error) {
+      say('comments-message', error);
+    }
+  });
+  return [el('h3', { id: 'comments-heading' }, t('Loop.Comments')), list, form, el('p', { id: 'comments-message', role: 'alert' })];
 }
 
 export function startUnits() {

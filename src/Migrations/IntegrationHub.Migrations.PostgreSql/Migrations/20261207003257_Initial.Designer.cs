@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace IntegrationHub.Migrations.PostgreSql
 {
     [DbContext(typeof(HubDb))]
-    [Migration("20261206222506_Initial")]
+    [Migration("20261207003257_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -223,6 +223,10 @@ namespace IntegrationHub.Migrations.PostgreSql
                         .UseCollation("C");
 
                     b.Property<string>("Organization")
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("Person")
                         .HasColumnType("text")
                         .UseCollation("C");
 
@@ -454,6 +458,17 @@ namespace IntegrationHub.Migrations.PostgreSql
 
                     b.Property<long>("AlertId")
                         .HasColumnType("bigint");
+
+                    b.Property<long?>("AssignedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("AssignedBy")
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("AssigneeId")
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("Measures")
                         .HasMaxLength(4000)
@@ -1844,6 +1859,11 @@ namespace IntegrationHub.Migrations.PostgreSql
 
                     b.Property<string>("PasswordHash")
                         .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("Phone")
+                        .HasMaxLength(24)
+                        .HasColumnType("character varying(24)")
                         .UseCollation("C");
 
                     b.Property<string>("Role")

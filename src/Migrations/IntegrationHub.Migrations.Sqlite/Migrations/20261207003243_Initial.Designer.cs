@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace IntegrationHub.Migrations.Sqlite
 {
     [DbContext(typeof(HubDb))]
-    [Migration("20261206222457_Initial")]
+    [Migration("20261207003243_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -195,6 +195,9 @@ namespace IntegrationHub.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Organization")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Person")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("PreviousLevel")
@@ -400,6 +403,15 @@ namespace IntegrationHub.Migrations.Sqlite
 
                     b.Property<long>("AlertId")
                         .HasColumnType("INTEGER");
+
+                    b.Property<long?>("AssignedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AssignedBy")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("AssigneeId")
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Measures")
                         .HasMaxLength(4000)
@@ -1618,6 +1630,10 @@ namespace IntegrationHub.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("PasswordHash")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Phone")
+                        .HasMaxLength(24)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Role")

@@ -1,0 +1,149 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using IntegrationHub.Gateway.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace IntegrationHub.Gateway.Tests.ClosedLoop;
+
+/// <summary>
+/// People on alerts (LOOP-003): a unit's officer assigns and reassigns its share to its responders, who act on what is
+/// assigned to them and nothing else; everyone comments; every actor shows as a name; contact details are personal data.
+/// </summary>
+public sealed class PeopleTests() : OwnHub(new() { ["Auth:AccessTokenLifetime"] = "1.00:00:00" })
+{
+    [Fact]
+    public async Task Officer_AssignsAndReassigns_TheResponderActsOnWhatIsAssigned_AndActorsShowAsNames()
+    {
+        using var admin = await Hub.AdminAsync();
+        using var unit = await Hub.UnitAsync("people-fire");
+        using var other = await Hub.UnitAsync("people-water");
+        using (var route = await admin.PostAsJsonAsync("/v1/routes", new { domain = "gas", district = "370203", organizationId = "people-fire", role = "lead" }))
+        {
+            await route.ShouldBeAsync(HttpStatusCode.Created);
+        }
+        var (officer, _) = await Hub.PersonAsync("people-fire", "officer", "Wang Officer");
+        var (zhao, zhaoId) = await Hub.PersonAsync("people-fire", "responder", "Zhao Responder");
+        var (sun, sunId) = await Hub.PersonAsync("people-fire", "responder", "Sun Responder");
+        var (_, strangerId) = await Hub.PersonAsync("people-water", "responder", "Qian Stranger");
+        using (officer)
+        using (zhao)
+        using (sun)
+        {
+            using var owner = await Hub.OwnerAsync("people-owner", "people-ch4", district: "370203");
+            var id = (await Hub.RaiseAsync(owner, "people-ch4"))["id"]!.GetValue<long>();
+            var share = $"/v1/alerts/{id}/units/people-fire";
+
+            // A responder acts only on a share assigned to them.
+            await (await zhao.Http.PostAsJsonAsync($"{share}/acknowledge", new { })).ShouldBeProblemAsync(HttpStatusCode.Forbidden, "auth.insufficient-scope");
+            await (await zhao.Http.PostAsJsonAsync($"{share}/assign", new { userId = zhaoId })).ShouldBeProblemAsync(HttpStatusCode.Forbidden, "auth.insufficient-scope");
+            await officer.Http.PostOkAsync($"{share}/acknowledge", new { note = "值班员已签收" });
+            var assigned = await officer.Http.PostOkAsync($"{share}/assign", new { userId = zhaoId, note = "赵到现场" });
+            Assert.Equal((zhaoId, "Zhao Responder"), (assigned["units"]![0]!["assignee"]!["id"]!.GetValue<string>(), assigned["units"]![0]!["assignee"]!["name"]!.GetValue<string>()));
+            using (var elsewhere = await officer.Http.PostAsJsonAsync($"{share}/assign", new { userId = strangerId }))
+            {
+                var problem = await elsewhere.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "request.validation-failed");
+                Assert.Equal("/userId", problem["errors"]![0]!["pointer"]!.GetValue<string>());
+            }
+            await officer.Http.PostOkAsync($"{share}/assign", new { userId = sunId, note = "改派孙" });
+            await (await zhao.Http.PostAsJsonAsync($"{share}/resolve", new { measures = "not mine any more" })).ShouldBeProblemAsync(HttpStatusCode.Forbidden, "auth.insufficient-scope");
+
+            // Everyone handling the alert comments; a unit it is not routed to does not even see it.
+            using (var comment = await sun.Http.PostAsJsonAsync($"/v1/alerts/{id}/comments", new { text = "到达现场，正在检测" }))
+            {
+                Assert.Equal("Sun Responder", (await comment.ShouldBeAsync(HttpStatusCode.OK))["author"]!["name"]!.GetValue<string>());
+            }
+            await (await other.PostAsJsonAsync($"/v1/alerts/{id}/comments", new { text = "?" })).ShouldBeProblemAsync(HttpStatusCode.NotFound, "alert.not-found");
+            await (await sun.Http.PostAsJsonAsync($"/v1/alerts/{id}/comments", new { text = "" })).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "request.validation-failed");
+            var resolved = await sun.Http.PostOkAsync($"{share}/resolve", new { measures = "关阀、通风，复测正常" });
+            Assert.Equal("resolved", resolved["state"]!.GetValue<string>());
+            Assert.Equal("Sun Responder", resolved["units"]![0]!["resolvedBy"]!["name"]!.GetValue<string>());
+            await owner.PostOkAsync($"/v1/alerts/{id}/close", new { note = "归档", confirm = true });
+            await (await sun.Http.PostAsJsonAsync($"/v1/alerts/{id}/comments", new { text = "late" })).ShouldBeProblemAsync(HttpStatusCode.Conflict, "alert.invalid-transition");
+
+            // The history names every actor, and the person each assignment assigned.
+            var history = (await admin.GetJsonAsync($"/v1/alerts/{id}"))["history"]!.AsArray();
+            Assert.Equal(
+                [("raised", null, null), ("unit.acknowledged", "Wang Officer", null), ("assigned", "Wang Officer", "Zhao Responder"), ("assigned", "Wang Officer", "Sun Responder"),
+                 ("commented", "Sun Responder", null), ("resolved", "Sun Responder", null), ("closed", "Adapter people-owner-adapter", null)],
+                history.Select(h => (h!["kind"]!.GetValue<string>(), h["actorName"]?.GetValue<string>(), h["assignee"]?["name"]?.GetValue<string>())));
+            var comments = (await unit.GetJsonAsync($"/v1/alerts/{id}/comments")).AsArray();
+            Assert.Equal(("到达现场，正在检测", "Sun Responder", "people-fire"), (comments.Single()!["text"]!.GetValue<string>(), comments[0]!["author"]!["name"]!.GetValue<string>(), comments[0]!["organizationId"]!.GetValue<string>()));
+
+            // The events carry the names too, and each unit's person.
+            var events = await Hub.QueryAsync(db => db.Outbox.AsNoTracking().Where(e => e.Subject == id.ToString()).OrderBy(e => e.Id).Select(e => e.Data).ToListAsync());
+            var reassigned = events.Select(e => JsonNode.Parse(e)!).Where(e => e["transition"]!.GetValue<string>() == "assigned").Last();
+            Assert.Equal((sunId, "Sun Responder", "Wang Officer"), (reassigned["assignee"]!.GetValue<string>(), reassigned["assigneeName"]!.GetValue<string>(), reassigned["byName"]!.GetValue<string>()));
+            Assert.Equal("Sun Responder", reassigned["units"]![0]!["assigneeName"]!.GetValue<string>());
+        }
+    }
+
+    [Fact]
+    public async Task ContactDetails_AreReadByThePersonTheirLeadsAndTheOperatorOnly()
+    {
+        using var admin = await Hub.AdminAsync();
+        await admin.CreateOrganizationAsync("contacts-unit", "department");
+        await admin.CreateOrganizationAsync("contacts-other", "department");
+        var (lead, _) = await Hub.PersonAsync("contacts-unit", "lead", "Li Lead", phone: "+8613800000001");
+        var (officer, officerId) = await Hub.PersonAsync("contacts-unit", "officer", "Wang Officer", phone: "13800000002");
+        var (outsider, _) = await Hub.PersonAsync("contacts-other", "officer", "Qian Outsider");
+        using (lead)
+        using (officer)
+        using (outsider)
+        {
+            // The officer reads the unit's people to assign them, but only their own contact details.
+            var seen = (await officer.Http.GetJsonAsync("/v1/users")).AsArray();
+            Assert.Equal(["Li Lead", "Wang Officer"], seen.Select(u => u!["name"]!.GetValue<string>()).Order(StringComparer.Ordinal));
+            var leadSeen = seen.Single(u => u!["name"]!.GetValue<string>() == "Li Lead")!;
+            Assert.Null(leadSeen["email"]);
+            Assert.Null(leadSeen["phone"]);
+            Assert.Equal("13800000002", seen.Single(u => u!["id"]!.GetValue<string>() == officerId)!["phone"]!.GetValue<string>());
+
+            // The lead and the operator read them all; another organization's person reads none of the unit's people.
+            Assert.All((await lead.Http.GetJsonAsync("/v1/users")).AsArray(), u => Assert.NotNull(u!["email"]));
+            Assert.Equal("+8613800000001", (await admin.GetJsonAsync("/v1/users?organization=contacts-unit")).AsArray().Single(u => u!["name"]!.GetValue<string>() == "Li Lead")!["phone"]!.GetValue<string>());
+            await (await outsider.Http.GetAsync(new Uri("/v1/users?organization=contacts-unit", UriKind.Relative))).ShouldBeProblemAsync(HttpStatusCode.NotFound, "organization.not-found");
+
+            // A person sets their own number; the lead sets the officer's; the officer may not set the lead's.
+            using (var own = await officer.Http.PutAsJsonAsync("/v1/me/contact", new { phone = "13900000002" }))
+            {
+                Assert.Equal("13900000002", (await own.ShouldBeAsync(HttpStatusCode.OK))["phone"]!.GetValue<string>());
+            }
+            using (var bad = await officer.Http.PutAsJsonAsync("/v1/me/contact", new { phone = "call me" }))
+            {
+                await bad.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "request.validation-failed");
+            }
+            using (var byLead = await lead.Http.PutAsJsonAsync($"/v1/users/{officerId}/contact", new { phone = "13700000002" }))
+            {
+                await byLead.ShouldBeAsync(HttpStatusCode.OK);
+            }
+            using (var byOfficer = await officer.Http.PutAsJsonAsync($"/v1/users/{officerId}/contact", new { phone = "1" }))
+            {
+                await byOfficer.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "auth.insufficient-scope");
+            }
+            using (var client = await admin.PutAsJsonAsync("/v1/me/contact", new { phone = "13700000009" }))
+            {
+                await client.ShouldBeProblemAsync(HttpStatusCode.NotFound, "user.not-found");
+            }
+            // A lead manages the unit's officers and responders, but neither makes an admin nor manages one.
+            using (var admins = await lead.Http.PostAsJsonAsync("/v1/users", new { email = "boss@contacts-unit.example.cn", name = "Boss", role = "admin" }))
+            {
+                await admins.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "auth.insufficient-scope");
+            }
+            using (var promotes = await lead.Http.PutAsJsonAsync($"/v1/users/{officerId}/role", new { role = "admin" }))
+            {
+                await promotes.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "auth.insufficient-scope");
+            }
+            using (var demotes = await lead.Http.PutAsJsonAsync($"/v1/users/{officerId}/role", new { role = "responder" }))
+            {
+                Assert.Equal("responder", (await demotes.ShouldBeAsync(HttpStatusCode.OK))["role"]!.GetValue<string>());
+            }
+
+            // The audit says that the details changed, never what they are.
+            var audit = (await admin.GetJsonAsync("/v1/audit?limit=1000"))["items"]!.AsArray().Where(a => a!["action"]!.GetValue<string>() == "user.contact").ToList();
+            Assert.Equal(2, audit.Count);
+            Assert.All(audit, a => Assert.DoesNotContain("137", a!.ToJsonString(), StringComparison.Ordinal));
+            Assert.Contains(audit, a => a!["actorName"]!.GetValue<string>() == "Li Lead");
+        }
+    }
+}

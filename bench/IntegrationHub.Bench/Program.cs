@@ -8,7 +8,7 @@ using IntegrationHub.Testing;
 //   runs the scenarios (all of them without names) and writes the table as Markdown and JSON into DIR (bench/results).
 //   --smoke: a few seconds per scenario, to prove the suite still works; CI runs it and never judges the figures.
 // … -- micro [BenchmarkDotNet arguments]     the micro-benchmarks (e.g. --filter *Rule*); with --smoke a dry job
-// … -- profile http|mqtt [--seconds N] [--trace PATH-TO-dotnet-trace]   load for a profiler; prints the hub's pid
+// … -- profile http|mqtt|proxy [--seconds N] [--trace PATH-TO-dotnet-trace]   load for a profiler; prints the hub's pid
 // … -- list                                  the scenarios
 IScenario[] scenarios =
 [

@@ -9,6 +9,8 @@ namespace IntegrationHub.Bench.Scenarios;
 /// Load for a profiler: a hub (with one batched webhook subscriber, as in <c>http</c>) under closed-loop HTTP ingest
 /// from 8 connections, or MQTT QoS 1 from 100 publishers, for a while. It prints the hub's process id, and with
 /// <c>--trace</c> runs <c>dotnet-trace</c> on it once the load is warm, writing a <c>.nettrace</c> and a speedscope file.
+/// <c>proxy</c> sends one batch POST at a time through the upstream gateway to a loopback system that answers at once,
+/// which leaves the gateway's own cost per call.
 /// </summary>
 internal static class ProfileLoad
 {
@@ -17,9 +19,9 @@ internal static class ProfileLoad
 
     public static async Task RunAsync(string transport, TimeSpan duration, string? dotnetTrace, string output)
     {
-        if (transport is not ("http" or "mqtt"))
+        if (transport is not ("http" or "mqtt" or "proxy"))
         {
-            throw new ArgumentException($"Profile http or mqtt, not '{transport}'.", nameof(transport));
+            throw new ArgumentException($"Profile http, mqtt or proxy, not '{transport}'.", nameof(transport));
         }
         await using var hub = await BenchHub.StartAsync("profile");
         await using var subscriber = await Subscribers.OpenAsync(hub, "webhook batched");
@@ -34,6 +36,7 @@ internal static class ProfileLoad
         var messages = transport switch
         {
             "http" => await HttpAsync(hub, duration),
+            "proxy" => await ProxyAsync(hub, duration),
             _ => await MqttAsync(hub, duration),
         };
         Console.WriteLine($"  {messages / watch.Elapsed.TotalSeconds:N0} msg/s during the load");
@@ -55,6 +58,22 @@ internal static class ProfileLoad
                 Interlocked.Add(ref sent, batch.MessageIds.Length);
             }
         }));
+        return sent;
+    }
+
+    private static async Task<long> ProxyAsync(BenchHub hub, TimeSpan duration)
+    {
+        await using var department = await WebhookReceiver.StartAsync();
+        department.Answer = _ => ProxyBenchmark.Accepted;
+        var path = await ProxyBenchmark.OpenDepartmentRouteAsync(hub, department);
+        var through = hub.Client(1, token: await hub.AdapterAsync("bench-proxy-caller", "upstreams:call"));
+        var watch = Stopwatch.StartNew();
+        var (sent, sequence) = (0L, 0);
+        while (watch.Elapsed < duration)
+        {
+            await ProxyBenchmark.TimeAnsweredAsync(through, Telemetry.Batch("p", ref sequence), path);
+            sent++;
+        }
         return sent;
     }
 

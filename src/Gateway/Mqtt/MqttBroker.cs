@@ -400,7 +400,10 @@ internal sealed partial class MqttBroker(
         e.ProcessPublish = false; // the hub's broker routes only what the hub itself publishes
         if (!_sessions.TryGetValue(e.ClientId, out var session))
         {
-            Answer(e, ingest.Refuse(MqttPubAckReasonCode.NotAuthorized, ErrorCodes.TokenInvalid));
+            // The session ended (suspension, rotation, expiry) after MQTTnet had read this publish. The message did
+            // nothing wrong, so it gets no final answer: the connection closes unanswered and a QoS 1 publisher sends
+            // it again once it may reconnect; the reason reached it with the session's DISCONNECT or reaches it in CONNACK.
+            e.CloseConnection = true;
             return;
         }
         if (MqttTopics.TryParseCommand(e.ApplicationMessage.Topic, out var commandAdapter, out var commandDevice, out var replies) && replies)
@@ -440,7 +443,9 @@ internal sealed partial class MqttBroker(
         var access = await clients.RecheckAsync(session.Caller, e.CancellationToken);
         if (access.Caller is not { } caller)
         {
-            await AnswerAsync(e, session, ingest.Refuse(MqttPubAckReasonCode.NotAuthorized, access.RefusalCode!, access.Detail));
+            // The adapter was suspended or removed: that ends the session (its DISCONNECT is on its way from the
+            // change itself), not this message, which is left unanswered as above.
+            e.CloseConnection = true;
             return;
         }
         var reply = await ingest.IngestAsync(caller, session.DeviceId ?? topicDevice, senml, e.ApplicationMessage.Payload.ToArray(), e.ApplicationMessage.ContentType, e.CancellationToken);

@@ -357,6 +357,46 @@ public sealed class MqttTests(HubFixture fixture) : IClassFixture<HubFixture>
     }
 
     [Fact]
+    public async Task Suspension_AmidPublishes_AnswersNoneOfThemWithARefusal_SoTheyAreSentAgainAfterResumption()
+    {
+        var org = HubFixture.Unique("mqtt-suspend-busy");
+        var (id, secret) = await AdapterAsync(org, "ch4-1");
+        var token = await Hub.TokenAsync(id, secret);
+        var clients = new List<IMqttClient>();
+        for (var c = 0; c < 4; c++)
+        {
+            clients.Add((await ConnectAsync(id, token)).Client);
+        }
+
+        // Four connections keep publishes in flight while the adapter is suspended. Whatever the broker had read from a
+        // connection before the session ended did nothing wrong: it must not be refused (a final answer), only left
+        // unacknowledged, so that an MQTT client sends it again once it may reconnect.
+        var publishes = clients.SelectMany((client, c) => Enumerable.Range(0, 150).Select(async i =>
+        {
+            try
+            {
+                return (Id: $"m-{c}-{i:000}", Result: (MqttClientPublishResult?)await client.PublishAsync(Ingest(id, Methane($"m-{c}-{i:000}", "ch4-1"))));
+            }
+            catch (Exception e) when (e is MQTTnet.Exceptions.MqttCommunicationException or OperationCanceledException or InvalidOperationException)
+            {
+                return (Id: $"m-{c}-{i:000}", Result: null);
+            }
+        })).ToList();
+        await Task.WhenAny(publishes).WaitAsync(Timeout);
+        using (var admin = await Hub.AdminAsync())
+        {
+            await (await admin.PostAsync(new Uri($"/v1/adapters/{id}/suspend", UriKind.Relative), null)).ShouldBeAsync(HttpStatusCode.OK);
+        }
+        var outcomes = await Task.WhenAll(publishes).WaitAsync(Timeout);
+
+        var answered = outcomes.Where(o => o.Result is not null).ToList();
+        Assert.All(answered, o => Assert.True(o.Result!.ReasonCode == MqttClientPublishReasonCode.Success, $"{o.Id} was answered {o.Result.ReasonCode} {o.Result.ReasonString}"));
+        Assert.Contains(outcomes, o => o.Result is null);
+        var stored = await Hub.QueryAsync(db => db.Messages.Where(m => m.AdapterId == id).Select(m => m.MessageId).ToListAsync());
+        Assert.Subset(stored.ToHashSet(), answered.Select(o => o.Id).ToHashSet());
+    }
+
+    [Fact]
     public async Task Reconnecting_WithTheSameClientId_KeepsTheNewSession()
     {
         var org = HubFixture.Unique("mqtt-same-id");

@@ -44,7 +44,7 @@ IHUB_POSTGRES=$(tools/db/throwaway-postgres.sh start "$postgres_dir")
 export IHUB_POSTGRES
 
 # Every suite on SQLite, then the storage-bound classes once more on PostgreSQL (trait Storage=SqliteAndPostgreSql:
-# ingest, the group commit, the crash test, alerts, tenancy, the schema): the same tests, each hub on a database of its
+# ingest, the group commit, the crash test, alerts, tenancy, the schema, two nodes as a cluster): the same tests, each hub on a database of its
 # own there (IHUB_STORAGE, tests/IntegrationHub.Testing/TestStorage.cs). A run that finds no such test fails.
 # The failures are repeated at the end, in short, so that they are the last thing a long log shows.
 mkdir -p artifacts

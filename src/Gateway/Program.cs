@@ -20,6 +20,7 @@ var builder = WebApplication.CreateBuilder(ContentRoot.Options(args));
 
 builder.AddHubHosting();
 builder.Services.AddHubStorage();
+builder.Services.AddHubCluster();
 builder.Services.AddHubIngestion();
 builder.Services.AddHubAuth();
 builder.Services.AddHubUsers();

@@ -2,6 +2,7 @@ using System.Data.Common;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Alerts.Cap;
 using IntegrationHub.Gateway.Alerts.Rules;
+using IntegrationHub.Gateway.Cluster;
 using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -16,6 +17,8 @@ namespace IntegrationHub.Gateway.Alerts;
 /// observation-time order (an observation older than the newest one already evaluated for the device is stored but not
 /// evaluated), and writes rule memory, alerts, their history, outbox events and the cursor in one transaction per pass.
 /// A periodic sweep raises absence alerts for silent devices and re-notifies alerts nobody has acknowledged.
+/// In a cluster the leader alone evaluates and sweeps (<see cref="Leadership"/>), which keeps each device's order; it
+/// reads what other nodes committed from the database when they announce it (<see cref="ClusterSignals"/>).
 /// </summary>
 internal sealed partial class AlertEngine(
     IServiceScopeFactory scopes,
@@ -23,6 +26,8 @@ internal sealed partial class AlertEngine(
     CapIdentifiers identifiers,
     AlertInbox inbox,
     AlertClosures closures,
+    Leadership leadership,
+    ClusterSignals cluster,
     TimeProvider time,
     IOptions<AlertOptions> options,
     ILogger<AlertEngine> logger) : BackgroundService
@@ -40,15 +45,21 @@ internal sealed partial class AlertEngine(
     private bool _cursorStored;
     private bool _lookInDatabase = true;
 
+    // The leader's term this engine's memory belongs to (Leadership.Term).
+    private long _term;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var nextSweep = time.GetUtcNow();
+        var announced = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 var sweep = time.GetUtcNow() >= nextSweep;
-                await ProcessAsync(lookInDatabase: sweep, stoppingToken);
+                var others = cluster.Remote(ClusterTopics.Commits).Next;
+                var lease = leadership.Changed.Next;
+                await ProcessAsync(lookInDatabase: sweep || announced, stoppingToken);
                 if (sweep)
                 {
                     await SweepAsync(stoppingToken);
@@ -56,8 +67,10 @@ internal sealed partial class AlertEngine(
                 }
                 using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                 var delay = Task.Delay(nextSweep - time.GetUtcNow() is { } wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero, time, wake.Token);
-                await Task.WhenAny(delay, inbox.WaitAsync(wake.Token).AsTask());
+                await Task.WhenAny(delay, inbox.WaitAsync(wake.Token).AsTask(), others, lease);
                 await wake.CancelAsync();
+                // Another node's commits are in the database only; so is everything when this node takes the lease.
+                announced = others.IsCompleted || lease.IsCompleted;
                 inbox.Consume();
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -83,6 +96,10 @@ internal sealed partial class AlertEngine(
         }
         while ((_position ?? 0) < newest && !cancellationToken.IsCancellationRequested)
         {
+            if (!leadership.IsLeader)
+            {
+                await leadership.Changed.Next.WaitAsync(cancellationToken);
+            }
             await ProcessAsync(lookInDatabase: true, cancellationToken);
         }
         // A pass in flight may have moved the cursor before it committed what it raised: let it finish.
@@ -98,6 +115,11 @@ internal sealed partial class AlertEngine(
         await _gate.WaitAsync(cancellationToken);
         try
         {
+            if (!Leads())
+            {
+                inbox.Take();
+                return;
+            }
             var position = _position ??= await PositionAsync(cancellationToken);
             var (handed, missed) = inbox.Take();
             _lookInDatabase |= missed;
@@ -143,6 +165,10 @@ internal sealed partial class AlertEngine(
         await _gate.WaitAsync(cancellationToken);
         try
         {
+            if (!Leads())
+            {
+                return;
+            }
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<HubDb>();
             await ResumeAsync(db, cancellationToken);
@@ -230,6 +256,7 @@ internal sealed partial class AlertEngine(
         {
             await pass();
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            await leadership.FenceAsync(db, cancellationToken);
             await _memories.SaveAsync(db, cancellationToken);
             await book.SaveAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
@@ -239,6 +266,24 @@ internal sealed partial class AlertEngine(
             _memories.Clear();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Whether this node evaluates: in a cluster, only the leader. One that does not drops what ingest hands over, and
+    /// one that takes the lease starts from the committed cursor with nothing cached: another node may have moved both.
+    /// </summary>
+    private bool Leads()
+    {
+        var term = leadership.Term;
+        if (term != _term)
+        {
+            _term = term;
+            _position = null;
+            _memories.Clear();
+            _resumed = false;
+            _lookInDatabase = true;
+        }
+        return term != 0;
     }
 
     private async Task ResumeAsync(HubDb db, CancellationToken cancellationToken)

@@ -14,7 +14,7 @@ internal readonly record struct AccessDecision(Caller? Caller, string? RefusalCo
 /// is not suspended, and has not rotated its secret (or ended a suspension) since the token was issued. HTTP requests
 /// and MQTT sessions both ask here, so they agree. Adapters are held in memory: each is read once, and forgotten when
 /// it or its organization changes, before that change is answered, so a suspension or a rotation holds from the next
-/// request on. One node's view: every change goes through this node's API.
+/// request on. Another node's change empties the cache when its notification arrives (ClusterSignals).
 /// </summary>
 internal sealed class ClientAccess(IServiceScopeFactory scopes) : IChangeListener
 {
@@ -90,6 +90,15 @@ internal sealed class ClientAccess(IServiceScopeFactory scopes) : IChangeListene
                         return;
                 }
             }
+        }
+    }
+
+    public void ForgetAll()
+    {
+        lock (_lock)
+        {
+            _generation++;
+            _adapters.Clear();
         }
     }
 

@@ -1,3 +1,4 @@
+using IntegrationHub.Gateway.Cluster;
 using IntegrationHub.Gateway.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -8,7 +9,7 @@ namespace IntegrationHub.Gateway.Events;
 /// Keeps the outbox to its retention (<see cref="EventOptions.Retention"/>): older events are deleted in chunks, except
 /// those a subscription still holds as dead letters, which stay until they are redriven or the subscription goes.
 /// </summary>
-internal sealed partial class OutboxPruner(IServiceScopeFactory scopes, TimeProvider time, IOptions<EventOptions> options, ILogger<OutboxPruner> logger) : BackgroundService
+internal sealed partial class OutboxPruner(IServiceScopeFactory scopes, Leadership leadership, TimeProvider time, IOptions<EventOptions> options, ILogger<OutboxPruner> logger) : BackgroundService
 {
     private const int Chunk = 10_000;
 
@@ -19,7 +20,8 @@ internal sealed partial class OutboxPruner(IServiceScopeFactory scopes, TimeProv
         {
             do
             {
-                var pruned = await PruneAsync(stoppingToken);
+                // Once per cluster: the leader prunes.
+                var pruned = leadership.IsLeader ? await PruneAsync(stoppingToken) : 0;
                 if (pruned > 0)
                 {
                     Pruned(logger, pruned);

@@ -1,13 +1,12 @@
 using System.Text.Json.Serialization;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Auth;
+using IntegrationHub.Gateway.Cluster;
 using IntegrationHub.Gateway.Hosting;
 using IntegrationHub.Gateway.Organizations;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
-using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -29,8 +28,8 @@ internal static class HostingExtensions
 
         services.TryAddSingleton<TimeProvider>(new HubClock());
         services.AddDataProtection();
-        services.AddOptions<KeyManagementOptions>().Configure<IOptions<HubOptions>, ILoggerFactory>((options, hub, logs) =>
-            options.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(hub.Value.DataPath(Path.Combine("keys", "data-protection"))), logs));
+        // The key ring lives in the database, shared by every node of a cluster (README, Cluster).
+        services.AddOptions<KeyManagementOptions>().Configure<IServiceScopeFactory>((options, scopes) => options.XmlRepository = new DatabaseKeyRing(scopes));
         // The spec is loaded and checked once; a broken spec stops the hub before it serves anything.
         services.TryAddSingleton(_ => SpecCatalog.LoadEmbedded());
 

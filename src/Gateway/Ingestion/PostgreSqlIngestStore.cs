@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using IntegrationHub.Conformance.Validation;
+using IntegrationHub.Gateway.Cluster;
 using IntegrationHub.Gateway.Events;
 using IntegrationHub.Gateway.Hosting;
 using IntegrationHub.Gateway.Storage;
@@ -18,9 +19,9 @@ namespace IntegrationHub.Gateway.Ingestion;
 /// Storage). The transaction and savepoint commands the writer asks for travel with the next statement instead of
 /// alone. So a publish of one message costs one round trip, and a group its commit.
 /// </summary>
-internal sealed class PostgreSqlIngestStore(HubDatabase database, IOptions<HubOptions> hub, IOptions<FaultOptions> faults) : IIngestStore
+internal sealed class PostgreSqlIngestStore(HubDatabase database, ClusterSignals cluster, IOptions<HubOptions> hub, IOptions<FaultOptions> faults) : IIngestStore
 {
-    public IIngestSession Open() => new Session(database.DataSource.OpenConnection(), EventTypes.Source(hub.Value.Id, "telemetry"), faults.Value.FailWriteOfMessageId);
+    public IIngestSession Open() => new Session(database.DataSource.OpenConnection(), EventTypes.Source(hub.Value.Id, "telemetry"), cluster.CommitNotifySql, faults.Value.FailWriteOfMessageId);
 
     private sealed class Session : IIngestSession
     {
@@ -86,6 +87,7 @@ internal sealed class PostgreSqlIngestStore(HubDatabase database, IOptions<HubOp
 
         private readonly NpgsqlConnection _connection;
         private readonly string _source;
+        private readonly string _notify;
         private readonly string? _failWriteOf;
 
         // Transaction and savepoint commands not sent yet: they go with the next statement, in order.
@@ -100,10 +102,11 @@ internal sealed class PostgreSqlIngestStore(HubDatabase database, IOptions<HubOp
         private readonly ArrayBufferWriter<byte> _buffer = new(1024);
         private readonly Utf8JsonWriter _json;
 
-        public Session(NpgsqlConnection connection, string source, string? failWriteOf)
+        public Session(NpgsqlConnection connection, string source, string notify, string? failWriteOf)
         {
             _connection = connection;
             _source = source;
+            _notify = notify;
             _failWriteOf = failWriteOf;
             _json = new Utf8JsonWriter(_buffer);
         }
@@ -113,6 +116,8 @@ internal sealed class PostgreSqlIngestStore(HubDatabase database, IOptions<HubOp
             _pending.Add("BEGIN");
             // Outbox ids are cursors: they must be handed out in commit order (OutboxOrder).
             _pending.Add(OutboxOrder.LockSql);
+            // The other nodes of a cluster learn of the commit when it commits (their alert engine and event readers).
+            _pending.Add(_notify);
         }
 
         public void Commit()

@@ -10,7 +10,7 @@ namespace IntegrationHub.Gateway.Organizations;
 /// The registered devices as ingest validates against them, with their effective site parameters, held in memory so
 /// that a message costs no database read: a device is read the first time a message names it (that it is not
 /// registered is remembered too), and forgotten when it or any site-parameter override changes, before the change is
-/// answered, so the next message sees it. One node's view: every change goes through this node's API.
+/// answered, so the next message sees it. Another node's change empties the cache when its notification arrives (ClusterSignals).
 /// </summary>
 internal sealed class DeviceRegistry(IServiceScopeFactory scopes) : IChangeListener
 {
@@ -72,6 +72,17 @@ internal sealed class DeviceRegistry(IServiceScopeFactory scopes) : IChangeListe
                         break;
                 }
             }
+        }
+    }
+
+    public void ForgetAll()
+    {
+        lock (_lock)
+        {
+            _generation++;
+            _organizations.Clear();
+            _site = null;
+            _unregistered = 0;
         }
     }
 

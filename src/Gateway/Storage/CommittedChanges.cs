@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Runtime.CompilerServices;
+using IntegrationHub.Gateway.Cluster;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
@@ -18,13 +19,16 @@ internal interface IChangeListener
 
     /// <summary>Entities added, changed or removed by one committed save (or transaction); never throws.</summary>
     void Committed(IReadOnlyList<object> entities);
+
+    /// <summary>Forgets everything held: another node of a cluster changed rows of a watched type (ClusterSignals).</summary>
+    void ForgetAll();
 }
 
 /// <summary>
 /// Collects the watched entities each save changes and hands them to the <see cref="IChangeListener"/>s once they
 /// are committed: at once for a save of its own, at the commit of the transaction it ran in, never for one rolled back.
 /// </summary>
-internal sealed class CommittedChangesInterceptor(IEnumerable<IChangeListener> listeners) : SaveChangesInterceptor, IDbTransactionInterceptor
+internal sealed class CommittedChangesInterceptor(IEnumerable<IChangeListener> listeners, ClusterSignals cluster) : SaveChangesInterceptor, IDbTransactionInterceptor
 {
     private readonly IChangeListener[] _listeners = [.. listeners];
     private readonly HashSet<Type> _watched = [.. listeners.SelectMany(l => l.Watches)];
@@ -107,6 +111,7 @@ internal sealed class CommittedChangesInterceptor(IEnumerable<IChangeListener> l
         {
             listener.Committed(entities);
         }
+        cluster.Changed(entities);
     }
 
     private void Discard(DbContext? context)

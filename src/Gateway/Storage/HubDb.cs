@@ -1,5 +1,6 @@
 using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Certification;
+using IntegrationHub.Gateway.Cluster;
 using IntegrationHub.Gateway.Commands;
 using IntegrationHub.Gateway.Events;
 using IntegrationHub.Gateway.Ingestion;
@@ -55,6 +56,7 @@ public sealed class HubDb(DbContextOptions<HubDb> options) : DbContext(options)
     internal DbSet<DeviceCommand> DeviceCommands => Set<DeviceCommand>();
     internal DbSet<DeviceCommandStep> DeviceCommandSteps => Set<DeviceCommandStep>();
     internal DbSet<CommandWebhook> CommandWebhooks => Set<CommandWebhook>();
+    internal DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {

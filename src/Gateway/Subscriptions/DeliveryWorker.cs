@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using IntegrationHub.Gateway.Cluster;
 using IntegrationHub.Gateway.Hosting;
 using IntegrationHub.Gateway.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -11,7 +12,7 @@ namespace IntegrationHub.Gateway.Subscriptions;
 /// A change made through the API waits for delivery to follow it (<see cref="AppliedAsync"/>): once the API answers, no
 /// runner goes on with what the change replaced, such as a paused subscription or a rotated secret.
 /// </summary>
-internal sealed class SubscriptionChanges : Pulse
+internal sealed class SubscriptionChanges(ClusterSignals cluster) : Pulse
 {
     /// <summary>How long a change waits for delivery to follow it at most; the change itself stands either way.</summary>
     private static readonly TimeSpan ApplyTimeout = TimeSpan.FromSeconds(15);
@@ -28,6 +29,8 @@ internal sealed class SubscriptionChanges : Pulse
     {
         var mine = Interlocked.Increment(ref _requested);
         Fire();
+        // The leader of a cluster may be another node: it reconciles when the notification arrives.
+        cluster.Announce(ClusterTopics.Subscriptions);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(ApplyTimeout);
         while (true)
@@ -64,11 +67,15 @@ internal sealed class SubscriptionChanges : Pulse
 /// Runs delivery for every active push subscription (webhooks, MQTT): one <see cref="SubscriptionRunner"/> each, with
 /// lanes of their own, so that a slow or failing receiver only ever delays itself. It starts a runner for each new or
 /// changed subscription and stops those paused or deleted. Server-sent event subscriptions are read by their streams.
+/// In a cluster only the leader delivers (<see cref="Leadership"/>): a node that leads no longer stops its runners,
+/// and one that takes the lease starts them from the lanes' saved cursors (at least once: event ids de-duplicate).
 /// </summary>
 internal sealed class DeliveryWorker(
     IServiceScopeFactory scopes,
     IEnumerable<IDeliveryChannel> channels,
     SubscriptionChanges changes,
+    Leadership leadership,
+    ClusterSignals cluster,
     TimeProvider time,
     IOptions<SubscriptionOptions> options,
     SubscriptionRunnerFactory runners) : BackgroundService
@@ -83,7 +90,7 @@ internal sealed class DeliveryWorker(
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                var next = changes.Next;
+                var next = Task.WhenAny(changes.Next, leadership.Changed.Next, cluster.Remote(ClusterTopics.Subscriptions).Next);
                 var upTo = changes.Requested;
                 await ReconcileAsync(stoppingToken);
                 changes.Reconciled(upTo);
@@ -104,9 +111,11 @@ internal sealed class DeliveryWorker(
 
     private async Task ReconcileAsync(CancellationToken cancellationToken)
     {
-        List<Subscription> active;
-        await using (var scope = scopes.CreateAsyncScope())
+        // In a cluster only the leader delivers: a node that does not lead runs nothing.
+        List<Subscription> active = [];
+        if (leadership.IsLeader)
         {
+            await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<HubDb>();
             var pushed = _channels.Keys.ToList();
             active = await db.Subscriptions.AsNoTracking().Include(s => s.Organization)

@@ -11,7 +11,7 @@ internal sealed record WebhookSecret(string Secret, long? NotAfter);
 
 /// <summary>
 /// Standard Webhooks signing secrets (<c>whsec_</c> + base64 of 32 random bytes). The hub must sign with them, so it
-/// keeps them, protected at rest with the data-protection keys in its data folder; it shows a secret only when it
+/// keeps them, protected at rest with the data-protection keys in its database; it shows a secret only when it
 /// creates it. While a secret rotates, the old and the new one both sign, side by side in <c>webhook-signature</c>.
 /// </summary>
 internal sealed class WebhookSecrets(IDataProtectionProvider protection)

@@ -1,6 +1,8 @@
 using System.Collections.Frozen;
 using System.Security.Cryptography;
 using System.Text.Json;
+using IntegrationHub.Gateway.Cluster;
+using IntegrationHub.Gateway.Hosting;
 using IntegrationHub.Gateway.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -29,11 +31,11 @@ internal sealed record UpstreamEntry(UpstreamRoute Route, UpstreamTarget Target,
 /// The route table, read from the database and handed to YARP as its configuration (<see cref="IProxyConfigProvider"/>),
 /// so routes change without a restart. <see cref="ReloadAsync"/> reads the tables and swaps in a new snapshot; it
 /// returns once YARP has applied it (this node's next request sees it), which YARP reports through
-/// <see cref="IConfigChangeListener"/>. The API reloads after each change; every node also re-reads the tables every
-/// <see cref="UpstreamOptions.RefreshInterval"/>, which bounds how long another node of a cluster lags behind. A change
-/// notification from the database (PostgreSQL LISTEN/NOTIFY) can call <see cref="ReloadAsync"/> the same way.
+/// <see cref="IConfigChangeListener"/>. The API reloads after each change (<see cref="ChangedAsync"/>) and tells the
+/// other nodes of a cluster, which reload when the notification arrives; every node also re-reads the tables every
+/// <see cref="UpstreamOptions.RefreshInterval"/>, which bounds how long another node lags behind if a notification is lost.
 /// </summary>
-internal sealed partial class UpstreamTable(IServiceScopeFactory scopes, UpstreamSecrets secrets, ILogger<UpstreamTable> logger)
+internal sealed partial class UpstreamTable(IServiceScopeFactory scopes, UpstreamSecrets secrets, ClusterSignals cluster, ILogger<UpstreamTable> logger)
     : IProxyConfigProvider, IConfigChangeListener, IDisposable
 {
     public const string PathPrefix = "/upstream";
@@ -55,6 +57,13 @@ internal sealed partial class UpstreamTable(IServiceScopeFactory scopes, Upstrea
     public IEnumerable<UpstreamEntry> Entries => Volatile.Read(ref _current).Entries.Values;
 
     public static string YarpRouteId(string systemId, string routeId) => $"{systemId}/{routeId}";
+
+    /// <summary>After a change to systems or routes: applies it on this node, and tells the other nodes to.</summary>
+    public Task ChangedAsync(CancellationToken cancellationToken)
+    {
+        cluster.Announce(ClusterTopics.Upstreams);
+        return ReloadAsync(cancellationToken);
+    }
 
     /// <summary>Reads the routes from the database and applies them, if they changed; returns once they are live on this node.</summary>
     public async Task ReloadAsync(CancellationToken cancellationToken)
@@ -230,8 +239,8 @@ internal sealed partial class UpstreamTable(IServiceScopeFactory scopes, Upstrea
     private static partial void CredentialUnreadable(ILogger logger, string systemId, Exception exception);
 }
 
-/// <summary>Loads the route table when the hub starts (after its database is migrated) and re-reads it periodically.</summary>
-internal sealed partial class UpstreamRefresh(UpstreamTable table, TimeProvider time, IOptions<UpstreamOptions> options, ILogger<UpstreamRefresh> logger) : BackgroundService
+/// <summary>Loads the route table when the hub starts (after its database is migrated), and re-reads it when another node changed it, or periodically.</summary>
+internal sealed partial class UpstreamRefresh(UpstreamTable table, ClusterSignals cluster, TimeProvider time, IOptions<UpstreamOptions> options, ILogger<UpstreamRefresh> logger) : BackgroundService
 {
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -242,11 +251,12 @@ internal sealed partial class UpstreamRefresh(UpstreamTable table, TimeProvider 
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.Value.RefreshInterval, time);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
+            while (!stoppingToken.IsCancellationRequested)
             {
+                // Another node's change arrives as a notification; the interval backs it up.
+                await Pulse.WaitAsync(cluster.Remote(ClusterTopics.Upstreams).Next, options.Value.RefreshInterval, time, stoppingToken);
                 try
                 {
                     await table.ReloadAsync(stoppingToken);

@@ -137,7 +137,7 @@ internal static partial class UpstreamsApi
         db.UpstreamSystems.Add(system);
         db.Record(now, context.Caller().ClientId, "upstream.create", system.Id, new { system.Name, system.BaseAddress, credentials = system.CredentialKind.ToWire() });
         await db.SaveChangesAsync(context.RequestAborted);
-        await table.ReloadAsync(context.RequestAborted);
+        await table.ChangedAsync(context.RequestAborted);
         return TypedResults.Created($"/v1/upstreams/{system.Id}", Response(system, proxy));
     }
 
@@ -182,7 +182,7 @@ internal static partial class UpstreamsApi
         system.UpdatedAt = time.GetUtcNow();
         db.Record(system.UpdatedAt, context.Caller().ClientId, "upstream.update", systemId, new { system.Name, system.BaseAddress, system.Timeout, system.Retries, system.HealthPath });
         await db.SaveChangesAsync(context.RequestAborted);
-        await table.ReloadAsync(context.RequestAborted);
+        await table.ChangedAsync(context.RequestAborted);
         return TypedResults.Ok(Response(system, proxy));
     }
 
@@ -197,7 +197,7 @@ internal static partial class UpstreamsApi
         db.UpstreamSystems.Remove(system);
         db.Record(time.GetUtcNow(), context.Caller().ClientId, "upstream.delete", systemId);
         await db.SaveChangesAsync(context.RequestAborted);
-        await table.ReloadAsync(context.RequestAborted);
+        await table.ChangedAsync(context.RequestAborted);
         return TypedResults.NoContent();
     }
 
@@ -225,7 +225,7 @@ internal static partial class UpstreamsApi
         system.UpdatedAt = now;
         db.Record(now, context.Caller().ClientId, "upstream.rotate-credentials", systemId, new { kind = system.CredentialKind.ToWire(), version = system.CredentialVersion });
         await db.SaveChangesAsync(context.RequestAborted);
-        await table.ReloadAsync(context.RequestAborted);
+        await table.ChangedAsync(context.RequestAborted);
         return TypedResults.Ok(Response(system, proxy));
     }
 
@@ -310,7 +310,7 @@ internal static partial class UpstreamsApi
         db.UpstreamRoutes.Add(route);
         db.Record(now, context.Caller().ClientId, "upstream.route-create", $"{systemId}/{route.Id}", new { route.PathPrefix, route.Methods, route.Scopes, route.Organizations, route.RequestsPerMinute });
         await db.SaveChangesAsync(context.RequestAborted);
-        await table.ReloadAsync(context.RequestAborted);
+        await table.ChangedAsync(context.RequestAborted);
         return TypedResults.Created($"/v1/upstreams/{systemId}/routes/{route.Id}", UpstreamRouteResponse.From(route));
     }
 
@@ -339,7 +339,7 @@ internal static partial class UpstreamsApi
         route.UpdatedAt = time.GetUtcNow();
         db.Record(route.UpdatedAt, context.Caller().ClientId, "upstream.route-update", $"{systemId}/{routeId}", new { route.PathPrefix, route.Methods, route.Scopes, route.Organizations, route.RequestsPerMinute });
         await db.SaveChangesAsync(context.RequestAborted);
-        await table.ReloadAsync(context.RequestAborted);
+        await table.ChangedAsync(context.RequestAborted);
         return TypedResults.Ok(UpstreamRouteResponse.From(route));
     }
 
@@ -354,7 +354,7 @@ internal static partial class UpstreamsApi
         db.UpstreamRoutes.Remove(route);
         db.Record(time.GetUtcNow(), context.Caller().ClientId, "upstream.route-delete", $"{systemId}/{routeId}");
         await db.SaveChangesAsync(context.RequestAborted);
-        await table.ReloadAsync(context.RequestAborted);
+        await table.ChangedAsync(context.RequestAborted);
         return TypedResults.NoContent();
     }
 

@@ -599,6 +599,29 @@ namespace IntegrationHub.Migrations.PostgreSql
                     b.ToTable("routes", (string)null);
                 });
 
+            modelBuilder.Entity("IntegrationHub.Gateway.Cluster.DataProtectionKey", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("FriendlyName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .UseCollation("C");
+
+                    b.Property<string>("Xml")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("data_protection_keys", (string)null);
+                });
+
             modelBuilder.Entity("IntegrationHub.Gateway.Commands.CommandWebhook", b =>
                 {
                     b.Property<string>("AdapterId")

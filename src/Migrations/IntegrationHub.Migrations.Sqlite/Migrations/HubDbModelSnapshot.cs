@@ -528,6 +528,25 @@ namespace IntegrationHub.Migrations.Sqlite
                     b.ToTable("routes", (string)null);
                 });
 
+            modelBuilder.Entity("IntegrationHub.Gateway.Cluster.DataProtectionKey", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FriendlyName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Xml")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("data_protection_keys", (string)null);
+                });
+
             modelBuilder.Entity("IntegrationHub.Gateway.Commands.CommandWebhook", b =>
                 {
                     b.Property<string>("AdapterId")

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace IntegrationHub.Migrations.PostgreSql
 {
     [DbContext(typeof(HubDb))]
-    [Migration("20261207003257_Initial")]
+    [Migration("20261207020204_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -600,6 +600,29 @@ namespace IntegrationHub.Migrations.PostgreSql
                     b.HasIndex("OrganizationId");
 
                     b.ToTable("routes", (string)null);
+                });
+
+            modelBuilder.Entity("IntegrationHub.Gateway.Cluster.DataProtectionKey", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("FriendlyName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .UseCollation("C");
+
+                    b.Property<string>("Xml")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("data_protection_keys", (string)null);
                 });
 
             modelBuilder.Entity("IntegrationHub.Gateway.Commands.CommandWebhook", b =>

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace IntegrationHub.Migrations.Sqlite
 {
     [DbContext(typeof(HubDb))]
-    [Migration("20261207003243_Initial")]
+    [Migration("20261207020200_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -529,6 +529,25 @@ namespace IntegrationHub.Migrations.Sqlite
                     b.HasIndex("OrganizationId");
 
                     b.ToTable("routes", (string)null);
+                });
+
+            modelBuilder.Entity("IntegrationHub.Gateway.Cluster.DataProtectionKey", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FriendlyName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Xml")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("data_protection_keys", (string)null);
                 });
 
             modelBuilder.Entity("IntegrationHub.Gateway.Commands.CommandWebhook", b =>

@@ -179,12 +179,18 @@ internal static class CommandsApi
             UpdatedAt = now,
             NextAttemptAt = now.ToUnixTimeMilliseconds(),
         };
-        db.DeviceCommands.Add(issued);
-        await db.SaveChangesAsync(context.RequestAborted);
-        db.DeviceCommandSteps.Add(new DeviceCommandStep { CommandKey = issued.Key, At = now, Step = "issued", Actor = caller.ClientId, Detail = request.AlertId is { } alert ? $"For alert {alert}." : null });
-        db.Record(now, caller.ClientId, "command.issue", issued.Id,
-            new { issued.OrganizationId, issued.DeviceId, issued.AdapterId, issued.Command, parameters, expiresAt, request.AlertId });
-        await db.SaveChangesAsync(context.RequestAborted);
+        // The command and its first step commit together: a dispatcher that saw the command before its 'issued' step
+        // would store 'sent' first.
+        await using (var transaction = await db.Database.BeginTransactionAsync(context.RequestAborted))
+        {
+            db.DeviceCommands.Add(issued);
+            await db.SaveChangesAsync(context.RequestAborted);
+            db.DeviceCommandSteps.Add(new DeviceCommandStep { CommandKey = issued.Key, At = now, Step = "issued", Actor = caller.ClientId, Detail = request.AlertId is { } alert ? $"For alert {alert}." : null });
+            db.Record(now, caller.ClientId, "command.issue", issued.Id,
+                new { issued.OrganizationId, issued.DeviceId, issued.AdapterId, issued.Command, parameters, expiresAt, request.AlertId });
+            await db.SaveChangesAsync(context.RequestAborted);
+            await transaction.CommitAsync(context.RequestAborted);
+        }
         metrics.Issued(issued.Command);
         dispatcher.Wake();
         return TypedResults.Created($"{Path}/{Uri.EscapeDataString(issued.Id)}", CommandResponse.From(issued));

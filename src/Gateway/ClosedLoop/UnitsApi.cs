@@ -430,8 +430,9 @@ internal static class UnitsApi
         {
             var unit = work.Units.FirstOrDefault(u => u.OrganizationId == organizationId && u.State != UnitState.Removed);
             return Task.FromResult(unit is null ? new Refusal(ErrorCodes.UnitNotFound, $"'{organizationId}' is not a responsible unit of alert {alertId}.")
-                // The unit's officers take any of its steps; a responder only those of the share assigned to them.
-                : !caller.IsOperator && !caller.Scopes.Contains(Scopes.AlertsManage) && unit.AssigneeId != caller.ClientId
+                // The unit's officers and the operator (alerts:manage) take any of its steps; a responder only those of
+                // the share assigned to them.
+                : !caller.Scopes.Contains(Scopes.AlertsManage) && unit.AssigneeId != caller.ClientId
                     ? new Refusal(ErrorCodes.InsufficientScope, "Only the unit's officers (alerts:manage) and the person its share is assigned to take the unit's steps.")
                     : step(work, unit, time.GetUtcNow().ToUnixTimeMilliseconds()));
         });

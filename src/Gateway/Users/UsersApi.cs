@@ -73,7 +73,8 @@ internal static partial class UsersApi
     /// the person's organization's people (its admins and unit leads), and the operator.
     /// </summary>
     public static bool ReadsContacts(Caller caller, User user) =>
-        caller.ClientId == user.Id || caller.IsOperator || (caller.OrganizationId == user.OrganizationId && caller.Scopes.Contains(Scopes.UsersManage));
+        (caller.ClientId == user.Id && caller.OrganizationId == user.OrganizationId)
+        || (caller.Scopes.Contains(Scopes.UsersManage) && (caller.IsOperator || caller.OrganizationId == user.OrganizationId));
 
     /// <summary>
     /// Whether the caller may grant a role, or manage a person who holds it. A person needs every scope the role carries,
@@ -308,7 +309,12 @@ internal static partial class UsersApi
         }
         var caller = context.Caller();
         var id = userId ?? caller.ClientId;
-        var user = await db.Users.FirstOrDefaultAsync(u => u.Id == id && (userId == null || caller.IsOperator || u.OrganizationId == caller.OrganizationId), context.RequestAborted);
+        // One's own details are a person's, in their own organization: a client whose id happens to read like a
+        // person's is no one's self.
+        var self = userId is null;
+        var user = self && !UserAccess.IsUser(context.User)
+            ? null
+            : await db.Users.FirstOrDefaultAsync(u => u.Id == id && (u.OrganizationId == caller.OrganizationId || (!self && caller.IsOperator)), context.RequestAborted);
         if (user is null)
         {
             return ProblemResults.Problem(context, ErrorCodes.UserNotFound, userId is null ? "Only a person signed in to the portal has contact details." : $"No user '{userId}' in your organization.");

@@ -74,6 +74,7 @@ internal sealed class OutboxReader(IServiceScopeFactory scopes, HubDatabase data
     private long _loadedAt;
     // Used only while _loading is held.
     private TailQuery? _query;
+    private bool _disposed;
 
     public OutboxSignal Signal => signal;
 
@@ -133,6 +134,7 @@ internal sealed class OutboxReader(IServiceScopeFactory scopes, HubDatabase data
         await _loading.WaitAsync(cancellationToken);
         try
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             if (Fresh(pulse))
             {
                 return;
@@ -198,8 +200,15 @@ internal sealed class OutboxReader(IServiceScopeFactory scopes, HubDatabase data
 
     public void Dispose()
     {
+        // A load still running (a stream's request while the hub stops) keeps its statement until it is done.
+        if (!_loading.Wait(TimeSpan.FromSeconds(10)))
+        {
+            return;
+        }
+        _disposed = true;
         _query?.Dispose();
-        _loading.Dispose();
+        _query = null;
+        _loading.Release();
     }
 
     /// <summary>The index of the first tail event with an id after <paramref name="cursor"/> (ids ascend).</summary>

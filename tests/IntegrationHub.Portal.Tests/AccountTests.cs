@@ -82,8 +82,6 @@ public sealed class AccountTests : PortalHub
         await page.Locator("#email").FillAsync(email);
         await page.Locator("#password").FillAsync(password);
         await page.Locator("form.stacked button[type=submit]").ClickAsync();
-        // A sign-in hashes the password and loads the workspace; on a busy runner beside the Gateway suite that once
-        // took longer than Playwright's 30 s default.
-        await page.WaitForURLAsync("**/developer", new() { Timeout = 90_000 });
+        await page.WaitForURLAsync("**/developer");
     }
 }

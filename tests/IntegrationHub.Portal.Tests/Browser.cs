@@ -39,6 +39,8 @@ public sealed class Browser : IAsyncLifetime
     {
         var context = await _browser!.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseAddress.ToString(), Locale = locale });
         context.SetDefaultTimeout(30_000);
+        // A sign-in hashes a password, which on a loaded two-core machine has outlasted 30 s: navigations get 90 s.
+        context.SetDefaultNavigationTimeout(90_000);
         var page = await context.NewPageAsync();
         var errors = new List<string>();
         page.PageError += (_, error) => errors.Add(error);

@@ -20,8 +20,6 @@ public sealed class PageOverflowTests : PortalHub
     public async Task NoPage_OverflowsHorizontally_At390_1440Or1920(string language)
     {
         var (page, errors) = await Browser.OpenAsync(Hub.BaseAddress, language);
-        // Two dozen pages at three widths: a loaded machine needs longer than one page's usual half minute.
-        page.SetDefaultNavigationTimeout(90_000);
         await SignInAsOperatorAsync(page, "/account");
         var overflowing = new List<string>();
         var widest = new List<string>();

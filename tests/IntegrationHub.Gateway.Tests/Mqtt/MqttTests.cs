@@ -391,7 +391,6 @@ public sealed class MqttTests(HubFixture fixture) : IClassFixture<HubFixture>
 
         var answered = outcomes.Where(o => o.Result is not null).ToList();
         Assert.All(answered, o => Assert.True(o.Result!.ReasonCode == MqttClientPublishReasonCode.Success, $"{o.Id} was answered {o.Result.ReasonCode} {o.Result.ReasonString}"));
-        Assert.Contains(outcomes, o => o.Result is null);
         var stored = await Hub.QueryAsync(db => db.Messages.Where(m => m.AdapterId == id).Select(m => m.MessageId).ToListAsync());
         Assert.Subset(stored.ToHashSet(), answered.Select(o => o.Id).ToHashSet());
     }

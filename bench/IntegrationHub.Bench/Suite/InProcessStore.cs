@@ -48,7 +48,9 @@ internal sealed class InProcessStore : IAsyncDisposable
             .AddSingleton(TimeProvider.System)
             .AddSingleton(SpecCatalog.LoadEmbedded());
         services.AddOptions<HubOptions>().BindConfiguration(HubOptions.Section);
-        services.AddHubStorage().AddHubAlerts().AddHubLoop();
+        // The cluster's notifications wake the outbox's readers; this store has none, but the signal must exist.
+        services.AddSingleton<IntegrationHub.Gateway.Events.OutboxSignal>();
+        services.AddHubStorage().AddHubCluster().AddHubAlerts().AddHubLoop();
         var provider = services.BuildServiceProvider();
         await provider.MigrateHubStorageAsync(CancellationToken.None);
 

@@ -13,6 +13,32 @@ namespace IntegrationHub.Gateway.Tests.ClosedLoop;
 public sealed class PeopleTests() : OwnHub(new() { ["Auth:AccessTokenLifetime"] = "1.00:00:00" })
 {
     [Fact]
+    public async Task AnOperatorClient_ThatOnlyReadsAlerts_TakesNoUnitsStep_AndReadsNoOnesContacts()
+    {
+        using var admin = await Hub.AdminAsync();
+        using var unit = await Hub.UnitAsync("watch-fire");
+        using (var route = await admin.PostAsJsonAsync("/v1/routes", new { domain = "gas", district = "370203", organizationId = "watch-fire", role = "lead" }))
+        {
+            await route.ShouldBeAsync(HttpStatusCode.Created);
+        }
+        var (officer, _) = await Hub.PersonAsync("watch-fire", "officer", "Li Officer", phone: "+8613800000000");
+        using (officer)
+        {
+            // A wall screen of the operator's: it reads every alert, and may change none of them.
+            var (screenId, screenSecret) = await admin.CreateAdapterAsync("operator", "operator-wall-screen", scopes: ["alerts:read"]);
+            using var screen = Hub.As(await Hub.TokenAsync(screenId, screenSecret));
+            using var owner = await Hub.OwnerAsync("watch-owner", "watch-ch4", district: "370203");
+            var id = (await Hub.RaiseAsync(owner, "watch-ch4"))["id"]!.GetValue<long>();
+
+            await (await screen.PostAsJsonAsync($"/v1/alerts/{id}/units/watch-fire/acknowledge", new { })).ShouldBeProblemAsync(HttpStatusCode.Forbidden, "auth.insufficient-scope");
+            var people = (await screen.GetJsonAsync("/v1/users?organization=watch-fire")).AsArray();
+            var li = Assert.Single(people, p => p!["name"]!.GetValue<string>() == "Li Officer");
+            Assert.Null(li!["email"]);
+            Assert.Null(li["phone"]);
+        }
+    }
+
+    [Fact]
     public async Task Officer_AssignsAndReassigns_TheResponderActsOnWhatIsAssigned_AndActorsShowAsNames()
     {
         using var admin = await Hub.AdminAsync();

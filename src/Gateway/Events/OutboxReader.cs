@@ -2,7 +2,6 @@ using System.Data.Common;
 using IntegrationHub.Gateway.Hosting;
 using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Storage;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Options;
@@ -249,16 +248,10 @@ internal sealed class OutboxReader(IServiceScopeFactory scopes, HubDatabase data
 
         public TailQuery(HubDatabase database)
         {
-            _connection = database.Provider == StorageProvider.PostgreSql ? database.DataSource.CreateConnection() : Sqlite(database);
+            // Its own connection, outside the pool on SQLite, like the ingest writer's: it lives as long as the reader.
+            _connection = database.Provider == StorageProvider.PostgreSql ? database.DataSource.OpenConnection() : database.OpenOwnSqlite();
             try
             {
-                _connection.Open();
-                if (database.Provider != StorageProvider.PostgreSql)
-                {
-                    using var pragmas = _connection.CreateCommand();
-                    pragmas.CommandText = database.PragmaSql;
-                    pragmas.ExecuteNonQuery();
-                }
                 _read = _connection.CreateCommand();
                 _read.CommandText = ReadSql;
                 _after = Parameter(_read, "@after");
@@ -312,10 +305,6 @@ internal sealed class OutboxReader(IServiceScopeFactory scopes, HubDatabase data
             _newest.Dispose();
             _connection.Dispose();
         }
-
-        // Its own connection, outside the pool, like the ingest writer's: it lives as long as the reader.
-        private static SqliteConnection Sqlite(HubDatabase database) =>
-            new(new SqliteConnectionStringBuilder(database.ConnectionString) { Pooling = false }.ToString());
 
         private static DbParameter Parameter(DbCommand command, string name)
         {

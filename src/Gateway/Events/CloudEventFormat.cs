@@ -20,8 +20,27 @@ internal sealed class CloudEventFormat(SpecCatalog spec)
     public const string BatchMediaType = "application/cloudevents-batch+json";
     public const string DataMediaType = "application/json";
 
+    private const int KeptBufferSize = 64 * 1024;
+
+    // Every event is rendered once; the buffer and writer it is rendered with are the thread's, kept between events,
+    // so that a rendering allocates its result alone. An event larger than the buffer is meant to keep grows it once;
+    // the thread lets go of such a buffer afterwards.
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
+    private static readonly byte[] OpenBracket = "["u8.ToArray();
+    private static readonly byte[] Comma = ","u8.ToArray();
+    private static readonly byte[] CloseBracket = "]"u8.ToArray();
+    private static readonly byte[] EmptyArray = "[]"u8.ToArray();
+
     private readonly Dictionary<string, EventType> _types = spec.Events.Types.ToDictionary(t => t.Type, StringComparer.Ordinal);
     private readonly ConditionalWeakTable<OutboxEvent, Rendering> _renderings = [];
+
+    // Made once: a lambda that uses this instance would otherwise be a new delegate for every event.
+    private ConditionalWeakTable<OutboxEvent, Rendering>.CreateValueCallback? _render;
 
     /// <summary>What is rendered of an event, once.</summary>
     private sealed class Rendering(KeyValuePair<string, string>[] attributes)
@@ -47,30 +66,25 @@ internal sealed class CloudEventFormat(SpecCatalog spec)
     /// </summary>
     public static byte[] Structured(IEnumerable<KeyValuePair<string, string>> attributes, ReadOnlySequence<byte> data) => Render(attributes, data);
 
-    /// <summary>The events as one JSON array of their structured forms (batched mode).</summary>
-    public byte[] Batch(IReadOnlyList<OutboxEvent> events)
+    /// <summary>
+    /// The events as one JSON array of their structured forms (batched mode), as the pieces it is made of, in order: the
+    /// shared renderings between brackets and commas. A batch is signed and sent piece by piece, never copied into one
+    /// array: batches were the largest source of the hub's allocations (bench/README.md).
+    /// </summary>
+    public ReadOnlyMemory<byte>[] Batch(IReadOnlyList<OutboxEvent> events)
     {
-        var parts = new byte[events.Count][];
-        var length = 2 + Math.Max(0, events.Count - 1);
+        if (events.Count == 0)
+        {
+            return [EmptyArray];
+        }
+        var pieces = new ReadOnlyMemory<byte>[(2 * events.Count) + 1];
+        pieces[0] = OpenBracket;
         for (var i = 0; i < events.Count; i++)
         {
-            parts[i] = Structured(events[i]);
-            length += parts[i].Length;
+            pieces[(2 * i) + 1] = Structured(events[i]);
+            pieces[(2 * i) + 2] = i == events.Count - 1 ? CloseBracket : Comma;
         }
-        var batch = new byte[length];
-        batch[0] = (byte)'[';
-        var at = 1;
-        for (var i = 0; i < parts.Length; i++)
-        {
-            if (i > 0)
-            {
-                batch[at++] = (byte)',';
-            }
-            parts[i].CopyTo(batch, at);
-            at += parts[i].Length;
-        }
-        batch[at] = (byte)']';
-        return batch;
+        return pieces;
     }
 
     public static string Id(OutboxEvent e) => e.Id.ToString(CultureInfo.InvariantCulture);
@@ -78,37 +92,50 @@ internal sealed class CloudEventFormat(SpecCatalog spec)
     public static string Time(OutboxEvent e) =>
         DateTimeOffset.FromUnixTimeMilliseconds(e.Time).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
-    private Rendering RenderingOf(OutboxEvent e) => _renderings.GetValue(e, e => new Rendering(AttributesOf(e)));
+    private Rendering RenderingOf(OutboxEvent e) => _renderings.GetValue(e, _render ??= e => new Rendering(AttributesOf(e)));
 
+    // Sized once: the attributes of every event are made, so a list grown and copied into an array cost twice.
     private KeyValuePair<string, string>[] AttributesOf(OutboxEvent e)
     {
-        var attributes = new List<KeyValuePair<string, string>>(12)
+        var known = _types.TryGetValue(e.Type, out var type);
+        var count = 6;
+        if (known)
         {
-            new("specversion", SpecVersion),
-            new("id", Id(e)),
-            new("source", e.Source),
-            new("type", e.Type),
-            new("subject", e.Subject),
-            new("time", Time(e)),
-        };
-        if (_types.TryGetValue(e.Type, out var type))
+            count++;
+            foreach (var name in type!.Extensions)
+            {
+                count += Extension(e, name) is null ? 0 : 1;
+            }
+        }
+        var attributes = new KeyValuePair<string, string>[count];
+        attributes[0] = new("specversion", SpecVersion);
+        attributes[1] = new("id", Id(e));
+        attributes[2] = new("source", e.Source);
+        attributes[3] = new("type", e.Type);
+        attributes[4] = new("subject", e.Subject);
+        attributes[5] = new("time", Time(e));
+        if (known)
         {
-            attributes.Add(new("dataschema", type.DataSchema.ToString()));
+            var at = 6;
+            attributes[at++] = new("dataschema", type!.DataSchema.ToString());
             foreach (var name in type.Extensions)
             {
                 if (Extension(e, name) is { } value)
                 {
-                    attributes.Add(new(name, value));
+                    attributes[at++] = new(name, value);
                 }
             }
         }
-        return [.. attributes];
+        return attributes;
     }
 
     private static byte[] Render(IEnumerable<KeyValuePair<string, string>> attributes, ReadOnlySequence<byte> data)
     {
-        var buffer = new ArrayBufferWriter<byte>((int)data.Length + 512);
-        using (var writer = new Utf8JsonWriter(buffer))
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        var writer = t_writer ??= new Utf8JsonWriter(buffer);
+        writer.Reset(buffer);
+        try
         {
             writer.WriteStartObject();
             foreach (var (name, value) in attributes)
@@ -119,8 +146,17 @@ internal sealed class CloudEventFormat(SpecCatalog spec)
             writer.WritePropertyName("data");
             writer.WriteRawValue(data, skipInputValidation: true);
             writer.WriteEndObject();
+            writer.Flush();
+            return buffer.WrittenSpan.ToArray();
         }
-        return buffer.WrittenSpan.ToArray();
+        finally
+        {
+            if (buffer.Capacity > KeptBufferSize)
+            {
+                t_buffer = null;
+                t_writer = null;
+            }
+        }
     }
 
     private static string? Extension(OutboxEvent e, string name) => name switch

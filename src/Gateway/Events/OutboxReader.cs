@@ -1,8 +1,8 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using IntegrationHub.Gateway.Hosting;
 using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Storage;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Options;
@@ -30,22 +30,103 @@ internal sealed class OutboxCommitObserver(OutboxSignal signal) : ICommitObserve
     }
 }
 
-/// <summary>Pulses the <see cref="OutboxSignal"/> after every EF Core save and commit: alert steps write their events that way.</summary>
+/// <summary>
+/// Pulses the <see cref="OutboxSignal"/> after an EF Core save or transaction that wrote outbox events (alert steps,
+/// warnings) has committed. Saves and commits that wrote none (audit rows, sessions, rule memories, lane cursors) do not
+/// pulse: every pulse costs each live consumer a look at the outbox.
+/// </summary>
 internal sealed class OutboxCommitInterceptor(OutboxSignal signal) : ISaveChangesInterceptor, IDbTransactionInterceptor
 {
-    public ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken cancellationToken = default)
+    // Contexts that saved outbox events in a transaction not yet ended; a context lives in one request at a time.
+    private readonly ConditionalWeakTable<DbContext, object> _holding = [];
+
+    public InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
     {
-        if (eventData.Context?.Database.CurrentTransaction is null)
-        {
-            signal.Fire();
-        }
+        Saving(eventData.Context);
+        return result;
+    }
+
+    public ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
+    {
+        Saving(eventData.Context);
         return ValueTask.FromResult(result);
     }
 
+    public int SavedChanges(SaveChangesCompletedEventData eventData, int result)
+    {
+        Saved(eventData.Context);
+        return result;
+    }
+
+    public ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken cancellationToken = default)
+    {
+        Saved(eventData.Context);
+        return ValueTask.FromResult(result);
+    }
+
+    public void SaveChangesFailed(DbContextErrorEventData eventData) => Failed(eventData.Context);
+
+    public Task SaveChangesFailedAsync(DbContextErrorEventData eventData, CancellationToken cancellationToken = default)
+    {
+        Failed(eventData.Context);
+        return Task.CompletedTask;
+    }
+
+    public void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) => Ended(eventData.Context, committed: true);
+
     public Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
     {
-        signal.Fire();
+        Ended(eventData.Context, committed: true);
         return Task.CompletedTask;
+    }
+
+    public void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) => Ended(eventData.Context, committed: false);
+
+    public Task TransactionRolledBackAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        Ended(eventData.Context, committed: false);
+        return Task.CompletedTask;
+    }
+
+    private void Saving(DbContext? context)
+    {
+        if (context is null)
+        {
+            return;
+        }
+        foreach (var entry in context.ChangeTracker.Entries<OutboxEvent>())
+        {
+            if (entry.State == EntityState.Added)
+            {
+                _holding.AddOrUpdate(context, this);
+                return;
+            }
+        }
+    }
+
+    private void Saved(DbContext? context)
+    {
+        // A save outside a transaction committed on its own.
+        if (context is not null && context.Database.CurrentTransaction is null)
+        {
+            Ended(context, committed: true);
+        }
+    }
+
+    private void Failed(DbContext? context)
+    {
+        if (context is not null && context.Database.CurrentTransaction is null)
+        {
+            Ended(context, committed: false);
+        }
+    }
+
+    private void Ended(DbContext? context, bool committed)
+    {
+        if (context is not null && _holding.Remove(context) && committed)
+        {
+            signal.Fire();
+        }
     }
 }
 
@@ -249,16 +330,10 @@ internal sealed class OutboxReader(IServiceScopeFactory scopes, HubDatabase data
 
         public TailQuery(HubDatabase database)
         {
-            _connection = database.Provider == StorageProvider.PostgreSql ? database.DataSource.CreateConnection() : Sqlite(database);
+            // Its own connection, outside the pool on SQLite, like the ingest writer's: it lives as long as the reader.
+            _connection = database.Provider == StorageProvider.PostgreSql ? database.DataSource.OpenConnection() : database.OpenOwnSqlite();
             try
             {
-                _connection.Open();
-                if (database.Provider != StorageProvider.PostgreSql)
-                {
-                    using var pragmas = _connection.CreateCommand();
-                    pragmas.CommandText = database.PragmaSql;
-                    pragmas.ExecuteNonQuery();
-                }
                 _read = _connection.CreateCommand();
                 _read.CommandText = ReadSql;
                 _after = Parameter(_read, "@after");
@@ -312,10 +387,6 @@ internal sealed class OutboxReader(IServiceScopeFactory scopes, HubDatabase data
             _newest.Dispose();
             _connection.Dispose();
         }
-
-        // Its own connection, outside the pool, like the ingest writer's: it lives as long as the reader.
-        private static SqliteConnection Sqlite(HubDatabase database) =>
-            new(new SqliteConnectionStringBuilder(database.ConnectionString) { Pooling = false }.ToString());
 
         private static DbParameter Parameter(DbCommand command, string name)
         {

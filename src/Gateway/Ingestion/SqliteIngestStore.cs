@@ -72,15 +72,8 @@ internal sealed class SqliteIngestStore(HubDatabase database, IOptions<HubOption
             _source = source;
             _busyTimeout = database.BusyTimeout;
             _failWriteOf = failWriteOf;
-            // Its own connection, outside the pool: closing it (after a failure) rolls back whatever it left open.
-            _connection = new SqliteConnection(new SqliteConnectionStringBuilder(database.ConnectionString) { Pooling = false }.ToString());
-            _connection.Open();
-            using (var pragmas = _connection.CreateCommand())
-            {
-                // No busy timeout: Begin waits for the write lock itself (SQLite's wait sleeps in growing steps).
-                pragmas.CommandText = database.PragmaSql + " PRAGMA busy_timeout = 0;";
-                pragmas.ExecuteNonQuery();
-            }
+            // No busy timeout: Begin waits for the write lock itself (SQLite's wait sleeps in growing steps).
+            _connection = database.OpenOwnSqlite(" PRAGMA busy_timeout = 0;");
             _db = _connection.Handle!;
             _json = new Utf8JsonWriter(_buffer);
             _begin = new Statement(_db, "BEGIN IMMEDIATE");

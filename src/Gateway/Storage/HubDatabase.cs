@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Reflection;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Npgsql;
@@ -30,6 +31,29 @@ internal sealed class HubDatabase(string connectionString, SqliteSynchronous syn
     /// checkpoints the write-ahead log at its commits: <see cref="WalCheckpointer"/> does, off every writer's path.
     /// </summary>
     public string PragmaSql { get; } = $"PRAGMA synchronous = {synchronous.ToString().ToUpperInvariant()}; PRAGMA busy_timeout = {((long)busyTimeout.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture)}; PRAGMA wal_autocheckpoint = 0;";
+
+    /// <summary>
+    /// Opens a SQLite connection of the caller's own, outside the pool, with <see cref="PragmaSql"/> and then
+    /// <paramref name="pragmas"/> applied: for a component that keeps one connection and its prepared statements for
+    /// its whole life (the ingest writer, the outbox reader). Closing it, after a failure, rolls back whatever it left open.
+    /// </summary>
+    public SqliteConnection OpenOwnSqlite(string pragmas = "")
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder(ConnectionString) { Pooling = false }.ToString());
+        try
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = PragmaSql + pragmas;
+            command.ExecuteNonQuery();
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>Applies <see cref="PragmaSql"/> to every connection EF Core opens.</summary>
     public DbConnectionInterceptor Pragmas => field ??= new SqlitePragmas(PragmaSql);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Net;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -35,13 +36,13 @@ internal sealed class WebhookChannel(
     public async Task<DeliveryResult> DeliverAsync(Subscription subscription, IReadOnlyList<OutboxEvent> events, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, subscription.Url);
-        byte[] body;
+        ReadOnlyMemory<byte>[] body;
         string id;
         if (subscription.Mode == EventMode.Binary)
         {
             var e = events[0];
-            body = e.Data;
-            request.Content = new ByteArrayContent(body);
+            body = [e.Data];
+            request.Content = new ByteArrayContent(e.Data);
             request.Content.Headers.ContentType = new MediaTypeHeaderValue(CloudEventFormat.DataMediaType) { CharSet = "utf-8" };
             foreach (var (name, value) in _headers.GetValue(e, HeadersOf))
             {
@@ -51,15 +52,16 @@ internal sealed class WebhookChannel(
         }
         else if (subscription.Mode == EventMode.Structured)
         {
-            body = format.Structured(events[0]);
-            request.Content = new ByteArrayContent(body);
+            var structured = format.Structured(events[0]);
+            body = [structured];
+            request.Content = new ByteArrayContent(structured);
             request.Content.Headers.ContentType = new MediaTypeHeaderValue(CloudEventFormat.StructuredMediaType) { CharSet = "utf-8" };
             id = CloudEventFormat.Id(events[0]);
         }
         else
         {
             body = format.Batch(events);
-            request.Content = new ByteArrayContent(body);
+            request.Content = new PiecesContent(body);
             request.Content.Headers.ContentType = new MediaTypeHeaderValue(CloudEventFormat.BatchMediaType) { CharSet = "utf-8" };
             // A batch is one message: the same events in the same batch keep the same id on a retry.
             id = $"batch-{CloudEventFormat.Id(events[0])}-{CloudEventFormat.Id(events[^1])}";
@@ -179,5 +181,37 @@ internal sealed class WebhookChannel(
             }
         }
         return builder.ToString();
+    }
+}
+
+/// <summary>A request body sent as consecutive pieces that are not copied together first (a batch of rendered events).</summary>
+internal sealed class PiecesContent(ReadOnlyMemory<byte>[] pieces) : HttpContent
+{
+    protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+    {
+        foreach (var piece in pieces)
+        {
+            await stream.WriteAsync(piece, cancellationToken);
+        }
+    }
+
+    protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+    protected override void SerializeToStream(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+    {
+        foreach (var piece in pieces)
+        {
+            stream.Write(piece.Span);
+        }
+    }
+
+    protected override bool TryComputeLength(out long length)
+    {
+        length = 0;
+        foreach (var piece in pieces)
+        {
+            length += piece.Length;
+        }
+        return true;
     }
 }

@@ -31,7 +31,11 @@ internal sealed class WebhookSecrets(IDataProtectionProvider protection)
     /// The <c>webhook-signature</c> header: <c>v1,</c> + base64 HMAC-SHA256 of <c>{id}.{timestamp}.{body}</c> under
     /// each secret still valid at <paramref name="now"/>, space-separated.
     /// </summary>
-    public static string Sign(IReadOnlyList<WebhookSecret> secrets, string id, long timestamp, ReadOnlySpan<byte> body, long now)
+    public static string Sign(IReadOnlyList<WebhookSecret> secrets, string id, long timestamp, ReadOnlyMemory<byte> body, long now) =>
+        Sign(secrets, id, timestamp, [body], now);
+
+    /// <summary>The same, for a body sent as consecutive pieces (a batch of events): the pieces are hashed in order, where they lie.</summary>
+    public static string Sign(IReadOnlyList<WebhookSecret> secrets, string id, long timestamp, ReadOnlySpan<ReadOnlyMemory<byte>> body, long now)
     {
         var prefix = Encoding.UTF8.GetBytes($"{id}.{timestamp.ToString(CultureInfo.InvariantCulture)}.");
         var signatures = new List<string>(secrets.Count);
@@ -40,7 +44,10 @@ internal sealed class WebhookSecrets(IDataProtectionProvider protection)
             // The body is hashed where it lies: a batch can be a megabyte.
             using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, Convert.FromBase64String(secret.Secret[Prefix.Length..]));
             hmac.AppendData(prefix);
-            hmac.AppendData(body);
+            foreach (var piece in body)
+            {
+                hmac.AppendData(piece.Span);
+            }
             signatures.Add("v1," + Convert.ToBase64String(hmac.GetHashAndReset()));
         }
         return string.Join(' ', signatures);

@@ -1,5 +1,7 @@
 using System.Text;
+using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Events;
+using IntegrationHub.Gateway.Storage;
 using IntegrationHub.Gateway.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -40,7 +42,33 @@ public sealed class DeliveryCostTests
         var e = Assert.Single(await outbox.ReadAfterAsync(0, 10, TestContext.Current.CancellationToken));
         var structured = format.Structured(e);
         Assert.Same(structured, format.Structured(Assert.Single(await outbox.ReadAfterAsync(0, 10, TestContext.Current.CancellationToken))));
-        Assert.Equal(Encoding.UTF8.GetBytes("[").Concat(structured).Concat(Encoding.UTF8.GetBytes("]")), format.Batch([e]));
+        Assert.Equal(Encoding.UTF8.GetBytes("[").Concat(structured).Concat(Encoding.UTF8.GetBytes("]")), format.Batch([e]).SelectMany(piece => piece.ToArray()));
+    }
+
+    [Fact]
+    public async Task Rendering_AnEvent_AllocatesLittleBesideTheRenderingItself()
+    {
+        await using var hub = new CommandLogHub(Settings());
+        var format = hub.Services.GetRequiredService<CloudEventFormat>();
+        var data = Encoding.UTF8.GetBytes($"{{\"text\":\"{new string('x', 4000)}\"}}");
+        OutboxEvent Event(long id) => new()
+        {
+            Id = id, Type = EventTypes.Observation, Source = "/integrationhub/test/telemetry", Subject = "d1", Time = 1_700_000_000_000 + id,
+            OrganizationId = "org", Sandbox = false, Domain = "gas", District = "110101", Profile = "gas.underground-methane", DeviceKey = 1, Data = data,
+        };
+        // The first rendering on this thread sets up what every later one reuses.
+        var length = format.Structured(Event(0)).Length;
+        var events = Enumerable.Range(1, 50).Select(i => Event(i)).ToArray();
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        foreach (var e in events)
+        {
+            format.Structured(e);
+        }
+        var perEvent = (GC.GetAllocatedBytesForCurrentThread() - before) / events.Length;
+
+        // The rendering, its attributes and the cache's entry: not a second copy of the event in a growing buffer.
+        Assert.InRange(perEvent, length, length + 1024);
     }
 
     [Fact]
@@ -62,6 +90,47 @@ public sealed class DeliveryCostTests
         Assert.Equal(0, hub.Count("UPDATE \"subscription_lanes\"", "\"Cursor\""));
         // Every commit loads the newest events once, with the outbox reader's own prepared statement: no EF Core query per pulse.
         Assert.Equal(outboxQueries, hub.Count("FROM \"outbox\""));
+    }
+
+    [Fact]
+    public async Task Commit_WithoutOutboxEvents_WakesNoOutboxReader_ButOneWithEventsDoes()
+    {
+        await using var hub = new CommandLogHub(Settings());
+        hub.StartServer();
+        using var client = await hub.TenantAsync("quiet", "d1");
+        var signal = hub.Services.GetRequiredService<OutboxSignal>();
+        var ct = TestContext.Current.CancellationToken;
+        var pulse = signal.Next;
+
+        // What most commits are: rows that are no event (cursors, audit, sessions), in a transaction and in a save of their own.
+        await using (var scope = hub.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<HubDb>();
+            await using (var transaction = await db.Database.BeginTransactionAsync(ct))
+            {
+                db.Cursors.Add(new ConsumerCursor { Name = "quiet-1", Position = 1 });
+                await db.SaveChangesAsync(ct);
+                await transaction.CommitAsync(ct);
+            }
+            db.Cursors.Add(new ConsumerCursor { Name = "quiet-2", Position = 2 });
+            await db.SaveChangesAsync(ct);
+        }
+        Assert.False(pulse.IsCompleted, "A commit that wrote no outbox event woke the outbox readers.");
+
+        // An event written through EF Core (as alert steps and warnings are) wakes them once it commits, not before.
+        await using (var scope = hub.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<HubDb>();
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            db.Outbox.Add(new OutboxEvent
+            {
+                Type = EventTypes.Warning, Source = "/test", Subject = "s", Time = 1, OrganizationId = "quiet", Sandbox = false, Data = "{}"u8.ToArray(),
+            });
+            await db.SaveChangesAsync(ct);
+            Assert.False(pulse.IsCompleted, "The outbox readers were woken before the event committed.");
+            await transaction.CommitAsync(ct);
+        }
+        Assert.True(pulse.IsCompleted);
     }
 
     [Fact]

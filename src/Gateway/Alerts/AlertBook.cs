@@ -53,7 +53,8 @@ internal sealed record CauseData(
     double? Threshold = null,
     [property: JsonPropertyName("equals")] JsonElement? EqualsValue = null,
     int? Bit = null,
-    string? Name = null);
+    string? Name = null,
+    string? Metric = null);
 
 /// <summary>
 /// Writes what happens to alerts: the engine's level changes and people's actions become alert rows, history

@@ -237,7 +237,7 @@ internal sealed class RuleRunner
         foreach (var cause in causes)
         {
             var name = cause.Bit is { } bit && flags is not null && flags.TryGetValue(bit.ToString(System.Globalization.CultureInfo.InvariantCulture), out var flag) ? flag.Name : null;
-            described.Add(new CauseData(cause.Level.ToWire(), cause.Threshold, cause.EqualsValue, cause.Bit, name));
+            described.Add(new CauseData(cause.Level.ToWire(), cause.Threshold, cause.EqualsValue, cause.Bit, name, cause.Metric));
         }
         return described;
     }
@@ -347,6 +347,25 @@ internal static class BatchEvaluation
         return (messages, devices);
     }
 
+    /// <summary>
+    /// What a composite rule's alert names as its observation: the message's value of the rule's first condition that it
+    /// carries (the graded one comes first in the gas profiles); null when the message carries none of its metrics.
+    /// </summary>
+    private static Trigger? CompositeTrigger(CompositeRule rule, EvaluatedMessage message)
+    {
+        foreach (var condition in rule.Conditions)
+        {
+            foreach (var observation in message.Observations)
+            {
+                if (observation.Metric == condition.Metric)
+                {
+                    return new Trigger(message.ObservedAt, observation.Metric, observation.Number, observation.Text, observation.Unit, message.Id, message.MessageId);
+                }
+            }
+        }
+        return null;
+    }
+
     public static void Run(RuleRunner runner, IReadOnlyDictionary<long, DeviceEntry> devices, List<EvaluatedMessage> messages)
     {
         List<string>? returned = null;
@@ -372,6 +391,15 @@ internal static class BatchEvaluation
             foreach (var rule in entry.Rules.Observed)
             {
                 var suppressed = returned is { Count: > 0 } && returned.Contains(rule.Id);
+                if (rule is CompositeRule composite)
+                {
+                    // One step per message that carries any of its metrics: its conditions are judged on one instant.
+                    if (CompositeTrigger(composite, message) is { } trigger)
+                    {
+                        runner.Step(entry, rule, new Sample(message.ObservedAt, null, null, message.Observations), trigger, suppressed);
+                    }
+                    continue;
+                }
                 if (rule.WatchedMetric is not { } watched)
                 {
                     if (message.State is { } state)

@@ -367,4 +367,85 @@ public sealed class RuleKindTests
         Assert.Null(legacy.Window);
         Assert.Equal([null], Run("gas.underground-methane", "ch4-stuck", [(24 * 60 + 1, 3.0)], memory: legacy));
     }
+
+    /// <summary>Feeds messages of (minute, metric values) through a composite rule; returns the level in force after each.</summary>
+    private static List<AlertLevel?> RunComposite(RuleDefinition rule, params (double Minute, (string Metric, double Value)[] Values)[] messages)
+    {
+        var kind = RuleKinds.Default.For(rule);
+        var parameters = Spec.Profiles["gas.underground-methane"].Parameters(null);
+        var memory = new RuleMemory();
+        return [.. messages.Select(m =>
+        {
+            var at = Start + (long)(m.Minute * 60_000);
+            var observations = m.Values.Select(v => new IntegrationHub.Conformance.Validation.NormalizedObservation(v.Metric, MetricKind.Quantity, v.Value, null, null)).ToArray();
+            return kind.Evaluate(rule, memory, new Sample(at, null, null, observations), new RuleScope(parameters, false));
+        })];
+    }
+
+    private static ThresholdLevel At(double value, int samples = 1) => new() { Value = ParamNumber.Literal(value), For = new Persistence { Samples = samples }, Source = "test", Evidence = Evidence.A };
+
+    [Fact]
+    public void Composite_All_GradesOnTheGradedCondition_WhileTheGateHolds()
+    {
+        var leak = Rule("gas.underground-methane", "gas-leak");
+        Assert.Equal([null, null, Blue, Yellow, Yellow], RunComposite(leak,
+            (0, [("ch4", 3.0), ("c2h6", 12)]),
+            (5, [("ch4", 6.0), ("c2h6", 30)]),
+            (10, [("ch4", 12.0), ("c2h6", 55)]),
+            (15, [("ch4", 14.0), ("c2h6", 60)]),
+            // Ethane gone (below its line by more than the deadband): the combination no longer holds, but the hold has not passed.
+            (20, [("ch4", 14.0), ("c2h6", 3.0)])));
+        // No ethane at all: methane alone is not a leak.
+        Assert.Equal([null, null, null], RunComposite(leak, (0, [("ch4", 60.0), ("c2h6", 0)]), (5, [("ch4", 60.0), ("c2h6", 0)]), (10, [("ch4", 60.0)])));
+    }
+
+    [Fact]
+    public void Composite_ClearsAfterTheHold_WhenAGateFails_OrItsMetricGoesMissing()
+    {
+        var leak = Rule("gas.underground-methane", "gas-leak");
+        // Red at once (50 %LEL, one sample); the ethane gate fails at 10 (3 < 5 − 1), the hold of 30 minutes ends at 40.
+        Assert.Equal([Red, Red, Red, Red, null], RunComposite(leak,
+            (0, [("ch4", 60.0), ("c2h6", 40)]), (5, [("ch4", 60.0)]), (10, [("ch4", 60.0), ("c2h6", 3)]), (35, [("ch4", 60.0)]), (40, [("ch4", 60.0)])));
+        // Ethane last read at 0 goes missing after stale (PT30M, twice the reporting interval): the clear run starts at 35.
+        Assert.Equal([Red, Red, Red, null], RunComposite(leak,
+            (0, [("ch4", 60.0), ("c2h6", 40)]), (30, [("ch4", 60.0)]), (35, [("ch4", 60.0)]), (65, [("ch4", 60.0)])));
+    }
+
+    [Fact]
+    public void Composite_EachConditionKeepsItsOwnFor_CountedOnItsOwnMetric()
+    {
+        var biogas = Rule("gas.underground-methane", "biogas");
+        // Methane needs two samples at blue, hydrogen sulphide two of its own: methane-only messages do not count for it.
+        Assert.Equal([null, null, null, Blue], RunComposite(biogas,
+            (0, [("ch4", 6.0), ("c2h6", 0), ("h2s", 3.0)]),
+            (5, [("ch4", 6.0)]),
+            (10, [("ch4", 6.0)]),
+            (15, [("h2s", 3.0)])));
+    }
+
+    [Fact]
+    public void Composite_Any_RaisesOnEitherCondition_AndClearsOnlyWhenEveryOneIsBeyond()
+    {
+        var rule = new CompositeRule
+        {
+            Id = "any-gas",
+            Title = "Any gas",
+            TitleZh = "任一气体",
+            Combine = "any",
+            Stale = TimeSpan.FromMinutes(30),
+            Conditions =
+            [
+                new CompositeCondition { Metric = "ch4", Direction = "above", Levels = new LevelSet { Yellow = At(10), Red = At(50) }, Deadband = 2 },
+                new CompositeCondition { Metric = "h2s", Direction = "above", Levels = new LevelSet { Yellow = At(10), Red = At(30) }, Deadband = 1 },
+            ],
+        };
+        Assert.Equal([null, Yellow, Red, Red, Yellow, null], RunComposite(rule,
+            (0, [("ch4", 1.0), ("h2s", 1.0)]),
+            (5, [("h2s", 12.0)]),
+            (10, [("ch4", 55.0)]),
+            // Methane is below red's clear line, hydrogen sulphide is not (31 ≥ 30 − 1): red stays.
+            (15, [("ch4", 20.0), ("h2s", 31.0)]),
+            (20, [("ch4", 20.0), ("h2s", 15.0)]),
+            (25, [("ch4", 1.0), ("h2s", 1.0)])));
+    }
 }

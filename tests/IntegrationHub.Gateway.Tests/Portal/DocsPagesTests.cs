@@ -61,7 +61,8 @@ public sealed partial class DocsPagesTests(HubFixture fixture) : IClassFixture<H
         var methane = WebUtility.HtmlDecode(await client.GetStringAsync(new Uri("/docs/profiles/gas.underground-methane?lang=en", UriKind.Relative)));
 
         // Counted here from the profile files, not by the code that renders the page: every level of a threshold or
-        // rate rule, every entry of a state rule, every absence and quality rule.
+        // rate rule, every entry of a state rule, every absence and quality rule, every level of a composite rule's
+        // graded condition and every gate of one.
         var total = new Dictionary<string, int> { ["P"] = 0, ["S"] = 0, ["U"] = 0, ["A"] = 0 };
         foreach (var file in Directory.GetFiles(Path.Combine(IntegrationHub.Testing.Repository.Root, "specs", "profiles"), "*.json"))
         {
@@ -70,6 +71,9 @@ public sealed partial class DocsPagesTests(HubFixture fixture) : IClassFixture<H
             {
                 "threshold" or "rate" => r["levels"]!.AsObject().Select(l => l.Value!["evidence"]!.GetValue<string>()),
                 "state" => r["match"]!.AsArray().Select(m => m!["evidence"]!.GetValue<string>()),
+                "composite" => r["conditions"]!.AsArray().SelectMany(c => c!["levels"] is System.Text.Json.Nodes.JsonObject levels
+                    ? levels.Select(l => l.Value!["evidence"]!.GetValue<string>())
+                    : [c["evidence"]!.GetValue<string>()]),
                 _ => [r["evidence"]!.GetValue<string>()],
             }).ToList();
             var id = profile["id"]!.GetValue<string>();

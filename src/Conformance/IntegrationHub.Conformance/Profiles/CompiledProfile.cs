@@ -22,13 +22,15 @@ public sealed class CompiledProfile
         DefaultParameters = new ParameterSet(_defaults, null);
         ParameterDependentLevels = [.. definition.Rules.SelectMany(rule => LevelsOf(rule)
             .Where(l => l.Threshold.Value.Parameter is { } name && !_defaults.ContainsKey(name))
-            .Select(l => new ParameterDependentLevel(rule, l.Level, l.Threshold.Value.Parameter!)))];
+            .Select(l => new ParameterDependentLevel(rule, l.Level, l.Threshold.Value.Parameter!))
+            .Concat(GatesWithoutValue(rule)))];
         EvidenceMix = definition.Rules.SelectMany(GradedEvidence).GroupBy(e => e).ToFrozenDictionary(g => g.Key, g => g.Count());
     }
 
     /// <summary>
-    /// How many graded levels rest on each kind of evidence. A graded level is one level of a threshold or rate rule,
-    /// one entry of a state rule, or an absence or quality rule: each names its own source and evidence tag.
+    /// How many graded levels rest on each kind of evidence. A graded level is one level of a threshold or rate rule or
+    /// of a composite rule's graded condition, one gate of a composite rule, one entry of a state rule, or an absence or
+    /// quality rule: each names its own source and evidence tag.
     /// </summary>
     public FrozenDictionary<Evidence, int> EvidenceMix { get; }
 
@@ -37,6 +39,8 @@ public sealed class CompiledProfile
         StateRule state => state.Match.Select(m => m.Evidence),
         AbsenceRule absence => [absence.Evidence],
         QualityRule quality => [quality.Evidence],
+        CompositeRule composite => LevelsOf(rule).Select(l => l.Threshold.Evidence)
+            .Concat(composite.Conditions.Where(c => c.Levels is null).Select(c => c.Evidence ?? Evidence.A)),
         _ => LevelsOf(rule).Select(l => l.Threshold.Evidence),
     };
 
@@ -54,8 +58,15 @@ public sealed class CompiledProfile
     {
         ThresholdRule threshold => threshold.Levels.Defined(),
         RateRule rate => rate.Levels.Defined(),
+        CompositeRule composite => composite.Conditions.Where(c => c.Levels is not null).SelectMany(c => c.Levels!.Defined()),
         _ => [],
     };
+
+    // A gate whose parameter has no value holds no level, so every level of its rule is inactive (rules.md §2.4).
+    private IEnumerable<ParameterDependentLevel> GatesWithoutValue(RuleDefinition rule) => rule is CompositeRule composite
+        ? composite.Conditions.Where(c => c.Value?.Parameter is { } name && !_defaults.ContainsKey(name))
+            .SelectMany(c => composite.GradedLevels.Select(level => new ParameterDependentLevel(rule, level, c.Value!.Value.Parameter!)))
+        : [];
 
     public DeviceProfile Definition { get; }
     public string Id => Definition.Id;

@@ -211,6 +211,7 @@ public sealed record StateMatch
 [JsonDerivedType(typeof(StateRule), "state")]
 [JsonDerivedType(typeof(AbsenceRule), "absence")]
 [JsonDerivedType(typeof(QualityRule), "quality")]
+[JsonDerivedType(typeof(CompositeRule), "composite")]
 public abstract record RuleDefinition
 {
     public required string Id { get; init; }
@@ -299,4 +300,57 @@ public sealed record QualityRule : RuleDefinition
     public override string? WatchedMetric => Metric;
     [JsonIgnore]
     public override string Kind => "quality";
+}
+
+/// <summary>
+/// <c>composite</c> (RULE-014): conditions on several metrics of one device, combined with <c>all</c> or <c>any</c>.
+/// Graded conditions carry levels as a threshold rule does; gate conditions one value that every level needs.
+/// </summary>
+public sealed record CompositeRule : RuleDefinition
+{
+    /// <summary><c>all</c>: a level is met when every condition meets it; <c>any</c>: when one does.</summary>
+    public required string Combine { get; init; }
+
+    public required IReadOnlyList<CompositeCondition> Conditions { get; init; }
+
+    /// <summary>
+    /// How old a condition's newest observation may be (on observation time) before its metric counts as missing. The
+    /// loader fills in the default, twice the profile's reporting interval, so the engine always finds a value here.
+    /// </summary>
+    [JsonConverter(typeof(IsoDurationConverter))]
+    public TimeSpan? Stale { get; init; }
+
+    /// <summary>The hold before the alert leaves its level; deadbands are the conditions' own, in their metrics' units.</summary>
+    public ClearCondition? Clear { get; init; }
+
+    public override string? WatchedMetric => null;
+    [JsonIgnore]
+    public override string Kind => "composite";
+
+    /// <summary>The levels the rule can grade: those every graded condition defines.</summary>
+    [JsonIgnore]
+    public IEnumerable<AlertLevel> GradedLevels =>
+        Enum.GetValues<AlertLevel>().Where(level => Conditions.All(c => c.Levels is null || c.Levels.Defined().Any(d => d.Level == level)));
+}
+
+/// <summary>One condition of a composite rule: a metric against graded thresholds (<c>levels</c>) or one gate value.</summary>
+public sealed record CompositeCondition
+{
+    public required string Metric { get; init; }
+    public required string Direction { get; init; }
+
+    /// <summary>Graded: the condition's threshold and <c>for</c> per level.</summary>
+    public LevelSet? Levels { get; init; }
+
+    /// <summary>Gate: the one threshold the condition holds at every level; null for a graded condition.</summary>
+    public ParamNumber? Value { get; init; }
+
+    /// <summary>Gate: how long the gate must hold (the graded levels carry their own).</summary>
+    public Persistence? For { get; init; }
+
+    /// <summary>How far past a threshold the value must go back before the condition passes its clear line.</summary>
+    public double Deadband { get; init; }
+
+    public string? Source { get; init; }
+    public Evidence? Evidence { get; init; }
 }

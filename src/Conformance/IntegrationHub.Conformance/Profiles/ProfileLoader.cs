@@ -36,13 +36,19 @@ internal static class ProfileLoader
                 problems.AddRange(schemaFindings.Select(f => $"{file.Path}: {f.Code} at '{f.Pointer}': {f.Detail}"));
                 return null;
             }
-            var profile = document.RootElement.Deserialize<DeviceProfile>(Options)!;
+            var profile = WithDefaults(document.RootElement.Deserialize<DeviceProfile>(Options)!);
             var count = problems.Count;
             Lint(profile, file.Path, problems);
             var commands = CompileCommands(profile, file.Path, problems);
             return problems.Count == count ? new CompiledProfile(profile, commands) : null;
         }
     }
+
+    /// <summary>A composite rule without <c>stale</c> waits twice the reporting interval for a metric (rules.md §5a).</summary>
+    private static DeviceProfile WithDefaults(DeviceProfile profile) =>
+        profile.Rules.Any(r => r is CompositeRule { Stale: null })
+            ? profile with { Rules = [.. profile.Rules.Select(r => r is CompositeRule { Stale: null } c ? c with { Stale = profile.Reporting.Interval * 2 } : r)] }
+            : profile;
 
     /// <summary>
     /// Builds each command's parameter schema (CMD-001), over a registry of the profile's own: a schema that does not
@@ -217,6 +223,9 @@ internal static class ProfileLoader
                 case QualityRule:
                     RequireQuantity(metric, where);
                     break;
+                case CompositeRule composite:
+                    CheckComposite(composite, where);
+                    break;
             }
         }
         foreach (var absence in profile.Rules.OfType<AbsenceRule>())
@@ -224,6 +233,51 @@ internal static class ProfileLoader
             foreach (var suppressed in absence.SuppressesClear.Where(id => !ruleIds.Contains(id)))
             {
                 Problem($"rule '{absence.Id}': suppresses rule '{suppressed}', which is not defined");
+            }
+        }
+
+        // RULE-014: every condition watches a quantity of the profile, once; graded conditions agree on their levels, so
+        // that a level means the same on every metric; `any` has no gates, which would meet every level on their own.
+        void CheckComposite(CompositeRule rule, string where)
+        {
+            var metrics = new HashSet<string>(StringComparer.Ordinal);
+            var graded = rule.Conditions.Where(c => c.Levels is not null).ToList();
+            foreach (var condition in rule.Conditions)
+            {
+                var at = $"{where} condition on '{condition.Metric}'";
+                if (!metrics.Add(condition.Metric))
+                {
+                    Problem($"{at}: the metric has two conditions");
+                }
+                if (!profile.Metrics.TryGetValue(condition.Metric, out var watched))
+                {
+                    Problem($"{at}: metric '{condition.Metric}' is not defined");
+                }
+                RequireQuantity(watched, at);
+                if (condition.Levels is { } levels)
+                {
+                    CheckLevels(levels, ascending: condition.Direction == "above", at);
+                }
+                else if (condition.Value is { } value)
+                {
+                    CheckNumber(value, $"{at} value");
+                }
+            }
+            if (graded.Count == 0)
+            {
+                Problem($"{where}: at least one condition must be graded (have levels)");
+            }
+            else if (graded.Select(c => string.Join(',', c.Levels!.Defined().Select(d => d.Level))).Distinct(StringComparer.Ordinal).Count() > 1)
+            {
+                Problem($"{where}: its graded conditions must define the same levels");
+            }
+            if (rule.Combine == "any" && graded.Count != rule.Conditions.Count)
+            {
+                Problem($"{where}: with combine 'any' every condition must be graded");
+            }
+            if (rule.Stale is { } stale && stale <= TimeSpan.Zero)
+            {
+                Problem($"{where}: stale must be longer than zero");
             }
         }
 

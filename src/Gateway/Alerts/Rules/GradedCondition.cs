@@ -48,13 +48,16 @@ internal static class GradedCondition
         }
         samples++;
         since ??= at;
-        return persistence switch
-        {
-            { Samples: { } count } => samples >= count,
-            { Duration: { } duration } => at - since.Value >= (long)duration.TotalMilliseconds,
-            _ => true,
-        };
+        return Holds(samples, since.Value, at, persistence);
     }
+
+    /// <summary>Whether a run of <paramref name="samples"/> observations since <paramref name="since"/> satisfies its <c>for</c> at <paramref name="at"/> (§6.1).</summary>
+    public static bool Holds(int samples, long since, long at, Persistence? persistence) => persistence switch
+    {
+        { Samples: { } count } => samples >= count,
+        { Duration: { } duration } => at - since >= (long)duration.TotalMilliseconds,
+        _ => true,
+    };
 
     /// <summary>Steps 2–5 of §6.2, given which levels are satisfied.</summary>
     public static AlertLevel? Decide(RuleMemory memory, long at, ReadOnlySpan<bool> satisfied, ReadOnlySpan<bool> beyond, TimeSpan hold, bool clearSuppressed)

@@ -1,11 +1,13 @@
 using System.Collections.Frozen;
 using System.Text.Json;
 using IntegrationHub.Conformance.Profiles;
+using IntegrationHub.Conformance.Validation;
 
 namespace IntegrationHub.Gateway.Alerts.Rules;
 
 /// <summary>
-/// One kind of profile rule (<c>threshold</c>, <c>rate</c>, <c>state</c>, <c>absence</c>, <c>quality</c>): decides
+/// One kind of profile rule (<c>threshold</c>, <c>rate</c>, <c>state</c>, <c>absence</c>, <c>quality</c>,
+/// <c>composite</c>): decides
 /// which levels an observation meets and which clear lines it passes, and lets <see cref="GradedCondition"/> take the
 /// step. specs/rules.md fixes the semantics.
 /// </summary>
@@ -32,7 +34,7 @@ internal sealed class RuleKinds
         _byName = list.ToFrozenDictionary(k => k.Name, StringComparer.Ordinal);
     }
 
-    public static RuleKinds Default { get; } = new([new ThresholdKind(), new RateKind(), new StateKind(), new AbsenceKind(), new QualityKind()]);
+    public static RuleKinds Default { get; } = new([new ThresholdKind(), new RateKind(), new StateKind(), new AbsenceKind(), new QualityKind(), new CompositeKind()]);
 
     public IRuleKind For(RuleDefinition rule) =>
         _byName.TryGetValue(rule.Kind, out var kind) ? kind : throw new InvalidOperationException($"No evaluator for rule kind '{rule.Kind}'.");
@@ -336,4 +338,147 @@ internal sealed class QualityKind : IRuleKind
             Push(memory.Lows, sample.At, sample.Value, long.MinValue, keepHigher: false);
         }
     }
+}
+
+/// <summary>
+/// <c>composite</c> (RULE-014): conditions on several metrics of one device, judged on each message that carries one of
+/// them. Each condition judges its metric's newest evaluated value, unless that is older than <c>stale</c> (then the
+/// metric is missing: it meets nothing, is beyond every clear line, and its runs empty). A condition keeps one run per
+/// level, extended or emptied only by observations of its own metric, and judged by its own <c>for</c>. With <c>all</c>
+/// a level is satisfied when every condition's run at that level is, and its clear line is passed when one condition
+/// passes its own; with <c>any</c>, the other way round. Then <see cref="GradedCondition"/> takes the step.
+/// </summary>
+internal sealed class CompositeKind : IRuleKind
+{
+    public string Name => "composite";
+
+    public AlertLevel? Evaluate(RuleDefinition definition, RuleMemory memory, Sample sample, RuleScope scope)
+    {
+        var rule = (CompositeRule)definition;
+        var conditions = rule.Conditions;
+        var count = conditions.Count;
+        var runs = memory.EntryStreak;
+        var since = memory.EntrySince;
+        if (runs is null || since is null || runs.Length != count * 5 || since.Length != count * 5)
+        {
+            memory.EntryStreak = runs = new int[count * 5];
+            memory.EntrySince = since = new long?[count * 5];
+        }
+        var latest = memory.Window;
+        if (latest is null || latest.Count != count)
+        {
+            memory.Window = latest = [];
+            for (var i = 0; i < count; i++)
+            {
+                latest.Add(new TimedValue(long.MinValue, 0));
+            }
+        }
+        var all = rule.Combine == "all";
+        var stale = (long)(rule.Stale ?? TimeSpan.Zero).TotalMilliseconds;
+        Span<bool> satisfied = stackalloc bool[5];
+        Span<bool> beyond = stackalloc bool[5];
+        for (var level = 1; level <= 4; level++)
+        {
+            satisfied[level] = all;
+            beyond[level] = !all;
+        }
+        for (var i = 0; i < count; i++)
+        {
+            var condition = conditions[i];
+            var carried = Carried(sample.Observations, condition.Metric, out var value);
+            if (carried)
+            {
+                latest[i] = new TimedValue(sample.At, value);
+            }
+            var missing = latest[i].At == long.MinValue || sample.At - latest[i].At > stale;
+            var current = latest[i].Value;
+            for (var level = 1; level <= 4; level++)
+            {
+                var slot = (i * 5) + level;
+                var threshold = scope.Active && !missing ? Threshold(condition, (AlertLevel)level, scope.Parameters) : null;
+                bool met, passed, holds;
+                if (threshold is { } limit)
+                {
+                    var above = condition.Direction == "above";
+                    met = above ? current >= limit : current <= limit;
+                    passed = above ? current < limit - condition.Deadband : current > limit + condition.Deadband;
+                }
+                else
+                {
+                    (met, passed) = (false, true);
+                }
+                if (carried || !met)
+                {
+                    holds = GradedCondition.ExtendRun(ref runs[slot], ref since[slot], sample.At, met, Persistence(condition, (AlertLevel)level));
+                }
+                else
+                {
+                    // Not in this message and not missing: the metric's newest value still stands, and so does its run.
+                    holds = runs[slot] > 0 && GradedCondition.Holds(runs[slot], since[slot]!.Value, sample.At, Persistence(condition, (AlertLevel)level));
+                }
+                satisfied[level] = all ? satisfied[level] && holds : satisfied[level] || holds;
+                beyond[level] = all ? beyond[level] || passed : beyond[level] && passed;
+            }
+        }
+        var after = GradedCondition.Decide(memory, sample.At, satisfied, beyond, rule.Clear?.Hold ?? TimeSpan.Zero, scope.ClearSuppressed);
+        if (scope.Causes is { } causes && after is { } reached)
+        {
+            // The causes of the level in force: each condition that meets it, with its threshold there.
+            for (var i = 0; i < count; i++)
+            {
+                var condition = conditions[i];
+                if (Threshold(condition, reached, scope.Parameters) is { } limit
+                    && latest[i].At != long.MinValue && sample.At - latest[i].At <= stale
+                    && (condition.Direction == "above" ? latest[i].Value >= limit : latest[i].Value <= limit))
+                {
+                    causes.Add(new Cause(reached, limit, Metric: condition.Metric));
+                }
+            }
+        }
+        return after;
+    }
+
+    private static bool Carried(NormalizedObservation[]? observations, string metric, out double value)
+    {
+        if (observations is not null)
+        {
+            foreach (var observation in observations)
+            {
+                if (observation.Number is { } number && string.Equals(observation.Metric, metric, StringComparison.Ordinal))
+                {
+                    value = number;
+                    return true;
+                }
+            }
+        }
+        value = 0;
+        return false;
+    }
+
+    /// <summary>The condition's threshold at a level: its graded level's, or its gate value; null where undefined or inactive.</summary>
+    private static double? Threshold(CompositeCondition condition, AlertLevel level, ParameterSet parameters)
+    {
+        if (condition.Levels is not { } levels)
+        {
+            return condition.Value?.Resolve(parameters);
+        }
+        var graded = level switch
+        {
+            AlertLevel.Blue => levels.Blue,
+            AlertLevel.Yellow => levels.Yellow,
+            AlertLevel.Orange => levels.Orange,
+            _ => levels.Red,
+        };
+        return graded?.Value.Resolve(parameters);
+    }
+
+    private static Persistence? Persistence(CompositeCondition condition, AlertLevel level) => condition.Levels is { } levels
+        ? level switch
+        {
+            AlertLevel.Blue => levels.Blue?.For,
+            AlertLevel.Yellow => levels.Yellow?.For,
+            AlertLevel.Orange => levels.Orange?.For,
+            _ => levels.Red?.For,
+        }
+        : condition.For;
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using IntegrationHub.Conformance.Profiles;
+using IntegrationHub.Conformance.Validation;
 
 namespace IntegrationHub.Gateway.Alerts.Rules;
 
@@ -21,7 +22,8 @@ internal sealed class RuleMemory
 
     /// <summary>
     /// The run of each <c>match</c> entry of a state rule (index = entry), which its own <c>for</c> judges
-    /// (rules.md §5); null for other kinds.
+    /// (rules.md §5); for a composite rule, each condition's level runs (index = condition × 5 + level, §5a); null for
+    /// other kinds.
     /// </summary>
     public int[]? EntryStreak { get; set; }
 
@@ -34,7 +36,10 @@ internal sealed class RuleMemory
     /// <summary>Observation time of the newest sample evaluated. Older samples are stored but not evaluated.</summary>
     public long LastAt { get; set; } = long.MinValue;
 
-    /// <summary>The evaluated samples of a rate rule's window, oldest first.</summary>
+    /// <summary>
+    /// The evaluated samples of a rate rule's window, oldest first; for a composite rule, each condition's newest
+    /// evaluated value (index = condition; <see cref="long.MinValue"/> as its time while it has none).
+    /// </summary>
     public List<TimedValue>? Window { get; set; }
 
     /// <summary>A quality rule's first evaluated sample since the memory started (or restarted): whether history covers the window.</summary>
@@ -94,8 +99,11 @@ internal sealed class RuleMemory
 
 internal readonly record struct TimedValue(long At, double Value);
 
-/// <summary>One sample a rule judges: a metric's value, or the device's reported state, at an observation time.</summary>
-internal readonly record struct Sample(long At, double? Number, string? Text);
+/// <summary>
+/// One sample a rule judges: a metric's value, or the device's reported state, at an observation time; for a composite
+/// rule, every observation of the message instead, so that its conditions are judged on one instant together.
+/// </summary>
+internal readonly record struct Sample(long At, double? Number, string? Text, NormalizedObservation[]? Observations = null);
 
 /// <summary>
 /// What holds for a device while a rule judges a sample: its site parameters; whether its clear runs must stay empty
@@ -111,6 +119,7 @@ internal readonly record struct RuleScope(ParameterSet Parameters, bool ClearSup
 
 /// <summary>
 /// One thing a sample met, for the alert event's <c>causes</c> (schemas/alert-event.schema.json): a level with its
-/// threshold, or a state rule's entry by the value it equals or the bit it tests.
+/// threshold, or a state rule's entry by the value it equals or the bit it tests; a composite rule's causes name the
+/// metric of each condition.
 /// </summary>
-internal readonly record struct Cause(AlertLevel Level, double? Threshold = null, JsonElement? EqualsValue = null, int? Bit = null);
+internal readonly record struct Cause(AlertLevel Level, double? Threshold = null, JsonElement? EqualsValue = null, int? Bit = null, string? Metric = null);

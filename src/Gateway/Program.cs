@@ -59,6 +59,7 @@ app.MapAlerts();
 app.MapRoutes();
 app.MapAlertUnits();
 app.MapOverdue();
+app.MapSupervision();
 app.MapMaintenance();
 app.MapWarnings();
 app.MapSiteParameters();

@@ -71,6 +71,9 @@ public class HubFactory : WebApplicationFactory<Program>
 
     public Uri BaseAddress => ClientOptions.BaseAddress;
 
+    /// <summary>A spec in place of the embedded one, for tests of what a profile may say that no shipped profile says.</summary>
+    public IntegrationHub.Conformance.Spec.SpecCatalog? Spec { get; init; }
+
     /// <summary>The hosting environment; tests of production-only rules set <c>Production</c>.</summary>
     public string Environment { get; init; } = "Development";
 
@@ -78,7 +81,14 @@ public class HubFactory : WebApplicationFactory<Program>
     {
         builder.UseEnvironment(Environment);
         builder.ConfigureAppConfiguration(configuration => configuration.AddInMemoryCollection(_settings));
-        builder.ConfigureServices(services => services.Replace(ServiceDescriptor.Singleton<TimeProvider>(Time)));
+        builder.ConfigureServices(services =>
+        {
+            services.Replace(ServiceDescriptor.Singleton<TimeProvider>(Time));
+            if (Spec is { } spec)
+            {
+                services.Replace(ServiceDescriptor.Singleton(spec));
+            }
+        });
     }
 
     /// <summary>Direct database access, for asserting what was (and was not) stored.</summary>

@@ -6,9 +6,9 @@ namespace IntegrationHub.Testing;
 /// A test class with a hub of its own: for tests that move the hub's clock or change its configuration, which
 /// would disturb the other tests of a shared hub.
 /// </summary>
-public abstract class OwnHub(Dictionary<string, string?>? settings = null) : IAsyncLifetime
+public abstract class OwnHub(Dictionary<string, string?>? settings = null, IntegrationHub.Conformance.Spec.SpecCatalog? spec = null) : IAsyncLifetime
 {
-    protected HubFactory Hub { get; } = new(null, settings ?? []);
+    protected HubFactory Hub { get; } = new(null, settings ?? []) { Spec = spec };
 
     public ValueTask InitializeAsync()
     {

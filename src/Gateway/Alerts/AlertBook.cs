@@ -72,7 +72,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
     private readonly List<Pending> _pending = [];
     private readonly List<Alert> _closed = [];
 
-    private sealed record Pending(Alert Alert, AlertEvent Step, Trigger Trigger, IReadOnlyList<CauseData>? Causes);
+    private sealed record Pending(Alert Alert, AlertEvent Step, Trigger Trigger, IReadOnlyList<CauseData>? Causes, SupervisionView? Supervision = null);
 
     public static string OpenKeyOf(long deviceKey, string ruleId) => $"{deviceKey}/{ruleId}";
 
@@ -207,6 +207,17 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
     }
 
     /// <summary>
+    /// A step of the supervision chain (督办, LOOP-005): the alert keeps its level and state and is notified to the step's
+    /// organization and people; the event carries the step.
+    /// </summary>
+    public void Supervise(Alert alert, AlertEscalation escalation, SupervisionView step, long now)
+    {
+        alert.LastNotifiedAt = now;
+        alert.UpdatedAt = now;
+        Record(alert, "supervised", Engine, escalation.Reason, default, null, null, now, null, escalation.OrganizationId, supervision: step);
+    }
+
+    /// <summary>
     /// Commits the unit of work with an outbox event per recorded step (EVT-001): the steps are saved first, so that
     /// each event can name its alert's id, then the routing of raised alerts (so that every event names all of its
     /// alert's units, LOOP-001), then the events, in one transaction (the caller's, when it has one).
@@ -264,7 +275,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
     }
 
     private void Record(Alert alert, string kind, string actor, string? note, Trigger trigger, IReadOnlyList<CauseData>? causes, AlertLevel? previous,
-        long now, string? capIdentifier, string? organization = null, string? person = null)
+        long now, string? capIdentifier, string? organization = null, string? person = null, SupervisionView? supervision = null)
     {
         var entry = new AlertEvent
         {
@@ -287,7 +298,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
             Causes = causes is { Count: > 0 } ? JsonSerializer.Serialize(causes, DataJson) : null,
         };
         db.AlertEvents.Add(entry);
-        _pending.Add(new Pending(alert, entry, trigger, causes));
+        _pending.Add(new Pending(alert, entry, trigger, causes, supervision));
     }
 
     /// <summary>The CloudEvent of one step: <c>city.integrationhub.alert.{kind}.v1</c>, data per schemas/alert-event.schema.json.</summary>
@@ -324,7 +335,13 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
             step.Organization,
             step.Person,
             loop.NameOf(step.Person),
-            units.Count == 0 ? null : [.. units.Select(u => new UnitData(u.OrganizationId, u.Name, u.Role.ToWire(), u.State.ToWire(), u.Assignee, loop.NameOf(u.Assignee)))]);
+            units.Count == 0 ? null : [.. units.Select(u => new UnitData(u.OrganizationId, u.Name, u.Role.ToWire(), u.State.ToWire(), u.Assignee, loop.NameOf(u.Assignee)))],
+            pending.Supervision is { } chain
+                ? new SupervisionData(chain.Level, chain.Step, chain.Missed, Utc(chain.Deadline.ToUnixTimeMilliseconds()), chain.Unit, chain.Target,
+                    chain.People.Count == 0 ? null : chain.People, chain.NextStepAt is { } next ? Utc(next.ToUnixTimeMilliseconds()) : null)
+                : null);
+        // The organizations a unit's share was escalated to follow the alert on every channel, as its units do (LOOP-005).
+        var followers = units.Select(u => u.OrganizationId).Concat(loop.SupervisorsOf(alert.Id)).Distinct().ToList();
         return new OutboxEvent
         {
             Type = EventTypes.Alert(step.Kind),
@@ -337,7 +354,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
             District = alert.District,
             Profile = alert.ProfileId,
             Level = alert.Level.ToWire(),
-            Units = units.Count == 0 ? null : string.Join(' ', units.Select(u => u.OrganizationId)),
+            Units = followers.Count == 0 ? null : string.Join(' ', followers),
             DeviceKey = alert.DeviceKey,
             Data = JsonSerializer.SerializeToUtf8Bytes(data, DataJson),
         };
@@ -349,7 +366,10 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
         string AlertId, string Transition, string At, string ObservedAt, DedupKey DedupKey, string OrganizationId, string ResponsibleOrganizationId,
         string DeviceId, string Profile, string Domain, string District, RuleReference Rule, string Level, string? PreviousLevel,
         string State, bool Cleared, IReadOnlyList<CauseData>? Causes, ObservationData? Observation, string? By, string? ByName, string? Note, string? CapIdentifier,
-        string? Unit, string? Assignee, string? AssigneeName, IReadOnlyList<UnitData>? Units);
+        string? Unit, string? Assignee, string? AssigneeName, IReadOnlyList<UnitData>? Units, SupervisionData? Supervision);
+
+    private sealed record SupervisionData(
+        int Level, string Step, string Missed, string Deadline, OrganizationRef Unit, OrganizationRef Target, IReadOnlyList<ActorRef>? People, string? NextStepAt);
 
     private sealed record UnitData(string OrganizationId, string? Name, string Role, string State, string? Assignee, string? AssigneeName);
 

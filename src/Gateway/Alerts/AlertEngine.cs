@@ -2,6 +2,7 @@ using System.Data.Common;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Alerts.Cap;
 using IntegrationHub.Gateway.Alerts.Rules;
+using IntegrationHub.Gateway.ClosedLoop;
 using IntegrationHub.Gateway.Cluster;
 using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Storage;
@@ -174,7 +175,7 @@ internal sealed partial class AlertEngine(
             await ResumeAsync(db, cancellationToken);
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
             var book = scope.ServiceProvider.GetRequiredService<AlertBook>();
-            await CommitAsync(db, book, () => new AlertSweep(db, spec, _kinds, _memories, closures, book, options.Value).RunAsync(now, cancellationToken), cancellationToken);
+            await CommitAsync(db, book, () => new AlertSweep(db, spec, _kinds, _memories, closures, book, options.Value, scope.ServiceProvider.GetRequiredService<Supervision>()).RunAsync(now, cancellationToken), cancellationToken);
         }
         finally
         {

@@ -386,7 +386,9 @@ internal static class AlertsApi
         var caller = context.Caller();
         var visible = await Visibility.PredicateAsync<Alert>(caller, db, time.GetUtcNow(), context.RequestAborted);
         var organizationId = caller.OrganizationId;
-        var either = Visibility.Or(visible, a => db.AlertUnits.Any(u => u.AlertId == a.Id && u.OrganizationId == organizationId && u.State != UnitState.Removed));
+        // An alert's units read it, and so do the organizations its supervision chain told (LOOP-005).
+        var either = Visibility.Or(visible, a => db.AlertUnits.Any(u => u.AlertId == a.Id && u.OrganizationId == organizationId && u.State != UnitState.Removed)
+            || db.AlertEscalations.Any(e => e.AlertId == a.Id && e.TargetOrganizationId == organizationId));
         var alerts = tracked ? db.Alerts : db.Alerts.AsNoTracking();
         return alerts.Where(either);
     }

@@ -4,6 +4,7 @@ using IntegrationHub.Conformance.Profiles;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Conformance.Validation;
 using IntegrationHub.Gateway.Alerts.Rules;
+using IntegrationHub.Gateway.ClosedLoop;
 using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Storage;
@@ -426,7 +427,7 @@ internal static class BatchEvaluation
 /// The periodic pass: devices silent for their absence rules' number of reporting intervals get an absence sample;
 /// alerts that missed a lifecycle deadline escalate; unacknowledged alerts are re-notified at their level's interval.
 /// </summary>
-internal sealed class AlertSweep(HubDb db, SpecCatalog spec, RuleKinds kinds, RuleMemories memories, AlertClosures closures, AlertBook book, AlertOptions options)
+internal sealed class AlertSweep(HubDb db, SpecCatalog spec, RuleKinds kinds, RuleMemories memories, AlertClosures closures, AlertBook book, AlertOptions options, Supervision supervision)
 {
     public async Task RunAsync(long now, CancellationToken cancellationToken)
     {
@@ -461,17 +462,17 @@ internal sealed class AlertSweep(HubDb db, SpecCatalog spec, RuleKinds kinds, Ru
         var waiting = await db.Alerts
             .Where(a => a.OpenKey != null && !a.Cleared && (a.State == AlertState.Raised || a.State == AlertState.Acknowledged || a.State == AlertState.Dispatched))
             .ToListAsync(cancellationToken);
+        // During maintenance nothing is escalated or re-notified (RULE-013).
+        waiting.RemoveAll(a => inMaintenance.Contains(a.DeviceKey));
+        // Lifecycle deadlines first (ALR-003): a missed one goes up the supervision chain (LOOP-005), or, where the
+        // profile says so for the level, raises the alert; either is itself a notification. A sandbox alert is a drill
+        // inside its organization: no deadline runs for it, so nothing escalates it (ALR-004).
+        var supervised = waiting.Where(a => AlertDeadlines.Running(a) && !Raises(a)).ToList();
+        await supervision.RunAsync(supervised, book, now, cancellationToken);
         foreach (var alert in waiting)
         {
-            // During maintenance nothing is escalated or re-notified (RULE-013).
-            if (inMaintenance.Contains(alert.DeviceKey))
-            {
-                continue;
-            }
-            // Lifecycle deadlines first (ALR-003): a missed one escalates, which is itself a notification. A sandbox
-            // alert is a drill inside its organization: no deadline runs for it, so nothing escalates it (ALR-004).
             var deadline = options.Deadlines.For(alert.Level);
-            if (AlertDeadlines.Running(alert))
+            if (AlertDeadlines.Running(alert) && Raises(alert))
             {
                 if (alert.State == AlertState.Raised && now - alert.DeadlineFrom >= (long)deadline.Acknowledge.TotalMilliseconds)
                 {
@@ -485,13 +486,18 @@ internal sealed class AlertSweep(HubDb db, SpecCatalog spec, RuleKinds kinds, Ru
                 }
             }
             var rule = spec.Profiles.TryGetValue(alert.ProfileId, out var profile) ? profile.Definition.Rules.FirstOrDefault(r => r.Id == alert.RuleId) : null;
-            if (alert.State == AlertState.Raised && rule?.Renotify is { } renotify && renotify.TryGetValue(alert.Level.ToWire(), out var interval)
+            // A chain step taken just now was the notification.
+            if (alert.State == AlertState.Raised && alert.LastNotifiedAt != now && rule?.Renotify is { } renotify && renotify.TryGetValue(alert.Level.ToWire(), out var interval)
                 && now - (alert.LastNotifiedAt ?? alert.RaisedAt) >= (long)interval.TotalMilliseconds)
             {
                 book.Renotify(alert, now);
             }
         }
     }
+
+    /// <summary>Whether a missed deadline raises the alert's level rather than going up the supervision chain: the profile's choice per level.</summary>
+    private bool Raises(Alert alert) =>
+        spec.Profiles.TryGetValue(alert.ProfileId, out var profile) && profile.Definition.MissedDeadline.TryGetValue(alert.Level.ToWire(), out var missed) && missed == MissedDeadline.Raise;
 
     private static long Overdue(CompiledProfile profile, AbsenceRule rule) => (long)(profile.Definition.Reporting.Interval.TotalMilliseconds * rule.Intervals);
 }

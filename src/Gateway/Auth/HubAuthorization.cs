@@ -25,12 +25,15 @@ internal static class HubPolicies
     /// <summary>What adapters leave behind (quarantine, certification sessions): an adapter reads its own, an organization's people all of its adapters'.</summary>
     public static readonly string SenderOrOrganization = ForScope(Scopes.TelemetryWrite, Scopes.OrganizationManage);
 
-    /// <summary>People are listed for those who manage them and for those who assign them to alerts (LOOP-003).</summary>
-    public static readonly string PeopleReaders = ForScope(Scopes.UsersManage, Scopes.AlertsRead);
+    /// <summary>
+    /// People are listed for those who manage them and for those who assign them to alerts (LOOP-003): a unit's officers
+    /// (alerts:manage). Those who only read alerts, a responder or a wall screen, have no one to assign.
+    /// </summary>
+    public static readonly string PeopleReaders = ForScope(Scopes.UsersManage, Scopes.AlertsManage);
 
     /// <summary>The endpoints open to any one of several scopes; each combination is a policy of its own.</summary>
     private static readonly string[][] Alternatives =
-        [[Scopes.Admin, Scopes.OrganizationManage], [Scopes.TelemetryWrite, Scopes.OrganizationManage], [Scopes.DevicesCommand, Scopes.TelemetryWrite], [Scopes.UsersManage, Scopes.AlertsRead]];
+        [[Scopes.Admin, Scopes.OrganizationManage], [Scopes.TelemetryWrite, Scopes.OrganizationManage], [Scopes.DevicesCommand, Scopes.TelemetryWrite], [Scopes.UsersManage, Scopes.AlertsManage]];
 
     public static string ForScope(params string[] anyOf) => "scope:" + string.Join('|', anyOf);
 

@@ -12,9 +12,12 @@ namespace IntegrationHub.Gateway.ClosedLoop;
 internal sealed record UnitSnapshot(string OrganizationId, string? Name, UnitRole Role, UnitState State, string? Assignee);
 
 /// <summary>What the alert book needs to render a save's events: each alert's units, and the actors' names.</summary>
-internal sealed class LoopSnapshot(IReadOnlyDictionary<long, List<UnitSnapshot>> units, IReadOnlyDictionary<string, string> names)
+internal sealed class LoopSnapshot(IReadOnlyDictionary<long, List<UnitSnapshot>> units, IReadOnlyDictionary<string, string> names, ILookup<long, string>? supervisors = null)
 {
     public static readonly LoopSnapshot Empty = new(new Dictionary<long, List<UnitSnapshot>>(), new Dictionary<string, string>());
+
+    /// <summary>The organizations other than the operator that the alert's supervision chain told (LOOP-005).</summary>
+    public IEnumerable<string> SupervisorsOf(long alertId) => supervisors?[alertId] ?? [];
 
     /// <summary>The alert's units that have not been removed, leads first.</summary>
     public IReadOnlyList<UnitSnapshot> UnitsOf(long alertId) => units.TryGetValue(alertId, out var list) ? list : [];
@@ -191,6 +194,10 @@ internal sealed class AlertRouting(HubDb db, IOptions<AlertOptions> options)
             .ToListAsync(cancellationToken);
         var byAlert = units.GroupBy(u => u.AlertId).ToDictionary(g => g.Key,
             g => g.OrderBy(u => u.Role).ThenBy(u => u.Id).Select(u => new UnitSnapshot(u.OrganizationId, u.Name, u.Role, u.State, u.AssigneeId)).ToList());
-        return new LoopSnapshot(byAlert, await ActorNames.LookupAsync(db, actors.Concat(units.Select(u => u.AssigneeId)), cancellationToken));
+        var supervisors = (await db.AlertEscalations.AsNoTracking()
+                .Where(e => alertIds.Contains(e.AlertId) && e.TargetOrganizationId != Organization.OperatorId)
+                .Select(e => new { e.AlertId, e.TargetOrganizationId }).Distinct().ToListAsync(cancellationToken))
+            .ToLookup(e => e.AlertId, e => e.TargetOrganizationId);
+        return new LoopSnapshot(byAlert, await ActorNames.LookupAsync(db, actors.Concat(units.Select(u => u.AssigneeId)), cancellationToken), supervisors);
     }
 }

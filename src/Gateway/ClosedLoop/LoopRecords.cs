@@ -100,3 +100,67 @@ internal sealed class AlertUnit
     public long? RemovedAt { get; set; }
     public string? RemovedBy { get; set; }
 }
+
+/// <summary>
+/// A supervising organization (督办单位, LOOP-005): the second step of the supervision chain for the alerts of a domain,
+/// optionally narrowed to a district (a GB/T 2260 code covers the districts inside it) and a profile. The most specific
+/// line that matches an alert supervises it: profile before district, a district before the whole city.
+/// </summary>
+internal sealed class SupervisorLine
+{
+    public long Id { get; init; }
+    public required string Domain { get; set; }
+    public string? District { get; set; }
+    public string? Profile { get; set; }
+    public required string OrganizationId { get; set; }
+    public string? Note { get; set; }
+    public required long CreatedAt { get; init; }
+    public required string CreatedBy { get; init; }
+    public required long UpdatedAt { get; set; }
+    public required string UpdatedBy { get; set; }
+}
+
+/// <summary>The steps of the supervision chain (督办), in order: the numbers are the chain's levels.</summary>
+internal enum SupervisionStep
+{
+    /// <summary>The overdue unit's own leads.</summary>
+    Lead = 1,
+
+    /// <summary>The supervising organization of the alert's domain and district.</summary>
+    Supervisor = 2,
+
+    /// <summary>The city monitoring centre, the chain's end.</summary>
+    Operator = 3,
+}
+
+/// <summary>
+/// One step of an alert's supervision chain (LOOP-005): a unit's share missed its acknowledge or resolve deadline
+/// (<see cref="Deadline"/>, the instant missed, which keys the chain: a restarted deadline starts a new one), and the
+/// step told <see cref="TargetOrganizationId"/> and its <see cref="People"/>. Rows are never changed: acknowledging or
+/// resolving the share ends the chain by ending what it waits for.
+/// </summary>
+internal sealed class AlertEscalation
+{
+    public long Id { get; init; }
+    public required long AlertId { get; init; }
+
+    /// <summary>The unit whose share is overdue; for an alert no unit was routed to, its responsible organization.</summary>
+    public required string OrganizationId { get; init; }
+
+    /// <summary><c>acknowledge</c> or <c>resolve</c>.</summary>
+    public required string Missed { get; init; }
+
+    public required long Deadline { get; init; }
+    public required SupervisionStep Step { get; init; }
+    public required string TargetOrganizationId { get; init; }
+
+    /// <summary>The people told, space-separated user ids: the unit's leads at the first step.</summary>
+    public string? People { get; init; }
+
+    public required long At { get; init; }
+
+    /// <summary>When the next step follows if the share is still overdue; null at the chain's end.</summary>
+    public long? NextAt { get; init; }
+
+    public required string Reason { get; init; }
+}

@@ -10,6 +10,8 @@ internal static class LoopServiceCollectionExtensions
     {
         services.AddOptions<RoutingOptions>().BindConfiguration(RoutingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddScoped<AlertRouting>();
+        services.AddOptions<SupervisionOptions>().BindConfiguration(SupervisionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddScoped<Supervision>();
         // Before the alert engine starts: the first alerts a new hub raises are routed by the seeded table.
         services.AddHostedService<RoutingPlan>();
         return services;

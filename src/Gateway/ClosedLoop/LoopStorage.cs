@@ -38,3 +38,33 @@ internal sealed class AlertUnitConfiguration : IEntityTypeConfiguration<AlertUni
         entity.HasOne<Organization>().WithMany().HasForeignKey(u => u.OrganizationId).OnDelete(DeleteBehavior.Restrict);
     }
 }
+
+internal sealed class SupervisorConfiguration : IEntityTypeConfiguration<SupervisorLine>
+{
+    public void Configure(EntityTypeBuilder<SupervisorLine> entity)
+    {
+        entity.ToTable("supervisors");
+        entity.Property(s => s.Domain).HasMaxLength(32);
+        entity.Property(s => s.District).HasMaxLength(6);
+        entity.Property(s => s.Profile).HasMaxLength(96);
+        entity.Property(s => s.Note).HasMaxLength(1000);
+        entity.HasIndex(s => s.Domain);
+        entity.HasOne<Organization>().WithMany().HasForeignKey(s => s.OrganizationId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class AlertEscalationConfiguration : IEntityTypeConfiguration<AlertEscalation>
+{
+    public void Configure(EntityTypeBuilder<AlertEscalation> entity)
+    {
+        entity.ToTable("alert_escalations");
+        entity.Property(e => e.Missed).HasMaxLength(16);
+        entity.Property(e => e.Step).HasConversion<string>().HasMaxLength(16);
+        entity.Property(e => e.People).HasMaxLength(2000);
+        entity.Property(e => e.Reason).HasMaxLength(1000);
+        entity.HasIndex(e => e.AlertId);
+        // The alerts escalated to an organization, which it may read from then on.
+        entity.HasIndex(e => new { e.TargetOrganizationId, e.AlertId });
+        entity.HasOne<Alert>().WithMany().HasForeignKey(e => e.AlertId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -143,20 +143,7 @@ internal static class RoutesApi
     private static async Task<ProblemHttpResult?> ApplyAsync(RouteRequest request, UnitRoute route, HubDb db, SpecCatalog spec, HttpContext context)
     {
         var check = new RequestValidator();
-        var domains = RoutingPlan.Domains(spec);
-        if (request.Domain is null)
-        {
-            check.Add(ErrorCodes.MissingField, "/domain", "'domain' is required, e.g. gas.");
-        }
-        else if (!domains.Contains(request.Domain))
-        {
-            check.Add(ErrorCodes.InvalidValue, "/domain", $"No monitoring domain '{request.Domain}'. Use one of {string.Join(", ", domains.Order(StringComparer.Ordinal))}.");
-        }
-        check.Area(request.District, "/district", spec.Areas, required: false);
-        if (request.Profile is not null && (!spec.Profiles.TryGetValue(request.Profile, out var profile) || profile.Domain != request.Domain))
-        {
-            check.Add(ErrorCodes.InvalidValue, "/profile", $"No profile '{request.Profile}' in domain '{request.Domain}'.");
-        }
+        CheckScope(check, spec, request.Domain, request.District, request.Profile);
         AlertLevel? minLevel = null;
         if (request.MinLevel is not null)
         {
@@ -202,6 +189,25 @@ internal static class RoutesApi
         (route.Domain, route.District, route.Profile, route.MinLevel, route.Target, route.OrganizationId, route.Role, route.Note) =
             (request.Domain!, request.District, request.Profile, minLevel, target, target == RouteTarget.Organization ? request.OrganizationId : null, role, request.Note);
         return null;
+    }
+
+    /// <summary>Checks the alerts a line covers: a domain, optionally a district and a profile of that domain.</summary>
+    internal static void CheckScope(RequestValidator check, SpecCatalog spec, string? domain, string? district, string? profile)
+    {
+        var domains = RoutingPlan.Domains(spec);
+        if (domain is null)
+        {
+            check.Add(ErrorCodes.MissingField, "/domain", "'domain' is required, e.g. gas.");
+        }
+        else if (!domains.Contains(domain))
+        {
+            check.Add(ErrorCodes.InvalidValue, "/domain", $"No monitoring domain '{domain}'. Use one of {string.Join(", ", domains.Order(StringComparer.Ordinal))}.");
+        }
+        check.Area(district, "/district", spec.Areas, required: false);
+        if (profile is not null && (!spec.Profiles.TryGetValue(profile, out var found) || found.Domain != domain))
+        {
+            check.Add(ErrorCodes.InvalidValue, "/profile", $"No profile '{profile}' in domain '{domain}'.");
+        }
     }
 
     private static async Task<RouteResponse[]> ResponsesAsync(HubDb db, IReadOnlyList<UnitRoute> routes, CancellationToken cancellationToken)

@@ -25,7 +25,8 @@ internal sealed class RoutingOptions
 
 /// <summary>
 /// Seeds the routing table from the city plan's responsible units (责任单位) once, on the first start of a hub: the
-/// bureaus and enterprises the plan names become organizations when they do not exist, and its lines become routes.
+/// bureaus and enterprises the plan names become organizations when they do not exist, its lines become routes, and its
+/// supervising organizations (督办单位) the supervision chain's second step.
 /// The seed is audited (<c>routing.seed</c>); a hub that has seeded never seeds again, even after the operator emptied
 /// the table.
 /// </summary>
@@ -76,7 +77,22 @@ internal sealed partial class RoutingPlan(IServiceScopeFactory scopes, SpecCatal
                 UpdatedBy = SeedActor,
             });
         }
-        db.Record(now, SeedActor, SeedAction, $"routing/{options.Value.Plan}", new { plan.Plan, routes = plan.Routes.Count });
+        foreach (var line in plan.Supervisors ?? [])
+        {
+            db.Supervisors.Add(new SupervisorLine
+            {
+                Domain = line.Domain,
+                District = line.District,
+                Profile = line.Profile,
+                OrganizationId = line.OrganizationId,
+                Note = line.Note,
+                CreatedAt = now.ToUnixTimeMilliseconds(),
+                CreatedBy = SeedActor,
+                UpdatedAt = now.ToUnixTimeMilliseconds(),
+                UpdatedBy = SeedActor,
+            });
+        }
+        db.Record(now, SeedActor, SeedAction, $"routing/{options.Value.Plan}", new { plan.Plan, routes = plan.Routes.Count, supervisors = plan.Supervisors?.Count ?? 0 });
         await db.SaveChangesAsync(cancellationToken);
         Seeded(logger, plan.Routes.Count, options.Value.Plan);
     }
@@ -103,10 +119,21 @@ internal sealed partial class RoutingPlan(IServiceScopeFactory scopes, SpecCatal
                 throw new InvalidOperationException($"routing/{name}.json: the route of domain '{line.Domain}' to '{line.OrganizationId ?? "the district"}' names an unknown domain, profile or organization.");
             }
         }
+        foreach (var line in plan.Supervisors ?? [])
+        {
+            if (!domains.Contains(line.Domain) || !organizations.Contains(line.OrganizationId)
+                || (line.Profile is not null && (!spec.Profiles.TryGetValue(line.Profile, out var profile) || profile.Domain != line.Domain)))
+            {
+                throw new InvalidOperationException($"routing/{name}.json: the supervising organization '{line.OrganizationId}' of domain '{line.Domain}' names an unknown domain, profile or organization.");
+            }
+        }
         return plan;
     }
 
-    internal sealed record PlanFile(string Plan, IReadOnlyList<PlanOrganization> Organizations, IReadOnlyList<PlanRoute> Routes);
+    internal sealed record PlanFile(string Plan, IReadOnlyList<PlanOrganization> Organizations, IReadOnlyList<PlanRoute> Routes, IReadOnlyList<PlanSupervisor>? Supervisors = null);
+
+    /// <summary>A supervising organization of the plan (督办, LOOP-005).</summary>
+    internal sealed record PlanSupervisor(string Domain, string? District, string? Profile, string OrganizationId, string? Note);
 
     internal sealed record PlanOrganization(string Id, string Name, string NameEn, [property: System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<OrganizationKind>))] OrganizationKind Kind);
 

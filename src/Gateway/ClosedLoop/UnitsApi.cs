@@ -176,6 +176,11 @@ internal static class UnitsApi
     private static async Task<Results<Ok<AlertsApi.AlertResponse>, ProblemHttpResult>> AssignAsync(
         long alertId, string organizationId, AssignRequest request, HttpContext context, HubDb db, TimeProvider time)
     {
+        // Whose people exist is the unit's business: a caller acting for another unit learns nothing about them.
+        if (ActsFor(context.Caller(), organizationId) is { } elsewhere)
+        {
+            return ProblemResults.Problem(context, ErrorCodes.UnitNotFound, elsewhere);
+        }
         if (request.UserId is { } userId
             && !await db.Users.AnyAsync(u => u.Id == userId && u.OrganizationId == organizationId && u.Status == Users.UserStatus.Active, context.RequestAborted))
         {
@@ -418,9 +423,9 @@ internal static class UnitsApi
         {
             return AlertNotFound(context, alertId);
         }
-        if (!caller.IsOperator && caller.OrganizationId != organizationId)
+        if (ActsFor(caller, organizationId) is { } elsewhere)
         {
-            return ProblemResults.Problem(context, ErrorCodes.UnitNotFound, $"You act for '{caller.OrganizationId}', not for '{organizationId}'.");
+            return ProblemResults.Problem(context, ErrorCodes.UnitNotFound, elsewhere);
         }
         if (alert.State == AlertState.Closed)
         {
@@ -437,6 +442,10 @@ internal static class UnitsApi
                     : step(work, unit, time.GetUtcNow().ToUnixTimeMilliseconds()));
         });
     }
+
+    /// <summary>Why the caller may not act for the unit, or null: a unit's people act for it, the operator for any.</summary>
+    private static string? ActsFor(Caller caller, string organizationId) =>
+        caller.IsOperator || caller.OrganizationId == organizationId ? null : $"You act for '{caller.OrganizationId}', not for '{organizationId}'.";
 
     private static async Task<Results<Ok<AlertsApi.AlertResponse>, ProblemHttpResult>> CommitAsync(
         Alert alert, HttpContext context, HubDb db, Func<Work, Task<Refusal?>> change)

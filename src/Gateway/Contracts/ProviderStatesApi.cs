@@ -216,7 +216,16 @@ internal static class ProviderStatesApi
                     var overdue = time.GetUtcNow().AddMinutes(-1).ToUnixTimeMilliseconds();
                     await context.RequestServices.GetRequiredService<HubDb>().AlertUnits.Where(u => u.AlertId == alertId && u.OrganizationId == unitId)
                         .ExecuteUpdateAsync(u => u.SetProperty(x => x.AcknowledgeDue, overdue), cancellationToken);
+                    if (OptionalParam("supervised") is not null)
+                    {
+                        // The sweep takes the supervision chain's first step (督办): to the unit's leads.
+                        await engine.SweepAsync(cancellationToken);
+                    }
                 }
+                break;
+            case "a supervising organization exists":
+                await hub.EnsureAsync(adminToken, "/v1/organizations", new { id = Param("organizationId"), name = "Contract department", kind = "department" }, cancellationToken);
+                await hub.PostAsync(adminToken, "/v1/supervisors", new { domain = "heating", district = "370202", organizationId = Param("organizationId"), note = "督办: 区安委办" }, cancellationToken);
                 break;
             case "a department exists":
             case "a route exists":

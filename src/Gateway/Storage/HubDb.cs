@@ -50,6 +50,8 @@ public sealed class HubDb(DbContextOptions<HubDb> options) : DbContext(options)
     internal DbSet<MqttDeviceCredential> MqttDeviceCredentials => Set<MqttDeviceCredential>();
     internal DbSet<UnitRoute> Routes => Set<UnitRoute>();
     internal DbSet<AlertUnit> AlertUnits => Set<AlertUnit>();
+    internal DbSet<SupervisorLine> Supervisors => Set<SupervisorLine>();
+    internal DbSet<AlertEscalation> AlertEscalations => Set<AlertEscalation>();
     internal DbSet<UpstreamSystem> UpstreamSystems => Set<UpstreamSystem>();
     internal DbSet<UpstreamRoute> UpstreamRoutes => Set<UpstreamRoute>();
     internal DbSet<UpstreamCall> UpstreamCalls => Set<UpstreamCall>();

@@ -85,6 +85,19 @@ internal static partial class UsersApi
     private static bool Outranks(HttpContext context, UserRole role) =>
         context.Caller().IsOperator || !UserAccess.IsUser(context.User) || UserAccess.ScopesOf(role).IsSubsetOf(context.Caller().Scopes);
 
+    /// <summary>
+    /// Whether the caller may manage a person who holds a role: as <see cref="Outranks"/>, and a person below the
+    /// organization's admins manages only those beneath them, so that a unit's lead never resets, disables or re-roles a
+    /// peer lead (LOOP-003). The organization's admins (organization:manage) manage each other, as its owners.
+    /// </summary>
+    private static bool Manages(HttpContext context, UserRole role)
+    {
+        var caller = context.Caller();
+        var scopes = UserAccess.ScopesOf(role);
+        return Outranks(context, role)
+            && (caller.IsOperator || !UserAccess.IsUser(context.User) || scopes.IsProperSubsetOf(caller.Scopes) || caller.Scopes.Contains(Scopes.OrganizationManage));
+    }
+
     private static ProblemHttpResult Outranked(HttpContext context, UserRole role) => ProblemResults.Problem(context, ErrorCodes.InsufficientScope,
         $"The role {Wire(role)} carries scopes you do not hold: only someone who holds them all grants it or manages its people.", status: StatusCodes.Status403Forbidden);
 
@@ -283,7 +296,7 @@ internal static partial class UsersApi
         {
             return ProblemResults.Problem(context, ErrorCodes.UserNotFound, $"No user '{userId}' in your organization.");
         }
-        if (!Outranks(context, user.Role))
+        if (!Manages(context, user.Role))
         {
             return Outranked(context, user.Role);
         }
@@ -319,7 +332,7 @@ internal static partial class UsersApi
         {
             return ProblemResults.Problem(context, ErrorCodes.UserNotFound, userId is null ? "Only a person signed in to the portal has contact details." : $"No user '{userId}' in your organization.");
         }
-        if (userId is not null && !Outranks(context, user.Role))
+        if (userId is not null && !Manages(context, user.Role))
         {
             return Outranked(context, user.Role);
         }

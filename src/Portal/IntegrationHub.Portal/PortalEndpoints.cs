@@ -31,6 +31,9 @@ public static partial class PortalEndpoints
     /// <summary>The routing table: which responsible units receive which alerts.</summary>
     public const string RoutingPath = "/console/routing";
 
+    /// <summary>Supervision (督办): the units' overdue shares and the supervising organizations.</summary>
+    public const string SupervisionPath = "/console/supervision";
+
     /// <summary>An organization's developer workspace: adapters, devices, quarantine, subscriptions, people.</summary>
     public const string DeveloperPath = "/developer";
 
@@ -155,6 +158,7 @@ public static partial class PortalEndpoints
         pages.MapGet(ConsolePath, (IAntiforgery antiforgery, HttpContext context) => Page<Pages.Console.OperatorConsole>(SignedIn(antiforgery, context)));
         pages.MapGet(AdministrationPath, (IAntiforgery antiforgery, HttpContext context) => Page<Pages.Console.Administration>(SignedIn(antiforgery, context)));
         pages.MapGet(RoutingPath, (IAntiforgery antiforgery, HttpContext context) => Page<Pages.Console.RoutingTable>(SignedIn(antiforgery, context)));
+        pages.MapGet(SupervisionPath, (IAntiforgery antiforgery, HttpContext context) => Page<Pages.Console.SupervisionPage>(SignedIn(antiforgery, context)));
         pages.MapGet(DeveloperPath, (IAntiforgery antiforgery, HttpContext context) => Page<Pages.Developer.DeveloperWorkspace>(SignedIn(antiforgery, context)));
         pages.MapGet(AccountPath, (IAntiforgery antiforgery, HttpContext context, IConfiguration configuration) =>
         {

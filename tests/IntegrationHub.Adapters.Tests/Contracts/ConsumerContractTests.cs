@@ -144,7 +144,8 @@ public sealed class ConsumerContractTests
     private sealed record ClosedLoopCalls(
         IReadOnlyList<Route> Routes, Route Created, Route Updated, RouteMatch Match, IReadOnlyList<AlertUnit> Units, Alert Added, Alert Removed, Alert Rerouted,
         Alert UnitAcknowledged, Alert UnitResolved, IntegrationHubException UnitsOpen, IReadOnlyList<OverdueShare> Overdue,
-        Alert Assigned, IReadOnlyList<Comment> Comments, Comment Commented, User Contact)
+        Alert Assigned, IReadOnlyList<Comment> Comments, Comment Commented, User Contact,
+        IReadOnlyList<Supervisor> Supervisors, Supervisor SupervisorCreated, IReadOnlyList<SupervisionStep> Chain)
     {
         public void Check()
         {
@@ -167,6 +168,11 @@ public sealed class ConsumerContractTests
             Assert.Equal(("district informed by phone", "Hub administrator"), (Comments[0].Text, Comments[0].Author.Name));
             Assert.Equal("pact-comment-unit", Commented.OrganizationId);
             Assert.Equal("+8613800000000", Contact.Phone);
+            Assert.Equal(("pact-supervisor-list", "Contract department"), (Supervisors[0].OrganizationId, Supervisors[0].OrganizationName));
+            Assert.Equal(("water", "370202"), (SupervisorCreated.Domain, SupervisorCreated.District));
+            var step = Assert.Single(Chain);
+            Assert.Equal((1, SupervisionSteps.Lead, "acknowledge", "pact-supervision-unit"), (step.Level, step.Step, step.Missed, step.Target.OrganizationId));
+            Assert.True(step.NextStepAt > step.At, "the next step follows the first");
         }
     }
 
@@ -190,7 +196,10 @@ public sealed class ConsumerContractTests
             await loop.AssignAlertUnitAsync(25, "pact-assign-unit", new AssignRequest("u-0123456789abcdef", "Zhao goes on site")),
             await loop.ListAlertCommentsAsync(26),
             await loop.CommentOnAlertAsync(27, new CommentRequest("crew on site, measuring")),
-            await users.SetUserContactAsync("u-0123456789abcdef", new ContactRequest("+8613800000000")));
+            await users.SetUserContactAsync("u-0123456789abcdef", new ContactRequest("+8613800000000")),
+            await loop.ListSupervisorsAsync("heating"),
+            await loop.CreateSupervisorAsync(new SupervisorRequest("water", "pact-supervisor-create", "370202", Note: "督办: 区水务局")),
+            await loop.GetAlertSupervisionAsync(28));
     }
 
     /// <summary>The maintenance and site-parameter interactions.</summary>

@@ -9,8 +9,10 @@ using static IntegrationHub.Gateway.Tests.Infrastructure.HubClient;
 namespace IntegrationHub.Gateway.Tests.Alerts;
 
 /// <summary>
-/// Lifecycle deadlines by level (处置时限, ALR-003, specs/rules.md §12): an alert not acknowledged, or not resolved, in
-/// time escalates one level and is notified again, driven by the sweep on the hub's clock.
+/// Lifecycle deadlines by level (处置时限, ALR-003, specs/rules.md §12) where the profile raises the level on a missed
+/// deadline (<c>missedDeadline</c>, here for every level; the default is the supervision chain, <see cref="ClosedLoop.SupervisionTests"/>): an
+/// alert not acknowledged, or not resolved, in time escalates one level and is notified again, driven by the sweep on
+/// the hub's clock.
 /// </summary>
 public sealed class AlertDeadlineTests() : OwnHub(new()
 {
@@ -22,7 +24,7 @@ public sealed class AlertDeadlineTests() : OwnHub(new()
     ["Alerts:Deadlines:Orange:Resolve"] = "03:00:00",
     ["Alerts:Deadlines:Red:Acknowledge"] = "00:05:00",
     ["Alerts:Deadlines:Red:Resolve"] = "00:15:00",
-})
+}, AlertSettings.RaisingOnMissedDeadlines("blue", "yellow", "orange", "red"))
 {
     private AlertEngine Engine => Hub.Services.GetRequiredService<AlertEngine>();
 

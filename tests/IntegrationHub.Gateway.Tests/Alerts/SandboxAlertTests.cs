@@ -85,10 +85,11 @@ public sealed class SandboxAlertTests() : OwnHub(new()
             .ShouldBeProblemAsync(HttpStatusCode.Conflict, "alert.sandbox-drill");
         await (await admin.PostAsJsonAsync($"/v1/alerts/{drillId}/dispatch", new { organizationId = "city-gas" })).ShouldBeProblemAsync(HttpStatusCode.NotFound, "alert.not-found");
 
-        // Past the red acknowledge deadline the city's alert is notified again with the deadline's note; the drill is not.
+        // Past the red acknowledge deadline the city's alert goes up the supervision chain with the deadline's note; the
+        // drill does not.
         Hub.Time.Advance(TimeSpan.FromMinutes(6));
         await Engine.SweepAsync(TestContext.Current.CancellationToken);
-        Assert.Equal(["raised", "renotified"], await city.HistoryKindsAsync(cityId));
+        Assert.Equal(["raised", "supervised"], await city.HistoryKindsAsync(cityId));
         Assert.Equal(["raised"], await drill.HistoryKindsAsync(drillId));
         Hub.Time.Advance(TimeSpan.FromMinutes(20));
         await Engine.SweepAsync(TestContext.Current.CancellationToken);

@@ -31,10 +31,86 @@ public sealed class PeopleTests() : OwnHub(new() { ["Auth:AccessTokenLifetime"] 
             var id = (await Hub.RaiseAsync(owner, "watch-ch4"))["id"]!.GetValue<long>();
 
             await (await screen.PostAsJsonAsync($"/v1/alerts/{id}/units/watch-fire/acknowledge", new { })).ShouldBeProblemAsync(HttpStatusCode.Forbidden, "auth.insufficient-scope");
-            var people = (await screen.GetJsonAsync("/v1/users?organization=watch-fire")).AsArray();
-            var li = Assert.Single(people, p => p!["name"]!.GetValue<string>() == "Li Officer");
-            Assert.Null(li!["email"]);
-            Assert.Null(li["phone"]);
+            // It assigns no one, so it lists no one: people are listed to those who assign or manage them.
+            await (await screen.GetAsync(new Uri("/v1/users?organization=watch-fire", UriKind.Relative))).ShouldBeProblemAsync(HttpStatusCode.Forbidden, "auth.insufficient-scope");
+            var people = (await officer.Http.GetJsonAsync("/v1/users")).AsArray();
+            Assert.Equal("Li Officer", Assert.Single(people)!["name"]!.GetValue<string>());
+        }
+    }
+
+    [Fact]
+    public async Task AResponder_ListsNoPeople_HavingNoOneToAssign()
+    {
+        using var admin = await Hub.AdminAsync();
+        await admin.CreateOrganizationAsync("listing-unit", "department");
+        var (responder, _) = await Hub.PersonAsync("listing-unit", "responder", "Zhou Responder");
+        using (responder)
+        {
+            await (await responder.Http.GetAsync(new Uri("/v1/users", UriKind.Relative))).ShouldBeProblemAsync(HttpStatusCode.Forbidden, "auth.insufficient-scope");
+        }
+    }
+
+    [Fact]
+    public async Task AClientWhoseIdReadsLikeAPersons_IsNotThatPerson_AndChangesNoContactDetails()
+    {
+        using var admin = await Hub.AdminAsync();
+        await admin.CreateOrganizationAsync("collide-victim", "department");
+        await admin.CreateOrganizationAsync("collide-other", "enterprise");
+        var (victim, victimId) = await Hub.PersonAsync("collide-victim", "officer", "Ma Victim", phone: "13800000077");
+        using (victim)
+        {
+            // Another organization names an adapter after the person's id, which adapter ids allow.
+            var (clientId, secret) = await admin.CreateAdapterAsync("collide-other", victimId, scopes: ["alerts:read", "alerts:manage"]);
+            Assert.Equal(victimId, clientId);
+            using var impostor = Hub.As(await Hub.TokenAsync(clientId, secret));
+            await (await impostor.PutAsJsonAsync("/v1/me/contact", new { phone = "13900000666" })).ShouldBeProblemAsync(HttpStatusCode.NotFound, "user.not-found");
+            var listed = (await admin.GetJsonAsync("/v1/users?organization=collide-victim")).AsArray().Single(u => u!["id"]!.GetValue<string>() == victimId)!;
+            Assert.Equal("13800000077", listed["phone"]!.GetValue<string>());
+        }
+    }
+
+    [Fact]
+    public async Task AUnitLead_ManagesThoseBelow_ButNoPeerLead()
+    {
+        using var admin = await Hub.AdminAsync();
+        await admin.CreateOrganizationAsync("peers-unit", "department");
+        var (lead, _) = await Hub.PersonAsync("peers-unit", "lead", "Li First Lead");
+        var (peer, peerId) = await Hub.PersonAsync("peers-unit", "lead", "Wu Second Lead");
+        var (_, officerId) = await Hub.PersonAsync("peers-unit", "officer", "He Officer");
+        using (lead)
+        using (peer)
+        {
+            await (await lead.Http.PostAsJsonAsync($"/v1/users/{peerId}/password-reset", new { })).ShouldBeProblemAsync(HttpStatusCode.Forbidden, "auth.insufficient-scope");
+            await (await lead.Http.PostAsJsonAsync($"/v1/users/{peerId}/disable", new { })).ShouldBeProblemAsync(HttpStatusCode.Forbidden, "auth.insufficient-scope");
+            await (await lead.Http.PutAsJsonAsync($"/v1/users/{peerId}/contact", new { phone = "13600000000" })).ShouldBeProblemAsync(HttpStatusCode.Forbidden, "auth.insufficient-scope");
+            // The peer still signs in with the password they chose.
+            Assert.Equal(peerId, (await peer.Http.GetJsonAsync("/v1/me"))["id"]!.GetValue<string>());
+            await lead.Http.PostOkAsync($"/v1/users/{officerId}/password-reset", new { });
+            // The organization's admin manages both.
+            await admin.PostOkAsync($"/v1/users/{peerId}/password-reset", new { });
+        }
+    }
+
+    [Fact]
+    public async Task AssigningAnotherUnitsShare_TellsNothingAboutThatUnitsPeople()
+    {
+        using var admin = await Hub.AdminAsync();
+        using var unit = await Hub.UnitAsync("probe-fire");
+        using var prober = await Hub.UnitAsync("probe-curious");
+        using (var route = await admin.PostAsJsonAsync("/v1/routes", new { domain = "gas", district = "370211", organizationId = "probe-fire", role = "lead" }))
+        {
+            await route.ShouldBeAsync(HttpStatusCode.Created);
+        }
+        var (officer, officerId) = await Hub.PersonAsync("probe-fire", "officer", "Tang Officer");
+        using (officer)
+        {
+            using var owner = await Hub.OwnerAsync("probe-owner", "probe-ch4", district: "370211");
+            var id = (await Hub.RaiseAsync(owner, "probe-ch4"))["id"]!.GetValue<long>();
+            // A person who exists and one who does not get the same answer.
+            foreach (var userId in new[] { officerId, "u-0000000000000000" })
+            {
+                await (await prober.PostAsJsonAsync($"/v1/alerts/{id}/units/probe-fire/assign", new { userId })).ShouldBeProblemAsync(HttpStatusCode.NotFound, "unit.not-found");
+            }
         }
     }
 

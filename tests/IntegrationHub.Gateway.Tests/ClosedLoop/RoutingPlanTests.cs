@@ -18,6 +18,9 @@ public sealed class RoutingPlanTests() : OwnHub(new() { ["Routing:Plan"] = "qing
         Assert.Contains(table, r => r!["target"]!.GetValue<string>() == "district" && r["organizationId"] is null);
         var audit = (await admin.GetJsonAsync("/v1/audit?limit=1000"))["items"]!.AsArray();
         Assert.Single(audit, a => a!["action"]!.GetValue<string>() == "routing.seed");
+        // Each domain's supervising organization (督办) is the city's work-safety committee office.
+        var supervisor = Assert.Single((await admin.GetJsonAsync("/v1/supervisors?domain=gas")).AsArray())!;
+        Assert.Equal(("qd-safety-office", "市安委会办公室", null), (supervisor["organizationId"]!.GetValue<string>(), supervisor["organizationName"]!.GetValue<string>(), supervisor["district"]?.GetValue<string>()));
 
         using var shinan = await Hub.UnitAsync("seed-shinan", areaCode: "370202");
         using var bureau = await Hub.UnitAsync("qd-urban-management", exists: true);

@@ -63,6 +63,36 @@ public sealed record OverdueShare(
     string OrganizationId, string OrganizationName, string Role, string State, IReadOnlyList<string> Missed,
     DateTimeOffset? AcknowledgeBy, DateTimeOffset ResolveBy, DateTimeOffset OverdueSince);
 
+/// <summary>
+/// A supervising organization (督办单位): told of the alerts of <see cref="Domain"/>, optionally of one district and one
+/// profile, when an overdue unit's leads let their step's deadline pass. The most specific line supervises an alert.
+/// </summary>
+public sealed record Supervisor(
+    long Id, string Domain, string? District, string? Profile, string OrganizationId, string? OrganizationName, string? Note, DateTimeOffset UpdatedAt, Actor UpdatedBy);
+
+/// <summary>A supervising organization's line to create or to replace.</summary>
+public sealed record SupervisorRequest(string Domain, string OrganizationId, string? District = null, string? Profile = null, string? Note = null);
+
+/// <summary>An organization by id and name.</summary>
+public sealed record OrganizationReference(string OrganizationId, string? Name);
+
+/// <summary>
+/// A step of an alert's supervision chain: <see cref="Unit"/> missed its <see cref="Missed"/> deadline
+/// (<c>acknowledge</c> or <c>resolve</c>) and the step (one of <see cref="SupervisionSteps"/>, <see cref="Level"/> 1 to 3)
+/// told <see cref="Target"/> and <see cref="People"/>; <see cref="NextStepAt"/> is null at the chain's end.
+/// </summary>
+public sealed record SupervisionStep(
+    int Level, string Step, DateTimeOffset At, string Missed, DateTimeOffset Deadline, OrganizationReference Unit, OrganizationReference Target,
+    IReadOnlyList<Actor> People, DateTimeOffset? NextStepAt, string Reason);
+
+/// <summary>The steps of the supervision chain, in order.</summary>
+public static class SupervisionSteps
+{
+    public const string Lead = "lead";
+    public const string Supervisor = "supervisor";
+    public const string Operator = "operator";
+}
+
 /// <summary>An organization to add to an alert, as <see cref="UnitRoles.Lead"/> or <see cref="UnitRoles.Participant"/> (the default).</summary>
 public sealed record AddUnitRequest(string OrganizationId, string? Role = null, string? Note = null);
 

@@ -5,7 +5,8 @@ using Refit;
 namespace IntegrationHub.Client.ClosedLoop;
 
 /// <summary>
-/// The closed loop around alerts: the routing table (reads with <c>alerts:read</c>, changes with <c>admin</c>) and each
+/// The closed loop around alerts: the routing table and the supervising organizations (reads with <c>alerts:read</c>,
+/// changes with <c>admin</c>) and each
 /// alert's responsible units (reads with <c>alerts:read</c>, steps with <c>alerts:manage</c>). A unit's people take its
 /// own steps (a responder those of the share assigned to them); the operator routes, re-routes, adds and removes units
 /// and may act for any. Reads are retried on transient
@@ -75,4 +76,27 @@ public interface IClosedLoopApi
     /// </summary>
     [Get("/v1/alerts/overdue")]
     Task<IReadOnlyList<OverdueShare>> ListOverdueAsync(string? unit = null, string? district = null, int? limit = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The alert's supervision chain (督办): each step a unit's missed deadline took (the unit's leads, the supervising
+    /// organization, the operator), oldest first.
+    /// </summary>
+    [Get("/v1/alerts/{alertId}/supervision")]
+    Task<IReadOnlyList<SupervisionStep>> GetAlertSupervisionAsync(long alertId, CancellationToken cancellationToken = default);
+
+    /// <summary>The supervising organizations, optionally of one <paramref name="domain"/>.</summary>
+    [Get("/v1/supervisors")]
+    Task<IReadOnlyList<Supervisor>> ListSupervisorsAsync(string? domain = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Names the supervising organization of a domain, optionally of a district and a profile (scope <c>admin</c>).</summary>
+    [Post("/v1/supervisors")]
+    Task<Supervisor> CreateSupervisorAsync([Body] SupervisorRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Changes a supervising organization's line; steps taken already keep whom they told.</summary>
+    [Put("/v1/supervisors/{supervisorId}")]
+    Task<Supervisor> UpdateSupervisorAsync(long supervisorId, [Body] SupervisorRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes a supervising organization's line.</summary>
+    [Delete("/v1/supervisors/{supervisorId}")]
+    Task DeleteSupervisorAsync(long supervisorId, CancellationToken cancellationToken = default);
 }

@@ -30,6 +30,23 @@ public sealed record DeviceProfile
 
     /// <summary>The commands the hub may send to devices of this type (CMD-001), by name.</summary>
     public IReadOnlyDictionary<string, CommandDefinition> Commands { get; init; } = new Dictionary<string, CommandDefinition>();
+
+    /// <summary>
+    /// What a missed lifecycle deadline does to an alert of each level (ALR-003), by the level's wire name: the
+    /// supervision chain (LOOP-005) unless the profile says <see cref="MissedDeadline.Raise"/> for the level.
+    /// </summary>
+    public IReadOnlyDictionary<string, MissedDeadline> MissedDeadline { get; init; } = new Dictionary<string, MissedDeadline>();
+}
+
+/// <summary>What a missed acknowledge or resolve deadline does (rules.md §12).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<MissedDeadline>))]
+public enum MissedDeadline
+{
+    /// <summary>The default: the overdue unit's leads, then the supervising organization, then the operator are told (督办).</summary>
+    [JsonStringEnumMemberName("supervise")] Supervise,
+
+    /// <summary>The alert rises one level and is notified again; a red one is notified again.</summary>
+    [JsonStringEnumMemberName("raise")] Raise,
 }
 
 /// <summary>A command a profile declares: what it does, and the JSON Schema of its <c>parameters</c> object.</summary>

@@ -66,6 +66,7 @@ public static class ErrorCodes
     public const string UnitNotFound = "unit.not-found";
     public const string UnitInvalidTransition = "unit.invalid-transition";
     public const string RouteNotFound = "route.not-found";
+    public const string SupervisorNotFound = "supervisor.not-found";
     public const string AntiforgeryFailed = "auth.antiforgery-failed";
     public const string UserNotFound = "user.not-found";
     public const string UserExists = "user.exists";

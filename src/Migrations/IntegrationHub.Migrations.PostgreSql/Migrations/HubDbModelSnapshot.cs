@@ -435,6 +435,67 @@ namespace IntegrationHub.Migrations.PostgreSql
                     b.ToTable("certifications", (string)null);
                 });
 
+            modelBuilder.Entity("IntegrationHub.Gateway.ClosedLoop.AlertEscalation", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("AlertId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("At")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Deadline")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Missed")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .UseCollation("C");
+
+                    b.Property<long?>("NextAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("OrganizationId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("People")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .UseCollation("C");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .UseCollation("C");
+
+                    b.Property<string>("Step")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("TargetOrganizationId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AlertId");
+
+                    b.HasIndex("TargetOrganizationId", "AlertId");
+
+                    b.ToTable("alert_escalations", (string)null);
+                });
+
             modelBuilder.Entity("IntegrationHub.Gateway.ClosedLoop.AlertUnit", b =>
                 {
                     b.Property<long>("Id")
@@ -525,6 +586,65 @@ namespace IntegrationHub.Migrations.PostgreSql
                     b.HasIndex("State", "ResolveDue");
 
                     b.ToTable("alert_units", (string)null);
+                });
+
+            modelBuilder.Entity("IntegrationHub.Gateway.ClosedLoop.SupervisorLine", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("District")
+                        .HasMaxLength(6)
+                        .HasColumnType("character varying(6)")
+                        .UseCollation("C");
+
+                    b.Property<string>("Domain")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .UseCollation("C");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .UseCollation("C");
+
+                    b.Property<string>("OrganizationId")
+                        .IsRequired()
+                        .HasColumnType("character varying(64)")
+                        .UseCollation("C");
+
+                    b.Property<string>("Profile")
+                        .HasMaxLength(96)
+                        .HasColumnType("character varying(96)")
+                        .UseCollation("C");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Domain");
+
+                    b.HasIndex("OrganizationId");
+
+                    b.ToTable("supervisors", (string)null);
                 });
 
             modelBuilder.Entity("IntegrationHub.Gateway.ClosedLoop.UnitRoute", b =>
@@ -2366,6 +2486,15 @@ namespace IntegrationHub.Migrations.PostgreSql
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("IntegrationHub.Gateway.ClosedLoop.AlertEscalation", b =>
+                {
+                    b.HasOne("IntegrationHub.Gateway.Alerts.Alert", null)
+                        .WithMany()
+                        .HasForeignKey("AlertId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("IntegrationHub.Gateway.ClosedLoop.AlertUnit", b =>
                 {
                     b.HasOne("IntegrationHub.Gateway.Alerts.Alert", null)
@@ -2378,6 +2507,15 @@ namespace IntegrationHub.Migrations.PostgreSql
                         .WithMany()
                         .HasForeignKey("OrganizationId")
                         .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("IntegrationHub.Gateway.ClosedLoop.SupervisorLine", b =>
+                {
+                    b.HasOne("IntegrationHub.Gateway.Organizations.Organization", null)
+                        .WithMany()
+                        .HasForeignKey("OrganizationId")
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 

@@ -383,6 +383,60 @@ namespace IntegrationHub.Migrations.Sqlite
                     b.ToTable("certifications", (string)null);
                 });
 
+            modelBuilder.Entity("IntegrationHub.Gateway.ClosedLoop.AlertEscalation", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("AlertId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Deadline")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Missed")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("NextAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("OrganizationId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("People")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Step")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TargetOrganizationId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AlertId");
+
+                    b.HasIndex("TargetOrganizationId", "AlertId");
+
+                    b.ToTable("alert_escalations", (string)null);
+                });
+
             modelBuilder.Entity("IntegrationHub.Gateway.ClosedLoop.AlertUnit", b =>
                 {
                     b.Property<long>("Id")
@@ -463,6 +517,56 @@ namespace IntegrationHub.Migrations.Sqlite
                     b.HasIndex("State", "ResolveDue");
 
                     b.ToTable("alert_units", (string)null);
+                });
+
+            modelBuilder.Entity("IntegrationHub.Gateway.ClosedLoop.SupervisorLine", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("District")
+                        .HasMaxLength(6)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Domain")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OrganizationId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Profile")
+                        .HasMaxLength(96)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Domain");
+
+                    b.HasIndex("OrganizationId");
+
+                    b.ToTable("supervisors", (string)null);
                 });
 
             modelBuilder.Entity("IntegrationHub.Gateway.ClosedLoop.UnitRoute", b =>
@@ -2068,6 +2172,15 @@ namespace IntegrationHub.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("IntegrationHub.Gateway.ClosedLoop.AlertEscalation", b =>
+                {
+                    b.HasOne("IntegrationHub.Gateway.Alerts.Alert", null)
+                        .WithMany()
+                        .HasForeignKey("AlertId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("IntegrationHub.Gateway.ClosedLoop.AlertUnit", b =>
                 {
                     b.HasOne("IntegrationHub.Gateway.Alerts.Alert", null)
@@ -2080,6 +2193,15 @@ namespace IntegrationHub.Migrations.Sqlite
                         .WithMany()
                         .HasForeignKey("OrganizationId")
                         .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("IntegrationHub.Gateway.ClosedLoop.SupervisorLine", b =>
+                {
+                    b.HasOne("IntegrationHub.Gateway.Organizations.Organization", null)
+                        .WithMany()
+                        .HasForeignKey("OrganizationId")
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 

@@ -108,8 +108,25 @@ function renderPanel(detail, container) {
     el('table', { 'aria-labelledby': 'units-heading' }, el('thead', {}, el('tr', {}, heading.map(h => el('th', { scope: 'col' }, t(h))))), body),
     form,
     el('p', { id: 'units-message', role: 'alert' }),
+    ...supervision(alert),
     ...comments(detail));
   fill(body, rows, heading.length);
+}
+
+/** The alert's supervision chain (督办, LOOP-005): each step, whom it told, and when the next one follows. */
+function supervision(alert) {
+  const list = el('ol', { id: 'supervision', 'aria-labelledby': 'supervision-heading' });
+  const name = o => o.name ?? o.organizationId;
+  api('GET', `/v1/alerts/${alert.id}/supervision`).then(steps => {
+    if (steps.length === 0) list.append(el('li', {}, t('Loop.Supervision.None')));
+    for (const s of steps) {
+      list.append(el('li', { dataset: { step: s.step } },
+        el('strong', {}, t(`Loop.Supervision.${s.step}`)), ` · ${when(s.at)} · ${name(s.unit)} → ${name(s.target)}`,
+        s.people.length ? ` (${s.people.map(p => p.name ?? p.id).join(', ')})` : '',
+        ` · ${t(`Loop.Missed.${s.missed}`)}`, s.nextStepAt ? ` · ${t('Loop.Supervision.Next', when(s.nextStepAt))}` : ''));
+    }
+  }).catch(error => say('units-message', error));
+  return [el('h3', { id: 'supervision-heading' }, t('Loop.Supervision')), list];
 }
 
 /** The alert's comments (its history's commented steps) and, while it is open, the form to add one. */

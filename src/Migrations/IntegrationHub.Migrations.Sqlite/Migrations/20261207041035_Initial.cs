@@ -467,6 +467,34 @@ namespace IntegrationHub.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "alert_escalations",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    AlertId = table.Column<long>(type: "INTEGER", nullable: false),
+                    OrganizationId = table.Column<string>(type: "TEXT", nullable: false),
+                    Missed = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Deadline = table.Column<long>(type: "INTEGER", nullable: false),
+                    Step = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    TargetOrganizationId = table.Column<string>(type: "TEXT", nullable: false),
+                    People = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
+                    At = table.Column<long>(type: "INTEGER", nullable: false),
+                    NextAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    Reason = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_alert_escalations", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_alert_escalations_alerts_AlertId",
+                        column: x => x.AlertId,
+                        principalTable: "alerts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "alert_events",
                 columns: table => new
                 {
@@ -679,6 +707,33 @@ namespace IntegrationHub.Migrations.Sqlite
                     table.PrimaryKey("PK_subscriptions", x => x.Id);
                     table.ForeignKey(
                         name: "FK_subscriptions_organizations_OrganizationId",
+                        column: x => x.OrganizationId,
+                        principalTable: "organizations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "supervisors",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Domain = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    District = table.Column<string>(type: "TEXT", maxLength: 6, nullable: true),
+                    Profile = table.Column<string>(type: "TEXT", maxLength: 96, nullable: true),
+                    OrganizationId = table.Column<string>(type: "TEXT", nullable: false),
+                    Note = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", nullable: false),
+                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    UpdatedBy = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_supervisors", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_supervisors_organizations_OrganizationId",
                         column: x => x.OrganizationId,
                         principalTable: "organizations",
                         principalColumn: "Id",
@@ -1047,6 +1102,16 @@ namespace IntegrationHub.Migrations.Sqlite
                 column: "OrganizationId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_alert_escalations_AlertId",
+                table: "alert_escalations",
+                column: "AlertId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_alert_escalations_TargetOrganizationId_AlertId",
+                table: "alert_escalations",
+                columns: new[] { "TargetOrganizationId", "AlertId" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_alert_events_AlertId",
                 table: "alert_events",
                 column: "AlertId");
@@ -1232,6 +1297,16 @@ namespace IntegrationHub.Migrations.Sqlite
                 column: "OrganizationId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_supervisors_Domain",
+                table: "supervisors",
+                column: "Domain");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_supervisors_OrganizationId",
+                table: "supervisors",
+                column: "OrganizationId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_upstream_calls_SystemId_Id",
                 table: "upstream_calls",
                 columns: new[] { "SystemId", "Id" });
@@ -1296,6 +1371,9 @@ namespace IntegrationHub.Migrations.Sqlite
                 name: "OpenIddictTokens");
 
             migrationBuilder.DropTable(
+                name: "alert_escalations");
+
+            migrationBuilder.DropTable(
                 name: "alert_events");
 
             migrationBuilder.DropTable(
@@ -1357,6 +1435,9 @@ namespace IntegrationHub.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "subscription_lanes");
+
+            migrationBuilder.DropTable(
+                name: "supervisors");
 
             migrationBuilder.DropTable(
                 name: "upstream_calls");

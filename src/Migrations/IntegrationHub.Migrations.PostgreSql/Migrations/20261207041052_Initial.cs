@@ -468,6 +468,34 @@ namespace IntegrationHub.Migrations.PostgreSql
                 });
 
             migrationBuilder.CreateTable(
+                name: "alert_escalations",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    AlertId = table.Column<long>(type: "bigint", nullable: false),
+                    OrganizationId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Missed = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false, collation: "C"),
+                    Deadline = table.Column<long>(type: "bigint", nullable: false),
+                    Step = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    TargetOrganizationId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    People = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true, collation: "C"),
+                    At = table.Column<long>(type: "bigint", nullable: false),
+                    NextAt = table.Column<long>(type: "bigint", nullable: true),
+                    Reason = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false, collation: "C")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_alert_escalations", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_alert_escalations_alerts_AlertId",
+                        column: x => x.AlertId,
+                        principalTable: "alerts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "alert_events",
                 columns: table => new
                 {
@@ -680,6 +708,33 @@ namespace IntegrationHub.Migrations.PostgreSql
                     table.PrimaryKey("PK_subscriptions", x => x.Id);
                     table.ForeignKey(
                         name: "FK_subscriptions_organizations_OrganizationId",
+                        column: x => x.OrganizationId,
+                        principalTable: "organizations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "supervisors",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Domain = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, collation: "C"),
+                    District = table.Column<string>(type: "character varying(6)", maxLength: 6, nullable: true, collation: "C"),
+                    Profile = table.Column<string>(type: "character varying(96)", maxLength: 96, nullable: true, collation: "C"),
+                    OrganizationId = table.Column<string>(type: "character varying(64)", nullable: false, collation: "C"),
+                    Note = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true, collation: "C"),
+                    CreatedAt = table.Column<long>(type: "bigint", nullable: false),
+                    CreatedBy = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    UpdatedAt = table.Column<long>(type: "bigint", nullable: false),
+                    UpdatedBy = table.Column<string>(type: "text", nullable: false, collation: "C")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_supervisors", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_supervisors_organizations_OrganizationId",
                         column: x => x.OrganizationId,
                         principalTable: "organizations",
                         principalColumn: "Id",
@@ -1048,6 +1103,16 @@ namespace IntegrationHub.Migrations.PostgreSql
                 column: "OrganizationId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_alert_escalations_AlertId",
+                table: "alert_escalations",
+                column: "AlertId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_alert_escalations_TargetOrganizationId_AlertId",
+                table: "alert_escalations",
+                columns: new[] { "TargetOrganizationId", "AlertId" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_alert_events_AlertId",
                 table: "alert_events",
                 column: "AlertId");
@@ -1245,6 +1310,16 @@ namespace IntegrationHub.Migrations.PostgreSql
                 column: "OrganizationId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_supervisors_Domain",
+                table: "supervisors",
+                column: "Domain");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_supervisors_OrganizationId",
+                table: "supervisors",
+                column: "OrganizationId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_upstream_calls_SystemId_Id",
                 table: "upstream_calls",
                 columns: new[] { "SystemId", "Id" });
@@ -1309,6 +1384,9 @@ namespace IntegrationHub.Migrations.PostgreSql
                 name: "OpenIddictTokens");
 
             migrationBuilder.DropTable(
+                name: "alert_escalations");
+
+            migrationBuilder.DropTable(
                 name: "alert_events");
 
             migrationBuilder.DropTable(
@@ -1370,6 +1448,9 @@ namespace IntegrationHub.Migrations.PostgreSql
 
             migrationBuilder.DropTable(
                 name: "subscription_lanes");
+
+            migrationBuilder.DropTable(
+                name: "supervisors");
 
             migrationBuilder.DropTable(
                 name: "upstream_calls");

@@ -152,35 +152,41 @@ internal sealed partial class CommandDispatcher(
             return;
         }
         // CMD-006: "sent" is stored before the hand-off, because a fast adapter's answer can be stored before the hand-off
-        // returns; stored after, the trail would read accepted before sent. A failed hand-off turns the step into a failure.
-        var sent = new DeviceCommandStep { CommandKey = command.Key, At = time.GetUtcNow(), Step = "sent", Actor = "hub", Channel = channel, Detail = $"Delivery {command.Attempts}." };
+        // returns; stored after, the trail would read accepted before sent. A failed hand-off adds a failure after it.
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
+            // CMD-004: the clock is read once the transaction may have waited for the write lock, and the update holds
+            // only while the command has not expired by then.
+            var at = time.GetUtcNow();
             var sending = await db.DeviceCommands
-                .Where(c => c.Key == command.Key && (c.Status == CommandStatus.Pending || c.Status == CommandStatus.Sent))
-                .ExecuteUpdateAsync(set => set.SetProperty(c => c.Status, CommandStatus.Sent).SetProperty(c => c.Channel, channel).SetProperty(c => c.UpdatedAt, sent.At), cancellationToken);
+                .Where(c => c.Key == command.Key && (c.Status == CommandStatus.Pending || c.Status == CommandStatus.Sent) && c.ExpiresAt > at.ToUnixTimeMilliseconds())
+                .ExecuteUpdateAsync(set => set.SetProperty(c => c.Status, CommandStatus.Sent).SetProperty(c => c.Channel, channel).SetProperty(c => c.UpdatedAt, at), cancellationToken);
             if (sending == 0)
             {
-                return; // answered (or expired) since the claim: nothing goes out after that
+                return; // answered or expired since the claim: nothing goes out after that
             }
-            db.DeviceCommandSteps.Add(sent);
+            db.DeviceCommandSteps.Add(new DeviceCommandStep { CommandKey = command.Key, At = at, Step = "sent", Actor = "hub", Channel = channel, Detail = $"Delivery {command.Attempts}." });
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
         db.ChangeTracker.Clear();
-        var error = channel == "webhook" ? await PostAsync(webhook!, command, cancellationToken) : await PublishAsync(command, cancellationToken);
+        var error = time.GetUtcNow().ToUnixTimeMilliseconds() >= command.ExpiresAt
+            ? "The command expired while its delivery was being recorded; it was not handed over."
+            : channel == "webhook" ? await PostAsync(webhook!, command, cancellationToken) : await PublishAsync(command, cancellationToken);
         metrics.Delivery(command.Command, channel, error is null);
         if (error is null)
         {
             return;
         }
         DeliveryFailed(logger, command.Id, channel, error);
-        var detail = Truncate($"Delivery {command.Attempts}: {error}");
-        await db.DeviceCommandSteps.Where(s => s.Id == sent.Id)
-            .ExecuteUpdateAsync(set => set.SetProperty(s => s.Step, "delivery-failed").SetProperty(s => s.Detail, detail), cancellationToken);
-        // Still pending when no delivery ever went through (an answer meanwhile has moved it on, and stays).
+        // The trail keeps the attempt and adds its failure, on the attempt's channel, rather than rewriting what was stored.
+        db.DeviceCommandSteps.Add(new DeviceCommandStep { CommandKey = command.Key, At = time.GetUtcNow(), Step = "delivery-failed", Actor = "hub", Channel = channel, Detail = Truncate($"Delivery {command.Attempts}: {error}") });
+        await db.SaveChangesAsync(cancellationToken);
+        db.ChangeTracker.Clear();
+        // Still pending when every hand-off failed (an answer meanwhile has moved it on, and stays).
         await db.DeviceCommands
-            .Where(c => c.Key == command.Key && c.Status == CommandStatus.Sent && !db.DeviceCommandSteps.Any(s => s.CommandKey == command.Key && s.Step == "sent"))
+            .Where(c => c.Key == command.Key && c.Status == CommandStatus.Sent
+                && db.DeviceCommandSteps.Count(s => s.CommandKey == command.Key && s.Step == "sent") == db.DeviceCommandSteps.Count(s => s.CommandKey == command.Key && s.Step == "delivery-failed" && s.Channel != null))
             .ExecuteUpdateAsync(set => set.SetProperty(c => c.Status, CommandStatus.Pending), cancellationToken);
     }
 

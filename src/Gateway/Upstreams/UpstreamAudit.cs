@@ -9,7 +9,12 @@ namespace IntegrationHub.Gateway.Upstreams;
 /// to a transaction. A full queue drops the call from the trail and counts it (<c>ihub.upstream.audit.dropped</c>),
 /// so the proxy never waits for the database; the call's metrics are counted either way.
 /// </summary>
-internal sealed partial class UpstreamAudit(IServiceScopeFactory scopes, UpstreamMetrics metrics, IOptions<UpstreamOptions> options, ILogger<UpstreamAudit> logger)
+/// <remarks>
+/// Calls are gathered for <see cref="UpstreamOptions.AuditDelay"/> after the first of a batch arrives. Without it, a
+/// gateway serving one call at a time wrote each in a transaction of its own, with its own fsync: a quarter of the
+/// hub's CPU in the proxy's profile, more than the proxied requests themselves.
+/// </remarks>
+internal sealed partial class UpstreamAudit(IServiceScopeFactory scopes, UpstreamMetrics metrics, IOptions<UpstreamOptions> options, TimeProvider time, ILogger<UpstreamAudit> logger)
     : BackgroundService
 {
     private readonly Channel<UpstreamCall> _queue = Channel.CreateBounded<UpstreamCall>(
@@ -27,15 +32,27 @@ internal sealed partial class UpstreamAudit(IServiceScopeFactory scopes, Upstrea
         var batch = new List<UpstreamCall>(options.Value.AuditBatch);
         try
         {
-            // Whatever has queued up while the last batch was written goes into the next one: batches grow with the load.
             while (await _queue.Reader.WaitToReadAsync(stoppingToken))
             {
-                while (batch.Count < options.Value.AuditBatch && _queue.Reader.TryRead(out var call))
+                if (options.Value.AuditDelay > TimeSpan.Zero && _queue.Reader.Count < options.Value.AuditBatch)
+                {
+                    await Task.Delay(options.Value.AuditDelay, time, stoppingToken);
+                }
+                // Everything gathered is written, a batch at a time: under load, batches are full before the delay is up.
+                while (_queue.Reader.TryRead(out var call))
                 {
                     batch.Add(call);
+                    if (batch.Count == options.Value.AuditBatch)
+                    {
+                        await WriteAsync(batch, stoppingToken);
+                        batch.Clear();
+                    }
                 }
-                await WriteAsync(batch, stoppingToken);
-                batch.Clear();
+                if (batch.Count > 0)
+                {
+                    await WriteAsync(batch, stoppingToken);
+                    batch.Clear();
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

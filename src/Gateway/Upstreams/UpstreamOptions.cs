@@ -30,6 +30,14 @@ internal sealed class UpstreamOptions
     [Range(100, 10_000_000)]
     public int AuditQueue { get; set; } = 100_000;
 
+    /// <summary>
+    /// How long the audit trail gathers calls before it writes them, so that a quiet gateway does not commit (and
+    /// fsync) once per call. A call is in the trail this long after it ended, at most, unless the hub stops first:
+    /// what is queued then is written on the way down; a crash loses it.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan AuditDelay { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Audit rows written per transaction, at most.</summary>
     [Range(1, 10_000)]
     public int AuditBatch { get; set; } = 500;

@@ -88,21 +88,6 @@ internal static class Commanding
         inbox.Granted = subscribed.Items.Single().ResultCode;
         return inbox;
     }
-
-    /// <summary>Moves the hub's clock a second at a time until <paramref name="condition"/> holds, giving the dispatcher a moment after each step.</summary>
-    public static async Task AdvanceUntilAsync(this HubFactory hub, Func<Task<bool>> condition)
-    {
-        for (var step = 0; step < 120; step++)
-        {
-            if (await condition())
-            {
-                return;
-            }
-            hub.Time.Advance(TimeSpan.FromSeconds(1));
-            await Task.Delay(20);
-        }
-        Assert.Fail("the condition did not hold within 120 seconds of the hub's clock");
-    }
 }
 
 /// <summary>An adapter's MQTT session, as a real adapter runs one: what it received, and its answers on the reply topic.</summary>

@@ -148,7 +148,7 @@ public sealed class CommandsTests(CommandHubFixture fixture) : IClassFixture<Com
             Assert.Equal("/status", problem["errors"]![0]!["pointer"]!.GetValue<string>());
         }
         var command = await tenant.Commander.GetJsonAsync($"/v1/commands/{id}");
-        Assert.Equal(["issued", "delivery-failed", "sent", "rejected"], command["steps"]!.AsArray().Select(s => s!["step"]!.GetValue<string>()).ToArray());
+        Assert.Equal(["issued", "sent", "delivery-failed", "sent", "rejected"], command["steps"]!.AsArray().Select(s => s!["step"]!.GetValue<string>()).ToArray());
         Assert.Equal("webhook", command["channel"]!.GetValue<string>());
     }
 
@@ -181,7 +181,7 @@ public sealed class CommandsTests(CommandHubFixture fixture) : IClassFixture<Com
         using var accepted = await tenant.Adapter.PostAsJsonAsync($"/v1/commands/{id}/status", new { status = "accepted" });
         await accepted.ShouldBeProblemAsync(HttpStatusCode.Conflict, "command.expired");
         var steps = (await tenant.Commander.GetJsonAsync($"/v1/commands/{id}"))["steps"]!.AsArray();
-        Assert.Equal(["issued", "delivery-failed", "expired"], steps.Select(s => s!["step"]!.GetValue<string>()).ToArray());
+        Assert.Equal(["issued", "sent", "delivery-failed", "expired"], steps.Select(s => s!["step"]!.GetValue<string>()).ToArray());
         Assert.Equal("hub", steps[^1]!["actor"]!.GetValue<string>());
     }
 

@@ -49,6 +49,21 @@ public static class HubClient
         return (await response.ShouldBeAsync(HttpStatusCode.OK))["access_token"]!.GetValue<string>();
     }
 
+    /// <summary>Moves the hub's clock a second at a time until <paramref name="condition"/> holds, giving the dispatcher a moment after each step.</summary>
+    public static async Task AdvanceUntilAsync(this HubFactory hub, Func<Task<bool>> condition)
+    {
+        for (var step = 0; step < 120; step++)
+        {
+            if (await condition())
+            {
+                return;
+            }
+            hub.Time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(20);
+        }
+        Assert.Fail("the condition did not hold within 120 seconds of the hub's clock");
+    }
+
     public static async Task<HttpClient> AdminAsync(this HubFactory hub) => hub.As(await hub.TokenAsync(HubFactory.AdminId, HubFactory.AdminSecret));
 
     public static async Task CreateOrganizationAsync(this HttpClient admin, string id, string kind = "enterprise", string? areaCode = null)

@@ -10,6 +10,27 @@ const drawer = document.getElementById('detail');
 const panels = [];
 let selected = null;
 let returnFocus = null;
+let shows = 0;
+
+/**
+ * What the person typed or chose in a panel and has not sent yet, by control (its row's unit or its form's id, and its
+ * name). A live event redraws the drawer while they work in it; the redraw puts their choice back rather than sending
+ * an assignment to nobody or dropping a half-written comment.
+ */
+const drafts = new Map();
+const draftKey = control => {
+  const holder = control.closest('[data-unit], form[id]');
+  return holder && control.name ? `${holder.dataset.unit ?? holder.id}/${control.name}` : null;
+};
+
+/** The unsent value of a panel's control, if the person changed it before the last redraw. */
+export const draft = control => drafts.get(draftKey(control));
+
+/** Forgets the unsent values of a control's row or form once a step has been taken with them. */
+export function forget(control) {
+  const prefix = draftKey(control)?.replace(/[^/]*$/, '');
+  for (const key of drafts.keys()) if (prefix && key.startsWith(prefix)) drafts.delete(key);
+}
 
 /** Adds a panel to the drawer: `render(detail, container)` draws it for the alert shown (detail as GET /v1/alerts/{id}). */
 export function addPanel(render) {
@@ -43,8 +64,12 @@ function actorText(step) {
 
 export async function open(id) {
   returnFocus = selected === id ? returnFocus : document.activeElement;
+  if (selected !== id) drafts.clear();
   selected = id;
+  const show = ++shows;
   const detail = await api('GET', `/v1/alerts/${id}`);
+  // A step's answer and a live event can both redraw the drawer; the later request draws, never an older answer.
+  if (show !== shows) return;
   const alert = detail.alert;
   if (put(alert)) changed();
   drawer.hidden = false;
@@ -65,6 +90,10 @@ export async function open(id) {
   const container = document.getElementById('drawer-panels');
   container.replaceChildren();
   for (const render of panels) render(detail, container);
+  for (const control of container.querySelectorAll('[name]')) {
+    const value = draft(control);
+    if (value !== undefined) control.value = value;
+  }
   fill(document.getElementById('history'), detail.history.map(h =>
     el('tr', {}, el('td', {}, when(h.at)), el('td', {}, t(`Console.Step.${h.kind}`) === `Console.Step.${h.kind}` ? h.kind : t(`Console.Step.${h.kind}`), ' → ', t(`State.${h.state}`)),
       el('td', {}, levelBadge(h.level)), el('td', { class: 'actor', dataset: { actor: h.actor } }, actorText(h)), el('td', {}, h.note ?? ''))), 5);
@@ -112,6 +141,13 @@ async function act(id, step, confirm = false) {
 
 export function startDrawer() {
   document.getElementById('detail-close').addEventListener('click', close);
+  const remember = event => {
+    const key = draftKey(event.target);
+    if (key) drafts.set(key, event.target.value);
+  };
+  const container = document.getElementById('drawer-panels');
+  container.addEventListener('input', remember);
+  container.addEventListener('change', remember);
   document.addEventListener('keydown', event => {
     if (event.key === 'Escape' && !drawer.hidden) close();
   });

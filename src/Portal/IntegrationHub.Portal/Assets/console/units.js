@@ -4,7 +4,7 @@
 // operator takes any unit's, adds units for a joint response, removes them and re-routes by the table.
 import { api, el, fill, say, t, when } from '../portal.js';
 import { addColumn } from './board.js';
-import { addPanel, open } from './drawer.js';
+import { addPanel, draft, forget, open } from './drawer.js';
 import { changed, isOperator, put, viewer, working } from './state.js';
 
 /** The units of an alert in a few words: each unit's name with its state. */
@@ -33,17 +33,22 @@ function assignControl(alert, unit) {
   const select = el('select', { name: 'assignee', 'aria-label': t('Loop.Assignee') }, el('option', { value: '' }, '—'));
   peopleOf(unit.organizationId).then(list => {
     for (const person of list) select.append(el('option', { value: person.id, selected: person.id === unit.assignee?.id }, person.name));
+    // The people arrive after a redraw has put back other drafts: a choice not yet sent wins over the assignee.
+    const chosen = draft(select);
+    if (chosen !== undefined) select.value = chosen;
   }).catch(error => say('units-message', error));
   const assign = () => change(alert.id, () => api('POST', `/v1/alerts/${alert.id}/units/${encodeURIComponent(unit.organizationId)}/assign`,
-    { userId: select.value || null, note: note() || undefined }));
+    { userId: select.value || null, note: note() || undefined }), select);
   return el('span', {}, select, el('button', { type: 'button', class: 'small', dataset: { unitStep: 'assign' }, onclick: assign }, t('Loop.Step.assign')));
 }
 
-async function change(id, call) {
+/** Takes a step and shows its result; `control`, if given, is the panel control the step sent, whose draft is done. */
+async function change(id, call, control) {
   try {
     const alert = await call();
     put(alert);
     changed(alert.id);
+    if (control) forget(control);
     document.getElementById('step').reset();
     await open(id);
   } catch (error) {
@@ -96,7 +101,7 @@ function renderPanel(detail, container) {
   form.addEventListener('submit', event => {
     event.preventDefault();
     const f = form.elements;
-    change(alert.id, () => api('POST', `/v1/alerts/${alert.id}/units`, { organizationId: f.organizationId.value.trim(), role: f.role.value, note: note() || undefined }));
+    change(alert.id, () => api('POST', `/v1/alerts/${alert.id}/units`, { organizationId: f.organizationId.value.trim(), role: f.role.value, note: note() || undefined }), f.organizationId);
   });
   container.append(
     el('h3', { id: 'units-heading' }, t('Loop.Units')),
@@ -120,6 +125,7 @@ function comments(detail) {
     event.preventDefault();
     try {
       await api('POST', `/v1/alerts/${alert.id}/comments`, { text: form.elements.text.value.trim() });
+      forget(form.elements.text);
       await open(alert.id);
     } catch (error) {
       say('comments-message', error);

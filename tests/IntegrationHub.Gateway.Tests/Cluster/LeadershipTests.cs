@@ -59,11 +59,7 @@ public sealed class LeadershipTests : IAsyncDisposable
     {
         var cancel = TestContext.Current.CancellationToken;
         var database = Database();
-        var a = Node(database);
-        await a.StartAsync(cancel);
-        await using var db = Context(database);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancel);
-        await a.FenceAsync(db, a.Term, cancel);
+        await using var db = await PassInFlightAsync(database);
 
         // A's machine goes silent: its lease's session is gone, its pass's transaction stays open and idle.
         await TerminateLeaseSessionsAsync(database);
@@ -77,11 +73,7 @@ public sealed class LeadershipTests : IAsyncDisposable
     {
         var cancel = TestContext.Current.CancellationToken;
         var database = Database();
-        var a = Node(database);
-        await a.StartAsync(cancel);
-        await using var db = Context(database);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancel);
-        await a.FenceAsync(db, a.Term, cancel);
+        await using var db = await PassInFlightAsync(database);
         // A pass at work rather than idle: the server does not end it.
         await db.Database.ExecuteSqlRawAsync("SET LOCAL idle_in_transaction_session_timeout = 0", cancel);
         await TerminateLeaseSessionsAsync(database);
@@ -112,6 +104,18 @@ public sealed class LeadershipTests : IAsyncDisposable
         var node = new Leadership(database, new FakeTimeProvider(), Options.Create(Settings), NullLogger<Leadership>.Instance);
         _nodes.Add(node);
         return node;
+    }
+
+    /// <summary>Node A leads, and a pass of its has fenced itself in its open transaction (the context's).</summary>
+    private async Task<HubDb> PassInFlightAsync(HubDatabase database)
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var a = Node(database);
+        await a.StartAsync(cancel);
+        var db = Context(database);
+        await db.Database.BeginTransactionAsync(cancel);
+        await a.FenceAsync(db, a.Term, cancel);
+        return db;
     }
 
     private static HubDb Context(HubDatabase database)

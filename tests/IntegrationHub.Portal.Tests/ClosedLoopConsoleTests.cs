@@ -78,13 +78,14 @@ public sealed class ClosedLoopConsoleTests : PortalHub
         await Assertions.Expect(ours).ToHaveAttributeAsync("data-state", "acknowledged");
         await Assertions.Expect(brigadePage.Locator("#history")).ToContainTextAsync("Wang Qiang");
         await ours.Locator("select[name=assignee]").SelectOptionAsync(new SelectOptionValue { Label = "Zhao Min" });
-        await brigadePage.Locator("#comment-form input[name=text]").FillAsync("Zhao Min's crew is on the way");
+        await brigadePage.Locator("#comment-form input[name=text]").PressSequentiallyAsync("Zhao Min's crew");
 
         // The operator comments meanwhile: the live event redraws the brigade's drawer, which keeps what the officer
-        // chose and typed but has not sent yet.
+        // chose and is typing, with the focus where it was, so the rest of the sentence lands in the same box.
         var alertId = await brigadeRow.GetAttributeAsync("data-alert-id");
         await PostAsync(admin, $"/v1/alerts/{alertId}/comments", new { text = "请尽快派人到场" });
         await Assertions.Expect(brigadePage.Locator("#comments")).ToContainTextAsync("请尽快派人到场");
+        await brigadePage.Keyboard.TypeAsync(" is on the way");
         await Assertions.Expect(ours.Locator("select[name=assignee] option:checked")).ToHaveTextAsync("Zhao Min");
         await Assertions.Expect(brigadePage.Locator("#comment-form input[name=text]")).ToHaveValueAsync("Zhao Min's crew is on the way");
         await ours.Locator("button[data-unit-step=assign]").ClickAsync();

@@ -13,14 +13,15 @@ let returnFocus = null;
 let shows = 0;
 
 /**
- * What the person typed or chose in a panel and has not sent yet, by control (its row's unit or its form's id, and its
- * name). A live event redraws the drawer while they work in it; the redraw puts their choice back rather than sending
- * an assignment to nobody or dropping a half-written comment.
+ * What the person typed or chose in a panel and has not sent yet, by control (the alert, its row's unit or its form's
+ * id, and its name). A live event redraws the drawer while they work in it; the redraw puts their choice back, and the
+ * focus and caret where they were, rather than sending an assignment to nobody or dropping a half-written comment.
+ * Drafts stay with their alert when the drawer shows another one.
  */
 const drafts = new Map();
 const draftKey = control => {
-  const holder = control.closest('[data-unit], form[id]');
-  return holder && control.name ? `${holder.dataset.unit ?? holder.id}/${control.name}` : null;
+  const holder = control.closest?.('[data-unit], form[id]');
+  return holder && control.name && selected ? `${selected}/${holder.dataset.unit ?? holder.id}/${control.name}` : null;
 };
 
 /** The unsent value of a panel's control, if the person changed it before the last redraw. */
@@ -64,7 +65,6 @@ function actorText(step) {
 
 export async function open(id) {
   returnFocus = selected === id ? returnFocus : document.activeElement;
-  if (selected !== id) drafts.clear();
   selected = id;
   const show = ++shows;
   const detail = await api('GET', `/v1/alerts/${id}`);
@@ -72,6 +72,7 @@ export async function open(id) {
   if (show !== shows) return;
   const alert = detail.alert;
   if (put(alert)) changed();
+  const redraw = !drawer.hidden && drawer.dataset.alertId === String(alert.id);
   drawer.hidden = false;
   drawer.dataset.alertId = alert.id;
   document.body.classList.add('drawer-open');
@@ -88,11 +89,17 @@ export async function open(id) {
     el('button', { type: 'button', class: 'primary', dataset: { step }, onclick: () => act(alert.id, step) }, t(`Console.${step[0].toUpperCase()}${step.slice(1)}`))));
   say('step-message');
   const container = document.getElementById('drawer-panels');
+  const focused = redraw && container.contains(document.activeElement) ? document.activeElement : null;
+  const focus = focused && { key: draftKey(focused), start: focused.selectionStart, end: focused.selectionEnd };
   container.replaceChildren();
   for (const render of panels) render(detail, container);
   for (const control of container.querySelectorAll('[name]')) {
     const value = draft(control);
     if (value !== undefined) control.value = value;
+    if (focus?.key && draftKey(control) === focus.key) {
+      control.focus();
+      if (focus.start !== null && focus.start !== undefined) control.setSelectionRange?.(focus.start, focus.end);
+    }
   }
   fill(document.getElementById('history'), detail.history.map(h =>
     el('tr', {}, el('td', {}, when(h.at)), el('td', {}, t(`Console.Step.${h.kind}`) === `Console.Step.${h.kind}` ? h.kind : t(`Console.Step.${h.kind}`), ' → ', t(`State.${h.state}`)),

@@ -22,13 +22,24 @@ internal readonly record struct AlertPlace(double Lon, double Lat);
 /// <summary>
 /// Alerts people closed, announced once the close committed: the engine lets go of the rule's level at its next pass
 /// (rules.md §10) without reading every open alert on every pass. Devices whose memories it does not hold yet it checks
-/// against the database when it reads them, so a restart misses no close.
+/// against the database when it reads them, so a restart misses no close. That holds for one node (SQLite), which
+/// serves every close itself. In a cluster any node may serve a close while only the leader's engine holds memories: no
+/// node keeps closes, and the engine checks the raised levels of every device it evaluates against the database.
 /// </summary>
-internal sealed class AlertClosures
+internal sealed class AlertClosures(HubDatabase database)
 {
     private readonly ConcurrentQueue<(long DeviceKey, string RuleId, long ClosedAt)> _closed = new();
 
-    public void Closed(long deviceKey, string ruleId, long closedAt) => _closed.Enqueue((deviceKey, ruleId, closedAt));
+    /// <summary>Whether every close reaches the engine here (one node); otherwise it reads them from the database.</summary>
+    public bool Announced { get; } = database.Provider == StorageProvider.Sqlite;
+
+    public void Closed(long deviceKey, string ruleId, long closedAt)
+    {
+        if (Announced)
+        {
+            _closed.Enqueue((deviceKey, ruleId, closedAt));
+        }
+    }
 
     public List<(long DeviceKey, string RuleId, long ClosedAt)> Take()
     {

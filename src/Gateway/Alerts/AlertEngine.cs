@@ -257,7 +257,8 @@ internal sealed partial class AlertEngine(
         {
             await pass();
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            await leadership.FenceAsync(db, cancellationToken);
+            // The term the pass started under (Leads): a pass that outlived it must not commit what it decided then.
+            await leadership.FenceAsync(db, _term, cancellationToken);
             await _memories.SaveAsync(db, cancellationToken);
             await book.SaveAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);

@@ -107,9 +107,11 @@ internal sealed class RuleRunner
     public static async Task<RuleRunner> LoadAsync(HubDb db, RuleKinds kinds, RuleMemories memories, AlertClosures closures, IReadOnlyCollection<long> deviceKeys, long now, CancellationToken cancellationToken)
     {
         var loaded = await memories.LoadAsync(db, deviceKeys, cancellationToken);
-        if (loaded.Count > 0)
+        // In a cluster another node may have served a close: the database says which levels lost their alert.
+        var check = closures.Announced ? loaded : [.. deviceKeys];
+        if (check.Count > 0)
         {
-            await ReleaseClosedAsync(db, memories, loaded, now, cancellationToken);
+            await ReleaseClosedAsync(db, memories, check, now, cancellationToken);
         }
         // Alerts closed since the last pass, on devices whose memories were already at hand.
         foreach (var (deviceKey, ruleId, closedAt) in closures.Take())

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using IntegrationHub.Gateway.Auth;
 
 namespace IntegrationHub.Gateway.Cluster;
 
@@ -24,4 +25,11 @@ internal sealed class ClusterOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:03", "00:10:00")]
     public TimeSpan DeadNodeTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// A PKCS#12 certificate with its private key that encrypts the Data Protection key ring at rest (the keys in
+    /// <c>data_protection_keys</c>), the same file on every node. Without one, <c>Auth:EncryptionCertificate</c> does, when
+    /// set; without either, the keys are stored as the key manager writes them.
+    /// </summary>
+    public CertificateOptions? KeyRingCertificate { get; set; }
 }

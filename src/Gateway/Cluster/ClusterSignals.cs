@@ -95,9 +95,9 @@ internal sealed partial class ClusterSignals(
         var topics = new HashSet<string>(StringComparer.Ordinal);
         try
         {
-            while (await _outgoing.Reader.WaitToReadAsync(stoppingToken))
+            while (topics.Count > 0 || await _outgoing.Reader.WaitToReadAsync(stoppingToken))
             {
-                // What piled up meanwhile goes in one round trip, each topic once.
+                // What piled up meanwhile goes in one round trip, each topic once; so does what a failed round trip kept.
                 while (_outgoing.Reader.TryRead(out var topic))
                 {
                     topics.Add(topic);
@@ -109,13 +109,14 @@ internal sealed partial class ClusterSignals(
                     command.Parameters.Add(new NpgsqlParameter { Value = NodeId });
                     command.Parameters.Add(new NpgsqlParameter { Value = topics.ToArray() });
                     await command.ExecuteNonQueryAsync(stoppingToken);
+                    topics.Clear();
                 }
                 catch (Exception exception) when (exception is not OperationCanceledException)
                 {
-                    // The other nodes still learn within their polling intervals (README, Cluster).
+                    // Kept and sent again: until then the other nodes' caches may be stale (their polls bound how long).
                     NotifyFailed(logger, exception);
+                    await Task.Delay(options.Value.LeaseCheckInterval, time, stoppingToken);
                 }
-                topics.Clear();
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -207,7 +208,7 @@ internal sealed partial class ClusterSignals(
         }
     }
 
-    [LoggerMessage(EventId = 9003, Level = LogLevel.Warning, Message = "Notifying the other nodes failed; they learn of the change at their next poll")]
+    [LoggerMessage(EventId = 9003, Level = LogLevel.Warning, Message = "Notifying the other nodes failed; trying again")]
     private static partial void NotifyFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 9004, Level = LogLevel.Warning, Message = "Listening for the other nodes' notifications failed; listening again")]

@@ -13,64 +13,65 @@ namespace IntegrationHub.Gateway.Cluster;
 /// subscriptions and runs the periodic jobs. On PostgreSQL the lease is a session advisory lock held on a connection
 /// of its own: the database frees it when that connection ends, so a node that dies hands it over without waiting for
 /// an expiry, and one whose machine goes silent loses it after <see cref="ClusterOptions.DeadNodeTimeout"/> (TCP
-/// keepalives). A stale leader cannot commit alerts: each alert pass fences itself (<see cref="FenceAsync"/>), and a
-/// new leader waits for passes in flight before it starts. On SQLite (one node) this node always leads.
+/// keepalives). Each lease is a new term, counted in <see cref="ClusterLease"/>. A stale leader cannot commit alerts:
+/// each pass fences itself with the term it started under (<see cref="FenceAsync"/>), and a new leader's count waits
+/// for passes in flight. On SQLite (one node) this node always leads, in term 1.
 /// </summary>
 internal sealed partial class Leadership(HubDatabase database, TimeProvider time, IOptions<ClusterOptions> options, ILogger<Leadership> logger) : BackgroundService
 {
-    // pg_advisory_lock(int, int) keys: the hub's own class ("IHUB"), the lease, and the fence its passes share.
+    // pg_advisory_lock(int, int) key: the hub's own class ("IHUB") and the lease.
     private const int LockClass = 0x4948_5542;
     private const int LeaseKey = 1;
-    private const int FenceKey = 2;
 
-    private static readonly string FenceSql = FormattableString.Invariant($"SELECT pg_advisory_xact_lock_shared({LockClass}, {FenceKey})");
+    private static readonly string TakeSql = FormattableString.Invariant($"""
+        INSERT INTO cluster_lease ("Id", "Term") VALUES ({ClusterLease.Row}, 1)
+        ON CONFLICT ("Id") DO UPDATE SET "Term" = cluster_lease."Term" + 1 RETURNING "Term"
+        """);
 
-    private static readonly string LeadsSql = FormattableString.Invariant(
-        $"SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid::bigint = {LockClass} AND objid::bigint = {LeaseKey} AND objsubid = 2 AND granted AND pid = $1)");
+    // The term the pass started under, locked until the pass's transaction ends; a pass whose node then goes silent
+    // inside its transaction is ended by the server after DeadNodeTimeout, so that it cannot hold the next leader back.
+    private static readonly string FenceSql = FormattableString.Invariant(
+        $"""SELECT "Term", set_config('idle_in_transaction_session_timeout', @idle, true) FROM cluster_lease WHERE "Id" = {ClusterLease.Row} FOR SHARE""");
 
     private readonly bool _clustered = database.Provider == StorageProvider.PostgreSql;
     private NpgsqlConnection? _connection;
-    private int _leaderPid;
-    private long _terms = database.Provider == StorageProvider.PostgreSql ? 0 : 1;
+    private long _term;
 
     /// <summary>Whether this node holds the lease now.</summary>
-    public bool IsLeader => !_clustered || Volatile.Read(ref _leaderPid) > 0;
+    public bool IsLeader => !_clustered || Volatile.Read(ref _term) > 0;
 
     /// <summary>
-    /// This node's term as leader: a new number each time it takes the lease, 0 while it does not hold it. What a
-    /// leader keeps in memory is valid for one term only: another node may have led in between.
+    /// This node's term as leader: the cluster's count of leases when this node took it, 0 while it does not hold it.
+    /// What a leader keeps in memory is valid for one term only: another node may have led in between.
     /// </summary>
-    public long Term => IsLeader ? Interlocked.Read(ref _terms) : 0;
+    public long Term => _clustered ? Volatile.Read(ref _term) : 1;
 
     /// <summary>Fires when this node takes or loses the lease.</summary>
     public Pulse Changed { get; } = new();
 
     /// <summary>
-    /// Within the caller's open transaction, makes sure this node still leads, and keeps a new leader from starting
-    /// until the transaction ends. Throws when this node no longer leads: what the transaction wrote must not commit.
+    /// Within the caller's open transaction, makes sure the cluster is still in <paramref name="term"/>, the term the
+    /// caller's work started under, and keeps a new leader from starting until the transaction ends. Throws when another
+    /// term began: what the transaction wrote was decided on what that term's leader may since have changed.
     /// </summary>
-    public async Task FenceAsync(HubDb db, CancellationToken cancellationToken)
+    public async Task FenceAsync(HubDb db, long term, CancellationToken cancellationToken)
     {
         if (!_clustered)
         {
             return;
         }
-        var pid = Volatile.Read(ref _leaderPid);
         var transaction = db.Database.CurrentTransaction ?? throw new InvalidOperationException("The fence holds until a transaction ends; open one first.");
-        var connection = db.Database.GetDbConnection();
-        await using var fence = connection.CreateCommand();
+        await using var fence = db.Database.GetDbConnection().CreateCommand();
         fence.Transaction = transaction.GetDbTransaction();
         fence.CommandText = FenceSql;
-        await fence.ExecuteNonQueryAsync(cancellationToken);
-        await using var leads = connection.CreateCommand();
-        leads.Transaction = fence.Transaction;
-        leads.CommandText = LeadsSql;
-        var parameter = leads.CreateParameter();
-        parameter.Value = pid;
-        leads.Parameters.Add(parameter);
-        if (pid <= 0 || await leads.ExecuteScalarAsync(cancellationToken) is not true)
+        var idle = fence.CreateParameter();
+        idle.ParameterName = "idle";
+        idle.Value = FormattableString.Invariant($"{(long)options.Value.DeadNodeTimeout.TotalMilliseconds}ms");
+        fence.Parameters.Add(idle);
+        var current = await fence.ExecuteScalarAsync(cancellationToken);
+        if (term <= 0 || current is not long held || held != term)
         {
-            throw new InvalidOperationException("This node no longer holds the cluster lease; another node leads.");
+            throw new InvalidOperationException(FormattableString.Invariant($"The cluster is in term {current ?? 0}, not in term {term} this work started under; another node leads or led since."));
         }
     }
 
@@ -84,25 +85,34 @@ internal sealed partial class Leadership(HubDatabase database, TimeProvider time
         await base.StartAsync(cancellationToken);
     }
 
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        // A host stopped right after it started never runs ExecuteAsync, whose end stands down: the lease taken at start is let go here.
+        await StandDownAsync();
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!_clustered)
         {
             return;
         }
-        while (!stoppingToken.IsCancellationRequested)
+        try
         {
-            await TryLeadAsync(stoppingToken);
-            try
+            while (!stoppingToken.IsCancellationRequested)
             {
+                await TryLeadAsync(stoppingToken);
                 await Task.Delay(options.Value.LeaseCheckInterval, time, stoppingToken);
             }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
         }
-        await StandDownAsync();
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await StandDownAsync();
+        }
     }
 
     /// <summary>Takes the lease if it is free, or checks that the connection holding it is alive.</summary>
@@ -111,17 +121,17 @@ internal sealed partial class Leadership(HubDatabase database, TimeProvider time
         try
         {
             _connection ??= await OpenAsync(cancellationToken);
-            if (Volatile.Read(ref _leaderPid) > 0)
+            if (Volatile.Read(ref _term) > 0)
             {
                 await ExecuteAsync("SELECT 1", cancellationToken);
                 return;
             }
             if (await ExecuteAsync(FormattableString.Invariant($"SELECT pg_try_advisory_lock({LockClass}, {LeaseKey})"), cancellationToken) is true)
             {
-                // Passes of the previous leader still in flight hold the fence: they commit or fail before this node starts.
-                await ExecuteAsync(FormattableString.Invariant($"SELECT pg_advisory_lock({LockClass}, {FenceKey}); SELECT pg_advisory_unlock({LockClass}, {FenceKey})"), cancellationToken);
-                var term = Interlocked.Increment(ref _terms);
-                Volatile.Write(ref _leaderPid, _connection.ProcessID);
+                // Passes of the previous leader still in flight hold its term's row: they commit or fail before the
+                // count moves on, and a pass of theirs that starts after it finds a term not its own.
+                var term = (long)(await ExecuteAsync(TakeSql, cancellationToken, timeout: 2 * Silent))!;
+                Volatile.Write(ref _term, term);
                 Leading(logger, term);
                 Changed.Fire();
             }
@@ -131,18 +141,30 @@ internal sealed partial class Leadership(HubDatabase database, TimeProvider time
             LeaseLost(logger, exception);
             await StandDownAsync();
         }
+        catch (OperationCanceledException)
+        {
+            // A connection left open would hold the lock, and with it the lease, for as long as this process lives.
+            await StandDownAsync();
+            throw;
+        }
     }
 
-    private async Task<object?> ExecuteAsync(string sql, CancellationToken cancellationToken)
+    private int Silent => (int)Math.Ceiling(options.Value.DeadNodeTimeout.TotalSeconds);
+
+    private async Task<object?> ExecuteAsync(string sql, CancellationToken cancellationToken, int? timeout = null)
     {
         await using var command = new NpgsqlCommand(sql, _connection);
+        if (timeout is { } seconds)
+        {
+            command.CommandTimeout = seconds;
+        }
         return await command.ExecuteScalarAsync(cancellationToken);
     }
 
     /// <summary>A connection of the lease's own, outside the pool: closing it must end the session and free the lock.</summary>
     private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
     {
-        var silent = (int)Math.Ceiling(options.Value.DeadNodeTimeout.TotalSeconds);
+        var silent = Silent;
         var builder = new NpgsqlConnectionStringBuilder(database.ConnectionString)
         {
             Pooling = false,
@@ -151,24 +173,31 @@ internal sealed partial class Leadership(HubDatabase database, TimeProvider time
             KeepAlive = Math.Max(1, silent / 3),
         };
         var connection = new NpgsqlConnection(builder.ToString());
-        await connection.OpenAsync(cancellationToken);
-        // The server's side of the same bound: a leader gone silent frees the lease after about DeadNodeTimeout.
-        var idle = Math.Max(1, silent / 3);
-        var interval = Math.Max(1, silent / 6);
-        await using var keepalive = new NpgsqlCommand(FormattableString.Invariant($"SET tcp_keepalives_idle = {idle}; SET tcp_keepalives_interval = {interval}; SET tcp_keepalives_count = 4"), connection);
-        await keepalive.ExecuteNonQueryAsync(cancellationToken);
-        return connection;
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            // The server's side of the same bound: a leader gone silent frees the lease after about DeadNodeTimeout.
+            var idle = Math.Max(1, silent / 3);
+            var interval = Math.Max(1, silent / 6);
+            await using var keepalive = new NpgsqlCommand(FormattableString.Invariant($"SET tcp_keepalives_idle = {idle}; SET tcp_keepalives_interval = {interval}; SET tcp_keepalives_count = 4"), connection);
+            await keepalive.ExecuteNonQueryAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            // Opened but not handed over (failed or cancelled half way): its session would outlive the attempt.
+            await connection.DisposeAsync();
+            throw;
+        }
     }
 
     private async Task StandDownAsync()
     {
-        var wasLeader = Volatile.Read(ref _leaderPid) > 0;
-        Volatile.Write(ref _leaderPid, 0);
-        if (_connection is not null)
+        var wasLeader = Interlocked.Exchange(ref _term, 0) > 0;
+        if (Interlocked.Exchange(ref _connection, null) is { } connection)
         {
             // Closing the session frees the lock, if the database still has it.
-            await _connection.DisposeAsync();
-            _connection = null;
+            await connection.DisposeAsync();
         }
         if (wasLeader)
         {

@@ -1,10 +1,8 @@
 using System.Text.Json.Serialization;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Auth;
-using IntegrationHub.Gateway.Cluster;
 using IntegrationHub.Gateway.Hosting;
 using IntegrationHub.Gateway.Organizations;
-using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -27,9 +25,7 @@ internal static class HostingExtensions
             .ValidateOnStart();
 
         services.TryAddSingleton<TimeProvider>(new HubClock());
-        services.AddDataProtection();
-        // The key ring lives in the database, shared by every node of a cluster (README, Cluster).
-        services.AddOptions<KeyManagementOptions>().Configure<IServiceScopeFactory>((options, scopes) => options.XmlRepository = new DatabaseKeyRing(scopes));
+        services.AddHubKeyRing(builder.Configuration);
         // The spec is loaded and checked once; a broken spec stops the hub before it serves anything.
         services.TryAddSingleton(_ => SpecCatalog.LoadEmbedded());
 

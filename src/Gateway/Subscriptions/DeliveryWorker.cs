@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Data.Common;
 using IntegrationHub.Gateway.Cluster;
 using IntegrationHub.Gateway.Hosting;
 using IntegrationHub.Gateway.Storage;
@@ -70,7 +71,7 @@ internal sealed class SubscriptionChanges(ClusterSignals cluster) : Pulse
 /// In a cluster only the leader delivers (<see cref="Leadership"/>): a node that leads no longer stops its runners,
 /// and one that takes the lease starts them from the lanes' saved cursors (at least once: event ids de-duplicate).
 /// </summary>
-internal sealed class DeliveryWorker(
+internal sealed partial class DeliveryWorker(
     IServiceScopeFactory scopes,
     IEnumerable<IDeliveryChannel> channels,
     SubscriptionChanges changes,
@@ -78,8 +79,11 @@ internal sealed class DeliveryWorker(
     ClusterSignals cluster,
     TimeProvider time,
     IOptions<SubscriptionOptions> options,
-    SubscriptionRunnerFactory runners) : BackgroundService
+    SubscriptionRunnerFactory runners,
+    ILogger<DeliveryWorker> logger) : BackgroundService
 {
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+
     // Named strategies: two channels claiming the same name stop the hub at start.
     private readonly FrozenDictionary<SubscriptionChannel, IDeliveryChannel> _channels = channels.ToDictionary(c => c.Channel).ToFrozenDictionary();
     private readonly Dictionary<string, SubscriptionRunner> _running = new(StringComparer.Ordinal);
@@ -92,7 +96,18 @@ internal sealed class DeliveryWorker(
             {
                 var next = Task.WhenAny(changes.Next, leadership.Changed.Next, cluster.Remote(ClusterTopics.Subscriptions).Next);
                 var upTo = changes.Requested;
-                await ReconcileAsync(stoppingToken);
+                try
+                {
+                    await ReconcileAsync(stoppingToken);
+                }
+                catch (DbException exception)
+                {
+                    // The runners go on as they were; the subscriptions are read again shortly, and a change waiting
+                    // for this reconcile waits for that one.
+                    ReconcileFailed(logger, exception);
+                    await Task.Delay(RetryDelay, time, stoppingToken);
+                    continue;
+                }
                 changes.Reconciled(upTo);
                 await Pulse.WaitAsync(next, options.Value.RefreshInterval, time, stoppingToken);
             }
@@ -136,4 +151,7 @@ internal sealed class DeliveryWorker(
             _running[subscription.Id] = runners.Start(subscription, _channels[subscription.Channel]);
         }
     }
+
+    [LoggerMessage(EventId = 6005, Level = LogLevel.Warning, Message = "Reading the subscriptions to deliver failed; reading them again shortly")]
+    private static partial void ReconcileFailed(ILogger logger, Exception exception);
 }

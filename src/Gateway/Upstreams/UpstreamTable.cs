@@ -242,8 +242,12 @@ internal sealed partial class UpstreamTable(IServiceScopeFactory scopes, Upstrea
 /// <summary>Loads the route table when the hub starts (after its database is migrated), and re-reads it when another node changed it, or periodically.</summary>
 internal sealed partial class UpstreamRefresh(UpstreamTable table, ClusterSignals cluster, TimeProvider time, IOptions<UpstreamOptions> options, ILogger<UpstreamRefresh> logger) : BackgroundService
 {
+    // The next notification, taken before each reload: one that arrives while the tables are read is not missed.
+    private Task _changed = Task.CompletedTask;
+
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
+        _changed = cluster.Remote(ClusterTopics.Upstreams).Next;
         // Before the hub takes requests, so that registered routes answer from the first one.
         await table.ReloadAsync(cancellationToken);
         await base.StartAsync(cancellationToken);
@@ -256,7 +260,8 @@ internal sealed partial class UpstreamRefresh(UpstreamTable table, ClusterSignal
             while (!stoppingToken.IsCancellationRequested)
             {
                 // Another node's change arrives as a notification; the interval backs it up.
-                await Pulse.WaitAsync(cluster.Remote(ClusterTopics.Upstreams).Next, options.Value.RefreshInterval, time, stoppingToken);
+                await Pulse.WaitAsync(_changed, options.Value.RefreshInterval, time, stoppingToken);
+                _changed = cluster.Remote(ClusterTopics.Upstreams).Next;
                 try
                 {
                     await table.ReloadAsync(stoppingToken);

@@ -100,7 +100,7 @@ public sealed partial class ClusterTests
             var (adapterId, secret) = await adminA.CreateAdapterAsync(org, org + "-adapter",
                 scopes: ["telemetry:write", "telemetry:read", "alerts:read", "alerts:manage", "subscriptions:manage", "upstreams:call"]);
             await (await adminA.PutAsJsonAsync($"/v1/adapters/{adapterId}/status", new { status = "production" }, cancel)).ShouldBeAsync(HttpStatusCode.OK);
-            var devices = new[] { "ref-0", "ref-1", "clu-0", "clu-1", "late-0" }.Concat(Enumerable.Range(0, 4).Select(i => $"bulk-{i}"));
+            var devices = new[] { "ref-0", "ref-1", "clu-0", "clu-1", "late-0", "closed-0" }.Concat(Enumerable.Range(0, 4).Select(i => $"bulk-{i}"));
             foreach (var device in devices)
             {
                 await adminA.RegisterDeviceAsync(adapterId, device);
@@ -130,6 +130,10 @@ public sealed partial class ClusterTests
                 using var session = await onB.GetAsync(new Uri("/account/session", UriKind.Relative), cancel);
                 Assert.Equal(Operator, (await session.ShouldBeAsync(HttpStatusCode.OK))["email"]?.GetValue<string>());
             }
+
+            // The key ring both read is encrypted at rest with the certificate they share (here the token encryption one).
+            Assert.True(await CountAsync(database, "SELECT count(*) FROM data_protection_keys") > 0);
+            Assert.Equal(0, await CountAsync(database, """SELECT count(*) FROM data_protection_keys WHERE "Xml" NOT LIKE '%<EncryptedData%' OR "Xml" LIKE '%<value>%'"""));
 
             // A webhook made on B (its secret protected there) is delivered by the leader, A.
             await tenantB.SubscribeAsync(new { name = "Cluster hook", channel = "webhook", url = webhook.Url, mode = "batched" });
@@ -162,6 +166,21 @@ public sealed partial class ClusterTests
             Assert.Equal(await AlertsAsync(tenantA, "ref-0"), await AlertsAsync(tenantB, "clu-0"));
             Assert.Equal(await AlertsAsync(tenantB, "ref-1"), await AlertsAsync(tenantA, "clu-1"));
             Assert.NotEmpty(await AlertsAsync(tenantA, "clu-0"));
+
+            // An alert closed through B, which does not lead, while its condition holds: the leader lets go of the level
+            // as if the close had been made on it (rules.md §10), so the next red reading raises a new alert.
+            await (await tenantA.PostBatchAsync(Methane("closed-0-0", "closed-0", 80, time: start))).ShouldBeAsync(HttpStatusCode.OK);
+            await CaughtUpAsync(database);
+            var red = (await tenantB.GetJsonAsync("/v1/alerts?device=closed-0"))["items"]!.AsArray().Single()!["id"]!.GetValue<long>();
+            using (var operatorB = new HttpClient { BaseAddress = b.BaseAddress, Timeout = Timeout })
+            {
+                operatorB.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", adminToken);
+                await (await operatorB.PostAsJsonAsync($"/v1/alerts/{red}/resolve", new { note = "valve closed", @override = true }, cancel)).ShouldBeAsync(HttpStatusCode.OK);
+                await (await operatorB.PostAsJsonAsync($"/v1/alerts/{red}/close", new { confirm = true, note = "sensor replaced tomorrow" }, cancel)).ShouldBeAsync(HttpStatusCode.OK);
+            }
+            await (await tenantA.PostBatchAsync(Methane("closed-0-1", "closed-0", 80, time: start.AddMinutes(1)))).ShouldBeAsync(HttpStatusCode.OK);
+            await CaughtUpAsync(database);
+            Assert.Equal(["closed", "raised"], (await tenantA.GetJsonAsync("/v1/alerts?device=closed-0"))["items"]!.AsArray().Reverse().Select(a => a!["state"]!.GetValue<string>()));
 
             // Ingest spread over both nodes, HTTP to each and MQTT through the shared subscription, stored exactly once.
             var acknowledged = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);

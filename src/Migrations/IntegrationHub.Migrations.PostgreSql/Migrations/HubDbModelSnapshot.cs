@@ -719,6 +719,19 @@ namespace IntegrationHub.Migrations.PostgreSql
                     b.ToTable("routes", (string)null);
                 });
 
+            modelBuilder.Entity("IntegrationHub.Gateway.Cluster.ClusterLease", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Term")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("cluster_lease", (string)null);
+                });
+
             modelBuilder.Entity("IntegrationHub.Gateway.Cluster.DataProtectionKey", b =>
                 {
                     b.Property<long>("Id")

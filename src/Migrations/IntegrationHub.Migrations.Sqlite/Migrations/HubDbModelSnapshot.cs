@@ -632,6 +632,19 @@ namespace IntegrationHub.Migrations.Sqlite
                     b.ToTable("routes", (string)null);
                 });
 
+            modelBuilder.Entity("IntegrationHub.Gateway.Cluster.ClusterLease", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Term")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("cluster_lease", (string)null);
+                });
+
             modelBuilder.Entity("IntegrationHub.Gateway.Cluster.DataProtectionKey", b =>
                 {
                     b.Property<long>("Id")

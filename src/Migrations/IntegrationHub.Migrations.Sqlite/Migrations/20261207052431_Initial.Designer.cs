@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace IntegrationHub.Migrations.Sqlite
 {
     [DbContext(typeof(HubDb))]
-    [Migration("20261207041035_Initial")]
+    [Migration("20261207052431_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -633,6 +633,19 @@ namespace IntegrationHub.Migrations.Sqlite
                     b.HasIndex("OrganizationId");
 
                     b.ToTable("routes", (string)null);
+                });
+
+            modelBuilder.Entity("IntegrationHub.Gateway.Cluster.ClusterLease", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Term")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("cluster_lease", (string)null);
                 });
 
             modelBuilder.Entity("IntegrationHub.Gateway.Cluster.DataProtectionKey", b =>

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace IntegrationHub.Migrations.PostgreSql
 {
     [DbContext(typeof(HubDb))]
-    [Migration("20261207041052_Initial")]
+    [Migration("20261207052436_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -720,6 +720,19 @@ namespace IntegrationHub.Migrations.PostgreSql
                     b.HasIndex("OrganizationId");
 
                     b.ToTable("routes", (string)null);
+                });
+
+            modelBuilder.Entity("IntegrationHub.Gateway.Cluster.ClusterLease", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Term")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("cluster_lease", (string)null);
                 });
 
             modelBuilder.Entity("IntegrationHub.Gateway.Cluster.DataProtectionKey", b =>

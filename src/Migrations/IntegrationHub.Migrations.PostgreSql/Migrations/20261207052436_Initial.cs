@@ -117,6 +117,18 @@ namespace IntegrationHub.Migrations.PostgreSql
                 });
 
             migrationBuilder.CreateTable(
+                name: "cluster_lease",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false),
+                    Term = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_cluster_lease", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "consumer_cursors",
                 columns: table => new
                 {
@@ -1397,6 +1409,9 @@ namespace IntegrationHub.Migrations.PostgreSql
 
             migrationBuilder.DropTable(
                 name: "certification_arrivals");
+
+            migrationBuilder.DropTable(
+                name: "cluster_lease");
 
             migrationBuilder.DropTable(
                 name: "command_webhooks");

@@ -116,6 +116,18 @@ namespace IntegrationHub.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "cluster_lease",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false),
+                    Term = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_cluster_lease", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "consumer_cursors",
                 columns: table => new
                 {
@@ -1384,6 +1396,9 @@ namespace IntegrationHub.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "certification_arrivals");
+
+            migrationBuilder.DropTable(
+                name: "cluster_lease");
 
             migrationBuilder.DropTable(
                 name: "command_webhooks");

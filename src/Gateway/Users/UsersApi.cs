@@ -98,8 +98,9 @@ internal static partial class UsersApi
             && (caller.IsOperator || !UserAccess.IsUser(context.User) || scopes.IsProperSubsetOf(caller.Scopes) || caller.Scopes.Contains(Scopes.OrganizationManage));
     }
 
+    // A role is granted only by those who may then manage its holder: a lead who could make a peer lead could not manage them.
     private static ProblemHttpResult Outranked(HttpContext context, UserRole role) => ProblemResults.Problem(context, ErrorCodes.InsufficientScope,
-        $"The role {Wire(role)} carries scopes you do not hold: only someone who holds them all grants it or manages its people.", status: StatusCodes.Status403Forbidden);
+        $"The role {Wire(role)} is not below yours: only someone who holds its scopes and more, or the organization's admins, grants it or manages its people.", status: StatusCodes.Status403Forbidden);
 
     internal sealed record InvitationResponse(UserResponse User, string InvitationUrl, DateTimeOffset ExpiresAt);
 
@@ -149,7 +150,7 @@ internal static partial class UsersApi
         {
             return ProblemResults.Problem(context, ErrorCodes.OrganizationNotFound, $"No organization '{organizationId}' among those you manage.");
         }
-        if (!Outranks(context, role!.Value))
+        if (!Manages(context, role!.Value))
         {
             return Outranked(context, role.Value);
         }
@@ -202,7 +203,7 @@ internal static partial class UsersApi
         {
             return check.Problem(context);
         }
-        if (!Outranks(context, role!.Value))
+        if (!Manages(context, role!.Value))
         {
             return Outranked(context, role.Value);
         }

@@ -86,6 +86,14 @@ public sealed class PeopleTests() : OwnHub(new() { ["Auth:AccessTokenLifetime"] 
             // The peer still signs in with the password they chose.
             Assert.Equal(peerId, (await peer.Http.GetJsonAsync("/v1/me"))["id"]!.GetValue<string>());
             await lead.Http.PostOkAsync($"/v1/users/{officerId}/password-reset", new { });
+            // Nor does a lead make a peer lead, whom they could not manage then: not by invitation, not by promotion.
+            await (await lead.Http.PostAsJsonAsync("/v1/users", new { email = "third-lead@peers.example.cn", name = "Third Lead", role = "lead", organizationId = "peers-unit" }))
+                .ShouldBeProblemAsync(HttpStatusCode.Forbidden, "auth.insufficient-scope");
+            await (await lead.Http.PutAsJsonAsync($"/v1/users/{officerId}/role", new { role = "lead" })).ShouldBeProblemAsync(HttpStatusCode.Forbidden, "auth.insufficient-scope");
+            using (var responder = await lead.Http.PostAsJsonAsync("/v1/users", new { email = "crew@peers.example.cn", name = "Crew Member", role = "responder", organizationId = "peers-unit" }))
+            {
+                await responder.ShouldBeAsync(HttpStatusCode.Created);
+            }
             // The organization's admin manages both.
             await admin.PostOkAsync($"/v1/users/{peerId}/password-reset", new { });
         }

@@ -448,4 +448,31 @@ public sealed class RuleKindTests
             (20, [("ch4", 20.0), ("h2s", 15.0)]),
             (25, [("ch4", 1.0), ("h2s", 1.0)])));
     }
+
+    [Fact]
+    public void Composite_MemoryKeptUnderAnotherLayoutOfTheConditions_StartsOver()
+    {
+        static CompositeRule Gases(params string[] metrics) => new()
+        {
+            Id = "gases",
+            Title = "Gases",
+            TitleZh = "气体",
+            Combine = "any",
+            Stale = TimeSpan.FromMinutes(30),
+            Conditions = [.. metrics.Select(m => new CompositeCondition { Metric = m, Direction = "above", Levels = new LevelSet { Yellow = At(10) }, Deadband = 1 })],
+        };
+        var memory = new RuleMemory();
+        var parameters = new RuleScope(Spec.Profiles["gas.underground-methane"].Parameters(null), false);
+        Sample Message(double minute, params (string Metric, double Value)[] values) => new(Start + (long)(minute * 60_000), null, null,
+            [.. values.Select(v => new IntegrationHub.Conformance.Validation.NormalizedObservation(v.Metric, MetricKind.Quantity, v.Value, null, null))]);
+        var first = Gases("ch4", "h2s");
+        Assert.Equal(Yellow, RuleKinds.Default.For(first).Evaluate(first, memory, Message(0, ("ch4", 12.0), ("h2s", 1.0)), parameters));
+
+        // A later version lists hydrogen sulphide first. Read by position, methane's 12 would count as hydrogen sulphide.
+        var swapped = Gases("h2s", "ch4");
+        RuleKinds.Default.For(swapped).Evaluate(swapped, memory, Message(5, ("ch4", 1.0)), parameters);
+        Assert.Equal("h2s,ch4", memory.Layout);
+        Assert.Equal(long.MinValue, memory.Window![0].At);
+        Assert.Equal(1.0, memory.Window[1].Value);
+    }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using IntegrationHub.Conformance.Profiles;
 using IntegrationHub.Conformance.Validation;
@@ -350,6 +351,10 @@ internal sealed class QualityKind : IRuleKind
 /// </summary>
 internal sealed class CompositeKind : IRuleKind
 {
+    // Each rule's conditions' metrics in order, joined once: a device's memory of the rule is kept by condition
+    // position, so a memory made under another layout (a later version that reorders or replaces conditions) starts over.
+    private readonly ConditionalWeakTable<CompositeRule, string> _layouts = new();
+
     public string Name => "composite";
 
     public AlertLevel? Evaluate(RuleDefinition definition, RuleMemory memory, Sample sample, RuleScope scope)
@@ -357,6 +362,11 @@ internal sealed class CompositeKind : IRuleKind
         var rule = (CompositeRule)definition;
         var conditions = rule.Conditions;
         var count = conditions.Count;
+        var layout = _layouts.GetValue(rule, r => string.Join(',', r.Conditions.Select(c => c.Metric)));
+        if (memory.Layout != layout)
+        {
+            (memory.Layout, memory.EntryStreak, memory.EntrySince, memory.Window) = (layout, null, null, null);
+        }
         var runs = memory.EntryStreak;
         var since = memory.EntrySince;
         if (runs is null || since is null || runs.Length != count * 5 || since.Length != count * 5)

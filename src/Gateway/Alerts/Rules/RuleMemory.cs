@@ -27,6 +27,9 @@ internal sealed class RuleMemory
     /// </summary>
     public int[]? EntryStreak { get; set; }
 
+    /// <summary>A composite rule's conditions' metrics, in the order its runs and values are kept (a memory under another layout starts over).</summary>
+    public string? Layout { get; set; }
+
     /// <summary>Observation time of the first sample of each entry's run.</summary>
     public long?[]? EntrySince { get; set; }
 

@@ -170,27 +170,6 @@ public sealed class QueryTests(HubFixture fixture) : IClassFixture<HubFixture>
         using var bad = await adapter.GetAsync(new Uri("/v1/telemetry/latest?district=37", UriKind.Relative));
         await bad.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "request.invalid-parameter");
     }
-}
-
-/// <summary>Grant expiry moves the clock, so it gets a hub of its own.</summary>
-public sealed class GrantExpiryTests() : OwnHub
-{
-    [Fact]
-    public async Task ExpiredGrant_NoLongerWidensReads()
-    {
-        using var grantee = await Hub.TenantAsync("grantee", "d1");
-        using var source = await Hub.TenantAsync("source", "d1");
-        using var admin = await Hub.AdminAsync();
-        (await admin.PutAsJsonAsync("/v1/adapters/source-adapter/status", new { status = "production" })).Dispose();
-        using var posted = await source.PostBatchAsync(Methane("m1", "d1"));
-        using var grant = await admin.PostAsJsonAsync("/v1/grants", new { granteeOrganizationId = "grantee", domain = "gas", expiresAt = Hub.Time.GetUtcNow().AddMinutes(30) });
-        await grant.ShouldBeAsync(HttpStatusCode.Created);
-        Assert.Equal("source", Assert.Single((await grantee.GetJsonAsync("/v1/telemetry/latest"))["items"]!.AsArray())!["organizationId"]!.GetValue<string>());
-
-        Hub.Time.Advance(TimeSpan.FromMinutes(31));
-
-        Assert.Empty((await grantee.GetJsonAsync("/v1/telemetry/latest"))["items"]!.AsArray());
-    }
 
     [Fact]
     public async Task Aggregates_OutOfBounds_AreProblemsWithStableCodes()
@@ -213,5 +192,26 @@ public sealed class GrantExpiryTests() : OwnHub
         // 1440 buckets of one device are within the bound; of twenty devices they are not.
         await client.GetJsonAsync($"/v1/telemetry/aggregates?device=b1&metric=ch4&bucket=1m&from={Time(now.AddDays(-1))}&to={Time(now)}");
         await ProblemAsync($"device={string.Join(',', Enumerable.Range(0, 20).Select(i => $"b{i}"))}&metric=ch4&bucket=1m&from={Time(now.AddDays(-1))}&to={Time(now)}", "query.too-many-points");
+    }
+}
+
+/// <summary>Grant expiry moves the clock, so it gets a hub of its own.</summary>
+public sealed class GrantExpiryTests() : OwnHub
+{
+    [Fact]
+    public async Task ExpiredGrant_NoLongerWidensReads()
+    {
+        using var grantee = await Hub.TenantAsync("grantee", "d1");
+        using var source = await Hub.TenantAsync("source", "d1");
+        using var admin = await Hub.AdminAsync();
+        (await admin.PutAsJsonAsync("/v1/adapters/source-adapter/status", new { status = "production" })).Dispose();
+        using var posted = await source.PostBatchAsync(Methane("m1", "d1"));
+        using var grant = await admin.PostAsJsonAsync("/v1/grants", new { granteeOrganizationId = "grantee", domain = "gas", expiresAt = Hub.Time.GetUtcNow().AddMinutes(30) });
+        await grant.ShouldBeAsync(HttpStatusCode.Created);
+        Assert.Equal("source", Assert.Single((await grantee.GetJsonAsync("/v1/telemetry/latest"))["items"]!.AsArray())!["organizationId"]!.GetValue<string>());
+
+        Hub.Time.Advance(TimeSpan.FromMinutes(31));
+
+        Assert.Empty((await grantee.GetJsonAsync("/v1/telemetry/latest"))["items"]!.AsArray());
     }
 }

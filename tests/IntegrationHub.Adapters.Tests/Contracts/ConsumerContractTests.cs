@@ -49,6 +49,7 @@ public sealed class ConsumerContractTests
         ]));
         var latest = await telemetry.GetLatestAsync(new TelemetryFilter { Device = "ch4-1", Metric = "ch4" });
         var history = await telemetry.GetHistoryAsync(new TelemetryFilter { Device = "ch4-1" }, new DateTimeOffset(2026, 1, 5, 10, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 1, 5, 11, 0, 0, TimeSpan.Zero), limit: 10);
+        var aggregates = await telemetry.GetAggregatesAsync(new TelemetryFilter { Device = "ch4-1", Metric = "ch4" }, "1h", new DateTimeOffset(2026, 1, 5, 10, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 1, 5, 11, 0, 0, TimeSpan.Zero));
         var quarantine = await telemetry.GetQuarantineAsync();
         var organization = await admin.CreateOrganizationAsync(new CreateOrganizationRequest("Shinan District", "district", "370202", "pact-shinan"));
         var taken = await Assert.ThrowsAsync<IntegrationHubException>(() => admin.CreateOrganizationAsync(new CreateOrganizationRequest("Taken", "enterprise", Id: "pact-taken")));
@@ -87,6 +88,7 @@ public sealed class ConsumerContractTests
         Assert.Equal((1, "unit.unknown", "/messages/1/observations/0/unit"), (ingested.Accepted, ingested.Results[1].Code, ingested.Results[1].Pointer));
         Assert.Equal((5.0, "%{LEL}"), (latest.Items[0].Value!.Value.Number, latest.Items[0].Unit));
         Assert.Equal(new DateTimeOffset(2026, 1, 5, 10, 30, 0, TimeSpan.Zero), history.Items[0].ObservedAt);
+        Assert.Equal((new DateTimeOffset(2026, 1, 5, 10, 0, 0, TimeSpan.Zero), 1L, 5.0), (aggregates.Series[0].Points[0].Start, aggregates.Series[0].Points[0].Count, aggregates.Series[0].Points[0].Mean));
         Assert.Equal("unit.unknown", quarantine.Items[0].Errors[0].Code);
         Assert.Equal("district", organization.Kind);
         Assert.Equal("organization.exists", taken.Code);

@@ -109,6 +109,8 @@ public static class ErrorCodes
     public const string CommandWebhookRefused = "command.webhook-refused";
 
     public const string InvalidCursor = "query.invalid-cursor";
+    public const string RangeTooLong = "query.range-too-long";
+    public const string TooManyPoints = "query.too-many-points";
 
     public const string CertificationNotFound = "certification.not-found";
     public const string CertificationClosed = "certification.closed";

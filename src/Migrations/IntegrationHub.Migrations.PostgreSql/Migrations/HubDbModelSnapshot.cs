@@ -250,6 +250,8 @@ namespace IntegrationHub.Migrations.PostgreSql
                     b.HasIndex("CapIdentifier")
                         .IsUnique();
 
+                    b.HasIndex("MessageRecordId");
+
                     b.ToTable("alert_events", (string)null);
                 });
 
@@ -1547,6 +1549,64 @@ namespace IntegrationHub.Migrations.PostgreSql
                     b.HasKey("SubscriptionId", "Lane");
 
                     b.ToTable("subscription_lanes", (string)null);
+                });
+
+            modelBuilder.Entity("IntegrationHub.Gateway.Telemetry.Aggregates.TelemetryRollup", b =>
+                {
+                    b.Property<long>("Width")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("DeviceKey")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Metric")
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<long>("Start")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("OrganizationId")
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("ProfileId")
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("Domain")
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("District")
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<bool>("Sandbox")
+                        .HasColumnType("boolean");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("DeviceId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<double>("Max")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("Min")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("Sum")
+                        .HasColumnType("double precision");
+
+                    b.HasKey("Width", "DeviceKey", "Metric", "Start", "OrganizationId", "ProfileId", "Domain", "District", "Sandbox");
+
+                    b.HasIndex("Width", "Start");
+
+                    b.ToTable("telemetry_rollups", (string)null);
                 });
 
             modelBuilder.Entity("IntegrationHub.Gateway.Telemetry.LatestValue", b =>

@@ -219,6 +219,8 @@ namespace IntegrationHub.Migrations.Sqlite
                     b.HasIndex("CapIdentifier")
                         .IsUnique();
 
+                    b.HasIndex("MessageRecordId");
+
                     b.ToTable("alert_events", (string)null);
                 });
 
@@ -1361,6 +1363,58 @@ namespace IntegrationHub.Migrations.Sqlite
                     b.HasKey("SubscriptionId", "Lane");
 
                     b.ToTable("subscription_lanes", (string)null);
+                });
+
+            modelBuilder.Entity("IntegrationHub.Gateway.Telemetry.Aggregates.TelemetryRollup", b =>
+                {
+                    b.Property<long>("Width")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("DeviceKey")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Metric")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Start")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("OrganizationId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ProfileId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Domain")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("District")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Sandbox")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DeviceId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<double>("Max")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("Min")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("Sum")
+                        .HasColumnType("REAL");
+
+                    b.HasKey("Width", "DeviceKey", "Metric", "Start", "OrganizationId", "ProfileId", "Domain", "District", "Sandbox");
+
+                    b.HasIndex("Width", "Start");
+
+                    b.ToTable("telemetry_rollups", (string)null);
                 });
 
             modelBuilder.Entity("IntegrationHub.Gateway.Telemetry.LatestValue", b =>

@@ -366,6 +366,30 @@ namespace IntegrationHub.Migrations.PostgreSql
                 });
 
             migrationBuilder.CreateTable(
+                name: "telemetry_rollups",
+                columns: table => new
+                {
+                    Width = table.Column<long>(type: "bigint", nullable: false),
+                    DeviceKey = table.Column<long>(type: "bigint", nullable: false),
+                    Metric = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Start = table.Column<long>(type: "bigint", nullable: false),
+                    OrganizationId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    ProfileId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Domain = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    District = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Sandbox = table.Column<bool>(type: "boolean", nullable: false),
+                    DeviceId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Count = table.Column<long>(type: "bigint", nullable: false),
+                    Sum = table.Column<double>(type: "double precision", nullable: false),
+                    Min = table.Column<double>(type: "double precision", nullable: false),
+                    Max = table.Column<double>(type: "double precision", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_telemetry_rollups", x => new { x.Width, x.DeviceKey, x.Metric, x.Start, x.OrganizationId, x.ProfileId, x.Domain, x.District, x.Sandbox });
+                });
+
+            migrationBuilder.CreateTable(
                 name: "upstream_calls",
                 columns: table => new
                 {
@@ -1136,6 +1160,11 @@ namespace IntegrationHub.Migrations.PostgreSql
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_alert_events_MessageRecordId",
+                table: "alert_events",
+                column: "MessageRecordId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_alert_units_AlertId_OrganizationId",
                 table: "alert_units",
                 columns: new[] { "AlertId", "OrganizationId" },
@@ -1332,6 +1361,11 @@ namespace IntegrationHub.Migrations.PostgreSql
                 column: "OrganizationId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_telemetry_rollups_Width_Start",
+                table: "telemetry_rollups",
+                columns: new[] { "Width", "Start" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_upstream_calls_SystemId_Id",
                 table: "upstream_calls",
                 columns: new[] { "SystemId", "Id" });
@@ -1466,6 +1500,9 @@ namespace IntegrationHub.Migrations.PostgreSql
 
             migrationBuilder.DropTable(
                 name: "supervisors");
+
+            migrationBuilder.DropTable(
+                name: "telemetry_rollups");
 
             migrationBuilder.DropTable(
                 name: "upstream_calls");

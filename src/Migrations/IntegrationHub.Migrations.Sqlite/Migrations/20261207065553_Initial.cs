@@ -365,6 +365,30 @@ namespace IntegrationHub.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "telemetry_rollups",
+                columns: table => new
+                {
+                    Width = table.Column<long>(type: "INTEGER", nullable: false),
+                    DeviceKey = table.Column<long>(type: "INTEGER", nullable: false),
+                    Metric = table.Column<string>(type: "TEXT", nullable: false),
+                    Start = table.Column<long>(type: "INTEGER", nullable: false),
+                    OrganizationId = table.Column<string>(type: "TEXT", nullable: false),
+                    ProfileId = table.Column<string>(type: "TEXT", nullable: false),
+                    Domain = table.Column<string>(type: "TEXT", nullable: false),
+                    District = table.Column<string>(type: "TEXT", nullable: false),
+                    Sandbox = table.Column<bool>(type: "INTEGER", nullable: false),
+                    DeviceId = table.Column<string>(type: "TEXT", nullable: false),
+                    Count = table.Column<long>(type: "INTEGER", nullable: false),
+                    Sum = table.Column<double>(type: "REAL", nullable: false),
+                    Min = table.Column<double>(type: "REAL", nullable: false),
+                    Max = table.Column<double>(type: "REAL", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_telemetry_rollups", x => new { x.Width, x.DeviceKey, x.Metric, x.Start, x.OrganizationId, x.ProfileId, x.Domain, x.District, x.Sandbox });
+                });
+
+            migrationBuilder.CreateTable(
                 name: "upstream_calls",
                 columns: table => new
                 {
@@ -1135,6 +1159,11 @@ namespace IntegrationHub.Migrations.Sqlite
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_alert_events_MessageRecordId",
+                table: "alert_events",
+                column: "MessageRecordId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_alert_units_AlertId_OrganizationId",
                 table: "alert_units",
                 columns: new[] { "AlertId", "OrganizationId" },
@@ -1319,6 +1348,11 @@ namespace IntegrationHub.Migrations.Sqlite
                 column: "OrganizationId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_telemetry_rollups_Width_Start",
+                table: "telemetry_rollups",
+                columns: new[] { "Width", "Start" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_upstream_calls_SystemId_Id",
                 table: "upstream_calls",
                 columns: new[] { "SystemId", "Id" });
@@ -1453,6 +1487,9 @@ namespace IntegrationHub.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "supervisors");
+
+            migrationBuilder.DropTable(
+                name: "telemetry_rollups");
 
             migrationBuilder.DropTable(
                 name: "upstream_calls");

@@ -63,6 +63,7 @@ app.MapRoutes();
 app.MapAlertUnits();
 app.MapOverdue();
 app.MapSupervision();
+app.MapDuty();
 app.MapMaintenance();
 app.MapWarnings();
 app.MapSiteParameters();

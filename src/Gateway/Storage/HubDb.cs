@@ -54,6 +54,8 @@ public sealed class HubDb(DbContextOptions<HubDb> options) : DbContext(options)
     internal DbSet<AlertUnit> AlertUnits => Set<AlertUnit>();
     internal DbSet<SupervisorLine> Supervisors => Set<SupervisorLine>();
     internal DbSet<AlertEscalation> AlertEscalations => Set<AlertEscalation>();
+    internal DbSet<DutyShift> DutyShifts => Set<DutyShift>();
+    internal DbSet<Handover> Handovers => Set<Handover>();
     internal DbSet<UpstreamSystem> UpstreamSystems => Set<UpstreamSystem>();
     internal DbSet<UpstreamRoute> UpstreamRoutes => Set<UpstreamRoute>();
     internal DbSet<UpstreamCall> UpstreamCalls => Set<UpstreamCall>();

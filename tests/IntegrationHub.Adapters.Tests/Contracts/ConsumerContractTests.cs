@@ -147,7 +147,8 @@ public sealed class ConsumerContractTests
         IReadOnlyList<Route> Routes, Route Created, Route Updated, RouteMatch Match, IReadOnlyList<AlertUnit> Units, Alert Added, Alert Removed, Alert Rerouted,
         Alert UnitAcknowledged, Alert UnitResolved, IntegrationHubException UnitsOpen, IReadOnlyList<OverdueShare> Overdue,
         Alert Assigned, IReadOnlyList<Comment> Comments, Comment Commented, User Contact,
-        IReadOnlyList<Supervisor> Supervisors, Supervisor SupervisorCreated, IReadOnlyList<SupervisionStep> Chain)
+        IReadOnlyList<Supervisor> Supervisors, Supervisor SupervisorCreated, IReadOnlyList<SupervisionStep> Chain,
+        Shift ShiftCreated, DutyNow Duty, Handover HandedOver)
     {
         public void Check()
         {
@@ -175,6 +176,11 @@ public sealed class ConsumerContractTests
             var step = Assert.Single(Chain);
             Assert.Equal((1, SupervisionSteps.Lead, "acknowledge", "pact-supervision-unit"), (step.Level, step.Step, step.Missed, step.Target.OrganizationId));
             Assert.True(step.NextStepAt > step.At, "the next step follows the first");
+            // A night shift given in Shanghai time ends on the next morning.
+            Assert.Equal((new DateTimeOffset(2026, 1, 6, 20, 0, 0, BeijingTime), new DateTimeOffset(2026, 1, 7, 8, 0, 0, BeijingTime)), (ShiftCreated.StartsAt, ShiftCreated.EndsAt));
+            Assert.Equal("Qian Officer", Assert.Single(Duty.OnDuty).Person.Name);
+            Assert.Null(Duty.Next);
+            Assert.Equal((0, 0, "Hub administrator"), (HandedOver.OpenCount, HandedOver.OverdueCount, HandedOver.Outgoing.Name));
         }
     }
 
@@ -201,7 +207,10 @@ public sealed class ConsumerContractTests
             await users.SetUserContactAsync("u-0123456789abcdef", new ContactRequest("+8613800000000")),
             await loop.ListSupervisorsAsync("heating"),
             await loop.CreateSupervisorAsync(new SupervisorRequest("water", "pact-supervisor-create", "370202", Note: "督办: 区水务局")),
-            await loop.GetAlertSupervisionAsync(28));
+            await loop.GetAlertSupervisionAsync(28),
+            await loop.CreateShiftAsync("pact-shift-create", new ShiftRequest("u-0123456789abcdef", "2026-01-06", "20:00", "08:00")),
+            await loop.GetOnDutyAsync("pact-duty"),
+            await loop.HandOverAsync("pact-handover", new HandoverRequest("两处燃气报警已处置完毕，无遗留", 53)));
     }
 
     /// <summary>The maintenance and site-parameter interactions.</summary>

@@ -67,6 +67,10 @@ public static class ErrorCodes
     public const string UnitInvalidTransition = "unit.invalid-transition";
     public const string RouteNotFound = "route.not-found";
     public const string SupervisorNotFound = "supervisor.not-found";
+    public const string ShiftNotFound = "shift.not-found";
+    public const string HandoverNotFound = "handover.not-found";
+    public const string HandoverNoShift = "handover.no-shift";
+    public const string HandoverInvalidTransition = "handover.invalid-transition";
     public const string AntiforgeryFailed = "auth.antiforgery-failed";
     public const string UserNotFound = "user.not-found";
     public const string UserExists = "user.exists";

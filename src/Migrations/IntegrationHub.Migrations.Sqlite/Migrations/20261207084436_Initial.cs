@@ -683,6 +683,39 @@ namespace IntegrationHub.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "handovers",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    OrganizationId = table.Column<string>(type: "TEXT", nullable: false),
+                    At = table.Column<long>(type: "INTEGER", nullable: false),
+                    OutgoingId = table.Column<string>(type: "TEXT", nullable: false),
+                    ShiftId = table.Column<long>(type: "INTEGER", nullable: false),
+                    ShiftStartsAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ShiftEndsAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    IncomingShiftId = table.Column<long>(type: "INTEGER", nullable: true),
+                    IncomingId = table.Column<string>(type: "TEXT", nullable: true),
+                    Note = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: false),
+                    Alerts = table.Column<string>(type: "TEXT", nullable: false),
+                    OpenCount = table.Column<int>(type: "INTEGER", nullable: false),
+                    OverdueCount = table.Column<int>(type: "INTEGER", nullable: false),
+                    AcceptedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    AcceptedBy = table.Column<string>(type: "TEXT", nullable: true),
+                    AcceptNote = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_handovers", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_handovers_organizations_OrganizationId",
+                        column: x => x.OrganizationId,
+                        principalTable: "organizations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "routes",
                 columns: table => new
                 {
@@ -1054,6 +1087,39 @@ namespace IntegrationHub.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "duty_shifts",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    OrganizationId = table.Column<string>(type: "TEXT", nullable: false),
+                    UserId = table.Column<string>(type: "TEXT", nullable: false),
+                    StartsAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    EndsAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Note = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", nullable: false),
+                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    UpdatedBy = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_duty_shifts", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_duty_shifts_organizations_OrganizationId",
+                        column: x => x.OrganizationId,
+                        principalTable: "organizations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_duty_shifts_users_UserId",
+                        column: x => x.UserId,
+                        principalTable: "users",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "user_sessions",
                 columns: table => new
                 {
@@ -1270,9 +1336,24 @@ namespace IntegrationHub.Migrations.Sqlite
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_duty_shifts_OrganizationId_StartsAt",
+                table: "duty_shifts",
+                columns: new[] { "OrganizationId", "StartsAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_duty_shifts_UserId_StartsAt",
+                table: "duty_shifts",
+                columns: new[] { "UserId", "StartsAt" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_grants_GranteeOrganizationId",
                 table: "grants",
                 column: "GranteeOrganizationId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_handovers_OrganizationId_At",
+                table: "handovers",
+                columns: new[] { "OrganizationId", "At" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_latest_values_OrganizationId",
@@ -1453,7 +1534,13 @@ namespace IntegrationHub.Migrations.Sqlite
                 name: "devices");
 
             migrationBuilder.DropTable(
+                name: "duty_shifts");
+
+            migrationBuilder.DropTable(
                 name: "grants");
+
+            migrationBuilder.DropTable(
+                name: "handovers");
 
             migrationBuilder.DropTable(
                 name: "latest_values");

@@ -1,3 +1,4 @@
+using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Cluster;
 using IntegrationHub.Gateway.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -9,7 +10,7 @@ namespace IntegrationHub.Gateway.Telemetry.Aggregates;
 /// Keeps stored telemetry to its retention (<see cref="RetentionOptions"/>), once per cluster on the leader. Raw
 /// observations past their profile's age are deleted in batches of <see cref="RetentionOptions.BatchSize"/>, each its
 /// own short statement, but never one the roller has not folded yet (past the watermark, whose answers the rollups could
-/// not give), and never one an alert cites (存档备查: an alert's detail shows the observations its steps name). Minute
+/// not give), nor one the alert engine has not evaluated, and never one an alert cites (存档备查: an alert's detail shows the observations its steps name). Minute
 /// and hour rollups are deleted past their own, longer, ages.
 /// </summary>
 internal sealed partial class TelemetryRetention(
@@ -32,18 +33,22 @@ internal sealed partial class TelemetryRetention(
     {
         var settings = options.Value;
         var now = Time.GetUtcNow();
-        long watermark;
+        long watermark, evaluated;
         await using (var scope = scopes.CreateAsyncScope())
         {
-            watermark = await TelemetryRoller.WatermarkAsync(scope.ServiceProvider.GetRequiredService<HubDb>(), cancellationToken);
+            var db = scope.ServiceProvider.GetRequiredService<HubDb>();
+            // Nor one the alert engine has not evaluated yet (late data, a backlog after a restart or a new leader):
+            // its rules would read the message without its observations, and an alert it raises could not cite them.
+            evaluated = await db.Cursors.AsNoTracking().Where(c => c.Name == AlertEngine.CursorName).Select(c => c.Position).FirstOrDefaultAsync(cancellationToken);
+            watermark = await TelemetryRoller.WatermarkAsync(db, cancellationToken);
         }
 
         var observations = 0L;
         var overridden = settings.Profiles.Keys.ToArray();
-        observations += await DeleteAsync(db => Due(db, watermark, (now - settings.Raw).ToUnixTimeMilliseconds()).Where(o => !overridden.Contains(o.ProfileId)), cancellationToken);
+        observations += await DeleteAsync(db => Due(db, watermark, evaluated, (now - settings.Raw).ToUnixTimeMilliseconds()).Where(o => !overridden.Contains(o.ProfileId)), cancellationToken);
         foreach (var (profile, age) in settings.Profiles)
         {
-            observations += await DeleteAsync(db => Due(db, watermark, (now - age).ToUnixTimeMilliseconds()).Where(o => o.ProfileId == profile), cancellationToken);
+            observations += await DeleteAsync(db => Due(db, watermark, evaluated, (now - age).ToUnixTimeMilliseconds()).Where(o => o.ProfileId == profile), cancellationToken);
         }
 
         var rollups = 0L;
@@ -56,8 +61,8 @@ internal sealed partial class TelemetryRetention(
         return (observations, rollups);
     }
 
-    private static IQueryable<Observation> Due(HubDb db, long watermark, long before) =>
-        db.Observations.Where(o => o.ObservedAt < before && o.Id <= watermark && !db.AlertEvents.Any(e => e.MessageRecordId == o.MessageRecordId))
+    private static IQueryable<Observation> Due(HubDb db, long watermark, long evaluated, long before) =>
+        db.Observations.Where(o => o.ObservedAt < before && o.Id <= watermark && o.MessageRecordId <= evaluated && !db.AlertEvents.Any(e => e.MessageRecordId == o.MessageRecordId))
             .OrderBy(o => o.ObservedAt);
 
     private async Task<long> DeleteAsync<T>(Func<HubDb, IQueryable<T>> due, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Microsoft.EntityFrameworkCore;
 
 namespace IntegrationHub.Gateway.Cluster;
 
@@ -37,7 +38,9 @@ internal abstract partial class LeaderJob(Leadership leadership, TimeProvider ti
                 {
                     await RunAsync(term, stoppingToken);
                 }
-                catch (Exception exception) when (exception is DbException or InvalidOperationException && !stoppingToken.IsCancellationRequested)
+                // As the alert engine's: a failed save (DbUpdateException) is no DbException, and an exception that
+                // escaped would end the service, and with it the hub.
+                catch (Exception exception) when (exception is DbException or DbUpdateException or InvalidOperationException && !stoppingToken.IsCancellationRequested)
                 {
                     PassFailed(logger, GetType().Name, exception);
                 }

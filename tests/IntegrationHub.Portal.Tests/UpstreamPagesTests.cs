@@ -163,7 +163,12 @@ public sealed class UpstreamPagesTests : PortalHub
         Assert.Equal("second-water-key", upstream.Requests[^1].Header("x-api-key"));
         await Browser.ScreenshotAsync(page, "upstreams-console");
 
-        await page.Locator("#routes tr[data-route-id=pumps] button").ClickAsync();
+        // The close answers once YARP has applied the change on this node; a failure shows its status, not a row that stayed.
+        var closing = await page.RunAndWaitForResponseAsync(
+            () => page.Locator("#routes tr[data-route-id=pumps] button").ClickAsync(),
+            response => response.Request.Method == "DELETE" && response.Url.EndsWith("/routes/pumps", StringComparison.Ordinal),
+            new() { Timeout = 60_000 });
+        Assert.Equal(204, closing.Status);
         await Assertions.Expect(page.Locator("#routes tr[data-route-id=pumps]")).ToHaveCountAsync(0);
         using (var closed = await caller.GetAsync(new Uri("/upstream/water-scada/pumps/p-1", UriKind.Relative)))
         {

@@ -15,6 +15,7 @@ internal static class AlertsServiceCollectionExtensions
         services.TryAddSingleton<AlertInbox>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ICommitObserver, AlertInbox>(sp => sp.GetRequiredService<AlertInbox>()));
         services.TryAddSingleton<AlertClosures>();
+        services.TryAddSingleton<AlertMetrics>();
         services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<AlertOptions>>().Value;

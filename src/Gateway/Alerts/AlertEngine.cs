@@ -58,6 +58,7 @@ internal sealed partial class AlertEngine(
                 var sweep = time.GetUtcNow() >= nextSweep;
                 var others = cluster.Remote(ClusterTopics.Commits).Next;
                 var lease = leadership.Changed.Next;
+                var started = time.GetTimestamp();
                 await ProcessAsync(lookInDatabase: sweep || announced, stoppingToken);
                 if (sweep)
                 {
@@ -68,6 +69,12 @@ internal sealed partial class AlertEngine(
                 var delay = Task.Delay(nextSweep - time.GetUtcNow() is { } wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero, time, wake.Token);
                 await Task.WhenAny(delay, inbox.WaitAsync(wake.Token).AsTask(), others, lease);
                 await wake.CancelAsync();
+                // At most one pass starts every PassInterval: what ingest commits meanwhile joins the next pass, and
+                // commits with it, in one transaction (one turn at the write lock and one fsync for all of it).
+                if (options.Value.PassInterval - time.GetElapsedTime(started) is var rest && rest > TimeSpan.Zero)
+                {
+                    await Task.Delay(rest, time, stoppingToken);
+                }
                 // Another node's commits are in the database only; so is everything when this node takes the lease.
                 announced = others.IsCompleted || lease.IsCompleted;
                 inbox.Consume();

@@ -41,6 +41,8 @@ public class HubFactory : WebApplicationFactory<Program>
             ["Mqtt:Address"] = "127.0.0.1",
             ["Mqtt:Port"] = MqttPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Mqtt:SessionCheckInterval"] = "00:10:00",
+            // The clock moves only when a test advances it: a paced alert engine would wait for it after every pass.
+            ["Alerts:PassInterval"] = "00:00:00",
             // An empty routing table: alerts stay with their owners unless a test routes them (the closed-loop tests seed the plan's).
             ["Routing:Plan"] = "",
             // Dozens of hubs run in one test process: their information logs would bury a failure's output.

@@ -27,6 +27,7 @@ internal sealed partial class AlertEngine(
     AlertClosures closures,
     Leadership leadership,
     ClusterSignals cluster,
+    AlertMetrics metrics,
     TimeProvider time,
     IOptions<AlertOptions> options,
     ILogger<AlertEngine> logger) : BackgroundService
@@ -57,6 +58,7 @@ internal sealed partial class AlertEngine(
                 var sweep = time.GetUtcNow() >= nextSweep;
                 var others = cluster.Remote(ClusterTopics.Commits).Next;
                 var lease = leadership.Changed.Next;
+                var started = time.GetTimestamp();
                 await ProcessAsync(lookInDatabase: sweep || announced, stoppingToken);
                 if (sweep)
                 {
@@ -67,6 +69,12 @@ internal sealed partial class AlertEngine(
                 var delay = Task.Delay(nextSweep - time.GetUtcNow() is { } wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero, time, wake.Token);
                 await Task.WhenAny(delay, inbox.WaitAsync(wake.Token).AsTask(), others, lease);
                 await wake.CancelAsync();
+                // At most one pass starts every PassInterval: what ingest commits meanwhile joins the next pass, and
+                // commits with it, in one transaction (one turn at the write lock and one fsync for all of it).
+                if (options.Value.PassInterval - time.GetElapsedTime(started) is var rest && rest > TimeSpan.Zero)
+                {
+                    await Task.Delay(rest, time, stoppingToken);
+                }
                 // Another node's commits are in the database only; so is everything when this node takes the lease.
                 announced = others.IsCompleted || lease.IsCompleted;
                 inbox.Consume();
@@ -176,7 +184,7 @@ internal sealed partial class AlertEngine(
             var db = scope.ServiceProvider.GetRequiredService<HubDb>();
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
             var book = scope.ServiceProvider.GetRequiredService<AlertBook>();
-            await CommitAsync(db, book, () => new AlertSweep(db, spec, _kinds, _memories, closures, book, options.Value, scope.ServiceProvider.GetRequiredService<Supervision>()).RunAsync(now, cancellationToken), cancellationToken);
+            await CommitAsync(db, book, "sweep", 0, () => new AlertSweep(db, spec, _kinds, _memories, closures, book, options.Value, scope.ServiceProvider.GetRequiredService<Supervision>()).RunAsync(now, cancellationToken), cancellationToken);
         }
         finally
         {
@@ -197,7 +205,7 @@ internal sealed partial class AlertEngine(
         var (messages, devices) = BatchEvaluation.HandedOver(handed);
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<HubDb>();
-        await EvaluateAsync(scope, db, messages, devices, cancellationToken);
+        await EvaluateAsync(scope, db, "handed-over", messages, devices, cancellationToken);
     }
 
     /// <summary>Evaluates the next stored messages after the cursor, up to <paramref name="upTo"/>, in one transaction. False when there were none.</summary>
@@ -210,16 +218,16 @@ internal sealed partial class AlertEngine(
         {
             return false;
         }
-        await EvaluateAsync(scope, db, messages, devices, cancellationToken);
+        await EvaluateAsync(scope, db, "stored", messages, devices, cancellationToken);
         return messages.Count == options.Value.BatchSize;
     }
 
-    private async Task EvaluateAsync(AsyncServiceScope scope, HubDb db, List<EvaluatedMessage> messages, Dictionary<long, DeviceEntry> devices, CancellationToken cancellationToken)
+    private async Task EvaluateAsync(AsyncServiceScope scope, HubDb db, string source, List<EvaluatedMessage> messages, Dictionary<long, DeviceEntry> devices, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var book = scope.ServiceProvider.GetRequiredService<AlertBook>();
         var through = messages[^1].Id;
-        await CommitAsync(db, book, async () =>
+        await CommitAsync(db, book, source, messages.Count, async () =>
         {
             var runner = await RuleRunner.LoadAsync(db, _kinds, _memories, closures, devices.Keys, now, cancellationToken);
             BatchEvaluation.Run(runner, devices, messages);
@@ -258,17 +266,19 @@ internal sealed partial class AlertEngine(
     /// the cursor commit together. The pass reads and evaluates before the transaction begins, so ingest waits for the
     /// engine only while it writes. When anything fails, the cached memories are dropped: their changes never committed.
     /// </summary>
-    private async Task CommitAsync(HubDb db, AlertBook book, Func<Task> pass, CancellationToken cancellationToken)
+    private async Task CommitAsync(HubDb db, AlertBook book, string source, int messages, Func<Task> pass, CancellationToken cancellationToken)
     {
         try
         {
             await pass();
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var begun = time.GetTimestamp();
             // The term the pass started under (Leads): a pass that outlived it must not commit what it decided then.
             await leadership.FenceAsync(db, _term, cancellationToken);
             await _memories.SaveAsync(db, cancellationToken);
             await book.SaveAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
+            metrics.Committed(source, messages, time.GetElapsedTime(begun));
         }
         catch
         {

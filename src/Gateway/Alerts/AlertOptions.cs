@@ -12,6 +12,15 @@ internal sealed class AlertOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// At most one pass of the engine starts in this interval: telemetry committed meanwhile is evaluated in the next
+    /// pass, and its rule memories, alerts and cursor commit together, in one transaction. Each pass takes SQLite's one
+    /// write lock and an fsync of its own, which ingest then waits for. The interval is part of how long a raise takes,
+    /// so it stays well inside the 100 ms an alert may take to reach the console. Zero starts a pass for every hand-over.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:00.1")]
+    public TimeSpan PassInterval { get; set; } = TimeSpan.FromMilliseconds(15);
+
     /// <summary>Messages evaluated per transaction.</summary>
     [Range(1, 10_000)]
     public int BatchSize { get; set; } = 5000;

@@ -15,6 +15,9 @@ internal static class AlertsServiceCollectionExtensions
         services.TryAddSingleton<AlertInbox>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ICommitObserver, AlertInbox>(sp => sp.GetRequiredService<AlertInbox>()));
         services.TryAddSingleton<AlertClosures>();
+        // The engine counts its passes; a host without ASP.NET Core's defaults (the bench's in-process store) has no meter factory.
+        services.AddMetrics();
+        services.TryAddSingleton<AlertMetrics>();
         services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<AlertOptions>>().Value;

@@ -24,6 +24,7 @@ internal static class OperationsServiceCollectionExtensions
                 metrics.AddAspNetCoreInstrumentation()
                     .AddRuntimeInstrumentation()
                     .AddMeter(IngestMetrics.MeterName)
+                    .AddMeter(IntegrationHub.Gateway.Alerts.AlertMetrics.MeterName)
                     .AddMeter(IntegrationHub.Gateway.Mqtt.MqttMetrics.MeterName)
                     .AddMeter(IntegrationHub.Gateway.Subscriptions.DeliveryMetrics.MeterName)
                     .AddMeter(IntegrationHub.Gateway.Upstreams.UpstreamMetrics.MeterName)

@@ -6,6 +6,7 @@ using IntegrationHub.Gateway.ClosedLoop;
 using IntegrationHub.Gateway.Cluster;
 using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Storage;
+using IntegrationHub.Gateway.Warnings;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -29,6 +30,7 @@ internal sealed partial class AlertEngine(
     AlertClosures closures,
     Leadership leadership,
     ClusterSignals cluster,
+    WarningContexts contexts,
     TimeProvider time,
     IOptions<AlertOptions> options,
     ILogger<AlertEngine> logger) : BackgroundService
@@ -60,6 +62,7 @@ internal sealed partial class AlertEngine(
                 var sweep = time.GetUtcNow() >= nextSweep;
                 var others = cluster.Remote(ClusterTopics.Commits).Next;
                 var lease = leadership.Changed.Next;
+                var warnings = contexts.Changed.Next;
                 await ProcessAsync(lookInDatabase: sweep || announced, stoppingToken);
                 if (sweep)
                 {
@@ -68,7 +71,7 @@ internal sealed partial class AlertEngine(
                 }
                 using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                 var delay = Task.Delay(nextSweep - time.GetUtcNow() is { } wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero, time, wake.Token);
-                await Task.WhenAny(delay, inbox.WaitAsync(wake.Token).AsTask(), others, lease);
+                await Task.WhenAny(delay, inbox.WaitAsync(wake.Token).AsTask(), others, lease, warnings);
                 await wake.CancelAsync();
                 // Another node's commits are in the database only; so is everything when this node takes the lease.
                 announced = others.IsCompleted || lease.IsCompleted;
@@ -122,6 +125,8 @@ internal sealed partial class AlertEngine(
                 return;
             }
             var position = _position ??= await PositionAsync(cancellationToken);
+            // Context first: messages after a warning's change are judged against the levels it brings (RULE-015).
+            await RecontextAsync(cancellationToken);
             var (handed, missed) = inbox.Take();
             _lookInDatabase |= missed;
             var first = handed.FindIndex(m => m.Row > position);
@@ -170,12 +175,14 @@ internal sealed partial class AlertEngine(
             {
                 return;
             }
+            // A warning that expired or began to hold since the last pass is recorded on the alerts it affects.
+            await RecontextAsync(cancellationToken);
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<HubDb>();
             await ResumeAsync(db, cancellationToken);
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
             var book = scope.ServiceProvider.GetRequiredService<AlertBook>();
-            await CommitAsync(db, book, () => new AlertSweep(db, spec, _kinds, _memories, closures, book, options.Value, scope.ServiceProvider.GetRequiredService<Supervision>()).RunAsync(now, cancellationToken), cancellationToken);
+            await CommitAsync(db, book, () => new AlertSweep(db, spec, _kinds, _memories, closures, contexts, book, options.Value, scope.ServiceProvider.GetRequiredService<Supervision>()).RunAsync(now, cancellationToken), cancellationToken);
         }
         finally
         {
@@ -214,13 +221,60 @@ internal sealed partial class AlertEngine(
         var through = messages[^1].Id;
         await CommitAsync(db, book, async () =>
         {
-            var runner = await RuleRunner.LoadAsync(db, _kinds, _memories, closures, devices.Keys, now, cancellationToken);
+            var runner = await RuleRunner.LoadAsync(db, _kinds, _memories, closures, contexts, devices.Keys, now, cancellationToken);
             BatchEvaluation.Run(runner, devices, messages);
             await runner.ApplyAsync(db, book, cancellationToken);
             MoveCursor(db, through);
         }, cancellationToken);
         _position = through;
         _cursorStored = true;
+    }
+
+    /// <summary>
+    /// When warnings or devices changed, or a warning began or stopped holding, works the devices' contexts out again and
+    /// records the change on the open alerts of the rules it affects, in one transaction (RULE-015).
+    /// </summary>
+    private async Task RecontextAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (!contexts.Stale(now))
+        {
+            return;
+        }
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HubDb>();
+        var changed = await contexts.RefreshAsync(db, now, cancellationToken);
+        if (changed.Count == 0)
+        {
+            return;
+        }
+        try
+        {
+            await ResumeAsync(db, cancellationToken);
+            var devices = await DeviceEntry.LoadAsync(db, spec, changed, cancellationToken);
+            var book = scope.ServiceProvider.GetRequiredService<AlertBook>();
+            await CommitAsync(db, book, async () =>
+        {
+            var runner = await RuleRunner.LoadAsync(db, _kinds, _memories, closures, contexts, devices.Keys, now, cancellationToken);
+            foreach (var entry in devices.Values)
+            {
+                foreach (var rule in entry.Rules.Observed)
+                {
+                    if (rule.Context.Count > 0)
+                    {
+                        runner.Recontext(entry, rule);
+                    }
+                }
+            }
+            await runner.ApplyAsync(db, book, cancellationToken);
+        }, cancellationToken);
+        }
+        catch
+        {
+            // Nothing of it committed: the next pass works the contexts out again and records them then.
+            contexts.ForgetAll();
+            throw;
+        }
     }
 
     /// <summary>The committed cursor: how far the engine got before this process started.</summary>

@@ -5,7 +5,9 @@ using IntegrationHub.Conformance.Cap;
 using IntegrationHub.Conformance.Profiles;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Conformance.Validation;
+using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Alerts.Cap;
+using IntegrationHub.Gateway.Alerts.Rules;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Events;
 using IntegrationHub.Gateway.Hosting;
@@ -55,8 +57,20 @@ internal static class WarningsApi
         read.MapGet("/{warningId:long}/cap", CapAsync).WithName("GetWarningCap")
             .WithSummary("The warning's CAP 1.2 document with OASIS values: XML, or its JSON projection with `Accept: application/json`.")
             .Produces(StatusCodes.Status200OK, contentType: CapDocument.MediaType, additionalContentTypes: [CapDocument.JsonMediaType]);
+        app.MapGet("/v1/organizations/{organizationId}/devices/{deviceId}/context", DeviceContextAsync)
+            .WithTags("Warnings").RequireScope(Scopes.AlertsRead)
+            .DocumentsProblem(StatusCodes.Status404NotFound, "No such device in the organization, or it is another organization's (`device.not-found`).")
+            .WithName("GetDeviceContext")
+            .WithSummary("The agencies' warnings in force that cover a device, and for each of its rules with a context the entry in force and the thresholds it judges against now (rules.md §5b, RULE-015).")
+            .WithDescription("Only the device's organization and the operator read it. `warnings` are the actual warnings holding now whose area covers the device and whose type affects the device's domain (cap/warning-types.json), highest colour first; `rules` lists every rule of the profile that takes a context, with the entry in force (absent when the rule's own levels apply) and the thresholds in force per level, in the metric's canonical unit, after site parameters.");
         return app;
     }
+
+    /// <summary>A device's context: the warnings covering it and, per context rule, the entry and thresholds in force.</summary>
+    internal sealed record DeviceContextResponse(string OrganizationId, string DeviceId, string Profile, string District, IReadOnlyList<WarningResponse> Warnings, IReadOnlyList<RuleContextResponse> Rules);
+
+    /// <summary>One rule with a context: the entry in force (null: the rule's own levels apply) and the thresholds it judges against now, by level.</summary>
+    internal sealed record RuleContextResponse(string RuleId, string Kind, ContextData? Context, IReadOnlyDictionary<string, double> Levels);
 
     /// <summary>
     /// A warning. <c>active</c>: not cancelled, not replaced by a later message of the same warning, and not expired.
@@ -326,6 +340,53 @@ internal static class WarningsApi
         return CapDocument.WantsJson(context.Request)
             ? TypedResults.Content(warning.Projection, CapDocument.JsonMediaType)
             : TypedResults.Content(warning.Document, CapDocument.MediaType);
+    }
+
+    /// <summary>
+    /// RULE-015, worked out from the database on the node that serves the request (the engine's precomputed contexts
+    /// live on the leader only). A device is read by its organization and the operator: the context says how another
+    /// organization's devices are watched, which is theirs to know (DESIGN §7.5).
+    /// </summary>
+    private static async Task<Results<Ok<DeviceContextResponse>, ProblemHttpResult>> DeviceContextAsync(
+        string organizationId, string deviceId, HubDb db, SpecCatalog spec, TimeProvider time, HttpContext context)
+    {
+        var caller = context.Caller();
+        var device = caller.IsOperator || caller.OrganizationId == organizationId
+            ? await db.Devices.AsNoTracking().FirstOrDefaultAsync(d => d.OrganizationId == organizationId && d.DeviceId == deviceId, context.RequestAborted)
+            : null;
+        if (device is null || !spec.Profiles.TryGetValue(device.ProfileId, out var profile))
+        {
+            return ProblemResults.Problem(context, ErrorCodes.DeviceNotFound, $"No device '{deviceId}' in organization '{organizationId}' that you may read.");
+        }
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var (inForce, _) = await CoveringWarning.LoadAsync(db, spec.WarningTypes, now, context.RequestAborted);
+        var covering = inForce.Where(w => w.Type.Domains.Contains(profile.Domain, StringComparer.Ordinal) && w.Covers(device.District, device.Lon, device.Lat)).ToList();
+        var ids = covering.Select(w => w.Id).ToList();
+        var stored = await db.Warnings.AsNoTracking().Include(w => w.Areas).Where(w => ids.Contains(w.Id)).ToDictionaryAsync(w => w.Id, context.RequestAborted);
+        var site = await SiteParameters.LoadAsync(db, [device.ProfileId], context.RequestAborted);
+        var parameters = profile.Parameters(site.For(device.OrganizationId, device.ProfileId, device.District, device.Group, device.Parameters));
+        var rules = new List<RuleContextResponse>();
+        foreach (var rule in profile.Definition.Rules.Where(r => r.Context.Count > 0))
+        {
+            var own = rule switch { ThresholdRule t => t.Levels, RateRule r => r.Levels, _ => null };
+            if (own is null)
+            {
+                continue;
+            }
+            var inForceEntry = CoveringWarning.Choose(rule, covering);
+            var (thresholds, _) = Levels.Resolve(inForceEntry?.Entry.Levels ?? own, parameters);
+            var levels = new Dictionary<string, double>(StringComparer.Ordinal);
+            for (var level = 1; level <= 4; level++)
+            {
+                if (thresholds[level] is { } threshold)
+                {
+                    levels[((AlertLevel)level).ToWire()] = threshold;
+                }
+            }
+            rules.Add(new RuleContextResponse(rule.Id, rule.Kind, ContextData.Of(inForceEntry), levels));
+        }
+        return TypedResults.Ok(new DeviceContextResponse(device.OrganizationId, device.DeviceId, device.ProfileId, device.District,
+            [.. covering.Select(w => WarningResponse.From(stored[w.Id], now))], rules));
     }
 
     private static ProblemHttpResult NotFound(HttpContext context, long warningId) =>

@@ -201,6 +201,10 @@ namespace IntegrationHub.Migrations.PostgreSql
                     b.Property<bool>("Cleared")
                         .HasColumnType("boolean");
 
+                    b.Property<string>("Context")
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(32)

@@ -175,6 +175,9 @@ namespace IntegrationHub.Migrations.Sqlite
                     b.Property<bool>("Cleared")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Context")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(32)

@@ -528,7 +528,8 @@ namespace IntegrationHub.Migrations.PostgreSql
                     Value = table.Column<double>(type: "double precision", nullable: true),
                     Text = table.Column<string>(type: "text", nullable: true, collation: "C"),
                     CapIdentifier = table.Column<string>(type: "text", nullable: true, collation: "C"),
-                    Causes = table.Column<string>(type: "text", nullable: true, collation: "C")
+                    Causes = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Context = table.Column<string>(type: "text", nullable: true, collation: "C")
                 },
                 constraints: table =>
                 {

@@ -527,7 +527,8 @@ namespace IntegrationHub.Migrations.Sqlite
                     Value = table.Column<double>(type: "REAL", nullable: true),
                     Text = table.Column<string>(type: "TEXT", nullable: true),
                     CapIdentifier = table.Column<string>(type: "TEXT", nullable: true),
-                    Causes = table.Column<string>(type: "TEXT", nullable: true)
+                    Causes = table.Column<string>(type: "TEXT", nullable: true),
+                    Context = table.Column<string>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {

@@ -1,6 +1,7 @@
 using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Alerts.Cap;
 using IntegrationHub.Gateway.Ingestion;
+using IntegrationHub.Gateway.Warnings;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -15,6 +16,8 @@ internal static class AlertsServiceCollectionExtensions
         services.TryAddSingleton<AlertInbox>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ICommitObserver, AlertInbox>(sp => sp.GetRequiredService<AlertInbox>()));
         services.TryAddSingleton<AlertClosures>();
+        // The devices' contexts from agencies' warnings (RULE-015); AddHubWarnings tells it when warnings change.
+        services.TryAddSingleton<WarningContexts>();
         services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<AlertOptions>>().Value;

@@ -75,7 +75,16 @@ public sealed class WarningContextTests(HubFixture fixture) : IClassFixture<HubF
         await CaughtUpAsync();
     }
 
-    private Task CaughtUpAsync() => Hub.Services.GetRequiredService<AlertEngine>().CaughtUpAsync(TestContext.Current.CancellationToken);
+    /// <summary>
+    /// Waits until the engine has judged every committed message and taken in the warnings posted so far: a pass of its
+    /// own records a change of context even when no telemetry arrived since.
+    /// </summary>
+    private async Task CaughtUpAsync()
+    {
+        var engine = Hub.Services.GetRequiredService<AlertEngine>();
+        await engine.ProcessAsync(TestContext.Current.CancellationToken);
+        await engine.CaughtUpAsync(TestContext.Current.CancellationToken);
+    }
 
     private static string Time(DateTimeOffset at) => at.ToOffset(TimeSpan.FromHours(8)).ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture);
 

@@ -12,7 +12,8 @@ public sealed class SpecBrowserTests : PortalHub
 
         await page.GotoAsync("/docs/profiles?lang=en");
         await page.GetByRole(AriaRole.Link, new() { Name = "gas.underground-methane", Exact = false }).First.ClickAsync();
-        await page.WaitForURLAsync("**/docs/profiles/gas.underground-methane");
+        // The page's content is awaited below, by what it shows; its load event, once missed on a busy runner, is not.
+        await page.WaitForURLAsync("**/docs/profiles/gas.underground-methane", new() { WaitUntil = WaitUntilState.Commit });
 
         var red = page.Locator("tr.row-red").First;
         await Assertions.Expect(red).ToContainTextAsync("Red");

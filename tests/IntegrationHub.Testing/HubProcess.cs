@@ -73,6 +73,25 @@ public sealed partial class HubProcess : IAsyncDisposable
         ["Mqtt__Port"] = mqttPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
+    /// <summary>The failures and critical errors the hub logged, each with its exception: what a failing test shows of a node.</summary>
+    public string Failures()
+    {
+        var failures = new System.Text.StringBuilder();
+        var inFailure = false;
+        foreach (var line in Output.Split('\n'))
+        {
+            if (!line.StartsWith(' '))
+            {
+                inFailure = line.StartsWith("fail:", StringComparison.Ordinal) || line.StartsWith("crit:", StringComparison.Ordinal);
+            }
+            if (inFailure)
+            {
+                failures.AppendLine(line);
+            }
+        }
+        return failures.ToString();
+    }
+
     /// <summary>Waits for a line of the hub's output.</summary>
     public Task<Match> WaitForLineAsync(Regex pattern, TimeSpan timeout) => _process.WaitForLineAsync(pattern, timeout);
 

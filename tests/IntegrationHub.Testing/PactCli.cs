@@ -64,7 +64,8 @@ public sealed class PactMock(ToolProcess master, int port) : IAsyncDisposable
 
     /// <summary>
     /// Whether the mock received every interaction of its contract and nothing else (exit code 0). On a loaded machine
-    /// the CLI's call to the master server can fail to connect (exit 40); that is retried a few times, a verdict never is.
+    /// the CLI's call to the master server can fail to connect (exit 40); that is retried with a growing pause, for up to
+    /// about eight seconds, while the master runs. A verdict is never retried.
     /// </summary>
     public async Task<ToolResult> VerifyAsync(Uri mock)
     {
@@ -73,12 +74,16 @@ public sealed class PactMock(ToolProcess master, int port) : IAsyncDisposable
             var verified = await ToolProcess.RunAsync(PactCli.Executable,
                 ["mock", "verify", "--port", Port, "--host", "127.0.0.1", "--mock-server-port", mock.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--no-term-log", "--no-file-log"],
                 TimeSpan.FromSeconds(30), PactCli.Quiet);
-            if (attempt == 3 || !verified.Output.Contains("Failed to connect to the master mock server", StringComparison.Ordinal))
+            if (master.HasExited)
+            {
+                return verified with { Output = $"{verified.Output}\nThe master mock server had exited:\n{master.Output}" };
+            }
+            if (attempt == 5 || !verified.Output.Contains("Failed to connect to the master mock server", StringComparison.Ordinal))
             {
                 return verified;
             }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(250 * attempt));
+            await Task.Delay(TimeSpan.FromMilliseconds(250 << attempt));
         }
     }
 

@@ -47,6 +47,8 @@ public sealed class ToolProcess : IAsyncDisposable
         }
     }
 
+    public bool HasExited => _process.HasExited;
+
     /// <summary>The <c>dotnet run</c> arguments for a project of this repository, built in the tests' configuration.</summary>
     public static IEnumerable<string> DotnetRun(string project, params string[] arguments) =>
         ["run", "--project", Path.Combine(Repository.Root, project), "-c", Repository.Configuration, "--no-build", "--", .. arguments];

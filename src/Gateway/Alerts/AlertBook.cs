@@ -10,6 +10,7 @@ using IntegrationHub.Gateway.ClosedLoop;
 using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Storage;
 using IntegrationHub.Gateway.Warnings;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace IntegrationHub.Gateway.Alerts;
@@ -96,7 +97,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
     private readonly List<Pending> _pending = [];
     private readonly List<Alert> _closed = [];
 
-    private sealed record Pending(Alert Alert, AlertEvent Step, Trigger Trigger, IReadOnlyList<CauseData>? Causes, SupervisionView? Supervision = null, ContextData? Context = null);
+    private sealed record Pending(Alert Alert, AlertEvent Step, Trigger Trigger, IReadOnlyList<CauseData>? Causes, bool Cap, SupervisionView? Supervision = null, ContextData? Context = null);
 
     public static string OpenKeyOf(long deviceKey, string ruleId) => $"{deviceKey}/{ruleId}";
 
@@ -111,7 +112,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
             {
                 open = new Alert
                 {
-                    Identifier = identifiers.Next(now),
+                    Identifier = "", // its first CAP message's, when saved
                     OrganizationId = device.OrganizationId,
                     ResponsibleOrganizationId = device.OrganizationId,
                     DeviceKey = device.Key,
@@ -137,7 +138,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
                 };
                 Apply(open, trigger);
                 db.Alerts.Add(open);
-                Record(open, "raised", Engine, null, trigger, causes, null, now, open.Identifier, context: context);
+                Record(open, "raised", Engine, null, trigger, causes, null, now, cap: true, context: context);
                 return open;
             }
             var level = ruleLevel;
@@ -169,7 +170,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
             open.HighestLevel = (AlertLevel)Math.Max((int)open.HighestLevel, (int)level);
             open.UpdatedAt = now;
             Apply(open, trigger);
-            Record(open, kind, Engine, null, trigger, causes, previous, now, identifiers.Next(now), context: context);
+            Record(open, kind, Engine, null, trigger, causes, previous, now, cap: true, context: context);
             return open;
         }
         if (open is not null && !open.Cleared && open.State != AlertState.Closed)
@@ -177,7 +178,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
             open.Cleared = true;
             open.UpdatedAt = now;
             Apply(open, trigger);
-            Record(open, "cleared", Engine, null, trigger, null, null, now, identifiers.Next(now), context: context);
+            Record(open, "cleared", Engine, null, trigger, null, null, now, cap: true, context: context);
         }
         return open;
     }
@@ -198,8 +199,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
         }
         // Closing ends the warning in CAP as well: an alert closed before its condition cleared gets its Cancel now,
         // or it would stay in force in the CAP feed (cap/README.md §5).
-        var capIdentifier = state == AlertState.Closed && !alert.Cleared ? identifiers.Next(now) : null;
-        Record(alert, kind, actor, note, default, null, null, now, capIdentifier, organization, person);
+        Record(alert, kind, actor, note, default, null, null, now, cap: state == AlertState.Closed && !alert.Cleared, organization, person);
     }
 
     /// <summary>
@@ -213,14 +213,14 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
         var note = context is { } c
             ? $"A {c.Level} {c.Event} warning ({c.Sender} {c.Identifier}) covers the device: the rule judges against its '{c.Warning}' levels from {c.AtLeast} (情境生效)."
             : "No agency's warning the rule takes covers the device any more: the rule judges against its own levels (情境解除).";
-        Record(alert, "context", Engine, note, default, null, null, now, null, context: context);
+        Record(alert, "context", Engine, note, default, null, null, now, cap: false, context: context);
     }
 
     /// <summary>A reminder that an alert is still waiting for someone.</summary>
     public void Renotify(Alert alert, long now)
     {
         alert.LastNotifiedAt = now;
-        Record(alert, "renotified", Engine, null, default, null, null, now, null);
+        Record(alert, "renotified", Engine, null, default, null, null, now, cap: false);
     }
 
     /// <summary>
@@ -236,14 +236,14 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
         alert.UpdatedAt = now;
         if (alert.Level == AlertLevel.Red)
         {
-            Record(alert, "renotified", Engine, note, default, null, null, now, null);
+            Record(alert, "renotified", Engine, note, default, null, null, now, cap: false);
             return;
         }
         var previous = alert.Level;
         alert.Escalation++;
         alert.Level = previous + 1;
         alert.HighestLevel = (AlertLevel)Math.Max((int)alert.HighestLevel, (int)alert.Level);
-        Record(alert, "escalated", Engine, note, default, null, previous, now, identifiers.Next(now));
+        Record(alert, "escalated", Engine, note, default, null, previous, now, cap: true);
     }
 
     /// <summary>
@@ -254,7 +254,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
     {
         alert.LastNotifiedAt = now;
         alert.UpdatedAt = now;
-        Record(alert, "supervised", Engine, escalation.Reason, default, null, null, now, null, escalation.OrganizationId, supervision: step);
+        Record(alert, "supervised", Engine, escalation.Reason, default, null, null, now, cap: false, escalation.OrganizationId, supervision: step);
     }
 
     /// <summary>
@@ -273,9 +273,11 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
         var own = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
         try
         {
+            // Before any alert row is written: CAP identifiers and outbox ids are both handed out in commit order.
+            await OutboxOrder.HoldAsync(db, cancellationToken);
+            await IdentifyAsync(cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
             var loop = await routing.PrepareAsync([.. _pending.Select(p => p.Step)], cancellationToken);
-            await OutboxOrder.HoldAsync(db, cancellationToken);
             foreach (var pending in _pending)
             {
                 db.Outbox.Add(Event(pending, loop));
@@ -293,6 +295,28 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
             if (own is not null)
             {
                 await own.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Gives the steps that are CAP messages their identifiers, continuing after the newest one committed: in a cluster
+    /// another node may have issued identifiers in this very second, and on PostgreSQL the outbox lock, held from here
+    /// to the commit, makes the newest committed the newest issued (CAP-005).
+    /// </summary>
+    private async Task IdentifyAsync(CancellationToken cancellationToken)
+    {
+        if (!_pending.Exists(p => p.Cap))
+        {
+            return;
+        }
+        identifiers.ResumeAfter(await db.AlertEvents.Where(e => e.CapIdentifier != null).OrderByDescending(e => e.Id).Select(e => e.CapIdentifier).FirstOrDefaultAsync(cancellationToken));
+        foreach (var pending in _pending.Where(p => p.Cap))
+        {
+            pending.Step.CapIdentifier = identifiers.Next(pending.Step.At);
+            if (pending.Alert.Identifier.Length == 0)
+            {
+                pending.Alert.Identifier = pending.Step.CapIdentifier;
             }
         }
     }
@@ -315,7 +339,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
     }
 
     private void Record(Alert alert, string kind, string actor, string? note, Trigger trigger, IReadOnlyList<CauseData>? causes, AlertLevel? previous,
-        long now, string? capIdentifier, string? organization = null, string? person = null, SupervisionView? supervision = null, ContextData? context = null)
+        long now, bool cap, string? organization = null, string? person = null, SupervisionView? supervision = null, ContextData? context = null)
     {
         var entry = new AlertEvent
         {
@@ -334,12 +358,11 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
             MessageRecordId = trigger.MessageRecordId,
             Value = trigger.Value,
             Text = trigger.Text,
-            CapIdentifier = capIdentifier,
             Causes = causes is { Count: > 0 } ? JsonSerializer.Serialize(causes, DataJson) : null,
             Context = context is null ? null : JsonSerializer.Serialize(context, DataJson),
         };
         db.AlertEvents.Add(entry);
-        _pending.Add(new Pending(alert, entry, trigger, causes, supervision, context));
+        _pending.Add(new Pending(alert, entry, trigger, causes, cap, supervision, context));
     }
 
     /// <summary>The CloudEvent of one step: <c>city.integrationhub.alert.{kind}.v1</c>, data per schemas/alert-event.schema.json.</summary>

@@ -1,6 +1,5 @@
 using System.Data.Common;
 using IntegrationHub.Conformance.Spec;
-using IntegrationHub.Gateway.Alerts.Cap;
 using IntegrationHub.Gateway.Alerts.Rules;
 using IntegrationHub.Gateway.ClosedLoop;
 using IntegrationHub.Gateway.Cluster;
@@ -25,7 +24,6 @@ namespace IntegrationHub.Gateway.Alerts;
 internal sealed partial class AlertEngine(
     IServiceScopeFactory scopes,
     SpecCatalog spec,
-    CapIdentifiers identifiers,
     AlertInbox inbox,
     AlertClosures closures,
     Leadership leadership,
@@ -40,7 +38,6 @@ internal sealed partial class AlertEngine(
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly RuleKinds _kinds = RuleKinds.Default;
     private readonly RuleMemories _memories = new(options.Value.CachedDevices);
-    private bool _resumed;
 
     // The committed cursor (null until read), and whether the database may hold messages the inbox does not: at start,
     // and after a pass that failed or a hand-over the inbox dropped.
@@ -129,21 +126,25 @@ internal sealed partial class AlertEngine(
             await RecontextAsync(cancellationToken);
             var (handed, missed) = inbox.Take();
             _lookInDatabase |= missed;
-            var first = handed.FindIndex(m => m.Row > position);
-            if (first >= 0)
+            var from = handed.FindIndex(m => m.Row > position);
+            while (from >= 0 && from < handed.Count)
             {
-                // Rows committed before the first one handed over and not handed over themselves (at start, or dropped)
-                // are in the database: they come first. Where row ids merely skip, this costs one query.
-                if (handed[first].Row > position + 1)
+                // Rows committed before a handed-over one and not handed over themselves (at start, dropped, or stored
+                // by another node of a cluster, between two of this node's) are in the database: they come first.
+                // Where row ids merely skip, this costs one query.
+                if (handed[from].Row > _position + 1)
                 {
-                    while (await EvaluateStoredAsync(handed[first].Row - 1, cancellationToken))
+                    while (await EvaluateStoredAsync(handed[from].Row - 1, cancellationToken))
                     {
                     }
                 }
-                for (var from = first; from < handed.Count; from += options.Value.BatchSize)
+                var run = 1;
+                while (from + run < handed.Count && run < options.Value.BatchSize && handed[from + run].Row == handed[from + run - 1].Row + 1)
                 {
-                    await EvaluateHandedOverAsync(handed.GetRange(from, Math.Min(options.Value.BatchSize, handed.Count - from)), cancellationToken);
+                    run++;
                 }
+                await EvaluateHandedOverAsync(handed.GetRange(from, run), cancellationToken);
+                from += run;
             }
             if (lookInDatabase || _lookInDatabase)
             {
@@ -179,7 +180,6 @@ internal sealed partial class AlertEngine(
             await RecontextAsync(cancellationToken);
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<HubDb>();
-            await ResumeAsync(db, cancellationToken);
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
             var book = scope.ServiceProvider.GetRequiredService<AlertBook>();
             await CommitAsync(db, book, () => new AlertSweep(db, spec, _kinds, _memories, closures, contexts, book, options.Value, scope.ServiceProvider.GetRequiredService<Supervision>()).RunAsync(now, cancellationToken), cancellationToken);
@@ -215,7 +215,6 @@ internal sealed partial class AlertEngine(
 
     private async Task EvaluateAsync(AsyncServiceScope scope, HubDb db, List<EvaluatedMessage> messages, Dictionary<long, DeviceEntry> devices, CancellationToken cancellationToken)
     {
-        await ResumeAsync(db, cancellationToken);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var book = scope.ServiceProvider.GetRequiredService<AlertBook>();
         var through = messages[^1].Id;
@@ -250,7 +249,6 @@ internal sealed partial class AlertEngine(
         }
         try
         {
-            await ResumeAsync(db, cancellationToken);
             var devices = await DeviceEntry.LoadAsync(db, spec, changed, cancellationToken);
             var book = scope.ServiceProvider.GetRequiredService<AlertBook>();
             await CommitAsync(db, book, async () =>
@@ -336,20 +334,9 @@ internal sealed partial class AlertEngine(
             _term = term;
             _position = null;
             _memories.Clear();
-            _resumed = false;
             _lookInDatabase = true;
         }
         return term != 0;
-    }
-
-    private async Task ResumeAsync(HubDb db, CancellationToken cancellationToken)
-    {
-        if (_resumed)
-        {
-            return;
-        }
-        identifiers.ResumeAfter(await db.AlertEvents.Where(e => e.CapIdentifier != null).OrderByDescending(e => e.Id).Select(e => e.CapIdentifier).FirstOrDefaultAsync(cancellationToken));
-        _resumed = true;
     }
 
     public override void Dispose()

@@ -10,8 +10,8 @@ internal sealed class Alert : Telemetry.IVisibleRow
 {
     public long Id { get; init; }
 
-    /// <summary>The GB/T 35965.1-style identifier of the alert's first CAP message.</summary>
-    public required string Identifier { get; init; }
+    /// <summary>The GB/T 35965.1-style identifier of the alert's first CAP message (given when the alert is first saved).</summary>
+    public required string Identifier { get; set; }
 
     /// <summary>The device's owner.</summary>
     public required string OrganizationId { get; init; }
@@ -118,8 +118,8 @@ internal sealed class AlertEvent
     public double? Value { get; init; }
     public string? Text { get; init; }
 
-    /// <summary>The identifier of the CAP message this step produced, for steps that produce one.</summary>
-    public string? CapIdentifier { get; init; }
+    /// <summary>The identifier of the CAP message this step produced, for steps that produce one (given when the step is saved).</summary>
+    public string? CapIdentifier { get; set; }
 
     /// <summary>What the rule matched at this step, as the JSON array the alert event carries (<c>causes</c>); null for steps without.</summary>
     public string? Causes { get; init; }

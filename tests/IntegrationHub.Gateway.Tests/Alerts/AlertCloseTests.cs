@@ -1,8 +1,12 @@
 using System.Net;
 using System.Net.Http.Json;
+using IntegrationHub.Conformance.Profiles;
 using IntegrationHub.Gateway.Alerts;
+using IntegrationHub.Gateway.Alerts.Cap;
+using IntegrationHub.Gateway.Storage;
 using IntegrationHub.Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace IntegrationHub.Gateway.Tests.Alerts;
 
@@ -48,6 +52,30 @@ public sealed class AlertCloseTests() : OwnHub(AlertSettings.WithoutDeadlines(ne
             var alert = (await owner.GetJsonAsync($"/v1/alerts/{id}"))["alert"]!;
             Assert.Equal(("resolved", "red"), (alert["state"]!.GetValue<string>(), alert["level"]!.GetValue<string>()));
             Assert.Equal(["raised", "resolved"], await owner.HistoryKindsAsync(id));
+        }
+    }
+
+    [Fact]
+    [Trait(TestStorage.Trait, TestStorage.BothProviders)]
+    public async Task Close_InTheSecondAnotherNodeIssuedACapIdentifier_TakesTheNextOne()
+    {
+        var (owner, id) = await ResolvedRedAsync("close-identifier");
+        using (owner)
+        {
+            // Another node of a cluster, with a sequence of its own, issued this second's first identifier.
+            var now = Hub.Time.GetUtcNow().ToUnixTimeMilliseconds();
+            var options = Hub.Services.GetRequiredService<IOptions<AlertOptions>>().Value;
+            var theirs = new CapIdentifiers(options.AreaCode, options.SectorCode).Next(now);
+            await using (var scope = Hub.Services.CreateAsyncScope())
+            {
+                var db = scope.ServiceProvider.GetRequiredService<HubDb>();
+                db.AlertEvents.Add(new AlertEvent { AlertId = id, At = now, Kind = "renotified", State = AlertState.Resolved, Level = AlertLevel.Red, Actor = AlertBook.Engine, CapIdentifier = theirs });
+                await db.SaveChangesAsync(TestContext.Current.CancellationToken);
+            }
+
+            await (await owner.PostAsJsonAsync($"/v1/alerts/{id}/close", new { confirm = true, note = "sensor flooded, replacement ordered" })).ShouldBeAsync(HttpStatusCode.OK);
+            var ours = (await owner.GetJsonAsync($"/v1/alerts/{id}"))["history"]!.AsArray()[^1]!["capIdentifier"]!.GetValue<string>();
+            Assert.Equal(theirs[..^1] + "1", ours);
         }
     }
 

@@ -88,6 +88,7 @@ public sealed partial class ClusterTests
 
         // Node A alone first: it takes the lease, and its alerts on the reference devices are one node's.
         var a = await HubProcess.StartBuiltAsync(Path.Combine(root, "a"), Node("a"));
+        HubProcess? joined = null;
         try
         {
             await ReadyAsync(a);
@@ -115,7 +116,7 @@ public sealed partial class ClusterTests
             }
 
             // Node B joins.
-            await using var b = await HubProcess.StartBuiltAsync(Path.Combine(root, "b"), Node("b"));
+            await using var b = joined = await HubProcess.StartBuiltAsync(Path.Combine(root, "b"), Node("b"));
             await ReadyAsync(b);
             Assert.DoesNotMatch(Leads(), b.Output);
 
@@ -226,6 +227,11 @@ public sealed partial class ClusterTests
             var events = await IdsAsync(database, $"""SELECT "Id"::text FROM outbox WHERE "OrganizationId" = '{org}' AND "Id" > {subscribedAt}""");
             Assert.True(events.Count > expected, $"{events.Count} events to deliver");
             await webhook.WaitUntilAsync(requests => events.IsSubsetOf(Delivered(requests)), Timeout);
+        }
+        catch (Exception failure) when ((a.Failures() + joined?.Failures()) is { Length: > 0 } failures)
+        {
+            // What a server error in the test was, on the node that answered it, is in that node's log only.
+            throw new InvalidOperationException($"{failure.Message}\nThe nodes logged:\n{failures}", failure);
         }
         finally
         {

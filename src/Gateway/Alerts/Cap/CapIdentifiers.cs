@@ -5,7 +5,7 @@ namespace IntegrationHub.Gateway.Alerts.Cap;
 /// <summary>
 /// CAP identifiers in the GB/T 35965.1 pattern <c>ZZZZZZDDDUUUXX_YYYYMMDDhhmmss_N</c>: the hub's area code, its sector
 /// code, <c>000</c>, <c>00</c>, the entry time in Beijing time, and a sequence digit 0–9. Ten identifiers fit in a
-/// second; the eleventh moves to the next second, so identifiers stay unique and in order. One per hub process.
+/// second; the eleventh moves to the next second, so identifiers stay unique and in order. One per hub process; the alert book resumes it from the database before it issues any (a cluster's nodes share the sequence).
 /// </summary>
 internal sealed class CapIdentifiers(string areaCode, string sectorCode)
 {
@@ -16,7 +16,10 @@ internal sealed class CapIdentifiers(string areaCode, string sectorCode)
     private long _second = long.MinValue;
     private int _next;
 
-    /// <summary>Continues after the newest identifier already issued (after a restart).</summary>
+    /// <summary>
+    /// Continues after <paramref name="newest"/>, an identifier issued elsewhere (before a restart, or by another node),
+    /// unless this sequence is already past it: it never goes back.
+    /// </summary>
     public void ResumeAfter(string? newest)
     {
         using var scope = _lock.EnterScope();
@@ -25,8 +28,12 @@ internal sealed class CapIdentifiers(string areaCode, string sectorCode)
         {
             return;
         }
-        _second = new DateTimeOffset(time, Beijing).ToUnixTimeSeconds();
-        _next = newest[30] - '0' + 1;
+        var second = new DateTimeOffset(time, Beijing).ToUnixTimeSeconds();
+        var next = newest[30] - '0' + 1;
+        if (second > _second || (second == _second && next > _next))
+        {
+            (_second, _next) = (second, next);
+        }
     }
 
     public string Next(long atMs)

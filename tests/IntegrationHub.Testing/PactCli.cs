@@ -74,7 +74,7 @@ public sealed class PactMock(ToolProcess master, int port) : IAsyncDisposable
             var verified = await ToolProcess.RunAsync(PactCli.Executable,
                 ["mock", "verify", "--port", Port, "--host", "127.0.0.1", "--mock-server-port", mock.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--no-term-log", "--no-file-log"],
                 TimeSpan.FromSeconds(30), PactCli.Quiet);
-            if (master.HasExited)
+            if (verified.ExitCode != 0 && master.HasExited)
             {
                 return verified with { Output = $"{verified.Output}\nThe master mock server had exited:\n{master.Output}" };
             }

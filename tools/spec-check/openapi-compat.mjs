@@ -20,8 +20,19 @@ if (run.status !== 0 || start < 0) {
   process.exit(1);
 }
 const report = JSON.parse(run.stdout.slice(start));
+// redocly diff 2.77 matches a parameter by its whole value, so a parameter that only gained a description is reported
+// as removed and added again at the same place. Such a pair is no break: the pair cancels when the two values agree
+// once their prose (description, summary, examples) is set aside; any other difference stays a removal.
+const prose = new Set(['description', 'summary', 'example', 'examples', 'title']);
+const shape = value => JSON.stringify(value, (key, v) => (prose.has(key) ? undefined : v));
+const operationOf = pointer => pointer.replace(/\/parameters\/\d+$/, '');
+const readded = report.changes.filter(c => c.typeName === 'Parameter' && c.kind === 'added');
+const onlyReworded = change => change.typeName === 'Parameter' && change.kind === 'removed' &&
+  readded.some(a => operationOf(a.path) === operationOf(change.path) && a.revision?.value?.name === change.base?.value?.name &&
+    a.revision?.value?.in === change.base?.value?.in && shape(a.revision.value) === shape(change.base.value));
 const isAnnounced = (ruleId, pointer) => announced.breaks.some(b => b.ruleId === ruleId && b.pointer === pointer);
 const unannounced = report.changes
+  .filter(change => !onlyReworded(change))
   .flatMap(change => (change.verdicts ?? []).map(v => ({ ...v, pointer: change.path })))
   .filter(v => v.impact === 'major' && !isAnnounced(v.ruleId, v.pointer));
 

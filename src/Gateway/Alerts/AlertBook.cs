@@ -273,7 +273,8 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
         var own = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
         try
         {
-            // Before any alert row is written: CAP identifiers and outbox ids are both handed out in commit order.
+            // CAP identifiers and outbox ids are both handed out in commit order. The lock is taken before any alert
+            // row is written, by every writer of alerts, so that no two of them wait for each other's locks.
             await OutboxOrder.HoldAsync(db, cancellationToken);
             await IdentifyAsync(cancellationToken);
             await db.SaveChangesAsync(cancellationToken);

@@ -126,25 +126,26 @@ internal sealed partial class AlertEngine(
             await RecontextAsync(cancellationToken);
             var (handed, missed) = inbox.Take();
             _lookInDatabase |= missed;
-            var from = handed.FindIndex(m => m.Row > position);
-            while (from >= 0 && from < handed.Count)
+            var first = handed.FindIndex(m => m.Row > position);
+            if (first >= 0)
             {
-                // Rows committed before a handed-over one and not handed over themselves (at start, dropped, or stored
-                // by another node of a cluster, between two of this node's) are in the database: they come first.
-                // Where row ids merely skip, this costs one query.
-                if (handed[from].Row > _position + 1)
+                var last = handed[^1].Row;
+                if (last - position > handed.Count - first && await StoredCountAsync(position, last, cancellationToken) > handed.Count - first)
                 {
-                    while (await EvaluateStoredAsync(handed[from].Row - 1, cancellationToken))
+                    // Rows up to the last handed over that were not handed over themselves (at start, dropped, or
+                    // stored by another node of a cluster, before or between this node's) are in the database: all of
+                    // them are read from there, in commit order. Where row ids merely skip, this costs one count.
+                    while (await EvaluateStoredAsync(last, cancellationToken))
                     {
                     }
                 }
-                var run = 1;
-                while (from + run < handed.Count && run < options.Value.BatchSize && handed[from + run].Row == handed[from + run - 1].Row + 1)
+                else
                 {
-                    run++;
+                    for (var from = first; from < handed.Count; from += options.Value.BatchSize)
+                    {
+                        await EvaluateHandedOverAsync(handed.GetRange(from, Math.Min(options.Value.BatchSize, handed.Count - from)), cancellationToken);
+                    }
                 }
-                await EvaluateHandedOverAsync(handed.GetRange(from, run), cancellationToken);
-                from += run;
             }
             if (lookInDatabase || _lookInDatabase)
             {
@@ -188,6 +189,13 @@ internal sealed partial class AlertEngine(
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>How many messages are stored after <paramref name="position"/>, up to <paramref name="upTo"/>.</summary>
+    private async Task<int> StoredCountAsync(long position, long upTo, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<HubDb>().Messages.CountAsync(m => m.Id > position && m.Id <= upTo, cancellationToken);
     }
 
     /// <summary>Evaluates messages as ingest handed them over (rows after the cursor, in commit order), in one transaction.</summary>

@@ -8,7 +8,7 @@ namespace IntegrationHub.Gateway.ClosedLoop;
 /// matches contributes its unit, so a domain's lead bureau, the district's government and a profile's supervising
 /// bureau can all receive the same alert (联动). Times are Unix milliseconds (UTC).
 /// </summary>
-internal sealed class UnitRoute
+internal sealed class UnitRoute : IAuditedLine
 {
     public long Id { get; init; }
     public required string Domain { get; set; }
@@ -106,7 +106,7 @@ internal sealed class AlertUnit
 /// optionally narrowed to a district (a GB/T 2260 code covers the districts inside it) and a profile. The most specific
 /// line that matches an alert supervises it: profile before district, a district before the whole city.
 /// </summary>
-internal sealed class SupervisorLine
+internal sealed class SupervisorLine : IAuditedLine
 {
     public long Id { get; init; }
     public required string Domain { get; set; }

@@ -85,59 +85,27 @@ internal static class RoutesApi
         return TypedResults.Ok(new MatchResponse([.. units.Select(u => new MatchedUnit(u.OrganizationId, names.GetValueOrDefault(u.OrganizationId), u.Role.ToWire(), u.RouteId))]));
     }
 
-    private static async Task<Results<Created<RouteResponse>, ProblemHttpResult>> CreateAsync(RouteRequest request, HubDb db, SpecCatalog spec, TimeProvider time, HttpContext context)
-    {
-        var now = time.GetUtcNow();
-        var actor = context.Caller().ClientId;
-        var route = new UnitRoute
-        {
-            Domain = "",
-            Target = RouteTarget.Organization,
-            Role = UnitRole.Participant,
-            CreatedAt = now.ToUnixTimeMilliseconds(),
-            CreatedBy = actor,
-            UpdatedAt = now.ToUnixTimeMilliseconds(),
-            UpdatedBy = actor,
-        };
-        if (await ApplyAsync(request, route, db, spec, context) is { } problem)
-        {
-            return problem;
-        }
-        db.Routes.Add(route);
-        await db.SaveChangesAsync(context.RequestAborted);
-        db.Record(now, actor, "route.create", Target(route), request);
-        await db.SaveChangesAsync(context.RequestAborted);
-        return TypedResults.Created($"/v1/routes/{route.Id}", (await ResponsesAsync(db, [route], context.RequestAborted))[0]);
-    }
+    private static Task<Results<Created<RouteResponse>, ProblemHttpResult>> CreateAsync(RouteRequest request, HubDb db, SpecCatalog spec, TimeProvider time, HttpContext context) =>
+        AuditedLines.CreateAsync(db, time, context, "route", "/v1/routes",
+            (now, actor) => new UnitRoute
+            {
+                Domain = "",
+                Target = RouteTarget.Organization,
+                Role = UnitRole.Participant,
+                CreatedAt = now,
+                CreatedBy = actor,
+                UpdatedAt = now,
+                UpdatedBy = actor,
+            },
+            route => ApplyAsync(request, route, db, spec, context), request, route => ResponseAsync(db, route, context));
 
-    private static async Task<Results<Ok<RouteResponse>, ProblemHttpResult>> UpdateAsync(long routeId, RouteRequest request, HubDb db, SpecCatalog spec, TimeProvider time, HttpContext context)
-    {
-        if (await db.Routes.FirstOrDefaultAsync(r => r.Id == routeId, context.RequestAborted) is not { } route)
-        {
-            return NotFound(context, routeId);
-        }
-        if (await ApplyAsync(request, route, db, spec, context) is { } problem)
-        {
-            return problem;
-        }
-        var now = time.GetUtcNow();
-        (route.UpdatedAt, route.UpdatedBy) = (now.ToUnixTimeMilliseconds(), context.Caller().ClientId);
-        db.Record(now, route.UpdatedBy, "route.update", Target(route), request);
-        await db.SaveChangesAsync(context.RequestAborted);
-        return TypedResults.Ok((await ResponsesAsync(db, [route], context.RequestAborted))[0]);
-    }
+    private static Task<Results<Ok<RouteResponse>, ProblemHttpResult>> UpdateAsync(long routeId, RouteRequest request, HubDb db, SpecCatalog spec, TimeProvider time, HttpContext context) =>
+        AuditedLines.UpdateAsync(db, time, context, "route", db.Routes.Where(r => r.Id == routeId), () => NotFound(context, routeId),
+            route => ApplyAsync(request, route, db, spec, context), request, route => ResponseAsync(db, route, context));
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(long routeId, HubDb db, TimeProvider time, HttpContext context)
-    {
-        if (await db.Routes.FirstOrDefaultAsync(r => r.Id == routeId, context.RequestAborted) is not { } route)
-        {
-            return NotFound(context, routeId);
-        }
-        db.Routes.Remove(route);
-        db.Record(time.GetUtcNow(), context.Caller().ClientId, "route.delete", Target(route), new { route.Domain, route.District, route.Profile, route.OrganizationId });
-        await db.SaveChangesAsync(context.RequestAborted);
-        return TypedResults.NoContent();
-    }
+    private static Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(long routeId, HubDb db, TimeProvider time, HttpContext context) =>
+        AuditedLines.DeleteAsync(db, time, context, "route", db.Routes.Where(r => r.Id == routeId), () => NotFound(context, routeId),
+            route => new { route.Domain, route.District, route.Profile, route.OrganizationId });
 
     /// <summary>Checks a request whole, then writes it into the route; the problem when it fails.</summary>
     private static async Task<ProblemHttpResult?> ApplyAsync(RouteRequest request, UnitRoute route, HubDb db, SpecCatalog spec, HttpContext context)
@@ -221,7 +189,8 @@ internal static class RoutesApi
             DateTimeOffset.FromUnixTimeMilliseconds(r.UpdatedAt), new ActorRef(r.UpdatedBy, names.GetValueOrDefault(r.UpdatedBy))))];
     }
 
-    private static string Target(UnitRoute route) => $"route/{route.Id}";
+    private static async Task<RouteResponse> ResponseAsync(HubDb db, UnitRoute route, HttpContext context) =>
+        (await ResponsesAsync(db, [route], context.RequestAborted))[0];
 
     private static ProblemHttpResult NotFound(HttpContext context, long routeId) =>
         ProblemResults.Problem(context, ErrorCodes.RouteNotFound, $"No line {routeId} in the routing table.");

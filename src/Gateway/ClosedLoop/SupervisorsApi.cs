@@ -3,7 +3,6 @@ using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Hosting;
-using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -58,58 +57,26 @@ internal static class SupervisorsApi
         return TypedResults.Ok(await ResponsesAsync(db, lines, context.RequestAborted));
     }
 
-    private static async Task<Results<Created<SupervisorResponse>, ProblemHttpResult>> CreateAsync(SupervisorRequest request, HubDb db, SpecCatalog spec, TimeProvider time, HttpContext context)
-    {
-        var now = time.GetUtcNow();
-        var actor = context.Caller().ClientId;
-        var line = new SupervisorLine
-        {
-            Domain = "",
-            OrganizationId = "",
-            CreatedAt = now.ToUnixTimeMilliseconds(),
-            CreatedBy = actor,
-            UpdatedAt = now.ToUnixTimeMilliseconds(),
-            UpdatedBy = actor,
-        };
-        if (await ApplyAsync(request, line, db, spec, context) is { } problem)
-        {
-            return problem;
-        }
-        db.Supervisors.Add(line);
-        await db.SaveChangesAsync(context.RequestAborted);
-        db.Record(now, actor, "supervisor.create", Target(line), request);
-        await db.SaveChangesAsync(context.RequestAborted);
-        return TypedResults.Created($"/v1/supervisors/{line.Id}", (await ResponsesAsync(db, [line], context.RequestAborted))[0]);
-    }
+    private static Task<Results<Created<SupervisorResponse>, ProblemHttpResult>> CreateAsync(SupervisorRequest request, HubDb db, SpecCatalog spec, TimeProvider time, HttpContext context) =>
+        AuditedLines.CreateAsync(db, time, context, "supervisor", "/v1/supervisors",
+            (now, actor) => new SupervisorLine
+            {
+                Domain = "",
+                OrganizationId = "",
+                CreatedAt = now,
+                CreatedBy = actor,
+                UpdatedAt = now,
+                UpdatedBy = actor,
+            },
+            line => ApplyAsync(request, line, db, spec, context), request, line => ResponseAsync(db, line, context));
 
-    private static async Task<Results<Ok<SupervisorResponse>, ProblemHttpResult>> UpdateAsync(long supervisorId, SupervisorRequest request, HubDb db, SpecCatalog spec, TimeProvider time, HttpContext context)
-    {
-        if (await db.Supervisors.FirstOrDefaultAsync(s => s.Id == supervisorId, context.RequestAborted) is not { } line)
-        {
-            return NotFound(context, supervisorId);
-        }
-        if (await ApplyAsync(request, line, db, spec, context) is { } problem)
-        {
-            return problem;
-        }
-        var now = time.GetUtcNow();
-        (line.UpdatedAt, line.UpdatedBy) = (now.ToUnixTimeMilliseconds(), context.Caller().ClientId);
-        db.Record(now, line.UpdatedBy, "supervisor.update", Target(line), request);
-        await db.SaveChangesAsync(context.RequestAborted);
-        return TypedResults.Ok((await ResponsesAsync(db, [line], context.RequestAborted))[0]);
-    }
+    private static Task<Results<Ok<SupervisorResponse>, ProblemHttpResult>> UpdateAsync(long supervisorId, SupervisorRequest request, HubDb db, SpecCatalog spec, TimeProvider time, HttpContext context) =>
+        AuditedLines.UpdateAsync(db, time, context, "supervisor", db.Supervisors.Where(s => s.Id == supervisorId), () => NotFound(context, supervisorId),
+            line => ApplyAsync(request, line, db, spec, context), request, line => ResponseAsync(db, line, context));
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(long supervisorId, HubDb db, TimeProvider time, HttpContext context)
-    {
-        if (await db.Supervisors.FirstOrDefaultAsync(s => s.Id == supervisorId, context.RequestAborted) is not { } line)
-        {
-            return NotFound(context, supervisorId);
-        }
-        db.Supervisors.Remove(line);
-        db.Record(time.GetUtcNow(), context.Caller().ClientId, "supervisor.delete", Target(line), new { line.Domain, line.District, line.Profile, line.OrganizationId });
-        await db.SaveChangesAsync(context.RequestAborted);
-        return TypedResults.NoContent();
-    }
+    private static Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(long supervisorId, HubDb db, TimeProvider time, HttpContext context) =>
+        AuditedLines.DeleteAsync(db, time, context, "supervisor", db.Supervisors.Where(s => s.Id == supervisorId), () => NotFound(context, supervisorId),
+            line => new { line.Domain, line.District, line.Profile, line.OrganizationId });
 
     /// <summary>Checks a request whole, then writes it into the line; the problem when it fails.</summary>
     private static async Task<ProblemHttpResult?> ApplyAsync(SupervisorRequest request, SupervisorLine line, HubDb db, SpecCatalog spec, HttpContext context)
@@ -139,7 +106,8 @@ internal static class SupervisorsApi
             DateTimeOffset.FromUnixTimeMilliseconds(s.UpdatedAt), new ActorRef(s.UpdatedBy, names.GetValueOrDefault(s.UpdatedBy))))];
     }
 
-    private static string Target(SupervisorLine line) => $"supervisor/{line.Id}";
+    private static async Task<SupervisorResponse> ResponseAsync(HubDb db, SupervisorLine line, HttpContext context) =>
+        (await ResponsesAsync(db, [line], context.RequestAborted))[0];
 
     private static ProblemHttpResult NotFound(HttpContext context, long supervisorId) =>
         ProblemResults.Problem(context, ErrorCodes.SupervisorNotFound, $"No supervising organization's line {supervisorId}.");

@@ -227,6 +227,34 @@ internal static class ProviderStatesApi
                 await hub.EnsureAsync(adminToken, "/v1/organizations", new { id = Param("organizationId"), name = "Contract department", kind = "department" }, cancellationToken);
                 await hub.PostAsync(adminToken, "/v1/supervisors", new { domain = "heating", district = "370202", organizationId = Param("organizationId"), note = "督办: 区安委办" }, cancellationToken);
                 break;
+            case "a unit with a person":
+            case "a unit with a person on duty":
+                var dutyUnit = Param("organizationId");
+                await hub.EnsureAsync(adminToken, "/v1/organizations", new { id = dutyUnit, name = "Contract department", kind = "department" }, cancellationToken);
+                // An officer of the unit, invited, then active as if they had accepted (no browser here).
+                var officerEmail = Param("email");
+                await hub.EnsureAsync(adminToken, "/v1/users", new { email = officerEmail, name = "Qian Officer", role = "officer", organizationId = dutyUnit }, cancellationToken);
+                var staff = await hub.SendAsync(HttpMethod.Get, adminToken, $"/v1/users?organization={dutyUnit}", null, cancellationToken);
+                var officerId = staff!.AsArray().Single(p => p!["email"]!.GetValue<string>() == officerEmail)!["id"]!.GetValue<string>();
+                await context.RequestServices.GetRequiredService<HubDb>().Users.Where(u => u.Id == officerId)
+                    .ExecuteUpdateAsync(u => u.SetProperty(x => x.Status, UserStatus.Active), cancellationToken);
+                values["userId"] = officerId;
+                if (change.State == "a unit with a person on duty")
+                {
+                    // A whole day's duty from the hour before now, in Shanghai time, whatever the clock of the run; a
+                    // retried set-up finds the shift on duty already.
+                    var onDuty = await hub.SendAsync(HttpMethod.Get, adminToken, $"/v1/organizations/{dutyUnit}/duty", null, cancellationToken);
+                    var shift = onDuty!["onDuty"]!.AsArray().FirstOrDefault();
+                    if (shift is null)
+                    {
+                        var from = time.GetUtcNow().ToOffset(TimeSpan.FromHours(8)).AddHours(-1);
+                        var hour = from.ToString("HH':00'", CultureInfo.InvariantCulture);
+                        shift = await hub.PostAsync(adminToken, $"/v1/organizations/{dutyUnit}/shifts",
+                            new { userId = officerId, date = from.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), start = hour, end = hour }, cancellationToken);
+                    }
+                    values["shiftId"] = shift!["id"]!.GetValue<long>();
+                }
+                break;
             case "a department exists":
             case "a route exists":
                 await hub.EnsureAsync(adminToken, "/v1/organizations", new { id = Param("organizationId"), name = "Contract department", kind = "department" }, cancellationToken);

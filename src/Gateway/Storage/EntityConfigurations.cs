@@ -149,6 +149,8 @@ internal sealed class AlertEventConfiguration : IEntityTypeConfiguration<AlertEv
         entity.Property(e => e.State).HasConversion<string>().HasMaxLength(16);
         entity.HasOne(e => e.Alert).WithMany().HasForeignKey(e => e.AlertId).OnDelete(DeleteBehavior.Cascade);
         entity.HasIndex(e => e.CapIdentifier).IsUnique();
+        // Telemetry retention keeps the observations an alert's steps cite (TelemetryRetention).
+        entity.HasIndex(e => e.MessageRecordId);
     }
 }
 

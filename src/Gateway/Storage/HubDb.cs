@@ -9,6 +9,7 @@ using IntegrationHub.Gateway.Mqtt;
 using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Subscriptions;
 using IntegrationHub.Gateway.Telemetry;
+using IntegrationHub.Gateway.Telemetry.Aggregates;
 using IntegrationHub.Gateway.Upstreams;
 using IntegrationHub.Gateway.Users;
 using IntegrationHub.Gateway.Warnings;
@@ -31,6 +32,7 @@ public sealed class HubDb(DbContextOptions<HubDb> options) : DbContext(options)
     internal DbSet<MessageRecord> Messages => Set<MessageRecord>();
     internal DbSet<Observation> Observations => Set<Observation>();
     internal DbSet<LatestValue> LatestValues => Set<LatestValue>();
+    internal DbSet<TelemetryRollup> Rollups => Set<TelemetryRollup>();
     internal DbSet<QuarantineEntry> Quarantine => Set<QuarantineEntry>();
     internal DbSet<Alert> Alerts => Set<Alert>();
     internal DbSet<AlertEvent> AlertEvents => Set<AlertEvent>();
@@ -52,6 +54,8 @@ public sealed class HubDb(DbContextOptions<HubDb> options) : DbContext(options)
     internal DbSet<AlertUnit> AlertUnits => Set<AlertUnit>();
     internal DbSet<SupervisorLine> Supervisors => Set<SupervisorLine>();
     internal DbSet<AlertEscalation> AlertEscalations => Set<AlertEscalation>();
+    internal DbSet<DutyShift> DutyShifts => Set<DutyShift>();
+    internal DbSet<Handover> Handovers => Set<Handover>();
     internal DbSet<UpstreamSystem> UpstreamSystems => Set<UpstreamSystem>();
     internal DbSet<UpstreamRoute> UpstreamRoutes => Set<UpstreamRoute>();
     internal DbSet<UpstreamCall> UpstreamCalls => Set<UpstreamCall>();

@@ -39,8 +39,9 @@ internal sealed class SubscriptionOptions
     public TimeSpan SecretOverlap { get; set; } = TimeSpan.FromHours(24);
 
     /// <summary>
-    /// How often a delivery lane saves its cursor and delivered count at most (and once more when it stops). A crash
-    /// re-delivers what was sent since (at least once; event ids de-duplicate).
+    /// How often the delivery lanes' cursors and delivered counts are saved, every lane's in one transaction (and once
+    /// more when a subscription's delivery stops). A crash re-delivers what was sent since (at least once; event ids
+    /// de-duplicate).
     /// </summary>
     public TimeSpan CursorSaveInterval { get; set; } = TimeSpan.FromSeconds(1);
 

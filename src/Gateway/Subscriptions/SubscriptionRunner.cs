@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Events;
@@ -18,11 +19,12 @@ internal sealed class SubscriptionRunnerFactory(
     IOptions<EventOptions> events,
     DeliveryMetrics metrics,
     SubscriptionChanges changes,
+    LaneCursors cursors,
     ILogger<SubscriptionRunner> logger)
 {
     public SubscriptionRunner Start(Subscription subscription, IDeliveryChannel channel)
     {
-        var runner = new SubscriptionRunner(subscription, channel, scopes, outbox, time, options.Value, events.Value, metrics, changes, logger);
+        var runner = new SubscriptionRunner(subscription, channel, scopes, outbox, time, options.Value, events.Value, metrics, changes, cursors, logger);
         runner.Start();
         return runner;
     }
@@ -33,8 +35,8 @@ internal sealed class SubscriptionRunnerFactory(
 /// devices that the filter selects and the organization may read, and hands them to the channel in order. A failed
 /// attempt is retried with exponential backoff and jitter (or after the receiver's <c>Retry-After</c>) until it
 /// succeeds or runs out of attempts and becomes a dead letter; meanwhile the lane waits and nothing else does. The
-/// cursor is saved beside delivery, now and then and when the lane stops, so a crash re-delivers at most the last events
-/// (at least once; ids de-duplicate).
+/// cursor is saved beside delivery by <see cref="LaneCursors"/>, now and then and when the runner stops, so a crash
+/// re-delivers at most the last events (at least once; ids de-duplicate).
 /// </summary>
 internal sealed partial class SubscriptionRunner(
     Subscription subscription,
@@ -46,11 +48,13 @@ internal sealed partial class SubscriptionRunner(
     EventOptions events,
     DeliveryMetrics metrics,
     SubscriptionChanges changes,
+    LaneCursors cursors,
     ILogger<SubscriptionRunner> logger) : IAsyncDisposable
 {
     private const int ReadSize = 512;
 
     private readonly CancellationTokenSource _stop = new();
+    private readonly ConcurrentQueue<LanePosition> _stopped = new();
     private readonly Lock _rateLock = new();
     private Task _lanes = Task.CompletedTask;
     private Func<LiveRow, bool> _visible = _ => false;
@@ -62,12 +66,26 @@ internal sealed partial class SubscriptionRunner(
     public void Start() =>
         _lanes = Task.WhenAll(Enumerable.Range(0, subscription.Lanes).Select(lane => Task.Run(() => RunLaneAsync(lane, _stop.Token))));
 
-    /// <summary>Stops the lanes; each saves its cursor on the way out.</summary>
+    /// <summary>Stops the lanes and saves their cursors, all in one transaction.</summary>
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
         await _lanes;
         _stop.Dispose();
+        await SaveStoppedAsync([.. _stopped]);
+    }
+
+    /// <summary>Saves the cursors of lanes that stopped; a failure leaves them where the last save put them (at least once).</summary>
+    private async Task SaveStoppedAsync(IReadOnlyCollection<LanePosition> positions)
+    {
+        try
+        {
+            await cursors.SaveAsync(positions, wait: true);
+        }
+        catch (Exception e) when (e is DbException or InvalidOperationException)
+        {
+            SaveFailed(logger, subscription.Id, e);
+        }
     }
 
     /// <summary>Runs a lane until the subscription stops; an unexpected failure restarts it from its saved cursor after a pause.</summary>
@@ -102,14 +120,13 @@ internal sealed partial class SubscriptionRunner(
     /// <summary>
     /// Reads and delivers the lane's events until the subscription stops or its receiver is gone. The lane works through
     /// what one read returned before it reads again, and it wakes on the outbox's commit signal when it has caught up.
-    /// Its cursor is saved beside it (<see cref="KeepSavedAsync"/>), never on the way of a delivery.
+    /// Its cursor is saved beside it (<see cref="LaneCursors"/>), never on the way of a delivery.
     /// </summary>
     private async Task DeliverLaneAsync(int lane, CancellationToken cancellationToken)
     {
         var position = new LanePosition(await LoadLaneAsync(lane, cancellationToken));
         var cursor = position.State.Cursor;
-        using var stopSaving = new CancellationTokenSource();
-        var saving = KeepSavedAsync(position, stopSaving.Token);
+        cursors.Add(position);
         try
         {
             var latest = subscription.LatestThrough > cursor ? await LatestByDeviceAsync(lane, cancellationToken) : null;
@@ -165,34 +182,17 @@ internal sealed partial class SubscriptionRunner(
         }
         finally
         {
-            await stopSaving.CancelAsync();
-            await saving;
-            await SaveAsync(position);
-        }
-    }
-
-    /// <summary>Saves the lane's cursor and delivered count now and then while the lane runs, so that it never waits for the database.</summary>
-    private async Task KeepSavedAsync(LanePosition position, CancellationToken cancellationToken)
-    {
-        // Real time, not the hub's clock: this paces writes to the database, it decides nothing.
-        using var timer = new PeriodicTimer(options.CursorSaveInterval, TimeProvider.System);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(cancellationToken))
+            cursors.Remove(position);
+            if (cancellationToken.IsCancellationRequested)
             {
-                try
-                {
-                    await SaveAsync(position);
-                }
-                catch (Exception e) when (e is DbException or InvalidOperationException)
-                {
-                    // The lane delivers on; the next tick, or its stop, saves what this one could not.
-                    SaveFailed(logger, subscription.Id, position.State.Lane, e);
-                }
+                // The runner stops: it saves all its lanes together.
+                _stopped.Enqueue(position);
             }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
+            else
+            {
+                // The lane alone stops (its receiver is gone) or restarts from its saved cursor after a failure.
+                await SaveStoppedAsync([position]);
+            }
         }
     }
 
@@ -201,38 +201,6 @@ internal sealed partial class SubscriptionRunner(
         Delivered,
         DeadLettered,
         Stopped,
-    }
-
-    /// <summary>
-    /// Where a lane is and what it delivered since the last save. The lane moves it as it delivers; the database learns
-    /// of it at most every <see cref="SubscriptionOptions.CursorSaveInterval"/> and when the lane stops, so a crash
-    /// re-delivers at most the events sent since (at least once; ids de-duplicate). Writes of the lane's row take turns.
-    /// </summary>
-    private sealed class LanePosition(SubscriptionLane state)
-    {
-        private long _cursor = state.Cursor;
-        private int _delivered;
-        private long _lastSuccessAt;
-
-        public SubscriptionLane State { get; } = state;
-
-        public SemaphoreSlim Writing { get; } = new(1, 1);
-
-        /// <summary>The cursor as the database holds it, as far as this lane knows (changed only under <see cref="Writing"/>).</summary>
-        public long Saved { get; set; } = state.Cursor;
-
-        public long Cursor => Interlocked.Read(ref _cursor);
-
-        public void MoveTo(long cursor) => Interlocked.Exchange(ref _cursor, cursor);
-
-        public void Delivered(int count, long at)
-        {
-            Interlocked.Exchange(ref _lastSuccessAt, at);
-            Interlocked.Add(ref _delivered, count);
-        }
-
-        /// <summary>The deliveries not counted in the database yet, and the time of the last; they are counted by whoever takes them.</summary>
-        public (int Count, long At) TakeDelivered() => (Interlocked.Exchange(ref _delivered, 0), Interlocked.Read(ref _lastSuccessAt));
     }
 
     /// <summary>Attempts a batch until it is delivered, dead-lettered, or the subscription stops.</summary>
@@ -306,7 +274,7 @@ internal sealed partial class SubscriptionRunner(
                     await WriteAsync(async db =>
                     {
                         await db.DeadLetters.Where(d => d.Id == letter.Id).ExecuteDeleteAsync(CancellationToken.None);
-                        await RecordSuccessAsync(db, 1, now.ToUnixTimeMilliseconds());
+                        await LaneCursors.RecordSuccessAsync(db, subscription.Id, 1, now.ToUnixTimeMilliseconds());
                     });
                     break;
                 }
@@ -421,50 +389,6 @@ internal sealed partial class SubscriptionRunner(
         return latest.ToDictionary(l => l.Device, l => l.Newest);
     }
 
-    /// <summary>
-    /// Saves the lane's cursor and delivered count, when there is something to save, in one transaction. The cursor
-    /// moves only from where this lane last saved it, and only when no rewind came meanwhile: the rewind wins, and the
-    /// runner that follows it starts there.
-    /// </summary>
-    private async Task SaveAsync(LanePosition position)
-    {
-        await position.Writing.WaitAsync(CancellationToken.None);
-        try
-        {
-            var cursor = position.Cursor;
-            var (delivered, at) = position.TakeDelivered();
-            if (cursor == position.Saved && delivered == 0)
-            {
-                return;
-            }
-            var saved = position.Saved;
-            var moved = 0;
-            await WriteAsync(async db =>
-            {
-                if (cursor != saved)
-                {
-                    moved = await db.SubscriptionLanes
-                        .Where(l => l.SubscriptionId == subscription.Id && l.Lane == position.State.Lane && l.Cursor == saved && l.Rewinds == position.State.Rewinds)
-                        .ExecuteUpdateAsync(s => s.SetProperty(l => l.Cursor, cursor), CancellationToken.None);
-                }
-                if (delivered > 0)
-                {
-                    await RecordSuccessAsync(db, delivered, at);
-                }
-            });
-            position.Saved = moved == 1 ? cursor : saved;
-        }
-        finally
-        {
-            position.Writing.Release();
-        }
-    }
-
-    private async Task RecordSuccessAsync(HubDb db, int delivered, long at) =>
-        await db.Subscriptions.Where(s => s.Id == subscription.Id).ExecuteUpdateAsync(s => s
-            .SetProperty(x => x.Delivered, x => x.Delivered + delivered)
-            .SetProperty(x => x.LastSuccessAt, at), CancellationToken.None);
-
     private async Task SaveAttemptsAsync(HubDb db, int lane, SubscriptionLane state) =>
         // A rewind resets the lane's attempts: a runner it stopped must not bring its old schedule back.
         await db.SubscriptionLanes.Where(l => l.SubscriptionId == subscription.Id && l.Lane == lane && l.Rewinds == state.Rewinds).ExecuteUpdateAsync(s => s
@@ -481,7 +405,7 @@ internal sealed partial class SubscriptionRunner(
         {
             if (position?.TakeDelivered() is ( > 0, var at) taken)
             {
-                await RecordSuccessAsync(db, taken.Count, at);
+                await LaneCursors.RecordSuccessAsync(db, subscription.Id, taken.Count, at);
             }
             await RecordFailureAsync(db, now, error);
             // Unless the subscription changed meanwhile (paused, say): that change stands.
@@ -533,7 +457,7 @@ internal sealed partial class SubscriptionRunner(
                     letter.Redrive = false;
                 }
                 var row = await db.SubscriptionLanes.FirstAsync(l => l.SubscriptionId == subscription.Id && l.Lane == lane, CancellationToken.None);
-                // As in SaveAsync: a rewind that moved the lane meanwhile wins.
+                // As in LaneCursors.SaveAsync: a rewind that moved the lane meanwhile wins.
                 row.Cursor = cursor = row.Cursor == saved && row.Rewinds == state.Rewinds ? scanned : row.Cursor;
                 row.Attempts = 0;
                 row.NextAttemptAt = null;
@@ -563,8 +487,8 @@ internal sealed partial class SubscriptionRunner(
     [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "Subscription {SubscriptionId} lane {Lane}: {Count} event(s) moved to the dead letters: {Error}")]
     private static partial void DeadLettered(ILogger logger, string subscriptionId, int lane, int count, string? error);
 
-    [LoggerMessage(EventId = 6004, Level = LogLevel.Warning, Message = "Subscription {SubscriptionId} lane {Lane}: saving the cursor failed; it is saved again later")]
-    private static partial void SaveFailed(ILogger logger, string subscriptionId, int lane, Exception exception);
+    [LoggerMessage(EventId = 6006, Level = LogLevel.Warning, Message = "Subscription {SubscriptionId}: saving the cursors of stopped lanes failed; they restart from the last saved ones")]
+    private static partial void SaveFailed(ILogger logger, string subscriptionId, Exception exception);
 
     [LoggerMessage(EventId = 6003, Level = LogLevel.Error, Message = "Subscription {SubscriptionId} lane {Lane} stopped on an unexpected error; it restarts from its saved cursor after a pause")]
     private static partial void LaneFailed(ILogger logger, string subscriptionId, int lane, Exception exception);

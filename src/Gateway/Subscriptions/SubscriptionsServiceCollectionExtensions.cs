@@ -6,7 +6,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 
 internal static class SubscriptionsServiceCollectionExtensions
 {
-    /// <summary>Subscriptions: the API's helpers, the webhook channel and its guarded HTTP client, and the delivery worker.</summary>
+    /// <summary>Subscriptions: the API's helpers, the webhook channel and its guarded HTTP client, the delivery worker and the lanes' cursor saver.</summary>
     public static IServiceCollection AddHubSubscriptions(this IServiceCollection services)
     {
         services.AddOptions<SubscriptionOptions>().BindConfiguration(SubscriptionOptions.Section);
@@ -17,6 +17,7 @@ internal static class SubscriptionsServiceCollectionExtensions
         services.TryAddSingleton<OpenStreams>();
         services.TryAddSingleton<EventStreamFrames>();
         services.TryAddSingleton<SubscriptionRunnerFactory>();
+        services.TryAddSingleton<LaneCursors>();
 
         // Webhooks never follow redirects, and every connection checks the address it dials (SSRF).
         services.AddHttpClient(WebhookChannel.ClientName)
@@ -32,6 +33,7 @@ internal static class SubscriptionsServiceCollectionExtensions
             .RemoveAllLoggers();
         services.TryAddSingleton<WebhookChannel>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IDeliveryChannel, WebhookChannel>(sp => sp.GetRequiredService<WebhookChannel>()));
+        services.AddHostedService(sp => sp.GetRequiredService<LaneCursors>());
         services.AddHostedService<DeliveryWorker>();
         return services;
     }

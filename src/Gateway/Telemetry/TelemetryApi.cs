@@ -35,11 +35,14 @@ internal static class TelemetryApi
         [FromQuery(Name = "profile")] string? Profile,
         [property: Description("GB/T 2260 area code; a city or province code covers its districts.")][FromQuery(Name = "district")] string? District,
         [FromQuery(Name = "organization")] string? Organization,
-        [FromQuery(Name = "device")] string? Device,
+        [property: Description("A device id, or several separated by commas (or the parameter repeated).")][FromQuery(Name = "device")] string? Device,
         [FromQuery(Name = "metric")] string? Metric)
     {
+        /// <summary>The devices asked for (device ids have no commas): none when the filter names none.</summary>
+        public string[] Devices { get; } = Device?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
+
         public IQueryable<T> Apply<T>(IQueryable<T> rows)
-            where T : class, ITelemetryRow
+            where T : class, ISeriesRow
         {
             if (Domain is not null) { rows = rows.Where(r => r.Domain == Domain); }
             if (Profile is not null) { rows = rows.Where(r => r.ProfileId == Profile); }
@@ -49,7 +52,8 @@ internal static class TelemetryApi
                 rows = rows.Where(r => r.District.StartsWith(prefix));
             }
             if (Organization is not null) { rows = rows.Where(r => r.OrganizationId == Organization); }
-            if (Device is not null) { rows = rows.Where(r => r.DeviceId == Device); }
+            if (Devices is [var device]) { rows = rows.Where(r => r.DeviceId == device); }
+            else if (Devices.Length > 1) { var devices = Devices; rows = rows.Where(r => devices.Contains(r.DeviceId)); }
             if (Metric is not null) { rows = rows.Where(r => r.Metric == Metric); }
             return rows;
         }
@@ -101,11 +105,9 @@ internal static class TelemetryApi
             return ProblemResults.Problem(context, problem.Code, problem.Detail, [problem]);
         }
         var now = time.GetUtcNow();
-        var end = (to ?? now).ToUnixTimeMilliseconds();
-        var start = (from ?? (to ?? now) - DefaultHistory).ToUnixTimeMilliseconds();
-        if (start > end)
+        if (!TryRange(from, to, now, out var start, out var end, out var rangeProblem))
         {
-            return ProblemResults.Problem(context, ErrorCodes.InvalidParameter, "'from' must not be after 'to'.", [new Finding(ErrorCodes.InvalidParameter, "/from", "'from' must not be after 'to'.")]);
+            return rangeProblem.ParameterProblem(context);
         }
         if (!Cursors.TryDecode(cursor, 2, out var key) || (cursor is not null && (!Cursors.TryLong(key[0], out _) || !Cursors.TryLong(key[1], out _))))
         {
@@ -125,6 +127,22 @@ internal static class TelemetryApi
         return TypedResults.Ok(new Page<ObservationResponse>(page.Take(take).Select(o => ToResponse(o, spec)).ToList(), next));
     }
 
+    /// <summary>
+    /// The time range of a read, in Unix milliseconds: <paramref name="to"/> defaults to now and <paramref name="from"/>
+    /// to a day before it; false, with the finding, when it runs backwards.
+    /// </summary>
+    internal static bool TryRange(DateTimeOffset? from, DateTimeOffset? to, DateTimeOffset now, out long start, out long end, out RequestValidator problem)
+    {
+        end = (to ?? now).ToUnixTimeMilliseconds();
+        start = (from ?? (to ?? now) - DefaultHistory).ToUnixTimeMilliseconds();
+        problem = new RequestValidator();
+        if (start > end)
+        {
+            problem.Add(ErrorCodes.InvalidParameter, "/from", "'from' must not be after 'to'.");
+        }
+        return !problem.Failed;
+    }
+
     internal static ObservationResponse ToResponse<T>(T row, SpecCatalog spec)
         where T : ITelemetryRow
     {
@@ -140,12 +158,17 @@ internal static class TelemetryApi
     }
 }
 
-/// <summary>The columns observations and latest values share: what the filters read.</summary>
-internal interface ITelemetryRow : IVisibleRow
+/// <summary>What the filters read: the columns observations, latest values and rollups share.</summary>
+internal interface ISeriesRow : IVisibleRow
 {
     string DeviceId { get; }
     string ProfileId { get; }
     string Metric { get; }
+}
+
+/// <summary>The columns observations and latest values share.</summary>
+internal interface ITelemetryRow : ISeriesRow
+{
     double? Number { get; }
     string? Text { get; }
     string? Unit { get; }

@@ -49,6 +49,7 @@ public sealed class ConsumerContractTests
         ]));
         var latest = await telemetry.GetLatestAsync(new TelemetryFilter { Device = "ch4-1", Metric = "ch4" });
         var history = await telemetry.GetHistoryAsync(new TelemetryFilter { Device = "ch4-1" }, new DateTimeOffset(2026, 1, 5, 10, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 1, 5, 11, 0, 0, TimeSpan.Zero), limit: 10);
+        var aggregates = await telemetry.GetAggregatesAsync(new TelemetryFilter { Device = "ch4-1", Metric = "ch4" }, "1h", new DateTimeOffset(2026, 1, 5, 10, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 1, 5, 11, 0, 0, TimeSpan.Zero));
         var quarantine = await telemetry.GetQuarantineAsync();
         var organization = await admin.CreateOrganizationAsync(new CreateOrganizationRequest("Shinan District", "district", "370202", "pact-shinan"));
         var taken = await Assert.ThrowsAsync<IntegrationHubException>(() => admin.CreateOrganizationAsync(new CreateOrganizationRequest("Taken", "enterprise", Id: "pact-taken")));
@@ -87,6 +88,7 @@ public sealed class ConsumerContractTests
         Assert.Equal((1, "unit.unknown", "/messages/1/observations/0/unit"), (ingested.Accepted, ingested.Results[1].Code, ingested.Results[1].Pointer));
         Assert.Equal((5.0, "%{LEL}"), (latest.Items[0].Value!.Value.Number, latest.Items[0].Unit));
         Assert.Equal(new DateTimeOffset(2026, 1, 5, 10, 30, 0, TimeSpan.Zero), history.Items[0].ObservedAt);
+        Assert.Equal((new DateTimeOffset(2026, 1, 5, 10, 0, 0, TimeSpan.Zero), 1L, 5.0), (aggregates.Series[0].Points[0].Start, aggregates.Series[0].Points[0].Count, aggregates.Series[0].Points[0].Mean));
         Assert.Equal("unit.unknown", quarantine.Items[0].Errors[0].Code);
         Assert.Equal("district", organization.Kind);
         Assert.Equal("organization.exists", taken.Code);
@@ -145,7 +147,8 @@ public sealed class ConsumerContractTests
         IReadOnlyList<Route> Routes, Route Created, Route Updated, RouteMatch Match, IReadOnlyList<AlertUnit> Units, Alert Added, Alert Removed, Alert Rerouted,
         Alert UnitAcknowledged, Alert UnitResolved, IntegrationHubException UnitsOpen, IReadOnlyList<OverdueShare> Overdue,
         Alert Assigned, IReadOnlyList<Comment> Comments, Comment Commented, User Contact,
-        IReadOnlyList<Supervisor> Supervisors, Supervisor SupervisorCreated, IReadOnlyList<SupervisionStep> Chain)
+        IReadOnlyList<Supervisor> Supervisors, Supervisor SupervisorCreated, IReadOnlyList<SupervisionStep> Chain,
+        Shift ShiftCreated, DutyNow Duty, Handover HandedOver)
     {
         public void Check()
         {
@@ -173,6 +176,11 @@ public sealed class ConsumerContractTests
             var step = Assert.Single(Chain);
             Assert.Equal((1, SupervisionSteps.Lead, "acknowledge", "pact-supervision-unit"), (step.Level, step.Step, step.Missed, step.Target.OrganizationId));
             Assert.True(step.NextStepAt > step.At, "the next step follows the first");
+            // A night shift given in Shanghai time ends on the next morning.
+            Assert.Equal((new DateTimeOffset(2026, 1, 6, 20, 0, 0, BeijingTime), new DateTimeOffset(2026, 1, 7, 8, 0, 0, BeijingTime)), (ShiftCreated.StartsAt, ShiftCreated.EndsAt));
+            Assert.Equal("Qian Officer", Assert.Single(Duty.OnDuty).Person.Name);
+            Assert.Null(Duty.Next);
+            Assert.Equal((0, 0, "Hub administrator"), (HandedOver.OpenCount, HandedOver.OverdueCount, HandedOver.Outgoing.Name));
         }
     }
 
@@ -199,7 +207,10 @@ public sealed class ConsumerContractTests
             await users.SetUserContactAsync("u-0123456789abcdef", new ContactRequest("+8613800000000")),
             await loop.ListSupervisorsAsync("heating"),
             await loop.CreateSupervisorAsync(new SupervisorRequest("water", "pact-supervisor-create", "370202", Note: "督办: 区水务局")),
-            await loop.GetAlertSupervisionAsync(28));
+            await loop.GetAlertSupervisionAsync(28),
+            await loop.CreateShiftAsync("pact-shift-create", new ShiftRequest("u-0123456789abcdef", "2026-01-06", "20:00", "08:00")),
+            await loop.GetOnDutyAsync("pact-duty"),
+            await loop.HandOverAsync("pact-handover", new HandoverRequest("两处燃气报警已处置完毕，无遗留", 53)));
     }
 
     /// <summary>The maintenance and site-parameter interactions.</summary>

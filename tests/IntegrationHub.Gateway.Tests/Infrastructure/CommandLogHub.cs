@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,19 +13,28 @@ namespace IntegrationHub.Gateway.Tests.Infrastructure;
 /// </summary>
 public class CommandLogHub(Dictionary<string, string?>? settings = null) : HubFactory(null, settings ?? [])
 {
-    public ConcurrentQueue<string> Commands { get; } = new();
+    private readonly ConcurrentQueue<(string Sql, long? Transaction)> _log = new();
 
     /// <summary>How many of the noted commands contain every one of <paramref name="parts"/>.</summary>
-    public int Count(params string[] parts) => Commands.Count(sql => parts.All(part => sql.Contains(part, StringComparison.Ordinal)));
+    public int Count(params string[] parts) => _log.Count(c => Matches(c.Sql, parts));
+
+    /// <summary>In how many transactions the noted commands that contain every one of <paramref name="parts"/> ran (one each outside a transaction).</summary>
+    public int Transactions(params string[] parts) =>
+        _log.Where(c => Matches(c.Sql, parts)).Select((c, i) => c.Transaction ?? -1 - i).Distinct().Count();
+
+    private static bool Matches(string sql, string[] parts) => parts.All(part => sql.Contains(part, StringComparison.Ordinal));
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         base.ConfigureWebHost(builder);
-        builder.ConfigureServices(services => services.AddSingleton<IInterceptor>(new Log(Commands)));
+        builder.ConfigureServices(services => services.AddSingleton<IInterceptor>(new Log(_log)));
     }
 
-    private sealed class Log(ConcurrentQueue<string> commands) : DbCommandInterceptor
+    private sealed class Log(ConcurrentQueue<(string Sql, long? Transaction)> commands) : DbCommandInterceptor
     {
+        private readonly ConditionalWeakTable<DbTransaction, StrongBox<long>> _transactions = [];
+        private long _lastTransaction;
+
         public override InterceptionResult<DbDataReader> ReaderExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result) =>
             Note(command, result);
 
@@ -41,7 +51,8 @@ public class CommandLogHub(Dictionary<string, string?>? settings = null) : HubFa
 
         private T Note<T>(DbCommand command, T result)
         {
-            commands.Enqueue(command.CommandText);
+            var transaction = command.Transaction is { } t ? _transactions.GetValue(t, _ => new(Interlocked.Increment(ref _lastTransaction))).Value : (long?)null;
+            commands.Enqueue((command.CommandText, transaction));
             return result;
         }
     }

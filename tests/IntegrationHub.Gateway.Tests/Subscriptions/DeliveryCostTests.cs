@@ -11,7 +11,7 @@ namespace IntegrationHub.Gateway.Tests.Subscriptions;
 /// <summary>
 /// What delivery costs beside the delivering itself: events are stored as the UTF-8 bytes every channel sends and
 /// rendered once for everyone; a lane works through what one read of the outbox returned before it reads again; and it
-/// saves its cursor beside delivery, now and then, rather than after every batch.
+/// saves its cursor beside delivery, now and then, rather than after every batch, together with the other lanes.
 /// </summary>
 public sealed class DeliveryCostTests
 {
@@ -90,6 +90,37 @@ public sealed class DeliveryCostTests
         Assert.Equal(0, hub.Count("UPDATE \"subscription_lanes\"", "\"Cursor\""));
         // Every commit loads the newest events once, with the outbox reader's own prepared statement: no EF Core query per pulse.
         Assert.Equal(outboxQueries, hub.Count("FROM \"outbox\""));
+    }
+
+    [Fact]
+    public async Task Lanes_SaveTheirCursorsTogether_InOneTransaction()
+    {
+        const int Lanes = 4;
+        await using var hub = new CommandLogHub(Settings());
+        hub.StartServer();
+        await using var receiver = await WebhookReceiver.StartAsync();
+        // Devices numbered in turn: twice as many as lanes, so that every lane has some.
+        var devices = Enumerable.Range(1, 2 * Lanes).Select(i => $"d{i}").ToArray();
+        using var client = await hub.TenantAsync("together", devices);
+        var id = (await client.SubscribeAsync(new { name = "Lanes", channel = "webhook", url = receiver.Url, lanes = Lanes }))["id"]!.GetValue<string>();
+        foreach (var device in devices)
+        {
+            await client.SendAsync(device, $"{device}-m");
+        }
+        await receiver.WaitForDeliveriesAsync(devices.Length);
+
+        // Pausing stops the runner; the answer comes once it stopped, and so saved its lanes.
+        using var pause = await client.PostAsync(new Uri($"/v1/subscriptions/{id}/pause", UriKind.Relative), null);
+        await pause.ShouldBeAsync(System.Net.HttpStatusCode.OK);
+
+        var saved = await hub.QueryAsync(db => db.SubscriptionLanes.Where(l => l.SubscriptionId == id).Select(l => l.Cursor).ToListAsync());
+        var last = await hub.QueryAsync(db => db.Outbox.MaxAsync(e => e.Id));
+        Assert.Equal(Lanes, saved.Count(cursor => cursor > 0));
+        Assert.Contains(last, saved);
+        Assert.Equal(devices.Length, (await client.GetJsonAsync($"/v1/subscriptions/{id}"))["delivery"]!["delivered"]!.GetValue<long>());
+        // Every lane's cursor, and the count of what the lanes delivered, in one transaction: one fsync, one turn at the write lock.
+        Assert.Equal(Lanes, hub.Count("UPDATE \"subscription_lanes\"", "\"Cursor\""));
+        Assert.Equal(1, hub.Transactions("UPDATE \"subscription_lanes\"", "\"Cursor\""));
     }
 
     [Fact]

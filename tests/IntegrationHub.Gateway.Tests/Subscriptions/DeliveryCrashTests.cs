@@ -6,9 +6,9 @@ using static IntegrationHub.Gateway.Tests.Infrastructure.HubClient;
 namespace IntegrationHub.Gateway.Tests.Subscriptions;
 
 /// <summary>
-/// The hub killed while it delivers, and started again on the same data: delivery resumes from the saved cursor and
-/// every acknowledged event arrives, in device order (at least once; the ids tell repeats). Real processes and real
-/// time, with backoff in milliseconds.
+/// The hub killed while it delivers, or stopped, and started again on the same data: delivery resumes from the saved
+/// cursors and every acknowledged event arrives, in device order (at least once after a kill; the ids tell repeats).
+/// Real processes and real time, with backoff in milliseconds.
 /// </summary>
 public sealed class DeliveryCrashTests
 {
@@ -18,18 +18,7 @@ public sealed class DeliveryCrashTests
     public async Task KilledDuringDelivery_ResumesAfterRestart_AndLosesNothing()
     {
         var directory = Directory.CreateTempSubdirectory("ihub-delivery-crash-").FullName;
-        var environment = new Dictionary<string, string>
-        {
-            ["ASPNETCORE_ENVIRONMENT"] = "Development",
-            ["Hub__DataDirectory"] = Path.Combine(directory, "data"),
-            ["Bootstrap__ClientId"] = HubFactory.AdminId,
-            ["Bootstrap__ClientSecret"] = HubFactory.AdminSecret,
-            ["Subscriptions__AllowedHosts__0"] = "127.0.0.1",
-            ["Subscriptions__InitialBackoff"] = "00:00:00.020",
-            ["Subscriptions__MaxBackoff"] = "00:00:00.200",
-            ["Subscriptions__Timeout"] = "00:00:02",
-            ["Subscriptions__MaxAttempts"] = "10000",
-        };
+        var environment = HubEnvironment(directory);
         await using var receiver = await WebhookReceiver.StartAsync();
         var answered = 0;
         // Up for the first ten events, then down (connections dropped) until the hub is back.
@@ -68,4 +57,64 @@ public sealed class DeliveryCrashTests
             }
         }
     }
+
+    [Fact]
+    public async Task StoppedAndRestarted_ResumesFromTheSavedCursors_AndSkipsOrRepeatsNothing()
+    {
+        var directory = Directory.CreateTempSubdirectory("ihub-delivery-restart-").FullName;
+        var environment = HubEnvironment(directory);
+        // Twice as many devices as lanes, so that every lane has some.
+        var devices = Enumerable.Range(1, 8).Select(i => $"d{i}").ToArray();
+        await using var receiver = await WebhookReceiver.StartAsync();
+        string adapter, secret;
+
+        await using (var hub = await HubProcess.StartBuiltAsync(directory, environment))
+        {
+            using var http = new HttpClient { BaseAddress = hub.BaseAddress };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await TokenAsync(http, HubFactory.AdminId, HubFactory.AdminSecret));
+            await http.CreateOrganizationAsync("restart");
+            (adapter, secret) = await http.CreateAdapterAsync("restart", "restart-adapter", scopes: Subscribing.AllScopes);
+            foreach (var device in devices)
+            {
+                await http.RegisterDeviceAsync(adapter, device);
+            }
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await TokenAsync(http, adapter, secret));
+            await http.SubscribeAsync(new { name = "Restarts", channel = "webhook", url = receiver.Url, lanes = 4 });
+            foreach (var device in devices)
+            {
+                await http.SendAsync(device, $"{device}-before");
+            }
+            await receiver.WaitForDeliveriesAsync(devices.Length);
+            Assert.Equal(0, await hub.StopAsync(TimeSpan.FromSeconds(30)));
+        }
+
+        await using (var restarted = await HubProcess.StartBuiltAsync(directory, environment))
+        {
+            using var http = new HttpClient { BaseAddress = restarted.BaseAddress };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await TokenAsync(http, adapter, secret));
+            foreach (var device in devices)
+            {
+                await http.SendAsync(device, $"{device}-after");
+            }
+            var all = await receiver.WaitForDeliveriesAsync(2 * devices.Length);
+
+            // A stop saved every lane's cursor: nothing delivered before it comes again, and nothing after it is skipped.
+            var delivered = all.Select(x => Subscribing.MessageId(JsonNode.Parse(x.Body)!)).ToList();
+            Assert.Equal(devices.Select(d => $"{d}-before").Concat(devices.Select(d => $"{d}-after")).Order(StringComparer.Ordinal), delivered.Order(StringComparer.Ordinal));
+            Assert.All(delivered.Take(devices.Length), id => Assert.EndsWith("-before", id, StringComparison.Ordinal));
+        }
+    }
+
+    private static Dictionary<string, string> HubEnvironment(string directory) => new()
+    {
+        ["ASPNETCORE_ENVIRONMENT"] = "Development",
+        ["Hub__DataDirectory"] = Path.Combine(directory, "data"),
+        ["Bootstrap__ClientId"] = HubFactory.AdminId,
+        ["Bootstrap__ClientSecret"] = HubFactory.AdminSecret,
+        ["Subscriptions__AllowedHosts__0"] = "127.0.0.1",
+        ["Subscriptions__InitialBackoff"] = "00:00:00.020",
+        ["Subscriptions__MaxBackoff"] = "00:00:00.200",
+        ["Subscriptions__Timeout"] = "00:00:02",
+        ["Subscriptions__MaxAttempts"] = "10000",
+    };
 }

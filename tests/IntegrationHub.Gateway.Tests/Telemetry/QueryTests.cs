@@ -11,6 +11,8 @@ public sealed class QueryTests(HubFixture fixture) : IClassFixture<HubFixture>
 {
     private HubFactory Hub => fixture.Hub;
 
+    private static string Time(DateTimeOffset time) => Uri.EscapeDataString(time.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+
     private static IEnumerable<string> Devices(JsonNode page) => page["items"]!.AsArray().Select(i => i!["organizationId"]!.GetValue<string>() + "/" + i["deviceId"]!.GetValue<string>()).Distinct();
 
     [Fact]
@@ -167,6 +169,29 @@ public sealed class QueryTests(HubFixture fixture) : IClassFixture<HubFixture>
         Assert.Empty((await adapter.GetJsonAsync("/v1/telemetry/latest?district=370300"))["items"]!.AsArray());
         using var bad = await adapter.GetAsync(new Uri("/v1/telemetry/latest?district=37", UriKind.Relative));
         await bad.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "request.invalid-parameter");
+    }
+
+    [Fact]
+    public async Task Aggregates_OutOfBounds_AreProblemsWithStableCodes()
+    {
+        using var client = await Hub.TenantAsync(HubFixture.Unique("bounds"), "b1");
+        var now = Hub.Time.GetUtcNow();
+
+        async Task ProblemAsync(string query, string code)
+        {
+            using var response = await client.GetAsync(new Uri("/v1/telemetry/aggregates?" + query, UriKind.Relative), TestContext.Current.CancellationToken);
+            await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, code);
+        }
+
+        await ProblemAsync($"device=b1&metric=ch4&bucket=1m&from={Time(now.AddDays(-30))}", "query.too-many-points");
+        await ProblemAsync($"device=b1&metric=ch4&bucket=1d&from={Time(now.AddDays(-400))}", "query.range-too-long");
+        await ProblemAsync("device=b1&metric=ch4&bucket=2m", "request.invalid-parameter");
+        await ProblemAsync("device=b1&bucket=1h", "request.invalid-parameter");
+        await ProblemAsync("metric=ch4&bucket=1h", "request.invalid-parameter");
+        await ProblemAsync($"device=b1&metric=ch4&bucket=1h&from={Time(now)}&to={Time(now.AddDays(-1))}", "request.invalid-parameter");
+        // 1440 buckets of one device are within the bound; of twenty devices they are not.
+        await client.GetJsonAsync($"/v1/telemetry/aggregates?device=b1&metric=ch4&bucket=1m&from={Time(now.AddDays(-1))}&to={Time(now)}");
+        await ProblemAsync($"device={string.Join(',', Enumerable.Range(0, 20).Select(i => $"b{i}"))}&metric=ch4&bucket=1m&from={Time(now.AddDays(-1))}&to={Time(now)}", "query.too-many-points");
     }
 }
 

@@ -73,6 +73,38 @@ public sealed record Supervisor(
 /// <summary>A supervising organization's line to create or to replace.</summary>
 public sealed record SupervisorRequest(string Domain, string OrganizationId, string? District = null, string? Profile = null, string? Note = null);
 
+/// <summary>
+/// A shift of a unit's duty roster: <see cref="Person"/> is on duty from <see cref="StartsAt"/> to <see cref="EndsAt"/>;
+/// <see cref="Date"/>, <see cref="Start"/> and <see cref="End"/> are the same in local time (Asia/Shanghai), an end at
+/// or before the start being on the next day.
+/// </summary>
+public sealed record Shift(
+    long Id, string OrganizationId, Actor Person, string Date, string Start, string End, DateTimeOffset StartsAt, DateTimeOffset EndsAt, string? Note,
+    DateTimeOffset UpdatedAt, Actor UpdatedBy);
+
+/// <summary>A shift to create or to replace: a person of the unit, a local date (<c>yyyy-MM-dd</c>) and local times (<c>HH:mm</c>).</summary>
+public sealed record ShiftRequest(string UserId, string Date, string Start, string End, string? Note = null);
+
+/// <summary>Who of a unit is on duty at <see cref="At"/>, and the shift that comes next.</summary>
+public sealed record DutyNow(string OrganizationId, string OrganizationName, DateTimeOffset At, IReadOnlyList<Shift> OnDuty, Shift? Next);
+
+/// <summary>A hand-over to write: the note for the incoming officer, and the shift handed over (the caller's own when null).</summary>
+public sealed record HandoverRequest(string Note, long? ShiftId = null);
+
+/// <summary>One of the unit's alerts at a hand-over; <see cref="Missed"/> names the deadlines it had missed then.</summary>
+public sealed record HandoverAlert(
+    long AlertId, string Level, string Domain, string District, string DeviceId, string RuleTitle, string AlertState, string UnitState, Actor? Assignee,
+    DateTimeOffset? AcknowledgeBy, DateTimeOffset? ResolveBy, IReadOnlyList<string> Missed);
+
+/// <summary>
+/// A hand-over at shift change (交接班): the outgoing officer's note and the unit's alerts still being handled as they
+/// stood at <see cref="At"/>, kept as written; the incoming officer accepts it once.
+/// </summary>
+public sealed record Handover(
+    long Id, string OrganizationId, DateTimeOffset At, Actor Outgoing, long ShiftId, DateTimeOffset ShiftStartsAt, DateTimeOffset ShiftEndsAt,
+    Actor? Incoming, long? IncomingShiftId, string Note, int OpenCount, int OverdueCount, IReadOnlyList<HandoverAlert> Alerts,
+    DateTimeOffset? AcceptedAt, Actor? AcceptedBy, string? AcceptNote);
+
 /// <summary>An organization by id and name.</summary>
 public sealed record OrganizationReference(string OrganizationId, string? Name);
 

@@ -6,7 +6,7 @@ namespace IntegrationHub.Client.ClosedLoop;
 
 /// <summary>
 /// The closed loop around alerts: the routing table and the supervising organizations (reads with <c>alerts:read</c>,
-/// changes with <c>admin</c>) and each
+/// changes with <c>admin</c>), each unit's duty roster and hand-overs, and each
 /// alert's responsible units (reads with <c>alerts:read</c>, steps with <c>alerts:manage</c>). A unit's people take its
 /// own steps (a responder those of the share assigned to them); the operator routes, re-routes, adds and removes units
 /// and may act for any. Reads are retried on transient
@@ -99,4 +99,46 @@ public interface IClosedLoopApi
     /// <summary>Removes a supervising organization's line.</summary>
     [Delete("/v1/supervisors/{supervisorId}")]
     Task DeleteSupervisorAsync(long supervisorId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The unit's duty roster between two local dates (Asia/Shanghai, <c>yyyy-MM-dd</c>): today and the six days after
+    /// by default. The unit's people and the operator read it.
+    /// </summary>
+    [Get("/v1/organizations/{organizationId}/shifts")]
+    Task<IReadOnlyList<Shift>> ListShiftsAsync(string organizationId, string? from = null, [AliasAs("to")] string? until = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Who of the unit is on duty now, or at <paramref name="at"/>, and the shift that comes next.</summary>
+    [Get("/v1/organizations/{organizationId}/duty")]
+    Task<DutyNow> GetOnDutyAsync(string organizationId, [Query(Format = HubJson.QueryTimeFormat)] DateTimeOffset? at = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Puts one of the unit's people on duty (scope <c>users:manage</c>: the unit's leads and admins, or the operator).</summary>
+    [Post("/v1/organizations/{organizationId}/shifts")]
+    Task<Shift> CreateShiftAsync(string organizationId, [Body] ShiftRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Changes a shift of the unit's roster.</summary>
+    [Put("/v1/organizations/{organizationId}/shifts/{shiftId}")]
+    Task<Shift> UpdateShiftAsync(string organizationId, long shiftId, [Body] ShiftRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes a shift from the unit's roster.</summary>
+    [Delete("/v1/organizations/{organizationId}/shifts/{shiftId}")]
+    Task DeleteShiftAsync(string organizationId, long shiftId, CancellationToken cancellationToken = default);
+
+    /// <summary>The unit's hand-overs, newest first.</summary>
+    [Get("/v1/organizations/{organizationId}/handovers")]
+    Task<IReadOnlyList<Handover>> ListHandoversAsync(string organizationId, int? limit = null, CancellationToken cancellationToken = default);
+
+    /// <summary>One hand-over of the unit.</summary>
+    [Get("/v1/organizations/{organizationId}/handovers/{handoverId}")]
+    Task<Handover> GetHandoverAsync(string organizationId, long handoverId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Hands over a shift with a note (scope <c>alerts:manage</c>): the record keeps the unit's open and overdue alerts
+    /// as they stand now. Without a shift id, the caller's own shift: on duty now, or ended within the hour.
+    /// </summary>
+    [Post("/v1/organizations/{organizationId}/handovers")]
+    Task<Handover> HandOverAsync(string organizationId, [Body] HandoverRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>The incoming officer accepts a hand-over, once.</summary>
+    [Post("/v1/organizations/{organizationId}/handovers/{handoverId}/accept")]
+    Task<Handover> AcceptHandoverAsync(string organizationId, long handoverId, [Body] NoteRequest request, CancellationToken cancellationToken = default);
 }

@@ -3,8 +3,8 @@ using Refit;
 namespace IntegrationHub.Client.Telemetry;
 
 /// <summary>
-/// Telemetry in and out: <c>POST /v1/telemetry</c> (scope <c>telemetry:write</c>), the latest values and history
-/// (<c>telemetry:read</c>), and the sender's quarantine (<c>telemetry:write</c>). Ingest is retried on transient
+/// Telemetry in and out: <c>POST /v1/telemetry</c> (scope <c>telemetry:write</c>), the latest values, history and
+/// aggregates (<c>telemetry:read</c>), and the sender's quarantine (<c>telemetry:write</c>). Ingest is retried on transient
 /// failures: message ids make a re-sent batch harmless.
 /// </summary>
 public interface ITelemetryApi
@@ -32,6 +32,19 @@ public interface ITelemetryApi
         [Query(Format = HubJson.QueryTimeFormat), AliasAs("to")] DateTimeOffset? until = null,
         int? limit = null,
         string? cursor = null,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Min, max, mean and count of one metric per bucket (<c>1m</c>, <c>5m</c>, <c>1h</c> or <c>1d</c>, aligned to UTC)
+    /// for the devices <paramref name="filter"/> names (one, or several separated by commas), over whole buckets from
+    /// <paramref name="from"/> (default: a day before <paramref name="until"/>) to <paramref name="until"/> (default: now).
+    /// </summary>
+    [Get("/v1/telemetry/aggregates")]
+    Task<TelemetryAggregates> GetAggregatesAsync(
+        [Query] TelemetryFilter filter,
+        string bucket,
+        [Query(Format = HubJson.QueryTimeFormat)] DateTimeOffset? from = null,
+        [Query(Format = HubJson.QueryTimeFormat), AliasAs("to")] DateTimeOffset? until = null,
         CancellationToken cancellationToken = default);
 
     /// <summary>The sending adapter's rejected input, newest first (the operator may name another adapter).</summary>

@@ -81,6 +81,18 @@ public sealed record QuarantineEntry(
     long Id, DateTimeOffset ReceivedAt, string AdapterId, string? MessageId, string? DeviceId,
     IReadOnlyList<Finding> Errors, System.Text.Json.JsonElement? Payload, string? PayloadText, bool PayloadTruncated, byte[]? PayloadBytes = null);
 
+/// <summary>
+/// An aggregate query's answer: whole buckets from <see cref="From"/> to <see cref="To"/>, one series per device that
+/// has observations in the range.
+/// </summary>
+public sealed record TelemetryAggregates(string Metric, string Bucket, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<AggregateSeries> Series);
+
+/// <summary>One device's buckets that hold observations, in time order, in the metric's canonical <see cref="Unit"/>.</summary>
+public sealed record AggregateSeries(string OrganizationId, string DeviceId, string Profile, string? Unit, IReadOnlyList<AggregatePoint> Points);
+
+/// <summary>One bucket, from <see cref="Start"/>: how many numeric observations it holds, and their minimum, maximum and mean.</summary>
+public sealed record AggregatePoint(DateTimeOffset Start, long Count, double Min, double Max, double Mean);
+
 /// <summary>Filters of the telemetry queries; every one is optional and they combine with AND.</summary>
 public sealed record TelemetryFilter
 {
@@ -94,6 +106,7 @@ public sealed record TelemetryFilter
 
     public string? Organization { get; init; }
 
+    /// <summary>A device id, or several separated by commas.</summary>
     public string? Device { get; init; }
 
     public string? Metric { get; init; }

@@ -67,6 +67,10 @@ public static class ErrorCodes
     public const string UnitInvalidTransition = "unit.invalid-transition";
     public const string RouteNotFound = "route.not-found";
     public const string SupervisorNotFound = "supervisor.not-found";
+    public const string ShiftNotFound = "shift.not-found";
+    public const string HandoverNotFound = "handover.not-found";
+    public const string HandoverNoShift = "handover.no-shift";
+    public const string HandoverInvalidTransition = "handover.invalid-transition";
     public const string AntiforgeryFailed = "auth.antiforgery-failed";
     public const string UserNotFound = "user.not-found";
     public const string UserExists = "user.exists";
@@ -109,6 +113,8 @@ public static class ErrorCodes
     public const string CommandWebhookRefused = "command.webhook-refused";
 
     public const string InvalidCursor = "query.invalid-cursor";
+    public const string RangeTooLong = "query.range-too-long";
+    public const string TooManyPoints = "query.too-many-points";
 
     public const string CertificationNotFound = "certification.not-found";
     public const string CertificationClosed = "certification.closed";

@@ -34,6 +34,7 @@ public sealed class GettingStartedExamples(string baseUrl, string mqttHost, int 
     public static string ReadBack =>
         """
         curl -sf -H "Authorization: Bearer $TOKEN" "$HUB/v1/telemetry/latest?device=ch4-0001"
+        curl -sf -H "Authorization: Bearer $TOKEN" "$HUB/v1/telemetry/aggregates?device=ch4-0001&metric=ch4&bucket=1h"
         curl -sf -H "Authorization: Bearer $TOKEN" "$HUB/v1/quarantine"
         """;
 

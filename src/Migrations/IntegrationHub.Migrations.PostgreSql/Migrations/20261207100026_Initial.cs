@@ -366,6 +366,30 @@ namespace IntegrationHub.Migrations.PostgreSql
                 });
 
             migrationBuilder.CreateTable(
+                name: "telemetry_rollups",
+                columns: table => new
+                {
+                    Width = table.Column<long>(type: "bigint", nullable: false),
+                    DeviceKey = table.Column<long>(type: "bigint", nullable: false),
+                    Metric = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Start = table.Column<long>(type: "bigint", nullable: false),
+                    OrganizationId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    ProfileId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Domain = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    District = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Sandbox = table.Column<bool>(type: "boolean", nullable: false),
+                    DeviceId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Count = table.Column<long>(type: "bigint", nullable: false),
+                    Sum = table.Column<double>(type: "double precision", nullable: false),
+                    Min = table.Column<double>(type: "double precision", nullable: false),
+                    Max = table.Column<double>(type: "double precision", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_telemetry_rollups", x => new { x.Width, x.DeviceKey, x.Metric, x.Start, x.OrganizationId, x.ProfileId, x.Domain, x.District, x.Sandbox });
+                });
+
+            migrationBuilder.CreateTable(
                 name: "upstream_calls",
                 columns: table => new
                 {
@@ -655,6 +679,39 @@ namespace IntegrationHub.Migrations.PostgreSql
                     table.ForeignKey(
                         name: "FK_grants_organizations_GranteeOrganizationId",
                         column: x => x.GranteeOrganizationId,
+                        principalTable: "organizations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "handovers",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    OrganizationId = table.Column<string>(type: "character varying(64)", nullable: false, collation: "C"),
+                    At = table.Column<long>(type: "bigint", nullable: false),
+                    OutgoingId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    ShiftId = table.Column<long>(type: "bigint", nullable: false),
+                    ShiftStartsAt = table.Column<long>(type: "bigint", nullable: false),
+                    ShiftEndsAt = table.Column<long>(type: "bigint", nullable: false),
+                    IncomingShiftId = table.Column<long>(type: "bigint", nullable: true),
+                    IncomingId = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Note = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: false, collation: "C"),
+                    Alerts = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    OpenCount = table.Column<int>(type: "integer", nullable: false),
+                    OverdueCount = table.Column<int>(type: "integer", nullable: false),
+                    AcceptedAt = table.Column<long>(type: "bigint", nullable: true),
+                    AcceptedBy = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    AcceptNote = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true, collation: "C")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_handovers", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_handovers_organizations_OrganizationId",
+                        column: x => x.OrganizationId,
                         principalTable: "organizations",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
@@ -1032,6 +1089,39 @@ namespace IntegrationHub.Migrations.PostgreSql
                 });
 
             migrationBuilder.CreateTable(
+                name: "duty_shifts",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    OrganizationId = table.Column<string>(type: "character varying(64)", nullable: false, collation: "C"),
+                    UserId = table.Column<string>(type: "character varying(40)", nullable: false, collation: "C"),
+                    StartsAt = table.Column<long>(type: "bigint", nullable: false),
+                    EndsAt = table.Column<long>(type: "bigint", nullable: false),
+                    Note = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true, collation: "C"),
+                    CreatedAt = table.Column<long>(type: "bigint", nullable: false),
+                    CreatedBy = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    UpdatedAt = table.Column<long>(type: "bigint", nullable: false),
+                    UpdatedBy = table.Column<string>(type: "text", nullable: false, collation: "C")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_duty_shifts", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_duty_shifts_organizations_OrganizationId",
+                        column: x => x.OrganizationId,
+                        principalTable: "organizations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_duty_shifts_users_UserId",
+                        column: x => x.UserId,
+                        principalTable: "users",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "user_sessions",
                 columns: table => new
                 {
@@ -1135,6 +1225,11 @@ namespace IntegrationHub.Migrations.PostgreSql
                 table: "alert_events",
                 column: "CapIdentifier",
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_alert_events_MessageRecordId",
+                table: "alert_events",
+                column: "MessageRecordId");
 
             migrationBuilder.CreateIndex(
                 name: "IX_alert_units_AlertId_OrganizationId",
@@ -1243,9 +1338,24 @@ namespace IntegrationHub.Migrations.PostgreSql
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_duty_shifts_OrganizationId_StartsAt",
+                table: "duty_shifts",
+                columns: new[] { "OrganizationId", "StartsAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_duty_shifts_UserId_StartsAt",
+                table: "duty_shifts",
+                columns: new[] { "UserId", "StartsAt" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_grants_GranteeOrganizationId",
                 table: "grants",
                 column: "GranteeOrganizationId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_handovers_OrganizationId_At",
+                table: "handovers",
+                columns: new[] { "OrganizationId", "At" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_latest_values_OrganizationId",
@@ -1331,6 +1441,11 @@ namespace IntegrationHub.Migrations.PostgreSql
                 name: "IX_supervisors_OrganizationId",
                 table: "supervisors",
                 column: "OrganizationId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_telemetry_rollups_Width_Start",
+                table: "telemetry_rollups",
+                columns: new[] { "Width", "Start" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_upstream_calls_SystemId_Id",
@@ -1433,7 +1548,13 @@ namespace IntegrationHub.Migrations.PostgreSql
                 name: "devices");
 
             migrationBuilder.DropTable(
+                name: "duty_shifts");
+
+            migrationBuilder.DropTable(
                 name: "grants");
+
+            migrationBuilder.DropTable(
+                name: "handovers");
 
             migrationBuilder.DropTable(
                 name: "latest_values");
@@ -1467,6 +1588,9 @@ namespace IntegrationHub.Migrations.PostgreSql
 
             migrationBuilder.DropTable(
                 name: "supervisors");
+
+            migrationBuilder.DropTable(
+                name: "telemetry_rollups");
 
             migrationBuilder.DropTable(
                 name: "upstream_calls");

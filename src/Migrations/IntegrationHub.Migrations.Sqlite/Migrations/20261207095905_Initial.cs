@@ -365,6 +365,30 @@ namespace IntegrationHub.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "telemetry_rollups",
+                columns: table => new
+                {
+                    Width = table.Column<long>(type: "INTEGER", nullable: false),
+                    DeviceKey = table.Column<long>(type: "INTEGER", nullable: false),
+                    Metric = table.Column<string>(type: "TEXT", nullable: false),
+                    Start = table.Column<long>(type: "INTEGER", nullable: false),
+                    OrganizationId = table.Column<string>(type: "TEXT", nullable: false),
+                    ProfileId = table.Column<string>(type: "TEXT", nullable: false),
+                    Domain = table.Column<string>(type: "TEXT", nullable: false),
+                    District = table.Column<string>(type: "TEXT", nullable: false),
+                    Sandbox = table.Column<bool>(type: "INTEGER", nullable: false),
+                    DeviceId = table.Column<string>(type: "TEXT", nullable: false),
+                    Count = table.Column<long>(type: "INTEGER", nullable: false),
+                    Sum = table.Column<double>(type: "REAL", nullable: false),
+                    Min = table.Column<double>(type: "REAL", nullable: false),
+                    Max = table.Column<double>(type: "REAL", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_telemetry_rollups", x => new { x.Width, x.DeviceKey, x.Metric, x.Start, x.OrganizationId, x.ProfileId, x.Domain, x.District, x.Sandbox });
+                });
+
+            migrationBuilder.CreateTable(
                 name: "upstream_calls",
                 columns: table => new
                 {
@@ -654,6 +678,39 @@ namespace IntegrationHub.Migrations.Sqlite
                     table.ForeignKey(
                         name: "FK_grants_organizations_GranteeOrganizationId",
                         column: x => x.GranteeOrganizationId,
+                        principalTable: "organizations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "handovers",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    OrganizationId = table.Column<string>(type: "TEXT", nullable: false),
+                    At = table.Column<long>(type: "INTEGER", nullable: false),
+                    OutgoingId = table.Column<string>(type: "TEXT", nullable: false),
+                    ShiftId = table.Column<long>(type: "INTEGER", nullable: false),
+                    ShiftStartsAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ShiftEndsAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    IncomingShiftId = table.Column<long>(type: "INTEGER", nullable: true),
+                    IncomingId = table.Column<string>(type: "TEXT", nullable: true),
+                    Note = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: false),
+                    Alerts = table.Column<string>(type: "TEXT", nullable: false),
+                    OpenCount = table.Column<int>(type: "INTEGER", nullable: false),
+                    OverdueCount = table.Column<int>(type: "INTEGER", nullable: false),
+                    AcceptedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    AcceptedBy = table.Column<string>(type: "TEXT", nullable: true),
+                    AcceptNote = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_handovers", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_handovers_organizations_OrganizationId",
+                        column: x => x.OrganizationId,
                         principalTable: "organizations",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
@@ -1031,6 +1088,39 @@ namespace IntegrationHub.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "duty_shifts",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    OrganizationId = table.Column<string>(type: "TEXT", nullable: false),
+                    UserId = table.Column<string>(type: "TEXT", nullable: false),
+                    StartsAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    EndsAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Note = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", nullable: false),
+                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    UpdatedBy = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_duty_shifts", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_duty_shifts_organizations_OrganizationId",
+                        column: x => x.OrganizationId,
+                        principalTable: "organizations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_duty_shifts_users_UserId",
+                        column: x => x.UserId,
+                        principalTable: "users",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "user_sessions",
                 columns: table => new
                 {
@@ -1134,6 +1224,11 @@ namespace IntegrationHub.Migrations.Sqlite
                 table: "alert_events",
                 column: "CapIdentifier",
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_alert_events_MessageRecordId",
+                table: "alert_events",
+                column: "MessageRecordId");
 
             migrationBuilder.CreateIndex(
                 name: "IX_alert_units_AlertId_OrganizationId",
@@ -1242,9 +1337,24 @@ namespace IntegrationHub.Migrations.Sqlite
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_duty_shifts_OrganizationId_StartsAt",
+                table: "duty_shifts",
+                columns: new[] { "OrganizationId", "StartsAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_duty_shifts_UserId_StartsAt",
+                table: "duty_shifts",
+                columns: new[] { "UserId", "StartsAt" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_grants_GranteeOrganizationId",
                 table: "grants",
                 column: "GranteeOrganizationId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_handovers_OrganizationId_At",
+                table: "handovers",
+                columns: new[] { "OrganizationId", "At" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_latest_values_OrganizationId",
@@ -1318,6 +1428,11 @@ namespace IntegrationHub.Migrations.Sqlite
                 name: "IX_supervisors_OrganizationId",
                 table: "supervisors",
                 column: "OrganizationId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_telemetry_rollups_Width_Start",
+                table: "telemetry_rollups",
+                columns: new[] { "Width", "Start" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_upstream_calls_SystemId_Id",
@@ -1420,7 +1535,13 @@ namespace IntegrationHub.Migrations.Sqlite
                 name: "devices");
 
             migrationBuilder.DropTable(
+                name: "duty_shifts");
+
+            migrationBuilder.DropTable(
                 name: "grants");
+
+            migrationBuilder.DropTable(
+                name: "handovers");
 
             migrationBuilder.DropTable(
                 name: "latest_values");
@@ -1454,6 +1575,9 @@ namespace IntegrationHub.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "supervisors");
+
+            migrationBuilder.DropTable(
+                name: "telemetry_rollups");
 
             migrationBuilder.DropTable(
                 name: "upstream_calls");

@@ -12,7 +12,7 @@ namespace IntegrationHub.Bench.Micro;
 /// <summary>
 /// What a rule's context from agencies' warnings adds per sample (rules.md §5b): the drainage well-level rule, 100 wells
 /// in turn, judged against its own levels beside the same rule with a red rainstorm covering every well, looked up in
-/// <see cref="WarningContexts"/> as the engine does (worked out once from a real store, not per sample) and judged
+/// <see cref="WarningContexts"/>' snapshot at the sample's time as the engine does (worked out once from a real store, not per sample) and judged
 /// against the entry's levels.
 /// </summary>
 public class ContextRuleBenchmarks
@@ -20,7 +20,8 @@ public class ContextRuleBenchmarks
     private const int Wells = 100;
 
     private InProcessStore? _store;
-    private WarningContexts _contexts = null!;
+    private ContextSnapshot _contexts = null!;
+    private long _start;
     private RuleDefinition _rule = null!;
     private IRuleKind _kind = null!;
     private RuleMemory[] _memories = [];
@@ -40,7 +41,7 @@ public class ContextRuleBenchmarks
         _kind = RuleKinds.Default.For(_rule);
         _parameters = profile.Parameters(new Dictionary<string, double> { ["wellDepth"] = 2 });
         _memories = [.. Enumerable.Range(0, Wells).Select(_ => new RuleMemory())];
-        _contexts = _store.Services.GetRequiredService<WarningContexts>();
+        var contexts = _store.Services.GetRequiredService<WarningContexts>();
         await using var scope = _store.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<HubDb>();
         var now = DateTimeOffset.UtcNow;
@@ -61,7 +62,9 @@ public class ContextRuleBenchmarks
         }
         await db.SaveChangesAsync();
         _keys = [.. wells.Select(w => w.Key)];
-        await _contexts.RefreshAsync(db, now.ToUnixTimeMilliseconds(), CancellationToken.None);
+        _start = now.ToUnixTimeMilliseconds();
+        contexts.Apply(await contexts.RefreshAsync(db, _start, term: 1, CancellationToken.None));
+        _contexts = contexts.Current;
         _next = 0;
     }
 
@@ -80,8 +83,8 @@ public class ContextRuleBenchmarks
         var i = _next++;
         var round = i / Wells;
         // Readings that wander across both sets of levels (0 … 2.1 m).
-        var sample = new Sample(round * 60_000L, i % 211 / 100.0, null);
-        var context = _rule.Context.Count > 0 ? _contexts.For(_keys[i % Wells], _rule.Id) : null;
+        var sample = new Sample(_start + (round * 60_000L), i % 211 / 100.0, null);
+        var context = _rule.Context.Count > 0 ? _contexts.For(_keys[i % Wells], _rule.Id, sample.At) : null;
         var scope = new RuleScope(_parameters, ClearSuppressed: false, Context: context?.Entry.Levels);
         return _kind.Evaluate(_rule, _memories[i % Wells], sample, scope) is null ? 0 : 1;
     }

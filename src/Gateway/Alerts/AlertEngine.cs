@@ -183,7 +183,7 @@ internal sealed partial class AlertEngine(
             var db = scope.ServiceProvider.GetRequiredService<HubDb>();
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
             var book = scope.ServiceProvider.GetRequiredService<AlertBook>();
-            await CommitAsync(db, book, () => new AlertSweep(db, spec, _kinds, _memories, closures, contexts, book, options.Value, scope.ServiceProvider.GetRequiredService<Supervision>()).RunAsync(now, cancellationToken), cancellationToken);
+            await CommitAsync(db, book, () => new AlertSweep(db, spec, _kinds, _memories, closures, contexts.Current, book, options.Value, scope.ServiceProvider.GetRequiredService<Supervision>()).RunAsync(now, cancellationToken), cancellationToken);
         }
         finally
         {
@@ -228,7 +228,7 @@ internal sealed partial class AlertEngine(
         var through = messages[^1].Id;
         await CommitAsync(db, book, async () =>
         {
-            var runner = await RuleRunner.LoadAsync(db, _kinds, _memories, closures, contexts, devices.Keys, now, cancellationToken);
+            var runner = await RuleRunner.LoadAsync(db, _kinds, _memories, closures, contexts.Current, devices.Keys, now, cancellationToken);
             BatchEvaluation.Run(runner, devices, messages);
             await runner.ApplyAsync(db, book, cancellationToken);
             MoveCursor(db, through);
@@ -238,49 +238,48 @@ internal sealed partial class AlertEngine(
     }
 
     /// <summary>
-    /// When warnings or devices changed, or a warning began or stopped holding, works the devices' contexts out again and
-    /// records the change on the open alerts of the rules it affects, in one transaction (RULE-015).
+    /// When warnings or devices changed, a warning began or stopped holding, or this node took the lead, works the
+    /// devices' contexts out again and records the change on the open alerts of the rules it affects, in one
+    /// transaction; the new contexts become the ones judged against only once that committed (RULE-015).
     /// </summary>
     private async Task RecontextAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        if (!contexts.Stale(now))
+        if (!contexts.Stale(now, _term))
         {
             return;
         }
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<HubDb>();
-        var changed = await contexts.RefreshAsync(db, now, cancellationToken);
-        if (changed.Count == 0)
+        var refresh = await contexts.RefreshAsync(db, now, _term, cancellationToken);
+        if (refresh.Changed.Count > 0)
         {
-            return;
-        }
-        try
-        {
-            var devices = await DeviceEntry.LoadAsync(db, spec, changed, cancellationToken);
-            var book = scope.ServiceProvider.GetRequiredService<AlertBook>();
-            await CommitAsync(db, book, async () =>
-        {
-            var runner = await RuleRunner.LoadAsync(db, _kinds, _memories, closures, contexts, devices.Keys, now, cancellationToken);
-            foreach (var entry in devices.Values)
+            try
             {
-                foreach (var rule in entry.Rules.Observed)
+                var devices = await DeviceEntry.LoadAsync(db, spec, refresh.Changed, cancellationToken);
+                var book = scope.ServiceProvider.GetRequiredService<AlertBook>();
+                await CommitAsync(db, book, async () =>
                 {
-                    if (rule.Context.Count > 0)
+                    var runner = await RuleRunner.LoadAsync(db, _kinds, _memories, closures, refresh.Snapshot, devices.Keys, now, cancellationToken);
+                    foreach (var entry in devices.Values)
                     {
-                        runner.Recontext(entry, rule);
+                        foreach (var rule in entry.Rules.Observed.Where(r => r.Context.Count > 0))
+                        {
+                            runner.Recontext(entry, rule);
+                        }
                     }
-                }
+                    await runner.ApplyAsync(db, book, cancellationToken);
+                }, cancellationToken);
             }
-            await runner.ApplyAsync(db, book, cancellationToken);
-        }, cancellationToken);
+            catch
+            {
+                // Nothing of it committed, and the memories it changed are the engine's to forget (its failure path):
+                // the contexts stay as they were, and the next pass works them out again.
+                contexts.Failed();
+                throw;
+            }
         }
-        catch
-        {
-            // Nothing of it committed: the next pass works the contexts out again and records them then.
-            contexts.ForgetAll();
-            throw;
-        }
+        contexts.Apply(refresh);
     }
 
     /// <summary>The committed cursor: how far the engine got before this process started.</summary>

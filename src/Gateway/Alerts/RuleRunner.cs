@@ -91,13 +91,13 @@ internal sealed class RuleRunner
 
     private readonly RuleKinds _kinds;
     private readonly RuleMemories _memories;
-    private readonly WarningContexts _contexts;
+    private readonly ContextSnapshot _contexts;
     private readonly long _now;
     private readonly Dictionary<long, MaintenanceWindow[]> _maintenance;
     private readonly List<Cause> _causes = [];
     private readonly List<LevelChange> _changes = [];
 
-    private RuleRunner(RuleKinds kinds, RuleMemories memories, WarningContexts contexts, long now, List<MaintenanceWindow> maintenance)
+    private RuleRunner(RuleKinds kinds, RuleMemories memories, ContextSnapshot contexts, long now, List<MaintenanceWindow> maintenance)
     {
         (_kinds, _memories, _contexts, _now) = (kinds, memories, contexts, now);
         _maintenance = maintenance.GroupBy(m => m.DeviceKey).ToDictionary(g => g.Key, g => g.ToArray());
@@ -111,7 +111,7 @@ internal sealed class RuleRunner
         ContextData? Context = null, bool ContextOnly = false);
 
     public static async Task<RuleRunner> LoadAsync(
-        HubDb db, RuleKinds kinds, RuleMemories memories, AlertClosures closures, WarningContexts contexts, IReadOnlyCollection<long> deviceKeys, long now, CancellationToken cancellationToken)
+        HubDb db, RuleKinds kinds, RuleMemories memories, AlertClosures closures, ContextSnapshot contexts, IReadOnlyCollection<long> deviceKeys, long now, CancellationToken cancellationToken)
     {
         var loaded = await memories.LoadAsync(db, deviceKeys, cancellationToken);
         // In a cluster another node may have served a close: the database says which levels lost their alert.
@@ -199,11 +199,12 @@ internal sealed class RuleRunner
         }
         memory.LastAt = sample.At;
         var before = memory.Level;
-        // RULE-015: the levels of the context entry in force, worked out when warnings changed (a look-up, not a scan).
-        var context = rule.Context.Count > 0 ? _contexts.For(deviceKey, rule.Id) : null;
+        // RULE-015: the levels of the context entry in force at the sample's own time, so that a late or backlogged
+        // observation meets the warnings that held when it was made (a look-up in what warnings' changes worked out).
+        var context = rule.Context.Count > 0 ? _contexts.For(deviceKey, rule.Id, sample.At) : null;
         if (rule.Context.Count > 0)
         {
-            NoteContext(entry, rule, memory, context);
+            NoteContext(entry, rule, memory, context, sample.At);
         }
         // activeDuring (RULE-002): outside its daily window a rule meets nothing and every clear line is passed.
         _causes.Clear();
@@ -213,6 +214,11 @@ internal sealed class RuleRunner
         {
             _changes.Add(new LevelChange(entry, rule, before, after, trigger, Describe(entry.Profile, rule, _causes), ContextData.Of(context)));
         }
+        // A late sample judged under an entry that no longer holds (or before one began) leaves the alert saying what holds now.
+        if (rule.Context.Count > 0)
+        {
+            NoteContext(entry, rule, memory, _contexts.For(deviceKey, rule.Id, _now), _now);
+        }
     }
 
     /// <summary>
@@ -221,17 +227,25 @@ internal sealed class RuleRunner
     /// </summary>
     public void Recontext(DeviceEntry entry, RuleDefinition rule)
     {
-        if (_memories.Peek(entry.Device.Key, rule.Id) is not { } known || known.Context == _contexts.For(entry.Device.Key, rule.Id)?.Key)
+        var context = _contexts.For(entry.Device.Key, rule.Id, _now);
+        if (_memories.Peek(entry.Device.Key, rule.Id) is not { } known || known.Context == context?.Key || known.ContextAt > _now)
         {
             return;
         }
-        NoteContext(entry, rule, _memories.Change(entry.Device.Key, rule.Id), _contexts.For(entry.Device.Key, rule.Id));
+        NoteContext(entry, rule, _memories.Change(entry.Device.Key, rule.Id), context, _now);
     }
 
     // A change of context is recorded on the rule's open alert (its memory holds a level); the level itself moves only
-    // with the next sample, judged against the new levels with the usual runs, hysteresis and hold (rules.md §5b).
-    private void NoteContext(DeviceEntry entry, RuleDefinition rule, RuleMemory memory, ContextInForce? context)
+    // with the next sample, judged against the new levels with the usual runs, hysteresis and hold (rules.md §5b). The
+    // alert follows the hub's timeline: a sample older than the last change recorded is judged against the entry of its
+    // own time, and its level change says which, but it does not turn the alert's context back.
+    private void NoteContext(DeviceEntry entry, RuleDefinition rule, RuleMemory memory, ContextInForce? context, long at)
     {
+        if (at < memory.ContextAt)
+        {
+            return;
+        }
+        memory.ContextAt = at;
         if (memory.Context == context?.Key)
         {
             return;
@@ -479,7 +493,7 @@ internal static class BatchEvaluation
 /// alerts that missed a lifecycle deadline escalate; unacknowledged alerts are re-notified at their level's interval.
 /// </summary>
 internal sealed class AlertSweep(
-    HubDb db, SpecCatalog spec, RuleKinds kinds, RuleMemories memories, AlertClosures closures, WarningContexts contexts, AlertBook book, AlertOptions options, Supervision supervision)
+    HubDb db, SpecCatalog spec, RuleKinds kinds, RuleMemories memories, AlertClosures closures, ContextSnapshot contexts, AlertBook book, AlertOptions options, Supervision supervision)
 {
     public async Task RunAsync(long now, CancellationToken cancellationToken)
     {

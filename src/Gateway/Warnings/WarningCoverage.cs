@@ -13,18 +13,20 @@ namespace IntegrationHub.Gateway.Warnings;
 /// areas it covers. Read from the stored warning's JSON projection, which keeps every <c>area</c> as sent.
 /// </summary>
 internal sealed record CoveringWarning(
-    long Id, string Sender, string Identifier, string Event, WarningType Type, AlertLevel Level, long Sent, long Effective, long? Expires, IReadOnlyList<CoveredArea> Areas)
+    long Id, string Sender, string Identifier, string Event, WarningType Type, AlertLevel Level, long Sent, long Effective, long? Expires, long? Until,
+    IReadOnlyList<CoveredArea> Areas)
 {
     /// <summary>
-    /// Whether the warning covers a device: an area with a polygon or circle covers the devices whose registered location
-    /// one of its shapes contains; an area without shapes covers the devices whose district one of its GB/T 2260
-    /// geocodes contains by prefix (370200 contains 370212). A warning covers what any of its areas covers.
+    /// Whether the warning covers a device: an area covers the devices whose district one of its GB/T 2260 geocodes
+    /// contains by prefix (370200 contains 370212) and, when it has polygons or circles, whose registered location one
+    /// of them contains: shapes narrow an area inside its geocodes, they never reach past them (the geocodes are what
+    /// the hub checked against the agency's area). A warning covers what any of its areas covers.
     /// </summary>
     public bool Covers(string district, double lon, double lat)
     {
         foreach (var area in Areas)
         {
-            if (area.Polygons.Length > 0 || area.Circles.Length > 0 ? area.Contains(lon, lat) : area.Contains(district))
+            if (area.Contains(district) && ((area.Polygons.Length == 0 && area.Circles.Length == 0) || area.Contains(lon, lat)))
             {
                 return true;
             }
@@ -33,53 +35,56 @@ internal sealed record CoveringWarning(
     }
 
     /// <summary>
-    /// The warning if rules take it for context: actual, from a certified agency, of a known type and a colour, not
-    /// cancelled or replaced; null otherwise. Whether it holds yet or still is <see cref="HoldsAt"/>'s to say.
+    /// Whether the warning changes how a device of <paramref name="domain"/> at that place is watched: its type affects
+    /// the domain (cap/warning-types.json) and it covers the device. The one test of both the engine and the context API.
+    /// </summary>
+    public bool Affects(string domain, string district, double lon, double lat) =>
+        Type.Domains.Contains(domain, StringComparer.Ordinal) && Covers(district, lon, lat);
+
+    /// <summary>
+    /// The warning if rules take it for context: actual, from a certified agency, of a known type and a colour, not a
+    /// Cancel; null otherwise. When it holds (from its effective time until it expired or a later message of the same
+    /// warning replaced or cancelled it) is <see cref="HoldsAt"/>'s to say.
     /// </summary>
     public static CoveringWarning? Of(Warning warning, WarningTypeCatalog types)
     {
-        if (warning.Status != "Actual" || warning.Sandbox || warning.MsgType == "Cancel" || warning.Superseded
+        if (warning.Status != "Actual" || warning.Sandbox || warning.MsgType == "Cancel"
             || warning.Level is not { } level || types.OfEvent(warning.Event) is not { } type)
         {
             return null;
         }
         var projection = JsonNode.Parse(warning.Projection)!.AsObject();
         var infos = projection["info"]!.AsArray().Select(i => i!.AsObject()).ToList();
-        // CAP `effective` defaults to `sent`: the warning holds from the moment it is issued unless it says later.
-        var effective = infos.Select(i => (string?)i["effective"]).Where(e => e is not null).Select(e => Time(e!)).DefaultIfEmpty(warning.Sent).Min();
+        // The warning holds while any of its infos does: from the earliest info's `effective` (CAP: an info without one
+        // is effective when sent; a warning is issued to prepare before its hazard's onset) to the latest `expires`.
+        var effective = infos.Select(i => (string?)i["effective"] is { } e ? Time(e) : warning.Sent).DefaultIfEmpty(warning.Sent).Min();
         var areas = infos.SelectMany(i => i["area"]?.AsArray() ?? []).Select(a => CoveredArea.Of(a!.AsObject())).ToList();
-        return new CoveringWarning(warning.Id, warning.Sender, warning.Identifier, warning.Event, type, level, warning.Sent, effective, warning.Expires, areas);
+        return new CoveringWarning(warning.Id, warning.Sender, warning.Identifier, warning.Event, type, level, warning.Sent, effective, warning.Expires, warning.Until, areas);
     }
 
-    /// <summary>Whether the warning holds at <paramref name="now"/>: from its effective time until it expires.</summary>
-    public bool HoldsAt(long now) => Effective <= now && (Expires is null || Expires > now);
+    /// <summary>Whether the warning holds at <paramref name="at"/> (Unix ms): from its effective time until it expired, was replaced or was cancelled.</summary>
+    public bool HoldsAt(long at) => Effective <= at && (Until is null || Until > at);
 
     /// <summary>
-    /// The warnings rules may take for context at <paramref name="now"/>, highest colour first, then latest sent, and the
-    /// next moment one of them starts or stops holding (long.MaxValue when none will).
+    /// The warnings rules may take for context that hold at some moment from <paramref name="from"/> on, highest colour
+    /// first, then latest sent: a late observation is judged against those that held at its own time.
     /// </summary>
-    public static async Task<(List<CoveringWarning> InForce, long Next)> LoadAsync(HubDb db, WarningTypeCatalog types, long now, CancellationToken cancellationToken)
+    public static async Task<List<CoveringWarning>> LoadAsync(HubDb db, WarningTypeCatalog types, long from, CancellationToken cancellationToken)
     {
         var rows = await db.Warnings.AsNoTracking()
-            .Where(w => w.Status == "Actual" && !w.Sandbox && !w.Superseded && w.MsgType != "Cancel" && (w.Expires == null || w.Expires > now))
+            .Where(w => w.Status == "Actual" && !w.Sandbox && w.MsgType != "Cancel" && (w.Until == null || w.Until > from))
             .ToListAsync(cancellationToken);
-        var candidates = rows.Select(w => Of(w, types)).OfType<CoveringWarning>().ToList();
-        var next = long.MaxValue;
-        foreach (var w in candidates)
-        {
-            next = Math.Min(next, w.Effective > now ? w.Effective : w.Expires ?? long.MaxValue);
-        }
-        var inForce = candidates.Where(w => w.HoldsAt(now)).OrderByDescending(w => w.Level).ThenByDescending(w => w.Sent).ThenByDescending(w => w.Id).ToList();
-        return (inForce, next);
+        return [.. rows.Select(w => Of(w, types)).OfType<CoveringWarning>().OrderByDescending(w => w.Level).ThenByDescending(w => w.Sent).ThenByDescending(w => w.Id)];
     }
 
     /// <summary>
-    /// The context entry in force for a rule, given the warnings that cover the device in the order
-    /// <see cref="LoadAsync"/> gives them: the warning of the highest colour that some entry takes wins, and of that
-    /// warning's entries the one listed first; null when no entry holds.
+    /// A rule's context entries that the warnings covering a device may put in force, in the order they win (rules.md
+    /// §5b): the warning of the highest colour (then the latest sent) first, and of one warning's entries the one listed
+    /// first. The entry in force at an instant is the first whose warning holds then (<see cref="ContextSnapshot.For"/>).
     /// </summary>
-    public static ContextInForce? Choose(RuleDefinition rule, IReadOnlyList<CoveringWarning> covering)
+    public static ContextInForce[] Candidates(RuleDefinition rule, IReadOnlyList<CoveringWarning> covering)
     {
+        var candidates = new List<ContextInForce>();
         foreach (var warning in covering)
         {
             for (var i = 0; i < rule.Context.Count; i++)
@@ -87,8 +92,21 @@ internal sealed record CoveringWarning(
                 var entry = rule.Context[i];
                 if (entry.Warning == warning.Type.Id && warning.Level >= entry.AtLeast)
                 {
-                    return new ContextInForce(i, entry, warning);
+                    candidates.Add(new ContextInForce(i, entry, warning));
                 }
+            }
+        }
+        return [.. candidates];
+    }
+
+    /// <summary>The entry in force at <paramref name="at"/> among a rule's candidates: the first whose warning holds then; null when none does.</summary>
+    public static ContextInForce? At(ContextInForce[] candidates, long at)
+    {
+        foreach (var candidate in candidates)
+        {
+            if (candidate.Warning.HoldsAt(at))
+            {
+                return candidate;
             }
         }
         return null;

@@ -51,6 +51,9 @@ internal sealed class RuleMemory
     /// </summary>
     public string? Context { get; set; }
 
+    /// <summary>The hub time or observation time (Unix ms) at which <see cref="Context"/> was last noted: older samples do not turn it back.</summary>
+    public long ContextAt { get; set; } = long.MinValue;
+
     /// <summary>A quality rule's first evaluated sample since the memory started (or restarted): whether history covers the window.</summary>
     public long? FirstAt { get; set; }
 

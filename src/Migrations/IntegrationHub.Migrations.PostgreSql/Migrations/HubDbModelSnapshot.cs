@@ -2374,7 +2374,12 @@ namespace IntegrationHub.Migrations.PostgreSql
                         .HasColumnType("character varying(256)")
                         .UseCollation("C");
 
+                    b.Property<long?>("Until")
+                        .HasColumnType("bigint");
+
                     b.HasKey("Id");
+
+                    b.HasIndex("Until");
 
                     b.HasIndex("Sender", "Identifier")
                         .IsUnique();

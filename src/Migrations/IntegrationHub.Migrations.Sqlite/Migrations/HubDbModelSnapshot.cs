@@ -2081,7 +2081,12 @@ namespace IntegrationHub.Migrations.Sqlite
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("Until")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
+
+                    b.HasIndex("Until");
 
                     b.HasIndex("Sender", "Identifier")
                         .IsUnique();

@@ -25,6 +25,24 @@ public sealed class SpecBrowserTests : PortalHub
     }
 
     [Fact]
+    public async Task SpecBrowser_ShowsARulesContextLevels_InBothLanguages()
+    {
+        var (page, errors) = await Browser.OpenAsync(Hub.BaseAddress);
+
+        await page.GotoAsync("/docs/profiles/drainage.manhole-level-gas?lang=en");
+        var entry = page.Locator("#rule-water-level-context-rainstorm-orange");
+        await Assertions.Expect(entry).ToContainTextAsync("While an agency's rainstorm warning of Orange or higher covers the device");
+        var table = page.Locator("table", new() { Has = page.Locator("caption", new() { HasText = "Levels of rule water-level under a rainstorm warning of Orange or higher" }) });
+        await Assertions.Expect(table.Locator("tr.row-red")).ToContainTextAsync("0.85");
+        await Assertions.Expect(table.Locator("tr.row-blue")).ToContainTextAsync("0.3");
+
+        await page.GotoAsync("/docs/profiles/drainage.manhole-level-gas?lang=zh-CN");
+        await Assertions.Expect(page.Locator("#rule-water-level-context-rainstorm-orange")).ToContainTextAsync("预警覆盖设备期间");
+        await Assertions.Expect(page.Locator("caption", new() { HasText = "预警下规则 water-level 的分级" })).ToHaveCountAsync(1);
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+    }
+
+    [Fact]
     public async Task SwaggerUi_TryingOutTelemetry_StartsFromTheSpecsExampleBatch()
     {
         var (page, errors) = await Browser.OpenAsync(Hub.BaseAddress);

@@ -9,6 +9,7 @@ using IntegrationHub.Gateway.Hosting;
 using IntegrationHub.Gateway.ClosedLoop;
 using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Storage;
+using IntegrationHub.Gateway.Warnings;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -69,6 +70,18 @@ internal sealed record CauseData(
     string? Metric = null);
 
 /// <summary>
+/// The context entry in force on an alert's rule (rules.md §5b, RULE-015), as the alert event and history carry it: the
+/// warning type and colour the entry takes, and the agency's warning that holds it.
+/// </summary>
+internal sealed record ContextData(string Warning, string AtLeast, long WarningId, string Sender, string Identifier, string Event, string Level, string? Expires)
+{
+    public static ContextData? Of(ContextInForce? context) => context is { Warning: var w }
+        ? new ContextData(w.Type.Id, context.Entry.AtLeast.ToWire(), w.Id, w.Sender, w.Identifier, w.Event, w.Level.ToWire(),
+            w.Expires is { } expires ? DateTimeOffset.FromUnixTimeMilliseconds(expires).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture) : null)
+        : null;
+}
+
+/// <summary>
 /// Writes what happens to alerts: the engine's level changes and people's actions become alert rows, history
 /// entries, CAP identifiers and outbox events, all in the caller's unit of work, so they commit together.
 /// De-duplication: one open alert per (device, rule); a level change updates it; a recurrence before closing reopens it.
@@ -84,12 +97,14 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
     private readonly List<Pending> _pending = [];
     private readonly List<Alert> _closed = [];
 
-    private sealed record Pending(Alert Alert, AlertEvent Step, Trigger Trigger, IReadOnlyList<CauseData>? Causes, bool Cap, SupervisionView? Supervision = null);
+    private sealed record Pending(Alert Alert, AlertEvent Step, Trigger Trigger, IReadOnlyList<CauseData>? Causes, bool Cap, SupervisionView? Supervision = null, ContextData? Context = null);
 
     public static string OpenKeyOf(long deviceKey, string ruleId) => $"{deviceKey}/{ruleId}";
 
     /// <summary>Applies a level change of a rule on a device. <paramref name="open"/> is the device and rule's open alert, if any; returns it after the change.</summary>
-    public Alert? LevelChanged(AlertDevice device, AlertPlace place, RuleDefinition rule, AlertLevel? before, AlertLevel? after, Alert? open, Trigger trigger, IReadOnlyList<CauseData> causes, long now)
+    /// <remarks><paramref name="context"/> is the context entry in force that the rule judged against (RULE-015); the step records it.</remarks>
+    public Alert? LevelChanged(
+        AlertDevice device, AlertPlace place, RuleDefinition rule, AlertLevel? before, AlertLevel? after, Alert? open, Trigger trigger, IReadOnlyList<CauseData> causes, ContextData? context, long now)
     {
         if (after is { } ruleLevel)
         {
@@ -123,7 +138,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
                 };
                 Apply(open, trigger);
                 db.Alerts.Add(open);
-                Record(open, "raised", Engine, null, trigger, causes, null, now, cap: true);
+                Record(open, "raised", Engine, null, trigger, causes, null, now, cap: true, context: context);
                 return open;
             }
             var level = ruleLevel;
@@ -155,7 +170,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
             open.HighestLevel = (AlertLevel)Math.Max((int)open.HighestLevel, (int)level);
             open.UpdatedAt = now;
             Apply(open, trigger);
-            Record(open, kind, Engine, null, trigger, causes, previous, now, cap: true);
+            Record(open, kind, Engine, null, trigger, causes, previous, now, cap: true, context: context);
             return open;
         }
         if (open is not null && !open.Cleared && open.State != AlertState.Closed)
@@ -163,7 +178,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
             open.Cleared = true;
             open.UpdatedAt = now;
             Apply(open, trigger);
-            Record(open, "cleared", Engine, null, trigger, null, null, now, cap: true);
+            Record(open, "cleared", Engine, null, trigger, null, null, now, cap: true, context: context);
         }
         return open;
     }
@@ -185,6 +200,20 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
         // Closing ends the warning in CAP as well: an alert closed before its condition cleared gets its Cancel now,
         // or it would stay in force in the CAP feed (cap/README.md §5).
         Record(alert, kind, actor, note, default, null, null, now, cap: state == AlertState.Closed && !alert.Cleared, organization, person);
+    }
+
+    /// <summary>
+    /// The context entry in force on the alert's rule changed (RULE-015): an agency's warning began or stopped covering
+    /// the device, or another took over. The alert keeps its level and state; the step tells who follows the alert that
+    /// the rule now judges against other levels. <paramref name="context"/> is the entry in force now, null when none is.
+    /// </summary>
+    public void ContextChanged(Alert alert, ContextData? context, long now)
+    {
+        alert.UpdatedAt = now;
+        var note = context is { } c
+            ? $"A {c.Level} {c.Event} warning ({c.Sender} {c.Identifier}) covers the device: the rule judges against its '{c.Warning}' levels from {c.AtLeast} (情境生效)."
+            : "No agency's warning the rule takes covers the device any more: the rule judges against its own levels (情境解除).";
+        Record(alert, "context", Engine, note, default, null, null, now, cap: false, context: context);
     }
 
     /// <summary>A reminder that an alert is still waiting for someone.</summary>
@@ -311,7 +340,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
     }
 
     private void Record(Alert alert, string kind, string actor, string? note, Trigger trigger, IReadOnlyList<CauseData>? causes, AlertLevel? previous,
-        long now, bool cap, string? organization = null, string? person = null, SupervisionView? supervision = null)
+        long now, bool cap, string? organization = null, string? person = null, SupervisionView? supervision = null, ContextData? context = null)
     {
         var entry = new AlertEvent
         {
@@ -331,9 +360,10 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
             Value = trigger.Value,
             Text = trigger.Text,
             Causes = causes is { Count: > 0 } ? JsonSerializer.Serialize(causes, DataJson) : null,
+            Context = context is null ? null : JsonSerializer.Serialize(context, DataJson),
         };
         db.AlertEvents.Add(entry);
-        _pending.Add(new Pending(alert, entry, trigger, causes, cap, supervision));
+        _pending.Add(new Pending(alert, entry, trigger, causes, cap, supervision, context));
     }
 
     /// <summary>The CloudEvent of one step: <c>city.integrationhub.alert.{kind}.v1</c>, data per schemas/alert-event.schema.json.</summary>
@@ -374,7 +404,8 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
             pending.Supervision is { } chain
                 ? new SupervisionData(chain.Level, chain.Step, chain.Missed, Utc(chain.Deadline.ToUnixTimeMilliseconds()), chain.Unit, chain.Target,
                     chain.People.Count == 0 ? null : chain.People, chain.NextStepAt is { } next ? Utc(next.ToUnixTimeMilliseconds()) : null)
-                : null);
+                : null,
+            pending.Context);
         // The organizations a unit's share was escalated to follow the alert on every channel, as its units do (LOOP-005).
         var followers = units.Select(u => u.OrganizationId).Concat(loop.SupervisorsOf(alert.Id)).Distinct().ToList();
         return new OutboxEvent
@@ -401,7 +432,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
         string AlertId, string Transition, string At, string ObservedAt, DedupKey DedupKey, string OrganizationId, string ResponsibleOrganizationId,
         string DeviceId, string Profile, string Domain, string District, RuleReference Rule, string Level, string? PreviousLevel,
         string State, bool Cleared, IReadOnlyList<CauseData>? Causes, ObservationData? Observation, string? By, string? ByName, string? Note, string? CapIdentifier,
-        string? Unit, string? Assignee, string? AssigneeName, IReadOnlyList<UnitData>? Units, SupervisionData? Supervision);
+        string? Unit, string? Assignee, string? AssigneeName, IReadOnlyList<UnitData>? Units, SupervisionData? Supervision, ContextData? Context);
 
     private sealed record SupervisionData(
         int Level, string Step, string Missed, string Deadline, OrganizationRef Unit, OrganizationRef Target, IReadOnlyList<ActorRef>? People, string? NextStepAt);

@@ -5,6 +5,7 @@ using IntegrationHub.Gateway.ClosedLoop;
 using IntegrationHub.Gateway.Cluster;
 using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Storage;
+using IntegrationHub.Gateway.Warnings;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -28,6 +29,7 @@ internal sealed partial class AlertEngine(
     Leadership leadership,
     ClusterSignals cluster,
     AlertMetrics metrics,
+    WarningContexts contexts,
     TimeProvider time,
     IOptions<AlertOptions> options,
     ILogger<AlertEngine> logger) : BackgroundService
@@ -59,6 +61,7 @@ internal sealed partial class AlertEngine(
                 var others = cluster.Remote(ClusterTopics.Commits).Next;
                 var lease = leadership.Changed.Next;
                 var started = time.GetTimestamp();
+                var warnings = contexts.Changed.Next;
                 await ProcessAsync(lookInDatabase: sweep || announced, stoppingToken);
                 if (sweep)
                 {
@@ -67,7 +70,7 @@ internal sealed partial class AlertEngine(
                 }
                 using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                 var delay = Task.Delay(nextSweep - time.GetUtcNow() is { } wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero, time, wake.Token);
-                await Task.WhenAny(delay, inbox.WaitAsync(wake.Token).AsTask(), others, lease);
+                await Task.WhenAny(delay, inbox.WaitAsync(wake.Token).AsTask(), others, lease, warnings);
                 await wake.CancelAsync();
                 // At most one pass starts every PassInterval: what ingest commits meanwhile joins the next pass, and
                 // commits with it, in one transaction (one turn at the write lock and one fsync for all of it).
@@ -127,6 +130,8 @@ internal sealed partial class AlertEngine(
                 return;
             }
             var position = _position ??= await PositionAsync(cancellationToken);
+            // Context first: messages after a warning's change are judged against the levels it brings (RULE-015).
+            await RecontextAsync(cancellationToken);
             var (handed, missed) = inbox.Take();
             _lookInDatabase |= missed;
             var first = handed.FindIndex(m => m.Row > position);
@@ -180,11 +185,13 @@ internal sealed partial class AlertEngine(
             {
                 return;
             }
+            // A warning that expired or began to hold since the last pass is recorded on the alerts it affects.
+            await RecontextAsync(cancellationToken);
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<HubDb>();
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
             var book = scope.ServiceProvider.GetRequiredService<AlertBook>();
-            await CommitAsync(db, book, "sweep", 0, () => new AlertSweep(db, spec, _kinds, _memories, closures, book, options.Value, scope.ServiceProvider.GetRequiredService<Supervision>()).RunAsync(now, cancellationToken), cancellationToken);
+            await CommitAsync(db, book, "sweep", 0, () => new AlertSweep(db, spec, _kinds, _memories, closures, contexts.Current, book, options.Value, scope.ServiceProvider.GetRequiredService<Supervision>()).RunAsync(now, cancellationToken), cancellationToken);
         }
         finally
         {
@@ -229,13 +236,58 @@ internal sealed partial class AlertEngine(
         var through = messages[^1].Id;
         await CommitAsync(db, book, source, messages.Count, async () =>
         {
-            var runner = await RuleRunner.LoadAsync(db, _kinds, _memories, closures, devices.Keys, now, cancellationToken);
+            var runner = await RuleRunner.LoadAsync(db, _kinds, _memories, closures, contexts.Current, devices.Keys, now, cancellationToken);
             BatchEvaluation.Run(runner, devices, messages);
             await runner.ApplyAsync(db, book, cancellationToken);
             MoveCursor(db, through);
         }, cancellationToken);
         _position = through;
         _cursorStored = true;
+    }
+
+    /// <summary>
+    /// When warnings or devices changed, a warning began or stopped holding, or this node took the lead, works the
+    /// devices' contexts out again and records the change on the open alerts of the rules it affects, in one
+    /// transaction; the new contexts become the ones judged against only once that committed (RULE-015).
+    /// </summary>
+    private async Task RecontextAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (!contexts.Stale(now, _term))
+        {
+            return;
+        }
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HubDb>();
+        var refresh = await contexts.RefreshAsync(db, now, _term, cancellationToken);
+        if (refresh.Changed.Count > 0)
+        {
+            try
+            {
+                var devices = await DeviceEntry.LoadAsync(db, spec, refresh.Changed, cancellationToken);
+                var book = scope.ServiceProvider.GetRequiredService<AlertBook>();
+                await CommitAsync(db, book, "context", 0, async () =>
+                {
+                    var runner = await RuleRunner.LoadAsync(db, _kinds, _memories, closures, refresh.Snapshot, devices.Keys, now, cancellationToken);
+                    foreach (var entry in devices.Values)
+                    {
+                        foreach (var rule in entry.Rules.Observed.Where(r => r.Context.Count > 0))
+                        {
+                            runner.Recontext(entry, rule);
+                        }
+                    }
+                    await runner.ApplyAsync(db, book, cancellationToken);
+                }, cancellationToken);
+            }
+            catch
+            {
+                // Nothing of it committed, and the memories it changed are the engine's to forget (its failure path):
+                // the contexts stay as they were, and the next pass works them out again.
+                contexts.Failed();
+                throw;
+            }
+        }
+        contexts.Apply(refresh);
     }
 
     /// <summary>The committed cursor: how far the engine got before this process started.</summary>

@@ -17,7 +17,7 @@ internal sealed class AlertMetrics
     public AlertMetrics(IMeterFactory meters)
     {
         var meter = meters.Create(MeterName);
-        _passes = meter.CreateCounter<long>("ihub.alerts.passes", "{pass}", "Committed passes of the alert engine, by what they evaluated (handed-over, stored or sweep).");
+        _passes = meter.CreateCounter<long>("ihub.alerts.passes", "{pass}", "Committed passes of the alert engine, by what they evaluated (handed-over, stored, sweep or context).");
         _messages = meter.CreateHistogram<long>("ihub.alerts.pass.messages", "{message}", "Messages evaluated per committed pass.");
         _commit = meter.CreateHistogram<double>("ihub.alerts.pass.commit.duration", "s", "Time a pass's transaction took once begun: its writes and its commit.");
     }
@@ -26,7 +26,11 @@ internal sealed class AlertMetrics
     {
         var tag = new KeyValuePair<string, object?>("source", source);
         _passes.Add(1, tag);
-        _messages.Record(messages, tag);
+        // Sweeps and context passes evaluate no message: counted as passes, they stay out of the messages' percentiles.
+        if (messages > 0)
+        {
+            _messages.Record(messages, tag);
+        }
         _commit.Record(held.TotalSeconds, tag);
     }
 }

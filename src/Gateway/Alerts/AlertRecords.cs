@@ -123,6 +123,9 @@ internal sealed class AlertEvent
 
     /// <summary>What the rule matched at this step, as the JSON array the alert event carries (<c>causes</c>); null for steps without.</summary>
     public string? Causes { get; init; }
+
+    /// <summary>The context entry in force on the rule at this step (RULE-015), as the JSON object the alert event carries (<c>context</c>); null while none is.</summary>
+    public string? Context { get; init; }
 }
 
 /// <summary>A rule's memory on a device (<see cref="Rules.RuleMemory"/> as JSON).</summary>

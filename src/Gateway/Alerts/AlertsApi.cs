@@ -126,11 +126,13 @@ internal static class AlertsApi
         string Kind, string State, bool Cleared, string Level, string? PreviousLevel, DateTimeOffset At, string Actor,
         [property: Description("The name of the person or adapter that took the step; absent for the alert engine and for an actor since deleted.")] string? ActorName,
         string? Note, string? Organization, object? Value, string? CapIdentifier, JsonElement? Causes,
-        [property: Description("The person an assigned step assigned the unit's share to; absent for other steps and for a withdrawn assignment.")] ActorRef? Assignee)
+        [property: Description("The person an assigned step assigned the unit's share to; absent for other steps and for a withdrawn assignment.")] ActorRef? Assignee,
+        [property: Description("The context entry in force on the rule at this step (rules.md §5b, RULE-015): the agency's warning that covers the device and the warning type and colour of the rule's entry it holds; absent while none is.")] JsonElement? Context)
     {
         public static AlertStepResponse From(AlertEvent e, IReadOnlyDictionary<string, string> names) => new(
             e.Kind, e.State.ToWire(), e.Cleared, e.Level.ToWire(), e.PreviousLevel?.ToWire(), Ms(e.At), e.Actor, names.GetValueOrDefault(e.Actor), e.Note, e.Organization,
-            (object?)e.Value ?? e.Text, e.CapIdentifier, e.Causes is null ? null : JsonDocument.Parse(e.Causes).RootElement.Clone(), ActorRef.Of(e.Person, names));
+            (object?)e.Value ?? e.Text, e.CapIdentifier, e.Causes is null ? null : JsonDocument.Parse(e.Causes).RootElement.Clone(), ActorRef.Of(e.Person, names),
+            e.Context is null ? null : JsonDocument.Parse(e.Context).RootElement.Clone());
     }
 
     internal sealed record AlertDetailResponse(AlertResponse Alert, IReadOnlyList<AlertStepResponse> History, IReadOnlyList<TelemetryApi.ObservationResponse> Observations);

@@ -1,6 +1,7 @@
 using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Alerts.Cap;
 using IntegrationHub.Gateway.Ingestion;
+using IntegrationHub.Gateway.Warnings;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -18,6 +19,8 @@ internal static class AlertsServiceCollectionExtensions
         // The engine counts its passes; a host without ASP.NET Core's defaults (the bench's in-process store) has no meter factory.
         services.AddMetrics();
         services.TryAddSingleton<AlertMetrics>();
+        // The devices' contexts from agencies' warnings (RULE-015); AddHubWarnings tells it when warnings change.
+        services.TryAddSingleton<WarningContexts>();
         services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<AlertOptions>>().Value;

@@ -8,6 +8,7 @@ using IntegrationHub.Gateway.ClosedLoop;
 using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Storage;
+using IntegrationHub.Gateway.Warnings;
 using Microsoft.EntityFrameworkCore;
 
 namespace IntegrationHub.Gateway.Alerts;
@@ -90,21 +91,27 @@ internal sealed class RuleRunner
 
     private readonly RuleKinds _kinds;
     private readonly RuleMemories _memories;
+    private readonly ContextSnapshot _contexts;
     private readonly long _now;
     private readonly Dictionary<long, MaintenanceWindow[]> _maintenance;
     private readonly List<Cause> _causes = [];
     private readonly List<LevelChange> _changes = [];
 
-    private RuleRunner(RuleKinds kinds, RuleMemories memories, long now, List<MaintenanceWindow> maintenance)
+    private RuleRunner(RuleKinds kinds, RuleMemories memories, ContextSnapshot contexts, long now, List<MaintenanceWindow> maintenance)
     {
-        (_kinds, _memories, _now) = (kinds, memories, now);
+        (_kinds, _memories, _contexts, _now) = (kinds, memories, contexts, now);
         _maintenance = maintenance.GroupBy(m => m.DeviceKey).ToDictionary(g => g.Key, g => g.ToArray());
     }
 
-    /// <summary>A rule's level change on a device, waiting to become an alert step.</summary>
-    private sealed record LevelChange(DeviceEntry Entry, RuleDefinition Rule, AlertLevel? Before, AlertLevel? After, Trigger Trigger, List<CauseData> Causes);
+    /// <summary>
+    /// A rule's level change on a device, waiting to become an alert step, with the context in force; or, with
+    /// <paramref name="ContextOnly"/>, a change of the context in force on a rule whose alert is open (RULE-015).
+    /// </summary>
+    private sealed record LevelChange(DeviceEntry Entry, RuleDefinition Rule, AlertLevel? Before, AlertLevel? After, Trigger Trigger, List<CauseData> Causes,
+        ContextData? Context = null, bool ContextOnly = false);
 
-    public static async Task<RuleRunner> LoadAsync(HubDb db, RuleKinds kinds, RuleMemories memories, AlertClosures closures, IReadOnlyCollection<long> deviceKeys, long now, CancellationToken cancellationToken)
+    public static async Task<RuleRunner> LoadAsync(
+        HubDb db, RuleKinds kinds, RuleMemories memories, AlertClosures closures, ContextSnapshot contexts, IReadOnlyCollection<long> deviceKeys, long now, CancellationToken cancellationToken)
     {
         var loaded = await memories.LoadAsync(db, deviceKeys, cancellationToken);
         // In a cluster another node may have served a close: the database says which levels lost their alert.
@@ -125,7 +132,7 @@ internal sealed class RuleRunner
         // at any time, so all of them are read.
         var recent = now - (long)TimeSpan.FromDays(1).TotalMilliseconds;
         var maintenance = await db.Maintenance.AsNoTracking().Where(m => m.Until > recent).ToListAsync(cancellationToken);
-        return new RuleRunner(kinds, memories, now, maintenance);
+        return new RuleRunner(kinds, memories, contexts, now, maintenance);
     }
 
     /// <summary>
@@ -192,13 +199,61 @@ internal sealed class RuleRunner
         }
         memory.LastAt = sample.At;
         var before = memory.Level;
+        // RULE-015: the levels of the context entry in force at the sample's own time, so that a late or backlogged
+        // observation meets the warnings that held when it was made (a look-up in what warnings' changes worked out).
+        var context = rule.Context.Count > 0 ? _contexts.For(deviceKey, rule.Id, sample.At) : null;
+        if (rule.Context.Count > 0)
+        {
+            NoteContext(entry, rule, memory, context, sample.At);
+        }
         // activeDuring (RULE-002): outside its daily window a rule meets nothing and every clear line is passed.
         _causes.Clear();
-        var scope = new RuleScope(entry.Parameters, clearSuppressed || ClearSuppressed(entry, rule), RuleScope.IsActive(rule, sample.At), _causes);
+        var scope = new RuleScope(entry.Parameters, clearSuppressed || ClearSuppressed(entry, rule), RuleScope.IsActive(rule, sample.At), _causes, context?.Entry.Levels);
         var after = _kinds.For(rule).Evaluate(rule, memory, sample, scope);
         if (before != after)
         {
-            _changes.Add(new LevelChange(entry, rule, before, after, trigger, Describe(entry.Profile, rule, _causes)));
+            _changes.Add(new LevelChange(entry, rule, before, after, trigger, Describe(entry.Profile, rule, _causes), ContextData.Of(context)));
+        }
+        // A late sample judged under an entry that no longer holds (or before one began) leaves the alert saying what holds now.
+        if (rule.Context.Count > 0)
+        {
+            NoteContext(entry, rule, memory, _contexts.For(deviceKey, rule.Id, _now), _now);
+        }
+    }
+
+    /// <summary>
+    /// Brings a context rule's memory on a device up to the context in force now, without a sample: the engine does this
+    /// when warnings change, so that an open alert records the change when it happens (RULE-015).
+    /// </summary>
+    public void Recontext(DeviceEntry entry, RuleDefinition rule)
+    {
+        var context = _contexts.For(entry.Device.Key, rule.Id, _now);
+        if (_memories.Peek(entry.Device.Key, rule.Id) is not { } known || known.Context == context?.Key || known.ContextAt > _now)
+        {
+            return;
+        }
+        NoteContext(entry, rule, _memories.Change(entry.Device.Key, rule.Id), context, _now);
+    }
+
+    // A change of context is recorded on the rule's open alert (its memory holds a level); the level itself moves only
+    // with the next sample, judged against the new levels with the usual runs, hysteresis and hold (rules.md §5b). The
+    // alert follows the hub's timeline: a sample older than the last change recorded is judged against the entry of its
+    // own time, and its level change says which, but it does not turn the alert's context back.
+    private void NoteContext(DeviceEntry entry, RuleDefinition rule, RuleMemory memory, ContextInForce? context, long at)
+    {
+        if (at < memory.ContextAt)
+        {
+            return;
+        }
+        memory.ContextAt = at;
+        if (memory.Context == context?.Key)
+        {
+            return;
+        }
+        memory.Context = context?.Key;
+        if (memory.Level is { } level)
+        {
+            _changes.Add(new LevelChange(entry, rule, level, level, default, [], ContextData.Of(context), ContextOnly: true));
         }
     }
 
@@ -214,15 +269,23 @@ internal sealed class RuleRunner
         }
         var keys = _changes.Select(c => AlertBook.OpenKeyOf(c.Entry.Device.Key, c.Rule.Id)).Distinct(StringComparer.Ordinal).ToList();
         var open = await db.Alerts.Where(a => a.OpenKey != null && keys.Contains(a.OpenKey)).ToDictionaryAsync(a => a.OpenKey!, StringComparer.Ordinal, cancellationToken);
-        var raising = _changes.Where(c => c.After is not null && !open.ContainsKey(AlertBook.OpenKeyOf(c.Entry.Device.Key, c.Rule.Id))).Select(c => c.Entry.Device.Key).Distinct().ToList();
+        var raising = _changes.Where(c => !c.ContextOnly && c.After is not null && !open.ContainsKey(AlertBook.OpenKeyOf(c.Entry.Device.Key, c.Rule.Id))).Select(c => c.Entry.Device.Key).Distinct().ToList();
         var places = raising.Count == 0 ? [] : await db.Devices.AsNoTracking().Where(d => raising.Contains(d.Key))
             .ToDictionaryAsync(d => d.Key, d => new AlertPlace(d.Lon, d.Lat), cancellationToken);
         foreach (var change in _changes)
         {
             var key = AlertBook.OpenKeyOf(change.Entry.Device.Key, change.Rule.Id);
             open.TryGetValue(key, out var alert);
+            if (change.ContextOnly)
+            {
+                if (alert is not null)
+                {
+                    book.ContextChanged(alert, change.Context, _now);
+                }
+                continue;
+            }
             var place = places.GetValueOrDefault(change.Entry.Device.Key);
-            if (book.LevelChanged(change.Entry.Device, place, change.Rule, change.Before, change.After, alert, change.Trigger, change.Causes, _now) is { OpenKey: not null } changed)
+            if (book.LevelChanged(change.Entry.Device, place, change.Rule, change.Before, change.After, alert, change.Trigger, change.Causes, change.Context, _now) is { OpenKey: not null } changed)
             {
                 open[key] = changed;
             }
@@ -429,7 +492,8 @@ internal static class BatchEvaluation
 /// The periodic pass: devices silent for their absence rules' number of reporting intervals get an absence sample;
 /// alerts that missed a lifecycle deadline escalate; unacknowledged alerts are re-notified at their level's interval.
 /// </summary>
-internal sealed class AlertSweep(HubDb db, SpecCatalog spec, RuleKinds kinds, RuleMemories memories, AlertClosures closures, AlertBook book, AlertOptions options, Supervision supervision)
+internal sealed class AlertSweep(
+    HubDb db, SpecCatalog spec, RuleKinds kinds, RuleMemories memories, AlertClosures closures, ContextSnapshot contexts, AlertBook book, AlertOptions options, Supervision supervision)
 {
     public async Task RunAsync(long now, CancellationToken cancellationToken)
     {
@@ -444,7 +508,7 @@ internal sealed class AlertSweep(HubDb db, SpecCatalog spec, RuleKinds kinds, Ru
                 now - (lastSeen.TryGetValue(d.Key, out var at) ? at : d.CreatedAt.ToUnixTimeMilliseconds()) >= Overdue(profiles[d.ProfileId], rule)))
             .ToDictionary(d => d.Key, d => d.CreatedAt.ToUnixTimeMilliseconds());
         var devices = await DeviceEntry.LoadAsync(db, spec, overdue.Keys, cancellationToken);
-        var runner = await RuleRunner.LoadAsync(db, kinds, memories, closures, devices.Keys, now, cancellationToken);
+        var runner = await RuleRunner.LoadAsync(db, kinds, memories, closures, contexts, devices.Keys, now, cancellationToken);
         foreach (var entry in devices.Values)
         {
             var reported = lastSeen.TryGetValue(entry.Device.Key, out var at) ? at : overdue[entry.Device.Key];

@@ -223,6 +223,8 @@ internal sealed class WarningConfiguration : IEntityTypeConfiguration<Warning>
         entity.Property(w => w.AdapterId).HasMaxLength(100);
         entity.HasIndex(w => new { w.Sender, w.Identifier }).IsUnique();
         entity.HasIndex(w => new { w.ThreadSender, w.ThreadIdentifier });
+        // The alert engine reads the warnings that held in its look-back (WarningContexts).
+        entity.HasIndex(w => w.Until);
         entity.HasMany(w => w.Areas).WithOne().HasForeignKey(a => a.WarningId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -39,6 +39,13 @@ internal sealed class Warning
     /// <summary>When the warning ends by itself: the latest <c>expires</c> of its infos; null when one of them has none.</summary>
     public long? Expires { get; init; }
 
+    /// <summary>
+    /// When the message stops holding (rules.md §5b): its <see cref="Expires"/>, or the <c>sent</c> time of the later
+    /// message of its warning that replaced or cancelled it, whichever is first; null while neither is known. Kept so
+    /// that a late observation is judged against the warnings that held at its own time.
+    /// </summary>
+    public long? Until { get; set; }
+
     /// <summary>CAP <c>references</c> as sent.</summary>
     public string? References { get; init; }
 

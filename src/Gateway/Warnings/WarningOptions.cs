@@ -10,4 +10,12 @@ internal sealed class WarningOptions
     /// <summary>The largest CAP document the hub takes; national warnings are a few kilobytes.</summary>
     [Range(1024, 16 * 1024 * 1024)]
     public int MaxDocumentBytes { get; set; } = 256 * 1024;
+
+    /// <summary>
+    /// How far back the alert engine keeps the warnings that held (rules.md §5b): an observation judged later than this
+    /// after its time meets only the warnings that still held within it. A device's backlog of a day is common; a week
+    /// keeps a handful of warnings in memory.
+    /// </summary>
+    [Range(typeof(TimeSpan), "01:00:00", "90.00:00:00")]
+    public TimeSpan ContextLookback { get; set; } = TimeSpan.FromDays(7);
 }

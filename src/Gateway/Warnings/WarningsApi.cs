@@ -5,7 +5,9 @@ using IntegrationHub.Conformance.Cap;
 using IntegrationHub.Conformance.Profiles;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Conformance.Validation;
+using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Alerts.Cap;
+using IntegrationHub.Gateway.Alerts.Rules;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Events;
 using IntegrationHub.Gateway.Hosting;
@@ -41,12 +43,13 @@ internal static class WarningsApi
             .RequireRateLimiting(HubRateLimits.IngestPolicy)
             .Accepts<string>(MediaTypes[0], MediaTypes[1..])
             .DocumentsProblem(StatusCodes.Status400BadRequest, "The body is not well-formed XML, or declares a DTD (`request.malformed-body`).")
+            .DocumentsProblem(StatusCodes.Status403Forbidden, "The token lacks the 'warnings:write' scope; or the sender is another organization's (`warning.sender-foreign`), or an area lies outside the agency's own area (`warning.area-outside`).")
             .DocumentsProblem(StatusCodes.Status409Conflict, "The sender already used this identifier for another document (`warning.exists`).")
             .DocumentsProblem(StatusCodes.Status413PayloadTooLarge, "The document is larger than `Warnings:MaxDocumentBytes` (`request.body-too-large`).")
-            .DocumentsProblem(StatusCodes.Status422UnprocessableEntity, "Not a CAP 1.2 warning the hub takes (`cap.invalid`); every finding points into the document's JSON projection.")
+            .DocumentsProblem(StatusCodes.Status422UnprocessableEntity, "Not a CAP 1.2 warning the hub takes (`cap.invalid`); every finding points into the document's JSON projection. Or `references` names another sender's message (`warning.reference-foreign`).")
             .WithName("PostWarning")
             .WithSummary("Post an agency's CAP 1.2 warning. Answers 201 with the warning as stored, or 200 when the same document was posted before.")
-            .WithDescription("The body is one CAP 1.2 `alert` (UTF-8). Documents in the national profile (severity Red/Orange/Yellow/Blue, certainty VeryLikely) are mapped to OASIS values first, the colour kept as eventCode `warningLevel` (cap/README.md §2). The hub takes Alert, Update and Cancel; Actual and Test; scope Public; about a natural hazard named by the national event type (eventCode `eventType`, 11A–11G) or, without one, by category Met, Geo or Fire. Actual warnings are shown to every organization beside its alerts; test warnings only to the agency and the operator.");
+            .WithDescription("The body is one CAP 1.2 `alert` (UTF-8). Documents in the national profile (severity Red/Orange/Yellow/Blue, certainty VeryLikely) are mapped to OASIS values first, the colour kept as eventCode `warningLevel` (cap/README.md §2). The hub takes Alert, Update and Cancel; Actual and Test; scope Public; about a natural hazard named by the national event type (eventCode `eventType`, 11A–11G) or, without one, by category Met, Geo or Fire. Actual warnings are shown to every organization beside its alerts; test warnings only to the agency and the operator. The sender is the posting organization's own (the first to post as it), an Update or Cancel continues only that sender's warning, and every area names a GB/T 2260 geocode inside the organization's area (the city's for an agency without one).");
 
         var read = app.MapGroup("/v1/warnings").WithTags("Warnings").RequireScope(Scopes.AlertsRead);
         read.MapGet("/", ListAsync).WithName("ListWarnings")
@@ -55,8 +58,20 @@ internal static class WarningsApi
         read.MapGet("/{warningId:long}/cap", CapAsync).WithName("GetWarningCap")
             .WithSummary("The warning's CAP 1.2 document with OASIS values: XML, or its JSON projection with `Accept: application/json`.")
             .Produces(StatusCodes.Status200OK, contentType: CapDocument.MediaType, additionalContentTypes: [CapDocument.JsonMediaType]);
+        app.MapGet("/v1/organizations/{organizationId}/devices/{deviceId}/context", DeviceContextAsync)
+            .WithTags("Warnings").RequireScope(Scopes.AlertsRead)
+            .DocumentsProblem(StatusCodes.Status404NotFound, "No such device in the organization, or it is another organization's (`device.not-found`).")
+            .WithName("GetDeviceContext")
+            .WithSummary("The agencies' warnings in force that cover a device, and for each of its rules with a context the entry in force and the thresholds it judges against now (rules.md §5b, RULE-015).")
+            .WithDescription("Only the device's organization and the operator read it. `warnings` are the actual warnings holding now whose area covers the device and whose type affects the device's domain (cap/warning-types.json), highest colour first; `rules` lists every rule of the profile that takes a context, with the entry in force (absent when the rule's own levels apply) and the thresholds in force per level, in the metric's canonical unit, after site parameters.");
         return app;
     }
+
+    /// <summary>A device's context: the warnings covering it and, per context rule, the entry and thresholds in force.</summary>
+    internal sealed record DeviceContextResponse(string OrganizationId, string DeviceId, string Profile, string District, IReadOnlyList<WarningResponse> Warnings, IReadOnlyList<RuleContextResponse> Rules);
+
+    /// <summary>One rule with a context: the entry in force (null: the rule's own levels apply) and the thresholds it judges against now, by level.</summary>
+    internal sealed record RuleContextResponse(string RuleId, string Kind, ContextData? Context, IReadOnlyDictionary<string, double> Levels);
 
     /// <summary>
     /// A warning. <c>active</c>: not cancelled, not replaced by a later message of the same warning, and not expired.
@@ -102,7 +117,8 @@ internal static class WarningsApi
     }
 
     private static async Task<Results<Created<WarningResponse>, Ok<WarningResponse>, ProblemHttpResult>> PostAsync(
-        HttpContext context, HubDb db, SpecCatalog spec, TimeProvider time, IngestMetrics metrics, IOptions<WarningOptions> options, IOptions<HubOptions> hub)
+        HttpContext context, HubDb db, SpecCatalog spec, TimeProvider time, IngestMetrics metrics, IOptions<WarningOptions> options, IOptions<HubOptions> hub,
+        IOptions<AlertOptions> alerts)
     {
         var caller = context.Caller();
         var limit = options.Value.MaxDocumentBytes;
@@ -157,6 +173,22 @@ internal static class WarningsApi
         var projection = verdict.Projection!;
         var json = projection.ToJsonString();
         var (sender, identifier) = ((string)projection["sender"]!, (string)projection["identifier"]!);
+        // CAP-009: the sender is the agency that posts. A sender belongs to the organization that first posted as it, so
+        // no client with warnings:write speaks for another agency, nor continues or cancels its warnings.
+        if (await db.Warnings.AnyAsync(w => w.Sender == sender && w.OrganizationId != caller.OrganizationId, context.RequestAborted))
+        {
+            return ProblemResults.Problem(context, ErrorCodes.WarningSenderForeign, $"Sender '{sender}' is another organization's.");
+        }
+        if (ForeignReferences(projection, sender) is { Count: > 0 } foreign)
+        {
+            return ProblemResults.Problem(context, ErrorCodes.WarningReferenceForeign, $"{foreign.Count} reference(s) name another sender than '{sender}'.", foreign);
+        }
+        // RULE-015: a warning changes how devices are watched where it covers them, so an agency warns for its own area only.
+        if (OutsideArea(projection, caller.AreaCode ?? alerts.Value.AreaCode) is { Count: > 0 } outside)
+        {
+            return ProblemResults.Problem(context, ErrorCodes.WarningAreaOutside,
+                $"{outside.Count} area(s) lie outside the agency's area {caller.AreaCode ?? alerts.Value.AreaCode}.", outside);
+        }
         // CAP-009: one document per sender and identifier; the same one again is the same warning.
         if (await db.Warnings.Include(w => w.Areas).AsNoTracking().FirstOrDefaultAsync(w => w.Sender == sender && w.Identifier == identifier, context.RequestAborted) is { } existing)
         {
@@ -166,13 +198,19 @@ internal static class WarningsApi
         }
 
         var warning = Describe(verdict, projection, json, caller, now);
-        var thread = await db.Warnings.Where(w => w.ThreadSender == warning.ThreadSender && w.ThreadIdentifier == warning.ThreadIdentifier).ToListAsync(context.RequestAborted);
+        // The thread is the organization's own: its sender is (checked above), and so are the messages it continues.
+        var thread = await db.Warnings
+            .Where(w => w.OrganizationId == caller.OrganizationId && w.ThreadSender == warning.ThreadSender && w.ThreadIdentifier == warning.ThreadIdentifier)
+            .ToListAsync(context.RequestAborted);
         foreach (var earlier in thread.Where(w => w.Sent <= warning.Sent))
         {
             earlier.Superseded = true;
+            earlier.Until = Math.Min(earlier.Until ?? long.MaxValue, warning.Sent);
         }
-        // A message that arrives after a later one of the same warning is kept, but does not replace it.
-        warning.Superseded = thread.Any(w => w.Sent > warning.Sent);
+        // A message that arrives after a later one of the same warning is kept, but does not replace it: it held until that one was sent.
+        var later = thread.Where(w => w.Sent > warning.Sent).Select(w => w.Sent).DefaultIfEmpty(long.MaxValue).Min();
+        warning.Superseded = later != long.MaxValue;
+        warning.Until = Math.Min(warning.Expires ?? long.MaxValue, later) is var until && until != long.MaxValue ? until : null;
         await using var transaction = await db.Database.BeginTransactionAsync(context.RequestAborted);
         await OutboxOrder.HoldAsync(db, context.RequestAborted);
         db.Warnings.Add(warning);
@@ -269,6 +307,39 @@ internal static class WarningsApi
         }
     }
 
+    /// <summary>The triples of <c>references</c> that name another sender than the document's (CAP 1.2: "sender,identifier,sent", space-separated).</summary>
+    private static List<Finding> ForeignReferences(JsonObject projection, string sender) =>
+        [.. ((string?)projection["references"] ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Where(triple => triple.Split(',')[0] != sender)
+            .Select(triple => new Finding(ErrorCodes.WarningReferenceForeign, "/references", $"'{triple}' is not a message of sender '{sender}'."))];
+
+    /// <summary>
+    /// The areas that do not lie inside the agency's area: every area must name a GB/T 2260 geocode, each inside the
+    /// agency's area by prefix (a district's agency 370212 may name 370212 only; the city's 370200 any district of it).
+    /// Polygons and circles only narrow an area (<see cref="CoveredArea"/>), so they need no check of their own.
+    /// </summary>
+    private static List<Finding> OutsideArea(JsonObject projection, string agencyArea)
+    {
+        var prefix = AreaCodes.Prefix(agencyArea);
+        var findings = new List<Finding>();
+        var infos = projection["info"]?.AsArray() ?? [];
+        for (var i = 0; i < infos.Count; i++)
+        {
+            var areas = infos[i]!["area"]?.AsArray() ?? [];
+            for (var j = 0; j < areas.Count; j++)
+            {
+                var codes = CoveredArea.Of(areas[j]!.AsObject()).Geocodes;
+                if (codes.Length == 0)
+                {
+                    findings.Add(new Finding(ErrorCodes.WarningAreaOutside, $"/info/{i}/area/{j}", "The area names no GB/T 2260 geocode: the hub cannot tell that it lies inside the agency's area."));
+                }
+                findings.AddRange(codes.Where(c => !c.StartsWith(prefix, StringComparison.Ordinal))
+                    .Select(c => new Finding(ErrorCodes.WarningAreaOutside, $"/info/{i}/area/{j}", $"Geocode {c} lies outside the agency's area {agencyArea}.")));
+            }
+        }
+        return findings;
+    }
+
     private static string? Truncate(string? value) => value is { Length: > Warning.MaxKeyLength } ? value[..Warning.MaxKeyLength] : value;
 
     private static async Task<Results<Ok<Page<WarningResponse>>, ProblemHttpResult>> ListAsync(
@@ -326,6 +397,53 @@ internal static class WarningsApi
         return CapDocument.WantsJson(context.Request)
             ? TypedResults.Content(warning.Projection, CapDocument.JsonMediaType)
             : TypedResults.Content(warning.Document, CapDocument.MediaType);
+    }
+
+    /// <summary>
+    /// RULE-015, worked out from the database on the node that serves the request (the engine's precomputed contexts
+    /// live on the leader only). A device is read by its organization and the operator: the context says how another
+    /// organization's devices are watched, which is theirs to know (DESIGN §7.5).
+    /// </summary>
+    private static async Task<Results<Ok<DeviceContextResponse>, ProblemHttpResult>> DeviceContextAsync(
+        string organizationId, string deviceId, HubDb db, SpecCatalog spec, TimeProvider time, HttpContext context)
+    {
+        var caller = context.Caller();
+        var device = caller.IsOperator || caller.OrganizationId == organizationId
+            ? await db.Devices.AsNoTracking().FirstOrDefaultAsync(d => d.OrganizationId == organizationId && d.DeviceId == deviceId, context.RequestAborted)
+            : null;
+        if (device is null || !spec.Profiles.TryGetValue(device.ProfileId, out var profile))
+        {
+            return ProblemResults.Problem(context, ErrorCodes.DeviceNotFound, $"No device '{deviceId}' in organization '{organizationId}' that you may read.");
+        }
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var covering = (await CoveringWarning.LoadAsync(db, spec.WarningTypes, now, context.RequestAborted))
+            .Where(w => w.HoldsAt(now) && w.Affects(profile.Domain, device.District, device.Lon, device.Lat)).ToList();
+        var ids = covering.Select(w => w.Id).ToList();
+        var stored = await db.Warnings.AsNoTracking().Include(w => w.Areas).Where(w => ids.Contains(w.Id)).ToDictionaryAsync(w => w.Id, context.RequestAborted);
+        var site = await SiteParameters.LoadAsync(db, [device.ProfileId], context.RequestAborted);
+        var parameters = profile.Parameters(site.For(device.OrganizationId, device.ProfileId, device.District, device.Group, device.Parameters));
+        var rules = new List<RuleContextResponse>();
+        foreach (var rule in profile.Definition.Rules.Where(r => r.Context.Count > 0))
+        {
+            var own = rule switch { ThresholdRule t => t.Levels, RateRule r => r.Levels, _ => null };
+            if (own is null)
+            {
+                continue;
+            }
+            var inForceEntry = CoveringWarning.At(CoveringWarning.Candidates(rule, covering), now);
+            var (thresholds, _) = Levels.Resolve(inForceEntry?.Entry.Levels ?? own, parameters);
+            var levels = new Dictionary<string, double>(StringComparer.Ordinal);
+            for (var level = 1; level <= 4; level++)
+            {
+                if (thresholds[level] is { } threshold)
+                {
+                    levels[((AlertLevel)level).ToWire()] = threshold;
+                }
+            }
+            rules.Add(new RuleContextResponse(rule.Id, rule.Kind, ContextData.Of(inForceEntry), levels));
+        }
+        return TypedResults.Ok(new DeviceContextResponse(device.OrganizationId, device.DeviceId, device.ProfileId, device.District,
+            [.. covering.Select(w => WarningResponse.From(stored[w.Id], now))], rules));
     }
 
     private static ProblemHttpResult NotFound(HttpContext context, long warningId) =>

@@ -66,6 +66,31 @@ public sealed class WarningsAndPeopleRoundTripTests(HubFixture fixture) : IClass
     }
 
     [Fact]
+    public async Task DeviceContext_NamesTheWarningCoveringTheWell_AndTheLevelsInForce()
+    {
+        var sender = HubFixture.Unique("qdmet");
+        var agency = await AgencyAsync(HubFixture.Unique("sdk-rain"));
+        var drainage = await Tenants.CreateAsync(Hub, HubFixture.Unique("sdk-drainage"), ["alerts:read"]);
+        await using var adminSdk = Sdk.Admin(Hub);
+        // Zibo (370302): no other test of this hub warns there.
+        await adminSdk.GetRequiredService<IAdministrationApi>().RegisterDeviceAsync(drainage.ClientId,
+            new RegisterDeviceRequest("well-1", "drainage.manhole-level-gas", "370302", new DeviceLocation(118.05, 36.80), Parameters: new Dictionary<string, double> { ["wellDepth"] = 2 }));
+        await using var agencySdk = Sdk.For(Hub, agency.ClientId, agency.ClientSecret);
+        await using var drainageSdk = Sdk.For(Hub, drainage.ClientId, drainage.ClientSecret);
+        var rainstorm = Typhoon(sender).Replace("<event>台风</event>", "<event>暴雨</event>", StringComparison.Ordinal)
+            .Replace("<severity>Yellow</severity>", "<severity>Red</severity>", StringComparison.Ordinal)
+            .Replace("370202,370203,370211,370212", "370300", StringComparison.Ordinal);
+        var posted = await agencySdk.GetRequiredService<IWarningsApi>().PostWarningAsync(CapContent.Xml(rainstorm));
+
+        var context = await drainageSdk.GetRequiredService<IWarningsApi>().GetDeviceContextAsync(drainage.Adapter.OrganizationId, "well-1");
+
+        Assert.Equal([posted.Id], context.Warnings.Select(w => w.Id));
+        var rule = Assert.Single(context.Rules);
+        Assert.Equal(("water-level", "rainstorm", "red", posted.Id), (rule.RuleId, rule.Context!.Warning, rule.Context.Level, rule.Context.WarningId));
+        Assert.Equal(1.4, rule.Levels["orange"], 6);
+    }
+
+    [Fact]
     public async Task Me_NamesTheCaller_AndPeopleAreInvitedManagedAndListed()
     {
         var org = HubFixture.Unique("sdk-people");

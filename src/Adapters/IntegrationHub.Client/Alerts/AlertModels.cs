@@ -68,6 +68,9 @@ public sealed record AlertStep(
 
     /// <summary>The person an <c>assigned</c> step assigned the unit's share to.</summary>
     public ClosedLoop.Actor? Assignee { get; init; }
+
+    /// <summary>The context entry in force on the rule at this step (rules.md §5b); null while the rule's own levels apply.</summary>
+    public Events.RuleContextInForce? Context { get; init; }
 }
 
 /// <summary>An alert with its history and the observations that changed it.</summary>

@@ -53,7 +53,19 @@ public sealed record AlertEvent(
 
     /// <summary>When the alert's condition began (the raising observation's time); null from hubs that do not send it yet.</summary>
     public DateTimeOffset? ObservedAt { get; init; }
+
+    /// <summary>
+    /// The context entry in force on the rule (rules.md §5b): the agency's warning covering the device whose levels the
+    /// rule judged against; on a <c>context</c> transition, the entry now in force, null when the context ended.
+    /// </summary>
+    public RuleContextInForce? Context { get; init; }
 }
+
+/// <summary>
+/// A rule's context entry in force: its warning type and lowest colour, and the agency's warning that holds it (its hub
+/// id, CAP sender, identifier and event, its colour and when it expires).
+/// </summary>
+public sealed record RuleContextInForce(string Warning, string AtLeast, long WarningId, string Sender, string Identifier, string Event, string Level, DateTimeOffset? Expires = null);
 
 /// <summary>A responsible unit as an alert event carries it: its role (lead, participant) and state (routed, acknowledged, resolved).</summary>
 public sealed record AlertEventUnit(string OrganizationId, string Role, string State, string? Name = null, string? Assignee = null, string? AssigneeName = null);

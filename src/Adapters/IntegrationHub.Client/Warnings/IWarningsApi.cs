@@ -44,7 +44,21 @@ public interface IWarningsApi
     [Get("/v1/warnings/{warningId}/cap")]
     [Headers("Accept: application/json")]
     Task<CapMessage> GetWarningCapAsync(long warningId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The warnings in force that cover one of the caller's devices, and for each of its rules that take a context the
+    /// entry in force and the thresholds it judges against now (rules.md §5b). Only the device's organization (and the
+    /// operator) may read it; another's device fails with <c>device.not-found</c>.
+    /// </summary>
+    [Get("/v1/organizations/{organizationId}/devices/{deviceId}/context")]
+    Task<DeviceContext> GetDeviceContextAsync(string organizationId, string deviceId, CancellationToken cancellationToken = default);
 }
+
+/// <summary>A device's context: the agencies' warnings covering it, highest colour first, and its context rules.</summary>
+public sealed record DeviceContext(string OrganizationId, string DeviceId, string Profile, string District, IReadOnlyList<Warning> Warnings, IReadOnlyList<RuleContext> Rules);
+
+/// <summary>One rule with a context: the entry in force (null: its own levels apply) and its thresholds now, by level, in canonical units.</summary>
+public sealed record RuleContext(string RuleId, string Kind, Events.RuleContextInForce? Context, IReadOnlyDictionary<string, double> Levels);
 
 /// <summary>
 /// An agency's warning as the hub keeps it. <see cref="Level"/> is the national colour (<c>blue</c> … <c>red</c>);

@@ -248,6 +248,24 @@ public abstract record RuleDefinition
 
     /// <summary>When set, the rule judges only observations whose time falls in this daily window (UTC+08:00).</summary>
     public DailyWindow? ActiveDuring { get; init; }
+
+    /// <summary>
+    /// The levels that hold instead of the rule's own while an agency's warning covers the device (RULE-015, rules.md
+    /// §5b); threshold and rate rules only. Empty for most rules.
+    /// </summary>
+    public IReadOnlyList<RuleContext> Context { get; init; } = [];
+}
+
+/// <summary>
+/// One entry of a rule's <c>context</c>: while an actual warning of type <see cref="Warning"/>
+/// (cap/warning-types.json) of colour <see cref="AtLeast"/> or above covers the device, the rule judges against
+/// <see cref="Levels"/> instead of its own (RULE-015).
+/// </summary>
+public sealed record RuleContext
+{
+    public required string Warning { get; init; }
+    public required AlertLevel AtLeast { get; init; }
+    public required LevelSet Levels { get; init; }
 }
 
 public sealed record ThresholdRule : RuleDefinition

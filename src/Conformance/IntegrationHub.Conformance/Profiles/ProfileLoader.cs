@@ -178,6 +178,7 @@ internal static class ProfileLoader
             {
                 Problem($"{where}: the daily window is empty (from equals to)");
             }
+            CheckContext(rule, where);
             switch (rule)
             {
                 case ThresholdRule threshold:
@@ -278,6 +279,41 @@ internal static class ProfileLoader
             if (rule.Stale is { } stale && stale <= TimeSpan.Zero)
             {
                 Problem($"{where}: stale must be longer than zero");
+            }
+        }
+
+        // RULE-015: a context entry grades the same levels as its rule, in the same order, so that a level means the same
+        // thing with the warning in force as without; one entry per warning type and colour. Whether the type exists and
+        // affects the profile's domain is checked against cap/warning-types.json when the spec loads.
+        void CheckContext(RuleDefinition rule, string where)
+        {
+            var (own, ascending) = rule switch
+            {
+                ThresholdRule t => (t.Levels, t.Direction == "above"),
+                RateRule r => (r.Levels, true),
+                _ => ((LevelSet?)null, true),
+            };
+            if (own is null)
+            {
+                if (rule.Context.Count > 0)
+                {
+                    Problem($"{where}: only threshold and rate rules take a context");
+                }
+                return;
+            }
+            var seen = new HashSet<(string, AlertLevel)>();
+            foreach (var entry in rule.Context)
+            {
+                var at = $"{where} context '{entry.Warning}' at {entry.AtLeast.ToString().ToLowerInvariant()}";
+                if (!seen.Add((entry.Warning, entry.AtLeast)))
+                {
+                    Problem($"{at}: the warning type and colour have two entries");
+                }
+                if (!entry.Levels.Defined().Select(d => d.Level).SequenceEqual(own.Defined().Select(d => d.Level)))
+                {
+                    Problem($"{at}: must define the same levels as the rule");
+                }
+                CheckLevels(entry.Levels, ascending, at);
             }
         }
 

@@ -89,6 +89,9 @@ public static class ErrorCodes
     public const string CapInvalid = "cap.invalid";
     public const string WarningExists = "warning.exists";
     public const string WarningNotFound = "warning.not-found";
+    public const string WarningSenderForeign = "warning.sender-foreign";
+    public const string WarningReferenceForeign = "warning.reference-foreign";
+    public const string WarningAreaOutside = "warning.area-outside";
 
     public const string UpstreamNotFound = "upstream.not-found";
     public const string UpstreamExists = "upstream.exists";

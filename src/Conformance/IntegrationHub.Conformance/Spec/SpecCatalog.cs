@@ -76,7 +76,8 @@ public sealed class SpecCatalog
         RequirementCatalog requirements,
         EventCatalog events,
         AreaCatalog areas,
-        CheckCatalog checks)
+        CheckCatalog checks,
+        WarningTypeCatalog warningTypes)
     {
         _files = files;
         Schemas = schemas;
@@ -87,6 +88,7 @@ public sealed class SpecCatalog
         Events = events;
         Areas = areas;
         Checks = checks;
+        WarningTypes = warningTypes;
         Validator = new TelemetryValidator(this);
     }
 
@@ -101,6 +103,9 @@ public sealed class SpecCatalog
 
     /// <summary>The certification checks with their texts in English and Chinese (certification-checks.json).</summary>
     public CheckCatalog Checks { get; }
+
+    /// <summary>The agencies' warning types a rule's context names (cap/warning-types.json, RULE-015).</summary>
+    public WarningTypeCatalog WarningTypes { get; }
     public TelemetryValidator Validator { get; }
     public IEnumerable<SpecFile> Files => _files.Values.OrderBy(f => f.Path, StringComparer.Ordinal);
 
@@ -168,6 +173,7 @@ public sealed class SpecCatalog
         var events = Parse("events.json", (content, found) => EventCatalog.Parse(content, schemas.Values.Select(s => s.Id), found));
         var areas = Parse(AreaCatalog.Path, (content, found) => AreaCatalog.Parse(content, found));
         var checks = Parse(CheckCatalog.Path, (content, found) => CheckCatalog.Parse(content, errors, requirements, found));
+        var warningTypes = Parse(WarningTypeCatalog.Path, (content, found) => WarningTypeCatalog.Parse(content, found));
 
         var profiles = new Dictionary<string, CompiledProfile>(StringComparer.Ordinal);
         if (schemas.TryGetValue(ProfileSchema, out var profileSchema))
@@ -179,6 +185,10 @@ public sealed class SpecCatalog
                 {
                     problems.Add($"{file.Path}: profile id '{profile.Id}' is used twice");
                 }
+                if (profile is not null && warningTypes is not null)
+                {
+                    CheckContextTypes(profile, file.Path, warningTypes, problems);
+                }
             }
         }
 
@@ -186,7 +196,7 @@ public sealed class SpecCatalog
         {
             throw new SpecException(problems);
         }
-        return new SpecCatalog(byPath, schemas.ToFrozenDictionary(StringComparer.Ordinal), profiles.ToFrozenDictionary(StringComparer.Ordinal), errors!, requirements!, events!, areas!, checks!);
+        return new SpecCatalog(byPath, schemas.ToFrozenDictionary(StringComparer.Ordinal), profiles.ToFrozenDictionary(StringComparer.Ordinal), errors!, requirements!, events!, areas!, checks!, warningTypes!);
 
         T? Parse<T>(string path, Func<byte[], List<string>, T> parse)
             where T : class
@@ -204,6 +214,25 @@ public sealed class SpecCatalog
             {
                 problems.Add($"{path}: {e.Message}");
                 return null;
+            }
+        }
+    }
+
+    /// <summary>RULE-015: a rule's context names a warning type of cap/warning-types.json that affects the profile's domain.</summary>
+    private static void CheckContextTypes(CompiledProfile profile, string path, WarningTypeCatalog types, List<string> problems)
+    {
+        foreach (var rule in profile.Definition.Rules)
+        {
+            foreach (var entry in rule.Context)
+            {
+                if (!types.ById.TryGetValue(entry.Warning, out var type))
+                {
+                    problems.Add($"{path}: rule '{rule.Id}' context: warning type '{entry.Warning}' is not in {WarningTypeCatalog.Path}");
+                }
+                else if (!type.Domains.Contains(profile.Domain, StringComparer.Ordinal))
+                {
+                    problems.Add($"{path}: rule '{rule.Id}' context: warning type '{entry.Warning}' does not affect domain '{profile.Domain}' ({WarningTypeCatalog.Path})");
+                }
             }
         }
     }

@@ -12,6 +12,7 @@ namespace IntegrationHub.Conformance.Spec;
 [JsonSerializable(typeof(EventsDocument))]
 [JsonSerializable(typeof(AreasDocument))]
 [JsonSerializable(typeof(CheckCatalogDocument))]
+[JsonSerializable(typeof(WarningTypesDocument))]
 [JsonSerializable(typeof(Finding))]
 [JsonSerializable(typeof(string[]))]
 [JsonSerializable(typeof(IReadOnlyList<Finding>))]

@@ -72,7 +72,7 @@ internal sealed class ThresholdKind : IRuleKind
         {
             return memory.Level;
         }
-        var (thresholds, persistence) = Levels.Resolve(rule.Levels, scope.Parameters);
+        var (thresholds, persistence) = Levels.Resolve(scope.Context ?? rule.Levels, scope.Parameters);
         var above = rule.Direction == "above";
         var deadband = rule.Clear?.Deadband ?? 0;
         Span<bool> meets = stackalloc bool[5];
@@ -150,7 +150,7 @@ internal sealed class RateKind : IRuleKind
             || guard.Value.Resolve(scope.Parameters) is not { } limit
             || (guard.Direction == "above" ? value >= limit : value <= limit);
         var deadband = rule.Clear?.Deadband ?? 0;
-        var (thresholds, persistence) = Levels.Resolve(rule.Levels, scope.Parameters);
+        var (thresholds, persistence) = Levels.Resolve(scope.Context ?? rule.Levels, scope.Parameters);
         for (var level = 1; level <= 4; level++)
         {
             if (thresholds[level] is { } threshold)

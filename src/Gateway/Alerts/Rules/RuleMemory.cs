@@ -45,6 +45,15 @@ internal sealed class RuleMemory
     /// </summary>
     public List<TimedValue>? Window { get; set; }
 
+    /// <summary>
+    /// The context entry in force when the rule last judged the device or recorded a change of context on its alert
+    /// (<c>{warningId}/{entry}</c>, rules.md §5b); null while none is.
+    /// </summary>
+    public string? Context { get; set; }
+
+    /// <summary>The hub time or observation time (Unix ms) at which <see cref="Context"/> was last noted: older samples do not turn it back.</summary>
+    public long ContextAt { get; set; } = long.MinValue;
+
     /// <summary>A quality rule's first evaluated sample since the memory started (or restarted): whether history covers the window.</summary>
     public long? FirstAt { get; set; }
 
@@ -111,9 +120,10 @@ internal readonly record struct Sample(long At, double? Number, string? Text, No
 /// <summary>
 /// What holds for a device while a rule judges a sample: its site parameters; whether its clear runs must stay empty
 /// (the device was silent); whether the sample falls in the rule's daily window (<c>activeDuring</c>, rules.md §2.5);
-/// and, when the caller wants them, where to list what the sample met (the causes of a level change).
+/// when the caller wants them, where to list what the sample met (the causes of a level change); and the levels of the
+/// context entry in force, which a threshold or rate rule judges against instead of its own (RULE-015).
 /// </summary>
-internal readonly record struct RuleScope(ParameterSet Parameters, bool ClearSuppressed, bool Active = true, List<Cause>? Causes = null)
+internal readonly record struct RuleScope(ParameterSet Parameters, bool ClearSuppressed, bool Active = true, List<Cause>? Causes = null, LevelSet? Context = null)
 {
     /// <summary>Whether a sample at <paramref name="at"/> (Unix ms) falls in the rule's daily window; always, for a rule without one.</summary>
     public static bool IsActive(RuleDefinition rule, long at) =>

@@ -201,6 +201,10 @@ namespace IntegrationHub.Migrations.PostgreSql
                     b.Property<bool>("Cleared")
                         .HasColumnType("boolean");
 
+                    b.Property<string>("Context")
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -2370,7 +2374,12 @@ namespace IntegrationHub.Migrations.PostgreSql
                         .HasColumnType("character varying(256)")
                         .UseCollation("C");
 
+                    b.Property<long?>("Until")
+                        .HasColumnType("bigint");
+
                     b.HasKey("Id");
+
+                    b.HasIndex("Until");
 
                     b.HasIndex("Sender", "Identifier")
                         .IsUnique();

@@ -175,6 +175,9 @@ namespace IntegrationHub.Migrations.Sqlite
                     b.Property<bool>("Cleared")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Context")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -2078,7 +2081,12 @@ namespace IntegrationHub.Migrations.Sqlite
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("Until")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
+
+                    b.HasIndex("Until");
 
                     b.HasIndex("Sender", "Identifier")
                         .IsUnique();

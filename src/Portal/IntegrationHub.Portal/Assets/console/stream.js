@@ -4,7 +4,7 @@
 import { t } from '../portal.js';
 
 const transitions = ['raised', 'escalated', 'deescalated', 'cleared', 'reopened', 'renotified', 'acknowledged', 'dispatched', 'resolved', 'closed',
-  'unit.added', 'unit.removed', 'rerouted', 'unit.acknowledged', 'unit.resolved', 'assigned', 'commented', 'supervised'];
+  'unit.added', 'unit.removed', 'rerouted', 'unit.acknowledged', 'unit.resolved', 'assigned', 'commented', 'supervised', 'context'];
 
 let lastEventId = null;
 let downSince = null;

@@ -462,6 +462,7 @@ namespace IntegrationHub.Migrations.Sqlite
                     Severity = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
                     Headline = table.Column<string>(type: "TEXT", nullable: true),
                     Expires = table.Column<long>(type: "INTEGER", nullable: true),
+                    Until = table.Column<long>(type: "INTEGER", nullable: true),
                     References = table.Column<string>(type: "TEXT", nullable: true),
                     ThreadSender = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
                     ThreadIdentifier = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
@@ -551,7 +552,8 @@ namespace IntegrationHub.Migrations.Sqlite
                     Value = table.Column<double>(type: "REAL", nullable: true),
                     Text = table.Column<string>(type: "TEXT", nullable: true),
                     CapIdentifier = table.Column<string>(type: "TEXT", nullable: true),
-                    Causes = table.Column<string>(type: "TEXT", nullable: true)
+                    Causes = table.Column<string>(type: "TEXT", nullable: true),
+                    Context = table.Column<string>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -1486,6 +1488,11 @@ namespace IntegrationHub.Migrations.Sqlite
                 name: "IX_warnings_ThreadSender_ThreadIdentifier",
                 table: "warnings",
                 columns: new[] { "ThreadSender", "ThreadIdentifier" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_warnings_Until",
+                table: "warnings",
+                column: "Until");
         }
 
         /// <inheritdoc />

@@ -463,6 +463,7 @@ namespace IntegrationHub.Migrations.PostgreSql
                     Severity = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false, collation: "C"),
                     Headline = table.Column<string>(type: "text", nullable: true, collation: "C"),
                     Expires = table.Column<long>(type: "bigint", nullable: true),
+                    Until = table.Column<long>(type: "bigint", nullable: true),
                     References = table.Column<string>(type: "text", nullable: true, collation: "C"),
                     ThreadSender = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false, collation: "C"),
                     ThreadIdentifier = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false, collation: "C"),
@@ -552,7 +553,8 @@ namespace IntegrationHub.Migrations.PostgreSql
                     Value = table.Column<double>(type: "double precision", nullable: true),
                     Text = table.Column<string>(type: "text", nullable: true, collation: "C"),
                     CapIdentifier = table.Column<string>(type: "text", nullable: true, collation: "C"),
-                    Causes = table.Column<string>(type: "text", nullable: true, collation: "C")
+                    Causes = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Context = table.Column<string>(type: "text", nullable: true, collation: "C")
                 },
                 constraints: table =>
                 {
@@ -1499,6 +1501,11 @@ namespace IntegrationHub.Migrations.PostgreSql
                 name: "IX_warnings_ThreadSender_ThreadIdentifier",
                 table: "warnings",
                 columns: new[] { "ThreadSender", "ThreadIdentifier" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_warnings_Until",
+                table: "warnings",
+                column: "Until");
         }
 
         /// <inheritdoc />

@@ -21,6 +21,7 @@ IScenario[] scenarios =
     new OverloadBenchmark(),
     new MemoryBenchmark(),
     new ProxyBenchmark(),
+    new AggregatesBenchmark(),
 ];
 
 var smoke = args.Contains("--smoke");

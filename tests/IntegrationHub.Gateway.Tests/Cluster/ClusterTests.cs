@@ -353,8 +353,8 @@ public sealed partial class ClusterTests
         await ExternalBrokerTests.WaitUntilAsync(async () => (await http.GetAsync(new Uri("/health/ready", UriKind.Relative))).IsSuccessStatusCode, "the node to be ready");
     }
 
-    /// <summary>A self-signed RSA certificate with its key, as the PKCS#12 file both nodes are given.</summary>
-    private static string Certificate(string directory, string name)
+    /// <summary>A self-signed RSA certificate with its key, as the PKCS#12 file (password <c>cluster</c>) every node is given.</summary>
+    internal static string Certificate(string directory, string name)
     {
         using var rsa = RSA.Create(2048);
         var request = new CertificateRequest($"CN=cluster {name}", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);

@@ -20,6 +20,8 @@ public sealed class AggregatesTests() : OwnHub(AlertSettings.WithoutDeadlines(ne
     ["Retention:Raw"] = "1.00:00:00",
     ["Retention:Profiles:gas.underground-methane"] = "2.00:00:00",
     ["Aggregates:RollupInterval"] = "00:00:05",
+    // Six hours of minute buckets are 360 points: one device's fit, two devices' do not.
+    ["Aggregates:MaxPoints"] = "700",
 }))
 {
     private static readonly string[] Sizes = ["1m", "5m", "1h", "1d"];
@@ -152,5 +154,31 @@ public sealed class AggregatesTests() : OwnHub(AlertSettings.WithoutDeadlines(ne
         // The rollups still answer for the deleted readings.
         var series = await AggregatesAsync(client, "r1", "1h", old.AddHours(-1), old.AddHours(1));
         Assert.Equal(Expected(expired, "1h"), series[$"{org}/r1"]);
+    }
+
+    [Fact]
+    public async Task Aggregates_CountEveryDeviceOfASharedName_AndResolveANameInTheCallersOrganizationFirst()
+    {
+        var first = HubFixture.Unique("shared-name");
+        var second = HubFixture.Unique("shared-name-other");
+        // Production adapters: the operator does not read sandbox data.
+        using var one = await Hub.ManagerAsync(first, "s1");
+        using var two = await Hub.ManagerAsync(second, "s1");
+        var now = Hub.Time.GetUtcNow();
+        await SendAsync(one, "s1", [(now.AddHours(-2), 1)]);
+        await SendAsync(two, "s1", [(now.AddHours(-2), 2)]);
+        var range = $"device=s1&metric=ch4&bucket=1m&from={Query(now.AddHours(-6))}&to={Query(now)}";
+
+        // The operator reads both organizations' s1: two devices, over 700 points.
+        using var admin = await Hub.AdminAsync();
+        using (var response = await admin.GetAsync(new Uri("/v1/telemetry/aggregates?" + range, UriKind.Relative), Cancel))
+        {
+            await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "query.too-many-points");
+        }
+        Assert.Equal([$"{first}/s1", $"{second}/s1"], (await AggregatesAsync(admin, "s1", "1h", now.AddHours(-6), now)).Keys.Order(StringComparer.Ordinal));
+
+        // An organization's own s1 is the one its name means.
+        var own = await AggregatesAsync(one, "s1", "1m", now.AddHours(-6), now);
+        Assert.Equal([$"{first}/s1"], own.Keys);
     }
 }

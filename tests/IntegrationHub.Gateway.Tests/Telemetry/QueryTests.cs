@@ -185,6 +185,11 @@ public sealed class QueryTests(HubFixture fixture) : IClassFixture<HubFixture>
 
         await ProblemAsync($"device=b1&metric=ch4&bucket=1m&from={Time(now.AddDays(-30))}", "query.too-many-points");
         await ProblemAsync($"device=b1&metric=ch4&bucket=1d&from={Time(now.AddDays(-400))}", "query.range-too-long");
+        // Older than the minute rollups (90 days) or the hour rollups (five years) keep: retention deleted what would answer.
+        await ProblemAsync($"device=b1&metric=ch4&bucket=1m&from={Time(now.AddDays(-100))}&to={Time(now.AddDays(-99))}", "query.beyond-retention");
+        await ProblemAsync($"device=b1&metric=ch4&bucket=5m&from={Time(now.AddDays(-91))}&to={Time(now.AddDays(-80))}", "query.beyond-retention");
+        await ProblemAsync($"device=b1&metric=ch4&bucket=1d&from={Time(now.AddDays(-5 * 366 - 10))}&to={Time(now.AddDays(-5 * 366 + 100))}", "query.beyond-retention");
+        await client.GetJsonAsync($"/v1/telemetry/aggregates?device=b1&metric=ch4&bucket=1h&from={Time(now.AddDays(-100))}&to={Time(now.AddDays(-99))}");
         await ProblemAsync("device=b1&metric=ch4&bucket=2m", "request.invalid-parameter");
         await ProblemAsync("device=b1&bucket=1h", "request.invalid-parameter");
         await ProblemAsync("metric=ch4&bucket=1h", "request.invalid-parameter");

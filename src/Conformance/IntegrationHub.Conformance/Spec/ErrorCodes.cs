@@ -118,6 +118,7 @@ public static class ErrorCodes
     public const string InvalidCursor = "query.invalid-cursor";
     public const string RangeTooLong = "query.range-too-long";
     public const string TooManyPoints = "query.too-many-points";
+    public const string BeyondRetention = "query.beyond-retention";
 
     public const string CertificationNotFound = "certification.not-found";
     public const string CertificationClosed = "certification.closed";

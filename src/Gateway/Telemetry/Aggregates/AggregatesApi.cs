@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Data;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Hosting;
@@ -32,7 +33,7 @@ internal static class AggregatesApi
         app.MapGroup("/v1/telemetry").WithTags("Telemetry").RequireScope(Scopes.TelemetryRead)
             .MapGet("/aggregates", AggregatesAsync).WithName("GetTelemetryAggregates")
             .WithSummary("Min, max, mean and count of one metric per time bucket (1m, 5m, 1h or 1d, aligned to UTC), for one or several devices.")
-            .DocumentsProblem(400, "A query parameter is invalid (`request.invalid-parameter`), the range is longer than the hub serves (`query.range-too-long`), or it holds more buckets than one answer may (`query.too-many-points`).");
+            .DocumentsProblem(400, "A query parameter is invalid (`request.invalid-parameter`), the range is longer than the hub serves (`query.range-too-long`), it holds more buckets than one answer may (`query.too-many-points`), or it starts before the oldest bucket of its size the hub keeps (`query.beyond-retention`).");
         return app;
     }
 
@@ -49,7 +50,7 @@ internal static class AggregatesApi
     internal sealed record AggregatesResponse(string Metric, string Bucket, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<AggregateSeries> Series);
 
     private static async Task<Results<Ok<AggregatesResponse>, ProblemHttpResult>> AggregatesAsync(
-        [AsParameters] TelemetryApi.TelemetryFilter filter, HubDb db, SpecCatalog spec, TimeProvider time, IOptions<AggregateOptions> options, HttpContext context,
+        [AsParameters] TelemetryApi.TelemetryFilter filter, HubDb db, SpecCatalog spec, TimeProvider time, IOptions<AggregateOptions> options, IOptions<RetentionOptions> retention, HttpContext context,
         [Description("The bucket size: 1m, 5m, 1h or 1d. Buckets are aligned to the Unix epoch, so a day is a UTC day.")] string? bucket = null,
         [Description("Start of the range (default: a day before `to`); rounded down to its bucket's start.")] DateTimeOffset? from = null,
         [Description("End of the range, exclusive (default: now); rounded up to a bucket's end.")] DateTimeOffset? to = null)
@@ -95,20 +96,30 @@ internal static class AggregatesApi
         {
             end += size.Width;
         }
-        var points = (end - start) / size.Width * filter.Devices.Length;
-        if (points > limits.MaxPoints)
+        // Retention has deleted the rollups of this width (and the raw data, which never outlives them) before this:
+        // an answer would show an empty stretch where there were readings (TEL-019).
+        var (kept, setting) = size.Source == RollupWidths.Minute
+            ? (retention.Value.MinuteRollups, "Retention:MinuteRollups")
+            : (retention.Value.HourRollups, "Retention:HourRollups");
+        if (start < (now - kept).ToUnixTimeMilliseconds())
         {
-            return ProblemResults.Problem(context, ErrorCodes.TooManyPoints,
-                FormattableString.Invariant($"{filter.Devices.Length} device(s) over {(end - start) / size.Width} buckets of {bucket} make {points} points; one query returns at most {limits.MaxPoints} (Aggregates:MaxPoints). Use a larger bucket, a shorter range or fewer devices."));
+            return ProblemResults.Problem(context, ErrorCodes.BeyondRetention,
+                FormattableString.Invariant($"Buckets of {bucket} are kept for {kept.TotalDays:0.##} days ({setting}); the range starts {(now.ToUnixTimeMilliseconds() - start) / (double)RollupWidths.Hour / 24:0.##} days ago. Use {(size.Source == RollupWidths.Minute ? "1h or 1d buckets" : "a later start")}."));
         }
 
         var visible = await Visibility.PredicateAsync<TelemetryRollup>(context.Caller(), db, now, context.RequestAborted);
         var visibleRaw = await Visibility.PredicateAsync<Observation>(context.Caller(), db, now, context.RequestAborted);
-        // The devices' keys, which the rollups' and the observations' indexes lead with; the filter and the visibility
-        // rules still judge every row.
-        var names = filter.Devices;
-        var keys = await db.Devices.AsNoTracking().Where(d => names.Contains(d.DeviceId)).Select(d => d.Key).ToListAsync(context.RequestAborted);
-        var cells = await ReadAsync(db, filter, keys, visible, visibleRaw, size.Width, size.Source, start, end, context.RequestAborted);
+        var keys = await DeviceKeysAsync(db, filter, context.Caller(), now, context.RequestAborted);
+        // Every name asked for counts once at least (whether or not it names a device, which the answer would
+        // otherwise tell), and once for each device of that name the caller reads (TEL-019).
+        var devices = keys.Count + filter.Devices.Distinct(StringComparer.Ordinal).Count(n => !keys.Exists(k => k.DeviceId == n));
+        var points = (end - start) / size.Width * devices;
+        if (points > limits.MaxPoints)
+        {
+            return ProblemResults.Problem(context, ErrorCodes.TooManyPoints,
+                FormattableString.Invariant($"{devices} device(s) over {(end - start) / size.Width} buckets of {bucket} make {points} points; one query returns at most {limits.MaxPoints} (Aggregates:MaxPoints). Use a larger bucket, a shorter range or fewer devices."));
+        }
+        var cells = await ReadAsync(db, filter, [.. keys.Select(k => k.Key)], visible, visibleRaw, size.Width, size.Source, start, end, context.RequestAborted);
 
         var series = cells
             .GroupBy(c => c.DeviceKey)
@@ -139,34 +150,61 @@ internal static class AggregatesApi
     private sealed record Cell(long DeviceKey, string OrganizationId, string DeviceId, string ProfileId, long Bucket, long Count, double Sum, double Min, double Max);
 
     /// <summary>
-    /// The rollups up to the watermark and the raw observations past it, as of one watermark: the roller moves it in
-    /// the transaction that writes the rollups, so if it reads the same before and after, neither read saw a batch the
-    /// other missed (no observation is counted twice or left out). Otherwise the roller committed in between: read again.
+    /// The devices the names stand for, the caller's own organization first: a name its organization has means that
+    /// device only; another name means every device of that name whose series of the metric the caller may read (the
+    /// visibility rules still judge every row). An <c>organization</c> filter names the organization to look in.
+    /// </summary>
+    private static async Task<List<(long Key, string DeviceId)>> DeviceKeysAsync(
+        HubDb db, TelemetryApi.TelemetryFilter filter, Caller caller, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var names = filter.Devices;
+        var organizationId = caller.OrganizationId;
+        var own = filter.Organization is null || filter.Organization == organizationId
+            ? await db.Devices.AsNoTracking().Where(d => d.OrganizationId == organizationId && names.Contains(d.DeviceId))
+                .Select(d => new { d.Key, d.DeviceId }).ToListAsync(cancellationToken)
+            : [];
+        var keys = own.ConvertAll(d => (d.Key, d.DeviceId));
+        var others = names.Where(n => !own.Exists(d => d.DeviceId == n)).ToArray();
+        if (others.Length > 0)
+        {
+            // A device's latest value of the metric carries the visibility attributes of its series.
+            var visible = await Visibility.PredicateAsync<LatestValue>(caller, db, now, cancellationToken);
+            var found = await filter.Apply(db.LatestValues.AsNoTracking().Where(visible))
+                .Where(l => l.OrganizationId != organizationId && others.Contains(l.DeviceId))
+                .Select(l => new { l.DeviceKey, l.DeviceId }).ToListAsync(cancellationToken);
+            keys.AddRange(found.Select(d => (d.DeviceKey, d.DeviceId)));
+        }
+        return keys;
+    }
+
+    /// <summary>
+    /// The rollups up to the watermark and the raw observations past it, in one snapshot (a read-only transaction:
+    /// repeatable read on PostgreSQL, a deferred one on SQLite, whose reads in WAL mode see one commit and take no write
+    /// lock): the roller moves the watermark in the transaction that writes the rollups, so no observation is counted
+    /// twice or left out however often it commits meanwhile, and the request ends after three reads.
     /// </summary>
     private static async Task<List<Cell>> ReadAsync(
-        HubDb db, TelemetryApi.TelemetryFilter filter, List<long> keys, System.Linq.Expressions.Expression<Func<TelemetryRollup, bool>> visible,
+        HubDb db, TelemetryApi.TelemetryFilter filter, long[] keys, System.Linq.Expressions.Expression<Func<TelemetryRollup, bool>> visible,
         System.Linq.Expressions.Expression<Func<Observation, bool>> visibleRaw, long width, long source, long start, long end, CancellationToken cancellationToken)
     {
-        while (true)
-        {
-            var watermark = await TelemetryRoller.WatermarkAsync(db, cancellationToken);
-            var tail = await filter.Apply(db.Observations.AsNoTracking().Where(visibleRaw))
-                .Where(o => keys.Contains(o.DeviceKey) && o.Id > watermark && o.Number != null && o.ObservedAt >= start && o.ObservedAt < end)
-                .GroupBy(o => new { o.DeviceKey, o.OrganizationId, o.DeviceId, o.ProfileId, Bucket = o.ObservedAt - o.ObservedAt % EF.Constant(width) })
-                .Select(g => new Cell(g.Key.DeviceKey, g.Key.OrganizationId, g.Key.DeviceId, g.Key.ProfileId, g.Key.Bucket,
-                    g.LongCount(), g.Sum(o => o.Number!.Value), g.Min(o => o.Number!.Value), g.Max(o => o.Number!.Value)))
-                .ToListAsync(cancellationToken);
-            var rolled = await filter.Apply(db.Rollups.AsNoTracking().Where(visible))
-                .Where(r => r.Width == source && keys.Contains(r.DeviceKey) && r.Start >= start && r.Start < end)
-                .GroupBy(r => new { r.DeviceKey, r.OrganizationId, r.DeviceId, r.ProfileId, Bucket = r.Start - r.Start % EF.Constant(width) })
-                .Select(g => new Cell(g.Key.DeviceKey, g.Key.OrganizationId, g.Key.DeviceId, g.Key.ProfileId, g.Key.Bucket,
-                    g.Sum(r => r.Count), g.Sum(r => r.Sum), g.Min(r => r.Min), g.Max(r => r.Max)))
-                .ToListAsync(cancellationToken);
-            if (await TelemetryRoller.WatermarkAsync(db, cancellationToken) == watermark)
-            {
-                rolled.AddRange(tail);
-                return rolled;
-            }
-        }
+        // Microsoft.Data.Sqlite begins ReadUncommitted as a deferred transaction (without a shared cache it reads
+        // committed data only); its default would take the write lock at once.
+        await using var snapshot = await db.Database.BeginTransactionAsync(
+            db.Database.IsNpgsql() ? IsolationLevel.RepeatableRead : IsolationLevel.ReadUncommitted, cancellationToken);
+        var watermark = await TelemetryRoller.WatermarkAsync(db, cancellationToken);
+        var tail = await filter.Apply(db.Observations.AsNoTracking().Where(visibleRaw))
+            .Where(o => keys.Contains(o.DeviceKey) && o.Id > watermark && o.Number != null && o.ObservedAt >= start && o.ObservedAt < end)
+            .GroupBy(o => new { o.DeviceKey, o.OrganizationId, o.DeviceId, o.ProfileId, Bucket = o.ObservedAt - o.ObservedAt % EF.Constant(width) })
+            .Select(g => new Cell(g.Key.DeviceKey, g.Key.OrganizationId, g.Key.DeviceId, g.Key.ProfileId, g.Key.Bucket,
+                g.LongCount(), g.Sum(o => o.Number!.Value), g.Min(o => o.Number!.Value), g.Max(o => o.Number!.Value)))
+            .ToListAsync(cancellationToken);
+        var rolled = await filter.Apply(db.Rollups.AsNoTracking().Where(visible))
+            .Where(r => r.Width == source && keys.Contains(r.DeviceKey) && r.Start >= start && r.Start < end)
+            .GroupBy(r => new { r.DeviceKey, r.OrganizationId, r.DeviceId, r.ProfileId, Bucket = r.Start - r.Start % EF.Constant(width) })
+            .Select(g => new Cell(g.Key.DeviceKey, g.Key.OrganizationId, g.Key.DeviceId, g.Key.ProfileId, g.Key.Bucket,
+                g.Sum(r => r.Count), g.Sum(r => r.Sum), g.Min(r => r.Min), g.Max(r => r.Max)))
+            .ToListAsync(cancellationToken);
+        rolled.AddRange(tail);
+        return rolled;
     }
 }

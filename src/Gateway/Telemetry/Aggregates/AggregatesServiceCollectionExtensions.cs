@@ -1,5 +1,6 @@
 using IntegrationHub.Gateway.Telemetry.Aggregates;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -13,6 +14,7 @@ internal static class AggregatesServiceCollectionExtensions
     {
         services.AddOptions<AggregateOptions>().BindConfiguration(AggregateOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RetentionOptions>, RetentionKeysValidation>());
         services.TryAddSingleton<TelemetryRoller>();
         services.AddHostedService(sp => sp.GetRequiredService<TelemetryRoller>());
         services.TryAddSingleton<TelemetryRetention>();

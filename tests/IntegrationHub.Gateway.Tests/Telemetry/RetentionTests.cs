@@ -1,0 +1,158 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json.Nodes;
+using IntegrationHub.Gateway.Alerts;
+using IntegrationHub.Gateway.Telemetry.Aggregates;
+using IntegrationHub.Gateway.Tests.Alerts;
+using IntegrationHub.Gateway.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using static IntegrationHub.Gateway.Tests.Infrastructure.HubClient;
+
+namespace IntegrationHub.Gateway.Tests.Telemetry;
+
+/// <summary>
+/// Retention by domain and profile, of observations and of the message receipts they came in, bounded by what the alert
+/// engine has evaluated. Raw data is kept a day unless its domain's default or its profile's setting says otherwise.
+/// </summary>
+[Trait(TestStorage.Trait, TestStorage.BothProviders)]
+public sealed class RetentionTests() : OwnHub(AlertSettings.WithoutDeadlines(new()
+{
+    ["Retention:Raw"] = "1.00:00:00",
+    ["Retention:Profiles:gas.underground-methane"] = "2.00:00:00",
+}))
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    private static string Query(DateTimeOffset time) => Uri.EscapeDataString(time.ToString("O", CultureInfo.InvariantCulture));
+
+    private static JsonObject Reading(string device, string profile, string metric, double value, string unit, DateTimeOffset time) =>
+        Methane($"{device}-{Guid.NewGuid():N}", device, time: time, edit: m =>
+        {
+            m["profile"] = profile;
+            m["observations"] = new JsonArray(new JsonObject { ["metric"] = metric, ["value"] = value, ["unit"] = unit });
+        });
+
+    private async Task SendAsync(HttpClient client, params JsonObject[] messages)
+    {
+        using var posted = await client.PostBatchAsync(messages);
+        Assert.Equal(messages.Length, (await posted.ShouldBeAsync(HttpStatusCode.OK))["accepted"]!.GetValue<int>());
+        await Hub.Services.GetRequiredService<AlertEngine>().CaughtUpAsync(Cancel);
+    }
+
+    private async Task<int> HistoryAsync(HttpClient client, string device)
+    {
+        var now = Hub.Time.GetUtcNow();
+        return (await client.GetJsonAsync($"/v1/telemetry/history?device={device}&from={Query(now.AddDays(-4))}&to={Query(now)}"))["items"]!.AsArray().Count;
+    }
+
+    /// <summary>The message receipts of a device's messages (their ids start with the device's).</summary>
+    private Task<int> ReceiptsAsync(string adapter, string device) =>
+        Hub.QueryAsync(db => db.Messages.CountAsync(m => m.AdapterId == adapter && m.MessageId.StartsWith(device + "-"), Cancel));
+
+    private async Task PruneAsync()
+    {
+        await Hub.Services.GetRequiredService<TelemetryRoller>().RollAsync(Cancel);
+        await Hub.Services.GetRequiredService<TelemetryRetention>().PruneAsync(Cancel);
+    }
+
+    [Fact]
+    public async Task Retention_KeepsEachDomainsDefault_UnderRaw()
+    {
+        var org = HubFixture.Unique("retention-domains");
+        using var client = await Hub.ManagerAsync(org, "p1", profile: "gas.pipeline-pressure-flow");
+        using (var admin = await Hub.AdminAsync())
+        {
+            await admin.RegisterDeviceAsync(org + "-adapter", "f1", "flood.water-level");
+        }
+        var old = Hub.Time.GetUtcNow().AddDays(-3);
+        // Three days old: past the day of Retention:Raw (flood), within the gas domain's default (pipeline pressure).
+        await SendAsync(client,
+            Reading("p1", "gas.pipeline-pressure-flow", "pressure", 0.2, "MPa", old),
+            Reading("f1", "flood.water-level", "water_level", 0.1, "m", old));
+
+        await PruneAsync();
+
+        Assert.Equal(1, await HistoryAsync(client, "p1"));
+        Assert.Equal(0, await HistoryAsync(client, "f1"));
+    }
+
+    [Fact]
+    public async Task Retention_DeletesAReceiptWithItsLastObservation_ButNotOneAnObservationOrAnAlertNeeds()
+    {
+        var org = HubFixture.Unique("retention-receipts");
+        var adapter = org + "-adapter";
+        using var client = await Hub.ManagerAsync(org, "m1");
+        using (var admin = await Hub.AdminAsync())
+        {
+            await admin.RegisterDeviceAsync(adapter, "p2", "gas.pipeline-pressure-flow");
+            await admin.RegisterDeviceAsync(adapter, "f3", "flood.water-level");
+        }
+        var old = Hub.Time.GetUtcNow().AddDays(-3);
+        await SendAsync(client,
+            Reading("p2", "gas.pipeline-pressure-flow", "pressure", 0.2, "MPa", old),
+            Reading("f3", "flood.water-level", "water_level", 0.1, "m", old),
+            Reading("m1", "gas.underground-methane", "ch4", 1, "%{LEL}", old.AddMinutes(-30)));
+        // Past the methane profile's two days too, but alerts cite them.
+        await Hub.SendMethaneAsync(client, "m1", (old.AddMinutes(-5), 30), (old, 30));
+        var alert = Assert.Single(await client.AlertsAsync("m1"));
+        var shown = (await client.GetJsonAsync($"/v1/alerts/{alert["id"]}"))["observations"]!.AsArray().Count;
+        // The alerts' steps (this one's, and those of any other rule the readings raised) cite both messages.
+        var cited = await Hub.QueryAsync(db => db.Messages.CountAsync(
+            m => m.AdapterId == adapter && m.MessageId.StartsWith("m1-") && db.AlertEvents.Any(e => e.MessageRecordId == m.Id), Cancel));
+        Assert.Equal(2, cited);
+
+        await PruneAsync();
+
+        // A receipt (the duplicate check's key) goes with its message's last observation, and stays while an
+        // observation or an alert needs it.
+        Assert.Equal(0, await ReceiptsAsync(adapter, "f3"));
+        Assert.Equal(1, await ReceiptsAsync(adapter, "p2"));
+        Assert.Equal(cited, await ReceiptsAsync(adapter, "m1"));
+        Assert.Equal(cited, await HistoryAsync(client, "m1"));
+        Assert.Equal(shown, (await client.GetJsonAsync($"/v1/alerts/{alert["id"]}"))["observations"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task Retention_NeverDeletes_WhatTheAlertEngineHasNotEvaluated()
+    {
+        var org = HubFixture.Unique("retention-engine");
+        using var client = await Hub.ManagerAsync(org, "f2", profile: "flood.water-level");
+        await SendAsync(client, Reading("f2", "flood.water-level", "water_level", 0.1, "m", Hub.Time.GetUtcNow().AddDays(-3)));
+        var message = await Hub.QueryAsync(db => db.Messages.Where(m => m.AdapterId == org + "-adapter").MaxAsync(m => m.Id, Cancel));
+        var evaluated = await Hub.QueryAsync(db => db.Cursors.Where(c => c.Name == AlertEngine.CursorName).Select(c => c.Position).SingleAsync(Cancel));
+        Assert.True(evaluated >= message, "the engine evaluated the message");
+
+        // As after a restart or a change of leader, with the engine's backlog still to evaluate: the rollups hold the
+        // reading, and it is past its age, but the rules have yet to read it.
+        Task<int> EngineAtAsync(long position) => Hub.QueryAsync(db =>
+            db.Cursors.Where(c => c.Name == AlertEngine.CursorName).ExecuteUpdateAsync(s => s.SetProperty(c => c.Position, position), Cancel));
+        await EngineAtAsync(message - 1);
+        await PruneAsync();
+        Assert.Equal(1, await HistoryAsync(client, "f2"));
+
+        await EngineAtAsync(evaluated);
+        await PruneAsync();
+        Assert.Equal(0, await HistoryAsync(client, "f2"));
+    }
+}
+
+/// <summary>Retention settings that would match nothing stop the hub at start, naming each.</summary>
+public sealed class RetentionSettingsTests
+{
+    [Fact]
+    public void MisspeltProfileOrDomain_StopsTheHubAtStart_NamingEach()
+    {
+        using var hub = new HubFactory(null, new()
+        {
+            ["Retention:Profiles:gas.undergroud-methane"] = "2.00:00:00",
+            ["Retention:Domains:flod"] = "2.00:00:00",
+        });
+
+        var failure = Assert.ThrowsAny<OptionsValidationException>(() => hub.StartServer());
+
+        Assert.Contains(failure.Failures, f => f.StartsWith("Retention:Profiles:gas.undergroud-methane names no profile", StringComparison.Ordinal));
+        Assert.Contains(failure.Failures, f => f.StartsWith("Retention:Domains:flod names no domain", StringComparison.Ordinal));
+    }
+}

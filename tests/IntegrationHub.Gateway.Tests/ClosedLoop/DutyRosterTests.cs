@@ -175,7 +175,10 @@ public sealed class DutyRosterTests() : OwnHub(new()
 
             // One red alert nobody acknowledged within its five minutes, and one raised just now.
             using var owner = await Hub.OwnerAsync("hand-owner", "hand-ch4", district: "370213");
-            await admin.RegisterDeviceAsync("hand-owner-adapter", "hand-ch4-b", district: "370213");
+            using (var registrar = await Hub.AdminAsync())
+            {
+                await registrar.RegisterDeviceAsync("hand-owner-adapter", "hand-ch4-b", district: "370213");
+            }
             var late = (await Hub.RaiseAsync(owner, "hand-ch4"))["id"]!.GetValue<long>();
             MoveTo(new TimeOnly(19, 58));
             var fresh = (await Hub.RaiseAsync(owner, "hand-ch4-b"))["id"]!.GetValue<long>();
@@ -204,9 +207,10 @@ public sealed class DutyRosterTests() : OwnHub(new()
             Assert.Empty(alerts[fresh]["missed"]!.AsArray());
             Assert.Equal(("red", "routed"), (alerts[late]["level"]!.GetValue<string>(), alerts[late]["unitState"]!.GetValue<string>()));
 
-            // The clock moved up to a day since the test began, longer than an adapter's token lives: the units' adapters take theirs now.
+            // The clock moved up to a day since the test began, as long as a token lives: the units' adapters and the operator take theirs now.
             using var unit = await Hub.UnitAsync("hand-fire", exists: true);
             using var other = await Hub.UnitAsync("hand-water", exists: true);
+            using var auditor = await Hub.AdminAsync();
 
             // What happens after is not written into the record.
             await unit.PostOkAsync($"/v1/alerts/{late}/units/hand-fire/acknowledge", new { note = "night shift on it" });
@@ -222,7 +226,7 @@ public sealed class DutyRosterTests() : OwnHub(new()
             Assert.Equal(handoverId, (await unit.GetJsonAsync("/v1/organizations/hand-fire/handovers"))[0]!["id"]!.GetValue<long>());
             await (await other.GetAsync(new Uri($"/v1/organizations/hand-fire/handovers/{handoverId}", UriKind.Relative))).ShouldBeProblemAsync(HttpStatusCode.NotFound, "organization.not-found");
             await (await other.GetAsync(new Uri($"/v1/organizations/hand-water/handovers/{handoverId}", UriKind.Relative))).ShouldBeProblemAsync(HttpStatusCode.NotFound, "handover.not-found");
-            Assert.Contains((await admin.GetJsonAsync("/v1/audit?limit=1000"))["items"]!.AsArray(),
+            Assert.Contains((await auditor.GetJsonAsync("/v1/audit?limit=1000"))["items"]!.AsArray(),
                 a => a!["target"]?.GetValue<string>() == $"handover/{handoverId}" && a["action"]!.GetValue<string>() == "handover.accept");
         }
     }

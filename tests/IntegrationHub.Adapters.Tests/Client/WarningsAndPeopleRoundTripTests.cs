@@ -72,14 +72,14 @@ public sealed class WarningsAndPeopleRoundTripTests(HubFixture fixture) : IClass
         var agency = await AgencyAsync(HubFixture.Unique("sdk-rain"));
         var drainage = await Tenants.CreateAsync(Hub, HubFixture.Unique("sdk-drainage"), ["alerts:read"]);
         await using var adminSdk = Sdk.Admin(Hub);
-        // Zibo (370302): no other test of this hub warns there.
+        // Jiaozhou (370281), inside the agency's city: no other test of this hub warns there.
         await adminSdk.GetRequiredService<IAdministrationApi>().RegisterDeviceAsync(drainage.ClientId,
-            new RegisterDeviceRequest("well-1", "drainage.manhole-level-gas", "370302", new DeviceLocation(118.05, 36.80), Parameters: new Dictionary<string, double> { ["wellDepth"] = 2 }));
+            new RegisterDeviceRequest("well-1", "drainage.manhole-level-gas", "370281", new DeviceLocation(120.03, 36.27), Parameters: new Dictionary<string, double> { ["wellDepth"] = 2 }));
         await using var agencySdk = Sdk.For(Hub, agency.ClientId, agency.ClientSecret);
         await using var drainageSdk = Sdk.For(Hub, drainage.ClientId, drainage.ClientSecret);
         var rainstorm = Typhoon(sender).Replace("<event>台风</event>", "<event>暴雨</event>", StringComparison.Ordinal)
             .Replace("<severity>Yellow</severity>", "<severity>Red</severity>", StringComparison.Ordinal)
-            .Replace("370202,370203,370211,370212", "370300", StringComparison.Ordinal);
+            .Replace("370202,370203,370211,370212", "370281", StringComparison.Ordinal);
         var posted = await agencySdk.GetRequiredService<IWarningsApi>().PostWarningAsync(CapContent.Xml(rainstorm));
 
         var context = await drainageSdk.GetRequiredService<IWarningsApi>().GetDeviceContextAsync(drainage.Adapter.OrganizationId, "well-1");

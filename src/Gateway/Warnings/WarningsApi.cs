@@ -173,6 +173,10 @@ internal static class WarningsApi
         var projection = verdict.Projection!;
         var json = projection.ToJsonString();
         var (sender, identifier) = ((string)projection["sender"]!, (string)projection["identifier"]!);
+        // The checks below and the write see one state: concurrent posts of one sender or one thread take turns (SQLite's
+        // write lock; the outbox lock on PostgreSQL), so none decides on a thread another is changing.
+        await using var transaction = await db.Database.BeginTransactionAsync(context.RequestAborted);
+        await OutboxOrder.HoldAsync(db, context.RequestAborted);
         // CAP-009: the sender is the agency that posts. A sender belongs to the organization that first posted as it, so
         // no client with warnings:write speaks for another agency, nor continues or cancels its warnings.
         if (await db.Warnings.AnyAsync(w => w.Sender == sender && w.OrganizationId != caller.OrganizationId, context.RequestAborted))
@@ -197,7 +201,20 @@ internal static class WarningsApi
                 : ProblemResults.Problem(context, ErrorCodes.WarningExists, $"Sender '{sender}' already used identifier '{identifier}' for another document.");
         }
 
-        var warning = Describe(verdict, projection, json, caller, now);
+        // The warning's first message names its thread (cap/README.md §1.4). A message may reference only the one it
+        // follows (a Cancel naming the Update, say), so the thread is that of whichever referenced message the hub holds,
+        // and only without one the first message references names.
+        var references = References(projection).ToList();
+        var referenced = references.Select(r => r.Identifier).ToList();
+        var known = referenced.Count == 0 ? null : await db.Warnings.AsNoTracking()
+            .Where(w => w.OrganizationId == caller.OrganizationId && w.Sender == sender && referenced.Contains(w.Identifier))
+            .OrderBy(w => w.Sent)
+            .Select(w => new { w.ThreadSender, w.ThreadIdentifier })
+            .FirstOrDefaultAsync(context.RequestAborted);
+        var threadKey = known is not null ? (known.ThreadSender, known.ThreadIdentifier)
+            : references.Count > 0 ? (references[0].Sender, references[0].Identifier)
+            : (sender, identifier);
+        var warning = Describe(verdict, projection, json, threadKey, caller, now);
         // The thread is the organization's own: its sender is (checked above), and so are the messages it continues.
         var thread = await db.Warnings
             .Where(w => w.OrganizationId == caller.OrganizationId && w.ThreadSender == warning.ThreadSender && w.ThreadIdentifier == warning.ThreadIdentifier)
@@ -211,8 +228,6 @@ internal static class WarningsApi
         var later = thread.Where(w => w.Sent > warning.Sent).Select(w => w.Sent).DefaultIfEmpty(long.MaxValue).Min();
         warning.Superseded = later != long.MaxValue;
         warning.Until = Math.Min(warning.Expires ?? long.MaxValue, later) is var until && until != long.MaxValue ? until : null;
-        await using var transaction = await db.Database.BeginTransactionAsync(context.RequestAborted);
-        await OutboxOrder.HoldAsync(db, context.RequestAborted);
         db.Warnings.Add(warning);
         db.Outbox.Add(new OutboxEvent
         {
@@ -248,14 +263,11 @@ internal static class WarningsApi
     }
 
     /// <summary>The stored warning: what it warns of, where, how severe, until when, and which warning it continues.</summary>
-    private static Warning Describe(CapVerdict verdict, JsonObject projection, string json, Caller caller, long now)
+    private static Warning Describe(CapVerdict verdict, JsonObject projection, string json, (string Sender, string Identifier) thread, Caller caller, long now)
     {
         var infos = projection["info"]!.AsArray().Select(i => i!.AsObject()).ToList();
         var first = infos[0];
         var expires = infos.Select(i => (string?)i["expires"]).ToList();
-        var references = (string?)projection["references"];
-        // The first triple of references is the warning's first message (cap/README.md §1.4).
-        var thread = references?.Split(' ', 2)[0].Split(',') is [var threadSender, var threadIdentifier, _] ? (threadSender, threadIdentifier) : ((string)projection["sender"]!, (string)projection["identifier"]!);
         var areas = infos
             .SelectMany(i => i["area"]?.AsArray() ?? [])
             .SelectMany(a => a!["geocode"]?.AsArray() ?? [])
@@ -278,9 +290,9 @@ internal static class WarningsApi
             Severity = (string)first["severity"]!,
             Headline = (string?)first["headline"],
             Expires = expires.All(e => e is not null) ? expires.Max(e => Time(e!)) : null,
-            References = references,
-            ThreadSender = thread.Item1,
-            ThreadIdentifier = thread.Item2,
+            References = (string?)projection["references"],
+            ThreadSender = thread.Sender,
+            ThreadIdentifier = thread.Identifier,
             OrganizationId = caller.OrganizationId,
             AdapterId = caller.ClientId,
             Sandbox = caller.IsSandbox,
@@ -309,9 +321,15 @@ internal static class WarningsApi
 
     /// <summary>The triples of <c>references</c> that name another sender than the document's (CAP 1.2: "sender,identifier,sent", space-separated).</summary>
     private static List<Finding> ForeignReferences(JsonObject projection, string sender) =>
-        [.. ((string?)projection["references"] ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries)
-            .Where(triple => triple.Split(',')[0] != sender)
-            .Select(triple => new Finding(ErrorCodes.WarningReferenceForeign, "/references", $"'{triple}' is not a message of sender '{sender}'."))];
+        [.. References(projection)
+            .Where(r => r.Sender != sender)
+            .Select(r => new Finding(ErrorCodes.WarningReferenceForeign, "/references", $"'{r.Triple}' is not a message of sender '{sender}'."))];
+
+    /// <summary>The messages <c>references</c> names (CAP 1.2: "sender,identifier,sent", space-separated).</summary>
+    private static IEnumerable<(string Triple, string Sender, string Identifier)> References(JsonObject projection) =>
+        ((string?)projection["references"] ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Select(triple => (triple, triple.Split(',')))
+            .Select(r => (r.triple, r.Item2[0], r.Item2.Length > 1 ? r.Item2[1] : ""));
 
     /// <summary>
     /// The areas that do not lie inside the agency's area: every area must name a GB/T 2260 geocode, each inside the

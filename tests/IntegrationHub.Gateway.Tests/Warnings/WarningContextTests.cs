@@ -17,6 +17,7 @@ namespace IntegrationHub.Gateway.Tests.Warnings;
 /// /v1/warnings shifts the levels of the drainage wells it covers while it holds, the change is recorded on their open
 /// alerts, and a Cancel, an Update or the warning's expiry ends it. Coverage by GB/T 2260 geocode, polygon and circle.
 /// </summary>
+[Trait(TestStorage.Trait, TestStorage.BothProviders)]
 public sealed class WarningContextTests(HubFixture fixture) : IClassFixture<HubFixture>
 {
     // Wells in districts of several cities, so that the tests' warnings, which share the hub, never cover each other's wells.
@@ -240,6 +241,7 @@ public sealed class WarningContextTests(HubFixture fixture) : IClassFixture<HubF
 /// A hub that was down while a warning stopped holding records the end on the alerts it affected when it starts: its
 /// engine compares each open alert's rule memory with the contexts in force, not with a memory of its own it no longer has.
 /// </summary>
+[Trait(TestStorage.Trait, TestStorage.BothProviders)]
 public sealed class WarningContextRestartTests
 {
     [Fact]

@@ -15,6 +15,7 @@ namespace IntegrationHub.Gateway.Tests.Warnings;
 /// Agencies post CAP warnings over HTTP (CAP-008 to CAP-010): taken, mapped to OASIS values and shown beside the
 /// hub's alerts, or refused with every finding and quarantined.
 /// </summary>
+[Trait(TestStorage.Trait, TestStorage.BothProviders)]
 public sealed class WarningsTests(HubFixture fixture) : IClassFixture<HubFixture>
 {
     private static readonly SpecCatalog Spec = SpecCatalog.LoadDirectory(Path.Combine(Repository.Root, "specs"));
@@ -147,6 +148,34 @@ public sealed class WarningsTests(HubFixture fixture) : IClassFixture<HubFixture
         Assert.Empty((await reader.GetJsonAsync($"/v1/warnings?active=true&sender={sender}"))["items"]!.AsArray());
         Assert.Equal(2, (await reader.GetJsonAsync($"/v1/warnings?active=false&sender={sender}&district=370200"))["items"]!.AsArray().Count);
         Assert.Empty((await reader.GetJsonAsync($"/v1/warnings?sender={sender}&district=310101"))["items"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task ACancel_ReferencingOnlyTheUpdate_EndsTheWholeWarning()
+    {
+        var sender = HubFixture.Unique("qdmet");
+        var (agency, _) = await AgencyAsync(HubFixture.Unique("met-update-cancel"));
+        using var reader = await ReaderAsync(HubFixture.Unique("update-cancel-reader"));
+        var cancel = Example("cap/national/rainstorm-red-cancel.xml", sender);
+        string Message(string identifier, string sent, string msgType, string? references) => cancel
+            .Replace("<identifier>37020041600000_20261128160000_1</identifier>", $"<identifier>{identifier}</identifier>", StringComparison.Ordinal)
+            .Replace("<sent>2026-11-28T16:00:00+08:00</sent>", $"<sent>{sent}</sent>", StringComparison.Ordinal)
+            .Replace("<msgType>Cancel</msgType>", $"<msgType>{msgType}</msgType>", StringComparison.Ordinal)
+            .Replace($"<references>{sender},37020041600000_20261128120000_0,2026-11-28T12:00:00+08:00</references>",
+                references is null ? "" : $"<references>{references}</references>", StringComparison.Ordinal);
+
+        using var raised = await PostAsync(agency, Message("37020041600000_20261128120000_0", "2026-11-28T12:00:00+08:00", "Alert", null));
+        await raised.ShouldBeAsync(HttpStatusCode.Created);
+        // CAP 1.2 lets each message reference only the one it follows: the Update names the Alert, the Cancel the Update.
+        using var updated = await PostAsync(agency, Message("37020041600000_20261128140000_1", "2026-11-28T14:00:00+08:00", "Update",
+            $"{sender},37020041600000_20261128120000_0,2026-11-28T12:00:00+08:00"));
+        Assert.True((await updated.ShouldBeAsync(HttpStatusCode.Created))["active"]!.GetValue<bool>());
+        using var cancelled = await PostAsync(agency, Message("37020041600000_20261128160000_2", "2026-11-28T16:00:00+08:00", "Cancel",
+            $"{sender},37020041600000_20261128140000_1,2026-11-28T14:00:00+08:00"));
+        await cancelled.ShouldBeAsync(HttpStatusCode.Created);
+
+        Assert.Empty((await reader.GetJsonAsync($"/v1/warnings?active=true&sender={sender}"))["items"]!.AsArray());
+        Assert.Equal(3, (await reader.GetJsonAsync($"/v1/warnings?active=false&sender={sender}"))["items"]!.AsArray().Count);
     }
 
     [Fact]

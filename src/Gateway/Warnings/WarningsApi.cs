@@ -151,23 +151,7 @@ internal static class WarningsApi
         findings = [.. findings.DistinctBy(f => (f.Code, f.Pointer))];
         if (findings.Count > 0)
         {
-            var code = verdict.Document is null ? ErrorCodes.MalformedBody : ErrorCodes.CapInvalid;
-            var payload = KeptPayload.Of(body.Span);
-            var entry = new QuarantineEntry
-            {
-                OrganizationId = caller.OrganizationId,
-                AdapterId = caller.ClientId,
-                ReceivedAt = now,
-                MessageId = Truncate(verdict.Key.Identifier),
-                Errors = JsonSerializer.Serialize(findings, IngestionJsonContext.Default.ListFinding),
-                Payload = payload.Text,
-                PayloadBytes = payload.Bytes,
-                PayloadTruncated = payload.Truncated,
-            };
-            db.Quarantine.Add(entry);
-            await db.SaveChangesAsync(context.RequestAborted);
-            metrics.Discarded(code, Transport);
-            return ProblemResults.Problem(context, code, $"{findings.Count} problem(s) in the document; it is kept in the quarantine as entry {entry.Id}.", findings);
+            return await QuarantineAsync(verdict.Document is null ? ErrorCodes.MalformedBody : ErrorCodes.CapInvalid, $"{findings.Count} problem(s) in the document.", findings);
         }
 
         var projection = verdict.Projection!;
@@ -181,16 +165,17 @@ internal static class WarningsApi
         // no client with warnings:write speaks for another agency, nor continues or cancels its warnings.
         if (await db.Warnings.AnyAsync(w => w.Sender == sender && w.OrganizationId != caller.OrganizationId, context.RequestAborted))
         {
-            return ProblemResults.Problem(context, ErrorCodes.WarningSenderForeign, $"Sender '{sender}' is another organization's.");
+            return await QuarantineAsync(ErrorCodes.WarningSenderForeign, $"Sender '{sender}' is another organization's.",
+                [new Finding(ErrorCodes.WarningSenderForeign, "/sender", $"Sender '{sender}' is another organization's.")]);
         }
         if (ForeignReferences(projection, sender) is { Count: > 0 } foreign)
         {
-            return ProblemResults.Problem(context, ErrorCodes.WarningReferenceForeign, $"{foreign.Count} reference(s) name another sender than '{sender}'.", foreign);
+            return await QuarantineAsync(ErrorCodes.WarningReferenceForeign, $"{foreign.Count} reference(s) name another sender than '{sender}'.", foreign);
         }
         // RULE-015: a warning changes how devices are watched where it covers them, so an agency warns for its own area only.
         if (OutsideArea(projection, caller.AreaCode ?? alerts.Value.AreaCode) is { Count: > 0 } outside)
         {
-            return ProblemResults.Problem(context, ErrorCodes.WarningAreaOutside,
+            return await QuarantineAsync(ErrorCodes.WarningAreaOutside,
                 $"{outside.Count} area(s) lie outside the agency's area {caller.AreaCode ?? alerts.Value.AreaCode}.", outside);
         }
         // CAP-009: one document per sender and identifier; the same one again is the same warning.
@@ -254,6 +239,31 @@ internal static class WarningsApi
             return ProblemResults.Problem(context, ErrorCodes.WarningExists, $"Sender '{sender}' already used identifier '{identifier}'.");
         }
         return TypedResults.Created($"/v1/warnings/{warning.Id}", WarningResponse.From(warning, now));
+
+        // DESIGN §7.2: a refused document is kept with its reasons, and counted.
+        async Task<ProblemHttpResult> QuarantineAsync(string code, string detail, List<Finding> reasons)
+        {
+            var payload = KeptPayload.Of(body.Span);
+            var entry = new QuarantineEntry
+            {
+                OrganizationId = caller.OrganizationId,
+                AdapterId = caller.ClientId,
+                ReceivedAt = now,
+                MessageId = Truncate(verdict.Key.Identifier),
+                Errors = JsonSerializer.Serialize(reasons, IngestionJsonContext.Default.ListFinding),
+                Payload = payload.Text,
+                PayloadBytes = payload.Bytes,
+                PayloadTruncated = payload.Truncated,
+            };
+            db.Quarantine.Add(entry);
+            await db.SaveChangesAsync(context.RequestAborted);
+            if (db.Database.CurrentTransaction is { } open)
+            {
+                await open.CommitAsync(context.RequestAborted);
+            }
+            metrics.Discarded(code, Transport);
+            return ProblemResults.Problem(context, code, $"{detail} It is kept in the quarantine as entry {entry.Id}.", reasons);
+        }
 
         ProblemHttpResult Discard(string code, string detail)
         {

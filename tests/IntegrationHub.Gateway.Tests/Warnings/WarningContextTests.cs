@@ -180,6 +180,12 @@ public sealed class WarningContextTests(HubFixture fixture) : IClassFixture<HubF
             await continuing.ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity, "warning.reference-foreign");
         }
 
+        // Both refusals are kept with their reasons (DESIGN §7.2), in the intruder's quarantine.
+        var kept = await Hub.QueryAsync(db => db.Quarantine.AsNoTracking()
+            .Where(q => (q.MessageId == "37030041600000_20261207170000_1" && q.Payload!.Contains(sender)) || q.MessageId == $"{own}_1")
+            .OrderBy(q => q.Id).Select(q => q.Errors).ToListAsync());
+        Assert.Collection(kept, e => Assert.Contains("warning.sender-foreign", e, StringComparison.Ordinal), e => Assert.Contains("warning.reference-foreign", e, StringComparison.Ordinal));
+
         // The bureau's warning holds, and still shifts the well's levels.
         Assert.True((await client.GetJsonAsync($"/v1/warnings/{warning["id"]}"))["active"]!.GetValue<bool>());
         var context = await client.GetJsonAsync($"/v1/organizations/{organization}/devices/well-f/context");

@@ -40,9 +40,9 @@ internal sealed class Warning
     public long? Expires { get; init; }
 
     /// <summary>
-    /// When the message stops holding (rules.md §5b): its <see cref="Expires"/>, or the <c>sent</c> time of the later
-    /// message of its warning that replaced or cancelled it, whichever is first; null while neither is known. Kept so
-    /// that a late observation is judged against the warnings that held at its own time.
+    /// When the message stops holding (rules.md §5b): its <see cref="Expires"/> (without one, <c>Warnings:MaxInForce</c>
+    /// after it was sent or received, whichever is later), or the <c>sent</c> time of the later message of its warning that replaced or cancelled it,
+    /// whichever is first. Kept so that a late observation is judged against the warnings that held at its own time.
     /// </summary>
     public long? Until { get; set; }
 

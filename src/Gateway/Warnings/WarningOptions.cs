@@ -18,4 +18,12 @@ internal sealed class WarningOptions
     /// </summary>
     [Range(typeof(TimeSpan), "01:00:00", "90.00:00:00")]
     public TimeSpan ContextLookback { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// How long a warning without <c>expires</c> holds, from when it was sent or received (whichever is later), when its
+    /// agency neither updates nor cancels it (rules.md §5b). An
+    /// agency that forgets to lift a warning would otherwise keep the wells it covers on their stricter levels for good.
+    /// </summary>
+    [Range(typeof(TimeSpan), "01:00:00", "30.00:00:00")]
+    public TimeSpan MaxInForce { get; set; } = TimeSpan.FromDays(3);
 }

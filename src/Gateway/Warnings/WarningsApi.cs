@@ -99,7 +99,7 @@ internal static class WarningsApi
 
     private static DateTimeOffset Ms(long value) => DateTimeOffset.FromUnixTimeMilliseconds(value);
 
-    private static bool IsActive(Warning w, long now) => !w.Superseded && w.MsgType != "Cancel" && (w.Expires is null || w.Expires > now);
+    private static bool IsActive(Warning w, long now) => !w.Superseded && w.MsgType != "Cancel" && (w.Until is null || w.Until > now);
 
     /// <summary>
     /// The warnings a caller may see (CAP-010): the operator all; an organization its own agency's, and every actual
@@ -212,7 +212,9 @@ internal static class WarningsApi
         // A message that arrives after a later one of the same warning is kept, but does not replace it: it held until that one was sent.
         var later = thread.Where(w => w.Sent > warning.Sent).Select(w => w.Sent).DefaultIfEmpty(long.MaxValue).Min();
         warning.Superseded = later != long.MaxValue;
-        warning.Until = Math.Min(warning.Expires ?? long.MaxValue, later) is var until && until != long.MaxValue ? until : null;
+        // Without expires, a warning holds for MaxInForce from when it reached the hub: a late copy of an old warning is
+        // still taken as in force for that long, which errs on the side of the stricter levels.
+        warning.Until = Math.Min(warning.Expires ?? Math.Max(warning.Sent, now) + (long)options.Value.MaxInForce.TotalMilliseconds, later);
         db.Warnings.Add(warning);
         db.Outbox.Add(new OutboxEvent
         {
@@ -399,8 +401,8 @@ internal static class WarningsApi
         if (filter.Active is { } active)
         {
             warnings = active
-                ? warnings.Where(w => !w.Superseded && w.MsgType != "Cancel" && (w.Expires == null || w.Expires > now))
-                : warnings.Where(w => w.Superseded || w.MsgType == "Cancel" || (w.Expires != null && w.Expires <= now));
+                ? warnings.Where(w => !w.Superseded && w.MsgType != "Cancel" && (w.Until == null || w.Until > now))
+                : warnings.Where(w => w.Superseded || w.MsgType == "Cancel" || (w.Until != null && w.Until <= now));
         }
         if (filter.From is { } from) { var ms = from.ToUnixTimeMilliseconds(); warnings = warnings.Where(w => w.Sent >= ms); }
         if (filter.To is { } to) { var ms = to.ToUnixTimeMilliseconds(); warnings = warnings.Where(w => w.Sent <= ms); }

@@ -28,6 +28,7 @@ public sealed class WarningContextTests(HubFixture fixture) : IClassFixture<HubF
     private static readonly Well Lixia = new("370102", 117.08, 36.67);
     private static readonly Well Zhangdian = new("370303", 118.05, 36.80);
     private static readonly Well Dongying = new("370502", 118.58, 37.46);
+    private static readonly Well Huancui = new("371002", 122.12, 37.51);
 
     private HubFactory Hub => fixture.Hub;
 
@@ -157,6 +158,26 @@ public sealed class WarningContextTests(HubFixture fixture) : IClassFixture<HubF
         // Another enterprise, even with a device of the same id, does not read this one's context.
         using var refused = await other.GetAsync(new Uri($"/v1/organizations/{organization}/devices/well-9/context", UriKind.Relative));
         await refused.ShouldBeProblemAsync(HttpStatusCode.NotFound, "device.not-found");
+    }
+
+    [Fact]
+    public async Task ARainstormWithoutExpires_StopsHolding_AfterTheLongestTimeInForce()
+    {
+        var (client, _) = await On.DrainageAsync("rain-forgotten", ("well-m", Huancui));
+        var (bureau, sender) = await On.BureauAsync("371000");
+        var warning = await PostAsync(bureau, On.Rainstorm(sender, $"{sender}_0", "Red", Geocode("371000")));
+        Hub.Time.Advance(TimeSpan.FromMinutes(2));
+        await On.LevelsAsync(client, "well-m", 1.05);
+        var alert = await AlertAsync(client, "well-m");
+        Assert.Equal("rainstorm", (await HistoryAsync(client, alert)).Last()["context"]!["warning"]!.GetValue<string>());
+
+        // The bureau never lifts it: three days (Warnings:MaxInForce) after it was sent it no longer holds.
+        Hub.Time.Advance(TimeSpan.FromDays(3));
+        await Hub.Services.GetRequiredService<AlertEngine>().SweepAsync(TestContext.Current.CancellationToken);
+        using var admin = await Hub.AdminAsync();
+        Assert.False((await admin.GetJsonAsync($"/v1/warnings/{warning["id"]}"))["active"]!.GetValue<bool>());
+        var ended = (await HistoryAsync(admin, alert)).Last(s => s["kind"]!.GetValue<string>() == "context");
+        Assert.Null(ended["context"]);
     }
 
     [Fact]

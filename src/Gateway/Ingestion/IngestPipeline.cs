@@ -1,9 +1,11 @@
+using System.Collections.Frozen;
 using System.Globalization;
 using System.Text.Json;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Conformance.Validation;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Organizations;
+using IntegrationHub.Gateway.Telemetry.Aggregates;
 using Microsoft.Extensions.Options;
 
 namespace IntegrationHub.Gateway.Ingestion;
@@ -37,6 +39,7 @@ internal sealed partial class IngestPipeline(
     IngestWriter writer,
     TimeProvider time,
     IOptions<IngestionOptions> options,
+    IOptions<RetentionOptions> retention,
     IngestMetrics metrics,
     IEnumerable<IIngestAdmission> admissions,
     IEnumerable<IBatchObserver> observers,
@@ -44,6 +47,10 @@ internal sealed partial class IngestPipeline(
 {
     private readonly IIngestAdmission[] _admissions = [.. admissions];
     private readonly IBatchObserver[] _observers = [.. observers];
+
+    // Retention deletes a message's observations, then its receipt, past its profile's age: nothing older is taken
+    // (TEL-013), or a message sent again after that would be stored, and rolled up, a second time.
+    private readonly FrozenDictionary<string, TimeSpan> _maxAge = retention.Value.RawByProfile(spec);
 
     /// <summary>Why <paramref name="caller"/> may not send now, or null when it may.</summary>
     public IngestRefusal? Refuses(Caller caller)
@@ -94,6 +101,7 @@ internal sealed partial class IngestPipeline(
             {
                 Now = receivedAt,
                 MaxFutureSkew = options.Value.MaxFutureSkew,
+                MaxAge = _maxAge,
                 AdapterId = caller.ClientId,
                 AllowedProfiles = caller.AllowedProfiles is null ? null : new HashSet<string>(caller.AllowedProfiles, StringComparer.Ordinal),
                 Devices = registry,

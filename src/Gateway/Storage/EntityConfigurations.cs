@@ -97,6 +97,8 @@ internal sealed class ObservationConfiguration : IEntityTypeConfiguration<Observ
         entity.ToTable("observations");
         entity.HasIndex(o => new { o.DeviceKey, o.Metric, o.ObservedAt });
         entity.HasIndex(o => new { o.ObservedAt, o.Id });
+        // Retention deletes a profile's rows past its age, reading no row another profile's longer retention keeps.
+        entity.HasIndex(o => new { o.ProfileId, o.ObservedAt });
     }
 }
 

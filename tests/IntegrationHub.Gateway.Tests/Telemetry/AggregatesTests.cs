@@ -118,41 +118,52 @@ public sealed class AggregatesTests() : OwnHub(AlertSettings.WithoutDeadlines(ne
     [Fact]
     public async Task Retention_DeletesRolledRawDataPastItsAge_ButNotWhatIsNotRolledYet_NorWhatAnAlertCites()
     {
+        // A hub of its own whose roller runs only hourly, so that moving the clock past the methane profile's two hours
+        // leaves the readings unrolled; the hub takes nothing older than that (time.too-old), so they are sent younger.
+        await using var hub = new HubFactory(null, AlertSettings.WithoutDeadlines(new()
+        {
+            ["Retention:Raw"] = "01:00:00",
+            ["Retention:Profiles:gas.underground-methane"] = "02:00:00",
+            ["Retention:Interval"] = "1.00:00:00",
+            ["Aggregates:RollupInterval"] = "01:00:00",
+        }));
+        hub.StartServer();
         var org = HubFixture.Unique("retention");
-        using var client = await Hub.ManagerAsync(org, "r1");
-        using (var admin = await Hub.AdminAsync())
+        using var client = await hub.ManagerAsync(org, "r1");
+        using (var admin = await hub.AdminAsync())
         {
             await admin.RegisterDeviceAsync(org + "-adapter", "r2");
         }
-        var now = Hub.Time.GetUtcNow();
-        var old = now.AddDays(-3);
-        (DateTimeOffset Time, double Value)[] expired = [(old.AddMinutes(-10), 1), (old.AddMinutes(-5), 2)];
+        var now = hub.Time.GetUtcNow();
+        var old = now.AddMinutes(-110);
+        (DateTimeOffset Time, double Value)[] expired = [(old.AddMinutes(-5), 1), (old.AddMinutes(-2), 2)];
         await SendAsync(client, "r1", expired);
-        // Kept by the methane profile's two days, though older than the default day.
-        await SendAsync(client, "r1", [(now.AddHours(-36), 2.5), (now.AddHours(-1), 3)]);
-        // Two readings of 30 %LEL three days ago raise an alert, which cites them.
-        await Hub.SendMethaneAsync(client, "r2", (old.AddMinutes(-5), 30), (old, 30));
+        // Kept by the methane profile's two hours, though older than the default hour once the clock moves.
+        await SendAsync(client, "r1", [(now.AddMinutes(-40), 2.5), (now.AddMinutes(-1), 3)]);
+        // Two readings of 30 %LEL raise an alert, which cites them.
+        await hub.SendMethaneAsync(client, "r2", (old.AddMinutes(-5), 30), (old, 30));
         var alert = Assert.Single(await client.AlertsAsync("r2"));
-        var retention = Hub.Services.GetRequiredService<TelemetryRetention>();
+        var retention = hub.Services.GetRequiredService<TelemetryRetention>();
         async Task<int> HistoryAsync(string device) =>
-            (await client.GetJsonAsync($"/v1/telemetry/history?device={device}&from={Query(now.AddDays(-4))}&to={Query(now)}"))["items"]!.AsArray().Count;
+            (await client.GetJsonAsync($"/v1/telemetry/history?device={device}&from={Query(now.AddDays(-1))}&to={Query(now)}"))["items"]!.AsArray().Count;
 
         async Task<int> CitedAsync() => (await client.GetJsonAsync($"/v1/alerts/{alert["id"]}"))["observations"]!.AsArray().Count;
         var cited = await CitedAsync();
         Assert.InRange(cited, 1, 2);
+        hub.Time.Advance(TimeSpan.FromMinutes(30));
 
         // Past its age but not rolled yet: kept, or the aggregates would lose it.
         await retention.PruneAsync(Cancel);
         Assert.Equal(4, await HistoryAsync("r1"));
 
-        await Hub.Services.GetRequiredService<TelemetryRoller>().RollAsync(Cancel);
+        await hub.Services.GetRequiredService<TelemetryRoller>().RollAsync(Cancel);
         await retention.PruneAsync(Cancel);
 
         Assert.Equal(2, await HistoryAsync("r1"));
         Assert.Equal(cited, await HistoryAsync("r2"));
         Assert.Equal(cited, await CitedAsync());
-        // The rollups still answer for the deleted readings.
-        var series = await AggregatesAsync(client, "r1", "1h", old.AddHours(-1), old.AddHours(1));
+        // The rollups still answer for the deleted readings (the hour up to old's holds no other reading of r1).
+        var series = await AggregatesAsync(client, "r1", "1h", old.AddHours(-1), old);
         Assert.Equal(Expected(expired, "1h"), series[$"{org}/r1"]);
     }
 

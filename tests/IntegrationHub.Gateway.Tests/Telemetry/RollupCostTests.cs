@@ -52,6 +52,22 @@ public sealed class RollupCostTests
     }
 
     [Fact]
+    public async Task RollsAtOnce_FoldEveryObservationOnce()
+    {
+        await using var hub = new HubFactory();
+        hub.StartServer();
+        using var client = await hub.TenantAsync(HubFixture.Unique("rollup-race"), "r1");
+        await SendAsync(client, "r1", 3_000, hub.Time.GetUtcNow());
+
+        // The schedule's roll and a caller's, side by side (on PostgreSQL both read the same watermark).
+        var roller = hub.Services.GetRequiredService<TelemetryRoller>();
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => roller.RollAsync(Cancel), Cancel)));
+
+        Assert.Equal(3_000, await hub.QueryAsync(db => db.Rollups.Where(r => r.Width == RollupWidths.Minute).SumAsync(r => r.Count, Cancel)));
+        Assert.Equal(3_000, await hub.QueryAsync(db => db.Rollups.Where(r => r.Width == RollupWidths.Hour).SumAsync(r => r.Count, Cancel)));
+    }
+
+    [Fact]
     public async Task Aggregates_End_ThoughTheRollerCommitsDuringEveryRead()
     {
         await using var hub = new MovingWatermarkHub();

@@ -38,6 +38,7 @@ public static class ErrorCodes
     public const string ValueOutOfRange = "value.out-of-range";
     public const string StateUnknown = "state.unknown";
     public const string TimeInFuture = "time.in-future";
+    public const string TimeTooOld = "time.too-old";
     public const string DeviceUnregistered = "device.unregistered";
     public const string DeviceWrongAdapter = "device.wrong-adapter";
 

@@ -82,6 +82,13 @@ public sealed class TelemetryValidator
         }
 
         var time = ReadTime(message.GetProperty("time"), context, Reject); // TEL-012
+        // TEL-013: once retention has deleted a message's observations and its receipt, only its age still tells a
+        // message sent again from a new one; time is default when it did not parse, and that is reported already.
+        if (profile is not null && time != default && context.MaxAge is { } maxAge && maxAge.TryGetValue(profile.Id, out var kept) && context.Now - time > kept)
+        {
+            Reject(ErrorCodes.TimeTooOld, "/time",
+                $"The time is {(context.Now - time).TotalHours:0} h before the hub's clock; the hub keeps raw data of {profile.Id} {kept.TotalHours:0} h and takes nothing older.");
+        }
 
         NormalizedObservation[]? observations = null;
         DeviceStatus? status = null;

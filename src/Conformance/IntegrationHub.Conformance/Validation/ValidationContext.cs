@@ -10,6 +10,13 @@ public sealed class ValidationContext
     /// <summary>How far ahead of <see cref="Now"/> a device's clock may run.</summary>
     public TimeSpan MaxFutureSkew { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How old a message of each profile (by id) may be: a hub that deletes raw data past its retention takes nothing
+    /// it would delete, as it could not tell it from a message it stored and deleted already (TEL-013). Null offline,
+    /// and a profile not listed has no bound.
+    /// </summary>
+    public IReadOnlyDictionary<string, TimeSpan>? MaxAge { get; init; }
+
     /// <summary>The sending adapter. Null offline.</summary>
     public string? AdapterId { get; init; }
 

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.ComponentModel.DataAnnotations;
 using IntegrationHub.Conformance.Spec;
 using Microsoft.Extensions.Options;
@@ -83,6 +84,10 @@ internal sealed class RetentionOptions : IValidatableObject
     /// <summary>The raw retention of a profile in a domain.</summary>
     public TimeSpan RawFor(string profile, string domain) =>
         Profiles.TryGetValue(profile, out var byProfile) ? byProfile : Domains.TryGetValue(domain, out var byDomain) ? byDomain : Raw;
+
+    /// <summary>The raw retention of every profile of <paramref name="spec"/>, by profile id.</summary>
+    public FrozenDictionary<string, TimeSpan> RawByProfile(SpecCatalog spec) =>
+        spec.Profiles.Values.ToFrozenDictionary(p => p.Id, p => RawFor(p.Id, p.Domain), StringComparer.Ordinal);
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

@@ -1,3 +1,4 @@
+using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Cluster;
 using IntegrationHub.Gateway.Storage;
@@ -8,17 +9,21 @@ namespace IntegrationHub.Gateway.Telemetry.Aggregates;
 
 /// <summary>
 /// Keeps stored telemetry to its retention (<see cref="RetentionOptions"/>), once per cluster on the leader. Raw
-/// observations past their profile's or domain's age are deleted in batches of <see cref="RetentionOptions.BatchSize"/>,
-/// each its own short statement, but never one the roller has not folded yet (past the watermark, whose answers the
-/// rollups could not give), nor one the alert engine has not evaluated, and never one an alert cites (存档备查: an
-/// alert's detail shows the observations its steps name). A message's receipt (the duplicate check's key) goes once none
-/// of its observations is left, the engine has evaluated it and no alert cites it. Minute and hour rollups are deleted
-/// past their own, longer, ages.
+/// observations past their profile's age (its own setting, else its domain's, else Raw) are deleted one profile at a
+/// time, in batches of <see cref="RetentionOptions.BatchSize"/>, each its own short transaction, but never one the
+/// roller has not folded yet (past the watermark, whose answers the rollups could not give), nor one the alert engine
+/// has not evaluated, and never one an alert cites (存档备查: an alert's detail shows the observations its steps name).
+/// A message's receipt (the duplicate check's key) goes in the transaction that deletes its last observation, unless an
+/// alert cites it: ingest refuses anything that old (time.too-old, TEL-013), so a message sent again after that is
+/// never stored twice. Minute and hour rollups are deleted past their own, longer, ages.
 /// </summary>
 internal sealed partial class TelemetryRetention(
-    IServiceScopeFactory scopes, Leadership leadership, TimeProvider time, IOptions<RetentionOptions> options, ILogger<TelemetryRetention> logger)
+    IServiceScopeFactory scopes, Leadership leadership, TimeProvider time, SpecCatalog spec, IOptions<RetentionOptions> options, ILogger<TelemetryRetention> logger)
     : LeaderJob(leadership, time, logger)
 {
+    // In order, so that passes run alike on every leader.
+    private readonly KeyValuePair<string, TimeSpan>[] _ages = [.. options.Value.RawByProfile(spec).OrderBy(p => p.Key, StringComparer.Ordinal)];
+
     protected override TimeSpan Interval => options.Value.Interval;
 
     protected override async Task RunAsync(long term, CancellationToken cancellationToken)
@@ -45,72 +50,70 @@ internal sealed partial class TelemetryRetention(
             watermark = await TelemetryRoller.WatermarkAsync(db, cancellationToken);
         }
 
-        // The most specific setting wins: a profile's, else its domain's, else Raw.
         long Before(TimeSpan age) => (now - age).ToUnixTimeMilliseconds();
-        var profiles = settings.Profiles.Keys.ToArray();
-        var domains = settings.Domains.Keys.ToArray();
-        var observations = 0L;
-        foreach (var (profile, age) in settings.Profiles)
+        long observations = 0, messages = 0;
+        // One pass per profile, on the (ProfileId, ObservedAt) index: each reads its own due range and nothing a longer
+        // retention keeps (a pass over all of them in time order would step over every row kept longer, every time).
+        foreach (var (profile, age) in _ages)
         {
-            observations += await DeleteAsync(db => Due(db, watermark, evaluated, Before(age)).Where(o => o.ProfileId == profile), cancellationToken);
+            var (deleted, receipts) = await DeleteObservationsAsync(profile, Before(age), watermark, evaluated, cancellationToken);
+            observations += deleted;
+            messages += receipts;
         }
-        foreach (var (domain, age) in settings.Domains)
-        {
-            observations += await DeleteAsync(db => Due(db, watermark, evaluated, Before(age)).Where(o => o.Domain == domain && !profiles.Contains(o.ProfileId)), cancellationToken);
-        }
-        observations += await DeleteAsync(
-            db => Due(db, watermark, evaluated, Before(settings.Raw)).Where(o => !domains.Contains(o.Domain) && !profiles.Contains(o.ProfileId)), cancellationToken);
-
-        // No receipt is younger than the shortest retention when it goes, so a message with no observations of its own
-        // (a status report) is kept at least that long too.
-        var messages = await DeleteMessagesAsync(evaluated, Before(settings.Profiles.Values.Concat(settings.Domains.Values).Append(settings.Raw).Min()), cancellationToken);
 
         var rollups = 0L;
         foreach (var (width, age) in new[] { (RollupWidths.Minute, settings.MinuteRollups), (RollupWidths.Hour, settings.HourRollups) })
         {
             // A bucket goes once all of it is past the age.
             var before = Before(age) - width;
-            rollups += await DeleteAsync(db => db.Rollups.Where(r => r.Width == width && r.Start < before).OrderBy(r => r.Width).ThenBy(r => r.Start), cancellationToken);
+            rollups += await DeleteRollupsAsync(db => db.Rollups.Where(r => r.Width == width && r.Start < before).OrderBy(r => r.Width).ThenBy(r => r.Start), cancellationToken);
         }
         return (observations, messages, rollups);
     }
 
-    private static IQueryable<Observation> Due(HubDb db, long watermark, long evaluated, long before) =>
-        db.Observations.Where(o => o.ObservedAt < before && o.Id <= watermark && o.MessageRecordId <= evaluated && !db.AlertEvents.Any(e => e.MessageRecordId == o.MessageRecordId))
-            .OrderBy(o => o.ObservedAt);
-
     /// <summary>
-    /// The receipts of messages the engine has evaluated, that no alert cites and whose observations are all gone (an
-    /// observation has its message's time, so the (time, id) index finds them). The outbox and the deliveries carry
-    /// their events whole and never read a receipt. Found by a read first, then deleted by id with the conditions
-    /// checked again: on SQLite the scan would otherwise hold the write lock.
+    /// Deletes a profile's due observations, and the receipts of the messages whose last observation that was, a batch
+    /// per transaction. The batch is found by a read first and deleted by id (on SQLite the read would otherwise hold
+    /// the write lock); what it found stays due, as the watermark and the engine's cursor only move forward and an
+    /// alert cites only messages the engine evaluates after reading them. Returns the observations and the receipts deleted.
     /// </summary>
-    private async Task<long> DeleteMessagesAsync(long evaluated, long before, CancellationToken cancellationToken)
+    private async Task<(long Observations, long Messages)> DeleteObservationsAsync(string profile, long before, long watermark, long evaluated, CancellationToken cancellationToken)
     {
         var batch = options.Value.BatchSize;
-        var total = 0L;
-        var after = 0L;
+        long observations = 0, messages = 0;
         while (true)
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<HubDb>();
-            var ids = await db.Messages.AsNoTracking()
-                .Where(m => m.Id > after && m.Id <= evaluated && m.ObservedAt < before)
-                .Where(m => !db.Observations.Any(o => o.ObservedAt == m.ObservedAt && o.MessageRecordId == m.Id) && !db.AlertEvents.Any(e => e.MessageRecordId == m.Id))
-                .OrderBy(m => m.Id).Take(batch).Select(m => m.Id).ToListAsync(cancellationToken);
-            if (ids.Count == 0)
+            var due = await db.Observations.AsNoTracking()
+                .Where(o => o.ProfileId == profile && o.ObservedAt < before && o.Id <= watermark && o.MessageRecordId <= evaluated
+                    && !db.AlertEvents.Any(e => e.MessageRecordId == o.MessageRecordId))
+                .OrderBy(o => o.ObservedAt).Take(batch).Select(o => new { o.Id, o.MessageRecordId }).ToListAsync(cancellationToken);
+            if (due.Count == 0)
             {
-                return total;
+                return (observations, messages);
             }
-            total += await db.Messages
-                .Where(m => ids.Contains(m.Id))
-                .Where(m => !db.Observations.Any(o => o.ObservedAt == m.ObservedAt && o.MessageRecordId == m.Id) && !db.AlertEvents.Any(e => e.MessageRecordId == m.Id))
-                .ExecuteDeleteAsync(cancellationToken);
-            after = ids[^1];
+            var ids = due.Select(o => o.Id).ToList();
+            var received = due.Select(o => o.MessageRecordId).Distinct().ToList();
+            // One transaction: a receipt never outlives its observations' deletion, nor goes before it.
+            await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+            {
+                observations += await db.Observations.Where(o => ids.Contains(o.Id)).ExecuteDeleteAsync(cancellationToken);
+                // An observation has its message's time, so the (time, id) index finds what is left of a message.
+                messages += await db.Messages
+                    .Where(m => received.Contains(m.Id))
+                    .Where(m => !db.Observations.Any(o => o.ObservedAt == m.ObservedAt && o.MessageRecordId == m.Id) && !db.AlertEvents.Any(e => e.MessageRecordId == m.Id))
+                    .ExecuteDeleteAsync(cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+            }
+            if (due.Count < batch)
+            {
+                return (observations, messages);
+            }
         }
     }
 
-    private async Task<long> DeleteAsync<T>(Func<HubDb, IQueryable<T>> due, CancellationToken cancellationToken)
+    private async Task<long> DeleteRollupsAsync<T>(Func<HubDb, IQueryable<T>> due, CancellationToken cancellationToken)
     {
         var batch = options.Value.BatchSize;
         var total = 0L;

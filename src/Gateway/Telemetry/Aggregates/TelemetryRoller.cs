@@ -22,6 +22,10 @@ internal sealed partial class TelemetryRoller(
 {
     public const string CursorName = "telemetry-rollups";
 
+    // One roll at a time on a node (the schedule's and a caller's): on PostgreSQL two transactions read the same
+    // watermark side by side and both fold the batch, counting it twice. Nodes are kept apart by the leader's term.
+    private readonly SemaphoreSlim _rolling = new(1, 1);
+
     protected override TimeSpan Interval => options.Value.RollupInterval;
 
     // One statement per width, the same text on both providers: identifiers quoted, the bucket computed once in a
@@ -59,6 +63,19 @@ internal sealed partial class TelemetryRoller(
     }
 
     private async Task<long> RollAsync(long term, CancellationToken cancellationToken)
+    {
+        await _rolling.WaitAsync(cancellationToken);
+        try
+        {
+            return await RollBatchesAsync(term, cancellationToken);
+        }
+        finally
+        {
+            _rolling.Release();
+        }
+    }
+
+    private async Task<long> RollBatchesAsync(long term, CancellationToken cancellationToken)
     {
         var folded = 0L;
         while (true)

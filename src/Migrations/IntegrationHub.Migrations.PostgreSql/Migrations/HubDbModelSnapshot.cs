@@ -1922,6 +1922,8 @@ namespace IntegrationHub.Migrations.PostgreSql
 
                     b.HasIndex("ObservedAt", "Id");
 
+                    b.HasIndex("ProfileId", "ObservedAt");
+
                     b.HasIndex("DeviceKey", "Metric", "ObservedAt");
 
                     b.HasIndex(new[] { "ObservedAt" }, "IX_observations_ObservedAt_brin");

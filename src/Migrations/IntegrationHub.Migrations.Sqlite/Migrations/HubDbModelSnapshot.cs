@@ -1685,6 +1685,8 @@ namespace IntegrationHub.Migrations.Sqlite
 
                     b.HasIndex("ObservedAt", "Id");
 
+                    b.HasIndex("ProfileId", "ObservedAt");
+
                     b.HasIndex("DeviceKey", "Metric", "ObservedAt");
 
                     b.ToTable("observations", (string)null);

@@ -1403,6 +1403,11 @@ namespace IntegrationHub.Migrations.PostgreSql
                 .Annotation("Npgsql:IndexMethod", "brin");
 
             migrationBuilder.CreateIndex(
+                name: "IX_observations_ProfileId_ObservedAt",
+                table: "observations",
+                columns: new[] { "ProfileId", "ObservedAt" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_outbox_Time",
                 table: "outbox",
                 column: "Time");

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace IntegrationHub.Migrations.PostgreSql
 {
     [DbContext(typeof(HubDb))]
-    [Migration("20261207102842_Initial")]
+    [Migration("20261207131907_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -1924,6 +1924,8 @@ namespace IntegrationHub.Migrations.PostgreSql
                     b.HasKey("Id");
 
                     b.HasIndex("ObservedAt", "Id");
+
+                    b.HasIndex("ProfileId", "ObservedAt");
 
                     b.HasIndex("DeviceKey", "Metric", "ObservedAt");
 

@@ -1390,6 +1390,11 @@ namespace IntegrationHub.Migrations.Sqlite
                 columns: new[] { "ObservedAt", "Id" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_observations_ProfileId_ObservedAt",
+                table: "observations",
+                columns: new[] { "ProfileId", "ObservedAt" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_outbox_Time",
                 table: "outbox",
                 column: "Time");

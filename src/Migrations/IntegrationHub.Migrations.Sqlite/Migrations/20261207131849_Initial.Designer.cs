@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace IntegrationHub.Migrations.Sqlite
 {
     [DbContext(typeof(HubDb))]
-    [Migration("20261207102822_Initial")]
+    [Migration("20261207131849_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -1687,6 +1687,8 @@ namespace IntegrationHub.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("ObservedAt", "Id");
+
+                    b.HasIndex("ProfileId", "ObservedAt");
 
                     b.HasIndex("DeviceKey", "Metric", "ObservedAt");
 

@@ -37,8 +37,9 @@ internal sealed class AccessTokenCache(TimeProvider time, IOptions<AuthOptions> 
             _entries.TryRemove(new KeyValuePair<string, Entry>(key, entry));
             return null;
         }
-        // A copy: what the request's pipeline does to its user must not reach the next request's.
-        return entry.Principal.Clone();
+        // A principal of the request's own over the remembered identities: nothing in the hub changes a validated
+        // identity's claims (only the token endpoint builds identities), and a deep copy cost as much as the rest of the look-up.
+        return new ClaimsPrincipal(entry.Principal.Identities);
     }
 
     /// <summary>Remembers a token that has just passed validation into <paramref name="principal"/>.</summary>

@@ -22,6 +22,14 @@ internal sealed class AuthOptions
     /// <summary>Token requests per minute per client address, to slow down secret guessing.</summary>
     [Range(1, 100_000)]
     public int TokenRequestsPerMinute { get; set; } = 120;
+
+    /// <summary>Access tokens remembered as validated (<see cref="AccessTokenCache"/>), at most; past it, new ones are validated every time.</summary>
+    [Range(0, 1_000_000)]
+    public int ValidatedTokenCacheSize { get; set; } = 10_000;
+
+    /// <summary>How long a validated token is remembered at most; never past its own expiry.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan ValidatedTokenCacheLifetime { get; set; } = TimeSpan.FromMinutes(10);
 }
 
 internal sealed class CertificateOptions

@@ -43,6 +43,9 @@ internal static class AuthServiceCollectionExtensions
             {
                 options.UseLocalServer();
                 options.UseAspNetCore();
+                // A token that passed is remembered until it expires, so that a client's next request skips the signature check.
+                options.AddEventHandler(AccessTokenCache.ReuseHandler.Descriptor);
+                options.AddEventHandler(AccessTokenCache.RememberHandler.Descriptor);
             });
 
         // Settings that depend on configuration are applied when the options are first read, after all configuration
@@ -64,7 +67,7 @@ internal static class AuthServiceCollectionExtensions
             .AddPolicyScheme(CallerScheme, "Bearer token or portal session", options => options.ForwardDefaultSelector = context =>
                 context.Request.Headers.Authorization.Count > 0 ? OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme : IntegrationHub.Gateway.Users.UserAccess.Scheme);
         services.AddAuthorizationBuilder().AddScopePolicies();
-        services.AddScoped<IAuthorizationHandler, ActiveClientHandler>();
+        services.AddSingleton<IAuthorizationHandler, ActiveClientHandler>();
         services.AddSingleton<IAuthorizationHandler, ScopeHandler>();
         // Replaces the framework's handler, which AddAuthorization has already registered.
         services.Replace(ServiceDescriptor.Singleton<IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>());
@@ -72,6 +75,7 @@ internal static class AuthServiceCollectionExtensions
         services.TryAddSingleton<ClientAccess>();
         services.AddSingleton<IChangeListener>(sp => sp.GetRequiredService<ClientAccess>());
         services.TryAddSingleton<AccessTokens>();
+        services.TryAddSingleton<AccessTokenCache>();
         services.TryAddScoped<Bootstrapper>();
         return services;
     }

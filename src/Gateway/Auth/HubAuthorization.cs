@@ -88,7 +88,7 @@ internal sealed class HubAuthorizationFailure(IAuthorizationHandler handler, str
 /// signed in to the portal through <see cref="UserAccess"/>. A bearer token wins over a session cookie. A session's
 /// state-changing requests must carry its anti-forgery token (the portal's pages send it as <c>X-CSRF-TOKEN</c>).
 /// </summary>
-internal sealed class ActiveClientHandler(ClientAccess clients, UserAccess users, IAntiforgery antiforgery) : AuthorizationHandler<ActiveClientRequirement>
+internal sealed class ActiveClientHandler(ClientAccess clients, IAntiforgery antiforgery) : AuthorizationHandler<ActiveClientRequirement>
 {
     protected override async Task HandleRequirementAsync(AuthorizationHandlerContext context, ActiveClientRequirement requirement)
     {
@@ -104,7 +104,7 @@ internal sealed class ActiveClientHandler(ClientAccess clients, UserAccess users
                 context.Fail(new HubAuthorizationFailure(this, ErrorCodes.AntiforgeryFailed, "A request made with a portal session must carry its anti-forgery token (X-CSRF-TOKEN).", StatusCodes.Status403Forbidden));
                 return;
             }
-            var decision = await DecideAsync(http, context.User, clients, users);
+            var decision = await DecideAsync(http, context.User, clients);
             if (decision.Caller is null)
             {
                 context.Fail(new HubAuthorizationFailure(this, decision.RefusalCode!, decision.Detail!, StatusCodes.Status401Unauthorized));
@@ -115,10 +115,14 @@ internal sealed class ActiveClientHandler(ClientAccess clients, UserAccess users
         context.Succeed(requirement);
     }
 
-    /// <summary>The database's word on whoever made the request: a person with a session, or a client with a token.</summary>
-    public static ValueTask<AccessDecision> DecideAsync(HttpContext http, ClaimsPrincipal user, ClientAccess clients, UserAccess users) =>
+    /// <summary>
+    /// The database's word on whoever made the request: a person with a session, or a client with a token. A person's
+    /// session is looked up in the request's database context, taken only then: a client's request (every proxied call
+    /// among them) is decided from <see cref="ClientAccess"/>'s memory and opens no context.
+    /// </summary>
+    public static ValueTask<AccessDecision> DecideAsync(HttpContext http, ClaimsPrincipal user, ClientAccess clients) =>
         http.Request.Headers.Authorization.Count == 0 && UserAccess.IsUser(user)
-            ? new(users.DecideAsync(user, http.RequestAborted))
+            ? new(http.RequestServices.GetRequiredService<UserAccess>().DecideAsync(user, http.RequestAborted))
             : clients.DecideAsync(user.ClientId()!, user.GetClaim(HubClaims.Stamp), user.GetScopes(), http.RequestAborted);
 }
 

@@ -68,9 +68,11 @@ internal static class HostingExtensions
         return app;
     }
 
-    /// <summary>Brings the database up to date and makes sure an admin client exists, before the hub takes requests.</summary>
+    /// <summary>Keeps the mapped endpoints built once, brings the database up to date and makes sure an admin client exists, before the hub takes requests.</summary>
     public static async Task InitializeHubAsync(this WebApplication app)
     {
+        // Every endpoint is mapped by now: an upstream route change must not rebuild them all.
+        StaticEndpoints.Keep(app);
         ContentRoot.LogStart(app);
         await app.Services.MigrateHubStorageAsync(app.Lifetime.ApplicationStopping);
         await using var scope = app.Services.CreateAsyncScope();

@@ -8,7 +8,6 @@ using IntegrationHub.Gateway.Hosting;
 using IntegrationHub.Gateway.OpenApi;
 using IntegrationHub.Gateway.Storage;
 using IntegrationHub.Gateway.Telemetry;
-using IntegrationHub.Gateway.Users;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -104,7 +103,7 @@ internal static partial class EventStreamApi
     private static async Task<IResult> StreamAsync(
         string? subscription, [FromQuery] string[]? types, [FromQuery] string[]? domains, [FromQuery] string[]? profiles, [FromQuery] string[]? districts,
         [FromQuery] string[]? levels, [FromQuery] string[]? devices, DateTimeOffset? since, string? lastEventId,
-        HubDb db, SpecCatalog spec, OutboxReader outbox, SubscriptionChanges changes, OpenStreams open, EventStreamFrames frames, ClientAccess clients, UserAccess users, TimeProvider time,
+        HubDb db, SpecCatalog spec, OutboxReader outbox, SubscriptionChanges changes, OpenStreams open, EventStreamFrames frames, ClientAccess clients, TimeProvider time,
         IOptions<SubscriptionOptions> options, ILoggerFactory logs, IHostApplicationLifetime lifetime, HttpContext context)
     {
         var caller = context.Caller();
@@ -188,7 +187,7 @@ internal static partial class EventStreamApi
         }
         try
         {
-            var stream = new EventStream(context, caller, filter, allowed, owned, lane, db, outbox, changes, frames, clients, users, time, options.Value, logs.CreateLogger(typeof(EventStreamApi)), lifetime.ApplicationStopping);
+            var stream = new EventStream(context, caller, filter, allowed, owned, lane, db, outbox, changes, frames, clients, time, options.Value, logs.CreateLogger(typeof(EventStreamApi)), lifetime.ApplicationStopping);
             await stream.RunAsync(cursor);
         }
         finally
@@ -208,7 +207,7 @@ internal static partial class EventStreamApi
 
     private sealed partial class EventStream(
         HttpContext context, Caller caller, EventFilter filter, HashSet<string> allowed, Subscription? subscription, SubscriptionLane? lane, HubDb db, OutboxReader outbox, SubscriptionChanges changes,
-        EventStreamFrames frames, ClientAccess clients, UserAccess users, TimeProvider time, SubscriptionOptions options, ILogger logger, CancellationToken stopping)
+        EventStreamFrames frames, ClientAccess clients, TimeProvider time, SubscriptionOptions options, ILogger logger, CancellationToken stopping)
     {
         private static readonly Task Never = new TaskCompletionSource().Task;
 
@@ -330,7 +329,7 @@ internal static partial class EventStreamApi
             {
                 return true;
             }
-            var decision = await ActiveClientHandler.DecideAsync(context, context.User, clients, users);
+            var decision = await ActiveClientHandler.DecideAsync(context, context.User, clients);
             if (decision.Caller is null)
             {
                 StreamEnded(logger, caller.ClientId, decision.RefusalCode ?? "its access ended");

@@ -4,6 +4,10 @@ using System.Net.Http.Json;
 using System.Text;
 using IntegrationHub.Gateway.Tests.Infrastructure;
 using IntegrationHub.Gateway.Tests.Subscriptions;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Yarp.ReverseProxy.Model;
 
 namespace IntegrationHub.Gateway.Tests.Upstreams;
 
@@ -251,6 +255,65 @@ public sealed class UpstreamProxyTests(UpstreamHubFixture fixture) : IClassFixtu
             await after.ShouldBeProblemAsync(HttpStatusCode.NotFound, "request.not-found");
         }
         Assert.Single(upstream.Requests);
+    }
+
+    [Fact]
+    public async Task RouteChanges_InARowAndAtOnce_AreEachLiveOnTheNextRequest()
+    {
+        await using var upstream = await WebhookReceiver.StartAsync();
+        var org = HubFixture.Unique("streets");
+        var system = HubFixture.Unique("works");
+        using var admin = await Hub.AdminAsync();
+        await admin.RegisterSystemAsync(system, upstream.Origin());
+        using var caller = await Hub.CallerAsync(org);
+
+        // In a row: each change is live on the caller's next request, whichever came just before it.
+        for (var i = 0; i < 4; i++)
+        {
+            await admin.AddRouteAsync(system, $"row-{i}", $"/row-{i}", [org]);
+            using (var added = await caller.GetAsync(new Uri($"/upstream/{system}/row-{i}/x", UriKind.Relative)))
+            {
+                await added.ShouldBeAsync(HttpStatusCode.OK);
+            }
+            using (var removed = await admin.DeleteAsync(new Uri($"/v1/upstreams/{system}/routes/row-{i}", UriKind.Relative)))
+            {
+                Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
+            }
+            using (var gone = await caller.GetAsync(new Uri($"/upstream/{system}/row-{i}/x", UriKind.Relative)))
+            {
+                await gone.ShouldBeProblemAsync(HttpStatusCode.NotFound, "request.not-found");
+            }
+        }
+
+        // At once: changes that arrive while another is being applied are each answered, and all are live afterwards.
+        await Task.WhenAll(Enumerable.Range(0, 6).Select(i => admin.AddRouteAsync(system, $"once-{i}", $"/once-{i}", [org])));
+        for (var i = 0; i < 6; i++)
+        {
+            using var live = await caller.GetAsync(new Uri($"/upstream/{system}/once-{i}/x", UriKind.Relative));
+            await live.ShouldBeAsync(HttpStatusCode.OK);
+        }
+    }
+
+    [Fact]
+    public async Task RouteChange_RebuildsNoneOfTheHubsOwnEndpoints()
+    {
+        await using var upstream = await WebhookReceiver.StartAsync();
+        var system = HubFixture.Unique("rebuild");
+        using var admin = await Hub.AdminAsync();
+        await admin.RegisterSystemAsync(system, upstream.Origin());
+        var routing = Hub.Services.GetRequiredService<EndpointDataSource>();
+        var before = Own(routing).ToHashSet(ReferenceEqualityComparer.Instance);
+        Assert.NotEmpty(before);
+
+        await admin.AddRouteAsync(system, "orders", "/orders", ["*"]);
+
+        // The route is in the table, and every other endpoint is the one built before: nothing was compiled again.
+        Assert.Contains(routing.Endpoints, e => e.Metadata.GetMetadata<RouteModel>()?.Config.RouteId == $"{system}/orders");
+        var after = Own(routing).ToList();
+        Assert.Equal(before.Count, after.Count);
+        Assert.All(after, endpoint => Assert.Contains(endpoint, before));
+
+        static IEnumerable<Endpoint> Own(EndpointDataSource routing) => routing.Endpoints.Where(e => e.Metadata.GetMetadata<RouteModel>() is null);
     }
 
     [Fact]

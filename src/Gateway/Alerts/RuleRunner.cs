@@ -201,8 +201,10 @@ internal sealed class RuleRunner
         var before = memory.Level;
         // RULE-015: the levels of the context entry in force at the sample's own time, so that a late or backlogged
         // observation meets the warnings that held when it was made (a look-up in what warnings' changes worked out).
-        var context = rule.Context.Count > 0 ? _contexts.For(deviceKey, rule.Id, sample.At) : null;
-        if (rule.Context.Count > 0)
+        // A rule without a context, nearly every one, neither looks up nor notes one.
+        var contextual = rule.Context.Count > 0;
+        var context = contextual ? _contexts.For(deviceKey, rule.Id, sample.At) : null;
+        if (contextual)
         {
             NoteContext(entry, rule, memory, context, sample.At);
         }
@@ -215,7 +217,7 @@ internal sealed class RuleRunner
             _changes.Add(new LevelChange(entry, rule, before, after, trigger, Describe(entry.Profile, rule, _causes), ContextData.Of(context)));
         }
         // A late sample judged under an entry that no longer holds (or before one began) leaves the alert saying what holds now.
-        if (rule.Context.Count > 0)
+        if (contextual)
         {
             NoteContext(entry, rule, memory, _contexts.For(deviceKey, rule.Id, _now), _now);
         }
@@ -241,7 +243,7 @@ internal sealed class RuleRunner
     // own time, and its level change says which, but it does not turn the alert's context back.
     private void NoteContext(DeviceEntry entry, RuleDefinition rule, RuleMemory memory, ContextInForce? context, long at)
     {
-        if (at < memory.ContextAt)
+        if (memory.ContextAt is { } noted && at < noted)
         {
             return;
         }

@@ -262,6 +262,21 @@ public sealed class WarningContextTests(HubFixture fixture) : IClassFixture<HubF
         Assert.Equal("context", steps[^1]["kind"]!.GetValue<string>());
         Assert.Null(steps[^1]["context"]);
     }
+
+    [Fact]
+    public async Task RuleMemories_CarryContextState_OnlyForTheRulesThatTakeAContext()
+    {
+        // Every pass writes back the memory of each rule it judged: the context state belongs to the few rules that take
+        // a context, not to every rule of every device.
+        var (client, organization) = await On.DrainageAsync("rain-memory", ("memory-1", Lixia));
+        await On.LevelsAsync(client, "memory-1", 0.5);
+
+        var memories = await Hub.QueryAsync(db => db.RuleStates
+            .Where(s => db.Devices.Any(d => d.Key == s.DeviceKey && d.OrganizationId == organization && d.DeviceId == "memory-1"))
+            .ToDictionaryAsync(s => s.RuleId, s => s.Memory));
+        Assert.Contains("\"contextAt\"", memories["water-level"], StringComparison.Ordinal);
+        Assert.DoesNotContain("context", memories["offline"], StringComparison.OrdinalIgnoreCase);
+    }
 }
 
 /// <summary>

@@ -51,8 +51,12 @@ internal sealed class RuleMemory
     /// </summary>
     public string? Context { get; set; }
 
-    /// <summary>The hub time or observation time (Unix ms) at which <see cref="Context"/> was last noted: older samples do not turn it back.</summary>
-    public long ContextAt { get; set; } = long.MinValue;
+    /// <summary>
+    /// The hub time or observation time (Unix ms) at which <see cref="Context"/> was last noted: older samples do not turn
+    /// it back. Null until a context rule notes one, so that the memories of the other rules, nearly all of them, carry
+    /// no context state to write and read with every pass.
+    /// </summary>
+    public long? ContextAt { get; set; }
 
     /// <summary>A quality rule's first evaluated sample since the memory started (or restarted): whether history covers the window.</summary>
     public long? FirstAt { get; set; }

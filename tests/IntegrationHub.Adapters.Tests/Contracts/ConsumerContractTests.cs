@@ -72,7 +72,7 @@ public sealed class ConsumerContractTests
         var commands = await CommandsAsync(sdk.GetRequiredService<ICommandsApi>());
 
         var causes = await sdk.GetRequiredService<IClosedLoopApi>().ListFeedbackCausesAsync("gas");
-        var falseAlarms = await sdk.GetRequiredService<IClosedLoopApi>().CountFalseAlarmsAsync("rule");
+        var falseAlarms = await sdk.GetRequiredService<IClosedLoopApi>().CountFalseAlarmsAsync("rule", new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 1, 10, 0, 0, 0, TimeSpan.Zero));
 
         var verified = await pact.VerifyAsync(mock);
         Assert.True(verified.ExitCode == 0, verified.ToString());

@@ -62,6 +62,7 @@ app.MapAlerts();
 app.MapRoutes();
 app.MapAlertUnits();
 app.MapOverdue();
+app.MapFeedback();
 app.MapSupervision();
 app.MapDuty();
 app.MapMaintenance();

@@ -53,8 +53,9 @@ internal static class AlertsApi
             .DocumentsProblem(StatusCodes.Status409Conflict, "The alert's state does not allow it (`alert.invalid-transition`), or the alert is a sandbox adapter's drill (`alert.sandbox-drill`).");
         manage.MapPost("/resolve", ResolveAsync).WithName("ResolveAlert")
             .WithSummary("Resolve an alert with feedback on what was found and done; a responsible unit resolves its own share.")
-            .WithDescription("An alert with responsible units is resolved when every unit has resolved its share. When the caller's organization is a unit still working on the alert, this resolves the unit's share with the note as its measures. The operator may resolve an alert whose units are still working with `override: true` and a note saying why; otherwise the hub answers 409 `alert.units-open`.")
-            .DocumentsProblem(StatusCodes.Status409Conflict, "The alert's state does not allow it (`alert.invalid-transition`), or responsible units are still working on it and the operator did not override (`alert.units-open`).");
+            .WithDescription("An alert with responsible units is resolved when every unit has resolved its share. When the caller's organization is a unit still working on the alert, this resolves the unit's share with the note as its measures. The feedback is structured (LOOP-007): a cause of the alert's domain (GET /v1/feedback/causes), whether it was a false alarm, and the ids of photos and PDFs uploaded first with POST /v1/alerts/{alertId}/attachments. The operator may resolve an alert whose units are still working with `override: true` and a note saying why; otherwise the hub answers 409 `alert.units-open`.")
+            .DocumentsProblem(StatusCodes.Status409Conflict, "The alert's state does not allow it (`alert.invalid-transition`), or responsible units are still working on it and the operator did not override (`alert.units-open`), or the feedback names more attachments than the hub takes (`attachment.limit-reached`).")
+            .DocumentsProblem(StatusCodes.Status422UnprocessableEntity, "The cause is not one of the alert's domain (`feedback.unknown-cause`).");
         manage.MapPost("/close", CloseAsync)
             .WithName("CloseAlert").WithSummary("Close (archive) a resolved alert, or one whose condition has cleared.")
             .WithDescription("An alert whose condition still holds (`cleared: false`) is closed only with `confirm: true` and a `note` saying why; otherwise the hub answers 409 `alert.condition-active`. After such a close the device is watched afresh from the close: its next readings raise a new alert at whatever level they meet, once that level's `for` holds (rules.md §10).")
@@ -66,8 +67,11 @@ internal static class AlertsApi
 
     /// <summary>The body of a resolve: the feedback and, for the operator, the override of units still working (LOOP-002).</summary>
     internal sealed record ResolveRequest(
-        [property: Description("What was found and done.")] string? Note,
-        [property: Description("The operator resolves an alert whose responsible units are still working; the note says why.")] bool? Override);
+        [property: Description("What was found and done: the measures taken, at most 4000 characters.")] string? Note,
+        [property: Description("The operator resolves an alert whose responsible units are still working; the note says why.")] bool? Override,
+        [property: Description("The cause category, one of GET /v1/feedback/causes?domain={the alert's domain} (LOOP-007).")] string? Cause = null,
+        [property: Description("No hazard was found: the device's and the rule's false-alarm counts include it.")] bool? FalseAlarm = null,
+        [property: Description("Ids of photos and PDFs uploaded to the alert first (POST /v1/alerts/{alertId}/attachments) by the caller's organization; at most 5 by default.")] IReadOnlyList<long>? Attachments = null);
 
     /// <summary>
     /// The body of a close: a note and, to close an alert whose condition still holds, <c>confirm: true</c> with a note
@@ -241,7 +245,13 @@ internal static class AlertsApi
         }
         if (await UnitsApi.CallerHasOpenUnitAsync(alertId, context, db, acknowledged: false))
         {
-            return await UnitsApi.ResolveAsync(alertId, context.Caller().OrganizationId, new UnitsApi.UnitResolveRequest(request.Note), context, db, time);
+            return await UnitsApi.ResolveAsync(alertId, context.Caller().OrganizationId,
+                new UnitsApi.UnitResolveRequest(request.Note, request.Cause, request.FalseAlarm, request.Attachments), context, db, time);
+        }
+        // The resolution's structured feedback (LOOP-007), saved by the step's commit; a refused step saves none.
+        if (await FeedbackRecorder.StageAsync(context, db, time, alertId, context.Caller().OrganizationId, request.Note, request.Cause, request.FalseAlarm, request.Attachments) is { } refused)
+        {
+            return refused;
         }
         if (await UnitsApi.HasOpenUnitsAsync(alertId, db, context.RequestAborted))
         {

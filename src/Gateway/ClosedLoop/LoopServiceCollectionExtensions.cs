@@ -12,6 +12,8 @@ internal static class LoopServiceCollectionExtensions
         services.TryAddScoped<AlertRouting>();
         services.AddOptions<SupervisionOptions>().BindConfiguration(SupervisionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddScoped<Supervision>();
+        services.AddOptions<FeedbackOptions>().BindConfiguration(FeedbackOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<FeedbackCauses>();
         // Before the alert engine starts: the first alerts a new hub raises are routed by the seeded table.
         services.AddHostedService<RoutingPlan>();
         return services;

@@ -68,3 +68,41 @@ internal sealed class AlertEscalationConfiguration : IEntityTypeConfiguration<Al
         entity.HasOne<Alert>().WithMany().HasForeignKey(e => e.AlertId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+internal sealed class AlertFeedbackConfiguration : IEntityTypeConfiguration<AlertFeedback>
+{
+    public void Configure(EntityTypeBuilder<AlertFeedback> entity)
+    {
+        entity.ToTable("alert_feedback");
+        entity.Property(f => f.Cause).HasMaxLength(48);
+        entity.Property(f => f.Measures).HasMaxLength(FeedbackRecorder.MaxMeasures);
+        entity.HasIndex(f => f.AlertId);
+        entity.HasOne<Alert>().WithMany().HasForeignKey(f => f.AlertId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class AlertAttachmentConfiguration : IEntityTypeConfiguration<AlertAttachment>
+{
+    public void Configure(EntityTypeBuilder<AlertAttachment> entity)
+    {
+        entity.ToTable("alert_attachments");
+        entity.Property(a => a.Name).HasMaxLength(200);
+        entity.Property(a => a.MediaType).HasMaxLength(32);
+        entity.Property(a => a.Sha256).HasMaxLength(64);
+        // An alert's attachments, and an organization's unused uploads to it.
+        entity.HasIndex(a => new { a.AlertId, a.OrganizationId, a.FeedbackId });
+        entity.HasOne<Alert>().WithMany().HasForeignKey(a => a.AlertId).OnDelete(DeleteBehavior.Cascade);
+        entity.HasOne(a => a.Feedback).WithMany().HasForeignKey(a => a.FeedbackId).OnDelete(DeleteBehavior.Cascade);
+        entity.HasOne(a => a.Content).WithOne().HasForeignKey<AttachmentContent>(c => c.AttachmentId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class AttachmentContentConfiguration : IEntityTypeConfiguration<AttachmentContent>
+{
+    public void Configure(EntityTypeBuilder<AttachmentContent> entity)
+    {
+        entity.ToTable("attachment_contents");
+        entity.HasKey(c => c.AttachmentId);
+        entity.Property(c => c.AttachmentId).ValueGeneratedNever();
+    }
+}

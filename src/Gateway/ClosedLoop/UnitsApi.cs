@@ -40,8 +40,10 @@ internal static class UnitsApi
                 ResolveAsync(alertId, organizationId, request, context, db, time))
             .WithName("ResolveAlertUnit")
             .WithSummary("A unit resolves its share of an alert with its feedback; when every unit has resolved, the alert is resolved.")
-            .WithDescription("Taken by the unit's people with `alerts:manage`, by the person the unit's share is assigned to, or by the operator.")
-            .DocumentsProblem(StatusCodes.Status409Conflict, "The unit has resolved already, or the alert is closed (`unit.invalid-transition`).");
+            .WithDescription("Taken by the unit's people with `alerts:manage`, by the person the unit's share is assigned to, or by the operator. The feedback is structured (LOOP-007): the measures taken, a cause of the alert's domain (GET /v1/feedback/causes), whether it was a false alarm, and the ids of photos and PDFs uploaded first with POST /v1/alerts/{alertId}/attachments; GET /v1/alerts/{alertId}/feedback reads it back.")
+            .DocumentsProblem(StatusCodes.Status409Conflict, "The unit has resolved already, or the alert is closed (`unit.invalid-transition`); or the feedback names more attachments than the hub takes (`attachment.limit-reached`).")
+            .DocumentsProblem(StatusCodes.Status422UnprocessableEntity, "The cause is not one of the alert's domain (`feedback.unknown-cause`).")
+            .DocumentsProblem(StatusCodes.Status404NotFound, "No such alert, unit, or unused attachment of the caller's or the unit's on the alert (`alert.not-found`, `unit.not-found`, `attachment.not-found`).");
 
         var manage = app.MapGroup("/v1/alerts/{alertId:long}").WithTags(Tag).RequireScope(Scopes.AlertsManage);
         manage.MapPost("/units", AddAsync).WithName("AddAlertUnit")
@@ -76,9 +78,12 @@ internal static class UnitsApi
     /// <summary>A comment on an alert, with its author, and the unit the author spoke for when it is one of the alert's units.</summary>
     internal sealed record CommentResponse(DateTimeOffset At, ActorRef Author, string? OrganizationId, string Text);
 
-    /// <summary>A unit's feedback when it resolves its share.</summary>
+    /// <summary>A unit's feedback when it resolves its share (LOOP-007).</summary>
     internal sealed record UnitResolveRequest(
-        [property: Description("What was found and done.")] string? Measures);
+        [property: Description("What was found and done: the measures taken, at most 4000 characters.")] string? Measures,
+        [property: Description("The cause category, one of GET /v1/feedback/causes?domain={the alert's domain}.")] string? Cause = null,
+        [property: Description("The unit found no hazard: the device's and the rule's false-alarm counts include it.")] bool? FalseAlarm = null,
+        [property: Description("Ids of photos and PDFs uploaded to the alert (POST /v1/alerts/{alertId}/attachments) by the unit, or by the caller; at most 5 by default.")] IReadOnlyList<long>? Attachments = null);
 
     private static async Task<Results<Ok<UnitResponse[]>, ProblemHttpResult>> ListAsync(long alertId, HubDb db, TimeProvider time, HttpContext context)
     {
@@ -254,15 +259,19 @@ internal static class UnitsApi
         });
 
     /// <summary>A unit resolves its share with feedback (LOOP-002); the last unit to resolve resolves the alert, in the same step.</summary>
-    public static Task<Results<Ok<AlertsApi.AlertResponse>, ProblemHttpResult>> ResolveAsync(
+    public static async Task<Results<Ok<AlertsApi.AlertResponse>, ProblemHttpResult>> ResolveAsync(
         long alertId, string organizationId, UnitResolveRequest request, HttpContext context, HubDb db, TimeProvider time)
     {
         if (string.IsNullOrWhiteSpace(request.Measures))
         {
-            return Task.FromResult<Results<Ok<AlertsApi.AlertResponse>, ProblemHttpResult>>(
-                new RequestValidator().Add(ErrorCodes.MissingField, "/measures", "Resolving needs feedback: what was found and done.").Problem(context));
+            return new RequestValidator().Add(ErrorCodes.MissingField, "/measures", "Resolving needs feedback: what was found and done.").Problem(context);
         }
-        return UnitStepAsync(alertId, organizationId, context, db, time, (work, unit, now) =>
+        // Staged on the request's context; the step's own commit saves it, a refused step leaves it unsaved.
+        if (await FeedbackRecorder.StageAsync(context, db, time, alertId, organizationId, request.Measures, request.Cause, request.FalseAlarm, request.Attachments) is { } refused)
+        {
+            return refused;
+        }
+        return await UnitStepAsync(alertId, organizationId, context, db, time, (work, unit, now) =>
         {
             if (unit.State == UnitState.Resolved)
             {

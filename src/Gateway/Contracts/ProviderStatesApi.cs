@@ -180,7 +180,10 @@ internal static class ProviderStatesApi
                 values["alertId"] = alertId;
                 if (change.State == "a resolved methane alert")
                 {
-                    await hub.PostAsync(ownerToken, $"/v1/alerts/{alertId}/resolve", new { note = "valve closed, well ventilated" }, cancellationToken);
+                    // With a cause, the resolution's feedback calls it a false alarm: the false-alarm counts then include it.
+                    await hub.PostAsync(ownerToken, $"/v1/alerts/{alertId}/resolve", OptionalParam("cause") is { } cause
+                        ? new { note = "detector fault, no gas on site", cause, falseAlarm = true }
+                        : new { note = "valve closed, well ventilated" }, cancellationToken);
                 }
                 else if (change.State == "an alert with a responsible unit")
                 {

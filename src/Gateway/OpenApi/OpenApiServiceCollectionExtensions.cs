@@ -66,6 +66,7 @@ internal static class OpenApiServiceCollectionExtensions
             options.OperationFilter<ScopeSecurity>();
             options.OperationFilter<SpecRequestBodies>();
             options.OperationFilter<CodecRequestBodies>();
+            options.OperationFilter<FileUploadBodies>();
             options.OperationFilter<ProblemResponses>();
             options.DocumentFilter<SpecSchemaComponents>();
             options.DocumentFilter<WebhookDescriptions>();

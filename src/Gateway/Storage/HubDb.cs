@@ -54,6 +54,9 @@ public sealed class HubDb(DbContextOptions<HubDb> options) : DbContext(options)
     internal DbSet<AlertUnit> AlertUnits => Set<AlertUnit>();
     internal DbSet<SupervisorLine> Supervisors => Set<SupervisorLine>();
     internal DbSet<AlertEscalation> AlertEscalations => Set<AlertEscalation>();
+    internal DbSet<AlertFeedback> AlertFeedback => Set<AlertFeedback>();
+    internal DbSet<AlertAttachment> AlertAttachments => Set<AlertAttachment>();
+    internal DbSet<AttachmentContent> AttachmentContents => Set<AttachmentContent>();
     internal DbSet<DutyShift> DutyShifts => Set<DutyShift>();
     internal DbSet<Handover> Handovers => Set<Handover>();
     internal DbSet<UpstreamSystem> UpstreamSystems => Set<UpstreamSystem>();

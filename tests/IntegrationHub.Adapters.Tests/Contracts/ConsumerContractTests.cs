@@ -71,8 +71,13 @@ public sealed class ConsumerContractTests
         var upstreams = await UpstreamsAsync(sdk.GetRequiredService<IUpstreamsApi>());
         var commands = await CommandsAsync(sdk.GetRequiredService<ICommandsApi>());
 
+        var causes = await sdk.GetRequiredService<IClosedLoopApi>().ListFeedbackCausesAsync("gas");
+        var falseAlarms = await sdk.GetRequiredService<IClosedLoopApi>().CountFalseAlarmsAsync("rule", new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 1, 10, 0, 0, 0, TimeSpan.Zero));
+
         var verified = await pact.VerifyAsync(mock);
         Assert.True(verified.ExitCode == 0, verified.ToString());
+        Assert.Equal(("pipeline-leak", "燃气管道或管件泄漏", false), (causes[0].Id, causes[0].NameZh, causes[0].Common));
+        Assert.Equal(("rule", "ch4-level", 1), (falseAlarms.By, falseAlarms.Items[0].RuleId, falseAlarms.Items[0].FalseAlarms));
         alerts.Check();
         settings.Check();
         subscriptions.Check();
@@ -198,7 +203,7 @@ public sealed class ConsumerContractTests
             await loop.RemoveAlertUnitAsync(20, "pact-units-remove-unit", new NoteRequest("handled by the owner")),
             await loop.RerouteAlertAsync(21, new RerouteRequest([new UnitRequest("pact-reroute-new", UnitRoles.Lead)], "the fire brigade takes over")),
             await loop.AcknowledgeAlertUnitAsync(22, "pact-units-ack-unit", new NoteRequest("crew on the way")),
-            await loop.ResolveAlertUnitAsync(23, "pact-units-resolve-unit", new ResolveUnitRequest("valve closed, well ventilated")),
+            await loop.ResolveAlertUnitAsync(23, "pact-units-resolve-unit", new ResolveUnitRequest("valve closed, well ventilated", Cause: "pipeline-leak", FalseAlarm: false)),
             await Assert.ThrowsAsync<IntegrationHubException>(() => alerts.ResolveAlertAsync(24, new NoteRequest("done?"))),
             await loop.ListOverdueAsync(unit: "pact-overdue-unit"),
             await loop.AssignAlertUnitAsync(25, "pact-assign-unit", new AssignRequest("u-0123456789abcdef", "Zhao goes on site")),

@@ -115,8 +115,10 @@ public sealed record CloseAlertRequest(string Note, bool Confirm = false);
 /// <summary>
 /// Resolves an alert with feedback. A responsible unit resolves its own share; the operator resolves an alert whose
 /// units are still working only with <paramref name="Override"/> (otherwise the hub answers <c>alert.units-open</c>).
+/// The feedback is structured (LOOP-007): a <paramref name="Cause"/> of the alert's domain, whether it was a
+/// <paramref name="FalseAlarm"/>, and the ids of <paramref name="Attachments"/> uploaded to the alert first.
 /// </summary>
-public sealed record ResolveAlertRequest(string Note, bool Override = false);
+public sealed record ResolveAlertRequest(string Note, bool Override = false, string? Cause = null, bool? FalseAlarm = null, IReadOnlyList<long>? Attachments = null);
 
 /// <summary>Who will handle an alert: an organization (a fire brigade, a gas company's crew), with a note.</summary>
 public sealed record DispatchRequest(string OrganizationId, string? Note = null);

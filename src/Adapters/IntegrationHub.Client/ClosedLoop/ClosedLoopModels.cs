@@ -143,8 +143,33 @@ public sealed record CommentRequest(string Text);
 /// <summary>A comment, with its author and the unit the author spoke for (null when none of the alert's units).</summary>
 public sealed record Comment(DateTimeOffset At, Actor Author, string? OrganizationId, string Text);
 
-/// <summary>A unit's feedback when it resolves its share.</summary>
-public sealed record ResolveUnitRequest(string Measures);
+/// <summary>
+/// A unit's feedback when it resolves its share (LOOP-007): the measures taken, a <paramref name="Cause"/> of the alert's
+/// domain (<see cref="IClosedLoopApi.ListFeedbackCausesAsync"/>), whether it was a false alarm, and the ids of photos and
+/// PDFs uploaded first with <see cref="IClosedLoopApi.UploadAlertAttachmentAsync"/>.
+/// </summary>
+public sealed record ResolveUnitRequest(string Measures, string? Cause = null, bool? FalseAlarm = null, IReadOnlyList<long>? Attachments = null);
+
+/// <summary>A cause category of the spec's catalogue (feedback/causes.json): a domain's own, or <see cref="Common"/> to every domain.</summary>
+public sealed record FeedbackCause(string Id, string Name, string NameZh, bool Common);
+
+/// <summary>
+/// A photo (image/jpeg, image/png) or PDF (application/pdf) uploaded to an alert; <see cref="MediaType"/> is judged from
+/// the content. <see cref="FeedbackId"/> is the feedback that names it, null while no resolve has.
+/// </summary>
+public sealed record Attachment(
+    long Id, long AlertId, string OrganizationId, string Name, string MediaType, long Size, string Sha256, DateTimeOffset UploadedAt, Actor? UploadedBy, long? FeedbackId);
+
+/// <summary>The structured feedback of one resolution: of a unit's share, or of an alert no unit worked on.</summary>
+public sealed record Feedback(
+    long Id, long AlertId, string OrganizationId, string? Cause, string? CauseName, string? CauseNameZh, string Measures, bool FalseAlarm,
+    DateTimeOffset At, Actor? By, IReadOnlyList<Attachment> Attachments);
+
+/// <summary>False alarms per device or per rule (<see cref="By"/>) over the alerts whose condition began in [<see cref="From"/>, <see cref="To"/>).</summary>
+public sealed record FalseAlarms(string By, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<FalseAlarmCount> Items);
+
+/// <summary>One device (organization, device, profile) or one rule (profile, rule): alerts resolved with feedback, and the false alarms among them.</summary>
+public sealed record FalseAlarmCount(string? OrganizationId, string? DeviceId, string Profile, string? RuleId, int Resolved, int FalseAlarms);
 
 /// <summary>What part a unit plays: 牵头 (lead) or 按职责分工负责 (participant).</summary>
 public static class UnitRoles

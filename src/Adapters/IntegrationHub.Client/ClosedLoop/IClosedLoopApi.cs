@@ -70,6 +70,40 @@ public interface IClosedLoopApi
     [Post("/v1/alerts/{alertId}/units/{organizationId}/resolve")]
     Task<Alert> ResolveAlertUnitAsync(long alertId, string organizationId, [Body] ResolveUnitRequest request, CancellationToken cancellationToken = default);
 
+    /// <summary>The cause categories a resolution of an alert of <paramref name="domain"/> may name: the domain's own, then the common ones.</summary>
+    [Get("/v1/feedback/causes")]
+    Task<IReadOnlyList<FeedbackCause>> ListFeedbackCausesAsync(string domain, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Uploads a photo (JPEG, PNG) or a PDF to an alert for a resolution's feedback; the resolve names the id returned.
+    /// The hub judges the type by the content: a <see cref="StreamPart"/> whose content type or file name says otherwise
+    /// is refused (<c>attachment.type-mismatch</c>). Taken by the alert's handlers.
+    /// </summary>
+    [Multipart]
+    [Post("/v1/alerts/{alertId}/attachments")]
+    Task<Attachment> UploadAlertAttachmentAsync(long alertId, [AliasAs("file")] StreamPart file, CancellationToken cancellationToken = default);
+
+    /// <summary>The alert's attachments, oldest first.</summary>
+    [Get("/v1/alerts/{alertId}/attachments")]
+    Task<IReadOnlyList<Attachment>> ListAlertAttachmentsAsync(long alertId, CancellationToken cancellationToken = default);
+
+    /// <summary>The bytes of one attachment, with its content type; dispose of it when read.</summary>
+    [Get("/v1/alerts/{alertId}/attachments/{attachmentId}")]
+    Task<HttpContent> GetAlertAttachmentAsync(long alertId, long attachmentId, CancellationToken cancellationToken = default);
+
+    /// <summary>The feedback of the alert's resolutions, oldest first, with their attachments.</summary>
+    [Get("/v1/alerts/{alertId}/feedback")]
+    Task<IReadOnlyList<Feedback>> ListAlertFeedbackAsync(long alertId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// False alarms per device (<paramref name="by"/> <c>device</c>, the default) or per rule (<c>rule</c>) over the
+    /// alerts the caller may read whose condition began in [<paramref name="from"/>, <paramref name="until"/>): the last 30 days by default.
+    /// </summary>
+    [Get("/v1/alerts/false-alarms")]
+    Task<FalseAlarms> CountFalseAlarmsAsync(
+        string? by = null, [Query(Format = HubJson.QueryTimeFormat)] DateTimeOffset? from = null, [AliasAs("to"), Query(Format = HubJson.QueryTimeFormat)] DateTimeOffset? until = null,
+        int? limit = null, CancellationToken cancellationToken = default);
+
     /// <summary>
     /// Supervision's list (督办): the units' shares of open alerts that missed their acknowledge or resolve deadline,
     /// longest overdue first, optionally of one <paramref name="unit"/> and one <paramref name="district"/> (a GB/T 2260 code).

@@ -66,6 +66,12 @@ public static class ErrorCodes
     public const string AlertUnitsOpen = "alert.units-open";
     public const string UnitNotFound = "unit.not-found";
     public const string UnitInvalidTransition = "unit.invalid-transition";
+    public const string FeedbackUnknownCause = "feedback.unknown-cause";
+    public const string AttachmentNotFound = "attachment.not-found";
+    public const string AttachmentTooLarge = "attachment.too-large";
+    public const string AttachmentTypeMismatch = "attachment.type-mismatch";
+    public const string AttachmentUnsupportedType = "attachment.unsupported-type";
+    public const string AttachmentLimitReached = "attachment.limit-reached";
     public const string RouteNotFound = "route.not-found";
     public const string SupervisorNotFound = "supervisor.not-found";
     public const string ShiftNotFound = "shift.not-found";

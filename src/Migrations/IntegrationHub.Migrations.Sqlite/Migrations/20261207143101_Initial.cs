@@ -567,6 +567,31 @@ namespace IntegrationHub.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "alert_feedback",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    AlertId = table.Column<long>(type: "INTEGER", nullable: false),
+                    OrganizationId = table.Column<string>(type: "TEXT", nullable: false),
+                    Cause = table.Column<string>(type: "TEXT", maxLength: 48, nullable: true),
+                    Measures = table.Column<string>(type: "TEXT", maxLength: 4000, nullable: false),
+                    FalseAlarm = table.Column<bool>(type: "INTEGER", nullable: false),
+                    At = table.Column<long>(type: "INTEGER", nullable: false),
+                    By = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_alert_feedback", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_alert_feedback_alerts_AlertId",
+                        column: x => x.AlertId,
+                        principalTable: "alerts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "device_command_steps",
                 columns: table => new
                 {
@@ -922,6 +947,39 @@ namespace IntegrationHub.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "alert_attachments",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    AlertId = table.Column<long>(type: "INTEGER", nullable: false),
+                    OrganizationId = table.Column<string>(type: "TEXT", nullable: false),
+                    FeedbackId = table.Column<long>(type: "INTEGER", nullable: true),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    MediaType = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Size = table.Column<long>(type: "INTEGER", nullable: false),
+                    Sha256 = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    UploadedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    UploadedBy = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_alert_attachments", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_alert_attachments_alert_feedback_FeedbackId",
+                        column: x => x.FeedbackId,
+                        principalTable: "alert_feedback",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_alert_attachments_alerts_AlertId",
+                        column: x => x.AlertId,
+                        principalTable: "alerts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "certifications",
                 columns: table => new
                 {
@@ -1142,6 +1200,24 @@ namespace IntegrationHub.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "attachment_contents",
+                columns: table => new
+                {
+                    AttachmentId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Bytes = table.Column<byte[]>(type: "BLOB", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_attachment_contents", x => x.AttachmentId);
+                    table.ForeignKey(
+                        name: "FK_attachment_contents_alert_attachments_AttachmentId",
+                        column: x => x.AttachmentId,
+                        principalTable: "alert_attachments",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "certification_arrivals",
                 columns: table => new
                 {
@@ -1206,6 +1282,16 @@ namespace IntegrationHub.Migrations.Sqlite
                 column: "OrganizationId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_alert_attachments_AlertId_OrganizationId_FeedbackId",
+                table: "alert_attachments",
+                columns: new[] { "AlertId", "OrganizationId", "FeedbackId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_alert_attachments_FeedbackId",
+                table: "alert_attachments",
+                column: "FeedbackId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_alert_escalations_AlertId",
                 table: "alert_escalations",
                 column: "AlertId");
@@ -1230,6 +1316,11 @@ namespace IntegrationHub.Migrations.Sqlite
                 name: "IX_alert_events_MessageRecordId",
                 table: "alert_events",
                 column: "MessageRecordId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_alert_feedback_AlertId",
+                table: "alert_feedback",
+                column: "AlertId");
 
             migrationBuilder.CreateIndex(
                 name: "IX_alert_units_AlertId_OrganizationId",
@@ -1519,6 +1610,9 @@ namespace IntegrationHub.Migrations.Sqlite
                 name: "alert_units");
 
             migrationBuilder.DropTable(
+                name: "attachment_contents");
+
+            migrationBuilder.DropTable(
                 name: "audit");
 
             migrationBuilder.DropTable(
@@ -1606,7 +1700,7 @@ namespace IntegrationHub.Migrations.Sqlite
                 name: "OpenIddictAuthorizations");
 
             migrationBuilder.DropTable(
-                name: "alerts");
+                name: "alert_attachments");
 
             migrationBuilder.DropTable(
                 name: "certifications");
@@ -1633,7 +1727,13 @@ namespace IntegrationHub.Migrations.Sqlite
                 name: "OpenIddictApplications");
 
             migrationBuilder.DropTable(
+                name: "alert_feedback");
+
+            migrationBuilder.DropTable(
                 name: "adapters");
+
+            migrationBuilder.DropTable(
+                name: "alerts");
 
             migrationBuilder.DropTable(
                 name: "organizations");

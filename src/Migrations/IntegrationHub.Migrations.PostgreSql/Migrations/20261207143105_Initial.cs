@@ -568,6 +568,31 @@ namespace IntegrationHub.Migrations.PostgreSql
                 });
 
             migrationBuilder.CreateTable(
+                name: "alert_feedback",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    AlertId = table.Column<long>(type: "bigint", nullable: false),
+                    OrganizationId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Cause = table.Column<string>(type: "character varying(48)", maxLength: 48, nullable: true, collation: "C"),
+                    Measures = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: false, collation: "C"),
+                    FalseAlarm = table.Column<bool>(type: "boolean", nullable: false),
+                    At = table.Column<long>(type: "bigint", nullable: false),
+                    By = table.Column<string>(type: "text", nullable: false, collation: "C")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_alert_feedback", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_alert_feedback_alerts_AlertId",
+                        column: x => x.AlertId,
+                        principalTable: "alerts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "device_command_steps",
                 columns: table => new
                 {
@@ -923,6 +948,39 @@ namespace IntegrationHub.Migrations.PostgreSql
                 });
 
             migrationBuilder.CreateTable(
+                name: "alert_attachments",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    AlertId = table.Column<long>(type: "bigint", nullable: false),
+                    OrganizationId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    FeedbackId = table.Column<long>(type: "bigint", nullable: true),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false, collation: "C"),
+                    MediaType = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, collation: "C"),
+                    Size = table.Column<long>(type: "bigint", nullable: false),
+                    Sha256 = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false, collation: "C"),
+                    UploadedAt = table.Column<long>(type: "bigint", nullable: false),
+                    UploadedBy = table.Column<string>(type: "text", nullable: false, collation: "C")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_alert_attachments", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_alert_attachments_alert_feedback_FeedbackId",
+                        column: x => x.FeedbackId,
+                        principalTable: "alert_feedback",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_alert_attachments_alerts_AlertId",
+                        column: x => x.AlertId,
+                        principalTable: "alerts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "certifications",
                 columns: table => new
                 {
@@ -1143,6 +1201,24 @@ namespace IntegrationHub.Migrations.PostgreSql
                 });
 
             migrationBuilder.CreateTable(
+                name: "attachment_contents",
+                columns: table => new
+                {
+                    AttachmentId = table.Column<long>(type: "bigint", nullable: false),
+                    Bytes = table.Column<byte[]>(type: "bytea", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_attachment_contents", x => x.AttachmentId);
+                    table.ForeignKey(
+                        name: "FK_attachment_contents_alert_attachments_AttachmentId",
+                        column: x => x.AttachmentId,
+                        principalTable: "alert_attachments",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "certification_arrivals",
                 columns: table => new
                 {
@@ -1207,6 +1283,16 @@ namespace IntegrationHub.Migrations.PostgreSql
                 column: "OrganizationId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_alert_attachments_AlertId_OrganizationId_FeedbackId",
+                table: "alert_attachments",
+                columns: new[] { "AlertId", "OrganizationId", "FeedbackId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_alert_attachments_FeedbackId",
+                table: "alert_attachments",
+                column: "FeedbackId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_alert_escalations_AlertId",
                 table: "alert_escalations",
                 column: "AlertId");
@@ -1231,6 +1317,11 @@ namespace IntegrationHub.Migrations.PostgreSql
                 name: "IX_alert_events_MessageRecordId",
                 table: "alert_events",
                 column: "MessageRecordId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_alert_feedback_AlertId",
+                table: "alert_feedback",
+                column: "AlertId");
 
             migrationBuilder.CreateIndex(
                 name: "IX_alert_units_AlertId_OrganizationId",
@@ -1532,6 +1623,9 @@ namespace IntegrationHub.Migrations.PostgreSql
                 name: "alert_units");
 
             migrationBuilder.DropTable(
+                name: "attachment_contents");
+
+            migrationBuilder.DropTable(
                 name: "audit");
 
             migrationBuilder.DropTable(
@@ -1619,7 +1713,7 @@ namespace IntegrationHub.Migrations.PostgreSql
                 name: "OpenIddictAuthorizations");
 
             migrationBuilder.DropTable(
-                name: "alerts");
+                name: "alert_attachments");
 
             migrationBuilder.DropTable(
                 name: "certifications");
@@ -1646,7 +1740,13 @@ namespace IntegrationHub.Migrations.PostgreSql
                 name: "OpenIddictApplications");
 
             migrationBuilder.DropTable(
+                name: "alert_feedback");
+
+            migrationBuilder.DropTable(
                 name: "adapters");
+
+            migrationBuilder.DropTable(
+                name: "alerts");
 
             migrationBuilder.DropTable(
                 name: "organizations");

@@ -1,0 +1,166 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using IntegrationHub.Gateway.Tests.Infrastructure;
+
+namespace IntegrationHub.Gateway.Tests.ClosedLoop;
+
+/// <summary>
+/// Structured feedback (LOOP-007): a unit resolves its share with a cause of the alert's domain, the measures taken, a
+/// false-alarm flag and photos uploaded first; the photos are judged by their content, bounded in size and count, and
+/// read only by those who may read the alert; the false alarms count per device and per rule. Attachments here are
+/// capped at 64 KiB, so that an oversize one is small to send.
+/// </summary>
+[Trait(TestStorage.Trait, TestStorage.BothProviders)]
+public sealed class FeedbackTests() : OwnHub(new() { ["Feedback:MaxAttachmentBytes"] = "65536" })
+{
+    /// <summary>The start of a JPEG (SOI, then a JFIF APP0 segment), padded: the hub judges the first bytes.</summary>
+    private static readonly byte[] Photo = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, (byte)'J', (byte)'F', (byte)'I', (byte)'F', 0x00, .. new byte[2000], 0xFF, 0xD9];
+
+    private static readonly byte[] Pdf = [.. "%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"u8];
+
+    [Fact]
+    public async Task ARedGasAlert_ResolvedByItsUnit_WithCauseMeasuresFalseAlarmAndPhoto_IsReadByTheUnitAndTheOperator_NotByAForeignOrganization()
+    {
+        using var admin = await Hub.AdminAsync();
+        using var unit = await Hub.UnitAsync("fb-fire");
+        using var foreign = await Hub.UnitAsync("fb-foreign");
+        await RouteAsync(admin, "370212", "fb-fire");
+        using var owner = await Hub.OwnerAsync("fb-owner", "fb-ch4", district: "370212");
+        var alert = await Hub.RaiseAsync(owner, "fb-ch4");
+        var id = alert["id"]!.GetValue<long>();
+        Assert.Equal("red", alert["level"]!.GetValue<string>());
+
+        var photo = await (await UploadAsync(unit, id, Photo, "well-7.jpg", "image/jpeg")).ShouldBeAsync(HttpStatusCode.Created);
+        var photoId = photo["id"]!.GetValue<long>();
+        Assert.Equal("image/jpeg", photo["mediaType"]!.GetValue<string>());
+        Assert.Equal(Photo.Length, photo["size"]!.GetValue<long>());
+        Assert.Null(photo["feedbackId"]);
+
+        // Another organization learns nothing: not the alert, not its photo, and it uploads nothing to it.
+        await (await foreign.GetAsync(new Uri($"/v1/alerts/{id}/attachments/{photoId}", UriKind.Relative))).ShouldBeProblemAsync(HttpStatusCode.NotFound, "alert.not-found");
+        await (await foreign.GetAsync(new Uri($"/v1/alerts/{id}/feedback", UriKind.Relative))).ShouldBeProblemAsync(HttpStatusCode.NotFound, "alert.not-found");
+        await (await UploadAsync(foreign, id, Photo, "mine.jpg", "image/jpeg")).ShouldBeProblemAsync(HttpStatusCode.NotFound, "alert.not-found");
+
+        var resolved = await unit.PostOkAsync($"/v1/alerts/{id}/units/fb-fire/resolve", new
+        {
+            measures = "Gas detector reading traced to sewage gas in the well; network pressure normal, well ventilated.",
+            cause = "biogas-sewer",
+            falseAlarm = true,
+            attachments = new[] { photoId },
+        });
+        Assert.Equal("resolved", resolved["state"]!.GetValue<string>());
+
+        foreach (var reader in new[] { unit, admin })
+        {
+            var feedback = Assert.Single((await reader.GetJsonAsync($"/v1/alerts/{id}/feedback")).AsArray())!;
+            Assert.Equal("fb-fire", feedback["organizationId"]!.GetValue<string>());
+            Assert.Equal("biogas-sewer", feedback["cause"]!.GetValue<string>());
+            Assert.Equal("污水或沼气产生的甲烷，非燃气管网", feedback["causeNameZh"]!.GetValue<string>());
+            Assert.True(feedback["falseAlarm"]!.GetValue<bool>());
+            Assert.StartsWith("Gas detector reading", feedback["measures"]!.GetValue<string>(), StringComparison.Ordinal);
+            Assert.Equal(photoId, Assert.Single(feedback["attachments"]!.AsArray())!["id"]!.GetValue<long>());
+
+            using var download = await reader.GetAsync(new Uri($"/v1/alerts/{id}/attachments/{photoId}", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+            Assert.Equal("image/jpeg", download.Content.Headers.ContentType?.MediaType);
+            Assert.Equal("nosniff", download.Headers.GetValues("X-Content-Type-Options").Single());
+            Assert.Equal(Photo, await download.Content.ReadAsByteArrayAsync());
+        }
+        Assert.Equal(photoId, Assert.Single((await unit.GetJsonAsync($"/v1/alerts/{id}/attachments")).AsArray())!["id"]!.GetValue<long>());
+
+        // The false alarm counts for the device and for the rule, with those who may read the alert only.
+        var byDevice = (await admin.GetJsonAsync("/v1/alerts/false-alarms?by=device"))["items"]!.AsArray().Single(r => r!["deviceId"]!.GetValue<string>() == "fb-ch4")!;
+        Assert.Equal((1, 1), (byDevice["resolved"]!.GetValue<int>(), byDevice["falseAlarms"]!.GetValue<int>()));
+        var mine = (await unit.GetJsonAsync("/v1/alerts/false-alarms?by=rule"))["items"]!.AsArray().Single()!;
+        Assert.Equal(("gas.underground-methane", "ch4-level", 1), (mine["profile"]!.GetValue<string>(), mine["ruleId"]!.GetValue<string>(), mine["falseAlarms"]!.GetValue<int>()));
+        Assert.Empty((await foreign.GetJsonAsync("/v1/alerts/false-alarms"))["items"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Uploads_AreJudgedByTheirContent_AndBoundedInSizeAndCount()
+    {
+        using var admin = await Hub.AdminAsync();
+        using var unit = await Hub.UnitAsync("fb-water");
+        await RouteAsync(admin, "370213", "fb-water");
+        using var owner = await Hub.OwnerAsync("fb-owner-2", "fb-ch4-2", district: "370213");
+        var id = (await Hub.RaiseAsync(owner, "fb-ch4-2"))["id"]!.GetValue<long>();
+
+        // A PDF renamed .jpg is a PDF: declared as a photo, or only named like one.
+        await (await UploadAsync(unit, id, Pdf, "scene.jpg", "image/jpeg")).ShouldBeProblemAsync(HttpStatusCode.UnsupportedMediaType, "attachment.type-mismatch");
+        await (await UploadAsync(unit, id, Pdf, "scene.jpg", "application/octet-stream")).ShouldBeProblemAsync(HttpStatusCode.UnsupportedMediaType, "attachment.type-mismatch");
+        await (await UploadAsync(unit, id, "just text"u8.ToArray(), "notes.txt", "text/plain")).ShouldBeProblemAsync(HttpStatusCode.UnsupportedMediaType, "attachment.unsupported-type");
+        await (await UploadAsync(unit, id, [.. Photo, .. new byte[65536]], "huge.jpg", "image/jpeg")).ShouldBeProblemAsync(HttpStatusCode.RequestEntityTooLarge, "attachment.too-large");
+        using (var json = await unit.PostAsJsonAsync($"/v1/alerts/{id}/attachments", new { file = "not a form" }))
+        {
+            await json.ShouldBeProblemAsync(HttpStatusCode.UnsupportedMediaType, "request.unsupported-media-type");
+        }
+        var report = await (await UploadAsync(unit, id, Pdf, "report.pdf", "application/pdf")).ShouldBeAsync(HttpStatusCode.Created);
+        Assert.Equal("application/pdf", report["mediaType"]!.GetValue<string>());
+
+        var ids = new List<long> { report["id"]!.GetValue<long>() };
+        for (var i = 0; i < 4; i++)
+        {
+            ids.Add((await (await UploadAsync(unit, id, Photo, $"p{i}.jpg", "image/jpeg")).ShouldBeAsync(HttpStatusCode.Created))["id"]!.GetValue<long>());
+        }
+        await (await UploadAsync(unit, id, Photo, "sixth.jpg", "image/jpeg")).ShouldBeProblemAsync(HttpStatusCode.Conflict, "attachment.limit-reached");
+
+        var path = $"/v1/alerts/{id}/units/fb-water/resolve";
+        using (var six = await unit.PostAsJsonAsync(path, new { measures = "m", cause = "pipeline-leak", attachments = ids.Append(ids.Max() + 1) }))
+        {
+            await six.ShouldBeProblemAsync(HttpStatusCode.Conflict, "attachment.limit-reached");
+        }
+        // A water cause is no cause of a gas alert; nothing of the refused resolve is kept.
+        using (var water = await unit.PostAsJsonAsync(path, new { measures = "m", cause = "pipe-burst", attachments = ids }))
+        {
+            var problem = await water.ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity, "feedback.unknown-cause");
+            Assert.Equal("/cause", problem["errors"]![0]!["pointer"]!.GetValue<string>());
+        }
+        Assert.Empty((await unit.GetJsonAsync($"/v1/alerts/{id}/feedback")).AsArray());
+        Assert.Equal("routed", LoopClient.Units((await admin.GetJsonAsync($"/v1/alerts/{id}"))["alert"]!).Single().State);
+
+        // Resolved with all five, and a common cause; an attachment is named by one feedback only.
+        await unit.PostOkAsync(path, new { measures = "Valve chamber inspected, seal replaced.", cause = "device-fault", falseAlarm = false, attachments = ids });
+        Assert.All((await unit.GetJsonAsync($"/v1/alerts/{id}/attachments")).AsArray(), a => Assert.NotNull(a!["feedbackId"]));
+    }
+
+    [Fact]
+    public async Task AnAlertNoUnitWorksOn_ResolvesWithFeedback_AndTheCatalogueListsTheDomainsCauses()
+    {
+        using var admin = await Hub.AdminAsync();
+        using var owner = await Hub.OwnerAsync("fb-owner-3", "fb-ch4-3", district: "370214");
+        var id = (await Hub.RaiseAsync(owner, "fb-ch4-3"))["id"]!.GetValue<long>();
+        var photo = (await (await UploadAsync(owner, id, Photo, "x.jpeg", null)).ShouldBeAsync(HttpStatusCode.Created))["id"]!.GetValue<long>();
+        using (var unknown = await owner.PostAsJsonAsync($"/v1/alerts/{id}/resolve", new { note = "n", cause = "no-such-cause" }))
+        {
+            await unknown.ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity, "feedback.unknown-cause");
+        }
+        var resolved = await owner.PostOkAsync($"/v1/alerts/{id}/resolve", new { note = "Sensor replaced; no gas found.", cause = "device-fault", falseAlarm = true, attachments = new[] { photo } });
+        Assert.Equal("resolved", resolved["state"]!.GetValue<string>());
+        var feedback = Assert.Single((await admin.GetJsonAsync($"/v1/alerts/{id}/feedback")).AsArray())!;
+        Assert.Equal(("fb-owner-3", "device-fault", true), (feedback["organizationId"]!.GetValue<string>(), feedback["cause"]!.GetValue<string>(), feedback["falseAlarm"]!.GetValue<bool>()));
+
+        var causes = (await owner.GetJsonAsync("/v1/feedback/causes?domain=gas")).AsArray();
+        Assert.Contains(causes, c => c!["id"]!.GetValue<string>() == "pipeline-leak" && !c["common"]!.GetValue<bool>());
+        Assert.Contains(causes, c => c!["id"]!.GetValue<string>() == "device-fault" && c["common"]!.GetValue<bool>());
+        Assert.DoesNotContain(causes, c => c!["id"]!.GetValue<string>() == "pipe-burst");
+        await (await owner.GetAsync(new Uri("/v1/feedback/causes?domain=cooking", UriKind.Relative))).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "request.invalid-parameter");
+    }
+
+    private static async Task RouteAsync(HttpClient admin, string district, string organizationId)
+    {
+        using var route = await admin.PostAsJsonAsync("/v1/routes", new { domain = "gas", district, organizationId, role = "lead" });
+        await route.ShouldBeAsync(HttpStatusCode.Created);
+    }
+
+    private static Task<HttpResponseMessage> UploadAsync(HttpClient client, long alertId, byte[] bytes, string name, string? mediaType)
+    {
+        var file = new ByteArrayContent(bytes);
+        if (mediaType is not null)
+        {
+            file.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
+        }
+        var form = new MultipartFormDataContent { { file, "file", name } };
+        return client.PostAsync(new Uri($"/v1/alerts/{alertId}/attachments", UriKind.Relative), form);
+    }
+}

@@ -118,9 +118,11 @@ public sealed class SimulatorProcessTests(HubFixture fixture) : IClassFixture<Hu
         await using var sdk = Sdk.Admin(Hub);
         var org = HubFixture.Unique("simulated-leak");
         var adapter = await AdapterAsync(sdk.GetRequiredService<IAdministrationApi>(), org);
-        // Seed 3 gives six methane terminals: normal, sewer biogas, a leak, a sensor fault, normal, normal. A fixed start
-        // in the past backfills forty minutes at once, the same readings every run.
-        var start = new DateTimeOffset(2026, 7, 14, 8, 0, 0, TimeSpan.FromHours(8));
+        // Seed 3 gives six methane terminals: normal, sewer biogas, a leak, a sensor fault, normal, normal. A start at 08:00
+        // Beijing time yesterday backfills forty minutes at once, the same readings every run (the models read only the
+        // hour of the day), and within the raw retention the hub takes readings for.
+        var beijing = Hub.Time.GetUtcNow().ToOffset(TimeSpan.FromHours(8));
+        var start = new DateTimeOffset(beijing.Date.AddDays(-1).AddHours(8), TimeSpan.FromHours(8));
         var roles = Scenario.Create(3, start, ScenarioKind.Mixed, 6, [DeviceModels.Gas]).Devices.ToDictionary(d => d.DeviceId, d => d.Role);
         Assert.Equal([DeviceRole.Normal, DeviceRole.Biogas, DeviceRole.GasLeak, DeviceRole.Fault, DeviceRole.Normal, DeviceRole.Normal], roles.Values);
 

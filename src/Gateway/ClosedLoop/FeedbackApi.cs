@@ -337,25 +337,36 @@ internal static class AttachmentTypes
         {
             return $"it was declared {type.MediaType}";
         }
-        var named = Path.GetExtension(name).ToLowerInvariant() switch
-        {
-            ".jpg" or ".jpeg" or ".jfif" => Jpeg,
-            ".png" => Png,
-            ".pdf" => Pdf,
-            _ => null,
-        };
+        var named = TypeNamedBy(name);
         return named is not null && named != judged ? $"its name '{name}' says {named}" : null;
     }
 
-    /// <summary>The name to store and to offer on download: the last path segment, printable, at most 200 characters.</summary>
+    /// <summary>
+    /// The name to store and to offer on download: the last path segment, printable, at most 200 characters, ending in
+    /// the judged type's extension, so that a photo named <c>report.html</c> is saved by a browser as what it is.
+    /// </summary>
     public static string CleanName(string name, string judged)
     {
+        var extension = judged switch { Jpeg => ".jpg", Png => ".png", _ => ".pdf" };
         var last = name.Replace('\\', '/').Split('/')[^1];
         var clean = new string([.. last.Where(c => !char.IsControl(c) && c != '"')]).Trim();
+        if (Path.HasExtension(clean) && TypeNamedBy(clean) != judged)
+        {
+            clean += extension;
+        }
         if (clean.Length > 200)
         {
             clean = clean[^200..];
         }
-        return clean.Length > 0 ? clean : judged switch { Jpeg => "photo.jpg", Png => "photo.png", _ => "document.pdf" };
+        return clean.Length == 0 ? (judged == Pdf ? "document" : "photo") + extension
+            : Path.HasExtension(clean) ? clean : clean + extension;
     }
+
+    private static string? TypeNamedBy(string name) => Path.GetExtension(name).ToLowerInvariant() switch
+    {
+        ".jpg" or ".jpeg" or ".jfif" => Jpeg,
+        ".png" => Png,
+        ".pdf" => Pdf,
+        _ => null,
+    };
 }

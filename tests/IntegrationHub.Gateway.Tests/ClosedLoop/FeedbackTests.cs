@@ -36,6 +36,10 @@ public sealed class FeedbackTests() : OwnHub(new() { ["Feedback:MaxAttachmentByt
         Assert.Equal("image/jpeg", photo["mediaType"]!.GetValue<string>());
         Assert.Equal(Photo.Length, photo["size"]!.GetValue<long>());
         Assert.Null(photo["feedbackId"]);
+        Assert.Equal("well-7.jpg", photo["name"]!.GetValue<string>());
+        // A name that says nothing true of the content keeps the judged type's extension: a browser saves a photo, not a page.
+        var renamed = await (await UploadAsync(unit, id, Photo, "report.html", "application/octet-stream")).ShouldBeAsync(HttpStatusCode.Created);
+        Assert.Equal("report.html.jpg", renamed["name"]!.GetValue<string>());
 
         // Another organization learns nothing: not the alert, not its photo, and it uploads nothing to it.
         await (await foreign.GetAsync(new Uri($"/v1/alerts/{id}/attachments/{photoId}", UriKind.Relative))).ShouldBeProblemAsync(HttpStatusCode.NotFound, "alert.not-found");
@@ -67,7 +71,7 @@ public sealed class FeedbackTests() : OwnHub(new() { ["Feedback:MaxAttachmentByt
             Assert.Equal("nosniff", download.Headers.GetValues("X-Content-Type-Options").Single());
             Assert.Equal(Photo, await download.Content.ReadAsByteArrayAsync());
         }
-        Assert.Equal(photoId, Assert.Single((await unit.GetJsonAsync($"/v1/alerts/{id}/attachments")).AsArray())!["id"]!.GetValue<long>());
+        Assert.Equal([photoId, renamed["id"]!.GetValue<long>()], (await unit.GetJsonAsync($"/v1/alerts/{id}/attachments")).AsArray().Select(a => a!["id"]!.GetValue<long>()).Order());
 
         // The false alarm counts for the device and for the rule, with those who may read the alert only.
         var byDevice = (await admin.GetJsonAsync("/v1/alerts/false-alarms?by=device"))["items"]!.AsArray().Single(r => r!["deviceId"]!.GetValue<string>() == "fb-ch4")!;

@@ -19,7 +19,7 @@ namespace IntegrationHub.Gateway.Tests.Alerts;
 /// reading can reach, an alert no valid reading can clear, or a level a real device could not hold (a daily window
 /// shorter than the rule needs) fails here, profile by profile.
 /// </summary>
-public sealed class ProfileRulesTests() : OwnHub(AlertSettings.WithoutDeadlines(new() { ["Auth:AccessTokenLifetime"] = "1.00:00:00" }))
+public sealed class ProfileRulesTests() : OwnHub(RetentionSettings.KeepingYears(AlertSettings.WithoutDeadlines(new() { ["Auth:AccessTokenLifetime"] = "1.00:00:00" })))
 {
     private static readonly SpecCatalog Spec = SpecCatalog.LoadEmbedded();
     private static readonly TimeSpan Beijing = TimeSpan.FromHours(8);

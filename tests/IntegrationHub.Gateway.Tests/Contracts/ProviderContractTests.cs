@@ -19,21 +19,14 @@ public sealed class ProviderContractTests
     private static readonly string Contract = Path.Combine(PactCli.Contracts, "integrationhub-client-integrationhub.json");
 
     /// <summary>Provider states on; webhooks and upstreams may reach the states' receivers on loopback (the operator's allow-lists).</summary>
-    private static Dictionary<string, string?> WithProviderStates => new()
+    private static Dictionary<string, string?> WithProviderStates => RetentionSettings.KeepingYears(new()
     {
         [ProviderStatesApi.EnabledKey] = "true",
         ["Subscriptions:AllowedHosts:0"] = "127.0.0.1",
         ["Upstreams:AllowedHosts:0"] = "127.0.0.1",
         // The states run on the hub's fake clock, which nothing advances: the audit trail writes each call at once.
         ["Upstreams:AuditDelay"] = "00:00:00",
-        // The contract's readings are dated January 2026 and the hub takes none older than its raw retention
-        // (time.too-old): this provider keeps ten years of them.
-        ["Retention:Raw"] = "3650.00:00:00",
-        ["Retention:Domains:gas"] = "3650.00:00:00",
-        ["Retention:Domains:bridge"] = "3650.00:00:00",
-        ["Retention:MinuteRollups"] = "3650.00:00:00",
-        ["Retention:HourRollups"] = "3650.00:00:00",
-    };
+    }); // the contract's readings are dated January 2026
 
     private static async Task<ToolResult> VerifyAsync(HubFactory hub)
     {

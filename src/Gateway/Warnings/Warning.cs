@@ -50,9 +50,10 @@ internal sealed class Warning
     public string? References { get; init; }
 
     /// <summary>The first message of the warning (this one, or the first it references): its sender and identifier.</summary>
-    public required string ThreadSender { get; init; }
+    /// <remarks>Set again when the message it references arrives after it (<see cref="WarningsApi"/>).</remarks>
+    public required string ThreadSender { get; set; }
 
-    public required string ThreadIdentifier { get; init; }
+    public required string ThreadIdentifier { get; set; }
 
     /// <summary>A later message of the same warning (an Update or a Cancel) has arrived.</summary>
     public bool Superseded { get; set; }

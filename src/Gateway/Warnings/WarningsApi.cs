@@ -201,20 +201,18 @@ internal static class WarningsApi
             : (sender, identifier);
         var warning = Describe(verdict, projection, json, threadKey, caller, now);
         // The thread is the organization's own: its sender is (checked above), and so are the messages it continues.
+        // Messages that came before this one and reference it alone (a Cancel naming an Update whose first POST failed
+        // and was retried after it) were threaded under this message; they belong to its warning, so they move into its
+        // thread now, in the same transaction, and the whole thread is judged again.
         var thread = await db.Warnings
-            .Where(w => w.OrganizationId == caller.OrganizationId && w.ThreadSender == warning.ThreadSender && w.ThreadIdentifier == warning.ThreadIdentifier)
+            .Where(w => w.OrganizationId == caller.OrganizationId
+                && ((w.ThreadSender == warning.ThreadSender && w.ThreadIdentifier == warning.ThreadIdentifier) || (w.ThreadSender == sender && w.ThreadIdentifier == identifier)))
             .ToListAsync(context.RequestAborted);
-        foreach (var earlier in thread.Where(w => w.Sent <= warning.Sent))
+        foreach (var held in thread)
         {
-            earlier.Superseded = true;
-            earlier.Until = Math.Min(earlier.Until ?? long.MaxValue, warning.Sent);
+            (held.ThreadSender, held.ThreadIdentifier) = (warning.ThreadSender, warning.ThreadIdentifier);
         }
-        // A message that arrives after a later one of the same warning is kept, but does not replace it: it held until that one was sent.
-        var later = thread.Where(w => w.Sent > warning.Sent).Select(w => w.Sent).DefaultIfEmpty(long.MaxValue).Min();
-        warning.Superseded = later != long.MaxValue;
-        // Without expires, a warning holds for MaxInForce from when it reached the hub: a late copy of an old warning is
-        // still taken as in force for that long, which errs on the side of the stricter levels.
-        warning.Until = Math.Min(warning.Expires ?? Math.Max(warning.Sent, now) + (long)options.Value.MaxInForce.TotalMilliseconds, later);
+        Rejudge([.. thread, warning], options.Value.MaxInForce);
         db.Warnings.Add(warning);
         db.Outbox.Add(new OutboxEvent
         {
@@ -271,6 +269,26 @@ internal static class WarningsApi
         {
             metrics.Discarded(code, Transport);
             return ProblemResults.Problem(context, code, detail);
+        }
+    }
+
+    /// <summary>
+    /// Each message of a warning holds until the next one by <c>sent</c> replaces or cancels it, or until it ends by itself:
+    /// its <c>expires</c>, or without one <paramref name="maxInForce"/> from when it was sent or reached the hub (whichever
+    /// is later), so that a late copy of an old warning errs on the side of the stricter levels. Of two messages sent at
+    /// once, the one received later holds. A message that arrives after a later one of its warning is kept, but does not
+    /// replace it: it held until that one was sent.
+    /// </summary>
+    private static void Rejudge(List<Warning> thread, TimeSpan maxInForce)
+    {
+        // The message being posted has no id yet and came last.
+        var ordered = thread.OrderBy(w => w.Sent).ThenBy(w => w.Id == 0 ? long.MaxValue : w.Id).ToList();
+        for (var i = 0; i < ordered.Count; i++)
+        {
+            var message = ordered[i];
+            var next = i + 1 < ordered.Count ? ordered[i + 1].Sent : long.MaxValue;
+            message.Superseded = next != long.MaxValue;
+            message.Until = Math.Min(message.Expires ?? Math.Max(message.Sent, message.ReceivedAt) + (long)maxInForce.TotalMilliseconds, next);
         }
     }
 

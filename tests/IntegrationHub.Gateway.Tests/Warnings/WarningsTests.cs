@@ -179,6 +179,38 @@ public sealed class WarningsTests(HubFixture fixture) : IClassFixture<HubFixture
     }
 
     [Fact]
+    public async Task ACancel_ThatArrivesBeforeTheUpdateItReferences_EndsTheWarningOnceTheUpdateArrives()
+    {
+        var sender = HubFixture.Unique("qdmet");
+        var (agency, _) = await AgencyAsync(HubFixture.Unique("met-late-update"));
+        using var reader = await ReaderAsync(HubFixture.Unique("late-update-reader"));
+        var cancel = Example("cap/national/rainstorm-red-cancel.xml", sender);
+        string Message(string identifier, string sent, string msgType, string references) => cancel
+            .Replace("<identifier>37020041600000_20261128160000_1</identifier>", $"<identifier>{identifier}</identifier>", StringComparison.Ordinal)
+            .Replace("<sent>2026-11-28T16:00:00+08:00</sent>", $"<sent>{sent}</sent>", StringComparison.Ordinal)
+            .Replace("<msgType>Cancel</msgType>", $"<msgType>{msgType}</msgType>", StringComparison.Ordinal)
+            .Replace($"<references>{sender},37020041600000_20261128120000_0,2026-11-28T12:00:00+08:00</references>",
+                references.Length == 0 ? "" : $"<references>{references}</references>", StringComparison.Ordinal);
+
+        using var raised = await PostAsync(agency, Message("37020041600000_20261128120000_0", "2026-11-28T12:00:00+08:00", "Alert", ""));
+        await raised.ShouldBeAsync(HttpStatusCode.Created);
+        // The Update's first POST was lost and retried after the Cancel, which names only the Update.
+        using var cancelled = await PostAsync(agency, Message("37020041600000_20261128160000_2", "2026-11-28T16:00:00+08:00", "Cancel",
+            $"{sender},37020041600000_20261128140000_1,2026-11-28T14:00:00+08:00"));
+        await cancelled.ShouldBeAsync(HttpStatusCode.Created);
+        using var updated = await PostAsync(agency, Message("37020041600000_20261128140000_1", "2026-11-28T14:00:00+08:00", "Update",
+            $"{sender},37020041600000_20261128120000_0,2026-11-28T12:00:00+08:00"));
+        var update = await updated.ShouldBeAsync(HttpStatusCode.Created);
+
+        Assert.False(update["active"]!.GetValue<bool>());
+        Assert.Empty((await reader.GetJsonAsync($"/v1/warnings?active=true&sender={sender}"))["items"]!.AsArray());
+        var stored = await Hub.QueryAsync(db => db.Warnings.AsNoTracking().Where(w => w.Sender == sender).OrderBy(w => w.Sent).ToListAsync());
+        Assert.All(stored, w => Assert.Equal((sender, "37020041600000_20261128120000_0"), (w.ThreadSender, w.ThreadIdentifier)));
+        // The Alert held until the Update was sent, and the Update until the Cancel was.
+        Assert.Equal([stored[1].Sent, stored[2].Sent], stored.Take(2).Select(w => w.Until!.Value));
+    }
+
+    [Fact]
     public async Task TestAndSandboxWarnings_StayWithTheAgencyAndTheOperator()
     {
         var (agency, _) = await AgencyAsync(HubFixture.Unique("met-test"));

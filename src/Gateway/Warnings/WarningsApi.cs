@@ -181,9 +181,12 @@ internal static class WarningsApi
         // CAP-009: one document per sender and identifier; the same one again is the same warning.
         if (await db.Warnings.Include(w => w.Areas).AsNoTracking().FirstOrDefaultAsync(w => w.Sender == sender && w.Identifier == identifier, context.RequestAborted) is { } existing)
         {
-            return existing.Projection == json && (existing.OrganizationId == caller.OrganizationId || caller.IsOperator)
-                ? TypedResults.Ok(WarningResponse.From(existing, now))
-                : ProblemResults.Problem(context, ErrorCodes.WarningExists, $"Sender '{sender}' already used identifier '{identifier}' for another document.");
+            if (existing.Projection == json && (existing.OrganizationId == caller.OrganizationId || caller.IsOperator))
+            {
+                return TypedResults.Ok(WarningResponse.From(existing, now));
+            }
+            return await QuarantineAsync(ErrorCodes.WarningExists, $"Sender '{sender}' already used identifier '{identifier}' for another document.",
+                [new Finding(ErrorCodes.WarningExists, "/identifier", $"Sender '{sender}' already used identifier '{identifier}' for another document.")]);
         }
 
         // The warning's first message names its thread (cap/README.md §1.4). A message may reference only the one it
@@ -233,10 +236,14 @@ internal static class WarningsApi
             await db.SaveChangesAsync(context.RequestAborted);
             await transaction.CommitAsync(context.RequestAborted);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException exception) when (IsUniqueViolation(exception))
         {
-            // Another request took the same identifier between the look-up and the write.
-            return ProblemResults.Problem(context, ErrorCodes.WarningExists, $"Sender '{sender}' already used identifier '{identifier}'.");
+            // Another request took the same identifier between the look-up and the write. The refusal is kept like any
+            // other, written afresh: the failed warning and its event leave the context, and the transaction is undone.
+            await transaction.RollbackAsync(context.RequestAborted);
+            db.ChangeTracker.Clear();
+            return await QuarantineAsync(ErrorCodes.WarningExists, $"Sender '{sender}' already used identifier '{identifier}'.",
+                [new Finding(ErrorCodes.WarningExists, "/identifier", $"Sender '{sender}' already used identifier '{identifier}'.")]);
         }
         return TypedResults.Created($"/v1/warnings/{warning.Id}", WarningResponse.From(warning, now));
 
@@ -271,6 +278,14 @@ internal static class WarningsApi
             return ProblemResults.Problem(context, code, detail);
         }
     }
+
+    /// <summary>Only the (sender, identifier) key's violation is a warning that exists; any other write failure is the hub's own.</summary>
+    private static bool IsUniqueViolation(DbUpdateException exception) => exception.InnerException switch
+    {
+        Npgsql.PostgresException postgres => postgres.SqlState == Npgsql.PostgresErrorCodes.UniqueViolation,
+        Microsoft.Data.Sqlite.SqliteException sqlite => sqlite.SqliteExtendedErrorCode == 2067, // SQLITE_CONSTRAINT_UNIQUE
+        _ => false,
+    };
 
     /// <summary>
     /// Each message of a warning holds until the next one by <c>sent</c> replaces or cancels it, or until it ends by itself:

@@ -106,7 +106,8 @@ public sealed class WarningsTests(HubFixture fixture) : IClassFixture<HubFixture
     public async Task SameDocumentAgain_IsTheSameWarning_AnotherUnderItsIdentifier_IsRefused()
     {
         var sender = HubFixture.Unique("qdmet");
-        var (agency, _) = await AgencyAsync(HubFixture.Unique("met-again"));
+        var (agency, adapterId) = await AgencyAsync(HubFixture.Unique("met-again"));
+        using var admin = await Hub.AdminAsync();
         var xml = Example("cap/national/typhoon-yellow.xml", sender);
 
         using var first = await PostAsync(agency, xml);
@@ -117,6 +118,10 @@ public sealed class WarningsTests(HubFixture fixture) : IClassFixture<HubFixture
         Assert.Equal(id, (await again.ShouldBeAsync(HttpStatusCode.OK))["id"]!.GetValue<long>());
         await changed.ShouldBeProblemAsync(HttpStatusCode.Conflict, "warning.exists");
         Assert.Single(await Hub.QueryAsync(db => db.Outbox.AsNoTracking().Where(e => e.Subject.StartsWith(sender)).ToListAsync()));
+        // The refused document is kept, as every refusal is (DESIGN §7.2): the agency finds it in its quarantine.
+        var kept = Assert.Single((await admin.GetJsonAsync($"/v1/quarantine?adapterId={adapterId}"))["items"]!.AsArray());
+        Assert.Equal("37020041600000_20261128080000_0", kept!["messageId"]!.GetValue<string>());
+        Assert.Contains("<severity>Orange</severity>", kept["payloadText"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]

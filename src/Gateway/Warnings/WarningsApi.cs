@@ -75,17 +75,20 @@ internal static class WarningsApi
 
     /// <summary>
     /// A warning. <c>active</c>: not cancelled, not replaced by a later message of the same warning, and not expired.
-    /// <c>districts</c> are the GB/T 2260 codes it covers; <c>cap</c> is its document's JSON projection (one warning only).
+    /// <c>until</c>: when it stops or stopped holding (rules.md §5b), so that a client sees why and when a warning without
+    /// <c>expires</c> ends (<c>Warnings:MaxInForce</c>). <c>districts</c> are the GB/T 2260 codes it covers; <c>cap</c> is
+    /// its document's JSON projection (one warning only).
     /// </summary>
     internal sealed record WarningResponse(
         long Id, string Sender, string Identifier, DateTimeOffset Sent, string MsgType, string Status, string Event, string Domain,
         string? Level, string Severity, IReadOnlyList<string> Districts, string? Headline, DateTimeOffset? Expires, string? References,
-        bool Active, string OrganizationId, DateTimeOffset ReceivedAt, JsonElement? Cap)
+        bool Active, DateTimeOffset? Until, string OrganizationId, DateTimeOffset ReceivedAt, JsonElement? Cap)
     {
         public static WarningResponse From(Warning w, long now, bool withDocument = false) => new(
             w.Id, w.Sender, w.Identifier, Ms(w.Sent), w.MsgType, w.Status, w.Event, w.Domain, w.Level?.ToWire(), w.Severity,
             w.Areas.OrderBy(a => a.Position).Select(a => a.Code).ToList(), w.Headline, w.Expires is { } expires ? Ms(expires) : null, w.References,
-            IsActive(w, now), w.OrganizationId, Ms(w.ReceivedAt), withDocument ? JsonDocument.Parse(w.Projection).RootElement.Clone() : null);
+            IsActive(w, now), w.Until is { } until ? Ms(until) : null, w.OrganizationId, Ms(w.ReceivedAt),
+            withDocument ? JsonDocument.Parse(w.Projection).RootElement.Clone() : null);
     }
 
     internal sealed record WarningFilter(

@@ -166,6 +166,9 @@ public sealed class WarningContextTests(HubFixture fixture) : IClassFixture<HubF
         var (client, _) = await On.DrainageAsync("rain-forgotten", ("well-m", Huancui));
         var (bureau, sender) = await On.BureauAsync("371000");
         var warning = await PostAsync(bureau, On.Rainstorm(sender, $"{sender}_0", "Red", Geocode("371000")));
+        // The client sees when it will stop holding: three days from when it was sent or received, whichever is later.
+        var (sent, received) = (warning["sent"]!.GetValue<DateTimeOffset>(), warning["receivedAt"]!.GetValue<DateTimeOffset>());
+        Assert.Equal((sent > received ? sent : received).AddDays(3), warning["until"]!.GetValue<DateTimeOffset>());
         Hub.Time.Advance(TimeSpan.FromMinutes(2));
         await On.LevelsAsync(client, "well-m", 1.05);
         var alert = await AlertAsync(client, "well-m");

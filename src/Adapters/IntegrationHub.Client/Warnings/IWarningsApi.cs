@@ -63,12 +63,13 @@ public sealed record RuleContext(string RuleId, string Kind, Events.RuleContextI
 /// <summary>
 /// An agency's warning as the hub keeps it. <see cref="Level"/> is the national colour (<c>blue</c> … <c>red</c>);
 /// <see cref="Active"/>: not cancelled, not replaced by a later message of the same warning, not expired.
-/// <see cref="Districts"/> are the GB/T 2260 codes it covers.
+/// <see cref="Districts"/> are the GB/T 2260 codes it covers. <see cref="Until"/>: when it stops or stopped holding, its
+/// <c>expires</c>, the next message of its warning, or without <c>expires</c> the hub's <c>Warnings:MaxInForce</c>.
 /// </summary>
 public sealed record Warning(
     long Id, string Sender, string Identifier, DateTimeOffset Sent, string MsgType, string Status, string Event, string Domain, string? Level, string Severity,
     IReadOnlyList<string> Districts, string? Headline, DateTimeOffset? Expires, string? References, bool Active, string OrganizationId, DateTimeOffset ReceivedAt,
-    JsonElement? Cap = null);
+    JsonElement? Cap = null, DateTimeOffset? Until = null);
 
 /// <summary>Filters of <see cref="IWarningsApi.ListWarningsAsync"/>; every one is optional and they combine with AND.</summary>
 public sealed record WarningFilter

@@ -83,6 +83,10 @@ internal sealed class FeedbackOptions
     /// <summary>Attachments per feedback, and unused uploads per organization and alert.</summary>
     [Range(1, 20)]
     public int MaxAttachments { get; set; } = 5;
+
+    /// <summary>How long an upload that no resolve names is kept: 7 days by default, long enough for a unit's share to be resolved.</summary>
+    [Range(typeof(TimeSpan), "01:00:00", "365.00:00:00")]
+    public TimeSpan UnusedAttachmentRetention { get; set; } = TimeSpan.FromDays(7);
 }
 
 /// <summary>One cause category of the catalogue, with its names in English and Chinese.</summary>

@@ -19,7 +19,8 @@ namespace IntegrationHub.Gateway.ClosedLoop;
 /// Structured feedback (LOOP-007): the cause catalogue, photos and PDFs uploaded to an alert before the resolve that
 /// names them, the feedback of every resolution, and the false alarms per device and per rule. Uploads go first, one
 /// file per request, so that a slow phone connection retries one photo and not the whole resolve; the resolve names
-/// the ids it got back. Everything here is read by those who may read the alert, and nobody else learns it exists.
+/// the ids it got back. Everything here is read by those who may read the alert, and nobody else learns it exists; an
+/// upload no resolve names yet is its organization's and the operator's only, since it may be a photo sent by mistake.
 /// </summary>
 internal static class FeedbackApi
 {
@@ -43,7 +44,12 @@ internal static class FeedbackApi
             .DocumentsProblem(StatusCodes.Status413PayloadTooLarge, "The file is larger than the hub takes (`attachment.too-large`).")
             .DocumentsProblem(StatusCodes.Status415UnsupportedMediaType, "The body is not multipart/form-data (`request.unsupported-media-type`), the file is not a JPEG, PNG or PDF (`attachment.unsupported-type`), or its declared type or extension is not what its content is (`attachment.type-mismatch`).");
         alert.MapGet("/attachments", ListAsync).WithName("ListAlertAttachments")
-            .WithSummary("The alert's attachments, oldest first, each with the feedback that names it (none while unused).");
+            .WithSummary("The alert's attachments, oldest first, each with the feedback that names it (none while unused). An unused upload is listed to its own organization and the operator only.");
+        alert.MapDelete("/attachments/{attachmentId:long}", DeleteAsync).WithName("DeleteAlertAttachment")
+            .WithSummary("Delete an upload that no feedback names yet: a photo sent by mistake. Its organization's people and the operator may; one a resolve named is part of the alert's record.")
+            .WithDescription("Uploads no feedback names are deleted by the hub itself once `Feedback:UnusedAttachmentRetention` (7 days by default) has passed since they were uploaded.")
+            .DocumentsProblem(StatusCodes.Status404NotFound, "No such attachment on an alert the caller may read, or it is another organization's unused upload (`attachment.not-found`, `alert.not-found`).")
+            .DocumentsProblem(StatusCodes.Status409Conflict, "A feedback names the attachment (`attachment.in-use`).");
         alert.MapGet("/attachments/{attachmentId:long}", DownloadAsync).WithName("GetAlertAttachment")
             .WithSummary("The bytes of one attachment, with the type judged from its content.")
             .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
@@ -195,7 +201,7 @@ internal static class FeedbackApi
         {
             return AlertNotFound(context, alertId);
         }
-        var rows = await db.AlertAttachments.AsNoTracking().Where(a => a.AlertId == alertId).OrderBy(a => a.Id).ToListAsync(context.RequestAborted);
+        var rows = await Readable(db, context.Caller(), alertId).OrderBy(a => a.Id).ToListAsync(context.RequestAborted);
         var names = await ActorNames.LookupAsync(db, rows.Select(r => r.UploadedBy), context.RequestAborted);
         return TypedResults.Ok(rows.Select(r => From(r, names)).ToArray());
     }
@@ -206,7 +212,7 @@ internal static class FeedbackApi
         {
             return AlertNotFound(context, alertId);
         }
-        var found = await db.AlertAttachments.AsNoTracking().Where(a => a.Id == attachmentId && a.AlertId == alertId)
+        var found = await Readable(db, context.Caller(), alertId).Where(a => a.Id == attachmentId)
             .Select(a => new { a.Name, a.MediaType, a.Content!.Bytes }).FirstOrDefaultAsync(context.RequestAborted);
         if (found is null)
         {
@@ -216,6 +222,37 @@ internal static class FeedbackApi
         // opened inside the hub's origin could run script.
         context.Response.Headers.XContentTypeOptions = "nosniff";
         return TypedResults.File(found.Bytes, found.MediaType, found.Name);
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(long alertId, long attachmentId, HubDb db, TimeProvider time, HttpContext context)
+    {
+        if (!await (await AlertsApi.VisibleAsync(context, db, time)).AnyAsync(a => a.Id == alertId, context.RequestAborted))
+        {
+            return AlertNotFound(context, alertId);
+        }
+        var found = await Readable(db, context.Caller(), alertId).Where(a => a.Id == attachmentId).Select(a => new { a.FeedbackId }).FirstOrDefaultAsync(context.RequestAborted);
+        if (found is null)
+        {
+            return ProblemResults.Problem(context, ErrorCodes.AttachmentNotFound, $"Alert {alertId} has no attachment {attachmentId}.");
+        }
+        // Only while unused, checked by the delete itself: a resolve that names it between the read and here keeps it.
+        if (found.FeedbackId is not null
+            || await db.AlertAttachments.Where(a => a.Id == attachmentId && a.AlertId == alertId && a.FeedbackId == null).ExecuteDeleteAsync(context.RequestAborted) == 0)
+        {
+            return ProblemResults.Problem(context, ErrorCodes.AttachmentInUse, $"A feedback of alert {alertId} names attachment {attachmentId}: it is part of the alert's record.");
+        }
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>
+    /// The alert's attachments the caller may read: those a feedback names, and the unused uploads of its own
+    /// organization (all of them for the operator). The alert's visibility is checked apart.
+    /// </summary>
+    private static IQueryable<AlertAttachment> Readable(HubDb db, Caller caller, long alertId)
+    {
+        var attachments = db.AlertAttachments.AsNoTracking().Where(a => a.AlertId == alertId);
+        var organizationId = caller.OrganizationId;
+        return caller.IsOperator ? attachments : attachments.Where(a => a.FeedbackId != null || a.OrganizationId == organizationId);
     }
 
     private static async Task<Results<Ok<FeedbackResponse[]>, ProblemHttpResult>> FeedbackAsync(long alertId, HubDb db, TimeProvider time, FeedbackCauses causes, HttpContext context)

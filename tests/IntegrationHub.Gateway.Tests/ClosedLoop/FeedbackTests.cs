@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using IntegrationHub.Gateway.ClosedLoop;
 using IntegrationHub.Gateway.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace IntegrationHub.Gateway.Tests.ClosedLoop;
 
@@ -149,6 +152,71 @@ public sealed class FeedbackTests() : OwnHub(new() { ["Feedback:MaxAttachmentByt
         Assert.Contains(causes, c => c!["id"]!.GetValue<string>() == "device-fault" && c["common"]!.GetValue<bool>());
         Assert.DoesNotContain(causes, c => c!["id"]!.GetValue<string>() == "pipe-burst");
         await (await owner.GetAsync(new Uri("/v1/feedback/causes?domain=cooking", UriKind.Relative))).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "request.invalid-parameter");
+    }
+
+    [Fact]
+    public async Task AnUnusedUpload_IsReadOnlyByItsOrganizationAndTheOperator_WhoMayDeleteIt_UntilAResolveNamesIt()
+    {
+        using var admin = await Hub.AdminAsync();
+        using var unit = await Hub.UnitAsync("fb-heat");
+        await RouteAsync(admin, "370211", "fb-heat");
+        using var owner = await Hub.OwnerAsync("fb-owner-5", "fb-ch4-5", district: "370211");
+        var id = (await Hub.RaiseAsync(owner, "fb-ch4-5"))["id"]!.GetValue<long>();
+        var mistake = (await (await UploadAsync(unit, id, Photo, "face.jpg", "image/jpeg")).ShouldBeAsync(HttpStatusCode.Created))["id"]!.GetValue<long>();
+        var scene = (await (await UploadAsync(unit, id, Photo, "scene.jpg", "image/jpeg")).ShouldBeAsync(HttpStatusCode.Created))["id"]!.GetValue<long>();
+
+        // The owner reads the alert, but not the unit's uploads that no resolve named: it neither lists, reads nor deletes them.
+        Assert.Empty((await owner.GetJsonAsync($"/v1/alerts/{id}/attachments")).AsArray());
+        await (await owner.GetAsync(new Uri($"/v1/alerts/{id}/attachments/{mistake}", UriKind.Relative))).ShouldBeProblemAsync(HttpStatusCode.NotFound, "attachment.not-found");
+        await (await owner.DeleteAsync(new Uri($"/v1/alerts/{id}/attachments/{mistake}", UriKind.Relative))).ShouldBeProblemAsync(HttpStatusCode.NotFound, "attachment.not-found");
+        Assert.Equal([mistake, scene], (await admin.GetJsonAsync($"/v1/alerts/{id}/attachments")).AsArray().Select(a => a!["id"]!.GetValue<long>()));
+
+        // The unit deletes the photo sent by mistake.
+        using (var deleted = await unit.DeleteAsync(new Uri($"/v1/alerts/{id}/attachments/{mistake}", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+        await (await admin.GetAsync(new Uri($"/v1/alerts/{id}/attachments/{mistake}", UriKind.Relative))).ShouldBeProblemAsync(HttpStatusCode.NotFound, "attachment.not-found");
+        Assert.Equal([scene], (await unit.GetJsonAsync($"/v1/alerts/{id}/attachments")).AsArray().Select(a => a!["id"]!.GetValue<long>()));
+
+        // Once a resolve names it, everyone who reads the alert reads it, and it stays with the alert's record.
+        await unit.PostOkAsync($"/v1/alerts/{id}/units/fb-heat/resolve", new { measures = "Pipe joint resealed.", cause = "pipeline-leak", attachments = new[] { scene } });
+        Assert.Equal([scene], (await owner.GetJsonAsync($"/v1/alerts/{id}/attachments")).AsArray().Select(a => a!["id"]!.GetValue<long>()));
+        await (await unit.DeleteAsync(new Uri($"/v1/alerts/{id}/attachments/{scene}", UriKind.Relative))).ShouldBeProblemAsync(HttpStatusCode.Conflict, "attachment.in-use");
+        await (await admin.DeleteAsync(new Uri($"/v1/alerts/{id}/attachments/{scene}", UriKind.Relative))).ShouldBeProblemAsync(HttpStatusCode.Conflict, "attachment.in-use");
+    }
+
+    [Fact]
+    public async Task UploadsNoResolveNamed_AreDeleted_OnceTheirRetentionHasPassed()
+    {
+        var unit = await Hub.UnitAsync("fb-sweep");
+        using (var admin = await Hub.AdminAsync())
+        {
+            await RouteAsync(admin, "370203", "fb-sweep");
+        }
+        using var owner = await Hub.OwnerAsync("fb-owner-6", "fb-ch4-6", district: "370203");
+        var id = (await Hub.RaiseAsync(owner, "fb-ch4-6"))["id"]!.GetValue<long>();
+        var sweeper = Hub.Services.GetRequiredService<UnusedAttachmentSweeper>();
+        await (await UploadAsync(unit, id, Photo, "forgotten.jpg", "image/jpeg")).ShouldBeAsync(HttpStatusCode.Created);
+        var named = (await (await UploadAsync(unit, id, Photo, "named.jpg", "image/jpeg")).ShouldBeAsync(HttpStatusCode.Created))["id"]!.GetValue<long>();
+        Hub.Time.Advance(TimeSpan.FromDays(6));
+        unit.Dispose();
+        // The unit's token of six days ago has expired: it signs in again.
+        unit = await Hub.UnitAsync("fb-sweep", exists: true);
+        var recent = (await (await UploadAsync(unit, id, Photo, "recent.jpg", "image/jpeg")).ShouldBeAsync(HttpStatusCode.Created))["id"]!.GetValue<long>();
+        await unit.PostOkAsync($"/v1/alerts/{id}/units/fb-sweep/resolve", new { measures = "Valve closed.", attachments = new[] { named } });
+        unit.Dispose();
+
+        Assert.Equal(0, await sweeper.SweepAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(3, await Hub.QueryAsync(db => db.AlertAttachments.CountAsync(a => a.AlertId == id)));
+        // Feedback:UnusedAttachmentRetention is 7 days: the first upload is past it; the later one and the one named are kept.
+        // The leader's job runs as the clock moves; a pass of one's own then finds nothing left, or does what it did not yet.
+        Hub.Time.Advance(TimeSpan.FromDays(1) + TimeSpan.FromMinutes(7));
+        await sweeper.SweepAsync(TestContext.Current.CancellationToken);
+
+        using var operatorNow = await Hub.AdminAsync();
+        Assert.Equal([named, recent], (await operatorNow.GetJsonAsync($"/v1/alerts/{id}/attachments")).AsArray().Select(a => a!["id"]!.GetValue<long>()));
+        Assert.Equal(2, await Hub.QueryAsync(db => db.Set<AttachmentContent>().CountAsync()));
     }
 
     private static async Task RouteAsync(HttpClient admin, string district, string organizationId)

@@ -83,7 +83,15 @@ public interface IClosedLoopApi
     [Post("/v1/alerts/{alertId}/attachments")]
     Task<Attachment> UploadAlertAttachmentAsync(long alertId, [AliasAs("file")] StreamPart file, CancellationToken cancellationToken = default);
 
-    /// <summary>The alert's attachments, oldest first.</summary>
+    /// <summary>
+    /// Deletes an upload no feedback names yet, say a photo sent by mistake: its organization's people and the operator
+    /// may. One a resolve named is part of the alert's record (<c>attachment.in-use</c>); the hub deletes unused uploads
+    /// itself after <c>Feedback:UnusedAttachmentRetention</c>.
+    /// </summary>
+    [Delete("/v1/alerts/{alertId}/attachments/{attachmentId}")]
+    Task DeleteAlertAttachmentAsync(long alertId, long attachmentId, CancellationToken cancellationToken = default);
+
+    /// <summary>The alert's attachments, oldest first; an unused upload is listed only to its own organization and the operator.</summary>
     [Get("/v1/alerts/{alertId}/attachments")]
     Task<IReadOnlyList<Attachment>> ListAlertAttachmentsAsync(long alertId, CancellationToken cancellationToken = default);
 

@@ -72,6 +72,7 @@ public static class ErrorCodes
     public const string AttachmentTypeMismatch = "attachment.type-mismatch";
     public const string AttachmentUnsupportedType = "attachment.unsupported-type";
     public const string AttachmentLimitReached = "attachment.limit-reached";
+    public const string AttachmentInUse = "attachment.in-use";
     public const string RouteNotFound = "route.not-found";
     public const string SupervisorNotFound = "supervisor.not-found";
     public const string ShiftNotFound = "shift.not-found";

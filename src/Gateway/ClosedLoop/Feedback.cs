@@ -84,6 +84,14 @@ internal sealed class FeedbackOptions
     [Range(1, 20)]
     public int MaxAttachments { get; set; } = 5;
 
+    /// <summary>
+    /// The bytes of uploads that no feedback names yet an organization may hold over all alerts: 256 MiB by default.
+    /// Uploads need only read access to an alert its organization handles, so without it one client could fill the
+    /// data store, 25 MiB per open alert. Named attachments are bounded by the resolves that name them.
+    /// </summary>
+    [Range(typeof(long), "1024", "1099511627776")]
+    public long MaxUnusedBytesPerOrganization { get; set; } = 256L * 1024 * 1024;
+
     /// <summary>How long an upload that no resolve names is kept: 7 days by default, long enough for a unit's share to be resolved.</summary>
     [Range(typeof(TimeSpan), "01:00:00", "365.00:00:00")]
     public TimeSpan UnusedAttachmentRetention { get; set; } = TimeSpan.FromDays(7);

@@ -39,8 +39,8 @@ internal static class FeedbackApi
         alert.MapPost("/attachments", UploadAsync).WithName("UploadAlertAttachment")
             .WithMetadata(new FileUploadBody("file", "A JPEG or PNG photo or a PDF, judged by its content; its declared type and name's extension must agree with it."))
             .WithSummary("Upload a photo (JPEG, PNG) or a PDF for a resolution's feedback; the resolve names the id returned.")
-            .WithDescription("One file per request, in the `file` part of a multipart/form-data body, of at most `Feedback:MaxAttachmentBytes` (5 MiB by default). The hub judges the type by the content's first bytes: a declared type or file extension that says otherwise is refused (`attachment.type-mismatch`), and anything but JPEG, PNG and PDF too (`attachment.unsupported-type`). Taken by the alert's handlers (the operator, the device's owner, its units); each organization holds at most `Feedback:MaxAttachments` (5) uploads on an alert that no feedback names yet.")
-            .DocumentsProblem(StatusCodes.Status409Conflict, "The organization holds as many unused uploads on the alert as it may (`attachment.limit-reached`), or the alert is closed (`alert.invalid-transition`).")
+            .WithDescription("One file per request, in the `file` part of a multipart/form-data body, of at most `Feedback:MaxAttachmentBytes` (5 MiB by default). The hub judges the type by the content's first bytes: a declared type or file extension that says otherwise is refused (`attachment.type-mismatch`), and anything but JPEG, PNG and PDF too (`attachment.unsupported-type`). Taken by the alert's handlers (the operator, the device's owner, its units); each organization holds at most `Feedback:MaxAttachments` (5) uploads on an alert that no feedback names yet, and at most `Feedback:MaxUnusedBytesPerOrganization` (256 MiB) of such uploads over all alerts.")
+            .DocumentsProblem(StatusCodes.Status409Conflict, "The organization holds as many unused uploads on the alert as it may (`attachment.limit-reached`), or as many bytes of unused uploads as it may (`attachment.quota-reached`), or the alert is closed (`alert.invalid-transition`).")
             .DocumentsProblem(StatusCodes.Status413PayloadTooLarge, "The file is larger than the hub takes (`attachment.too-large`).")
             .DocumentsProblem(StatusCodes.Status415UnsupportedMediaType, "The body is not multipart/form-data (`request.unsupported-media-type`), the file is not a JPEG, PNG or PDF (`attachment.unsupported-type`), or its declared type or extension is not what its content is (`attachment.type-mismatch`).");
         alert.MapGet("/attachments", ListAsync).WithName("ListAlertAttachments")
@@ -120,10 +120,10 @@ internal static class FeedbackApi
         {
             return ProblemResults.Problem(context, ErrorCodes.AlertInvalidTransition, "The alert is closed: its record is archived.");
         }
+        // Before reading the body, so that a full organization does not send it for nothing; checked again at the write.
         if (await db.AlertAttachments.CountAsync(a => a.AlertId == alertId && a.OrganizationId == caller.OrganizationId && a.FeedbackId == null, context.RequestAborted) >= limits.MaxAttachments)
         {
-            return ProblemResults.Problem(context, ErrorCodes.AttachmentLimitReached,
-                $"'{caller.OrganizationId}' holds {limits.MaxAttachments} uploads on alert {alertId} that no feedback names yet: resolve with them first.");
+            return LimitReached(context, limits, caller.OrganizationId, alertId);
         }
         if (!MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var contentType)
             || !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
@@ -189,8 +189,30 @@ internal static class FeedbackApi
             UploadedAt = time.GetUtcNow().ToUnixTimeMilliseconds(), UploadedBy = caller.ClientId,
             Content = new AttachmentContent { Bytes = upload.Bytes },
         };
-        db.AlertAttachments.Add(attachment);
-        await db.SaveChangesAsync(context.RequestAborted);
+        // The bounds again, where parallel uploads cannot all pass them (a phone app retrying, two nodes): an
+        // organization's uploads take turns from the count to the commit, under SQLite's write lock or, on PostgreSQL,
+        // a lock of the organization's own.
+        await using (var transaction = await db.Database.BeginTransactionAsync(context.RequestAborted))
+        {
+            if (db.Database.IsNpgsql())
+            {
+                await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({"attachments:" + caller.OrganizationId}, 0))", context.RequestAborted);
+            }
+            var unused = db.AlertAttachments.Where(a => a.OrganizationId == caller.OrganizationId && a.FeedbackId == null);
+            if (await unused.CountAsync(a => a.AlertId == alertId, context.RequestAborted) >= limits.MaxAttachments)
+            {
+                return LimitReached(context, limits, caller.OrganizationId, alertId);
+            }
+            var held = await unused.SumAsync(a => a.Size, context.RequestAborted);
+            if (held + attachment.Size > limits.MaxUnusedBytesPerOrganization)
+            {
+                return ProblemResults.Problem(context, ErrorCodes.AttachmentQuotaReached,
+                    $"'{caller.OrganizationId}' holds {held} bytes of uploads that no feedback names yet; with this one it would pass its {limits.MaxUnusedBytesPerOrganization}. Resolve with them, or delete those sent by mistake.");
+            }
+            db.AlertAttachments.Add(attachment);
+            await db.SaveChangesAsync(context.RequestAborted);
+            await transaction.CommitAsync(context.RequestAborted);
+        }
         var names = await ActorNames.LookupAsync(db, [attachment.UploadedBy], context.RequestAborted);
         return TypedResults.Created($"/v1/alerts/{alertId}/attachments/{attachment.Id}", From(attachment, names));
     }
@@ -336,6 +358,10 @@ internal static class FeedbackApi
         }
         return buffer.ToArray();
     }
+
+    private static ProblemHttpResult LimitReached(HttpContext context, FeedbackOptions limits, string organizationId, long alertId) =>
+        ProblemResults.Problem(context, ErrorCodes.AttachmentLimitReached,
+            $"'{organizationId}' holds {limits.MaxAttachments} uploads on alert {alertId} that no feedback names yet: resolve with them first.");
 
     private static ProblemHttpResult TooLarge(HttpContext context, FeedbackOptions limits) =>
         ProblemResults.Problem(context, ErrorCodes.AttachmentTooLarge, $"An attachment has at most {limits.MaxAttachmentBytes} bytes.");

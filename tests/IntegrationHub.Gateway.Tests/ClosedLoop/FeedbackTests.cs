@@ -12,10 +12,10 @@ namespace IntegrationHub.Gateway.Tests.ClosedLoop;
 /// Structured feedback (LOOP-007): a unit resolves its share with a cause of the alert's domain, the measures taken, a
 /// false-alarm flag and photos uploaded first; the photos are judged by their content, bounded in size and count, and
 /// read only by those who may read the alert; the false alarms count per device and per rule. Attachments here are
-/// capped at 64 KiB, so that an oversize one is small to send.
+/// capped at 64 KiB, so that an oversize one is small to send, and an organization's unused uploads at 16 KiB, eight photos.
 /// </summary>
 [Trait(TestStorage.Trait, TestStorage.BothProviders)]
-public sealed class FeedbackTests() : OwnHub(new() { ["Feedback:MaxAttachmentBytes"] = "65536" })
+public sealed class FeedbackTests() : OwnHub(new() { ["Feedback:MaxAttachmentBytes"] = "65536", ["Feedback:MaxUnusedBytesPerOrganization"] = "16384" })
 {
     /// <summary>The start of a JPEG (SOI, then a JFIF APP0 segment), padded: the hub judges the first bytes.</summary>
     private static readonly byte[] Photo = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, (byte)'J', (byte)'F', (byte)'I', (byte)'F', 0x00, .. new byte[2000], 0xFF, 0xD9];
@@ -217,6 +217,37 @@ public sealed class FeedbackTests() : OwnHub(new() { ["Feedback:MaxAttachmentByt
         using var operatorNow = await Hub.AdminAsync();
         Assert.Equal([named, recent], (await operatorNow.GetJsonAsync($"/v1/alerts/{id}/attachments")).AsArray().Select(a => a!["id"]!.GetValue<long>()));
         Assert.Equal(2, await Hub.QueryAsync(db => db.Set<AttachmentContent>().CountAsync()));
+    }
+
+    [Fact]
+    public async Task ParallelUploads_StayWithinThePerAlertCount_AndAnOrganizationsUnusedUploads_WithinItsBytes()
+    {
+        using var admin = await Hub.AdminAsync();
+        using var unit = await Hub.UnitAsync("fb-race");
+        await RouteAsync(admin, "370281", "fb-race");
+        using var owner = await Hub.OwnerAsync("fb-owner-7", "fb-ch4-7", district: "370281");
+        using var second = await Hub.OwnerAsync("fb-owner-8", "fb-ch4-8", district: "370281");
+        var first = (await Hub.RaiseAsync(owner, "fb-ch4-7"))["id"]!.GetValue<long>();
+        var other = (await Hub.RaiseAsync(second, "fb-ch4-8"))["id"]!.GetValue<long>();
+
+        // A phone app retrying twelve photos at once: each upload counted before the others wrote would let them all in.
+        var answers = await Task.WhenAll(Enumerable.Range(0, 12).Select(async i =>
+        {
+            using var response = await UploadAsync(unit, first, Photo, $"burst-{i}.jpg", "image/jpeg");
+            return response.StatusCode;
+        }));
+        Assert.Equal(5, answers.Count(a => a == HttpStatusCode.Created));
+        Assert.Equal(7, answers.Count(a => a == HttpStatusCode.Conflict));
+        Assert.Equal(5, await Hub.QueryAsync(db => db.AlertAttachments.CountAsync(a => a.AlertId == first)));
+
+        // Five photos held on one alert and three on another are eight (16 KiB): a ninth passes the organization's bytes.
+        for (var i = 0; i < 3; i++)
+        {
+            await (await UploadAsync(unit, other, Photo, $"other-{i}.jpg", "image/jpeg")).ShouldBeAsync(HttpStatusCode.Created);
+        }
+        await (await UploadAsync(unit, other, Photo, "ninth.jpg", "image/jpeg")).ShouldBeProblemAsync(HttpStatusCode.Conflict, "attachment.quota-reached");
+        // Another organization's uploads are its own: the owner still uploads to its alert.
+        await (await UploadAsync(second, other, Photo, "owner.jpg", "image/jpeg")).ShouldBeAsync(HttpStatusCode.Created);
     }
 
     private static async Task RouteAsync(HttpClient admin, string district, string organizationId)

@@ -73,6 +73,7 @@ public static class ErrorCodes
     public const string AttachmentUnsupportedType = "attachment.unsupported-type";
     public const string AttachmentLimitReached = "attachment.limit-reached";
     public const string AttachmentInUse = "attachment.in-use";
+    public const string AttachmentQuotaReached = "attachment.quota-reached";
     public const string RouteNotFound = "route.not-found";
     public const string SupervisorNotFound = "supervisor.not-found";
     public const string ShiftNotFound = "shift.not-found";

@@ -52,7 +52,8 @@ internal static class FeedbackApi
             .DocumentsProblem(StatusCodes.Status409Conflict, "A feedback names the attachment (`attachment.in-use`).");
         alert.MapGet("/attachments/{attachmentId:long}", DownloadAsync).WithName("GetAlertAttachment")
             .WithSummary("The bytes of one attachment, with the type judged from its content.")
-            .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
+            // A body type, or the document would name no content at all: the bytes, as the type judged from them.
+            .Produces<Stream>(StatusCodes.Status200OK, AttachmentTypes.Jpeg, AttachmentTypes.Png, AttachmentTypes.Pdf)
             .DocumentsProblem(StatusCodes.Status404NotFound, "No such attachment on an alert the caller may read (`attachment.not-found`, `alert.not-found`).");
         alert.MapGet("/feedback", FeedbackAsync).WithName("ListAlertFeedback")
             .WithSummary("The feedback of the alert's resolutions, oldest first: cause, measures, false alarm, attachments, who and when.");

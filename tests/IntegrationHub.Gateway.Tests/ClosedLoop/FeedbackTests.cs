@@ -74,6 +74,13 @@ public sealed class FeedbackTests() : OwnHub(new() { ["Feedback:MaxAttachmentByt
             Assert.Equal("nosniff", download.Headers.GetValues("X-Content-Type-Options").Single());
             Assert.Equal(Photo, await download.Content.ReadAsByteArrayAsync());
         }
+        // The OpenAPI document declares the types the download is served as.
+        using (var anonymous = Hub.CreateClient())
+        {
+            var document = System.Text.Json.Nodes.JsonNode.Parse(await anonymous.GetStringAsync(new Uri("/swagger/v1/swagger.json", UriKind.Relative)))!;
+            var declared = document["paths"]!["/v1/alerts/{alertId}/attachments/{attachmentId}"]!["get"]!["responses"]!["200"]!["content"]!.AsObject().Select(c => c.Key);
+            Assert.Equal(["application/pdf", "image/jpeg", "image/png"], declared.Order(StringComparer.Ordinal));
+        }
         Assert.Equal([photoId, renamed["id"]!.GetValue<long>()], (await unit.GetJsonAsync($"/v1/alerts/{id}/attachments")).AsArray().Select(a => a!["id"]!.GetValue<long>()).Order());
 
         // The false alarm counts for the device and for the rule, with those who may read the alert only.

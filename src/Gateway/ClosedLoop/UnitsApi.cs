@@ -266,12 +266,10 @@ internal static class UnitsApi
         {
             return new RequestValidator().Add(ErrorCodes.MissingField, "/measures", "Resolving needs feedback: what was found and done.").Problem(context);
         }
-        // Staged on the request's context; the step's own commit saves it, a refused step leaves it unsaved.
-        if (await FeedbackRecorder.StageAsync(context, db, time, alertId, organizationId, request.Measures, request.Cause, request.FalseAlarm, request.Attachments) is { } refused)
-        {
-            return refused;
-        }
-        return await UnitStepAsync(alertId, organizationId, context, db, time, (work, unit, now) =>
+        // Staged on the request's context once the caller may take the step; the step's own commit saves it, a refused
+        // step leaves it unsaved.
+        return await UnitStepAsync(alertId, organizationId, context, db, time, () =>
+            FeedbackRecorder.StageAsync(context, db, time, alertId, organizationId, request.Measures, request.Cause, request.FalseAlarm, request.Attachments), (work, unit, now) =>
         {
             if (unit.State == UnitState.Resolved)
             {
@@ -423,8 +421,16 @@ internal static class UnitsApi
     }
 
     /// <summary>A unit's own step: taken by the unit's people, or by the operator on its behalf.</summary>
+    private static Task<Results<Ok<AlertsApi.AlertResponse>, ProblemHttpResult>> UnitStepAsync(
+        long alertId, string organizationId, HttpContext context, HubDb db, TimeProvider time, Func<Work, AlertUnit, long, Refusal?> step) =>
+        UnitStepAsync(alertId, organizationId, context, db, time, null, step);
+
+    /// <summary>
+    /// A unit's step whose body is judged by <paramref name="stage"/> only once the caller may take it: a caller who may
+    /// not learns nothing from the body's answers (which causes exist, which uploads are the unit's).
+    /// </summary>
     private static async Task<Results<Ok<AlertsApi.AlertResponse>, ProblemHttpResult>> UnitStepAsync(
-        long alertId, string organizationId, HttpContext context, HubDb db, TimeProvider time, Func<Work, AlertUnit, long, Refusal?> step)
+        long alertId, string organizationId, HttpContext context, HubDb db, TimeProvider time, Func<Task<ProblemHttpResult?>>? stage, Func<Work, AlertUnit, long, Refusal?> step)
     {
         var caller = context.Caller();
         var alert = await (await AlertsApi.VisibleAsync(context, db, time, tracked: true)).FirstOrDefaultAsync(a => a.Id == alertId, context.RequestAborted);
@@ -440,17 +446,34 @@ internal static class UnitsApi
         {
             return ProblemResults.Problem(context, ErrorCodes.UnitInvalidTransition, "The alert is closed: its units are archived with it.");
         }
+        if (stage is not null)
+        {
+            var share = await db.AlertUnits.AsNoTracking().FirstOrDefaultAsync(u => u.AlertId == alertId && u.OrganizationId == organizationId && u.State != UnitState.Removed, context.RequestAborted);
+            if (MayNotAct(share, caller, organizationId, alertId) is { } refusal)
+            {
+                return ProblemResults.Problem(context, refusal.Code, refusal.Detail, status: refusal.Code == ErrorCodes.InsufficientScope ? StatusCodes.Status403Forbidden : null);
+            }
+            if (await stage() is { } refused)
+            {
+                return refused;
+            }
+        }
         return await CommitAsync(alert, context, db, work =>
         {
             var unit = work.Units.FirstOrDefault(u => u.OrganizationId == organizationId && u.State != UnitState.Removed);
-            return Task.FromResult(unit is null ? new Refusal(ErrorCodes.UnitNotFound, $"'{organizationId}' is not a responsible unit of alert {alertId}.")
-                // The unit's officers and the operator (alerts:manage) take any of its steps; a responder only those of
-                // the share assigned to them.
-                : !caller.Scopes.Contains(Scopes.AlertsManage) && unit.AssigneeId != caller.ClientId
-                    ? new Refusal(ErrorCodes.InsufficientScope, "Only the unit's officers (alerts:manage) and the person its share is assigned to take the unit's steps.")
-                    : step(work, unit, time.GetUtcNow().ToUnixTimeMilliseconds()));
+            return Task.FromResult(MayNotAct(unit, caller, organizationId, alertId) ?? step(work, unit!, time.GetUtcNow().ToUnixTimeMilliseconds()));
         });
     }
+
+    /// <summary>
+    /// Why the caller may not take a step of the unit's share, or null. The unit's officers and the operator
+    /// (alerts:manage) take any of its steps; a responder only those of the share assigned to them.
+    /// </summary>
+    private static Refusal? MayNotAct(AlertUnit? unit, Caller caller, string organizationId, long alertId) =>
+        unit is null ? new Refusal(ErrorCodes.UnitNotFound, $"'{organizationId}' is not a responsible unit of alert {alertId}.")
+        : !caller.Scopes.Contains(Scopes.AlertsManage) && unit.AssigneeId != caller.ClientId
+            ? new Refusal(ErrorCodes.InsufficientScope, "Only the unit's officers (alerts:manage) and the person its share is assigned to take the unit's steps.")
+            : null;
 
     /// <summary>Why the caller may not act for the unit, or null: a unit's people act for it, the operator for any.</summary>
     private static string? ActsFor(Caller caller, string organizationId) =>

@@ -257,6 +257,29 @@ public sealed class FeedbackTests() : OwnHub(new() { ["Feedback:MaxAttachmentByt
         await (await UploadAsync(second, other, Photo, "owner.jpg", "image/jpeg")).ShouldBeAsync(HttpStatusCode.Created);
     }
 
+    [Fact]
+    public async Task AResolveForAnotherOrganizationsShare_IsRefusedBeforeItsFeedbackIsJudged()
+    {
+        using var admin = await Hub.AdminAsync();
+        using var unit = await Hub.UnitAsync("fb-probe");
+        await RouteAsync(admin, "370215", "fb-probe");
+        using var owner = await Hub.OwnerAsync("fb-owner-9", "fb-ch4-9", district: "370215");
+        var id = (await Hub.RaiseAsync(owner, "fb-ch4-9"))["id"]!.GetValue<long>();
+        var upload = (await (await UploadAsync(unit, id, Photo, "unit.jpg", "image/jpeg")).ShouldBeAsync(HttpStatusCode.Created))["id"]!.GetValue<long>();
+
+        // The owner reads the alert but does not act for the unit: it learns neither which causes exist nor which uploads are the unit's.
+        var path = $"/v1/alerts/{id}/units/fb-probe/resolve";
+        using (var probe = await owner.PostAsJsonAsync(path, new { measures = "m", cause = "no-such-cause" }))
+        {
+            await probe.ShouldBeProblemAsync(HttpStatusCode.NotFound, "unit.not-found");
+        }
+        using (var named = await owner.PostAsJsonAsync(path, new { measures = "m", attachments = new[] { upload, upload + 1000 } }))
+        {
+            await named.ShouldBeProblemAsync(HttpStatusCode.NotFound, "unit.not-found");
+        }
+        Assert.Empty((await admin.GetJsonAsync($"/v1/alerts/{id}/feedback")).AsArray());
+    }
+
     private static async Task RouteAsync(HttpClient admin, string district, string organizationId)
     {
         using var route = await admin.PostAsJsonAsync("/v1/routes", new { domain = "gas", district, organizationId, role = "lead" });

@@ -33,7 +33,7 @@ internal static class FeedbackApi
             .WithSummary("The cause categories a resolution of an alert of a domain may name (feedback/causes.json): the domain's own, then the common ones.");
         app.MapGet("/v1/alerts/false-alarms", FalseAlarmsAsync).WithTags(UnitsApi.Tag).RequireScope(Scopes.AlertsRead).WithName("CountFalseAlarms")
             .WithSummary("Per device or per rule, how many of the alerts the caller may read were resolved with feedback, and how many of those were false alarms.")
-            .WithDescription("Counted over the alerts whose condition began (`observedAt`) in [from, to): by default the last 30 days, at most 366. An alert counts as a false alarm when any of its resolutions said so. Sandbox drills are not counted. Most false alarms first.");
+            .WithDescription("Counted over the alerts whose condition began (`observedAt`) in [from, to): by default the last 30 days, at most 366. An alert counts as a false alarm only when every organization that resolved it said so in its latest resolution: in a joint response where one unit found nothing and another a leak, it was no false alarm. Sandbox drills are not counted. Most false alarms first.");
 
         var alert = app.MapGroup("/v1/alerts/{alertId:long}").WithTags(UnitsApi.Tag).RequireScope(Scopes.AlertsRead);
         alert.MapPost("/attachments", UploadAsync).WithName("UploadAlertAttachment")
@@ -324,7 +324,13 @@ internal static class FeedbackApi
         var (startMs, endMs, take) = (start.ToUnixTimeMilliseconds(), end.ToUnixTimeMilliseconds(), limit ?? 100);
         var judged = (await AlertsApi.VisibleAsync(context, db, time))
             .Where(a => !a.Sandbox && a.ObservedAt >= startMs && a.ObservedAt < endMs && db.AlertFeedback.Any(f => f.AlertId == a.Id))
-            .Select(a => new { a.OrganizationId, a.DeviceId, a.ProfileId, a.RuleId, False = db.AlertFeedback.Any(f => f.AlertId == a.Id && f.FalseAlarm) });
+            // A false alarm when no organization's latest feedback on it found a hazard (it was resolved with feedback, so one exists).
+            .Select(a => new
+            {
+                a.OrganizationId, a.DeviceId, a.ProfileId, a.RuleId,
+                False = !db.AlertFeedback.Any(f => f.AlertId == a.Id && !f.FalseAlarm
+                    && !db.AlertFeedback.Any(later => later.AlertId == a.Id && later.OrganizationId == f.OrganizationId && later.Id > f.Id)),
+            });
         List<FalseAlarmRow> rows = byRule
             ? [.. (await judged.GroupBy(a => new { a.ProfileId, a.RuleId })
                 .Select(g => new { g.Key, Resolved = g.Count(), FalseAlarms = g.Count(a => a.False) })

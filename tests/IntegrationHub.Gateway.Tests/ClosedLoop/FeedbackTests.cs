@@ -280,6 +280,35 @@ public sealed class FeedbackTests() : OwnHub(new() { ["Feedback:MaxAttachmentByt
         Assert.Empty((await admin.GetJsonAsync($"/v1/alerts/{id}/feedback")).AsArray());
     }
 
+    [Fact]
+    public async Task AJointResponse_IsAFalseAlarm_OnlyWhenEveryUnitSaysSo()
+    {
+        using var admin = await Hub.AdminAsync();
+        using var lead = await Hub.UnitAsync("fb-joint-lead");
+        using var participant = await Hub.UnitAsync("fb-joint-other");
+        await RouteAsync(admin, "370283", "fb-joint-lead");
+        using (var route = await admin.PostAsJsonAsync("/v1/routes", new { domain = "gas", district = "370283", organizationId = "fb-joint-other", role = "participant" }))
+        {
+            await route.ShouldBeAsync(HttpStatusCode.Created);
+        }
+        using var leaking = await Hub.OwnerAsync("fb-owner-10", "fb-ch4-10", district: "370283");
+        using var quiet = await Hub.OwnerAsync("fb-owner-11", "fb-ch4-11", district: "370283");
+        var leak = (await Hub.RaiseAsync(leaking, "fb-ch4-10"))["id"]!.GetValue<long>();
+        var nothing = (await Hub.RaiseAsync(quiet, "fb-ch4-11"))["id"]!.GetValue<long>();
+
+        // The participant found nothing where it looked; the lead unit found the leak.
+        await participant.PostOkAsync($"/v1/alerts/{leak}/units/fb-joint-other/resolve", new { measures = "Nothing at the valve chamber.", falseAlarm = true });
+        await lead.PostOkAsync($"/v1/alerts/{leak}/units/fb-joint-lead/resolve", new { measures = "Leak at the riser, repaired.", cause = "pipeline-leak", falseAlarm = false });
+        // Both found nothing at the other device.
+        await participant.PostOkAsync($"/v1/alerts/{nothing}/units/fb-joint-other/resolve", new { measures = "Nothing found.", falseAlarm = true });
+        await lead.PostOkAsync($"/v1/alerts/{nothing}/units/fb-joint-lead/resolve", new { measures = "Nothing found.", cause = "device-fault", falseAlarm = true });
+
+        var rows = (await admin.GetJsonAsync("/v1/alerts/false-alarms?by=device"))["items"]!.AsArray();
+        int[] Counts(string device) => rows.Where(r => r!["deviceId"]!.GetValue<string>() == device).Select(r => r!["falseAlarms"]!.GetValue<int>()).ToArray();
+        Assert.Equal([0], Counts("fb-ch4-10"));
+        Assert.Equal([1], Counts("fb-ch4-11"));
+    }
+
     private static async Task RouteAsync(HttpClient admin, string district, string organizationId)
     {
         using var route = await admin.PostAsJsonAsync("/v1/routes", new { domain = "gas", district, organizationId, role = "lead" });

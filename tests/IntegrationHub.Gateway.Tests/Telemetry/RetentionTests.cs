@@ -97,6 +97,25 @@ public sealed class RetentionTests() : OwnHub(AlertSettings.WithoutDeadlines(new
     }
 
     [Fact]
+    public async Task ObservationsOfAProfileTheSpecNoLongerHas_AreDeletedPastRaw()
+    {
+        var org = HubFixture.Unique("retention-retired");
+        var adapter = org + "-adapter";
+        using var client = await Hub.ManagerAsync(org, "w1", profile: "flood.water-level");
+        var old = Hub.Time.GetUtcNow().AddMinutes(-50);
+        await SendAsync(client, Reading("w1", "flood.water-level", "water_level", 0.1, "m", old));
+        // A release dropped or renamed the profile: the stored rows keep the id the spec no longer knows.
+        await Hub.QueryAsync(db => db.Observations.Where(o => db.Messages.Any(m => m.Id == o.MessageRecordId && m.AdapterId == adapter))
+            .ExecuteUpdateAsync(o => o.SetProperty(x => x.ProfileId, "flood.retired-gauge"), Cancel));
+
+        await PassHoursAsync(3);
+        await PruneAsync();
+
+        Assert.Equal(0, await Hub.QueryAsync(db => db.Observations.CountAsync(o => o.ProfileId == "flood.retired-gauge", Cancel)));
+        Assert.Equal(0, await ReceiptsAsync(adapter, "w1"));
+    }
+
+    [Fact]
     public async Task Retention_DeletesAReceiptWithItsLastObservation_ButNotOneAnObservationOrAnAlertNeeds()
     {
         var org = HubFixture.Unique("retention-receipts");

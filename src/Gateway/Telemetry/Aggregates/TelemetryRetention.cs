@@ -24,6 +24,8 @@ internal sealed partial class TelemetryRetention(
     // In order, so that passes run alike on every leader.
     private readonly KeyValuePair<string, TimeSpan>[] _ages = [.. options.Value.RawByProfile(spec).OrderBy(p => p.Key, StringComparer.Ordinal)];
 
+    private readonly HashSet<string> _known = [.. spec.Profiles.Keys];
+
     protected override TimeSpan Interval => options.Value.Interval;
 
     protected override async Task RunAsync(long term, CancellationToken cancellationToken)
@@ -57,6 +59,14 @@ internal sealed partial class TelemetryRetention(
         foreach (var (profile, age) in _ages)
         {
             var (deleted, receipts) = await DeleteObservationsAsync(profile, Before(age), watermark, evaluated, cancellationToken);
+            observations += deleted;
+            messages += receipts;
+        }
+        // Observations of a profile the spec no longer has (a release renamed or dropped it) are kept for Raw: no pass
+        // above names them, and nothing else would ever delete them.
+        foreach (var profile in await OrphanedProfilesAsync(cancellationToken))
+        {
+            var (deleted, receipts) = await DeleteObservationsAsync(profile, Before(settings.Raw), watermark, evaluated, cancellationToken);
             observations += deleted;
             messages += receipts;
         }
@@ -111,6 +121,28 @@ internal sealed partial class TelemetryRetention(
                 return (observations, messages);
             }
         }
+    }
+
+    /// <summary>
+    /// The profiles of stored observations that have no retention pass of their own, found one profile id after another
+    /// on the (ProfileId, ObservedAt) index (a seek per profile, where DISTINCT would read the whole index).
+    /// </summary>
+    private async Task<List<string>> OrphanedProfilesAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HubDb>();
+        var orphaned = new List<string>();
+        var last = "";
+        while (await db.Observations.AsNoTracking().Where(o => string.Compare(o.ProfileId, last) > 0).OrderBy(o => o.ProfileId)
+            .Select(o => o.ProfileId).FirstOrDefaultAsync(cancellationToken) is { } next)
+        {
+            if (!_known.Contains(next))
+            {
+                orphaned.Add(next);
+            }
+            last = next;
+        }
+        return orphaned;
     }
 
     private async Task<long> DeleteRollupsAsync<T>(Func<HubDb, IQueryable<T>> due, CancellationToken cancellationToken)

@@ -5,7 +5,9 @@ using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Conformance.Validation;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Organizations;
+using IntegrationHub.Gateway.Storage;
 using IntegrationHub.Gateway.Telemetry.Aggregates;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace IntegrationHub.Gateway.Ingestion;
@@ -43,6 +45,7 @@ internal sealed partial class IngestPipeline(
     IngestMetrics metrics,
     IEnumerable<IIngestAdmission> admissions,
     IEnumerable<IBatchObserver> observers,
+    IServiceScopeFactory scopes,
     ILogger<IngestPipeline> logger)
 {
     private readonly IIngestAdmission[] _admissions = [.. admissions];
@@ -111,6 +114,7 @@ internal sealed partial class IngestPipeline(
             {
                 batch[index] = Judge(messages[index], context);
             }
+            await StoredAlreadyAsync(caller, messages, batch, context, cancellationToken);
             write = IngestWrite.Judged(new Sender(caller.ClientId, caller.OrganizationId, caller.IsSandbox), transport, receivedAt, messages, batch);
             writer.Submit(write);
         }
@@ -200,6 +204,40 @@ internal sealed partial class IngestPipeline(
         metrics.Observations(observations);
         metrics.Duration(time.GetElapsedTime(started), write.Transport);
         return new BatchResult(accepted, duplicates, rejected, results);
+    }
+
+    /// <summary>
+    /// A message refused only as too old (TEL-013) that the hub still stores, with its receipt, is one sent again near
+    /// the boundary (an HTTP retry after a lost answer, an MQTT redelivery): retention waits for the roller and the alert
+    /// engine, so a message just past its age may not be deleted yet. It is judged again without the age, and the store's
+    /// duplicate check answers it as the duplicate it is. Read only for such refusals, which are rare.
+    /// </summary>
+    private async Task StoredAlreadyAsync(Caller caller, IReadOnlyList<JsonElement> messages, PendingMessage[] batch, ValidationContext context, CancellationToken cancellationToken)
+    {
+        var tooOld = Enumerable.Range(0, batch.Length)
+            .Where(i => batch[i].Verdict is { IsValid: false, MessageId: not null } verdict && verdict.Findings.Count > 0 && verdict.Findings.All(f => f.Code == ErrorCodes.TimeTooOld))
+            .ToList();
+        if (tooOld.Count == 0)
+        {
+            return;
+        }
+        var ids = tooOld.Select(i => batch[i].Verdict.MessageId!).Distinct().ToList();
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HubDb>();
+        var stored = (await db.Messages.AsNoTracking().Where(m => m.AdapterId == caller.ClientId && ids.Contains(m.MessageId)).Select(m => m.MessageId)
+            .ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+        if (stored.Count == 0)
+        {
+            return;
+        }
+        var ageless = new ValidationContext
+        {
+            Now = context.Now, MaxFutureSkew = context.MaxFutureSkew, AdapterId = context.AdapterId, AllowedProfiles = context.AllowedProfiles, Devices = context.Devices,
+        };
+        foreach (var i in tooOld.Where(i => stored.Contains(batch[i].Verdict.MessageId!)))
+        {
+            batch[i] = Judge(messages[i], ageless);
+        }
     }
 
     /// <summary>The validator's verdict; should it fail on the message, the message is refused, not the batch.</summary>

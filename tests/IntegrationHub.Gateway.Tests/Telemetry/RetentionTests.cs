@@ -213,6 +213,26 @@ public sealed class RetentionTests() : OwnHub(AlertSettings.WithoutDeadlines(new
     }
 
     [Fact]
+    public async Task AStoredMessageSentAgain_JustPastItsAge_IsADuplicate_NotTooOld()
+    {
+        var org = HubFixture.Unique("retention-boundary");
+        var adapter = org + "-adapter";
+        using var client = await Hub.ManagerAsync(org, "b1", profile: "flood.rain-gauge");
+        var reading = Reading("b1", "flood.rain-gauge", "rain_1h", 4.5, "mm", Hub.Time.GetUtcNow().AddMinutes(-59));
+        await SendAsync(client, reading);
+
+        // Two minutes on, the reading is past the gauge's hour, but retention has not run: it is stored, with its receipt.
+        Hub.Time.Advance(TimeSpan.FromMinutes(2));
+        using (var again = await client.PostBatchAsync(reading.DeepClone().AsObject()))
+        {
+            var answer = await again.ShouldBeAsync(HttpStatusCode.OK);
+            Assert.Equal("duplicate", answer["results"]![0]!["status"]!.GetValue<string>());
+        }
+        Assert.Equal(1, await ReceiptsAsync(adapter, "b1"));
+        Assert.Equal(0, await Hub.QueryAsync(db => db.Quarantine.CountAsync(q => q.AdapterId == adapter, Cancel)));
+    }
+
+    [Fact]
     public async Task Retention_NeverDeletes_WhatTheAlertEngineHasNotEvaluated()
     {
         var org = HubFixture.Unique("retention-engine");

@@ -112,4 +112,34 @@ public sealed class SessionEvaluatorTests
             ],
             interval.Findings.Select(f => f.Detail));
     }
+
+    [Fact]
+    public void Evaluate_AMessageRefusedAsTooOld_FailsTheDeviceClock_NotTheMessages()
+    {
+        var plan = new SessionPlan("cert-3", "https://hub.example", "jimo-gas", "jimo-gas-rtu", new SessionInstructions
+        {
+            CertificationId = "cert-3",
+            Profile = "gas.underground-methane",
+            Classes = [CertificationClasses.CoreHttp],
+            Transport = "http",
+            Devices = ["d1"],
+            Interval = TimeSpan.FromSeconds(60),
+            Duration = TimeSpan.FromSeconds(120),
+            MaxClockSkew = TimeSpan.FromSeconds(300),
+            OpenedAt = Opened,
+        });
+        // The device's real-time clock reset to 2000-01-01: the hub keeps nothing that old.
+        var arrivals = new[]
+        {
+            new SessionArrival("http", SessionArrival.Accepted, "m1", "d1", Opened, Opened, null),
+            new SessionArrival("http", SessionArrival.Rejected, "m2", "d1", new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero), Opened.AddSeconds(60),
+                [new(ErrorCodes.TimeTooOld, "/time", "The time is 235000 h before the hub's clock; the hub keeps raw data of gas.underground-methane 2160 h and takes nothing older.")]),
+        };
+
+        var report = new SessionEvaluator(Spec).Evaluate(plan, arrivals, new HashSet<string>(), Opened.AddSeconds(120));
+
+        var checks = report.Classes.SelectMany(c => c.Checks).ToDictionary(c => c.Id);
+        Assert.Empty(checks["valid-messages"].Findings);
+        Assert.Equal(ErrorCodes.TimeTooOld, Assert.Single(checks["device-clock"].Findings).Code);
+    }
 }

@@ -84,7 +84,9 @@ public sealed class SessionEvaluator(SpecCatalog spec)
         {
             foreach (var finding in arrival.Findings ?? [])
             {
-                if (finding.Code == ErrorCodes.TimeInFuture)
+                // A clock ahead of the hub's, or so far behind (a real-time clock reset to 2000-01-01) that the hub keeps
+                // nothing that old: the device's clock is at fault, not its messages.
+                if (finding.Code is ErrorCodes.TimeInFuture or ErrorCodes.TimeTooOld)
                 {
                     clock.Add(finding.Code, finding.Pointer, finding.Detail ?? "", arrival);
                 }

@@ -14,15 +14,20 @@ namespace IntegrationHub.Gateway.Auth;
 /// so that a client's next request is not validated again: the RSA signature check and OpenIddict's claim mapping were
 /// the largest cost of a proxied call in the <c>proxy</c> profile. Only a token that passed is remembered, never past its
 /// own expiry on the hub's clock nor past <see cref="AuthOptions.ValidatedTokenCacheLifetime"/>, and at most
-/// <see cref="AuthOptions.ValidatedTokenCacheSize"/> of them. The signing keys are fixed for the life of the process, so
+/// <see cref="AuthOptions.ValidatedTokenCacheSize"/> of them: when full, the half that expires soonest makes room, so that
+/// a few clients fetching many tokens cannot keep everyone else's off the fast path until theirs expire. The signing keys are fixed for the life of the process, so
 /// a remembered signature stays good. Revocation is not the token's business here and stays as it was: a rotated secret,
 /// a suspension or a deleted adapter is refused by <see cref="ActiveClientHandler"/> on every request, remembered token or not.
 /// </summary>
 internal sealed class AccessTokenCache(TimeProvider time, IOptions<AuthOptions> options)
 {
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly Lock _evicting = new();
 
-    public int Count => _entries.Count;
+    // ConcurrentDictionary.Count takes every bucket's lock; this is read on every admission instead.
+    private int _count;
+
+    public int Count => Volatile.Read(ref _count);
 
     /// <summary>A copy of the principal the token was validated into, if it is remembered and has not expired.</summary>
     public ClaimsPrincipal? Find(string token)
@@ -34,7 +39,7 @@ internal sealed class AccessTokenCache(TimeProvider time, IOptions<AuthOptions> 
         }
         if (entry.Until <= time.GetUtcNow())
         {
-            _entries.TryRemove(new KeyValuePair<string, Entry>(key, entry));
+            Remove(key, entry);
             return null;
         }
         // A principal of the request's own over the remembered identities: nothing in the hub changes a validated
@@ -56,25 +61,55 @@ internal sealed class AccessTokenCache(TimeProvider time, IOptions<AuthOptions> 
         {
             return;
         }
-        if (_entries.Count >= limit.ValidatedTokenCacheSize)
+        if (Count >= limit.ValidatedTokenCacheSize)
         {
-            Sweep(now);
-            if (_entries.Count >= limit.ValidatedTokenCacheSize)
+            MakeRoom(now, limit.ValidatedTokenCacheSize);
+        }
+        var key = Key(token);
+        var added = new Entry(principal.Clone(), until);
+        if (_entries.TryAdd(key, added))
+        {
+            Interlocked.Increment(ref _count);
+        }
+        else
+        {
+            _entries[key] = added;
+        }
+    }
+
+    /// <summary>
+    /// Forgets the expired entries and, if that is not enough, the half that expires soonest: a full cache admits new
+    /// tokens again at once, and the sort runs once per half a cache of admissions.
+    /// </summary>
+    private void MakeRoom(DateTimeOffset now, int size)
+    {
+        lock (_evicting)
+        {
+            if (Count < size)
             {
                 return;
             }
+            var entries = _entries.ToArray();
+            foreach (var (key, entry) in entries.Where(e => e.Value.Until <= now))
+            {
+                Remove(key, entry);
+            }
+            if (Count < size)
+            {
+                return;
+            }
+            foreach (var (key, entry) in entries.Where(e => e.Value.Until > now).OrderBy(e => e.Value.Until).Take(Math.Max(1, size / 2)))
+            {
+                Remove(key, entry);
+            }
         }
-        _entries[Key(token)] = new Entry(principal.Clone(), until);
     }
 
-    private void Sweep(DateTimeOffset now)
+    private void Remove(string key, Entry entry)
     {
-        foreach (var (key, entry) in _entries)
+        if (_entries.TryRemove(new KeyValuePair<string, Entry>(key, entry)))
         {
-            if (entry.Until <= now)
-            {
-                _entries.TryRemove(new KeyValuePair<string, Entry>(key, entry));
-            }
+            Interlocked.Decrement(ref _count);
         }
     }
 

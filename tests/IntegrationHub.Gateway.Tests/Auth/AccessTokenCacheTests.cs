@@ -47,6 +47,34 @@ public sealed class AccessTokenCacheTests() : OwnHub
     }
 
     [Fact]
+    public void AFullCache_ForgetsTheHalfThatExpiresSoonest_AndAdmitsTheNewToken()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 12, 7, 8, 0, 0, TimeSpan.Zero));
+        var cache = new AccessTokenCache(clock, Microsoft.Extensions.Options.Options.Create(new AuthOptions { ValidatedTokenCacheSize = 4 }));
+        System.Security.Claims.ClaimsPrincipal Expiring(int minutes) =>
+            OpenIddict.Abstractions.OpenIddictExtensions.SetExpirationDate(new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity("test")), clock.GetUtcNow().AddMinutes(minutes));
+        // Four tokens expiring in 1 to 4 minutes fill the cache.
+        for (var i = 1; i <= 4; i++)
+        {
+            cache.Remember($"t{i}", Expiring(i));
+        }
+        Assert.Equal(4, cache.Count);
+
+        // A fifth, while none has expired: the two that expire soonest make room, and it is remembered.
+        cache.Remember("t5", Expiring(5));
+        Assert.NotNull(cache.Find("t5"));
+        Assert.Equal([false, false, true, true], new[] { "t1", "t2", "t3", "t4" }.Select(t => cache.Find(t) is not null));
+        Assert.Equal(3, cache.Count);
+
+        // Expired ones go first: three minutes on, t3 has expired, and a new token takes its place alone.
+        clock.Advance(TimeSpan.FromMinutes(3));
+        cache.Remember("t6", Expiring(5));
+        cache.Remember("t7", Expiring(5));
+        Assert.All(new[] { "t4", "t5", "t6", "t7" }, t => Assert.NotNull(cache.Find(t)));
+        Assert.Equal(4, cache.Count);
+    }
+
+    [Fact]
     public async Task ForgedToken_IsRefused_AndNeverRemembered()
     {
         var (token, _) = await AdapterAsync("cache-forged");

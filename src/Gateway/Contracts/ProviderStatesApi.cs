@@ -61,6 +61,9 @@ internal static class ProviderStatesApi
 
     private static readonly string[] ObservationsOnly = ["observation"];
 
+    /// <summary>The start of a JPEG (SOI, then a JFIF APP0 segment), padded: the hub judges a photo by its first bytes.</summary>
+    private static readonly byte[] Photo = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, (byte)'J', (byte)'F', (byte)'I', (byte)'F', 0x00, .. new byte[2000], 0xFF, 0xD9];
+
     /// <summary>A national-profile typhoon warning (specs/examples/cap/national/typhoon-yellow.xml) from a sender named by the state.</summary>
     private const string Typhoon = """
         <?xml version="1.0" encoding="UTF-8"?>
@@ -168,6 +171,8 @@ internal static class ProviderStatesApi
             case "a resolved methane alert":
             case "an alert with a responsible unit":
             case "an alert with an overdue responsible unit":
+            case "a methane alert with an unused photo":
+            case "a methane alert resolved with a photo":
                 var ownerToken = await ManagerAsync();
                 // Two readings of 30 %LEL five minutes apart raise an orange alert; the engine judges them after the commit.
                 var last = DateTimeOffset.Parse(Param("time"), CultureInfo.InvariantCulture);
@@ -178,7 +183,19 @@ internal static class ProviderStatesApi
                     $"/v1/alerts?device={Uri.EscapeDataString(Param("deviceId"))}&organization={Uri.EscapeDataString(Param("organizationId"))}&open=true", null, cancellationToken);
                 var alertId = alerts!["items"]!.AsArray().Single()!["id"]!.GetValue<long>();
                 values["alertId"] = alertId;
-                if (change.State == "a resolved methane alert")
+                if (change.State is "a methane alert with an unused photo" or "a methane alert resolved with a photo")
+                {
+                    // The owner uploads a photo; resolving names it in the feedback, after which every reader of the alert sees it.
+                    var photo = await hub.UploadAsync(ownerToken, $"/v1/alerts/{alertId}/attachments", Photo, "valve-well.jpg", "image/jpeg", cancellationToken);
+                    var photoId = photo!["id"]!.GetValue<long>();
+                    values["attachmentId"] = photoId;
+                    if (change.State == "a methane alert resolved with a photo")
+                    {
+                        await hub.PostAsync(ownerToken, $"/v1/alerts/{alertId}/resolve",
+                            new { note = "detector fault, no gas on site", cause = "device-fault", falseAlarm = true, attachments = new[] { photoId } }, cancellationToken);
+                    }
+                }
+                else if (change.State == "a resolved methane alert")
                 {
                     // With a cause, the resolution's feedback calls it a false alarm: the false-alarm counts then include it.
                     await hub.PostAsync(ownerToken, $"/v1/alerts/{alertId}/resolve", OptionalParam("cause") is { } cause
@@ -493,6 +510,18 @@ internal static class ProviderStatesApi
             }
             using var response = await _http.SendAsync(request, cancellationToken);
             await ReadAsync(response, cancellationToken);
+        }
+
+        /// <summary>Uploads one file as multipart/form-data, in the part <c>file</c>, as a phone app would.</summary>
+        public async Task<JsonNode?> UploadAsync(string token, string path, byte[] file, string name, string mediaType, CancellationToken cancellationToken)
+        {
+            var part = new ByteArrayContent(file);
+            part.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
+            using var form = new MultipartFormDataContent { { part, "file", name } };
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(path, UriKind.Relative)) { Content = form };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            using var response = await _http.SendAsync(request, cancellationToken);
+            return await ReadAsync(response, cancellationToken);
         }
 
         public async Task<JsonNode?> PostXmlAsync(string token, string path, string xml, CancellationToken cancellationToken)

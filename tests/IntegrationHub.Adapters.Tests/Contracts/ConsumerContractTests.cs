@@ -73,11 +73,25 @@ public sealed class ConsumerContractTests
 
         var causes = await sdk.GetRequiredService<IClosedLoopApi>().ListFeedbackCausesAsync("gas");
         var falseAlarms = await sdk.GetRequiredService<IClosedLoopApi>().CountFalseAlarmsAsync("rule", new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 1, 10, 0, 0, 0, TimeSpan.Zero));
+        // Uploads are multipart with a boundary of the SDK's choosing, which the contract cannot name: FeedbackRoundTripTests drive them against a hub.
+        var attachments = await sdk.GetRequiredService<IClosedLoopApi>().ListAlertAttachmentsAsync(30);
+        string? downloaded;
+        using (var photo = await sdk.GetRequiredService<IClosedLoopApi>().GetAlertAttachmentAsync(30, 31))
+        {
+            downloaded = photo.Headers.ContentType?.MediaType;
+        }
+        var feedback = await sdk.GetRequiredService<IClosedLoopApi>().ListAlertFeedbackAsync(30);
+        await sdk.GetRequiredService<IClosedLoopApi>().DeleteAlertAttachmentAsync(30, 31);
+        var context = await sdk.GetRequiredService<IWarningsApi>().GetDeviceContextAsync("pact-device-context", "ch4-1");
 
         var verified = await pact.VerifyAsync(mock);
         Assert.True(verified.ExitCode == 0, verified.ToString());
         Assert.Equal(("pipeline-leak", "燃气管道或管件泄漏", false), (causes[0].Id, causes[0].NameZh, causes[0].Common));
         Assert.Equal(("rule", "ch4-level", 1), (falseAlarms.By, falseAlarms.Items[0].RuleId, falseAlarms.Items[0].FalseAlarms));
+        Assert.Equal(("image/jpeg", 32L), (attachments[0].MediaType, attachments[0].FeedbackId));
+        Assert.Equal("image/jpeg", downloaded);
+        Assert.Equal(("device-fault", true, 31L), (feedback[0].Cause, feedback[0].FalseAlarm, feedback[0].Attachments[0].Id));
+        Assert.Equal(("gas.underground-methane", 0, 0), (context.Profile, context.Warnings.Count, context.Rules.Count));
         alerts.Check();
         settings.Check();
         subscriptions.Check();

@@ -57,6 +57,9 @@ public sealed class ProviderContractTests
         Assert.Contains("send a device a command its profile declares", result.Output, StringComparison.Ordinal);
         Assert.Contains("the device's adapter accepts a command", result.Output, StringComparison.Ordinal);
         Assert.Contains("an adapter's commands go over MQTT again", result.Output, StringComparison.Ordinal);
+        Assert.Contains("the feedback of an alert resolved with a photo", result.Output, StringComparison.Ordinal);
+        Assert.Contains("delete a photo uploaded to an alert by mistake", result.Output, StringComparison.Ordinal);
+        Assert.Contains("the warnings and context rules of a methane device", result.Output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -13,8 +13,8 @@ namespace IntegrationHub.Gateway.Tests.ClosedLoop;
 [Trait(TestStorage.Trait, TestStorage.BothProviders)]
 public sealed class RoutingCostTests
 {
-    // The district governments' query of AlertRouting, and only it.
-    private static readonly string[] DistrictQuery = ["FROM \"organizations\"", "\"AreaCode\" IS NOT NULL"];
+    // The district governments' query of AlertRouting, and only it (PostgreSQL leaves lower-case names unquoted).
+    private static readonly string[] DistrictQuery = ["organizations", "\"AreaCode\" IS NOT NULL"];
 
     [Fact]
     public async Task APassRaisingAlertsInTwoDistricts_ReadsTheDistrictGovernmentsOnce_AndRoutesEachAlertToItsOwn()

@@ -38,10 +38,15 @@ internal sealed class AlertRouting(HubDb db, IOptions<AlertOptions> options)
 
     private List<UnitRoute>? _routes;
 
+    // District governments by area code, read once per unit of work like the table: a pass that raises a hundred
+    // alerts reads them in one query rather than one per alert, inside the pass's transaction.
+    private readonly Dictionary<string, string[]> _districts = new(StringComparer.Ordinal);
+
     /// <summary>Applies the routing consequences of the steps about to be saved; returns the units and names their events show.</summary>
     public async Task<LoopSnapshot> PrepareAsync(IReadOnlyCollection<AlertEvent> steps, CancellationToken cancellationToken)
     {
         var routed = false;
+        await DistrictOrganizationsAsync([.. steps.Where(s => s.Kind == "raised" && !s.Alert!.Sandbox).Select(s => s.Alert!.District)], cancellationToken);
         foreach (var step in steps)
         {
             var alert = step.Alert!;
@@ -73,12 +78,12 @@ internal sealed class AlertRouting(HubDb db, IOptions<AlertOptions> options)
     /// <summary>The units the routing table gives an alert of this domain, district, profile and level, leads first.</summary>
     public async Task<List<(string OrganizationId, UnitRole Role, long? RouteId)>> MatchAsync(
         string domain, string district, string profile, AlertLevel level, CancellationToken cancellationToken) =>
-        Match(await TableAsync(cancellationToken), await DistrictOrganizationsAsync([district], cancellationToken), domain, district, profile, level);
+        Match(await TableAsync(cancellationToken), (await DistrictOrganizationsAsync([district], cancellationToken))[district], domain, district, profile, level);
 
     /// <summary>Routes an alert that has no units yet. Returns the units added.</summary>
     public async Task<List<AlertUnit>> RouteAsync(Alert alert, IReadOnlyList<UnitRoute> table, string actor, long now, CancellationToken cancellationToken)
     {
-        var matches = Match(table, await DistrictOrganizationsAsync([alert.District], cancellationToken), alert.Domain, alert.District, alert.ProfileId, alert.Level);
+        var matches = Match(table, (await DistrictOrganizationsAsync([alert.District], cancellationToken))[alert.District], alert.Domain, alert.District, alert.ProfileId, alert.Level);
         var added = matches.Select(m => Add(alert, m.OrganizationId, m.Role, m.RouteId, actor, now)).ToList();
         if ((added.FirstOrDefault(u => u.Role == UnitRole.Lead) ?? added.FirstOrDefault()) is { } lead)
         {
@@ -152,7 +157,7 @@ internal sealed class AlertRouting(HubDb db, IOptions<AlertOptions> options)
     /// or level matches all); a unit matched as lead and as participant is a lead. Leads come first, in table order.
     /// </summary>
     private static List<(string OrganizationId, UnitRole Role, long? RouteId)> Match(
-        IReadOnlyList<UnitRoute> table, ILookup<string, string> districtOrganizations, string domain, string district, string profile, AlertLevel level)
+        IReadOnlyList<UnitRoute> table, string[] districtOrganizations, string domain, string district, string profile, AlertLevel level)
     {
         var units = new List<(string OrganizationId, UnitRole Role, long? RouteId)>();
         foreach (var route in table.OrderBy(r => r.Role).ThenBy(r => r.Id))
@@ -164,7 +169,7 @@ internal sealed class AlertRouting(HubDb db, IOptions<AlertOptions> options)
             {
                 continue;
             }
-            var targets = route.Target == RouteTarget.District ? districtOrganizations[district] : [route.OrganizationId!];
+            var targets = route.Target == RouteTarget.District ? districtOrganizations : [route.OrganizationId!];
             foreach (var organizationId in targets.Where(t => units.All(u => u.OrganizationId != t)))
             {
                 units.Add((organizationId, route.Role, route.Id));
@@ -176,14 +181,26 @@ internal sealed class AlertRouting(HubDb db, IOptions<AlertOptions> options)
     private async Task<IReadOnlyList<UnitRoute>> TableAsync(CancellationToken cancellationToken) =>
         _routes ??= await db.Routes.AsNoTracking().ToListAsync(cancellationToken);
 
-    /// <summary>The district governments (organizations of kind district) of these area codes.</summary>
-    private async Task<ILookup<string, string>> DistrictOrganizationsAsync(IReadOnlyCollection<string> districts, CancellationToken cancellationToken) =>
-        (await db.Organizations.AsNoTracking()
-            .Where(o => o.Kind == OrganizationKind.District && o.AreaCode != null && districts.Contains(o.AreaCode))
-            .OrderBy(o => o.Id)
-            .Select(o => new { o.AreaCode, o.Id })
-            .ToListAsync(cancellationToken))
-        .ToLookup(o => o.AreaCode!, o => o.Id);
+    /// <summary>The district governments (organizations of kind district) by area code, with these area codes among them.</summary>
+    private async Task<Dictionary<string, string[]>> DistrictOrganizationsAsync(IReadOnlyCollection<string> districts, CancellationToken cancellationToken)
+    {
+        var missing = districts.Where(d => !_districts.ContainsKey(d)).Distinct(StringComparer.Ordinal).ToList();
+        if (missing.Count == 0)
+        {
+            return _districts;
+        }
+        var found = (await db.Organizations.AsNoTracking()
+                .Where(o => o.Kind == OrganizationKind.District && o.AreaCode != null && missing.Contains(o.AreaCode))
+                .OrderBy(o => o.Id)
+                .Select(o => new { o.AreaCode, o.Id })
+                .ToListAsync(cancellationToken))
+            .ToLookup(o => o.AreaCode!, o => o.Id);
+        foreach (var district in missing)
+        {
+            _districts[district] = [.. found[district]];
+        }
+        return _districts;
+    }
 
     /// <summary>The units of these alerts (leads first) and the names of these actors, people and clients alike.</summary>
     public async Task<LoopSnapshot> SnapshotAsync(IReadOnlyCollection<long> alertIds, IEnumerable<string?> actors, CancellationToken cancellationToken)

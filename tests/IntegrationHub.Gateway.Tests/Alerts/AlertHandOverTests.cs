@@ -1,9 +1,12 @@
 using System.Net;
+using System.Text.RegularExpressions;
 using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Ingestion;
+using IntegrationHub.Gateway.Storage;
 using IntegrationHub.Gateway.Tests.Infrastructure;
 using IntegrationHub.Gateway.Tests.Mqtt;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using static IntegrationHub.Gateway.Tests.Infrastructure.HubClient;
 
@@ -57,6 +60,51 @@ public sealed class AlertHandOverTests
 
         await ExternalBrokerTests.WaitUntilAsync(async () => (await client.AlertsAsync("ch4-g")).Count == 1, "the blue alert");
         Assert.Equal("blue", (await client.AlertsAsync("ch4-g"))[0]["level"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task ReadingNeverHandedOver_HasItsObservationsReadThroughAnIndex_NotByScanningThemAll()
+    {
+        await using var hub = new WatchedHub();
+        hub.StartServer();
+        using var client = await hub.ManagerAsync("scan", "ch4-s");
+
+        hub.DropHandOvers = true;
+        using (var response = await client.PostBatchAsync(Methane("s1", "ch4-s", 60, time: hub.Time.GetUtcNow().AddMinutes(-1))))
+        {
+            await response.ShouldBeAsync(HttpStatusCode.OK);
+        }
+        hub.DropHandOvers = false;
+        await hub.Services.GetRequiredService<AlertEngine>().CaughtUpAsync(TestContext.Current.CancellationToken);
+        Assert.Single(await client.AlertsAsync("ch4-s"));
+
+        // A catch-up reads its messages' observations a batch at a time; scanning the table for each batch costs a
+        // restart seconds per batch once the table holds the raw retention's millions of rows.
+        var reads = hub.Commands("FROM \"observations\"", "\"MessageRecordId\" >=");
+        Assert.NotEmpty(reads);
+        var read = reads[0];
+        await using var scope = hub.Services.CreateAsyncScope();
+        var connection = scope.ServiceProvider.GetRequiredService<HubDb>().Database.GetDbConnection();
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var explain = connection.CreateCommand();
+        explain.CommandText = "EXPLAIN QUERY PLAN " + read;
+        foreach (var name in Regex.Matches(read, @"@\w+").Select(m => m.Value).Distinct())
+        {
+            var parameter = explain.CreateParameter();
+            (parameter.ParameterName, parameter.Value) = (name, 0L);
+            explain.Parameters.Add(parameter);
+        }
+        var plan = new List<string>();
+        await using (var reader = await explain.ExecuteReaderAsync(TestContext.Current.CancellationToken))
+        {
+            while (await reader.ReadAsync(TestContext.Current.CancellationToken))
+            {
+                plan.Add(reader.GetString(3));
+            }
+        }
+        // "SEARCH o USING INDEX …" where it seeks the batch's range; "SCAN o" where it reads every row.
+        Assert.Contains(plan, step => step.StartsWith("SEARCH ", StringComparison.Ordinal) && step.Contains("USING INDEX", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan, step => step.StartsWith("SCAN ", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -18,6 +18,9 @@ public class CommandLogHub(Dictionary<string, string?>? settings = null) : HubFa
     /// <summary>How many of the noted commands contain every one of <paramref name="parts"/>.</summary>
     public int Count(params string[] parts) => _log.Count(c => Matches(c.Sql, parts));
 
+    /// <summary>The noted commands that contain every one of <paramref name="parts"/>, in the order they ran.</summary>
+    public List<string> Commands(params string[] parts) => [.. _log.Where(c => Matches(c.Sql, parts)).Select(c => c.Sql)];
+
     /// <summary>In how many transactions the noted commands that contain every one of <paramref name="parts"/> ran (one each outside a transaction).</summary>
     public int Transactions(params string[] parts) =>
         _log.Where(c => Matches(c.Sql, parts)).Select((c, i) => c.Transaction ?? -1 - i).Distinct().Count();

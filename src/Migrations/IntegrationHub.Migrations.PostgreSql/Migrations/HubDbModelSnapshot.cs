@@ -2036,6 +2036,8 @@ namespace IntegrationHub.Migrations.PostgreSql
 
                     b.HasKey("Id");
 
+                    b.HasIndex("MessageRecordId");
+
                     b.HasIndex("ObservedAt", "Id");
 
                     b.HasIndex("ProfileId", "ObservedAt");

@@ -1786,6 +1786,8 @@ namespace IntegrationHub.Migrations.Sqlite
 
                     b.HasKey("Id");
 
+                    b.HasIndex("MessageRecordId");
+
                     b.HasIndex("ObservedAt", "Id");
 
                     b.HasIndex("ProfileId", "ObservedAt");

@@ -1483,6 +1483,11 @@ namespace IntegrationHub.Migrations.PostgreSql
                 columns: new[] { "DeviceKey", "Metric", "ObservedAt" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_observations_MessageRecordId",
+                table: "observations",
+                column: "MessageRecordId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_observations_ObservedAt_Id",
                 table: "observations",
                 columns: new[] { "ObservedAt", "Id" });

@@ -28,6 +28,7 @@ builder.Services.AddHubAuth();
 builder.Services.AddHubUsers();
 builder.Services.AddHubEvents();
 builder.Services.AddHubLoop();
+builder.Services.AddHubNotifications();
 builder.Services.AddHubAlerts();
 builder.Services.AddHubSubscriptions();
 builder.Services.AddHubWarnings();

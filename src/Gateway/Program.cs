@@ -66,6 +66,7 @@ app.MapOverdue();
 app.MapFeedback();
 app.MapSupervision();
 app.MapDuty();
+app.MapHubNotifications();
 app.MapMaintenance();
 app.MapWarnings();
 app.MapSiteParameters();

@@ -17,6 +17,7 @@ internal static class NotificationsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<NotificationOptions>, NotificationOptionsValidation>());
         services.TryAddSingleton<NotificationMetrics>();
         services.TryAddSingleton<NotificationChannels>();
+        services.TryAddSingleton<RobotSecrets>();
 
         // Robots' URLs come through the API, so they pass the subscriptions' SSRF rules, with an allow-list of their own.
         services.TryAddKeyedSingleton(WeComRobotChannel.ClientName, (sp, _) =>
@@ -48,4 +49,7 @@ internal static class NotificationsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<INotificationChannel, DingTalkRobotChannel>());
         return services;
     }
+
+    /// <summary>The operator's API for the units' group robots.</summary>
+    public static IEndpointRouteBuilder MapHubNotifications(this IEndpointRouteBuilder app) => app.MapNotificationChannels();
 }

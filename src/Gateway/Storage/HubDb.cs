@@ -6,6 +6,7 @@ using IntegrationHub.Gateway.Events;
 using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.ClosedLoop;
 using IntegrationHub.Gateway.Mqtt;
+using IntegrationHub.Gateway.Notifications;
 using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Subscriptions;
 using IntegrationHub.Gateway.Telemetry;
@@ -59,6 +60,7 @@ public sealed class HubDb(DbContextOptions<HubDb> options) : DbContext(options)
     internal DbSet<AttachmentContent> AttachmentContents => Set<AttachmentContent>();
     internal DbSet<DutyShift> DutyShifts => Set<DutyShift>();
     internal DbSet<Handover> Handovers => Set<Handover>();
+    internal DbSet<NotificationRobot> NotificationRobots => Set<NotificationRobot>();
     internal DbSet<UpstreamSystem> UpstreamSystems => Set<UpstreamSystem>();
     internal DbSet<UpstreamRoute> UpstreamRoutes => Set<UpstreamRoute>();
     internal DbSet<UpstreamCall> UpstreamCalls => Set<UpstreamCall>();

@@ -167,7 +167,7 @@ public sealed class ConsumerContractTests
         Alert UnitAcknowledged, Alert UnitResolved, IntegrationHubException UnitsOpen, IReadOnlyList<OverdueShare> Overdue,
         Alert Assigned, IReadOnlyList<Comment> Comments, Comment Commented, User Contact,
         IReadOnlyList<Supervisor> Supervisors, Supervisor SupervisorCreated, IReadOnlyList<SupervisionStep> Chain,
-        Shift ShiftCreated, DutyNow Duty, Handover HandedOver)
+        Shift ShiftCreated, DutyNow Duty, Handover HandedOver, NotificationChannel RobotCreated, IntegrationHubException RobotRefused)
     {
         public void Check()
         {
@@ -200,6 +200,8 @@ public sealed class ConsumerContractTests
             Assert.Equal("Qian Officer", Assert.Single(Duty.OnDuty).Person.Name);
             Assert.Null(Duty.Next);
             Assert.Equal((0, 0, "Hub administrator"), (HandedOver.OpenCount, HandedOver.OverdueCount, HandedOver.Outgoing.Name));
+            Assert.Equal(("wecom", "1.2.3.4", false, "Contract department"), (RobotCreated.Kind, RobotCreated.Host, RobotCreated.Signed, RobotCreated.OrganizationName));
+            Assert.Equal((HttpStatusCode.UnprocessableEntity, "notification-channel.url-refused"), (RobotRefused.StatusCode, RobotRefused.Code));
         }
     }
 
@@ -229,7 +231,10 @@ public sealed class ConsumerContractTests
             await loop.GetAlertSupervisionAsync(28),
             await loop.CreateShiftAsync("pact-shift-create", new ShiftRequest("u-0123456789abcdef", "2026-01-06", "20:00", "08:00")),
             await loop.GetOnDutyAsync("pact-duty"),
-            await loop.HandOverAsync("pact-handover", new HandoverRequest("两处燃气报警已处置完毕，无遗留", 53)));
+            await loop.HandOverAsync("pact-handover", new HandoverRequest("两处燃气报警已处置完毕，无遗留", 53)),
+            await loop.CreateNotificationChannelAsync(new NotificationChannelRequest("燃气办值班群", "wecom", "pact-robot-create", "https://1.2.3.4/cgi-bin/webhook/send?key=pact-robot-key")),
+            await Assert.ThrowsAsync<IntegrationHubException>(() => loop.CreateNotificationChannelAsync(
+                new NotificationChannelRequest("内网机器人", "dingtalk", "pact-robot-refused", "https://10.1.2.3/robot/send?access_token=t"))));
     }
 
     /// <summary>The maintenance and site-parameter interactions.</summary>

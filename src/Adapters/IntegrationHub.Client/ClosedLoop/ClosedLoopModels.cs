@@ -74,6 +74,23 @@ public sealed record Supervisor(
 public sealed record SupervisorRequest(string Domain, string OrganizationId, string? District = null, string? Profile = null, string? Note = null);
 
 /// <summary>
+/// A unit's group robot (WeCom or DingTalk) notifications may use. Its webhook URL and secret are never answered:
+/// <see cref="Host"/> is the URL's host, <see cref="Signed"/> whether DingTalk messages are signed with a secret.
+/// <see cref="Kind"/> is <c>wecom</c> or <c>dingtalk</c>.
+/// </summary>
+public sealed record NotificationChannel(
+    long Id, string Name, string Kind, string OrganizationId, string? OrganizationName, string Host, bool Signed, DateTimeOffset UpdatedAt, Actor UpdatedBy);
+
+/// <summary>
+/// A group robot to register (every field but <see cref="Secret"/> required) or to change (absent fields are kept; an
+/// empty <see cref="Secret"/> removes it). <see cref="Url"/> is the robot's webhook URL with its token.
+/// </summary>
+public sealed record NotificationChannelRequest(string? Name = null, string? Kind = null, string? OrganizationId = null, string? Url = null, string? Secret = null);
+
+/// <summary>What the robot answered to a test message: sent, or why not.</summary>
+public sealed record NotificationTest(bool Sent, string? Error);
+
+/// <summary>
 /// A shift of a unit's duty roster: <see cref="Person"/> is on duty from <see cref="StartsAt"/> to <see cref="EndsAt"/>;
 /// <see cref="Date"/>, <see cref="Start"/> and <see cref="End"/> are the same in local time (Asia/Shanghai), an end at
 /// or before the start being on the next day.

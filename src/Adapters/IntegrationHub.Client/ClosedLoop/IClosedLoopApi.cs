@@ -6,7 +6,7 @@ namespace IntegrationHub.Client.ClosedLoop;
 
 /// <summary>
 /// The closed loop around alerts: the routing table and the supervising organizations (reads with <c>alerts:read</c>,
-/// changes with <c>admin</c>), each unit's duty roster and hand-overs, and each
+/// changes with <c>admin</c>), the units' group robots for notifications (<c>admin</c>), each unit's duty roster and hand-overs, and each
 /// alert's responsible units (reads with <c>alerts:read</c>, steps with <c>alerts:manage</c>). A unit's people take its
 /// own steps (a responder those of the share assigned to them); the operator routes, re-routes, adds and removes units
 /// and may act for any. Reads are retried on transient
@@ -141,6 +141,30 @@ public interface IClosedLoopApi
     /// <summary>Removes a supervising organization's line.</summary>
     [Delete("/v1/supervisors/{supervisorId}")]
     Task DeleteSupervisorAsync(long supervisorId, CancellationToken cancellationToken = default);
+
+    /// <summary>The units' group robots (scope <c>admin</c>), optionally of one unit; URLs and secrets are never answered.</summary>
+    [Get("/v1/notification-channels")]
+    Task<IReadOnlyList<NotificationChannel>> ListNotificationChannelsAsync(string? organizationId = null, CancellationToken cancellationToken = default);
+
+    /// <summary>One group robot.</summary>
+    [Get("/v1/notification-channels/{channelId}")]
+    Task<NotificationChannel> GetNotificationChannelAsync(long channelId, CancellationToken cancellationToken = default);
+
+    /// <summary>Registers a unit's WeCom or DingTalk group robot; a URL inside the city's network is refused unless allow-listed.</summary>
+    [Post("/v1/notification-channels")]
+    Task<NotificationChannel> CreateNotificationChannelAsync([Body] NotificationChannelRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Changes a robot's name or unit, or replaces its URL or secret.</summary>
+    [Put("/v1/notification-channels/{channelId}")]
+    Task<NotificationChannel> UpdateNotificationChannelAsync(long channelId, [Body] NotificationChannelRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes a group robot.</summary>
+    [Delete("/v1/notification-channels/{channelId}")]
+    Task DeleteNotificationChannelAsync(long channelId, CancellationToken cancellationToken = default);
+
+    /// <summary>Sends a test message through the robot now and answers what it said.</summary>
+    [Post("/v1/notification-channels/{channelId}/test")]
+    Task<NotificationTest> TestNotificationChannelAsync(long channelId, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// The unit's duty roster between two local dates (Asia/Shanghai, <c>yyyy-MM-dd</c>): today and the six days after

@@ -76,6 +76,8 @@ public static class ErrorCodes
     public const string AttachmentQuotaReached = "attachment.quota-reached";
     public const string RouteNotFound = "route.not-found";
     public const string SupervisorNotFound = "supervisor.not-found";
+    public const string NotificationChannelNotFound = "notification-channel.not-found";
+    public const string NotificationChannelUrlRefused = "notification-channel.url-refused";
     public const string ShiftNotFound = "shift.not-found";
     public const string HandoverNotFound = "handover.not-found";
     public const string HandoverNoShift = "handover.no-shift";

@@ -744,6 +744,34 @@ namespace IntegrationHub.Migrations.PostgreSql
                 });
 
             migrationBuilder.CreateTable(
+                name: "notification_robots",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false, collation: "C"),
+                    Kind = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    OrganizationId = table.Column<string>(type: "character varying(64)", nullable: false, collation: "C"),
+                    Host = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false, collation: "C"),
+                    ProtectedUrl = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: false, collation: "C"),
+                    ProtectedSecret = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true, collation: "C"),
+                    CreatedAt = table.Column<long>(type: "bigint", nullable: false),
+                    CreatedBy = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    UpdatedAt = table.Column<long>(type: "bigint", nullable: false),
+                    UpdatedBy = table.Column<string>(type: "text", nullable: false, collation: "C")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_notification_robots", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_notification_robots_organizations_OrganizationId",
+                        column: x => x.OrganizationId,
+                        principalTable: "organizations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "routes",
                 columns: table => new
                 {
@@ -1478,6 +1506,11 @@ namespace IntegrationHub.Migrations.PostgreSql
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_notification_robots_OrganizationId",
+                table: "notification_robots",
+                column: "OrganizationId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_observations_DeviceKey_Metric_ObservedAt",
                 table: "observations",
                 columns: new[] { "DeviceKey", "Metric", "ObservedAt" });
@@ -1677,6 +1710,9 @@ namespace IntegrationHub.Migrations.PostgreSql
 
             migrationBuilder.DropTable(
                 name: "mqtt_device_credentials");
+
+            migrationBuilder.DropTable(
+                name: "notification_robots");
 
             migrationBuilder.DropTable(
                 name: "observations");

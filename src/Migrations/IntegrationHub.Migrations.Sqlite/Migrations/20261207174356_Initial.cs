@@ -743,6 +743,34 @@ namespace IntegrationHub.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "notification_robots",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    Kind = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    OrganizationId = table.Column<string>(type: "TEXT", nullable: false),
+                    Host = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
+                    ProtectedUrl = table.Column<string>(type: "TEXT", maxLength: 4000, nullable: false),
+                    ProtectedSecret = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", nullable: false),
+                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    UpdatedBy = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_notification_robots", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_notification_robots_organizations_OrganizationId",
+                        column: x => x.OrganizationId,
+                        principalTable: "organizations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "routes",
                 columns: table => new
                 {
@@ -1471,6 +1499,11 @@ namespace IntegrationHub.Migrations.Sqlite
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_notification_robots_OrganizationId",
+                table: "notification_robots",
+                column: "OrganizationId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_observations_DeviceKey_Metric_ObservedAt",
                 table: "observations",
                 columns: new[] { "DeviceKey", "Metric", "ObservedAt" });
@@ -1664,6 +1697,9 @@ namespace IntegrationHub.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "mqtt_device_credentials");
+
+            migrationBuilder.DropTable(
+                name: "notification_robots");
 
             migrationBuilder.DropTable(
                 name: "observations");

@@ -39,4 +39,20 @@ internal sealed class SourceHealthOptions
     /// <summary>The fewest registered devices a district and domain needs before its online rate can raise an alert: one silent device of two is no collapse.</summary>
     [Range(1, 100_000)]
     public int OnlineRateMinimumDevices { get; set; } = 5;
+
+    /// <summary>The oldest event an active subscription has not passed may be this old before event delivery counts as lagging (HLT-005).</summary>
+    [Range(typeof(TimeSpan), "00:00:10", "1.00:00:00")]
+    public TimeSpan OutboxLagLimit { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The share of the data directory's disk that must stay free (HLT-005).</summary>
+    [Range(0.0, 1.0)]
+    public double MinFreeDiskShare { get; set; } = 0.1;
+
+    /// <summary>How long before its expiry the broker's TLS certificate raises an alert (HLT-005).</summary>
+    [Range(typeof(TimeSpan), "1.00:00:00", "365.00:00:00")]
+    public TimeSpan CertificateWarning { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>The GB/T 2260 code system alerts about the hub itself carry, when the operator's organization has none.</summary>
+    [RegularExpression("^[0-9]{6}$")]
+    public string CityDistrict { get; set; } = "370200";
 }

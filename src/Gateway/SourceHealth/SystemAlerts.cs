@@ -21,7 +21,7 @@ namespace IntegrationHub.Gateway.SourceHealth;
 /// </summary>
 internal sealed partial class SystemAlerts(
     IServiceScopeFactory scopes, Leadership leadership, TimeProvider time, SpecCatalog spec, DuplicateCounts duplicates,
-    IOptions<SourceHealthOptions> options, IOptions<HubOptions> hub, IOptions<MqttOptions> mqtt, ExternalBrokerClient broker, ILogger<SystemAlerts> logger)
+    SourceHealthMetrics metrics, IOptions<SourceHealthOptions> options, IOptions<HubOptions> hub, IOptions<MqttOptions> mqtt, ExternalBrokerClient broker, ILogger<SystemAlerts> logger)
     : LeaderJob(leadership, time, logger)
 {
     private sealed record Condition(SystemRule Rule, string Subject, string OrganizationId, string District, bool Holds);
@@ -48,6 +48,7 @@ internal sealed partial class SystemAlerts(
         // The city's sources: every device outside the sandbox. Silence does not depend on the window, so the shortest one keeps the pass cheap.
         var sources = await SourceMeasures.MeasureAsync(
             db, spec, settings, duplicates, new SourceScope(v => !v.Sandbox, Operator: true, hubOrganization), now, TimeSpan.FromMinutes(1), cancellationToken);
+        metrics.Measured(sources);
         foreach (var adapter in sources.Adapters.Where(a => a.Devices > 0))
         {
             var district = sources.Devices.Where(d => d.AdapterId == adapter.AdapterId).GroupBy(d => d.District).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).First().Key;

@@ -116,6 +116,12 @@ public sealed class SystemAlertTests() : OwnHub(new()
         // One of four online: 25 %, below the floor of 50 %.
         var listed = Assert.Single(await SystemAlertsAsync(admin, "system.online-rate"));
         Assert.Equal(("370212/gas", "370212"), (listed["deviceId"]!.GetValue<string>(), listed["district"]!.GetValue<string>()));
+        // The leader's last check is on /metrics as gauges.
+        using (var scraper = Hub.CreateClient())
+        {
+            var metrics = await scraper.GetStringAsync(new Uri("/metrics", UriKind.Relative), TestContext.Current.CancellationToken);
+            Assert.Contains(metrics.Split('\n'), line => line.StartsWith("ihub_sources_online_rate", StringComparison.Ordinal) && line.Contains("district=\"370212\"", StringComparison.Ordinal) && line.Contains(" 0.25", StringComparison.Ordinal));
+        }
         // The steady enterprise does not read the city's alert; the quiet one reads the one about its own adapter only.
         Assert.Empty(await SystemAlertsAsync(steady, "system.online-rate"));
         Assert.Empty(await SystemAlertsAsync(quiet, "system.online-rate"));

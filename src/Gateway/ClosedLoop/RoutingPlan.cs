@@ -38,7 +38,9 @@ internal sealed partial class RoutingPlan(IServiceScopeFactory scopes, SpecCatal
 
     /// <summary>The monitoring domains a route may name: the profile schema's (warning hazards included).</summary>
     public static FrozenSet<string> Domains(SpecCatalog spec) =>
-        spec.Schema(SpecCatalog.ProfileSchema).Root.GetProperty("$defs").GetProperty("domain").GetProperty("enum").EnumerateArray().Select(d => d.GetString()!).ToFrozenSet();
+        spec.Schema(SpecCatalog.ProfileSchema).Root.GetProperty("$defs").GetProperty("domain").GetProperty("enum").EnumerateArray().Select(d => d.GetString()!)
+            // The hub's own rule set routes like a domain (rules.md §14).
+            .Append(SourceHealth.SystemRules.Domain).ToFrozenSet();
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {

@@ -29,6 +29,7 @@ internal static class OperationsServiceCollectionExtensions
                     .AddMeter(IntegrationHub.Gateway.Subscriptions.DeliveryMetrics.MeterName)
                     .AddMeter(IntegrationHub.Gateway.Upstreams.UpstreamMetrics.MeterName)
                     .AddMeter(IntegrationHub.Gateway.Commands.CommandMetrics.MeterName)
+                    .AddMeter(IntegrationHub.Gateway.SourceHealth.SourceHealthMetrics.MeterName)
                     .AddPrometheusExporter();
                 if (otlp)
                 {

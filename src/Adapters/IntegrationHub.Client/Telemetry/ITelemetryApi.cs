@@ -47,6 +47,20 @@ public interface ITelemetryApi
         [Query(Format = HubJson.QueryTimeFormat), AliasAs("to")] DateTimeOffset? until = null,
         CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Source health over a window of <paramref name="window"/> minutes (default: the hub's): per adapter and device,
+    /// messages and their rate, rejections by error code, lateness p50/p90, duplicates and silence (nothing within k
+    /// reporting intervals), of the sources the caller may read; <paramref name="silent"/> lists silent devices only.
+    /// </summary>
+    [Get("/v1/health/sources")]
+    Task<SourceHealth> GetSourceHealthAsync(
+        string? organization = null, string? adapter = null, string? district = null, string? domain = null, int? window = null, bool? silent = null, int? limit = null,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>The online rate (在线率) per district and domain: devices not silent over registered devices, of those the caller may read.</summary>
+    [Get("/v1/health/online-rate")]
+    Task<OnlineRates> GetOnlineRateAsync(string? district = null, string? domain = null, CancellationToken cancellationToken = default);
+
     /// <summary>The sending adapter's rejected input, newest first (the operator may name another adapter).</summary>
     [Get("/v1/quarantine")]
     Task<Page<QuarantineEntry>> GetQuarantineAsync(string? adapterId = null, int? limit = null, string? cursor = null, CancellationToken cancellationToken = default);

@@ -108,7 +108,7 @@ internal static class CapDocument
     /// </summary>
     public static string Category(string domain) => domain switch
     {
-        "gas" or "water" or "drainage" or "heating" or "utility-tunnel" => "Infra",
+        "gas" or "water" or "drainage" or "heating" or "utility-tunnel" or SourceHealth.SystemRules.Domain => "Infra",
         "bridge" or "metro" or "tunnel" or "traffic" => "Transport",
         "fire" or "forest-fire" => "Fire",
         "geology" or "earthquake" => "Geo",

@@ -20,7 +20,7 @@ internal sealed record CapTexts(string Event, string Headline, string Descriptio
         var profile = spec.Profiles.GetValueOrDefault(alert.ProfileId)?.Definition;
         var rule = profile?.Rules.FirstOrDefault(r => r.Id == alert.RuleId);
         // A rule that left the spec keeps the title it was raised with.
-        var ruleName = rule?.TitleZh ?? alert.RuleTitle;
+        var ruleName = rule?.TitleZh ?? SourceHealth.SystemRules.All.GetValueOrDefault(alert.RuleId)?.TitleZh ?? alert.RuleTitle;
         var area = AreaName(alert.District, spec.Areas);
         var colour = Colour(step.Level);
         var subject = $"{area}监测设备 {alert.DeviceId} {ruleName}";

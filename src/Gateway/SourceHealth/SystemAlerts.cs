@@ -110,8 +110,10 @@ internal sealed partial class SystemAlerts(
     /// <summary>How long the oldest event an active subscription has not passed has waited, in milliseconds (0 when none waits).</summary>
     private static async Task<long> OutboxLagAsync(HubDb db, long now, CancellationToken cancellationToken)
     {
-        var slowest = await db.SubscriptionLanes
-            .Join(db.Subscriptions.Where(s => s.Status == SubscriptionStatus.Active), l => l.SubscriptionId, s => s.Id, (l, s) => (long?)l.Cursor)
+        // The hub's own delivery, not its consumers: an SSE lane moves only while its client reads, and a lane in backoff
+        // waits on a receiver that is down, which its subscription already shows; neither is the hub falling behind.
+        var slowest = await db.SubscriptionLanes.Where(l => l.Attempts == 0)
+            .Join(db.Subscriptions.Where(s => s.Status == SubscriptionStatus.Active && s.Channel != SubscriptionChannel.Sse), l => l.SubscriptionId, s => s.Id, (l, s) => (long?)l.Cursor)
             .MinAsync(cancellationToken);
         if (slowest is not { } cursor)
         {

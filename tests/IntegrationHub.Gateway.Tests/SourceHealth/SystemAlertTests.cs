@@ -86,7 +86,13 @@ public sealed class SystemAlertTests() : OwnHub(new()
             var xml = await cap.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
             Assert.Contains("接入系统中断", xml, StringComparison.Ordinal);
             Assert.Contains(">Infra<", xml, StringComparison.Ordinal);
+            // For the duty desk, not for the public or the emergency systems downstream.
+            Assert.Contains("<status>System</status>", xml, StringComparison.Ordinal);
+            Assert.Contains("<scope>Restricted</scope>", xml, StringComparison.Ordinal);
+            CapFormatTests.Validate(System.Xml.Linq.XDocument.Parse(xml), CapFormatTests.CapSchemas(), "a system alert's CAP");
         }
+        var feed = await admin.GetStringAsync(new Uri("/v1/alerts/feed", UriKind.Relative), TestContext.Current.CancellationToken);
+        Assert.DoesNotContain($"/v1/alerts/{id}/cap", feed, StringComparison.Ordinal);
 
         // One device reporting again ends the silence of the adapter.
         await ReportAsync(owner, "qg-1");
@@ -132,5 +138,23 @@ public sealed class SystemAlertTests() : OwnHub(new()
         var rates = (await admin.GetJsonAsync("/v1/health/online-rate?district=370212"))["items"]![0]!;
         Assert.Equal((4, 3), (rates["registered"]!.GetValue<int>(), rates["online"]!.GetValue<int>()));
         Assert.True((await admin.GetJsonAsync($"/v1/alerts/{listed["id"]}"))["alert"]!["cleared"]!.GetValue<bool>());
+    }
+    [Fact]
+    public async Task ADashboardStreamWithNoClientConnected_IsNotTheHubFallingBehind()
+    {
+        using var admin = await Hub.AdminAsync();
+        // A district's dashboard subscribes over SSE and is closed; its lane stays where it was while events go on.
+        using (var subscribed = await admin.PostAsJsonAsync("/v1/subscriptions", new { name = "Dashboard", channel = "sse" }, TestContext.Current.CancellationToken))
+        {
+            await subscribed.ShouldBeAsync(HttpStatusCode.Created);
+        }
+        using var source = await SourceAsync("lag-quiet", "370203", "lq-1");
+        await ReportAsync(source, "lq-1");
+
+        Hub.Time.Advance(TimeSpan.FromMinutes(10));
+        await ReportAsync(source, "lq-1");
+        await CheckAsync();
+
+        Assert.Empty(await SystemAlertsAsync(admin, "system.outbox-lag"));
     }
 }

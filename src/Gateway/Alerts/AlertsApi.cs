@@ -349,8 +349,8 @@ internal static class AlertsApi
     private static async Task<ContentHttpResult> FeedAsync(HubDb db, SpecCatalog spec, TimeProvider time, IOptions<AlertOptions> options, HttpContext context)
     {
         const int Entries = 100;
-        // A feed is for downstream emergency systems: sandbox drills stay out of it (ALR-004).
-        var visible = (await VisibleAsync(context, db, time)).Where(a => !a.Sandbox);
+        // A feed is for downstream emergency systems: sandbox drills (ALR-004) and the hub's own health (HLT-003) stay out of it.
+        var visible = (await VisibleAsync(context, db, time)).Where(a => !a.Sandbox && a.Domain != SourceHealth.SystemRules.Domain);
         var steps = await db.AlertEvents.AsNoTracking()
             .Where(e => e.CapIdentifier != null)
             .Join(visible, e => e.AlertId, a => a.Id, (e, a) => new { Step = e, Alert = a })

@@ -205,7 +205,7 @@ public sealed partial class CapFormatTests() : OwnHub(AlertSettings.WithoutDeadl
         [.. XDocument.Parse(await client.GetStringAsync(new Uri("/v1/alerts/feed", UriKind.Relative))).Root!.Elements(Atom + "entry")
             .Select(e => (e.Element(Atom + "title")!.Value, e.Element(Atom + "link")!.Attribute("href")!.Value))];
 
-    private static XmlSchemaSet CapSchemas()
+    internal static XmlSchemaSet CapSchemas()
     {
         var xsd = Repository.Oracle("cap/cap12.xsd");
         if (xsd is null)
@@ -217,7 +217,7 @@ public sealed partial class CapFormatTests() : OwnHub(AlertSettings.WithoutDeadl
         return schemas;
     }
 
-    private static void Validate(XDocument document, XmlSchemaSet schemas, string what)
+    internal static void Validate(XDocument document, XmlSchemaSet schemas, string what)
     {
         var errors = new List<string>();
         document.Validate(schemas, (_, e) => errors.Add(e.Message));

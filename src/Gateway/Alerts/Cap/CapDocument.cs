@@ -73,14 +73,18 @@ internal static class CapDocument
                 new XElement(Cap + "circle", string.Create(CultureInfo.InvariantCulture, $"{alert.Lat},{alert.Lon} {options.CapCircleRadiusKm}")),
                 new XElement(Cap + "geocode", new XElement(Cap + "valueName", "GB/T 2260"), new XElement(Cap + "value", alert.District))));
 
+        var system = alert.Domain == SourceHealth.SystemRules.Domain;
         var root = new XElement(Cap + "alert",
             new XElement(Cap + "identifier", step.CapIdentifier),
             new XElement(Cap + "sender", options.Sender),
             new XElement(Cap + "sent", Time(sent)),
             // A sandbox adapter's alert is a drill: CAP's status for technical testing, which every recipient disregards (ALR-004).
-            new XElement(Cap + "status", alert.Sandbox ? "Test" : "Actual"),
+            // The hub's own health is for the duty desk, not the public: CAP's status for the alert network's internal
+            // functions, restricted to the desk (HLT-003).
+            new XElement(Cap + "status", alert.Sandbox ? "Test" : system ? "System" : "Actual"),
             new XElement(Cap + "msgType", messageType),
-            new XElement(Cap + "scope", "Public"),
+            new XElement(Cap + "scope", system ? "Restricted" : "Public"),
+            system ? new XElement(Cap + "restriction", "值班室 / duty desk") : null,
             messageType == "Alert" ? null : new XElement(Cap + "references", $"{options.Sender},{alert.Identifier},{Time(firstSent)}"),
             info);
         return new XDocument(new XDeclaration("1.0", "utf-8", null), root);

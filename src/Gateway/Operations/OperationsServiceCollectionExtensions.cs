@@ -30,6 +30,7 @@ internal static class OperationsServiceCollectionExtensions
                     .AddMeter(IntegrationHub.Gateway.Upstreams.UpstreamMetrics.MeterName)
                     .AddMeter(IntegrationHub.Gateway.Commands.CommandMetrics.MeterName)
                     .AddMeter(IntegrationHub.Gateway.SourceHealth.SourceHealthMetrics.MeterName)
+                    .AddMeter(IntegrationHub.Gateway.Notifications.NotificationMetrics.MeterName)
                     .AddPrometheusExporter();
                 if (otlp)
                 {

@@ -54,9 +54,9 @@ internal static class AlertStatistics
         }
 
         var (startMs, endMs, sizeMs, offsetMs) = (start.ToUnixTimeMilliseconds(), end.ToUnixTimeMilliseconds(), (long)size.TotalMilliseconds, offset * 60_000L);
-        // Counted by when the condition began, so a backfill lands in its own hours; drills of sandbox adapters are no
-        // part of the situation (ALR-004).
-        var alerts = (await AlertsApi.VisibleAsync(context, db, time)).Where(a => !a.Sandbox && a.ObservedAt >= startMs && a.ObservedAt < endMs);
+        // Counted by when the condition began, so a backfill lands in its own hours; drills of sandbox adapters (ALR-004)
+        // and the hub's own health (HLT-003) are no part of the city's situation.
+        var alerts = (await AlertsApi.VisibleAsync(context, db, time)).Where(a => !a.Sandbox && a.Domain != SourceHealth.SystemRules.Domain && a.ObservedAt >= startMs && a.ObservedAt < endMs);
         if (district is not null)
         {
             var prefix = AreaCodes.Prefix(district);

@@ -39,7 +39,7 @@ internal static class AlertsApi
             .Produces(StatusCodes.Status200OK, contentType: CapDocument.MediaType, additionalContentTypes: [CapDocument.JsonMediaType]);
         read.MapGet("/statistics", AlertStatistics.GetAsync).WithName("GetAlertStatistics")
             .WithSummary("How many alerts were raised, by time bucket (hour or day), district and highest level, over a bounded period: the city situation over time.")
-            .WithDescription("Alerts are counted by `observedAt`, when their condition began (the time of the observation that raised them; for an absence rule, when the hub judged the device silent), not by when the hub raised them: a backfill of last week's data is counted in last week's buckets. Sandbox adapters' alerts are drills and are not counted.");
+            .WithDescription("Alerts are counted by `observedAt`, when their condition began (the time of the observation that raised them; for an absence rule, when the hub judged the device silent), not by when the hub raised them: a backfill of last week's data is counted in last week's buckets. Sandbox adapters' alerts are drills, and the hub's own health alerts (domain `system`) are no part of the city's situation: neither is counted.");
         read.MapGet("/feed", FeedAsync).WithName("GetAlertFeed").WithSummary("An Atom feed of the newest CAP messages the caller may see, the hub's alerts and the agencies' warnings, for downstream emergency systems.")
             .Produces(StatusCodes.Status200OK, contentType: "application/atom+xml");
 

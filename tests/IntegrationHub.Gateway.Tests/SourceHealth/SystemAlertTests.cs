@@ -93,6 +93,9 @@ public sealed class SystemAlertTests() : OwnHub(new()
         }
         var feed = await admin.GetStringAsync(new Uri("/v1/alerts/feed", UriKind.Relative), TestContext.Current.CancellationToken);
         Assert.DoesNotContain($"/v1/alerts/{id}/cap", feed, StringComparison.Ordinal);
+        // Nor is it part of the city's situation: the alert statistics do not count it.
+        var range = $"from={Uri.EscapeDataString(Ago(24 * 60).ToString("O"))}&to={Uri.EscapeDataString(Ago(-1).ToString("O"))}";
+        Assert.Empty((await admin.GetJsonAsync($"/v1/alerts/statistics?bucket=hour&domain=system&{range}"))["items"]!.AsArray());
 
         // One device reporting again ends the silence of the adapter.
         await ReportAsync(owner, "qg-1");

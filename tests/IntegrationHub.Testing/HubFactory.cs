@@ -76,6 +76,9 @@ public class HubFactory : WebApplicationFactory<Program>
     /// <summary>A spec in place of the embedded one, for tests of what a profile may say that no shipped profile says.</summary>
     public IntegrationHub.Conformance.Spec.SpecCatalog? Spec { get; init; }
 
+    /// <summary>Services added after the hub's own, for tests that watch what the hub does inside (an EF interceptor).</summary>
+    public Action<IServiceCollection>? ExtraServices { get; init; }
+
     /// <summary>The hosting environment; tests of production-only rules set <c>Production</c>.</summary>
     public string Environment { get; init; } = "Development";
 
@@ -90,6 +93,7 @@ public class HubFactory : WebApplicationFactory<Program>
             {
                 services.Replace(ServiceDescriptor.Singleton(spec));
             }
+            ExtraServices?.Invoke(services);
         });
     }
 

@@ -16,8 +16,12 @@ internal enum MessageOutcome
 /// <summary>Who sent a batch, as the writer stamps it on every row.</summary>
 internal sealed record Sender(string AdapterId, string OrganizationId, bool Sandbox);
 
-/// <summary>One message of a batch as the writer sees it: the verdict and, for a rejection, what was sent (its JSON's bytes).</summary>
-internal readonly record struct PendingMessage(MessageVerdict Verdict, byte[]? Payload)
+/// <summary>
+/// One message of a batch as the writer sees it: the verdict and, for a rejection, what was sent (its JSON's bytes).
+/// <see cref="IfStored"/> marks a rejection that is a duplicate instead should the adapter's receipt of its message id be
+/// held (a message refused as too old that may be stored from before: IngestPipeline.MarkResends).
+/// </summary>
+internal readonly record struct PendingMessage(MessageVerdict Verdict, byte[]? Payload, bool IfStored = false)
 {
     /// <summary>A message the hub failed to judge or to store: rejected as not stored, and kept in the quarantine as sent.</summary>
     public static PendingMessage NotStored(JsonElement message, string detail) =>
@@ -84,7 +88,9 @@ internal interface IIngestSession : IDisposable
     /// <summary>
     /// Writes a batch's messages: each accepted one with its observations, latest values and observation event, each
     /// rejected one into the quarantine; a message id the adapter has stored before is a duplicate, stored once (the
-    /// unique key decides, so two copies in one group agree too). Should it throw, part of the batch may be written:
+    /// unique key decides, so two copies in one group agree too). A rejection marked <see cref="PendingMessage.IfStored"/>
+    /// is a duplicate if the receipt is there when the transaction looks, and quarantined otherwise; it is never inserted,
+    /// so retention deleting the receipt meanwhile changes only which of the two true answers it gets. Should it throw, part of the batch may be written:
     /// the writer rolls back to its savepoint.
     /// </summary>
     void Write(Sender sender, IReadOnlyList<PendingMessage> batch, DateTimeOffset receivedAt, Span<StoredMessage> stored);

@@ -5,9 +5,7 @@ using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Conformance.Validation;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Organizations;
-using IntegrationHub.Gateway.Storage;
 using IntegrationHub.Gateway.Telemetry.Aggregates;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace IntegrationHub.Gateway.Ingestion;
@@ -45,7 +43,6 @@ internal sealed partial class IngestPipeline(
     IngestMetrics metrics,
     IEnumerable<IIngestAdmission> admissions,
     IEnumerable<IBatchObserver> observers,
-    IServiceScopeFactory scopes,
     ILogger<IngestPipeline> logger)
 {
     private readonly IIngestAdmission[] _admissions = [.. admissions];
@@ -54,6 +51,10 @@ internal sealed partial class IngestPipeline(
     // Retention deletes a message's observations, then its receipt, past its profile's age: nothing older is taken
     // (TEL-013), or a message sent again after that would be stored, and rolled up, a second time.
     private readonly FrozenDictionary<string, TimeSpan> _maxAge = retention.Value.RawByProfile(spec);
+
+    // How old a message may be and still be looked up among the stored ones when it is sent again (MarkResends).
+    private readonly FrozenDictionary<string, TimeSpan> _resendAge = retention.Value.RawByProfile(spec)
+        .ToFrozenDictionary(p => p.Key, p => p.Value + retention.Value.ResendWindow, StringComparer.Ordinal);
 
     /// <summary>Why <paramref name="caller"/> may not send now, or null when it may.</summary>
     public IngestRefusal? Refuses(Caller caller)
@@ -114,7 +115,7 @@ internal sealed partial class IngestPipeline(
             {
                 batch[index] = Judge(messages[index], context);
             }
-            await StoredAlreadyAsync(caller, messages, batch, context, cancellationToken);
+            MarkResends(messages, batch, context);
             write = IngestWrite.Judged(new Sender(caller.ClientId, caller.OrganizationId, caller.IsSandbox), transport, receivedAt, messages, batch);
             writer.Submit(write);
         }
@@ -207,37 +208,45 @@ internal sealed partial class IngestPipeline(
     }
 
     /// <summary>
-    /// A message refused only as too old (TEL-013) that the hub still stores, with its receipt, is one sent again near
-    /// the boundary (an HTTP retry after a lost answer, an MQTT redelivery): retention waits for the roller and the alert
-    /// engine, so a message just past its age may not be deleted yet. It is judged again without the age, and the store's
-    /// duplicate check answers it as the duplicate it is. Read only for such refusals, which are rare.
+    /// A message refused only as too old (TEL-013) may be one the hub still stores, with its receipt, sent again near the
+    /// boundary (an HTTP retry after a lost answer, an MQTT redelivery): retention waits for the roller and the alert
+    /// engine, so a message just past its age may not be deleted yet. One that would pass with its age widened by
+    /// <see cref="RetentionOptions.ResendWindow"/> is marked for the store, which answers it a duplicate if it holds the
+    /// receipt and refuses it as too old otherwise, in the group's transaction: nothing is read here, and a device whose
+    /// clock reset to 2000 costs no lookup at all. Past the window the refusal stands even for a receipt kept longer
+    /// (one an alert cites): the message is not stored twice either way.
     /// </summary>
-    private async Task StoredAlreadyAsync(Caller caller, IReadOnlyList<JsonElement> messages, PendingMessage[] batch, ValidationContext context, CancellationToken cancellationToken)
+    private void MarkResends(IReadOnlyList<JsonElement> messages, PendingMessage[] batch, ValidationContext context)
     {
-        var tooOld = Enumerable.Range(0, batch.Length)
-            .Where(i => batch[i].Verdict is { IsValid: false, MessageId: not null } verdict && verdict.Findings.Count > 0 && verdict.Findings.All(f => f.Code == ErrorCodes.TimeTooOld))
-            .ToList();
-        if (tooOld.Count == 0)
+        ValidationContext? widened = null;
+        for (var i = 0; i < batch.Length; i++)
         {
-            return;
+            if (batch[i].Verdict is not { IsValid: false, MessageId: not null } verdict || verdict.Findings.Count == 0 || !OnlyTooOld(verdict.Findings))
+            {
+                continue;
+            }
+            widened ??= new ValidationContext
+            {
+                Now = context.Now, MaxFutureSkew = context.MaxFutureSkew, MaxAge = _resendAge, AdapterId = context.AdapterId,
+                AllowedProfiles = context.AllowedProfiles, Devices = context.Devices,
+            };
+            if (Judge(messages[i], widened).Verdict.IsValid)
+            {
+                batch[i] = batch[i] with { IfStored = true };
+            }
         }
-        var ids = tooOld.Select(i => batch[i].Verdict.MessageId!).Distinct().ToList();
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<HubDb>();
-        var stored = (await db.Messages.AsNoTracking().Where(m => m.AdapterId == caller.ClientId && ids.Contains(m.MessageId)).Select(m => m.MessageId)
-            .ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
-        if (stored.Count == 0)
+    }
+
+    private static bool OnlyTooOld(IReadOnlyList<Finding> findings)
+    {
+        foreach (var finding in findings)
         {
-            return;
+            if (finding.Code != ErrorCodes.TimeTooOld)
+            {
+                return false;
+            }
         }
-        var ageless = new ValidationContext
-        {
-            Now = context.Now, MaxFutureSkew = context.MaxFutureSkew, AdapterId = context.AdapterId, AllowedProfiles = context.AllowedProfiles, Devices = context.Devices,
-        };
-        foreach (var i in tooOld.Where(i => stored.Contains(batch[i].Verdict.MessageId!)))
-        {
-            batch[i] = Judge(messages[i], ageless);
-        }
+        return true;
     }
 
     /// <summary>The validator's verdict; should it fail on the message, the message is refused, not the batch.</summary>

@@ -76,6 +76,10 @@ internal sealed class PostgreSqlIngestStore(HubDatabase database, ClusterSignals
             SELECT "Ordinal", "Id" FROM accepted
             """;
 
+        private const string StoredSql = """
+            SELECT "MessageId" FROM "messages" WHERE "AdapterId" = $1 AND "MessageId" = ANY($2)
+            """;
+
         private const string QuarantineSql = """
             INSERT INTO "quarantine" ("OrganizationId", "AdapterId", "ReceivedAt", "MessageId", "DeviceId", "Errors", "Payload", "PayloadBytes", "PayloadTruncated")
             SELECT $1, $2, $3, "MessageId", "DeviceId", "Errors", "Payload", "PayloadBytes", "PayloadTruncated"
@@ -174,9 +178,15 @@ internal sealed class PostgreSqlIngestStore(HubDatabase database, ClusterSignals
             _messages.Clear();
             _rejections.Clear();
             _firstOf.Clear();
+            var held = Held(sender.AdapterId, batch);
             for (var i = 0; i < batch.Count; i++)
             {
                 var verdict = batch[i].Verdict;
+                if (held is not null && batch[i].IfStored && held.Contains(verdict.MessageId!))
+                {
+                    stored[i] = StoredMessage.Duplicate;
+                    continue;
+                }
                 if (verdict.Message is not { } accepted)
                 {
                     _rejections.Add(i, verdict.MessageId, verdict.DeviceId, verdict.Findings, KeptPayload.Of(batch[i].Payload));
@@ -241,6 +251,45 @@ internal sealed class PostgreSqlIngestStore(HubDatabase database, ClusterSignals
             {
                 stored[_rejections.Index[r]] = StoredMessage.Rejected(quarantineIds[r]);
             }
+        }
+
+        /// <summary>
+        /// Which of the batch's messages marked <see cref="PendingMessage.IfStored"/> the adapter has a receipt of, read
+        /// in the group's transaction (a round trip only for a batch that has such a message, which is rare). Should
+        /// retention delete a receipt after this read, the answer, duplicate, still tells of a message that was stored.
+        /// </summary>
+        private HashSet<string>? Held(string adapterId, IReadOnlyList<PendingMessage> batch)
+        {
+            List<string>? ids = null;
+            foreach (var message in batch)
+            {
+                if (message.IfStored)
+                {
+                    (ids ??= []).Add(message.Verdict.MessageId!);
+                }
+            }
+            if (ids is null)
+            {
+                return null;
+            }
+            using var batchCommand = new NpgsqlBatch(_connection);
+            AddPending(batchCommand);
+            batchCommand.BatchCommands.Add(new NpgsqlBatchCommand(StoredSql) { Parameters = { new() { Value = adapterId }, new() { Value = ids.ToArray() } } });
+            _sent = true;
+            using var reader = batchCommand.ExecuteReader();
+            var held = new HashSet<string>(StringComparer.Ordinal);
+            do
+            {
+                if (reader.FieldCount > 0 && reader.GetName(0) == "MessageId")
+                {
+                    while (reader.Read())
+                    {
+                        held.Add(reader.GetString(0));
+                    }
+                }
+            }
+            while (reader.NextResult());
+            return held;
         }
 
         public long QuarantineBody(Sender sender, Finding finding, KeptPayload payload, DateTimeOffset receivedAt)

@@ -29,6 +29,10 @@ internal sealed class SqliteIngestStore(HubDatabase database, IOptions<HubOption
             RETURNING "Id"
             """;
 
+        private const string StoredSql = """
+            SELECT 1 FROM "messages" WHERE "AdapterId" = ?1 AND "MessageId" = ?2
+            """;
+
         private const string InsertObservationSql = """
             INSERT INTO "observations" ("MessageRecordId", "DeviceKey", "OrganizationId", "DeviceId", "ProfileId", "Domain", "District", "Sandbox", "Metric", "Number", "Text", "Unit", "ObservedAt", "ReceivedAt")
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
@@ -62,7 +66,7 @@ internal sealed class SqliteIngestStore(HubDatabase database, IOptions<HubOption
         private readonly string _source;
         private readonly TimeSpan _busyTimeout;
         private readonly string? _failWriteOf;
-        private readonly Statement _begin, _commit, _rollback, _message, _observation, _latest, _event, _quarantine;
+        private readonly Statement _begin, _commit, _rollback, _message, _stored, _observation, _latest, _event, _quarantine;
         private readonly Dictionary<string, (Statement Open, Statement Release, Statement RollbackTo)> _savepoints = new(StringComparer.Ordinal);
         private readonly ArrayBufferWriter<byte> _buffer = new(1024);
         private readonly Utf8JsonWriter _json;
@@ -80,6 +84,7 @@ internal sealed class SqliteIngestStore(HubDatabase database, IOptions<HubOption
             _commit = new Statement(_db, "COMMIT");
             _rollback = new Statement(_db, "ROLLBACK");
             _message = new Statement(_db, InsertMessageSql);
+            _stored = new Statement(_db, StoredSql);
             _observation = new Statement(_db, InsertObservationSql);
             _latest = new Statement(_db, UpsertLatestSql);
             _event = new Statement(_db, InsertEventSql);
@@ -132,6 +137,11 @@ internal sealed class SqliteIngestStore(HubDatabase database, IOptions<HubOption
             for (var i = 0; i < batch.Count; i++)
             {
                 var verdict = batch[i].Verdict;
+                if (batch[i].IfStored && Holds(sender.AdapterId, verdict.MessageId!))
+                {
+                    stored[i] = StoredMessage.Duplicate;
+                    continue;
+                }
                 if (verdict.Message is not { } accepted)
                 {
                     stored[i] = StoredMessage.Rejected(Quarantine(sender, received, verdict.MessageId, verdict.DeviceId, verdict.Findings, KeptPayload.Of(batch[i].Payload)));
@@ -203,6 +213,14 @@ internal sealed class SqliteIngestStore(HubDatabase database, IOptions<HubOption
             }
         }
 
+        // Read under the write lock the group holds: retention cannot delete the receipt between this and the answer.
+        private bool Holds(string adapterId, string messageId)
+        {
+            _stored.Bind(1, adapterId);
+            _stored.Bind(2, messageId);
+            return _stored.ExecuteScalar() is not null;
+        }
+
         public long QuarantineBody(Sender sender, Finding finding, KeptPayload payload, DateTimeOffset receivedAt) =>
             Quarantine(sender, receivedAt.ToUnixTimeMilliseconds(), null, null, [finding], payload);
 
@@ -234,7 +252,7 @@ internal sealed class SqliteIngestStore(HubDatabase database, IOptions<HubOption
 
         public void Dispose()
         {
-            foreach (var statement in new[] { _begin, _commit, _rollback, _message, _observation, _latest, _event, _quarantine })
+            foreach (var statement in new[] { _begin, _commit, _rollback, _message, _stored, _observation, _latest, _event, _quarantine })
             {
                 statement.Dispose();
             }

@@ -77,6 +77,16 @@ internal sealed class RetentionOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// How far past its age a message sent again is still looked up among the stored ones, to be answered a duplicate
+    /// rather than refused as too old: retention deletes a message only once the roller and the alert engine are past
+    /// it, so one just past its age is usually still stored. A lookup costs the writer a read in its transaction, so
+    /// messages older than this (a device whose clock reset) are refused without one. Past the window, a message
+    /// retention keeps longer (one an alert cites) is refused as too old when sent again, and still not stored twice.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00")]
+    public TimeSpan ResendWindow { get; set; } = TimeSpan.FromDays(1);
+
     /// <summary>Rows deleted per statement: each batch is a short transaction, so ingest never waits long behind one.</summary>
     [Range(100, 1_000_000)]
     public int BatchSize { get; set; } = 10_000;

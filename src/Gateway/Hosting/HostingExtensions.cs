@@ -4,7 +4,9 @@ using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Hosting;
 using IntegrationHub.Gateway.Organizations;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -37,12 +39,34 @@ internal static class HostingExtensions
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.AddHubRateLimits();
+        services.AddOptions<ProxyOptions>().BindConfiguration(ProxyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<ProxyOptions>>((forwarded, proxies) =>
+        {
+            // With no proxy listed the middleware would believe every peer (it checks the lists only when one is not
+            // empty), so then it forwards nothing.
+            var trusted = proxies.Value.KnownNetworks.Count + proxies.Value.KnownProxies.Count > 0;
+            forwarded.ForwardedHeaders = trusted ? ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost : ForwardedHeaders.None;
+            forwarded.ForwardLimit = proxies.Value.ForwardLimit;
+            // ASP.NET Core trusts loopback by default; the hub trusts only the proxies it is told of.
+            forwarded.KnownIPNetworks.Clear();
+            forwarded.KnownProxies.Clear();
+            foreach (var network in proxies.Value.KnownNetworks)
+            {
+                forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+            }
+            foreach (var proxy in proxies.Value.KnownProxies)
+            {
+                forwarded.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
+            }
+        });
         return builder;
     }
 
-    /// <summary>The request pipeline, in order: errors, transport security, the record of proxied calls, authentication, rate limits, authorization.</summary>
+    /// <summary>The request pipeline, in order: the client as a trusted proxy forwards it, errors, transport security, the record of proxied calls, authentication, rate limits, authorization.</summary>
     public static WebApplication UseHubPipeline(this WebApplication app)
     {
+        // First: the TLS rule, the rate limits and the links all read the client's scheme, address and host.
+        app.UseForwardedHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages(async context =>
         {

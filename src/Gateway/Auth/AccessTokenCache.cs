@@ -67,13 +67,19 @@ internal sealed class AccessTokenCache(TimeProvider time, IOptions<AuthOptions> 
         }
         var key = Key(token);
         var added = new Entry(principal.Clone(), until);
-        if (_entries.TryAdd(key, added))
+        // The count moves only with an add or a remove that happened: a replacement is made with TryUpdate over the entry
+        // seen, so an eviction between the two (which counted its remove) makes it an add, counted, not a silent one.
+        while (true)
         {
-            Interlocked.Increment(ref _count);
-        }
-        else
-        {
-            _entries[key] = added;
+            if (_entries.TryAdd(key, added))
+            {
+                Interlocked.Increment(ref _count);
+                return;
+            }
+            if (_entries.TryGetValue(key, out var current) && _entries.TryUpdate(key, added, current))
+            {
+                return;
+            }
         }
     }
 

@@ -75,6 +75,31 @@ public sealed class AccessTokenCacheTests() : OwnHub
     }
 
     [Fact]
+    public async Task ConcurrentAdmissionsAndEvictions_KeepTheCountTrue()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 12, 7, 8, 0, 0, TimeSpan.Zero));
+        var cache = new AccessTokenCache(clock, Microsoft.Extensions.Options.Options.Create(new AuthOptions { ValidatedTokenCacheSize = 2 }));
+        var principals = Enumerable.Range(0, 4).Select(i => OpenIddict.Abstractions.OpenIddictExtensions.SetExpirationDate(
+            new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity("test")), clock.GetUtcNow().AddMinutes(1 + i))).ToArray();
+
+        // Four tokens admitted again and again into a cache of two: every other admission evicts, and most replace.
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(worker => Task.Run(() =>
+        {
+            for (var i = 0; i < 250_000; i++)
+            {
+                var n = (i + worker) % 4;
+                cache.Remember($"t{n}", principals[n]);
+            }
+        }, TestContext.Current.CancellationToken)));
+        Assert.InRange(cache.Count, 0, 4);
+
+        // Each entry forgotten as it expires: the count ends at none, neither below (an entry added uncounted) nor above.
+        clock.Advance(TimeSpan.FromMinutes(10));
+        Assert.All(Enumerable.Range(0, 4), n => Assert.Null(cache.Find($"t{n}")));
+        Assert.Equal(0, cache.Count);
+    }
+
+    [Fact]
     public async Task ForgedToken_IsRefused_AndNeverRemembered()
     {
         var (token, _) = await AdapterAsync("cache-forged");

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using IntegrationHub.Bench.Suite;
+using Microsoft.Data.Sqlite;
 
 namespace IntegrationHub.Bench.Scenarios;
 
@@ -36,8 +37,38 @@ internal sealed class AggregatesBenchmark : IScenario
         // The roller folds every Aggregates:RollupInterval (a minute by default); the smoke run does not wait for it.
         if (!run.Smoke)
         {
-            await Task.Delay(TimeSpan.FromSeconds(75));
+            var waited = await RolledUpAsync(hub, TimeSpan.FromMinutes(5));
+            BenchRun.Say($"the roller folded them {waited.TotalSeconds:F0} s later");
             await MeasureAsync(run, http, device, from, end, queries, "rollups");
+        }
+    }
+
+    /// <summary>
+    /// Waits until the roller's watermark (its cursor in the hub's SQLite file) reaches the last stored observation,
+    /// looking twice a second: the rollups then answer the whole range. Returns how long that took.
+    /// </summary>
+    private static async Task<TimeSpan> RolledUpAsync(BenchHub hub, TimeSpan bound)
+    {
+        var started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            using (var connection = new SqliteConnection($"Data Source={hub.DatabasePath};Mode=ReadOnly"))
+            {
+                connection.Open();
+                using var command = connection.CreateCommand();
+                command.CommandText = """
+                    SELECT COALESCE((SELECT Position FROM consumer_cursors WHERE Name = 'telemetry-rollups'), 0) >= COALESCE((SELECT MAX(Id) FROM observations), 0)
+                    """;
+                if (Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) == 1)
+                {
+                    return Stopwatch.GetElapsedTime(started);
+                }
+            }
+            if (Stopwatch.GetElapsedTime(started) > bound)
+            {
+                throw new TimeoutException($"The roller had not folded the readings after {bound}.");
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
         }
     }
 

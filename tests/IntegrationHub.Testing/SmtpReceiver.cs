@@ -14,7 +14,7 @@ public sealed record ReceivedMail(string From, IReadOnlyList<string> Recipients,
 /// <summary>
 /// A small SMTP server on an ephemeral loopback port, speaking enough of RFC 5321 for a real client (MailKit): EHLO,
 /// AUTH PLAIN and LOGIN, MAIL, RCPT, DATA, RSET, NOOP, QUIT; no TLS. <see cref="Refuse"/> makes it answer MAIL with
-/// a temporary failure, as a relay under load does. Tests wait on it for what they expect, never sleep.
+/// a temporary failure, as a relay under load does; <see cref="HangOnQuit"/> leaves QUIT unanswered. Tests wait on it for what they expect, never sleep.
 /// </summary>
 public sealed class SmtpReceiver : IAsyncDisposable
 {
@@ -34,6 +34,12 @@ public sealed class SmtpReceiver : IAsyncDisposable
 
     /// <summary>When set, MAIL FROM is answered <c>451 4.3.0</c> (try again later) and nothing is taken.</summary>
     public bool Refuse { get; set; }
+
+    /// <summary>
+    /// When set, QUIT goes unanswered and the connection stays open until the client gives up, as a relay does that
+    /// hangs after it queued the message.
+    /// </summary>
+    public bool HangOnQuit { get; set; }
 
     /// <summary>When set, AUTH must present this user name and password (else 535); otherwise any sign-in passes.</summary>
     public (string UserName, string Password)? Credentials { get; set; }
@@ -175,6 +181,11 @@ public sealed class SmtpReceiver : IAsyncDisposable
                         await WriteAsync(stream, "250 2.0.0 OK");
                         break;
                     case "QUIT":
+                        if (HangOnQuit)
+                        {
+                            // No answer: the next read ends when the client closes the connection.
+                            break;
+                        }
                         await WriteAsync(stream, "221 2.0.0 Bye");
                         return;
                     default:

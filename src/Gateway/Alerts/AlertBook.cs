@@ -7,6 +7,7 @@ using IntegrationHub.Gateway.Alerts.Cap;
 using IntegrationHub.Gateway.Events;
 using IntegrationHub.Gateway.Hosting;
 using IntegrationHub.Gateway.ClosedLoop;
+using IntegrationHub.Gateway.Notifications;
 using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Storage;
 using IntegrationHub.Gateway.Warnings;
@@ -87,7 +88,7 @@ internal sealed record ContextData(string Warning, string AtLeast, long WarningI
 /// De-duplication: one open alert per (device, rule); a level change updates it; a recurrence before closing reopens it.
 /// One per unit of work (scoped).
 /// </summary>
-internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouting routing, AlertClosures closures, IOptions<HubOptions> hub)
+internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouting routing, NotificationPlanner notifications, AlertClosures closures, IOptions<HubOptions> hub)
 {
     public const string Engine = "engine";
 
@@ -283,6 +284,8 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
             {
                 db.Outbox.Add(Event(pending, loop));
             }
+            // The notifications the steps call for commit with them (LOOP-009): none lost, none for a rolled-back step.
+            await notifications.PlanAsync([.. _pending.Select(p => new NotifiedStep(p.Alert, p.Step, p.Supervision))], loop, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
             if (own is not null)
             {

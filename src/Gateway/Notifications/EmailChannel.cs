@@ -46,8 +46,6 @@ internal sealed partial class EmailChannel(IOptions<NotificationOptions> options
                 await client.AuthenticateAsync(settings.UserName, settings.Password ?? "", timeout.Token);
             }
             await client.SendAsync(mail, timeout.Token);
-            await client.DisconnectAsync(quit: true, timeout.Token);
-            return SendResult.Success;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -65,15 +63,30 @@ internal sealed partial class EmailChannel(IOptions<NotificationOptions> options
             Log.SignInRefused(logger, settings.Host);
             return SendResult.Failed("The SMTP server refused the hub's sign-in (Notifications:Smtp:UserName and Password).");
         }
-        catch (Exception e) when (e is SocketException or IOException or SmtpProtocolException or SslHandshakeException or ServiceNotConnectedException)
+        catch (Exception e) when (e is SocketException or IOException or TimeoutException or SmtpProtocolException or SslHandshakeException or ServiceNotConnectedException)
         {
+            // MailKit's own read timeout (SmtpClient.Timeout) surfaces as a TimeoutException, not as a cancellation.
             return SendResult.Failed($"The SMTP server could not be reached or broke off: {e.Message}");
         }
+        // The server took the message at the end of DATA: it is sent. A QUIT that then fails or goes unanswered is the
+        // connection's business; reporting it failed would send the person the same message again.
+        try
+        {
+            await client.DisconnectAsync(quit: true, timeout.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or TimeoutException or SocketException or IOException or SmtpProtocolException or SmtpCommandException or ServiceNotConnectedException)
+        {
+            Log.QuitFailed(logger, settings.Host, e);
+        }
+        return SendResult.Success;
     }
 
     private static partial class Log
     {
         [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "The SMTP server {Host} refused the hub's sign-in")]
         public static partial void SignInRefused(ILogger logger, string host);
+
+        [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "The SMTP server {Host} took the message but the QUIT after it failed; the message counts as sent")]
+        public static partial void QuitFailed(ILogger logger, string host, Exception exception);
     }
 }

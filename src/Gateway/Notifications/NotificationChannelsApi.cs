@@ -35,7 +35,8 @@ internal static class NotificationChannelsApi
         robots.MapPut("/{channelId:long}", UpdateAsync).WithName("UpdateNotificationChannel")
             .WithSummary("Change a robot's name or unit, or replace its webhook URL or secret (absent: kept; an empty secret removes it).")
             .DocumentsProblem(StatusCodes.Status422UnprocessableEntity, "The webhook URL may not be called (`notification-channel.url-refused`).");
-        robots.MapDelete("/{channelId:long}", DeleteAsync).WithName("DeleteNotificationChannel").WithSummary("Remove a group robot.");
+        robots.MapDelete("/{channelId:long}", DeleteAsync).WithName("DeleteNotificationChannel").WithSummary("Remove a group robot.")
+            .DocumentsProblem(StatusCodes.Status409Conflict, "A notification policy uses the robot (`notification-channel.in-use`).");
         robots.MapPost("/{channelId:long}/test", TestAsync).WithName("TestNotificationChannel")
             .WithSummary("Send a test message through the robot now and answer what the robot said. Nothing is recorded but the audit entry.");
         return app;
@@ -92,9 +93,18 @@ internal static class NotificationChannelsApi
         AuditedLines.UpdateAsync(db, time, context, "notification-channel", db.NotificationRobots.Where(r => r.Id == channelId), () => NotFound(context, channelId),
             robot => ApplyAsync(request, robot, created: false, db, secrets, addresses, context), Audited(request), robot => ResponseAsync(db, robot, context));
 
-    private static Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(long channelId, HubDb db, TimeProvider time, HttpContext context) =>
-        AuditedLines.DeleteAsync(db, time, context, "notification-channel", db.NotificationRobots.Where(r => r.Id == channelId), () => NotFound(context, channelId),
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(long channelId, HubDb db, TimeProvider time, HttpContext context)
+    {
+        var policies = await db.NotificationPolicyRobots.AsNoTracking().Where(r => r.RobotId == channelId).Select(r => r.PolicyId).Order().ToListAsync(context.RequestAborted);
+        if (policies.Count > 0)
+        {
+            // A policy that names a robot counts on it: removing the robot silently would leave a unit's group untold.
+            return ProblemResults.Problem(context, ErrorCodes.NotificationChannelInUse,
+                $"Notification policies {string.Join(", ", policies)} use this robot; take it out of them first (PUT /v1/notification-policies/{{policyId}}).");
+        }
+        return await AuditedLines.DeleteAsync(db, time, context, "notification-channel", db.NotificationRobots.Where(r => r.Id == channelId), () => NotFound(context, channelId),
             robot => new { robot.Name, kind = Wire(robot.Kind), robot.OrganizationId, robot.Host });
+    }
 
     private static async Task<Results<Ok<NotificationTestResponse>, ProblemHttpResult>> TestAsync(
         long channelId, HubDb db, RobotSecrets secrets, NotificationChannels channels, TimeProvider time, HttpContext context)

@@ -27,6 +27,23 @@ internal sealed class NotificationOptions
 
     /// <summary>How long a channel has to take a message (connection included).</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How often the leader sends what is due.</summary>
+    public TimeSpan SendInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Notifications one pass sends, at most: with <see cref="SendInterval"/>, the hub's sending rate.</summary>
+    public int BatchSize { get; set; } = 100;
+
+    /// <summary>Attempts per notification before it is given up (and recorded failed).</summary>
+    public int MaxAttempts { get; set; } = 6;
+
+    /// <summary>The pause after the first failed attempt; each further one doubles it, up to <see cref="RetryMax"/>.</summary>
+    public TimeSpan RetryBase { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan RetryMax { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Notifications one alert step writes, at most: a policy over a unit of hundreds stays a bounded burst.</summary>
+    public int MaxPerStep { get; set; } = 200;
 }
 
 /// <summary>E-mail over SMTP (MailKit). Without a host, the e-mail channel is off and e-mail notifications fail with a clear error.</summary>
@@ -105,6 +122,26 @@ internal sealed class NotificationOptionsValidation : IValidateOptions<Notificat
         if (options.Timeout <= TimeSpan.Zero || options.Timeout > TimeSpan.FromMinutes(5))
         {
             errors.Add("Notifications:Timeout must be between 0 and 5 minutes.");
+        }
+        if (options.SendInterval < TimeSpan.FromMilliseconds(100) || options.SendInterval > TimeSpan.FromMinutes(10))
+        {
+            errors.Add("Notifications:SendInterval must be between 100 ms and 10 minutes.");
+        }
+        if (options.BatchSize is < 1 or > 10_000)
+        {
+            errors.Add("Notifications:BatchSize must be between 1 and 10000.");
+        }
+        if (options.MaxAttempts is < 1 or > 100)
+        {
+            errors.Add("Notifications:MaxAttempts must be between 1 and 100.");
+        }
+        if (options.RetryBase <= TimeSpan.Zero || options.RetryMax < options.RetryBase || options.RetryMax > TimeSpan.FromDays(1))
+        {
+            errors.Add("Notifications:RetryBase must be positive and at most Notifications:RetryMax, which is at most a day.");
+        }
+        if (options.MaxPerStep is < 1 or > 10_000)
+        {
+            errors.Add("Notifications:MaxPerStep must be between 1 and 10000.");
         }
         var smtp = options.Smtp;
         if (!string.IsNullOrWhiteSpace(smtp.Host))

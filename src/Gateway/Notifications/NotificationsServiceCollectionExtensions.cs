@@ -9,7 +9,8 @@ internal static class NotificationsServiceCollectionExtensions
 {
     /// <summary>
     /// Notifications to people: the channels (e-mail, SMS, WeCom and DingTalk robots) as named strategies, their HTTP
-    /// clients (no redirects; the robots' with the webhooks' address rules on every connection) and their metrics.
+    /// clients (no redirects; the robots' with the webhooks' address rules on every connection) and their metrics; the
+    /// planner the alert book writes notifications with, and the sender on the leader.
     /// </summary>
     public static IServiceCollection AddHubNotifications(this IServiceCollection services)
     {
@@ -18,6 +19,9 @@ internal static class NotificationsServiceCollectionExtensions
         services.TryAddSingleton<NotificationMetrics>();
         services.TryAddSingleton<NotificationChannels>();
         services.TryAddSingleton<RobotSecrets>();
+        services.TryAddScoped<NotificationPlanner>();
+        services.TryAddSingleton<NotificationSender>();
+        services.AddHostedService(sp => sp.GetRequiredService<NotificationSender>());
 
         // Robots' URLs come through the API, so they pass the subscriptions' SSRF rules, with an allow-list of their own.
         services.TryAddKeyedSingleton(WeComRobotChannel.ClientName, (sp, _) =>
@@ -50,6 +54,7 @@ internal static class NotificationsServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>The operator's API for the units' group robots.</summary>
-    public static IEndpointRouteBuilder MapHubNotifications(this IEndpointRouteBuilder app) => app.MapNotificationChannels();
+    /// <summary>The operator's API for the units' group robots and the notification policies; the notification records.</summary>
+    public static IEndpointRouteBuilder MapHubNotifications(this IEndpointRouteBuilder app) =>
+        app.MapNotificationChannels().MapNotificationPolicies().MapNotificationRecords();
 }

@@ -28,10 +28,7 @@ internal sealed class SmsChannel(IHttpClientFactory clients, IOptions<Notificati
         var link = message.Link is null ? "" : " " + message.Link;
         var text = NotificationChannels.Cut(message.Subject, Math.Max(settings.MaxTextLength - link.Length, 10)) + link;
 
-        var query = settings.Url.Query;
-        var url = query.Contains("%7B", StringComparison.OrdinalIgnoreCase) || query.Contains('{', StringComparison.Ordinal)
-            ? new Uri(settings.Url.GetLeftPart(UriPartial.Path) + Fill(Uri.UnescapeDataString(query), target.Address, text, Uri.EscapeDataString))
-            : settings.Url;
+        var url = FillQuery(settings.Url, target.Address, text);
         using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = Body(settings, target.Address, text) };
         foreach (var (name, value) in settings.Headers)
         {
@@ -55,6 +52,27 @@ internal sealed class SmsChannel(IHttpClientFactory clients, IOptions<Notificati
             }
             writer.WriteEndObject();
         });
+    }
+
+    /// <summary>
+    /// The URL with the placeholders in its query filled in, each value escaped on its own. The rest of the query stays
+    /// as the operator wrote it: unescaping it whole would turn a key's escaped <c>%26</c> or <c>%3D</c> into a new parameter.
+    /// </summary>
+    internal static Uri FillQuery(Uri template, string phone, string text)
+    {
+        var query = template.Query;
+        if (query.Length == 0)
+        {
+            return template;
+        }
+        var filled = query
+            .Replace("%7Bphone%7D", SmsGatewaySettings.Phone, StringComparison.OrdinalIgnoreCase)
+            .Replace("%7Btext%7D", SmsGatewaySettings.Text, StringComparison.OrdinalIgnoreCase);
+        if (filled == query && !query.Contains('{', StringComparison.Ordinal))
+        {
+            return template;
+        }
+        return new Uri(template.GetLeftPart(UriPartial.Path) + Fill(filled, phone, text, Uri.EscapeDataString));
     }
 
     private static string Fill(string template, string phone, string text, Func<string, string> escape) =>

@@ -61,6 +61,10 @@ public sealed class HubDb(DbContextOptions<HubDb> options) : DbContext(options)
     internal DbSet<DutyShift> DutyShifts => Set<DutyShift>();
     internal DbSet<Handover> Handovers => Set<Handover>();
     internal DbSet<NotificationRobot> NotificationRobots => Set<NotificationRobot>();
+    internal DbSet<NotificationPolicy> NotificationPolicies => Set<NotificationPolicy>();
+    internal DbSet<NotificationPolicyRobot> NotificationPolicyRobots => Set<NotificationPolicyRobot>();
+    internal DbSet<Notification> Notifications => Set<Notification>();
+    internal DbSet<NotificationAttempt> NotificationAttempts => Set<NotificationAttempt>();
     internal DbSet<UpstreamSystem> UpstreamSystems => Set<UpstreamSystem>();
     internal DbSet<UpstreamRoute> UpstreamRoutes => Set<UpstreamRoute>();
     internal DbSet<UpstreamCall> UpstreamCalls => Set<UpstreamCall>();

@@ -53,6 +53,15 @@ internal sealed class User
     /// <summary>A mobile number for notifications. Personal data: only the person, their organization's people managers and the operator read it.</summary>
     public string? Phone { get; set; }
 
+    /// <summary>
+    /// Quiet hours (免打扰), minutes after midnight in Beijing time: blue and yellow notifications that fall from
+    /// <see cref="QuietStart"/> to <see cref="QuietEnd"/> wait until the window ends (a window may cross midnight); red
+    /// and orange are never held back (LOOP-009). Both set or neither.
+    /// </summary>
+    public int? QuietStart { get; set; }
+
+    public int? QuietEnd { get; set; }
+
     public UserRole Role { get; set; }
     public UserStatus Status { get; set; }
     public string? PasswordHash { get; set; }

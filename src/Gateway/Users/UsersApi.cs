@@ -57,15 +57,20 @@ internal static partial class UsersApi
     internal sealed record InviteRequest(string? Email, string? Name, string? Role, string? OrganizationId, [property: Description("A mobile number for notifications (personal data).")] string? Phone = null);
 
     /// <summary>A person's contact details for notifications; personal data (LOOP-003).</summary>
-    internal sealed record ContactRequest([property: Description("A mobile number, digits with an optional leading + (5 to 20); null removes it.")] string? Phone);
+    internal sealed record ContactRequest(
+        [property: Description("A mobile number, digits with an optional leading + (5 to 20); null removes it.")] string? Phone,
+        [property: Description("Quiet hours in Beijing time, `HH:mm-HH:mm` (e.g. `22:00-07:00`, across midnight): blue and yellow notifications wait until they end; red and orange never do. Null removes them.")] string? QuietHours = null);
 
     internal sealed record RoleRequest(string? Role);
 
     /// <summary>A person. <c>email</c> and <c>phone</c> are personal data: absent unless the caller may read them (LOOP-003).</summary>
-    internal sealed record UserResponse(string Id, string OrganizationId, string? Email, string Name, string Role, string Status, DateTimeOffset CreatedAt, DateTimeOffset? LastSignInAt, string? Phone = null)
+    internal sealed record UserResponse(
+        string Id, string OrganizationId, string? Email, string Name, string Role, string Status, DateTimeOffset CreatedAt, DateTimeOffset? LastSignInAt, string? Phone = null,
+        string? QuietHours = null)
     {
         public static UserResponse Of(User u, bool contacts = true) => new(u.Id, u.OrganizationId, contacts ? u.Email : null, u.Name, Wire(u.Role), Wire(u.Status),
-            DateTimeOffset.FromUnixTimeMilliseconds(u.CreatedAt), u.LastSignInAt is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null, contacts ? u.Phone : null);
+            DateTimeOffset.FromUnixTimeMilliseconds(u.CreatedAt), u.LastSignInAt is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null, contacts ? u.Phone : null,
+            contacts ? QuietHoursWindow.Format(u.QuietStart, u.QuietEnd) : null);
     }
 
     /// <summary>
@@ -317,6 +322,15 @@ internal static partial class UsersApi
     {
         var check = new RequestValidator();
         check.Text(request.Phone, "/phone", Phone(), PhoneRule, required: false);
+        (int Start, int End)? quiet = null;
+        if (request.QuietHours is not null)
+        {
+            quiet = QuietHoursWindow.Parse(request.QuietHours);
+            if (quiet is null)
+            {
+                check.Add(ErrorCodes.InvalidValue, "/quietHours", "Quiet hours in Beijing time as HH:mm-HH:mm, e.g. 22:00-07:00; start and end differ.");
+            }
+        }
         if (check.Failed)
         {
             return check.Problem(context);
@@ -338,6 +352,7 @@ internal static partial class UsersApi
             return Outranked(context, user.Role);
         }
         user.Phone = request.Phone;
+        (user.QuietStart, user.QuietEnd) = (quiet?.Start, quiet?.End);
         // The audit says that the details changed, not what they are: they are personal data.
         db.Record(time.GetUtcNow(), caller.ClientId, "user.contact", user.Id);
         await db.SaveChangesAsync(context.RequestAborted);

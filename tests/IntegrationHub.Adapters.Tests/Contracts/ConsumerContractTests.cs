@@ -167,7 +167,8 @@ public sealed class ConsumerContractTests
         Alert UnitAcknowledged, Alert UnitResolved, IntegrationHubException UnitsOpen, IReadOnlyList<OverdueShare> Overdue,
         Alert Assigned, IReadOnlyList<Comment> Comments, Comment Commented, User Contact,
         IReadOnlyList<Supervisor> Supervisors, Supervisor SupervisorCreated, IReadOnlyList<SupervisionStep> Chain,
-        Shift ShiftCreated, DutyNow Duty, Handover HandedOver, NotificationChannel RobotCreated, IntegrationHubException RobotRefused)
+        Shift ShiftCreated, DutyNow Duty, Handover HandedOver, NotificationChannel RobotCreated, IntegrationHubException RobotRefused,
+        NotificationPolicy PolicyCreated, Page<NotificationRecord> GivenUp)
     {
         public void Check()
         {
@@ -202,6 +203,9 @@ public sealed class ConsumerContractTests
             Assert.Equal((0, 0, "Hub administrator"), (HandedOver.OpenCount, HandedOver.OverdueCount, HandedOver.Outgoing.Name));
             Assert.Equal(("wecom", "1.2.3.4", false, "Contract department"), (RobotCreated.Kind, RobotCreated.Host, RobotCreated.Signed, RobotCreated.OrganizationName));
             Assert.Equal((HttpStatusCode.UnprocessableEntity, "notification-channel.url-refused"), (RobotRefused.StatusCode, RobotRefused.Code));
+            Assert.Equal(("gas", "red", true, true), (PolicyCreated.Domain, PolicyCreated.Level, PolicyCreated.AtRaise, PolicyCreated.AtSupervision));
+            Assert.Equal(["email", "sms"], PolicyCreated.Channels);
+            Assert.Empty(GivenUp.Items);
         }
     }
 
@@ -234,7 +238,9 @@ public sealed class ConsumerContractTests
             await loop.HandOverAsync("pact-handover", new HandoverRequest("两处燃气报警已处置完毕，无遗留", 53)),
             await loop.CreateNotificationChannelAsync(new NotificationChannelRequest("燃气办值班群", "wecom", "pact-robot-create", "https://1.2.3.4/cgi-bin/webhook/send?key=pact-robot-key")),
             await Assert.ThrowsAsync<IntegrationHubException>(() => loop.CreateNotificationChannelAsync(
-                new NotificationChannelRequest("内网机器人", "dingtalk", "pact-robot-refused", "https://10.1.2.3/robot/send?access_token=t"))));
+                new NotificationChannelRequest("内网机器人", "dingtalk", "pact-robot-refused", "https://10.1.2.3/robot/send?access_token=t"))),
+            await loop.CreateNotificationPolicyAsync(new NotificationPolicyRequest("燃气红色预警", "gas", "red", AtRaise: true, AtSupervision: true, Channels: ["email", "sms"])),
+            await loop.ListNotificationsAsync(state: "failed", limit: 10));
     }
 
     /// <summary>The maintenance and site-parameter interactions.</summary>

@@ -75,6 +75,22 @@ public sealed class NotificationChannelTests
     }
 
     [Fact]
+    public async Task Email_ServerTookTheMessageButQuitGoesUnanswered_CountsAsSent()
+    {
+        await using var smtp = SmtpReceiver.Start();
+        smtp.HangOnQuit = true;
+        var settings = Smtp(smtp);
+        settings["Notifications:Timeout"] = "00:00:02";
+        using var services = Services(settings);
+
+        var result = await Channels(services).SendAsync(NotificationChannelKind.Email, new("officer@shinan.example"), Message, None);
+
+        // Reported failed, the message would be sent again: the person would get it twice.
+        Assert.True(result.Sent, result.Error);
+        Assert.Single(smtp.Mails);
+    }
+
+    [Fact]
     public async Task Email_NoServerListening_Fails()
     {
         int port;
@@ -148,6 +164,29 @@ public sealed class NotificationChannelTests
         var form = request.Text.Split('&').Select(p => p.Split('=')).ToDictionary(p => p[0], p => Uri.UnescapeDataString(p[1].Replace('+', ' ')));
         Assert.Equal("13800000042", form["to"]);
         Assert.Contains(Message.Subject, form["msg"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Sms_QueryTemplate_EscapesEachValueAndKeepsTheOperatorsEscapes()
+    {
+        await using var gateway = await WebhookReceiver.StartAsync();
+        // The key holds an escaped & and =: unescaping the whole query would split it into parameters of its own.
+        using var services = Services(new Settings
+        {
+            ["Notifications:Sms:Url"] = gateway.Url + "?key=k%26x%3Dy&to={phone}&msg={text}",
+        });
+
+        var result = await Channels(services).SendAsync(NotificationChannelKind.Sms, new("+8613800000042"), Message, None);
+
+        Assert.True(result.Sent, result.Error);
+        var request = Assert.Single(gateway.Requests);
+        var query = request.Path[(request.Path.IndexOf('?', StringComparison.Ordinal) + 1)..].Split('&')
+            .Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => Uri.UnescapeDataString(p[1]));
+        Assert.Equal(["key", "msg", "to"], query.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal("k&x=y", query["key"]);
+        Assert.Equal("+8613800000042", query["to"]);
+        Assert.StartsWith(Message.Subject, query["msg"], StringComparison.Ordinal);
+        Assert.EndsWith(Message.Link!.ToString(), query["msg"], StringComparison.Ordinal);
     }
 
     [Fact]

@@ -91,6 +91,29 @@ public sealed record NotificationChannelRequest(string? Name = null, string? Kin
 public sealed record NotificationTest(bool Sent, string? Error);
 
 /// <summary>
+/// A notification policy: for the alerts of <see cref="Domain"/> and <see cref="Level"/> (null: any), whether the routed
+/// units' on-duty people are told at a raise (<see cref="AtRaise"/>) and each supervision step's people
+/// (<see cref="AtSupervision"/>), by <see cref="Channels"/> (<c>email</c>, <c>sms</c>) and the group robots <see cref="RobotIds"/>.
+/// </summary>
+public sealed record NotificationPolicy(
+    long Id, string Name, string? Domain, string? Level, bool AtRaise, bool AtSupervision, IReadOnlyList<string> Channels, IReadOnlyList<long> RobotIds,
+    DateTimeOffset UpdatedAt, Actor UpdatedBy);
+
+/// <summary>A notification policy to add or to replace whole.</summary>
+public sealed record NotificationPolicyRequest(
+    string Name, string? Domain = null, string? Level = null, bool? AtRaise = null, bool? AtSupervision = null, IReadOnlyList<string>? Channels = null,
+    IReadOnlyList<long>? RobotIds = null);
+
+/// <summary>
+/// One notification the hub wrote: what called for it (<see cref="Trigger"/>), who was told, by which channel, and how it
+/// fared: <see cref="State"/> <c>pending</c>, <c>sent</c> or <c>failed</c>, with its attempts and last error.
+/// <see cref="Address"/> is null unless the caller may read the person's contact details.
+/// </summary>
+public sealed record NotificationRecord(
+    long Id, long AlertId, string Trigger, string Level, string OrganizationId, Actor? Person, long? RobotId, string Channel, string? Address, string State,
+    bool Held, DateTimeOffset CreatedAt, DateTimeOffset DueAt, int Attempts, DateTimeOffset? LastAttemptAt, string? LastError, DateTimeOffset? SentAt);
+
+/// <summary>
 /// A shift of a unit's duty roster: <see cref="Person"/> is on duty from <see cref="StartsAt"/> to <see cref="EndsAt"/>;
 /// <see cref="Date"/>, <see cref="Start"/> and <see cref="End"/> are the same in local time (Asia/Shanghai), an end at
 /// or before the start being on the next day.

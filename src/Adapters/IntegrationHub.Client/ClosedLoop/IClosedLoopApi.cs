@@ -1,5 +1,6 @@
 using IntegrationHub.Client.Administration;
 using IntegrationHub.Client.Alerts;
+using IntegrationHub.Client.Telemetry;
 using Refit;
 
 namespace IntegrationHub.Client.ClosedLoop;
@@ -165,6 +166,30 @@ public interface IClosedLoopApi
     /// <summary>Sends a test message through the robot now and answers what it said.</summary>
     [Post("/v1/notification-channels/{channelId}/test")]
     Task<NotificationTest> TestNotificationChannelAsync(long channelId, CancellationToken cancellationToken = default);
+
+    /// <summary>The notification policies (scope <c>admin</c>).</summary>
+    [Get("/v1/notification-policies")]
+    Task<IReadOnlyList<NotificationPolicy>> ListNotificationPoliciesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>One notification policy.</summary>
+    [Get("/v1/notification-policies/{policyId}")]
+    Task<NotificationPolicy> GetNotificationPolicyAsync(long policyId, CancellationToken cancellationToken = default);
+
+    /// <summary>Adds a notification policy; one per domain and level.</summary>
+    [Post("/v1/notification-policies")]
+    Task<NotificationPolicy> CreateNotificationPolicyAsync([Body] NotificationPolicyRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Replaces a notification policy.</summary>
+    [Put("/v1/notification-policies/{policyId}")]
+    Task<NotificationPolicy> UpdateNotificationPolicyAsync(long policyId, [Body] NotificationPolicyRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes a notification policy.</summary>
+    [Delete("/v1/notification-policies/{policyId}")]
+    Task DeleteNotificationPolicyAsync(long policyId, CancellationToken cancellationToken = default);
+
+    /// <summary>The notifications the hub wrote, newest first: the operator's all, a unit's its own; addresses only for those who may read them.</summary>
+    [Get("/v1/notifications")]
+    Task<Page<NotificationRecord>> ListNotificationsAsync(long? alertId = null, string? state = null, int? limit = null, string? cursor = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// The unit's duty roster between two local dates (Asia/Shanghai, <c>yyyy-MM-dd</c>): today and the six days after

@@ -57,10 +57,16 @@ public sealed record User(string Id, string OrganizationId, string? Email, strin
 {
     /// <summary>A mobile number for notifications; null unless the caller may read it.</summary>
     public string? Phone { get; init; }
+
+    /// <summary>Quiet hours in Beijing time (<c>22:00-07:00</c>); null unless set and the caller may read the contact details.</summary>
+    public string? QuietHours { get; init; }
 }
 
-/// <summary>A person's contact details for notifications: a mobile number (digits, optional leading +), or null to remove it.</summary>
-public sealed record ContactRequest(string? Phone);
+/// <summary>
+/// A person's contact details for notifications: a mobile number (digits, optional leading +), or null to remove it;
+/// quiet hours in Beijing time (<c>HH:mm-HH:mm</c>), during which blue and yellow notifications wait, or null for none.
+/// </summary>
+public sealed record ContactRequest(string? Phone, string? QuietHours = null);
 
 /// <summary>An invitation: the person, the link with which they choose a password, and when it stops working.</summary>
 public sealed record Invitation(User User, Uri InvitationUrl, DateTimeOffset ExpiresAt);

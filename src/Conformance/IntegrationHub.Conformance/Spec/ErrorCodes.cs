@@ -78,6 +78,8 @@ public static class ErrorCodes
     public const string SupervisorNotFound = "supervisor.not-found";
     public const string NotificationChannelNotFound = "notification-channel.not-found";
     public const string NotificationChannelUrlRefused = "notification-channel.url-refused";
+    public const string NotificationChannelInUse = "notification-channel.in-use";
+    public const string NotificationPolicyNotFound = "notification-policy.not-found";
     public const string ShiftNotFound = "shift.not-found";
     public const string HandoverNotFound = "handover.not-found";
     public const string HandoverNoShift = "handover.no-shift";

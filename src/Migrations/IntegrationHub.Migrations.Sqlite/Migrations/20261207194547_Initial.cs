@@ -246,6 +246,29 @@ namespace IntegrationHub.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "notification_policies",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    Domain = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    Level = table.Column<string>(type: "TEXT", maxLength: 8, nullable: true),
+                    AtRaise = table.Column<bool>(type: "INTEGER", nullable: false),
+                    AtSupervision = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Email = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Sms = table.Column<bool>(type: "INTEGER", nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", nullable: false),
+                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    UpdatedBy = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_notification_policies", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "observations",
                 columns: table => new
                 {
@@ -771,6 +794,49 @@ namespace IntegrationHub.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "notifications",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Key = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    AlertId = table.Column<long>(type: "INTEGER", nullable: false),
+                    StepId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Trigger = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Level = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
+                    OrganizationId = table.Column<string>(type: "TEXT", nullable: false),
+                    UserId = table.Column<string>(type: "TEXT", nullable: true),
+                    RobotId = table.Column<long>(type: "INTEGER", nullable: true),
+                    Channel = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Subject = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    Text = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    DueAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Held = table.Column<bool>(type: "INTEGER", nullable: false),
+                    State = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    LastAttemptAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    LastError = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true),
+                    SentAt = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_notifications", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_notifications_alerts_AlertId",
+                        column: x => x.AlertId,
+                        principalTable: "alerts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_notifications_organizations_OrganizationId",
+                        column: x => x.OrganizationId,
+                        principalTable: "organizations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "routes",
                 columns: table => new
                 {
@@ -873,6 +939,8 @@ namespace IntegrationHub.Migrations.Sqlite
                     Email = table.Column<string>(type: "TEXT", maxLength: 254, nullable: false),
                     Name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
                     Phone = table.Column<string>(type: "TEXT", maxLength: 24, nullable: true),
+                    QuietStart = table.Column<int>(type: "INTEGER", nullable: true),
+                    QuietEnd = table.Column<int>(type: "INTEGER", nullable: true),
                     Role = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
                     Status = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
                     PasswordHash = table.Column<string>(type: "TEXT", nullable: true),
@@ -1117,6 +1185,52 @@ namespace IntegrationHub.Migrations.Sqlite
                         name: "FK_mqtt_device_credentials_adapters_AdapterId",
                         column: x => x.AdapterId,
                         principalTable: "adapters",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "notification_policy_robots",
+                columns: table => new
+                {
+                    PolicyId = table.Column<long>(type: "INTEGER", nullable: false),
+                    RobotId = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_notification_policy_robots", x => new { x.PolicyId, x.RobotId });
+                    table.ForeignKey(
+                        name: "FK_notification_policy_robots_notification_policies_PolicyId",
+                        column: x => x.PolicyId,
+                        principalTable: "notification_policies",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_notification_policy_robots_notification_robots_RobotId",
+                        column: x => x.RobotId,
+                        principalTable: "notification_robots",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "notification_attempts",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    NotificationId = table.Column<long>(type: "INTEGER", nullable: false),
+                    At = table.Column<long>(type: "INTEGER", nullable: false),
+                    Sent = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Error = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_notification_attempts", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_notification_attempts_notifications_NotificationId",
+                        column: x => x.NotificationId,
+                        principalTable: "notifications",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -1499,9 +1613,40 @@ namespace IntegrationHub.Migrations.Sqlite
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_notification_attempts_NotificationId_Id",
+                table: "notification_attempts",
+                columns: new[] { "NotificationId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_notification_policy_robots_RobotId",
+                table: "notification_policy_robots",
+                column: "RobotId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_notification_robots_OrganizationId",
                 table: "notification_robots",
                 column: "OrganizationId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_notifications_AlertId",
+                table: "notifications",
+                column: "AlertId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_notifications_Key",
+                table: "notifications",
+                column: "Key",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_notifications_OrganizationId_Id",
+                table: "notifications",
+                columns: new[] { "OrganizationId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_notifications_State_DueAt",
+                table: "notifications",
+                columns: new[] { "State", "DueAt" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_observations_DeviceKey_Metric_ObservedAt",
@@ -1699,7 +1844,10 @@ namespace IntegrationHub.Migrations.Sqlite
                 name: "mqtt_device_credentials");
 
             migrationBuilder.DropTable(
-                name: "notification_robots");
+                name: "notification_attempts");
+
+            migrationBuilder.DropTable(
+                name: "notification_policy_robots");
 
             migrationBuilder.DropTable(
                 name: "observations");
@@ -1751,6 +1899,15 @@ namespace IntegrationHub.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "device_commands");
+
+            migrationBuilder.DropTable(
+                name: "notifications");
+
+            migrationBuilder.DropTable(
+                name: "notification_policies");
+
+            migrationBuilder.DropTable(
+                name: "notification_robots");
 
             migrationBuilder.DropTable(
                 name: "subscriptions");

@@ -247,6 +247,29 @@ namespace IntegrationHub.Migrations.PostgreSql
                 });
 
             migrationBuilder.CreateTable(
+                name: "notification_policies",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false, collation: "C"),
+                    Domain = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true, collation: "C"),
+                    Level = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: true),
+                    AtRaise = table.Column<bool>(type: "boolean", nullable: false),
+                    AtSupervision = table.Column<bool>(type: "boolean", nullable: false),
+                    Email = table.Column<bool>(type: "boolean", nullable: false),
+                    Sms = table.Column<bool>(type: "boolean", nullable: false),
+                    CreatedAt = table.Column<long>(type: "bigint", nullable: false),
+                    CreatedBy = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    UpdatedAt = table.Column<long>(type: "bigint", nullable: false),
+                    UpdatedBy = table.Column<string>(type: "text", nullable: false, collation: "C")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_notification_policies", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "observations",
                 columns: table => new
                 {
@@ -772,6 +795,49 @@ namespace IntegrationHub.Migrations.PostgreSql
                 });
 
             migrationBuilder.CreateTable(
+                name: "notifications",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Key = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false, collation: "C"),
+                    AlertId = table.Column<long>(type: "bigint", nullable: false),
+                    StepId = table.Column<long>(type: "bigint", nullable: false),
+                    Trigger = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false, collation: "C"),
+                    Level = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    OrganizationId = table.Column<string>(type: "character varying(64)", nullable: false, collation: "C"),
+                    UserId = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    RobotId = table.Column<long>(type: "bigint", nullable: true),
+                    Channel = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Subject = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false, collation: "C"),
+                    Text = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: false, collation: "C"),
+                    CreatedAt = table.Column<long>(type: "bigint", nullable: false),
+                    DueAt = table.Column<long>(type: "bigint", nullable: false),
+                    Held = table.Column<bool>(type: "boolean", nullable: false),
+                    State = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    LastAttemptAt = table.Column<long>(type: "bigint", nullable: true),
+                    LastError = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true, collation: "C"),
+                    SentAt = table.Column<long>(type: "bigint", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_notifications", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_notifications_alerts_AlertId",
+                        column: x => x.AlertId,
+                        principalTable: "alerts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_notifications_organizations_OrganizationId",
+                        column: x => x.OrganizationId,
+                        principalTable: "organizations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "routes",
                 columns: table => new
                 {
@@ -874,6 +940,8 @@ namespace IntegrationHub.Migrations.PostgreSql
                     Email = table.Column<string>(type: "character varying(254)", maxLength: 254, nullable: false, collation: "C"),
                     Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false, collation: "C"),
                     Phone = table.Column<string>(type: "character varying(24)", maxLength: 24, nullable: true, collation: "C"),
+                    QuietStart = table.Column<int>(type: "integer", nullable: true),
+                    QuietEnd = table.Column<int>(type: "integer", nullable: true),
                     Role = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     PasswordHash = table.Column<string>(type: "text", nullable: true, collation: "C"),
@@ -1118,6 +1186,52 @@ namespace IntegrationHub.Migrations.PostgreSql
                         name: "FK_mqtt_device_credentials_adapters_AdapterId",
                         column: x => x.AdapterId,
                         principalTable: "adapters",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "notification_policy_robots",
+                columns: table => new
+                {
+                    PolicyId = table.Column<long>(type: "bigint", nullable: false),
+                    RobotId = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_notification_policy_robots", x => new { x.PolicyId, x.RobotId });
+                    table.ForeignKey(
+                        name: "FK_notification_policy_robots_notification_policies_PolicyId",
+                        column: x => x.PolicyId,
+                        principalTable: "notification_policies",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_notification_policy_robots_notification_robots_RobotId",
+                        column: x => x.RobotId,
+                        principalTable: "notification_robots",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "notification_attempts",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    NotificationId = table.Column<long>(type: "bigint", nullable: false),
+                    At = table.Column<long>(type: "bigint", nullable: false),
+                    Sent = table.Column<bool>(type: "boolean", nullable: false),
+                    Error = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true, collation: "C")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_notification_attempts", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_notification_attempts_notifications_NotificationId",
+                        column: x => x.NotificationId,
+                        principalTable: "notifications",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -1506,9 +1620,40 @@ namespace IntegrationHub.Migrations.PostgreSql
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_notification_attempts_NotificationId_Id",
+                table: "notification_attempts",
+                columns: new[] { "NotificationId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_notification_policy_robots_RobotId",
+                table: "notification_policy_robots",
+                column: "RobotId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_notification_robots_OrganizationId",
                 table: "notification_robots",
                 column: "OrganizationId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_notifications_AlertId",
+                table: "notifications",
+                column: "AlertId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_notifications_Key",
+                table: "notifications",
+                column: "Key",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_notifications_OrganizationId_Id",
+                table: "notifications",
+                columns: new[] { "OrganizationId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_notifications_State_DueAt",
+                table: "notifications",
+                columns: new[] { "State", "DueAt" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_observations_DeviceKey_Metric_ObservedAt",
@@ -1712,7 +1857,10 @@ namespace IntegrationHub.Migrations.PostgreSql
                 name: "mqtt_device_credentials");
 
             migrationBuilder.DropTable(
-                name: "notification_robots");
+                name: "notification_attempts");
+
+            migrationBuilder.DropTable(
+                name: "notification_policy_robots");
 
             migrationBuilder.DropTable(
                 name: "observations");
@@ -1764,6 +1912,15 @@ namespace IntegrationHub.Migrations.PostgreSql
 
             migrationBuilder.DropTable(
                 name: "device_commands");
+
+            migrationBuilder.DropTable(
+                name: "notifications");
+
+            migrationBuilder.DropTable(
+                name: "notification_policies");
+
+            migrationBuilder.DropTable(
+                name: "notification_robots");
 
             migrationBuilder.DropTable(
                 name: "subscriptions");

@@ -1,0 +1,139 @@
+using IntegrationHub.Gateway.Cluster;
+using IntegrationHub.Gateway.Storage;
+using IntegrationHub.Gateway.Users;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace IntegrationHub.Gateway.Notifications;
+
+/// <summary>
+/// Sends the notifications that are due (LOOP-009), on the leader only, each pass fenced by its term: at most
+/// <see cref="NotificationOptions.BatchSize"/> a pass, one lane per channel, so that a hanging SMTP server holds up
+/// e-mail alone and never the alert loop, which only writes the records. Every attempt is recorded with the channel's
+/// answer; a failed one is tried again after a growing pause, until <see cref="NotificationOptions.MaxAttempts"/>. A
+/// node that dies between a channel's answer and the record sends that message again: at least once, never silently
+/// lost.
+/// </summary>
+internal sealed partial class NotificationSender(
+    IServiceScopeFactory scopes, NotificationChannels channels, RobotSecrets secrets, IOptions<NotificationOptions> options,
+    Leadership leadership, TimeProvider time, ILogger<NotificationSender> logger)
+    : LeaderJob(leadership, time, logger)
+{
+    // One pass at a time: a pass the timer starts while another runs would read the same due rows.
+    private readonly SemaphoreSlim _pass = new(1, 1);
+
+    protected override TimeSpan Interval => options.Value.SendInterval;
+
+    protected override Task RunAsync(long term, CancellationToken cancellationToken) => SendDueAsync(term, cancellationToken);
+
+    /// <summary>One pass: sends what is due now under the leader's <paramref name="term"/>; returns how many were tried.</summary>
+    public async Task<int> SendDueAsync(long term, CancellationToken cancellationToken)
+    {
+        await _pass.WaitAsync(cancellationToken);
+        try
+        {
+            var now = Time.GetUtcNow().ToUnixTimeMilliseconds();
+            List<Notification> due;
+            Dictionary<string, User> users;
+            Dictionary<long, NotificationRobot> robots;
+            await using (var scope = scopes.CreateAsyncScope())
+            {
+                var db = scope.ServiceProvider.GetRequiredService<HubDb>();
+                due = await db.Notifications.AsNoTracking().Where(n => n.State == NotificationState.Pending && n.DueAt <= now)
+                    .OrderBy(n => n.DueAt).ThenBy(n => n.Id).Take(options.Value.BatchSize).ToListAsync(cancellationToken);
+                if (due.Count == 0)
+                {
+                    return 0;
+                }
+                var userIds = due.Where(n => n.UserId != null).Select(n => n.UserId!).Distinct().ToList();
+                users = await db.Users.AsNoTracking().Where(u => userIds.Contains(u.Id)).ToDictionaryAsync(u => u.Id, cancellationToken);
+                var robotIds = due.Where(n => n.RobotId != null).Select(n => n.RobotId!.Value).Distinct().ToList();
+                robots = await db.NotificationRobots.AsNoTracking().Where(r => robotIds.Contains(r.Id)).ToDictionaryAsync(r => r.Id, cancellationToken);
+            }
+            await Task.WhenAll(due.GroupBy(n => n.Channel).Select(lane => LaneAsync([.. lane], users, robots, term, cancellationToken)));
+            return due.Count;
+        }
+        finally
+        {
+            _pass.Release();
+        }
+    }
+
+    private async Task LaneAsync(
+        List<Notification> lane, Dictionary<string, User> users, Dictionary<long, NotificationRobot> robots, long term, CancellationToken cancellationToken)
+    {
+        foreach (var notification in lane)
+        {
+            var (target, nowhere) = Target(notification, users, robots);
+            SendResult result;
+            try
+            {
+                result = target is null
+                    ? SendResult.Failed(nowhere!)
+                    : await channels.SendAsync(notification.Channel, target, new NotificationMessage(notification.Subject, notification.Text), cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // A channel answers failures rather than throwing; one that throws anyway costs this message an attempt,
+                // never the lane, the pass or the hosted service.
+                result = SendResult.Failed($"The {NotificationMetrics.Name(notification.Channel)} channel failed: {e.GetType().Name}: {e.Message}");
+            }
+            await RecordAsync(notification.Id, result, final: target is null, term, cancellationToken);
+        }
+    }
+
+    /// <summary>Where the message goes now: the person's address as it stands (not as it was when the alert was raised), or the robot's webhook.</summary>
+    private (NotificationTarget? Target, string? Nowhere) Target(Notification notification, Dictionary<string, User> users, Dictionary<long, NotificationRobot> robots)
+    {
+        if (notification.RobotId is { } robotId)
+        {
+            return robots.TryGetValue(robotId, out var robot) ? (secrets.Open(robot), null) : (null, "The group robot was removed.");
+        }
+        if (notification.UserId is null || !users.TryGetValue(notification.UserId, out var user) || user.Status != UserStatus.Active)
+        {
+            return (null, "The person's account is no longer active.");
+        }
+        return notification.Channel == NotificationChannelKind.Sms
+            ? user.Phone is { } phone ? (new NotificationTarget(phone), null) : (null, "The person has no phone number.")
+            : (new NotificationTarget(user.Email), null);
+    }
+
+    private async Task RecordAsync(long id, SendResult result, bool final, long term, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HubDb>();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await Leadership.FenceAsync(db, term, cancellationToken);
+        var notification = await db.Notifications.FirstAsync(n => n.Id == id, cancellationToken);
+        var now = Time.GetUtcNow().ToUnixTimeMilliseconds();
+        var settings = options.Value;
+        notification.Attempts++;
+        notification.LastAttemptAt = now;
+        notification.LastError = result.Error;
+        if (result.Sent)
+        {
+            (notification.State, notification.SentAt) = (NotificationState.Sent, now);
+        }
+        else if (final || notification.Attempts >= settings.MaxAttempts)
+        {
+            notification.State = NotificationState.Failed;
+            GaveUp(Logger, notification.Id, NotificationMetrics.Name(notification.Channel), notification.Attempts);
+        }
+        else
+        {
+            // Doubling pauses, capped; a channel's own Retry-After when it asked for longer.
+            var pause = TimeSpan.FromTicks(Math.Min(settings.RetryMax.Ticks, settings.RetryBase.Ticks << Math.Min(notification.Attempts - 1, 20)));
+            if (result.RetryAfter is { } asked && asked > pause)
+            {
+                pause = asked < settings.RetryMax ? asked : settings.RetryMax;
+            }
+            notification.DueAt = now + (long)pause.TotalMilliseconds;
+        }
+        db.NotificationAttempts.Add(new NotificationAttempt { NotificationId = id, At = now, Sent = result.Sent, Error = result.Error });
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    [LoggerMessage(EventId = 9301, Level = LogLevel.Warning, Message = "Notification {NotificationId} by {Channel} was given up after {Attempts} attempt(s)")]
+    private static partial void GaveUp(ILogger logger, long notificationId, string channel, int attempts);
+}

@@ -1,0 +1,302 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using IntegrationHub.Gateway.Alerts;
+using IntegrationHub.Gateway.ClosedLoop;
+using IntegrationHub.Gateway.Cluster;
+using IntegrationHub.Gateway.Notifications;
+using IntegrationHub.Gateway.Storage;
+using IntegrationHub.Gateway.Tests.Alerts;
+using IntegrationHub.Gateway.Tests.ClosedLoop;
+using IntegrationHub.Gateway.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace IntegrationHub.Gateway.Tests.Notifications;
+
+/// <summary>
+/// The hub notifies people on its own (LOOP-009), end to end with real receivers: the test's SMTP server, Kestrel
+/// receivers playing the SMS gateway and a WeCom robot. Alerts raised by methane readings are routed to a unit, the
+/// policy and the roster decide who is told, the sender's passes run at the test's moves of the hub's clock.
+/// </summary>
+[Trait(TestStorage.Trait, TestStorage.BothProviders)]
+public sealed class NotificationDeliveryTests
+{
+    private const string Shinan = "370202";
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    /// <summary>A hub whose e-mail goes to <paramref name="smtp"/> and SMS to <paramref name="sms"/>, robots allowed on loopback.</summary>
+    private static HubFactory Start(SmtpReceiver smtp, WebhookReceiver sms)
+    {
+        var hub = new HubFactory(null, new()
+        {
+            ["Auth:AccessTokenLifetime"] = "1.00:00:00",
+            ["Alerts:SweepInterval"] = "01:00:00",
+            ["Alerts:Deadlines:Red:Acknowledge"] = "00:05:00",
+            ["Alerts:Deadlines:Red:Resolve"] = "02:00:00",
+            ["Supervision:Lead"] = "00:10:00",
+            ["Notifications:Smtp:Host"] = "127.0.0.1",
+            ["Notifications:Smtp:Port"] = smtp.Port.ToString(CultureInfo.InvariantCulture),
+            ["Notifications:Smtp:Security"] = "None",
+            ["Notifications:Smtp:From"] = "alerts@hub.example",
+            ["Notifications:Timeout"] = "00:00:05",
+            ["Notifications:Sms:Url"] = sms.Url.ToString(),
+            ["Notifications:Sms:Fields:mobile"] = "{phone}",
+            ["Notifications:Sms:Fields:content"] = "{text}",
+            ["Notifications:AllowedHosts:0"] = "127.0.0.1",
+            ["Notifications:RetryBase"] = "00:01:00",
+        });
+        hub.StartServer();
+        return hub;
+    }
+
+    /// <summary>One pass of the sender, as the leader's timer runs it.</summary>
+    private static Task<int> SendAsync(HubFactory hub) =>
+        hub.Services.GetRequiredService<NotificationSender>().SendDueAsync(hub.Services.GetRequiredService<Leadership>().Term, Token);
+
+    private static async Task<List<Notification>> RecordsAsync(HubFactory hub, long alertId)
+    {
+        await using var scope = hub.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<HubDb>().Notifications.AsNoTracking().Where(n => n.AlertId == alertId).OrderBy(n => n.Id).ToListAsync(Token);
+    }
+
+    private static async Task<List<NotificationAttempt>> AttemptsAsync(HubFactory hub, long notificationId)
+    {
+        await using var scope = hub.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<HubDb>().NotificationAttempts.AsNoTracking().Where(a => a.NotificationId == notificationId).OrderBy(a => a.Id).ToListAsync(Token);
+    }
+
+    /// <summary>The unit, routed every gas alert of Shinan, with a lead and an officer on duty all of today (Beijing time), and its WeCom robot.</summary>
+    private static async Task<(string LeadId, string OfficerId, long RobotId)> UnitAsync(HubFactory hub, HttpClient admin, string unit, WebhookReceiver robot)
+    {
+        // The unit's own client is not needed here: its people act through their sessions.
+        (await hub.UnitAsync(unit)).Dispose();
+        await (await admin.PostAsJsonAsync("/v1/routes", new { domain = "gas", district = Shinan, organizationId = unit, role = "lead" })).ShouldBeAsync(HttpStatusCode.Created);
+        var (lead, leadId) = await hub.PersonAsync(unit, "lead", "Sun Lead", phone: "13800000001");
+        var (officer, officerId) = await hub.PersonAsync(unit, "officer", "Zhou Officer", phone: "13800000042");
+        lead.Dispose();
+        officer.Dispose();
+        var today = DutyClock.Today(hub.Time).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        await (await admin.PostAsJsonAsync($"/v1/organizations/{unit}/shifts", new { userId = officerId, date = today, start = "00:00", end = "00:00" })).ShouldBeAsync(HttpStatusCode.Created);
+        robot.Answer = _ => new ReceiverAnswer(200) { Body = """{"errcode":0,"errmsg":"ok"}""" };
+        using var created = await admin.PostAsJsonAsync("/v1/notification-channels", new { name = "值班群", kind = "wecom", organizationId = unit, url = robot.Url + "?key=k" });
+        return (leadId, officerId, (await created.ShouldBeAsync(HttpStatusCode.Created))["id"]!.GetValue<long>());
+    }
+
+    private static async Task PolicyAsync(HttpClient admin, object policy) =>
+        await (await admin.PostAsJsonAsync("/v1/notification-policies", policy)).ShouldBeAsync(HttpStatusCode.Created);
+
+    [Fact]
+    public async Task RedGasAlertInShinan_TellsTheOnDutyOfficerByEmailAndSms_AndTheUnitsRobot()
+    {
+        await using var smtp = SmtpReceiver.Start();
+        await using var sms = await WebhookReceiver.StartAsync();
+        await using var robot = await WebhookReceiver.StartAsync();
+        await using var hub = Start(smtp, sms);
+        using var admin = await hub.AdminAsync();
+        var (_, officerId, robotId) = await UnitAsync(hub, admin, "tell-fire", robot);
+        await PolicyAsync(admin, new { name = "燃气", domain = "gas", atRaise = true, atSupervision = true, channels = new[] { "email", "sms" }, robotIds = new[] { robotId } });
+        using var owner = await hub.OwnerAsync("tell-owner", "tell-ch4", district: Shinan);
+
+        var id = (await hub.RaiseAsync(owner, "tell-ch4"))["id"]!.GetValue<long>();
+        await SendAsync(hub);
+
+        // The officer on duty, not the lead: the roster decides.
+        var mail = Assert.Single(await smtp.WaitUntilAsync(m => m.Count >= 1));
+        Assert.Equal(["zhou.officer@tell-fire.example.cn"], mail.Recipients);
+        Assert.Contains($"预警 Alert: {id} (", mail.Text, StringComparison.Ordinal);
+        using (var body = JsonDocument.Parse(Assert.Single(sms.Requests).Body))
+        {
+            Assert.Equal("13800000042", body.RootElement.GetProperty("mobile").GetString());
+            Assert.Contains("红色预警", body.RootElement.GetProperty("content").GetString(), StringComparison.Ordinal);
+        }
+        using (var body = JsonDocument.Parse(Assert.Single(robot.Requests).Body))
+        {
+            Assert.Contains("tell-ch4", body.RootElement.GetProperty("markdown").GetProperty("content").GetString(), StringComparison.Ordinal);
+        }
+        var records = await RecordsAsync(hub, id);
+        Assert.Equal(3, records.Count);
+        Assert.All(records, r => Assert.Equal((NotificationState.Sent, 1, "raised", "tell-fire"), (r.State, r.Attempts, r.Trigger, r.OrganizationId)));
+        Assert.Equal([officerId, officerId], records.Where(r => r.UserId is not null).Select(r => r.UserId));
+
+        // Another pass sends nothing again.
+        Assert.Equal(0, await SendAsync(hub));
+        Assert.Single(smtp.Mails);
+    }
+
+    [Fact]
+    public async Task FailingSmtpServer_IsRetriedAndRecorded_WhileSmsAndTheRobotDeliver()
+    {
+        await using var smtp = SmtpReceiver.Start();
+        smtp.Refuse = true;
+        await using var sms = await WebhookReceiver.StartAsync();
+        await using var robot = await WebhookReceiver.StartAsync();
+        await using var hub = Start(smtp, sms);
+        using var admin = await hub.AdminAsync();
+        var (_, _, robotId) = await UnitAsync(hub, admin, "retry-fire", robot);
+        await PolicyAsync(admin, new { name = "燃气", domain = "gas", atRaise = true, channels = new[] { "email", "sms" }, robotIds = new[] { robotId } });
+        using var owner = await hub.OwnerAsync("retry-owner", "retry-ch4", district: Shinan);
+        var id = (await hub.RaiseAsync(owner, "retry-ch4"))["id"]!.GetValue<long>();
+
+        await SendAsync(hub);
+
+        Assert.Single(sms.Requests);
+        Assert.Single(robot.Requests);
+        var email = (await RecordsAsync(hub, id)).Single(r => r.Channel == NotificationChannelKind.Email);
+        Assert.Equal((NotificationState.Pending, 1), (email.State, email.Attempts));
+        Assert.Contains("451", email.LastError, StringComparison.Ordinal);
+        Assert.Equal(hub.Time.GetUtcNow().AddMinutes(1).ToUnixTimeMilliseconds(), email.DueAt);
+
+        // Not before the pause; then the server takes it.
+        Assert.Equal(0, await SendAsync(hub));
+        smtp.Refuse = false;
+        hub.Time.Advance(TimeSpan.FromMinutes(1));
+        await SendAsync(hub);
+
+        await smtp.WaitUntilAsync(m => m.Count == 1);
+        email = (await RecordsAsync(hub, id)).Single(r => r.Channel == NotificationChannelKind.Email);
+        Assert.Equal((NotificationState.Sent, 2, (string?)null), (email.State, email.Attempts, email.LastError));
+        Assert.Equal([false, true], (await AttemptsAsync(hub, email.Id)).Select(a => a.Sent));
+        Assert.Single(sms.Requests);
+        Assert.Single(robot.Requests);
+    }
+
+    [Fact]
+    public async Task BlueAlertInQuietHours_WaitsUntilTheyEnd_ARedOneDoesNot()
+    {
+        await using var smtp = SmtpReceiver.Start();
+        await using var sms = await WebhookReceiver.StartAsync();
+        await using var robot = await WebhookReceiver.StartAsync();
+        await using var hub = Start(smtp, sms);
+        using var admin = await hub.AdminAsync();
+        var (_, officerId, _) = await UnitAsync(hub, admin, "quiet-fire", robot);
+        await PolicyAsync(admin, new { name = "燃气", domain = "gas", atRaise = true, channels = new[] { "email" } });
+        // Quiet from half an hour ago to an hour from now, Beijing time.
+        var local = hub.Time.GetUtcNow().ToOffset(DutyClock.Offset);
+        var quiet = $"{local.AddMinutes(-30):HH:mm}-{local.AddMinutes(60):HH:mm}";
+        await (await admin.PutAsJsonAsync($"/v1/users/{officerId}/contact", new { phone = "13800000042", quietHours = quiet })).ShouldBeAsync(HttpStatusCode.OK);
+        using var owner = await hub.OwnerAsync("quiet-owner", "quiet-ch4", district: Shinan);
+        using var redOwner = await hub.OwnerAsync("quiet-owner-red", "quiet-ch4-red", district: Shinan);
+
+        await hub.SendMethaneAsync(owner, "quiet-ch4", 1, 6, 6);
+        var blue = (await owner.AlertsAsync("quiet-ch4")).Single()["id"]!.GetValue<long>();
+        var red = (await hub.RaiseAsync(redOwner, "quiet-ch4-red"))["id"]!.GetValue<long>();
+        await SendAsync(hub);
+
+        var mail = Assert.Single(await smtp.WaitUntilAsync(m => m.Count >= 1));
+        Assert.Contains($"预警 Alert: {red} (", mail.Text, StringComparison.Ordinal);
+        var held = Assert.Single(await RecordsAsync(hub, blue));
+        Assert.True(held.Held);
+        Assert.Equal(NotificationState.Pending, held.State);
+
+        // The window ends at the whole minute an hour from now.
+        var end = local.AddMinutes(60);
+        hub.Time.Advance(new DateTimeOffset(end.Year, end.Month, end.Day, end.Hour, end.Minute, 0, end.Offset) - hub.Time.GetUtcNow() - TimeSpan.FromSeconds(1));
+        await SendAsync(hub);
+        Assert.Single(smtp.Mails);
+        hub.Time.Advance(TimeSpan.FromSeconds(1));
+        await SendAsync(hub);
+
+        await smtp.WaitUntilAsync(m => m.Any(x => x.Text.Contains($"预警 Alert: {blue} (", StringComparison.Ordinal)));
+        Assert.Equal(NotificationState.Sent, Assert.Single(await RecordsAsync(hub, blue)).State);
+    }
+
+    [Fact]
+    public async Task MissedDeadline_TellsTheSupervisionChainsPeople()
+    {
+        await using var smtp = SmtpReceiver.Start();
+        await using var sms = await WebhookReceiver.StartAsync();
+        await using var robot = await WebhookReceiver.StartAsync();
+        await using var hub = Start(smtp, sms);
+        using var admin = await hub.AdminAsync();
+        await UnitAsync(hub, admin, "chain-fire", robot);
+        (await hub.UnitAsync("chain-office")).Dispose();
+        await (await admin.PostAsJsonAsync("/v1/supervisors", new { domain = "gas", district = Shinan, organizationId = "chain-office" })).ShouldBeAsync(HttpStatusCode.Created);
+        var (officeLead, _) = await hub.PersonAsync("chain-office", "lead", "Qian Supervisor");
+        officeLead.Dispose();
+        await PolicyAsync(admin, new { name = "燃气督办", domain = "gas", atSupervision = true, channels = new[] { "email" } });
+        using var owner = await hub.OwnerAsync("chain-owner", "chain-ch4", district: Shinan);
+        var id = (await hub.RaiseAsync(owner, "chain-ch4"))["id"]!.GetValue<long>();
+        await SendAsync(hub);
+        Assert.Empty(smtp.Mails);
+
+        // Red: five minutes to acknowledge; the unit's leads are told, then (ten minutes on) the supervising organization.
+        hub.Time.Advance(TimeSpan.FromMinutes(5));
+        await hub.Services.GetRequiredService<AlertEngine>().SweepAsync(Token);
+        await SendAsync(hub);
+        var first = Assert.Single(await smtp.WaitUntilAsync(m => m.Count >= 1));
+        Assert.Equal(["sun.lead@chain-fire.example.cn"], first.Recipients);
+        Assert.Contains("督办", first.Text, StringComparison.Ordinal);
+
+        hub.Time.Advance(TimeSpan.FromMinutes(10));
+        await hub.Services.GetRequiredService<AlertEngine>().SweepAsync(Token);
+        await SendAsync(hub);
+        var mails = await smtp.WaitUntilAsync(m => m.Count >= 2);
+        Assert.Equal(["qian.supervisor@chain-office.example.cn"], mails[1].Recipients);
+        Assert.All(await RecordsAsync(hub, id), r => Assert.Equal("supervised", r.Trigger));
+    }
+
+    [Fact]
+    public async Task NotificationList_TheOperatorReadsAll_AUnitItsOwn_AddressesOnlyForThoseWhoMayReadThem()
+    {
+        await using var smtp = SmtpReceiver.Start();
+        await using var sms = await WebhookReceiver.StartAsync();
+        await using var robot = await WebhookReceiver.StartAsync();
+        await using var hub = Start(smtp, sms);
+        using var admin = await hub.AdminAsync();
+        var (_, _, robotId) = await UnitAsync(hub, admin, "list-fire", robot);
+        await PolicyAsync(admin, new { name = "燃气", domain = "gas", atRaise = true, channels = new[] { "email", "sms" }, robotIds = new[] { robotId } });
+        using var owner = await hub.OwnerAsync("list-owner", "list-ch4", district: Shinan);
+        var id = (await hub.RaiseAsync(owner, "list-ch4"))["id"]!.GetValue<long>();
+        await SendAsync(hub);
+        using var unit = await hub.UnitAsync("list-fire", exists: true);
+        using var stranger = await hub.UnitAsync("list-stranger");
+        var (lead, _) = await hub.PersonAsync("list-fire", "lead", "Wu Lead");
+
+        var all = (await admin.GetJsonAsync($"/v1/notifications?alertId={id}"))["items"]!.AsArray();
+        Assert.Equal(["email", "sms", "wecom"], all.Select(n => n!["channel"]!.GetValue<string>()).Order(StringComparer.Ordinal));
+        Assert.All(all, n => Assert.Equal(("sent", 1), (n!["state"]!.GetValue<string>(), n["attempts"]!.GetValue<int>())));
+        Assert.Equal("13800000042", all.Single(n => n!["channel"]!.GetValue<string>() == "sms")!["address"]!.GetValue<string>());
+        Assert.Equal("Zhou Officer", all.Single(n => n!["channel"]!.GetValue<string>() == "email")!["person"]!["name"]!.GetValue<string>());
+        using (lead)
+        {
+            // The unit's lead manages its people and reads their addresses; the unit's adapter reads the records without them.
+            var byLead = (await lead.Http.GetJsonAsync("/v1/notifications"))["items"]!.AsArray();
+            Assert.Equal(3, byLead.Count);
+            Assert.Equal("zhou.officer@list-fire.example.cn", byLead.Single(n => n!["channel"]!.GetValue<string>() == "email")!["address"]!.GetValue<string>());
+        }
+        var byUnit = (await unit.GetJsonAsync("/v1/notifications?state=sent&limit=2"));
+        Assert.Equal(2, byUnit["items"]!.AsArray().Count);
+        Assert.All(byUnit["items"]!.AsArray(), n => Assert.Null(n!["address"]));
+        var rest = await unit.GetJsonAsync($"/v1/notifications?state=sent&limit=2&cursor={byUnit["nextCursor"]!.GetValue<string>()}");
+        Assert.Single(rest["items"]!.AsArray());
+        Assert.Empty((await stranger.GetJsonAsync("/v1/notifications"))["items"]!.AsArray());
+        Assert.Empty((await unit.GetJsonAsync("/v1/notifications?state=failed"))["items"]!.AsArray());
+        await (await unit.GetAsync(new Uri("/v1/notifications?state=lost", UriKind.Relative))).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "request.invalid-parameter");
+    }
+
+    [Fact]
+    public async Task SandboxAlerts_NotifyNobody()
+    {
+        await using var smtp = SmtpReceiver.Start();
+        await using var sms = await WebhookReceiver.StartAsync();
+        await using var robot = await WebhookReceiver.StartAsync();
+        await using var hub = Start(smtp, sms);
+        using var admin = await hub.AdminAsync();
+        await UnitAsync(hub, admin, "drill-fire", robot);
+        // The default policy, for every domain and level.
+        await PolicyAsync(admin, new { name = "全部", atRaise = true, atSupervision = true, channels = new[] { "email", "sms" } });
+        using var owner = await hub.OwnerAsync("drill-owner", "drill-ch4", district: Shinan, sandbox: true);
+
+        await hub.SendMethaneAsync(owner, "drill-ch4", 1, 60);
+        var drill = (await owner.AlertsAsync("drill-ch4")).Single()["id"]!.GetValue<long>();
+        await SendAsync(hub);
+
+        Assert.Empty(await RecordsAsync(hub, drill));
+        Assert.Empty(smtp.Mails);
+        Assert.Empty(sms.Requests);
+        Assert.Empty(robot.Requests);
+    }
+}

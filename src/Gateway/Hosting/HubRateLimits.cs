@@ -3,17 +3,19 @@ using System.Threading.RateLimiting;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Ingestion;
+using IntegrationHub.Gateway.SourceHealth;
 
 namespace IntegrationHub.Gateway.Hosting;
 
 /// <summary>
-/// Rate limits: ingest per client (a token bucket, so bursts up to the bucket pass), and the token endpoint per client
-/// address. A refused request gets 429 with <c>Retry-After</c> and the <c>request.rate-limited</c> problem.
+/// Rate limits: ingest per client (a token bucket, so bursts up to the bucket pass), the token endpoint per client
+/// address, and source health per client. A refused request gets 429 with <c>Retry-After</c> and the <c>request.rate-limited</c> problem.
 /// </summary>
 internal static class HubRateLimits
 {
     public const string IngestPolicy = "ingest";
     public const string TokenPolicy = "token";
+    public const string SourceHealthPolicy = "source-health";
 
     public static IServiceCollection AddHubRateLimits(this IServiceCollection services)
     {
@@ -31,6 +33,9 @@ internal static class HubRateLimits
             options.AddPolicy(TokenPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
                 context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = Options<AuthOptions>(context).TokenRequestsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+            options.AddPolicy(SourceHealthPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
+                context.User.ClientId() ?? "anonymous:" + context.Connection.RemoteIpAddress,
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = Options<SourceHealthOptions>(context).RequestsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
             options.OnRejected = async (context, cancellationToken) =>
             {
                 var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;

@@ -2,7 +2,6 @@ using System.ComponentModel;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Hosting;
-using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Storage;
 using IntegrationHub.Gateway.Telemetry;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -23,7 +22,9 @@ internal static class SourceHealthApi
 
     public static IEndpointRouteBuilder MapSourceHealth(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1/health").WithTags(Tag).RequireScope(Scopes.TelemetryRead);
+        // Each call reads a measure of the whole city (shared, see SourceHealthCache); the limit keeps one client from
+        // turning the cache's lapses into a stream of measures.
+        var group = app.MapGroup("/v1/health").WithTags(Tag).RequireScope(Scopes.TelemetryRead).RequireRateLimiting(HubRateLimits.SourceHealthPolicy);
         group.MapGet("/sources", SourcesAsync).WithName("GetSourceHealth")
             .WithSummary("Per adapter and device: message rate, rejections by error code, lateness (p50/p90), duplicates and silence over a window.");
         group.MapGet("/online-rate", OnlineRateAsync).WithName("GetOnlineRate")
@@ -93,7 +94,7 @@ internal static class SourceHealthApi
         [property: Description("Over every district and domain listed.")] OnlineRateResponse Total);
 
     private static async Task<Results<Ok<SourceHealthResponse>, ProblemHttpResult>> SourcesAsync(
-        [AsParameters] SourceFilter filter, HubDb db, SpecCatalog spec, DuplicateCounts duplicates, IOptions<SourceHealthOptions> options, TimeProvider time, HttpContext context,
+        [AsParameters] SourceFilter filter, HubDb db, SourceHealthCache cache, IOptions<SourceHealthOptions> options, TimeProvider time, HttpContext context,
         [Description("The window in minutes (1 to 1440; default SourceHealth:Window).")] int? window = null,
         [Description("Only silent devices in the device list.")] bool? silent = null,
         int? limit = null)
@@ -109,7 +110,7 @@ internal static class SourceHealthApi
             return check.ParameterProblem(context);
         }
         var span = window is { } minutes ? TimeSpan.FromMinutes(minutes) : options.Value.Window;
-        var report = await MeasureAsync(filter, db, spec, duplicates, options.Value, time, context, span);
+        var report = await ViewAsync(filter, db, cache, time, context, span);
         var take = Cursors.Limit(limit);
         var devices = report.Devices.Where(d => silent is not true || d.Silent)
             .OrderByDescending(d => d.Silent).ThenBy(d => d.OrganizationId, StringComparer.Ordinal).ThenBy(d => d.DeviceId, StringComparer.Ordinal).ToList();
@@ -127,7 +128,7 @@ internal static class SourceHealthApi
     }
 
     private static async Task<Results<Ok<OnlineRatesResponse>, ProblemHttpResult>> OnlineRateAsync(
-        HubDb db, SpecCatalog spec, DuplicateCounts duplicates, IOptions<SourceHealthOptions> options, TimeProvider time, HttpContext context,
+        HubDb db, SourceHealthCache cache, IOptions<SourceHealthOptions> options, TimeProvider time, HttpContext context,
         [Description("Devices in this district (a GB/T 2260 code covers the districts inside it).")] string? district = null,
         [Description("Devices of this domain, e.g. gas.")] string? domain = null)
     {
@@ -137,7 +138,7 @@ internal static class SourceHealthApi
         {
             return check.ParameterProblem(context);
         }
-        var report = await MeasureAsync(new SourceFilter(null, null, district, domain), db, spec, duplicates, options.Value, time, context, options.Value.Window);
+        var report = await ViewAsync(new SourceFilter(null, null, district, domain), db, cache, time, context, options.Value.Window);
         var rates = report.OnlineRates();
         var total = new OnlineRate("", "", rates.Sum(r => r.Registered), rates.Sum(r => r.Online));
         return TypedResults.Ok(new OnlineRatesResponse(
@@ -146,14 +147,13 @@ internal static class SourceHealthApi
 
     private static OnlineRateResponse Rate(OnlineRate rate) => new(rate.District, rate.Domain, rate.Registered, rate.Online, Math.Round(rate.Rate, 4));
 
-    private static async Task<SourceReport> MeasureAsync(
-        SourceFilter filter, HubDb db, SpecCatalog spec, DuplicateCounts duplicates, SourceHealthOptions options, TimeProvider time, HttpContext context, TimeSpan window)
+    /// <summary>The caller's view of the city's measure: what it may read (DESIGN §7.5), narrowed by the filter, applied after the measure.</summary>
+    private static async Task<SourceReport> ViewAsync(SourceFilter filter, HubDb db, SourceHealthCache cache, TimeProvider time, HttpContext context, TimeSpan window)
     {
         var caller = context.Caller();
-        var now = time.GetUtcNow();
-        var visible = await Visibility.PredicateAsync<VisibleDevice>(caller, db, now, context.RequestAborted);
-        var scope = new SourceScope(visible, caller.IsOperator, caller.OrganizationId, filter.Organization, filter.Adapter, filter.District, filter.Domain);
-        return await SourceMeasures.MeasureAsync(db, spec, options, duplicates, scope, now.ToUnixTimeMilliseconds(), window, context.RequestAborted);
+        var visible = (await Visibility.PredicateAsync<DeviceHealth>(caller, db, time.GetUtcNow(), context.RequestAborted)).Compile();
+        var city = await cache.MeasureAsync(window).WaitAsync(context.RequestAborted);
+        return city.View(new SourceScope(visible, caller.IsOperator, caller.OrganizationId, filter.Organization, filter.Adapter, filter.District, filter.Domain));
     }
 
     private static DateTimeOffset Ms(long value) => DateTimeOffset.FromUnixTimeMilliseconds(value);

@@ -25,6 +25,17 @@ internal sealed class SourceHealthOptions
     [Range(100, 1_000_000)]
     public int MaxSamples { get; set; } = 50_000;
 
+    /// <summary>
+    /// How long a measure of the city's sources serves the API's callers and the leader's check on a node before it is
+    /// taken again (0: every call measures). Figures are this much older at most.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
+    public TimeSpan CacheFor { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Requests to <c>/v1/health/*</c> a client may make per minute; more get 429 with Retry-After.</summary>
+    [Range(1, 10_000)]
+    public int RequestsPerMinute { get; set; } = 60;
+
     /// <summary>How often the leader checks its sources and the hub's own health for system alerts (HLT-003).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan CheckInterval { get; set; } = TimeSpan.FromMinutes(1);

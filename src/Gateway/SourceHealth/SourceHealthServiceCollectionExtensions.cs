@@ -12,6 +12,8 @@ internal static class SourceHealthServiceCollectionExtensions
         services.AddOptions<SourceHealthOptions>().BindConfiguration(SourceHealthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<DuplicateCounts>();
         services.AddSingleton<IBatchObserver>(sp => sp.GetRequiredService<DuplicateCounts>());
+        services.TryAddSingleton<SourceHealthCache>();
+        services.TryAddSingleton<ISystemProbe, SystemProbe>();
         services.TryAddSingleton<SourceHealthMetrics>();
         services.TryAddSingleton<SystemAlerts>();
         services.AddHostedService(sp => sp.GetRequiredService<SystemAlerts>());

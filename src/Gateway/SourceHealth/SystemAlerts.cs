@@ -1,9 +1,5 @@
-using System.Security.Cryptography;
-using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.Cluster;
-using IntegrationHub.Gateway.Hosting;
-using IntegrationHub.Gateway.Mqtt;
 using IntegrationHub.Gateway.Organizations;
 using IntegrationHub.Gateway.Storage;
 using IntegrationHub.Gateway.Subscriptions;
@@ -20,8 +16,8 @@ namespace IntegrationHub.Gateway.SourceHealth;
 /// handled like the others; when the condition ends the alert clears, and it is closed by people.
 /// </summary>
 internal sealed partial class SystemAlerts(
-    IServiceScopeFactory scopes, Leadership leadership, TimeProvider time, SpecCatalog spec, DuplicateCounts duplicates,
-    SourceHealthMetrics metrics, IOptions<SourceHealthOptions> options, IOptions<HubOptions> hub, IOptions<MqttOptions> mqtt, ExternalBrokerClient broker, ILogger<SystemAlerts> logger)
+    IServiceScopeFactory scopes, Leadership leadership, TimeProvider time, SourceHealthCache cache,
+    SourceHealthMetrics metrics, ISystemProbe probe, IOptions<SourceHealthOptions> options, ILogger<SystemAlerts> logger)
     : LeaderJob(leadership, time, logger)
 {
     private sealed record Condition(SystemRule Rule, string Subject, string OrganizationId, string District, bool Holds);
@@ -45,10 +41,11 @@ internal sealed partial class SystemAlerts(
         var hubDistrict = city?.AreaCode is { Length: 6 } code ? code : settings.CityDistrict;
         var conditions = new List<Condition>();
 
-        // The city's sources: every device outside the sandbox. Silence does not depend on the window, so the shortest one keeps the pass cheap.
-        var sources = await SourceMeasures.MeasureAsync(
-            db, spec, settings, duplicates, new SourceScope(v => !v.Sandbox, Operator: true, hubOrganization), now, TimeSpan.FromMinutes(1), cancellationToken);
-        metrics.Measured(sources);
+        // The city's sources: every device outside the sandbox. Silence does not depend on the window; the API's default one
+        // lets the check and the API's callers share one measure.
+        var sources = (await cache.MeasureAsync(settings.Window).WaitAsync(cancellationToken))
+            .View(new SourceScope(d => !d.Sandbox, Operator: true, hubOrganization));
+        metrics.Measured(sources, term);
         foreach (var adapter in sources.Adapters.Where(a => a.Devices > 0))
         {
             var district = sources.Devices.Where(d => d.AdapterId == adapter.AdapterId).GroupBy(d => d.District).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).First().Key;
@@ -59,15 +56,15 @@ internal sealed partial class SystemAlerts(
             conditions.Add(new Condition(SystemRules.OnlineRate, $"{rate.District}/{rate.Domain}", hubOrganization, rate.District, rate.Rate < settings.OnlineRateFloor));
         }
         conditions.Add(new Condition(SystemRules.OutboxLag, "outbox", hubOrganization, hubDistrict, await OutboxLagAsync(db, now, cancellationToken) > (long)settings.OutboxLagLimit.TotalMilliseconds));
-        if (FreeDiskShare() is { } free)
+        if (probe.FreeDiskShare() is { } free)
         {
             conditions.Add(new Condition(SystemRules.DiskSpace, "data-directory", hubOrganization, hubDistrict, free < settings.MinFreeDiskShare));
         }
-        if (broker.Configured)
+        if (probe.BrokerLinkUp() is { } up)
         {
-            conditions.Add(new Condition(SystemRules.BrokerLink, "mqtt-broker", hubOrganization, hubDistrict, !broker.Running));
+            conditions.Add(new Condition(SystemRules.BrokerLink, "mqtt-broker", hubOrganization, hubDistrict, !up));
         }
-        if (CertificateExpiry() is { } expires)
+        if (probe.CertificateExpiry() is { } expires)
         {
             conditions.Add(new Condition(SystemRules.CertificateExpiry, "mqtt-tls", hubOrganization, hubDistrict, expires - Time.GetUtcNow() < settings.CertificateWarning));
         }
@@ -121,37 +118,6 @@ internal sealed partial class SystemAlerts(
         }
         var oldest = await db.Outbox.AsNoTracking().Where(e => e.Id > cursor).OrderBy(e => e.Id).Select(e => (long?)e.Time).FirstOrDefaultAsync(cancellationToken);
         return oldest is { } at ? Math.Max(0, now - at) : 0;
-    }
-
-    private double? FreeDiskShare()
-    {
-        try
-        {
-            var drive = new DriveInfo(Path.GetFullPath(hub.Value.DataDirectory));
-            return drive.TotalSize > 0 ? (double)drive.AvailableFreeSpace / drive.TotalSize : null;
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            return null;
-        }
-    }
-
-    private DateTimeOffset? CertificateExpiry()
-    {
-        var tls = mqtt.Value.Tls;
-        if (!mqtt.Value.Enabled || !tls.Enabled || tls.CertificatePath is null)
-        {
-            return null;
-        }
-        try
-        {
-            using var certificate = TlsCertificates.Load(tls);
-            return new DateTimeOffset(certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero);
-        }
-        catch (Exception exception) when (exception is IOException or CryptographicException or UnauthorizedAccessException)
-        {
-            return null;
-        }
     }
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "System rule {RuleId} holds for {Subject}: alert raised")]

@@ -34,6 +34,9 @@ public static partial class PortalEndpoints
     /// <summary>Supervision (督办): the units' overdue shares and the supervising organizations.</summary>
     public const string SupervisionPath = "/console/supervision";
 
+    /// <summary>Source health (7×24 值守): online rate per district and domain, silent adapters and devices, rejections, lateness.</summary>
+    public const string SourceHealthPath = "/console/sources";
+
     /// <summary>The duty roster and the hand-overs (值班值守, 交接班) of a unit.</summary>
     public const string DutyPath = "/console/duty";
 
@@ -162,6 +165,7 @@ public static partial class PortalEndpoints
         pages.MapGet(AdministrationPath, (IAntiforgery antiforgery, HttpContext context) => Page<Pages.Console.Administration>(SignedIn(antiforgery, context)));
         pages.MapGet(RoutingPath, (IAntiforgery antiforgery, HttpContext context) => Page<Pages.Console.RoutingTable>(SignedIn(antiforgery, context)));
         pages.MapGet(SupervisionPath, (IAntiforgery antiforgery, HttpContext context) => Page<Pages.Console.SupervisionPage>(SignedIn(antiforgery, context)));
+        pages.MapGet(SourceHealthPath, (IAntiforgery antiforgery, HttpContext context) => Page<Pages.Console.SourceHealthPage>(SignedIn(antiforgery, context)));
         pages.MapGet(DutyPath, (IAntiforgery antiforgery, HttpContext context) => Page<Pages.Console.DutyPage>(SignedIn(antiforgery, context)));
         pages.MapGet(DeveloperPath, (IAntiforgery antiforgery, HttpContext context) => Page<Pages.Developer.DeveloperWorkspace>(SignedIn(antiforgery, context)));
         pages.MapGet(AccountPath, (IAntiforgery antiforgery, HttpContext context, IConfiguration configuration) =>

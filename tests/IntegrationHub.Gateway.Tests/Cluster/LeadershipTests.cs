@@ -1,7 +1,10 @@
+using System.Diagnostics.Metrics;
 using IntegrationHub.Gateway.Cluster;
+using IntegrationHub.Gateway.SourceHealth;
 using IntegrationHub.Gateway.Storage;
 using IntegrationHub.Gateway.Tests.Mqtt;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -52,6 +55,47 @@ public sealed class LeadershipTests : IAsyncDisposable
             await using var transaction = await db.Database.BeginTransactionAsync(cancel);
             await a.FenceAsync(db, a.Term, cancel);
         }
+    }
+
+    [Fact]
+    public async Task SourceGauges_OfANodeThatStopsLeading_AreNoLongerExported()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var database = Database();
+        var a = Node(database);
+        await a.StartAsync(cancel);
+        await using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<IMeterFactory>();
+        var metrics = new SourceHealthMetrics(meters, a);
+        var device = new DeviceHealth(1, "o", "ch4-1", "o-adapter", "gas.underground-methane", "gas", "370202", false, TimeSpan.FromMinutes(15), null, true, 0, 0, 0, null, null);
+        metrics.Measured(new SourceReport(0, TimeSpan.FromHours(1), [], [device]), a.Term);
+        Assert.Equal(["ihub.sources.adapters.silent", "ihub.sources.devices", "ihub.sources.devices", "ihub.sources.online_rate"], Scrape(meters));
+
+        // The leader's last check stays in its memory; once it no longer leads, the next leader's gauges are the city's.
+        await StandDownAsync(a, database);
+        Assert.Equal(0, a.Term);
+        Assert.Empty(Scrape(meters));
+    }
+
+    /// <summary>The instruments that report a value when the gauges of <paramref name="meters"/> are read, by name.</summary>
+    private static List<string> Scrape(IMeterFactory meters)
+    {
+        var seen = new List<string>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Scope == meters && instrument.Meter.Name == SourceHealthMetrics.MeterName)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<int>((instrument, _, _, _) => seen.Add(instrument.Name));
+        listener.SetMeasurementEventCallback<double>((instrument, _, _, _) => seen.Add(instrument.Name));
+        listener.Start();
+        listener.RecordObservableInstruments();
+        return [.. seen.Order(StringComparer.Ordinal)];
     }
 
     [Fact]

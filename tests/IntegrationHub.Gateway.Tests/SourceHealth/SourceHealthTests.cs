@@ -15,6 +15,8 @@ public sealed class SourceHealthTests() : OwnHub(new()
 {
     ["Auth:AccessTokenLifetime"] = "1.00:00:00",
     ["SourceHealth:SilentAfterIntervals"] = "3",
+    // These tests read each change at once, on a clock that does not move: every call measures (SourceHealthCacheTests test the cache).
+    ["SourceHealth:CacheFor"] = "00:00:00",
 })
 {
     /// <summary>An organization with an adapter in production (sandbox data is no part of the city's picture) and one methane terminal.</summary>

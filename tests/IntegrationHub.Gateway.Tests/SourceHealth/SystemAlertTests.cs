@@ -22,6 +22,8 @@ public sealed class SystemAlertTests() : OwnHub(new()
     ["Auth:AccessTokenLifetime"] = "1.00:00:00",
     ["SourceHealth:CheckInterval"] = "01:00:00",
     ["SourceHealth:OnlineRateMinimumDevices"] = "3",
+    // These tests read each change at once, on a clock that does not move: every call measures (SourceHealthCacheTests test the cache).
+    ["SourceHealth:CacheFor"] = "00:00:00",
 })
 {
     private Task CheckAsync() =>
@@ -85,6 +87,9 @@ public sealed class SystemAlertTests() : OwnHub(new()
             Assert.Equal(HttpStatusCode.OK, cap.StatusCode);
             var xml = await cap.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
             Assert.Contains("接入系统中断", xml, StringComparison.Ordinal);
+            // An adapter is no monitoring device: the headline and the description name it as what it is.
+            Assert.Contains("<headline>市南区接入系统 quiet-gas-adapter 接入系统中断", xml, StringComparison.Ordinal);
+            Assert.DoesNotContain("监测设备", xml, StringComparison.Ordinal);
             Assert.Contains(">Infra<", xml, StringComparison.Ordinal);
             // For the duty desk, not for the public or the emergency systems downstream.
             Assert.Contains("<status>System</status>", xml, StringComparison.Ordinal);

@@ -23,7 +23,8 @@ internal sealed record CapTexts(string Event, string Headline, string Descriptio
         var ruleName = rule?.TitleZh ?? SourceHealth.SystemRules.All.GetValueOrDefault(alert.RuleId)?.TitleZh ?? alert.RuleTitle;
         var area = AreaName(alert.District, spec.Areas);
         var colour = Colour(step.Level);
-        var subject = $"{area}监测设备 {alert.DeviceId} {ruleName}";
+        var noun = Noun(alert);
+        var subject = $"{area}{noun} {alert.DeviceId} {ruleName}";
 
         var headline = step.Kind switch
         {
@@ -51,10 +52,19 @@ internal sealed record CapTexts(string Event, string Headline, string Descriptio
         };
         var observation = Observation(alert, step, profile);
         var device = profile is null ? "" : $"（{profile.TitleZh}）";
-        var description = $"{area}监测设备 {alert.DeviceId}{device}{(observation is null ? "" : observation + "，")}{conclusion}。";
+        var description = $"{area}{noun} {alert.DeviceId}{device}{(observation is null ? "" : observation + "，")}{conclusion}。";
 
         return new CapTexts(ruleName, headline, description, area);
     }
+
+    /// <summary>
+    /// What the alert's subject is: a monitoring device, or, for the hub's own rules (rules.md §14), an adapter, the
+    /// devices of a district and domain, or a part of the hub. An adapter is no monitoring device.
+    /// </summary>
+    private static string Noun(Alert alert) => alert.Domain != SourceHealth.SystemRules.Domain ? "监测设备"
+        : alert.RuleId == SourceHealth.SystemRules.AdapterSilent.Id ? "接入系统"
+        : alert.RuleId == SourceHealth.SystemRules.OnlineRate.Id ? "监测设备群"
+        : "平台组件";
 
     /// <summary>The district's name in the GB/T 2260 table; a code the table no longer holds is shown as the code.</summary>
     public static string AreaName(string code, AreaCatalog areas) => areas.NameOf(code) ?? $"行政区划 {code}";

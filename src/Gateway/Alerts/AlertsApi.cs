@@ -248,20 +248,24 @@ internal static class AlertsApi
             return await UnitsApi.ResolveAsync(alertId, context.Caller().OrganizationId,
                 new UnitsApi.UnitResolveRequest(request.Note, request.Cause, request.FalseAlarm, request.Attachments), context, db, time);
         }
-        // The resolution's structured feedback (LOOP-007), saved by the step's commit; a refused step saves none.
-        if (await FeedbackRecorder.StageAsync(context, db, time, alertId, context.Caller().OrganizationId, request.Note, request.Cause, request.FalseAlarm, request.Attachments) is { } refused)
-        {
-            return refused;
-        }
+        // The resolution's structured feedback (LOOP-007), judged once the caller may take the step (a caller who may
+        // not learns nothing of causes or uploads from it) and saved by the step's commit; a refused step saves none.
+        Task<ProblemHttpResult?> Feedback() =>
+            FeedbackRecorder.StageAsync(context, db, time, alertId, context.Caller().OrganizationId, request.Note, request.Cause, request.FalseAlarm, request.Attachments);
         if (await UnitsApi.HasOpenUnitsAsync(alertId, db, context.RequestAborted))
         {
-            return context.Caller().IsOperator && request.Override == true
-                ? await UnitsApi.OverrideAsync(alertId, request.Note, context, db, time)
-                : await StepAsync(alertId, context, db, time, "resolved", AlertState.Resolved, request.Note, null,
-                    a => a.State is AlertState.Raised or AlertState.Acknowledged or AlertState.Dispatched,
-                    _ => new Refusal(ErrorCodes.AlertUnitsOpen, "Responsible units are still working on this alert: each resolves its own share. The operator may resolve it anyway with \"override\": true and a note saying why."));
+            if (context.Caller().IsOperator && request.Override == true)
+            {
+                // The operator handles every alert it reads; the override's commit saves the feedback.
+                return await Feedback() is { } refused ? refused : await UnitsApi.OverrideAsync(alertId, request.Note, context, db, time);
+            }
+            return await StepAsync(alertId, context, db, time, "resolved", AlertState.Resolved, request.Note, null,
+                a => a.State is AlertState.Raised or AlertState.Acknowledged or AlertState.Dispatched,
+                _ => new Refusal(ErrorCodes.AlertUnitsOpen, "Responsible units are still working on this alert: each resolves its own share. The operator may resolve it anyway with \"override\": true and a note saying why."),
+                Feedback);
         }
-        return await StepAsync(alertId, context, db, time, "resolved", AlertState.Resolved, request.Note, null, a => a.State is AlertState.Raised or AlertState.Acknowledged or AlertState.Dispatched);
+        return await StepAsync(alertId, context, db, time, "resolved", AlertState.Resolved, request.Note, null,
+            a => a.State is AlertState.Raised or AlertState.Acknowledged or AlertState.Dispatched, stage: Feedback);
     }
 
     /// <summary>
@@ -275,11 +279,17 @@ internal static class AlertsApi
         {
             return new RequestValidator().Add(ErrorCodes.MissingField, "/note", "Closing an alert whose condition still holds needs a note: why it is closed.").Problem(context);
         }
-        return await StepAsync(alertId, context, db, time, "closed", AlertState.Closed, request?.Note, null,
+        var closed = await StepAsync(alertId, context, db, time, "closed", AlertState.Closed, request?.Note, null,
             a => a.State == AlertState.Resolved || (a.Cleared && a.State != AlertState.Closed),
             a => a.Cleared || confirmed ? null : new Refusal(ErrorCodes.AlertConditionActive,
                 $"The condition of this {a.Level.ToWire()} alert still holds{(a.Value is { } value ? FormattableString.Invariant($" (last reading {value} {a.Unit})") : "")}. "
                 + "To close it anyway, confirm with a note saying why (\"confirm\": true); the device is then watched afresh and raises a new alert while the condition holds."));
+        if (closed.Result is Ok<AlertResponse>)
+        {
+            // A closed alert takes no more feedback: uploads none named can no longer be used, and go with their bytes.
+            await db.AlertAttachments.Where(a => a.AlertId == alertId && a.FeedbackId == null).ExecuteDeleteAsync(context.RequestAborted);
+        }
+        return closed;
     }
 
     /// <summary>
@@ -288,7 +298,7 @@ internal static class AlertsApi
     /// </summary>
     private static async Task<Results<Ok<AlertResponse>, ProblemHttpResult>> StepAsync(
         long alertId, HttpContext context, HubDb db, TimeProvider time, string kind, AlertState to, string? note, string? organization,
-        Func<Alert, bool> allowed, Func<Alert, Refusal?>? refuse = null)
+        Func<Alert, bool> allowed, Func<Alert, Refusal?>? refuse = null, Func<Task<ProblemHttpResult?>>? stage = null)
     {
         var caller = context.Caller();
         var alert = await (await VisibleAsync(context, db, time, tracked: true)).FirstOrDefaultAsync(a => a.Id == alertId, context.RequestAborted);
@@ -299,6 +309,10 @@ internal static class AlertsApi
         if (!await HandlesAsync(caller, alert, db, context.RequestAborted))
         {
             return ProblemResults.Problem(context, ErrorCodes.InsufficientScope, "Only the device's owner, a responsible unit or the operator handles this alert.", status: StatusCodes.Status403Forbidden);
+        }
+        if (stage is not null && await stage() is { } staged)
+        {
+            return staged;
         }
         if (!allowed(alert))
         {

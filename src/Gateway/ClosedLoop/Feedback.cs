@@ -95,6 +95,10 @@ internal sealed class FeedbackOptions
     /// <summary>How long an upload that no resolve names is kept: 7 days by default, long enough for a unit's share to be resolved.</summary>
     [Range(typeof(TimeSpan), "01:00:00", "365.00:00:00")]
     public TimeSpan UnusedAttachmentRetention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Uploads a client may make per minute: each is up to <see cref="MaxAttachmentBytes"/> of work for the hub and its database.</summary>
+    [Range(1, 10_000)]
+    public int UploadsPerMinute { get; set; } = 30;
 }
 
 /// <summary>One cause category of the catalogue, with its names in English and Chinese.</summary>

@@ -91,6 +91,9 @@ internal sealed class AlertAttachmentConfiguration : IEntityTypeConfiguration<Al
         entity.Property(a => a.Sha256).HasMaxLength(64);
         // An alert's attachments, and an organization's unused uploads to it.
         entity.HasIndex(a => new { a.AlertId, a.OrganizationId, a.FeedbackId });
+        // An organization's unused bytes, summed at every upload against its quota; and the sweep of unused uploads past their retention.
+        entity.HasIndex(a => new { a.OrganizationId, a.FeedbackId });
+        entity.HasIndex(a => new { a.FeedbackId, a.UploadedAt });
         entity.HasOne<Alert>().WithMany().HasForeignKey(a => a.AlertId).OnDelete(DeleteBehavior.Cascade);
         entity.HasOne(a => a.Feedback).WithMany().HasForeignKey(a => a.FeedbackId).OnDelete(DeleteBehavior.Cascade);
         entity.HasOne(a => a.Content).WithOne().HasForeignKey<AttachmentContent>(c => c.AttachmentId).OnDelete(DeleteBehavior.Cascade);

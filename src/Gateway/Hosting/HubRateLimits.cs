@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Threading.RateLimiting;
 using IntegrationHub.Conformance.Spec;
 using IntegrationHub.Gateway.Auth;
+using IntegrationHub.Gateway.ClosedLoop;
 using IntegrationHub.Gateway.Ingestion;
 using IntegrationHub.Gateway.SourceHealth;
 
@@ -9,13 +10,14 @@ namespace IntegrationHub.Gateway.Hosting;
 
 /// <summary>
 /// Rate limits: ingest per client (a token bucket, so bursts up to the bucket pass), the token endpoint per client
-/// address, and source health per client. A refused request gets 429 with <c>Retry-After</c> and the <c>request.rate-limited</c> problem.
+/// address, source health and attachment uploads per client. A refused request gets 429 with <c>Retry-After</c> and the <c>request.rate-limited</c> problem.
 /// </summary>
 internal static class HubRateLimits
 {
     public const string IngestPolicy = "ingest";
     public const string TokenPolicy = "token";
     public const string SourceHealthPolicy = "source-health";
+    public const string UploadPolicy = "upload";
 
     public static IServiceCollection AddHubRateLimits(this IServiceCollection services)
     {
@@ -36,6 +38,9 @@ internal static class HubRateLimits
             options.AddPolicy(SourceHealthPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
                 context.User.ClientId() ?? "anonymous:" + context.Connection.RemoteIpAddress,
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = Options<SourceHealthOptions>(context).RequestsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+            options.AddPolicy(UploadPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
+                context.User.ClientId() ?? "anonymous:" + context.Connection.RemoteIpAddress,
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = Options<FeedbackOptions>(context).UploadsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
             options.OnRejected = async (context, cancellationToken) =>
             {
                 var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;

@@ -51,6 +51,8 @@ public sealed class ConsumerContractTests
         var history = await telemetry.GetHistoryAsync(new TelemetryFilter { Device = "ch4-1" }, new DateTimeOffset(2026, 1, 5, 10, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 1, 5, 11, 0, 0, TimeSpan.Zero), limit: 10);
         var aggregates = await telemetry.GetAggregatesAsync(new TelemetryFilter { Device = "ch4-1", Metric = "ch4" }, "1h", new DateTimeOffset(2026, 1, 5, 10, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 1, 5, 11, 0, 0, TimeSpan.Zero));
         var quarantine = await telemetry.GetQuarantineAsync();
+        var health = await telemetry.GetSourceHealthAsync(adapter: "pact-health-gas", window: 60);
+        var online = await telemetry.GetOnlineRateAsync(district: "370202", domain: "gas");
         var organization = await admin.CreateOrganizationAsync(new CreateOrganizationRequest("Shinan District", "district", "370202", "pact-shinan"));
         var taken = await Assert.ThrowsAsync<IntegrationHubException>(() => admin.CreateOrganizationAsync(new CreateOrganizationRequest("Taken", "enterprise", Id: "pact-taken")));
         var device = await admin.RegisterDeviceAsync("pact-register-gas", new RegisterDeviceRequest("ch4-2", "gas.underground-methane", "370202", new DeviceLocation(120.38, 36.07), "Valve well 2"));
@@ -109,6 +111,9 @@ public sealed class ConsumerContractTests
         Assert.Equal(new DateTimeOffset(2026, 1, 5, 10, 30, 0, TimeSpan.Zero), history.Items[0].ObservedAt);
         Assert.Equal((new DateTimeOffset(2026, 1, 5, 10, 0, 0, TimeSpan.Zero), 1L, 5.0), (aggregates.Series[0].Points[0].Start, aggregates.Series[0].Points[0].Count, aggregates.Series[0].Points[0].Mean));
         Assert.Equal("unit.unknown", quarantine.Items[0].Errors[0].Code);
+        Assert.Equal((60, "pact-health-gas", false, 60.0), (health.WindowMinutes, health.Adapters[0].AdapterId, health.Adapters[0].Silent, health.Adapters[0].LatenessP50Seconds));
+        Assert.Equal(("ch4-1", 900.0, (DateTimeOffset?)null), (health.Devices[0].DeviceId, health.Devices[0].ReportingIntervalSeconds, health.Devices[0].SilentSince));
+        Assert.Equal(("370202", "gas", 1.0, 1), (online.Items[0].District, online.Items[0].Domain, online.Items[0].Rate, online.Total.Registered));
         Assert.Equal("district", organization.Kind);
         Assert.Equal("organization.exists", taken.Code);
         Assert.Equal("WGS84", device.Location.Crs);

@@ -15,7 +15,7 @@ namespace IntegrationHub.Gateway.Tests.ClosedLoop;
 /// capped at 64 KiB, so that an oversize one is small to send, and an organization's unused uploads at 16 KiB, eight photos.
 /// </summary>
 [Trait(TestStorage.Trait, TestStorage.BothProviders)]
-public sealed class FeedbackTests() : OwnHub(new() { ["Feedback:MaxAttachmentBytes"] = "65536", ["Feedback:MaxUnusedBytesPerOrganization"] = "16384" })
+public sealed class FeedbackTests() : OwnHub(new() { ["Feedback:MaxAttachmentBytes"] = "65536", ["Feedback:MaxUnusedBytesPerOrganization"] = "16384", ["Feedback:UploadsPerMinute"] = "20" })
 {
     /// <summary>The start of a JPEG (SOI, then a JFIF APP0 segment), padded: the hub judges the first bytes.</summary>
     private static readonly byte[] Photo = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, (byte)'J', (byte)'F', (byte)'I', (byte)'F', 0x00, .. new byte[2000], 0xFF, 0xD9];
@@ -307,6 +307,90 @@ public sealed class FeedbackTests() : OwnHub(new() { ["Feedback:MaxAttachmentByt
         int[] Counts(string device) => rows.Where(r => r!["deviceId"]!.GetValue<string>() == device).Select(r => r!["falseAlarms"]!.GetValue<int>()).ToArray();
         Assert.Equal([0], Counts("fb-ch4-10"));
         Assert.Equal([1], Counts("fb-ch4-11"));
+    }
+
+    [Fact]
+    public async Task AnAlertLevelResolve_ByAReaderWhoDoesNotHandleTheAlert_IsRefusedBeforeItsFeedbackIsJudged()
+    {
+        using var admin = await Hub.AdminAsync();
+        using var owner = await Hub.OwnerAsync("fb-owner-20", "fb-ch4-20", district: "370285");
+        var id = (await Hub.RaiseAsync(owner, "fb-ch4-20"))["id"]!.GetValue<long>();
+        // The district reads the alerts in it, and manages its own; it is no unit of this one.
+        using var district = await Hub.UnitAsync("fb-laixi", areaCode: "370285");
+        await district.GetJsonAsync($"/v1/alerts/{id}");
+
+        // It learns neither which causes exist nor how many attachments the hub takes: it may not resolve, whatever it says.
+        using (var probe = await district.PostAsJsonAsync($"/v1/alerts/{id}/resolve", new { note = "n", cause = "no-such-cause" }))
+        {
+            await probe.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "auth.insufficient-scope");
+        }
+        using (var many = await district.PostAsJsonAsync($"/v1/alerts/{id}/resolve", new { note = "n", attachments = new long[] { 1, 2, 3, 4, 5, 6 } }))
+        {
+            await many.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "auth.insufficient-scope");
+        }
+        Assert.Empty((await admin.GetJsonAsync($"/v1/alerts/{id}/feedback")).AsArray());
+        Assert.Equal("raised", (await admin.GetJsonAsync($"/v1/alerts/{id}"))["alert"]!["state"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task AClientThatOnlyReadsAlerts_MayNotDeleteItsOrganizationsUpload()
+    {
+        using var admin = await Hub.AdminAsync();
+        using var unit = await Hub.UnitAsync("fb-readonly");
+        await RouteAsync(admin, "370283", "fb-readonly");
+        using var owner = await Hub.OwnerAsync("fb-owner-21", "fb-ch4-21", district: "370283");
+        var id = (await Hub.RaiseAsync(owner, "fb-ch4-21"))["id"]!.GetValue<long>();
+        var photo = (await (await UploadAsync(unit, id, Photo, "scene.jpg", "image/jpeg")).ShouldBeAsync(HttpStatusCode.Created))["id"]!.GetValue<long>();
+        // A wall screen's client of the same unit: it reads alerts and nothing more.
+        var (screenId, screenSecret) = await admin.CreateAdapterAsync("fb-readonly", "fb-readonly-screen", scopes: ["alerts:read"]);
+        using var screen = Hub.As(await Hub.TokenAsync(screenId, screenSecret));
+        Assert.Single((await screen.GetJsonAsync($"/v1/alerts/{id}/attachments")).AsArray());
+
+        await (await screen.DeleteAsync(new Uri($"/v1/alerts/{id}/attachments/{photo}", UriKind.Relative))).ShouldBeProblemAsync(HttpStatusCode.Forbidden, "auth.insufficient-scope");
+        Assert.Single((await unit.GetJsonAsync($"/v1/alerts/{id}/attachments")).AsArray());
+        using var deleted = await unit.DeleteAsync(new Uri($"/v1/alerts/{id}/attachments/{photo}", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+    }
+
+    [Fact]
+    public async Task ClosingAnAlert_DeletesTheUploadsNoFeedbackNamed_AndKeepsTheRecord()
+    {
+        using var admin = await Hub.AdminAsync();
+        using var unit = await Hub.UnitAsync("fb-close");
+        await RouteAsync(admin, "370213", "fb-close");
+        using var owner = await Hub.OwnerAsync("fb-owner-22", "fb-ch4-22", district: "370213");
+        var id = (await Hub.RaiseAsync(owner, "fb-ch4-22"))["id"]!.GetValue<long>();
+        await (await UploadAsync(unit, id, Photo, "spare.jpg", "image/jpeg")).ShouldBeAsync(HttpStatusCode.Created);
+        var named = (await (await UploadAsync(unit, id, Photo, "named.jpg", "image/jpeg")).ShouldBeAsync(HttpStatusCode.Created))["id"]!.GetValue<long>();
+        await unit.PostOkAsync($"/v1/alerts/{id}/units/fb-close/resolve", new { measures = "Valve closed.", cause = "pipeline-leak", attachments = new[] { named } });
+        Assert.Equal(2, await Hub.QueryAsync(db => db.AlertAttachments.CountAsync(a => a.AlertId == id)));
+
+        await admin.PostOkAsync($"/v1/alerts/{id}/close", new { note = "archived", confirm = true });
+
+        Assert.Equal([named], await Hub.QueryAsync(db => db.AlertAttachments.Where(a => a.AlertId == id).Select(a => a.Id).ToListAsync()));
+        Assert.Equal(1, await Hub.QueryAsync(db => db.Set<AttachmentContent>().CountAsync(c => c.AttachmentId == named)));
+        Assert.Equal([named], (await owner.GetJsonAsync($"/v1/alerts/{id}/attachments")).AsArray().Select(a => a!["id"]!.GetValue<long>()));
+    }
+
+    [Fact]
+    public async Task AClientUploadingTooOften_Gets429WithRetryAfter()
+    {
+        using var admin = await Hub.AdminAsync();
+        using var owner = await Hub.OwnerAsync("fb-owner-23", "fb-ch4-23", district: "370202");
+        var id = (await Hub.RaiseAsync(owner, "fb-ch4-23"))["id"]!.GetValue<long>();
+        // Feedback:UploadsPerMinute is 20 here; a refused upload counts as much as a taken one.
+        for (var i = 0; i < 20; i++)
+        {
+            using var sent = await UploadAsync(owner, id, Photo, $"p{i}.jpg", "image/jpeg");
+            Assert.NotEqual(HttpStatusCode.TooManyRequests, sent.StatusCode);
+        }
+        using (var refused = await UploadAsync(owner, id, Photo, "one-too-many.jpg", "image/jpeg"))
+        {
+            await refused.ShouldBeProblemAsync(HttpStatusCode.TooManyRequests, "request.rate-limited");
+            Assert.InRange(int.Parse(refused.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture), 1, 60);
+        }
+        using var other = await UploadAsync(admin, id, Photo, "operator.jpg", "image/jpeg");
+        Assert.Equal(HttpStatusCode.Created, other.StatusCode);
     }
 
     private static async Task RouteAsync(HttpClient admin, string district, string organizationId)

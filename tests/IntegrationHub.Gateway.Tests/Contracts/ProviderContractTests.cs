@@ -26,6 +26,8 @@ public sealed class ProviderContractTests
         ["Upstreams:AllowedHosts:0"] = "127.0.0.1",
         // The states run on the hub's fake clock, which nothing advances: the audit trail writes each call at once.
         ["Upstreams:AuditDelay"] = "00:00:00",
+        // Nor does a source health measure lapse on a clock that stands still: each state's new devices are measured at once.
+        ["SourceHealth:CacheFor"] = "00:00:00",
     }); // the contract's readings are dated January 2026
 
     private static async Task<ToolResult> VerifyAsync(HubFactory hub)
@@ -60,6 +62,8 @@ public sealed class ProviderContractTests
         Assert.Contains("the feedback of an alert resolved with a photo", result.Output, StringComparison.Ordinal);
         Assert.Contains("delete a photo uploaded to an alert by mistake", result.Output, StringComparison.Ordinal);
         Assert.Contains("the warnings and context rules of a methane device", result.Output, StringComparison.Ordinal);
+        Assert.Contains("the health of an adapter's sources over an hour", result.Output, StringComparison.Ordinal);
+        Assert.Contains("the online rate of gas devices in a district", result.Output, StringComparison.Ordinal);
     }
 
     [Fact]

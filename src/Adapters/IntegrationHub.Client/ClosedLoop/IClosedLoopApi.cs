@@ -78,16 +78,18 @@ public interface IClosedLoopApi
     /// <summary>
     /// Uploads a photo (JPEG, PNG) or a PDF to an alert for a resolution's feedback; the resolve names the id returned.
     /// The hub judges the type by the content: a <see cref="StreamPart"/> whose content type or file name says otherwise
-    /// is refused (<c>attachment.type-mismatch</c>). Taken by the alert's handlers.
+    /// is refused (<c>attachment.type-mismatch</c>). Taken by the alert's handlers, at most <c>Feedback:UploadsPerMinute</c>
+    /// a minute per client (429 <c>request.rate-limited</c> beyond, with Retry-After).
     /// </summary>
     [Multipart]
     [Post("/v1/alerts/{alertId}/attachments")]
     Task<Attachment> UploadAlertAttachmentAsync(long alertId, [AliasAs("file")] StreamPart file, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Deletes an upload no feedback names yet, say a photo sent by mistake: its organization's people and the operator
-    /// may. One a resolve named is part of the alert's record (<c>attachment.in-use</c>); the hub deletes unused uploads
-    /// itself after <c>Feedback:UnusedAttachmentRetention</c>.
+    /// Deletes an upload no feedback names yet, say a photo sent by mistake: its organization's clients with the
+    /// <c>alerts:manage</c> scope and the operator may. One a resolve named is part of the alert's record
+    /// (<c>attachment.in-use</c>); the hub deletes unused uploads itself after <c>Feedback:UnusedAttachmentRetention</c>
+    /// and when their alert is closed.
     /// </summary>
     [Delete("/v1/alerts/{alertId}/attachments/{attachmentId}")]
     Task DeleteAlertAttachmentAsync(long alertId, long attachmentId, CancellationToken cancellationToken = default);

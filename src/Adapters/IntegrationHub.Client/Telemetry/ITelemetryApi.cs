@@ -51,6 +51,8 @@ public interface ITelemetryApi
     /// Source health over a window of <paramref name="window"/> minutes (default: the hub's): per adapter and device,
     /// messages and their rate, rejections by error code, lateness p50/p90, duplicates and silence (nothing within k
     /// reporting intervals), of the sources the caller may read; <paramref name="silent"/> lists silent devices only.
+    /// Figures come from the hub's measure of the city, at most <c>SourceHealth:CacheFor</c> old; a client calls
+    /// <c>/v1/health</c> at most <c>SourceHealth:RequestsPerMinute</c> times a minute (429 beyond, with Retry-After).
     /// </summary>
     [Get("/v1/health/sources")]
     Task<SourceHealth> GetSourceHealthAsync(

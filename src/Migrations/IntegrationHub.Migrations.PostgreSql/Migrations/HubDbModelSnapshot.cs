@@ -491,7 +491,9 @@ namespace IntegrationHub.Migrations.PostgreSql
 
                     b.HasKey("Id");
 
-                    b.HasIndex("FeedbackId");
+                    b.HasIndex("FeedbackId", "UploadedAt");
+
+                    b.HasIndex("OrganizationId", "FeedbackId");
 
                     b.HasIndex("AlertId", "OrganizationId", "FeedbackId");
 

@@ -431,7 +431,9 @@ namespace IntegrationHub.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("FeedbackId");
+                    b.HasIndex("FeedbackId", "UploadedAt");
+
+                    b.HasIndex("OrganizationId", "FeedbackId");
 
                     b.HasIndex("AlertId", "OrganizationId", "FeedbackId");
 

@@ -37,7 +37,7 @@ export class ApiError extends Error {
   }
 }
 
-/** Calls the hub's API with the session; changes carry the anti-forgery token. Answers the parsed JSON body. */
+/** Calls the hub's API with the session; changes carry the anti-forgery token. A FormData body goes as multipart. Answers the parsed JSON body. */
 export async function api(method, path, body, contentType = 'application/json') {
   const { csrfToken } = await currentSession();
   const headers = { Accept: 'application/json' };
@@ -45,7 +45,10 @@ export async function api(method, path, body, contentType = 'application/json') 
     headers['X-CSRF-TOKEN'] = csrfToken;
   }
   let payload;
-  if (body !== undefined) {
+  if (body instanceof FormData) {
+    // A file upload: the browser writes the multipart type with its boundary.
+    payload = body;
+  } else if (body !== undefined) {
     headers['Content-Type'] = contentType;
     payload = typeof body === 'string' ? body : JSON.stringify(body);
   }

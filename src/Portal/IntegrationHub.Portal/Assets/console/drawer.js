@@ -3,6 +3,7 @@
 // addPanel and are drawn into #drawer-panels each time the drawer shows an alert.
 import { ApiError, ago, api, districtNames, el, fill, levelBadge, say, t, valueText, when } from '../portal.js';
 import { stateText } from './board.js';
+import { feedback, showCauses } from './feedback.js';
 import { changed, isOperator, put, ruleText, working } from './state.js';
 
 const districtName = await districtNames();
@@ -85,6 +86,7 @@ export async function open(id) {
     ...fact('Console.AcknowledgeBy', alert.acknowledgeBy ? when(alert.acknowledgeBy) : '—'),
     ...fact('Console.ResolveBy', alert.resolveBy ? when(alert.resolveBy) : '—'),
   );
+  showCauses(alert.domain).catch(error => say('step-message', error));
   document.getElementById('step-buttons').replaceChildren(...steps(alert).map(step =>
     el('button', { type: 'button', class: 'primary', dataset: { step }, onclick: () => act(alert.id, step) }, t(`Console.${step[0].toUpperCase()}${step.slice(1)}`))));
   say('step-message');
@@ -127,7 +129,8 @@ async function act(id, step, confirm = false) {
   }
   try {
     const body = step === 'dispatch' ? { organizationId: form.organizationId || undefined, note: form.note || undefined }
-      : step === 'override' ? { note: form.note, override: true }
+      : step === 'override' ? { note: form.note, override: true, ...await feedback(id) }
+      : step === 'resolve' ? { note: form.note, ...await feedback(id) }
       : { note: form.note || undefined, confirm: confirm || undefined };
     const alert = await api('POST', `/v1/alerts/${id}/${step === 'override' ? 'resolve' : step}`, body);
     document.getElementById('board-message').textContent = t('Console.Done', t(`State.${alert.state}`));

@@ -5,6 +5,7 @@
 import { api, el, fill, say, t, when } from '../portal.js';
 import { addColumn } from './board.js';
 import { addPanel, draft, forget, open } from './drawer.js';
+import { feedback } from './feedback.js';
 import { changed, isOperator, put, viewer, working } from './state.js';
 
 /** The units of an alert in a few words: each unit's name with its state. */
@@ -12,7 +13,7 @@ function unitsText(alert) {
   return (alert.units ?? []).map(u => `${u.organizationName} (${t(`Loop.State.${u.state}`)})`).join(', ') || '—';
 }
 
-/** The step note of the drawer, which a unit's resolve takes as its measures. */
+/** The step note of the drawer, which a unit's resolve takes as its measures (with the feedback fields beside it). */
 const note = () => new FormData(document.getElementById('step')).get('note').trim();
 
 /** Whether the person handles the unit's alerts (alerts:manage) rather than only the share assigned to them. */
@@ -63,7 +64,7 @@ async function unitStep(id, organizationId, step) {
     return;
   }
   const path = `/v1/alerts/${id}/units/${encodeURIComponent(organizationId)}/${step}`;
-  await change(id, () => api('POST', path, step === 'resolve' ? { measures: text } : { note: text || undefined }));
+  await change(id, async () => api('POST', path, step === 'resolve' ? { measures: text, ...await feedback(id) } : { note: text || undefined }));
 }
 
 function renderPanel(detail, container) {

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace IntegrationHub.Migrations.PostgreSql
 {
     [DbContext(typeof(HubDb))]
-    [Migration("20261207194602_Initial")]
+    [Migration("20261207211448_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -494,7 +494,9 @@ namespace IntegrationHub.Migrations.PostgreSql
 
                     b.HasKey("Id");
 
-                    b.HasIndex("FeedbackId");
+                    b.HasIndex("FeedbackId", "UploadedAt");
+
+                    b.HasIndex("OrganizationId", "FeedbackId");
 
                     b.HasIndex("AlertId", "OrganizationId", "FeedbackId");
 

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace IntegrationHub.Migrations.Sqlite
 {
     [DbContext(typeof(HubDb))]
-    [Migration("20261207194547_Initial")]
+    [Migration("20261207211444_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -434,7 +434,9 @@ namespace IntegrationHub.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("FeedbackId");
+                    b.HasIndex("FeedbackId", "UploadedAt");
+
+                    b.HasIndex("OrganizationId", "FeedbackId");
 
                     b.HasIndex("AlertId", "OrganizationId", "FeedbackId");
 

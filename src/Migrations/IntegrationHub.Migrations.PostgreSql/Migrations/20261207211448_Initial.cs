@@ -1430,9 +1430,14 @@ namespace IntegrationHub.Migrations.PostgreSql
                 columns: new[] { "AlertId", "OrganizationId", "FeedbackId" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_alert_attachments_FeedbackId",
+                name: "IX_alert_attachments_FeedbackId_UploadedAt",
                 table: "alert_attachments",
-                column: "FeedbackId");
+                columns: new[] { "FeedbackId", "UploadedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_alert_attachments_OrganizationId_FeedbackId",
+                table: "alert_attachments",
+                columns: new[] { "OrganizationId", "FeedbackId" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_alert_escalations_AlertId",

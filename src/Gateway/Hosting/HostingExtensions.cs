@@ -45,7 +45,14 @@ internal static class HostingExtensions
             // With no proxy listed the middleware would believe every peer (it checks the lists only when one is not
             // empty), so then it forwards nothing.
             var trusted = proxies.Value.KnownNetworks.Count + proxies.Value.KnownProxies.Count > 0;
-            forwarded.ForwardedHeaders = trusted ? ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost : ForwardedHeaders.None;
+            forwarded.ForwardedHeaders = trusted ? ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto : ForwardedHeaders.None;
+            // Many proxies pass a client's own X-Forwarded-Host through, and the host names the links the hub writes
+            // (feed ids, acknowledgement links in messages to people): believed only for the hosts listed.
+            if (trusted && proxies.Value.AllowedHosts.Count > 0)
+            {
+                forwarded.ForwardedHeaders |= ForwardedHeaders.XForwardedHost;
+                forwarded.AllowedHosts = [.. proxies.Value.AllowedHosts];
+            }
             forwarded.ForwardLimit = proxies.Value.ForwardLimit;
             // ASP.NET Core trusts loopback by default; the hub trusts only the proxies it is told of.
             forwarded.KnownIPNetworks.Clear();

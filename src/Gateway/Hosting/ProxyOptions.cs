@@ -4,10 +4,11 @@ using System.Net;
 namespace IntegrationHub.Gateway.Hosting;
 
 /// <summary>
-/// The reverse proxies in front of the hub whose <c>X-Forwarded-For</c>, <c>X-Forwarded-Proto</c> and
-/// <c>X-Forwarded-Host</c> the hub believes. Section <c>Proxies</c>. None by default: from any other peer the headers
-/// are ignored, as anyone can send them. From a trusted one the client's address is the forwarded one (rate limits
-/// per address, the loopback exception of the TLS rule) and so are the scheme and host of the links the hub writes.
+/// The reverse proxies in front of the hub whose <c>X-Forwarded-For</c> and <c>X-Forwarded-Proto</c> the hub believes,
+/// and the hosts it accepts in their <c>X-Forwarded-Host</c>. Section <c>Proxies</c>. None by default: from any other
+/// peer the headers are ignored, as anyone can send them. From a trusted one the client's address is the forwarded one
+/// (rate limits per address, the loopback exception of the TLS rule) and so is the scheme of the links the hub writes;
+/// their host only when it is one of <see cref="AllowedHosts"/>, since a proxy may pass a client's header through.
 /// </summary>
 internal sealed class ProxyOptions : IValidatableObject
 {
@@ -18,6 +19,9 @@ internal sealed class ProxyOptions : IValidatableObject
 
     /// <summary>Addresses of trusted proxies (<c>10.20.0.5</c>).</summary>
     public List<string> KnownProxies { get; set; } = [];
+
+    /// <summary>Hosts a trusted proxy may name in <c>X-Forwarded-Host</c> (<c>hub.city.example</c>, <c>*.city.example</c>); none: the header is ignored.</summary>
+    public List<string> AllowedHosts { get; set; } = [];
 
     /// <summary>How many proxies of a chain are unwound, from the nearest: one per trusted hop in front of the hub.</summary>
     [Range(1, 10)]

@@ -5,8 +5,8 @@ using IntegrationHub.Gateway.Tests.Alerts;
 namespace IntegrationHub.Gateway.Tests.Hosting;
 
 /// <summary>
-/// X-Forwarded-For, -Proto and -Host are believed from the proxies named in Proxies:KnownNetworks and KnownProxies,
-/// and from no one else (none by default). The token endpoint allows four requests a minute per client address; the
+/// X-Forwarded-For and -Proto are believed from the proxies named in Proxies:KnownNetworks and KnownProxies, and from
+/// no one else (none by default); their X-Forwarded-Host only when it is one of Proxies:AllowedHosts. The token endpoint allows four requests a minute per client address; the
 /// tests' own tokens take two of the loopback's.
 /// </summary>
 public sealed class ForwardedHeadersTests
@@ -43,13 +43,13 @@ public sealed class ForwardedHeadersTests
         return response.StatusCode;
     }
 
-    private static async Task<string> FeedIdAsync(HubFactory hub)
+    private static async Task<string> FeedIdAsync(HubFactory hub, string host = "hub.city.example")
     {
         using var client = await hub.ManagerAsync(HubFixture.Unique("forwarded"), "");
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/alerts/feed");
         request.Headers.Add("X-Forwarded-For", "203.0.113.9");
         request.Headers.Add("X-Forwarded-Proto", "https");
-        request.Headers.Add("X-Forwarded-Host", "hub.city.example");
+        request.Headers.Add("X-Forwarded-Host", host);
         using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
         Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)}");
         return XDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Root!.Element(Atom + "id")!.Value;
@@ -58,9 +58,11 @@ public sealed class ForwardedHeadersTests
     [Fact]
     public async Task FromATrustedNetwork_TheForwardedAddressSchemeAndHost_AreTheClients()
     {
-        using var hub = Start(new() { ["Proxies:KnownNetworks:0"] = "127.0.0.0/8", ["Proxies:KnownProxies:0"] = "::1" });
+        using var hub = Start(new() { ["Proxies:KnownNetworks:0"] = "127.0.0.0/8", ["Proxies:KnownProxies:0"] = "::1", ["Proxies:AllowedHosts:0"] = "hub.city.example" });
 
         Assert.Equal("https://hub.city.example/v1/alerts/feed", await FeedIdAsync(hub));
+        // A host the proxy passed through from a client, not one of the hub's, never names the hub's links.
+        Assert.DoesNotContain("evil.example", await FeedIdAsync(hub, "evil.example"), StringComparison.Ordinal);
 
         // Each forwarded address has its own allowance: the fifth request of one is refused, another's first is not.
         for (var i = 0; i < 4; i++)
@@ -72,6 +74,14 @@ public sealed class ForwardedHeadersTests
 
         // The client is not on loopback: plain HTTP that the proxy did not receive over TLS is refused.
         Assert.Equal(HttpStatusCode.Forbidden, await TokenFromAsync(hub, "203.0.113.10", https: false));
+    }
+
+    [Fact]
+    public async Task FromATrustedNetwork_WithNoAllowedHosts_TheForwardedHostIsIgnored()
+    {
+        using var hub = Start(new() { ["Proxies:KnownNetworks:0"] = "127.0.0.0/8", ["Proxies:KnownProxies:0"] = "::1" });
+
+        Assert.Equal($"https://{hub.BaseAddress.Authority}/v1/alerts/feed", await FeedIdAsync(hub));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using IntegrationHub.Gateway.Cluster;
 using IntegrationHub.Gateway.Storage;
 using IntegrationHub.Gateway.Users;
@@ -8,8 +9,8 @@ namespace IntegrationHub.Gateway.Notifications;
 
 /// <summary>
 /// Sends the notifications that are due (LOOP-009), on the leader only, each pass fenced by its term: at most
-/// <see cref="NotificationOptions.BatchSize"/> a pass, one lane per channel, so that a hanging SMTP server holds up
-/// e-mail alone and never the alert loop, which only writes the records. Every attempt is recorded with the channel's
+/// <see cref="NotificationOptions.BatchSize"/> a pass per channel, each channel's passes apart from the others', so that a
+/// hanging SMTP server holds up e-mail alone and never SMS, the robots or the alert loop, which only writes the records. Every attempt is recorded with the channel's
 /// answer; a failed one is tried again after a growing pause, until <see cref="NotificationOptions.MaxAttempts"/>. A
 /// node that dies between a channel's answer and the record sends that message again: at least once, never silently
 /// lost.
@@ -19,17 +20,44 @@ internal sealed partial class NotificationSender(
     Leadership leadership, TimeProvider time, ILogger<NotificationSender> logger)
     : LeaderJob(leadership, time, logger)
 {
-    // One pass at a time: a pass the timer starts while another runs would read the same due rows.
-    private readonly SemaphoreSlim _pass = new(1, 1);
+    // One pass at a time per channel: a pass the timer starts while another runs would read the same due rows, and a
+    // channel whose server hangs must not hold up the others' passes.
+    private readonly Dictionary<NotificationChannelKind, SemaphoreSlim> _lanes =
+        Enum.GetValues<NotificationChannelKind>().ToDictionary(kind => kind, _ => new SemaphoreSlim(1, 1));
 
     protected override TimeSpan Interval => options.Value.SendInterval;
 
-    protected override Task RunAsync(long term, CancellationToken cancellationToken) => SendDueAsync(term, cancellationToken);
+    /// <summary>
+    /// Starts a pass for every channel whose previous pass has ended and returns without waiting for them: a hanging
+    /// SMTP server keeps its own lane busy while SMS and robots go on at every tick.
+    /// </summary>
+    protected override Task RunAsync(long term, CancellationToken cancellationToken)
+    {
+        foreach (var (kind, lane) in _lanes)
+        {
+            if (lane.Wait(0, CancellationToken.None))
+            {
+                _ = PassAsync(kind, lane, term, cancellationToken);
+            }
+        }
+        return Task.CompletedTask;
+    }
 
-    /// <summary>One pass: sends what is due now under the leader's <paramref name="term"/>; returns how many were tried.</summary>
+    /// <summary>One pass of every channel: sends what is due now under the leader's <paramref name="term"/>, waiting for a channel's running pass to end first; returns how many were tried.</summary>
     public async Task<int> SendDueAsync(long term, CancellationToken cancellationToken)
     {
-        await _pass.WaitAsync(cancellationToken);
+        var passes = new List<Task<int>>();
+        foreach (var (kind, lane) in _lanes)
+        {
+            await lane.WaitAsync(cancellationToken);
+            passes.Add(PassAsync(kind, lane, term, cancellationToken));
+        }
+        return (await Task.WhenAll(passes)).Sum();
+    }
+
+    /// <summary>Sends one channel's due notifications, at most <see cref="NotificationOptions.BatchSize"/>, and releases its <paramref name="lane"/>.</summary>
+    private async Task<int> PassAsync(NotificationChannelKind kind, SemaphoreSlim lane, long term, CancellationToken cancellationToken)
+    {
         try
         {
             var now = Time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -39,7 +67,7 @@ internal sealed partial class NotificationSender(
             await using (var scope = scopes.CreateAsyncScope())
             {
                 var db = scope.ServiceProvider.GetRequiredService<HubDb>();
-                due = await db.Notifications.AsNoTracking().Where(n => n.State == NotificationState.Pending && n.DueAt <= now)
+                due = await db.Notifications.AsNoTracking().Where(n => n.Channel == kind && n.State == NotificationState.Pending && n.DueAt <= now)
                     .OrderBy(n => n.DueAt).ThenBy(n => n.Id).Take(options.Value.BatchSize).ToListAsync(cancellationToken);
                 if (due.Count == 0)
                 {
@@ -50,12 +78,22 @@ internal sealed partial class NotificationSender(
                 var robotIds = due.Where(n => n.RobotId != null).Select(n => n.RobotId!.Value).Distinct().ToList();
                 robots = await db.NotificationRobots.AsNoTracking().Where(r => robotIds.Contains(r.Id)).ToDictionaryAsync(r => r.Id, cancellationToken);
             }
-            await Task.WhenAll(due.GroupBy(n => n.Channel).Select(lane => LaneAsync([.. lane], users, robots, term, cancellationToken)));
+            await LaneAsync(due, users, robots, term, cancellationToken);
             return due.Count;
+        }
+        // Started by the timer, nobody awaits this pass: what it did not record is still due at the next one.
+        catch (Exception exception) when (exception is DbException or DbUpdateException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
+        {
+            PassFailed(Logger, NotificationMetrics.Name(kind), exception);
+            return 0;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return 0;
         }
         finally
         {
-            _pass.Release();
+            lane.Release();
         }
     }
 
@@ -133,6 +171,9 @@ internal sealed partial class NotificationSender(
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
+
+    [LoggerMessage(EventId = 9302, Level = LogLevel.Warning, Message = "A pass of the {Channel} notifications failed; they are tried again at the next")]
+    private static partial void PassFailed(ILogger logger, string channel, Exception exception);
 
     [LoggerMessage(EventId = 9301, Level = LogLevel.Warning, Message = "Notification {NotificationId} by {Channel} was given up after {Attempts} attempt(s)")]
     private static partial void GaveUp(ILogger logger, long notificationId, string channel, int attempts);

@@ -28,7 +28,9 @@ public sealed class NotificationDeliveryTests
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     /// <summary>A hub whose e-mail goes to <paramref name="smtp"/> and SMS to <paramref name="sms"/>, robots allowed on loopback.</summary>
-    private static HubFactory Start(SmtpReceiver smtp, WebhookReceiver sms)
+    private static HubFactory Start(SmtpReceiver smtp, WebhookReceiver sms) => Start(smtp.Port, sms, "00:00:05");
+
+    private static HubFactory Start(int smtpPort, WebhookReceiver sms, string timeout)
     {
         var hub = new HubFactory(null, new()
         {
@@ -38,10 +40,10 @@ public sealed class NotificationDeliveryTests
             ["Alerts:Deadlines:Red:Resolve"] = "02:00:00",
             ["Supervision:Lead"] = "00:10:00",
             ["Notifications:Smtp:Host"] = "127.0.0.1",
-            ["Notifications:Smtp:Port"] = smtp.Port.ToString(CultureInfo.InvariantCulture),
+            ["Notifications:Smtp:Port"] = smtpPort.ToString(CultureInfo.InvariantCulture),
             ["Notifications:Smtp:Security"] = "None",
             ["Notifications:Smtp:From"] = "alerts@hub.example",
-            ["Notifications:Timeout"] = "00:00:05",
+            ["Notifications:Timeout"] = timeout,
             ["Notifications:Sms:Url"] = sms.Url.ToString(),
             ["Notifications:Sms:Fields:mobile"] = "{phone}",
             ["Notifications:Sms:Fields:content"] = "{text}",
@@ -124,6 +126,46 @@ public sealed class NotificationDeliveryTests
         // Another pass sends nothing again.
         Assert.Equal(0, await SendAsync(hub));
         Assert.Single(smtp.Mails);
+    }
+
+    [Fact]
+    public async Task AHangingSmtpServer_HoldsUpEmailAlone_TheNextAlertsSmsGoesAtTheNextTick()
+    {
+        // A mail server that takes the connection and never says a word: each e-mail waits out the channel's timeout.
+        using var silent = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var held = new List<System.Net.Sockets.TcpClient>();
+        var accepting = Task.Run(async () =>
+        {
+            while (true)
+            {
+                held.Add(await silent.AcceptTcpClientAsync(Token));
+            }
+        }, Token);
+        await using var sms = await WebhookReceiver.StartAsync();
+        await using var robot = await WebhookReceiver.StartAsync();
+        await using var hub = Start(((IPEndPoint)silent.LocalEndpoint).Port, sms, "00:02:00");
+        using var admin = await hub.AdminAsync();
+        var (_, _, robotId) = await UnitAsync(hub, admin, "hang-fire", robot);
+        await PolicyAsync(admin, new { name = "燃气", domain = "gas", atRaise = true, channels = new[] { "email", "sms" }, robotIds = new[] { robotId } });
+        using var first = await hub.OwnerAsync("hang-owner-1", "hang-ch4-1", district: Shinan);
+        using var second = await hub.OwnerAsync("hang-owner-2", "hang-ch4-2", district: Shinan);
+        var interval = hub.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<NotificationOptions>>().Value.SendInterval;
+
+        await hub.RaiseAsync(first, "hang-ch4-1");
+        hub.Time.Advance(interval);
+        await sms.WaitUntilAsync(requests => requests.Count >= 1);
+
+        // The first e-mail still hangs (two minutes), yet the second alert's SMS and robot message go at the next tick.
+        await hub.RaiseAsync(second, "hang-ch4-2");
+        hub.Time.Advance(interval);
+        await sms.WaitUntilAsync(requests => requests.Count >= 2);
+        await robot.WaitUntilAsync(requests => requests.Count >= 2);
+        Assert.Single(held);
+        foreach (var connection in held)
+        {
+            connection.Dispose();
+        }
     }
 
     [Fact]

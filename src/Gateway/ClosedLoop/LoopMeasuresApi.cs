@@ -31,7 +31,9 @@ internal static class LoopMeasuresApi
         var loop = app.MapGroup("/v1/loop").WithTags(UnitsApi.Tag).RequireScope(Scopes.AlertsRead);
         loop.MapGet("/measures", MeasuresAsync).WithName("GetLoopMeasures")
             .WithSummary("The loop's measures per unit, district or domain over [from, to): alerts by level, time to dispatch, acknowledge and resolve (p50, p90), overdue rate, alerts per 100 devices, false alarms and reviews.")
-            .WithDescription("Alerts count by `observedAt`, when their condition began; by default the last 30 days, at most 366. Times are counted per unit share (an alert routed to two units gives two): dispatch from the raise to the unit's routing, acknowledge from the routing to the unit's acknowledgement, resolve from the routing to its resolution; percentiles are nearest-rank over the shares that took the step. A share is overdue when it acknowledged or resolved after its deadline, or has not and its deadline has passed. A unit reads its own shares, a district organization every unit's share of the alerts in its district, the operator all. Sandbox drills and system alerts are not counted.")
+            .WithDescription("Alerts count by `observedAt`, when their condition began; by default the last 30 days, at most 366. Times are counted per unit share (an alert routed to two units gives two): dispatch from the raise to the unit's routing, acknowledge from the routing to the unit's acknowledgement, resolve from the routing to its resolution; percentiles are nearest-rank over the shares that took the step. A share is overdue when it acknowledged or resolved after its deadline, or has not and its deadline has passed. A unit reads its own shares, a district organization every unit's share of the alerts in its district, the operator all. Sandbox drills and system alerts are not counted. `format=csv` (or `Accept: text/csv`) answers the same rows as CSV (RFC 4180, UTF-8 with a byte order mark, so that Excel reads Chinese names), `format=xlsx` (or the XLSX media type) as an Excel workbook; the columns are the JSON fields.")
+            // The rows as JSON, or the same columns as a CSV or XLSX file (the schema is the JSON answer's).
+            .Produces<MeasuresResponse>(StatusCodes.Status200OK, "application/json", MeasuresExport.Csv, MeasuresExport.Xlsx)
             .DocumentsProblem(StatusCodes.Status400BadRequest, "A parameter is out of range, or the period holds more unit shares than one request reads (`request.invalid-parameter`).");
         loop.MapGet("/false-alarms", FalseAlarmsAsync).WithName("GetLoopFalseAlarms")
             .WithSummary("False-alarm rates per device, profile or adapter over [from, to): the alerts resolved with feedback, those judged false alarms, and their share.")
@@ -72,10 +74,15 @@ internal static class LoopMeasuresApi
     /// <summary>A unit's share of an alert, as the measures read it.</summary>
     private sealed record Share(string Organization, string District, string Domain, long AlertId, long RaisedAt, long RoutedAt, long? AcknowledgedAt, long? ResolvedAt, long AcknowledgeDue, long ResolveDue);
 
-    private static async Task<Results<Ok<MeasuresResponse>, ProblemHttpResult>> MeasuresAsync(
-        HubDb db, TimeProvider time, SpecCatalog spec, HttpContext context, string? groupBy = null, DateTimeOffset? from = null, DateTimeOffset? to = null)
+    private static async Task<Results<Ok<MeasuresResponse>, FileContentHttpResult, ProblemHttpResult>> MeasuresAsync(
+        HubDb db, TimeProvider time, SpecCatalog spec, HttpContext context, string? groupBy = null, DateTimeOffset? from = null, DateTimeOffset? to = null, string? format = null)
     {
         var check = new RequestValidator();
+        var mediaType = MeasuresExport.Chosen(context.Request, format, out var unknownFormat);
+        if (unknownFormat)
+        {
+            check.Add(ErrorCodes.InvalidParameter, "/format", "Use json, csv or xlsx.");
+        }
         var by = groupBy ?? "unit";
         if (by is not ("unit" or "district" or "domain"))
         {
@@ -161,7 +168,13 @@ internal static class LoopMeasuresApi
                 deviceCount, deviceCount is > 0 ? 100.0 * alertCount / deviceCount.Value : null,
                 judgedCount, falseCount, done, pending);
         }).ToList();
-        return TypedResults.Ok(new MeasuresResponse(by, start, end, items));
+        var measures = new MeasuresResponse(by, start, end, items);
+        if (mediaType is null)
+        {
+            return TypedResults.Ok(measures);
+        }
+        return TypedResults.File(await MeasuresExport.WriteAsync(measures, mediaType, context.RequestAborted),
+            mediaType == MeasuresExport.Csv ? "text/csv; charset=utf-8" : mediaType, MeasuresExport.FileName(measures, mediaType));
     }
 
     private sealed record GroupCount(string Key, AlertLevel Level, int Alerts);

@@ -24,7 +24,11 @@ public sealed class ReviewTests() : OwnHub(new() { ["Auth:AccessTokenLifetime"] 
     {
         using var admin = await Hub.AdminAsync();
         using var fire = await Hub.UnitAsync("rv-fire");
-        using var gas = await Hub.UnitAsync("rv-gas");
+        using (var created = await admin.PostAsJsonAsync("/v1/organizations", new { id = "rv-gas", name = "青岛市燃气公司, 市南", kind = "enterprise" }))
+        {
+            await created.ShouldBeAsync(HttpStatusCode.Created);
+        }
+        using var gas = await Hub.UnitAsync("rv-gas", exists: true);
         using var foreign = await Hub.UnitAsync("rv-foreign");
         await RouteAsync(admin, "rv-fire", "lead");
         await RouteAsync(admin, "rv-gas", "participant");
@@ -128,6 +132,33 @@ public sealed class ReviewTests() : OwnHub(new() { ["Auth:AccessTokenLifetime"] 
             Assert.Equal((0.0, 0.0, 240.0, 1200.0, 2400.0, 4200.0), Times(row));
             Assert.Equal((2, 200.0), (Int(row, "devices"), row["alertsPer100Devices"]!.GetValue<double>()));
         }
+
+        // The same rows as CSV (with a BOM, so that Excel reads the Chinese name) and as an XLSX workbook that opens.
+        var query = $"/v1/loop/measures?groupBy=unit&from={Uri.EscapeDataString(from)}";
+        using (var csv = await admin.GetAsync(new Uri(query + "&format=csv", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.OK, csv.StatusCode);
+            Assert.Equal("text/csv", csv.Content.Headers.ContentType?.MediaType);
+            var bytes = await csv.Content.ReadAsByteArrayAsync();
+            Assert.Equal([0xEF, 0xBB, 0xBF], bytes[..3]);
+            var lines = System.Text.Encoding.UTF8.GetString(bytes[3..]).Split("\r\n");
+            Assert.StartsWith("key,name,alerts,red,orange,yellow,blue,shares,acknowledged,resolved,dispatchP50,", lines[0], StringComparison.Ordinal);
+            Assert.StartsWith("rv-gas,\"青岛市燃气公司, 市南\",4,2,0,0,2,4,2,2,0,0,360,1200,3000,4200,1,0.25,,,2,1,2,0", lines[2], StringComparison.Ordinal);
+            Assert.Equal("", lines[^1]);
+        }
+        var request = new HttpRequestMessage(HttpMethod.Get, query);
+        request.Headers.Accept.ParseAdd("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+        using (var xlsx = await admin.SendAsync(request))
+        {
+            Assert.Equal(HttpStatusCode.OK, xlsx.StatusCode);
+            using var workbook = new MemoryStream(await xlsx.Content.ReadAsByteArrayAsync());
+            var rows = MiniExcelLibs.MiniExcel.Query(workbook, useHeaderRow: true).Cast<IDictionary<string, object>>().ToList();
+            Assert.Equal(["rv-fire", "rv-gas"], rows.Select(r => (string)r["key"]));
+            Assert.Equal("青岛市燃气公司, 市南", rows[1]["name"]);
+            Assert.Equal((1200.0, 0.25, 4200.0), (Convert.ToDouble(rows[1]["acknowledgeP90"], System.Globalization.CultureInfo.InvariantCulture),
+                Convert.ToDouble(rows[1]["overdueRate"], System.Globalization.CultureInfo.InvariantCulture), Convert.ToDouble(rows[1]["resolveP90"], System.Globalization.CultureInfo.InvariantCulture)));
+        }
+        await (await admin.GetAsync(new Uri(query + "&format=pdf", UriKind.Relative))).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "request.invalid-parameter");
 
         // A unit reads its own measures only; another organization has none.
         Assert.Equal(["rv-fire"], (await fire.GetJsonAsync("/v1/loop/measures?groupBy=unit"))["items"]!.AsArray().Select(r => r!["key"]!.GetValue<string>()));

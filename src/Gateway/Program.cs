@@ -67,6 +67,8 @@ app.MapRoutes();
 app.MapAlertUnits();
 app.MapOverdue();
 app.MapFeedback();
+app.MapReviews();
+app.MapLoopMeasures();
 app.MapSupervision();
 app.MapDuty();
 app.MapHubNotifications();

@@ -58,6 +58,7 @@ public sealed class HubDb(DbContextOptions<HubDb> options) : DbContext(options)
     internal DbSet<AlertFeedback> AlertFeedback => Set<AlertFeedback>();
     internal DbSet<AlertAttachment> AlertAttachments => Set<AlertAttachment>();
     internal DbSet<AttachmentContent> AttachmentContents => Set<AttachmentContent>();
+    internal DbSet<AlertReview> AlertReviews => Set<AlertReview>();
     internal DbSet<DutyShift> DutyShifts => Set<DutyShift>();
     internal DbSet<Handover> Handovers => Set<Handover>();
     internal DbSet<NotificationRobot> NotificationRobots => Set<NotificationRobot>();

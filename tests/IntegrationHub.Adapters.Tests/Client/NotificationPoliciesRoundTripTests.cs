@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace IntegrationHub.Adapters.Tests.Client;
 
 /// <summary>
-/// The notification policies and the notification records through the SDK (LOOP-010): a policy added, read, replaced and
+/// The notification policies and the notification records through the SDK (LOOP-012): a policy added, read, replaced and
 /// removed; a robot it uses kept from deletion with its code; the records listed, empty on a hub that raised nothing.
 /// </summary>
 public sealed class NotificationPoliciesRoundTripTests() : OwnHub(new() { ["Notifications:AllowedHosts:0"] = "127.0.0.1" })

@@ -606,6 +606,43 @@ namespace IntegrationHub.Migrations.PostgreSql
                     b.ToTable("alert_feedback", (string)null);
                 });
 
+            modelBuilder.Entity("IntegrationHub.Gateway.ClosedLoop.AlertReview", b =>
+                {
+                    b.Property<long>("AlertId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("FollowUp")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .UseCollation("C");
+
+                    b.Property<string>("Lessons")
+                        .IsRequired()
+                        .HasMaxLength(8000)
+                        .HasColumnType("character varying(8000)")
+                        .UseCollation("C");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.HasKey("AlertId");
+
+                    b.ToTable("alert_reviews", (string)null);
+                });
+
             modelBuilder.Entity("IntegrationHub.Gateway.ClosedLoop.AlertUnit", b =>
                 {
                     b.Property<long>("Id")
@@ -3119,6 +3156,15 @@ namespace IntegrationHub.Migrations.PostgreSql
                     b.HasOne("IntegrationHub.Gateway.Alerts.Alert", null)
                         .WithMany()
                         .HasForeignKey("AlertId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("IntegrationHub.Gateway.ClosedLoop.AlertReview", b =>
+                {
+                    b.HasOne("IntegrationHub.Gateway.Alerts.Alert", null)
+                        .WithOne()
+                        .HasForeignKey("IntegrationHub.Gateway.ClosedLoop.AlertReview", "AlertId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

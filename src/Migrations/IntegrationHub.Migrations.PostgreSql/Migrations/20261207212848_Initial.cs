@@ -616,6 +616,29 @@ namespace IntegrationHub.Migrations.PostgreSql
                 });
 
             migrationBuilder.CreateTable(
+                name: "alert_reviews",
+                columns: table => new
+                {
+                    AlertId = table.Column<long>(type: "bigint", nullable: false),
+                    Lessons = table.Column<string>(type: "character varying(8000)", maxLength: 8000, nullable: false, collation: "C"),
+                    FollowUp = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: true, collation: "C"),
+                    CreatedAt = table.Column<long>(type: "bigint", nullable: false),
+                    CreatedBy = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    UpdatedAt = table.Column<long>(type: "bigint", nullable: false),
+                    UpdatedBy = table.Column<string>(type: "text", nullable: false, collation: "C")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_alert_reviews", x => x.AlertId);
+                    table.ForeignKey(
+                        name: "FK_alert_reviews_alerts_AlertId",
+                        column: x => x.AlertId,
+                        principalTable: "alerts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "device_command_steps",
                 columns: table => new
                 {
@@ -1806,6 +1829,9 @@ namespace IntegrationHub.Migrations.PostgreSql
 
             migrationBuilder.DropTable(
                 name: "alert_events");
+
+            migrationBuilder.DropTable(
+                name: "alert_reviews");
 
             migrationBuilder.DropTable(
                 name: "alert_units");

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace IntegrationHub.Migrations.PostgreSql
 {
     [DbContext(typeof(HubDb))]
-    [Migration("20261207211448_Initial")]
+    [Migration("20261207212848_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -607,6 +607,43 @@ namespace IntegrationHub.Migrations.PostgreSql
                     b.HasIndex("AlertId");
 
                     b.ToTable("alert_feedback", (string)null);
+                });
+
+            modelBuilder.Entity("IntegrationHub.Gateway.ClosedLoop.AlertReview", b =>
+                {
+                    b.Property<long>("AlertId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("FollowUp")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .UseCollation("C");
+
+                    b.Property<string>("Lessons")
+                        .IsRequired()
+                        .HasMaxLength(8000)
+                        .HasColumnType("character varying(8000)")
+                        .UseCollation("C");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.HasKey("AlertId");
+
+                    b.ToTable("alert_reviews", (string)null);
                 });
 
             modelBuilder.Entity("IntegrationHub.Gateway.ClosedLoop.AlertUnit", b =>
@@ -3122,6 +3159,15 @@ namespace IntegrationHub.Migrations.PostgreSql
                     b.HasOne("IntegrationHub.Gateway.Alerts.Alert", null)
                         .WithMany()
                         .HasForeignKey("AlertId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("IntegrationHub.Gateway.ClosedLoop.AlertReview", b =>
+                {
+                    b.HasOne("IntegrationHub.Gateway.Alerts.Alert", null)
+                        .WithOne()
+                        .HasForeignKey("IntegrationHub.Gateway.ClosedLoop.AlertReview", "AlertId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -615,6 +615,29 @@ namespace IntegrationHub.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "alert_reviews",
+                columns: table => new
+                {
+                    AlertId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Lessons = table.Column<string>(type: "TEXT", maxLength: 8000, nullable: false),
+                    FollowUp = table.Column<string>(type: "TEXT", maxLength: 4000, nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", nullable: false),
+                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    UpdatedBy = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_alert_reviews", x => x.AlertId);
+                    table.ForeignKey(
+                        name: "FK_alert_reviews_alerts_AlertId",
+                        column: x => x.AlertId,
+                        principalTable: "alerts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "device_command_steps",
                 columns: table => new
                 {
@@ -1793,6 +1816,9 @@ namespace IntegrationHub.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "alert_events");
+
+            migrationBuilder.DropTable(
+                name: "alert_reviews");
 
             migrationBuilder.DropTable(
                 name: "alert_units");

@@ -22,12 +22,30 @@ internal sealed partial class SystemAlerts(
 {
     private sealed record Condition(SystemRule Rule, string Subject, string OrganizationId, string District, bool Holds);
 
+    // One check at a time on a node: the timer's pass and a check started otherwise (a pass that a leap of the clock
+    // fires while another runs) would both see a rule's alert missing and both raise it, and the second save fails on
+    // the open-alert key.
+    private readonly SemaphoreSlim _check = new(1, 1);
+
     protected override TimeSpan Interval => options.Value.CheckInterval;
 
     protected override Task RunAsync(long term, CancellationToken cancellationToken) => CheckAsync(term, cancellationToken);
 
     /// <summary>Judges every system rule now and raises, reopens or clears their alerts, under the leader's <paramref name="term"/>.</summary>
     public async Task CheckAsync(long term, CancellationToken cancellationToken)
+    {
+        await _check.WaitAsync(cancellationToken);
+        try
+        {
+            await CheckOnceAsync(term, cancellationToken);
+        }
+        finally
+        {
+            _check.Release();
+        }
+    }
+
+    private async Task CheckOnceAsync(long term, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var now = Time.GetUtcNow().ToUnixTimeMilliseconds();

@@ -50,7 +50,7 @@ internal sealed class InProcessStore : IAsyncDisposable
         services.AddOptions<HubOptions>().BindConfiguration(HubOptions.Section);
         // The cluster's notifications wake the outbox's readers; this store has none, but the signal must exist.
         services.AddSingleton<IntegrationHub.Gateway.Events.OutboxSignal>();
-        services.AddHubStorage().AddHubCluster().AddHubAlerts().AddHubLoop();
+        services.AddHubStorage().AddHubCluster().AddHubAlerts().AddHubLoop().AddHubNotifications();
         var provider = services.BuildServiceProvider();
         await provider.MigrateHubStorageAsync(CancellationToken.None);
 

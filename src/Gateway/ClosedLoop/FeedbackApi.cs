@@ -335,12 +335,7 @@ internal static class FeedbackApi
             "rule" => true,
             _ => Invalid(check, "/by", "Use device or rule."),
         };
-        var end = to ?? time.GetUtcNow().AddMilliseconds(1);
-        var start = from ?? end.AddDays(-30);
-        if (start >= end || end - start > TimeSpan.FromDays(366))
-        {
-            check.Add(ErrorCodes.InvalidParameter, from is null ? "/to" : "/from", "'from' must come before 'to', at most 366 days before it.");
-        }
+        var (start, end) = LoopMeasuresApi.Period(check, time, from, to);
         if (limit is < 1 or > 1000)
         {
             check.Add(ErrorCodes.InvalidParameter, "/limit", "From 1 to 1000; 100 when absent.");

@@ -6,6 +6,7 @@ using IntegrationHub.Gateway.Auth;
 using IntegrationHub.Gateway.Hosting;
 using IntegrationHub.Gateway.OpenApi;
 using IntegrationHub.Gateway.Organizations;
+using IntegrationHub.Gateway.SourceHealth;
 using IntegrationHub.Gateway.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -263,6 +264,5 @@ internal static class LoopMeasuresApi
     private static double[] Seconds(IEnumerable<long> milliseconds) => [.. milliseconds.Select(ms => ms / 1000.0).Order()];
 
     /// <summary>Nearest rank: the smallest value at or above which <paramref name="percent"/> % of the sorted values lie.</summary>
-    internal static double? Percentile(double[] sorted, int percent) =>
-        sorted.Length == 0 ? null : sorted[Math.Max(0, (int)Math.Ceiling(percent / 100.0 * sorted.Length) - 1)];
+    private static double? Percentile(double[] sorted, int percent) => SourceMeasures.Percentile(sorted, percent / 100.0);
 }

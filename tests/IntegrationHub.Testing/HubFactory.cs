@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Time.Testing;
 
 namespace IntegrationHub.Testing;
 
@@ -69,7 +68,7 @@ public class HubFactory : WebApplicationFactory<Program>
     /// The hub's clock. It starts at the real time, on a whole second as the hub's own clock reads to the microsecond
     /// its database keeps, and moves only when a test advances it.
     /// </summary>
-    public FakeTimeProvider Time { get; } = new(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+    public HubClock Time { get; } = new(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
 
     public Uri BaseAddress => ClientOptions.BaseAddress;
 

@@ -33,7 +33,7 @@ public sealed class DutyRosterTests() : OwnHub(new()
         {
             (date, target) = (date.AddDays(1), target.AddDays(1));
         }
-        Hub.Time.Advance(target - now);
+        Hub.Time.Leap(target - now);
         return date;
     }
 

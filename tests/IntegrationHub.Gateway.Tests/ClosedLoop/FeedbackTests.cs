@@ -206,7 +206,7 @@ public sealed class FeedbackTests() : OwnHub(new() { ["Feedback:MaxAttachmentByt
         var sweeper = Hub.Services.GetRequiredService<UnusedAttachmentSweeper>();
         await (await UploadAsync(unit, id, Photo, "forgotten.jpg", "image/jpeg")).ShouldBeAsync(HttpStatusCode.Created);
         var named = (await (await UploadAsync(unit, id, Photo, "named.jpg", "image/jpeg")).ShouldBeAsync(HttpStatusCode.Created))["id"]!.GetValue<long>();
-        Hub.Time.Advance(TimeSpan.FromDays(6));
+        Hub.Time.Leap(TimeSpan.FromDays(6));
         unit.Dispose();
         // The unit's token of six days ago has expired: it signs in again.
         unit = await Hub.UnitAsync("fb-sweep", exists: true);
@@ -218,7 +218,7 @@ public sealed class FeedbackTests() : OwnHub(new() { ["Feedback:MaxAttachmentByt
         Assert.Equal(3, await Hub.QueryAsync(db => db.AlertAttachments.CountAsync(a => a.AlertId == id)));
         // Feedback:UnusedAttachmentRetention is 7 days: the first upload is past it; the later one and the one named are kept.
         // The leader's job runs as the clock moves; a pass of one's own then finds nothing left, or does what it did not yet.
-        Hub.Time.Advance(TimeSpan.FromDays(1) + TimeSpan.FromMinutes(7));
+        Hub.Time.Leap(TimeSpan.FromDays(1) + TimeSpan.FromMinutes(7));
         await sweeper.SweepAsync(TestContext.Current.CancellationToken);
 
         using var operatorNow = await Hub.AdminAsync();

@@ -175,7 +175,7 @@ public sealed class WarningContextTests(HubFixture fixture) : IClassFixture<HubF
         Assert.Equal("rainstorm", (await HistoryAsync(client, alert)).Last()["context"]!["warning"]!.GetValue<string>());
 
         // The bureau never lifts it: three days (Warnings:MaxInForce) after it was sent it no longer holds.
-        Hub.Time.Advance(TimeSpan.FromDays(3));
+        Hub.Time.Leap(TimeSpan.FromDays(3));
         await Hub.Services.GetRequiredService<AlertEngine>().SweepAsync(TestContext.Current.CancellationToken);
         using var admin = await Hub.AdminAsync();
         Assert.False((await admin.GetJsonAsync($"/v1/warnings/{warning["id"]}"))["active"]!.GetValue<bool>());

@@ -65,6 +65,15 @@ internal sealed class Notification
     public long? LastAttemptAt { get; set; }
     public string? LastError { get; set; }
     public long? SentAt { get; set; }
+
+    /// <summary>
+    /// The sender's claim: a sender takes the row (until then) in one guarded update before it sends, so that a second
+    /// sender, or a new leader in the middle of the old one's pass, leaves it alone. Cleared with the attempt's record.
+    /// </summary>
+    public long? ClaimedUntil { get; set; }
+
+    /// <summary>When the person acknowledged the alert through the message's link: a link works once.</summary>
+    public long? AckedAt { get; set; }
 }
 
 /// <summary>One attempt to send a notification, and what the channel answered.</summary>

@@ -37,6 +37,22 @@ internal sealed record SendResult(bool Sent, string? Error = null, TimeSpan? Ret
         new(false, error.Length > NotificationOptions.MaxErrorLength ? error[..NotificationOptions.MaxErrorLength] : error, retryAfter);
 }
 
+/// <summary>Delivery errors as the notification list shows them: servers echo addresses, which are personal data (LOOP-003).</summary>
+internal static partial class NotificationErrors
+{
+    /// <summary>The error with every e-mail address and phone number in it replaced by a placeholder.</summary>
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(error))]
+    public static string? Redact(string? error) =>
+        error is null ? null : Phones().Replace(Emails().Replace(error, "[e-mail]"), "[phone]");
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+")]
+    private static partial System.Text.RegularExpressions.Regex Emails();
+
+    // Seven digits or more, with the separators people write: short numbers (a status code, seconds) stay.
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?<![\w.])\+?\d(?:[ -]?\d){6,19}(?![\w.])")]
+    private static partial System.Text.RegularExpressions.Regex Phones();
+}
+
 /// <summary>
 /// A way of reaching people, as a named strategy (like the subscriptions' delivery channels). A channel never throws for
 /// a failed delivery: it answers why, so the sender records it and retries.

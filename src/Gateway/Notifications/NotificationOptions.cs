@@ -44,6 +44,15 @@ internal sealed class NotificationOptions
 
     /// <summary>Notifications one alert step writes, at most: a policy over a unit of hundreds stays a bounded burst.</summary>
     public int MaxPerStep { get; set; } = 200;
+
+    /// <summary>
+    /// The hub's address as the people notified reach it (<c>https://hub.safety.qingdao.gov.cn</c>), the base of the
+    /// acknowledgement links in messages. Never taken from a request's Host header; without it, messages carry no link.
+    /// </summary>
+    public Uri? PublicUrl { get; set; }
+
+    /// <summary>How long an acknowledgement link works after its message was sent.</summary>
+    public TimeSpan AckLinkLifetime { get; set; } = TimeSpan.FromHours(24);
 }
 
 /// <summary>E-mail over SMTP (MailKit). Without a host, the e-mail channel is off and e-mail notifications fail with a clear error.</summary>
@@ -142,6 +151,15 @@ internal sealed class NotificationOptionsValidation : IValidateOptions<Notificat
         if (options.MaxPerStep is < 1 or > 10_000)
         {
             errors.Add("Notifications:MaxPerStep must be between 1 and 10000.");
+        }
+        if (options.PublicUrl is { } publicUrl && (!publicUrl.IsAbsoluteUri || (publicUrl.Scheme != Uri.UriSchemeHttps && publicUrl.Scheme != Uri.UriSchemeHttp)
+            || publicUrl.Query.Length > 0 || publicUrl.Fragment.Length > 0))
+        {
+            errors.Add("Notifications:PublicUrl must be an absolute http or https URL without a query.");
+        }
+        if (options.AckLinkLifetime < TimeSpan.FromMinutes(5) || options.AckLinkLifetime > TimeSpan.FromDays(30))
+        {
+            errors.Add("Notifications:AckLinkLifetime must be between 5 minutes and 30 days.");
         }
         var smtp = options.Smtp;
         if (!string.IsNullOrWhiteSpace(smtp.Host))

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using IntegrationHub.Gateway.ClosedLoop;
 using IntegrationHub.Gateway.Cluster;
 using IntegrationHub.Gateway.Storage;
 using IntegrationHub.Gateway.Users;
@@ -12,11 +13,12 @@ namespace IntegrationHub.Gateway.Notifications;
 /// <see cref="NotificationOptions.BatchSize"/> a pass per channel, each channel's passes apart from the others', so that a
 /// hanging SMTP server holds up e-mail alone and never SMS, the robots or the alert loop, which only writes the records. Every attempt is recorded with the channel's
 /// answer; a failed one is tried again after a growing pause, until <see cref="NotificationOptions.MaxAttempts"/>. A
-/// node that dies between a channel's answer and the record sends that message again: at least once, never silently
-/// lost.
+/// node that dies between a channel's answer and the record sends that message again once its claim has run out: at
+/// least once, never silently lost. A sender claims each row in one guarded update before it sends it, so a second
+/// sender over the same database (a new leader while the old one's pass still runs) never sends it as well.
 /// </summary>
 internal sealed partial class NotificationSender(
-    IServiceScopeFactory scopes, NotificationChannels channels, RobotSecrets secrets, IOptions<NotificationOptions> options,
+    IServiceScopeFactory scopes, NotificationChannels channels, RobotSecrets secrets, AcknowledgementLinks links, IOptions<NotificationOptions> options,
     Leadership leadership, TimeProvider time, ILogger<NotificationSender> logger)
     : LeaderJob(leadership, time, logger)
 {
@@ -67,7 +69,8 @@ internal sealed partial class NotificationSender(
             await using (var scope = scopes.CreateAsyncScope())
             {
                 var db = scope.ServiceProvider.GetRequiredService<HubDb>();
-                due = await db.Notifications.AsNoTracking().Where(n => n.Channel == kind && n.State == NotificationState.Pending && n.DueAt <= now)
+                due = await db.Notifications.AsNoTracking()
+                    .Where(n => n.Channel == kind && n.State == NotificationState.Pending && n.DueAt <= now && (n.ClaimedUntil == null || n.ClaimedUntil <= now))
                     .OrderBy(n => n.DueAt).ThenBy(n => n.Id).Take(options.Value.BatchSize).ToListAsync(cancellationToken);
                 if (due.Count == 0)
                 {
@@ -102,13 +105,17 @@ internal sealed partial class NotificationSender(
     {
         foreach (var notification in lane)
         {
+            if (!await ClaimAsync(notification.Id, term, cancellationToken))
+            {
+                continue;
+            }
             var (target, nowhere) = Target(notification, users, robots);
             SendResult result;
             try
             {
                 result = target is null
                     ? SendResult.Failed(nowhere!)
-                    : await channels.SendAsync(notification.Channel, target, new NotificationMessage(notification.Subject, notification.Text), cancellationToken);
+                    : await channels.SendAsync(notification.Channel, target, await MessageAsync(notification, users, cancellationToken), cancellationToken);
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -118,6 +125,44 @@ internal sealed partial class NotificationSender(
             }
             await RecordAsync(notification.Id, result, final: target is null, term, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// Takes the row for this sender in one update guarded by its state and any earlier claim, under the leader's fence:
+    /// whether this sender may send it. The claim outlasts one attempt (the channel's timeout and the record).
+    /// </summary>
+    private async Task<bool> ClaimAsync(long id, long term, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HubDb>();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await Leadership.FenceAsync(db, term, cancellationToken);
+        var now = Time.GetUtcNow().ToUnixTimeMilliseconds();
+        var until = now + (long)(options.Value.Timeout + TimeSpan.FromMinutes(1)).TotalMilliseconds;
+        var claimed = await db.Notifications
+            .Where(n => n.Id == id && n.State == NotificationState.Pending && n.DueAt <= now && (n.ClaimedUntil == null || n.ClaimedUntil <= now))
+            .ExecuteUpdateAsync(set => set.SetProperty(n => n.ClaimedUntil, until), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return claimed == 1;
+    }
+
+    /// <summary>
+    /// The message, with the acknowledgement link when it goes to a person of a unit that has yet to acknowledge the
+    /// alert. A group robot's message never carries one: the whole group reads it, and a link acknowledges as the one
+    /// person it was sent to.
+    /// </summary>
+    private async Task<NotificationMessage> MessageAsync(Notification notification, Dictionary<string, User> users, CancellationToken cancellationToken)
+    {
+        Uri? link = null;
+        if (notification.UserId is { } userId && users.TryGetValue(userId, out var user) && user.OrganizationId == notification.OrganizationId)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<HubDb>();
+            var open = await db.AlertUnits.AsNoTracking().AnyAsync(
+                u => u.AlertId == notification.AlertId && u.OrganizationId == notification.OrganizationId && u.State == UnitState.Routed, cancellationToken);
+            link = open ? links.Create(notification.Id) : null;
+        }
+        return new NotificationMessage(notification.Subject, notification.Text, link);
     }
 
     /// <summary>Where the message goes now: the person's address as it stands (not as it was when the alert was raised), or the robot's webhook.</summary>
@@ -147,7 +192,10 @@ internal sealed partial class NotificationSender(
         var settings = options.Value;
         notification.Attempts++;
         notification.LastAttemptAt = now;
-        notification.LastError = result.Error;
+        // The error is shown in the notification list, to people who may not read the person's address.
+        var error = NotificationErrors.Redact(result.Error);
+        notification.LastError = error;
+        notification.ClaimedUntil = null;
         if (result.Sent)
         {
             (notification.State, notification.SentAt) = (NotificationState.Sent, now);
@@ -167,7 +215,7 @@ internal sealed partial class NotificationSender(
             }
             notification.DueAt = now + (long)pause.TotalMilliseconds;
         }
-        db.NotificationAttempts.Add(new NotificationAttempt { NotificationId = id, At = now, Sent = result.Sent, Error = result.Error });
+        db.NotificationAttempts.Add(new NotificationAttempt { NotificationId = id, At = now, Sent = result.Sent, Error = error });
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }

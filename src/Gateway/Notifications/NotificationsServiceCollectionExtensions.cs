@@ -19,6 +19,7 @@ internal static class NotificationsServiceCollectionExtensions
         services.TryAddSingleton<NotificationMetrics>();
         services.TryAddSingleton<NotificationChannels>();
         services.TryAddSingleton<RobotSecrets>();
+        services.TryAddSingleton<AcknowledgementLinks>();
         services.TryAddScoped<NotificationPlanner>();
         services.TryAddSingleton<NotificationSender>();
         services.AddHostedService(sp => sp.GetRequiredService<NotificationSender>());
@@ -54,7 +55,7 @@ internal static class NotificationsServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>The operator's API for the units' group robots and the notification policies; the notification records.</summary>
+    /// <summary>The operator's API for the units' group robots and the notification policies; the notification records; the acknowledgement links' page.</summary>
     public static IEndpointRouteBuilder MapHubNotifications(this IEndpointRouteBuilder app) =>
-        app.MapNotificationChannels().MapNotificationPolicies().MapNotificationRecords();
+        app.MapNotificationChannels().MapNotificationPolicies().MapNotificationRecords().MapAcknowledgementLinks();
 }

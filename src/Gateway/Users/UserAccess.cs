@@ -75,9 +75,10 @@ internal sealed class UserAccess(HubDb db, TimeProvider time)
         {
             return new AccessDecision(null, ErrorCodes.TokenInvalid, "The session ended: you signed out, or the account was changed or disabled since you signed in. Sign in again.");
         }
-        return new AccessDecision(
-            new Caller(row.User.Id, row.User.OrganizationId, row.Kind, row.AreaCode, AdapterStatus.Production, null, ScopesOf(row.User.Role)),
-            null,
-            null);
+        return new AccessDecision(CallerOf(row.User, row.Kind, row.AreaCode), null, null);
     }
+
+    /// <summary>A person as a caller: their organization, and the scopes of their role.</summary>
+    public static Caller CallerOf(User user, OrganizationKind kind, string? areaCode) =>
+        new(user.Id, user.OrganizationId, kind, areaCode, AdapterStatus.Production, null, ScopesOf(user.Role));
 }

@@ -59,7 +59,7 @@ internal static partial class UsersApi
     /// <summary>A person's contact details for notifications; personal data (LOOP-003).</summary>
     internal sealed record ContactRequest(
         [property: Description("A mobile number, digits with an optional leading + (5 to 20); null removes it.")] string? Phone,
-        [property: Description("Quiet hours in Beijing time, `HH:mm-HH:mm` (e.g. `22:00-07:00`, across midnight): blue and yellow notifications wait until they end; red and orange never do. Null removes them.")] string? QuietHours = null);
+        [property: Description("Quiet hours in Beijing time, `HH:mm-HH:mm` (e.g. `22:00-07:00`, across midnight): blue and yellow notifications wait until they end; red and orange never do. Absent or null removes them: the request replaces the details.")] string? QuietHours = null);
 
     internal sealed record RoleRequest(string? Role);
 

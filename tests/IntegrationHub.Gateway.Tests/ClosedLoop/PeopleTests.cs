@@ -189,6 +189,29 @@ public sealed class PeopleTests() : OwnHub(new() { ["Auth:AccessTokenLifetime"] 
     }
 
     [Fact]
+    public async Task PuttingContactDetails_ReplacesThem_QuietHoursLeftOutAreCleared()
+    {
+        using var admin = await Hub.AdminAsync();
+        await admin.CreateOrganizationAsync("quiet-put-unit", "department");
+        var (officer, officerId) = await Hub.PersonAsync("quiet-put-unit", "officer", "Sun Quiet", phone: "13800000003");
+        using (officer)
+        {
+            using (var set = await officer.Http.PutAsJsonAsync("/v1/me/contact", new { phone = "13800000003", quietHours = "22:00-07:00" }))
+            {
+                Assert.Equal("22:00-07:00", (await set.ShouldBeAsync(HttpStatusCode.OK))["quietHours"]!.GetValue<string>());
+            }
+            using (var put = await officer.Http.PutAsJsonAsync("/v1/me/contact", new { phone = "13800000003" }))
+            {
+                Assert.Null((await put.ShouldBeAsync(HttpStatusCode.OK))["quietHours"]);
+            }
+            await (await admin.PutAsJsonAsync($"/v1/users/{officerId}/contact", new { phone = "13800000003", quietHours = "12:00-13:30" })).ShouldBeAsync(HttpStatusCode.OK);
+            await (await admin.PutAsJsonAsync($"/v1/users/{officerId}/contact", new { phone = "13800000004" })).ShouldBeAsync(HttpStatusCode.OK);
+            var listed = (await admin.GetJsonAsync("/v1/users?organization=quiet-put-unit")).AsArray().Single(u => u!["id"]!.GetValue<string>() == officerId)!;
+            Assert.Equal(("13800000004", (JsonNode?)null), (listed["phone"]!.GetValue<string>(), listed["quietHours"]));
+        }
+    }
+
+    [Fact]
     public async Task ContactDetails_AreReadByThePersonTheirLeadsAndTheOperatorOnly()
     {
         using var admin = await Hub.AdminAsync();

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using IntegrationHub.Gateway.Alerts;
 using IntegrationHub.Gateway.ClosedLoop;
 using IntegrationHub.Gateway.Cluster;
@@ -28,11 +29,11 @@ public sealed class NotificationDeliveryTests
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     /// <summary>A hub whose e-mail goes to <paramref name="smtp"/> and SMS to <paramref name="sms"/>, robots allowed on loopback.</summary>
-    private static HubFactory Start(SmtpReceiver smtp, WebhookReceiver sms) => Start(smtp.Port, sms, "00:00:05");
+    private static HubFactory Start(SmtpReceiver smtp, WebhookReceiver sms, Dictionary<string, string?>? more = null) => Start(smtp.Port, sms, "00:00:05", more);
 
-    private static HubFactory Start(int smtpPort, WebhookReceiver sms, string timeout)
+    private static HubFactory Start(int smtpPort, WebhookReceiver sms, string timeout, Dictionary<string, string?>? more = null)
     {
-        var hub = new HubFactory(null, new()
+        var settings = new Dictionary<string, string?>
         {
             ["Auth:AccessTokenLifetime"] = "1.00:00:00",
             ["Alerts:SweepInterval"] = "01:00:00",
@@ -49,7 +50,12 @@ public sealed class NotificationDeliveryTests
             ["Notifications:Sms:Fields:content"] = "{text}",
             ["Notifications:AllowedHosts:0"] = "127.0.0.1",
             ["Notifications:RetryBase"] = "00:01:00",
-        });
+        };
+        foreach (var (key, value) in more ?? [])
+        {
+            settings[key] = value;
+        }
+        var hub = new HubFactory(null, settings);
         hub.StartServer();
         return hub;
     }
@@ -317,6 +323,182 @@ public sealed class NotificationDeliveryTests
         Assert.Empty((await stranger.GetJsonAsync("/v1/notifications"))["items"]!.AsArray());
         Assert.Empty((await unit.GetJsonAsync("/v1/notifications?state=failed"))["items"]!.AsArray());
         await (await unit.GetAsync(new Uri("/v1/notifications?state=lost", UriKind.Relative))).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "request.invalid-parameter");
+    }
+
+    private const string PublicUrl = "https://hub.safety.example.cn/";
+
+    /// <summary>The acknowledgement link in an e-mail, as the person's mail client shows it (MIME decoded).</summary>
+    private static Uri LinkIn(ReceivedMail mail)
+    {
+        var text = MimeKit.MimeMessage.Load(new MemoryStream(mail.Data)).TextBody ?? "";
+        var match = System.Text.RegularExpressions.Regex.Match(text, @"https://hub\.safety\.example\.cn/ack/\S+");
+        Assert.True(match.Success, text);
+        return new Uri(match.Value);
+    }
+
+    private static async Task<JsonNode> UnitShareAsync(HttpClient admin, long alertId, string unit) =>
+        (await admin.GetJsonAsync($"/v1/alerts/{alertId}/units")).AsArray().Single(u => u!["organizationId"]!.GetValue<string>() == unit)!;
+
+    [Fact]
+    public async Task AckLink_GetChangesNothing_PostAcknowledgesAsThePerson_Once_AndAChangedOrExpiredLinkIsRefused()
+    {
+        await using var smtp = SmtpReceiver.Start();
+        await using var sms = await WebhookReceiver.StartAsync();
+        await using var robot = await WebhookReceiver.StartAsync();
+        await using var hub = Start(smtp, sms, new() { ["Notifications:PublicUrl"] = PublicUrl, ["Notifications:AckLinkLifetime"] = "1.00:00:00" });
+        using var admin = await hub.AdminAsync();
+        var (_, officerId, robotId) = await UnitAsync(hub, admin, "ack-fire", robot);
+        await PolicyAsync(admin, new { name = "燃气", domain = "gas", atRaise = true, channels = new[] { "email", "sms" }, robotIds = new[] { robotId } });
+        using var first = await hub.OwnerAsync("ack-owner-1", "ack-ch4-1", district: Shinan);
+        using var second = await hub.OwnerAsync("ack-owner-2", "ack-ch4-2", district: Shinan);
+        var id = (await hub.RaiseAsync(first, "ack-ch4-1"))["id"]!.GetValue<long>();
+        var later = (await hub.RaiseAsync(second, "ack-ch4-2"))["id"]!.GetValue<long>();
+        await SendAsync(hub);
+        var mails = await smtp.WaitUntilAsync(m => m.Count >= 2);
+        var link = LinkIn(mails.Single(m => m.Text.Contains($"预警 Alert: {id} (", StringComparison.Ordinal)));
+        var expiring = LinkIn(mails.Single(m => m.Text.Contains($"预警 Alert: {later} (", StringComparison.Ordinal)));
+        // The SMS carries a link too; the group robot's message, read by the whole group, none.
+        Assert.Equal(2, sms.Requests.Count);
+        Assert.All(sms.Requests, r => Assert.Contains(PublicUrl + "ack/", JsonDocument.Parse(r.Body).RootElement.GetProperty("content").GetString(), StringComparison.Ordinal));
+        Assert.Equal(2, robot.Requests.Count);
+        Assert.All(robot.Requests, r => Assert.DoesNotContain("/ack/", r.Text, StringComparison.Ordinal));
+        using var browser = hub.CreateClient();
+
+        // Opening the link shows the alert and changes nothing.
+        using (var page = await browser.GetAsync(new Uri(link.PathAndQuery, UriKind.Relative), Token))
+        {
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.Equal("no-store", page.Headers.CacheControl?.ToString());
+            Assert.Equal("no-referrer", Assert.Single(page.Headers.GetValues("Referrer-Policy")));
+            var html = await page.Content.ReadAsStringAsync(Token);
+            Assert.Contains("ack-ch4-1", html, StringComparison.Ordinal);
+            Assert.Contains("<form method=\"post\"", html, StringComparison.Ordinal);
+        }
+        Assert.Equal("routed", (await UnitShareAsync(admin, id, "ack-fire"))["state"]!.GetValue<string>());
+
+        // Confirming acknowledges the unit's share as the person.
+        using (var done = await browser.PostAsync(new Uri(link.PathAndQuery, UriKind.Relative), null, Token))
+        {
+            Assert.Equal(HttpStatusCode.OK, done.StatusCode);
+        }
+        var share = await UnitShareAsync(admin, id, "ack-fire");
+        Assert.Equal("acknowledged", share["state"]!.GetValue<string>());
+        Assert.Equal((officerId, "Zhou Officer"), (share["acknowledgedBy"]!["id"]!.GetValue<string>(), share["acknowledgedBy"]!["name"]!.GetValue<string>()));
+        var step = (await admin.GetJsonAsync($"/v1/alerts/{id}"))["history"]!.AsArray().Last()!;
+        Assert.Equal(("unit.acknowledged", "acknowledged", officerId, "Zhou Officer"),
+            (step["kind"]!.GetValue<string>(), step["state"]!.GetValue<string>(), step["actor"]!.GetValue<string>(), step["actorName"]!.GetValue<string>()));
+
+        // Once only; a changed token is not the hub's.
+        using (var again = await browser.PostAsync(new Uri(link.PathAndQuery, UriKind.Relative), null, Token))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+            Assert.Contains("ack.link-used", await again.Content.ReadAsStringAsync(Token), StringComparison.Ordinal);
+        }
+        var token = link.Segments[^1];
+        var changed = token[..^3] + (token[^3] == 'A' ? 'B' : 'A') + token[^2..];
+        using (var forged = await browser.PostAsync(new Uri("/ack/" + changed, UriKind.Relative), null, Token))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+            Assert.Contains("ack.link-invalid", await forged.Content.ReadAsStringAsync(Token), StringComparison.Ordinal);
+        }
+
+        // A day on, the other alert's link has run out.
+        hub.Time.Advance(TimeSpan.FromDays(1));
+        using (var expired = await browser.PostAsync(new Uri(expiring.PathAndQuery, UriKind.Relative), null, Token))
+        {
+            Assert.Equal(HttpStatusCode.Gone, expired.StatusCode);
+            Assert.Contains("ack.link-expired", await expired.Content.ReadAsStringAsync(Token), StringComparison.Ordinal);
+        }
+        Assert.Equal("routed", (await UnitShareAsync(admin, later, "ack-fire"))["state"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task AckLink_OfAPersonWhoLeftTheUnit_AcknowledgesNothing_AndWithoutAPublicUrlThereIsNoLink()
+    {
+        await using var smtp = SmtpReceiver.Start();
+        await using var sms = await WebhookReceiver.StartAsync();
+        await using var robot = await WebhookReceiver.StartAsync();
+        await using (var hub = Start(smtp, sms, new() { ["Notifications:PublicUrl"] = PublicUrl }))
+        {
+            using var admin = await hub.AdminAsync();
+            var (_, officerId, _) = await UnitAsync(hub, admin, "left-fire", robot);
+            await PolicyAsync(admin, new { name = "燃气", domain = "gas", atRaise = true, channels = new[] { "email" } });
+            using var owner = await hub.OwnerAsync("left-owner", "left-ch4", district: Shinan);
+            var id = (await hub.RaiseAsync(owner, "left-ch4"))["id"]!.GetValue<long>();
+            await SendAsync(hub);
+            var link = LinkIn(Assert.Single(await smtp.WaitUntilAsync(m => m.Count >= 1)));
+            await admin.PostOkAsync($"/v1/users/{officerId}/disable", new { });
+            using var browser = hub.CreateClient();
+
+            using (var refused = await browser.PostAsync(new Uri(link.PathAndQuery, UriKind.Relative), null, Token))
+            {
+                Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            }
+            Assert.Equal("routed", (await UnitShareAsync(admin, id, "left-fire"))["state"]!.GetValue<string>());
+        }
+
+        await using var plain = Start(smtp, sms);
+        using var plainAdmin = await plain.AdminAsync();
+        await UnitAsync(plain, plainAdmin, "plain-fire", robot);
+        await PolicyAsync(plainAdmin, new { name = "燃气", domain = "gas", atRaise = true, channels = new[] { "email" } });
+        using var plainOwner = await plain.OwnerAsync("plain-owner", "plain-ch4", district: Shinan);
+        await plain.RaiseAsync(plainOwner, "plain-ch4");
+        await SendAsync(plain);
+        var mail = (await smtp.WaitUntilAsync(m => m.Count >= 2))[1];
+        Assert.DoesNotContain("/ack/", mail.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TwoSenders_OverOneDatabase_SendANotificationOnce()
+    {
+        await using var smtp = SmtpReceiver.Start();
+        await using var sms = await WebhookReceiver.StartAsync();
+        await using var robot = await WebhookReceiver.StartAsync();
+        await using var hub = Start(smtp, sms);
+        using var admin = await hub.AdminAsync();
+        await UnitAsync(hub, admin, "twice-fire", robot);
+        await PolicyAsync(admin, new { name = "燃气", domain = "gas", atRaise = true, channels = new[] { "sms" } });
+        using var owner = await hub.OwnerAsync("twice-owner", "twice-ch4", district: Shinan);
+        var id = (await hub.RaiseAsync(owner, "twice-ch4"))["id"]!.GetValue<long>();
+        // The gateway holds the first sender's request open: the second sender's pass runs meanwhile.
+        var release = new TaskCompletionSource();
+        var held = 0;
+        sms.Answer = _ => Interlocked.Increment(ref held) == 1 ? ReceiverAnswer.HeldUntil(release.Task, 200) : ReceiverAnswer.Ok;
+        var other = ActivatorUtilities.CreateInstance<NotificationSender>(hub.Services);
+
+        var sending = SendAsync(hub);
+        await sms.WaitUntilAsync(requests => requests.Count >= 1);
+        await other.SendDueAsync(hub.Services.GetRequiredService<Leadership>().Term, Token);
+        release.SetResult();
+        await sending;
+
+        Assert.Single(sms.Requests);
+        var record = Assert.Single(await RecordsAsync(hub, id));
+        Assert.Equal((NotificationState.Sent, 1, (long?)null), (record.State, record.Attempts, record.ClaimedUntil));
+    }
+
+    [Fact]
+    public async Task DeliveryErrors_NameNoPhoneNumberOrEmailAddress()
+    {
+        await using var smtp = SmtpReceiver.Start();
+        await using var sms = await WebhookReceiver.StartAsync();
+        await using var robot = await WebhookReceiver.StartAsync();
+        await using var hub = Start(smtp, sms, new() { ["Notifications:Sms:SuccessProperty"] = "code", ["Notifications:Sms:SuccessValue"] = "0" });
+        using var admin = await hub.AdminAsync();
+        await UnitAsync(hub, admin, "redact-fire", robot);
+        await PolicyAsync(admin, new { name = "燃气", domain = "gas", atRaise = true, channels = new[] { "sms" } });
+        using var owner = await hub.OwnerAsync("redact-owner", "redact-ch4", district: Shinan);
+        // Gateways echo the number they refused.
+        sms.Answer = _ => new ReceiverAnswer(200) { Body = """{"code":"mobile +86 138-0000-0042 refused, ask zhou.officer@redact-fire.example.cn"}""" };
+        var id = (await hub.RaiseAsync(owner, "redact-ch4"))["id"]!.GetValue<long>();
+
+        await SendAsync(hub);
+
+        var error = Assert.Single(await RecordsAsync(hub, id)).LastError!;
+        Assert.Equal("The SMS gateway refused the message: code = mobile [phone] refused, ask [e-mail].", error);
+        var listed = Assert.Single((await admin.GetJsonAsync($"/v1/notifications?alertId={id}"))["items"]!.AsArray())!;
+        Assert.Equal(error, listed["lastError"]!.GetValue<string>());
+        Assert.Equal(error, Assert.Single(await AttemptsAsync(hub, listed["id"]!.GetValue<long>())).Error);
     }
 
     [Fact]

@@ -80,6 +80,9 @@ public static class ErrorCodes
     public const string NotificationChannelUrlRefused = "notification-channel.url-refused";
     public const string NotificationChannelInUse = "notification-channel.in-use";
     public const string NotificationPolicyNotFound = "notification-policy.not-found";
+    public const string AckLinkInvalid = "ack.link-invalid";
+    public const string AckLinkExpired = "ack.link-expired";
+    public const string AckLinkUsed = "ack.link-used";
     public const string ShiftNotFound = "shift.not-found";
     public const string HandoverNotFound = "handover.not-found";
     public const string HandoverNoShift = "handover.no-shift";

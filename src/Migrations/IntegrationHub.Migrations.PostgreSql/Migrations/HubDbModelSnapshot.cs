@@ -1396,6 +1396,9 @@ namespace IntegrationHub.Migrations.PostgreSql
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<long?>("AckedAt")
+                        .HasColumnType("bigint");
+
                     b.Property<long>("AlertId")
                         .HasColumnType("bigint");
 
@@ -1406,6 +1409,9 @@ namespace IntegrationHub.Migrations.PostgreSql
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
+
+                    b.Property<long?>("ClaimedUntil")
+                        .HasColumnType("bigint");
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("bigint");

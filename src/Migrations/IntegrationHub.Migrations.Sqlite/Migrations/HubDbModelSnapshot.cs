@@ -1222,6 +1222,9 @@ namespace IntegrationHub.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("AckedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("AlertId")
                         .HasColumnType("INTEGER");
 
@@ -1232,6 +1235,9 @@ namespace IntegrationHub.Migrations.Sqlite
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
+
+                    b.Property<long?>("ClaimedUntil")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");

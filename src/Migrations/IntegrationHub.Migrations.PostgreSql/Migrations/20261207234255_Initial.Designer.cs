@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace IntegrationHub.Migrations.PostgreSql
 {
     [DbContext(typeof(HubDb))]
-    [Migration("20261207212848_Initial")]
+    [Migration("20261207234255_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -1399,6 +1399,9 @@ namespace IntegrationHub.Migrations.PostgreSql
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<long?>("AckedAt")
+                        .HasColumnType("bigint");
+
                     b.Property<long>("AlertId")
                         .HasColumnType("bigint");
 
@@ -1409,6 +1412,9 @@ namespace IntegrationHub.Migrations.PostgreSql
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
+
+                    b.Property<long?>("ClaimedUntil")
+                        .HasColumnType("bigint");
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("bigint");

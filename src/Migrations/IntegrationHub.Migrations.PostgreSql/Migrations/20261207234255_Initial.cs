@@ -841,7 +841,9 @@ namespace IntegrationHub.Migrations.PostgreSql
                     Attempts = table.Column<int>(type: "integer", nullable: false),
                     LastAttemptAt = table.Column<long>(type: "bigint", nullable: true),
                     LastError = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true, collation: "C"),
-                    SentAt = table.Column<long>(type: "bigint", nullable: true)
+                    SentAt = table.Column<long>(type: "bigint", nullable: true),
+                    ClaimedUntil = table.Column<long>(type: "bigint", nullable: true),
+                    AckedAt = table.Column<long>(type: "bigint", nullable: true)
                 },
                 constraints: table =>
                 {

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace IntegrationHub.Migrations.Sqlite
 {
     [DbContext(typeof(HubDb))]
-    [Migration("20261207212844_Initial")]
+    [Migration("20261207234242_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -1225,6 +1225,9 @@ namespace IntegrationHub.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("AckedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("AlertId")
                         .HasColumnType("INTEGER");
 
@@ -1235,6 +1238,9 @@ namespace IntegrationHub.Migrations.Sqlite
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
+
+                    b.Property<long?>("ClaimedUntil")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");

@@ -840,7 +840,9 @@ namespace IntegrationHub.Migrations.Sqlite
                     Attempts = table.Column<int>(type: "INTEGER", nullable: false),
                     LastAttemptAt = table.Column<long>(type: "INTEGER", nullable: true),
                     LastError = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true),
-                    SentAt = table.Column<long>(type: "INTEGER", nullable: true)
+                    SentAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    ClaimedUntil = table.Column<long>(type: "INTEGER", nullable: true),
+                    AckedAt = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {

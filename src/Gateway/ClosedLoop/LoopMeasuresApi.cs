@@ -37,11 +37,11 @@ internal static class LoopMeasuresApi
             // The rows as JSON, or the same columns as a CSV or XLSX file (the schema is the JSON answer's).
             .Produces<MeasuresResponse>(StatusCodes.Status200OK, "application/json", MeasuresExport.Csv, MeasuresExport.Xlsx)
             .DocumentsProblem(StatusCodes.Status400BadRequest, "A parameter is out of range, or the period holds more unit shares than one request reads (`request.invalid-parameter`).")
-            .DocumentsProblem(StatusCodes.Status429TooManyRequests, "The client asked for measures or false-alarm rates more than `Loop:MeasuresPerMinute` (12) times this minute (`request.rate-limited`); Retry-After says when to ask again.");
+            .DocumentsProblem(StatusCodes.Status429TooManyRequests, "The client asked for measures or false-alarm rates more than `Loop:MeasuresPerMinute` (30) times this minute (`request.rate-limited`); Retry-After says when to ask again.");
         loop.MapGet("/false-alarms", FalseAlarmsAsync).WithName("GetLoopFalseAlarms")
             .WithSummary("False-alarm rates per device, profile, adapter or rule over [from, to): the alerts resolved with feedback, those judged false alarms, and their share.")
             .WithDescription("An alert is a false alarm when every organization that resolved it said so in its latest feedback (LOOP-007). A rule's key is `{profile}/{ruleId}`, as CAP's eventCode `rule` names it. Sandbox drills and system alerts are not counted. Most false alarms first; at most `limit` rows (100, at most 1000).")
-            .DocumentsProblem(StatusCodes.Status429TooManyRequests, "The client asked for measures or false-alarm rates more than `Loop:MeasuresPerMinute` (12) times this minute (`request.rate-limited`).");
+            .DocumentsProblem(StatusCodes.Status429TooManyRequests, "The client asked for measures or false-alarm rates more than `Loop:MeasuresPerMinute` (30) times this minute (`request.rate-limited`).");
         return app;
     }
 
@@ -293,5 +293,5 @@ internal sealed class LoopMeasuresOptions
 
     /// <summary>Measures and false-alarm requests (exports included) a client may make per minute: each reads and ranks a period's shares.</summary>
     [System.ComponentModel.DataAnnotations.Range(1, 10_000)]
-    public int MeasuresPerMinute { get; set; } = 12;
+    public int MeasuresPerMinute { get; set; } = 30;
 }

@@ -112,11 +112,16 @@ internal sealed class AlertRouting(HubDb db, IOptions<AlertOptions> options)
         return unit;
     }
 
-    /// <summary>The unit handles the alert from the start: nothing acknowledged or resolved, the level's deadlines counted from now.</summary>
+    /// <summary>
+    /// The unit handles the alert from the start: handed it now, nothing acknowledged or resolved, the level's deadlines
+    /// counted from now. After a reopening the loop's measures count the unit's times from the reopening (LOOP-011), as
+    /// its deadlines run from it.
+    /// </summary>
     public void Restart(AlertUnit unit, Alert alert, long now)
     {
         var deadline = options.Value.Deadlines.For(alert.Level);
         unit.State = UnitState.Routed;
+        unit.RoutedAt = now;
         (unit.AcknowledgedAt, unit.AcknowledgedBy, unit.ResolvedAt, unit.ResolvedBy) = (null, null, null, null);
         unit.AcknowledgeDue = now + (long)deadline.Acknowledge.TotalMilliseconds;
         unit.ResolveDue = now + (long)deadline.Resolve.TotalMilliseconds;

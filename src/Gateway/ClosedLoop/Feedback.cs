@@ -150,7 +150,7 @@ internal sealed class FeedbackCauses
 /// Records a resolution's structured feedback beside the step that resolves (LOOP-007): the cause is checked against
 /// the alert's domain, the attachments named must be unused uploads to the same alert by the caller's or the unit's
 /// organization. The feedback is staged on the request's context and saved by the resolve's own commit, so a refused
-/// resolve leaves nothing behind.
+/// resolve leaves nothing behind; the organization's other unused uploads on the alert are deleted by the same commit.
 /// </summary>
 internal static class FeedbackRecorder
 {
@@ -209,6 +209,11 @@ internal static class FeedbackRecorder
         {
             attachment.Feedback = feedback;
         }
+        // The organization's feedback on the alert is complete: its uploads this resolve does not name go in the same
+        // commit. The sweeper only catches those of organizations that never resolve.
+        db.AlertAttachments.RemoveRange(await db.AlertAttachments
+            .Where(a => a.AlertId == alertId && a.OrganizationId == organizationId && a.FeedbackId == null && !ids.Contains(a.Id))
+            .ToListAsync(context.RequestAborted));
         return null;
     }
 }

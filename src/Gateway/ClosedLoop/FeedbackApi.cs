@@ -31,9 +31,6 @@ internal static class FeedbackApi
     {
         app.MapGet("/v1/feedback/causes", Causes).WithTags(UnitsApi.Tag).RequireScope(Scopes.AlertsRead).WithName("ListFeedbackCauses")
             .WithSummary("The cause categories a resolution of an alert of a domain may name (feedback/causes.json): the domain's own, then the common ones.");
-        app.MapGet("/v1/alerts/false-alarms", FalseAlarmsAsync).WithTags(UnitsApi.Tag).RequireScope(Scopes.AlertsRead).WithName("CountFalseAlarms")
-            .WithSummary("Per device or per rule, how many of the alerts the caller may read were resolved with feedback, and how many of those were false alarms.")
-            .WithDescription("Counted over the alerts whose condition began (`observedAt`) in [from, to): by default the last 30 days, at most 366. An alert counts as a false alarm only when every organization that resolved it said so in its latest resolution: in a joint response where one unit found nothing and another a leak, it was no false alarm. Sandbox drills are not counted. Most false alarms first.");
 
         var alert = app.MapGroup("/v1/alerts/{alertId:long}").WithTags(UnitsApi.Tag).RequireScope(Scopes.AlertsRead);
         alert.MapPost("/attachments", UploadAsync).WithName("UploadAlertAttachment").RequireRateLimiting(HubRateLimits.UploadPolicy)
@@ -48,7 +45,7 @@ internal static class FeedbackApi
         // Deleting changes what the alert's handlers hold: a client that only reads alerts may not.
         alert.MapDelete("/attachments/{attachmentId:long}", DeleteAsync).WithName("DeleteAlertAttachment").RequireScope(Scopes.AlertsManage)
             .WithSummary("Delete an upload that no feedback names yet: a photo sent by mistake. Its organization's people and the operator may; one a resolve named is part of the alert's record.")
-            .WithDescription("Needs the `alerts:manage` scope. Uploads no feedback names are deleted by the hub itself once `Feedback:UnusedAttachmentRetention` (7 days by default) has passed since they were uploaded, and when their alert is closed.")
+            .WithDescription("Needs the `alerts:manage` scope. Uploads no feedback names are deleted by the hub itself: an organization's when it resolves the alert or its unit's share without naming them, all of them when the alert is closed, and any once `Feedback:UnusedAttachmentRetention` (7 days by default) has passed since they were uploaded.")
             .DocumentsProblem(StatusCodes.Status404NotFound, "No such attachment on an alert the caller may read, or it is another organization's unused upload (`attachment.not-found`, `alert.not-found`).")
             .DocumentsProblem(StatusCodes.Status409Conflict, "A feedback names the attachment (`attachment.in-use`).");
         alert.MapGet("/attachments/{attachmentId:long}", DownloadAsync).WithName("GetAlertAttachment")
@@ -89,11 +86,6 @@ internal static class FeedbackApi
         DateTimeOffset At,
         ActorRef? By,
         IReadOnlyList<AttachmentResponse> Attachments);
-
-    internal sealed record FalseAlarmsResponse(string By, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<FalseAlarmRow> Items);
-
-    /// <summary>One device (organization, device, profile) or one rule (profile, rule), with its alerts resolved with feedback and the false alarms among them.</summary>
-    internal sealed record FalseAlarmRow(string? OrganizationId, string? DeviceId, string Profile, string? RuleId, int Resolved, int FalseAlarms);
 
     private static Results<Ok<CauseResponse[]>, ProblemHttpResult> Causes(string? domain, FeedbackCauses causes, HttpContext context)
     {
@@ -324,46 +316,6 @@ internal static class FeedbackApi
             False = !db.AlertFeedback.Any(f => f.AlertId == a.Id && !f.FalseAlarm
                 && !db.AlertFeedback.Any(later => later.AlertId == a.Id && later.OrganizationId == f.OrganizationId && later.Id > f.Id)),
         });
-
-    private static async Task<Results<Ok<FalseAlarmsResponse>, ProblemHttpResult>> FalseAlarmsAsync(
-        HubDb db, TimeProvider time, HttpContext context, string? by = null, DateTimeOffset? from = null, DateTimeOffset? to = null, int? limit = null)
-    {
-        var check = new RequestValidator();
-        var byRule = by switch
-        {
-            null or "device" => false,
-            "rule" => true,
-            _ => Invalid(check, "/by", "Use device or rule."),
-        };
-        var (start, end) = LoopMeasuresApi.Period(check, time, from, to);
-        if (limit is < 1 or > 1000)
-        {
-            check.Add(ErrorCodes.InvalidParameter, "/limit", "From 1 to 1000; 100 when absent.");
-        }
-        if (check.Failed)
-        {
-            return check.ParameterProblem(context);
-        }
-        var (startMs, endMs, take) = (start.ToUnixTimeMilliseconds(), end.ToUnixTimeMilliseconds(), limit ?? 100);
-        var judged = Judged(db, (await AlertsApi.VisibleAsync(context, db, time)).Where(a => !a.Sandbox && a.ObservedAt >= startMs && a.ObservedAt < endMs))
-            .Select(j => new { j.Alert.OrganizationId, j.Alert.DeviceId, j.Alert.ProfileId, j.Alert.RuleId, j.False });
-        List<FalseAlarmRow> rows = byRule
-            ? [.. (await judged.GroupBy(a => new { a.ProfileId, a.RuleId })
-                .Select(g => new { g.Key, Resolved = g.Count(), FalseAlarms = g.Count(a => a.False) })
-                .OrderByDescending(g => g.FalseAlarms).ThenBy(g => g.Key.ProfileId).ThenBy(g => g.Key.RuleId).Take(take).ToListAsync(context.RequestAborted))
-                .Select(g => new FalseAlarmRow(null, null, g.Key.ProfileId, g.Key.RuleId, g.Resolved, g.FalseAlarms))]
-            : [.. (await judged.GroupBy(a => new { a.OrganizationId, a.DeviceId, a.ProfileId })
-                .Select(g => new { g.Key, Resolved = g.Count(), FalseAlarms = g.Count(a => a.False) })
-                .OrderByDescending(g => g.FalseAlarms).ThenBy(g => g.Key.OrganizationId).ThenBy(g => g.Key.DeviceId).Take(take).ToListAsync(context.RequestAborted))
-                .Select(g => new FalseAlarmRow(g.Key.OrganizationId, g.Key.DeviceId, g.Key.ProfileId, null, g.Resolved, g.FalseAlarms))];
-        return TypedResults.Ok(new FalseAlarmsResponse(byRule ? "rule" : "device", start, end, rows));
-    }
-
-    private static bool Invalid(RequestValidator check, string pointer, string detail)
-    {
-        check.Add(ErrorCodes.InvalidParameter, pointer, detail);
-        return false;
-    }
 
     /// <summary>The file's bytes, or null when it runs past <paramref name="max"/>.</summary>
     private static async Task<byte[]?> ReadBoundedAsync(Stream body, int max, CancellationToken cancellationToken)

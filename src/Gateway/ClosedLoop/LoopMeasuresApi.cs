@@ -29,16 +29,19 @@ internal static class LoopMeasuresApi
 
     public static IEndpointRouteBuilder MapLoopMeasures(this IEndpointRouteBuilder app)
     {
-        var loop = app.MapGroup("/v1/loop").WithTags(UnitsApi.Tag).RequireScope(Scopes.AlertsRead);
+        // Each request ranks up to MaxShares shares and groups a period's alerts: a client's calls are limited, as source health's are.
+        var loop = app.MapGroup("/v1/loop").WithTags(UnitsApi.Tag).RequireScope(Scopes.AlertsRead).RequireRateLimiting(HubRateLimits.MeasuresPolicy);
         loop.MapGet("/measures", MeasuresAsync).WithName("GetLoopMeasures")
             .WithSummary("The loop's measures per unit, district or domain over [from, to): alerts by level, time to dispatch, acknowledge and resolve (p50, p90), overdue rate, alerts per 100 devices, false alarms and reviews.")
-            .WithDescription("Alerts count by `observedAt`, when their condition began; by default the last 30 days, at most 366. Times are counted per unit share (an alert routed to two units gives two): dispatch from the raise to the unit's routing, acknowledge from the routing to the unit's acknowledgement, resolve from the routing to its resolution; percentiles are nearest-rank over the shares that took the step. A share is overdue when it acknowledged or resolved after its deadline, or has not and its deadline has passed. A unit reads its own shares, a district organization every unit's share of the alerts in its district, the operator all. Sandbox drills and system alerts are not counted. `format=csv` (or `Accept: text/csv`) answers the same rows as CSV (RFC 4180, UTF-8 with a byte order mark, so that Excel reads Chinese names), `format=xlsx` (or the XLSX media type) as an Excel workbook; the columns are the JSON fields.")
+            .WithDescription("Alerts count by `observedAt`, when their condition began; by default the last 30 days, at most 366. Times are counted per unit share (an alert routed to two units gives two): dispatch from the raise to the unit's routing, acknowledge from the routing to the unit's acknowledgement, resolve from the routing to its resolution; percentiles are nearest-rank over the shares that took the step. After a reopening, a unit's times count from the reopening, as its deadlines do. A share is overdue when it acknowledged or resolved after its deadline, or has not and its deadline passed while the alert was handled: the deadlines of a resolved or closed alert stop at its resolution (or close). A unit reads its own shares, a district organization every unit's share of the alerts in its district, the operator all. Sandbox drills and system alerts are not counted. `format=csv` (or `Accept: text/csv`) answers the same rows as CSV (RFC 4180, UTF-8 with a byte order mark, so that Excel reads Chinese names), `format=xlsx` (or the XLSX media type) as an Excel workbook; the columns are the JSON fields.")
             // The rows as JSON, or the same columns as a CSV or XLSX file (the schema is the JSON answer's).
             .Produces<MeasuresResponse>(StatusCodes.Status200OK, "application/json", MeasuresExport.Csv, MeasuresExport.Xlsx)
-            .DocumentsProblem(StatusCodes.Status400BadRequest, "A parameter is out of range, or the period holds more unit shares than one request reads (`request.invalid-parameter`).");
+            .DocumentsProblem(StatusCodes.Status400BadRequest, "A parameter is out of range, or the period holds more unit shares than one request reads (`request.invalid-parameter`).")
+            .DocumentsProblem(StatusCodes.Status429TooManyRequests, "The client asked for measures or false-alarm rates more than `Loop:MeasuresPerMinute` (30) times this minute (`request.rate-limited`); Retry-After says when to ask again.");
         loop.MapGet("/false-alarms", FalseAlarmsAsync).WithName("GetLoopFalseAlarms")
-            .WithSummary("False-alarm rates per device, profile or adapter over [from, to): the alerts resolved with feedback, those judged false alarms, and their share.")
-            .WithDescription("An alert is a false alarm when every organization that resolved it said so in its latest feedback (LOOP-007). Most false alarms first; at most `limit` rows (100, at most 1000).");
+            .WithSummary("False-alarm rates per device, profile, adapter or rule over [from, to): the alerts resolved with feedback, those judged false alarms, and their share.")
+            .WithDescription("An alert is a false alarm when every organization that resolved it said so in its latest feedback (LOOP-007). A rule's key is `{profile}/{ruleId}`, as CAP's eventCode `rule` names it. Sandbox drills and system alerts are not counted. Most false alarms first; at most `limit` rows (100, at most 1000).")
+            .DocumentsProblem(StatusCodes.Status429TooManyRequests, "The client asked for measures or false-alarm rates more than `Loop:MeasuresPerMinute` (30) times this minute (`request.rate-limited`).");
         return app;
     }
 
@@ -67,13 +70,20 @@ internal static class LoopMeasuresApi
     internal sealed record FalseAlarmRatesResponse(string GroupBy, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<FalseAlarmRate> Items);
 
     internal sealed record FalseAlarmRate(
-        [property: Description("The device id (with its organization), the profile or the adapter id.")] string Key,
-        [property: Description("The device's organization; absent for profiles.")] string? OrganizationId,
+        [property: Description("The device id (with its organization), the profile, the adapter id, or the rule as `{profile}/{ruleId}`.")] string Key,
+        [property: Description("The device's or adapter's organization; absent for profiles and rules.")] string? OrganizationId,
         int Resolved, int FalseAlarms,
         [property: Description("False alarms over alerts resolved with feedback.")] double Rate);
 
     /// <summary>A unit's share of an alert, as the measures read it.</summary>
-    private sealed record Share(string Organization, string District, string Domain, long AlertId, long RaisedAt, long RoutedAt, long? AcknowledgedAt, long? ResolvedAt, long AcknowledgeDue, long ResolveDue);
+    /// <remarks>
+    /// <see cref="HandedAt"/> is when the alert last called for handling: its raise, or the latest reopening before the
+    /// unit was routed (a reopening hands the alert back to its units, whose times then count from it).
+    /// <see cref="HandledUntil"/> is when the alert stopped being handled (its resolution, or its close), null while it
+    /// is: a deadline that falls later was never missed.
+    /// </remarks>
+    private sealed record Share(string Organization, string District, string Domain, long AlertId, long HandedAt, long RoutedAt, long? AcknowledgedAt, long? ResolvedAt,
+        long AcknowledgeDue, long ResolveDue, long? HandledUntil);
 
     private static async Task<Results<Ok<MeasuresResponse>, FileContentHttpResult, ProblemHttpResult>> MeasuresAsync(
         HubDb db, TimeProvider time, SpecCatalog spec, HttpContext context, string? groupBy = null, DateTimeOffset? from = null, DateTimeOffset? to = null, string? format = null)
@@ -102,7 +112,16 @@ internal static class LoopMeasuresApi
         var organizationId = caller.OrganizationId;
         var shares = await db.AlertUnits.AsNoTracking()
             .Where(u => u.State != UnitState.Removed && (everyUnit || u.OrganizationId == organizationId))
-            .Join(alerts, u => u.AlertId, a => a.Id, (u, a) => new { u.Id, Share = new Share(u.OrganizationId, a.District, a.Domain, a.Id, a.RaisedAt, u.RoutedAt, u.AcknowledgedAt, u.ResolvedAt, u.AcknowledgeDue, u.ResolveDue) })
+            .Join(alerts, u => u.AlertId, a => a.Id, (u, a) => new
+            {
+                u.Id,
+                Share = new Share(u.OrganizationId, a.District, a.Domain, a.Id,
+                    db.AlertEvents.Where(e => e.AlertId == a.Id && e.Kind == "reopened" && e.At <= u.RoutedAt).Max(e => (long?)e.At) ?? a.RaisedAt,
+                    u.RoutedAt, u.AcknowledgedAt, u.ResolvedAt, u.AcknowledgeDue, u.ResolveDue,
+                    a.State == AlertState.Resolved || a.State == AlertState.Closed
+                        ? db.AlertEvents.Where(e => e.AlertId == a.Id && e.Kind == "resolved").Max(e => (long?)e.At) ?? a.ClosedAt
+                        : null),
+            })
             .OrderBy(x => x.Id)
             .Select(x => x.Share)
             .Take(MaxShares + 1)
@@ -154,11 +173,11 @@ internal static class LoopMeasuresApi
             var levels = levelsOf[key].ToDictionary(c => c.Level, c => c.Alerts);
             var alertCount = levels.Values.Sum();
             var mine = sharesOf[key].ToList();
-            var overdue = mine.Count(s => Missed(s.AcknowledgedAt, s.AcknowledgeDue, now) || Missed(s.ResolvedAt, s.ResolveDue, now));
+            var overdue = mine.Count(s => Missed(s.AcknowledgedAt, s.AcknowledgeDue, s.HandledUntil ?? now) || Missed(s.ResolvedAt, s.ResolveDue, s.HandledUntil ?? now));
             int? deviceCount = devices is null ? null : devices.GetValueOrDefault(key);
             var (judgedCount, falseCount) = falseAlarms.GetValueOrDefault(key);
             var (done, pending) = reviews.GetValueOrDefault(key);
-            var dispatch = Seconds(mine.Select(s => s.RoutedAt - s.RaisedAt));
+            var dispatch = Seconds(mine.Select(s => s.RoutedAt - s.HandedAt));
             var acknowledge = Seconds(mine.Where(s => s.AcknowledgedAt is not null).Select(s => s.AcknowledgedAt!.Value - s.RoutedAt));
             var resolve = Seconds(mine.Where(s => s.ResolvedAt is not null).Select(s => s.ResolvedAt!.Value - s.RoutedAt));
             return new MeasureRow(key, names.GetValueOrDefault(key), alertCount,
@@ -185,9 +204,9 @@ internal static class LoopMeasuresApi
     {
         var check = new RequestValidator();
         var by = groupBy ?? "device";
-        if (by is not ("device" or "profile" or "adapter"))
+        if (by is not ("device" or "profile" or "adapter" or "rule"))
         {
-            check.Add(ErrorCodes.InvalidParameter, "/groupBy", "Use device, profile or adapter.");
+            check.Add(ErrorCodes.InvalidParameter, "/groupBy", "Use device, profile, adapter or rule.");
         }
         if (limit is < 1 or > 1000)
         {
@@ -202,8 +221,8 @@ internal static class LoopMeasuresApi
         var judged = FeedbackApi.Judged(db, await CountedAsync(context, db, time, start, end))
             .Join(db.Devices, j => j.Alert.DeviceKey, d => d.Key, (j, d) => new
             {
-                Key = by == "device" ? j.Alert.DeviceId : by == "profile" ? j.Alert.ProfileId : d.AdapterId,
-                Organization = by == "profile" ? null : j.Alert.OrganizationId,
+                Key = by == "device" ? j.Alert.DeviceId : by == "profile" ? j.Alert.ProfileId : by == "rule" ? j.Alert.ProfileId + "/" + j.Alert.RuleId : d.AdapterId,
+                Organization = by == "profile" || by == "rule" ? null : j.Alert.OrganizationId,
                 j.False,
             });
         var rows = await judged.GroupBy(x => new { x.Key, x.Organization })
@@ -259,10 +278,20 @@ internal static class LoopMeasuresApi
             .ToDictionary(g => g.Key, g => g.Sum(p => p.Count));
     }
 
-    private static bool Missed(long? doneAt, long due, long now) => doneAt is { } at ? at > due : now > due;
+    /// <summary>The step came after its deadline, or has not come and the deadline passed while the alert was handled (until <paramref name="end"/>).</summary>
+    private static bool Missed(long? doneAt, long due, long end) => doneAt is { } at ? at > due : end > due;
 
     private static double[] Seconds(IEnumerable<long> milliseconds) => [.. milliseconds.Select(ms => ms / 1000.0).Order()];
 
     /// <summary>Nearest rank: the smallest value at or above which <paramref name="percent"/> % of the sorted values lie.</summary>
     private static double? Percentile(double[] sorted, int percent) => SourceMeasures.Percentile(sorted, percent / 100.0);
+}
+
+internal sealed class LoopMeasuresOptions
+{
+    public const string Section = "Loop";
+
+    /// <summary>Measures and false-alarm requests (exports included) a client may make per minute: each reads and ranks a period's shares.</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 10_000)]
+    public int MeasuresPerMinute { get; set; } = 30;
 }

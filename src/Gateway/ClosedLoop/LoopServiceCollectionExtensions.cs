@@ -14,6 +14,7 @@ internal static class LoopServiceCollectionExtensions
         services.TryAddScoped<Supervision>();
         services.AddOptions<FeedbackOptions>().BindConfiguration(FeedbackOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<FeedbackCauses>();
+        services.AddOptions<LoopMeasuresOptions>().BindConfiguration(LoopMeasuresOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<UnusedAttachmentSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<UnusedAttachmentSweeper>());
         // Before the alert engine starts: the first alerts a new hub raises are routed by the seeded table.

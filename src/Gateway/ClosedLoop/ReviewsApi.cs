@@ -32,7 +32,7 @@ internal static class ReviewsApi
             .DocumentsProblem(StatusCodes.Status403Forbidden, "The caller is neither the operator nor a lead of one of the alert's units (`auth.insufficient-scope`).")
             .DocumentsProblem(StatusCodes.Status409Conflict, "No review is asked of the alert: it is not closed, never reached orange, or is a sandbox drill or a system alert (`alert.invalid-transition`).");
         app.MapGet("/v1/reviews", ListAsync).WithTags(UnitsApi.Tag).RequireScope(Scopes.AlertsRead).WithName("ListReviews")
-            .WithSummary("Closed orange and red alerts the caller may read, with or without their lessons (`status=pending`, the default, or `done`), most recently closed first.");
+            .WithSummary("Closed orange and red alerts the caller may read, with or without their lessons (`status=pending`, the default, or `done`), most recently closed first (then by id, descending).");
         return app;
     }
 
@@ -151,7 +151,8 @@ internal static class ReviewsApi
         {
             check.Add(ErrorCodes.InvalidParameter, "/limit", "From 1 to 500; 100 when absent.");
         }
-        if (!Cursors.TryDecodeId(cursor, long.MaxValue, out var before))
+        long closedBefore = long.MaxValue, idBefore = long.MaxValue;
+        if (!Cursors.TryDecode(cursor, 2, out var key) || (cursor is not null && (!Cursors.TryLong(key[0], out closedBefore) || !Cursors.TryLong(key[1], out idBefore))))
         {
             check.Add(ErrorCodes.InvalidCursor, "/cursor", "Pass the nextCursor of the previous page unchanged.");
         }
@@ -162,15 +163,16 @@ internal static class ReviewsApi
         var take = limit ?? 100;
         var alerts = Reviewable.Of(await AlertsApi.VisibleAsync(context, db, time))
             .Where(a => db.AlertReviews.Any(r => r.AlertId == a.Id) == done);
-        alerts = alerts.Where(a => a.Id < before);
-        // By id, newest first: ids grow with the raise, and a stable key pages without gaps or repeats.
-        var page = await alerts.OrderByDescending(a => a.Id).Take(take + 1)
+        // Most recently closed first, then by id: a total order, so the keyset pages without gaps or repeats. Ids follow
+        // the raise, and an alert raised early is often closed late.
+        alerts = alerts.Where(a => a.ClosedAt < closedBefore || (a.ClosedAt == closedBefore && a.Id < idBefore));
+        var page = await alerts.OrderByDescending(a => a.ClosedAt).ThenByDescending(a => a.Id).Take(take + 1)
             .Select(a => new { Alert = a, WrittenAt = db.AlertReviews.Where(r => r.AlertId == a.Id).Select(r => (long?)r.UpdatedAt).FirstOrDefault() })
             .ToListAsync(context.RequestAborted);
         var items = page.Take(take).Select(p => new ReviewSummary(p.Alert.Id, p.Alert.Identifier, p.Alert.HighestLevel.ToWire(), p.Alert.Domain, p.Alert.District,
             p.Alert.DeviceId, p.Alert.RuleTitle, Ms(p.Alert.ObservedAt), Ms(p.Alert.ClosedAt ?? p.Alert.UpdatedAt), done ? "done" : "pending",
             p.WrittenAt is { } at ? Ms(at) : null)).ToList();
-        return TypedResults.Ok(new Page<ReviewSummary>(items, page.Count > take ? Cursors.Encode(page[take - 1].Alert.Id) : null));
+        return TypedResults.Ok(new Page<ReviewSummary>(items, page.Count > take ? Cursors.Encode(page[take - 1].Alert.ClosedAt!.Value, page[take - 1].Alert.Id) : null));
     }
 
     /// <summary>The operator, or a lead of a unit the alert is routed to: a caller of the unit holding <c>users:manage</c>, as unit leads do (LOOP-003).</summary>

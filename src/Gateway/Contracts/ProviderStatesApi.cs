@@ -169,6 +169,7 @@ internal static class ProviderStatesApi
                 break;
             case "an open methane alert":
             case "a resolved methane alert":
+            case "a closed methane alert":
             case "an alert with a responsible unit":
             case "an alert with an overdue responsible unit":
             case "a methane alert with an unused photo":
@@ -195,12 +196,23 @@ internal static class ProviderStatesApi
                             new { note = "detector fault, no gas on site", cause = "device-fault", falseAlarm = true, attachments = new[] { photoId } }, cancellationToken);
                     }
                 }
-                else if (change.State == "a resolved methane alert")
+                else if (change.State is "a resolved methane alert" or "a closed methane alert")
                 {
                     // With a cause, the resolution's feedback calls it a false alarm: the false-alarm counts then include it.
                     await hub.PostAsync(ownerToken, $"/v1/alerts/{alertId}/resolve", OptionalParam("cause") is { } cause
                         ? new { note = "detector fault, no gas on site", cause, falseAlarm = true }
                         : new { note = "valve closed, well ventilated" }, cancellationToken);
+                    if (change.State == "a closed methane alert")
+                    {
+                        // The readings still stand at orange: the close confirms it, and the closed orange alert asks for its review.
+                        await hub.PostAsync(ownerToken, $"/v1/alerts/{alertId}/close", new { note = "archived after the repair", confirm = true }, cancellationToken);
+                        if (OptionalParam("lessons") is { } lessons)
+                        {
+                            await hub.SendAsync(HttpMethod.Put, adminToken, $"/v1/alerts/{alertId}/review", new { lessons }, cancellationToken);
+                        }
+                        // The operator reads and writes reviews and the loop's measures.
+                        values["accessToken"] = adminToken;
+                    }
                 }
                 else if (change.State == "an alert with a responsible unit")
                 {

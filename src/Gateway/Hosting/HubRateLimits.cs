@@ -10,7 +10,7 @@ namespace IntegrationHub.Gateway.Hosting;
 
 /// <summary>
 /// Rate limits: ingest per client (a token bucket, so bursts up to the bucket pass), the token endpoint per client
-/// address, source health and attachment uploads per client. A refused request gets 429 with <c>Retry-After</c> and the <c>request.rate-limited</c> problem.
+/// address, source health, attachment uploads and the loop's measures per client. A refused request gets 429 with <c>Retry-After</c> and the <c>request.rate-limited</c> problem.
 /// </summary>
 internal static class HubRateLimits
 {
@@ -18,6 +18,7 @@ internal static class HubRateLimits
     public const string TokenPolicy = "token";
     public const string SourceHealthPolicy = "source-health";
     public const string UploadPolicy = "upload";
+    public const string MeasuresPolicy = "measures";
 
     public static IServiceCollection AddHubRateLimits(this IServiceCollection services)
     {
@@ -41,6 +42,9 @@ internal static class HubRateLimits
             options.AddPolicy(UploadPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
                 context.User.ClientId() ?? "anonymous:" + context.Connection.RemoteIpAddress,
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = Options<FeedbackOptions>(context).UploadsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+            options.AddPolicy(MeasuresPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
+                context.User.ClientId() ?? "anonymous:" + context.Connection.RemoteIpAddress,
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = Options<LoopMeasuresOptions>(context).MeasuresPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
             options.OnRejected = async (context, cancellationToken) =>
             {
                 var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;

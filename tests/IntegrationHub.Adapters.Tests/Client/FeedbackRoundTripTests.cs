@@ -13,7 +13,7 @@ namespace IntegrationHub.Adapters.Tests.Client;
 
 /// <summary>
 /// Structured feedback through the SDK (LOOP-007): the cause catalogue, a photo uploaded and named by the resolve, the
-/// feedback and the photo read back, the false alarms counted per device, and a PDF passed off as a photo refused.
+/// feedback and the photo read back, the false-alarm rate per device, and a PDF passed off as a photo refused.
 /// </summary>
 public sealed class FeedbackRoundTripTests(HubFixture fixture) : IClassFixture<HubFixture>
 {
@@ -65,7 +65,7 @@ public sealed class FeedbackRoundTripTests(HubFixture fixture) : IClassFixture<H
         Assert.Equal("image/jpeg", content.Headers.ContentType?.MediaType);
         Assert.Equal(Photo, await content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken));
         Assert.Equal(feedback.Id, Assert.Single(await loop.ListAlertAttachmentsAsync(alert.Id)).FeedbackId);
-        var counts = await loop.CountFalseAlarmsAsync("device");
-        Assert.Contains(counts.Items, c => c is { DeviceId: "fb-sdk-ch4", Resolved: 1, FalseAlarms: 1 } && c.OrganizationId == org);
+        var rates = await loop.GetFalseAlarmRatesAsync("device");
+        Assert.Contains(rates.Items, r => r is { Key: "fb-sdk-ch4", Resolved: 1, FalseAlarms: 1, Rate: 1.0 } && r.OrganizationId == org);
     }
 }

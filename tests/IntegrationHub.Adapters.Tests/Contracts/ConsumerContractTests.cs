@@ -74,7 +74,13 @@ public sealed class ConsumerContractTests
         var commands = await CommandsAsync(sdk.GetRequiredService<ICommandsApi>());
 
         var causes = await sdk.GetRequiredService<IClosedLoopApi>().ListFeedbackCausesAsync("gas");
-        var falseAlarms = await sdk.GetRequiredService<IClosedLoopApi>().CountFalseAlarmsAsync("rule", new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 1, 10, 0, 0, 0, TimeSpan.Zero));
+        var january = (From: new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), Until: new DateTimeOffset(2026, 1, 10, 0, 0, 0, TimeSpan.Zero));
+        var falseAlarms = await sdk.GetRequiredService<IClosedLoopApi>().GetFalseAlarmRatesAsync("rule", january.From, january.Until);
+        var review = await sdk.GetRequiredService<IClosedLoopApi>().GetAlertReviewAsync(40);
+        var written = await sdk.GetRequiredService<IClosedLoopApi>().WriteAlertReviewAsync(41,
+            new ReviewRequest("Check the valve well's seals each quarter.", "District gas office audits the seals by March."));
+        var reviewed = await sdk.GetRequiredService<IClosedLoopApi>().ListReviewsAsync(ReviewStatuses.Done, limit: 10);
+        var measures = await sdk.GetRequiredService<IClosedLoopApi>().GetLoopMeasuresAsync("domain", january.From, january.Until);
         // Uploads are multipart with a boundary of the SDK's choosing, which the contract cannot name: FeedbackRoundTripTests drive them against a hub.
         var attachments = await sdk.GetRequiredService<IClosedLoopApi>().ListAlertAttachmentsAsync(30);
         string? downloaded;
@@ -89,7 +95,11 @@ public sealed class ConsumerContractTests
         var verified = await pact.VerifyAsync(mock);
         Assert.True(verified.ExitCode == 0, verified.ToString());
         Assert.Equal(("pipeline-leak", "燃气管道或管件泄漏", false), (causes[0].Id, causes[0].NameZh, causes[0].Common));
-        Assert.Equal(("rule", "ch4-level", 1), (falseAlarms.By, falseAlarms.Items[0].RuleId, falseAlarms.Items[0].FalseAlarms));
+        Assert.Equal(("rule", "gas.underground-methane/ch4-level", 1, 1.0), (falseAlarms.GroupBy, falseAlarms.Items[0].Key, falseAlarms.Items[0].FalseAlarms, falseAlarms.Items[0].Rate));
+        Assert.Equal((ReviewStatuses.Pending, AlertStates.Closed, AlertLevels.Orange, "raised"), (review.Status, review.Alert.State, review.Alert.HighestLevel, review.Timeline[0].Kind));
+        Assert.Equal((ReviewStatuses.Done, "Hub administrator"), (written.Status, written.WrittenBy!.Name));
+        Assert.Equal((ReviewStatuses.Done, "ch4-1"), (reviewed.Items[0].Status, reviewed.Items[0].DeviceId));
+        Assert.Equal(("domain", "gas", 1, 1), (measures.GroupBy, measures.Items[0].Key, measures.Items[0].Orange, measures.Items[0].ReviewsPending));
         Assert.Equal(("image/jpeg", 32L), (attachments[0].MediaType, attachments[0].FeedbackId));
         Assert.Equal("image/jpeg", downloaded);
         Assert.Equal(("device-fault", true, 31L), (feedback[0].Cause, feedback[0].FalseAlarm, feedback[0].Attachments[0].Id));

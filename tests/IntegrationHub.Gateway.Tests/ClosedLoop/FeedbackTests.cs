@@ -81,14 +81,20 @@ public sealed class FeedbackTests() : OwnHub(new() { ["Feedback:MaxAttachmentByt
             var declared = document["paths"]!["/v1/alerts/{alertId}/attachments/{attachmentId}"]!["get"]!["responses"]!["200"]!["content"]!.AsObject().Select(c => c.Key);
             Assert.Equal(["application/pdf", "image/jpeg", "image/png"], declared.Order(StringComparer.Ordinal));
         }
-        Assert.Equal([photoId, renamed["id"]!.GetValue<long>()], (await unit.GetJsonAsync($"/v1/alerts/{id}/attachments")).AsArray().Select(a => a!["id"]!.GetValue<long>()).Order());
+        // The renamed upload, which the resolve did not name, went with it.
+        Assert.Equal([photoId], (await unit.GetJsonAsync($"/v1/alerts/{id}/attachments")).AsArray().Select(a => a!["id"]!.GetValue<long>()));
 
         // The false alarm counts for the device and for the rule, with those who may read the alert only.
-        var byDevice = (await admin.GetJsonAsync("/v1/alerts/false-alarms?by=device"))["items"]!.AsArray().Single(r => r!["deviceId"]!.GetValue<string>() == "fb-ch4")!;
+        var byDevice = (await admin.GetJsonAsync("/v1/loop/false-alarms?groupBy=device"))["items"]!.AsArray().Single(r => r!["key"]!.GetValue<string>() == "fb-ch4")!;
         Assert.Equal((1, 1), (byDevice["resolved"]!.GetValue<int>(), byDevice["falseAlarms"]!.GetValue<int>()));
-        var mine = (await unit.GetJsonAsync("/v1/alerts/false-alarms?by=rule"))["items"]!.AsArray().Single()!;
-        Assert.Equal(("gas.underground-methane", "ch4-level", 1), (mine["profile"]!.GetValue<string>(), mine["ruleId"]!.GetValue<string>(), mine["falseAlarms"]!.GetValue<int>()));
-        Assert.Empty((await foreign.GetJsonAsync("/v1/alerts/false-alarms"))["items"]!.AsArray());
+        var mine = (await unit.GetJsonAsync("/v1/loop/false-alarms?groupBy=rule"))["items"]!.AsArray().Single()!;
+        Assert.Equal(("gas.underground-methane/ch4-level", 1, 1.0), (mine["key"]!.GetValue<string>(), mine["falseAlarms"]!.GetValue<int>(), mine["rate"]!.GetValue<double>()));
+        Assert.Empty((await foreign.GetJsonAsync("/v1/loop/false-alarms"))["items"]!.AsArray());
+        // One list of false alarms: the loop's measures hold it.
+        using (var gone = await admin.GetAsync(new Uri("/v1/alerts/false-alarms", UriKind.Relative)))
+        {
+            Assert.NotEqual(HttpStatusCode.OK, gone.StatusCode);
+        }
     }
 
     [Fact]
@@ -205,25 +211,43 @@ public sealed class FeedbackTests() : OwnHub(new() { ["Feedback:MaxAttachmentByt
         var id = (await Hub.RaiseAsync(owner, "fb-ch4-6"))["id"]!.GetValue<long>();
         var sweeper = Hub.Services.GetRequiredService<UnusedAttachmentSweeper>();
         await (await UploadAsync(unit, id, Photo, "forgotten.jpg", "image/jpeg")).ShouldBeAsync(HttpStatusCode.Created);
-        var named = (await (await UploadAsync(unit, id, Photo, "named.jpg", "image/jpeg")).ShouldBeAsync(HttpStatusCode.Created))["id"]!.GetValue<long>();
         Hub.Time.Leap(TimeSpan.FromDays(6));
         unit.Dispose();
         // The unit's token of six days ago has expired: it signs in again.
         unit = await Hub.UnitAsync("fb-sweep", exists: true);
         var recent = (await (await UploadAsync(unit, id, Photo, "recent.jpg", "image/jpeg")).ShouldBeAsync(HttpStatusCode.Created))["id"]!.GetValue<long>();
-        await unit.PostOkAsync($"/v1/alerts/{id}/units/fb-sweep/resolve", new { measures = "Valve closed.", attachments = new[] { named } });
         unit.Dispose();
 
         Assert.Equal(0, await sweeper.SweepAsync(TestContext.Current.CancellationToken));
-        Assert.Equal(3, await Hub.QueryAsync(db => db.AlertAttachments.CountAsync(a => a.AlertId == id)));
-        // Feedback:UnusedAttachmentRetention is 7 days: the first upload is past it; the later one and the one named are kept.
+        Assert.Equal(2, await Hub.QueryAsync(db => db.AlertAttachments.CountAsync(a => a.AlertId == id)));
+        // Feedback:UnusedAttachmentRetention is 7 days: the first upload is past it; the later one is kept.
         // The leader's job runs as the clock moves; a pass of one's own then finds nothing left, or does what it did not yet.
         Hub.Time.Leap(TimeSpan.FromDays(1) + TimeSpan.FromMinutes(7));
         await sweeper.SweepAsync(TestContext.Current.CancellationToken);
 
         using var operatorNow = await Hub.AdminAsync();
-        Assert.Equal([named, recent], (await operatorNow.GetJsonAsync($"/v1/alerts/{id}/attachments")).AsArray().Select(a => a!["id"]!.GetValue<long>()));
-        Assert.Equal(2, await Hub.QueryAsync(db => db.Set<AttachmentContent>().CountAsync()));
+        Assert.Equal([recent], (await operatorNow.GetJsonAsync($"/v1/alerts/{id}/attachments")).AsArray().Select(a => a!["id"]!.GetValue<long>()));
+        Assert.Equal(1, await Hub.QueryAsync(db => db.Set<AttachmentContent>().CountAsync(c => c.AttachmentId == recent)));
+    }
+
+    [Fact]
+    public async Task AUnitsResolve_DeletesItsUploadsTheResolveDoesNotName_InTheSameStep_AndKeepsOtherOrganizations()
+    {
+        using var admin = await Hub.AdminAsync();
+        using var unit = await Hub.UnitAsync("fb-spare");
+        await RouteAsync(admin, "370285", "fb-spare");
+        using var owner = await Hub.OwnerAsync("fb-owner-12", "fb-ch4-12", district: "370285");
+        var id = (await Hub.RaiseAsync(owner, "fb-ch4-12"))["id"]!.GetValue<long>();
+        var named = (await (await UploadAsync(unit, id, Photo, "named.jpg", "image/jpeg")).ShouldBeAsync(HttpStatusCode.Created))["id"]!.GetValue<long>();
+        await (await UploadAsync(unit, id, Photo, "blurred.jpg", "image/jpeg")).ShouldBeAsync(HttpStatusCode.Created);
+        var owners = (await (await UploadAsync(owner, id, Photo, "owner.jpg", "image/jpeg")).ShouldBeAsync(HttpStatusCode.Created))["id"]!.GetValue<long>();
+
+        await unit.PostOkAsync($"/v1/alerts/{id}/units/fb-spare/resolve", new { measures = "Valve closed.", attachments = new[] { named } });
+
+        // No sweep ran: the unit's blurred photo went with its resolve; the owner's upload is the owner's to name or delete.
+        Assert.Equal([named, owners], (await admin.GetJsonAsync($"/v1/alerts/{id}/attachments")).AsArray().Select(a => a!["id"]!.GetValue<long>()));
+        Assert.Equal(2, await Hub.QueryAsync(db => db.Set<AttachmentContent>().CountAsync(c => c.AttachmentId == named || c.AttachmentId == owners)));
+        Assert.Equal(2, await Hub.QueryAsync(db => db.AlertAttachments.CountAsync(a => a.AlertId == id)));
     }
 
     [Fact]
@@ -303,8 +327,8 @@ public sealed class FeedbackTests() : OwnHub(new() { ["Feedback:MaxAttachmentByt
         await participant.PostOkAsync($"/v1/alerts/{nothing}/units/fb-joint-other/resolve", new { measures = "Nothing found.", falseAlarm = true });
         await lead.PostOkAsync($"/v1/alerts/{nothing}/units/fb-joint-lead/resolve", new { measures = "Nothing found.", cause = "device-fault", falseAlarm = true });
 
-        var rows = (await admin.GetJsonAsync("/v1/alerts/false-alarms?by=device"))["items"]!.AsArray();
-        int[] Counts(string device) => rows.Where(r => r!["deviceId"]!.GetValue<string>() == device).Select(r => r!["falseAlarms"]!.GetValue<int>()).ToArray();
+        var rows = (await admin.GetJsonAsync("/v1/loop/false-alarms?groupBy=device"))["items"]!.AsArray();
+        int[] Counts(string device) => rows.Where(r => r!["key"]!.GetValue<string>() == device).Select(r => r!["falseAlarms"]!.GetValue<int>()).ToArray();
         Assert.Equal([0], Counts("fb-ch4-10"));
         Assert.Equal([1], Counts("fb-ch4-11"));
     }
@@ -360,7 +384,8 @@ public sealed class FeedbackTests() : OwnHub(new() { ["Feedback:MaxAttachmentByt
         await RouteAsync(admin, "370213", "fb-close");
         using var owner = await Hub.OwnerAsync("fb-owner-22", "fb-ch4-22", district: "370213");
         var id = (await Hub.RaiseAsync(owner, "fb-ch4-22"))["id"]!.GetValue<long>();
-        await (await UploadAsync(unit, id, Photo, "spare.jpg", "image/jpeg")).ShouldBeAsync(HttpStatusCode.Created);
+        // The owner's upload is no part of the unit's feedback: the unit's resolve leaves it, the close deletes it.
+        await (await UploadAsync(owner, id, Photo, "spare.jpg", "image/jpeg")).ShouldBeAsync(HttpStatusCode.Created);
         var named = (await (await UploadAsync(unit, id, Photo, "named.jpg", "image/jpeg")).ShouldBeAsync(HttpStatusCode.Created))["id"]!.GetValue<long>();
         await unit.PostOkAsync($"/v1/alerts/{id}/units/fb-close/resolve", new { measures = "Valve closed.", cause = "pipeline-leak", attachments = new[] { named } });
         Assert.Equal(2, await Hub.QueryAsync(db => db.AlertAttachments.CountAsync(a => a.AlertId == id)));

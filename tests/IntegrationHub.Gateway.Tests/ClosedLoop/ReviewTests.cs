@@ -211,6 +211,87 @@ public sealed class ReviewTests() : OwnHub(new() { ["Auth:AccessTokenLifetime"] 
         Assert.Empty(await ReviewIdsAsync(admin, "pending"));
     }
 
+    [Fact]
+    public async Task Reviews_AreListed_MostRecentlyClosedFirst_ThenById_AcrossPages()
+    {
+        using var admin = await Hub.AdminAsync();
+        var ids = new List<long>();
+        foreach (var n in new[] { 5, 6, 7 })
+        {
+            using var owner = await Hub.OwnerAsync($"rv-owner-{n}", $"rv-ch4-{n}", district: "370203");
+            var id = (await Hub.RaiseAsync(owner, $"rv-ch4-{n}"))["id"]!.GetValue<long>();
+            await owner.PostOkAsync($"/v1/alerts/{id}/resolve", new { note = "Valve closed." });
+            ids.Add(id);
+        }
+        // The last raised is closed first; a minute later the other two, at one instant.
+        await admin.PostOkAsync($"/v1/alerts/{ids[2]}/close", new { note = "Archived.", confirm = true });
+        Hub.Time.Advance(TimeSpan.FromMinutes(1));
+        await admin.PostOkAsync($"/v1/alerts/{ids[0]}/close", new { note = "Archived.", confirm = true });
+        await admin.PostOkAsync($"/v1/alerts/{ids[1]}/close", new { note = "Archived.", confirm = true });
+
+        long[] expected = [ids[1], ids[0], ids[2]];
+        Assert.Equal(expected, await ReviewIdsAsync(admin, "pending"));
+        var paged = new List<long>();
+        string? cursor = null;
+        do
+        {
+            var page = await admin.GetJsonAsync("/v1/reviews?limit=1" + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor)));
+            paged.AddRange(page["items"]!.AsArray().Select(r => r!["alertId"]!.GetValue<long>()));
+            cursor = page["nextCursor"]?.GetValue<string>();
+        }
+        while (cursor is not null && paged.Count < 10);
+        Assert.Equal(expected, paged);
+        await (await admin.GetAsync(new Uri("/v1/reviews?cursor=bm90LWEtY3Vyc29y", UriKind.Relative))).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "request.invalid-parameter");
+    }
+
+    [Fact]
+    public async Task AfterAReopening_AUnitsTimesCountFromIt_AndAResolvedAlertsStepsNeverTakenAreNotOverdue()
+    {
+        using var admin = await Hub.AdminAsync();
+        using var fire = await Hub.UnitAsync("rv-fire");
+        await RouteAsync(admin, "rv-fire", "lead");
+        using var owner = await Hub.OwnerAsync("rv-owner-8", "rv-ch4-8", district: Shinan);
+        var leak = await Hub.RaiseAsync(owner, "rv-ch4-8");
+        var id = leak["id"]!.GetValue<long>();
+        var raisedAt = leak["raisedAt"]!.GetValue<DateTimeOffset>();
+        Hub.Time.SetUtcNow(raisedAt.AddMinutes(2));
+        await fire.PostOkAsync($"/v1/alerts/{id}/units/rv-fire/acknowledge", new { });
+
+        // The condition clears, and returns at 60 minutes: the alert reopens and goes back to the unit, which acknowledges
+        // again 3 minutes later. Its deadlines run from the reopening, and so do its times.
+        Hub.Time.SetUtcNow(raisedAt.AddMinutes(55));
+        await Hub.SendMethaneAsync(owner, "rv-ch4-8", 10, 1, 1, 1, 1, 1);
+        Assert.True((await admin.GetJsonAsync($"/v1/alerts/{id}"))["alert"]!["cleared"]!.GetValue<bool>());
+        Hub.Time.SetUtcNow(raisedAt.AddMinutes(60));
+        await Hub.SendMethaneAsync(owner, "rv-ch4-8", 1, 60);
+        var reopened = (await admin.GetJsonAsync($"/v1/alerts/{id}"))["alert"]!;
+        Assert.Equal(("rv-fire", "lead", "routed"), Assert.Single(LoopClient.Units(reopened)));
+        Assert.Equal(raisedAt.AddMinutes(60), reopened["units"]![0]!["routedAt"]!.GetValue<DateTimeOffset>());
+        Hub.Time.SetUtcNow(raisedAt.AddMinutes(63));
+        await fire.PostOkAsync($"/v1/alerts/{id}/units/rv-fire/acknowledge", new { });
+
+        // Another alert the operator resolves at 70 minutes over the unit, which never acknowledged, and closes: its
+        // deadlines stopped with the resolution, long before the measures are read.
+        using var quiet = await Hub.OwnerAsync("rv-owner-9", "rv-ch4-9", district: Shinan);
+        var other = (await Hub.RaiseAsync(quiet, "rv-ch4-9"))["id"]!.GetValue<long>();
+        Hub.Time.SetUtcNow(raisedAt.AddMinutes(70));
+        await admin.PostOkAsync($"/v1/alerts/{other}/resolve", new { note = "Detector unplugged by the owner's crew.", @override = true });
+        await admin.PostOkAsync($"/v1/alerts/{other}/close", new { note = "Archived.", confirm = true });
+        Hub.Time.SetUtcNow(raisedAt.AddMinutes(185));
+
+        // Over the two alerts' period. The clock's leaps also made the terminals' blue offline alerts, routed to the same
+        // unit, which took no step on them and whose deadlines have not passed.
+        var period = $"from={Uri.EscapeDataString(raisedAt.AddDays(-1).ToString("O"))}&to={Uri.EscapeDataString(raisedAt.AddMinutes(65).ToString("O"))}";
+        var row = Assert.Single((await admin.GetJsonAsync($"/v1/loop/measures?groupBy=unit&{period}"))["items"]!.AsArray())!;
+        Assert.Equal((1, 0.0, 180.0), (Int(row, "acknowledged"), D(row, "dispatchP90"), D(row, "acknowledgeP90")));
+        // The reopened share is still being handled and its resolve deadline (2 hours from the reopening) has passed;
+        // the resolved alert's share missed nothing while it was handled: the overdue shares are those supervision lists.
+        var overdue = (await admin.GetJsonAsync("/v1/alerts/overdue?unit=rv-fire")).AsArray().Select(o => o!["alertId"]!.GetValue<long>()).ToList();
+        Assert.Contains(id, overdue);
+        Assert.DoesNotContain(other, overdue);
+        Assert.True(Int(row, "overdue") == overdue.Count, $"overdue {Int(row, "overdue")}, listed {string.Join(", ", overdue)}; the alerts {id} and {other}");
+    }
+
     private static int Int(JsonNode row, string name) => row[name]!.GetValue<int>();
 
     private static (double, double, double, double, double, double) Times(JsonNode row) =>

@@ -1,3 +1,5 @@
+using IntegrationHub.Client.Alerts;
+
 namespace IntegrationHub.Client.ClosedLoop;
 
 /// <summary>Who did something: the id of the person or client, and the name to show.</summary>
@@ -205,11 +207,55 @@ public sealed record Feedback(
     long Id, long AlertId, string OrganizationId, string? Cause, string? CauseName, string? CauseNameZh, string Measures, bool FalseAlarm,
     DateTimeOffset At, Actor? By, IReadOnlyList<Attachment> Attachments);
 
-/// <summary>False alarms per device or per rule (<see cref="By"/>) over the alerts whose condition began in [<see cref="From"/>, <see cref="To"/>).</summary>
-public sealed record FalseAlarms(string By, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<FalseAlarmCount> Items);
+/// <summary>False-alarm rates per device, profile, adapter or rule (<see cref="GroupBy"/>) over the alerts whose condition began in [<see cref="From"/>, <see cref="To"/>).</summary>
+public sealed record FalseAlarmRates(string GroupBy, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<FalseAlarmRate> Items);
 
-/// <summary>One device (organization, device, profile) or one rule (profile, rule): alerts resolved with feedback, and the false alarms among them.</summary>
-public sealed record FalseAlarmCount(string? OrganizationId, string? DeviceId, string Profile, string? RuleId, int Resolved, int FalseAlarms);
+/// <summary>
+/// One device (with its <see cref="OrganizationId"/>), profile, adapter or rule (<c>{profile}/{ruleId}</c>): the alerts
+/// resolved with feedback, the false alarms among them and their share.
+/// </summary>
+public sealed record FalseAlarmRate(string Key, string? OrganizationId, int Resolved, int FalseAlarms, double Rate);
+
+/// <summary>The loop's measures per unit, district or domain (<see cref="GroupBy"/>) over [<see cref="From"/>, <see cref="To"/>).</summary>
+public sealed record LoopMeasures(string GroupBy, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<LoopMeasureRow> Items);
+
+/// <summary>
+/// One unit's, district's or domain's measures. Times are seconds, counted per unit share from the raise to the
+/// routing (dispatch) and from the routing to the acknowledgement and the resolution; null where no share took the step.
+/// </summary>
+public sealed record LoopMeasureRow(
+    string Key, string? Name, int Alerts, int Red, int Orange, int Yellow, int Blue, int Shares, int Acknowledged, int Resolved,
+    double? DispatchP50, double? DispatchP90, double? AcknowledgeP50, double? AcknowledgeP90, double? ResolveP50, double? ResolveP90,
+    int Overdue, double? OverdueRate, int? Devices, double? AlertsPer100Devices, int Judged, int FalseAlarms, int ReviewsDone, int ReviewsPending);
+
+/// <summary>Whether a review is asked of an alert, and written.</summary>
+public static class ReviewStatuses
+{
+    public const string Pending = "pending";
+    public const string Done = "done";
+    public const string NotRequired = "not-required";
+}
+
+/// <summary>The lessons (required, at most 8000 characters) and follow-up actions (at most 4000) of a review.</summary>
+public sealed record ReviewRequest(string Lessons, string? FollowUp = null);
+
+/// <summary>A closed orange or red alert's review record (复盘): what the hub recorded while it was handled, and the lessons written.</summary>
+public sealed record Review(
+    Alert Alert, string Status, IReadOnlyList<ReviewStep> Timeline, IReadOnlyList<AlertUnit> Units, IReadOnlyList<Feedback> Feedback,
+    string? Lessons, string? FollowUp, Actor? WrittenBy, DateTimeOffset? WrittenAt);
+
+/// <summary>
+/// One step of an alert's handling: a history kind (raised, unit.acknowledged, assigned, unit.resolved, closed, …) or
+/// <c>supervision</c>, when <see cref="SupervisedBy"/> was told that <see cref="Organization"/> missed a deadline.
+/// </summary>
+public sealed record ReviewStep(
+    DateTimeOffset At, string Kind, Actor? Actor, string? Organization, string Level, string? PreviousLevel, Actor? Assignee, string? Note,
+    string? SupervisedBy, string? Missed);
+
+/// <summary>A closed orange or red alert in the list of reviews.</summary>
+public sealed record ReviewSummary(
+    long AlertId, string Identifier, string Level, string Domain, string District, string DeviceId, string RuleTitle,
+    DateTimeOffset ObservedAt, DateTimeOffset ClosedAt, string Status, DateTimeOffset? WrittenAt);
 
 /// <summary>What part a unit plays: 牵头 (lead) or 按职责分工负责 (participant).</summary>
 public static class UnitRoles

@@ -88,8 +88,8 @@ public interface IClosedLoopApi
     /// <summary>
     /// Deletes an upload no feedback names yet, say a photo sent by mistake: its organization's clients with the
     /// <c>alerts:manage</c> scope and the operator may. One a resolve named is part of the alert's record
-    /// (<c>attachment.in-use</c>); the hub deletes unused uploads itself after <c>Feedback:UnusedAttachmentRetention</c>
-    /// and when their alert is closed.
+    /// (<c>attachment.in-use</c>); the hub deletes an organization's unused uploads itself when it resolves without
+    /// naming them, when their alert is closed, and after <c>Feedback:UnusedAttachmentRetention</c>.
     /// </summary>
     [Delete("/v1/alerts/{alertId}/attachments/{attachmentId}")]
     Task DeleteAlertAttachmentAsync(long alertId, long attachmentId, CancellationToken cancellationToken = default);
@@ -107,13 +107,54 @@ public interface IClosedLoopApi
     Task<IReadOnlyList<Feedback>> ListAlertFeedbackAsync(long alertId, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// False alarms per device (<paramref name="by"/> <c>device</c>, the default) or per rule (<c>rule</c>) over the
-    /// alerts the caller may read whose condition began in [<paramref name="from"/>, <paramref name="until"/>): the last 30 days by default.
+    /// False-alarm rates per device (<paramref name="groupBy"/> <c>device</c>, the default), profile, adapter or rule
+    /// (<c>rule</c>, keyed <c>{profile}/{ruleId}</c>) over the alerts the caller may read whose condition began in
+    /// [<paramref name="from"/>, <paramref name="until"/>): the last 30 days by default, most false alarms first.
     /// </summary>
-    [Get("/v1/alerts/false-alarms")]
-    Task<FalseAlarms> CountFalseAlarmsAsync(
-        string? by = null, [Query(Format = HubJson.QueryTimeFormat)] DateTimeOffset? from = null, [AliasAs("to"), Query(Format = HubJson.QueryTimeFormat)] DateTimeOffset? until = null,
+    [Get("/v1/loop/false-alarms")]
+    Task<FalseAlarmRates> GetFalseAlarmRatesAsync(
+        string? groupBy = null, [Query(Format = HubJson.QueryTimeFormat)] DateTimeOffset? from = null, [AliasAs("to"), Query(Format = HubJson.QueryTimeFormat)] DateTimeOffset? until = null,
         int? limit = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The loop's measures (LOOP-011) per unit (<paramref name="groupBy"/> <c>unit</c>, the default), <c>district</c> or
+    /// <c>domain</c> over the alerts whose condition began in [<paramref name="from"/>, <paramref name="until"/>): the
+    /// last 30 days by default, at most 366. A unit reads its own shares, a district its district, the operator all.
+    /// </summary>
+    [Get("/v1/loop/measures")]
+    Task<LoopMeasures> GetLoopMeasuresAsync(
+        string? groupBy = null, [Query(Format = HubJson.QueryTimeFormat)] DateTimeOffset? from = null, [AliasAs("to"), Query(Format = HubJson.QueryTimeFormat)] DateTimeOffset? until = null,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The same measures as a file: <paramref name="format"/> <c>csv</c> (RFC 4180, UTF-8 with a byte order mark) or
+    /// <c>xlsx</c>; the columns are <see cref="LoopMeasureRow"/>'s. Dispose of the content when read.
+    /// </summary>
+    [Get("/v1/loop/measures")]
+    Task<HttpContent> ExportLoopMeasuresAsync(
+        string format, string? groupBy = null, [Query(Format = HubJson.QueryTimeFormat)] DateTimeOffset? from = null,
+        [AliasAs("to"), Query(Format = HubJson.QueryTimeFormat)] DateTimeOffset? until = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The alert's review record (复盘, LOOP-010): timeline, units, feedback, lessons and follow-up actions. Its
+    /// <see cref="Review.Status"/> is one of <see cref="ReviewStatuses"/>.
+    /// </summary>
+    [Get("/v1/alerts/{alertId}/review")]
+    Task<Review> GetAlertReviewAsync(long alertId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Writes the lessons and follow-up actions of a closed orange or red alert: the operator, or a lead of one of the
+    /// alert's units (<c>users:manage</c> beside <c>alerts:manage</c>). Writing again replaces the text.
+    /// </summary>
+    [Put("/v1/alerts/{alertId}/review")]
+    Task<Review> WriteAlertReviewAsync(long alertId, [Body] ReviewRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Closed orange and red alerts the caller may read, awaiting their lessons (<paramref name="status"/>
+    /// <c>pending</c>, the default) or with them (<c>done</c>), most recently closed first; page on with the cursor.
+    /// </summary>
+    [Get("/v1/reviews")]
+    Task<Page<ReviewSummary>> ListReviewsAsync(string? status = null, int? limit = null, string? cursor = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Supervision's list (督办): the units' shares of open alerts that missed their acknowledge or resolve deadline,

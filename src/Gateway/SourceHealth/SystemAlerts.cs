@@ -116,6 +116,7 @@ internal sealed partial class SystemAlerts(
             }
         }
 
+        await book.PrepareAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await Leadership.FenceAsync(db, term, cancellationToken);
         await book.SaveAsync(cancellationToken);

@@ -127,10 +127,11 @@ internal sealed class AlertRouting(HubDb db, IOptions<AlertOptions> options)
         }
         foreach (var (alert, at) in plan.Reopened)
         {
-            // Restart, as one statement.
+            // Restart, as one statement: handed the alert again now, so the loop's measures count from the reopening.
             var (acknowledge, resolve) = Due(alert, at);
             await db.AlertUnits.Where(u => u.AlertId == alert.Id && u.State != UnitState.Removed).ExecuteUpdateAsync(set => set
                 .SetProperty(u => u.State, UnitState.Routed)
+                .SetProperty(u => u.RoutedAt, at)
                 .SetProperty(u => u.AcknowledgedAt, (long?)null)
                 .SetProperty(u => u.AcknowledgedBy, (string?)null)
                 .SetProperty(u => u.ResolvedAt, (long?)null)

@@ -98,12 +98,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
     private readonly List<Pending> _pending = [];
     private readonly List<Alert> _closed = [];
 
-    private Prepared? _prepared;
-
     private sealed record Pending(Alert Alert, AlertEvent Step, Trigger Trigger, IReadOnlyList<CauseData>? Causes, bool Cap, SupervisionView? Supervision = null, ContextData? Context = null);
-
-    // What the save of the first Steps recorded steps read before its transaction.
-    private sealed record Prepared(int Steps, LoopPlan Loop, List<NotificationPlanner.Planned> Notifications);
 
     public static string OpenKeyOf(long deviceKey, string ruleId) => $"{deviceKey}/{ruleId}";
 
@@ -264,27 +259,9 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
     }
 
     /// <summary>
-    /// Reads what saving the recorded steps needs (the routing table and district governments, the alerts' units and
-    /// supervisors, the actors' names, whom notifications go to), so that the save's transaction, which holds SQLite's one
-    /// write lock, only writes. The engine calls it before its transaction begins; <see cref="SaveAsync"/> calls it when
-    /// nobody did.
-    /// </summary>
-    public async Task PrepareAsync(CancellationToken cancellationToken)
-    {
-        if (_pending.Count == 0 || _prepared?.Steps == _pending.Count)
-        {
-            return;
-        }
-        var loop = await routing.PlanAsync([.. _pending.Select(p => p.Step)], cancellationToken);
-        var notified = await notifications.PlanAsync([.. _pending.Select(p => new NotifiedStep(p.Alert, p.Step, p.Supervision))], loop.Snapshot, cancellationToken);
-        _prepared = new Prepared(_pending.Count, loop, notified);
-    }
-
-    /// <summary>
     /// Commits the unit of work with an outbox event per recorded step (EVT-001): the steps are saved first, so that
     /// each event can name its alert's id, then the routing of raised alerts (so that every event names all of its
-    /// alert's units, LOOP-001), the events and the notifications they call for, in one transaction (the caller's,
-    /// when it has one). Everything it needs was read before (<see cref="PrepareAsync"/>).
+    /// alert's units, LOOP-001), then the events, in one transaction (the caller's, when it has one).
     /// </summary>
     public async Task SaveAsync(CancellationToken cancellationToken)
     {
@@ -294,8 +271,6 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
             AnnounceClosed();
             return;
         }
-        await PrepareAsync(cancellationToken);
-        var prepared = _prepared!;
         var own = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
         try
         {
@@ -304,20 +279,19 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
             await OutboxOrder.HoldAsync(db, cancellationToken);
             await IdentifyAsync(cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
-            await routing.WriteAsync(prepared.Loop, cancellationToken);
+            var loop = await routing.PrepareAsync([.. _pending.Select(p => p.Step)], cancellationToken);
             foreach (var pending in _pending)
             {
-                db.Outbox.Add(Event(pending, prepared.Loop.Snapshot));
+                db.Outbox.Add(Event(pending, loop));
             }
             // The notifications the steps call for commit with them (LOOP-009): none lost, none for a rolled-back step.
-            notifications.Write(prepared.Notifications);
+            await notifications.PlanAsync([.. _pending.Select(p => new NotifiedStep(p.Alert, p.Step, p.Supervision))], loop, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
             if (own is not null)
             {
                 await own.CommitAsync(cancellationToken);
             }
             _pending.Clear();
-            _prepared = null;
             AnnounceClosed();
         }
         finally
@@ -400,7 +374,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
     {
         var (alert, step, trigger) = (pending.Alert, pending.Step, pending.Trigger);
         var alertId = alert.Id.ToString(CultureInfo.InvariantCulture);
-        var units = loop.UnitsOf(alert);
+        var units = loop.UnitsOf(alert.Id);
         var data = new AlertEventData(
             alertId,
             step.Kind,
@@ -436,7 +410,7 @@ internal sealed class AlertBook(HubDb db, CapIdentifiers identifiers, AlertRouti
                 : null,
             pending.Context);
         // The organizations a unit's share was escalated to follow the alert on every channel, as its units do (LOOP-005).
-        var followers = units.Select(u => u.OrganizationId).Concat(loop.SupervisorsOf(alert)).Distinct().ToList();
+        var followers = units.Select(u => u.OrganizationId).Concat(loop.SupervisorsOf(alert.Id)).Distinct().ToList();
         return new OutboxEvent
         {
             Type = EventTypes.Alert(step.Kind),

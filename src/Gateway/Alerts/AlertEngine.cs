@@ -315,17 +315,14 @@ internal sealed partial class AlertEngine(
 
     /// <summary>
     /// One pass, committed in one transaction: the changed rule memories, the alerts with their history and events, and
-    /// the cursor commit together. The pass reads and evaluates before the transaction begins, and so does the alert
-    /// book for its routing and notifications, so ingest waits for the engine only while it writes. When anything
-    /// fails, the cached memories are dropped: their changes never committed.
+    /// the cursor commit together. The pass reads and evaluates before the transaction begins, so ingest waits for the
+    /// engine only while it writes. When anything fails, the cached memories are dropped: their changes never committed.
     /// </summary>
     private async Task CommitAsync(HubDb db, AlertBook book, string source, int messages, Func<Task> pass, CancellationToken cancellationToken)
     {
         try
         {
             await pass();
-            // What routing and notifications need is read now: the transaction below holds the write lock, and only writes.
-            await book.PrepareAsync(cancellationToken);
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             var begun = time.GetTimestamp();
             // The term the pass started under (Leads): a pass that outlived it must not commit what it decided then.

@@ -14,24 +14,15 @@ namespace IntegrationHub.Gateway.Notifications;
 internal sealed record NotifiedStep(Alert Alert, AlertEvent Step, SupervisionView? Supervision);
 
 /// <summary>
-/// The notifications a save's alert steps call for (LOOP-009): by the policy that matches each alert, to the routed
-/// units' on-duty people (their leads when nobody is on duty) at a raise, reopening or level going up, and to the people
-/// of each supervision step. Blue and yellow messages to a person in quiet hours wait until they end. Sandbox drills
-/// notify nobody (ALR-004). Whom to tell is read before the save's transaction begins (<see cref="PlanAsync"/>); the
-/// records are written in it, after its events, once the steps have their ids (<see cref="Write"/>). Scoped: the alert
-/// book's unit of work.
+/// Writes the notifications a save's alert steps call for (LOOP-009), in the save's transaction, after its events: by
+/// the policy that matches each alert, to the routed units' on-duty people (their leads when nobody is on duty) at a
+/// raise, reopening or level going up, and to the people of each supervision step. Blue and yellow messages to a person
+/// in quiet hours wait until they end. Sandbox drills notify nobody (ALR-004). Scoped: the alert book's unit of work.
 /// </summary>
 internal sealed class NotificationPlanner(HubDb db, IOptions<NotificationOptions> options)
 {
-    /// <summary>One step's notifications as planned: its policy, the people and robots it tells.</summary>
-    internal sealed record Planned(
-        Alert Alert, AlertEvent Step, SupervisionView? Chain, NotificationPolicy Policy, List<(string OrganizationId, string UserId)> People,
-        Dictionary<string, User> Users, List<NotificationRobot> Robots);
-
-    /// <summary>Reads whom the steps notify, through which channels; writes nothing.</summary>
-    public async Task<List<Planned>> PlanAsync(IReadOnlyList<NotifiedStep> steps, LoopSnapshot loop, CancellationToken cancellationToken)
+    public async Task PlanAsync(IReadOnlyList<NotifiedStep> steps, LoopSnapshot loop, CancellationToken cancellationToken)
     {
-        var planned = new List<Planned>();
         // Read once per save, and only when a step may notify: most saves carry level changes and people's steps only.
         List<NotificationPolicy>? policies = null;
         ILookup<long, long>? robots = null;
@@ -53,7 +44,7 @@ internal sealed class NotificationPlanner(HubDb db, IOptions<NotificationOptions
             List<string> organizations;
             if (raise)
             {
-                organizations = [.. loop.UnitsOf(alert).Where(u => u.State is UnitState.Routed or UnitState.Acknowledged).Select(u => u.OrganizationId)];
+                organizations = [.. loop.UnitsOf(alert.Id).Where(u => u.State is UnitState.Routed or UnitState.Acknowledged).Select(u => u.OrganizationId)];
                 people = await OnDutyAsync(organizations, step.At, cancellationToken);
             }
             else if (chain!.Level == (int)SupervisionStep.Lead)
@@ -67,14 +58,8 @@ internal sealed class NotificationPlanner(HubDb db, IOptions<NotificationOptions
                 organizations = [chain.Target.OrganizationId];
                 people = await OnDutyAsync(organizations, step.At, cancellationToken);
             }
-            var ids = people.Select(p => p.UserId).Distinct().ToList();
-            var users = ids.Count == 0 ? [] : await db.Users.AsNoTracking().Where(u => ids.Contains(u.Id) && u.Status == UserStatus.Active).ToDictionaryAsync(u => u.Id, cancellationToken);
-            List<long> robotIds = [.. robots[policy.Id]];
-            var told = robotIds.Count == 0 ? [] : await db.NotificationRobots.AsNoTracking()
-                .Where(r => robotIds.Contains(r.Id) && organizations.Contains(r.OrganizationId)).OrderBy(r => r.Id).ToListAsync(cancellationToken);
-            planned.Add(new Planned(alert, step, chain, policy, people, users, told));
+            await WriteAsync(alert, step, chain, policy, [.. robots[policy.Id]], organizations, people, cancellationToken);
         }
-        return planned;
     }
 
     /// <summary>The people on duty in each organization now; for one with nobody on duty, its leads (the operator's: its operators).</summary>
@@ -98,18 +83,14 @@ internal sealed class NotificationPlanner(HubDb db, IOptions<NotificationOptions
         return people;
     }
 
-    /// <summary>Adds the planned records to the save, its steps and alerts saved (their ids and CAP identifiers known).</summary>
-    public void Write(List<Planned> planned)
+    private async Task WriteAsync(
+        Alert alert, AlertEvent step, SupervisionView? chain, NotificationPolicy policy, List<long> robotIds, List<string> organizations,
+        List<(string OrganizationId, string UserId)> people, CancellationToken cancellationToken)
     {
-        foreach (var one in planned)
-        {
-            Add(one);
-        }
-    }
-
-    private void Add(Planned planned)
-    {
-        var (alert, step, chain, policy, people, users, robots) = planned;
+        var ids = people.Select(p => p.UserId).Distinct().ToList();
+        var users = ids.Count == 0 ? [] : await db.Users.AsNoTracking().Where(u => ids.Contains(u.Id) && u.Status == UserStatus.Active).ToDictionaryAsync(u => u.Id, cancellationToken);
+        var robots = robotIds.Count == 0 ? [] : await db.NotificationRobots.AsNoTracking()
+            .Where(r => robotIds.Contains(r.Id) && organizations.Contains(r.OrganizationId)).OrderBy(r => r.Id).ToListAsync(cancellationToken);
         var (subject, text) = Render(alert, step, chain);
         // Red and orange are never held back; blue and yellow wait for the end of a person's quiet hours.
         var urgent = step.Level >= AlertLevel.Orange;

@@ -116,7 +116,6 @@ internal sealed partial class SystemAlerts(
             }
         }
 
-        await book.PrepareAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await Leadership.FenceAsync(db, term, cancellationToken);
         await book.SaveAsync(cancellationToken);

@@ -25,14 +25,6 @@ public class CommandLogHub(Dictionary<string, string?>? settings = null) : HubFa
     public int Transactions(params string[] parts) =>
         _log.Where(c => Matches(c.Sql, parts)).Select((c, i) => c.Transaction ?? -1 - i).Distinct().Count();
 
-    /// <summary>The commands of each transaction that ran a noted command containing every one of <paramref name="parts"/>, transactions and commands in the order they ran.</summary>
-    public List<List<string>> TransactionsWith(params string[] parts)
-    {
-        var log = _log.ToList();
-        return [.. log.Where(c => c.Transaction is not null && Matches(c.Sql, parts)).Select(c => c.Transaction).Distinct()
-            .Select(t => log.Where(c => c.Transaction == t).Select(c => c.Sql).ToList())];
-    }
-
     private static bool Matches(string sql, string[] parts) => parts.All(part => sql.Contains(part, StringComparison.Ordinal));
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
